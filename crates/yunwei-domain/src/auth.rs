@@ -1,0 +1,208 @@
+//! Identity rules: password policy profiles, lockout and session lifetimes.
+//! Hashing and random numbers live in core; here are only the decisions.
+
+use crate::DomainError;
+use serde::{Deserialize, Serialize};
+
+/// One rule a password broke; the code is the i18n key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum PasswordRule {
+    TooShort { min: usize },
+    TooLong { max: usize },
+    TooFewClasses { min: usize },
+    ContainsUsername,
+    Common,
+    Reused { last: usize },
+}
+
+impl PasswordRule {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooShort { .. } => "password_too_short",
+            Self::TooLong { .. } => "password_too_long",
+            Self::TooFewClasses { .. } => "password_too_few_classes",
+            Self::ContainsUsername => "password_contains_username",
+            Self::Common => "password_common",
+            Self::Reused { .. } => "password_reused",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordProfile {
+    /// China's MLPS 2.0 (等保) practice: ≥ 8, three of four classes, 90-day expiry, last 5 not reused.
+    CnMlps,
+    /// OWASP ASVS 5: ≥ 12, no composition rule, no forced expiry.
+    Asvs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub min_classes: usize,
+    pub expiry_days: Option<u32>,
+    pub history: usize,
+}
+
+/// Passwords attackers try first; refused by every profile.
+const COMMON: &[&str] = &[
+    "password", "password1", "passw0rd", "p@ssw0rd", "p@ssword1", "123456789", "1234567890", "12345678",
+    "qwerty123", "qwertyuiop", "1qaz2wsx", "1qaz@wsx", "abc12345", "abcd1234", "admin123", "admin@123",
+    "aa123456", "a1234567", "iloveyou", "welcome1", "changeme", "letmein1", "root1234", "woaini1314",
+    "qwe123!@#", "p@ssw0rd123", "admin@1234", "administrator",
+];
+
+pub const MAX_PASSWORD_LENGTH: usize = 128;
+
+impl PasswordPolicy {
+    pub fn of(profile: PasswordProfile) -> Self {
+        match profile {
+            PasswordProfile::CnMlps => Self { min_length: 8, min_classes: 3, expiry_days: Some(90), history: 5 },
+            PasswordProfile::Asvs => Self { min_length: 12, min_classes: 0, expiry_days: None, history: 0 },
+        }
+    }
+
+    /// Checks a new password; `reused` says whether it matches one of the last `history` hashes
+    /// (the caller compares hashes, which this crate cannot do).
+    pub fn check(&self, password: &str, username: &str, reused: bool) -> Result<(), DomainError> {
+        let mut broken = Vec::new();
+        let length = password.chars().count();
+        if length < self.min_length {
+            broken.push(PasswordRule::TooShort { min: self.min_length });
+        }
+        if length > MAX_PASSWORD_LENGTH {
+            broken.push(PasswordRule::TooLong { max: MAX_PASSWORD_LENGTH });
+        }
+        if character_classes(password) < self.min_classes {
+            broken.push(PasswordRule::TooFewClasses { min: self.min_classes });
+        }
+        let lower = password.to_lowercase();
+        if username.len() >= 3 && lower.contains(&username.to_lowercase()) {
+            broken.push(PasswordRule::ContainsUsername);
+        }
+        if COMMON.contains(&lower.as_str()) {
+            broken.push(PasswordRule::Common);
+        }
+        if reused && self.history > 0 {
+            broken.push(PasswordRule::Reused { last: self.history });
+        }
+        if broken.is_empty() { Ok(()) } else { Err(DomainError::WeakPassword(broken)) }
+    }
+
+    /// Whether a password set at `changed_at` (unix seconds) must be changed at `now`.
+    pub fn is_expired(&self, changed_at: i64, now: i64) -> bool {
+        self.expiry_days.is_some_and(|days| now - changed_at >= i64::from(days) * 86_400)
+    }
+}
+
+/// Lower case, upper case, digits, everything else (symbols and CJK alike).
+pub fn character_classes(password: &str) -> usize {
+    let lower = password.chars().any(|c| c.is_lowercase());
+    let upper = password.chars().any(|c| c.is_uppercase());
+    let digit = password.chars().any(|c| c.is_ascii_digit());
+    let other = password.chars().any(|c| !c.is_alphanumeric() || (!c.is_ascii() && !c.is_lowercase() && !c.is_uppercase()));
+    [lower, upper, digit, other].into_iter().filter(|x| *x).count()
+}
+
+/// Locks an account after repeated failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockoutPolicy {
+    pub max_failures: u32,
+    pub lock_seconds: i64,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self { max_failures: 5, lock_seconds: 30 * 60 }
+    }
+}
+
+impl LockoutPolicy {
+    /// After a failed sign-in that brings the run of failures to `failures`, the lock's end, if any.
+    pub fn lock_after(&self, failures: u32, now: i64) -> Option<i64> {
+        (self.max_failures > 0 && failures >= self.max_failures).then_some(now + self.lock_seconds)
+    }
+}
+
+/// Server-side session lifetimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPolicy {
+    pub idle_seconds: i64,
+    pub absolute_seconds: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { idle_seconds: 30 * 60, absolute_seconds: 12 * 3600 }
+    }
+}
+
+impl SessionPolicy {
+    pub fn is_live(&self, created_at: i64, last_seen_at: i64, now: i64) -> bool {
+        now - last_seen_at < self.idle_seconds && now - created_at < self.absolute_seconds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rules(policy: &PasswordPolicy, pw: &str, user: &str, reused: bool) -> Vec<&'static str> {
+        match policy.check(pw, user, reused) {
+            Ok(()) => vec![],
+            Err(DomainError::WeakPassword(r)) => r.iter().map(PasswordRule::code).collect(),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+
+    #[test]
+    fn cn_mlps_profile() {
+        let p = PasswordPolicy::of(PasswordProfile::CnMlps);
+        assert_eq!(rules(&p, "Abc123!x", "zhangsan", false), Vec::<&str>::new());
+        assert_eq!(rules(&p, "abcdefgh", "zhangsan", false), vec!["password_too_few_classes"]);
+        assert_eq!(rules(&p, "Ab1!", "zhangsan", false), vec!["password_too_short"]);
+        assert_eq!(rules(&p, "Zhangsan#2026", "zhangsan", false), vec!["password_contains_username"]);
+        assert_eq!(rules(&p, "P@ssw0rd", "x", false), vec!["password_common"]);
+        assert_eq!(rules(&p, "Abc123!x", "zhangsan", true), vec!["password_reused"]);
+        assert!(p.is_expired(0, 90 * 86_400));
+        assert!(!p.is_expired(0, 89 * 86_400));
+    }
+
+    #[test]
+    fn asvs_profile() {
+        let p = PasswordPolicy::of(PasswordProfile::Asvs);
+        assert_eq!(rules(&p, "correct horse battery", "li", false), Vec::<&str>::new());
+        assert_eq!(rules(&p, "Abc123!x", "li", false), vec!["password_too_short"]);
+        assert!(!p.is_expired(0, 10_000 * 86_400));
+        assert_eq!(rules(&p, &"a".repeat(129), "li", false), vec!["password_too_long"]);
+    }
+
+    #[test]
+    fn lockout_and_sessions() {
+        let l = LockoutPolicy::default();
+        assert_eq!(l.lock_after(4, 100), None);
+        assert_eq!(l.lock_after(5, 100), Some(100 + 1800));
+        let s = SessionPolicy::default();
+        assert!(s.is_live(0, 0, 1799));
+        assert!(!s.is_live(0, 0, 1800));
+        assert!(!s.is_live(0, 43_190, 43_200), "absolute lifetime ends a busy session too");
+    }
+
+    proptest! {
+        #[test]
+        fn classes_between_zero_and_four(s in "\\PC{0,40}") {
+            prop_assert!(character_classes(&s) <= 4);
+        }
+
+        #[test]
+        fn longer_passwords_never_fail_on_length(s in "[a-zA-Z0-9!]{12,40}") {
+            let p = PasswordPolicy::of(PasswordProfile::Asvs);
+            let failed = match p.check(&s, "", false) { Err(DomainError::WeakPassword(r)) => r, _ => vec![] };
+            let too_short = failed.iter().any(|r| matches!(r, PasswordRule::TooShort { .. }));
+            prop_assert!(!too_short);
+        }
+    }
+}

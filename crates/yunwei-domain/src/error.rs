@@ -1,0 +1,51 @@
+use serde::Serialize;
+
+/// One invalid field: `field` is the JSON name, `code` a stable i18n key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    /// Values the message needs, e.g. `max` for a too-long string.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, String)>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str) -> Self {
+        Self { field: field.into(), code: code.to_string(), params: Vec::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl ToString) -> Self {
+        self.params.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A rule said no. Every variant maps to one stable error code, which is also
+/// the translation key of its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("separation of duties: {0:?} and {1:?} cannot be held by one account")]
+    SeparationOfDuties(crate::admin::AdminDuty, crate::admin::AdminDuty),
+    #[error("password does not meet the policy")]
+    WeakPassword(Vec<crate::auth::PasswordRule>),
+    #[error("not allowed")]
+    Forbidden,
+}
+
+impl DomainError {
+    pub fn field(field: &str, code: &str) -> Self {
+        Self::Validation(vec![FieldError::new(field, code)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::SeparationOfDuties(..) => "separation_of_duties",
+            Self::WeakPassword(_) => "weak_password",
+            Self::Forbidden => "forbidden",
+        }
+    }
+}

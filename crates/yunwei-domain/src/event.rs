@@ -1,0 +1,82 @@
+//! Domain events: written to the outbox in the same transaction as the change
+//! that caused them, then delivered (in-app, email, later webhooks) after commit.
+
+crate::permission::string_enum!(
+    EventType {
+        UserCreated = "user.created",
+        UserUpdated = "user.updated",
+        UserDisabled = "user.disabled",
+        UserEnabled = "user.enabled",
+        UserRolesChanged = "user.roles_changed",
+        AccountLocked = "account.locked",
+        PasswordChanged = "password.changed",
+        ApiTokenCreated = "api_token.created",
+        TotpEnabled = "totp.enabled",
+        TotpDisabled = "totp.disabled",
+        TeamCreated = "team.created",
+        TeamUpdated = "team.updated",
+        TeamDeleted = "team.deleted",
+        DepartmentCreated = "department.created",
+        DepartmentUpdated = "department.updated",
+        DepartmentDeleted = "department.deleted",
+        RoleCreated = "role.created",
+        RoleUpdated = "role.updated",
+        RoleDeleted = "role.deleted",
+    }
+);
+
+impl EventType {
+    /// Events that tell the user they are about (the "subject") by in-app
+    /// notice and e-mail. Security-relevant ones cannot be switched off.
+    pub fn notifies_subject(self) -> bool {
+        matches!(
+            self,
+            Self::UserCreated
+                | Self::UserRolesChanged
+                | Self::AccountLocked
+                | Self::PasswordChanged
+                | Self::ApiTokenCreated
+                | Self::TotpEnabled
+                | Self::TotpDisabled
+        )
+    }
+
+    /// A user may not opt out of these: they warn of a possible account takeover.
+    pub fn is_security_notice(self) -> bool {
+        matches!(self, Self::AccountLocked | Self::PasswordChanged | Self::ApiTokenCreated | Self::TotpDisabled)
+    }
+}
+
+crate::permission::string_enum!(
+    /// Delivery channels for notifications in this release.
+    Channel {
+        InApp = "in_app",
+        Email = "email",
+    }
+);
+
+/// Exponential backoff for redelivery: 10 s, 20 s, 40 s … capped at one hour.
+pub fn retry_delay_seconds(attempt: u32) -> i64 {
+    let exp = attempt.saturating_sub(1).min(20);
+    (10i64 << exp).min(3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        assert_eq!(retry_delay_seconds(1), 10);
+        assert_eq!(retry_delay_seconds(2), 20);
+        assert_eq!(retry_delay_seconds(4), 80);
+        assert_eq!(retry_delay_seconds(30), 3600);
+    }
+
+    #[test]
+    fn security_notices_notify() {
+        for e in EventType::ALL {
+            assert!(!e.is_security_notice() || e.notifies_subject(), "{e}");
+        }
+    }
+}

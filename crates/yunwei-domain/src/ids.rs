@@ -1,0 +1,29 @@
+//! Newtype ids, so that a team id can never be passed where a user id is meant.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($($name:ident),* $(,)?) => {$(
+        #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    UserId,
+    TeamId,
+    DepartmentId,
+    RoleId,
+    ApiTokenId,
+    NotificationId,
+    OutboxEventId,
+    DeliveryId,
+    JobId,
+);

@@ -1,0 +1,16 @@
+//! Pure rules of Yunwei. No IO, no async, no SQL: every function here can be
+//! tested with plain values, and every other crate asks these rules for answers.
+//!
+//! Modules carry the process name used in every crate (`admin`, `audit`, …).
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod page;
+pub mod permission;
+pub mod validate;
+
+pub use error::{DomainError, FieldError};

@@ -1,0 +1,120 @@
+//! Field validation shared by every record type. Text is kept verbatim (HTML,
+//! SQL metacharacters and all): it is escaped where it is rendered, not here.
+
+use crate::FieldError;
+
+/// Collects field errors so a form can show all of them at once.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A required single-line text: trimmed, 1..=max characters, no control characters.
+    pub fn name(&mut self, field: &str, value: &str, max: usize) -> String {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.errors.push(FieldError::new(field, "required"));
+        } else if trimmed.chars().count() > max {
+            self.errors.push(FieldError::new(field, "too_long").with("max", max));
+        } else if trimmed.chars().any(char::is_control) {
+            self.errors.push(FieldError::new(field, "control_characters"));
+        }
+        trimmed.to_string()
+    }
+
+    /// An optional multi-line text of at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        if value.chars().count() > max {
+            self.errors.push(FieldError::new(field, "too_long").with("max", max));
+        }
+        value.to_string()
+    }
+
+    /// A login name: 2..=64 of letters, digits, `.`, `_`, `-`, `@`.
+    pub fn username(&mut self, field: &str, value: &str) -> String {
+        let v = value.trim();
+        let ok_chars = v.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+        if v.is_empty() {
+            self.errors.push(FieldError::new(field, "required"));
+        } else if v.len() < 2 || v.len() > 64 || !ok_chars {
+            self.errors.push(FieldError::new(field, "invalid_username"));
+        }
+        v.to_lowercase()
+    }
+
+    /// An optional e-mail address with one `@`, a dotless-or-dotted domain and no spaces.
+    pub fn email(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        let valid = v.len() <= 254
+            && v.split('@').count() == 2
+            && v.split('@').all(|p| !p.is_empty())
+            && !v.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\",;".contains(c));
+        if !valid {
+            self.errors.push(FieldError::new(field, "invalid_email"));
+        }
+        Some(v.to_string())
+    }
+
+    /// One of a closed set of values.
+    pub fn one_of(&mut self, field: &str, value: &str, allowed: &[&str]) {
+        if !allowed.contains(&value) {
+            self.errors.push(FieldError::new(field, "not_allowed_value").with("allowed", allowed.join(", ")));
+        }
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    pub fn finish(self) -> Result<(), crate::DomainError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(crate::DomainError::Validation(self.errors)) }
+    }
+}
+
+/// IANA zone names only: letters, `/`, `_`, `-`, `+` and digits.
+pub fn looks_like_time_zone(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_rules() {
+        let mut c = Checker::new();
+        assert_eq!(c.name("name", "  网络组 ", 10), "网络组");
+        c.name("a", "   ", 10);
+        c.name("b", "一二三四五六七八九十十", 10);
+        c.name("c", "x\u{0007}y", 10);
+        let Err(crate::DomainError::Validation(errs)) = c.finish() else { panic!("expected errors") };
+        let codes: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(codes, vec![("a", "required"), ("b", "too_long"), ("c", "control_characters")]);
+    }
+
+    #[test]
+    fn markup_is_kept_verbatim() {
+        let mut c = Checker::new();
+        let v = c.name("name", "<script>alert(1)</script>'; DROP TABLE users;--", 200);
+        assert!(c.finish().is_ok());
+        assert_eq!(v, "<script>alert(1)</script>'; DROP TABLE users;--");
+    }
+
+    #[test]
+    fn usernames_and_emails() {
+        let mut c = Checker::new();
+        assert_eq!(c.username("u", "Zhang.San"), "zhang.san");
+        assert!(c.finish().is_ok());
+        let mut c = Checker::new();
+        c.username("u", "张三");
+        c.email("e", Some("a@b@c"));
+        c.email("e2", Some("ops@bank.example"));
+        let Err(crate::DomainError::Validation(errs)) = c.finish() else { panic!() };
+        assert_eq!(errs.len(), 2);
+    }
+}
