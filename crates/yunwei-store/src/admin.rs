@@ -1,0 +1,578 @@
+//! Organisation records: users, teams, departments, roles and their links.
+
+use crate::sql::{Page, Sql};
+use crate::{b, get_bool, get_json, Result};
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::admin::AdminDuty;
+use yunwei_domain::ids::{DepartmentId, RoleId, TeamId, UserId};
+use yunwei_domain::page::{Cursor, PageRequest};
+use yunwei_domain::permission::Permission;
+
+type Any = sqlx::Any;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub manager_id: Option<UserId>,
+    pub locale: String,
+    pub time_zone: String,
+    pub disabled: bool,
+    pub locked_until: Option<i64>,
+    pub totp_enabled: bool,
+    pub must_change_password: bool,
+    pub password_changed_at: Option<i64>,
+    pub auth_source: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, email, phone, department_id, manager_id, locale, time_zone, \
+    disabled, locked_until, totp_enabled, must_change_password, password_changed_at, auth_source, created_at, updated_at";
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        department_id: r.try_get::<Option<i64>, _>("department_id")?.map(DepartmentId),
+        manager_id: r.try_get::<Option<i64>, _>("manager_id")?.map(UserId),
+        locale: r.try_get("locale")?,
+        time_zone: r.try_get("time_zone")?,
+        disabled: get_bool(r, "disabled")?,
+        locked_until: r.try_get("locked_until")?,
+        totp_enabled: get_bool(r, "totp_enabled")?,
+        must_change_password: get_bool(r, "must_change_password")?,
+        password_changed_at: r.try_get("password_changed_at")?,
+        auth_source: r.try_get("auth_source")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// Fields a user record is created or updated with (after validation in core).
+#[derive(Debug, Clone, Default)]
+pub struct UserFields {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub manager_id: Option<UserId>,
+    pub locale: String,
+    pub time_zone: String,
+}
+
+pub async fn insert_user(conn: &mut AnyConnection, f: &UserFields, password_hash: Option<&str>, must_change: bool, now: i64) -> Result<UserId> {
+    let row = sqlx::query(
+        "INSERT INTO users (username, display_name, email, phone, department_id, manager_id, locale, time_zone, \
+         password_hash, password_changed_at, must_change_password, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(&f.username)
+    .bind(&f.display_name)
+    .bind(&f.email)
+    .bind(&f.phone)
+    .bind(f.department_id.map(|d| d.0))
+    .bind(f.manager_id.map(|m| m.0))
+    .bind(&f.locale)
+    .bind(&f.time_zone)
+    .bind(password_hash)
+    .bind(password_hash.map(|_| now))
+    .bind(b(must_change))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id = UserId(row.try_get(0)?);
+    if let Some(hash) = password_hash {
+        push_password_history(conn, id, hash, now).await?;
+    }
+    Ok(id)
+}
+
+pub async fn update_user(conn: &mut AnyConnection, id: UserId, f: &UserFields, now: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE users SET display_name = $2, email = $3, phone = $4, department_id = $5, manager_id = $6, \
+         locale = $7, time_zone = $8, updated_at = $9 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(&f.display_name)
+    .bind(&f.email)
+    .bind(&f.phone)
+    .bind(f.department_id.map(|d| d.0))
+    .bind(f.manager_id.map(|m| m.0))
+    .bind(&f.locale)
+    .bind(&f.time_zone)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn get_user<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(user_from_row).transpose()
+}
+
+pub async fn get_user_by_username<'e, E: Executor<'e, Database = Any>>(ex: E, username: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+    sqlx::query(AssertSqlSafe(sql)).bind(username).fetch_optional(ex).await?.as_ref().map(user_from_row).transpose()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub team_id: Option<TeamId>,
+    pub role_id: Option<RoleId>,
+    pub disabled: Option<bool>,
+}
+
+/// Users sorted by username (or id), filtered, one page.
+pub async fn list_users<'e, E: Executor<'e, Database = Any>>(ex: E, filter: &UserFilter, page: &PageRequest, by_username: bool) -> Result<Page<User>> {
+    let mut sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE 1=1"));
+    if let Some(q) = &filter.q {
+        let like = format!("%{}%", escape_like(q));
+        sql.push(" AND (username LIKE ").bind(like.clone()).push(" ESCAPE '\\' OR display_name LIKE ").bind(like).push(" ESCAPE '\\')");
+    }
+    if let Some(d) = filter.department_id {
+        sql.push(" AND department_id = ").bind(d.0);
+    }
+    if let Some(t) = filter.team_id {
+        sql.push(" AND id IN (SELECT user_id FROM team_members WHERE team_id = ").bind(t.0).push(")");
+    }
+    if let Some(r) = filter.role_id {
+        sql.push(" AND id IN (SELECT user_id FROM user_roles WHERE role_id = ").bind(r.0).push(")");
+    }
+    if let Some(d) = filter.disabled {
+        sql.push(" AND disabled = ").bind(b(d));
+    }
+    let key = by_username.then_some("username");
+    sql.keyset(page, key);
+    let users = sql.fetch_all(ex).await?.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(users, page, |u| Cursor { id: u.id.0, key: by_username.then(|| u.username.clone()) }))
+}
+
+/// `%`, `_` and `\` match themselves in a LIKE pattern built from user text.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+pub async fn set_disabled(conn: &mut AnyConnection, id: UserId, disabled: bool, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1").bind(id.0).bind(b(disabled)).bind(now).execute(conn).await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn set_locale_and_zone(conn: &mut AnyConnection, id: UserId, locale: &str, zone: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET locale = $2, time_zone = $3, updated_at = $4 WHERE id = $1").bind(id.0).bind(locale).bind(zone).bind(now).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn count_users<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(ex).await?.try_get(0)?)
+}
+
+// ---- credentials ----
+
+/// What sign-in needs to know about an account; never serialised.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user_id: UserId,
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub disabled: bool,
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    pub totp_last_step: Option<i64>,
+    pub password_changed_at: Option<i64>,
+}
+
+pub async fn credentials<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId) -> Result<Option<Credentials>> {
+    let row = sqlx::query(
+        "SELECT id, password_hash, failed_logins, locked_until, disabled, totp_secret, totp_enabled, totp_last_step, password_changed_at \
+         FROM users WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|r| {
+        Ok(Credentials {
+            user_id: UserId(r.try_get("id")?),
+            password_hash: r.try_get("password_hash")?,
+            failed_logins: r.try_get("failed_logins")?,
+            locked_until: r.try_get("locked_until")?,
+            disabled: get_bool(&r, "disabled")?,
+            totp_secret: r.try_get("totp_secret")?,
+            totp_enabled: get_bool(&r, "totp_enabled")?,
+            totp_last_step: r.try_get("totp_last_step")?,
+            password_changed_at: r.try_get("password_changed_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Counts a failed sign-in and returns the new run of failures.
+pub async fn record_failed_login(conn: &mut AnyConnection, id: UserId) -> Result<i64> {
+    let row = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins").bind(id.0).fetch_one(conn).await?;
+    Ok(row.try_get(0)?)
+}
+
+pub async fn lock_until(conn: &mut AnyConnection, id: UserId, until: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE users SET locked_until = $2, failed_logins = CASE WHEN $2 IS NULL THEN 0 ELSE failed_logins END WHERE id = $1")
+        .bind(id.0)
+        .bind(until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn reset_failed_logins(conn: &mut AnyConnection, id: UserId) -> Result<()> {
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)")
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password(conn: &mut AnyConnection, id: UserId, hash: &str, must_change: bool, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, must_change_password = $4, updated_at = $3 WHERE id = $1")
+        .bind(id.0)
+        .bind(hash)
+        .bind(now)
+        .bind(b(must_change))
+        .execute(&mut *conn)
+        .await?;
+    push_password_history(conn, id, hash, now).await
+}
+
+async fn push_password_history(conn: &mut AnyConnection, id: UserId, hash: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO password_history (user_id, password_hash, changed_at) VALUES ($1, $2, $3)").bind(id.0).bind(hash).bind(now).execute(conn).await?;
+    Ok(())
+}
+
+/// The newest `n` password hashes of a user, newest first.
+pub async fn password_history<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId, n: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2")
+        .bind(id.0)
+        .bind(n)
+        .fetch_all(ex)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+pub async fn set_totp(conn: &mut AnyConnection, id: UserId, secret: Option<&str>, enabled: bool) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1").bind(id.0).bind(secret).bind(b(enabled)).execute(conn).await?;
+    Ok(())
+}
+
+/// Records the time step a TOTP code was accepted for; refuses (false) a step
+/// already used, so a code cannot be replayed.
+pub async fn use_totp_step(conn: &mut AnyConnection, id: UserId, step: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
+        .bind(id.0)
+        .bind(step)
+        .execute(conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+// ---- departments ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+    pub code: Option<String>,
+    pub parent_id: Option<DepartmentId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn department_from_row(r: &AnyRow) -> Result<Department> {
+    Ok(Department {
+        id: DepartmentId(r.try_get("id")?),
+        name: r.try_get("name")?,
+        code: r.try_get("code")?,
+        parent_id: r.try_get::<Option<i64>, _>("parent_id")?.map(DepartmentId),
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_department(conn: &mut AnyConnection, name: &str, code: Option<&str>, parent: Option<DepartmentId>, now: i64) -> Result<DepartmentId> {
+    let row = sqlx::query("INSERT INTO departments (name, code, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+        .bind(name)
+        .bind(code)
+        .bind(parent.map(|p| p.0))
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+    Ok(DepartmentId(row.try_get(0)?))
+}
+
+pub async fn update_department(conn: &mut AnyConnection, id: DepartmentId, name: &str, code: Option<&str>, parent: Option<DepartmentId>, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE departments SET name = $2, code = $3, parent_id = $4, updated_at = $5 WHERE id = $1")
+        .bind(id.0)
+        .bind(name)
+        .bind(code)
+        .bind(parent.map(|p| p.0))
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn delete_department(conn: &mut AnyConnection, id: DepartmentId) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM departments WHERE id = $1").bind(id.0).execute(conn).await?.rows_affected() == 1)
+}
+
+pub async fn get_department<'e, E: Executor<'e, Database = Any>>(ex: E, id: DepartmentId) -> Result<Option<Department>> {
+    sqlx::query("SELECT * FROM departments WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(department_from_row).transpose()
+}
+
+pub async fn list_departments<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>, page: &PageRequest) -> Result<Page<Department>> {
+    let mut sql = Sql::new("SELECT * FROM departments WHERE 1=1");
+    if let Some(q) = q {
+        sql.push(" AND name LIKE ").bind(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
+    }
+    sql.keyset(page, Some("name"));
+    let rows = sql.fetch_all(ex).await?.iter().map(department_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, |d| Cursor { id: d.id.0, key: Some(d.name.clone()) }))
+}
+
+/// Every ancestor of a department, nearest first (to refuse cycles).
+pub async fn department_ancestors<'e, E: Executor<'e, Database = Any> + Copy>(ex: E, id: DepartmentId) -> Result<Vec<DepartmentId>> {
+    let mut out = Vec::new();
+    let mut current = get_department(ex, id).await?.and_then(|d| d.parent_id);
+    while let Some(p) = current {
+        if out.contains(&p) || out.len() > 64 {
+            break;
+        }
+        out.push(p);
+        current = get_department(ex, p).await?.and_then(|d| d.parent_id);
+    }
+    Ok(out)
+}
+
+// ---- teams ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub description: String,
+    pub email: Option<String>,
+    pub manager_id: Option<UserId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn team_from_row(r: &AnyRow) -> Result<Team> {
+    Ok(Team {
+        id: TeamId(r.try_get("id")?),
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        email: r.try_get("email")?,
+        manager_id: r.try_get::<Option<i64>, _>("manager_id")?.map(UserId),
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TeamFields {
+    pub name: String,
+    pub description: String,
+    pub email: Option<String>,
+    pub manager_id: Option<UserId>,
+}
+
+pub async fn insert_team(conn: &mut AnyConnection, f: &TeamFields, now: i64) -> Result<TeamId> {
+    let row = sqlx::query("INSERT INTO teams (name, description, email, manager_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.email)
+        .bind(f.manager_id.map(|m| m.0))
+        .bind(now)
+        .fetch_one(conn)
+        .await?;
+    Ok(TeamId(row.try_get(0)?))
+}
+
+pub async fn update_team(conn: &mut AnyConnection, id: TeamId, f: &TeamFields, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE teams SET name = $2, description = $3, email = $4, manager_id = $5, updated_at = $6 WHERE id = $1")
+        .bind(id.0)
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.email)
+        .bind(f.manager_id.map(|m| m.0))
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn delete_team(conn: &mut AnyConnection, id: TeamId) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM teams WHERE id = $1").bind(id.0).execute(conn).await?.rows_affected() == 1)
+}
+
+pub async fn get_team<'e, E: Executor<'e, Database = Any>>(ex: E, id: TeamId) -> Result<Option<Team>> {
+    sqlx::query("SELECT * FROM teams WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(team_from_row).transpose()
+}
+
+pub async fn list_teams<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>, page: &PageRequest) -> Result<Page<Team>> {
+    let mut sql = Sql::new("SELECT * FROM teams WHERE 1=1");
+    if let Some(q) = q {
+        sql.push(" AND name LIKE ").bind(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
+    }
+    sql.keyset(page, Some("name"));
+    let rows = sql.fetch_all(ex).await?.iter().map(team_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, |t| Cursor { id: t.id.0, key: Some(t.name.clone()) }))
+}
+
+pub async fn set_team_members(conn: &mut AnyConnection, team: TeamId, members: &[UserId]) -> Result<()> {
+    sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(team.0).execute(&mut *conn).await?;
+    for m in members {
+        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)").bind(team.0).bind(m.0).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn team_members<'e, E: Executor<'e, Database = Any>>(ex: E, team: TeamId) -> Result<Vec<UserId>> {
+    let rows = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id").bind(team.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}
+
+pub async fn teams_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<TeamId>> {
+    let rows = sqlx::query("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id").bind(user.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(TeamId(r.try_get(0)?))).collect()
+}
+
+// ---- roles ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Role {
+    pub id: RoleId,
+    pub key: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub description: String,
+    pub duty: Option<AdminDuty>,
+    pub builtin: bool,
+    pub require_totp: bool,
+    pub permissions: Vec<Permission>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn role_from_row(r: &AnyRow) -> Result<Role> {
+    let duty: Option<String> = r.try_get("duty")?;
+    Ok(Role {
+        id: RoleId(r.try_get("id")?),
+        key: r.try_get("role_key")?,
+        name_en: r.try_get("name_en")?,
+        name_zh: r.try_get("name_zh")?,
+        description: r.try_get("description")?,
+        duty: duty.and_then(|d| d.parse().ok()),
+        builtin: get_bool(r, "builtin")?,
+        require_totp: get_bool(r, "require_totp")?,
+        permissions: get_json(r, "permissions")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleFields {
+    pub key: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub description: String,
+    pub duty: Option<AdminDuty>,
+    pub require_totp: bool,
+    pub permissions: Vec<Permission>,
+}
+
+pub async fn insert_role(conn: &mut AnyConnection, f: &RoleFields, builtin: bool, now: i64) -> Result<RoleId> {
+    let perms = serde_json::to_string(&f.permissions).unwrap_or_else(|_| "[]".into());
+    let row = sqlx::query(
+        "INSERT INTO roles (role_key, name_en, name_zh, description, duty, builtin, require_totp, permissions, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+    )
+    .bind(&f.key)
+    .bind(&f.name_en)
+    .bind(&f.name_zh)
+    .bind(&f.description)
+    .bind(f.duty.map(|d| d.as_str()))
+    .bind(b(builtin))
+    .bind(b(f.require_totp))
+    .bind(perms)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(RoleId(row.try_get(0)?))
+}
+
+/// Updates names, description, TOTP requirement and permissions; the key and duty of a role are fixed.
+pub async fn update_role(conn: &mut AnyConnection, id: RoleId, f: &RoleFields, now: i64) -> Result<bool> {
+    let perms = serde_json::to_string(&f.permissions).unwrap_or_else(|_| "[]".into());
+    let n = sqlx::query("UPDATE roles SET name_en = $2, name_zh = $3, description = $4, require_totp = $5, permissions = $6, updated_at = $7 WHERE id = $1")
+        .bind(id.0)
+        .bind(&f.name_en)
+        .bind(&f.name_zh)
+        .bind(&f.description)
+        .bind(b(f.require_totp))
+        .bind(perms)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn delete_role(conn: &mut AnyConnection, id: RoleId) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM roles WHERE id = $1").bind(id.0).execute(conn).await?.rows_affected() == 1)
+}
+
+pub async fn get_role<'e, E: Executor<'e, Database = Any>>(ex: E, id: RoleId) -> Result<Option<Role>> {
+    sqlx::query("SELECT * FROM roles WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(role_from_row).transpose()
+}
+
+pub async fn get_role_by_key<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str) -> Result<Option<Role>> {
+    sqlx::query("SELECT * FROM roles WHERE role_key = $1").bind(key).fetch_optional(ex).await?.as_ref().map(role_from_row).transpose()
+}
+
+pub async fn list_roles<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Role>> {
+    sqlx::query("SELECT * FROM roles ORDER BY builtin DESC, role_key").fetch_all(ex).await?.iter().map(role_from_row).collect()
+}
+
+pub async fn roles_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<Role>> {
+    sqlx::query("SELECT r.* FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = $1 ORDER BY r.role_key")
+        .bind(user.0)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(role_from_row)
+        .collect()
+}
+
+pub async fn set_user_roles(conn: &mut AnyConnection, user: UserId, roles: &[RoleId]) -> Result<()> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
+    for r in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)").bind(user.0).bind(r.0).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn count_role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role: RoleId) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM user_roles WHERE role_id = $1").bind(role.0).fetch_one(ex).await?.try_get(0)?)
+}

@@ -1,0 +1,268 @@
+//! The audit log: append inside the caller's transaction, verify the chain,
+//! query, and move old rows to an archive file (never silently dropped).
+
+use crate::sql::{Page, Sql};
+use crate::{Db, Result, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::audit::{AuditEntry, ChainBreak, ChainBreakReason, GENESIS_HASH};
+use yunwei_domain::page::{Cursor, PageRequest};
+
+/// What the caller knows; the chain position is assigned here.
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEntry {
+    pub at_ms: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub fn hash_entry(entry: &AuditEntry, prev_hash: &str) -> String {
+    let digest = Sha256::digest(entry.chain_input(prev_hash));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends one entry. Must run inside the command's transaction: the head row
+/// is locked (PostgreSQL) or the single writer holds the database (SQLite).
+pub async fn append(conn: &mut AnyConnection, db: &Db, e: NewAuditEntry) -> Result<i64> {
+    let head = sqlx::query(AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", db.for_update()))).fetch_one(&mut *conn).await?;
+    let (prev_seq, prev_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+    let entry = AuditEntry {
+        seq: prev_seq + 1,
+        at_ms: e.at_ms,
+        actor_id: e.actor_id,
+        actor_name: e.actor_name,
+        source_ip: e.source_ip,
+        user_agent: e.user_agent,
+        object_type: e.object_type,
+        object_id: e.object_id,
+        action: e.action,
+        before: e.before,
+        after: e.after,
+    };
+    let hash = hash_entry(&entry, &prev_hash);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_ms, actor_id, actor_name, source_ip, user_agent, object_type, object_id, action, before_json, after_json, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(entry.seq)
+    .bind(entry.at_ms)
+    .bind(entry.actor_id)
+    .bind(&entry.actor_name)
+    .bind(&entry.source_ip)
+    .bind(&entry.user_agent)
+    .bind(&entry.object_type)
+    .bind(&entry.object_id)
+    .bind(&entry.action)
+    .bind(&entry.before)
+    .bind(&entry.after)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(entry.seq).bind(&hash).execute(&mut *conn).await?;
+    Ok(entry.seq)
+}
+
+fn record_from_row(r: &AnyRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        entry: AuditEntry {
+            seq: r.try_get("seq")?,
+            at_ms: r.try_get("at_ms")?,
+            actor_id: r.try_get("actor_id")?,
+            actor_name: r.try_get("actor_name")?,
+            source_ip: r.try_get("source_ip")?,
+            user_agent: r.try_get("user_agent")?,
+            object_type: r.try_get("object_type")?,
+            object_id: r.try_get("object_id")?,
+            action: r.try_get("action")?,
+            before: r.try_get("before_json")?,
+            after: r.try_get("after_json")?,
+        },
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+/// The result of a chain check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub checked: i64,
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+    pub broken: Option<ChainBreak>,
+}
+
+/// Walks the chain from its anchor in sequence order, in batches.
+pub async fn verify(db: &Db) -> Result<Verification> {
+    let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetch_optional(&db.read).await?;
+    let (mut expected_seq, mut prev_hash) = match anchor {
+        Some(a) => (a.try_get::<i64, _>(0)? + 1, a.try_get::<String, _>(1)?),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let first_seq = expected_seq;
+    let mut checked = 0i64;
+    let mut cursor = expected_seq - 1;
+    loop {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 2000").bind(cursor).fetch_all(&db.read).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let rec = record_from_row(r)?;
+            let found = Some(rec.entry.seq);
+            let broken = |reason| Verification { checked, first_seq: Some(first_seq), last_seq: Some(expected_seq - 1), broken: Some(ChainBreak { expected_seq, found_seq: found, reason }) };
+            if rec.entry.seq != expected_seq {
+                return Ok(broken(ChainBreakReason::MissingRow));
+            }
+            if rec.prev_hash != prev_hash {
+                return Ok(broken(ChainBreakReason::PrevHashMismatch));
+            }
+            if hash_entry(&rec.entry, &prev_hash) != rec.hash {
+                return Ok(broken(ChainBreakReason::HashMismatch));
+            }
+            prev_hash = rec.hash;
+            expected_seq += 1;
+            checked += 1;
+            cursor = rec.entry.seq;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.read).await?;
+    let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+    let last = expected_seq - 1;
+    let broken = (head_seq != last || head_hash != prev_hash).then(|| ChainBreak { expected_seq, found_seq: None, reason: ChainBreakReason::HeadMismatch });
+    Ok(Verification { checked, first_seq: (checked > 0).then_some(first_seq), last_seq: (checked > 0).then_some(last), broken })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<i64>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub action: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+fn filtered(filter: &AuditFilter) -> Sql {
+    let mut sql = Sql::new("SELECT * FROM audit_log WHERE 1=1");
+    if let Some(a) = filter.actor_id {
+        sql.push(" AND actor_id = ").bind(a);
+    }
+    if let Some(t) = &filter.object_type {
+        sql.push(" AND object_type = ").bind(t.clone());
+    }
+    if let Some(o) = &filter.object_id {
+        sql.push(" AND object_id = ").bind(o.clone());
+    }
+    if let Some(a) = &filter.action {
+        sql.push(" AND action = ").bind(a.clone());
+    }
+    if let Some(f) = filter.from_ms {
+        sql.push(" AND at_ms >= ").bind(f);
+    }
+    if let Some(t) = filter.to_ms {
+        sql.push(" AND at_ms < ").bind(t);
+    }
+    sql
+}
+
+/// Newest first unless the page says otherwise; `seq` is the id.
+pub async fn list(db: &Db, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRecord>> {
+    let mut sql = filtered(filter);
+    let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(after) = &page.after {
+        sql.push(&format!(" AND seq {cmp} ")).bind(after.id);
+    }
+    sql.push(&format!(" ORDER BY seq {dir} LIMIT ")).bind(page.limit + 1);
+    let rows = sql.fetch_all(&db.read).await?.iter().map(record_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, |r| Cursor { id: r.entry.seq, key: None }))
+}
+
+/// Streams matching rows in sequence order to `sink`, in batches, for export.
+pub async fn for_each(db: &Db, filter: &AuditFilter, mut sink: impl FnMut(&AuditRecord) -> std::io::Result<()>) -> Result<i64> {
+    let mut after = 0i64;
+    let mut n = 0;
+    loop {
+        let mut sql = filtered(filter);
+        sql.push(" AND seq > ").bind(after).push(" ORDER BY seq LIMIT 2000");
+        let rows = sql.fetch_all(&db.read).await?;
+        if rows.is_empty() {
+            return Ok(n);
+        }
+        for r in &rows {
+            let rec = record_from_row(r)?;
+            sink(&rec)?;
+            after = rec.entry.seq;
+            n += 1;
+        }
+    }
+}
+
+/// Moves every row older than `before_ms` to `file` (JSON lines, appended and
+/// synced first), then deletes them and moves the anchor, in one transaction.
+/// Returns how many rows were archived.
+pub async fn archive_before(db: &Db, before_ms: i64, file: &std::path::Path, now: i64) -> Result<i64> {
+    use std::io::Write;
+    let mut tx = db.begin().await?;
+    let rows = sqlx::query("SELECT * FROM audit_log WHERE at_ms < $1 AND seq <= (SELECT seq FROM audit_head WHERE id = 1) ORDER BY seq")
+        .bind(before_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+    let records = rows.iter().map(record_from_row).collect::<Result<Vec<_>>>()?;
+    // Only a leading run may go, so that the remaining chain still starts at the anchor.
+    let first_kept = sqlx::query("SELECT MIN(seq) FROM audit_log WHERE at_ms >= $1").bind(before_ms).fetch_one(&mut *tx).await?;
+    let first_kept: Option<i64> = first_kept.try_get(0)?;
+    let records: Vec<_> = records.into_iter().take_while(|r| first_kept.is_none_or(|k| r.entry.seq < k)).collect();
+    let Some(last) = records.last() else { return Ok(0) };
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+    for r in &records {
+        let line = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        writeln!(out, "{line}")?;
+    }
+    out.sync_all()?;
+    sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(last.entry.seq).execute(&mut *tx).await?;
+    let file_name = file.display().to_string();
+    let updated = sqlx::query("UPDATE audit_anchor SET seq = $1, hash = $2, archived_at = $3, archive_file = $4 WHERE id = 1")
+        .bind(last.entry.seq)
+        .bind(&last.hash)
+        .bind(now)
+        .bind(&file_name)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query("INSERT INTO audit_anchor (id, seq, hash, archived_at, archive_file) VALUES (1, $1, $2, $3, $4)")
+            .bind(last.entry.seq)
+            .bind(&last.hash)
+            .bind(now)
+            .bind(&file_name)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(records.len() as i64)
+}
+
+pub async fn count<'e, E: Executor<'e, Database = sqlx::Any>>(ex: E) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM audit_log").fetch_one(ex).await?.try_get(0)?)
+}

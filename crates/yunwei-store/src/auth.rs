@@ -1,0 +1,171 @@
+//! Sessions, API tokens and recovery codes. Secrets are stored only as SHA-256
+//! hashes; the caller hashes before it asks.
+
+use crate::{b, get_bool, get_json, Result};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::ids::{ApiTokenId, UserId};
+use yunwei_domain::permission::TokenScope;
+
+type Any = sqlx::Any;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub second_factor_pending: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+pub async fn insert_session(conn: &mut AnyConnection, s: &Session, ip: &str, ua: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, second_factor_pending, created_at, last_seen_at, source_ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&s.id_hash)
+    .bind(s.user_id.0)
+    .bind(&s.csrf_token)
+    .bind(b(s.second_factor_pending))
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(ip)
+    .bind(ua)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_session<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &str) -> Result<Option<Session>> {
+    let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1").bind(id_hash).fetch_optional(ex).await?;
+    row.map(|r| {
+        Ok(Session {
+            id_hash: r.try_get("id_hash")?,
+            user_id: UserId(r.try_get("user_id")?),
+            csrf_token: r.try_get("csrf_token")?,
+            second_factor_pending: get_bool(&r, "second_factor_pending")?,
+            created_at: r.try_get("created_at")?,
+            last_seen_at: r.try_get("last_seen_at")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn touch_session<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1").bind(id_hash).bind(now).execute(ex).await?;
+    Ok(())
+}
+
+pub async fn complete_second_factor(conn: &mut AnyConnection, id_hash: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET second_factor_pending = 0 WHERE id_hash = $1").bind(id_hash).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn delete_session(conn: &mut AnyConnection, id_hash: &str) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(conn).await?.rows_affected() == 1)
+}
+
+/// Ends every session of a user; returns how many there were.
+pub async fn delete_user_sessions(conn: &mut AnyConnection, user: UserId) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(conn).await?.rows_affected())
+}
+
+/// Removes sessions idle or older than the policy allows.
+pub async fn purge_sessions<'e, E: Executor<'e, Database = Any>>(ex: E, idle_before: i64, created_before: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2").bind(idle_before).bind(created_before).execute(ex).await?.rows_affected())
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The first characters of the token, to recognise it in a list.
+    pub prefix: String,
+    pub scopes: Vec<TokenScope>,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+fn token_from_row(r: &AnyRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: ApiTokenId(r.try_get("id")?),
+        user_id: UserId(r.try_get("user_id")?),
+        name: r.try_get("name")?,
+        prefix: r.try_get("prefix")?,
+        scopes: get_json(r, "scopes")?,
+        expires_at: r.try_get("expires_at")?,
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+pub async fn insert_token(conn: &mut AnyConnection, user: UserId, name: &str, hash: &str, prefix: &str, scopes: &[TokenScope], expires_at: Option<i64>, now: i64) -> Result<ApiTokenId> {
+    let scopes = serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into());
+    let row = sqlx::query(
+        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, scopes, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(user.0)
+    .bind(name)
+    .bind(hash)
+    .bind(prefix)
+    .bind(scopes)
+    .bind(expires_at)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(ApiTokenId(row.try_get(0)?))
+}
+
+pub async fn token_by_hash<'e, E: Executor<'e, Database = Any>>(ex: E, hash: &str) -> Result<Option<ApiToken>> {
+    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1").bind(hash).fetch_optional(ex).await?.as_ref().map(token_from_row).transpose()
+}
+
+pub async fn get_token<'e, E: Executor<'e, Database = Any>>(ex: E, id: ApiTokenId) -> Result<Option<ApiToken>> {
+    sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(token_from_row).transpose()
+}
+
+pub async fn tokens_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<ApiToken>> {
+    sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY id DESC").bind(user.0).fetch_all(ex).await?.iter().map(token_from_row).collect()
+}
+
+pub async fn revoke_token(conn: &mut AnyConnection, id: ApiTokenId, now: i64) -> Result<bool> {
+    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL").bind(id.0).bind(now).execute(conn).await?.rows_affected() == 1)
+}
+
+pub async fn revoke_user_tokens(conn: &mut AnyConnection, user: UserId, now: i64) -> Result<u64> {
+    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL").bind(user.0).bind(now).execute(conn).await?.rows_affected())
+}
+
+pub async fn touch_token<'e, E: Executor<'e, Database = Any>>(ex: E, id: ApiTokenId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1").bind(id.0).bind(now).execute(ex).await?;
+    Ok(())
+}
+
+pub async fn replace_recovery_codes(conn: &mut AnyConnection, user: UserId, hashes: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
+    for h in hashes {
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(user.0).bind(h).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Spends a recovery code; false if it is unknown or already used.
+pub async fn use_recovery_code(conn: &mut AnyConnection, user: UserId, hash: &str, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL")
+        .bind(user.0)
+        .bind(hash)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn unused_recovery_codes<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user.0).fetch_one(ex).await?.try_get(0)?)
+}

@@ -1,0 +1,373 @@
+//! The outbox (events written with the change that caused them), deliveries
+//! per channel and recipient, in-app notifications, templates and preferences.
+
+use crate::sql::{Page, Sql};
+use crate::{b, Db, Result};
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId, UserId};
+use yunwei_domain::page::{Cursor, PageRequest};
+
+type Any = sqlx::Any;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub subject_user_id: Option<UserId>,
+    pub actor_id: Option<UserId>,
+    pub object_type: String,
+    pub object_id: String,
+    pub payload: serde_json::Value,
+}
+
+pub async fn enqueue(conn: &mut AnyConnection, e: &NewEvent, now: i64) -> Result<OutboxEventId> {
+    let row = sqlx::query(
+        "INSERT INTO outbox (event_type, subject_user_id, actor_id, object_type, object_id, payload, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(&e.event_type)
+    .bind(e.subject_user_id.map(|u| u.0))
+    .bind(e.actor_id.map(|u| u.0))
+    .bind(&e.object_type)
+    .bind(&e.object_id)
+    .bind(e.payload.to_string())
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(OutboxEventId(row.try_get(0)?))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxEvent {
+    pub id: OutboxEventId,
+    pub event_type: String,
+    pub subject_user_id: Option<UserId>,
+    pub actor_id: Option<UserId>,
+    pub object_type: String,
+    pub object_id: String,
+    pub payload: serde_json::Value,
+    pub created_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+fn event_from_row(r: &AnyRow) -> Result<OutboxEvent> {
+    let payload: String = r.try_get("payload")?;
+    Ok(OutboxEvent {
+        id: OutboxEventId(r.try_get("id")?),
+        event_type: r.try_get("event_type")?,
+        subject_user_id: r.try_get::<Option<i64>, _>("subject_user_id")?.map(UserId),
+        actor_id: r.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
+        object_type: r.try_get("object_type")?,
+        object_id: r.try_get("object_id")?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        created_at: r.try_get("created_at")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+/// Claims up to `limit` due rows of `table` for `owner` until `lease_until`.
+/// PostgreSQL skips rows other nodes hold; SQLite's single writer serialises claims.
+async fn claim(db: &Db, table: &str, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<AnyRow>> {
+    let sql = format!(
+        "UPDATE {table} SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (\
+           SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+           ORDER BY next_attempt_at, id LIMIT $4{}) RETURNING *",
+        db.skip_locked()
+    );
+    Ok(sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&db.write).await?)
+}
+
+pub async fn claim_events(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
+    claim(db, "outbox", owner, now, lease_until, limit).await?.iter().map(event_from_row).collect()
+}
+
+/// Marks a claimed row done, but only if this node still holds its lease.
+pub async fn finish_event(conn: &mut AnyConnection, id: OutboxEventId, owner: &str) -> Result<bool> {
+    let n = sqlx::query("UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2")
+        .bind(id.0)
+        .bind(owner)
+        .execute(conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+/// Schedules a retry, or gives up (`dead`) when `retry_at` is None.
+async fn fail(db: &Db, table: &str, id: i64, owner: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
+    let sql = format!(
+        "UPDATE {table} SET status = $3, next_attempt_at = COALESCE($4, next_attempt_at), lease_owner = NULL, lease_until = NULL, last_error = $5 \
+         WHERE id = $1 AND lease_owner = $2"
+    );
+    let status = if retry_at.is_some() { "pending" } else { "dead" };
+    let error: String = error.chars().take(2000).collect();
+    sqlx::query(AssertSqlSafe(sql)).bind(id).bind(owner).bind(status).bind(retry_at).bind(error).execute(&db.write).await?;
+    Ok(())
+}
+
+pub async fn fail_event(db: &Db, id: OutboxEventId, owner: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
+    fail(db, "outbox", id.0, owner, error, retry_at).await
+}
+
+pub async fn fail_delivery(db: &Db, id: DeliveryId, owner: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
+    fail(db, "deliveries", id.0, owner, error, retry_at).await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: OutboxEventId,
+    pub channel: String,
+    pub user_id: Option<UserId>,
+    pub address: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
+    Ok(Delivery {
+        id: DeliveryId(r.try_get("id")?),
+        event_id: OutboxEventId(r.try_get("event_id")?),
+        channel: r.try_get("channel")?,
+        user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        address: r.try_get("address")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        sent_at: r.try_get("sent_at")?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub event_id: OutboxEventId,
+    pub channel: String,
+    pub user_id: Option<UserId>,
+    pub address: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues a delivery; a second one for the same event, channel and address is ignored.
+pub async fn insert_delivery(conn: &mut AnyConnection, d: &NewDelivery, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO deliveries (event_id, channel, user_id, address, subject, body, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (event_id, channel, address) DO NOTHING",
+    )
+    .bind(d.event_id.0)
+    .bind(&d.channel)
+    .bind(d.user_id.map(|u| u.0))
+    .bind(&d.address)
+    .bind(&d.subject)
+    .bind(&d.body)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn claim_deliveries(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
+    claim(db, "deliveries", owner, now, lease_until, limit).await?.iter().map(delivery_from_row).collect()
+}
+
+pub async fn finish_delivery(db: &Db, id: DeliveryId, owner: &str, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $3, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2")
+        .bind(id.0)
+        .bind(owner)
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+/// Dead deliveries, newest first: the administrators' dead-letter list.
+pub async fn dead_deliveries(db: &Db, page: &PageRequest) -> Result<Page<Delivery>> {
+    let mut sql = Sql::new("SELECT * FROM deliveries WHERE status = 'dead'");
+    sql.keyset(page, None);
+    let rows = sql.fetch_all(&db.read).await?.iter().map(delivery_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, |d| Cursor { id: d.id.0, key: None }))
+}
+
+pub async fn dead_events(db: &Db) -> Result<Vec<OutboxEvent>> {
+    sqlx::query("SELECT * FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT 200").fetch_all(&db.read).await?.iter().map(event_from_row).collect()
+}
+
+pub async fn get_delivery<'e, E: Executor<'e, Database = Any>>(ex: E, id: DeliveryId) -> Result<Option<Delivery>> {
+    sqlx::query("SELECT * FROM deliveries WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(delivery_from_row).transpose()
+}
+
+/// Puts a dead delivery back in the queue, to be tried again now.
+pub async fn retry_delivery(conn: &mut AnyConnection, id: DeliveryId, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'").bind(id.0).bind(now).execute(conn).await?;
+    Ok(n.rows_affected() == 1)
+}
+
+pub async fn retry_event(conn: &mut AnyConnection, id: OutboxEventId, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'").bind(id.0).bind(now).execute(conn).await?;
+    Ok(n.rows_affected() == 1)
+}
+
+/// Counts by table and status, for /metrics and the admin page.
+pub async fn queue_depths(db: &Db) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT 'outbox' AS q, status, COUNT(*) AS n FROM outbox GROUP BY status \
+         UNION ALL SELECT 'deliveries' AS q, status, COUNT(*) AS n FROM deliveries GROUP BY status",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("q")?, r.try_get("status")?, r.try_get("n")?))).collect()
+}
+
+// ---- in-app notifications ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub event_type: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+fn notification_from_row(r: &AnyRow) -> Result<Notification> {
+    Ok(Notification {
+        id: NotificationId(r.try_get("id")?),
+        event_type: r.try_get("event_type")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        link: r.try_get("link")?,
+        created_at: r.try_get("created_at")?,
+        read_at: r.try_get("read_at")?,
+    })
+}
+
+pub async fn insert_notification(conn: &mut AnyConnection, user: UserId, event: OutboxEventId, event_type: &str, title: &str, body: &str, link: Option<&str>, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (user_id, event_id, event_type, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (event_id, user_id) DO NOTHING",
+    )
+    .bind(user.0)
+    .bind(event.0)
+    .bind(event_type)
+    .bind(title)
+    .bind(body)
+    .bind(link)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_notifications(db: &Db, user: UserId, unread_only: bool, page: &PageRequest) -> Result<Page<Notification>> {
+    let mut sql = Sql::new("SELECT * FROM notifications WHERE user_id = ");
+    sql.bind(user.0);
+    if unread_only {
+        sql.push(" AND read_at IS NULL");
+    }
+    sql.keyset(page, None);
+    let rows = sql.fetch_all(&db.read).await?.iter().map(notification_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, page, |n| Cursor { id: n.id.0, key: None }))
+}
+
+pub async fn unread_count<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL").bind(user.0).fetch_one(ex).await?.try_get(0)?)
+}
+
+/// Marks one (or, with None, every) notification of the user read.
+pub async fn mark_read(conn: &mut AnyConnection, user: UserId, id: Option<NotificationId>, now: i64) -> Result<u64> {
+    let mut sql = Sql::new("UPDATE notifications SET read_at = ");
+    sql.bind(now).push(" WHERE read_at IS NULL AND user_id = ").bind(user.0);
+    if let Some(id) = id {
+        sql.push(" AND id = ").bind(id.0);
+    }
+    sql.execute(conn).await
+}
+
+// ---- templates and preferences ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Template {
+    pub event_type: String,
+    pub locale: String,
+    pub subject: String,
+    pub body: String,
+    pub updated_at: i64,
+    pub updated_by: Option<i64>,
+}
+
+fn template_from_row(r: &AnyRow) -> Result<Template> {
+    Ok(Template {
+        event_type: r.try_get("event_type")?,
+        locale: r.try_get("locale")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        updated_at: r.try_get("updated_at")?,
+        updated_by: r.try_get("updated_by")?,
+    })
+}
+
+pub async fn get_template<'e, E: Executor<'e, Database = Any>>(ex: E, event_type: &str, locale: &str) -> Result<Option<Template>> {
+    sqlx::query("SELECT * FROM notification_templates WHERE event_type = $1 AND locale = $2")
+        .bind(event_type)
+        .bind(locale)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(template_from_row)
+        .transpose()
+}
+
+pub async fn list_templates<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Template>> {
+    sqlx::query("SELECT * FROM notification_templates ORDER BY event_type, locale").fetch_all(ex).await?.iter().map(template_from_row).collect()
+}
+
+/// Inserts or replaces; `only_if_missing` seeds without overwriting an administrator's edit.
+pub async fn put_template(conn: &mut AnyConnection, t: &Template, only_if_missing: bool) -> Result<()> {
+    let conflict = if only_if_missing { "DO NOTHING" } else { "DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by" };
+    let sql = format!(
+        "INSERT INTO notification_templates (event_type, locale, subject, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (event_type, locale) {conflict}"
+    );
+    sqlx::query(AssertSqlSafe(sql)).bind(&t.event_type).bind(&t.locale).bind(&t.subject).bind(&t.body).bind(t.updated_at).bind(t.updated_by).execute(conn).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Preference {
+    pub event_type: String,
+    pub channel: String,
+    pub enabled: bool,
+}
+
+pub async fn preferences<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<Preference>> {
+    let rows = sqlx::query("SELECT event_type, channel, enabled FROM notification_preferences WHERE user_id = $1 ORDER BY event_type, channel").bind(user.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(Preference { event_type: r.try_get(0)?, channel: r.try_get(1)?, enabled: r.try_get::<i64, _>(2)? != 0 })).collect()
+}
+
+pub async fn set_preference(conn: &mut AnyConnection, user: UserId, p: &Preference) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO notification_preferences (user_id, event_type, channel, enabled) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, event_type, channel) DO UPDATE SET enabled = excluded.enabled",
+    )
+    .bind(user.0)
+    .bind(&p.event_type)
+    .bind(&p.channel)
+    .bind(b(p.enabled))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! A small builder for statements whose shape depends on the request (filters,
+//! keyset paging), numbering placeholders `$1, $2…` as both engines accept.
+
+use crate::Result;
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use yunwei_domain::page::PageRequest;
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Sql {
+    text: String,
+    binds: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_string(), binds: Vec::new() }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.binds.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.binds.len().to_string());
+        self
+    }
+
+    /// `AND (key, id) > (cursor)` and the matching `ORDER BY … LIMIT`, fetching one
+    /// row more than the page so the caller knows whether another page follows.
+    /// `key_column` is a trusted column name, never user input.
+    pub fn keyset(&mut self, page: &PageRequest, key_column: Option<&str>) -> &mut Self {
+        let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        if let Some(after) = &page.after {
+            match (key_column, &after.key) {
+                (Some(col), Some(key)) => {
+                    self.push(&format!(" AND ({col}, id) {cmp} (")).bind(key.clone()).push(", ").bind(after.id).push(")");
+                }
+                _ => {
+                    self.push(&format!(" AND id {cmp} ")).bind(after.id);
+                }
+            }
+        }
+        match key_column {
+            Some(col) => self.push(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ")),
+            None => self.push(&format!(" ORDER BY id {dir} LIMIT ")),
+        };
+        self.bind(page.limit + 1)
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for b in &self.binds {
+            q = match b {
+                Value::Int(v) => q.bind(*v),
+                Value::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+
+    pub async fn fetch_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(&self, ex: E) -> Result<Vec<AnyRow>> {
+        Ok(self.query().fetch_all(ex).await?)
+    }
+
+    pub async fn fetch_one<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(&self, ex: E) -> Result<AnyRow> {
+        Ok(self.query().fetch_one(ex).await?)
+    }
+
+    pub async fn execute<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(&self, ex: E) -> Result<u64> {
+        Ok(self.query().execute(ex).await?.rows_affected())
+    }
+}
+
+/// A page of rows and the cursor of the next one.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `rows` holds up to `limit + 1` items; `key` gives each item's cursor.
+    pub fn from_rows(mut rows: Vec<T>, page: &PageRequest, key: impl Fn(&T) -> yunwei_domain::page::Cursor) -> Self {
+        let more = rows.len() as i64 > page.limit;
+        rows.truncate(page.limit as usize);
+        let next_cursor = if more { rows.last().map(|r| key(r).encode()) } else { None };
+        Self { items: rows, next_cursor }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+    }
+}

@@ -1,0 +1,69 @@
+//! Fresh databases for tests and benchmarks: a new SQLite file in a temporary
+//! directory, or a new database on the PostgreSQL server named by
+//! `YUNWEI_TEST_DATABASE_URL` (dropped again by [`FreshDatabase::drop_now`]).
+
+use crate::{Result, StoreError};
+use sqlx::{AssertSqlSafe, Connection};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Debug)]
+pub struct FreshDatabase {
+    pub url: String,
+    /// The directory holding the SQLite file, or a scratch directory on PostgreSQL.
+    pub dir: PathBuf,
+    admin_url: Option<String>,
+    name: String,
+}
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("yunwei_t{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
+}
+
+/// The server to test against: `YUNWEI_TEST_DATABASE_URL` if set, else SQLite.
+pub fn test_server_url() -> Option<String> {
+    std::env::var("YUNWEI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+impl FreshDatabase {
+    pub async fn create() -> Result<Self> {
+        let name = unique_name();
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir)?;
+        match test_server_url() {
+            Some(server) if server.starts_with("postgres") => {
+                sqlx::any::install_default_drivers();
+                let mut conn = sqlx::AnyConnection::connect(&server).await?;
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+                conn.close().await?;
+                let base = server.rsplit_once('/').map(|(b, _)| b.to_string()).ok_or_else(|| StoreError::UnsupportedUrl(server.clone()))?;
+                Ok(Self { url: format!("{base}/{name}"), dir, admin_url: Some(server), name })
+            }
+            Some(other) => Err(StoreError::UnsupportedUrl(other)),
+            None => Ok(Self { url: format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()), dir, admin_url: None, name }),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.admin_url.is_some()
+    }
+
+    /// The database name on PostgreSQL (for pg_dump in tests).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Removes the database; call after every pool on it is closed.
+    pub async fn drop_now(&self) -> Result<()> {
+        if let Some(admin) = &self.admin_url {
+            let mut conn = sqlx::AnyConnection::connect(admin).await?;
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).execute(&mut conn).await?;
+            conn.close().await?;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        Ok(())
+    }
+}
