@@ -1,1 +1,4 @@
+//! The outside world. Each module speaks one protocol and knows nothing of the
+//! database; core decides what to send and records the outcome.
 
+pub mod mail;

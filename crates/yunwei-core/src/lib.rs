@@ -1,1 +1,81 @@
+//! Yunwei's use cases. Every command: authorise here (never only in the web
+//! layer), decide with domain rules, write record + audit entry + outbox event
+//! in one transaction. Work that follows a commit runs from the outbox.
 
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod crypto;
+pub mod demo;
+pub mod error;
+pub mod notify;
+pub mod scheduler;
+pub mod seed;
+pub mod totp;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::CoreConfig;
+pub use context::{Actor, Ctx, RequestMeta};
+pub use error::{CoreError, Result};
+pub use yunwei_domain as domain;
+pub use yunwei_store as store;
+
+use std::sync::Arc;
+use yunwei_store::Db;
+
+/// The application: database, settings, clock and in-memory caches. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub config: Arc<CoreConfig>,
+    pub clock: Arc<dyn Clock>,
+    /// Names this process in leases and job runs.
+    pub node_id: Arc<str>,
+    pub(crate) tokens: Arc<auth::TokenCache>,
+    pub(crate) wake_dispatcher: Arc<tokio::sync::Notify>,
+}
+
+impl Core {
+    pub fn new(db: Db, config: CoreConfig, clock: Arc<dyn Clock>) -> Self {
+        let node_id: Arc<str> = config.node_id.clone().unwrap_or_else(|| format!("{}-{}", hostname(), std::process::id())).into();
+        Core { db, config: Arc::new(config), clock, node_id, tokens: Arc::default(), wake_dispatcher: Arc::default() }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Applies migrations and seeds what every installation needs (roles, templates).
+    pub async fn prepare(&self) -> Result<()> {
+        yunwei_store::migrate::run(&self.db, self.now_ms()).await?;
+        seed::builtin(self).await
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "node".into())
+}
+
+impl Core {
+    /// Commits a command's transaction and wakes the dispatcher for the events it wrote.
+    pub async fn commit(&self, tx: yunwei_store::Tx) -> Result<()> {
+        tx.commit().await?;
+        self.wake_dispatcher.notify_one();
+        Ok(())
+    }
+}
+
+/// A UTC instant shown in a user's zone, `YYYY-MM-DD HH:MM`.
+pub fn format_time(ms: i64, zone: &str) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else { return String::new() };
+    let tz = jiff::tz::TimeZone::get(zone).or_else(|_| jiff::tz::TimeZone::get("Asia/Shanghai")).unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Whether a time zone name is known to this machine's zone database.
+pub fn is_known_time_zone(zone: &str) -> bool {
+    yunwei_domain::validate::looks_like_time_zone(zone) && jiff::tz::TimeZone::get(zone).is_ok()
+}

@@ -89,6 +89,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
                 grants(&org, &[Read, Create, Update, Delete], Scope::All),
                 grants(&[Role], &[Read, Assign], Scope::All),
                 grants(&[NotificationTemplate, Delivery], &[Read, Update], Scope::All),
+                grants(&[Job], &[Read, Create], Scope::All),
             ]
             .concat(),
         },

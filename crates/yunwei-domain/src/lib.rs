@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod ids;
 pub mod page;
 pub mod permission;

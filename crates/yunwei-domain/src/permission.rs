@@ -60,6 +60,7 @@ string_enum!(
         AuditLog = "audit_log",
         NotificationTemplate = "notification_template",
         Delivery = "delivery",
+        Job = "job",
     }
 );
 

@@ -72,6 +72,11 @@ pub async fn delete_user_sessions(conn: &mut AnyConnection, user: UserId) -> Res
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(conn).await?.rows_affected())
 }
 
+/// Ends every session of a user but the one named (the one changing the password).
+pub async fn delete_user_sessions_except(conn: &mut AnyConnection, user: UserId, keep: Option<&str>) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2").bind(user.0).bind(keep.unwrap_or("")).execute(conn).await?.rows_affected())
+}
+
 /// Removes sessions idle or older than the policy allows.
 pub async fn purge_sessions<'e, E: Executor<'e, Database = Any>>(ex: E, idle_before: i64, created_before: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2").bind(idle_before).bind(created_before).execute(ex).await?.rows_affected())

@@ -18,6 +18,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use sqlx::any::AnyRow;
+pub use sqlx::AnyConnection as Conn;
+pub use sqlx::Error as SqlxError;
 pub use sqlx::Row;
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;

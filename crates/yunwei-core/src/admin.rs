@@ -1,0 +1,546 @@
+//! Organisation administration: users, teams, departments, roles and role
+//! assignment with separation of duties. Every change is audited; role and
+//! permission changes as `permission_change`.
+
+use crate::audit::{self, Change};
+use crate::notify::emit;
+use crate::{Core, CoreError, Ctx, Result};
+use serde::{Deserialize, Deserializer, Serialize};
+use yunwei_domain::admin::{check_separation_of_duties, AdminDuty};
+use yunwei_domain::event::EventType;
+use yunwei_domain::ids::{DepartmentId, RoleId, TeamId, UserId};
+use yunwei_domain::page::PageRequest;
+use yunwei_domain::permission::{Action, ObjectType, Permission};
+use yunwei_domain::validate::Checker;
+use yunwei_domain::FieldError;
+use yunwei_store::admin::{self as store, Department, Role, RoleFields, Team, TeamFields, User, UserFields, UserFilter};
+use yunwei_store::auth as sessions;
+use yunwei_store::sql::Page;
+
+pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
+
+/// For PATCH bodies: absent = keep, `null` = clear, value = set.
+pub fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+// ---- users ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub manager_id: Option<UserId>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+    /// Initial password; generated (and returned once) when absent. Must be changed at first sign-in.
+    #[serde(skip_serializing)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub teams: Vec<TeamId>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "patch")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    pub department_id: Option<Option<DepartmentId>>,
+    #[serde(default, deserialize_with = "patch")]
+    pub manager_id: Option<Option<UserId>>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// A user with their roles and teams.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    #[serde(flatten)]
+    pub user: User,
+    pub roles: Vec<String>,
+    pub teams: Vec<TeamId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Present only when the server generated the initial password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+}
+
+async fn check_references(core: &Core, c: &mut Checker, department: Option<DepartmentId>, manager: Option<UserId>) -> Result<()> {
+    if let Some(d) = department
+        && store::get_department(&core.db.read, d).await?.is_none()
+    {
+        c.push(FieldError::new("department_id", "not_found"));
+    }
+    if let Some(m) = manager
+        && store::get_user(&core.db.read, m).await?.is_none()
+    {
+        c.push(FieldError::new("manager_id", "not_found"));
+    }
+    Ok(())
+}
+
+fn check_locale_zone(c: &mut Checker, locale: &str, zone: &str) {
+    c.one_of("locale", locale, &LOCALES);
+    if !crate::is_known_time_zone(zone) {
+        c.push(FieldError::new("time_zone", "unknown_time_zone"));
+    }
+}
+
+pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<CreatedUser> {
+    ctx.authorize(ObjectType::User, Action::Create)?;
+    let mut c = Checker::new();
+    let username = c.username("username", &input.username);
+    let display_name = c.name("display_name", &input.display_name, 100);
+    let email = c.email("email", input.email.as_deref());
+    let phone = input.phone.as_deref().map(|p| c.name("phone", p, 40));
+    let locale = input.locale.clone().unwrap_or_else(|| core.config.default_locale.clone());
+    let time_zone = input.time_zone.clone().unwrap_or_else(|| core.config.default_time_zone.clone());
+    check_locale_zone(&mut c, &locale, &time_zone);
+    check_references(core, &mut c, input.department_id, input.manager_id).await?;
+    let roles = resolve_roles(core, &mut c, &input.roles).await?;
+    for (i, t) in input.teams.iter().enumerate() {
+        if store::get_team(&core.db.read, *t).await?.is_none() {
+            c.push(FieldError::new(format!("teams[{i}]"), "not_found"));
+        }
+    }
+    if let Some(p) = &input.password
+        && let Err(yunwei_domain::DomainError::WeakPassword(rules)) = core.config.password_policy().check(p, &username, false)
+    {
+        for r in rules {
+            c.push(FieldError::new("password", r.code()));
+        }
+    }
+    c.finish()?;
+    if !roles.is_empty() {
+        ctx.authorize(ObjectType::Role, Action::Assign)?;
+        check_separation_of_duties(&roles.iter().filter_map(|r| r.duty).collect::<Vec<_>>())?;
+    }
+    let generated = input.password.is_none();
+    let password = match input.password.clone() {
+        Some(p) => p,
+        None => crate::seed::generate_password()?,
+    };
+    let hash = crate::crypto::hash_password(password.clone()).await?;
+    let fields = UserFields { username, display_name, email, phone, department_id: input.department_id, manager_id: input.manager_id, locale, time_zone };
+    let now = core.now_ms();
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_user(&mut tx, &fields, Some(&hash), true, now).await.map_err(CoreError::unique_as("username_taken"))?;
+    store::set_user_roles(&mut tx, id, &roles.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    for t in &input.teams {
+        let mut members = store::team_members(&mut *tx, *t).await?;
+        members.push(id);
+        store::set_team_members(&mut tx, *t, &members).await?;
+    }
+    let view = user_view(&mut tx, id).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", id, "create").after(&view)).await?;
+    emit(core, &mut tx, ctx, EventType::UserCreated, Some(id), "user", id, serde_json::json!({ "username": view.user.username })).await?;
+    core.commit(tx).await?;
+    Ok(CreatedUser { user: view, initial_password: generated.then_some(password) })
+}
+
+async fn user_view(conn: &mut yunwei_store::Conn, id: UserId) -> Result<UserView> {
+    let user = store::get_user(&mut *conn, id).await?.ok_or(CoreError::NotFound("user"))?;
+    let roles = store::roles_of_user(&mut *conn, id).await?.into_iter().map(|r| r.key).collect();
+    let teams = store::teams_of_user(&mut *conn, id).await?;
+    Ok(UserView { user, roles, teams })
+}
+
+pub async fn get_user(core: &Core, ctx: &Ctx, id: UserId) -> Result<UserView> {
+    if ctx.me()?.user_id != id {
+        ctx.authorize(ObjectType::User, Action::Read)?;
+    }
+    let mut conn = core.db.read.acquire().await?;
+    user_view(&mut conn, id).await
+}
+
+pub async fn list_users(core: &Core, ctx: &Ctx, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
+    ctx.authorize(ObjectType::User, Action::Read)?;
+    Ok(store::list_users(&core.db.read, filter, page, true).await?)
+}
+
+pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Result<UserView> {
+    ctx.authorize(ObjectType::User, Action::Update)?;
+    let before = store::get_user(&core.db.read, id).await?.ok_or(CoreError::NotFound("user"))?;
+    let mut c = Checker::new();
+    let fields = UserFields {
+        username: before.username.clone(),
+        display_name: match &p.display_name { Some(d) => c.name("display_name", d, 100), None => before.display_name.clone() },
+        email: match &p.email { Some(e) => c.email("email", e.as_deref()), None => before.email.clone() },
+        phone: match &p.phone { Some(Some(ph)) => Some(c.name("phone", ph, 40)), Some(None) => None, None => before.phone.clone() },
+        department_id: p.department_id.unwrap_or(before.department_id),
+        manager_id: p.manager_id.unwrap_or(before.manager_id),
+        locale: p.locale.clone().unwrap_or_else(|| before.locale.clone()),
+        time_zone: p.time_zone.clone().unwrap_or_else(|| before.time_zone.clone()),
+    };
+    check_locale_zone(&mut c, &fields.locale, &fields.time_zone);
+    check_references(core, &mut c, fields.department_id, fields.manager_id).await?;
+    if fields.manager_id == Some(id) {
+        c.push(FieldError::new("manager_id", "self_reference"));
+    }
+    c.finish()?;
+    let mut tx = core.db.begin().await?;
+    store::update_user(&mut tx, id, &fields, core.now_ms()).await?;
+    let after = user_view(&mut tx, id).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", id, "update").before(&before).after(&after.user)).await?;
+    emit(core, &mut tx, ctx, EventType::UserUpdated, Some(id), "user", id, serde_json::json!({})).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(after)
+}
+
+/// Disabling ends every session and revokes every API token of the user at once.
+pub async fn set_user_disabled(core: &Core, ctx: &Ctx, id: UserId, disabled: bool) -> Result<UserView> {
+    let (me, _) = ctx.authorize(ObjectType::User, Action::Update)?;
+    if me.user_id == id && disabled {
+        return Err(CoreError::Conflict("cannot_disable_self"));
+    }
+    let now = core.now_ms();
+    let mut tx = core.db.begin().await?;
+    if !store::set_disabled(&mut tx, id, disabled, now).await? {
+        return Err(CoreError::NotFound("user"));
+    }
+    let (mut ended, mut revoked) = (0, 0);
+    if disabled {
+        ended = sessions::delete_user_sessions(&mut tx, id).await?;
+        revoked = sessions::revoke_user_tokens(&mut tx, id, now).await?;
+    }
+    let view = user_view(&mut tx, id).await?;
+    let action = if disabled { "disable" } else { "enable" };
+    audit::write(core, &mut tx, ctx, Change::new("user", id, action).after(&serde_json::json!({ "sessions_ended": ended, "tokens_revoked": revoked }))).await?;
+    let event = if disabled { EventType::UserDisabled } else { EventType::UserEnabled };
+    emit(core, &mut tx, ctx, event, Some(id), "user", id, serde_json::json!({})).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(view)
+}
+
+async fn resolve_roles(core: &Core, c: &mut Checker, keys: &[String]) -> Result<Vec<Role>> {
+    let mut roles = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        match store::get_role_by_key(&core.db.read, k).await? {
+            Some(r) if !roles.iter().any(|x: &Role| x.id == r.id) => roles.push(r),
+            Some(_) => {}
+            None => c.push(FieldError::new(format!("roles[{i}]"), "unknown_role")),
+        }
+    }
+    Ok(roles)
+}
+
+/// Replaces a user's roles. Refused if they would combine administrator duties (三权分立).
+pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String]) -> Result<UserView> {
+    ctx.authorize(ObjectType::Role, Action::Assign)?;
+    let mut c = Checker::new();
+    let roles = resolve_roles(core, &mut c, keys).await?;
+    c.finish()?;
+    check_separation_of_duties(&roles.iter().filter_map(|r| r.duty).collect::<Vec<AdminDuty>>())?;
+    let mut tx = core.db.begin().await?;
+    let before = user_view(&mut tx, id).await?;
+    store::set_user_roles(&mut tx, id, &roles.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let after = user_view(&mut tx, id).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", id, "permission_change").before(&before.roles).after(&after.roles)).await?;
+    emit(core, &mut tx, ctx, EventType::UserRolesChanged, Some(id), "user", id, serde_json::json!({ "roles": roles.iter().map(|r| r.name_zh.clone()).collect::<Vec<_>>() })).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(after)
+}
+
+// ---- teams ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub email: Option<String>,
+    pub manager_id: Option<UserId>,
+    /// Replaces the member list when given.
+    pub members: Option<Vec<UserId>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamView {
+    #[serde(flatten)]
+    pub team: Team,
+    pub members: Vec<UserId>,
+}
+
+async fn vet_team(core: &Core, input: &TeamInput) -> Result<TeamFields> {
+    let mut c = Checker::new();
+    let name = c.name("name", &input.name, 100);
+    let description = c.text("description", &input.description, 2000);
+    let email = c.email("email", input.email.as_deref());
+    check_references(core, &mut c, None, input.manager_id).await?;
+    for (i, m) in input.members.iter().flatten().enumerate() {
+        if store::get_user(&core.db.read, *m).await?.is_none() {
+            c.push(FieldError::new(format!("members[{i}]"), "not_found"));
+        }
+    }
+    c.finish()?;
+    Ok(TeamFields { name, description, email, manager_id: input.manager_id })
+}
+
+async fn team_view(conn: &mut yunwei_store::Conn, id: TeamId) -> Result<TeamView> {
+    let team = store::get_team(&mut *conn, id).await?.ok_or(CoreError::NotFound("team"))?;
+    Ok(TeamView { members: store::team_members(&mut *conn, id).await?, team })
+}
+
+pub async fn create_team(core: &Core, ctx: &Ctx, input: TeamInput) -> Result<TeamView> {
+    ctx.authorize(ObjectType::Team, Action::Create)?;
+    let fields = vet_team(core, &input).await?;
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_team(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("team_name_taken"))?;
+    if let Some(m) = &input.members {
+        store::set_team_members(&mut tx, id, m).await?;
+    }
+    let view = team_view(&mut tx, id).await?;
+    audit::write(core, &mut tx, ctx, Change::new("team", id, "create").after(&view)).await?;
+    emit(core, &mut tx, ctx, EventType::TeamCreated, None, "team", id, serde_json::json!({ "name": view.team.name })).await?;
+    core.commit(tx).await?;
+    Ok(view)
+}
+
+pub async fn update_team(core: &Core, ctx: &Ctx, id: TeamId, input: TeamInput) -> Result<TeamView> {
+    ctx.authorize(ObjectType::Team, Action::Update)?;
+    let fields = vet_team(core, &input).await?;
+    let mut tx = core.db.begin().await?;
+    let before = team_view(&mut tx, id).await?;
+    store::update_team(&mut tx, id, &fields, core.now_ms()).await.map_err(CoreError::unique_as("team_name_taken"))?;
+    if let Some(m) = &input.members {
+        store::set_team_members(&mut tx, id, m).await?;
+    }
+    let after = team_view(&mut tx, id).await?;
+    audit::write(core, &mut tx, ctx, Change::new("team", id, "update").before(&before).after(&after)).await?;
+    emit(core, &mut tx, ctx, EventType::TeamUpdated, None, "team", id, serde_json::json!({ "name": after.team.name })).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(after)
+}
+
+pub async fn delete_team(core: &Core, ctx: &Ctx, id: TeamId) -> Result<()> {
+    ctx.authorize(ObjectType::Team, Action::Delete)?;
+    let mut tx = core.db.begin().await?;
+    let before = team_view(&mut tx, id).await?;
+    store::delete_team(&mut tx, id).await.map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("team_in_use") } else { e.into() })?;
+    audit::write(core, &mut tx, ctx, Change::new("team", id, "delete").before(&before)).await?;
+    emit(core, &mut tx, ctx, EventType::TeamDeleted, None, "team", id, serde_json::json!({ "name": before.team.name })).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(())
+}
+
+pub async fn get_team(core: &Core, ctx: &Ctx, id: TeamId) -> Result<TeamView> {
+    ctx.authorize(ObjectType::Team, Action::Read)?;
+    let mut conn = core.db.read.acquire().await?;
+    team_view(&mut conn, id).await
+}
+
+pub async fn list_teams(core: &Core, ctx: &Ctx, q: Option<&str>, page: &PageRequest) -> Result<Page<Team>> {
+    ctx.authorize(ObjectType::Team, Action::Read)?;
+    Ok(store::list_teams(&core.db.read, q, page).await?)
+}
+
+// ---- departments ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    pub name: String,
+    pub code: Option<String>,
+    pub parent_id: Option<DepartmentId>,
+}
+
+async fn vet_department(core: &Core, id: Option<DepartmentId>, input: &DepartmentInput) -> Result<(String, Option<String>)> {
+    let mut c = Checker::new();
+    let name = c.name("name", &input.name, 100);
+    let code = input.code.as_deref().filter(|s| !s.trim().is_empty()).map(|s| c.name("code", s, 40));
+    if let Some(parent) = input.parent_id {
+        if store::get_department(&core.db.read, parent).await?.is_none() {
+            c.push(FieldError::new("parent_id", "not_found"));
+        } else if let Some(id) = id
+            && (parent == id || store::department_ancestors(&core.db.read, parent).await?.contains(&id))
+        {
+            c.push(FieldError::new("parent_id", "cycle"));
+        }
+    }
+    c.finish()?;
+    Ok((name, code))
+}
+
+pub async fn create_department(core: &Core, ctx: &Ctx, input: DepartmentInput) -> Result<Department> {
+    ctx.authorize(ObjectType::Department, Action::Create)?;
+    let (name, code) = vet_department(core, None, &input).await?;
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_department(&mut tx, &name, code.as_deref(), input.parent_id, core.now_ms()).await.map_err(CoreError::unique_as("department_name_taken"))?;
+    let d = store::get_department(&mut *tx, id).await?.ok_or(CoreError::NotFound("department"))?;
+    audit::write(core, &mut tx, ctx, Change::new("department", id, "create").after(&d)).await?;
+    emit(core, &mut tx, ctx, EventType::DepartmentCreated, None, "department", id, serde_json::json!({ "name": d.name })).await?;
+    core.commit(tx).await?;
+    Ok(d)
+}
+
+pub async fn update_department(core: &Core, ctx: &Ctx, id: DepartmentId, input: DepartmentInput) -> Result<Department> {
+    ctx.authorize(ObjectType::Department, Action::Update)?;
+    let before = store::get_department(&core.db.read, id).await?.ok_or(CoreError::NotFound("department"))?;
+    let (name, code) = vet_department(core, Some(id), &input).await?;
+    let mut tx = core.db.begin().await?;
+    store::update_department(&mut tx, id, &name, code.as_deref(), input.parent_id, core.now_ms()).await.map_err(CoreError::unique_as("department_name_taken"))?;
+    let after = store::get_department(&mut *tx, id).await?.ok_or(CoreError::NotFound("department"))?;
+    audit::write(core, &mut tx, ctx, Change::new("department", id, "update").before(&before).after(&after)).await?;
+    emit(core, &mut tx, ctx, EventType::DepartmentUpdated, None, "department", id, serde_json::json!({ "name": after.name })).await?;
+    core.commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn delete_department(core: &Core, ctx: &Ctx, id: DepartmentId) -> Result<()> {
+    ctx.authorize(ObjectType::Department, Action::Delete)?;
+    let before = store::get_department(&core.db.read, id).await?.ok_or(CoreError::NotFound("department"))?;
+    let mut tx = core.db.begin().await?;
+    store::delete_department(&mut tx, id).await.map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("department_in_use") } else { e.into() })?;
+    audit::write(core, &mut tx, ctx, Change::new("department", id, "delete").before(&before)).await?;
+    emit(core, &mut tx, ctx, EventType::DepartmentDeleted, None, "department", id, serde_json::json!({ "name": before.name })).await?;
+    core.commit(tx).await
+}
+
+pub async fn get_department(core: &Core, ctx: &Ctx, id: DepartmentId) -> Result<Department> {
+    ctx.authorize(ObjectType::Department, Action::Read)?;
+    store::get_department(&core.db.read, id).await?.ok_or(CoreError::NotFound("department"))
+}
+
+pub async fn list_departments(core: &Core, ctx: &Ctx, q: Option<&str>, page: &PageRequest) -> Result<Page<Department>> {
+    ctx.authorize(ObjectType::Department, Action::Read)?;
+    Ok(store::list_departments(&core.db.read, q, page).await?)
+}
+
+// ---- roles ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleInput {
+    /// Fixed after creation.
+    pub key: Option<String>,
+    pub name_en: String,
+    pub name_zh: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub require_totp: bool,
+    pub permissions: Vec<String>,
+}
+
+fn vet_role(input: &RoleInput, creating: bool) -> Result<RoleFields> {
+    let mut c = Checker::new();
+    let key = match (&input.key, creating) {
+        (Some(k), true) => {
+            let k = k.trim().to_string();
+            if k.is_empty() || k.len() > 40 || !k.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_') {
+                c.push(FieldError::new("key", "invalid_key"));
+            }
+            k
+        }
+        (None, true) => {
+            c.push(FieldError::new("key", "required"));
+            String::new()
+        }
+        _ => String::new(),
+    };
+    let name_en = c.name("name_en", &input.name_en, 100);
+    let name_zh = c.name("name_zh", &input.name_zh, 100);
+    let description = c.text("description", &input.description, 2000);
+    let mut permissions = Vec::new();
+    for (i, p) in input.permissions.iter().enumerate() {
+        match p.parse::<Permission>() {
+            Ok(p) => permissions.push(p),
+            Err(_) => c.push(FieldError::new(format!("permissions[{i}]"), "invalid_permission")),
+        }
+    }
+    permissions.sort();
+    permissions.dedup();
+    c.finish()?;
+    // Custom roles never carry an administrator duty: those stay with the three built-in roles.
+    Ok(RoleFields { key, name_en, name_zh, description, duty: None, require_totp: input.require_totp, permissions })
+}
+
+pub async fn create_role(core: &Core, ctx: &Ctx, input: RoleInput) -> Result<Role> {
+    ctx.authorize(ObjectType::Role, Action::Create)?;
+    let fields = vet_role(&input, true)?;
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_role(&mut tx, &fields, false, core.now_ms()).await.map_err(CoreError::unique_as("role_key_taken"))?;
+    let role = store::get_role(&mut *tx, id).await?.ok_or(CoreError::NotFound("role"))?;
+    audit::write(core, &mut tx, ctx, Change::new("role", id, "permission_change").after(&role)).await?;
+    emit(core, &mut tx, ctx, EventType::RoleCreated, None, "role", id, serde_json::json!({ "key": role.key })).await?;
+    core.commit(tx).await?;
+    Ok(role)
+}
+
+pub async fn update_role(core: &Core, ctx: &Ctx, id: RoleId, input: RoleInput) -> Result<Role> {
+    ctx.authorize(ObjectType::Role, Action::Update)?;
+    let before = store::get_role(&core.db.read, id).await?.ok_or(CoreError::NotFound("role"))?;
+    if input.key.as_ref().is_some_and(|k| *k != before.key) {
+        return Err(yunwei_domain::DomainError::field("key", "immutable").into());
+    }
+    let fields = vet_role(&input, false)?;
+    let mut tx = core.db.begin().await?;
+    store::update_role(&mut tx, id, &fields, core.now_ms()).await?;
+    let after = store::get_role(&mut *tx, id).await?.ok_or(CoreError::NotFound("role"))?;
+    audit::write(core, &mut tx, ctx, Change::new("role", id, "permission_change").before(&before).after(&after)).await?;
+    emit(core, &mut tx, ctx, EventType::RoleUpdated, None, "role", id, serde_json::json!({ "key": after.key })).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(after)
+}
+
+pub async fn delete_role(core: &Core, ctx: &Ctx, id: RoleId) -> Result<()> {
+    ctx.authorize(ObjectType::Role, Action::Delete)?;
+    let before = store::get_role(&core.db.read, id).await?.ok_or(CoreError::NotFound("role"))?;
+    if before.builtin {
+        return Err(CoreError::Conflict("builtin_role"));
+    }
+    if store::count_role_holders(&core.db.read, id).await? > 0 {
+        return Err(CoreError::Conflict("role_in_use"));
+    }
+    let mut tx = core.db.begin().await?;
+    store::delete_role(&mut tx, id).await?;
+    audit::write(core, &mut tx, ctx, Change::new("role", id, "permission_change").before(&before)).await?;
+    emit(core, &mut tx, ctx, EventType::RoleDeleted, None, "role", id, serde_json::json!({ "key": before.key })).await?;
+    core.commit(tx).await
+}
+
+pub async fn get_role(core: &Core, ctx: &Ctx, id: RoleId) -> Result<Role> {
+    ctx.authorize(ObjectType::Role, Action::Read)?;
+    store::get_role(&core.db.read, id).await?.ok_or(CoreError::NotFound("role"))
+}
+
+pub async fn list_roles(core: &Core, ctx: &Ctx) -> Result<Vec<Role>> {
+    ctx.authorize(ObjectType::Role, Action::Read)?;
+    Ok(store::list_roles(&core.db.read).await?)
+}
+
+/// Self-service: language and time zone.
+pub async fn update_my_preferences(core: &Core, ctx: &Ctx, locale: &str, zone: &str) -> Result<()> {
+    let me = ctx.me()?;
+    let mut c = Checker::new();
+    check_locale_zone(&mut c, locale, zone);
+    c.finish()?;
+    let mut tx = core.db.begin().await?;
+    store::set_locale_and_zone(&mut tx, me.user_id, locale, zone, core.now_ms()).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", me.user_id, "update").after(&serde_json::json!({ "locale": locale, "time_zone": zone }))).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Audit use cases: the one way to write an entry (inside the command's
+//! transaction), and reading, exporting, verifying and archiving the log.
+
+use crate::{Core, Ctx, Result};
+use serde::Serialize;
+use yunwei_store::Conn;
+use yunwei_domain::export::csv_line;
+use yunwei_domain::page::PageRequest;
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_store::audit::{self as store, AuditFilter, AuditRecord, NewAuditEntry, Verification};
+use yunwei_store::sql::Page;
+
+/// What changed, for one audit entry.
+pub struct Change<'a> {
+    pub object_type: &'a str,
+    pub object_id: String,
+    pub action: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl<'a> Change<'a> {
+    pub fn new(object_type: &'a str, object_id: impl ToString, action: &'a str) -> Self {
+        Self { object_type, object_id: object_id.to_string(), action, before: None, after: None }
+    }
+
+    pub fn before(mut self, v: &impl Serialize) -> Self {
+        self.before = serde_json::to_value(v).ok();
+        self
+    }
+
+    pub fn after(mut self, v: &impl Serialize) -> Self {
+        self.after = serde_json::to_value(v).ok();
+        self
+    }
+}
+
+/// Appends an entry in the caller's transaction.
+pub async fn write(core: &Core, conn: &mut Conn, ctx: &Ctx, change: Change<'_>) -> Result<()> {
+    write_as(core, conn, ctx, ctx.actor_id(), ctx.actor_name(), change).await
+}
+
+/// As [`write`], naming the actor explicitly (sign-in, where no one is signed in yet).
+pub async fn write_as(core: &Core, conn: &mut Conn, ctx: &Ctx, actor_id: Option<i64>, actor_name: String, change: Change<'_>) -> Result<()> {
+    let entry = NewAuditEntry {
+        at_ms: core.now_ms(),
+        actor_id,
+        actor_name,
+        source_ip: ctx.meta.source_ip.clone(),
+        user_agent: ctx.meta.user_agent.chars().take(512).collect(),
+        object_type: change.object_type.to_string(),
+        object_id: change.object_id,
+        action: change.action.to_string(),
+        before: change.before.map(|v| v.to_string()),
+        after: change.after.map(|v| v.to_string()),
+    };
+    store::append(conn, &core.db, entry).await?;
+    Ok(())
+}
+
+pub async fn list(core: &Core, ctx: &Ctx, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRecord>> {
+    ctx.authorize(ObjectType::AuditLog, Action::Read)?;
+    Ok(store::list(&core.db, filter, page).await?)
+}
+
+pub async fn verify(core: &Core, ctx: &Ctx) -> Result<Verification> {
+    ctx.authorize(ObjectType::AuditLog, Action::Read)?;
+    Ok(store::verify(&core.db).await?)
+}
+
+pub const CSV_HEADER: [&str; 12] = ["seq", "time_utc_ms", "actor_id", "actor", "source_ip", "user_agent", "object_type", "object_id", "action", "before", "after", "hash"];
+
+/// The filtered log as CSV (formula-escaped). The export itself is audited first.
+pub async fn export_csv(core: &Core, ctx: &Ctx, filter: &AuditFilter) -> Result<String> {
+    ctx.authorize(ObjectType::AuditLog, Action::Export)?;
+    let mut tx = core.db.begin().await?;
+    let described = serde_json::json!({
+        "actor_id": filter.actor_id, "object_type": filter.object_type, "object_id": filter.object_id,
+        "action": filter.action, "from_ms": filter.from_ms, "to_ms": filter.to_ms,
+    });
+    write(core, &mut tx, ctx, Change::new("audit_log", "*", "export").after(&described)).await?;
+    tx.commit().await?;
+    let mut out = csv_line(&CSV_HEADER);
+    store::for_each(&core.db, filter, |r| {
+        let e = &r.entry;
+        out.push_str(&csv_line(&[
+            e.seq.to_string(),
+            e.at_ms.to_string(),
+            e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
+            e.actor_name.clone(),
+            e.source_ip.clone(),
+            e.user_agent.clone(),
+            e.object_type.clone(),
+            e.object_id.clone(),
+            e.action.clone(),
+            e.before.clone().unwrap_or_default(),
+            e.after.clone().unwrap_or_default(),
+            r.hash.clone(),
+        ]));
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Moves entries past the retention period to `data_dir/audit-archive/audit-YYYY.jsonl`.
+/// The archive run is itself audited, so the log says what left it and where to.
+pub async fn archive_expired(core: &Core) -> Result<i64> {
+    let now = core.now_ms();
+    let cutoff = now - i64::from(core.config.audit_retention_days) * 86_400_000;
+    let year = jiff::Timestamp::from_millisecond(now).map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year()).unwrap_or(0);
+    let file = core.config.data_dir.join("audit-archive").join(format!("audit-{year}.jsonl"));
+    let moved = store::archive_before(&core.db, cutoff, &file, now).await?;
+    if moved > 0 {
+        let mut tx = core.db.begin().await?;
+        let ctx = Ctx::system();
+        write(core, &mut tx, &ctx, Change::new("audit_log", "*", "archive").after(&serde_json::json!({ "rows": moved, "file": file.display().to_string(), "before_ms": cutoff }))).await?;
+        tx.commit().await?;
+        tracing::info!(rows = moved, file = %file.display(), "audit entries archived");
+    }
+    Ok(moved)
+}

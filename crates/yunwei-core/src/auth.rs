@@ -1,0 +1,486 @@
+//! Identity: sign-in with lockout and a second factor, server-side sessions,
+//! API tokens, passwords and TOTP. Local accounts today; an LDAP/OIDC source
+//! only has to produce a `UserId` at `establish_session` (users.auth_source).
+
+use crate::audit::{self, Change};
+use crate::crypto::{hash_password, random_secret, sha256_hex, verify_password};
+use crate::notify::emit;
+use crate::{Actor, Core, CoreError, Ctx, RequestMeta, Result};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use yunwei_domain::event::EventType;
+use yunwei_domain::ids::{ApiTokenId, UserId};
+use yunwei_domain::permission::{Action, ActorPlace, ObjectType, PermissionSet, TokenScope};
+use yunwei_domain::validate::Checker;
+use yunwei_domain::{DomainError, FieldError};
+use yunwei_store::admin as users;
+use yunwei_store::auth::{self as store, ApiToken, Session};
+
+pub use crate::context::Via;
+
+pub const TOKEN_PREFIX: &str = "yw_";
+const TOKEN_CACHE_MS: i64 = 5_000;
+const TOUCH_EVERY_MS: i64 = 60_000;
+const RECOVERY_CODES: usize = 10;
+
+/// A just-created session: the secret goes into the cookie and is never stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret: String,
+    pub csrf_token: String,
+    pub second_factor_pending: bool,
+    pub user_id: UserId,
+}
+
+pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &str) -> Result<NewSession> {
+    let ctx = Ctx::anonymous(meta.clone());
+    let username = username.trim().to_lowercase();
+    let now = core.now_ms();
+    let Some(user) = users::get_user_by_username(&core.db.read, &username).await? else {
+        // Spend what a real check costs, so response time does not reveal which names exist.
+        let _ = hash_password(password.to_string()).await;
+        let mut tx = core.db.begin().await?;
+        audit::write_as(core, &mut tx, &ctx, None, username.clone(), Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "unknown_user" }))).await?;
+        core.commit(tx).await?;
+        return Err(CoreError::BadCredentials);
+    };
+    let creds = users::credentials(&core.db.read, user.id).await?.ok_or(CoreError::BadCredentials)?;
+    if let Some(until) = creds.locked_until.filter(|u| *u > now) {
+        let mut tx = core.db.begin().await?;
+        audit::write_as(core, &mut tx, &ctx, Some(user.id.0), username, Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "locked" }))).await?;
+        core.commit(tx).await?;
+        return Err(CoreError::AccountLocked { until });
+    }
+    let ok = match creds.password_hash.clone() {
+        Some(hash) => verify_password(password.to_string(), hash).await,
+        None => false,
+    };
+    if !ok {
+        return Err(record_failure(core, &ctx, user.id, &username, "bad_password").await?);
+    }
+    if creds.disabled {
+        let mut tx = core.db.begin().await?;
+        audit::write_as(core, &mut tx, &ctx, Some(user.id.0), username, Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "disabled" }))).await?;
+        core.commit(tx).await?;
+        return Err(CoreError::AccountDisabled);
+    }
+    establish_session(core, &ctx, user.id, &username, creds.totp_enabled).await
+}
+
+/// Counts a failed attempt, locks when the policy says so, and returns the error to show.
+async fn record_failure(core: &Core, ctx: &Ctx, user: UserId, username: &str, reason: &str) -> Result<CoreError> {
+    let now = core.now_ms();
+    let mut tx = core.db.begin().await?;
+    let failures = users::record_failed_login(&mut tx, user).await?;
+    let lock = core.config.lockout.lock_after(u32::try_from(failures).unwrap_or(u32::MAX), now / 1000);
+    audit::write_as(core, &mut tx, ctx, Some(user.0), username.into(), Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": reason, "failures": failures }))).await?;
+    let error = if let Some(until_s) = lock {
+        let until = until_s * 1000;
+        users::lock_until(&mut tx, user, Some(until)).await?;
+        audit::write_as(core, &mut tx, ctx, None, "system".into(), Change::new("user", user, "lock").after(&serde_json::json!({ "until": until, "failures": failures }))).await?;
+        let payload = serde_json::json!({ "failures": failures, "minutes": core.config.lockout.lock_seconds / 60, "source_ip": ctx.meta.source_ip });
+        emit(core, &mut tx, ctx, EventType::AccountLocked, Some(user), "user", user, payload).await?;
+        CoreError::AccountLocked { until }
+    } else if reason == "bad_password" {
+        CoreError::BadCredentials
+    } else {
+        CoreError::BadSecondFactor
+    };
+    core.commit(tx).await?;
+    Ok(error)
+}
+
+/// Opens a session for a user whose first factor is proven (by password today,
+/// by LDAP or OIDC later).
+pub async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, username: &str, second_factor: bool) -> Result<NewSession> {
+    let now = core.now_ms();
+    let secret = random_secret::<32>()?;
+    let session = Session { id_hash: sha256_hex(&secret), user_id: user, csrf_token: random_secret::<32>()?, second_factor_pending: second_factor, created_at: now, last_seen_at: now };
+    let mut tx = core.db.begin().await?;
+    users::reset_failed_logins(&mut tx, user).await?;
+    store::insert_session(&mut tx, &session, &ctx.meta.source_ip, &ctx.meta.user_agent.chars().take(512).collect::<String>()).await?;
+    let action = if second_factor { "login_password_ok" } else { "login" };
+    audit::write_as(core, &mut tx, ctx, Some(user.0), username.into(), Change::new("session", &session.id_hash[..12], action)).await?;
+    core.commit(tx).await?;
+    Ok(NewSession { secret, csrf_token: session.csrf_token, second_factor_pending: second_factor, user_id: user })
+}
+
+/// Completes a sign-in with a TOTP code or a recovery code.
+pub async fn second_factor(core: &Core, meta: &RequestMeta, session_secret: &str, code: &str) -> Result<()> {
+    let hash = sha256_hex(session_secret);
+    let session = store::get_session(&core.db.read, &hash).await?.ok_or(CoreError::SessionExpired)?;
+    if !session.second_factor_pending {
+        return Ok(());
+    }
+    let user = users::get_user(&core.db.read, session.user_id).await?.ok_or(CoreError::SessionExpired)?;
+    let ctx = Ctx::anonymous(meta.clone());
+    if !check_second_factor(core, user.id, code).await? {
+        return Err(record_failure(core, &ctx, user.id, &user.username, "bad_second_factor").await?);
+    }
+    let mut tx = core.db.begin().await?;
+    store::complete_second_factor(&mut tx, &hash).await?;
+    users::reset_failed_logins(&mut tx, user.id).await?;
+    audit::write_as(core, &mut tx, &ctx, Some(user.id.0), user.username.clone(), Change::new("session", &hash[..12], "login")).await?;
+    core.commit(tx).await
+}
+
+/// A TOTP code (not replayable) or an unused recovery code.
+async fn check_second_factor(core: &Core, user: UserId, code: &str) -> Result<bool> {
+    let creds = users::credentials(&core.db.read, user).await?.ok_or(CoreError::Unauthenticated)?;
+    let secret = creds.totp_secret.as_deref().and_then(crate::totp::base32_decode);
+    let mut conn = core.db.write.acquire().await?;
+    if let Some(secret) = secret
+        && let Some(step) = crate::totp::matching_step(&secret, code, core.now_ms())
+    {
+        return Ok(users::use_totp_step(&mut conn, user, step).await?);
+    }
+    let normalized: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    Ok(normalized.len() == 10 && store::use_recovery_code(&mut conn, user, &sha256_hex(&normalized), core.now_ms()).await?)
+}
+
+pub async fn logout(core: &Core, ctx: &Ctx, session_secret: &str) -> Result<()> {
+    let hash = sha256_hex(session_secret);
+    let mut tx = core.db.begin().await?;
+    if store::delete_session(&mut tx, &hash).await? {
+        audit::write(core, &mut tx, ctx, Change::new("session", &hash[..12], "logout")).await?;
+    }
+    core.commit(tx).await
+}
+
+/// What a session cookie is worth.
+pub enum SessionState {
+    Active { actor: Actor, csrf_token: String },
+    /// Password accepted, second factor still owed.
+    SecondFactorPending,
+}
+
+pub async fn authenticate_session(core: &Core, session_secret: &str) -> Result<SessionState> {
+    let hash = sha256_hex(session_secret);
+    let session = store::get_session(&core.db.read, &hash).await?.ok_or(CoreError::SessionExpired)?;
+    let now = core.now_ms();
+    let policy = core.config.session;
+    if !policy.is_live(session.created_at / 1000, session.last_seen_at / 1000, now / 1000) {
+        let mut conn = core.db.write.acquire().await?;
+        store::delete_session(&mut conn, &hash).await?;
+        return Err(CoreError::SessionExpired);
+    }
+    if session.second_factor_pending {
+        return Ok(SessionState::SecondFactorPending);
+    }
+    let actor = build_actor(core, session.user_id, Via::Session, None).await?;
+    if now - session.last_seen_at > 15_000 {
+        store::touch_session(&core.db.write, &hash, now).await?;
+    }
+    Ok(SessionState::Active { actor, csrf_token: session.csrf_token })
+}
+
+/// Loads who a user is and what they may do. A disabled user gets nothing.
+pub async fn build_actor(core: &Core, user_id: UserId, via: Via, token_scopes: Option<&[TokenScope]>) -> Result<Actor> {
+    let user = users::get_user(&core.db.read, user_id).await?.ok_or(CoreError::Unauthenticated)?;
+    if user.disabled {
+        return Err(CoreError::AccountDisabled);
+    }
+    let roles = users::roles_of_user(&core.db.read, user_id).await?;
+    let teams = users::teams_of_user(&core.db.read, user_id).await?;
+    let mut permissions = PermissionSet::new(roles.iter().flat_map(|r| r.permissions.iter().copied()).collect());
+    if let Some(scopes) = token_scopes {
+        permissions = permissions.narrowed_to(scopes);
+    }
+    let is_session = via == Via::Session;
+    let expired = user.password_changed_at.is_some_and(|at| core.config.password_policy().is_expired(at / 1000, core.now_ms() / 1000));
+    Ok(Actor {
+        user_id,
+        username: user.username,
+        display_name: user.display_name,
+        locale: user.locale,
+        time_zone: user.time_zone,
+        permissions,
+        place: ActorPlace { user: user_id, teams, department: user.department_id },
+        via,
+        // Tokens serve automation: a forced password change or 2FA enrolment applies to people signing in.
+        must_change_password: is_session && (user.must_change_password || expired),
+        must_enrol_totp: is_session && !user.totp_enabled && roles.iter().any(|r| r.require_totp),
+    })
+}
+
+// ---- API tokens ----
+
+#[derive(Clone)]
+struct CachedToken {
+    actor: Actor,
+    token_id: ApiTokenId,
+    expires_at: Option<i64>,
+    cached_at: i64,
+    touched_at: i64,
+}
+
+/// Recently checked tokens, so that a bearer request costs a hash and a map
+/// lookup. Entries live 5 s; any revocation or disablement on this node clears it.
+#[derive(Default)]
+pub struct TokenCache(RwLock<HashMap<String, CachedToken>>);
+
+impl TokenCache {
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.0.write() {
+            m.clear();
+        }
+    }
+}
+
+pub async fn authenticate_token(core: &Core, bearer: &str) -> Result<Actor> {
+    if !bearer.starts_with(TOKEN_PREFIX) || bearer.len() != TOKEN_PREFIX.len() + 64 {
+        return Err(CoreError::Unauthenticated);
+    }
+    let hash = sha256_hex(bearer);
+    let now = core.now_ms();
+    let cached = core.tokens.0.read().ok().and_then(|m| m.get(&hash).cloned());
+    if let Some(c) = cached
+        && now - c.cached_at < TOKEN_CACHE_MS
+        && c.expires_at.is_none_or(|e| e > now)
+    {
+        if now - c.touched_at > TOUCH_EVERY_MS {
+            touch(core, &hash, c.token_id, now).await?;
+        }
+        return Ok(c.actor);
+    }
+    let token = store::token_by_hash(&core.db.read, &hash).await?.ok_or(CoreError::Unauthenticated)?;
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= now) {
+        return Err(CoreError::Unauthenticated);
+    }
+    let actor = build_actor(core, token.user_id, Via::ApiToken { token_id: token.id.0 }, Some(&token.scopes)).await?;
+    let stale = token.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY_MS);
+    if stale {
+        store::touch_token(&core.db.write, token.id, now).await?;
+    }
+    let touched_at = if stale { now } else { token.last_used_at.unwrap_or(now) };
+    if let Ok(mut m) = core.tokens.0.write() {
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(hash, CachedToken { actor: actor.clone(), token_id: token.id, expires_at: token.expires_at, cached_at: now, touched_at });
+    }
+    Ok(actor)
+}
+
+async fn touch(core: &Core, hash: &str, id: ApiTokenId, now: i64) -> Result<()> {
+    store::touch_token(&core.db.write, id, now).await?;
+    if let Ok(mut m) = core.tokens.0.write()
+        && let Some(c) = m.get_mut(hash)
+    {
+        c.touched_at = now;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenInput {
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Days until it expires; none means it does not (administrators may prefer a limit).
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: ApiToken,
+    /// Shown once; only its hash is kept.
+    pub secret: String,
+}
+
+/// Creates a token for `owner`: the actor themself, or (with `user:update`) someone else.
+pub async fn create_token(core: &Core, ctx: &Ctx, owner: UserId, input: NewTokenInput) -> Result<CreatedToken> {
+    let me = ctx.me()?;
+    if me.user_id != owner {
+        ctx.authorize(ObjectType::User, Action::Update)?;
+    } else if matches!(me.via, Via::ApiToken { .. }) {
+        // A token may not mint tokens: a leaked one must not be able to outlive its revocation.
+        return Err(CoreError::Forbidden("api_token:create".into()));
+    }
+    let mut c = Checker::new();
+    let name = c.name("name", &input.name, 100);
+    let scopes_in = if input.scopes.is_empty() { vec!["*".to_string()] } else { input.scopes.clone() };
+    let mut scopes = Vec::new();
+    for (i, s) in scopes_in.iter().enumerate() {
+        match s.parse::<TokenScope>() {
+            Ok(t) => scopes.push(t),
+            Err(_) => c.push(FieldError::new(format!("scopes[{i}]"), "invalid_scope")),
+        }
+    }
+    if let Some(d) = input.expires_in_days
+        && !(1..=3650).contains(&d)
+    {
+        c.push(FieldError::new("expires_in_days", "out_of_range").with("min", 1).with("max", 3650));
+    }
+    c.finish()?;
+    let owner_user = users::get_user(&core.db.read, owner).await?.ok_or(CoreError::NotFound("user"))?;
+    if owner_user.disabled {
+        return Err(CoreError::Conflict("user_disabled"));
+    }
+    let now = core.now_ms();
+    let secret = format!("{TOKEN_PREFIX}{}", random_secret::<32>()?);
+    let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    let expires_at = input.expires_in_days.map(|d| now + d * 86_400_000);
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_token(&mut tx, owner, &name, &sha256_hex(&secret), &prefix, &scopes, expires_at, now).await?;
+    let token = store::get_token(&mut *tx, id).await?.ok_or(CoreError::NotFound("api_token"))?;
+    audit::write(core, &mut tx, ctx, Change::new("api_token", id, "create").after(&token)).await?;
+    emit(core, &mut tx, ctx, EventType::ApiTokenCreated, Some(owner), "api_token", id, serde_json::json!({ "name": name, "prefix": prefix })).await?;
+    core.commit(tx).await?;
+    Ok(CreatedToken { token, secret })
+}
+
+pub async fn list_tokens(core: &Core, ctx: &Ctx, owner: UserId) -> Result<Vec<ApiToken>> {
+    if ctx.me()?.user_id != owner {
+        ctx.authorize(ObjectType::User, Action::Read)?;
+    }
+    Ok(store::tokens_of_user(&core.db.read, owner).await?)
+}
+
+pub async fn revoke_token(core: &Core, ctx: &Ctx, id: ApiTokenId) -> Result<()> {
+    let token = store::get_token(&core.db.read, id).await?.ok_or(CoreError::NotFound("api_token"))?;
+    if ctx.me()?.user_id != token.user_id {
+        ctx.authorize(ObjectType::User, Action::Update)?;
+    }
+    let mut tx = core.db.begin().await?;
+    if !store::revoke_token(&mut tx, id, core.now_ms()).await? {
+        return Err(CoreError::Conflict("token_already_revoked"));
+    }
+    audit::write(core, &mut tx, ctx, Change::new("api_token", id, "revoke").before(&token)).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(())
+}
+
+// ---- passwords ----
+
+/// Checks a new password against the policy and the user's recent passwords.
+async fn vet_new_password(core: &Core, user: UserId, username: &str, password: &str) -> Result<String> {
+    let policy = core.config.password_policy();
+    let mut reused = false;
+    for old in users::password_history(&core.db.read, user, policy.history as i64).await? {
+        if verify_password(password.to_string(), old).await {
+            reused = true;
+            break;
+        }
+    }
+    policy.check(password, username, reused)?;
+    hash_password(password.to_string()).await
+}
+
+/// The signed-in user changes their own password; every other session ends.
+pub async fn change_password(core: &Core, ctx: &Ctx, current_session: Option<&str>, current: &str, new: &str) -> Result<()> {
+    let me = ctx.me()?;
+    let creds = users::credentials(&core.db.read, me.user_id).await?.ok_or(CoreError::Unauthenticated)?;
+    let ok = match creds.password_hash {
+        Some(h) => verify_password(current.to_string(), h).await,
+        None => false,
+    };
+    if !ok {
+        return Err(DomainError::field("current_password", "wrong_password").into());
+    }
+    let hash = vet_new_password(core, me.user_id, &me.username, new).await?;
+    let mut tx = core.db.begin().await?;
+    users::set_password(&mut tx, me.user_id, &hash, false, core.now_ms()).await?;
+    let ended = store::delete_user_sessions_except(&mut tx, me.user_id, current_session.map(sha256_hex).as_deref()).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", me.user_id, "password_change").after(&serde_json::json!({ "other_sessions_ended": ended }))).await?;
+    emit(core, &mut tx, ctx, EventType::PasswordChanged, Some(me.user_id), "user", me.user_id, serde_json::json!({})).await?;
+    core.commit(tx).await
+}
+
+/// An administrator sets a temporary password (generated), to be changed at next sign-in.
+pub async fn reset_password(core: &Core, ctx: &Ctx, user: UserId) -> Result<String> {
+    ctx.authorize(ObjectType::User, Action::Update)?;
+    let target = users::get_user(&core.db.read, user).await?.ok_or(CoreError::NotFound("user"))?;
+    let temporary = crate::seed::generate_password()?;
+    let hash = hash_password(temporary.clone()).await?;
+    let mut tx = core.db.begin().await?;
+    users::set_password(&mut tx, user, &hash, true, core.now_ms()).await?;
+    users::lock_until(&mut tx, user, None).await?;
+    store::delete_user_sessions(&mut tx, user).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", user, "password_reset").after(&serde_json::json!({ "username": target.username }))).await?;
+    emit(core, &mut tx, ctx, EventType::PasswordChanged, Some(user), "user", user, serde_json::json!({ "by_admin": true })).await?;
+    core.commit(tx).await?;
+    Ok(temporary)
+}
+
+// ---- TOTP ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TotpEnrolment {
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+}
+
+/// Starts enrolment: a new secret, not yet in force until a code confirms it.
+pub async fn begin_totp(core: &Core, ctx: &Ctx) -> Result<TotpEnrolment> {
+    let me = ctx.me()?;
+    let creds = users::credentials(&core.db.read, me.user_id).await?.ok_or(CoreError::Unauthenticated)?;
+    if creds.totp_enabled {
+        return Err(CoreError::Conflict("totp_already_enabled"));
+    }
+    let secret = crate::totp::base32_encode(&crate::crypto::random_bytes::<20>()?);
+    let mut conn = core.db.write.acquire().await?;
+    users::set_totp(&mut conn, me.user_id, Some(&secret), false).await?;
+    let uri = crate::totp::provisioning_uri(&secret, "Yunwei", &me.username);
+    Ok(TotpEnrolment { qr_svg: crate::totp::qr_svg(&uri), otpauth_uri: uri, secret })
+}
+
+/// Confirms enrolment with a code; returns the recovery codes, shown once.
+pub async fn confirm_totp(core: &Core, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
+    let me = ctx.me()?;
+    let creds = users::credentials(&core.db.read, me.user_id).await?.ok_or(CoreError::Unauthenticated)?;
+    let secret = creds.totp_secret.as_deref().and_then(crate::totp::base32_decode).ok_or(CoreError::Conflict("totp_not_started"))?;
+    if creds.totp_enabled {
+        return Err(CoreError::Conflict("totp_already_enabled"));
+    }
+    let step = crate::totp::matching_step(&secret, code, core.now_ms()).ok_or(CoreError::BadSecondFactor)?;
+    let mut codes = Vec::new();
+    for _ in 0..RECOVERY_CODES {
+        codes.push(random_secret::<5>()?);
+    }
+    let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
+    let mut tx = core.db.begin().await?;
+    users::set_totp(&mut tx, me.user_id, creds.totp_secret.as_deref(), true).await?;
+    users::use_totp_step(&mut tx, me.user_id, step).await?;
+    store::replace_recovery_codes(&mut tx, me.user_id, &hashes).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", me.user_id, "totp_enable")).await?;
+    emit(core, &mut tx, ctx, EventType::TotpEnabled, Some(me.user_id), "user", me.user_id, serde_json::json!({})).await?;
+    core.commit(tx).await?;
+    Ok(codes.iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
+}
+
+/// Turns TOTP off: the user with a current code, or an administrator (`user:update`) for a lost device.
+pub async fn disable_totp(core: &Core, ctx: &Ctx, user: UserId, code: Option<&str>) -> Result<()> {
+    let me = ctx.me()?;
+    if me.user_id == user {
+        let code = code.ok_or_else(|| DomainError::field("code", "required"))?;
+        if !check_second_factor(core, user, code).await? {
+            return Err(CoreError::BadSecondFactor);
+        }
+    } else {
+        ctx.authorize(ObjectType::User, Action::Update)?;
+    }
+    let mut tx = core.db.begin().await?;
+    users::set_totp(&mut tx, user, None, false).await?;
+    store::replace_recovery_codes(&mut tx, user, &[]).await?;
+    audit::write(core, &mut tx, ctx, Change::new("user", user, "totp_disable")).await?;
+    emit(core, &mut tx, ctx, EventType::TotpDisabled, Some(user), "user", user, serde_json::json!({})).await?;
+    core.commit(tx).await
+}
+
+/// Removes sessions past their lifetime (a scheduled job).
+pub async fn purge_sessions(core: &Core) -> Result<u64> {
+    let now = core.now_ms();
+    let p = core.config.session;
+    Ok(store::purge_sessions(&core.db.write, now - p.idle_seconds * 1000, now - p.absolute_seconds * 1000).await?)
+}
+
+/// The CSRF token of a live session (to embed in forms).
+pub async fn session_csrf(core: &Core, session_secret: &str) -> Result<Option<String>> {
+    Ok(store::get_session(&core.db.read, &sha256_hex(session_secret)).await?.map(|s| s.csrf_token))
+}

@@ -1,0 +1,50 @@
+//! Settings the use cases need. Loaded by the binary (defaults < yunwei.toml <
+//! YUNWEI_* < flags); secrets are never printed (see `Debug` of SmtpSettings).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use yunwei_connect::mail::SmtpSettings;
+use yunwei_domain::auth::{LockoutPolicy, PasswordPolicy, PasswordProfile, SessionPolicy};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoreConfig {
+    pub password_profile: PasswordProfile,
+    pub lockout: LockoutPolicy,
+    pub session: SessionPolicy,
+    /// Audit rows older than this move to an archive file in `data_dir/audit-archive`.
+    pub audit_retention_days: u32,
+    /// Used in links inside notifications.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub smtp: Option<SmtpSettings>,
+    /// Attempts before a delivery is dead-lettered.
+    pub max_delivery_attempts: u32,
+    pub node_id: Option<String>,
+    pub default_locale: String,
+    pub default_time_zone: String,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            password_profile: PasswordProfile::CnMlps,
+            lockout: LockoutPolicy::default(),
+            session: SessionPolicy::default(),
+            audit_retention_days: 365,
+            public_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("yunwei-data"),
+            smtp: None,
+            max_delivery_attempts: 8,
+            node_id: None,
+            default_locale: "zh-CN".into(),
+            default_time_zone: "Asia/Shanghai".into(),
+        }
+    }
+}
+
+impl CoreConfig {
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy::of(self.password_profile)
+    }
+}

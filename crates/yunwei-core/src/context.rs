@@ -1,0 +1,108 @@
+//! Who is acting, from where, and what they may do.
+
+use crate::{CoreError, Result};
+use serde::Serialize;
+use yunwei_domain::ids::UserId;
+use yunwei_domain::permission::{scope_reaches, Action, ActorPlace, ObjectType, PermissionSet, RecordPlace, Scope};
+
+/// How the actor proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Via {
+    Session,
+    ApiToken { token_id: i64 },
+    /// The command line on the server itself (`yunwei user create` …).
+    System,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub locale: String,
+    pub time_zone: String,
+    #[serde(skip)]
+    pub permissions: PermissionSet,
+    #[serde(skip)]
+    pub place: ActorPlace,
+    pub via: Via,
+    /// Until resolved, only self-service (profile, password, 2FA) is allowed.
+    pub must_change_password: bool,
+    pub must_enrol_totp: bool,
+}
+
+/// Source of a request, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub source_ip: String,
+    pub user_agent: String,
+}
+
+/// Everything a use case needs about the caller.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Option<Actor>,
+    pub meta: RequestMeta,
+}
+
+impl Ctx {
+    pub fn anonymous(meta: RequestMeta) -> Self {
+        Self { actor: None, meta }
+    }
+
+    /// The server's own command line: every permission, audited as `system`.
+    pub fn system() -> Self {
+        let all = yunwei_domain::permission::ObjectType::ALL
+            .iter()
+            .flat_map(|o| Action::ALL.iter().map(move |a| yunwei_domain::permission::Permission::new(*o, *a, Scope::All)))
+            .collect();
+        Self {
+            actor: Some(Actor {
+                user_id: UserId(0),
+                username: "system".into(),
+                display_name: "system".into(),
+                locale: "en".into(),
+                time_zone: "UTC".into(),
+                permissions: PermissionSet::new(all),
+                place: ActorPlace::default(),
+                via: Via::System,
+                must_change_password: false,
+                must_enrol_totp: false,
+            }),
+            meta: RequestMeta { source_ip: "local".into(), user_agent: "yunwei-cli".into() },
+        }
+    }
+
+    /// The signed-in actor, whatever they still owe (self-service calls use this).
+    pub fn me(&self) -> Result<&Actor> {
+        self.actor.as_ref().ok_or(CoreError::Unauthenticated)
+    }
+
+    /// The actor, if allowed to do `action` on `object` at all; returns the widest scope.
+    pub fn authorize(&self, object: ObjectType, action: Action) -> Result<(&Actor, Scope)> {
+        let actor = self.me()?;
+        if actor.must_change_password {
+            return Err(CoreError::PasswordChangeRequired);
+        }
+        if actor.must_enrol_totp {
+            return Err(CoreError::TotpEnrolmentRequired);
+        }
+        let scope = actor.permissions.scope_for(object, action).ok_or_else(|| CoreError::Forbidden(format!("{object}:{action}")))?;
+        Ok((actor, scope))
+    }
+
+    /// As [`authorize`](Self::authorize), and the record must lie within the granted scope.
+    pub fn authorize_record(&self, object: ObjectType, action: Action, place: &RecordPlace) -> Result<&Actor> {
+        let (actor, scope) = self.authorize(object, action)?;
+        if scope_reaches(scope, &actor.place, place) { Ok(actor) } else { Err(CoreError::Forbidden(format!("{object}:{action}:{scope}"))) }
+    }
+
+    pub fn actor_id(&self) -> Option<i64> {
+        self.actor.as_ref().map(|a| a.user_id.0).filter(|id| *id > 0)
+    }
+
+    pub fn actor_name(&self) -> String {
+        self.actor.as_ref().map(|a| a.username.clone()).unwrap_or_else(|| "anonymous".into())
+    }
+}

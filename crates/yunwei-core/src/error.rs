@@ -1,0 +1,72 @@
+use yunwei_domain::DomainError;
+use yunwei_store::StoreError;
+
+/// Everything a use case can answer instead of success. `code()` is stable:
+/// the web layer maps it to an HTTP status and a translated message.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("account locked until {until}")]
+    AccountLocked { until: i64 },
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("second factor required")]
+    SecondFactorRequired,
+    #[error("wrong second-factor code")]
+    BadSecondFactor,
+    #[error("the session has expired")]
+    SessionExpired,
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
+    #[error("two-factor enrolment is required by your role")]
+    TotpEnrolmentRequired,
+    #[error("missing permission {0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Domain(d) => d.code(),
+            Self::Unauthenticated => "unauthenticated",
+            Self::BadCredentials => "bad_credentials",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::AccountDisabled => "account_disabled",
+            Self::SecondFactorRequired => "second_factor_required",
+            Self::BadSecondFactor => "bad_second_factor",
+            Self::SessionExpired => "session_expired",
+            Self::PasswordChangeRequired => "password_change_required",
+            Self::TotpEnrolmentRequired => "totp_enrolment_required",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(c) => c,
+            Self::Store(_) | Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Maps unique-constraint failures to a 409 with the given code.
+    pub fn unique_as(code: &'static str) -> impl FnOnce(StoreError) -> CoreError {
+        move |e| if e.is_unique_violation() { CoreError::Conflict(code) } else { CoreError::Store(e) }
+    }
+}
+
+impl From<yunwei_store::SqlxError> for CoreError {
+    fn from(e: yunwei_store::SqlxError) -> Self {
+        CoreError::Store(StoreError::Sql(e))
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

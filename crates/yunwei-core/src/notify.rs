@@ -1,0 +1,345 @@
+//! Notifications: events go to the outbox with the change (`emit`); after
+//! commit the dispatcher turns each into in-app notices and e-mail deliveries
+//! (templates per event and language, user preferences), then delivers e-mail
+//! with leases, exponential backoff and a dead-letter list.
+
+use crate::audit::{self, Change};
+use crate::{Core, CoreError, Ctx, Result};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use yunwei_connect::mail::{Mailer, OutgoingMail};
+use yunwei_domain::event::{retry_delay_seconds, Channel, EventType};
+use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId, UserId};
+use yunwei_domain::page::PageRequest;
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::validate::Checker;
+use yunwei_domain::FieldError;
+use yunwei_store::notify::{self as store, Delivery, NewDelivery, NewEvent, Notification, OutboxEvent, Preference, Template};
+use yunwei_store::sql::Page;
+use yunwei_store::Conn;
+
+pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
+const LEASE_MS: i64 = 60_000;
+
+/// Writes an event to the outbox in the caller's transaction.
+pub async fn emit(core: &Core, conn: &mut Conn, ctx: &Ctx, event: EventType, subject: Option<UserId>, object_type: &str, object_id: impl ToString, payload: serde_json::Value) -> Result<OutboxEventId> {
+    let e = NewEvent {
+        event_type: event.as_str().to_string(),
+        subject_user_id: subject,
+        actor_id: ctx.actor_id().map(UserId),
+        object_type: object_type.to_string(),
+        object_id: object_id.to_string(),
+        payload,
+    };
+    Ok(store::enqueue(conn, &e, core.now_ms()).await?)
+}
+
+// ---- templates ----
+
+/// Renders one template text against the event's context.
+pub fn render(text: &str, context: &serde_json::Value) -> std::result::Result<String, String> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    env.render_str(text, context).map_err(|e| e.to_string())
+}
+
+fn sample_context() -> serde_json::Value {
+    serde_json::json!({
+        "user": { "username": "zhangsan", "display_name": "张三" },
+        "actor": "admin",
+        "event": "user.created",
+        "time": "2026-01-01 09:00",
+        "public_url": "https://yunwei.example",
+        "payload": {},
+    })
+}
+
+pub async fn list_templates(core: &Core, ctx: &Ctx) -> Result<Vec<Template>> {
+    ctx.authorize(ObjectType::NotificationTemplate, Action::Read)?;
+    Ok(store::list_templates(&core.db.read).await?)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateInput {
+    pub subject: String,
+    pub body: String,
+}
+
+/// Replaces a template after checking that it parses and renders.
+pub async fn put_template(core: &Core, ctx: &Ctx, event_type: &str, locale: &str, input: TemplateInput) -> Result<Template> {
+    let (actor, _) = ctx.authorize(ObjectType::NotificationTemplate, Action::Update)?;
+    let mut c = Checker::new();
+    let event: Option<EventType> = event_type.parse().ok();
+    if event.is_none() {
+        c.push(FieldError::new("event_type", "unknown_event_type"));
+    }
+    c.one_of("locale", locale, &LOCALES);
+    let subject = c.name("subject", &input.subject, 300);
+    let body = c.text("body", &input.body, 20_000);
+    if body.trim().is_empty() {
+        c.push(FieldError::new("body", "required"));
+    }
+    for (field, text) in [("subject", &subject), ("body", &body)] {
+        if let Err(e) = render(text, &sample_context()) {
+            c.push(FieldError::new(field, "template_invalid").with("detail", e));
+        }
+    }
+    c.finish()?;
+    let t = Template { event_type: event_type.into(), locale: locale.into(), subject, body, updated_at: core.now_ms(), updated_by: Some(actor.user_id.0) };
+    let mut tx = core.db.begin().await?;
+    let before = store::get_template(&mut *tx, event_type, locale).await?;
+    store::put_template(&mut tx, &t, false).await?;
+    audit::write(core, &mut tx, ctx, Change::new("notification_template", format!("{event_type}/{locale}"), "update").before(&before).after(&t)).await?;
+    core.commit(tx).await?;
+    Ok(t)
+}
+
+// ---- preferences ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PreferenceView {
+    pub event_type: EventType,
+    pub channel: Channel,
+    pub enabled: bool,
+    /// Security notices cannot be switched off.
+    pub locked: bool,
+}
+
+/// Every notifying event × channel with the user's choice (default: on).
+pub async fn my_preferences(core: &Core, ctx: &Ctx) -> Result<Vec<PreferenceView>> {
+    let me = ctx.me()?;
+    let stored = store::preferences(&core.db.read, me.user_id).await?;
+    Ok(EventType::ALL
+        .iter()
+        .filter(|e| e.notifies_subject())
+        .flat_map(|e| Channel::ALL.iter().map(move |c| (*e, *c)))
+        .map(|(e, c)| {
+            let locked = e.is_security_notice();
+            let enabled = locked || stored.iter().find(|p| p.event_type == e.as_str() && p.channel == c.as_str()).is_none_or(|p| p.enabled);
+            PreferenceView { event_type: e, channel: c, enabled, locked }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferenceInput {
+    pub event_type: String,
+    pub channel: String,
+    pub enabled: bool,
+}
+
+pub async fn set_my_preferences(core: &Core, ctx: &Ctx, input: Vec<PreferenceInput>) -> Result<Vec<PreferenceView>> {
+    let me = ctx.me()?;
+    let mut c = Checker::new();
+    let mut parsed = Vec::new();
+    for (i, p) in input.iter().enumerate() {
+        match (p.event_type.parse::<EventType>(), p.channel.parse::<Channel>()) {
+            (Ok(e), Ok(ch)) if e.notifies_subject() => {
+                if e.is_security_notice() && !p.enabled {
+                    c.push(FieldError::new(format!("[{i}].enabled"), "security_notice_required"));
+                }
+                parsed.push(Preference { event_type: e.as_str().into(), channel: ch.as_str().into(), enabled: p.enabled });
+            }
+            (Err(_), _) | (Ok(_), Ok(_)) => c.push(FieldError::new(format!("[{i}].event_type"), "unknown_event_type")),
+            (_, Err(_)) => c.push(FieldError::new(format!("[{i}].channel"), "unknown_channel")),
+        }
+    }
+    c.finish()?;
+    let mut tx = core.db.begin().await?;
+    for p in &parsed {
+        store::set_preference(&mut tx, me.user_id, p).await?;
+    }
+    audit::write(core, &mut tx, ctx, Change::new("notification_preference", me.user_id, "update").after(&parsed)).await?;
+    core.commit(tx).await?;
+    my_preferences(core, ctx).await
+}
+
+// ---- in-app ----
+
+pub async fn my_notifications(core: &Core, ctx: &Ctx, unread_only: bool, page: &PageRequest) -> Result<Page<Notification>> {
+    let me = ctx.me()?;
+    Ok(store::list_notifications(&core.db, me.user_id, unread_only, page).await?)
+}
+
+pub async fn my_unread_count(core: &Core, ctx: &Ctx) -> Result<i64> {
+    Ok(store::unread_count(&core.db.read, ctx.me()?.user_id).await?)
+}
+
+/// Marks one notification (or all of them) read; a notification of another user is "not found".
+pub async fn mark_read(core: &Core, ctx: &Ctx, id: Option<NotificationId>) -> Result<u64> {
+    let me = ctx.me()?;
+    let mut conn = core.db.write.acquire().await?;
+    let n = store::mark_read(&mut conn, me.user_id, id, core.now_ms()).await?;
+    if id.is_some() && n == 0 {
+        return Err(CoreError::NotFound("notification"));
+    }
+    Ok(n)
+}
+
+// ---- dead letters ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLetters {
+    pub deliveries: Page<Delivery>,
+    pub events: Vec<OutboxEvent>,
+}
+
+pub async fn dead_letters(core: &Core, ctx: &Ctx, page: &PageRequest) -> Result<DeadLetters> {
+    ctx.authorize(ObjectType::Delivery, Action::Read)?;
+    Ok(DeadLetters { deliveries: store::dead_deliveries(&core.db, page).await?, events: store::dead_events(&core.db).await? })
+}
+
+pub async fn retry_delivery(core: &Core, ctx: &Ctx, id: DeliveryId) -> Result<()> {
+    ctx.authorize(ObjectType::Delivery, Action::Update)?;
+    let mut tx = core.db.begin().await?;
+    if !store::retry_delivery(&mut tx, id, core.now_ms()).await? {
+        return Err(match store::get_delivery(&mut *tx, id).await? {
+            Some(_) => CoreError::Conflict("delivery_not_dead"),
+            None => CoreError::NotFound("delivery"),
+        });
+    }
+    audit::write(core, &mut tx, ctx, Change::new("delivery", id, "retry")).await?;
+    core.commit(tx).await
+}
+
+pub async fn retry_event(core: &Core, ctx: &Ctx, id: OutboxEventId) -> Result<()> {
+    ctx.authorize(ObjectType::Delivery, Action::Update)?;
+    let mut tx = core.db.begin().await?;
+    if !store::retry_event(&mut tx, id, core.now_ms()).await? {
+        return Err(CoreError::NotFound("event"));
+    }
+    audit::write(core, &mut tx, ctx, Change::new("outbox_event", id, "retry")).await?;
+    core.commit(tx).await
+}
+
+// ---- the dispatcher ----
+
+/// Runs until `shutdown` turns true: expands events, then delivers e-mail.
+pub async fn run_dispatcher(core: Core, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mailer = match core.config.smtp.as_ref().map(Mailer::new) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "SMTP settings are invalid; e-mail is not sent");
+            None
+        }
+        None => None,
+    };
+    loop {
+        let mut busy = false;
+        match expand_events(&core, mailer.is_some()).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => tracing::warn!(error = %e, "event dispatch failed"),
+        }
+        if let Some(m) = &mailer {
+            match deliver_email(&core, m).await {
+                Ok(n) => busy |= n > 0,
+                Err(e) => tracing::warn!(error = %e, "e-mail delivery round failed"),
+            }
+        }
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            _ = core.wake_dispatcher.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Claims due events and turns each into notices and deliveries. Returns how many it handled.
+pub async fn expand_events(core: &Core, email_enabled: bool) -> Result<usize> {
+    let now = core.now_ms();
+    let events = store::claim_events(&core.db, &core.node_id, now, now + LEASE_MS, 50).await?;
+    for event in &events {
+        if let Err(e) = expand_one(core, event, email_enabled).await {
+            let attempts = u32::try_from(event.attempts).unwrap_or(u32::MAX);
+            let retry_at = (attempts < core.config.max_delivery_attempts).then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
+            store::fail_event(&core.db, event.id, &core.node_id, &e.to_string(), retry_at).await?;
+        }
+    }
+    Ok(events.len())
+}
+
+async fn expand_one(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
+    let kind: Option<EventType> = event.event_type.parse().ok();
+    let mut tx = core.db.begin().await?;
+    if let (Some(kind), Some(subject)) = (kind, event.subject_user_id)
+        && kind.notifies_subject()
+        && let Some(user) = yunwei_store::admin::get_user(&mut *tx, subject).await?
+        && !user.disabled
+    {
+        let prefs = store::preferences(&mut *tx, user.id).await?;
+        let wants = |ch: Channel| kind.is_security_notice() || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled);
+        let (subject_text, body) = render_for(core, &mut tx, event, &user).await?;
+        let now = core.now_ms();
+        if wants(Channel::InApp) {
+            store::insert_notification(&mut tx, user.id, event.id, &event.event_type, &subject_text, &body, Some("/profile"), now).await?;
+        }
+        if email_enabled && wants(Channel::Email) && let Some(address) = &user.email {
+            let d = NewDelivery { event_id: event.id, channel: Channel::Email.as_str().into(), user_id: Some(user.id), address: address.clone(), subject: subject_text, body };
+            store::insert_delivery(&mut tx, &d, now).await?;
+        }
+    }
+    if !store::finish_event(&mut tx, event.id, &core.node_id).await? {
+        return Ok(()); // the lease moved to another node: it will do the work; ours rolls back
+    }
+    core.commit(tx).await
+}
+
+async fn render_for(core: &Core, conn: &mut Conn, event: &OutboxEvent, user: &yunwei_store::admin::User) -> Result<(String, String)> {
+    let locale = if LOCALES.contains(&user.locale.as_str()) { user.locale.as_str() } else { core.config.default_locale.as_str() };
+    let stored = store::get_template(&mut *conn, &event.event_type, locale).await?;
+    let fallback = crate::seed::default_template(&event.event_type, locale);
+    let actor = match event.actor_id {
+        Some(a) => yunwei_store::admin::get_user(&mut *conn, a).await?.map(|u| u.display_name).unwrap_or_default(),
+        None => "system".into(),
+    };
+    let context = serde_json::json!({
+        "user": { "username": user.username, "display_name": user.display_name },
+        "actor": actor,
+        "event": event.event_type,
+        "time": crate::format_time(event.created_at, &user.time_zone),
+        "public_url": core.config.public_url,
+        "payload": event.payload,
+    });
+    let attempt = |subject: &str, body: &str| Ok::<_, String>((render(subject, &context)?, render(body, &context)?));
+    let stored_result = stored.as_ref().map(|t| attempt(&t.subject, &t.body));
+    match (stored_result, fallback) {
+        (Some(Ok(done)), _) => Ok(done),
+        (other, Some((s, b))) => {
+            if let Some(Err(e)) = other {
+                tracing::warn!(event = %event.event_type, locale, error = %e, "stored template failed; using the built-in one");
+            }
+            attempt(s, b).map_err(CoreError::Internal)
+        }
+        (Some(Err(e)), None) => Err(CoreError::Internal(e)),
+        (None, None) => Ok((event.event_type.clone(), String::new())),
+    }
+}
+
+/// Sends due e-mail deliveries. Returns how many it tried.
+pub async fn deliver_email(core: &Core, mailer: &Mailer) -> Result<usize> {
+    let now = core.now_ms();
+    let due = store::claim_deliveries(&core.db, &core.node_id, now, now + LEASE_MS, 20).await?;
+    for d in &due {
+        let mail = OutgoingMail { to: d.address.clone(), subject: d.subject.clone(), body: d.body.clone(), thread_id: Some(format!("yunwei-event-{}", d.event_id)) };
+        match mailer.send(&mail).await {
+            Ok(()) => {
+                store::finish_delivery(&core.db, d.id, &core.node_id, core.now_ms()).await?;
+            }
+            Err(e) => {
+                let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
+                let retry_at = (!e.is_permanent() && attempts < core.config.max_delivery_attempts).then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
+                tracing::warn!(delivery = d.id.0, attempts, error = %e, dead = retry_at.is_none(), "e-mail delivery failed");
+                store::fail_delivery(&core.db, d.id, &core.node_id, &e.to_string(), retry_at).await?;
+            }
+        }
+    }
+    Ok(due.len())
+}
