@@ -1,0 +1,55 @@
+//! `/api/v1`: everything the pages can do. JSON in and out, problem+json errors.
+
+pub mod admin;
+pub mod audit;
+pub mod me;
+pub mod notify;
+pub mod ops;
+pub mod session;
+
+use crate::AppState;
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/session", post(session::login).delete(session::logout))
+        .route("/api/v1/session/second-factor", post(session::second_factor))
+        .route("/api/v1/me", get(me::get_me).patch(me::patch_me))
+        .route("/api/v1/me/password", post(me::change_password))
+        .route("/api/v1/me/tokens", get(me::list_tokens).post(me::create_token))
+        .route("/api/v1/me/tokens/{id}", delete(me::revoke_token))
+        .route("/api/v1/me/totp", post(me::begin_totp).delete(me::disable_totp))
+        .route("/api/v1/me/totp/confirm", post(me::confirm_totp))
+        .route("/api/v1/me/notification-preferences", get(notify::get_preferences).put(notify::put_preferences))
+        .route("/api/v1/notifications", get(notify::list))
+        .route("/api/v1/notifications/unread-count", get(notify::unread_count))
+        .route("/api/v1/notifications/read-all", post(notify::read_all))
+        .route("/api/v1/notifications/{id}/read", post(notify::read_one))
+        .route("/api/v1/notification-templates", get(notify::list_templates))
+        .route("/api/v1/notification-templates/{event}/{locale}", put(notify::put_template))
+        .route("/api/v1/deliveries/dead", get(notify::dead_letters))
+        .route("/api/v1/deliveries/{id}/retry", post(notify::retry_delivery))
+        .route("/api/v1/outbox/{id}/retry", post(notify::retry_event))
+        .route("/api/v1/users", get(admin::list_users).post(admin::create_user))
+        .route("/api/v1/users/{id}", get(admin::get_user).patch(admin::patch_user))
+        .route("/api/v1/users/{id}/roles", put(admin::put_user_roles))
+        .route("/api/v1/users/{id}/disable", post(admin::disable_user))
+        .route("/api/v1/users/{id}/enable", post(admin::enable_user))
+        .route("/api/v1/users/{id}/password-reset", post(admin::reset_password))
+        .route("/api/v1/users/{id}/totp", delete(admin::reset_totp))
+        .route("/api/v1/users/{id}/tokens", get(admin::list_user_tokens).post(admin::create_user_token))
+        .route("/api/v1/teams", get(admin::list_teams).post(admin::create_team))
+        .route("/api/v1/teams/{id}", get(admin::get_team).put(admin::put_team).delete(admin::delete_team))
+        .route("/api/v1/departments", get(admin::list_departments).post(admin::create_department))
+        .route("/api/v1/departments/{id}", get(admin::get_department).put(admin::put_department).delete(admin::delete_department))
+        .route("/api/v1/roles", get(admin::list_roles).post(admin::create_role))
+        .route("/api/v1/roles/{id}", get(admin::get_role).put(admin::put_role).delete(admin::delete_role))
+        .route("/api/v1/permissions", get(admin::permission_catalogue))
+        .route("/api/v1/audit-events", get(audit::list))
+        .route("/api/v1/audit-events/export", get(audit::export))
+        .route("/api/v1/audit-events/verify", post(audit::verify))
+        .route("/api/v1/jobs", get(ops::list_jobs))
+        .route("/api/v1/jobs/probes", post(ops::schedule_probes))
+        .route("/api/v1/jobs/runs", get(ops::job_runs))
+}

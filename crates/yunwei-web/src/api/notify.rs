@@ -1,0 +1,87 @@
+//! In-app notifications, preferences, templates and the dead-letter list.
+
+use crate::error::ApiResult;
+use crate::extract::{page_request, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use yunwei_core::notify::{self, DeadLetters, PreferenceInput, PreferenceView, TemplateInput};
+use yunwei_core::store::notify::{Notification, Template};
+use yunwei_core::store::sql::Page;
+use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub unread: Option<bool>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Page<Notification>>> {
+    let page = page_request(q.limit, q.cursor.as_deref(), Some("-id"), "id")?;
+    Ok(Json(notify::my_notifications(&state.core, &caller.ctx, q.unread.unwrap_or(false), &page).await?))
+}
+
+#[derive(Serialize)]
+pub struct Count {
+    pub unread: i64,
+}
+
+pub async fn unread_count(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Count>> {
+    Ok(Json(Count { unread: notify::my_unread_count(&state.core, &caller.ctx).await? }))
+}
+
+#[derive(Serialize)]
+pub struct Marked {
+    pub marked: u64,
+}
+
+pub async fn read_all(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Marked>> {
+    Ok(Json(Marked { marked: notify::mark_read(&state.core, &caller.ctx, None).await? }))
+}
+
+pub async fn read_one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    notify::mark_read(&state.core, &caller.ctx, Some(NotificationId(id))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<PreferenceView>>> {
+    Ok(Json(notify::my_preferences(&state.core, &caller.ctx).await?))
+}
+
+pub async fn put_preferences(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Vec<PreferenceInput>>) -> ApiResult<Json<Vec<PreferenceView>>> {
+    Ok(Json(notify::set_my_preferences(&state.core, &caller.ctx, body).await?))
+}
+
+pub async fn list_templates(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Template>>> {
+    Ok(Json(notify::list_templates(&state.core, &caller.ctx).await?))
+}
+
+pub async fn put_template(State(state): State<AppState>, caller: Caller, ApiPath((event, locale)): ApiPath<(String, String)>, ApiJson(body): ApiJson<TemplateInput>) -> ApiResult<Json<Template>> {
+    Ok(Json(notify::put_template(&state.core, &caller.ctx, &event, &locale, body).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub async fn dead_letters(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<DeadLetters>> {
+    let page = page_request(q.limit, q.cursor.as_deref(), Some("-id"), "id")?;
+    Ok(Json(notify::dead_letters(&state.core, &caller.ctx, &page).await?))
+}
+
+pub async fn retry_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    notify::retry_delivery(&state.core, &caller.ctx, DeliveryId(id)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+pub async fn retry_event(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    notify::retry_event(&state.core, &caller.ctx, OutboxEventId(id)).await?;
+    Ok(StatusCode::ACCEPTED)
+}

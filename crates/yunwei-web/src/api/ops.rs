@@ -1,0 +1,75 @@
+//! Operations: health, readiness, metrics, the scheduler's jobs.
+
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use yunwei_core::store::jobs::Job;
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers and its schema is the one this binary expects.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let db = state.core.db.ping().await;
+    let schema = yunwei_core::store::migrate::current_version(&state.core.db).await;
+    let latest = yunwei_core::store::migrate::latest_version();
+    match (db, schema) {
+        (Ok(()), Ok(v)) if v == latest => Json(serde_json::json!({ "status": "ready", "schema": v })).into_response(),
+        (Ok(()), Ok(v)) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "schema_mismatch", "schema": v, "expected": latest }))).into_response(),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database_unreachable" }))).into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::new();
+    state.metrics.render(&mut out);
+    out.push_str("# HELP yunwei_queue_rows Outbox and delivery rows by status.\n# TYPE yunwei_queue_rows gauge\n");
+    if let Ok(depths) = yunwei_core::store::notify::queue_depths(&state.core.db).await {
+        for (queue, status, n) in depths {
+            out.push_str(&format!("yunwei_queue_rows{{queue=\"{queue}\",status=\"{status}\"}} {n}\n"));
+        }
+    }
+    out.push_str(&format!("# HELP yunwei_db_pool_connections Open database connections.\n# TYPE yunwei_db_pool_connections gauge\nyunwei_db_pool_connections{{pool=\"read\"}} {}\nyunwei_db_pool_connections{{pool=\"write\"}} {}\n", state.core.db.read.size(), state.core.db.write.size()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+pub async fn list_jobs(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Job>>> {
+    Ok(Json(yunwei_core::scheduler::list_jobs(&state.core, &caller.ctx).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeBody {
+    pub count: i64,
+}
+
+pub async fn schedule_probes(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ProbeBody>) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let n = yunwei_core::scheduler::schedule_probes(&state.core, &caller.ctx, body.count).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "scheduled": n }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunsQuery {
+    pub kind: String,
+}
+
+#[derive(Serialize)]
+pub struct NodeRuns {
+    pub node: String,
+    pub runs: i64,
+}
+
+pub async fn job_runs(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<RunsQuery>) -> ApiResult<Json<Vec<NodeRuns>>> {
+    let rows = yunwei_core::scheduler::runs_by_node(&state.core, &caller.ctx, &q.kind).await?;
+    Ok(Json(rows.into_iter().map(|(node, runs)| NodeRuns { node, runs }).collect()))
+}

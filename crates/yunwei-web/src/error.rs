@@ -1,0 +1,84 @@
+//! Errors as `application/problem+json` (RFC 9457) with a stable `code` that is
+//! also the i18n key of the message. Handlers return `ApiError`; the
+//! `localize_errors` middleware writes the body in the caller's language.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use yunwei_core::CoreError;
+use yunwei_domain::{DomainError, FieldError};
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: Option<String>,
+    pub fields: Vec<FieldError>,
+    /// Extra members of the problem (e.g. `locked_until`).
+    pub extra: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str) -> Self {
+        Self { status, code: code.to_string(), detail: None, fields: Vec::new(), extra: None }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found")
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        let status = match &e {
+            CoreError::Domain(DomainError::Validation(_) | DomainError::WeakPassword(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::Domain(DomainError::SeparationOfDuties(..)) => StatusCode::CONFLICT,
+            CoreError::Domain(DomainError::Forbidden) | CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+            CoreError::PasswordChangeRequired | CoreError::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
+            CoreError::Unauthenticated | CoreError::BadCredentials | CoreError::SessionExpired | CoreError::SecondFactorRequired | CoreError::BadSecondFactor => StatusCode::UNAUTHORIZED,
+            CoreError::AccountLocked { .. } => StatusCode::LOCKED,
+            CoreError::AccountDisabled => StatusCode::FORBIDDEN,
+            CoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Store(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut out = ApiError::new(status, e.code());
+        match e {
+            CoreError::Domain(DomainError::Validation(fields)) => out.fields = fields,
+            CoreError::Domain(DomainError::WeakPassword(rules)) => {
+                out.fields = rules.iter().map(|r| {
+                    let f = FieldError::new("password", r.code());
+                    match r {
+                        yunwei_domain::auth::PasswordRule::TooShort { min } | yunwei_domain::auth::PasswordRule::TooFewClasses { min } => f.with("min", min),
+                        yunwei_domain::auth::PasswordRule::TooLong { max } => f.with("max", max),
+                        yunwei_domain::auth::PasswordRule::Reused { last } => f.with("last", last),
+                        _ => f,
+                    }
+                }).collect();
+            }
+            CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => out.extra = Some(serde_json::json!({ "duties": [a, b] })),
+            CoreError::AccountLocked { until } => out.extra = Some(serde_json::json!({ "locked_until": until })),
+            CoreError::NotFound(what) => out.extra = Some(serde_json::json!({ "object": what })),
+            CoreError::Forbidden(p) => out.extra = Some(serde_json::json!({ "permission": p })),
+            CoreError::Store(err) => tracing::error!(error = %err, "storage error"),
+            CoreError::Internal(err) => tracing::error!(error = %err, "internal error"),
+            _ => {}
+        }
+        out
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// The body is written later by `localize_errors`, which knows the language.
+    fn into_response(self) -> Response {
+        let mut r = self.status.into_response();
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,140 @@
+//! Extractors: the caller (who, in which language, which session), JSON bodies
+//! that fail as problem+json, and forms that must carry the CSRF token.
+
+use crate::error::ApiError;
+use crate::i18n::Tr;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use yunwei_core::Ctx;
+
+/// The session behind a cookie-authenticated request.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub secret: String,
+    pub csrf_token: String,
+}
+
+/// Who is calling, set by the `authenticate` middleware on every request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub ctx: Ctx,
+    pub session: Option<SessionInfo>,
+    /// A session that passed the password but still owes the second factor.
+    pub pending_session: Option<String>,
+    pub tr: Tr,
+}
+
+impl Caller {
+    /// The actor or 401: for API handlers.
+    pub fn require(&self) -> Result<&yunwei_core::Actor, ApiError> {
+        self.ctx.actor.as_ref().ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error"))
+    }
+}
+
+/// A JSON body: `application/json` required, unknown fields refused (by the
+/// target type), every failure a 4xx problem.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
+        if !json_type {
+            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_error(&e.body_text()))?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").detail(e.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json").detail(e.to_string()),
+        }
+    })
+}
+
+pub fn body_error(text: &str) -> ApiError {
+    if text.contains("length limit") || text.contains("too large") {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body")
+    }
+}
+
+/// An HTML form that must carry the session's CSRF token in `csrf_token`.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    csrf_token: Option<String>,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let caller = req.extensions().get::<Caller>().cloned();
+        let cookie_token = crate::session::cookie(req.headers(), crate::session::LOGIN_CSRF_COOKIE);
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_error(&e.body_text()))?;
+        let field: CsrfField = serde_urlencoded_from(&bytes)?;
+        let expected = caller.and_then(|c| c.session.map(|s| s.csrf_token)).or(cookie_token);
+        match (expected, field.csrf_token) {
+            (Some(e), Some(got)) if yunwei_core::crypto::constant_time_eq(e.as_bytes(), got.as_bytes()) => Ok(CsrfForm(serde_urlencoded_from(&bytes)?)),
+            _ => Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed")),
+        }
+    }
+}
+
+fn serde_urlencoded_from<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form").detail(e.to_string()))
+}
+
+/// Query parameters; unknown or malformed ones are a 400 problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(q).map(ApiQuery).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(e.to_string()))
+    }
+}
+
+/// Path parameters; an id that is not a number is "not found", not a 500.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(|_| ApiError::not_found())
+    }
+}
+
+/// The paging convention: `limit` (1–200, default 50), `cursor` (opaque, from
+/// `next_cursor`), `sort` = the list's key, `-key` for descending.
+pub fn page_request(limit: Option<i64>, cursor: Option<&str>, sort: Option<&str>, key: &str) -> Result<yunwei_domain::page::PageRequest, ApiError> {
+    let descending = match sort {
+        None => false,
+        Some(s) if s == key => false,
+        Some(s) if s.strip_prefix('-') == Some(key) => true,
+        Some(_) => {
+            return Err(yunwei_core::CoreError::from(yunwei_domain::DomainError::Validation(vec![yunwei_domain::FieldError::new("sort", "not_allowed_value").with("allowed", format!("{key}, -{key}"))])).into());
+        }
+    };
+    yunwei_domain::page::PageRequest::parse(limit, cursor, descending).map_err(|e| yunwei_core::CoreError::from(e).into())
+}

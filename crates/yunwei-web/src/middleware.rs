@@ -1,0 +1,225 @@
+//! Every request passes: request id, security headers and metrics; then
+//! authentication (session cookie or bearer token, CSRF on cookie writes);
+//! then error localisation; then idempotency keys for POST.
+
+use crate::error::ApiError;
+use crate::extract::{Caller, SessionInfo};
+use crate::i18n::{self, Tr};
+use crate::session::{cookie, SESSION_COOKIE};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+use yunwei_core::auth::SessionState;
+use yunwei_core::{Ctx, RequestMeta};
+
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).map(str::to_string).unwrap_or_else(|| yunwei_core::crypto::random_secret::<8>().unwrap_or_default());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let mut res = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(request_id = %id, "handler panicked");
+            problem_response(&ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error"), Tr::new(i18n::DEFAULT_LOCALE), &id)
+        }
+    };
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        h.insert("x-request-id", v);
+    }
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    state.metrics.record(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64() * 1000.0);
+    res
+}
+
+fn meta(state: &AppState, req: &Request) -> RequestMeta {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let forwarded = state.web.trust_proxy_headers.then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(|v| v.trim().to_string())).flatten();
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(512).collect();
+    RequestMeta { source_ip: forwarded.unwrap_or(peer), user_agent }
+}
+
+fn request_locale(req: &Request) -> Option<&'static str> {
+    cookie(req.headers(), "yunwei_lang").and_then(|l| i18n::normalize(&l)).or_else(|| req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::from_accept_language))
+}
+
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let meta = meta(&state, &req);
+    let fallback_locale = request_locale(&req).unwrap_or(i18n::DEFAULT_LOCALE);
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let fail = |e: ApiError, locale: &str| problem_response(&e, Tr::new(locale), &request_id);
+    let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let mut caller = Caller { ctx: Ctx::anonymous(meta.clone()), session: None, pending_session: None, tr: Tr::new(fallback_locale) };
+    if let Some(token) = bearer {
+        match yunwei_core::auth::authenticate_token(&state.core, token.trim()).await {
+            Ok(actor) => {
+                caller.tr = Tr::new(&actor.locale);
+                caller.ctx.actor = Some(actor);
+            }
+            Err(e) => return fail(e.into(), fallback_locale),
+        }
+    } else if let Some(secret) = cookie(req.headers(), SESSION_COOKIE) {
+        match yunwei_core::auth::authenticate_session(&state.core, &secret).await {
+            Ok(SessionState::Active { actor, csrf_token }) => {
+                caller.tr = Tr::new(&actor.locale);
+                caller.ctx.actor = Some(actor);
+                caller.session = Some(SessionInfo { secret, csrf_token });
+            }
+            Ok(SessionState::SecondFactorPending) => caller.pending_session = Some(secret),
+            Err(yunwei_core::CoreError::SessionExpired | yunwei_core::CoreError::AccountDisabled | yunwei_core::CoreError::Unauthenticated) => {}
+            Err(e) => return fail(e.into(), fallback_locale),
+        }
+        // Cookie-authenticated API writes must echo the session's CSRF token in a header.
+        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if let Some(s) = &caller.session
+            && unsafe_method
+            && req.uri().path().starts_with("/api/")
+        {
+            let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !yunwei_core::crypto::constant_time_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
+                return fail(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed"), caller.tr.locale);
+            }
+        }
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// Turns an `ApiError` left by a handler (or a bare error status) into the
+/// problem body in the caller's language; page requests get an HTML page.
+pub async fn localize_errors(req: Request, next: Next) -> Response {
+    let tr = req.extensions().get::<Caller>().map(|c| c.tr).unwrap_or(Tr::new(i18n::DEFAULT_LOCALE));
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let is_page = !req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/integrations/") && req.method() == Method::GET;
+    let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let res = next.run(req).await;
+    let error = match res.extensions().get::<ApiError>() {
+        Some(e) => e.clone(),
+        None if res.status().is_client_error() || res.status().is_server_error() => {
+            if res.headers().contains_key(header::CONTENT_TYPE) {
+                return res;
+            }
+            let code = match res.status() {
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                StatusCode::NOT_FOUND => "not_found",
+                StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                s if s.is_server_error() => "internal_error",
+                _ => "bad_request",
+            };
+            ApiError::new(res.status(), code)
+        }
+        None => return res,
+    };
+    if is_page {
+        if error.status == StatusCode::UNAUTHORIZED {
+            let target = format!("/login?next={}", crate::pages::url_encode(&path));
+            return axum::response::Redirect::to(&target).into_response();
+        }
+        if error.code == "password_change_required" || error.code == "totp_enrolment_required" {
+            return axum::response::Redirect::to("/profile").into_response();
+        }
+        return crate::pages::error_page(&error, tr, &request_id);
+    }
+    problem_response(&error, tr, &request_id)
+}
+
+pub fn problem_json(e: &ApiError, tr: Tr, request_id: &str) -> serde_json::Value {
+    let errors: Vec<serde_json::Value> = e
+        .fields
+        .iter()
+        .map(|f| serde_json::json!({ "field": f.field, "code": f.code, "message": tr.with(&format!("error.{}", f.code), &f.params) }))
+        .collect();
+    let mut body = serde_json::json!({
+        "type": format!("urn:yunwei:problem:{}", e.code),
+        "title": tr.t(&format!("error.{}", e.code)),
+        "status": e.status.as_u16(),
+        "code": e.code,
+        "request_id": request_id,
+    });
+    if let Some(obj) = body.as_object_mut() {
+        if let Some(d) = &e.detail {
+            obj.insert("detail".into(), d.clone().into());
+        }
+        if !errors.is_empty() {
+            obj.insert("errors".into(), errors.into());
+        }
+        if let Some(serde_json::Value::Object(extra)) = &e.extra {
+            for (k, v) in extra {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    body
+}
+
+pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
+    let body = problem_json(e, tr, request_id).to_string();
+    let mut res = (e.status, body).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if e.status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"yunwei\""));
+    }
+    res
+}
+
+/// `Idempotency-Key` on POST: the first answer is kept for 24 h and replayed for
+/// the same key and body; the same key with another body is refused.
+pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let user = req.extensions().get::<Caller>().and_then(|c| c.ctx.actor.as_ref().map(|a| a.user_id.0));
+    let (Some(key), Some(user), true) = (key, user, req.method() == Method::POST) else { return next.run(req).await };
+    if key.is_empty() || key.len() > 255 {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key").into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.web.body_limit).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response(),
+    };
+    let hash = yunwei_core::crypto::sha256_hex(&format!("{} {}\n{}", parts.method, parts.uri.path(), String::from_utf8_lossy(&bytes)));
+    match yunwei_core::store::idempotency::find(&state.core.db.read, user, &key).await {
+        Ok(Some(stored)) if stored.request_hash == hash => {
+            let mut res = (StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), stored.body).into_response();
+            if let Ok(ct) = HeaderValue::from_str(&stored.content_type) {
+                res.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return res;
+        }
+        Ok(Some(_)) => return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response(),
+        Ok(None) => {}
+        Err(e) => return ApiError::from(yunwei_core::CoreError::from(e)).into_response(),
+    }
+    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if res.status().is_server_error() || res.extensions().get::<ApiError>().is_some() {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
+    let stored = yunwei_core::store::idempotency::StoredResponse { request_hash: hash, status: parts.status.as_u16(), content_type, body: String::from_utf8_lossy(&bytes).into_owned() };
+    if let Ok(mut conn) = state.core.db.write.acquire().await
+        && let Err(e) = yunwei_core::store::idempotency::store(&mut conn, user, &key, &stored, state.core.now_ms()).await
+    {
+        tracing::warn!(error = %e, "idempotency key not stored");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,330 @@
+//! Server-rendered pages (askama), zh-CN and en, keyboard-usable. One generic
+//! page template composes sections (text, tables, forms, a permission matrix),
+//! so every list and form looks and behaves the same.
+
+mod admin;
+mod auth;
+mod home;
+mod profile;
+mod system;
+
+use crate::error::ApiError;
+use crate::extract::Caller;
+use crate::i18n::Tr;
+use crate::AppState;
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use yunwei_domain::permission::{Action, ObjectType};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/p/{process}", get(home::process))
+        .route("/notifications", get(home::notifications))
+        .route("/notifications/read-all", post(home::read_all))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/login/second-factor", get(auth::second_factor_page).post(auth::second_factor_submit))
+        .route("/logout", post(auth::logout))
+        .route("/lang/{locale}", get(auth::switch_language))
+        .route("/profile", get(profile::show).post(profile::save_preferences))
+        .route("/profile/password", post(profile::change_password))
+        .route("/profile/totp/begin", post(profile::totp_begin))
+        .route("/profile/totp/confirm", post(profile::totp_confirm))
+        .route("/profile/totp/disable", post(profile::totp_disable))
+        .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
+        .route("/profile/notifications", post(profile::save_notification_preferences))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/new", get(admin::new_user))
+        .route("/admin/users/{id}", get(admin::user).post(admin::update_user))
+        .route("/admin/users/{id}/roles", post(admin::user_roles))
+        .route("/admin/users/{id}/disable", post(admin::disable_user))
+        .route("/admin/users/{id}/enable", post(admin::enable_user))
+        .route("/admin/users/{id}/password-reset", post(admin::reset_password))
+        .route("/admin/teams", get(admin::teams).post(admin::create_team))
+        .route("/admin/teams/{id}", get(admin::team).post(admin::update_team))
+        .route("/admin/teams/{id}/delete", post(admin::delete_team))
+        .route("/admin/departments", get(admin::departments).post(admin::create_department))
+        .route("/admin/departments/{id}", get(admin::department).post(admin::update_department))
+        .route("/admin/departments/{id}/delete", post(admin::delete_department))
+        .route("/admin/roles", get(admin::roles))
+        .route("/admin/roles/new", get(admin::new_role).post(admin::create_role))
+        .route("/admin/roles/{id}", get(admin::role).post(admin::update_role))
+        .route("/admin/audit", get(system::audit))
+        .route("/admin/templates", get(system::templates))
+        .route("/admin/templates/{event}/{locale}", get(system::template).post(system::save_template))
+        .route("/admin/deliveries", get(system::dead_letters))
+        .route("/admin/deliveries/{id}/retry", post(system::retry_delivery))
+        .route("/admin/jobs", get(system::jobs))
+        .route("/static/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css")) }))
+        .route("/static/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.js")) }))
+}
+
+/// The processes of SPEC, each with its place in the navigation.
+pub const PROCESSES: &[(&str, &str)] = &[
+    ("incident", "desk"),
+    ("request", "desk"),
+    ("problem", "desk"),
+    ("change", "desk"),
+    ("release", "desk"),
+    ("cmdb", "config"),
+    ("asset", "config"),
+    ("alert", "operations"),
+    ("duty", "operations"),
+    ("inspection", "operations"),
+    ("security", "operations"),
+    ("continuity", "operations"),
+    ("sla", "service"),
+    ("survey", "service"),
+    ("knowledge", "service"),
+    ("people", "service"),
+    ("report", "service"),
+];
+
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub active: bool,
+}
+
+pub struct NavGroup {
+    pub title: String,
+    pub items: Vec<NavItem>,
+}
+
+pub struct ShellUser {
+    pub display_name: String,
+    pub unread: i64,
+}
+
+/// What every page around its content needs.
+pub struct Shell {
+    pub tr: Tr,
+    pub user: Option<ShellUser>,
+    pub csrf: String,
+    pub nav: Vec<NavGroup>,
+}
+
+impl Shell {
+    pub async fn new(state: &AppState, caller: &Caller, active: &str) -> Shell {
+        let tr = caller.tr;
+        let csrf = caller.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
+        let Some(actor) = &caller.ctx.actor else { return Shell { tr, user: None, csrf, nav: Vec::new() } };
+        let unread = yunwei_core::notify::my_unread_count(&state.core, &caller.ctx).await.unwrap_or(0);
+        let item = |href: String, label: String| NavItem { active: href == active, href, label };
+        let mut nav = vec![NavGroup { title: tr.t("nav.group.home"), items: vec![item("/".into(), tr.t("nav.home"))] }];
+        for group in ["desk", "config", "operations", "service"] {
+            let items = PROCESSES.iter().filter(|p| p.1 == group).map(|p| item(format!("/p/{}", p.0), tr.t(&format!("process.{}.title", p.0)))).collect();
+            nav.push(NavGroup { title: tr.t(&format!("nav.group.{group}")), items });
+        }
+        let can = |o: ObjectType| actor.permissions.allows(o, Action::Read);
+        let admin: Vec<NavItem> = [
+            (ObjectType::User, "/admin/users", "nav.users"),
+            (ObjectType::Team, "/admin/teams", "nav.teams"),
+            (ObjectType::Department, "/admin/departments", "nav.departments"),
+            (ObjectType::Role, "/admin/roles", "nav.roles"),
+            (ObjectType::AuditLog, "/admin/audit", "nav.audit"),
+            (ObjectType::NotificationTemplate, "/admin/templates", "nav.templates"),
+            (ObjectType::Delivery, "/admin/deliveries", "nav.deliveries"),
+            (ObjectType::Job, "/admin/jobs", "nav.jobs"),
+        ]
+        .into_iter()
+        .filter(|(o, _, _)| can(*o))
+        .map(|(_, href, key)| item(href.into(), tr.t(key)))
+        .collect();
+        if !admin.is_empty() {
+            nav.push(NavGroup { title: tr.t("nav.group.admin"), items: admin });
+        }
+        Shell { tr, user: Some(ShellUser { display_name: actor.display_name.clone(), unread }), csrf, nav }
+    }
+}
+
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+    pub badge: Option<String>,
+    /// A button that posts to (action, label, confirmation question).
+    pub post: Option<(String, String, String)>,
+}
+
+impl Cell {
+    pub fn text(t: impl Into<String>) -> Self {
+        Self { text: t.into(), href: None, badge: None, post: None }
+    }
+    pub fn link(t: impl Into<String>, href: impl Into<String>) -> Self {
+        Self { href: Some(href.into()), ..Self::text(t) }
+    }
+    pub fn badge(t: impl Into<String>, class: &str) -> Self {
+        Self { badge: Some(class.into()), ..Self::text(t) }
+    }
+    pub fn button(action: impl Into<String>, label: impl Into<String>, confirm: impl Into<String>) -> Self {
+        Self { post: Some((action.into(), label.into(), confirm.into())), ..Self::text("") }
+    }
+}
+
+pub struct TableSection {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub next: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+    pub required: bool,
+    pub checked: bool,
+    pub disabled: bool,
+    pub help: Option<String>,
+    pub autocomplete: &'static str,
+}
+
+impl Field {
+    pub fn new(kind: &'static str, name: &str, label: String, value: impl Into<String>) -> Self {
+        Self { kind, name: name.into(), label, value: value.into(), autocomplete: "off", ..Default::default() }
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn help(mut self, h: String) -> Self {
+        self.help = Some(h);
+        self
+    }
+    pub fn options(mut self, o: Vec<(String, String)>) -> Self {
+        self.options = o;
+        self
+    }
+    pub fn checked(mut self, c: bool) -> Self {
+        self.checked = c;
+        self
+    }
+    pub fn disabled(mut self, d: bool) -> Self {
+        self.disabled = d;
+        self
+    }
+    pub fn autocomplete(mut self, a: &'static str) -> Self {
+        self.autocomplete = a;
+        self
+    }
+}
+
+pub struct FormSection {
+    pub id: &'static str,
+    pub action: String,
+    pub method: &'static str,
+    pub fields: Vec<Field>,
+    pub submit: String,
+    pub confirm: Option<String>,
+    pub inline: bool,
+}
+
+impl FormSection {
+    pub fn post(id: &'static str, action: impl Into<String>, submit: String, fields: Vec<Field>) -> Self {
+        Self { id, action: action.into(), method: "post", fields, submit, confirm: None, inline: false }
+    }
+    pub fn get(id: &'static str, action: impl Into<String>, submit: String, fields: Vec<Field>) -> Self {
+        Self { method: "get", inline: true, ..Self::post(id, action, submit, fields) }
+    }
+}
+
+pub struct MatrixCell {
+    pub key: &'static str,
+    pub label: String,
+    pub scope: &'static str,
+}
+
+pub struct MatrixRow {
+    pub key: &'static str,
+    pub label: String,
+    pub cells: Vec<MatrixCell>,
+}
+
+pub struct MatrixSection {
+    pub action: String,
+    pub fields: Vec<Field>,
+    pub actions: Vec<(&'static str, String)>,
+    pub scopes: Vec<(&'static str, String)>,
+    pub rows: Vec<MatrixRow>,
+    pub submit: String,
+}
+
+pub enum Section {
+    Text(String),
+    Heading(String),
+    Pre(String),
+    Svg(String),
+    Facts(Vec<(String, String)>),
+    Table(TableSection),
+    Form(FormSection),
+    Matrix(MatrixSection),
+}
+
+#[derive(Template)]
+#[template(path = "page.html")]
+pub struct PageTemplate {
+    pub shell: Shell,
+    pub title: String,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+    pub sections: Vec<Section>,
+}
+
+pub fn html(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// Renders a page; `ok` is a notice key from a redirect (`?ok=saved`).
+pub async fn page(state: &AppState, caller: &Caller, active: &str, title: String, sections: Vec<Section>, notice: Option<String>, errors: Vec<String>) -> Response {
+    let shell = Shell::new(state, caller, active).await;
+    html(&PageTemplate { shell, title, notice, errors, sections })
+}
+
+/// The messages of an error, in the caller's language, for the banner above a form.
+pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
+    let mut out = vec![tr.t(&format!("error.{}", e.code))];
+    for f in &e.fields {
+        out.push(format!("{}: {}", tr.t(&format!("field.{}", f.field.split(['[', '.', ']']).find(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit())).unwrap_or(&f.field))), tr.with(&format!("error.{}", f.code), &f.params)));
+    }
+    out
+}
+
+pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
+    let shell = Shell { tr, user: None, csrf: String::new(), nav: Vec::new() };
+    let mut sections = vec![Section::Text(tr.t(&format!("error.{}", e.code)))];
+    sections.push(Section::Facts(vec![(tr.t("error.request_id"), request_id.to_string())]));
+    sections.push(Section::Text(tr.t("error.back_home")));
+    let mut res = html(&PageTemplate { shell, title: format!("{} {}", e.status.as_u16(), tr.t("error.title")), notice: None, errors: Vec::new(), sections });
+    *res.status_mut() = e.status;
+    res
+}
+
+pub fn url_encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Only same-site relative paths are followed after sign-in.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+}
+
+pub fn time(ms: i64, caller: &Caller) -> String {
+    let zone = caller.ctx.actor.as_ref().map(|a| a.time_zone.as_str()).unwrap_or("Asia/Shanghai");
+    yunwei_core::format_time(ms, zone)
+}
+
+pub fn redirect(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
+}
