@@ -79,3 +79,8 @@ pub fn format_time(ms: i64, zone: &str) -> String {
 pub fn is_known_time_zone(zone: &str) -> bool {
     yunwei_domain::validate::looks_like_time_zone(zone) && jiff::tz::TimeZone::get(zone).is_ok()
 }
+
+/// Mail settings, as the configuration names them.
+pub mod mail {
+    pub use yunwei_connect::mail::{SmtpSecurity, SmtpSettings};
+}

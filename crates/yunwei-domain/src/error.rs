@@ -29,7 +29,7 @@ pub enum DomainError {
     Validation(Vec<FieldError>),
     #[error("separation of duties: {0:?} and {1:?} cannot be held by one account")]
     SeparationOfDuties(crate::admin::AdminDuty, crate::admin::AdminDuty),
-    #[error("password does not meet the policy")]
+    #[error("password does not meet the policy: {0:?}")]
     WeakPassword(Vec<crate::auth::PasswordRule>),
     #[error("not allowed")]
     Forbidden,

@@ -192,3 +192,18 @@ mod tests {
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }
+
+/// SQLite only: a consistent copy of the live database (`VACUUM INTO`), safe while others write.
+pub async fn backup_sqlite_to(db: &Db, path: &std::path::Path) -> Result<()> {
+    if db.backend != Backend::Sqlite {
+        return Err(StoreError::UnsupportedUrl("backup works on SQLite; use pg_dump for PostgreSQL".into()));
+    }
+    sqlx::query("VACUUM INTO $1").bind(path.display().to_string()).execute(&db.read).await?;
+    Ok(())
+}
+
+/// SQLite only: `PRAGMA integrity_check` answers `ok`.
+pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
+    let row = sqlx::query("PRAGMA integrity_check").fetch_one(&db.read).await?;
+    Ok(row.try_get::<String, _>(0)? == "ok")
+}

@@ -1,1 +1,313 @@
-fn main(){}
+//! `yunwei`: the one binary. Serves, migrates, administers, backs up, benchmarks.
+
+mod backup;
+mod bench;
+mod config;
+
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use yunwei_core::{Core, Ctx, SystemClock};
+
+#[derive(Parser)]
+#[command(name = "yunwei", version, about = "Yunwei (运维): IT operations and service management")]
+struct Cli {
+    /// Configuration file (default: ./yunwei.toml if present).
+    #[arg(long, global = true, env = "YUNWEI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    /// Data directory (SQLite file, audit archives).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://…
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (applies migrations first unless --no-migrate).
+    Serve {
+        /// Load the demo organisation (departments, teams, a user in every role).
+        #[arg(long)]
+        demo: bool,
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo organisation into the database and exit.
+    Demo,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Copy the SQLite database to a file, safely while the server runs.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (the server must be stopped).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// Overwrite an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load-test a server on a temporary database over loopback HTTP.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints the generated password unless one is given.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Role keys, comma separated (e.g. security_admin).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        #[arg(long, env = "YUNWEI_NEW_USER_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Set a temporary password (to be changed at sign-in) and unlock.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (shown once).
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Scopes, comma separated: *, read, object:*, object:action.
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit code 1 and the first broken link if any.
+    Verify,
+    /// Move entries past the retention period to the archive file now.
+    Archive,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum AppError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Core(#[from] yunwei_core::CoreError),
+    #[error(transparent)]
+    Store(#[from] yunwei_core::store::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides { config: cli.config.clone(), listen: cli.listen.clone(), data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone() };
+    let config = match Config::load(&overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("yunwei: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config.server.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("yunwei: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("yunwei: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YUNWEI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(config: &Config, migrate: bool) -> Result<Core, AppError> {
+    std::fs::create_dir_all(&config.server.data_dir)?;
+    let db = yunwei_core::store::Db::connect(&config.database_url(), config.server.max_connections).await?;
+    let core = Core::new(db, config.core.clone(), Arc::new(SystemClock));
+    if migrate {
+        core.prepare().await?;
+    } else {
+        let current = yunwei_core::store::migrate::current_version(&core.db).await?;
+        if current != yunwei_core::store::migrate::latest_version() {
+            return Err(AppError::Other(format!("the database schema is {current}, this binary needs {}: run `yunwei migrate`", yunwei_core::store::migrate::latest_version())));
+        }
+        yunwei_core::seed::builtin(&core).await?;
+    }
+    Ok(core)
+}
+
+async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
+    match command {
+        Command::Serve { demo, no_migrate } => serve(config, demo, no_migrate).await,
+        Command::Migrate => {
+            let core = open(&config, true).await?;
+            println!("schema at version {}", yunwei_core::store::migrate::current_version(&core.db).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let core = open(&config, true).await?;
+            let n = yunwei_core::demo::load(&core).await?;
+            println!("demo organisation loaded: {n} users created (password {})", yunwei_core::demo::DEMO_PASSWORD);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => {
+            let core = open(&config, true).await?;
+            let ctx = Ctx::system();
+            match command {
+                UserCommand::Create { username, display_name, email, roles, password } => {
+                    let input = yunwei_core::admin::NewUser {
+                        display_name: display_name.unwrap_or_else(|| username.clone()),
+                        username,
+                        email,
+                        phone: None,
+                        department_id: None,
+                        manager_id: None,
+                        locale: None,
+                        time_zone: None,
+                        password,
+                        roles,
+                        teams: Vec::new(),
+                    };
+                    let created = yunwei_core::admin::create_user(&core, &ctx, input).await?;
+                    println!("created user {} (id {})", created.user.user.username, created.user.user.id);
+                    if let Some(p) = created.initial_password {
+                        println!("initial password (change at first sign-in): {p}");
+                    }
+                }
+                UserCommand::ResetPassword { username } => {
+                    let user = yunwei_core::store::admin::get_user_by_username(&core.db.read, &username.to_lowercase()).await?.ok_or_else(|| AppError::Other(format!("no user {username}")))?;
+                    let p = yunwei_core::auth::reset_password(&core, &ctx, user.id).await?;
+                    println!("temporary password for {username} (change at sign-in): {p}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command: TokenCommand::Create { user, name, scope, expires_in_days } } => {
+            let core = open(&config, true).await?;
+            let u = yunwei_core::store::admin::get_user_by_username(&core.db.read, &user.to_lowercase()).await?.ok_or_else(|| AppError::Other(format!("no user {user}")))?;
+            let t = yunwei_core::auth::create_token(&core, &Ctx::system(), u.id, yunwei_core::auth::NewTokenInput { name, scopes: scope, expires_in_days }).await?;
+            println!("{}", t.secret);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command } => {
+            let core = open(&config, false).await?;
+            match command {
+                AuditCommand::Verify => {
+                    let v = yunwei_core::audit::verify(&core, &Ctx::system()).await?;
+                    match v.broken {
+                        None => {
+                            println!("audit chain intact: {} entries checked", v.checked);
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Some(b) => {
+                            println!("audit chain BROKEN at seq {} (found {:?}): {:?}; {} entries verified before it", b.expected_seq, b.found_seq, b.reason, v.checked);
+                            Ok(ExitCode::from(1))
+                        }
+                    }
+                }
+                AuditCommand::Archive => {
+                    let n = yunwei_core::audit::archive_expired(&core).await?;
+                    println!("{n} entries archived");
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Backup { to } => backup::backup(&config, &to).await,
+        Command::Restore { from, force } => backup::restore(&config, &from, force).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode, AppError> {
+    let _lock = backup::lock_data_dir(&config)?;
+    let core = open(&config, !no_migrate).await?;
+    let admin_password = std::env::var("YUNWEI_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    if let Some(generated) = yunwei_core::seed::initial_admin(&core, &config.server.admin_username, admin_password).await? {
+        println!("\n==== Yunwei initial administrator ====\n  user:     {}\n  password: {generated}\n  (shown once; change it after signing in)\n======================================\n", config.server.admin_username);
+    }
+    if demo {
+        let n = yunwei_core::demo::load(&core).await?;
+        tracing::info!(users = n, password = yunwei_core::demo::DEMO_PASSWORD, "demo organisation loaded");
+    }
+    let listener = tokio::net::TcpListener::bind(&config.server.listen).await.map_err(|e| AppError::Other(format!("cannot listen on {}: {e}", config.server.listen)))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = core.db.url_redacted(), node = %core.node_id, "Yunwei is serving");
+    println!("Yunwei listening on http://{addr}");
+    yunwei_web::serve(core.clone(), config.web.clone(), listener, shutdown_signal()).await?;
+    core.db.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,72 @@
+//! Backup and restore of the embedded SQLite database. PostgreSQL is backed up
+//! with its own tools (pg_dump / pg_restore; see docs/admin-guide).
+
+use crate::config::Config;
+use crate::AppError;
+use std::fs::File;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Holds an exclusive lock on `data_dir/yunwei.lock` while the server runs, so
+/// that `restore` cannot replace the database under it.
+pub fn lock_data_dir(config: &Config) -> Result<File, AppError> {
+    std::fs::create_dir_all(&config.server.data_dir)?;
+    let file = File::create(config.server.data_dir.join("yunwei.lock"))?;
+    file.try_lock().map_err(|_| AppError::Other(format!("another yunwei process uses {}", config.server.data_dir.display())))?;
+    Ok(file)
+}
+
+fn require_sqlite(config: &Config) -> Result<(), AppError> {
+    if config.database_url().starts_with("sqlite:") {
+        Ok(())
+    } else {
+        Err(AppError::Other("backup and restore here are for the embedded SQLite database; for PostgreSQL use pg_dump -Fc and pg_restore (docs/admin-guide.en.md)".into()))
+    }
+}
+
+pub async fn backup(config: &Config, to: &Path) -> Result<ExitCode, AppError> {
+    require_sqlite(config)?;
+    if to.exists() {
+        return Err(AppError::Other(format!("{} exists; choose a new file", to.display())));
+    }
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let db = yunwei_core::store::Db::connect(&config.database_url(), 2).await?;
+    yunwei_core::store::backup_sqlite_to(&db, to).await?;
+    db.close().await;
+    let size = std::fs::metadata(to)?.len();
+    println!("backup written to {} ({size} bytes)", to.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCode, AppError> {
+    require_sqlite(config)?;
+    let _lock = lock_data_dir(config)?;
+    let target = config.server.data_dir.join("yunwei.db");
+    if target.exists() && !force {
+        return Err(AppError::Other(format!("{} exists; pass --force to replace it", target.display())));
+    }
+    // Check the backup before touching anything.
+    let probe = yunwei_core::store::Db::connect(&format!("sqlite://{}?mode=ro", from.display()), 1).await?;
+    let ok = yunwei_core::store::sqlite_integrity_ok(&probe).await?;
+    let version = yunwei_core::store::migrate::current_version(&probe).await?;
+    probe.close().await;
+    if !ok {
+        return Err(AppError::Other(format!("{} fails the integrity check", from.display())));
+    }
+    if version > yunwei_core::store::migrate::latest_version() {
+        return Err(AppError::Other(format!("{} is from a newer Yunwei (schema {version})", from.display())));
+    }
+    let staging = config.server.data_dir.join("yunwei.db.restoring");
+    std::fs::copy(from, &staging)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = config.server.data_dir.join(format!("yunwei.db{suffix}"));
+        if side.exists() {
+            std::fs::remove_file(side)?;
+        }
+    }
+    std::fs::rename(&staging, &target)?;
+    println!("restored {} into {} (schema {version}); start the server to apply any newer migrations", from.display(), target.display());
+    Ok(ExitCode::SUCCESS)
+}
