@@ -72,26 +72,34 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         "audit.archive" => crate::audit::archive_expired(core).await.map(drop),
         "sessions.purge" => crate::auth::purge_sessions(core).await.map(drop),
         "idempotency.purge" => yunwei_store::idempotency::purge_before(&core.db.write, core.now_ms() - 86_400_000).await.map(drop).map_err(Into::into),
-        // A probe does nothing but leave its run record: it proves the scheduler works.
-        "system.probe" => Ok(()),
+        // A probe leaves its run record (and may hold its lease a moment, like real work):
+        // it proves the scheduler works and shares work between nodes.
+        "system.probe" => {
+            let hold = job.payload.get("hold_ms").and_then(serde_json::Value::as_u64).unwrap_or(0).min(1000);
+            tokio::time::sleep(Duration::from_millis(hold)).await;
+            Ok(())
+        }
         other => Err(crate::CoreError::Internal(format!("unknown job kind {other}"))),
     }
 }
 
 /// Schedules `count` probe jobs due now (a self-test of the scheduler, also across nodes).
-pub async fn schedule_probes(core: &Core, ctx: &Ctx, count: i64) -> Result<i64> {
+pub async fn schedule_probes(core: &Core, ctx: &Ctx, count: i64, hold_ms: i64) -> Result<i64> {
     ctx.authorize(ObjectType::Job, Action::Create)?;
     let mut c = Checker::new();
     if !(1..=1000).contains(&count) {
         c.push(FieldError::new("count", "out_of_range").with("min", 1).with("max", 1000));
     }
+    if !(0..=1000).contains(&hold_ms) {
+        c.push(FieldError::new("hold_ms", "out_of_range").with("min", 0).with("max", 1000));
+    }
     c.finish()?;
     let now = core.now_ms();
     let mut tx = core.db.begin().await?;
     for _ in 0..count {
-        store::schedule(&mut tx, "system.probe", None, &serde_json::json!({}), now, None, now).await?;
+        store::schedule(&mut tx, "system.probe", None, &serde_json::json!({ "hold_ms": hold_ms }), now, None, now).await?;
     }
-    audit::write(core, &mut tx, ctx, Change::new("job", "system.probe", "create").after(&serde_json::json!({ "count": count }))).await?;
+    audit::write(core, &mut tx, ctx, Change::new("job", "system.probe", "create").after(&serde_json::json!({ "count": count, "hold_ms": hold_ms }))).await?;
     tx.commit().await?;
     Ok(count)
 }

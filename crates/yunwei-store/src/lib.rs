@@ -202,8 +202,19 @@ pub async fn backup_sqlite_to(db: &Db, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// SQLite only: folds the WAL back into the main file.
+pub async fn checkpoint_sqlite(db: &Db) -> Result<()> {
+    sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&db.write).await?;
+    Ok(())
+}
+
 /// SQLite only: `PRAGMA integrity_check` answers `ok`.
 pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
     let row = sqlx::query("PRAGMA integrity_check").fetch_one(&db.read).await?;
     Ok(row.try_get::<String, _>(0)? == "ok")
+}
+
+/// Runs trusted SQL text as is: for operators' tooling and for tests that tamper on purpose.
+pub async fn raw_execute(conn: &mut AnyConnection, sql: &str) -> Result<u64> {
+    Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(conn).await?.rows_affected())
 }

@@ -83,7 +83,8 @@ impl TestApp {
         self.fresh.is_postgres()
     }
 
-    /// Creates a user with the given roles and returns a client holding a token of theirs.
+    /// Creates a user with the given roles (password ADMIN_PASSWORD, no forced change,
+    /// ready to sign in) and returns a client holding a token of theirs.
     pub async fn user_with_roles(&self, username: &str, roles: &[&str]) -> (i64, Client) {
         let body = serde_json::json!({ "username": username, "display_name": username, "email": format!("{username}@bank.example"), "password": ADMIN_PASSWORD, "roles": [] });
         let created = self.admin().post("/api/v1/users", &body).await;
@@ -94,6 +95,10 @@ impl TestApp {
             let keys: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
             yunwei_core::admin::set_user_roles(&self.core, &ctx, yunwei_domain::ids::UserId(id), &keys).await.expect("roles");
         }
+        let hash = yunwei_core::crypto::hash_password(ADMIN_PASSWORD.into()).await.expect("hash");
+        let mut conn = self.core.db.write.acquire().await.expect("connection");
+        yunwei_core::store::admin::set_password(&mut conn, yunwei_domain::ids::UserId(id), &hash, false, self.core.now_ms()).await.expect("password");
+        drop(conn);
         let token = yunwei_core::auth::create_token(&self.core, &Ctx::system(), yunwei_domain::ids::UserId(id), yunwei_core::auth::NewTokenInput { name: "t".into(), scopes: vec![], expires_in_days: None })
             .await
             .expect("token");

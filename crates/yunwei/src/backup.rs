@@ -47,19 +47,20 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCo
     if target.exists() && !force {
         return Err(AppError::Other(format!("{} exists; pass --force to replace it", target.display())));
     }
-    // Check the backup before touching anything.
-    let probe = yunwei_core::store::Db::connect(&format!("sqlite://{}?mode=ro", from.display()), 1).await?;
-    let ok = yunwei_core::store::sqlite_integrity_ok(&probe).await?;
-    let version = yunwei_core::store::migrate::current_version(&probe).await?;
-    probe.close().await;
-    if !ok {
-        return Err(AppError::Other(format!("{} fails the integrity check", from.display())));
-    }
-    if version > yunwei_core::store::migrate::latest_version() {
-        return Err(AppError::Other(format!("{} is from a newer Yunwei (schema {version})", from.display())));
-    }
+    // Check a staged copy (exactly what will be installed) before touching the live file.
     let staging = config.server.data_dir.join("yunwei.db.restoring");
     std::fs::copy(from, &staging)?;
+    let checked = check_backup(&staging).await;
+    let version = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(config.server.data_dir.join(format!("yunwei.db.restoring{suffix}")));
+            }
+            return Err(AppError::Other(format!("{} is not a usable Yunwei backup: {e}", from.display())));
+        }
+    };
     for suffix in ["-wal", "-shm"] {
         let side = config.server.data_dir.join(format!("yunwei.db{suffix}"));
         if side.exists() {
@@ -69,4 +70,24 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCo
     std::fs::rename(&staging, &target)?;
     println!("restored {} into {} (schema {version}); start the server to apply any newer migrations", from.display(), target.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The schema version of a backup file that passes SQLite's integrity check.
+async fn check_backup(path: &Path) -> Result<i64, AppError> {
+    let probe = yunwei_core::store::Db::connect(&format!("sqlite://{}", path.display()), 1).await?;
+    let result = async {
+        if !yunwei_core::store::sqlite_integrity_ok(&probe).await? {
+            return Err(AppError::Other("integrity check failed".into()));
+        }
+        let version = yunwei_core::store::migrate::current_version(&probe).await?;
+        if version == 0 || version > yunwei_core::store::migrate::latest_version() {
+            return Err(AppError::Other(format!("schema {version} is not one this binary can use")));
+        }
+        // Leave a single file behind: no WAL beside the staged copy.
+        yunwei_core::store::checkpoint_sqlite(&probe).await?;
+        Ok(version)
+    }
+    .await;
+    probe.close().await;
+    result
 }

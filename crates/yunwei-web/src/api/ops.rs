@@ -50,10 +50,13 @@ pub async fn list_jobs(State(state): State<AppState>, caller: Caller) -> ApiResu
 #[serde(deny_unknown_fields)]
 pub struct ProbeBody {
     pub count: i64,
+    /// How long each probe holds its lease (0–1000 ms), to watch nodes share work.
+    #[serde(default)]
+    pub hold_ms: i64,
 }
 
 pub async fn schedule_probes(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ProbeBody>) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let n = yunwei_core::scheduler::schedule_probes(&state.core, &caller.ctx, body.count).await?;
+    let n = yunwei_core::scheduler::schedule_probes(&state.core, &caller.ctx, body.count, body.hold_ms).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "scheduled": n }))))
 }
 

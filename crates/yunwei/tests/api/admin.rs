@@ -1,0 +1,145 @@
+use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::spawn_app;
+
+#[tokio::test]
+async fn users_teams_departments_round_trip_with_paging() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let dept = admin.post("/api/v1/departments", &serde_json::json!({ "name": "信息科技部", "code": "IT" })).await;
+    assert_eq!(dept.status, 201, "{}", dept.text());
+    let dept_id = dept.json()["id"].as_i64().unwrap();
+    let child = admin.post("/api/v1/departments", &serde_json::json!({ "name": "运维中心", "parent_id": dept_id })).await.json();
+    let cycle = admin.put(&format!("/api/v1/departments/{dept_id}"), &serde_json::json!({ "name": "信息科技部", "parent_id": child["id"] })).await;
+    assert_problem(&cycle, 422, "validation_failed");
+    assert_eq!(cycle.json()["errors"][0]["code"], "cycle");
+
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = admin.post("/api/v1/users", &serde_json::json!({ "username": format!("eng{i}"), "display_name": format!("工程师{i}"), "department_id": dept_id, "roles": ["network_engineer"] })).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["roles"], serde_json::json!(["network_engineer"]));
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    let dup = admin.post("/api/v1/users", &serde_json::json!({ "username": "ENG0", "display_name": "dup" })).await;
+    assert_problem(&dup, 409, "username_taken");
+
+    let team = admin.post("/api/v1/teams", &serde_json::json!({ "name": "网络组", "description": "核心交换", "members": [ids[0], ids[1]] })).await;
+    assert_eq!(team.status, 201, "{}", team.text());
+    assert_eq!(team.json()["members"], serde_json::json!([ids[0], ids[1]]));
+    let team_id = team.json()["id"].as_i64().unwrap();
+    assert_problem(&admin.post("/api/v1/teams", &serde_json::json!({ "name": "网络组" })).await, 409, "team_name_taken");
+
+    // Keyset paging, descending by username, filtered by department.
+    let mut names = Vec::new();
+    let mut url = format!("/api/v1/users?department_id={dept_id}&limit=2&sort=-username");
+    loop {
+        let page = admin.get(&url).await.json();
+        names.extend(page["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/users?department_id={dept_id}&limit=2&sort=-username&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(names, vec!["eng4", "eng3", "eng2", "eng1", "eng0"]);
+    let by_team = admin.get(&format!("/api/v1/users?team_id={team_id}")).await.json();
+    assert_eq!(by_team["items"].as_array().unwrap().len(), 2);
+    assert_problem(&admin.get("/api/v1/users?sort=email").await, 422, "validation_failed");
+    assert_problem(&admin.get("/api/v1/users?limit=0").await, 422, "validation_failed");
+    assert_problem(&admin.get("/api/v1/users?cursor=zz").await, 422, "validation_failed");
+    assert_problem(&admin.get("/api/v1/users?bogus=1").await, 400, "invalid_query");
+
+    let patched = admin.patch(&format!("/api/v1/users/{}", ids[0]), &serde_json::json!({ "display_name": "王工", "email": "wang@bank.example", "department_id": null })).await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!((patched.json()["display_name"].as_str(), patched.json()["department_id"].is_null()), (Some("王工"), true));
+    let bad_zone = admin.patch(&format!("/api/v1/users/{}", ids[0]), &serde_json::json!({ "time_zone": "Mars/Olympus" })).await;
+    assert_eq!(bad_zone.json()["errors"][0]["code"], "unknown_time_zone");
+
+    assert_problem(&admin.delete(&format!("/api/v1/departments/{dept_id}")).await, 409, "department_in_use");
+    assert_eq!(admin.delete(&format!("/api/v1/teams/{team_id}")).await.status, 204);
+    assert_problem(&admin.get(&format!("/api/v1/teams/{team_id}")).await, 404, "not_found");
+    assert_problem(&admin.get("/api/v1/teams/abc").await, 404, "not_found");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn separation_of_duties_is_enforced_everywhere() {
+    let app = spawn_app().await;
+    let (sec_id, sec) = app.user_with_roles("sec.admin", &["security_admin"]).await;
+    let (uid, _) = app.user_with_roles("someone", &[]).await;
+    let r = sec.put(&format!("/api/v1/users/{uid}/roles"), &serde_json::json!({ "roles": ["system_admin", "audit_admin"] })).await;
+    assert_problem(&r, 409, "separation_of_duties");
+    assert_eq!(r.json()["duties"], serde_json::json!(["system", "audit"]));
+    // Adding a second duty to a holder of the first is refused too.
+    let r = sec.put(&format!("/api/v1/users/{sec_id}/roles"), &serde_json::json!({ "roles": ["security_admin", "audit_admin"] })).await;
+    assert_problem(&r, 409, "separation_of_duties");
+    let created = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "two.hats", "display_name": "x", "roles": ["system_admin", "security_admin"] })).await;
+    assert_problem(&created, 409, "separation_of_duties");
+    // One duty plus ordinary roles is fine.
+    let ok = sec.put(&format!("/api/v1/users/{uid}/roles"), &serde_json::json!({ "roles": ["audit_admin", "auditor"] })).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    // The system administrator cannot read the audit log; the audit administrator can.
+    assert_problem(&app.admin().get("/api/v1/audit-events").await, 403, "forbidden");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn roles_are_data_and_scopes_are_checked_in_core() {
+    let app = spawn_app().await;
+    let (_, sec) = app.user_with_roles("sec.admin", &["security_admin"]).await;
+    let bad = sec.post("/api/v1/roles", &serde_json::json!({ "key": "Bad Key", "name_en": "x", "name_zh": "x", "permissions": ["team:fly:all"] })).await;
+    assert_problem(&bad, 422, "validation_failed");
+    let body = bad.json();
+    let codes: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["invalid_key", "invalid_permission"]);
+    let role = sec.post("/api/v1/roles", &serde_json::json!({ "key": "team_reader", "name_en": "Team reader", "name_zh": "处理组查看", "permissions": ["team:read:all"] })).await;
+    assert_eq!(role.status, 201, "{}", role.text());
+    let role_id = role.json()["id"].as_i64().unwrap();
+    let (uid, reader) = app.user_with_roles("reader", &["team_reader"]).await;
+    assert_eq!(reader.get("/api/v1/teams").await.status, 200);
+    assert_problem(&reader.post("/api/v1/teams", &serde_json::json!({ "name": "x" })).await, 403, "forbidden");
+    assert_problem(&reader.get("/api/v1/users").await, 403, "forbidden");
+    assert_eq!(reader.get(&format!("/api/v1/users/{uid}")).await.status, 200, "anyone may read themself");
+    // Granting a permission takes effect for existing tokens.
+    let upd = sec.put(&format!("/api/v1/roles/{role_id}"), &serde_json::json!({ "name_en": "Team reader", "name_zh": "处理组查看", "permissions": ["team:read:all", "team:create:all"] })).await;
+    assert_eq!(upd.status, 200, "{}", upd.text());
+    assert_eq!(reader.post("/api/v1/teams", &serde_json::json!({ "name": "新组" })).await.status, 201);
+    assert_problem(&sec.delete(&format!("/api/v1/roles/{role_id}")).await, 409, "role_in_use");
+    let builtin = app.admin().get("/api/v1/roles").await.json().as_array().unwrap().iter().find(|r| r["key"] == "auditor").unwrap()["id"].as_i64().unwrap();
+    assert_problem(&sec.delete(&format!("/api/v1/roles/{builtin}")).await, 409, "builtin_role");
+    let catalogue = reader.get("/api/v1/permissions").await.json();
+    assert!(catalogue["object_types"].as_array().unwrap().contains(&serde_json::json!("incident")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn errors_speak_the_users_language() {
+    let app = spawn_app().await;
+    let zh = app.anonymous().header("accept-language", "zh-CN,zh;q=0.9").get("/api/v1/me").await;
+    assert_eq!(zh.json()["title"], "请先登录。");
+    let en = app.anonymous().header("accept-language", "en-US,en;q=0.8").get("/api/v1/me").await;
+    assert_eq!(en.json()["title"], "Please sign in.");
+    // A signed-in user's preference wins over the header.
+    let admin = app.admin().header("accept-language", "en");
+    let r = admin.post("/api/v1/teams", &serde_json::json!({ "name": "" })).await;
+    assert_eq!(r.json()["errors"][0]["message"], "必填。", "{}", r.text());
+    assert_eq!(admin.patch("/api/v1/me", &serde_json::json!({ "locale": "en" })).await.status, 200);
+    let r = admin.post("/api/v1/teams", &serde_json::json!({ "name": "x".repeat(101) })).await;
+    assert_eq!(r.json()["errors"][0]["message"], "At most 100 characters.", "{}", r.text());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_and_refuse_reuse() {
+    let app = spawn_app().await;
+    let client = app.admin().header("idempotency-key", "create-team-42");
+    let first = client.post("/api/v1/teams", &serde_json::json!({ "name": "值班室" })).await;
+    assert_eq!(first.status, 201);
+    let again = client.post("/api/v1/teams", &serde_json::json!({ "name": "值班室" })).await;
+    assert_eq!((again.status, again.header("idempotent-replayed")), (201, Some("true")));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let other = client.post("/api/v1/teams", &serde_json::json!({ "name": "数据组" })).await;
+    assert_problem(&other, 422, "idempotency_key_reused");
+    let teams = app.admin().get("/api/v1/teams").await.json();
+    assert_eq!(teams["items"].as_array().unwrap().len(), 1, "created once");
+    app.stop().await;
+}

@@ -1,0 +1,50 @@
+use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::spawn_app;
+
+#[tokio::test]
+async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering() {
+    let app = spawn_app().await;
+    let (_, auditor) = app.user_with_roles("audit.admin", &["audit_admin"]).await;
+    let team = app.admin().header("user-agent", "=HYPERLINK(\"http://evil\")").post("/api/v1/teams", &serde_json::json!({ "name": "系统组", "description": "=cmd|' /C calc'!A0" })).await.json();
+    let id = team["id"].as_i64().unwrap().to_string();
+    app.admin().put(&format!("/api/v1/teams/{id}"), &serde_json::json!({ "name": "系统组", "description": "服务器" })).await;
+    let _ = app.anonymous().post("/api/v1/session", &serde_json::json!({ "username": "admin", "password": "wrong" })).await;
+
+    let list = auditor.get(&format!("/api/v1/audit-events?object_type=team&object_id={id}")).await.json();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(items[0]["action"], "update", "newest first");
+    assert!(items[0]["before"].as_str().unwrap().contains("=cmd"));
+    assert!(items[0]["after"].as_str().unwrap().contains("服务器"));
+    assert_eq!(items[1]["user_agent"], "=HYPERLINK(\"http://evil\")", "stored verbatim");
+    assert_eq!(items[1]["source_ip"], "127.0.0.1");
+    assert_eq!(items[1]["actor_name"], "admin");
+    let failed = auditor.get("/api/v1/audit-events?action=login_failed").await.json();
+    assert_eq!(failed["items"][0]["actor_name"], "admin");
+
+    let csv = auditor.get("/api/v1/audit-events/export?object_type=team").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv.text();
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","), "formula cell defused: {text}");
+    assert!(!text.contains(",=HYPERLINK"), "{text}");
+    assert_eq!(text.lines().count(), 3, "header and two rows");
+    let exports = auditor.get("/api/v1/audit-events?action=export").await.json();
+    assert_eq!(exports["items"].as_array().unwrap().len(), 1, "the export itself is audited");
+
+    let ok = auditor.post("/api/v1/audit-events/verify", &serde_json::json!({})).await.json();
+    assert!(ok["broken"].is_null(), "{ok}");
+    assert!(ok["checked"].as_i64().unwrap() >= 5);
+    // Tamper with the raw table on whichever engine this is.
+    sqlx_exec(&app, &format!("UPDATE audit_log SET after_json = '{{}}' WHERE object_type = 'team' AND object_id = '{id}' AND action = 'create'")).await;
+    let broken = auditor.post("/api/v1/audit-events/verify", &serde_json::json!({})).await.json();
+    assert_eq!(broken["broken"]["reason"], "hash_mismatch", "{broken}");
+    assert_problem(&app.admin().post("/api/v1/audit-events/verify", &serde_json::json!({})).await, 403, "forbidden");
+    app.stop().await;
+}
+
+async fn sqlx_exec(app: &yunwei_testkit::TestApp, sql: &str) {
+    let mut conn = app.core.db.write.acquire().await.unwrap();
+    yunwei_core::store::raw_execute(&mut conn, sql).await.unwrap();
+}

@@ -1,0 +1,13 @@
+//! Black-box tests through the HTTP API, on SQLite or (with
+//! YUNWEI_TEST_DATABASE_URL) PostgreSQL. One binary, many modules: linking
+//! once keeps the suite fast on two cores.
+
+mod admin;
+mod audit;
+mod auth;
+mod bad_input;
+mod cli;
+mod notify;
+mod ops;
+mod pages;
+mod scheduler;

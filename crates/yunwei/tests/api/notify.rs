@@ -1,0 +1,156 @@
+use std::sync::Arc;
+use std::time::Duration;
+use yunwei_core::mail::{SmtpSecurity, SmtpSettings};
+use yunwei_core::{CoreConfig, FixedClock};
+use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::smtp::{Mode, SmtpSink};
+use yunwei_testkit::{spawn_app, spawn_app_with, Options};
+
+fn mail_config(sink: &SmtpSink) -> CoreConfig {
+    CoreConfig {
+        smtp: Some(SmtpSettings { host: "127.0.0.1".into(), port: sink.addr.port(), security: SmtpSecurity::None, username: None, password: None, from: "运维平台 <yunwei@bank.example>".into(), timeout_seconds: 5 }),
+        max_delivery_attempts: 3,
+        ..Default::default()
+    }
+}
+
+async fn wait_until<F: Fn(&serde_json::Value) -> bool>(client: &yunwei_testkit::Client, path: &str, ok: F) -> serde_json::Value {
+    for _ in 0..100 {
+        let v = client.get(path).await.json();
+        if ok(&v) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("condition on {path} not met");
+}
+
+#[tokio::test]
+async fn events_become_mail_and_in_app_notices_in_the_users_language() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(Options { config: Some(mail_config(&sink)), ..Default::default() }).await;
+    let created = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "chen.qi", "display_name": "陈七", "email": "chen.qi@bank.example" })).await;
+    assert_eq!(created.status, 201);
+    let mails = sink.wait_for(1, 10).await;
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert_eq!(m.to, vec!["chen.qi@bank.example"]);
+    assert_eq!(m.from, "yunwei@bank.example");
+    let subject = m.header("Subject").unwrap();
+    assert!(subject.contains("=?utf-8?") || subject.contains("账号已开通"), "encoded Chinese subject: {subject}");
+    assert!(m.header("References").unwrap().contains("yunwei-event-"), "threading header");
+    assert!(m.data.contains("Content-Type: text/plain; charset=utf-8"));
+
+    // English for a user who prefers it.
+    let en = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "sam", "display_name": "Sam", "email": "sam@bank.example", "locale": "en" })).await;
+    assert_eq!(en.status, 201);
+    let mails = sink.wait_for(2, 10).await;
+    assert_eq!(mails[1].header("Subject").unwrap(), "[Yunwei] Your account is ready");
+    assert!(mails[1].data.contains("Hello Sam"));
+
+    // In-app notice with the bell count, then read.
+    let sam_id = en.json()["id"].as_i64().unwrap();
+    let token = app.admin().post(&format!("/api/v1/users/{sam_id}/tokens"), &serde_json::json!({ "name": "t" })).await.json()["secret"].as_str().unwrap().to_string();
+    let sam = app.anonymous().bearer(&token);
+    let count = wait_until(&sam, "/api/v1/notifications/unread-count", |v| v["unread"].as_i64() == Some(2)).await;
+    assert_eq!(count["unread"], 2, "account created and token created");
+    let list = sam.get("/api/v1/notifications").await.json();
+    assert_eq!(list["items"][0]["title"], "[Yunwei] New API token");
+    let first = list["items"][1]["id"].as_i64().unwrap();
+    assert_eq!(sam.post(&format!("/api/v1/notifications/{first}/read"), &serde_json::json!({})).await.status, 204);
+    assert_eq!(sam.get("/api/v1/notifications/unread-count").await.json()["unread"], 1);
+    assert_eq!(sam.post("/api/v1/notifications/read-all", &serde_json::json!({})).await.json()["marked"], 1);
+    // Someone else's notification is not found, not readable.
+    assert_problem(&app.admin().post(&format!("/api/v1/notifications/{first}/read"), &serde_json::json!({})).await, 404, "not_found");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn preferences_silence_a_channel_but_not_security_notices() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(Options { config: Some(mail_config(&sink)), ..Default::default() }).await;
+    let (uid, user) = app.user_with_roles("pref.user", &[]).await;
+    // The welcome mail and the token notice arrive first.
+    assert_eq!(sink.wait_for(2, 10).await.len(), 2);
+    let refused = user.put("/api/v1/me/notification-preferences", &serde_json::json!([{ "event_type": "password.changed", "channel": "email", "enabled": false }])).await;
+    assert_problem(&refused, 422, "validation_failed");
+    assert_eq!(refused.json()["errors"][0]["code"], "security_notice_required");
+    let ok = user.put("/api/v1/me/notification-preferences", &serde_json::json!([{ "event_type": "user.roles_changed", "channel": "email", "enabled": false }])).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert!(ok.json().as_array().unwrap().iter().any(|p| p["event_type"] == "user.roles_changed" && p["channel"] == "email" && p["enabled"] == false));
+    let before = sink.messages().len();
+    let ctx = yunwei_core::Ctx::system();
+    yunwei_core::admin::set_user_roles(&app.core, &ctx, yunwei_domain::ids::UserId(uid), &["auditor".to_string()]).await.unwrap();
+    wait_until(&user, "/api/v1/notifications", |v| v["items"][0]["event_type"] == "user.roles_changed").await;
+    yunwei_core::auth::reset_password(&app.core, &ctx, yunwei_domain::ids::UserId(uid)).await.unwrap();
+    let mails = sink.wait_for(before + 1, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subjects: Vec<String> = sink.messages()[before..].iter().map(|m| m.header("Subject").unwrap_or_default()).collect();
+    assert_eq!(sink.messages().len(), before + 1, "only the password notice was mailed: {subjects:?}");
+    assert!(mails.len() > before);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn failed_mail_is_retried_with_backoff_then_dead_lettered_and_retryable() {
+    let sink = SmtpSink::start().await;
+    sink.set_mode(Mode::Transient);
+    let clock = Arc::new(FixedClock::new(1_800_000_000_000));
+    let app = spawn_app_with(Options { config: Some(mail_config(&sink)), clock: Some(clock.clone()), ..Default::default() }).await;
+    app.admin().post("/api/v1/users", &serde_json::json!({ "username": "retry.me", "display_name": "重试", "email": "retry@bank.example" })).await;
+    let (_, ops) = (0, app.admin());
+    // Attempt 1 fails now; the retry waits 10 s of (fixed) time, then 20 s.
+    let dead = async {
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            clock.advance_ms(25_000);
+        }
+    };
+    dead.await;
+    let letters = wait_until(&ops, "/api/v1/deliveries/dead", |v| !v["deliveries"]["items"].as_array().unwrap().is_empty()).await;
+    let d = &letters["deliveries"]["items"][0];
+    assert_eq!(d["attempts"], 3, "{letters}");
+    assert!(d["last_error"].as_str().unwrap().contains("451"), "{d}");
+    assert!(sink.messages().is_empty());
+    sink.set_mode(Mode::Accept);
+    let id = d["id"].as_i64().unwrap();
+    assert_eq!(ops.post(&format!("/api/v1/deliveries/{id}/retry"), &serde_json::json!({})).await.status, 202);
+    assert_problem(&ops.post(&format!("/api/v1/deliveries/{id}/retry"), &serde_json::json!({})).await, 409, "delivery_not_dead");
+    let mails = sink.wait_for(1, 10).await;
+    assert_eq!(mails.len(), 1);
+    let audit = app.core.db.read.acquire().await;
+    drop(audit);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn permanent_refusal_goes_straight_to_dead_letters() {
+    let sink = SmtpSink::start().await;
+    sink.set_mode(Mode::Permanent);
+    let app = spawn_app_with(Options { config: Some(mail_config(&sink)), ..Default::default() }).await;
+    app.admin().post("/api/v1/users", &serde_json::json!({ "username": "bounce", "display_name": "退信", "email": "bounce@bank.example" })).await;
+    let letters = wait_until(&app.admin(), "/api/v1/deliveries/dead", |v| !v["deliveries"]["items"].as_array().unwrap().is_empty()).await;
+    assert_eq!(letters["deliveries"]["items"][0]["attempts"], 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn templates_are_editable_and_checked() {
+    let app = spawn_app().await;
+    let list = app.admin().get("/api/v1/notification-templates").await.json();
+    assert!(list.as_array().unwrap().len() >= 14);
+    let bad = app.admin().put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "{{ user.display_name", "body": "x" })).await;
+    assert_problem(&bad, 422, "validation_failed");
+    assert_eq!(bad.json()["errors"][0]["code"], "template_invalid");
+    assert_problem(&app.admin().put("/api/v1/notification-templates/no.such/zh-CN", &serde_json::json!({ "subject": "s", "body": "b" })).await, 422, "validation_failed");
+    let ok = app.admin().put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "欢迎 {{ user.display_name }}", "body": "账号：{{ user.username }}" })).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let (uid, _) = app.user_with_roles("tpl.user", &[]).await;
+    app.drain_outbox().await;
+    let ctx = yunwei_core::Ctx::system();
+    let notes = yunwei_core::store::notify::list_notifications(&app.core.db, yunwei_domain::ids::UserId(uid), false, &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap()).await.unwrap();
+    assert_eq!(notes.items[0].title, "欢迎 tpl.user");
+    assert_eq!(notes.items[0].body, "账号：tpl.user");
+    drop(ctx);
+    app.stop().await;
+}
