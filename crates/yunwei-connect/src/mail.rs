@@ -1,6 +1,6 @@
 //! Mail out over SMTP (lettre). Plain, STARTTLS or implicit TLS; optional login.
 
-use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -90,7 +90,9 @@ impl Mailer {
     pub fn new(s: &SmtpSettings) -> Result<Self, MailError> {
         let from: Mailbox = s.from.parse().map_err(|_| MailError::Address(s.from.clone()))?;
         let tls = |host: &str| TlsParameters::new(host.to_string()).map_err(|e| MailError::Smtp(e.to_string()));
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).port(s.port).timeout(Some(Duration::from_secs(s.timeout_seconds)));
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+            .port(s.port)
+            .timeout(Some(Duration::from_secs(s.timeout_seconds)));
         builder = match s.security {
             SmtpSecurity::None => builder.tls(Tls::None),
             SmtpSecurity::Starttls => builder.tls(Tls::Required(tls(&s.host)?)),

@@ -3,16 +3,16 @@
 //! permission changes as `permission_change`.
 
 use crate::audit::{self, Change};
-use crate::notify::emit;
+use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Deserializer, Serialize};
-use yunwei_domain::admin::{check_separation_of_duties, AdminDuty};
+use yunwei_domain::FieldError;
+use yunwei_domain::admin::{AdminDuty, check_separation_of_duties};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{DepartmentId, RoleId, TeamId, UserId};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType, Permission};
 use yunwei_domain::validate::Checker;
-use yunwei_domain::FieldError;
 use yunwei_store::admin::{self as store, Department, Role, RoleFields, Team, TeamFields, User, UserFields, UserFilter};
 use yunwei_store::auth as sessions;
 use yunwei_store::sql::Page;
@@ -136,7 +136,16 @@ pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<Creat
         None => crate::seed::generate_password()?,
     };
     let hash = crate::crypto::hash_password(password.clone()).await?;
-    let fields = UserFields { username, display_name, email, phone, department_id: input.department_id, manager_id: input.manager_id, locale, time_zone };
+    let fields = UserFields {
+        username,
+        display_name,
+        email,
+        phone,
+        department_id: input.department_id,
+        manager_id: input.manager_id,
+        locale,
+        time_zone,
+    };
     let now = core.now_ms();
     let mut tx = core.db.begin().await?;
     let id = store::insert_user(&mut tx, &fields, Some(&hash), true, now).await.map_err(CoreError::unique_as("username_taken"))?;
@@ -148,7 +157,13 @@ pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<Creat
     }
     let view = user_view(&mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("user", id, "create").after(&view)).await?;
-    emit(core, &mut tx, ctx, EventType::UserCreated, Some(id), "user", id, serde_json::json!({ "username": view.user.username })).await?;
+    emit(
+        core,
+        &mut tx,
+        ctx,
+        Event::new(EventType::UserCreated, "user", id).about(id).with(serde_json::json!({ "username": view.user.username })),
+    )
+    .await?;
     core.commit(tx).await?;
     Ok(CreatedUser { user: view, initial_password: generated.then_some(password) })
 }
@@ -179,9 +194,19 @@ pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Re
     let mut c = Checker::new();
     let fields = UserFields {
         username: before.username.clone(),
-        display_name: match &p.display_name { Some(d) => c.name("display_name", d, 100), None => before.display_name.clone() },
-        email: match &p.email { Some(e) => c.email("email", e.as_deref()), None => before.email.clone() },
-        phone: match &p.phone { Some(Some(ph)) => Some(c.name("phone", ph, 40)), Some(None) => None, None => before.phone.clone() },
+        display_name: match &p.display_name {
+            Some(d) => c.name("display_name", d, 100),
+            None => before.display_name.clone(),
+        },
+        email: match &p.email {
+            Some(e) => c.email("email", e.as_deref()),
+            None => before.email.clone(),
+        },
+        phone: match &p.phone {
+            Some(Some(ph)) => Some(c.name("phone", ph, 40)),
+            Some(None) => None,
+            None => before.phone.clone(),
+        },
         department_id: p.department_id.unwrap_or(before.department_id),
         manager_id: p.manager_id.unwrap_or(before.manager_id),
         locale: p.locale.clone().unwrap_or_else(|| before.locale.clone()),
@@ -197,7 +222,7 @@ pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Re
     store::update_user(&mut tx, id, &fields, core.now_ms()).await?;
     let after = user_view(&mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("user", id, "update").before(&before).after(&after.user)).await?;
-    emit(core, &mut tx, ctx, EventType::UserUpdated, Some(id), "user", id, serde_json::json!({})).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::UserUpdated, "user", id).about(id)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(after)
@@ -221,9 +246,15 @@ pub async fn set_user_disabled(core: &Core, ctx: &Ctx, id: UserId, disabled: boo
     }
     let view = user_view(&mut tx, id).await?;
     let action = if disabled { "disable" } else { "enable" };
-    audit::write(core, &mut tx, ctx, Change::new("user", id, action).after(&serde_json::json!({ "sessions_ended": ended, "tokens_revoked": revoked }))).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("user", id, action).after(&serde_json::json!({ "sessions_ended": ended, "tokens_revoked": revoked })),
+    )
+    .await?;
     let event = if disabled { EventType::UserDisabled } else { EventType::UserEnabled };
-    emit(core, &mut tx, ctx, event, Some(id), "user", id, serde_json::json!({})).await?;
+    emit(core, &mut tx, ctx, Event::new(event, "user", id).about(id)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(view)
@@ -253,7 +284,9 @@ pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String])
     store::set_user_roles(&mut tx, id, &roles.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let after = user_view(&mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("user", id, "permission_change").before(&before.roles).after(&after.roles)).await?;
-    emit(core, &mut tx, ctx, EventType::UserRolesChanged, Some(id), "user", id, serde_json::json!({ "roles": roles.iter().map(|r| r.name_zh.clone()).collect::<Vec<_>>() })).await?;
+    let names = |f: fn(&Role) -> &String| roles.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let payload = serde_json::json!({ "roles": after.roles, "roles_zh": names(|r| &r.name_zh), "roles_en": names(|r| &r.name_en) });
+    emit(core, &mut tx, ctx, Event::new(EventType::UserRolesChanged, "user", id).about(id).with(payload)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(after)
@@ -310,7 +343,7 @@ pub async fn create_team(core: &Core, ctx: &Ctx, input: TeamInput) -> Result<Tea
     }
     let view = team_view(&mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("team", id, "create").after(&view)).await?;
-    emit(core, &mut tx, ctx, EventType::TeamCreated, None, "team", id, serde_json::json!({ "name": view.team.name })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::TeamCreated, "team", id).with(serde_json::json!({ "name": view.team.name }))).await?;
     core.commit(tx).await?;
     Ok(view)
 }
@@ -326,7 +359,7 @@ pub async fn update_team(core: &Core, ctx: &Ctx, id: TeamId, input: TeamInput) -
     }
     let after = team_view(&mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("team", id, "update").before(&before).after(&after)).await?;
-    emit(core, &mut tx, ctx, EventType::TeamUpdated, None, "team", id, serde_json::json!({ "name": after.team.name })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::TeamUpdated, "team", id).with(serde_json::json!({ "name": after.team.name }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(after)
@@ -336,9 +369,11 @@ pub async fn delete_team(core: &Core, ctx: &Ctx, id: TeamId) -> Result<()> {
     ctx.authorize(ObjectType::Team, Action::Delete)?;
     let mut tx = core.db.begin().await?;
     let before = team_view(&mut tx, id).await?;
-    store::delete_team(&mut tx, id).await.map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("team_in_use") } else { e.into() })?;
+    store::delete_team(&mut tx, id)
+        .await
+        .map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("team_in_use") } else { e.into() })?;
     audit::write(core, &mut tx, ctx, Change::new("team", id, "delete").before(&before)).await?;
-    emit(core, &mut tx, ctx, EventType::TeamDeleted, None, "team", id, serde_json::json!({ "name": before.team.name })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::TeamDeleted, "team", id).with(serde_json::json!({ "name": before.team.name }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(())
@@ -386,10 +421,13 @@ pub async fn create_department(core: &Core, ctx: &Ctx, input: DepartmentInput) -
     ctx.authorize(ObjectType::Department, Action::Create)?;
     let (name, code) = vet_department(core, None, &input).await?;
     let mut tx = core.db.begin().await?;
-    let id = store::insert_department(&mut tx, &name, code.as_deref(), input.parent_id, core.now_ms()).await.map_err(CoreError::unique_as("department_name_taken"))?;
+    let id = store::insert_department(&mut tx, &name, code.as_deref(), input.parent_id, core.now_ms())
+        .await
+        .map_err(CoreError::unique_as("department_name_taken"))?;
     let d = store::get_department(&mut *tx, id).await?.ok_or(CoreError::NotFound("department"))?;
     audit::write(core, &mut tx, ctx, Change::new("department", id, "create").after(&d)).await?;
-    emit(core, &mut tx, ctx, EventType::DepartmentCreated, None, "department", id, serde_json::json!({ "name": d.name })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::DepartmentCreated, "department", id).with(serde_json::json!({ "name": d.name })))
+        .await?;
     core.commit(tx).await?;
     Ok(d)
 }
@@ -399,10 +437,13 @@ pub async fn update_department(core: &Core, ctx: &Ctx, id: DepartmentId, input: 
     let before = store::get_department(&core.db.read, id).await?.ok_or(CoreError::NotFound("department"))?;
     let (name, code) = vet_department(core, Some(id), &input).await?;
     let mut tx = core.db.begin().await?;
-    store::update_department(&mut tx, id, &name, code.as_deref(), input.parent_id, core.now_ms()).await.map_err(CoreError::unique_as("department_name_taken"))?;
+    store::update_department(&mut tx, id, &name, code.as_deref(), input.parent_id, core.now_ms())
+        .await
+        .map_err(CoreError::unique_as("department_name_taken"))?;
     let after = store::get_department(&mut *tx, id).await?.ok_or(CoreError::NotFound("department"))?;
     audit::write(core, &mut tx, ctx, Change::new("department", id, "update").before(&before).after(&after)).await?;
-    emit(core, &mut tx, ctx, EventType::DepartmentUpdated, None, "department", id, serde_json::json!({ "name": after.name })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::DepartmentUpdated, "department", id).with(serde_json::json!({ "name": after.name })))
+        .await?;
     core.commit(tx).await?;
     Ok(after)
 }
@@ -411,9 +452,12 @@ pub async fn delete_department(core: &Core, ctx: &Ctx, id: DepartmentId) -> Resu
     ctx.authorize(ObjectType::Department, Action::Delete)?;
     let before = store::get_department(&core.db.read, id).await?.ok_or(CoreError::NotFound("department"))?;
     let mut tx = core.db.begin().await?;
-    store::delete_department(&mut tx, id).await.map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("department_in_use") } else { e.into() })?;
+    store::delete_department(&mut tx, id)
+        .await
+        .map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("department_in_use") } else { e.into() })?;
     audit::write(core, &mut tx, ctx, Change::new("department", id, "delete").before(&before)).await?;
-    emit(core, &mut tx, ctx, EventType::DepartmentDeleted, None, "department", id, serde_json::json!({ "name": before.name })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::DepartmentDeleted, "department", id).with(serde_json::json!({ "name": before.name })))
+        .await?;
     core.commit(tx).await
 }
 
@@ -483,7 +527,7 @@ pub async fn create_role(core: &Core, ctx: &Ctx, input: RoleInput) -> Result<Rol
     let id = store::insert_role(&mut tx, &fields, false, core.now_ms()).await.map_err(CoreError::unique_as("role_key_taken"))?;
     let role = store::get_role(&mut *tx, id).await?.ok_or(CoreError::NotFound("role"))?;
     audit::write(core, &mut tx, ctx, Change::new("role", id, "permission_change").after(&role)).await?;
-    emit(core, &mut tx, ctx, EventType::RoleCreated, None, "role", id, serde_json::json!({ "key": role.key })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::RoleCreated, "role", id).with(serde_json::json!({ "key": role.key }))).await?;
     core.commit(tx).await?;
     Ok(role)
 }
@@ -499,7 +543,7 @@ pub async fn update_role(core: &Core, ctx: &Ctx, id: RoleId, input: RoleInput) -
     store::update_role(&mut tx, id, &fields, core.now_ms()).await?;
     let after = store::get_role(&mut *tx, id).await?.ok_or(CoreError::NotFound("role"))?;
     audit::write(core, &mut tx, ctx, Change::new("role", id, "permission_change").before(&before).after(&after)).await?;
-    emit(core, &mut tx, ctx, EventType::RoleUpdated, None, "role", id, serde_json::json!({ "key": after.key })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::RoleUpdated, "role", id).with(serde_json::json!({ "key": after.key }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(after)
@@ -517,7 +561,7 @@ pub async fn delete_role(core: &Core, ctx: &Ctx, id: RoleId) -> Result<()> {
     let mut tx = core.db.begin().await?;
     store::delete_role(&mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("role", id, "permission_change").before(&before)).await?;
-    emit(core, &mut tx, ctx, EventType::RoleDeleted, None, "role", id, serde_json::json!({ "key": before.key })).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::RoleDeleted, "role", id).with(serde_json::json!({ "key": before.key }))).await?;
     core.commit(tx).await
 }
 
@@ -539,7 +583,13 @@ pub async fn update_my_preferences(core: &Core, ctx: &Ctx, locale: &str, zone: &
     c.finish()?;
     let mut tx = core.db.begin().await?;
     store::set_locale_and_zone(&mut tx, me.user_id, locale, zone, core.now_ms()).await?;
-    audit::write(core, &mut tx, ctx, Change::new("user", me.user_id, "update").after(&serde_json::json!({ "locale": locale, "time_zone": zone }))).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("user", me.user_id, "update").after(&serde_json::json!({ "locale": locale, "time_zone": zone })),
+    )
+    .await?;
     core.commit(tx).await?;
     core.tokens.clear();
     Ok(())

@@ -3,10 +3,10 @@
 
 use crate::{Core, Ctx, Result};
 use serde::Serialize;
-use yunwei_store::Conn;
 use yunwei_domain::export::csv_line;
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_store::Conn;
 use yunwei_store::audit::{self as store, AuditFilter, AuditRecord, NewAuditEntry, Verification};
 use yunwei_store::sql::Page;
 
@@ -41,7 +41,14 @@ pub async fn write(core: &Core, conn: &mut Conn, ctx: &Ctx, change: Change<'_>) 
 }
 
 /// As [`write`], naming the actor explicitly (sign-in, where no one is signed in yet).
-pub async fn write_as(core: &Core, conn: &mut Conn, ctx: &Ctx, actor_id: Option<i64>, actor_name: String, change: Change<'_>) -> Result<()> {
+pub async fn write_as(
+    core: &Core,
+    conn: &mut Conn,
+    ctx: &Ctx,
+    actor_id: Option<i64>,
+    actor_name: String,
+    change: Change<'_>,
+) -> Result<()> {
     let entry = NewAuditEntry {
         at_ms: core.now_ms(),
         actor_id,
@@ -68,7 +75,8 @@ pub async fn verify(core: &Core, ctx: &Ctx) -> Result<Verification> {
     Ok(store::verify(&core.db).await?)
 }
 
-pub const CSV_HEADER: [&str; 12] = ["seq", "time_utc_ms", "actor_id", "actor", "source_ip", "user_agent", "object_type", "object_id", "action", "before", "after", "hash"];
+pub const CSV_HEADER: [&str; 12] =
+    ["seq", "time_utc_ms", "actor_id", "actor", "source_ip", "user_agent", "object_type", "object_id", "action", "before", "after", "hash"];
 
 /// The filtered log as CSV (formula-escaped). The export itself is audited first.
 pub async fn export_csv(core: &Core, ctx: &Ctx, filter: &AuditFilter) -> Result<String> {
@@ -114,7 +122,14 @@ pub async fn archive_expired(core: &Core) -> Result<i64> {
     if moved > 0 {
         let mut tx = core.db.begin().await?;
         let ctx = Ctx::system();
-        write(core, &mut tx, &ctx, Change::new("audit_log", "*", "archive").after(&serde_json::json!({ "rows": moved, "file": file.display().to_string(), "before_ms": cutoff }))).await?;
+        write(
+            core,
+            &mut tx,
+            &ctx,
+            Change::new("audit_log", "*", "archive")
+                .after(&serde_json::json!({ "rows": moved, "file": file.display().to_string(), "before_ms": cutoff })),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(rows = moved, file = %file.display(), "audit entries archived");
     }

@@ -4,7 +4,7 @@
 
 use crate::audit::{self, Change};
 use crate::crypto::{hash_password, random_secret, sha256_hex, verify_password};
-use crate::notify::emit;
+use crate::notify::{Event, emit};
 use crate::{Actor, Core, CoreError, Ctx, RequestMeta, Result};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -41,14 +41,30 @@ pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &s
         // Spend what a real check costs, so response time does not reveal which names exist.
         let _ = hash_password(password.to_string()).await;
         let mut tx = core.db.begin().await?;
-        audit::write_as(core, &mut tx, &ctx, None, username.clone(), Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "unknown_user" }))).await?;
+        audit::write_as(
+            core,
+            &mut tx,
+            &ctx,
+            None,
+            username.clone(),
+            Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "unknown_user" })),
+        )
+        .await?;
         core.commit(tx).await?;
         return Err(CoreError::BadCredentials);
     };
     let creds = users::credentials(&core.db.read, user.id).await?.ok_or(CoreError::BadCredentials)?;
     if let Some(until) = creds.locked_until.filter(|u| *u > now) {
         let mut tx = core.db.begin().await?;
-        audit::write_as(core, &mut tx, &ctx, Some(user.id.0), username, Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "locked" }))).await?;
+        audit::write_as(
+            core,
+            &mut tx,
+            &ctx,
+            Some(user.id.0),
+            username,
+            Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "locked" })),
+        )
+        .await?;
         core.commit(tx).await?;
         return Err(CoreError::AccountLocked { until });
     }
@@ -61,7 +77,15 @@ pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &s
     }
     if creds.disabled {
         let mut tx = core.db.begin().await?;
-        audit::write_as(core, &mut tx, &ctx, Some(user.id.0), username, Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "disabled" }))).await?;
+        audit::write_as(
+            core,
+            &mut tx,
+            &ctx,
+            Some(user.id.0),
+            username,
+            Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "disabled" })),
+        )
+        .await?;
         core.commit(tx).await?;
         return Err(CoreError::AccountDisabled);
     }
@@ -74,13 +98,30 @@ async fn record_failure(core: &Core, ctx: &Ctx, user: UserId, username: &str, re
     let mut tx = core.db.begin().await?;
     let failures = users::record_failed_login(&mut tx, user).await?;
     let lock = core.config.lockout.lock_after(u32::try_from(failures).unwrap_or(u32::MAX), now / 1000);
-    audit::write_as(core, &mut tx, ctx, Some(user.0), username.into(), Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": reason, "failures": failures }))).await?;
+    audit::write_as(
+        core,
+        &mut tx,
+        ctx,
+        Some(user.0),
+        username.into(),
+        Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": reason, "failures": failures })),
+    )
+    .await?;
     let error = if let Some(until_s) = lock {
         let until = until_s * 1000;
         users::lock_until(&mut tx, user, Some(until)).await?;
-        audit::write_as(core, &mut tx, ctx, None, "system".into(), Change::new("user", user, "lock").after(&serde_json::json!({ "until": until, "failures": failures }))).await?;
-        let payload = serde_json::json!({ "failures": failures, "minutes": core.config.lockout.lock_seconds / 60, "source_ip": ctx.meta.source_ip });
-        emit(core, &mut tx, ctx, EventType::AccountLocked, Some(user), "user", user, payload).await?;
+        audit::write_as(
+            core,
+            &mut tx,
+            ctx,
+            None,
+            "system".into(),
+            Change::new("user", user, "lock").after(&serde_json::json!({ "until": until, "failures": failures })),
+        )
+        .await?;
+        let payload =
+            serde_json::json!({ "failures": failures, "minutes": core.config.lockout.lock_seconds / 60, "source_ip": ctx.meta.source_ip });
+        emit(core, &mut tx, ctx, Event::new(EventType::AccountLocked, "user", user).about(user).with(payload)).await?;
         CoreError::AccountLocked { until }
     } else if reason == "bad_password" {
         CoreError::BadCredentials
@@ -96,7 +137,14 @@ async fn record_failure(core: &Core, ctx: &Ctx, user: UserId, username: &str, re
 pub async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, username: &str, second_factor: bool) -> Result<NewSession> {
     let now = core.now_ms();
     let secret = random_secret::<32>()?;
-    let session = Session { id_hash: sha256_hex(&secret), user_id: user, csrf_token: random_secret::<32>()?, second_factor_pending: second_factor, created_at: now, last_seen_at: now };
+    let session = Session {
+        id_hash: sha256_hex(&secret),
+        user_id: user,
+        csrf_token: random_secret::<32>()?,
+        second_factor_pending: second_factor,
+        created_at: now,
+        last_seen_at: now,
+    };
     let mut tx = core.db.begin().await?;
     users::reset_failed_logins(&mut tx, user).await?;
     store::insert_session(&mut tx, &session, &ctx.meta.source_ip, &ctx.meta.user_agent.chars().take(512).collect::<String>()).await?;
@@ -150,7 +198,10 @@ pub async fn logout(core: &Core, ctx: &Ctx, session_secret: &str) -> Result<()> 
 
 /// What a session cookie is worth.
 pub enum SessionState {
-    Active { actor: Actor, csrf_token: String },
+    Active {
+        actor: Box<Actor>,
+        csrf_token: String,
+    },
     /// Password accepted, second factor still owed.
     SecondFactorPending,
 }
@@ -172,7 +223,7 @@ pub async fn authenticate_session(core: &Core, session_secret: &str) -> Result<S
     if now - session.last_seen_at > 15_000 {
         store::touch_session(&core.db.write, &hash, now).await?;
     }
-    Ok(SessionState::Active { actor, csrf_token: session.csrf_token })
+    Ok(SessionState::Active { actor: Box::new(actor), csrf_token: session.csrf_token })
 }
 
 /// Loads who a user is and what they may do. A disabled user gets nothing.
@@ -325,10 +376,14 @@ pub async fn create_token(core: &Core, ctx: &Ctx, owner: UserId, input: NewToken
     let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let expires_at = input.expires_in_days.map(|d| now + d * 86_400_000);
     let mut tx = core.db.begin().await?;
-    let id = store::insert_token(&mut tx, owner, &name, &sha256_hex(&secret), &prefix, &scopes, expires_at, now).await?;
+    let hash = sha256_hex(&secret);
+    let new = store::NewToken { user: owner, name: &name, hash: &hash, prefix: &prefix, scopes: &scopes, expires_at };
+    let id = store::insert_token(&mut tx, &new, now).await?;
     let token = store::get_token(&mut *tx, id).await?.ok_or(CoreError::NotFound("api_token"))?;
     audit::write(core, &mut tx, ctx, Change::new("api_token", id, "create").after(&token)).await?;
-    emit(core, &mut tx, ctx, EventType::ApiTokenCreated, Some(owner), "api_token", id, serde_json::json!({ "name": name, "prefix": prefix })).await?;
+    let event =
+        Event::new(EventType::ApiTokenCreated, "api_token", id).about(owner).with(serde_json::json!({ "name": name, "prefix": prefix }));
+    emit(core, &mut tx, ctx, event).await?;
     core.commit(tx).await?;
     Ok(CreatedToken { token, secret })
 }
@@ -386,8 +441,14 @@ pub async fn change_password(core: &Core, ctx: &Ctx, current_session: Option<&st
     let mut tx = core.db.begin().await?;
     users::set_password(&mut tx, me.user_id, &hash, false, core.now_ms()).await?;
     let ended = store::delete_user_sessions_except(&mut tx, me.user_id, current_session.map(sha256_hex).as_deref()).await?;
-    audit::write(core, &mut tx, ctx, Change::new("user", me.user_id, "password_change").after(&serde_json::json!({ "other_sessions_ended": ended }))).await?;
-    emit(core, &mut tx, ctx, EventType::PasswordChanged, Some(me.user_id), "user", me.user_id, serde_json::json!({})).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("user", me.user_id, "password_change").after(&serde_json::json!({ "other_sessions_ended": ended })),
+    )
+    .await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::PasswordChanged, "user", me.user_id).about(me.user_id)).await?;
     core.commit(tx).await
 }
 
@@ -401,8 +462,20 @@ pub async fn reset_password(core: &Core, ctx: &Ctx, user: UserId) -> Result<Stri
     users::set_password(&mut tx, user, &hash, true, core.now_ms()).await?;
     users::lock_until(&mut tx, user, None).await?;
     store::delete_user_sessions(&mut tx, user).await?;
-    audit::write(core, &mut tx, ctx, Change::new("user", user, "password_reset").after(&serde_json::json!({ "username": target.username }))).await?;
-    emit(core, &mut tx, ctx, EventType::PasswordChanged, Some(user), "user", user, serde_json::json!({ "by_admin": true })).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("user", user, "password_reset").after(&serde_json::json!({ "username": target.username })),
+    )
+    .await?;
+    emit(
+        core,
+        &mut tx,
+        ctx,
+        Event::new(EventType::PasswordChanged, "user", user).about(user).with(serde_json::json!({ "by_admin": true })),
+    )
+    .await?;
     core.commit(tx).await?;
     Ok(temporary)
 }
@@ -449,7 +522,7 @@ pub async fn confirm_totp(core: &Core, ctx: &Ctx, code: &str) -> Result<Vec<Stri
     users::use_totp_step(&mut tx, me.user_id, step).await?;
     store::replace_recovery_codes(&mut tx, me.user_id, &hashes).await?;
     audit::write(core, &mut tx, ctx, Change::new("user", me.user_id, "totp_enable")).await?;
-    emit(core, &mut tx, ctx, EventType::TotpEnabled, Some(me.user_id), "user", me.user_id, serde_json::json!({})).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::TotpEnabled, "user", me.user_id).about(me.user_id)).await?;
     core.commit(tx).await?;
     Ok(codes.iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
 }
@@ -469,7 +542,7 @@ pub async fn disable_totp(core: &Core, ctx: &Ctx, user: UserId, code: Option<&st
     users::set_totp(&mut tx, user, None, false).await?;
     store::replace_recovery_codes(&mut tx, user, &[]).await?;
     audit::write(core, &mut tx, ctx, Change::new("user", user, "totp_disable")).await?;
-    emit(core, &mut tx, ctx, EventType::TotpDisabled, Some(user), "user", user, serde_json::json!({})).await?;
+    emit(core, &mut tx, ctx, Event::new(EventType::TotpDisabled, "user", user).about(user)).await?;
     core.commit(tx).await
 }
 

@@ -3,14 +3,16 @@
 use crate::{CoreError, Result};
 use serde::Serialize;
 use yunwei_domain::ids::UserId;
-use yunwei_domain::permission::{scope_reaches, Action, ActorPlace, ObjectType, PermissionSet, RecordPlace, Scope};
+use yunwei_domain::permission::{Action, ActorPlace, ObjectType, PermissionSet, RecordPlace, Scope, scope_reaches};
 
 /// How the actor proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Via {
     Session,
-    ApiToken { token_id: i64 },
+    ApiToken {
+        token_id: i64,
+    },
     /// The command line on the server itself (`yunwei user create` …).
     System,
 }

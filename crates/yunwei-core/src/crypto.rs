@@ -2,8 +2,8 @@
 //! SHA-256 for high-entropy secrets (tokens, session ids, recovery codes).
 
 use crate::{CoreError, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
@@ -37,9 +37,11 @@ pub async fn hash_password(password: String) -> Result<String> {
 }
 
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || PasswordHash::new(&hash).map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// Compares secrets without leaking where they differ.

@@ -30,7 +30,9 @@ const TEAMS: &[(&str, &str)] = &[
 ];
 
 /// (username, display name, department, team, roles)
-const USERS: &[(&str, &str, &str, Option<&str>, &[&str])] = &[
+type DemoUser = (&'static str, &'static str, &'static str, Option<&'static str>, &'static [&'static str]);
+
+const USERS: &[DemoUser] = &[
     ("secadmin", "钱安全", "信息科技部", Some("安全组"), &["security_admin"]),
     ("auditadmin", "孙审计", "审计部", None, &["audit_admin"]),
     ("director", "赵总监", "信息科技部", None, &["ops_director"]),
@@ -53,17 +55,26 @@ const USERS: &[(&str, &str, &str, Option<&str>, &[&str])] = &[
 pub async fn load(core: &Core) -> Result<usize> {
     let ctx = Ctx::system();
     let all = PageRequest::parse(Some(200), None, false)?;
-    let mut departments: Vec<(String, DepartmentId)> = admin::list_departments(core, &ctx, None, &all).await?.items.into_iter().map(|d| (d.name, d.id)).collect();
+    let mut departments: Vec<(String, DepartmentId)> =
+        admin::list_departments(core, &ctx, None, &all).await?.items.into_iter().map(|d| (d.name, d.id)).collect();
     for (name, code) in DEPARTMENTS {
         if !departments.iter().any(|(n, _)| n == name) {
-            let d = admin::create_department(core, &ctx, DepartmentInput { name: (*name).into(), code: Some((*code).into()), parent_id: None }).await?;
+            let d =
+                admin::create_department(core, &ctx, DepartmentInput { name: (*name).into(), code: Some((*code).into()), parent_id: None })
+                    .await?;
             departments.push((d.name, d.id));
         }
     }
-    let mut teams: Vec<(String, TeamId)> = admin::list_teams(core, &ctx, None, &all).await?.items.into_iter().map(|t| (t.name, t.id)).collect();
+    let mut teams: Vec<(String, TeamId)> =
+        admin::list_teams(core, &ctx, None, &all).await?.items.into_iter().map(|t| (t.name, t.id)).collect();
     for (name, description) in TEAMS {
         if !teams.iter().any(|(n, _)| n == name) {
-            let t = admin::create_team(core, &ctx, TeamInput { name: (*name).into(), description: (*description).into(), email: None, manager_id: None, members: None }).await?;
+            let t = admin::create_team(
+                core,
+                &ctx,
+                TeamInput { name: (*name).into(), description: (*description).into(), email: None, manager_id: None, members: None },
+            )
+            .await?;
             teams.push((t.team.name, t.team.id));
         }
     }

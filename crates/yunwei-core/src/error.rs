@@ -59,7 +59,9 @@ impl CoreError {
 
     /// Maps unique-constraint failures to a 409 with the given code.
     pub fn unique_as(code: &'static str) -> impl FnOnce(StoreError) -> CoreError {
-        move |e| if e.is_unique_violation() { CoreError::Conflict(code) } else { CoreError::Store(e) }
+        move |e| {
+            if e.is_unique_violation() { CoreError::Conflict(code) } else { CoreError::Store(e) }
+        }
     }
 }
 

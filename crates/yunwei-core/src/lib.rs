@@ -70,7 +70,9 @@ impl Core {
 
 /// A UTC instant shown in a user's zone, `YYYY-MM-DD HH:MM`.
 pub fn format_time(ms: i64, zone: &str) -> String {
-    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else { return String::new() };
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
     let tz = jiff::tz::TimeZone::get(zone).or_else(|_| jiff::tz::TimeZone::get("Asia/Shanghai")).unwrap_or(jiff::tz::TimeZone::UTC);
     ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
 }

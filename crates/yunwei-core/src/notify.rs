@@ -8,28 +8,55 @@ use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use yunwei_connect::mail::{Mailer, OutgoingMail};
-use yunwei_domain::event::{retry_delay_seconds, Channel, EventType};
+use yunwei_domain::FieldError;
+use yunwei_domain::event::{Channel, EventType, retry_delay_seconds};
 use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId, UserId};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
-use yunwei_domain::FieldError;
+use yunwei_store::Conn;
 use yunwei_store::notify::{self as store, Delivery, NewDelivery, NewEvent, Notification, OutboxEvent, Preference, Template};
 use yunwei_store::sql::Page;
-use yunwei_store::Conn;
 
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 const LEASE_MS: i64 = 60_000;
 
+/// What happened, to whom, to which record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: EventType,
+    /// The user the event is about (notified if the kind notifies its subject).
+    pub subject: Option<UserId>,
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub payload: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(kind: EventType, object_type: &'static str, object_id: impl ToString) -> Self {
+        Self { kind, subject: None, object_type, object_id: object_id.to_string(), payload: serde_json::json!({}) }
+    }
+
+    pub fn about(mut self, user: UserId) -> Self {
+        self.subject = Some(user);
+        self
+    }
+
+    pub fn with(mut self, payload: serde_json::Value) -> Self {
+        self.payload = payload;
+        self
+    }
+}
+
 /// Writes an event to the outbox in the caller's transaction.
-pub async fn emit(core: &Core, conn: &mut Conn, ctx: &Ctx, event: EventType, subject: Option<UserId>, object_type: &str, object_id: impl ToString, payload: serde_json::Value) -> Result<OutboxEventId> {
+pub async fn emit(core: &Core, conn: &mut Conn, ctx: &Ctx, event: Event) -> Result<OutboxEventId> {
     let e = NewEvent {
-        event_type: event.as_str().to_string(),
-        subject_user_id: subject,
+        event_type: event.kind.as_str().to_string(),
+        subject_user_id: event.subject,
         actor_id: ctx.actor_id().map(UserId),
-        object_type: object_type.to_string(),
-        object_id: object_id.to_string(),
-        payload,
+        object_type: event.object_type.to_string(),
+        object_id: event.object_id,
+        payload: event.payload,
     };
     Ok(store::enqueue(conn, &e, core.now_ms()).await?)
 }
@@ -86,11 +113,24 @@ pub async fn put_template(core: &Core, ctx: &Ctx, event_type: &str, locale: &str
         }
     }
     c.finish()?;
-    let t = Template { event_type: event_type.into(), locale: locale.into(), subject, body, updated_at: core.now_ms(), updated_by: Some(actor.user_id.0) };
+    let t = Template {
+        event_type: event_type.into(),
+        locale: locale.into(),
+        subject,
+        body,
+        updated_at: core.now_ms(),
+        updated_by: Some(actor.user_id.0),
+    };
     let mut tx = core.db.begin().await?;
     let before = store::get_template(&mut *tx, event_type, locale).await?;
     store::put_template(&mut tx, &t, false).await?;
-    audit::write(core, &mut tx, ctx, Change::new("notification_template", format!("{event_type}/{locale}"), "update").before(&before).after(&t)).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("notification_template", format!("{event_type}/{locale}"), "update").before(&before).after(&t),
+    )
+    .await?;
     core.commit(tx).await?;
     Ok(t)
 }
@@ -275,14 +315,35 @@ async fn expand_one(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Re
         && !user.disabled
     {
         let prefs = store::preferences(&mut *tx, user.id).await?;
-        let wants = |ch: Channel| kind.is_security_notice() || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled);
+        let wants = |ch: Channel| {
+            kind.is_security_notice()
+                || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled)
+        };
         let (subject_text, body) = render_for(core, &mut tx, event, &user).await?;
         let now = core.now_ms();
         if wants(Channel::InApp) {
-            store::insert_notification(&mut tx, user.id, event.id, &event.event_type, &subject_text, &body, Some("/profile"), now).await?;
+            let notice = store::NewNotification {
+                user: user.id,
+                event: event.id,
+                event_type: &event.event_type,
+                title: &subject_text,
+                body: &body,
+                link: Some("/notifications"),
+            };
+            store::insert_notification(&mut tx, &notice, now).await?;
         }
-        if email_enabled && wants(Channel::Email) && let Some(address) = &user.email {
-            let d = NewDelivery { event_id: event.id, channel: Channel::Email.as_str().into(), user_id: Some(user.id), address: address.clone(), subject: subject_text, body };
+        if email_enabled
+            && wants(Channel::Email)
+            && let Some(address) = &user.email
+        {
+            let d = NewDelivery {
+                event_id: event.id,
+                channel: Channel::Email.as_str().into(),
+                user_id: Some(user.id),
+                address: address.clone(),
+                subject: subject_text,
+                body,
+            };
             store::insert_delivery(&mut tx, &d, now).await?;
         }
     }
@@ -328,14 +389,20 @@ pub async fn deliver_email(core: &Core, mailer: &Mailer) -> Result<usize> {
     let now = core.now_ms();
     let due = store::claim_deliveries(&core.db, &core.node_id, now, now + LEASE_MS, 20).await?;
     for d in &due {
-        let mail = OutgoingMail { to: d.address.clone(), subject: d.subject.clone(), body: d.body.clone(), thread_id: Some(format!("yunwei-event-{}", d.event_id)) };
+        let mail = OutgoingMail {
+            to: d.address.clone(),
+            subject: d.subject.clone(),
+            body: d.body.clone(),
+            thread_id: Some(format!("yunwei-event-{}", d.event_id)),
+        };
         match mailer.send(&mail).await {
             Ok(()) => {
                 store::finish_delivery(&core.db, d.id, &core.node_id, core.now_ms()).await?;
             }
             Err(e) => {
                 let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
-                let retry_at = (!e.is_permanent() && attempts < core.config.max_delivery_attempts).then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
+                let retry_at = (!e.is_permanent() && attempts < core.config.max_delivery_attempts)
+                    .then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
                 tracing::warn!(delivery = d.id.0, attempts, error = %e, dead = retry_at.is_none(), "e-mail delivery failed");
                 store::fail_delivery(&core.db, d.id, &core.node_id, &e.to_string(), retry_at).await?;
             }

@@ -4,10 +4,10 @@
 use crate::audit::{self, Change};
 use crate::{Core, Ctx, Result};
 use std::time::Duration;
+use yunwei_domain::FieldError;
 use yunwei_domain::event::retry_delay_seconds;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
-use yunwei_domain::FieldError;
 use yunwei_store::jobs::{self as store, Job};
 
 const LEASE_MS: i64 = 5 * 60_000;
@@ -71,7 +71,9 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
     match job.kind.as_str() {
         "audit.archive" => crate::audit::archive_expired(core).await.map(drop),
         "sessions.purge" => crate::auth::purge_sessions(core).await.map(drop),
-        "idempotency.purge" => yunwei_store::idempotency::purge_before(&core.db.write, core.now_ms() - 86_400_000).await.map(drop).map_err(Into::into),
+        "idempotency.purge" => {
+            yunwei_store::idempotency::purge_before(&core.db.write, core.now_ms() - 86_400_000).await.map(drop).map_err(Into::into)
+        }
         // A probe leaves its run record (and may hold its lease a moment, like real work):
         // it proves the scheduler works and shares work between nodes.
         "system.probe" => {
@@ -99,7 +101,13 @@ pub async fn schedule_probes(core: &Core, ctx: &Ctx, count: i64, hold_ms: i64) -
     for _ in 0..count {
         store::schedule(&mut tx, "system.probe", None, &serde_json::json!({ "hold_ms": hold_ms }), now, None, now).await?;
     }
-    audit::write(core, &mut tx, ctx, Change::new("job", "system.probe", "create").after(&serde_json::json!({ "count": count, "hold_ms": hold_ms }))).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("job", "system.probe", "create").after(&serde_json::json!({ "count": count, "hold_ms": hold_ms })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(count)
 }

@@ -10,20 +10,90 @@ use yunwei_store::notify::{self as notify_store, Template};
 /// Built-in notification templates: (event, locale, subject, body). Administrators
 /// edit the stored copies; these are the fallback if an edit breaks.
 const TEMPLATES: &[(&str, &str, &str, &str)] = &[
-    ("user.created", "zh-CN", "【运维平台】您的账号已开通", "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 为您开通了运维平台账号 {{ user.username }}。\n请登录 {{ public_url }} 并按提示修改初始密码。\n"),
-    ("user.created", "en", "[Yunwei] Your account is ready", "Hello {{ user.display_name }},\n\n{{ actor }} created your Yunwei account {{ user.username }} at {{ time }}.\nSign in at {{ public_url }} and change the initial password when asked.\n"),
-    ("user.roles_changed", "zh-CN", "【运维平台】您的角色已变更", "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 变更了您的角色，现为：{{ payload.roles | join(\"、\") }}。\n如非预期，请联系安全管理员。\n"),
-    ("user.roles_changed", "en", "[Yunwei] Your roles changed", "Hello {{ user.display_name }},\n\n{{ actor }} changed your roles at {{ time }}. You now hold: {{ payload.roles | join(\", \") }}.\nIf you did not expect this, contact the security administrator.\n"),
-    ("account.locked", "zh-CN", "【运维平台】账号已锁定", "{{ user.display_name }}，您好：\n\n您的账号 {{ user.username }} 因连续 {{ payload.failures }} 次登录失败，已于 {{ time }} 被锁定，{{ payload.minutes }} 分钟后自动解锁。\n如非本人操作，请立即联系安全管理员。\n"),
-    ("account.locked", "en", "[Yunwei] Account locked", "Hello {{ user.display_name }},\n\nYour account {{ user.username }} was locked at {{ time }} after {{ payload.failures }} failed sign-ins. It unlocks in {{ payload.minutes }} minutes.\nIf this was not you, contact the security administrator now.\n"),
-    ("password.changed", "zh-CN", "【运维平台】密码已修改", "{{ user.display_name }}，您好：\n\n您的账号 {{ user.username }} 的密码已于 {{ time }} 修改。\n如非本人操作，请立即联系安全管理员。\n"),
-    ("password.changed", "en", "[Yunwei] Password changed", "Hello {{ user.display_name }},\n\nThe password of your account {{ user.username }} was changed at {{ time }}.\nIf this was not you, contact the security administrator now.\n"),
-    ("api_token.created", "zh-CN", "【运维平台】新建了 API 令牌", "{{ user.display_name }}，您好：\n\n您的账号于 {{ time }} 新建了 API 令牌「{{ payload.name }}」（{{ payload.prefix }}…）。\n如非本人操作，请立即撤销该令牌并联系安全管理员。\n"),
-    ("api_token.created", "en", "[Yunwei] New API token", "Hello {{ user.display_name }},\n\nAn API token \"{{ payload.name }}\" ({{ payload.prefix }}…) was created for your account at {{ time }}.\nIf this was not you, revoke it and contact the security administrator now.\n"),
-    ("totp.enabled", "zh-CN", "【运维平台】已启用双因素认证", "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 启用双因素认证。请妥善保管恢复码。\n"),
-    ("totp.enabled", "en", "[Yunwei] Two-factor sign-in enabled", "Hello {{ user.display_name }},\n\nTwo-factor sign-in was enabled for your account at {{ time }}. Keep your recovery codes safe.\n"),
-    ("totp.disabled", "zh-CN", "【运维平台】已关闭双因素认证", "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 关闭双因素认证（操作人：{{ actor }}）。\n如非预期，请立即联系安全管理员。\n"),
-    ("totp.disabled", "en", "[Yunwei] Two-factor sign-in disabled", "Hello {{ user.display_name }},\n\nTwo-factor sign-in was disabled for your account at {{ time }} by {{ actor }}.\nIf you did not expect this, contact the security administrator now.\n"),
+    (
+        "user.created",
+        "zh-CN",
+        "【运维平台】您的账号已开通",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 为您开通了运维平台账号 {{ user.username }}。\n请登录 {{ public_url }} 并按提示修改初始密码。\n",
+    ),
+    (
+        "user.created",
+        "en",
+        "[Yunwei] Your account is ready",
+        "Hello {{ user.display_name }},\n\n{{ actor }} created your Yunwei account {{ user.username }} at {{ time }}.\nSign in at {{ public_url }} and change the initial password when asked.\n",
+    ),
+    (
+        "user.roles_changed",
+        "zh-CN",
+        "【运维平台】您的角色已变更",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 变更了您的角色，现为：{{ payload.roles_zh | join(\"、\") }}。\n如非预期，请联系安全管理员。\n",
+    ),
+    (
+        "user.roles_changed",
+        "en",
+        "[Yunwei] Your roles changed",
+        "Hello {{ user.display_name }},\n\n{{ actor }} changed your roles at {{ time }}. You now hold: {{ payload.roles_en | join(\", \") }}.\nIf you did not expect this, contact the security administrator.\n",
+    ),
+    (
+        "account.locked",
+        "zh-CN",
+        "【运维平台】账号已锁定",
+        "{{ user.display_name }}，您好：\n\n您的账号 {{ user.username }} 因连续 {{ payload.failures }} 次登录失败，已于 {{ time }} 被锁定，{{ payload.minutes }} 分钟后自动解锁。\n如非本人操作，请立即联系安全管理员。\n",
+    ),
+    (
+        "account.locked",
+        "en",
+        "[Yunwei] Account locked",
+        "Hello {{ user.display_name }},\n\nYour account {{ user.username }} was locked at {{ time }} after {{ payload.failures }} failed sign-ins. It unlocks in {{ payload.minutes }} minutes.\nIf this was not you, contact the security administrator now.\n",
+    ),
+    (
+        "password.changed",
+        "zh-CN",
+        "【运维平台】密码已修改",
+        "{{ user.display_name }}，您好：\n\n您的账号 {{ user.username }} 的密码已于 {{ time }} 修改。\n如非本人操作，请立即联系安全管理员。\n",
+    ),
+    (
+        "password.changed",
+        "en",
+        "[Yunwei] Password changed",
+        "Hello {{ user.display_name }},\n\nThe password of your account {{ user.username }} was changed at {{ time }}.\nIf this was not you, contact the security administrator now.\n",
+    ),
+    (
+        "api_token.created",
+        "zh-CN",
+        "【运维平台】新建了 API 令牌",
+        "{{ user.display_name }}，您好：\n\n您的账号于 {{ time }} 新建了 API 令牌「{{ payload.name }}」（{{ payload.prefix }}…）。\n如非本人操作，请立即撤销该令牌并联系安全管理员。\n",
+    ),
+    (
+        "api_token.created",
+        "en",
+        "[Yunwei] New API token",
+        "Hello {{ user.display_name }},\n\nAn API token \"{{ payload.name }}\" ({{ payload.prefix }}…) was created for your account at {{ time }}.\nIf this was not you, revoke it and contact the security administrator now.\n",
+    ),
+    (
+        "totp.enabled",
+        "zh-CN",
+        "【运维平台】已启用双因素认证",
+        "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 启用双因素认证。请妥善保管恢复码。\n",
+    ),
+    (
+        "totp.enabled",
+        "en",
+        "[Yunwei] Two-factor sign-in enabled",
+        "Hello {{ user.display_name }},\n\nTwo-factor sign-in was enabled for your account at {{ time }}. Keep your recovery codes safe.\n",
+    ),
+    (
+        "totp.disabled",
+        "zh-CN",
+        "【运维平台】已关闭双因素认证",
+        "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 关闭双因素认证（操作人：{{ actor }}）。\n如非预期，请立即联系安全管理员。\n",
+    ),
+    (
+        "totp.disabled",
+        "en",
+        "[Yunwei] Two-factor sign-in disabled",
+        "Hello {{ user.display_name }},\n\nTwo-factor sign-in was disabled for your account at {{ time }} by {{ actor }}.\nIf you did not expect this, contact the security administrator now.\n",
+    ),
 ];
 
 pub fn default_template(event: &str, locale: &str) -> Option<(&'static str, &'static str)> {
@@ -36,12 +106,27 @@ pub async fn builtin(core: &Core) -> Result<()> {
     let mut tx = core.db.begin().await?;
     for r in builtin_roles() {
         if store::get_role_by_key(&mut *tx, r.key).await?.is_none() {
-            let fields = RoleFields { key: r.key.into(), name_en: r.name_en.into(), name_zh: r.name_zh.into(), description: String::new(), duty: r.duty, require_totp: false, permissions: r.permissions };
+            let fields = RoleFields {
+                key: r.key.into(),
+                name_en: r.name_en.into(),
+                name_zh: r.name_zh.into(),
+                description: String::new(),
+                duty: r.duty,
+                require_totp: false,
+                permissions: r.permissions,
+            };
             store::insert_role(&mut tx, &fields, true, now).await?;
         }
     }
     for (event, locale, subject, body) in TEMPLATES {
-        let t = Template { event_type: (*event).into(), locale: (*locale).into(), subject: (*subject).into(), body: (*body).into(), updated_at: now, updated_by: None };
+        let t = Template {
+            event_type: (*event).into(),
+            locale: (*locale).into(),
+            subject: (*subject).into(),
+            body: (*body).into(),
+            updated_at: now,
+            updated_by: None,
+        };
         notify_store::put_template(&mut tx, &t, true).await?;
     }
     tx.commit().await?;
@@ -74,7 +159,14 @@ pub async fn initial_admin(core: &Core, username: &str, password: Option<String>
     let id = store::insert_user(&mut tx, &fields, Some(&hash), false, now).await?;
     let role = store::get_role_by_key(&mut *tx, "system_admin").await?.ok_or(crate::CoreError::NotFound("role"))?;
     store::set_user_roles(&mut tx, id, &[role.id]).await?;
-    audit::write(core, &mut tx, &ctx, Change::new("user", id, "create").after(&serde_json::json!({ "username": username, "roles": ["system_admin"], "initial_admin": true }))).await?;
+    audit::write(
+        core,
+        &mut tx,
+        &ctx,
+        Change::new("user", id, "create")
+            .after(&serde_json::json!({ "username": username, "roles": ["system_admin"], "initial_admin": true })),
+    )
+    .await?;
     core.commit(tx).await?;
     Ok(generated.then_some(password))
 }
@@ -83,10 +175,14 @@ pub async fn initial_admin(core: &Core, username: &str, password: Option<String>
 pub fn generate_password() -> Result<String> {
     const SETS: [&[u8]; 4] = [b"abcdefghijkmnpqrstuvwxyz", b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"23456789", b"!#%+-=?@_"];
     let bytes = crate::crypto::random_bytes::<20>()?;
-    Ok(bytes.iter().enumerate().map(|(i, b)| {
-        let set = SETS[i % 4];
-        set[*b as usize % set.len()] as char
-    }).collect())
+    Ok(bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let set = SETS[i % 4];
+            set[*b as usize % set.len()] as char
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -97,7 +193,7 @@ mod tests {
         for e in EventType::ALL.iter().filter(|e| e.notifies_subject()) {
             for locale in crate::notify::LOCALES {
                 let (s, b) = super::default_template(e.as_str(), locale).unwrap_or_else(|| panic!("{e} {locale}"));
-                let ctx = serde_json::json!({"user": {"display_name": "张三", "username": "zs"}, "payload": {"roles": ["a"], "name": "ci", "prefix": "yw_", "failures": 5, "minutes": 30}});
+                let ctx = serde_json::json!({"user": {"display_name": "张三", "username": "zs"}, "payload": {"roles_zh": ["甲"], "roles_en": ["a"], "name": "ci", "prefix": "yw_", "failures": 5, "minutes": 30}});
                 assert!(!crate::notify::render(s, &ctx).unwrap().is_empty());
                 assert!(crate::notify::render(b, &ctx).unwrap().contains("张三"));
             }

@@ -39,11 +39,16 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
 
 /// The code for one time step.
 pub fn code_at(secret: &[u8], step: i64) -> String {
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
+        return String::new();
+    };
     mac.update(&step.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = (digest[19] & 0x0f) as usize;
-    let bin = (u32::from(digest[offset] & 0x7f) << 24) | (u32::from(digest[offset + 1]) << 16) | (u32::from(digest[offset + 2]) << 8) | u32::from(digest[offset + 3]);
+    let bin = (u32::from(digest[offset] & 0x7f) << 24)
+        | (u32::from(digest[offset + 1]) << 16)
+        | (u32::from(digest[offset + 2]) << 8)
+        | u32::from(digest[offset + 3]);
     format!("{:06}", bin % 1_000_000)
 }
 
@@ -54,13 +59,25 @@ pub fn matching_step(secret: &[u8], code: &str, now_ms: i64) -> Option<i64> {
         return None;
     }
     let now_step = now_ms.div_euclid(1000 * STEP_SECONDS);
-    [now_step - 1, now_step, now_step + 1].into_iter().find(|s| crate::crypto::constant_time_eq(code_at(secret, *s).as_bytes(), code.as_bytes()))
+    [now_step - 1, now_step, now_step + 1]
+        .into_iter()
+        .find(|s| crate::crypto::constant_time_eq(code_at(secret, *s).as_bytes(), code.as_bytes()))
 }
 
 /// The `otpauth://` URI authenticator apps read from the QR code.
 pub fn provisioning_uri(secret_b32: &str, issuer: &str, account: &str) -> String {
-    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
-    format!("otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30", enc(issuer), enc(account), secret_b32, enc(issuer))
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    format!(
+        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
+        enc(issuer),
+        enc(account),
+        secret_b32,
+        enc(issuer)
+    )
 }
 
 /// The URI as an SVG QR code.

@@ -1,7 +1,7 @@
 //! Organisation rules: built-in roles (SPEC ORG) and separation of duties (三权分立).
 
-use crate::permission::{Action, ObjectType, Permission, Scope};
 use crate::DomainError;
+use crate::permission::{Action, ObjectType, Permission, Scope};
 use serde::{Deserialize, Serialize};
 
 crate::permission::string_enum!(
@@ -111,22 +111,16 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             name_en: "Audit administrator",
             name_zh: "审计管理员",
             duty: Some(AdminDuty::Audit),
-            permissions: [
-                grants(&[AuditLog], &[Read, Export], Scope::All),
-                grants(&[User, Team, Department, Role], &[Read], Scope::All),
-            ]
-            .concat(),
+            permissions: [grants(&[AuditLog], &[Read, Export], Scope::All), grants(&[User, Team, Department, Role], &[Read], Scope::All)]
+                .concat(),
         },
         BuiltinRole {
             key: "ops_director",
             name_en: "Operations director",
             name_zh: "运维总监",
             duty: None,
-            permissions: [
-                grants(PROCESS_OBJECTS, every_action, Scope::All),
-                grants(&[User, Team, Department, Role], &[Read], Scope::All),
-            ]
-            .concat(),
+            permissions: [grants(PROCESS_OBJECTS, every_action, Scope::All), grants(&[User, Team, Department, Role], &[Read], Scope::All)]
+                .concat(),
         },
         BuiltinRole {
             key: "ops_manager",

@@ -48,10 +48,34 @@ pub struct PasswordPolicy {
 
 /// Passwords attackers try first; refused by every profile.
 const COMMON: &[&str] = &[
-    "password", "password1", "passw0rd", "p@ssw0rd", "p@ssword1", "123456789", "1234567890", "12345678",
-    "qwerty123", "qwertyuiop", "1qaz2wsx", "1qaz@wsx", "abc12345", "abcd1234", "admin123", "admin@123",
-    "aa123456", "a1234567", "iloveyou", "welcome1", "changeme", "letmein1", "root1234", "woaini1314",
-    "qwe123!@#", "p@ssw0rd123", "admin@1234", "administrator",
+    "password",
+    "password1",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword1",
+    "123456789",
+    "1234567890",
+    "12345678",
+    "qwerty123",
+    "qwertyuiop",
+    "1qaz2wsx",
+    "1qaz@wsx",
+    "abc12345",
+    "abcd1234",
+    "admin123",
+    "admin@123",
+    "aa123456",
+    "a1234567",
+    "iloveyou",
+    "welcome1",
+    "changeme",
+    "letmein1",
+    "root1234",
+    "woaini1314",
+    "qwe123!@#",
+    "p@ssw0rd123",
+    "admin@1234",
+    "administrator",
 ];
 
 pub const MAX_PASSWORD_LENGTH: usize = 128;

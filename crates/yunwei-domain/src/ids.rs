@@ -16,14 +16,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(
-    UserId,
-    TeamId,
-    DepartmentId,
-    RoleId,
-    ApiTokenId,
-    NotificationId,
-    OutboxEventId,
-    DeliveryId,
-    JobId,
-);
+id_type!(UserId, TeamId, DepartmentId, RoleId, ApiTokenId, NotificationId, OutboxEventId, DeliveryId, JobId,);

@@ -24,7 +24,7 @@ impl Cursor {
 
     pub fn decode(text: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::Validation(vec![FieldError::new("cursor", "invalid_cursor")]);
-        if text.len() % 2 != 0 || text.len() > 1024 {
+        if !text.len().is_multiple_of(2) || text.len() > 1024 {
             return Err(bad());
         }
         let bytes: Result<Vec<u8>, _> = (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16)).collect();

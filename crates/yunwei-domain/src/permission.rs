@@ -112,7 +112,9 @@ impl FromStr for Permission {
     /// `object:action[:scope]`; a missing scope means `all`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut parts = s.split(':');
-        let (Some(o), Some(a)) = (parts.next(), parts.next()) else { return Err(s.to_string()) };
+        let (Some(o), Some(a)) = (parts.next(), parts.next()) else {
+            return Err(s.to_string());
+        };
         let scope = match parts.next() {
             Some(sc) => sc.parse().map_err(|_| s.to_string())?,
             None => Scope::All,
@@ -162,17 +164,8 @@ impl PermissionSet {
 
     /// Keeps only what a token's scopes also allow; the scope is the narrower of the two.
     pub fn narrowed_to(&self, token_scopes: &[TokenScope]) -> PermissionSet {
-        let grants = self
-            .grants
-            .iter()
-            .filter_map(|p| {
-                token_scopes
-                    .iter()
-                    .filter(|t| t.covers(p.object, p.action))
-                    .map(|_| *p)
-                    .next()
-            })
-            .collect();
+        let grants =
+            self.grants.iter().filter_map(|p| token_scopes.iter().filter(|t| t.covers(p.object, p.action)).map(|_| *p).next()).collect();
         PermissionSet::new(grants)
     }
 
@@ -282,10 +275,7 @@ mod tests {
 
     #[test]
     fn widest_scope_wins() {
-        let set = PermissionSet::new(vec![
-            "incident:read:own".parse().unwrap(),
-            "incident:read:department".parse().unwrap(),
-        ]);
+        let set = PermissionSet::new(vec!["incident:read:own".parse().unwrap(), "incident:read:department".parse().unwrap()]);
         assert_eq!(set.scope_for(ObjectType::Incident, Action::Read), Some(Scope::Department));
         assert_eq!(set.scope_for(ObjectType::Incident, Action::Delete), None);
     }

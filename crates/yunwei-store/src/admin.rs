@@ -1,7 +1,7 @@
 //! Organisation records: users, teams, departments, roles and their links.
 
 use crate::sql::{Page, Sql};
-use crate::{b, get_bool, get_json, Result};
+use crate::{Result, b, get_bool, get_json};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -72,7 +72,13 @@ pub struct UserFields {
     pub time_zone: String,
 }
 
-pub async fn insert_user(conn: &mut AnyConnection, f: &UserFields, password_hash: Option<&str>, must_change: bool, now: i64) -> Result<UserId> {
+pub async fn insert_user(
+    conn: &mut AnyConnection,
+    f: &UserFields,
+    password_hash: Option<&str>,
+    must_change: bool,
+    now: i64,
+) -> Result<UserId> {
     let row = sqlx::query(
         "INSERT INTO users (username, display_name, email, phone, department_id, manager_id, locale, time_zone, \
          password_hash, password_changed_at, must_change_password, created_at, updated_at) \
@@ -138,7 +144,12 @@ pub struct UserFilter {
 }
 
 /// Users sorted by username (or id), filtered, one page.
-pub async fn list_users<'e, E: Executor<'e, Database = Any>>(ex: E, filter: &UserFilter, page: &PageRequest, by_username: bool) -> Result<Page<User>> {
+pub async fn list_users<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    filter: &UserFilter,
+    page: &PageRequest,
+    by_username: bool,
+) -> Result<Page<User>> {
     let mut sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE 1=1"));
     if let Some(q) = &filter.q {
         let like = format!("%{}%", escape_like(q));
@@ -168,12 +179,23 @@ pub fn escape_like(text: &str) -> String {
 }
 
 pub async fn set_disabled(conn: &mut AnyConnection, id: UserId, disabled: bool, now: i64) -> Result<bool> {
-    let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1").bind(id.0).bind(b(disabled)).bind(now).execute(conn).await?;
+    let n = sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+        .bind(id.0)
+        .bind(b(disabled))
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n.rows_affected() == 1)
 }
 
 pub async fn set_locale_and_zone(conn: &mut AnyConnection, id: UserId, locale: &str, zone: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET locale = $2, time_zone = $3, updated_at = $4 WHERE id = $1").bind(id.0).bind(locale).bind(zone).bind(now).execute(conn).await?;
+    sqlx::query("UPDATE users SET locale = $2, time_zone = $3, updated_at = $4 WHERE id = $1")
+        .bind(id.0)
+        .bind(locale)
+        .bind(zone)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -223,7 +245,10 @@ pub async fn credentials<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId)
 
 /// Counts a failed sign-in and returns the new run of failures.
 pub async fn record_failed_login(conn: &mut AnyConnection, id: UserId) -> Result<i64> {
-    let row = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins").bind(id.0).fetch_one(conn).await?;
+    let row = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+        .bind(id.0)
+        .fetch_one(conn)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
@@ -237,10 +262,12 @@ pub async fn lock_until(conn: &mut AnyConnection, id: UserId, until: Option<i64>
 }
 
 pub async fn reset_failed_logins(conn: &mut AnyConnection, id: UserId) -> Result<()> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)")
-        .bind(id.0)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+    )
+    .bind(id.0)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -256,7 +283,12 @@ pub async fn set_password(conn: &mut AnyConnection, id: UserId, hash: &str, must
 }
 
 async fn push_password_history(conn: &mut AnyConnection, id: UserId, hash: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO password_history (user_id, password_hash, changed_at) VALUES ($1, $2, $3)").bind(id.0).bind(hash).bind(now).execute(conn).await?;
+    sqlx::query("INSERT INTO password_history (user_id, password_hash, changed_at) VALUES ($1, $2, $3)")
+        .bind(id.0)
+        .bind(hash)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -271,7 +303,12 @@ pub async fn password_history<'e, E: Executor<'e, Database = Any>>(ex: E, id: Us
 }
 
 pub async fn set_totp(conn: &mut AnyConnection, id: UserId, secret: Option<&str>, enabled: bool) -> Result<()> {
-    sqlx::query("UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1").bind(id.0).bind(secret).bind(b(enabled)).execute(conn).await?;
+    sqlx::query("UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1")
+        .bind(id.0)
+        .bind(secret)
+        .bind(b(enabled))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -309,18 +346,32 @@ fn department_from_row(r: &AnyRow) -> Result<Department> {
     })
 }
 
-pub async fn insert_department(conn: &mut AnyConnection, name: &str, code: Option<&str>, parent: Option<DepartmentId>, now: i64) -> Result<DepartmentId> {
-    let row = sqlx::query("INSERT INTO departments (name, code, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
-        .bind(name)
-        .bind(code)
-        .bind(parent.map(|p| p.0))
-        .bind(now)
-        .fetch_one(conn)
-        .await?;
+pub async fn insert_department(
+    conn: &mut AnyConnection,
+    name: &str,
+    code: Option<&str>,
+    parent: Option<DepartmentId>,
+    now: i64,
+) -> Result<DepartmentId> {
+    let row =
+        sqlx::query("INSERT INTO departments (name, code, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+            .bind(name)
+            .bind(code)
+            .bind(parent.map(|p| p.0))
+            .bind(now)
+            .fetch_one(conn)
+            .await?;
     Ok(DepartmentId(row.try_get(0)?))
 }
 
-pub async fn update_department(conn: &mut AnyConnection, id: DepartmentId, name: &str, code: Option<&str>, parent: Option<DepartmentId>, now: i64) -> Result<bool> {
+pub async fn update_department(
+    conn: &mut AnyConnection,
+    id: DepartmentId,
+    name: &str,
+    code: Option<&str>,
+    parent: Option<DepartmentId>,
+    now: i64,
+) -> Result<bool> {
     let n = sqlx::query("UPDATE departments SET name = $2, code = $3, parent_id = $4, updated_at = $5 WHERE id = $1")
         .bind(id.0)
         .bind(name)
@@ -337,7 +388,13 @@ pub async fn delete_department(conn: &mut AnyConnection, id: DepartmentId) -> Re
 }
 
 pub async fn get_department<'e, E: Executor<'e, Database = Any>>(ex: E, id: DepartmentId) -> Result<Option<Department>> {
-    sqlx::query("SELECT * FROM departments WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(department_from_row).transpose()
+    sqlx::query("SELECT * FROM departments WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(department_from_row)
+        .transpose()
 }
 
 pub async fn list_departments<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>, page: &PageRequest) -> Result<Page<Department>> {
@@ -398,14 +455,16 @@ pub struct TeamFields {
 }
 
 pub async fn insert_team(conn: &mut AnyConnection, f: &TeamFields, now: i64) -> Result<TeamId> {
-    let row = sqlx::query("INSERT INTO teams (name, description, email, manager_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
-        .bind(&f.name)
-        .bind(&f.description)
-        .bind(&f.email)
-        .bind(f.manager_id.map(|m| m.0))
-        .bind(now)
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query(
+        "INSERT INTO teams (name, description, email, manager_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(&f.name)
+    .bind(&f.description)
+    .bind(&f.email)
+    .bind(f.manager_id.map(|m| m.0))
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
     Ok(TeamId(row.try_get(0)?))
 }
 
@@ -526,16 +585,18 @@ pub async fn insert_role(conn: &mut AnyConnection, f: &RoleFields, builtin: bool
 /// Updates names, description, TOTP requirement and permissions; the key and duty of a role are fixed.
 pub async fn update_role(conn: &mut AnyConnection, id: RoleId, f: &RoleFields, now: i64) -> Result<bool> {
     let perms = serde_json::to_string(&f.permissions).unwrap_or_else(|_| "[]".into());
-    let n = sqlx::query("UPDATE roles SET name_en = $2, name_zh = $3, description = $4, require_totp = $5, permissions = $6, updated_at = $7 WHERE id = $1")
-        .bind(id.0)
-        .bind(&f.name_en)
-        .bind(&f.name_zh)
-        .bind(&f.description)
-        .bind(b(f.require_totp))
-        .bind(perms)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    let n = sqlx::query(
+        "UPDATE roles SET name_en = $2, name_zh = $3, description = $4, require_totp = $5, permissions = $6, updated_at = $7 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(&f.name_en)
+    .bind(&f.name_zh)
+    .bind(&f.description)
+    .bind(b(f.require_totp))
+    .bind(perms)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(n.rows_affected() == 1)
 }
 

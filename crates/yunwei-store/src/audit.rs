@@ -42,7 +42,9 @@ pub fn hash_entry(entry: &AuditEntry, prev_hash: &str) -> String {
 /// Appends one entry. Must run inside the command's transaction: the head row
 /// is locked (PostgreSQL) or the single writer holds the database (SQLite).
 pub async fn append(conn: &mut AnyConnection, db: &Db, e: NewAuditEntry) -> Result<i64> {
-    let head = sqlx::query(AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", db.for_update()))).fetch_one(&mut *conn).await?;
+    let head = sqlx::query(AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", db.for_update())))
+        .fetch_one(&mut *conn)
+        .await?;
     let (prev_seq, prev_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let entry = AuditEntry {
         seq: prev_seq + 1,
@@ -128,7 +130,12 @@ pub async fn verify(db: &Db) -> Result<Verification> {
         for r in &rows {
             let rec = record_from_row(r)?;
             let found = Some(rec.entry.seq);
-            let broken = |reason| Verification { checked, first_seq: Some(first_seq), last_seq: Some(expected_seq - 1), broken: Some(ChainBreak { expected_seq, found_seq: found, reason }) };
+            let broken = |reason| Verification {
+                checked,
+                first_seq: Some(first_seq),
+                last_seq: Some(expected_seq - 1),
+                broken: Some(ChainBreak { expected_seq, found_seq: found, reason }),
+            };
             if rec.entry.seq != expected_seq {
                 return Ok(broken(ChainBreakReason::MissingRow));
             }
@@ -147,7 +154,11 @@ pub async fn verify(db: &Db) -> Result<Verification> {
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.read).await?;
     let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let last = expected_seq - 1;
-    let broken = (head_seq != last || head_hash != prev_hash).then(|| ChainBreak { expected_seq, found_seq: None, reason: ChainBreakReason::HeadMismatch });
+    let broken = (head_seq != last || head_hash != prev_hash).then_some(ChainBreak {
+        expected_seq,
+        found_seq: None,
+        reason: ChainBreakReason::HeadMismatch,
+    });
     Ok(Verification { checked, first_seq: (checked > 0).then_some(first_seq), last_seq: (checked > 0).then_some(last), broken })
 }
 
@@ -231,7 +242,9 @@ pub async fn archive_before(db: &Db, before_ms: i64, file: &std::path::Path, now
     let first_kept = sqlx::query("SELECT MIN(seq) FROM audit_log WHERE at_ms >= $1").bind(before_ms).fetch_one(&mut *tx).await?;
     let first_kept: Option<i64> = first_kept.try_get(0)?;
     let records: Vec<_> = records.into_iter().take_while(|r| first_kept.is_none_or(|k| r.entry.seq < k)).collect();
-    let Some(last) = records.last() else { return Ok(0) };
+    let Some(last) = records.last() else {
+        return Ok(0);
+    };
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }

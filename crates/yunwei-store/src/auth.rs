@@ -1,7 +1,7 @@
 //! Sessions, API tokens and recovery codes. Secrets are stored only as SHA-256
 //! hashes; the caller hashes before it asks.
 
-use crate::{b, get_bool, get_json, Result};
+use crate::{Result, b, get_bool, get_json};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
@@ -74,12 +74,22 @@ pub async fn delete_user_sessions(conn: &mut AnyConnection, user: UserId) -> Res
 
 /// Ends every session of a user but the one named (the one changing the password).
 pub async fn delete_user_sessions_except(conn: &mut AnyConnection, user: UserId, keep: Option<&str>) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2").bind(user.0).bind(keep.unwrap_or("")).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user.0)
+        .bind(keep.unwrap_or(""))
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Removes sessions idle or older than the policy allows.
 pub async fn purge_sessions<'e, E: Executor<'e, Database = Any>>(ex: E, idle_before: i64, created_before: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2").bind(idle_before).bind(created_before).execute(ex).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+        .bind(idle_before)
+        .bind(created_before)
+        .execute(ex)
+        .await?
+        .rows_affected())
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -110,17 +120,28 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken> {
     })
 }
 
-pub async fn insert_token(conn: &mut AnyConnection, user: UserId, name: &str, hash: &str, prefix: &str, scopes: &[TokenScope], expires_at: Option<i64>, now: i64) -> Result<ApiTokenId> {
-    let scopes = serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into());
+/// A token to store; the secret itself is never stored, only its hash.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub user: UserId,
+    pub name: &'a str,
+    pub hash: &'a str,
+    pub prefix: &'a str,
+    pub scopes: &'a [TokenScope],
+    pub expires_at: Option<i64>,
+}
+
+pub async fn insert_token(conn: &mut AnyConnection, t: &NewToken<'_>, now: i64) -> Result<ApiTokenId> {
+    let scopes = serde_json::to_string(t.scopes).unwrap_or_else(|_| "[]".into());
     let row = sqlx::query(
         "INSERT INTO api_tokens (user_id, name, token_hash, prefix, scopes, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
-    .bind(user.0)
-    .bind(name)
-    .bind(hash)
-    .bind(prefix)
+    .bind(t.user.0)
+    .bind(t.name)
+    .bind(t.hash)
+    .bind(t.prefix)
     .bind(scopes)
-    .bind(expires_at)
+    .bind(t.expires_at)
     .bind(now)
     .fetch_one(conn)
     .await?;
@@ -128,7 +149,13 @@ pub async fn insert_token(conn: &mut AnyConnection, user: UserId, name: &str, ha
 }
 
 pub async fn token_by_hash<'e, E: Executor<'e, Database = Any>>(ex: E, hash: &str) -> Result<Option<ApiToken>> {
-    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1").bind(hash).fetch_optional(ex).await?.as_ref().map(token_from_row).transpose()
+    sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+        .bind(hash)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(token_from_row)
+        .transpose()
 }
 
 pub async fn get_token<'e, E: Executor<'e, Database = Any>>(ex: E, id: ApiTokenId) -> Result<Option<ApiToken>> {
@@ -136,15 +163,32 @@ pub async fn get_token<'e, E: Executor<'e, Database = Any>>(ex: E, id: ApiTokenI
 }
 
 pub async fn tokens_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<ApiToken>> {
-    sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY id DESC").bind(user.0).fetch_all(ex).await?.iter().map(token_from_row).collect()
+    sqlx::query("SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY id DESC")
+        .bind(user.0)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
 }
 
 pub async fn revoke_token(conn: &mut AnyConnection, id: ApiTokenId, now: i64) -> Result<bool> {
-    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL").bind(id.0).bind(now).execute(conn).await?.rows_affected() == 1)
+    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id.0)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
 }
 
 pub async fn revoke_user_tokens(conn: &mut AnyConnection, user: UserId, now: i64) -> Result<u64> {
-    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL").bind(user.0).bind(now).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user.0)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 pub async fn touch_token<'e, E: Executor<'e, Database = Any>>(ex: E, id: ApiTokenId, now: i64) -> Result<()> {
@@ -172,5 +216,9 @@ pub async fn use_recovery_code(conn: &mut AnyConnection, user: UserId, hash: &st
 }
 
 pub async fn unused_recovery_codes<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user.0).fetch_one(ex).await?.try_get(0)?)
+    Ok(sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user.0)
+        .fetch_one(ex)
+        .await?
+        .try_get(0)?)
 }

@@ -38,7 +38,15 @@ fn job_from_row(r: &AnyRow) -> Result<Job> {
 
 /// Schedules a job. With a `unique_key`, an existing job of that key is kept as it is
 /// (so every node can declare the recurring jobs at start without duplicating them).
-pub async fn schedule(conn: &mut AnyConnection, kind: &str, unique_key: Option<&str>, payload: &serde_json::Value, run_at: i64, interval_seconds: Option<i64>, now: i64) -> Result<()> {
+pub async fn schedule(
+    conn: &mut AnyConnection,
+    kind: &str,
+    unique_key: Option<&str>,
+    payload: &serde_json::Value,
+    run_at: i64,
+    interval_seconds: Option<i64>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO jobs (kind, unique_key, payload, run_at, interval_seconds, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
          ON CONFLICT (unique_key) DO NOTHING",
@@ -124,9 +132,11 @@ pub async fn list(db: &Db) -> Result<Vec<Job>> {
 
 /// How many runs each node made of the jobs of a kind (for the scale-out test and the admin page).
 pub async fn runs_by_node(db: &Db, kind: &str) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT r.node, COUNT(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.kind = $1 GROUP BY r.node ORDER BY r.node")
-        .bind(kind)
-        .fetch_all(&db.read)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT r.node, COUNT(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.kind = $1 GROUP BY r.node ORDER BY r.node",
+    )
+    .bind(kind)
+    .fetch_all(&db.read)
+    .await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }

@@ -17,10 +17,10 @@ use sqlx::{AnyConnection, AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use sqlx::any::AnyRow;
 pub use sqlx::AnyConnection as Conn;
 pub use sqlx::Error as SqlxError;
 pub use sqlx::Row;
+pub use sqlx::any::AnyRow;
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -183,16 +183,6 @@ pub fn b(v: bool) -> i64 {
     i64::from(v)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(super::redact("postgres://app:s3cret@db:5432/yw"), "postgres://app:***@db:5432/yw");
-        assert_eq!(super::redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
-}
-
 /// SQLite only: a consistent copy of the live database (`VACUUM INTO`), safe while others write.
 pub async fn backup_sqlite_to(db: &Db, path: &std::path::Path) -> Result<()> {
     if db.backend != Backend::Sqlite {
@@ -217,4 +207,14 @@ pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
 /// Runs trusted SQL text as is: for operators' tooling and for tests that tamper on purpose.
 pub async fn raw_execute(conn: &mut AnyConnection, sql: &str) -> Result<u64> {
     Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(conn).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact("postgres://app:s3cret@db:5432/yw"), "postgres://app:***@db:5432/yw");
+        assert_eq!(super::redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
 }

@@ -2,7 +2,7 @@
 //! per channel and recipient, in-app notifications, templates and preferences.
 
 use crate::sql::{Page, Sql};
-use crate::{b, Db, Result};
+use crate::{Db, Result, b};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -89,11 +89,13 @@ pub async fn claim_events(db: &Db, owner: &str, now: i64, lease_until: i64, limi
 
 /// Marks a claimed row done, but only if this node still holds its lease.
 pub async fn finish_event(conn: &mut AnyConnection, id: OutboxEventId, owner: &str) -> Result<bool> {
-    let n = sqlx::query("UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2")
-        .bind(id.0)
-        .bind(owner)
-        .execute(conn)
-        .await?;
+    let n = sqlx::query(
+        "UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id.0)
+    .bind(owner)
+    .execute(conn)
+    .await?;
     Ok(n.rows_affected() == 1)
 }
 
@@ -201,7 +203,12 @@ pub async fn dead_deliveries(db: &Db, page: &PageRequest) -> Result<Page<Deliver
 }
 
 pub async fn dead_events(db: &Db) -> Result<Vec<OutboxEvent>> {
-    sqlx::query("SELECT * FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT 200").fetch_all(&db.read).await?.iter().map(event_from_row).collect()
+    sqlx::query("SELECT * FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT 200")
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
 }
 
 pub async fn get_delivery<'e, E: Executor<'e, Database = Any>>(ex: E, id: DeliveryId) -> Result<Option<Delivery>> {
@@ -210,12 +217,20 @@ pub async fn get_delivery<'e, E: Executor<'e, Database = Any>>(ex: E, id: Delive
 
 /// Puts a dead delivery back in the queue, to be tried again now.
 pub async fn retry_delivery(conn: &mut AnyConnection, id: DeliveryId, now: i64) -> Result<bool> {
-    let n = sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'").bind(id.0).bind(now).execute(conn).await?;
+    let n = sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'")
+        .bind(id.0)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n.rows_affected() == 1)
 }
 
 pub async fn retry_event(conn: &mut AnyConnection, id: OutboxEventId, now: i64) -> Result<bool> {
-    let n = sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'").bind(id.0).bind(now).execute(conn).await?;
+    let n = sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'")
+        .bind(id.0)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(n.rows_affected() == 1)
 }
 
@@ -255,17 +270,28 @@ fn notification_from_row(r: &AnyRow) -> Result<Notification> {
     })
 }
 
-pub async fn insert_notification(conn: &mut AnyConnection, user: UserId, event: OutboxEventId, event_type: &str, title: &str, body: &str, link: Option<&str>, now: i64) -> Result<()> {
+#[derive(Debug, Clone)]
+pub struct NewNotification<'a> {
+    pub user: UserId,
+    pub event: OutboxEventId,
+    pub event_type: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub link: Option<&'a str>,
+}
+
+/// Adds an in-app notice; the same event never notifies a user twice.
+pub async fn insert_notification(conn: &mut AnyConnection, n: &NewNotification<'_>, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO notifications (user_id, event_id, event_type, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (event_id, user_id) DO NOTHING",
     )
-    .bind(user.0)
-    .bind(event.0)
-    .bind(event_type)
-    .bind(title)
-    .bind(body)
-    .bind(link)
+    .bind(n.user.0)
+    .bind(n.event.0)
+    .bind(n.event_type)
+    .bind(n.title)
+    .bind(n.body)
+    .bind(n.link)
     .bind(now)
     .execute(conn)
     .await?;
@@ -284,7 +310,11 @@ pub async fn list_notifications(db: &Db, user: UserId, unread_only: bool, page: 
 }
 
 pub async fn unread_count<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL").bind(user.0).fetch_one(ex).await?.try_get(0)?)
+    Ok(sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user.0)
+        .fetch_one(ex)
+        .await?
+        .try_get(0)?)
 }
 
 /// Marks one (or, with None, every) notification of the user read.
@@ -332,17 +362,34 @@ pub async fn get_template<'e, E: Executor<'e, Database = Any>>(ex: E, event_type
 }
 
 pub async fn list_templates<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Template>> {
-    sqlx::query("SELECT * FROM notification_templates ORDER BY event_type, locale").fetch_all(ex).await?.iter().map(template_from_row).collect()
+    sqlx::query("SELECT * FROM notification_templates ORDER BY event_type, locale")
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(template_from_row)
+        .collect()
 }
 
 /// Inserts or replaces; `only_if_missing` seeds without overwriting an administrator's edit.
 pub async fn put_template(conn: &mut AnyConnection, t: &Template, only_if_missing: bool) -> Result<()> {
-    let conflict = if only_if_missing { "DO NOTHING" } else { "DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by" };
+    let conflict = if only_if_missing {
+        "DO NOTHING"
+    } else {
+        "DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    };
     let sql = format!(
         "INSERT INTO notification_templates (event_type, locale, subject, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (event_type, locale) {conflict}"
     );
-    sqlx::query(AssertSqlSafe(sql)).bind(&t.event_type).bind(&t.locale).bind(&t.subject).bind(&t.body).bind(t.updated_at).bind(t.updated_by).execute(conn).await?;
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&t.event_type)
+        .bind(&t.locale)
+        .bind(&t.subject)
+        .bind(&t.body)
+        .bind(t.updated_at)
+        .bind(t.updated_by)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -354,8 +401,14 @@ pub struct Preference {
 }
 
 pub async fn preferences<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<Preference>> {
-    let rows = sqlx::query("SELECT event_type, channel, enabled FROM notification_preferences WHERE user_id = $1 ORDER BY event_type, channel").bind(user.0).fetch_all(ex).await?;
-    rows.iter().map(|r| Ok(Preference { event_type: r.try_get(0)?, channel: r.try_get(1)?, enabled: r.try_get::<i64, _>(2)? != 0 })).collect()
+    let rows =
+        sqlx::query("SELECT event_type, channel, enabled FROM notification_preferences WHERE user_id = $1 ORDER BY event_type, channel")
+            .bind(user.0)
+            .fetch_all(ex)
+            .await?;
+    rows.iter()
+        .map(|r| Ok(Preference { event_type: r.try_get(0)?, channel: r.try_get(1)?, enabled: r.try_get::<i64, _>(2)? != 0 }))
+        .collect()
 }
 
 pub async fn set_preference(conn: &mut AnyConnection, user: UserId, p: &Preference) -> Result<()> {

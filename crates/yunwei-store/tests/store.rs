@@ -6,7 +6,7 @@ use yunwei_domain::page::PageRequest;
 use yunwei_store::admin::{self, TeamFields, UserFields};
 use yunwei_store::audit::{self, NewAuditEntry};
 use yunwei_store::testing::FreshDatabase;
-use yunwei_store::{jobs, migrate, notify, Db};
+use yunwei_store::{Db, jobs, migrate, notify};
 
 async fn fresh() -> (FreshDatabase, Db) {
     let fresh = FreshDatabase::create().await.expect("fresh database");
@@ -21,7 +21,15 @@ async fn done(fresh: FreshDatabase, db: Db) {
 }
 
 fn entry(action: &str) -> NewAuditEntry {
-    NewAuditEntry { at_ms: 1000, actor_name: "admin".into(), source_ip: "127.0.0.1".into(), object_type: "team".into(), object_id: "1".into(), action: action.into(), ..Default::default() }
+    NewAuditEntry {
+        at_ms: 1000,
+        actor_name: "admin".into(),
+        source_ip: "127.0.0.1".into(),
+        object_type: "team".into(),
+        object_id: "1".into(),
+        action: action.into(),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -37,7 +45,13 @@ async fn users_teams_and_keyset_paging() {
     let (fresh, db) = fresh().await;
     let mut tx = db.begin().await.unwrap();
     for i in 0..7 {
-        let f = UserFields { username: format!("user{i}"), display_name: format!("用户{i}"), locale: "zh-CN".into(), time_zone: "Asia/Shanghai".into(), ..Default::default() };
+        let f = UserFields {
+            username: format!("user{i}"),
+            display_name: format!("用户{i}"),
+            locale: "zh-CN".into(),
+            time_zone: "Asia/Shanghai".into(),
+            ..Default::default()
+        };
         admin::insert_user(&mut tx, &f, Some("hash"), false, 5).await.unwrap();
     }
     let team = admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 5).await.unwrap();
@@ -85,7 +99,9 @@ async fn audit_chain_detects_edit_delete_and_reorder() {
         let sql = match tamper {
             "edit" => "UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3",
             "delete" => "DELETE FROM audit_log WHERE seq = 3",
-            "reorder" => "UPDATE audit_log SET at_ms = CASE seq WHEN 2 THEN 1001 ELSE at_ms END, action = CASE seq WHEN 2 THEN 'a3' WHEN 4 THEN 'a1' ELSE action END WHERE seq IN (2, 4)",
+            "reorder" => {
+                "UPDATE audit_log SET at_ms = CASE seq WHEN 2 THEN 1001 ELSE at_ms END, action = CASE seq WHEN 2 THEN 'a3' WHEN 4 THEN 'a1' ELSE action END WHERE seq IN (2, 4)"
+            }
             _ => "DELETE FROM audit_log WHERE seq = 5",
         };
         sqlx::raw_sql(sql).execute(&db.write).await.unwrap();
@@ -124,7 +140,19 @@ async fn leases_claim_each_row_once() {
     let (fresh, db) = fresh().await;
     let mut tx = db.begin().await.unwrap();
     for i in 0..10 {
-        notify::enqueue(&mut tx, &notify::NewEvent { event_type: "team.created".into(), object_type: "team".into(), object_id: i.to_string(), payload: serde_json::json!({}), ..Default::default() }, 10).await.unwrap();
+        notify::enqueue(
+            &mut tx,
+            &notify::NewEvent {
+                event_type: "team.created".into(),
+                object_type: "team".into(),
+                object_id: i.to_string(),
+                payload: serde_json::json!({}),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
         jobs::schedule(&mut tx, "probe", Some(&format!("k{i}")), &serde_json::json!({}), 10, None, 10).await.unwrap();
     }
     jobs::schedule(&mut tx, "probe", Some("k0"), &serde_json::json!({"dup": true}), 10, None, 10).await.unwrap();

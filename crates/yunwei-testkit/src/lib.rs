@@ -10,8 +10,8 @@ pub mod smtp;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use yunwei_core::{Clock, Core, CoreConfig, Ctx, SystemClock};
-use yunwei_store::testing::FreshDatabase;
 use yunwei_store::Db;
+use yunwei_store::testing::FreshDatabase;
 
 pub use http::{Client, TestResponse};
 
@@ -48,9 +48,14 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     core.prepare().await.expect("migrate and seed");
     yunwei_core::seed::initial_admin(&core, "admin", Some(ADMIN_PASSWORD.into())).await.expect("initial admin");
     let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin").await.expect("query").expect("admin exists");
-    let token = yunwei_core::auth::create_token(&core, &Ctx::system(), admin.id, yunwei_core::auth::NewTokenInput { name: "tests".into(), scopes: vec![], expires_in_days: None })
-        .await
-        .expect("admin token");
+    let token = yunwei_core::auth::create_token(
+        &core,
+        &Ctx::system(),
+        admin.id,
+        yunwei_core::auth::NewTokenInput { name: "tests".into(), scopes: vec![], expires_in_days: None },
+    )
+    .await
+    .expect("admin token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -97,11 +102,18 @@ impl TestApp {
         }
         let hash = yunwei_core::crypto::hash_password(ADMIN_PASSWORD.into()).await.expect("hash");
         let mut conn = self.core.db.write.acquire().await.expect("connection");
-        yunwei_core::store::admin::set_password(&mut conn, yunwei_domain::ids::UserId(id), &hash, false, self.core.now_ms()).await.expect("password");
-        drop(conn);
-        let token = yunwei_core::auth::create_token(&self.core, &Ctx::system(), yunwei_domain::ids::UserId(id), yunwei_core::auth::NewTokenInput { name: "t".into(), scopes: vec![], expires_in_days: None })
+        yunwei_core::store::admin::set_password(&mut conn, yunwei_domain::ids::UserId(id), &hash, false, self.core.now_ms())
             .await
-            .expect("token");
+            .expect("password");
+        drop(conn);
+        let token = yunwei_core::auth::create_token(
+            &self.core,
+            &Ctx::system(),
+            yunwei_domain::ids::UserId(id),
+            yunwei_core::auth::NewTokenInput { name: "t".into(), scopes: vec![], expires_in_days: None },
+        )
+        .await
+        .expect("token");
         (id, Client::new(self.addr).bearer(&token.secret))
     }
 

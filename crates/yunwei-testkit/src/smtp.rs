@@ -57,7 +57,8 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
-        let sink = SmtpSink { addr: listener.local_addr().expect("addr"), received: Arc::default(), mode: Arc::new(Mutex::new(Mode::Accept)) };
+        let sink =
+            SmtpSink { addr: listener.local_addr().expect("addr"), received: Arc::default(), mode: Arc::new(Mutex::new(Mode::Accept)) };
         let s = sink.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
@@ -115,7 +116,8 @@ impl SmtpSink {
                 to.clear();
                 write.write_all(b"250 ok\r\n").await?;
             } else if upper.starts_with("MAIL FROM:") {
-                from = cmd[10..].trim().trim_matches(['<', '>']).split_whitespace().next().unwrap_or("").trim_matches(['<', '>']).to_string();
+                from =
+                    cmd[10..].trim().trim_matches(['<', '>']).split_whitespace().next().unwrap_or("").trim_matches(['<', '>']).to_string();
                 write.write_all(b"250 ok\r\n").await?;
             } else if upper.starts_with("RCPT TO:") {
                 match mode {

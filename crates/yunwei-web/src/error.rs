@@ -39,7 +39,11 @@ impl From<CoreError> for ApiError {
             CoreError::Domain(DomainError::SeparationOfDuties(..)) => StatusCode::CONFLICT,
             CoreError::Domain(DomainError::Forbidden) | CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::PasswordChangeRequired | CoreError::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
-            CoreError::Unauthenticated | CoreError::BadCredentials | CoreError::SessionExpired | CoreError::SecondFactorRequired | CoreError::BadSecondFactor => StatusCode::UNAUTHORIZED,
+            CoreError::Unauthenticated
+            | CoreError::BadCredentials
+            | CoreError::SessionExpired
+            | CoreError::SecondFactorRequired
+            | CoreError::BadSecondFactor => StatusCode::UNAUTHORIZED,
             CoreError::AccountLocked { .. } => StatusCode::LOCKED,
             CoreError::AccountDisabled => StatusCode::FORBIDDEN,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -50,15 +54,19 @@ impl From<CoreError> for ApiError {
         match e {
             CoreError::Domain(DomainError::Validation(fields)) => out.fields = fields,
             CoreError::Domain(DomainError::WeakPassword(rules)) => {
-                out.fields = rules.iter().map(|r| {
-                    let f = FieldError::new("password", r.code());
-                    match r {
-                        yunwei_domain::auth::PasswordRule::TooShort { min } | yunwei_domain::auth::PasswordRule::TooFewClasses { min } => f.with("min", min),
-                        yunwei_domain::auth::PasswordRule::TooLong { max } => f.with("max", max),
-                        yunwei_domain::auth::PasswordRule::Reused { last } => f.with("last", last),
-                        _ => f,
-                    }
-                }).collect();
+                out.fields = rules
+                    .iter()
+                    .map(|r| {
+                        let f = FieldError::new("password", r.code());
+                        match r {
+                            yunwei_domain::auth::PasswordRule::TooShort { min }
+                            | yunwei_domain::auth::PasswordRule::TooFewClasses { min } => f.with("min", min),
+                            yunwei_domain::auth::PasswordRule::TooLong { max } => f.with("max", max),
+                            yunwei_domain::auth::PasswordRule::Reused { last } => f.with("last", last),
+                            _ => f,
+                        }
+                    })
+                    .collect();
             }
             CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => out.extra = Some(serde_json::json!({ "duties": [a, b] })),
             CoreError::AccountLocked { until } => out.extra = Some(serde_json::json!({ "locked_until": until })),

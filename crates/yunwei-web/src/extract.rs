@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::i18n::Tr;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use yunwei_core::Ctx;
 
@@ -64,7 +64,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").detail(e.to_string()),
-            Category::Syntax | Category::Eof | Category::Io => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json").detail(e.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json").detail(e.to_string())
+            }
         }
     })
 }
@@ -94,7 +96,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
         let field: CsrfField = serde_urlencoded_from(&bytes)?;
         let expected = caller.and_then(|c| c.session.map(|s| s.csrf_token)).or(cookie_token);
         match (expected, field.csrf_token) {
-            (Some(e), Some(got)) if yunwei_core::crypto::constant_time_eq(e.as_bytes(), got.as_bytes()) => Ok(CsrfForm(serde_urlencoded_from(&bytes)?)),
+            (Some(e), Some(got)) if yunwei_core::crypto::constant_time_eq(e.as_bytes(), got.as_bytes()) => {
+                Ok(CsrfForm(serde_urlencoded_from(&bytes)?))
+            }
             _ => Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed")),
         }
     }
@@ -111,7 +115,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(q).map(ApiQuery).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(e.to_string()))
+        serde_urlencoded::from_str(q)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(e.to_string()))
     }
 }
 
@@ -127,13 +133,21 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 
 /// The paging convention: `limit` (1–200, default 50), `cursor` (opaque, from
 /// `next_cursor`), `sort` = the list's key, `-key` for descending.
-pub fn page_request(limit: Option<i64>, cursor: Option<&str>, sort: Option<&str>, key: &str) -> Result<yunwei_domain::page::PageRequest, ApiError> {
+pub fn page_request(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    sort: Option<&str>,
+    key: &str,
+) -> Result<yunwei_domain::page::PageRequest, ApiError> {
     let descending = match sort {
         None => false,
         Some(s) if s == key => false,
         Some(s) if s.strip_prefix('-') == Some(key) => true,
         Some(_) => {
-            return Err(yunwei_core::CoreError::from(yunwei_domain::DomainError::Validation(vec![yunwei_domain::FieldError::new("sort", "not_allowed_value").with("allowed", format!("{key}, -{key}"))])).into());
+            return Err(yunwei_core::CoreError::from(yunwei_domain::DomainError::Validation(vec![
+                yunwei_domain::FieldError::new("sort", "not_allowed_value").with("allowed", format!("{key}, -{key}")),
+            ]))
+            .into());
         }
     };
     yunwei_domain::page::PageRequest::parse(limit, cursor, descending).map_err(|e| yunwei_core::CoreError::from(e).into())

@@ -11,9 +11,9 @@ pub mod openapi;
 pub mod pages;
 pub mod session;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,7 +64,12 @@ pub fn router(core: Core, web: WebConfig) -> Router {
 
 /// Serves until `shutdown` resolves, with the dispatcher and scheduler beside it;
 /// in-flight requests finish before it returns.
-pub async fn serve(core: Core, web: WebConfig, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    core: Core,
+    web: WebConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if let Err(e) = yunwei_core::scheduler::declare_recurring(&core).await {
         tracing::error!(error = %e, "could not declare recurring jobs");

@@ -39,12 +39,21 @@ impl Metrics {
 
     pub fn render(&self, out: &mut String) {
         let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-        out.push_str("# HELP yunwei_http_requests_total HTTP requests by method, route and status.\n# TYPE yunwei_http_requests_total counter\n");
+        out.push_str(
+            "# HELP yunwei_http_requests_total HTTP requests by method, route and status.\n# TYPE yunwei_http_requests_total counter\n",
+        );
         if let Ok(m) = self.requests.lock() {
             let mut rows: Vec<_> = m.iter().collect();
             rows.sort();
             for ((method, route, status), n) in rows {
-                let _ = writeln!(out, "yunwei_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}", esc(method), esc(route), status, n);
+                let _ = writeln!(
+                    out,
+                    "yunwei_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}",
+                    esc(method),
+                    esc(route),
+                    status,
+                    n
+                );
             }
         }
         out.push_str("# HELP yunwei_http_request_duration_seconds Time to answer, by route.\n# TYPE yunwei_http_request_duration_seconds histogram\n");
@@ -54,7 +63,8 @@ impl Metrics {
             for (route, h) in rows {
                 let r = esc(route);
                 for (i, b) in BUCKETS_MS.iter().enumerate() {
-                    let _ = writeln!(out, "yunwei_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{}\"}} {}", b / 1000.0, h.counts[i]);
+                    let _ =
+                        writeln!(out, "yunwei_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{}\"}} {}", b / 1000.0, h.counts[i]);
                 }
                 let _ = writeln!(out, "yunwei_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
                 let _ = writeln!(out, "yunwei_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", h.sum_ms / 1000.0);

@@ -2,14 +2,14 @@
 //! authentication (session cookie or bearer token, CSRF on cookie writes);
 //! then error localisation; then idempotency keys for POST.
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Caller, SessionInfo};
 use crate::i18n::{self, Tr};
-use crate::session::{cookie, SESSION_COOKIE};
-use crate::AppState;
+use crate::session::{SESSION_COOKIE, cookie};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
@@ -26,7 +26,13 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 
 pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).map(str::to_string).unwrap_or_else(|| yunwei_core::crypto::random_secret::<8>().unwrap_or_default());
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| yunwei_core::crypto::random_secret::<8>().unwrap_or_default());
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
@@ -52,13 +58,25 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
 
 fn meta(state: &AppState, req: &Request) -> RequestMeta {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
-    let forwarded = state.web.trust_proxy_headers.then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(|v| v.trim().to_string())).flatten();
+    let forwarded = state
+        .web
+        .trust_proxy_headers
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(|v| v.trim().to_string())
+        })
+        .flatten();
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(512).collect();
     RequestMeta { source_ip: forwarded.unwrap_or(peer), user_agent }
 }
 
 fn request_locale(req: &Request) -> Option<&'static str> {
-    cookie(req.headers(), "yunwei_lang").and_then(|l| i18n::normalize(&l)).or_else(|| req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::from_accept_language))
+    cookie(req.headers(), "yunwei_lang")
+        .and_then(|l| i18n::normalize(&l))
+        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::from_accept_language))
 }
 
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -66,7 +84,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let fallback_locale = request_locale(&req).unwrap_or(i18n::DEFAULT_LOCALE);
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let fail = |e: ApiError, locale: &str| problem_response(&e, Tr::new(locale), &request_id);
-    let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let bearer =
+        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
     let mut caller = Caller { ctx: Ctx::anonymous(meta.clone()), session: None, pending_session: None, tr: Tr::new(fallback_locale) };
     if let Some(token) = bearer {
         match yunwei_core::auth::authenticate_token(&state.core, token.trim()).await {
@@ -80,11 +99,13 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         match yunwei_core::auth::authenticate_session(&state.core, &secret).await {
             Ok(SessionState::Active { actor, csrf_token }) => {
                 caller.tr = Tr::new(&actor.locale);
-                caller.ctx.actor = Some(actor);
+                caller.ctx.actor = Some(*actor);
                 caller.session = Some(SessionInfo { secret, csrf_token });
             }
             Ok(SessionState::SecondFactorPending) => caller.pending_session = Some(secret),
-            Err(yunwei_core::CoreError::SessionExpired | yunwei_core::CoreError::AccountDisabled | yunwei_core::CoreError::Unauthenticated) => {}
+            Err(
+                yunwei_core::CoreError::SessionExpired | yunwei_core::CoreError::AccountDisabled | yunwei_core::CoreError::Unauthenticated,
+            ) => {}
             Err(e) => return fail(e.into(), fallback_locale),
         }
         // Cookie-authenticated API writes must echo the session's CSRF token in a header.
@@ -185,14 +206,18 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let user = req.extensions().get::<Caller>().and_then(|c| c.ctx.actor.as_ref().map(|a| a.user_id.0));
-    let (Some(key), Some(user), true) = (key, user, req.method() == Method::POST) else { return next.run(req).await };
+    let (Some(key), Some(user), true) = (key, user, req.method() == Method::POST) else {
+        return next.run(req).await;
+    };
     if key.is_empty() || key.len() > 255 {
         return ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key").into_response();
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.web.body_limit).await {
         Ok(b) => b,
-        Err(_) => return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response(),
+        Err(_) => {
+            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response();
+        }
     };
     let hash = yunwei_core::crypto::sha256_hex(&format!("{} {}\n{}", parts.method, parts.uri.path(), String::from_utf8_lossy(&bytes)));
     match yunwei_core::store::idempotency::find(&state.core.db.read, user, &key).await {
@@ -204,7 +229,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return res;
         }
-        Ok(Some(_)) => return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response(),
+        Ok(Some(_)) => {
+            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
+        }
         Ok(None) => {}
         Err(e) => return ApiError::from(yunwei_core::CoreError::from(e)).into_response(),
     }
@@ -213,9 +240,16 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         return res;
     }
     let (parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
-    let stored = yunwei_core::store::idempotency::StoredResponse { request_hash: hash, status: parts.status.as_u16(), content_type, body: String::from_utf8_lossy(&bytes).into_owned() };
+    let stored = yunwei_core::store::idempotency::StoredResponse {
+        request_hash: hash,
+        status: parts.status.as_u16(),
+        content_type,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
     if let Ok(mut conn) = state.core.db.write.acquire().await
         && let Err(e) = yunwei_core::store::idempotency::store(&mut conn, user, &key, &stored, state.core.now_ms()).await
     {

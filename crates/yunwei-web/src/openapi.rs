@@ -2,7 +2,10 @@
 //! that it stays small to compile; a test checks it against the router.
 
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
+
+/// A request body: schema name and a function giving its example.
+type Body = (&'static str, fn() -> Value);
 
 struct Op {
     method: &'static str,
@@ -10,7 +13,7 @@ struct Op {
     tag: &'static str,
     summary: &'static str,
     /// Request body schema name and example.
-    body: Option<(&'static str, fn() -> Value)>,
+    body: Option<Body>,
     /// Success status and response schema name (None: no body).
     ok: (u16, Option<&'static str>),
     query: &'static [(&'static str, &'static str, &'static str)],
@@ -19,10 +22,24 @@ struct Op {
     public: bool,
 }
 
-const PAGE_Q: [(&str, &str, &str); 3] = [("limit", "integer", "1–200, default 50"), ("cursor", "string", "`next_cursor` of the previous page"), ("sort", "string", "the list's sort key, `-key` for descending")];
+const PAGE_Q: [(&str, &str, &str); 3] = [
+    ("limit", "integer", "1–200, default 50"),
+    ("cursor", "string", "`next_cursor` of the previous page"),
+    ("sort", "string", "the list's sort key, `-key` for descending"),
+];
 
 fn ops() -> Vec<Op> {
-    let op = |method, path, tag, summary, ok: (u16, Option<&'static str>)| Op { method, path, tag, summary, body: None, ok, query: &[], errors: &[], public: false };
+    let op = |method, path, tag, summary, ok: (u16, Option<&'static str>)| Op {
+        method,
+        path,
+        tag,
+        summary,
+        body: None,
+        ok,
+        query: &[],
+        errors: &[],
+        public: false,
+    };
     let with_body = |mut o: Op, schema: &'static str, ex: fn() -> Value| {
         o.body = Some((schema, ex));
         o.errors = &[422];
@@ -37,64 +54,337 @@ fn ops() -> Vec<Op> {
         o
     };
     vec![
-        Op { public: true, errors: &[422, 423], ..with_body(op("post", "/api/v1/session", "session", "Sign in; sets the session cookie and returns the CSRF token", (201, Some("SessionCreated"))), "Login", || json!({"username": "zhangsan", "password": "Abc123!x"})) },
-        Op { public: true, ..with_body(op("post", "/api/v1/session/second-factor", "session", "Complete sign-in with a TOTP or recovery code", (204, None)), "Code", || json!({"code": "123456"})) },
+        Op {
+            public: true,
+            errors: &[422, 423],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/session",
+                    "session",
+                    "Sign in; sets the session cookie and returns the CSRF token",
+                    (201, Some("SessionCreated")),
+                ),
+                "Login",
+                || json!({"username": "zhangsan", "password": "Abc123!x"}),
+            )
+        },
+        Op {
+            public: true,
+            ..with_body(
+                op("post", "/api/v1/session/second-factor", "session", "Complete sign-in with a TOTP or recovery code", (204, None)),
+                "Code",
+                || json!({"code": "123456"}),
+            )
+        },
         op("delete", "/api/v1/session", "session", "Sign out", (204, None)),
         op("get", "/api/v1/me", "me", "The signed-in user and their permissions", (200, Some("Me"))),
-        with_body(op("patch", "/api/v1/me", "me", "Change language and time zone", (200, Some("UserView"))), "MePatch", || json!({"locale": "en", "time_zone": "Asia/Shanghai"})),
-        with_body(op("post", "/api/v1/me/password", "me", "Change the password; other sessions end", (204, None)), "PasswordChange", || json!({"current_password": "Old#Pass1", "new_password": "New#Pass2026"})),
+        with_body(
+            op("patch", "/api/v1/me", "me", "Change language and time zone", (200, Some("UserView"))),
+            "MePatch",
+            || json!({"locale": "en", "time_zone": "Asia/Shanghai"}),
+        ),
+        with_body(
+            op("post", "/api/v1/me/password", "me", "Change the password; other sessions end", (204, None)),
+            "PasswordChange",
+            || json!({"current_password": "Old#Pass1", "new_password": "New#Pass2026"}),
+        ),
         op("get", "/api/v1/me/tokens", "me", "My API tokens", (200, Some("ApiTokenList"))),
-        with_body(op("post", "/api/v1/me/tokens", "me", "Create an API token (the secret is shown once)", (201, Some("CreatedToken"))), "NewToken", || json!({"name": "监控集成", "scopes": ["user:read", "team:*"], "expires_in_days": 90})),
+        with_body(
+            op("post", "/api/v1/me/tokens", "me", "Create an API token (the secret is shown once)", (201, Some("CreatedToken"))),
+            "NewToken",
+            || json!({"name": "监控集成", "scopes": ["user:read", "team:*"], "expires_in_days": 90}),
+        ),
         e(op("delete", "/api/v1/me/tokens/{id}", "me", "Revoke one of my tokens", (204, None)), &[404, 409]),
         e(op("post", "/api/v1/me/totp", "me", "Start TOTP enrolment: secret, otpauth URI, QR code", (200, Some("TotpEnrolment"))), &[409]),
-        Op { errors: &[409, 422], ..with_body(op("post", "/api/v1/me/totp/confirm", "me", "Confirm TOTP with a code; returns recovery codes once", (200, Some("RecoveryCodes"))), "Code", || json!({"code": "123456"})) },
-        with_body(op("delete", "/api/v1/me/totp", "me", "Turn TOTP off with a current code", (204, None)), "Code", || json!({"code": "123456"})),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/me/totp/confirm",
+                    "me",
+                    "Confirm TOTP with a code; returns recovery codes once",
+                    (200, Some("RecoveryCodes")),
+                ),
+                "Code",
+                || json!({"code": "123456"}),
+            )
+        },
+        with_body(
+            op("delete", "/api/v1/me/totp", "me", "Turn TOTP off with a current code", (204, None)),
+            "Code",
+            || json!({"code": "123456"}),
+        ),
         op("get", "/api/v1/me/notification-preferences", "notifications", "My notification preferences", (200, Some("PreferenceList"))),
-        with_body(op("put", "/api/v1/me/notification-preferences", "notifications", "Set notification preferences", (200, Some("PreferenceList"))), "PreferenceInputList", || json!([{"event_type": "user.roles_changed", "channel": "email", "enabled": false}])),
-        q(op("get", "/api/v1/notifications", "notifications", "My in-app notifications, newest first", (200, Some("NotificationPage"))), &[("unread", "boolean", "only unread"), ("limit", "integer", "1–200"), ("cursor", "string", "next page")]),
-        op("get", "/api/v1/notifications/unread-count", "notifications", "Unread notification count (the bell)", (200, Some("UnreadCount"))),
+        with_body(
+            op(
+                "put",
+                "/api/v1/me/notification-preferences",
+                "notifications",
+                "Set notification preferences",
+                (200, Some("PreferenceList")),
+            ),
+            "PreferenceInputList",
+            || json!([{"event_type": "user.roles_changed", "channel": "email", "enabled": false}]),
+        ),
+        q(
+            op("get", "/api/v1/notifications", "notifications", "My in-app notifications, newest first", (200, Some("NotificationPage"))),
+            &[("unread", "boolean", "only unread"), ("limit", "integer", "1–200"), ("cursor", "string", "next page")],
+        ),
+        op(
+            "get",
+            "/api/v1/notifications/unread-count",
+            "notifications",
+            "Unread notification count (the bell)",
+            (200, Some("UnreadCount")),
+        ),
         op("post", "/api/v1/notifications/read-all", "notifications", "Mark all my notifications read", (200, Some("Marked"))),
         e(op("post", "/api/v1/notifications/{id}/read", "notifications", "Mark one notification read", (204, None)), &[404]),
-        op("get", "/api/v1/notification-templates", "notifications", "Notification templates per event and language", (200, Some("TemplateList"))),
-        e(with_body(op("put", "/api/v1/notification-templates/{event}/{locale}", "notifications", "Replace a template (minijinja; checked by rendering)", (200, Some("Template"))), "TemplateInput", || json!({"subject": "【运维平台】账号已锁定", "body": "{{ user.display_name }}，您好：账号已于 {{ time }} 锁定。"})), &[404, 422]),
-        q(op("get", "/api/v1/deliveries/dead", "notifications", "Dead letters: deliveries and events that gave up", (200, Some("DeadLetters"))), &[("limit", "integer", "1–200"), ("cursor", "string", "next page")]),
+        op(
+            "get",
+            "/api/v1/notification-templates",
+            "notifications",
+            "Notification templates per event and language",
+            (200, Some("TemplateList")),
+        ),
+        e(
+            with_body(
+                op(
+                    "put",
+                    "/api/v1/notification-templates/{event}/{locale}",
+                    "notifications",
+                    "Replace a template (minijinja; checked by rendering)",
+                    (200, Some("Template")),
+                ),
+                "TemplateInput",
+                || json!({"subject": "【运维平台】账号已锁定", "body": "{{ user.display_name }}，您好：账号已于 {{ time }} 锁定。"}),
+            ),
+            &[404, 422],
+        ),
+        q(
+            op(
+                "get",
+                "/api/v1/deliveries/dead",
+                "notifications",
+                "Dead letters: deliveries and events that gave up",
+                (200, Some("DeadLetters")),
+            ),
+            &[("limit", "integer", "1–200"), ("cursor", "string", "next page")],
+        ),
         e(op("post", "/api/v1/deliveries/{id}/retry", "notifications", "Queue a dead delivery again", (202, None)), &[404, 409]),
         e(op("post", "/api/v1/outbox/{id}/retry", "notifications", "Queue a dead outbox event again", (202, None)), &[404]),
-        q(op("get", "/api/v1/users", "users", "Users, by username", (200, Some("UserPage"))), &[("q", "string", "part of username or display name"), ("department_id", "integer", ""), ("team_id", "integer", ""), ("role_id", "integer", ""), ("disabled", "boolean", ""), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]]),
-        Op { errors: &[409, 422], ..with_body(op("post", "/api/v1/users", "users", "Create a user (password generated and returned once if not given)", (201, Some("CreatedUser"))), "NewUser", || json!({"username": "wangwu", "display_name": "王五", "email": "wangwu@bank.example", "department_id": 1, "roles": ["system_engineer"], "teams": [1]})) },
+        q(
+            op("get", "/api/v1/users", "users", "Users, by username", (200, Some("UserPage"))),
+            &[
+                ("q", "string", "part of username or display name"),
+                ("department_id", "integer", ""),
+                ("team_id", "integer", ""),
+                ("role_id", "integer", ""),
+                ("disabled", "boolean", ""),
+                PAGE_Q[0],
+                PAGE_Q[1],
+                PAGE_Q[2],
+            ],
+        ),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/users",
+                    "users",
+                    "Create a user (password generated and returned once if not given)",
+                    (201, Some("CreatedUser")),
+                ),
+                "NewUser",
+                || json!({"username": "wangwu", "display_name": "王五", "email": "wangwu@bank.example", "department_id": 1, "roles": ["system_engineer"], "teams": [1]}),
+            )
+        },
         e(op("get", "/api/v1/users/{id}", "users", "One user with roles and teams", (200, Some("UserView"))), &[404]),
-        Op { errors: &[404, 422], ..with_body(op("patch", "/api/v1/users/{id}", "users", "Update a user (absent = keep, null = clear)", (200, Some("UserView"))), "UserPatch", || json!({"display_name": "王五（网络组）", "phone": null})) },
-        Op { errors: &[404, 409, 422], ..with_body(op("put", "/api/v1/users/{id}/roles", "users", "Replace a user's roles; separation of duties enforced (409)", (200, Some("UserView"))), "Roles", || json!({"roles": ["network_engineer", "duty_officer"]})) },
-        e(op("post", "/api/v1/users/{id}/disable", "users", "Disable: ends all sessions and revokes all tokens at once", (200, Some("UserView"))), &[404, 409]),
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op("patch", "/api/v1/users/{id}", "users", "Update a user (absent = keep, null = clear)", (200, Some("UserView"))),
+                "UserPatch",
+                || json!({"display_name": "王五（网络组）", "phone": null}),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "put",
+                    "/api/v1/users/{id}/roles",
+                    "users",
+                    "Replace a user's roles; separation of duties enforced (409)",
+                    (200, Some("UserView")),
+                ),
+                "Roles",
+                || json!({"roles": ["network_engineer", "duty_officer"]}),
+            )
+        },
+        e(
+            op(
+                "post",
+                "/api/v1/users/{id}/disable",
+                "users",
+                "Disable: ends all sessions and revokes all tokens at once",
+                (200, Some("UserView")),
+            ),
+            &[404, 409],
+        ),
         e(op("post", "/api/v1/users/{id}/enable", "users", "Enable a disabled user", (200, Some("UserView"))), &[404]),
-        e(op("post", "/api/v1/users/{id}/password-reset", "users", "Set a temporary password (must be changed at sign-in)", (200, Some("TemporaryPassword"))), &[404]),
+        e(
+            op(
+                "post",
+                "/api/v1/users/{id}/password-reset",
+                "users",
+                "Set a temporary password (must be changed at sign-in)",
+                (200, Some("TemporaryPassword")),
+            ),
+            &[404],
+        ),
         e(op("delete", "/api/v1/users/{id}/totp", "users", "Turn off a user's TOTP (lost device)", (204, None)), &[404]),
         e(op("get", "/api/v1/users/{id}/tokens", "users", "A user's API tokens", (200, Some("ApiTokenList"))), &[404]),
-        Op { errors: &[404, 409, 422], ..with_body(op("post", "/api/v1/users/{id}/tokens", "users", "Create an API token for a user (integration accounts)", (201, Some("CreatedToken"))), "NewToken", || json!({"name": "zabbix", "scopes": ["read"]})) },
-        q(op("get", "/api/v1/teams", "teams", "Teams, by name", (200, Some("TeamPage"))), &[("q", "string", "part of the name"), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]]),
-        Op { errors: &[409, 422], ..with_body(op("post", "/api/v1/teams", "teams", "Create a team", (201, Some("TeamView"))), "TeamInput", || json!({"name": "网络组", "description": "核心交换、广域网", "email": "net@bank.example", "members": [2, 3]})) },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/users/{id}/tokens",
+                    "users",
+                    "Create an API token for a user (integration accounts)",
+                    (201, Some("CreatedToken")),
+                ),
+                "NewToken",
+                || json!({"name": "zabbix", "scopes": ["read"]}),
+            )
+        },
+        q(
+            op("get", "/api/v1/teams", "teams", "Teams, by name", (200, Some("TeamPage"))),
+            &[("q", "string", "part of the name"), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]],
+        ),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/teams", "teams", "Create a team", (201, Some("TeamView"))),
+                "TeamInput",
+                || json!({"name": "网络组", "description": "核心交换、广域网", "email": "net@bank.example", "members": [2, 3]}),
+            )
+        },
         e(op("get", "/api/v1/teams/{id}", "teams", "One team with members", (200, Some("TeamView"))), &[404]),
-        Op { errors: &[404, 409, 422], ..with_body(op("put", "/api/v1/teams/{id}", "teams", "Replace a team (members replaced when given)", (200, Some("TeamView"))), "TeamInput", || json!({"name": "网络组", "description": "核心交换、广域网、负载均衡"})) },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op("put", "/api/v1/teams/{id}", "teams", "Replace a team (members replaced when given)", (200, Some("TeamView"))),
+                "TeamInput",
+                || json!({"name": "网络组", "description": "核心交换、广域网、负载均衡"}),
+            )
+        },
         e(op("delete", "/api/v1/teams/{id}", "teams", "Delete a team", (204, None)), &[404, 409]),
-        q(op("get", "/api/v1/departments", "departments", "Departments, by name", (200, Some("DepartmentPage"))), &[("q", "string", "part of the name"), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]]),
-        Op { errors: &[409, 422], ..with_body(op("post", "/api/v1/departments", "departments", "Create a department", (201, Some("Department"))), "DepartmentInput", || json!({"name": "零售银行部", "code": "RETAIL", "parent_id": null})) },
+        q(
+            op("get", "/api/v1/departments", "departments", "Departments, by name", (200, Some("DepartmentPage"))),
+            &[("q", "string", "part of the name"), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]],
+        ),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/departments", "departments", "Create a department", (201, Some("Department"))),
+                "DepartmentInput",
+                || json!({"name": "零售银行部", "code": "RETAIL", "parent_id": null}),
+            )
+        },
         e(op("get", "/api/v1/departments/{id}", "departments", "One department", (200, Some("Department"))), &[404]),
-        Op { errors: &[404, 409, 422], ..with_body(op("put", "/api/v1/departments/{id}", "departments", "Replace a department (cycles refused)", (200, Some("Department"))), "DepartmentInput", || json!({"name": "零售银行部", "code": "RETAIL"})) },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op("put", "/api/v1/departments/{id}", "departments", "Replace a department (cycles refused)", (200, Some("Department"))),
+                "DepartmentInput",
+                || json!({"name": "零售银行部", "code": "RETAIL"}),
+            )
+        },
         e(op("delete", "/api/v1/departments/{id}", "departments", "Delete a department not in use", (204, None)), &[404, 409]),
         op("get", "/api/v1/roles", "roles", "All roles", (200, Some("RoleList"))),
-        Op { errors: &[409, 422], ..with_body(op("post", "/api/v1/roles", "roles", "Create a role (permissions are object:action:scope)", (201, Some("Role"))), "RoleInput", || json!({"key": "night_shift_lead", "name_en": "Night shift lead", "name_zh": "夜班组长", "require_totp": true, "permissions": ["incident:read:all", "incident:assign:team"]})) },
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/roles", "roles", "Create a role (permissions are object:action:scope)", (201, Some("Role"))),
+                "RoleInput",
+                || json!({"key": "night_shift_lead", "name_en": "Night shift lead", "name_zh": "夜班组长", "require_totp": true, "permissions": ["incident:read:all", "incident:assign:team"]}),
+            )
+        },
         e(op("get", "/api/v1/roles/{id}", "roles", "One role", (200, Some("Role"))), &[404]),
-        Op { errors: &[404, 422], ..with_body(op("put", "/api/v1/roles/{id}", "roles", "Replace a role's names and permissions (key and duty fixed)", (200, Some("Role"))), "RoleInput", || json!({"name_en": "Night shift lead", "name_zh": "夜班组长", "permissions": ["incident:read:all"]})) },
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op(
+                    "put",
+                    "/api/v1/roles/{id}",
+                    "roles",
+                    "Replace a role's names and permissions (key and duty fixed)",
+                    (200, Some("Role")),
+                ),
+                "RoleInput",
+                || json!({"name_en": "Night shift lead", "name_zh": "夜班组长", "permissions": ["incident:read:all"]}),
+            )
+        },
         e(op("delete", "/api/v1/roles/{id}", "roles", "Delete a custom role nobody holds", (204, None)), &[404, 409]),
-        op("get", "/api/v1/permissions", "roles", "Object types, actions and scopes a permission can name", (200, Some("PermissionCatalogue"))),
-        q(op("get", "/api/v1/audit-events", "audit", "Audit entries, newest first", (200, Some("AuditPage"))), &[("actor_id", "integer", ""), ("object_type", "string", ""), ("object_id", "string", ""), ("action", "string", ""), ("from", "integer", "unix ms, inclusive"), ("to", "integer", "unix ms, exclusive"), PAGE_Q[0], PAGE_Q[1], ("sort", "string", "-seq (default) or seq")]),
-        q(op("get", "/api/v1/audit-events/export", "audit", "Export as CSV (formula-escaped; the export is audited)", (200, Some("Csv"))), &[("actor_id", "integer", ""), ("object_type", "string", ""), ("object_id", "string", ""), ("action", "string", ""), ("from", "integer", ""), ("to", "integer", "")]),
-        op("post", "/api/v1/audit-events/verify", "audit", "Verify the hash chain; reports the first broken link", (200, Some("Verification"))),
+        op(
+            "get",
+            "/api/v1/permissions",
+            "roles",
+            "Object types, actions and scopes a permission can name",
+            (200, Some("PermissionCatalogue")),
+        ),
+        q(
+            op("get", "/api/v1/audit-events", "audit", "Audit entries, newest first", (200, Some("AuditPage"))),
+            &[
+                ("actor_id", "integer", ""),
+                ("object_type", "string", ""),
+                ("object_id", "string", ""),
+                ("action", "string", ""),
+                ("from", "integer", "unix ms, inclusive"),
+                ("to", "integer", "unix ms, exclusive"),
+                PAGE_Q[0],
+                PAGE_Q[1],
+                ("sort", "string", "-seq (default) or seq"),
+            ],
+        ),
+        q(
+            op("get", "/api/v1/audit-events/export", "audit", "Export as CSV (formula-escaped; the export is audited)", (200, Some("Csv"))),
+            &[
+                ("actor_id", "integer", ""),
+                ("object_type", "string", ""),
+                ("object_id", "string", ""),
+                ("action", "string", ""),
+                ("from", "integer", ""),
+                ("to", "integer", ""),
+            ],
+        ),
+        op(
+            "post",
+            "/api/v1/audit-events/verify",
+            "audit",
+            "Verify the hash chain; reports the first broken link",
+            (200, Some("Verification")),
+        ),
         op("get", "/api/v1/jobs", "operations", "Scheduled jobs", (200, Some("JobList"))),
-        with_body(op("post", "/api/v1/jobs/probes", "operations", "Schedule probe jobs (scheduler self-test)", (202, Some("Scheduled"))), "ProbeInput", || json!({"count": 20, "hold_ms": 50})),
-        q(op("get", "/api/v1/jobs/runs", "operations", "Runs of a job kind per node", (200, Some("NodeRunsList"))), &[("kind", "string", "e.g. system.probe")]),
+        with_body(
+            op("post", "/api/v1/jobs/probes", "operations", "Schedule probe jobs (scheduler self-test)", (202, Some("Scheduled"))),
+            "ProbeInput",
+            || json!({"count": 20, "hold_ms": 50}),
+        ),
+        q(
+            op("get", "/api/v1/jobs/runs", "operations", "Runs of a job kind per node", (200, Some("NodeRunsList"))),
+            &[("kind", "string", "e.g. system.probe")],
+        ),
         Op { public: true, ..op("get", "/healthz", "operations", "Liveness", (200, Some("Status"))) },
-        Op { public: true, errors: &[503], ..op("get", "/readyz", "operations", "Readiness: database reachable and schema current", (200, Some("Status"))) },
+        Op {
+            public: true,
+            errors: &[503],
+            ..op("get", "/readyz", "operations", "Readiness: database reachable and schema current", (200, Some("Status")))
+        },
         Op { public: true, ..op("get", "/metrics", "operations", "Prometheus metrics", (200, Some("Text"))) },
         Op { public: true, ..op("get", "/api/openapi.json", "operations", "This document", (200, Some("Object"))) },
     ]
@@ -145,29 +435,56 @@ fn schemas() -> Value {
     let ns = |t: &str| json!({ "type": [t, "null"] });
     let arr = |r: &str| json!({ "type": "array", "items": schema_ref(r) });
     let page = |r: &str| obj(&["items"], json!({ "items": arr(r), "next_cursor": ns("string") }));
-    let user = obj(&["id", "username", "display_name"], json!({
-        "id": s("integer"), "username": s("string"), "display_name": s("string"), "email": ns("string"), "phone": ns("string"),
-        "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string"),
-        "disabled": s("boolean"), "locked_until": ns("integer"), "totp_enabled": s("boolean"), "must_change_password": s("boolean"),
-        "password_changed_at": ns("integer"), "auth_source": s("string"), "created_at": s("integer"), "updated_at": s("integer")
-    }));
+    let user = obj(
+        &["id", "username", "display_name"],
+        json!({
+            "id": s("integer"), "username": s("string"), "display_name": s("string"), "email": ns("string"), "phone": ns("string"),
+            "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string"),
+            "disabled": s("boolean"), "locked_until": ns("integer"), "totp_enabled": s("boolean"), "must_change_password": s("boolean"),
+            "password_changed_at": ns("integer"), "auth_source": s("string"), "created_at": s("integer"), "updated_at": s("integer")
+        }),
+    );
     let mut user_view = user.clone();
     user_view["properties"]["roles"] = json!({ "type": "array", "items": s("string") });
     user_view["properties"]["teams"] = json!({ "type": "array", "items": s("integer") });
     let mut created_user = user_view.clone();
     created_user["properties"]["initial_password"] = s("string");
-    let team = obj(&["id", "name"], json!({ "id": s("integer"), "name": s("string"), "description": s("string"), "email": ns("string"), "manager_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") }));
+    let team = obj(
+        &["id", "name"],
+        json!({ "id": s("integer"), "name": s("string"), "description": s("string"), "email": ns("string"), "manager_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") }),
+    );
     let mut team_view = team.clone();
     team_view["properties"]["members"] = json!({ "type": "array", "items": s("integer") });
-    let token = obj(&["id", "name", "prefix", "scopes"], json!({ "id": s("integer"), "user_id": s("integer"), "name": s("string"), "prefix": s("string"), "scopes": { "type": "array", "items": s("string") }, "expires_at": ns("integer"), "created_at": s("integer"), "last_used_at": ns("integer"), "revoked_at": ns("integer") }));
+    let token = obj(
+        &["id", "name", "prefix", "scopes"],
+        json!({ "id": s("integer"), "user_id": s("integer"), "name": s("string"), "prefix": s("string"), "scopes": { "type": "array", "items": s("string") }, "expires_at": ns("integer"), "created_at": s("integer"), "last_used_at": ns("integer"), "revoked_at": ns("integer") }),
+    );
     let mut created_token = token.clone();
     created_token["properties"]["secret"] = s("string");
-    let template = obj(&["event_type", "locale", "subject", "body"], json!({ "event_type": s("string"), "locale": s("string"), "subject": s("string"), "body": s("string"), "updated_at": s("integer"), "updated_by": ns("integer") }));
-    let delivery = obj(&["id", "channel", "status"], json!({ "id": s("integer"), "event_id": s("integer"), "channel": s("string"), "user_id": ns("integer"), "address": s("string"), "subject": s("string"), "body": s("string"), "status": s("string"), "attempts": s("integer"), "last_error": ns("string"), "created_at": s("integer"), "sent_at": ns("integer") }));
-    let event = obj(&["id", "event_type"], json!({ "id": s("integer"), "event_type": s("string"), "object_type": s("string"), "object_id": s("string"), "payload": {}, "status": s("string"), "attempts": s("integer"), "last_error": ns("string"), "created_at": s("integer") }));
-    let audit = obj(&["seq", "at_ms", "action", "hash"], json!({ "seq": s("integer"), "at_ms": s("integer"), "actor_id": ns("integer"), "actor_name": s("string"), "source_ip": s("string"), "user_agent": s("string"), "object_type": s("string"), "object_id": s("string"), "action": s("string"), "before": ns("string"), "after": ns("string"), "prev_hash": s("string"), "hash": s("string") }));
-    let role = obj(&["id", "key", "permissions"], json!({ "id": s("integer"), "key": s("string"), "name_en": s("string"), "name_zh": s("string"), "description": s("string"), "duty": { "enum": ["system", "security", "audit", null] }, "builtin": s("boolean"), "require_totp": s("boolean"), "permissions": { "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+:[a-z]+:(own|team|department|all)$" } }, "created_at": s("integer"), "updated_at": s("integer") }));
-    let job = obj(&["id", "kind", "status"], json!({ "id": s("integer"), "kind": s("string"), "unique_key": ns("string"), "payload": {}, "run_at": s("integer"), "interval_seconds": ns("integer"), "status": s("string"), "attempts": s("integer"), "last_error": ns("string") }));
+    let template = obj(
+        &["event_type", "locale", "subject", "body"],
+        json!({ "event_type": s("string"), "locale": s("string"), "subject": s("string"), "body": s("string"), "updated_at": s("integer"), "updated_by": ns("integer") }),
+    );
+    let delivery = obj(
+        &["id", "channel", "status"],
+        json!({ "id": s("integer"), "event_id": s("integer"), "channel": s("string"), "user_id": ns("integer"), "address": s("string"), "subject": s("string"), "body": s("string"), "status": s("string"), "attempts": s("integer"), "last_error": ns("string"), "created_at": s("integer"), "sent_at": ns("integer") }),
+    );
+    let event = obj(
+        &["id", "event_type"],
+        json!({ "id": s("integer"), "event_type": s("string"), "object_type": s("string"), "object_id": s("string"), "payload": {}, "status": s("string"), "attempts": s("integer"), "last_error": ns("string"), "created_at": s("integer") }),
+    );
+    let audit = obj(
+        &["seq", "at_ms", "action", "hash"],
+        json!({ "seq": s("integer"), "at_ms": s("integer"), "actor_id": ns("integer"), "actor_name": s("string"), "source_ip": s("string"), "user_agent": s("string"), "object_type": s("string"), "object_id": s("string"), "action": s("string"), "before": ns("string"), "after": ns("string"), "prev_hash": s("string"), "hash": s("string") }),
+    );
+    let role = obj(
+        &["id", "key", "permissions"],
+        json!({ "id": s("integer"), "key": s("string"), "name_en": s("string"), "name_zh": s("string"), "description": s("string"), "duty": { "enum": ["system", "security", "audit", null] }, "builtin": s("boolean"), "require_totp": s("boolean"), "permissions": { "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+:[a-z]+:(own|team|department|all)$" } }, "created_at": s("integer"), "updated_at": s("integer") }),
+    );
+    let job = obj(
+        &["id", "kind", "status"],
+        json!({ "id": s("integer"), "kind": s("string"), "unique_key": ns("string"), "payload": {}, "run_at": s("integer"), "interval_seconds": ns("integer"), "status": s("string"), "attempts": s("integer"), "last_error": ns("string") }),
+    );
     json!({
         "Problem": obj(&["type", "title", "status", "code"], json!({
             "type": s("string"), "title": { "type": "string", "description": "in the caller's language" }, "status": s("integer"),
@@ -229,7 +546,11 @@ pub fn build() -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" { "integer" } else { "string" } } }))
             .collect();
-        params.extend(o.query.iter().map(|(n, t, d)| json!({ "name": n, "in": "query", "required": *n == "kind", "description": d, "schema": { "type": t } })));
+        params.extend(
+            o.query
+                .iter()
+                .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": *n == "kind", "description": d, "schema": { "type": t } })),
+        );
         if o.method == "post" {
             params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "description": "replays the first answer for a retried request", "schema": { "type": "string", "maxLength": 255 } }));
         }
@@ -251,7 +572,10 @@ pub fn build() -> Value {
         errors.sort_unstable();
         errors.dedup();
         for e in errors {
-            responses.insert(e.to_string(), json!({ "description": status_text(e), "content": { "application/problem+json": { "schema": schema_ref("Problem") } } }));
+            responses.insert(
+                e.to_string(),
+                json!({ "description": status_text(e), "content": { "application/problem+json": { "schema": schema_ref("Problem") } } }),
+            );
         }
         let mut operation = json!({
             "tags": [o.tag],
@@ -264,7 +588,8 @@ pub fn build() -> Value {
             operation["security"] = json!([]);
         }
         if let Some((schema, example)) = o.body {
-            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(schema), "example": example() } } });
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": schema_ref(schema), "example": example() } } });
         }
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         entry[o.method] = operation;

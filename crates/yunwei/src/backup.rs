@@ -1,8 +1,8 @@
 //! Backup and restore of the embedded SQLite database. PostgreSQL is backed up
 //! with its own tools (pg_dump / pg_restore; see docs/admin-guide).
 
-use crate::config::Config;
 use crate::AppError;
+use crate::config::Config;
 use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;

@@ -51,8 +51,16 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
         let core = Core::new(db, yunwei_core::CoreConfig { data_dir: fresh.dir.clone(), ..Default::default() }, Arc::new(SystemClock));
         core.prepare().await?;
         yunwei_core::seed::initial_admin(&core, "admin", Some("Bench#Admin2026".into())).await?;
-        let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin").await?.ok_or_else(|| AppError::Other("no admin".into()))?;
-        let t = yunwei_core::auth::create_token(&core, &Ctx::system(), admin.id, yunwei_core::auth::NewTokenInput { name: "bench".into(), scopes: vec![], expires_in_days: Some(1) }).await?;
+        let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin")
+            .await?
+            .ok_or_else(|| AppError::Other("no admin".into()))?;
+        let t = yunwei_core::auth::create_token(
+            &core,
+            &Ctx::system(),
+            admin.id,
+            yunwei_core::auth::NewTokenInput { name: "bench".into(), scopes: vec![], expires_in_days: Some(1) },
+        )
+        .await?;
         core.db.close().await;
         t.secret
     };

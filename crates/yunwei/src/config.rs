@@ -20,7 +20,14 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), data_dir: PathBuf::from("yunwei-data"), database_url: None, max_connections: 16, log_format: "text".into(), admin_username: "admin".into() }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("yunwei-data"),
+            database_url: None,
+            max_connections: 16,
+            log_format: "text".into(),
+            admin_username: "admin".into(),
+        }
     }
 }
 
@@ -54,7 +61,11 @@ pub struct Overrides {
 impl Config {
     pub fn load(o: &Overrides) -> Result<Config, ConfigError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let path = o.config.clone().or_else(|| env("YUNWEI_CONFIG").map(PathBuf::from)).or_else(|| Path::new("yunwei.toml").exists().then(|| PathBuf::from("yunwei.toml")));
+        let path = o
+            .config
+            .clone()
+            .or_else(|| env("YUNWEI_CONFIG").map(PathBuf::from))
+            .or_else(|| Path::new("yunwei.toml").exists().then(|| PathBuf::from("yunwei.toml")));
         let mut c = match &path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.clone(), e))?;
@@ -96,7 +107,8 @@ impl Config {
             self.core.public_url = v;
         }
         if let Some(v) = env("YUNWEI_PASSWORD_PROFILE") {
-            self.core.password_profile = serde_json::from_value(serde_json::Value::String(v.clone())).map_err(|_| ConfigError::Env("YUNWEI_PASSWORD_PROFILE", format!("{v:?}: use cn-mlps or asvs")))?;
+            self.core.password_profile = serde_json::from_value(serde_json::Value::String(v.clone()))
+                .map_err(|_| ConfigError::Env("YUNWEI_PASSWORD_PROFILE", format!("{v:?}: use cn-mlps or asvs")))?;
         }
         if let Some(v) = env("YUNWEI_AUDIT_RETENTION_DAYS") {
             self.core.audit_retention_days = parse("YUNWEI_AUDIT_RETENTION_DAYS", v)?;
@@ -110,21 +122,33 @@ impl Config {
         if let Some(host) = env("YUNWEI_SMTP_HOST") {
             let port = env("YUNWEI_SMTP_PORT").map(|p| parse("YUNWEI_SMTP_PORT", p)).transpose()?.unwrap_or(587);
             let security = match env("YUNWEI_SMTP_SECURITY") {
-                Some(s) => serde_json::from_value(serde_json::Value::String(s.clone())).map_err(|_| ConfigError::Env("YUNWEI_SMTP_SECURITY", format!("{s:?}: use none, starttls or tls")))?,
+                Some(s) => serde_json::from_value(serde_json::Value::String(s.clone()))
+                    .map_err(|_| ConfigError::Env("YUNWEI_SMTP_SECURITY", format!("{s:?}: use none, starttls or tls")))?,
                 None => Default::default(),
             };
             let from = env("YUNWEI_SMTP_FROM").ok_or(ConfigError::Env("YUNWEI_SMTP_FROM", "required with YUNWEI_SMTP_HOST".into()))?;
-            self.core.smtp = Some(yunwei_connect_settings(host, port, security, env("YUNWEI_SMTP_USERNAME"), env("YUNWEI_SMTP_PASSWORD"), from));
+            self.core.smtp =
+                Some(yunwei_connect_settings(host, port, security, env("YUNWEI_SMTP_USERNAME"), env("YUNWEI_SMTP_PASSWORD"), from));
         }
         Ok(())
     }
 
     pub fn database_url(&self) -> String {
-        self.server.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.server.data_dir.join("yunwei.db").display()))
+        self.server
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.server.data_dir.join("yunwei.db").display()))
     }
 }
 
-fn yunwei_connect_settings(host: String, port: u16, security: yunwei_core::mail::SmtpSecurity, username: Option<String>, password: Option<String>, from: String) -> yunwei_core::mail::SmtpSettings {
+fn yunwei_connect_settings(
+    host: String,
+    port: u16,
+    security: yunwei_core::mail::SmtpSecurity,
+    username: Option<String>,
+    password: Option<String>,
+    from: String,
+) -> yunwei_core::mail::SmtpSettings {
     yunwei_core::mail::SmtpSettings { host, port, security, username, password, from, timeout_seconds: 20 }
 }
 

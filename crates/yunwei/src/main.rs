@@ -74,6 +74,8 @@ enum Command {
     },
     /// Load-test a server on a temporary database over loopback HTTP.
     Bench(bench::BenchArgs),
+    /// Print the OpenAPI 3.1 document (the same as GET /api/openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -139,7 +141,12 @@ enum AppError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let overrides = Overrides { config: cli.config.clone(), listen: cli.listen.clone(), data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone() };
+    let overrides = Overrides {
+        config: cli.config.clone(),
+        listen: cli.listen.clone(),
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
     let config = match Config::load(&overrides) {
         Ok(c) => c,
         Err(e) => {
@@ -165,7 +172,8 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("YUNWEI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("YUNWEI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -183,7 +191,10 @@ async fn open(config: &Config, migrate: bool) -> Result<Core, AppError> {
     } else {
         let current = yunwei_core::store::migrate::current_version(&core.db).await?;
         if current != yunwei_core::store::migrate::latest_version() {
-            return Err(AppError::Other(format!("the database schema is {current}, this binary needs {}: run `yunwei migrate`", yunwei_core::store::migrate::latest_version())));
+            return Err(AppError::Other(format!(
+                "the database schema is {current}, this binary needs {}: run `yunwei migrate`",
+                yunwei_core::store::migrate::latest_version()
+            )));
         }
         yunwei_core::seed::builtin(&core).await?;
     }
@@ -229,7 +240,9 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
                     }
                 }
                 UserCommand::ResetPassword { username } => {
-                    let user = yunwei_core::store::admin::get_user_by_username(&core.db.read, &username.to_lowercase()).await?.ok_or_else(|| AppError::Other(format!("no user {username}")))?;
+                    let user = yunwei_core::store::admin::get_user_by_username(&core.db.read, &username.to_lowercase())
+                        .await?
+                        .ok_or_else(|| AppError::Other(format!("no user {username}")))?;
                     let p = yunwei_core::auth::reset_password(&core, &ctx, user.id).await?;
                     println!("temporary password for {username} (change at sign-in): {p}");
                 }
@@ -238,8 +251,16 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
         }
         Command::Token { command: TokenCommand::Create { user, name, scope, expires_in_days } } => {
             let core = open(&config, true).await?;
-            let u = yunwei_core::store::admin::get_user_by_username(&core.db.read, &user.to_lowercase()).await?.ok_or_else(|| AppError::Other(format!("no user {user}")))?;
-            let t = yunwei_core::auth::create_token(&core, &Ctx::system(), u.id, yunwei_core::auth::NewTokenInput { name, scopes: scope, expires_in_days }).await?;
+            let u = yunwei_core::store::admin::get_user_by_username(&core.db.read, &user.to_lowercase())
+                .await?
+                .ok_or_else(|| AppError::Other(format!("no user {user}")))?;
+            let t = yunwei_core::auth::create_token(
+                &core,
+                &Ctx::system(),
+                u.id,
+                yunwei_core::auth::NewTokenInput { name, scopes: scope, expires_in_days },
+            )
+            .await?;
             println!("{}", t.secret);
             Ok(ExitCode::SUCCESS)
         }
@@ -254,7 +275,10 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
                             Ok(ExitCode::SUCCESS)
                         }
                         Some(b) => {
-                            println!("audit chain BROKEN at seq {} (found {:?}): {:?}; {} entries verified before it", b.expected_seq, b.found_seq, b.reason, v.checked);
+                            println!(
+                                "audit chain BROKEN at seq {} (found {:?}): {:?}; {} entries verified before it",
+                                b.expected_seq, b.found_seq, b.reason, v.checked
+                            );
                             Ok(ExitCode::from(1))
                         }
                     }
@@ -269,6 +293,10 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
         Command::Backup { to } => backup::backup(&config, &to).await,
         Command::Restore { from, force } => backup::restore(&config, &from, force).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&yunwei_web::openapi::build()).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -277,13 +305,18 @@ async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode,
     let core = open(&config, !no_migrate).await?;
     let admin_password = std::env::var("YUNWEI_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
     if let Some(generated) = yunwei_core::seed::initial_admin(&core, &config.server.admin_username, admin_password).await? {
-        println!("\n==== Yunwei initial administrator ====\n  user:     {}\n  password: {generated}\n  (shown once; change it after signing in)\n======================================\n", config.server.admin_username);
+        println!(
+            "\n==== Yunwei initial administrator ====\n  user:     {}\n  password: {generated}\n  (shown once; change it after signing in)\n======================================\n",
+            config.server.admin_username
+        );
     }
     if demo {
         let n = yunwei_core::demo::load(&core).await?;
         tracing::info!(users = n, password = yunwei_core::demo::DEMO_PASSWORD, "demo organisation loaded");
     }
-    let listener = tokio::net::TcpListener::bind(&config.server.listen).await.map_err(|e| AppError::Other(format!("cannot listen on {}: {e}", config.server.listen)))?;
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .map_err(|e| AppError::Other(format!("cannot listen on {}: {e}", config.server.listen)))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = core.db.url_redacted(), node = %core.node_id, "Yunwei is serving");
     println!("Yunwei listening on http://{addr}");

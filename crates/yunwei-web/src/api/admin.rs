@@ -1,11 +1,11 @@
 //! Users, teams, departments, roles.
 
-use crate::error::ApiResult;
-use crate::extract::{page_request, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_request};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use yunwei_core::admin::{self, CreatedUser, DepartmentInput, NewUser, RoleInput, TeamInput, TeamView, UserPatch, UserView};
 use yunwei_core::auth::{CreatedToken, NewTokenInput};
@@ -30,11 +30,21 @@ pub struct UserQuery {
 
 pub async fn list_users(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<UserQuery>) -> ApiResult<Json<Page<User>>> {
     let page = page_request(q.limit, q.cursor.as_deref(), q.sort.as_deref(), "username")?;
-    let filter = UserFilter { q: q.q.filter(|s| !s.is_empty()), department_id: q.department_id.map(DepartmentId), team_id: q.team_id.map(TeamId), role_id: q.role_id.map(RoleId), disabled: q.disabled };
+    let filter = UserFilter {
+        q: q.q.filter(|s| !s.is_empty()),
+        department_id: q.department_id.map(DepartmentId),
+        team_id: q.team_id.map(TeamId),
+        role_id: q.role_id.map(RoleId),
+        disabled: q.disabled,
+    };
     Ok(Json(admin::list_users(&state.core, &caller.ctx, &filter, &page).await?))
 }
 
-pub async fn create_user(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     Ok((StatusCode::CREATED, Json(admin::create_user(&state.core, &caller.ctx, body).await?)))
 }
 
@@ -42,7 +52,12 @@ pub async fn get_user(State(state): State<AppState>, caller: Caller, ApiPath(id)
     Ok(Json(admin::get_user(&state.core, &caller.ctx, UserId(id)).await?))
 }
 
-pub async fn patch_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<UserPatch>) -> ApiResult<Json<UserView>> {
+pub async fn patch_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UserPatch>,
+) -> ApiResult<Json<UserView>> {
     Ok(Json(admin::update_user(&state.core, &caller.ctx, UserId(id), body).await?))
 }
 
@@ -52,7 +67,12 @@ pub struct RolesBody {
     pub roles: Vec<String>,
 }
 
-pub async fn put_user_roles(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<RolesBody>) -> ApiResult<Json<UserView>> {
+pub async fn put_user_roles(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RolesBody>,
+) -> ApiResult<Json<UserView>> {
     Ok(Json(admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &body.roles).await?))
 }
 
@@ -69,7 +89,11 @@ pub struct TemporaryPassword {
     pub temporary_password: String,
 }
 
-pub async fn reset_password(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TemporaryPassword>> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TemporaryPassword>> {
     Ok(Json(TemporaryPassword { temporary_password: yunwei_core::auth::reset_password(&state.core, &caller.ctx, UserId(id)).await? }))
 }
 
@@ -82,7 +106,12 @@ pub async fn list_user_tokens(State(state): State<AppState>, caller: Caller, Api
     Ok(Json(yunwei_core::auth::list_tokens(&state.core, &caller.ctx, UserId(id)).await?))
 }
 
-pub async fn create_user_token(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<NewTokenInput>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub async fn create_user_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewTokenInput>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     Ok((StatusCode::CREATED, Json(yunwei_core::auth::create_token(&state.core, &caller.ctx, UserId(id), body).await?)))
 }
 
@@ -100,7 +129,11 @@ pub async fn list_teams(State(state): State<AppState>, caller: Caller, ApiQuery(
     Ok(Json(admin::list_teams(&state.core, &caller.ctx, q.q.as_deref().filter(|s| !s.is_empty()), &page).await?))
 }
 
-pub async fn create_team(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<TeamInput>) -> ApiResult<(StatusCode, Json<TeamView>)> {
+pub async fn create_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<TeamInput>,
+) -> ApiResult<(StatusCode, Json<TeamView>)> {
     Ok((StatusCode::CREATED, Json(admin::create_team(&state.core, &caller.ctx, body).await?)))
 }
 
@@ -108,7 +141,12 @@ pub async fn get_team(State(state): State<AppState>, caller: Caller, ApiPath(id)
     Ok(Json(admin::get_team(&state.core, &caller.ctx, TeamId(id)).await?))
 }
 
-pub async fn put_team(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<TeamInput>) -> ApiResult<Json<TeamView>> {
+pub async fn put_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<TeamInput>,
+) -> ApiResult<Json<TeamView>> {
     Ok(Json(admin::update_team(&state.core, &caller.ctx, TeamId(id), body).await?))
 }
 
@@ -117,12 +155,20 @@ pub async fn delete_team(State(state): State<AppState>, caller: Caller, ApiPath(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_departments(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<NameQuery>) -> ApiResult<Json<Page<Department>>> {
+pub async fn list_departments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<NameQuery>,
+) -> ApiResult<Json<Page<Department>>> {
     let page = page_request(q.limit, q.cursor.as_deref(), q.sort.as_deref(), "name")?;
     Ok(Json(admin::list_departments(&state.core, &caller.ctx, q.q.as_deref().filter(|s| !s.is_empty()), &page).await?))
 }
 
-pub async fn create_department(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DepartmentInput>) -> ApiResult<(StatusCode, Json<Department>)> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<DepartmentInput>,
+) -> ApiResult<(StatusCode, Json<Department>)> {
     Ok((StatusCode::CREATED, Json(admin::create_department(&state.core, &caller.ctx, body).await?)))
 }
 
@@ -130,7 +176,12 @@ pub async fn get_department(State(state): State<AppState>, caller: Caller, ApiPa
     Ok(Json(admin::get_department(&state.core, &caller.ctx, DepartmentId(id)).await?))
 }
 
-pub async fn put_department(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<DepartmentInput>) -> ApiResult<Json<Department>> {
+pub async fn put_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<DepartmentInput>,
+) -> ApiResult<Json<Department>> {
     Ok(Json(admin::update_department(&state.core, &caller.ctx, DepartmentId(id), body).await?))
 }
 
@@ -143,7 +194,11 @@ pub async fn list_roles(State(state): State<AppState>, caller: Caller) -> ApiRes
     Ok(Json(admin::list_roles(&state.core, &caller.ctx).await?))
 }
 
-pub async fn create_role(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<RoleInput>) -> ApiResult<(StatusCode, Json<Role>)> {
+pub async fn create_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RoleInput>,
+) -> ApiResult<(StatusCode, Json<Role>)> {
     Ok((StatusCode::CREATED, Json(admin::create_role(&state.core, &caller.ctx, body).await?)))
 }
 
@@ -151,7 +206,12 @@ pub async fn get_role(State(state): State<AppState>, caller: Caller, ApiPath(id)
     Ok(Json(admin::get_role(&state.core, &caller.ctx, RoleId(id)).await?))
 }
 
-pub async fn put_role(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<RoleInput>) -> ApiResult<Json<Role>> {
+pub async fn put_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RoleInput>,
+) -> ApiResult<Json<Role>> {
     Ok(Json(admin::update_role(&state.core, &caller.ctx, RoleId(id), body).await?))
 }
 

@@ -1,12 +1,12 @@
 //! The audit log: filter, export as CSV, verify the hash chain.
 
-use crate::error::ApiResult;
-use crate::extract::{page_request, ApiQuery, Caller};
 use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiQuery, Caller, page_request};
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use yunwei_core::store::audit::{AuditFilter, AuditRecord, Verification};
 use yunwei_core::store::sql::Page;
@@ -30,7 +30,14 @@ pub struct AuditQuery {
 impl AuditQuery {
     pub fn filter(&self) -> AuditFilter {
         let text = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-        AuditFilter { actor_id: self.actor_id, object_type: text(&self.object_type), object_id: text(&self.object_id), action: text(&self.action), from_ms: self.from, to_ms: self.to }
+        AuditFilter {
+            actor_id: self.actor_id,
+            object_type: text(&self.object_type),
+            object_id: text(&self.object_id),
+            action: text(&self.action),
+            from_ms: self.from,
+            to_ms: self.to,
+        }
     }
 }
 
@@ -44,7 +51,8 @@ pub async fn export(State(state): State<AppState>, caller: Caller, ApiQuery(q): 
     let csv = yunwei_core::audit::export_csv(&state.core, &caller.ctx, &q.filter()).await?;
     let name = format!("attachment; filename=\"audit-{}.csv\"", state.core.now_ms() / 1000);
     // A BOM so that spreadsheet programs read the Chinese text as UTF-8.
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], format!("\u{feff}{csv}")).into_response())
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], format!("\u{feff}{csv}"))
+        .into_response())
 }
 
 pub async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Verification>> {

@@ -1,11 +1,11 @@
 //! The signed-in user: profile, password, API tokens, TOTP.
 
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, Caller};
-use crate::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use yunwei_core::auth::{CreatedToken, NewTokenInput, TotpEnrolment};
 use yunwei_core::store::auth::ApiToken;
@@ -31,7 +31,11 @@ pub struct MePatch {
     pub time_zone: Option<String>,
 }
 
-pub async fn patch_me(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<MePatch>) -> ApiResult<Json<yunwei_core::admin::UserView>> {
+pub async fn patch_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<MePatch>,
+) -> ApiResult<Json<yunwei_core::admin::UserView>> {
     let me = caller.require()?;
     let locale = body.locale.unwrap_or_else(|| me.locale.clone());
     let zone = body.time_zone.unwrap_or_else(|| me.time_zone.clone());
@@ -57,7 +61,11 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiRe
     Ok(Json(yunwei_core::auth::list_tokens(&state.core, &caller.ctx, me.user_id).await?))
 }
 
-pub async fn create_token(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<NewTokenInput>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewTokenInput>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let me = caller.require()?;
     Ok((StatusCode::CREATED, Json(yunwei_core::auth::create_token(&state.core, &caller.ctx, me.user_id, body).await?)))
 }
@@ -82,7 +90,11 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-pub async fn confirm_totp(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CodeBody>) -> ApiResult<Json<RecoveryCodes>> {
+pub async fn confirm_totp(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> ApiResult<Json<RecoveryCodes>> {
     Ok(Json(RecoveryCodes { recovery_codes: yunwei_core::auth::confirm_totp(&state.core, &caller.ctx, &body.code).await? }))
 }
 

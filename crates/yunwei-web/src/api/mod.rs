@@ -8,8 +8,8 @@ pub mod ops;
 pub mod session;
 
 use crate::AppState;
-use axum::routing::{delete, get, post, put};
 use axum::Router;
+use axum::routing::{delete, get, post, put};
 
 pub fn router() -> Router<AppState> {
     Router::new()

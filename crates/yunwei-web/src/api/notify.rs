@@ -1,11 +1,11 @@
 //! In-app notifications, preferences, templates and the dead-letter list.
 
-use crate::error::ApiResult;
-use crate::extract::{page_request, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_request};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use yunwei_core::notify::{self, DeadLetters, PreferenceInput, PreferenceView, TemplateInput};
 use yunwei_core::store::notify::{Notification, Template};
@@ -52,7 +52,11 @@ pub async fn get_preferences(State(state): State<AppState>, caller: Caller) -> A
     Ok(Json(notify::my_preferences(&state.core, &caller.ctx).await?))
 }
 
-pub async fn put_preferences(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Vec<PreferenceInput>>) -> ApiResult<Json<Vec<PreferenceView>>> {
+pub async fn put_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Vec<PreferenceInput>>,
+) -> ApiResult<Json<Vec<PreferenceView>>> {
     Ok(Json(notify::set_my_preferences(&state.core, &caller.ctx, body).await?))
 }
 
@@ -60,7 +64,12 @@ pub async fn list_templates(State(state): State<AppState>, caller: Caller) -> Ap
     Ok(Json(notify::list_templates(&state.core, &caller.ctx).await?))
 }
 
-pub async fn put_template(State(state): State<AppState>, caller: Caller, ApiPath((event, locale)): ApiPath<(String, String)>, ApiJson(body): ApiJson<TemplateInput>) -> ApiResult<Json<Template>> {
+pub async fn put_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event, locale)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<TemplateInput>,
+) -> ApiResult<Json<Template>> {
     Ok(Json(notify::put_template(&state.core, &caller.ctx, &event, &locale, body).await?))
 }
 

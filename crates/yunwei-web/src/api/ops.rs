@@ -1,12 +1,12 @@
 //! Operations: health, readiness, metrics, the scheduler's jobs.
 
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::AppState;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use yunwei_core::store::jobs::Job;
 
@@ -21,7 +21,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let latest = yunwei_core::store::migrate::latest_version();
     match (db, schema) {
         (Ok(()), Ok(v)) if v == latest => Json(serde_json::json!({ "status": "ready", "schema": v })).into_response(),
-        (Ok(()), Ok(v)) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "schema_mismatch", "schema": v, "expected": latest }))).into_response(),
+        (Ok(()), Ok(v)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "schema_mismatch", "schema": v, "expected": latest })))
+                .into_response()
+        }
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database_unreachable" }))).into_response()
@@ -55,7 +58,11 @@ pub struct ProbeBody {
     pub hold_ms: i64,
 }
 
-pub async fn schedule_probes(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ProbeBody>) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+pub async fn schedule_probes(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ProbeBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let n = yunwei_core::scheduler::schedule_probes(&state.core, &caller.ctx, body.count, body.hold_ms).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "scheduled": n }))))
 }

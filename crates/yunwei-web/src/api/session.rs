@@ -1,13 +1,13 @@
 //! Sign-in and sign-out over the API (sets the same session cookie as the page).
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller};
-use crate::session::{clear_cookie, set_cookie, SESSION_COOKIE};
-use crate::AppState;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use crate::session::{SESSION_COOKIE, clear_cookie, set_cookie};
 use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -1,10 +1,10 @@
 //! Administration pages: users, teams, departments, roles (permission matrix).
 
-use super::{messages, page, redirect, time, Cell, Field, FormSection, MatrixCell, MatrixRow, MatrixSection, Section, TableSection};
-use crate::error::ApiError;
-use crate::extract::{page_request, ApiPath, ApiQuery, Caller, CsrfForm};
-use crate::i18n::Tr;
+use super::{Cell, Field, FormSection, MatrixCell, MatrixRow, MatrixSection, Section, TableSection, messages, page, redirect, time};
 use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
+use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -34,7 +34,14 @@ fn opt_id(v: &str) -> Option<i64> {
 }
 
 /// Re-renders `render` with the error's messages, or passes server errors on.
-async fn failed(state: &AppState, caller: &Caller, e: ApiError, render: Vec<Section>, title: String, active: &str) -> Result<Response, ApiError> {
+async fn failed(
+    state: &AppState,
+    caller: &Caller,
+    e: ApiError,
+    render: Vec<Section>,
+    title: String,
+    active: &str,
+) -> Result<Response, ApiError> {
     if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
         return Err(e);
     }
@@ -71,9 +78,18 @@ pub async fn users(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
         .collect();
     let next = list.next_cursor.map(|c| format!("/admin/users?cursor={c}&q={}", super::url_encode(q.q.as_deref().unwrap_or(""))));
     let sections = vec![
-        Section::Form(FormSection::get("search", "/admin/users", tr.t("action.search"), vec![Field::new("search", "q", tr.t("action.search"), q.q.clone().unwrap_or_default())])),
+        Section::Form(FormSection::get(
+            "search",
+            "/admin/users",
+            tr.t("action.search"),
+            vec![Field::new("search", "q", tr.t("action.search"), q.q.clone().unwrap_or_default())],
+        )),
         Section::Text(String::new()),
-        Section::Table(TableSection { columns: vec![tr.t("field.username"), tr.t("field.display_name"), tr.t("field.email"), tr.t("field.status")], rows, next }),
+        Section::Table(TableSection {
+            columns: vec![tr.t("field.username"), tr.t("field.display_name"), tr.t("field.email"), tr.t("field.status")],
+            rows,
+            next,
+        }),
         Section::Form(FormSection::get("new", "/admin/users/new", tr.t("user.new"), Vec::new())),
     ];
     Ok(page(&state, &caller, "/admin/users", tr.t("nav.users"), sections, notice(tr, &q.ok), Vec::new()).await)
@@ -88,12 +104,16 @@ async fn new_user_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>
         Field::new("email", "email", tr.t("field.email"), ""),
         Field::new("text", "phone", tr.t("field.phone"), ""),
         Field::new("select", "department_id", tr.t("field.department"), "").options(department_options(state, caller).await?),
-        Field::new("select", "locale", tr.t("field.locale"), "zh-CN").options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
+        Field::new("select", "locale", tr.t("field.locale"), "zh-CN")
+            .options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
     ];
     for r in roles {
         fields.push(Field::new("checkbox", "role", role_label(tr, &r.key, &r.name_zh, &r.name_en), r.key.clone()));
     }
-    Ok(vec![Section::Text(tr.t("user.initial_password_help")), Section::Form(FormSection::post("user", "/admin/users", tr.t("action.create"), fields))])
+    Ok(vec![
+        Section::Text(tr.t("user.initial_password_help")),
+        Section::Form(FormSection::post("user", "/admin/users", tr.t("action.create"), fields)),
+    ])
 }
 
 pub fn role_label(tr: Tr, key: &str, zh: &str, en: &str) -> String {
@@ -107,7 +127,11 @@ pub async fn new_user(State(state): State<AppState>, caller: Caller) -> Result<R
     Ok(page(&state, &caller, "/admin/users", caller.tr.t("user.new"), sections, None, Vec::new()).await)
 }
 
-pub async fn create_user(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let input = NewUser {
         username: get("username"),
@@ -127,11 +151,19 @@ pub async fn create_user(State(state): State<AppState>, caller: Caller, CsrfForm
         Ok(created) => {
             let mut sections = vec![Section::Text(tr.t("user.created"))];
             if let Some(p) = created.initial_password {
-                sections.push(Section::Facts(vec![(tr.t("field.username"), created.user.user.username.clone()), (tr.t("user.initial_password"), p)]));
+                sections.push(Section::Facts(vec![
+                    (tr.t("field.username"), created.user.user.username.clone()),
+                    (tr.t("user.initial_password"), p),
+                ]));
                 sections.push(Section::Text(tr.t("token.shown_once")));
             }
             sections.push(Section::Text(String::new()));
-            sections.push(Section::Form(FormSection::get("open", format!("/admin/users/{}", created.user.user.id), tr.t("user.open"), Vec::new())));
+            sections.push(Section::Form(FormSection::get(
+                "open",
+                format!("/admin/users/{}", created.user.user.id),
+                tr.t("user.open"),
+                Vec::new(),
+            )));
             Ok(page(&state, &caller, "/admin/users", tr.t("user.new"), sections, None, Vec::new()).await)
         }
         Err(e) => {
@@ -149,25 +181,42 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
         (tr.t("field.username"), u.username.clone()),
         (tr.t("field.status"), tr.t(if u.disabled { "status.disabled" } else { "status.active" })),
         (tr.t("field.totp"), tr.t(if u.totp_enabled { "status.on" } else { "status.off" })),
-        (tr.t("field.locked_until"), u.locked_until.filter(|l| *l > state.core.now_ms()).map(|l| time(l, caller)).unwrap_or_else(|| "—".into())),
+        (
+            tr.t("field.locked_until"),
+            u.locked_until.filter(|l| *l > state.core.now_ms()).map(|l| time(l, caller)).unwrap_or_else(|| "—".into()),
+        ),
         (tr.t("field.created"), time(u.created_at, caller)),
     ])];
     s.push(Section::Heading(tr.t("user.details")));
-    s.push(Section::Form(FormSection::post("user", format!("/admin/users/{id}"), tr.t("action.save"), vec![
-        Field::new("text", "display_name", tr.t("field.display_name"), u.display_name.clone()).required(),
-        Field::new("email", "email", tr.t("field.email"), u.email.clone().unwrap_or_default()),
-        Field::new("text", "phone", tr.t("field.phone"), u.phone.clone().unwrap_or_default()),
-        Field::new("select", "department_id", tr.t("field.department"), u.department_id.map(|d| d.to_string()).unwrap_or_default()).options(department_options(state, caller).await?),
-        Field::new("select", "locale", tr.t("field.locale"), u.locale.clone()).options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
-        Field::new("text", "time_zone", tr.t("field.time_zone"), u.time_zone.clone()).required(),
-    ])));
+    s.push(Section::Form(FormSection::post(
+        "user",
+        format!("/admin/users/{id}"),
+        tr.t("action.save"),
+        vec![
+            Field::new("text", "display_name", tr.t("field.display_name"), u.display_name.clone()).required(),
+            Field::new("email", "email", tr.t("field.email"), u.email.clone().unwrap_or_default()),
+            Field::new("text", "phone", tr.t("field.phone"), u.phone.clone().unwrap_or_default()),
+            Field::new("select", "department_id", tr.t("field.department"), u.department_id.map(|d| d.to_string()).unwrap_or_default())
+                .options(department_options(state, caller).await?),
+            Field::new("select", "locale", tr.t("field.locale"), u.locale.clone())
+                .options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
+            Field::new("text", "time_zone", tr.t("field.time_zone"), u.time_zone.clone()).required(),
+        ],
+    )));
     s.push(Section::Heading(tr.t("user.roles")));
     s.push(Section::Text(tr.t("user.sod_help")));
     let roles = admin::list_roles(&state.core, &caller.ctx).await.unwrap_or_default();
-    let fields = roles.iter().map(|r| Field::new("checkbox", "role", role_label(tr, &r.key, &r.name_zh, &r.name_en), r.key.clone()).checked(view.roles.contains(&r.key))).collect();
+    let fields = roles
+        .iter()
+        .map(|r| {
+            Field::new("checkbox", "role", role_label(tr, &r.key, &r.name_zh, &r.name_en), r.key.clone())
+                .checked(view.roles.contains(&r.key))
+        })
+        .collect();
     s.push(Section::Form(FormSection::post("roles", format!("/admin/users/{id}/roles"), tr.t("user.save_roles"), fields)));
     s.push(Section::Heading(tr.t("user.actions")));
-    let (path, label, confirm) = if u.disabled { ("enable", "user.enable", "user.enable_confirm") } else { ("disable", "user.disable", "user.disable_confirm") };
+    let (path, label, confirm) =
+        if u.disabled { ("enable", "user.enable", "user.enable_confirm") } else { ("disable", "user.disable", "user.disable_confirm") };
     let mut toggle = FormSection::post("toggle", format!("/admin/users/{id}/{path}"), tr.t(label), Vec::new());
     toggle.confirm = Some(tr.t(confirm));
     s.push(Section::Form(toggle));
@@ -177,7 +226,12 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
     Ok(s)
 }
 
-pub async fn user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+pub async fn user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
     let s = user_sections(&state, &caller, UserId(id)).await?;
     Ok(page(&state, &caller, "/admin/users", caller.tr.t("user.title"), s, notice(caller.tr, &q.ok), Vec::new()).await)
 }
@@ -192,7 +246,12 @@ pub struct UserForm {
     time_zone: String,
 }
 
-pub async fn update_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(f): CsrfForm<UserForm>) -> Result<Response, ApiError> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> Result<Response, ApiError> {
     let patch = UserPatch {
         display_name: Some(f.display_name),
         email: Some(opt(&f.email)),
@@ -211,7 +270,12 @@ pub async fn update_user(State(state): State<AppState>, caller: Caller, ApiPath(
     }
 }
 
-pub async fn user_roles(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn user_roles(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let keys: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "role").map(|(_, v)| v).collect();
     match admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &keys).await {
         Ok(_) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
@@ -235,15 +299,30 @@ async fn toggle(state: AppState, caller: Caller, id: i64, disabled: bool) -> Res
     }
 }
 
-pub async fn disable_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn disable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     toggle(state, caller, id, true).await
 }
 
-pub async fn enable_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn enable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     toggle(state, caller, id, false).await
 }
 
-pub async fn reset_password(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     let tr = caller.tr;
     let temporary = yunwei_core::auth::reset_password(&state.core, &caller.ctx, UserId(id)).await?;
     let mut s = vec![Section::Facts(vec![(tr.t("user.initial_password"), temporary)]), Section::Text(tr.t("token.shown_once"))];
@@ -265,7 +344,17 @@ pub async fn teams(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
     let tr = caller.tr;
     let req = page_request(Some(100), q.cursor.as_deref(), None, "name")?;
     let list = admin::list_teams(&state.core, &caller.ctx, q.q.as_deref().filter(|s| !s.is_empty()), &req).await?;
-    let rows = list.items.iter().map(|t| vec![Cell::link(t.name.clone(), format!("/admin/teams/{}", t.id)), Cell::text(t.description.clone()), Cell::text(t.email.clone().unwrap_or_default())]).collect();
+    let rows = list
+        .items
+        .iter()
+        .map(|t| {
+            vec![
+                Cell::link(t.name.clone(), format!("/admin/teams/{}", t.id)),
+                Cell::text(t.description.clone()),
+                Cell::text(t.email.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
     let next = list.next_cursor.map(|c| format!("/admin/teams?cursor={c}"));
     let sections = vec![
         Section::Table(TableSection { columns: vec![tr.t("field.name"), tr.t("field.description"), tr.t("field.email")], rows, next }),
@@ -293,7 +382,12 @@ pub async fn create_team(State(state): State<AppState>, caller: Caller, CsrfForm
     match admin::create_team(&state.core, &caller.ctx, f.input(None)).await {
         Ok(t) => Ok(redirect(&format!("/admin/teams/{}?ok=saved", t.team.id))),
         Err(e) => {
-            let s = vec![Section::Form(FormSection::post("team", "/admin/teams", tr.t("action.create"), team_fields(tr, &f.name, &f.description, &f.email)))];
+            let s = vec![Section::Form(FormSection::post(
+                "team",
+                "/admin/teams",
+                tr.t("action.create"),
+                team_fields(tr, &f.name, &f.description, &f.email),
+            ))];
             failed(&state, &caller, e.into(), s, tr.t("team.new"), "/admin/teams").await
         }
     }
@@ -311,7 +405,12 @@ async fn team_sections(state: &AppState, caller: &Caller, id: TeamId) -> Result<
     let mut delete = FormSection::post("delete", format!("/admin/teams/{id}/delete"), tr.t("action.delete"), Vec::new());
     delete.confirm = Some(tr.t("action.delete_confirm"));
     Ok(vec![
-        Section::Form(FormSection::post("team", format!("/admin/teams/{id}"), tr.t("action.save"), team_fields(tr, &t.team.name, &t.team.description, t.team.email.as_deref().unwrap_or("")))),
+        Section::Form(FormSection::post(
+            "team",
+            format!("/admin/teams/{id}"),
+            tr.t("action.save"),
+            team_fields(tr, &t.team.name, &t.team.description, t.team.email.as_deref().unwrap_or("")),
+        )),
         Section::Heading(tr.t("team.members")),
         Section::Table(TableSection { columns: vec![tr.t("field.username"), tr.t("field.display_name")], rows: member_rows, next: None }),
         Section::Text(tr.t("team.members_help")),
@@ -319,12 +418,22 @@ async fn team_sections(state: &AppState, caller: &Caller, id: TeamId) -> Result<
     ])
 }
 
-pub async fn team(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+pub async fn team(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
     let s = team_sections(&state, &caller, TeamId(id)).await?;
     Ok(page(&state, &caller, "/admin/teams", caller.tr.t("team.title"), s, notice(caller.tr, &q.ok), Vec::new()).await)
 }
 
-pub async fn update_team(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(f): CsrfForm<TeamForm>) -> Result<Response, ApiError> {
+pub async fn update_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(f): CsrfForm<TeamForm>,
+) -> Result<Response, ApiError> {
     match admin::update_team(&state.core, &caller.ctx, TeamId(id), f.input(None)).await {
         Ok(_) => Ok(redirect(&format!("/admin/teams/{id}?ok=saved"))),
         Err(e) => {
@@ -334,7 +443,12 @@ pub async fn update_team(State(state): State<AppState>, caller: Caller, ApiPath(
     }
 }
 
-pub async fn delete_team(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn delete_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     match admin::delete_team(&state.core, &caller.ctx, TeamId(id)).await {
         Ok(()) => Ok(redirect("/admin/teams?ok=deleted")),
         Err(e) => {
@@ -360,12 +474,22 @@ pub async fn departments(State(state): State<AppState>, caller: Caller, ApiQuery
     let rows = list
         .items
         .iter()
-        .map(|d| vec![Cell::link(d.name.clone(), format!("/admin/departments/{}", d.id)), Cell::text(d.code.clone().unwrap_or_default()), Cell::text(d.parent_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default())])
+        .map(|d| {
+            vec![
+                Cell::link(d.name.clone(), format!("/admin/departments/{}", d.id)),
+                Cell::text(d.code.clone().unwrap_or_default()),
+                Cell::text(d.parent_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default()),
+            ]
+        })
         .collect();
     let next = list.next_cursor.map(|c| format!("/admin/departments?cursor={c}"));
     let options = department_options(&state, &caller).await?;
     let sections = vec![
-        Section::Table(TableSection { columns: vec![tr.t("field.name"), tr.t("field.code_short"), tr.t("field.parent_department")], rows, next }),
+        Section::Table(TableSection {
+            columns: vec![tr.t("field.name"), tr.t("field.code_short"), tr.t("field.parent_department")],
+            rows,
+            next,
+        }),
         Section::Heading(tr.t("department.new")),
         Section::Form(FormSection::post("dept", "/admin/departments", tr.t("action.create"), department_fields(tr, "", "", "", options))),
     ];
@@ -385,13 +509,22 @@ impl DepartmentForm {
     }
 }
 
-pub async fn create_department(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<DepartmentForm>) -> Result<Response, ApiError> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<DepartmentForm>,
+) -> Result<Response, ApiError> {
     let tr = caller.tr;
     match admin::create_department(&state.core, &caller.ctx, f.input()).await {
         Ok(_) => Ok(redirect("/admin/departments?ok=saved")),
         Err(e) => {
             let options = department_options(&state, &caller).await?;
-            let s = vec![Section::Form(FormSection::post("dept", "/admin/departments", tr.t("action.create"), department_fields(tr, &f.name, &f.code, &f.parent_id, options)))];
+            let s = vec![Section::Form(FormSection::post(
+                "dept",
+                "/admin/departments",
+                tr.t("action.create"),
+                department_fields(tr, &f.name, &f.code, &f.parent_id, options),
+            ))];
             failed(&state, &caller, e.into(), s, tr.t("department.new"), "/admin/departments").await
         }
     }
@@ -404,17 +537,38 @@ async fn department_sections(state: &AppState, caller: &Caller, id: DepartmentId
     let mut delete = FormSection::post("delete", format!("/admin/departments/{id}/delete"), tr.t("action.delete"), Vec::new());
     delete.confirm = Some(tr.t("action.delete_confirm"));
     Ok(vec![
-        Section::Form(FormSection::post("dept", format!("/admin/departments/{id}"), tr.t("action.save"), department_fields(tr, &d.name, d.code.as_deref().unwrap_or(""), &d.parent_id.map(|p| p.to_string()).unwrap_or_default(), options))),
+        Section::Form(FormSection::post(
+            "dept",
+            format!("/admin/departments/{id}"),
+            tr.t("action.save"),
+            department_fields(
+                tr,
+                &d.name,
+                d.code.as_deref().unwrap_or(""),
+                &d.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+                options,
+            ),
+        )),
         Section::Form(delete),
     ])
 }
 
-pub async fn department(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+pub async fn department(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
     let s = department_sections(&state, &caller, DepartmentId(id)).await?;
     Ok(page(&state, &caller, "/admin/departments", caller.tr.t("department.title"), s, notice(caller.tr, &q.ok), Vec::new()).await)
 }
 
-pub async fn update_department(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(f): CsrfForm<DepartmentForm>) -> Result<Response, ApiError> {
+pub async fn update_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(f): CsrfForm<DepartmentForm>,
+) -> Result<Response, ApiError> {
     match admin::update_department(&state.core, &caller.ctx, DepartmentId(id), f.input()).await {
         Ok(_) => Ok(redirect(&format!("/admin/departments/{id}?ok=saved"))),
         Err(e) => {
@@ -424,7 +578,12 @@ pub async fn update_department(State(state): State<AppState>, caller: Caller, Ap
     }
 }
 
-pub async fn delete_department(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn delete_department(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     match admin::delete_department(&state.core, &caller.ctx, DepartmentId(id)).await {
         Ok(()) => Ok(redirect("/admin/departments?ok=deleted")),
         Err(e) => {
@@ -452,13 +611,25 @@ pub async fn roles(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
         })
         .collect();
     let sections = vec![
-        Section::Table(TableSection { columns: vec![tr.t("field.name"), tr.t("role.key"), tr.t("role.duty"), tr.t("role.permissions"), tr.t("role.kind")], rows, next: None }),
+        Section::Table(TableSection {
+            columns: vec![tr.t("field.name"), tr.t("role.key"), tr.t("role.duty"), tr.t("role.permissions"), tr.t("role.kind")],
+            rows,
+            next: None,
+        }),
         Section::Form(FormSection::get("new", "/admin/roles/new", tr.t("role.new"), Vec::new())),
     ];
     Ok(page(&state, &caller, "/admin/roles", tr.t("nav.roles"), sections, notice(tr, &q.ok), Vec::new()).await)
 }
 
-fn role_matrix(tr: Tr, action: String, key: Option<&str>, name_zh: &str, name_en: &str, require_totp: bool, granted: &[Permission]) -> Section {
+fn role_matrix(
+    tr: Tr,
+    action: String,
+    key: Option<&str>,
+    name_zh: &str,
+    name_en: &str,
+    require_totp: bool,
+    granted: &[Permission],
+) -> Section {
     let mut fields = Vec::new();
     if let Some(k) = key {
         fields.push(Field::new("text", "key", tr.t("role.key"), k).required());
@@ -473,13 +644,29 @@ fn role_matrix(tr: Tr, action: String, key: Option<&str>, name_zh: &str, name_en
             label: tr.t(&format!("object.{o}")),
             cells: Action::ALL
                 .iter()
-                .map(|a| MatrixCell { key: a.as_str(), label: tr.t(&format!("permission.action.{a}")), scope: granted.iter().filter(|p| p.object == *o && p.action == *a).map(|p| p.scope.as_str()).max_by_key(|s| s.parse::<Scope>().ok()).unwrap_or("none") })
+                .map(|a| MatrixCell {
+                    key: a.as_str(),
+                    label: tr.t(&format!("permission.action.{a}")),
+                    scope: granted
+                        .iter()
+                        .filter(|p| p.object == *o && p.action == *a)
+                        .map(|p| p.scope.as_str())
+                        .max_by_key(|s| s.parse::<Scope>().ok())
+                        .unwrap_or("none"),
+                })
                 .collect(),
         })
         .collect();
     let mut scopes = vec![("none", "—".to_string())];
     scopes.extend(Scope::ALL.iter().map(|s| (s.as_str(), tr.t(&format!("permission.scope.{s}")))));
-    Section::Matrix(MatrixSection { action, fields, actions: Action::ALL.iter().map(|a| (a.as_str(), tr.t(&format!("permission.action.{a}")))).collect(), scopes, rows, submit: tr.t("action.save") })
+    Section::Matrix(MatrixSection {
+        action,
+        fields,
+        actions: Action::ALL.iter().map(|a| (a.as_str(), tr.t(&format!("permission.action.{a}")))).collect(),
+        scopes,
+        rows,
+        submit: tr.t("action.save"),
+    })
 }
 
 pub async fn new_role(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -501,28 +688,53 @@ fn role_input(pairs: &[(String, String)]) -> RoleInput {
     }
 }
 
-pub async fn create_role(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn create_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let tr = caller.tr;
     let input = role_input(&pairs);
     match admin::create_role(&state.core, &caller.ctx, input.clone()).await {
         Ok(r) => Ok(redirect(&format!("/admin/roles/{}?ok=saved", r.id))),
         Err(e) => {
             let granted: Vec<Permission> = input.permissions.iter().filter_map(|p| p.parse().ok()).collect();
-            let s = vec![role_matrix(tr, "/admin/roles/new".into(), Some(input.key.as_deref().unwrap_or("")), &input.name_zh, &input.name_en, input.require_totp, &granted)];
+            let s = vec![role_matrix(
+                tr,
+                "/admin/roles/new".into(),
+                Some(input.key.as_deref().unwrap_or("")),
+                &input.name_zh,
+                &input.name_en,
+                input.require_totp,
+                &granted,
+            )];
             failed(&state, &caller, e.into(), s, tr.t("role.new"), "/admin/roles").await
         }
     }
 }
 
-pub async fn role(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+pub async fn role(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
     let tr = caller.tr;
     let r = admin::get_role(&state.core, &caller.ctx, RoleId(id)).await?;
-    let mut s = vec![Section::Facts(vec![(tr.t("role.key"), r.key.clone()), (tr.t("role.duty"), r.duty.map(|d| tr.t(&format!("duty.{d}"))).unwrap_or_else(|| "—".into()))])];
+    let mut s = vec![Section::Facts(vec![
+        (tr.t("role.key"), r.key.clone()),
+        (tr.t("role.duty"), r.duty.map(|d| tr.t(&format!("duty.{d}"))).unwrap_or_else(|| "—".into())),
+    ])];
     s.push(role_matrix(tr, format!("/admin/roles/{id}"), None, &r.name_zh, &r.name_en, r.require_totp, &r.permissions));
     Ok(page(&state, &caller, "/admin/roles", tr.t("role.title"), s, notice(tr, &q.ok), Vec::new()).await)
 }
 
-pub async fn update_role(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn update_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let tr = caller.tr;
     let input = role_input(&pairs);
     match admin::update_role(&state.core, &caller.ctx, RoleId(id), input.clone()).await {

@@ -1,13 +1,13 @@
 //! Sign-in (password, then the second factor if enrolled), sign-out, language.
 
-use super::{html, redirect, safe_next, Shell};
+use super::{Shell, html, redirect, safe_next};
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
-use crate::session::{clear_cookie, cookie, set_cookie, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use crate::AppState;
+use crate::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, clear_cookie, cookie, set_cookie};
 use askama::Template;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -35,7 +35,18 @@ fn login_csrf(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-fn render(state: &AppState, caller: &Caller, headers: &HeaderMap, second_factor: bool, next: String, username: String, error: Option<String>, status: StatusCode) -> Response {
+/// What the sign-in page shows: which step, where to go next, and the last error.
+struct LoginView {
+    second_factor: bool,
+    next: String,
+    username: String,
+    error: Option<ApiError>,
+}
+
+fn render(state: &AppState, caller: &Caller, headers: &HeaderMap, view: LoginView) -> Response {
+    let LoginView { second_factor, next, username, error } = view;
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
+    let error = error.map(|e| caller.tr.t(&format!("error.{}", e.code)));
     let (csrf, fresh) = login_csrf(headers);
     let tr = caller.tr;
     let shell = Shell { tr, user: None, csrf: csrf.clone(), nav: Vec::new() };
@@ -53,7 +64,12 @@ pub async fn login_page(State(state): State<AppState>, caller: Caller, headers: 
     if caller.ctx.actor.is_some() {
         return redirect("/");
     }
-    render(&state, &caller, &headers, false, safe_next(q.next.as_deref().unwrap_or("/")), String::new(), None, StatusCode::OK)
+    render(
+        &state,
+        &caller,
+        &headers,
+        LoginView { second_factor: false, next: safe_next(q.next.as_deref().unwrap_or("/")), username: String::new(), error: None },
+    )
 }
 
 #[derive(Deserialize)]
@@ -63,7 +79,12 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login_submit(State(state): State<AppState>, caller: Caller, headers: HeaderMap, CsrfForm(form): CsrfForm<LoginForm>) -> Response {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref().unwrap_or("/"));
     match yunwei_core::auth::login(&state.core, &caller.ctx.meta, &form.username, &form.password).await {
         Ok(s) => {
@@ -75,17 +96,26 @@ pub async fn login_submit(State(state): State<AppState>, caller: Caller, headers
             res
         }
         Err(e) => {
-            let e = ApiError::from(e);
-            render(&state, &caller, &headers, false, next, form.username, Some(caller.tr.t(&format!("error.{}", e.code))), e.status)
+            render(&state, &caller, &headers, LoginView { second_factor: false, next, username: form.username, error: Some(e.into()) })
         }
     }
 }
 
-pub async fn second_factor_page(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<NextQuery>) -> Response {
+pub async fn second_factor_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<NextQuery>,
+) -> Response {
     if caller.pending_session.is_none() {
         return redirect("/login");
     }
-    render(&state, &caller, &headers, true, safe_next(q.next.as_deref().unwrap_or("/")), String::new(), None, StatusCode::OK)
+    render(
+        &state,
+        &caller,
+        &headers,
+        LoginView { second_factor: true, next: safe_next(q.next.as_deref().unwrap_or("/")), username: String::new(), error: None },
+    )
 }
 
 #[derive(Deserialize)]
@@ -94,9 +124,16 @@ pub struct CodeForm {
     next: Option<String>,
 }
 
-pub async fn second_factor_submit(State(state): State<AppState>, caller: Caller, headers: HeaderMap, CsrfForm(form): CsrfForm<CodeForm>) -> Response {
+pub async fn second_factor_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref().unwrap_or("/"));
-    let Some(secret) = caller.pending_session.clone() else { return redirect("/login") };
+    let Some(secret) = caller.pending_session.clone() else {
+        return redirect("/login");
+    };
     match yunwei_core::auth::second_factor(&state.core, &caller.ctx.meta, &secret, &form.code).await {
         Ok(()) => {
             let mut res = redirect(&next);
@@ -106,8 +143,7 @@ pub async fn second_factor_submit(State(state): State<AppState>, caller: Caller,
             res
         }
         Err(e) => {
-            let e = ApiError::from(e);
-            render(&state, &caller, &headers, true, next, String::new(), Some(caller.tr.t(&format!("error.{}", e.code))), e.status)
+            render(&state, &caller, &headers, LoginView { second_factor: true, next, username: String::new(), error: Some(e.into()) })
         }
     }
 }
@@ -130,7 +166,9 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, CsrfForm(_): 
 
 /// Chooses the language before sign-in (signed-in users choose it on their profile).
 pub async fn switch_language(State(state): State<AppState>, ApiPath(locale): ApiPath<String>) -> Response {
-    let Some(locale) = crate::i18n::normalize(&locale) else { return ApiError::not_found().into_response() };
+    let Some(locale) = crate::i18n::normalize(&locale) else {
+        return ApiError::not_found().into_response();
+    };
     let mut res = redirect("/login");
     if let Ok(v) = set_cookie("yunwei_lang", locale, state.web.secure_cookies, Some(365 * 86_400)).parse() {
         res.headers_mut().append(header::SET_COOKIE, v);

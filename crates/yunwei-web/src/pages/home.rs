@@ -1,9 +1,9 @@
 //! Home, the process pages still to come, and the notification list.
 
-use super::{page, time, Cell, Section, TableSection, PROCESSES};
-use crate::error::ApiError;
-use crate::extract::{page_request, ApiPath, ApiQuery, Caller, CsrfForm};
+use super::{Cell, PROCESSES, Section, TableSection, page, time};
 use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,12 +16,23 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
     let mut sections = vec![
         Section::Text(tr.with("home.welcome", &[("name".into(), me.display_name.clone())])),
         Section::Facts(vec![
-            (tr.t("home.roles"), if role_names.is_empty() { tr.t("home.no_roles") } else { role_names.join(tr.t("list.separator").as_str()) }),
+            (
+                tr.t("home.roles"),
+                if role_names.is_empty() { tr.t("home.no_roles") } else { role_names.join(tr.t("list.separator").as_str()) },
+            ),
             (tr.t("home.unread"), yunwei_core::notify::my_unread_count(&state.core, &caller.ctx).await?.to_string()),
         ]),
         Section::Heading(tr.t("home.processes")),
     ];
-    let rows = PROCESSES.iter().map(|p| vec![Cell::link(tr.t(&format!("process.{}.title", p.0)), format!("/p/{}", p.0)), Cell::text(tr.t(&format!("process.{}.about", p.0)))]).collect();
+    let rows = PROCESSES
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::link(tr.t(&format!("process.{}.title", p.0)), format!("/p/{}", p.0)),
+                Cell::text(tr.t(&format!("process.{}.about", p.0))),
+            ]
+        })
+        .collect();
     sections.push(Section::Table(TableSection { columns: vec![tr.t("home.process"), tr.t("home.about")], rows, next: None }));
     Ok(page(&state, &caller, "/", tr.t("nav.home"), sections, None, Vec::new()).await)
 }
@@ -50,7 +61,13 @@ pub async fn notifications(State(state): State<AppState>, caller: Caller, ApiQue
     let rows = list
         .items
         .iter()
-        .map(|n| vec![Cell::text(time(n.created_at, &caller)), if n.read_at.is_none() { Cell::badge(n.title.clone(), "new") } else { Cell::text(n.title.clone()) }, Cell::text(n.body.clone())])
+        .map(|n| {
+            vec![
+                Cell::text(time(n.created_at, &caller)),
+                if n.read_at.is_none() { Cell::badge(n.title.clone(), "new") } else { Cell::text(n.title.clone()) },
+                Cell::text(n.body.clone()),
+            ]
+        })
         .collect();
     let next = list.next_cursor.map(|c| format!("/notifications?cursor={c}"));
     let sections = vec![

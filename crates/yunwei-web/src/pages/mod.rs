@@ -8,15 +8,15 @@ mod home;
 mod profile;
 mod system;
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::Caller;
 use crate::i18n::Tr;
-use crate::AppState;
 use askama::Template;
-use axum::http::{header, StatusCode};
+use axum::Router;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use yunwei_domain::permission::{Action, ObjectType};
 
 pub fn router() -> Router<AppState> {
@@ -59,8 +59,24 @@ pub fn router() -> Router<AppState> {
         .route("/admin/deliveries", get(system::dead_letters))
         .route("/admin/deliveries/{id}/retry", post(system::retry_delivery))
         .route("/admin/jobs", get(system::jobs))
-        .route("/static/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css")) }))
-        .route("/static/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.js")) }))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+                    include_str!("../../static/app.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+                    include_str!("../../static/app.js"),
+                )
+            }),
+        )
 }
 
 /// The processes of SPEC, each with its place in the navigation.
@@ -112,12 +128,18 @@ impl Shell {
     pub async fn new(state: &AppState, caller: &Caller, active: &str) -> Shell {
         let tr = caller.tr;
         let csrf = caller.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
-        let Some(actor) = &caller.ctx.actor else { return Shell { tr, user: None, csrf, nav: Vec::new() } };
+        let Some(actor) = &caller.ctx.actor else {
+            return Shell { tr, user: None, csrf, nav: Vec::new() };
+        };
         let unread = yunwei_core::notify::my_unread_count(&state.core, &caller.ctx).await.unwrap_or(0);
         let item = |href: String, label: String| NavItem { active: href == active, href, label };
         let mut nav = vec![NavGroup { title: tr.t("nav.group.home"), items: vec![item("/".into(), tr.t("nav.home"))] }];
         for group in ["desk", "config", "operations", "service"] {
-            let items = PROCESSES.iter().filter(|p| p.1 == group).map(|p| item(format!("/p/{}", p.0), tr.t(&format!("process.{}.title", p.0)))).collect();
+            let items = PROCESSES
+                .iter()
+                .filter(|p| p.1 == group)
+                .map(|p| item(format!("/p/{}", p.0), tr.t(&format!("process.{}.title", p.0))))
+                .collect();
             nav.push(NavGroup { title: tr.t(&format!("nav.group.{group}")), items });
         }
         let can = |o: ObjectType| actor.permissions.allows(o, Action::Read);
@@ -287,7 +309,15 @@ pub fn html(t: &impl Template) -> Response {
 }
 
 /// Renders a page; `ok` is a notice key from a redirect (`?ok=saved`).
-pub async fn page(state: &AppState, caller: &Caller, active: &str, title: String, sections: Vec<Section>, notice: Option<String>, errors: Vec<String>) -> Response {
+pub async fn page(
+    state: &AppState,
+    caller: &Caller,
+    active: &str,
+    title: String,
+    sections: Vec<Section>,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Response {
     let shell = Shell::new(state, caller, active).await;
     html(&PageTemplate { shell, title, notice, errors, sections })
 }
@@ -296,7 +326,14 @@ pub async fn page(state: &AppState, caller: &Caller, active: &str, title: String
 pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
     let mut out = vec![tr.t(&format!("error.{}", e.code))];
     for f in &e.fields {
-        out.push(format!("{}: {}", tr.t(&format!("field.{}", f.field.split(['[', '.', ']']).find(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit())).unwrap_or(&f.field))), tr.with(&format!("error.{}", f.code), &f.params)));
+        out.push(format!(
+            "{}: {}",
+            tr.t(&format!(
+                "field.{}",
+                f.field.split(['[', '.', ']']).find(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit())).unwrap_or(&f.field)
+            )),
+            tr.with(&format!("error.{}", f.code), &f.params)
+        ));
     }
     out
 }
@@ -306,13 +343,21 @@ pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
     let mut sections = vec![Section::Text(tr.t(&format!("error.{}", e.code)))];
     sections.push(Section::Facts(vec![(tr.t("error.request_id"), request_id.to_string())]));
     sections.push(Section::Text(tr.t("error.back_home")));
-    let mut res = html(&PageTemplate { shell, title: format!("{} {}", e.status.as_u16(), tr.t("error.title")), notice: None, errors: Vec::new(), sections });
+    let mut res = html(&PageTemplate {
+        shell,
+        title: format!("{} {}", e.status.as_u16(), tr.t("error.title")),
+        notice: None,
+        errors: Vec::new(),
+        sections,
+    });
     *res.status_mut() = e.status;
     res
 }
 
 pub fn url_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// Only same-site relative paths are followed after sign-in.

@@ -1,10 +1,10 @@
 //! The profile: language, time zone, password, two-factor sign-in, API tokens
 //! and notification preferences.
 
-use super::{messages, page, redirect, time, Cell, Field, FormSection, Section, TableSection};
+use super::{Cell, Field, FormSection, Section, TableSection, messages, page, redirect, time};
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
-use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,7 +15,13 @@ pub struct OkQuery {
     ok: Option<String>,
 }
 
-async fn render(state: &AppState, caller: &Caller, top: Vec<Section>, notice: Option<String>, errors: Vec<String>) -> Result<Response, ApiError> {
+async fn render(
+    state: &AppState,
+    caller: &Caller,
+    top: Vec<Section>,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Result<Response, ApiError> {
     let me = caller.require()?;
     let tr = caller.tr;
     let mut s = top;
@@ -28,21 +34,39 @@ async fn render(state: &AppState, caller: &Caller, top: Vec<Section>, notice: Op
     s.push(Section::Facts(vec![(tr.t("field.username"), me.username.clone()), (tr.t("field.display_name"), me.display_name.clone())]));
     s.push(Section::Heading(tr.t("profile.preferences")));
     let locales = vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())];
-    s.push(Section::Form(FormSection::post("prefs", "/profile", tr.t("action.save"), vec![
-        Field::new("select", "locale", tr.t("field.locale"), me.locale.clone()).options(locales),
-        Field::new("text", "time_zone", tr.t("field.time_zone"), me.time_zone.clone()).required().help(tr.t("profile.time_zone_help")),
-    ])));
+    s.push(Section::Form(FormSection::post(
+        "prefs",
+        "/profile",
+        tr.t("action.save"),
+        vec![
+            Field::new("select", "locale", tr.t("field.locale"), me.locale.clone()).options(locales),
+            Field::new("text", "time_zone", tr.t("field.time_zone"), me.time_zone.clone()).required().help(tr.t("profile.time_zone_help")),
+        ],
+    )));
     s.push(Section::Heading(tr.t("profile.password")));
-    s.push(Section::Form(FormSection::post("password", "/profile/password", tr.t("profile.change_password"), vec![
-        Field::new("password", "current_password", tr.t("field.current_password"), "").required().autocomplete("current-password"),
-        Field::new("password", "new_password", tr.t("field.new_password"), "").required().autocomplete("new-password").help(tr.t("profile.password_policy")),
-        Field::new("password", "confirm_password", tr.t("field.confirm_password"), "").required().autocomplete("new-password"),
-    ])));
+    s.push(Section::Form(FormSection::post(
+        "password",
+        "/profile/password",
+        tr.t("profile.change_password"),
+        vec![
+            Field::new("password", "current_password", tr.t("field.current_password"), "").required().autocomplete("current-password"),
+            Field::new("password", "new_password", tr.t("field.new_password"), "")
+                .required()
+                .autocomplete("new-password")
+                .help(tr.t("profile.password_policy")),
+            Field::new("password", "confirm_password", tr.t("field.confirm_password"), "").required().autocomplete("new-password"),
+        ],
+    )));
     s.push(Section::Heading(tr.t("profile.totp")));
     let creds_enabled = yunwei_core::admin::get_user(&state.core, &caller.ctx, me.user_id).await?.user.totp_enabled;
     if creds_enabled {
         s.push(Section::Text(tr.t("profile.totp_on")));
-        s.push(Section::Form(FormSection::post("totpoff", "/profile/totp/disable", tr.t("profile.totp_disable"), vec![Field::new("text", "code", tr.t("field.code"), "").required()])));
+        s.push(Section::Form(FormSection::post(
+            "totpoff",
+            "/profile/totp/disable",
+            tr.t("profile.totp_disable"),
+            vec![Field::new("text", "code", tr.t("field.code"), "").required()],
+        )));
     } else {
         s.push(Section::Text(tr.t("profile.totp_off")));
         s.push(Section::Form(FormSection::post("totpon", "/profile/totp/begin", tr.t("profile.totp_begin"), Vec::new())));
@@ -61,17 +85,29 @@ async fn render(state: &AppState, caller: &Caller, top: Vec<Section>, notice: Op
                 Cell::text(time(t.created_at, caller)),
                 Cell::text(t.last_used_at.map(|u| time(u, caller)).unwrap_or_else(|| tr.t("token.never"))),
                 Cell::text(t.expires_at.map(|u| time(u, caller)).unwrap_or_else(|| tr.t("token.no_expiry"))),
-                if live { Cell::button(format!("/profile/tokens/{}/revoke", t.id), tr.t("token.revoke"), tr.t("token.revoke_confirm")) } else { Cell::badge(tr.t("token.inactive"), "off") },
+                if live {
+                    Cell::button(format!("/profile/tokens/{}/revoke", t.id), tr.t("token.revoke"), tr.t("token.revoke_confirm"))
+                } else {
+                    Cell::badge(tr.t("token.inactive"), "off")
+                },
             ]
         })
         .collect();
-    let columns = ["field.name", "token.prefix", "token.scopes", "field.created", "token.last_used", "token.expires", "field.status"].iter().map(|k| tr.t(k)).collect();
+    let columns = ["field.name", "token.prefix", "token.scopes", "field.created", "token.last_used", "token.expires", "field.status"]
+        .iter()
+        .map(|k| tr.t(k))
+        .collect();
     s.push(Section::Table(TableSection { columns, rows, next: None }));
-    s.push(Section::Form(FormSection::post("token", "/profile/tokens", tr.t("token.create"), vec![
-        Field::new("text", "name", tr.t("field.name"), "").required(),
-        Field::new("text", "scopes", tr.t("token.scopes"), "*").help(tr.t("token.scopes_help")),
-        Field::new("number", "expires_in_days", tr.t("token.expires_in_days"), "90"),
-    ])));
+    s.push(Section::Form(FormSection::post(
+        "token",
+        "/profile/tokens",
+        tr.t("token.create"),
+        vec![
+            Field::new("text", "name", tr.t("field.name"), "").required(),
+            Field::new("text", "scopes", tr.t("token.scopes"), "*").help(tr.t("token.scopes_help")),
+            Field::new("number", "expires_in_days", tr.t("token.expires_in_days"), "90"),
+        ],
+    )));
     s.push(Section::Heading(tr.t("profile.notifications")));
     let prefs = yunwei_core::notify::my_preferences(&state.core, &caller.ctx).await?;
     let fields = prefs
@@ -107,7 +143,11 @@ pub struct PrefsForm {
     time_zone: String,
 }
 
-pub async fn save_preferences(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<PrefsForm>) -> Result<Response, ApiError> {
+pub async fn save_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<PrefsForm>,
+) -> Result<Response, ApiError> {
     match yunwei_core::admin::update_my_preferences(&state.core, &caller.ctx, &f.locale, f.time_zone.trim()).await {
         Ok(()) => Ok(redirect("/profile?ok=saved")),
         Err(e) => failed(&state, &caller, e.into()).await,
@@ -121,7 +161,11 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
-pub async fn change_password(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<PasswordForm>) -> Result<Response, ApiError> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Result<Response, ApiError> {
     if f.new_password != f.confirm_password {
         let e = ApiError::from(yunwei_core::CoreError::from(yunwei_domain::DomainError::field("confirm_password", "password_mismatch")));
         return failed(&state, &caller, e).await;
@@ -144,7 +188,12 @@ pub async fn totp_begin(State(state): State<AppState>, caller: Caller, CsrfForm(
                 Section::Heading(tr.t("profile.totp_scan")),
                 Section::Svg(e.qr_svg),
                 Section::Facts(vec![(tr.t("profile.totp_secret"), e.secret)]),
-                Section::Form(FormSection::post("totpconfirm", "/profile/totp/confirm", tr.t("profile.totp_confirm"), vec![Field::new("text", "code", tr.t("field.code"), "").required()])),
+                Section::Form(FormSection::post(
+                    "totpconfirm",
+                    "/profile/totp/confirm",
+                    tr.t("profile.totp_confirm"),
+                    vec![Field::new("text", "code", tr.t("field.code"), "").required()],
+                )),
             ];
             render(&state, &caller, top, None, Vec::new()).await
         }
@@ -161,7 +210,11 @@ pub async fn totp_confirm(State(state): State<AppState>, caller: Caller, CsrfFor
     let tr = caller.tr;
     match yunwei_core::auth::confirm_totp(&state.core, &caller.ctx, &f.code).await {
         Ok(codes) => {
-            let top = vec![Section::Heading(tr.t("profile.recovery_codes")), Section::Text(tr.t("profile.recovery_codes_help")), Section::Pre(codes.join("\n"))];
+            let top = vec![
+                Section::Heading(tr.t("profile.recovery_codes")),
+                Section::Text(tr.t("profile.recovery_codes_help")),
+                Section::Pre(codes.join("\n")),
+            ];
             render(&state, &caller, top, Some(tr.t("notice.totp_enabled")), Vec::new()).await
         }
         Err(e) => failed(&state, &caller, e.into()).await,
@@ -188,7 +241,11 @@ pub async fn create_token(State(state): State<AppState>, caller: Caller, CsrfFor
     let tr = caller.tr;
     let days = f.expires_in_days.trim();
     let expires_in_days = if days.is_empty() { None } else { Some(days.parse::<i64>().unwrap_or(-1)) };
-    let input = yunwei_core::auth::NewTokenInput { name: f.name, scopes: f.scopes.split_whitespace().flat_map(|s| s.split(',')).filter(|s| !s.is_empty()).map(str::to_string).collect(), expires_in_days };
+    let input = yunwei_core::auth::NewTokenInput {
+        name: f.name,
+        scopes: f.scopes.split_whitespace().flat_map(|s| s.split(',')).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        expires_in_days,
+    };
     match yunwei_core::auth::create_token(&state.core, &caller.ctx, me, input).await {
         Ok(t) => {
             let top = vec![Section::Heading(tr.t("token.created")), Section::Text(tr.t("token.shown_once")), Section::Pre(t.secret)];
@@ -198,14 +255,23 @@ pub async fn create_token(State(state): State<AppState>, caller: Caller, CsrfFor
     }
 }
 
-pub async fn revoke_token(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     match yunwei_core::auth::revoke_token(&state.core, &caller.ctx, ApiTokenId(id)).await {
         Ok(()) => Ok(redirect("/profile?ok=token_revoked")),
         Err(e) => failed(&state, &caller, e.into()).await,
     }
 }
 
-pub async fn save_notification_preferences(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn save_notification_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let chosen: Vec<&str> = pairs.iter().filter(|(k, _)| k == "pref").map(|(_, v)| v.as_str()).collect();
     let current = yunwei_core::notify::my_preferences(&state.core, &caller.ctx).await?;
     let input = current
@@ -213,7 +279,11 @@ pub async fn save_notification_preferences(State(state): State<AppState>, caller
         .filter(|p| !p.locked)
         .map(|p| {
             let key = format!("{}|{}", p.event_type, p.channel);
-            yunwei_core::notify::PreferenceInput { event_type: p.event_type.to_string(), channel: p.channel.to_string(), enabled: chosen.contains(&key.as_str()) }
+            yunwei_core::notify::PreferenceInput {
+                event_type: p.event_type.to_string(),
+                channel: p.channel.to_string(),
+                enabled: chosen.contains(&key.as_str()),
+            }
         })
         .collect();
     match yunwei_core::notify::set_my_preferences(&state.core, &caller.ctx, input).await {

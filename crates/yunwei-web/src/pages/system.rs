@@ -1,10 +1,10 @@
 //! System pages: the audit viewer, notification templates, dead letters, jobs.
 
-use super::{messages, page, redirect, time, Cell, Field, FormSection, Section, TableSection};
+use super::{Cell, Field, FormSection, Section, TableSection, messages, page, redirect, time};
+use crate::AppState;
 use crate::api::audit::AuditQuery;
 use crate::error::ApiError;
-use crate::extract::{page_request, ApiPath, ApiQuery, Caller, CsrfForm};
-use crate::AppState;
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -17,7 +17,19 @@ pub async fn audit(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
     let verification = yunwei_core::audit::verify(&state.core, &caller.ctx).await?;
     let chain = match &verification.broken {
         None => tr.with("audit.chain_ok", &[("n".into(), verification.checked.to_string())]),
-        Some(b) => tr.with("audit.chain_broken", &[("seq".into(), b.expected_seq.to_string()), ("reason".into(), tr.t(&format!("audit.break.{}", serde_json::to_value(b.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())))]),
+        Some(b) => tr.with(
+            "audit.chain_broken",
+            &[
+                ("seq".into(), b.expected_seq.to_string()),
+                (
+                    "reason".into(),
+                    tr.t(&format!(
+                        "audit.break.{}",
+                        serde_json::to_value(b.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+                    )),
+                ),
+            ],
+        ),
     };
     let rows = list
         .items
@@ -41,23 +53,44 @@ pub async fn audit(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
             ]
         })
         .collect();
-    let keep = |k: &str, v: &Option<String>| v.as_ref().filter(|s| !s.is_empty()).map(|v| format!("&{k}={}", super::url_encode(v))).unwrap_or_default();
-    let filters = format!("{}{}{}{}", keep("object_type", &q.object_type), keep("object_id", &q.object_id), keep("action", &q.action), q.actor_id.map(|a| format!("&actor_id={a}")).unwrap_or_default());
+    let keep = |k: &str, v: &Option<String>| {
+        v.as_ref().filter(|s| !s.is_empty()).map(|v| format!("&{k}={}", super::url_encode(v))).unwrap_or_default()
+    };
+    let filters = format!(
+        "{}{}{}{}",
+        keep("object_type", &q.object_type),
+        keep("object_id", &q.object_id),
+        keep("action", &q.action),
+        q.actor_id.map(|a| format!("&actor_id={a}")).unwrap_or_default()
+    );
     let next = list.next_cursor.map(|c| format!("/admin/audit?cursor={c}{filters}"));
     let sections = vec![
         Section::Text(chain),
-        Section::Form(FormSection::get("filter", "/admin/audit", tr.t("action.filter"), vec![
-            Field::new("text", "object_type", tr.t("audit.object_type"), q.object_type.clone().unwrap_or_default()),
-            Field::new("text", "object_id", tr.t("audit.object_id"), q.object_id.clone().unwrap_or_default()),
-            Field::new("text", "action", tr.t("audit.action"), q.action.clone().unwrap_or_default()),
-            Field::new("number", "actor_id", tr.t("audit.actor_id"), q.actor_id.map(|a| a.to_string()).unwrap_or_default()),
-        ])),
-        Section::Form(FormSection::get("export", "/api/v1/audit-events/export", tr.t("audit.export"), vec![
-            Field::new("hidden", "object_type", String::new(), q.object_type.clone().unwrap_or_default()),
-            Field::new("hidden", "action", String::new(), q.action.clone().unwrap_or_default()),
-        ])),
+        Section::Form(FormSection::get(
+            "filter",
+            "/admin/audit",
+            tr.t("action.filter"),
+            vec![
+                Field::new("text", "object_type", tr.t("audit.object_type"), q.object_type.clone().unwrap_or_default()),
+                Field::new("text", "object_id", tr.t("audit.object_id"), q.object_id.clone().unwrap_or_default()),
+                Field::new("text", "action", tr.t("audit.action"), q.action.clone().unwrap_or_default()),
+                Field::new("number", "actor_id", tr.t("audit.actor_id"), q.actor_id.map(|a| a.to_string()).unwrap_or_default()),
+            ],
+        )),
+        Section::Form(FormSection::get(
+            "export",
+            "/api/v1/audit-events/export",
+            tr.t("audit.export"),
+            vec![
+                Field::new("hidden", "object_type", String::new(), q.object_type.clone().unwrap_or_default()),
+                Field::new("hidden", "action", String::new(), q.action.clone().unwrap_or_default()),
+            ],
+        )),
         Section::Table(TableSection {
-            columns: ["audit.seq", "field.time", "audit.actor", "audit.source_ip", "audit.object", "audit.action", "audit.change"].iter().map(|k| tr.t(k)).collect(),
+            columns: ["audit.seq", "field.time", "audit.actor", "audit.source_ip", "audit.object", "audit.action", "audit.change"]
+                .iter()
+                .map(|k| tr.t(k))
+                .collect(),
             rows,
             next,
         }),
@@ -70,21 +103,43 @@ pub async fn templates(State(state): State<AppState>, caller: Caller) -> Result<
     let list = yunwei_core::notify::list_templates(&state.core, &caller.ctx).await?;
     let rows = list
         .iter()
-        .map(|t| vec![Cell::link(tr.t(&format!("event.{}", t.event_type)), format!("/admin/templates/{}/{}", t.event_type, t.locale)), Cell::text(t.locale.clone()), Cell::text(t.subject.clone()), Cell::text(time(t.updated_at, &caller))])
+        .map(|t| {
+            vec![
+                Cell::link(tr.t(&format!("event.{}", t.event_type)), format!("/admin/templates/{}/{}", t.event_type, t.locale)),
+                Cell::text(t.locale.clone()),
+                Cell::text(t.subject.clone()),
+                Cell::text(time(t.updated_at, &caller)),
+            ]
+        })
         .collect();
-    let sections = vec![Section::Text(tr.t("templates.help")), Section::Table(TableSection { columns: vec![tr.t("templates.event"), tr.t("field.locale"), tr.t("templates.subject"), tr.t("field.updated")], rows, next: None })];
+    let sections = vec![
+        Section::Text(tr.t("templates.help")),
+        Section::Table(TableSection {
+            columns: vec![tr.t("templates.event"), tr.t("field.locale"), tr.t("templates.subject"), tr.t("field.updated")],
+            rows,
+            next: None,
+        }),
+    ];
     Ok(page(&state, &caller, "/admin/templates", tr.t("nav.templates"), sections, None, Vec::new()).await)
 }
 
 fn template_form(caller: &Caller, event: &str, locale: &str, subject: &str, body: &str) -> Vec<Section> {
     let tr = caller.tr;
     vec![
-        Section::Facts(vec![(tr.t("templates.event"), format!("{} ({event})", tr.t(&format!("event.{event}")))), (tr.t("field.locale"), locale.to_string())]),
+        Section::Facts(vec![
+            (tr.t("templates.event"), format!("{} ({event})", tr.t(&format!("event.{event}")))),
+            (tr.t("field.locale"), locale.to_string()),
+        ]),
         Section::Text(tr.t("templates.variables")),
-        Section::Form(FormSection::post("tpl", format!("/admin/templates/{event}/{locale}"), tr.t("action.save"), vec![
-            Field::new("text", "subject", tr.t("templates.subject"), subject).required(),
-            Field::new("textarea", "body", tr.t("templates.body"), body).required(),
-        ])),
+        Section::Form(FormSection::post(
+            "tpl",
+            format!("/admin/templates/{event}/{locale}"),
+            tr.t("action.save"),
+            vec![
+                Field::new("text", "subject", tr.t("templates.subject"), subject).required(),
+                Field::new("textarea", "body", tr.t("templates.body"), body).required(),
+            ],
+        )),
     ]
 }
 
@@ -93,7 +148,12 @@ pub struct OkQuery {
     ok: Option<String>,
 }
 
-pub async fn template(State(state): State<AppState>, caller: Caller, ApiPath((event, locale)): ApiPath<(String, String)>, ApiQuery(q): ApiQuery<OkQuery>) -> Result<Response, ApiError> {
+pub async fn template(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event, locale)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<OkQuery>,
+) -> Result<Response, ApiError> {
     let list = yunwei_core::notify::list_templates(&state.core, &caller.ctx).await?;
     let t = list.into_iter().find(|t| t.event_type == event && t.locale == locale).ok_or_else(ApiError::not_found)?;
     let notice = q.ok.map(|k| caller.tr.t(&format!("notice.{k}")));
@@ -107,7 +167,12 @@ pub struct TemplateForm {
     body: String,
 }
 
-pub async fn save_template(State(state): State<AppState>, caller: Caller, ApiPath((event, locale)): ApiPath<(String, String)>, CsrfForm(f): CsrfForm<TemplateForm>) -> Result<Response, ApiError> {
+pub async fn save_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((event, locale)): ApiPath<(String, String)>,
+    CsrfForm(f): CsrfForm<TemplateForm>,
+) -> Result<Response, ApiError> {
     let input = yunwei_core::notify::TemplateInput { subject: f.subject.clone(), body: f.body.clone() };
     match yunwei_core::notify::put_template(&state.core, &caller.ctx, &event, &locale, input).await {
         Ok(_) => Ok(redirect(&format!("/admin/templates/{event}/{locale}?ok=saved"))),
@@ -144,7 +209,18 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller, ApiQuer
             ]
         })
         .collect();
-    let columns = ["field.created", "deliveries.channel", "deliveries.address", "templates.subject", "deliveries.attempts", "deliveries.error", "field.status"].iter().map(|k| tr.t(k)).collect();
+    let columns = [
+        "field.created",
+        "deliveries.channel",
+        "deliveries.address",
+        "templates.subject",
+        "deliveries.attempts",
+        "deliveries.error",
+        "field.status",
+    ]
+    .iter()
+    .map(|k| tr.t(k))
+    .collect();
     let sections = vec![Section::Text(tr.t("deliveries.help")), Section::Table(TableSection { columns, rows, next: None })];
     let notice = q.ok.map(|k| tr.t(&format!("notice.{k}")));
     Ok(page(&state, &caller, "/admin/deliveries", tr.t("nav.deliveries"), sections, notice, Vec::new()).await)
@@ -153,7 +229,12 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller, ApiQuer
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn retry_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     yunwei_core::notify::retry_delivery(&state.core, &caller.ctx, DeliveryId(id)).await?;
     Ok(redirect("/admin/deliveries?ok=queued"))
 }
@@ -174,5 +255,14 @@ pub async fn jobs(State(state): State<AppState>, caller: Caller) -> Result<Respo
         })
         .collect();
     let columns = ["jobs.kind", "jobs.next_run", "jobs.interval", "field.status", "deliveries.error"].iter().map(|k| tr.t(k)).collect();
-    Ok(page(&state, &caller, "/admin/jobs", tr.t("nav.jobs"), vec![Section::Table(TableSection { columns, rows, next: None })], None, Vec::new()).await)
+    Ok(page(
+        &state,
+        &caller,
+        "/admin/jobs",
+        tr.t("nav.jobs"),
+        vec![Section::Table(TableSection { columns, rows, next: None })],
+        None,
+        Vec::new(),
+    )
+    .await)
 }

@@ -9,7 +9,8 @@ async fn users_teams_departments_round_trip_with_paging() {
     assert_eq!(dept.status, 201, "{}", dept.text());
     let dept_id = dept.json()["id"].as_i64().unwrap();
     let child = admin.post("/api/v1/departments", &serde_json::json!({ "name": "运维中心", "parent_id": dept_id })).await.json();
-    let cycle = admin.put(&format!("/api/v1/departments/{dept_id}"), &serde_json::json!({ "name": "信息科技部", "parent_id": child["id"] })).await;
+    let cycle =
+        admin.put(&format!("/api/v1/departments/{dept_id}"), &serde_json::json!({ "name": "信息科技部", "parent_id": child["id"] })).await;
     assert_problem(&cycle, 422, "validation_failed");
     assert_eq!(cycle.json()["errors"][0]["code"], "cycle");
 
@@ -23,7 +24,8 @@ async fn users_teams_departments_round_trip_with_paging() {
     let dup = admin.post("/api/v1/users", &serde_json::json!({ "username": "ENG0", "display_name": "dup" })).await;
     assert_problem(&dup, 409, "username_taken");
 
-    let team = admin.post("/api/v1/teams", &serde_json::json!({ "name": "网络组", "description": "核心交换", "members": [ids[0], ids[1]] })).await;
+    let team =
+        admin.post("/api/v1/teams", &serde_json::json!({ "name": "网络组", "description": "核心交换", "members": [ids[0], ids[1]] })).await;
     assert_eq!(team.status, 201, "{}", team.text());
     assert_eq!(team.json()["members"], serde_json::json!([ids[0], ids[1]]));
     let team_id = team.json()["id"].as_i64().unwrap();
@@ -48,7 +50,12 @@ async fn users_teams_departments_round_trip_with_paging() {
     assert_problem(&admin.get("/api/v1/users?cursor=zz").await, 422, "validation_failed");
     assert_problem(&admin.get("/api/v1/users?bogus=1").await, 400, "invalid_query");
 
-    let patched = admin.patch(&format!("/api/v1/users/{}", ids[0]), &serde_json::json!({ "display_name": "王工", "email": "wang@bank.example", "department_id": null })).await;
+    let patched = admin
+        .patch(
+            &format!("/api/v1/users/{}", ids[0]),
+            &serde_json::json!({ "display_name": "王工", "email": "wang@bank.example", "department_id": null }),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text());
     assert_eq!((patched.json()["display_name"].as_str(), patched.json()["department_id"].is_null()), (Some("王工"), true));
     let bad_zone = admin.patch(&format!("/api/v1/users/{}", ids[0]), &serde_json::json!({ "time_zone": "Mars/Olympus" })).await;
@@ -72,7 +79,13 @@ async fn separation_of_duties_is_enforced_everywhere() {
     // Adding a second duty to a holder of the first is refused too.
     let r = sec.put(&format!("/api/v1/users/{sec_id}/roles"), &serde_json::json!({ "roles": ["security_admin", "audit_admin"] })).await;
     assert_problem(&r, 409, "separation_of_duties");
-    let created = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "two.hats", "display_name": "x", "roles": ["system_admin", "security_admin"] })).await;
+    let created = app
+        .admin()
+        .post(
+            "/api/v1/users",
+            &serde_json::json!({ "username": "two.hats", "display_name": "x", "roles": ["system_admin", "security_admin"] }),
+        )
+        .await;
     assert_problem(&created, 409, "separation_of_duties");
     // One duty plus ordinary roles is fine.
     let ok = sec.put(&format!("/api/v1/users/{uid}/roles"), &serde_json::json!({ "roles": ["audit_admin", "auditor"] })).await;
@@ -86,7 +99,9 @@ async fn separation_of_duties_is_enforced_everywhere() {
 async fn roles_are_data_and_scopes_are_checked_in_core() {
     let app = spawn_app().await;
     let (_, sec) = app.user_with_roles("sec.admin", &["security_admin"]).await;
-    let bad = sec.post("/api/v1/roles", &serde_json::json!({ "key": "Bad Key", "name_en": "x", "name_zh": "x", "permissions": ["team:fly:all"] })).await;
+    let bad = sec
+        .post("/api/v1/roles", &serde_json::json!({ "key": "Bad Key", "name_en": "x", "name_zh": "x", "permissions": ["team:fly:all"] }))
+        .await;
     assert_problem(&bad, 422, "validation_failed");
     let body = bad.json();
     let codes: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
@@ -100,11 +115,18 @@ async fn roles_are_data_and_scopes_are_checked_in_core() {
     assert_problem(&reader.get("/api/v1/users").await, 403, "forbidden");
     assert_eq!(reader.get(&format!("/api/v1/users/{uid}")).await.status, 200, "anyone may read themself");
     // Granting a permission takes effect for existing tokens.
-    let upd = sec.put(&format!("/api/v1/roles/{role_id}"), &serde_json::json!({ "name_en": "Team reader", "name_zh": "处理组查看", "permissions": ["team:read:all", "team:create:all"] })).await;
+    let upd = sec
+        .put(
+            &format!("/api/v1/roles/{role_id}"),
+            &serde_json::json!({ "name_en": "Team reader", "name_zh": "处理组查看", "permissions": ["team:read:all", "team:create:all"] }),
+        )
+        .await;
     assert_eq!(upd.status, 200, "{}", upd.text());
     assert_eq!(reader.post("/api/v1/teams", &serde_json::json!({ "name": "新组" })).await.status, 201);
     assert_problem(&sec.delete(&format!("/api/v1/roles/{role_id}")).await, 409, "role_in_use");
-    let builtin = app.admin().get("/api/v1/roles").await.json().as_array().unwrap().iter().find(|r| r["key"] == "auditor").unwrap()["id"].as_i64().unwrap();
+    let builtin = app.admin().get("/api/v1/roles").await.json().as_array().unwrap().iter().find(|r| r["key"] == "auditor").unwrap()["id"]
+        .as_i64()
+        .unwrap();
     assert_problem(&sec.delete(&format!("/api/v1/roles/{builtin}")).await, 409, "builtin_role");
     let catalogue = reader.get("/api/v1/permissions").await.json();
     assert!(catalogue["object_types"].as_array().unwrap().contains(&serde_json::json!("incident")));

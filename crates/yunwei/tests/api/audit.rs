@@ -5,7 +5,12 @@ use yunwei_testkit::spawn_app;
 async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering() {
     let app = spawn_app().await;
     let (_, auditor) = app.user_with_roles("audit.admin", &["audit_admin"]).await;
-    let team = app.admin().header("user-agent", "=HYPERLINK(\"http://evil\")").post("/api/v1/teams", &serde_json::json!({ "name": "系统组", "description": "=cmd|' /C calc'!A0" })).await.json();
+    let team = app
+        .admin()
+        .header("user-agent", "=HYPERLINK(\"http://evil\")")
+        .post("/api/v1/teams", &serde_json::json!({ "name": "系统组", "description": "=cmd|' /C calc'!A0" }))
+        .await
+        .json();
     let id = team["id"].as_i64().unwrap().to_string();
     app.admin().put(&format!("/api/v1/teams/{id}"), &serde_json::json!({ "name": "系统组", "description": "服务器" })).await;
     let _ = app.anonymous().post("/api/v1/session", &serde_json::json!({ "username": "admin", "password": "wrong" })).await;
@@ -37,7 +42,11 @@ async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering
     assert!(ok["broken"].is_null(), "{ok}");
     assert!(ok["checked"].as_i64().unwrap() >= 5);
     // Tamper with the raw table on whichever engine this is.
-    sqlx_exec(&app, &format!("UPDATE audit_log SET after_json = '{{}}' WHERE object_type = 'team' AND object_id = '{id}' AND action = 'create'")).await;
+    sqlx_exec(
+        &app,
+        &format!("UPDATE audit_log SET after_json = '{{}}' WHERE object_type = 'team' AND object_id = '{id}' AND action = 'create'"),
+    )
+    .await;
     let broken = auditor.post("/api/v1/audit-events/verify", &serde_json::json!({})).await.json();
     assert_eq!(broken["broken"]["reason"], "hash_mismatch", "{broken}");
     assert_problem(&app.admin().post("/api/v1/audit-events/verify", &serde_json::json!({})).await, 403, "forbidden");

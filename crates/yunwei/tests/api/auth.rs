@@ -1,7 +1,7 @@
 use std::sync::Arc;
-use yunwei_core::{FixedClock, CoreConfig};
+use yunwei_core::{CoreConfig, FixedClock};
 use yunwei_testkit::bad_input::assert_problem;
-use yunwei_testkit::{spawn_app, spawn_app_with, Client, Options, ADMIN_PASSWORD};
+use yunwei_testkit::{ADMIN_PASSWORD, Client, Options, spawn_app, spawn_app_with};
 
 async fn login(app: &yunwei_testkit::TestApp, user: &str, password: &str) -> yunwei_testkit::TestResponse {
     app.anonymous().post("/api/v1/session", &serde_json::json!({ "username": user, "password": password })).await
@@ -94,7 +94,8 @@ async fn totp_enrolment_second_factor_and_recovery_codes() {
     assert_problem(&s.post("/api/v1/me/totp/confirm", &serde_json::json!({ "code": "000000" })).await, 401, "bad_second_factor");
     let codes = s.post("/api/v1/me/totp/confirm", &serde_json::json!({ "code": yunwei_core::totp::code_at(&secret, step) })).await;
     assert_eq!(codes.status, 200, "{}", codes.text());
-    let recovery: Vec<String> = codes.json()["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let recovery: Vec<String> =
+        codes.json()["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
     assert_eq!(recovery.len(), 10);
 
     let first = login(&app, "li.si", ADMIN_PASSWORD).await;
@@ -102,12 +103,20 @@ async fn totp_enrolment_second_factor_and_recovery_codes() {
     let pending = session_client(&app, &first);
     assert_problem(&pending.get("/api/v1/me").await, 401, "unauthenticated");
     // The code just used for enrolment cannot be replayed.
-    assert_problem(&pending.post("/api/v1/session/second-factor", &serde_json::json!({ "code": yunwei_core::totp::code_at(&secret, step) })).await, 401, "bad_second_factor");
+    assert_problem(
+        &pending.post("/api/v1/session/second-factor", &serde_json::json!({ "code": yunwei_core::totp::code_at(&secret, step) })).await,
+        401,
+        "bad_second_factor",
+    );
     assert_eq!(pending.post("/api/v1/session/second-factor", &serde_json::json!({ "code": recovery[0] })).await.status, 204);
     assert_eq!(pending.get("/api/v1/me").await.status, 200);
     // A recovery code works once.
     let again = session_client(&app, &login(&app, "li.si", ADMIN_PASSWORD).await);
-    assert_problem(&again.post("/api/v1/session/second-factor", &serde_json::json!({ "code": recovery[0] })).await, 401, "bad_second_factor");
+    assert_problem(
+        &again.post("/api/v1/session/second-factor", &serde_json::json!({ "code": recovery[0] })).await,
+        401,
+        "bad_second_factor",
+    );
     drop(user);
     app.stop().await;
 }
@@ -116,11 +125,17 @@ async fn totp_enrolment_second_factor_and_recovery_codes() {
 async fn role_requiring_totp_confines_the_user_to_enrolment() {
     let app = spawn_app().await;
     let (id, _) = app.user_with_roles("wang.wu", &["duty_officer"]).await;
-    let role = app.admin().get("/api/v1/roles").await.json().as_array().unwrap().iter().find(|r| r["key"] == "duty_officer").unwrap().clone();
+    let role =
+        app.admin().get("/api/v1/roles").await.json().as_array().unwrap().iter().find(|r| r["key"] == "duty_officer").unwrap().clone();
     let mut perms: Vec<String> = role["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
     perms.sort();
     let sec = app.user_with_roles("sec.admin", &["security_admin"]).await.1;
-    let r = sec.put(&format!("/api/v1/roles/{}", role["id"]), &serde_json::json!({ "name_en": "Duty officer", "name_zh": "值班人员", "require_totp": true, "permissions": perms })).await;
+    let r = sec
+        .put(
+            &format!("/api/v1/roles/{}", role["id"]),
+            &serde_json::json!({ "name_en": "Duty officer", "name_zh": "值班人员", "require_totp": true, "permissions": perms }),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let s = session_client(&app, &login(&app, "wang.wu", ADMIN_PASSWORD).await);
     assert_problem(&s.get("/api/v1/teams").await, 403, "totp_enrolment_required");
@@ -134,7 +149,13 @@ async fn role_requiring_totp_confines_the_user_to_enrolment() {
 async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_roles("ops.bot", &["system_admin"]).await;
-    let created = app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "只读集成", "scopes": ["read"], "expires_in_days": 30 })).await;
+    let created = app
+        .admin()
+        .post(
+            &format!("/api/v1/users/{user_id}/tokens"),
+            &serde_json::json!({ "name": "只读集成", "scopes": ["read"], "expires_in_days": 30 }),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let secret = created.json()["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("yw_") && secret.len() == 67);
@@ -145,10 +166,17 @@ async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
     assert_problem(&read_only.post("/api/v1/teams", &serde_json::json!({ "name": "x" })).await, 403, "forbidden");
     let used = app.admin().get(&format!("/api/v1/users/{user_id}/tokens")).await.json();
     assert!(used.as_array().unwrap().iter().any(|t| t["last_used_at"].is_i64()), "last use is recorded: {used}");
-    assert_problem(&app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "x", "scopes": ["bogus:*"] })).await, 422, "validation_failed");
+    assert_problem(
+        &app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "x", "scopes": ["bogus:*"] })).await,
+        422,
+        "validation_failed",
+    );
 
     // Disabling the user ends every token at once.
-    let full = app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "全部" })).await.json()["secret"].as_str().unwrap().to_string();
+    let full = app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "全部" })).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let full = app.anonymous().bearer(&full);
     assert_eq!(full.get("/api/v1/me").await.status, 200);
     let s = session_client(&app, &login(&app, "ops.bot", ADMIN_PASSWORD).await);
@@ -166,7 +194,10 @@ async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
 #[tokio::test]
 async fn password_policy_history_and_forced_change() {
     let app = spawn_app().await;
-    let created = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "zhao.liu", "display_name": "赵六", "roles": ["system_engineer"] })).await;
+    let created = app
+        .admin()
+        .post("/api/v1/users", &serde_json::json!({ "username": "zhao.liu", "display_name": "赵六", "roles": ["system_engineer"] }))
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let initial = created.json()["initial_password"].as_str().unwrap().to_string();
     let s = session_client(&app, &login(&app, "zhao.liu", &initial).await);
@@ -178,7 +209,10 @@ async fn password_policy_history_and_forced_change() {
     assert_eq!(reused.json()["errors"][0]["code"], "password_reused", "{}", reused.text());
     let wrong = s.post("/api/v1/me/password", &serde_json::json!({ "current_password": "nope", "new_password": "Zl#2026-ops" })).await;
     assert_problem(&wrong, 422, "validation_failed");
-    assert_eq!(s.post("/api/v1/me/password", &serde_json::json!({ "current_password": initial, "new_password": "Zl#2026-ops" })).await.status, 204);
+    assert_eq!(
+        s.post("/api/v1/me/password", &serde_json::json!({ "current_password": initial, "new_password": "Zl#2026-ops" })).await.status,
+        204
+    );
     assert_eq!(s.get("/api/v1/teams").await.status, 200, "the session that changed it lives on");
     app.stop().await;
 }
@@ -187,10 +221,14 @@ async fn password_policy_history_and_forced_change() {
 async fn asvs_profile_is_selectable() {
     let config = CoreConfig { password_profile: yunwei_domain::auth::PasswordProfile::Asvs, ..Default::default() };
     let app = spawn_app_with(Options { config: Some(config), ..Default::default() }).await;
-    let short = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "a1", "display_name": "A", "password": "Ab1!defg" })).await;
+    let short =
+        app.admin().post("/api/v1/users", &serde_json::json!({ "username": "a1", "display_name": "A", "password": "Ab1!defg" })).await;
     assert_problem(&short, 422, "validation_failed");
     assert_eq!(short.json()["errors"][0]["code"], "password_too_short");
-    let ok = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "a2", "display_name": "A", "password": "correct horse battery staple" })).await;
+    let ok = app
+        .admin()
+        .post("/api/v1/users", &serde_json::json!({ "username": "a2", "display_name": "A", "password": "correct horse battery staple" }))
+        .await;
     assert_eq!(ok.status, 201, "{}", ok.text());
     app.stop().await;
 }

@@ -5,25 +5,74 @@ use yunwei_testkit::spawn_app;
 async fn every_json_endpoint_refuses_bad_input_cleanly() {
     let app = spawn_app().await;
     let admin = app.admin();
-    check_json_endpoint(&admin, "POST", "/api/v1/teams", &serde_json::json!({ "name": "组", "description": "d" }), &["name", "description"]).await;
+    check_json_endpoint(
+        &admin,
+        "POST",
+        "/api/v1/teams",
+        &serde_json::json!({ "name": "组", "description": "d" }),
+        &["name", "description"],
+    )
+    .await;
     check_json_endpoint(&admin, "POST", "/api/v1/departments", &serde_json::json!({ "name": "部门" }), &["name", "code"]).await;
-    check_json_endpoint(&admin, "POST", "/api/v1/users", &serde_json::json!({ "username": "probe", "display_name": "探针" }), &["display_name", "username", "email", "phone"]).await;
+    check_json_endpoint(
+        &admin,
+        "POST",
+        "/api/v1/users",
+        &serde_json::json!({ "username": "probe", "display_name": "探针" }),
+        &["display_name", "username", "email", "phone"],
+    )
+    .await;
     let team = admin.post("/api/v1/teams", &serde_json::json!({ "name": "目标组" })).await.json();
-    check_json_endpoint(&admin, "PUT", &format!("/api/v1/teams/{}", team["id"]), &serde_json::json!({ "name": "目标组" }), &["description"]).await;
+    check_json_endpoint(
+        &admin,
+        "PUT",
+        &format!("/api/v1/teams/{}", team["id"]),
+        &serde_json::json!({ "name": "目标组" }),
+        &["description"],
+    )
+    .await;
     let (uid, _) = app.user_with_roles("target", &[]).await;
-    check_json_endpoint(&admin, "PATCH", &format!("/api/v1/users/{uid}"), &serde_json::json!({ "display_name": "目标" }), &["display_name"]).await;
+    check_json_endpoint(
+        &admin,
+        "PATCH",
+        &format!("/api/v1/users/{uid}"),
+        &serde_json::json!({ "display_name": "目标" }),
+        &["display_name"],
+    )
+    .await;
     check_json_endpoint(&admin, "POST", &format!("/api/v1/users/{uid}/tokens"), &serde_json::json!({ "name": "t" }), &["name"]).await;
-    check_json_endpoint(&admin, "PUT", "/api/v1/notification-templates/user.created/en", &serde_json::json!({ "subject": "s", "body": "b" }), &["subject", "body"]).await;
+    check_json_endpoint(
+        &admin,
+        "PUT",
+        "/api/v1/notification-templates/user.created/en",
+        &serde_json::json!({ "subject": "s", "body": "b" }),
+        &["subject", "body"],
+    )
+    .await;
     let (_, sec) = app.user_with_roles("sec.admin", &["security_admin"]).await;
-    check_json_endpoint(&sec, "POST", "/api/v1/roles", &serde_json::json!({ "key": "probe_role", "name_en": "P", "name_zh": "探", "permissions": [] }), &["name_en", "name_zh", "description"]).await;
-    check_json_endpoint(&app.anonymous(), "POST", "/api/v1/session", &serde_json::json!({ "username": "admin", "password": "x" }), &[]).await;
+    check_json_endpoint(
+        &sec,
+        "POST",
+        "/api/v1/roles",
+        &serde_json::json!({ "key": "probe_role", "name_en": "P", "name_zh": "探", "permissions": [] }),
+        &["name_en", "name_zh", "description"],
+    )
+    .await;
+    check_json_endpoint(&app.anonymous(), "POST", "/api/v1/session", &serde_json::json!({ "username": "admin", "password": "x" }), &[])
+        .await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn markup_is_escaped_on_pages() {
     let app = spawn_app().await;
-    let r = app.admin().post("/api/v1/teams", &serde_json::json!({ "name": "<script>alert(1)</script>", "description": "\"><img src=x onerror=alert(1)>" })).await;
+    let r = app
+        .admin()
+        .post(
+            "/api/v1/teams",
+            &serde_json::json!({ "name": "<script>alert(1)</script>", "description": "\"><img src=x onerror=alert(1)>" }),
+        )
+        .await;
     assert_eq!(r.status, 201);
     let page = app.admin().get("/admin/teams").await;
     let html = page.text();

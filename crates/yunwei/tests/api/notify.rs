@@ -4,11 +4,19 @@ use yunwei_core::mail::{SmtpSecurity, SmtpSettings};
 use yunwei_core::{CoreConfig, FixedClock};
 use yunwei_testkit::bad_input::assert_problem;
 use yunwei_testkit::smtp::{Mode, SmtpSink};
-use yunwei_testkit::{spawn_app, spawn_app_with, Options};
+use yunwei_testkit::{Options, spawn_app, spawn_app_with};
 
 fn mail_config(sink: &SmtpSink) -> CoreConfig {
     CoreConfig {
-        smtp: Some(SmtpSettings { host: "127.0.0.1".into(), port: sink.addr.port(), security: SmtpSecurity::None, username: None, password: None, from: "运维平台 <yunwei@bank.example>".into(), timeout_seconds: 5 }),
+        smtp: Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: sink.addr.port(),
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "运维平台 <yunwei@bank.example>".into(),
+            timeout_seconds: 5,
+        }),
         max_delivery_attempts: 3,
         ..Default::default()
     }
@@ -29,7 +37,10 @@ async fn wait_until<F: Fn(&serde_json::Value) -> bool>(client: &yunwei_testkit::
 async fn events_become_mail_and_in_app_notices_in_the_users_language() {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(Options { config: Some(mail_config(&sink)), ..Default::default() }).await;
-    let created = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "chen.qi", "display_name": "陈七", "email": "chen.qi@bank.example" })).await;
+    let created = app
+        .admin()
+        .post("/api/v1/users", &serde_json::json!({ "username": "chen.qi", "display_name": "陈七", "email": "chen.qi@bank.example" }))
+        .await;
     assert_eq!(created.status, 201);
     let mails = sink.wait_for(1, 10).await;
     assert_eq!(mails.len(), 1);
@@ -42,7 +53,13 @@ async fn events_become_mail_and_in_app_notices_in_the_users_language() {
     assert!(m.data.contains("Content-Type: text/plain; charset=utf-8"));
 
     // English for a user who prefers it.
-    let en = app.admin().post("/api/v1/users", &serde_json::json!({ "username": "sam", "display_name": "Sam", "email": "sam@bank.example", "locale": "en" })).await;
+    let en = app
+        .admin()
+        .post(
+            "/api/v1/users",
+            &serde_json::json!({ "username": "sam", "display_name": "Sam", "email": "sam@bank.example", "locale": "en" }),
+        )
+        .await;
     assert_eq!(en.status, 201);
     let mails = sink.wait_for(2, 10).await;
     assert_eq!(mails[1].header("Subject").unwrap(), "[Yunwei] Your account is ready");
@@ -50,7 +67,10 @@ async fn events_become_mail_and_in_app_notices_in_the_users_language() {
 
     // In-app notice with the bell count, then read.
     let sam_id = en.json()["id"].as_i64().unwrap();
-    let token = app.admin().post(&format!("/api/v1/users/{sam_id}/tokens"), &serde_json::json!({ "name": "t" })).await.json()["secret"].as_str().unwrap().to_string();
+    let token = app.admin().post(&format!("/api/v1/users/{sam_id}/tokens"), &serde_json::json!({ "name": "t" })).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let sam = app.anonymous().bearer(&token);
     let count = wait_until(&sam, "/api/v1/notifications/unread-count", |v| v["unread"].as_i64() == Some(2)).await;
     assert_eq!(count["unread"], 2, "account created and token created");
@@ -72,12 +92,28 @@ async fn preferences_silence_a_channel_but_not_security_notices() {
     let (uid, user) = app.user_with_roles("pref.user", &[]).await;
     // The welcome mail and the token notice arrive first.
     assert_eq!(sink.wait_for(2, 10).await.len(), 2);
-    let refused = user.put("/api/v1/me/notification-preferences", &serde_json::json!([{ "event_type": "password.changed", "channel": "email", "enabled": false }])).await;
+    let refused = user
+        .put(
+            "/api/v1/me/notification-preferences",
+            &serde_json::json!([{ "event_type": "password.changed", "channel": "email", "enabled": false }]),
+        )
+        .await;
     assert_problem(&refused, 422, "validation_failed");
     assert_eq!(refused.json()["errors"][0]["code"], "security_notice_required");
-    let ok = user.put("/api/v1/me/notification-preferences", &serde_json::json!([{ "event_type": "user.roles_changed", "channel": "email", "enabled": false }])).await;
+    let ok = user
+        .put(
+            "/api/v1/me/notification-preferences",
+            &serde_json::json!([{ "event_type": "user.roles_changed", "channel": "email", "enabled": false }]),
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
-    assert!(ok.json().as_array().unwrap().iter().any(|p| p["event_type"] == "user.roles_changed" && p["channel"] == "email" && p["enabled"] == false));
+    assert!(
+        ok.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["event_type"] == "user.roles_changed" && p["channel"] == "email" && p["enabled"] == false)
+    );
     let before = sink.messages().len();
     let ctx = yunwei_core::Ctx::system();
     yunwei_core::admin::set_user_roles(&app.core, &ctx, yunwei_domain::ids::UserId(uid), &["auditor".to_string()]).await.unwrap();
@@ -97,7 +133,9 @@ async fn failed_mail_is_retried_with_backoff_then_dead_lettered_and_retryable() 
     sink.set_mode(Mode::Transient);
     let clock = Arc::new(FixedClock::new(1_800_000_000_000));
     let app = spawn_app_with(Options { config: Some(mail_config(&sink)), clock: Some(clock.clone()), ..Default::default() }).await;
-    app.admin().post("/api/v1/users", &serde_json::json!({ "username": "retry.me", "display_name": "重试", "email": "retry@bank.example" })).await;
+    app.admin()
+        .post("/api/v1/users", &serde_json::json!({ "username": "retry.me", "display_name": "重试", "email": "retry@bank.example" }))
+        .await;
     let (_, ops) = (0, app.admin());
     // Attempt 1 fails now; the retry waits 10 s of (fixed) time, then 20 s.
     let dead = async {
@@ -128,7 +166,9 @@ async fn permanent_refusal_goes_straight_to_dead_letters() {
     let sink = SmtpSink::start().await;
     sink.set_mode(Mode::Permanent);
     let app = spawn_app_with(Options { config: Some(mail_config(&sink)), ..Default::default() }).await;
-    app.admin().post("/api/v1/users", &serde_json::json!({ "username": "bounce", "display_name": "退信", "email": "bounce@bank.example" })).await;
+    app.admin()
+        .post("/api/v1/users", &serde_json::json!({ "username": "bounce", "display_name": "退信", "email": "bounce@bank.example" }))
+        .await;
     let letters = wait_until(&app.admin(), "/api/v1/deliveries/dead", |v| !v["deliveries"]["items"].as_array().unwrap().is_empty()).await;
     assert_eq!(letters["deliveries"]["items"][0]["attempts"], 1);
     app.stop().await;
@@ -139,16 +179,36 @@ async fn templates_are_editable_and_checked() {
     let app = spawn_app().await;
     let list = app.admin().get("/api/v1/notification-templates").await.json();
     assert!(list.as_array().unwrap().len() >= 14);
-    let bad = app.admin().put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "{{ user.display_name", "body": "x" })).await;
+    let bad = app
+        .admin()
+        .put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "{{ user.display_name", "body": "x" }))
+        .await;
     assert_problem(&bad, 422, "validation_failed");
     assert_eq!(bad.json()["errors"][0]["code"], "template_invalid");
-    assert_problem(&app.admin().put("/api/v1/notification-templates/no.such/zh-CN", &serde_json::json!({ "subject": "s", "body": "b" })).await, 422, "validation_failed");
-    let ok = app.admin().put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "欢迎 {{ user.display_name }}", "body": "账号：{{ user.username }}" })).await;
+    assert_problem(
+        &app.admin().put("/api/v1/notification-templates/no.such/zh-CN", &serde_json::json!({ "subject": "s", "body": "b" })).await,
+        422,
+        "validation_failed",
+    );
+    let ok = app
+        .admin()
+        .put(
+            "/api/v1/notification-templates/user.created/zh-CN",
+            &serde_json::json!({ "subject": "欢迎 {{ user.display_name }}", "body": "账号：{{ user.username }}" }),
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     let (uid, _) = app.user_with_roles("tpl.user", &[]).await;
     app.drain_outbox().await;
     let ctx = yunwei_core::Ctx::system();
-    let notes = yunwei_core::store::notify::list_notifications(&app.core.db, yunwei_domain::ids::UserId(uid), false, &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap()).await.unwrap();
+    let notes = yunwei_core::store::notify::list_notifications(
+        &app.core.db,
+        yunwei_domain::ids::UserId(uid),
+        false,
+        &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(notes.items[0].title, "欢迎 tpl.user");
     assert_eq!(notes.items[0].body, "账号：tpl.user");
     drop(ctx);

@@ -39,7 +39,11 @@ async fn openapi_document_covers_every_route() {
                 assert!(op["responses"].as_object().unwrap().keys().any(|k| k.starts_with('2')), "{method} {path} has no success response");
                 assert!(op["responses"]["400"].is_object(), "{method} {path} lists no errors");
                 if let Some(body) = op.get("requestBody") {
-                    assert!(body["content"]["application/json"]["example"].is_object() || body["content"]["application/json"]["example"].is_array(), "{method} {path} has no example");
+                    assert!(
+                        body["content"]["application/json"]["example"].is_object()
+                            || body["content"]["application/json"]["example"].is_array(),
+                        "{method} {path} has no example"
+                    );
                 }
                 documented += 1;
             }

@@ -1,4 +1,4 @@
-use yunwei_testkit::{spawn_app, Client, TestApp, ADMIN_PASSWORD};
+use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, spawn_app};
 
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -7,7 +7,14 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 fn cookie_of(r: &yunwei_testkit::TestResponse, name: &str) -> String {
-    r.headers_named("set-cookie").into_iter().find(|c| c.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie")).split(';').next().unwrap().to_string()
+    r.headers_named("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// Signs in through the HTML form, as a browser would.
@@ -54,7 +61,8 @@ async fn sign_in_browse_and_administer_through_pages() {
     assert!(incident.contains("本模块正在建设中"));
     assert_eq!(c.get("/p/nonsense").await.status, 404);
 
-    let created = c.post_form("/admin/teams", &[("csrf_token", &csrf), ("name", "桌面组"), ("description", "终端支持"), ("email", "")]).await;
+    let created =
+        c.post_form("/admin/teams", &[("csrf_token", &csrf), ("name", "桌面组"), ("description", "终端支持"), ("email", "")]).await;
     assert_eq!(created.status, 303, "{}", created.text());
     let team_page = c.get(created.header("location").unwrap()).await.text();
     assert!(team_page.contains("已保存") && team_page.contains("桌面组"));
@@ -62,7 +70,21 @@ async fn sign_in_browse_and_administer_through_pages() {
     assert_eq!(dup.status, 409);
     assert!(dup.text().contains("同名处理组已存在"));
 
-    let user = c.post_form("/admin/users", &[("csrf_token", &csrf), ("username", "li.lei"), ("display_name", "李雷"), ("email", ""), ("phone", ""), ("department_id", ""), ("locale", "en"), ("role", "system_engineer")]).await;
+    let user = c
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "li.lei"),
+                ("display_name", "李雷"),
+                ("email", ""),
+                ("phone", ""),
+                ("department_id", ""),
+                ("locale", "en"),
+                ("role", "system_engineer"),
+            ],
+        )
+        .await;
     assert_eq!(user.status, 200, "{}", user.text());
     assert!(user.text().contains("临时密码"));
     let roles_conflict = {
@@ -93,7 +115,21 @@ async fn role_matrix_edits_permissions() {
     let (c, csrf) = browser_login(&app, "sec.page", ADMIN_PASSWORD).await;
     let form = c.get("/admin/roles/new").await.text();
     assert!(form.contains("incident:read:all"));
-    let r = c.post_form("/admin/roles/new", &[("csrf_token", &csrf), ("key", "night_lead"), ("name_zh", "夜班组长"), ("name_en", "Night lead"), ("require_totp", "true"), ("perm", "incident:read:all"), ("perm", "incident:assign:team"), ("perm", "team:read:none")]).await;
+    let r = c
+        .post_form(
+            "/admin/roles/new",
+            &[
+                ("csrf_token", &csrf),
+                ("key", "night_lead"),
+                ("name_zh", "夜班组长"),
+                ("name_en", "Night lead"),
+                ("require_totp", "true"),
+                ("perm", "incident:read:all"),
+                ("perm", "incident:assign:team"),
+                ("perm", "team:read:none"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.text());
     let role = app.admin().get("/api/v1/roles").await.json().as_array().unwrap().iter().find(|r| r["key"] == "night_lead").unwrap().clone();
     assert_eq!(role["permissions"], serde_json::json!(["incident:read:all", "incident:assign:team"]));
