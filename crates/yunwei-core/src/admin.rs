@@ -337,11 +337,15 @@ pub async fn create_team(core: &Core, ctx: &Ctx, input: TeamInput) -> Result<Tea
     ctx.authorize(ObjectType::Team, Action::Create)?;
     let fields = vet_team(core, &input).await?;
     let mut tx = core.db.begin().await?;
-    let id = store::insert_team(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("team_name_taken"))?;
-    if let Some(m) = &input.members {
-        store::set_team_members(&mut tx, id, m).await?;
+    let now = core.now_ms();
+    let id = store::insert_team(&mut tx, &fields, now).await.map_err(CoreError::unique_as("team_name_taken"))?;
+    let members = input.members.clone().unwrap_or_default();
+    if !members.is_empty() {
+        store::set_team_members(&mut tx, id, &members).await?;
     }
-    let view = team_view(&mut tx, id).await?;
+    // Built from what was just written, not read back: creating teams is a hot path.
+    let TeamFields { name, description, email, manager_id } = fields;
+    let view = TeamView { team: Team { id, name, description, email, manager_id, created_at: now, updated_at: now }, members };
     audit::write(core, &mut tx, ctx, Change::new("team", id, "create").after(&view)).await?;
     emit(core, &mut tx, ctx, Event::new(EventType::TeamCreated, "team", id).with(serde_json::json!({ "name": view.team.name }))).await?;
     core.commit(tx).await?;

@@ -40,32 +40,12 @@ pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &s
     let Some(user) = users::get_user_by_username(&core.db.read, &username).await? else {
         // Spend what a real check costs, so response time does not reveal which names exist.
         let _ = hash_password(password.to_string()).await;
-        let mut tx = core.db.begin().await?;
-        audit::write_as(
-            core,
-            &mut tx,
-            &ctx,
-            None,
-            username.clone(),
-            Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "unknown_user" })),
-        )
-        .await?;
-        core.commit(tx).await?;
+        audit_refusal(core, &ctx, None, username, "unknown_user").await?;
         return Err(CoreError::BadCredentials);
     };
     let creds = users::credentials(&core.db.read, user.id).await?.ok_or(CoreError::BadCredentials)?;
     if let Some(until) = creds.locked_until.filter(|u| *u > now) {
-        let mut tx = core.db.begin().await?;
-        audit::write_as(
-            core,
-            &mut tx,
-            &ctx,
-            Some(user.id.0),
-            username,
-            Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "locked" })),
-        )
-        .await?;
-        core.commit(tx).await?;
+        audit_refusal(core, &ctx, Some(user.id), username, "locked").await?;
         return Err(CoreError::AccountLocked { until });
     }
     let ok = match creds.password_hash.clone() {
@@ -76,20 +56,18 @@ pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &s
         return Err(record_failure(core, &ctx, user.id, &username, "bad_password").await?);
     }
     if creds.disabled {
-        let mut tx = core.db.begin().await?;
-        audit::write_as(
-            core,
-            &mut tx,
-            &ctx,
-            Some(user.id.0),
-            username,
-            Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": "disabled" })),
-        )
-        .await?;
-        core.commit(tx).await?;
+        audit_refusal(core, &ctx, Some(user.id), username, "disabled").await?;
         return Err(CoreError::AccountDisabled);
     }
     establish_session(core, &ctx, user.id, &username, creds.totp_enabled).await
+}
+
+/// Records a refused sign-in that does not count towards lockout.
+async fn audit_refusal(core: &Core, ctx: &Ctx, user: Option<UserId>, username: String, reason: &str) -> Result<()> {
+    let mut tx = core.db.begin().await?;
+    let change = Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": reason }));
+    audit::write_as(core, &mut tx, ctx, user.map(|u| u.0), username, change).await?;
+    core.commit(tx).await
 }
 
 /// Counts a failed attempt, locks when the policy says so, and returns the error to show.
@@ -345,11 +323,12 @@ pub struct CreatedToken {
 /// Creates a token for `owner`: the actor themself, or (with `user:update`) someone else.
 pub async fn create_token(core: &Core, ctx: &Ctx, owner: UserId, input: NewTokenInput) -> Result<CreatedToken> {
     let me = ctx.me()?;
+    // A token never mints tokens: a leaked one must not be able to outlive its revocation.
+    if matches!(me.via, Via::ApiToken { .. }) {
+        return Err(CoreError::Forbidden("api_token:create".into()));
+    }
     if me.user_id != owner {
         ctx.authorize(ObjectType::User, Action::Update)?;
-    } else if matches!(me.via, Via::ApiToken { .. }) {
-        // A token may not mint tokens: a leaked one must not be able to outlive its revocation.
-        return Err(CoreError::Forbidden("api_token:create".into()));
     }
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);

@@ -7,7 +7,7 @@ use yunwei_domain::ids::{DepartmentId, TeamId};
 use yunwei_domain::page::PageRequest;
 
 /// The password of every demo account (documented in the README; demo only).
-pub const DEMO_PASSWORD: &str = "Yunwei@2026";
+pub const DEMO_PASSWORD: &str = "Yunwei@Demo2026";
 
 const DEPARTMENTS: &[(&str, &str)] = &[
     ("信息科技部", "IT"),

@@ -282,7 +282,8 @@ pub async fn run_dispatcher(core: Core, mut shutdown: tokio::sync::watch::Receiv
             continue;
         }
         tokio::select! {
-            _ = core.wake_dispatcher.notified() => {}
+            // A short pause after a wake gathers the events of concurrent commands into one batch.
+            _ = core.wake_dispatcher.notified() => tokio::time::sleep(Duration::from_millis(25)).await,
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.changed() => {}
         }
@@ -295,20 +296,42 @@ pub async fn run_dispatcher(core: Core, mut shutdown: tokio::sync::watch::Receiv
 /// Claims due events and turns each into notices and deliveries. Returns how many it handled.
 pub async fn expand_events(core: &Core, email_enabled: bool) -> Result<usize> {
     let now = core.now_ms();
-    let events = store::claim_events(&core.db, &core.node_id, now, now + LEASE_MS, 50).await?;
-    for event in &events {
-        if let Err(e) = expand_one(core, event, email_enabled).await {
-            let attempts = u32::try_from(event.attempts).unwrap_or(u32::MAX);
-            let retry_at = (attempts < core.config.max_delivery_attempts).then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
-            store::fail_event(&core.db, event.id, &core.node_id, &e.to_string(), retry_at).await?;
+    let events = store::claim_events(&core.db, &core.node_id, now, now + LEASE_MS, 100).await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    // The whole batch in one transaction keeps the single SQLite writer free for commands;
+    // if any event fails, each is redone alone so that one bad event cannot hold up the rest.
+    if expand_batch(core, &events, email_enabled).await.is_err() {
+        for event in &events {
+            if let Err(e) = expand_alone(core, event, email_enabled).await {
+                let attempts = u32::try_from(event.attempts).unwrap_or(u32::MAX);
+                let retry_at = (attempts < core.config.max_delivery_attempts).then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
+                store::fail_event(&core.db, event.id, &core.node_id, &e.to_string(), retry_at).await?;
+            }
         }
     }
     Ok(events.len())
 }
 
-async fn expand_one(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
-    let kind: Option<EventType> = event.event_type.parse().ok();
+async fn expand_batch(core: &Core, events: &[OutboxEvent], email_enabled: bool) -> Result<()> {
     let mut tx = core.db.begin().await?;
+    for event in events {
+        expand_in(core, &mut tx, event, email_enabled).await?;
+    }
+    core.commit(tx).await
+}
+
+async fn expand_alone(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
+    let mut tx = core.db.begin().await?;
+    expand_in(core, &mut tx, event, email_enabled).await?;
+    core.commit(tx).await
+}
+
+/// Turns one event into notices and deliveries and marks it done. If this node lost the
+/// lease meanwhile, the other node's work and ours coincide: inserts are idempotent.
+async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
+    let kind: Option<EventType> = event.event_type.parse().ok();
     if let (Some(kind), Some(subject)) = (kind, event.subject_user_id)
         && kind.notifies_subject()
         && let Some(user) = yunwei_store::admin::get_user(&mut *tx, subject).await?
@@ -319,7 +342,7 @@ async fn expand_one(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Re
             kind.is_security_notice()
                 || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled)
         };
-        let (subject_text, body) = render_for(core, &mut tx, event, &user).await?;
+        let (subject_text, body) = render_for(core, tx, event, &user).await?;
         let now = core.now_ms();
         if wants(Channel::InApp) {
             let notice = store::NewNotification {
@@ -330,7 +353,7 @@ async fn expand_one(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Re
                 body: &body,
                 link: Some("/notifications"),
             };
-            store::insert_notification(&mut tx, &notice, now).await?;
+            store::insert_notification(tx, &notice, now).await?;
         }
         if email_enabled
             && wants(Channel::Email)
@@ -344,13 +367,11 @@ async fn expand_one(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Re
                 subject: subject_text,
                 body,
             };
-            store::insert_delivery(&mut tx, &d, now).await?;
+            store::insert_delivery(tx, &d, now).await?;
         }
     }
-    if !store::finish_event(&mut tx, event.id, &core.node_id).await? {
-        return Ok(()); // the lease moved to another node: it will do the work; ours rolls back
-    }
-    core.commit(tx).await
+    store::finish_event(tx, event.id, &core.node_id).await?;
+    Ok(())
 }
 
 async fn render_for(core: &Core, conn: &mut Conn, event: &OutboxEvent, user: &yunwei_store::admin::User) -> Result<(String, String)> {

@@ -73,8 +73,8 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     (
         "totp.enabled",
         "zh-CN",
-        "【运维平台】已启用双因素认证",
-        "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 启用双因素认证。请妥善保管恢复码。\n",
+        "【运维平台】已启用二次验证",
+        "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 启用二次验证。请妥善保管恢复码。\n",
     ),
     (
         "totp.enabled",
@@ -85,8 +85,8 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     (
         "totp.disabled",
         "zh-CN",
-        "【运维平台】已关闭双因素认证",
-        "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 关闭双因素认证（操作人：{{ actor }}）。\n如非预期，请立即联系安全管理员。\n",
+        "【运维平台】已关闭二次验证",
+        "{{ user.display_name }}，您好：\n\n您的账号已于 {{ time }} 关闭二次验证（操作人：{{ actor }}）。\n如非预期，请立即联系安全管理员。\n",
     ),
     (
         "totp.disabled",
@@ -156,7 +156,7 @@ pub async fn initial_admin(core: &Core, username: &str, password: Option<String>
         time_zone: core.config.default_time_zone.clone(),
         ..Default::default()
     };
-    let id = store::insert_user(&mut tx, &fields, Some(&hash), false, now).await?;
+    let id = store::insert_user(&mut tx, &fields, Some(&hash), generated, now).await?;
     let role = store::get_role_by_key(&mut *tx, "system_admin").await?.ok_or(crate::CoreError::NotFound("role"))?;
     store::set_user_roles(&mut tx, id, &[role.id]).await?;
     audit::write(

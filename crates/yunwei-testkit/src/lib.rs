@@ -4,6 +4,7 @@
 //! endpoint must pass.
 
 pub mod bad_input;
+pub mod browser;
 pub mod http;
 pub mod smtp;
 

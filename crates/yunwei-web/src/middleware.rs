@@ -149,6 +149,9 @@ pub async fn localize_errors(req: Request, next: Next) -> Response {
         }
         None => return res,
     };
+    if error.status.is_server_error() {
+        tracing::error!(request_id = %request_id, code = %error.code, path = %path, "request failed");
+    }
     if is_page {
         if error.status == StatusCode::UNAUTHORIZED {
             let target = format!("/login?next={}", crate::pages::url_encode(&path));

@@ -50,7 +50,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
         let db = yunwei_core::store::Db::connect(&fresh.url, 2).await?;
         let core = Core::new(db, yunwei_core::CoreConfig { data_dir: fresh.dir.clone(), ..Default::default() }, Arc::new(SystemClock));
         core.prepare().await?;
-        yunwei_core::seed::initial_admin(&core, "admin", Some("Bench#Admin2026".into())).await?;
+        yunwei_core::seed::initial_admin(&core, "admin", Some("Bench#Secure2026".into())).await?;
         let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin")
             .await?
             .ok_or_else(|| AppError::Other("no admin".into()))?;

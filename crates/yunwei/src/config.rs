@@ -47,6 +47,8 @@ pub enum ConfigError {
     Parse(PathBuf, String),
     #[error("environment variable {0}: {1}")]
     Env(&'static str, String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Flags that override everything else.
@@ -84,6 +86,7 @@ impl Config {
             c.server.database_url = Some(v.clone());
         }
         c.core.data_dir = c.server.data_dir.clone();
+        c.core.validate().map_err(ConfigError::Invalid)?;
         Ok(c)
     }
 
@@ -171,6 +174,9 @@ mod tests {
         std::fs::write(&file, "[server]\nlisten_typo = 1\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("listen_typo"), "{err}");
+        std::fs::write(&file, "[core]\naudit_retention_days = 30\n").unwrap();
+        let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("at least 180 days"), "{err}");
     }
 
     #[test]

@@ -165,8 +165,9 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli.command, config)) {
         Ok(code) => code,
         Err(e) => {
+            // 2, so that scripts can tell "could not run" from a command's own 1 (e.g. a broken audit chain).
             eprintln!("yunwei: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

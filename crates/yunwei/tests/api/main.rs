@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod auth;
 mod bad_input;
+mod browser;
 mod cli;
 mod notify;
 mod ops;

@@ -1,0 +1,133 @@
+//! A minimal W3C WebDriver client for browser tests in real headless Chromium
+//! (Debian `chromium` + `chromium-driver`), over the kit's own HTTP client.
+
+use crate::http::Client;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Browser {
+    driver: Child,
+    client: Client,
+    session: String,
+}
+
+/// Where chromedriver lives, if installed.
+pub fn chromedriver() -> Option<&'static str> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists())
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session with the given UI language.
+    pub async fn start(lang: &str) -> Result<Browser, String> {
+        let driver_path = chromedriver().ok_or("chromedriver is not installed (apt-get install chromium chromium-driver)")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?.local_addr().map_err(|e| e.to_string())?.port();
+        let driver = Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e: std::net::AddrParseError| e.to_string())?;
+        let client = Client::new(addr);
+        let mut browser = Browser { driver, client, session: String::new() };
+        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1280,900", format!("--lang={lang}")]
+        } } } });
+        for _ in 0..50 {
+            if let Ok(r) = browser.client.try_send("POST", "/session", Some("application/json"), caps.to_string().into_bytes()).await
+                && r.status == 200
+            {
+                browser.session = r.json()["value"]["sessionId"].as_str().unwrap_or_default().to_string();
+                return Ok(browser);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("chromedriver did not start a session".into())
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let r = self.client.send(method, &path, Some("application/json"), body.to_string().into_bytes()).await;
+        assert_eq!(r.status, 200, "webdriver {method} {path}: {}", r.text());
+        r.json()["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.call("POST", "/url", json!({ "url": url })).await;
+    }
+
+    pub async fn url(&self) -> String {
+        self.call("GET", "/url", Value::Null).await.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let v = self.call("POST", "/element", json!({ "using": "css selector", "value": css })).await;
+        v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call("POST", &format!("/element/{id}/value"), json!({ "text": text })).await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call("POST", &format!("/element/{id}/click"), json!({})).await;
+    }
+
+    /// Presses keys on whatever has focus (e.g. "\u{E004}" is Tab, "\u{E007}" Enter).
+    pub async fn keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys.chars().flat_map(|c| [json!({ "type": "keyDown", "value": c.to_string() }), json!({ "type": "keyUp", "value": c.to_string() })]).collect();
+        self.call("POST", "/actions", json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] })).await;
+    }
+
+    /// The text of the focused element.
+    pub async fn focused_text(&self) -> String {
+        let v = self.call("POST", "/execute/sync", json!({ "script": "return document.activeElement ? document.activeElement.textContent : ''", "args": [] })).await;
+        v.as_str().unwrap_or_default().trim().to_string()
+    }
+
+    pub async fn page_text(&self) -> String {
+        let v = self.call("POST", "/execute/sync", json!({ "script": "return document.body.innerText", "args": [] })).await;
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn screenshot_png(&self) -> Vec<u8> {
+        let v = self.call("GET", "/screenshot", Value::Null).await;
+        decode_base64(v.as_str().unwrap_or_default())
+    }
+
+    pub async fn quit(mut self) {
+        let path = format!("/session/{}", self.session);
+        let _ = self.client.try_send("DELETE", &path, None, Vec::new()).await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
+    for v in text.bytes().filter_map(value) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
