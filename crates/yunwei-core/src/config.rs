@@ -50,7 +50,10 @@ impl CoreConfig {
     /// Settings that would break a rule of the platform are refused at start.
     pub fn validate(&self) -> Result<(), String> {
         if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS {
-            return Err(format!("core.audit_retention_days is {}, but the audit log must be kept at least {MIN_AUDIT_RETENTION_DAYS} days", self.audit_retention_days));
+            return Err(format!(
+                "core.audit_retention_days is {}, but the audit log must be kept at least {MIN_AUDIT_RETENTION_DAYS} days",
+                self.audit_retention_days
+            ));
         }
         if self.max_delivery_attempts == 0 {
             return Err("core.max_delivery_attempts must be at least 1".into());

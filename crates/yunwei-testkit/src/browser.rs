@@ -2,7 +2,7 @@
 //! (Debian `chromium` + `chromium-driver`), over the kit's own HTTP client.
 
 use crate::http::Client;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -23,7 +23,12 @@ impl Browser {
     pub async fn start(lang: &str) -> Result<Browser, String> {
         let driver_path = chromedriver().ok_or("chromedriver is not installed (apt-get install chromium chromium-driver)")?;
         let port = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?.local_addr().map_err(|e| e.to_string())?.port();
-        let driver = Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e: std::net::AddrParseError| e.to_string())?;
         let client = Client::new(addr);
         let mut browser = Browser { driver, client, session: String::new() };
@@ -46,7 +51,11 @@ impl Browser {
 
     async fn call(&self, method: &str, path: &str, body: Value) -> Value {
         let path = format!("/session/{}{path}", self.session);
-        let r = self.client.send(method, &path, Some("application/json"), body.to_string().into_bytes()).await;
+        let r = if method == "GET" {
+            self.client.get(&path).await
+        } else {
+            self.client.send(method, &path, Some("application/json"), body.to_string().into_bytes()).await
+        };
         assert_eq!(r.status, 200, "webdriver {method} {path}: {}", r.text());
         r.json()["value"].clone()
     }
@@ -74,16 +83,16 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), json!({})).await;
     }
 
-    /// Presses keys on whatever has focus (e.g. "\u{E004}" is Tab, "\u{E007}" Enter).
-    pub async fn keys(&self, keys: &str) {
-        let actions: Vec<Value> = keys.chars().flat_map(|c| [json!({ "type": "keyDown", "value": c.to_string() }), json!({ "type": "keyUp", "value": c.to_string() })]).collect();
-        self.call("POST", "/actions", json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] })).await;
-    }
-
-    /// The text of the focused element.
-    pub async fn focused_text(&self) -> String {
-        let v = self.call("POST", "/execute/sync", json!({ "script": "return document.activeElement ? document.activeElement.textContent : ''", "args": [] })).await;
-        v.as_str().unwrap_or_default().trim().to_string()
+    /// The id of the element that has the keyboard focus.
+    pub async fn focused_id(&self) -> String {
+        let v = self
+            .call(
+                "POST",
+                "/execute/sync",
+                json!({ "script": "return document.activeElement ? document.activeElement.id : ''", "args": [] }),
+            )
+            .await;
+        v.as_str().unwrap_or_default().to_string()
     }
 
     pub async fn page_text(&self) -> String {

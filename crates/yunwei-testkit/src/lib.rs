@@ -81,6 +81,20 @@ impl TestApp {
         Client::new(self.addr).bearer(&self.admin_token)
     }
 
+    /// A client signed in through `POST /api/v1/session`: session cookie plus CSRF header.
+    pub async fn session(&self, username: &str, password: &str) -> Client {
+        let r = self.anonymous().post("/api/v1/session", &serde_json::json!({ "username": username, "password": password })).await;
+        assert_eq!(r.status, 201, "sign-in as {username}: {}", r.text());
+        let cookie = r.header("set-cookie").and_then(|c| c.split(';').next()).expect("session cookie").to_string();
+        let csrf = r.json()["csrf_token"].as_str().expect("csrf token").to_string();
+        self.anonymous().header("cookie", &cookie).header("x-csrf-token", &csrf)
+    }
+
+    /// The initial administrator, signed in with a session (tokens cannot create tokens).
+    pub async fn admin_session(&self) -> Client {
+        self.session("admin", ADMIN_PASSWORD).await
+    }
+
     pub fn anonymous(&self) -> Client {
         Client::new(self.addr)
     }

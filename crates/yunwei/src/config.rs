@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(c.core.lockout.max_failures, 3);
         assert_eq!(c.core.password_profile, yunwei_domain::auth::PasswordProfile::Asvs);
         std::fs::write(&file, "[server]\nlisten_typo = 1\n").unwrap();
-        let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();
+        let err = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("listen_typo"), "{err}");
         std::fs::write(&file, "[core]\naudit_retention_days = 30\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();

@@ -149,8 +149,8 @@ async fn role_requiring_totp_confines_the_user_to_enrolment() {
 async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
     let app = spawn_app().await;
     let (user_id, _) = app.user_with_roles("ops.bot", &["system_admin"]).await;
-    let created = app
-        .admin()
+    let admin = app.admin_session().await;
+    let created = admin
         .post(
             &format!("/api/v1/users/{user_id}/tokens"),
             &serde_json::json!({ "name": "只读集成", "scopes": ["read"], "expires_in_days": 30 }),
@@ -167,13 +167,13 @@ async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
     let used = app.admin().get(&format!("/api/v1/users/{user_id}/tokens")).await.json();
     assert!(used.as_array().unwrap().iter().any(|t| t["last_used_at"].is_i64()), "last use is recorded: {used}");
     assert_problem(
-        &app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "x", "scopes": ["bogus:*"] })).await,
+        &admin.post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "x", "scopes": ["bogus:*"] })).await,
         422,
         "validation_failed",
     );
 
     // Disabling the user ends every token at once.
-    let full = app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "全部" })).await.json()["secret"]
+    let full = admin.post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "全部" })).await.json()["secret"]
         .as_str()
         .unwrap()
         .to_string();
@@ -185,9 +185,20 @@ async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
     assert_problem(&read_only.get("/api/v1/teams").await, 401, "unauthenticated");
     assert_problem(&s.get("/api/v1/me").await, 401, "unauthenticated");
     assert_problem(&login(&app, "ops.bot", ADMIN_PASSWORD).await, 403, "account_disabled");
-    // Revocation by the owner.
-    let mine = app.admin().post("/api/v1/me/tokens", &serde_json::json!({ "name": "temp" })).await;
-    assert_problem(&mine, 403, "forbidden");
+    // A token cannot mint tokens, for itself or for anyone else.
+    assert_problem(&app.admin().post("/api/v1/me/tokens", &serde_json::json!({ "name": "temp" })).await, 403, "forbidden");
+    assert_problem(
+        &app.admin().post(&format!("/api/v1/users/{user_id}/tokens"), &serde_json::json!({ "name": "temp" })).await,
+        403,
+        "forbidden",
+    );
+    // The owner revokes with a session; the revoked token stops at once.
+    let mine = admin.post("/api/v1/me/tokens", &serde_json::json!({ "name": "temp" })).await.json();
+    let temp = app.anonymous().bearer(mine["secret"].as_str().unwrap());
+    assert_eq!(temp.get("/api/v1/me").await.status, 200);
+    assert_eq!(admin.delete(&format!("/api/v1/me/tokens/{}", mine["id"])).await.status, 204);
+    assert_problem(&temp.get("/api/v1/me").await, 401, "unauthenticated");
+    assert_problem(&admin.delete(&format!("/api/v1/me/tokens/{}", mine["id"])).await, 409, "token_already_revoked");
     app.stop().await;
 }
 

@@ -40,7 +40,14 @@ async fn every_json_endpoint_refuses_bad_input_cleanly() {
         &["display_name"],
     )
     .await;
-    check_json_endpoint(&admin, "POST", &format!("/api/v1/users/{uid}/tokens"), &serde_json::json!({ "name": "t" }), &["name"]).await;
+    check_json_endpoint(
+        &app.admin_session().await,
+        "POST",
+        &format!("/api/v1/users/{uid}/tokens"),
+        &serde_json::json!({ "name": "t" }),
+        &["name"],
+    )
+    .await;
     check_json_endpoint(
         &admin,
         "PUT",

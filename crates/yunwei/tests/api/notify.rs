@@ -67,7 +67,8 @@ async fn events_become_mail_and_in_app_notices_in_the_users_language() {
 
     // In-app notice with the bell count, then read.
     let sam_id = en.json()["id"].as_i64().unwrap();
-    let token = app.admin().post(&format!("/api/v1/users/{sam_id}/tokens"), &serde_json::json!({ "name": "t" })).await.json()["secret"]
+    let token = app.admin_session().await.post(&format!("/api/v1/users/{sam_id}/tokens"), &serde_json::json!({ "name": "t" })).await.json()
+        ["secret"]
         .as_str()
         .unwrap()
         .to_string();
