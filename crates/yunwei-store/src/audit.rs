@@ -256,22 +256,16 @@ pub async fn archive_before(db: &Db, before_ms: i64, file: &std::path::Path, now
     out.sync_all()?;
     sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(last.entry.seq).execute(&mut *tx).await?;
     let file_name = file.display().to_string();
-    let updated = sqlx::query("UPDATE audit_anchor SET seq = $1, hash = $2, archived_at = $3, archive_file = $4 WHERE id = 1")
-        .bind(last.entry.seq)
-        .bind(&last.hash)
-        .bind(now)
-        .bind(&file_name)
-        .execute(&mut *tx)
-        .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query("INSERT INTO audit_anchor (id, seq, hash, archived_at, archive_file) VALUES (1, $1, $2, $3, $4)")
-            .bind(last.entry.seq)
-            .bind(&last.hash)
-            .bind(now)
-            .bind(&file_name)
-            .execute(&mut *tx)
-            .await?;
-    }
+    sqlx::query(
+        "INSERT INTO audit_anchor (id, seq, hash, archived_at, archive_file) VALUES (1, $1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, archived_at = excluded.archived_at, archive_file = excluded.archive_file",
+    )
+    .bind(last.entry.seq)
+    .bind(&last.hash)
+    .bind(now)
+    .bind(&file_name)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(records.len() as i64)
 }

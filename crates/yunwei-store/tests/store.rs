@@ -132,6 +132,11 @@ async fn audit_archive_keeps_the_chain_verifiable() {
     assert!(archived.contains("\"seq\":1") && archived.contains("\"seq\":2"));
     let v = audit::verify(&db).await.unwrap();
     assert_eq!((v.checked, v.first_seq, v.broken), (2, Some(3), None));
+    // A second run moves the anchor on and appends to the same file.
+    assert_eq!(audit::archive_before(&db, 350, &file, 600).await.unwrap(), 1);
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
+    let v = audit::verify(&db).await.unwrap();
+    assert_eq!((v.checked, v.first_seq, v.broken), (1, Some(4), None));
     done(fresh, db).await;
 }
 
