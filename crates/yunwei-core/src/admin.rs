@@ -292,6 +292,37 @@ pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String])
     Ok(after)
 }
 
+/// Replaces the teams a user belongs to (needs `team:update`).
+pub async fn set_user_teams(core: &Core, ctx: &Ctx, id: UserId, teams: &[TeamId]) -> Result<UserView> {
+    ctx.authorize(ObjectType::Team, Action::Update)?;
+    let mut c = Checker::new();
+    for (i, t) in teams.iter().enumerate() {
+        if store::get_team(&core.db.read, *t).await?.is_none() {
+            c.push(FieldError::new(format!("teams[{i}]"), "not_found"));
+        }
+    }
+    c.finish()?;
+    let mut unique = teams.to_vec();
+    unique.sort();
+    unique.dedup();
+    let mut tx = core.db.begin().await?;
+    let before = user_view(&mut tx, id).await?;
+    store::set_user_teams(&mut tx, id, &unique).await?;
+    let after = user_view(&mut tx, id).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("user", id, "update")
+            .before(&serde_json::json!({ "teams": before.teams }))
+            .after(&serde_json::json!({ "teams": after.teams })),
+    )
+    .await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(after)
+}
+
 // ---- teams ----
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

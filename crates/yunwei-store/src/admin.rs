@@ -507,6 +507,15 @@ pub async fn set_team_members(conn: &mut AnyConnection, team: TeamId, members: &
     Ok(())
 }
 
+/// Replaces the teams a user belongs to.
+pub async fn set_user_teams(conn: &mut AnyConnection, user: UserId, teams: &[TeamId]) -> Result<()> {
+    sqlx::query("DELETE FROM team_members WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
+    for t in teams {
+        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)").bind(t.0).bind(user.0).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn team_members<'e, E: Executor<'e, Database = Any>>(ex: E, team: TeamId) -> Result<Vec<UserId>> {
     let rows = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id").bind(team.0).fetch_all(ex).await?;
     rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()

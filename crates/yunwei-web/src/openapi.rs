@@ -224,6 +224,14 @@ fn ops() -> Vec<Op> {
                 || json!({"roles": ["network_engineer", "duty_officer"]}),
             )
         },
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op("put", "/api/v1/users/{id}/teams", "users", "Replace the teams a user belongs to", (200, Some("UserView"))),
+                "Teams",
+                || json!({"teams": [1, 3]}),
+            )
+        },
         e(
             op(
                 "post",
@@ -517,6 +525,7 @@ fn schemas() -> Value {
         "NewUser": obj(&["username", "display_name"], json!({ "username": { "type": "string", "pattern": "^[A-Za-z0-9._@-]{2,64}$" }, "display_name": { "type": "string", "maxLength": 100 }, "email": ns("string"), "phone": ns("string"), "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en", null] }, "time_zone": ns("string"), "password": ns("string"), "roles": { "type": "array", "items": s("string") }, "teams": { "type": "array", "items": s("integer") } })),
         "UserPatch": obj(&[], json!({ "display_name": s("string"), "email": ns("string"), "phone": ns("string"), "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string") })),
         "Roles": obj(&["roles"], json!({ "roles": { "type": "array", "items": s("string") } })),
+        "Teams": obj(&["teams"], json!({ "teams": { "type": "array", "items": s("integer") } })),
         "TemporaryPassword": obj(&["temporary_password"], json!({ "temporary_password": s("string") })),
         "Team": team, "TeamView": team_view, "TeamPage": page("Team"),
         "TeamInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "description": { "type": "string", "maxLength": 2000 }, "email": ns("string"), "manager_id": ns("integer"), "members": { "type": ["array", "null"], "items": s("integer") } })),

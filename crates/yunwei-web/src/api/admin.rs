@@ -76,6 +76,21 @@ pub async fn put_user_roles(
     Ok(Json(admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &body.roles).await?))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsBody {
+    pub teams: Vec<TeamId>,
+}
+
+pub async fn put_user_teams(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<TeamsBody>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(admin::set_user_teams(&state.core, &caller.ctx, UserId(id), &body.teams).await?))
+}
+
 pub async fn disable_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserView>> {
     Ok(Json(admin::set_user_disabled(&state.core, &caller.ctx, UserId(id), true).await?))
 }

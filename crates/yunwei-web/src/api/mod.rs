@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users", get(admin::list_users).post(admin::create_user))
         .route("/api/v1/users/{id}", get(admin::get_user).patch(admin::patch_user))
         .route("/api/v1/users/{id}/roles", put(admin::put_user_roles))
+        .route("/api/v1/users/{id}/teams", put(admin::put_user_teams))
         .route("/api/v1/users/{id}/disable", post(admin::disable_user))
         .route("/api/v1/users/{id}/enable", post(admin::enable_user))
         .route("/api/v1/users/{id}/password-reset", post(admin::reset_password))

@@ -214,6 +214,14 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
         })
         .collect();
     s.push(Section::Form(FormSection::post("roles", format!("/admin/users/{id}/roles"), tr.t("user.save_roles"), fields)));
+    s.push(Section::Heading(tr.t("user.teams")));
+    let all = page_request(Some(200), None, None, "name")?;
+    let teams = admin::list_teams(&state.core, &caller.ctx, None, &all).await.map(|p| p.items).unwrap_or_default();
+    let fields = teams
+        .iter()
+        .map(|t| Field::new("checkbox", "team", t.name.clone(), t.id.to_string()).checked(view.teams.contains(&t.id)))
+        .collect();
+    s.push(Section::Form(FormSection::post("teams", format!("/admin/users/{id}/teams"), tr.t("user.save_teams"), fields)));
     s.push(Section::Heading(tr.t("user.actions")));
     let (path, label, confirm) =
         if u.disabled { ("enable", "user.enable", "user.enable_confirm") } else { ("disable", "user.disable", "user.disable_confirm") };
@@ -278,6 +286,23 @@ pub async fn user_roles(
 ) -> Result<Response, ApiError> {
     let keys: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "role").map(|(_, v)| v).collect();
     match admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &keys).await {
+        Ok(_) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
+        Err(e) => {
+            let s = user_sections(&state, &caller, UserId(id)).await?;
+            failed(&state, &caller, e.into(), s, caller.tr.t("user.title"), "/admin/users").await
+        }
+    }
+}
+
+pub async fn user_teams(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    // A value that is not a number cannot name a team: it is refused as an unknown team.
+    let teams: Vec<TeamId> = pairs.iter().filter(|(k, _)| k == "team").map(|(_, v)| TeamId(v.parse().unwrap_or(-1))).collect();
+    match admin::set_user_teams(&state.core, &caller.ctx, UserId(id), &teams).await {
         Ok(_) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
         Err(e) => {
             let s = user_sections(&state, &caller, UserId(id)).await?;

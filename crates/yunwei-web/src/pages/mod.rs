@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/new", get(admin::new_user))
         .route("/admin/users/{id}", get(admin::user).post(admin::update_user))
         .route("/admin/users/{id}/roles", post(admin::user_roles))
+        .route("/admin/users/{id}/teams", post(admin::user_teams))
         .route("/admin/users/{id}/disable", post(admin::disable_user))
         .route("/admin/users/{id}/enable", post(admin::enable_user))
         .route("/admin/users/{id}/password-reset", post(admin::reset_password))

@@ -61,6 +61,14 @@ async fn users_teams_departments_round_trip_with_paging() {
     let bad_zone = admin.patch(&format!("/api/v1/users/{}", ids[0]), &serde_json::json!({ "time_zone": "Mars/Olympus" })).await;
     assert_eq!(bad_zone.json()["errors"][0]["code"], "unknown_time_zone");
 
+    let moved = admin.put(&format!("/api/v1/users/{}/teams", ids[2]), &serde_json::json!({ "teams": [team_id, team_id] })).await;
+    assert_eq!(moved.json()["teams"], serde_json::json!([team_id]), "{}", moved.text());
+    assert_eq!(admin.get(&format!("/api/v1/teams/{team_id}")).await.json()["members"], serde_json::json!([ids[0], ids[1], ids[2]]));
+    assert_problem(
+        &admin.put(&format!("/api/v1/users/{}/teams", ids[2]), &serde_json::json!({ "teams": [9999] })).await,
+        422,
+        "validation_failed",
+    );
     assert_problem(&admin.delete(&format!("/api/v1/departments/{dept_id}")).await, 409, "department_in_use");
     assert_eq!(admin.delete(&format!("/api/v1/teams/{team_id}")).await.status, 204);
     assert_problem(&admin.get(&format!("/api/v1/teams/{team_id}")).await, 404, "not_found");
