@@ -319,17 +319,20 @@ async fn expand_batch(core: &Core, events: &[OutboxEvent], email_enabled: bool) 
     for event in events {
         expand_in(core, &mut tx, event, email_enabled).await?;
     }
+    let ids: Vec<OutboxEventId> = events.iter().map(|e| e.id).collect();
+    store::finish_events(&mut tx, &ids, &core.node_id).await?;
     core.commit(tx).await
 }
 
 async fn expand_alone(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
     let mut tx = core.db.begin().await?;
     expand_in(core, &mut tx, event, email_enabled).await?;
+    store::finish_event(&mut tx, event.id, &core.node_id).await?;
     core.commit(tx).await
 }
 
-/// Turns one event into notices and deliveries and marks it done. If this node lost the
-/// lease meanwhile, the other node's work and ours coincide: inserts are idempotent.
+/// Turns one event into notices and deliveries (the caller marks it done). If this node lost
+/// the lease meanwhile, the other node's work and ours coincide: inserts are idempotent.
 async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
     let kind: Option<EventType> = event.event_type.parse().ok();
     if let (Some(kind), Some(subject)) = (kind, event.subject_user_id)
@@ -370,7 +373,6 @@ async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enable
             store::insert_delivery(tx, &d, now).await?;
         }
     }
-    store::finish_event(tx, event.id, &core.node_id).await?;
     Ok(())
 }
 

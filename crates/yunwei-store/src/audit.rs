@@ -79,7 +79,7 @@ pub async fn append(conn: &mut AnyConnection, db: &Db, e: NewAuditEntry) -> Resu
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(entry.seq).bind(&hash).execute(&mut *conn).await?;
+    // The head moves with the insert (trigger audit_log_advance_head, migration 2).
     Ok(entry.seq)
 }
 

@@ -99,6 +99,24 @@ pub async fn finish_event(conn: &mut AnyConnection, id: OutboxEventId, owner: &s
     Ok(n.rows_affected() == 1)
 }
 
+/// Marks claimed rows done in one statement, where this node still holds their leases.
+pub async fn finish_events(conn: &mut AnyConnection, ids: &[OutboxEventId], owner: &str) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut sql =
+        Sql::new("UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE lease_owner = ");
+    sql.bind(owner).push(" AND id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(id.0);
+    }
+    sql.push(")");
+    sql.execute(conn).await
+}
+
 /// Schedules a retry, or gives up (`dead`) when `retry_at` is None.
 async fn fail(db: &Db, table: &str, id: i64, owner: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
     let sql = format!(
