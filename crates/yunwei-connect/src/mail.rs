@@ -20,6 +20,7 @@ pub enum SmtpSecurity {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,

@@ -15,8 +15,6 @@ pub enum CoreError {
     AccountLocked { until: i64 },
     #[error("account disabled")]
     AccountDisabled,
-    #[error("second factor required")]
-    SecondFactorRequired,
     #[error("wrong second-factor code")]
     BadSecondFactor,
     #[error("the session has expired")]
@@ -45,7 +43,6 @@ impl CoreError {
             Self::BadCredentials => "bad_credentials",
             Self::AccountLocked { .. } => "account_locked",
             Self::AccountDisabled => "account_disabled",
-            Self::SecondFactorRequired => "second_factor_required",
             Self::BadSecondFactor => "bad_second_factor",
             Self::SessionExpired => "session_expired",
             Self::PasswordChangeRequired => "password_change_required",

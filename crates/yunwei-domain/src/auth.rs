@@ -132,6 +132,7 @@ pub fn character_classes(password: &str) -> usize {
 
 /// Locks an account after repeated failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LockoutPolicy {
     pub max_failures: u32,
     pub lock_seconds: i64,
@@ -152,6 +153,7 @@ impl LockoutPolicy {
 
 /// Server-side session lifetimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SessionPolicy {
     pub idle_seconds: i64,
     pub absolute_seconds: i64,

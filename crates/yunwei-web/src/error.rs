@@ -39,11 +39,9 @@ impl From<CoreError> for ApiError {
             CoreError::Domain(DomainError::SeparationOfDuties(..)) => StatusCode::CONFLICT,
             CoreError::Domain(DomainError::Forbidden) | CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::PasswordChangeRequired | CoreError::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
-            CoreError::Unauthenticated
-            | CoreError::BadCredentials
-            | CoreError::SessionExpired
-            | CoreError::SecondFactorRequired
-            | CoreError::BadSecondFactor => StatusCode::UNAUTHORIZED,
+            CoreError::Unauthenticated | CoreError::BadCredentials | CoreError::SessionExpired | CoreError::BadSecondFactor => {
+                StatusCode::UNAUTHORIZED
+            }
             CoreError::AccountLocked { .. } => StatusCode::LOCKED,
             CoreError::AccountDisabled => StatusCode::FORBIDDEN,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,

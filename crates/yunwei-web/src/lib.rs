@@ -24,7 +24,8 @@ use yunwei_core::Core;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
-    /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
+    /// Take the client address from the last `X-Forwarded-For` entry, the one your own
+    /// proxy appended (earlier entries are whatever the client sent). Only behind a proxy.
     pub trust_proxy_headers: bool,
     /// Largest request body in bytes.
     pub body_limit: usize,

@@ -65,7 +65,7 @@ fn meta(state: &AppState, req: &Request) -> RequestMeta {
             req.headers()
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .map(|v| v.trim().to_string())
         })
         .flatten();

@@ -4,7 +4,7 @@
 use crate::AppError;
 use crate::config::Config;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Holds an exclusive lock on `data_dir/yunwei.lock` while the server runs, so
@@ -43,12 +43,12 @@ pub async fn backup(config: &Config, to: &Path) -> Result<ExitCode, AppError> {
 pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCode, AppError> {
     require_sqlite(config)?;
     let _lock = lock_data_dir(config)?;
-    let target = config.server.data_dir.join("yunwei.db");
+    let target = sqlite_path(&config.database_url());
     if target.exists() && !force {
         return Err(AppError::Other(format!("{} exists; pass --force to replace it", target.display())));
     }
     // Check a staged copy (exactly what will be installed) before touching the live file.
-    let staging = config.server.data_dir.join("yunwei.db.restoring");
+    let staging = PathBuf::from(format!("{}.restoring", target.display()));
     std::fs::copy(from, &staging)?;
     let checked = check_backup(&staging).await;
     let version = match checked {
@@ -56,13 +56,13 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCo
         Err(e) => {
             let _ = std::fs::remove_file(&staging);
             for suffix in ["-wal", "-shm"] {
-                let _ = std::fs::remove_file(config.server.data_dir.join(format!("yunwei.db.restoring{suffix}")));
+                let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
             }
             return Err(AppError::Other(format!("{} is not a usable Yunwei backup: {e}", from.display())));
         }
     };
     for suffix in ["-wal", "-shm"] {
-        let side = config.server.data_dir.join(format!("yunwei.db{suffix}"));
+        let side = PathBuf::from(format!("{}{suffix}", target.display()));
         if side.exists() {
             std::fs::remove_file(side)?;
         }
@@ -70,6 +70,12 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCo
     std::fs::rename(&staging, &target)?;
     println!("restored {} into {} (schema {version}); start the server to apply any newer migrations", from.display(), target.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file behind a `sqlite://PATH?options` URL.
+fn sqlite_path(url: &str) -> PathBuf {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    PathBuf::from(rest.split('?').next().unwrap_or(rest))
 }
 
 /// The schema version of a backup file that passes SQLite's integrity check.
@@ -90,4 +96,16 @@ async fn check_backup(path: &Path) -> Result<i64, AppError> {
     .await;
     probe.close().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            super::sqlite_path("sqlite:///var/lib/yunwei/yunwei.db?mode=rwc"),
+            std::path::PathBuf::from("/var/lib/yunwei/yunwei.db")
+        );
+        assert_eq!(super::sqlite_path("sqlite://yunwei-data/yunwei.db"), std::path::PathBuf::from("yunwei-data/yunwei.db"));
+    }
 }

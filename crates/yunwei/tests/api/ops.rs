@@ -58,3 +58,15 @@ async fn openapi_document_covers_every_route() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn behind_a_proxy_the_proxys_entry_names_the_client() {
+    let web = yunwei_web::WebConfig { trust_proxy_headers: true, ..Default::default() };
+    let app = yunwei_testkit::spawn_app_with(yunwei_testkit::Options { web: Some(web), ..Default::default() }).await;
+    let spoofing = app.admin().header("x-forwarded-for", "6.6.6.6, 10.20.30.40");
+    assert_eq!(spoofing.post("/api/v1/teams", &serde_json::json!({ "name": "代理后的组" })).await.status, 201);
+    let (_, auditor) = app.user_with_roles("audit.proxy", &["audit_admin"]).await;
+    let entries = auditor.get("/api/v1/audit-events?object_type=team").await.json();
+    assert_eq!(entries["items"][0]["source_ip"], "10.20.30.40", "{entries}");
+    app.stop().await;
+}
