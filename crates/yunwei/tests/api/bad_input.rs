@@ -65,6 +65,10 @@ async fn every_json_endpoint_refuses_bad_input_cleanly() {
         &["name_en", "name_zh", "description"],
     )
     .await;
+    check_json_endpoint(&admin, "PUT", &format!("/api/v1/users/{uid}/teams"), &serde_json::json!({ "teams": [] }), &[]).await;
+    check_json_endpoint(&admin, "PATCH", "/api/v1/me", &serde_json::json!({ "locale": "zh-CN" }), &["time_zone"]).await;
+    check_json_endpoint(&admin, "POST", "/api/v1/jobs/probes", &serde_json::json!({ "count": 1 }), &[]).await;
+    check_json_endpoint(&sec, "PUT", &format!("/api/v1/users/{uid}/roles"), &serde_json::json!({ "roles": [] }), &[]).await;
     check_json_endpoint(&app.anonymous(), "POST", "/api/v1/session", &serde_json::json!({ "username": "admin", "password": "x" }), &[])
         .await;
     app.stop().await;
