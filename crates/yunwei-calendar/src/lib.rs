@@ -4,7 +4,7 @@
 //! elapsed business time is `between`. Pure: no IO.
 
 use jiff::Timestamp;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -203,11 +203,6 @@ impl Calendar {
         }
         total
     }
-}
-
-/// Weekday helper for specs built in code.
-pub fn weekday_index(w: Weekday) -> usize {
-    w.to_monday_zero_offset() as usize
 }
 
 #[cfg(test)]

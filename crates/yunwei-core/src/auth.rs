@@ -531,8 +531,3 @@ pub async fn purge_sessions(core: &Core) -> Result<u64> {
     let p = core.config.session;
     Ok(store::purge_sessions(&core.db.write, now - p.idle_seconds * 1000, now - p.absolute_seconds * 1000).await?)
 }
-
-/// The CSRF token of a live session (to embed in forms).
-pub async fn session_csrf(core: &Core, session_secret: &str) -> Result<Option<String>> {
-    Ok(store::get_session(&core.db.read, &sha256_hex(session_secret)).await?.map(|s| s.csrf_token))
-}

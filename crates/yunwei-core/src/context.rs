@@ -108,3 +108,29 @@ impl Ctx {
         self.actor.as_ref().map(|a| a.username.clone()).unwrap_or_else(|| "anonymous".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yunwei_domain::ids::{TeamId, UserId};
+
+    fn engineer() -> Ctx {
+        let mut ctx = Ctx::system();
+        if let Some(a) = ctx.actor.as_mut() {
+            a.user_id = UserId(7);
+            a.permissions = PermissionSet::new(vec!["incident:update:team".parse().unwrap()]);
+            a.place = ActorPlace { user: UserId(7), teams: vec![TeamId(1)], department: None };
+        }
+        ctx
+    }
+
+    #[test]
+    fn record_scope_is_checked() {
+        let ctx = engineer();
+        let mine = RecordPlace { team: Some(TeamId(1)), ..Default::default() };
+        let theirs = RecordPlace { team: Some(TeamId(2)), ..Default::default() };
+        assert!(ctx.authorize_record(ObjectType::Incident, Action::Update, &mine).is_ok());
+        assert!(matches!(ctx.authorize_record(ObjectType::Incident, Action::Update, &theirs), Err(CoreError::Forbidden(_))));
+        assert!(matches!(ctx.authorize(ObjectType::Incident, Action::Delete), Err(CoreError::Forbidden(_))));
+    }
+}

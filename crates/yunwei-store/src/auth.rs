@@ -214,11 +214,3 @@ pub async fn use_recovery_code(conn: &mut AnyConnection, user: UserId, hash: &st
         .await?;
     Ok(n.rows_affected() == 1)
 }
-
-pub async fn unused_recovery_codes<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user.0)
-        .fetch_one(ex)
-        .await?
-        .try_get(0)?)
-}

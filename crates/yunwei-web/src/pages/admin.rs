@@ -1,6 +1,6 @@
 //! Administration pages: users, teams, departments, roles (permission matrix).
 
-use super::{Cell, Field, FormSection, MatrixCell, MatrixRow, MatrixSection, Section, TableSection, messages, page, redirect, time};
+use super::{Cell, Field, FormSection, MatrixCell, MatrixRow, MatrixSection, Section, TableSection, failed, page, redirect, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
@@ -31,23 +31,6 @@ fn opt(v: &str) -> Option<String> {
 
 fn opt_id(v: &str) -> Option<i64> {
     v.trim().parse().ok()
-}
-
-/// Re-renders `render` with the error's messages, or passes server errors on.
-async fn failed(
-    state: &AppState,
-    caller: &Caller,
-    e: ApiError,
-    render: Vec<Section>,
-    title: String,
-    active: &str,
-) -> Result<Response, ApiError> {
-    if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let mut res = page(state, caller, active, title, render, None, messages(&e, caller.tr)).await;
-    *res.status_mut() = e.status;
-    Ok(res)
 }
 
 async fn department_options(state: &AppState, caller: &Caller) -> Result<Vec<(String, String)>, ApiError> {

@@ -339,6 +339,24 @@ pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
     out
 }
 
+/// After a failed form: `sections` again with the error's messages on top, at the error's
+/// status. Server errors and a lost session pass on to the error page and the sign-in.
+pub async fn failed(
+    state: &AppState,
+    caller: &Caller,
+    e: ApiError,
+    sections: Vec<Section>,
+    title: String,
+    active: &str,
+) -> Result<Response, ApiError> {
+    if e.status.is_server_error() || e.status == StatusCode::UNAUTHORIZED {
+        return Err(e);
+    }
+    let mut res = page(state, caller, active, title, sections, None, messages(&e, caller.tr)).await;
+    *res.status_mut() = e.status;
+    Ok(res)
+}
+
 pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
     let shell = Shell { tr, user: None, csrf: String::new(), nav: Vec::new() };
     let mut sections = vec![Section::Text(tr.t(&format!("error.{}", e.code)))];

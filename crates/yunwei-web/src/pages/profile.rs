@@ -1,7 +1,7 @@
 //! The profile: language, time zone, password, two-factor sign-in, API tokens
 //! and notification preferences.
 
-use super::{Cell, Field, FormSection, Section, TableSection, messages, page, redirect, time};
+use super::{Cell, Field, FormSection, Section, TableSection, page, redirect, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
@@ -15,13 +15,13 @@ pub struct OkQuery {
     ok: Option<String>,
 }
 
-async fn render(
-    state: &AppState,
-    caller: &Caller,
-    top: Vec<Section>,
-    notice: Option<String>,
-    errors: Vec<String>,
-) -> Result<Response, ApiError> {
+async fn render(state: &AppState, caller: &Caller, top: Vec<Section>, notice: Option<String>) -> Result<Response, ApiError> {
+    let s = sections(state, caller, top).await?;
+    Ok(page(state, caller, "/profile", caller.tr.t("nav.profile"), s, notice, Vec::new()).await)
+}
+
+/// Everything the profile shows, below `top` (a just-created secret, a QR code…).
+async fn sections(state: &AppState, caller: &Caller, top: Vec<Section>) -> Result<Vec<Section>, ApiError> {
     let me = caller.require()?;
     let tr = caller.tr;
     let mut s = top;
@@ -118,23 +118,18 @@ async fn render(
         })
         .collect();
     s.push(Section::Form(FormSection::post("notif", "/profile/notifications", tr.t("action.save"), fields)));
-    Ok(page(state, caller, "/profile", tr.t("nav.profile"), s, notice, errors).await)
+    Ok(s)
 }
 
 pub async fn show(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<OkQuery>) -> Result<Response, ApiError> {
     let notice = q.ok.map(|k| caller.tr.t(&format!("notice.{k}")));
-    render(&state, &caller, Vec::new(), notice, Vec::new()).await
+    render(&state, &caller, Vec::new(), notice).await
 }
 
 /// After a failed form: the profile again, with the messages on top.
 async fn failed(state: &AppState, caller: &Caller, e: ApiError) -> Result<Response, ApiError> {
-    if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let errors = messages(&e, caller.tr);
-    let mut res = render(state, caller, Vec::new(), None, errors).await?;
-    *res.status_mut() = e.status;
-    Ok(res)
+    let s = sections(state, caller, Vec::new()).await?;
+    super::failed(state, caller, e, s, caller.tr.t("nav.profile"), "/profile").await
 }
 
 #[derive(Deserialize)]
@@ -195,7 +190,7 @@ pub async fn totp_begin(State(state): State<AppState>, caller: Caller, CsrfForm(
                     vec![Field::new("text", "code", tr.t("field.code"), "").required()],
                 )),
             ];
-            render(&state, &caller, top, None, Vec::new()).await
+            render(&state, &caller, top, None).await
         }
         Err(e) => failed(&state, &caller, e.into()).await,
     }
@@ -215,7 +210,7 @@ pub async fn totp_confirm(State(state): State<AppState>, caller: Caller, CsrfFor
                 Section::Text(tr.t("profile.recovery_codes_help")),
                 Section::Pre(codes.join("\n")),
             ];
-            render(&state, &caller, top, Some(tr.t("notice.totp_enabled")), Vec::new()).await
+            render(&state, &caller, top, Some(tr.t("notice.totp_enabled"))).await
         }
         Err(e) => failed(&state, &caller, e.into()).await,
     }
@@ -249,7 +244,7 @@ pub async fn create_token(State(state): State<AppState>, caller: Caller, CsrfFor
     match yunwei_core::auth::create_token(&state.core, &caller.ctx, me, input).await {
         Ok(t) => {
             let top = vec![Section::Heading(tr.t("token.created")), Section::Text(tr.t("token.shown_once")), Section::Pre(t.secret)];
-            render(&state, &caller, top, None, Vec::new()).await
+            render(&state, &caller, top, None).await
         }
         Err(e) => failed(&state, &caller, e.into()).await,
     }

@@ -1,6 +1,6 @@
 //! System pages: the audit viewer, notification templates, dead letters, jobs.
 
-use super::{Cell, Field, FormSection, Section, TableSection, messages, page, redirect, time};
+use super::{Cell, Field, FormSection, Section, TableSection, page, redirect, time};
 use crate::AppState;
 use crate::api::audit::AuditQuery;
 use crate::error::ApiError;
@@ -177,14 +177,8 @@ pub async fn save_template(
     match yunwei_core::notify::put_template(&state.core, &caller.ctx, &event, &locale, input).await {
         Ok(_) => Ok(redirect(&format!("/admin/templates/{event}/{locale}?ok=saved"))),
         Err(e) => {
-            let e = ApiError::from(e);
-            if e.status.is_server_error() || e.status.as_u16() == 401 || e.status.as_u16() == 403 {
-                return Err(e);
-            }
             let s = template_form(&caller, &event, &locale, &f.subject, &f.body);
-            let mut res = page(&state, &caller, "/admin/templates", caller.tr.t("nav.templates"), s, None, messages(&e, caller.tr)).await;
-            *res.status_mut() = e.status;
-            Ok(res)
+            super::failed(&state, &caller, e.into(), s, caller.tr.t("nav.templates"), "/admin/templates").await
         }
     }
 }
