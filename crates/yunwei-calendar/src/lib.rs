@@ -2,12 +2,26 @@
 //! public holidays (no work) and make-up working days (调休: a weekend day that
 //! is worked), all in one time zone. SLA deadlines are `add`; remaining or
 //! elapsed business time is `between`. Pure: no IO.
+//!
+//! Around the core: [`holidays`] ships the State Council's mainland-China
+//! holiday arrangement, [`csv`] and [`ics`] move day lists in and out of
+//! spreadsheets and calendar apps, and [`sla`] is the pausable SLA clock the
+//! service desk runs on tickets.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub mod csv;
+mod days;
+mod engine;
+pub mod holidays;
+pub mod ics;
+pub mod sla;
+
+pub use days::{DayKind, ImportError, ImportReason, ImportedDays};
 
 /// A working period within one day, minutes after local midnight, `start < end <= 1440`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,6 +58,10 @@ pub struct CalendarSpec {
     /// Weekend days that are worked; they take `makeup_hours`.
     pub makeup_days: BTreeSet<Date>,
     pub makeup_hours: Vec<Span>,
+    /// What a holiday or make-up day is called ("春节", "国庆节调休上班"), so
+    /// people see why a day is off; absent from specs stored before names existed.
+    #[serde(default)]
+    pub day_names: BTreeMap<Date, String>,
 }
 
 impl CalendarSpec {
@@ -54,7 +72,14 @@ impl CalendarSpec {
         for d in week.iter_mut().take(5) {
             *d = day.clone();
         }
-        CalendarSpec { time_zone: time_zone.into(), week, holidays: BTreeSet::new(), makeup_days: BTreeSet::new(), makeup_hours: day }
+        CalendarSpec {
+            time_zone: time_zone.into(),
+            week,
+            holidays: BTreeSet::new(),
+            makeup_days: BTreeSet::new(),
+            makeup_hours: day,
+            day_names: BTreeMap::new(),
+        }
     }
 }
 
@@ -66,6 +91,8 @@ pub struct Calendar {
     makeup_days: BTreeSet<Date>,
     makeup_hours: Vec<Span>,
     always: bool,
+    /// The same rules precompiled for fast arithmetic (see `engine`).
+    fast: engine::Fast,
 }
 
 fn check_spans(spans: &[Span]) -> Result<Vec<Span>, CalendarError> {
@@ -97,7 +124,8 @@ impl Calendar {
         if !any_week && !any_makeup {
             return Err(CalendarError::NoWorkingTime);
         }
-        Ok(Calendar { tz, week, holidays: spec.holidays.clone(), makeup_days: spec.makeup_days.clone(), makeup_hours, always: false })
+        let fast = engine::Fast::build(&tz, &week, &makeup_hours, &spec.holidays, &spec.makeup_days);
+        Ok(Calendar { tz, week, holidays: spec.holidays.clone(), makeup_days: spec.makeup_days.clone(), makeup_hours, always: false, fast })
     }
 
     /// 24 × 7: every second counts (for P1 targets that ignore business hours).
@@ -109,6 +137,7 @@ impl Calendar {
             makeup_days: BTreeSet::new(),
             makeup_hours: Vec::new(),
             always: true,
+            fast: engine::Fast::default(),
         }
     }
 
@@ -149,30 +178,13 @@ impl Calendar {
     /// The instant `seconds` of business time after `start` (`start` itself if zero).
     /// None only if the calendar runs out of working time within about eleven years.
     pub fn add(&self, start: Timestamp, seconds: i64) -> Option<Timestamp> {
-        let start_s = start.as_second();
         if seconds <= 0 {
             return Some(start);
         }
         if self.always {
-            return Timestamp::from_second(start_s.checked_add(seconds)?).ok();
+            return Timestamp::from_second(start.as_second().checked_add(seconds)?).ok();
         }
-        let mut left = seconds;
-        let mut date = self.local_date(start_s)?.yesterday().ok()?;
-        for _ in 0..MAX_DAYS {
-            for span in self.spans_on(date) {
-                let Some((a, b)) = self.instants(date, *span) else { continue };
-                let from = a.max(start_s);
-                if from >= b {
-                    continue;
-                }
-                if b - from >= left {
-                    return Timestamp::from_second(from + left).ok();
-                }
-                left -= b - from;
-            }
-            date = date.tomorrow().ok()?;
-        }
-        None
+        self.add_business(start.as_second(), seconds)
     }
 
     /// Business seconds in `[from, to)`; zero if `to <= from`.
@@ -184,25 +196,22 @@ impl Calendar {
         if self.always {
             return t - f;
         }
-        let (Some(first), Some(last)) = (self.local_date(f).and_then(|d| d.yesterday().ok()), self.local_date(t)) else { return 0 };
-        let mut total = 0;
-        let mut date = first;
-        while date <= last {
-            for span in self.spans_on(date) {
-                if let Some((a, b)) = self.instants(date, *span) {
-                    let (lo, hi) = (a.max(f), b.min(t));
-                    if hi > lo {
-                        total += hi - lo;
-                    }
-                }
-            }
-            match date.tomorrow() {
-                Ok(d) => date = d,
-                Err(_) => break,
-            }
-        }
-        total
+        self.between_business(f, t)
     }
+}
+
+/// Deadline throughput probe for `yunwei bench calendar`: `cal.add` for every
+/// start with every target (`starts.len() × targets.len()` computations), folded
+/// into a checksum so the work cannot be optimised away and runs can be compared.
+pub fn bench_deadlines(cal: &Calendar, starts: &[Timestamp], targets: &[i64]) -> u64 {
+    let mut sum = 0u64;
+    for &start in starts {
+        for &target in targets {
+            let end = cal.add(start, target).map_or(u64::MAX, |t| t.as_second() as u64);
+            sum = sum.wrapping_mul(31).wrapping_add(end);
+        }
+    }
+    sum
 }
 
 #[cfg(test)]

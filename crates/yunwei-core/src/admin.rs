@@ -527,7 +527,7 @@ fn vet_role(input: &RoleInput, creating: bool) -> Result<RoleFields> {
     let key = match (&input.key, creating) {
         (Some(k), true) => {
             let k = k.trim().to_string();
-            if k.is_empty() || k.len() > 40 || !k.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_') {
+            if !yunwei_domain::validate::is_key(&k) {
                 c.push(FieldError::new("key", "invalid_key"));
             }
             k

@@ -11,9 +11,12 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod incident;
 pub mod notify;
 pub mod scheduler;
+pub mod search;
 pub mod seed;
+pub mod sla;
 pub mod totp;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -335,9 +335,28 @@ async fn expand_alone(core: &Core, event: &OutboxEvent, email_enabled: bool) -> 
 /// the lease meanwhile, the other node's work and ours coincide: inserts are idempotent.
 async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
     let kind: Option<EventType> = event.event_type.parse().ok();
+    let mut to: Vec<UserId> = Vec::new();
     if let (Some(kind), Some(subject)) = (kind, event.subject_user_id)
         && kind.notifies_subject()
-        && let Some(user) = yunwei_store::admin::get_user(&mut *tx, subject).await?
+    {
+        to.push(subject);
+    }
+    if kind.is_some_and(EventType::notifies_recipients)
+        && let Some(list) = event.payload.get("recipients").and_then(serde_json::Value::as_array)
+    {
+        to.extend(list.iter().filter_map(serde_json::Value::as_i64).map(UserId));
+    }
+    to.sort();
+    to.dedup();
+    let Some(kind) = kind else { return Ok(()) };
+    for user_id in to {
+        notify_user(core, tx, event, kind, user_id, email_enabled).await?;
+    }
+    Ok(())
+}
+
+async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: EventType, user_id: UserId, email_enabled: bool) -> Result<()> {
+    if let Some(user) = yunwei_store::admin::get_user(&mut *tx, user_id).await?
         && !user.disabled
     {
         let prefs = store::preferences(&mut *tx, user.id).await?;
@@ -346,6 +365,10 @@ async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enable
                 || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled)
         };
         let (subject_text, body) = render_for(core, tx, event, &user).await?;
+        let link = match event.object_type.as_str() {
+            "incident" => format!("/incidents/{}", event.object_id),
+            _ => "/notifications".to_string(),
+        };
         let now = core.now_ms();
         if wants(Channel::InApp) {
             let notice = store::NewNotification {
@@ -354,7 +377,7 @@ async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enable
                 event_type: &event.event_type,
                 title: &subject_text,
                 body: &body,
-                link: Some("/notifications"),
+                link: Some(&link),
             };
             store::insert_notification(tx, &notice, now).await?;
         }

@@ -74,6 +74,10 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         "idempotency.purge" => {
             yunwei_store::idempotency::purge_before(&core.db.write, core.now_ms() - 86_400_000).await.map(drop).map_err(Into::into)
         }
+        "sla.rebuild" => {
+            let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
+            crate::incident::rebuild_slas(core, id("policy_id"), id("calendar_id")).await.map(drop)
+        }
         // A probe leaves its run record (and may hold its lease a moment, like real work):
         // it proves the scheduler works and shares work between nodes.
         "system.probe" => {

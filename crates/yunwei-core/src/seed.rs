@@ -94,6 +94,102 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "[Yunwei] Two-factor sign-in disabled",
         "Hello {{ user.display_name }},\n\nTwo-factor sign-in was disabled for your account at {{ time }} by {{ actor }}.\nIf you did not expect this, contact the security administrator now.\n",
     ),
+    (
+        "incident.created",
+        "zh-CN",
+        "【{{ payload.number }}】新事件：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 登记了事件 {{ payload.number }}（P{{ payload.priority }}）：{{ payload.title }}\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.created",
+        "en",
+        "[{{ payload.number }}] New incident: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} logged incident {{ payload.number }} (P{{ payload.priority }}) at {{ time }}: {{ payload.title }}\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.assigned",
+        "zh-CN",
+        "【{{ payload.number }}】事件已分派给您：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 将事件 {{ payload.number }}（P{{ payload.priority }}）分派给您或您的处理组：{{ payload.title }}\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.assigned",
+        "en",
+        "[{{ payload.number }}] Assigned to you: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} assigned incident {{ payload.number }} (P{{ payload.priority }}) to you or your team at {{ time }}: {{ payload.title }}\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.state_changed",
+        "zh-CN",
+        "【{{ payload.number }}】事件状态变更：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 将事件 {{ payload.number }} 的状态由 {{ payload.from }} 改为 {{ payload.to }}。\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.state_changed",
+        "en",
+        "[{{ payload.number }}] State changed: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} moved incident {{ payload.number }} from {{ payload.from }} to {{ payload.to }} at {{ time }}.\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.commented",
+        "zh-CN",
+        "【{{ payload.number }}】新回复：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 在事件 {{ payload.number }} 中写道：\n\n{{ payload.excerpt }}\n\n回复本邮件时请保留主题中的事件编号。\n",
+    ),
+    (
+        "incident.commented",
+        "en",
+        "[{{ payload.number }}] New reply: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} wrote on incident {{ payload.number }} at {{ time }}:\n\n{{ payload.excerpt }}\n\nKeep the incident number in the subject when you reply.\n",
+    ),
+    (
+        "incident.sla_warning",
+        "zh-CN",
+        "【{{ payload.number }}】SLA 预警（已用 {{ payload.percent }}%）：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n事件 {{ payload.number }}（P{{ payload.priority }}）的{% if payload.target == 'response' %}响应{% else %}解决{% endif %}时限已用去 {{ payload.percent }}%，请尽快处理。\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.sla_warning",
+        "en",
+        "[{{ payload.number }}] SLA warning ({{ payload.percent }}% used): {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ payload.percent }}% of the {{ payload.target }} target of incident {{ payload.number }} (P{{ payload.priority }}) is used. Please act soon.\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.sla_breached",
+        "zh-CN",
+        "【{{ payload.number }}】SLA 超时：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n事件 {{ payload.number }}（P{{ payload.priority }}）的{% if payload.target == 'response' %}响应{% else %}解决{% endif %}时限已超时。\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.sla_breached",
+        "en",
+        "[{{ payload.number }}] SLA breached: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\nThe {{ payload.target }} target of incident {{ payload.number }} (P{{ payload.priority }}) is breached.\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.major_declared",
+        "zh-CN",
+        "【{{ payload.number }}】重大事件已宣布：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n事件 {{ payload.number }} 已于 {{ time }} 宣布为重大事件，启动应急响应。\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.major_declared",
+        "en",
+        "[{{ payload.number }}] Major incident declared: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\nIncident {{ payload.number }} was declared a major incident at {{ time }}; emergency response has started.\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.escalated",
+        "zh-CN",
+        "【{{ payload.number }}】事件已升级：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 升级了事件 {{ payload.number }}（P{{ payload.priority }}）。原因：{{ payload.reason }}\n查看：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.escalated",
+        "en",
+        "[{{ payload.number }}] Incident escalated: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} escalated incident {{ payload.number }} (P{{ payload.priority }}) at {{ time }}. Reason: {{ payload.reason }}\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
 ];
 
 pub fn default_template(event: &str, locale: &str) -> Option<(&'static str, &'static str)> {
@@ -129,9 +225,37 @@ pub async fn builtin(core: &Core) -> Result<()> {
         };
         notify_store::put_template(&mut tx, &t, true).await?;
     }
+    seed_service_levels(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }
+
+/// On a new installation: the mainland-China office calendar (with the shipped
+/// public holidays and make-up working days) as the default, and a standard SLA
+/// policy on it, so that deadlines are right from the first incident.
+async fn seed_service_levels(tx: &mut yunwei_store::Conn, now: i64) -> Result<()> {
+    use yunwei_store::sla as sla_store;
+    if !sla_store::calendars(&mut *tx).await?.is_empty() || !sla_store::policies(&mut *tx).await?.is_empty() {
+        return Ok(());
+    }
+    let spec = yunwei_calendar::CalendarSpec::china_office("Asia/Shanghai");
+    let spec = serde_json::to_string(&spec).map_err(|e| crate::CoreError::Internal(e.to_string()))?;
+    let calendar = sla_store::insert_calendar(tx, CHINA_CALENDAR_NAME, &spec, true, now).await?;
+    let rules = serde_json::to_string(&yunwei_domain::sla::SlaRules::standard()).map_err(|e| crate::CoreError::Internal(e.to_string()))?;
+    let policy = sla_store::PolicyFields {
+        name: STANDARD_POLICY_NAME,
+        service_id: None,
+        department_id: None,
+        calendar_id: Some(calendar),
+        rules: &rules,
+        active: true,
+    };
+    sla_store::insert_policy(tx, &policy, now).await?;
+    Ok(())
+}
+
+pub const CHINA_CALENDAR_NAME: &str = "中国大陆工作日历 (China mainland office)";
+pub const STANDARD_POLICY_NAME: &str = "标准 SLA (Standard)";
 
 /// Creates the initial administrator (role `system_admin`) if there are no users yet.
 /// Returns the generated password when none was given, to be printed once.

@@ -69,7 +69,7 @@ fn engineer(key: &'static str, name_en: &'static str, name_zh: &'static str, ext
     ));
     permissions.extend(grants(&[Knowledge], &[Create, Update], Scope::All));
     permissions.extend(grants(extra, &[Create, Update, Transition], Scope::All));
-    permissions.extend(grants(&[User, Team, Department], &[Read], Scope::All));
+    permissions.extend(grants(&[User, Team, Department, Setting], &[Read], Scope::All));
     BuiltinRole { key, name_en, name_zh, duty: None, permissions }
 }
 
@@ -90,6 +90,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
                 grants(&[Role], &[Read, Assign], Scope::All),
                 grants(&[NotificationTemplate, Delivery], &[Read, Update], Scope::All),
                 grants(&[Job], &[Read, Create], Scope::All),
+                grants(&[Setting], &[Read, Create, Update, Delete], Scope::All),
             ]
             .concat(),
         },
@@ -119,8 +120,12 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             name_en: "Operations director",
             name_zh: "运维总监",
             duty: None,
-            permissions: [grants(PROCESS_OBJECTS, every_action, Scope::All), grants(&[User, Team, Department, Role], &[Read], Scope::All)]
-                .concat(),
+            permissions: [
+                grants(PROCESS_OBJECTS, every_action, Scope::All),
+                grants(&[User, Team, Department, Role], &[Read], Scope::All),
+                grants(&[Setting], &[Read, Create, Update, Delete], Scope::All),
+            ]
+            .concat(),
         },
         BuiltinRole {
             key: "ops_manager",
@@ -130,6 +135,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             permissions: [
                 grants(PROCESS_OBJECTS, &[Read, Create, Update, Transition, Assign, Approve, Export], Scope::All),
                 grants(&[User, Team, Department], &[Read], Scope::All),
+                grants(&[Setting], &[Read, Create, Update], Scope::All),
             ]
             .concat(),
         },
@@ -146,7 +152,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             permissions: [
                 grants(PROCESS_OBJECTS, &[Read], Scope::All),
                 grants(&[Incident, Alert, Duty], &[Create, Update, Transition, Assign], Scope::All),
-                grants(&[User, Team], &[Read], Scope::All),
+                grants(&[User, Team, Setting], &[Read], Scope::All),
             ]
             .concat(),
         },

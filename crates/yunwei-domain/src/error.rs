@@ -33,6 +33,12 @@ pub enum DomainError {
     WeakPassword(Vec<crate::auth::PasswordRule>),
     #[error("not allowed")]
     Forbidden,
+    #[error("cannot {action} from state {from}")]
+    IllegalTransition { from: &'static str, action: &'static str },
+    #[error("the incident summary is required before closing")]
+    SummaryRequired(Vec<FieldError>),
+    #[error("the reopen period of {days} days has passed")]
+    ReopenWindowPassed { days: u32 },
 }
 
 impl DomainError {
@@ -46,6 +52,9 @@ impl DomainError {
             Self::SeparationOfDuties(..) => "separation_of_duties",
             Self::WeakPassword(_) => "weak_password",
             Self::Forbidden => "forbidden",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::SummaryRequired(_) => "summary_required",
+            Self::ReopenWindowPassed { .. } => "reopen_window_passed",
         }
     }
 }

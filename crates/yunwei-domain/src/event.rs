@@ -22,6 +22,14 @@ crate::permission::string_enum!(
         RoleCreated = "role.created",
         RoleUpdated = "role.updated",
         RoleDeleted = "role.deleted",
+        IncidentCreated = "incident.created",
+        IncidentAssigned = "incident.assigned",
+        IncidentStateChanged = "incident.state_changed",
+        IncidentCommented = "incident.commented",
+        IncidentSlaWarning = "incident.sla_warning",
+        IncidentSlaBreached = "incident.sla_breached",
+        IncidentMajorDeclared = "incident.major_declared",
+        IncidentEscalated = "incident.escalated",
     }
 );
 
@@ -39,6 +47,12 @@ impl EventType {
                 | Self::TotpEnabled
                 | Self::TotpDisabled
         )
+    }
+
+    /// Events about a record that go to the users named in the event's
+    /// `recipients` (assignee, team, requester, watchers), not to one subject.
+    pub fn notifies_recipients(self) -> bool {
+        self.as_str().starts_with("incident.")
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

@@ -16,4 +16,20 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, TeamId, DepartmentId, RoleId, ApiTokenId, NotificationId, OutboxEventId, DeliveryId, JobId,);
+id_type!(
+    UserId,
+    TeamId,
+    DepartmentId,
+    RoleId,
+    ApiTokenId,
+    NotificationId,
+    OutboxEventId,
+    DeliveryId,
+    JobId,
+    IncidentId,
+    CategoryId,
+    ServiceId,
+    CalendarId,
+    SlaPolicyId,
+    ActivityId,
+);

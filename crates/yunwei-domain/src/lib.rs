@@ -10,8 +10,11 @@ pub mod error;
 pub mod event;
 pub mod export;
 pub mod ids;
+pub mod incident;
 pub mod page;
 pub mod permission;
+pub mod search;
+pub mod sla;
 pub mod validate;
 
 pub use error::{DomainError, FieldError};

@@ -61,6 +61,7 @@ string_enum!(
         NotificationTemplate = "notification_template",
         Delivery = "delivery",
         Job = "job",
+        Setting = "setting",
     }
 );
 

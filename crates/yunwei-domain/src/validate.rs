@@ -76,6 +76,11 @@ impl Checker {
     }
 }
 
+/// A stable key: 1..=40 of lower-case ASCII letters, digits and `_`.
+pub fn is_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 40 && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+}
+
 /// IANA zone names only: letters, `/`, `_`, `-`, `+` and digits.
 pub fn looks_like_time_zone(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c))

@@ -6,9 +6,14 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod idempotency;
+pub mod incident;
 pub mod jobs;
 pub mod migrate;
 pub mod notify;
+pub mod search;
+pub mod service;
+pub mod settings;
+pub mod sla;
 pub mod sql;
 pub mod testing;
 

@@ -27,6 +27,15 @@ const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0002_audit_head_trigger.postgres.sql"),
         },
     },
+    Migration { version: 3, name: "service_desk", text: Text::Portable(include_str!("../migrations/0003_service_desk.sql")) },
+    Migration {
+        version: 4,
+        name: "search",
+        text: Text::PerEngine {
+            sqlite: include_str!("../migrations/0004_search.sqlite.sql"),
+            postgres: include_str!("../migrations/0004_search.postgres.sql"),
+        },
+    },
 ];
 
 /// The newest schema version this binary knows.

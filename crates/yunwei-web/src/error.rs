@@ -14,12 +14,14 @@ pub struct ApiError {
     pub detail: Option<String>,
     pub fields: Vec<FieldError>,
     /// Extra members of the problem (e.g. `locked_until`).
-    pub extra: Option<serde_json::Value>,
+    pub extra: Option<Box<serde_json::Value>>,
+    /// Values for the message's `{placeholders}`; a value that is an i18n key is translated.
+    pub params: Vec<(String, String)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str) -> Self {
-        Self { status, code: code.to_string(), detail: None, fields: Vec::new(), extra: None }
+        Self { status, code: code.to_string(), detail: None, fields: Vec::new(), extra: None, params: Vec::new() }
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -37,6 +39,8 @@ impl From<CoreError> for ApiError {
         let status = match &e {
             CoreError::Domain(DomainError::Validation(_) | DomainError::WeakPassword(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             CoreError::Domain(DomainError::SeparationOfDuties(..)) => StatusCode::CONFLICT,
+            CoreError::Domain(DomainError::IllegalTransition { .. } | DomainError::ReopenWindowPassed { .. }) => StatusCode::CONFLICT,
+            CoreError::Domain(DomainError::SummaryRequired(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             CoreError::Domain(DomainError::Forbidden) | CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::PasswordChangeRequired | CoreError::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
             CoreError::Unauthenticated | CoreError::BadCredentials | CoreError::SessionExpired | CoreError::BadSecondFactor => {
@@ -66,10 +70,20 @@ impl From<CoreError> for ApiError {
                     })
                     .collect();
             }
-            CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => out.extra = Some(serde_json::json!({ "duties": [a, b] })),
-            CoreError::AccountLocked { until } => out.extra = Some(serde_json::json!({ "locked_until": until })),
-            CoreError::NotFound(what) => out.extra = Some(serde_json::json!({ "object": what })),
-            CoreError::Forbidden(p) => out.extra = Some(serde_json::json!({ "permission": p })),
+            CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => out.extra = Some(Box::new(serde_json::json!({ "duties": [a, b] }))),
+            CoreError::Domain(DomainError::IllegalTransition { from, action }) => {
+                out.extra = Some(Box::new(serde_json::json!({ "from": from, "action": action })));
+                out.params =
+                    vec![("from".into(), format!("incident.state.{from}")), ("action".into(), format!("incident.action.{action}"))];
+            }
+            CoreError::Domain(DomainError::ReopenWindowPassed { days }) => {
+                out.extra = Some(Box::new(serde_json::json!({ "days": days })));
+                out.params = vec![("days".into(), days.to_string())];
+            }
+            CoreError::Domain(DomainError::SummaryRequired(fields)) => out.fields = fields,
+            CoreError::AccountLocked { until } => out.extra = Some(Box::new(serde_json::json!({ "locked_until": until }))),
+            CoreError::NotFound(what) => out.extra = Some(Box::new(serde_json::json!({ "object": what }))),
+            CoreError::Forbidden(p) => out.extra = Some(Box::new(serde_json::json!({ "permission": p }))),
             CoreError::Store(err) => tracing::error!(error = %err, "storage error"),
             CoreError::Internal(err) => tracing::error!(error = %err, "internal error"),
             _ => {}

@@ -59,6 +59,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// As [`ApiJson`], but an empty body (no content) means the type's default:
+/// for action endpoints whose body is optional.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let empty = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == "0")
+            && !req.headers().contains_key(header::TRANSFER_ENCODING);
+        if empty {
+            return Ok(OptionalJson(T::default()));
+        }
+        ApiJson::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(v))
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;

@@ -63,7 +63,7 @@ pub fn router(core: Core, web: WebConfig) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, with the dispatcher and scheduler beside it;
+/// Serves until `shutdown` resolves, with the dispatcher, scheduler, SLA timer and search indexer beside it;
 /// in-flight requests finish before it returns.
 pub async fn serve(
     core: Core,
@@ -76,10 +76,12 @@ pub async fn serve(
         tracing::error!(error = %e, "could not declare recurring jobs");
     }
     let dispatcher = tokio::spawn(yunwei_core::notify::run_dispatcher(core.clone(), stop_rx.clone()));
-    let scheduler = tokio::spawn(yunwei_core::scheduler::run_scheduler(core.clone(), stop_rx));
+    let scheduler = tokio::spawn(yunwei_core::scheduler::run_scheduler(core.clone(), stop_rx.clone()));
+    let sla_timer = tokio::spawn(yunwei_core::sla::run_sla_timer(core.clone(), stop_rx.clone()));
+    let indexer = tokio::spawn(yunwei_core::search::run_indexer(core.clone(), stop_rx));
     let app = router(core, web).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(dispatcher, scheduler);
+    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer);
     result
 }

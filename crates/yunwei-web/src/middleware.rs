@@ -165,6 +165,12 @@ pub async fn localize_errors(req: Request, next: Next) -> Response {
     problem_response(&error, tr, &request_id)
 }
 
+/// The error's message with its placeholders filled (translating values that are message keys).
+pub fn error_title(e: &ApiError, tr: Tr) -> String {
+    let params: Vec<(String, String)> = e.params.iter().map(|(k, v)| (k.clone(), if tr.has(v) { tr.t(v) } else { v.clone() })).collect();
+    tr.with(&format!("error.{}", e.code), &params)
+}
+
 pub fn problem_json(e: &ApiError, tr: Tr, request_id: &str) -> serde_json::Value {
     let errors: Vec<serde_json::Value> = e
         .fields
@@ -173,7 +179,7 @@ pub fn problem_json(e: &ApiError, tr: Tr, request_id: &str) -> serde_json::Value
         .collect();
     let mut body = serde_json::json!({
         "type": format!("urn:yunwei:problem:{}", e.code),
-        "title": tr.t(&format!("error.{}", e.code)),
+        "title": error_title(e, tr),
         "status": e.status.as_u16(),
         "code": e.code,
         "request_id": request_id,
@@ -185,7 +191,7 @@ pub fn problem_json(e: &ApiError, tr: Tr, request_id: &str) -> serde_json::Value
         if !errors.is_empty() {
             obj.insert("errors".into(), errors.into());
         }
-        if let Some(serde_json::Value::Object(extra)) = &e.extra {
+        if let Some(serde_json::Value::Object(extra)) = e.extra.as_deref() {
             for (k, v) in extra {
                 obj.insert(k.clone(), v.clone());
             }

@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod audit;
+pub mod incident;
 pub mod me;
 pub mod notify;
 pub mod ops;
 pub mod session;
+pub mod sla;
 
 use crate::AppState;
 use axum::Router;
@@ -53,4 +55,24 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/jobs", get(ops::list_jobs))
         .route("/api/v1/jobs/probes", post(ops::schedule_probes))
         .route("/api/v1/jobs/runs", get(ops::job_runs))
+        .route("/api/v1/incidents", get(incident::list).post(incident::create))
+        .route("/api/v1/incidents/{number}", get(incident::get).patch(incident::patch))
+        .route("/api/v1/incidents/{number}/assignment", post(incident::assign))
+        .route("/api/v1/incidents/{number}/escalations", post(incident::escalate))
+        .route("/api/v1/incidents/{number}/transitions/{transition}", post(incident::transition))
+        .route("/api/v1/incidents/{number}/comments", post(incident::comment))
+        .route("/api/v1/incidents/{number}/major", post(incident::declare_major))
+        .route("/api/v1/incidents/{number}/watchers", post(incident::watch).delete(incident::unwatch))
+        .route("/api/v1/incidents/{number}/related/{other}", put(incident::link).delete(incident::unlink))
+        .route("/api/v1/search", get(incident::search))
+        .route("/api/v1/incident-categories", get(incident::list_categories).post(incident::create_category))
+        .route("/api/v1/incident-categories/{id}", put(incident::put_category))
+        .route("/api/v1/business-services", get(incident::list_services).post(incident::create_service))
+        .route("/api/v1/business-services/{id}", put(incident::put_service))
+        .route("/api/v1/service-desk/settings", get(incident::get_settings).put(incident::put_settings))
+        .route("/api/v1/calendars", get(sla::list_calendars).post(sla::create_calendar))
+        .route("/api/v1/calendars/{id}", get(sla::get_calendar).put(sla::put_calendar).delete(sla::delete_calendar))
+        .route("/api/v1/calendars/{id}/days", get(sla::export_days).put(sla::import_days))
+        .route("/api/v1/sla-policies", get(sla::list_policies).post(sla::create_policy))
+        .route("/api/v1/sla-policies/{id}", get(sla::get_policy).put(sla::put_policy))
 }

@@ -359,7 +359,7 @@ pub async fn failed(
 
 pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
     let shell = Shell { tr, user: None, csrf: String::new(), nav: Vec::new() };
-    let mut sections = vec![Section::Text(tr.t(&format!("error.{}", e.code)))];
+    let mut sections = vec![Section::Text(crate::middleware::error_title(e, tr))];
     sections.push(Section::Facts(vec![(tr.t("error.request_id"), request_id.to_string())]));
     sections.push(Section::Text(tr.t("error.back_home")));
     let mut res = html(&PageTemplate {

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod incident;
 mod notify;
 mod ops;
 mod pages;

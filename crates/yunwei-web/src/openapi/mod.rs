@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, written by hand from one table of operations so
 //! that it stays small to compile; a test checks it against the router.
 
+mod service_desk;
+
 use axum::Json;
 use serde_json::{Value, json};
 
@@ -28,31 +30,33 @@ const PAGE_Q: [(&str, &str, &str); 3] = [
     ("sort", "string", "the list's sort key, `-key` for descending"),
 ];
 
+fn op(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str, ok: (u16, Option<&'static str>)) -> Op {
+    Op { method, path, tag, summary, body: None, ok, query: &[], errors: &[], public: false }
+}
+
+fn with_body(mut o: Op, schema: &'static str, ex: fn() -> Value) -> Op {
+    o.body = Some((schema, ex));
+    o.errors = &[422];
+    o
+}
+
+fn q(mut o: Op, query: &'static [(&'static str, &'static str, &'static str)]) -> Op {
+    o.query = query;
+    o
+}
+
+fn e(mut o: Op, errors: &'static [u16]) -> Op {
+    o.errors = errors;
+    o
+}
+
 fn ops() -> Vec<Op> {
-    let op = |method, path, tag, summary, ok: (u16, Option<&'static str>)| Op {
-        method,
-        path,
-        tag,
-        summary,
-        body: None,
-        ok,
-        query: &[],
-        errors: &[],
-        public: false,
-    };
-    let with_body = |mut o: Op, schema: &'static str, ex: fn() -> Value| {
-        o.body = Some((schema, ex));
-        o.errors = &[422];
-        o
-    };
-    let q = |mut o: Op, query: &'static [(&'static str, &'static str, &'static str)]| {
-        o.query = query;
-        o
-    };
-    let e = |mut o: Op, errors: &'static [u16]| {
-        o.errors = errors;
-        o
-    };
+    let mut all = foundation_ops();
+    all.extend(service_desk::ops());
+    all
+}
+
+fn foundation_ops() -> Vec<Op> {
     vec![
         Op {
             public: true,
@@ -398,7 +402,15 @@ fn ops() -> Vec<Op> {
     ]
 }
 
-fn schema_ref(name: &str) -> Value {
+fn path_param_text(name: &str) -> &'static str {
+    match name {
+        "number" | "other" => "incident number (INC-000123) or id",
+        "transition" => "start, pend, resume, resolve, close or reopen",
+        _ => "",
+    }
+}
+
+pub(crate) fn schema_ref(name: &str) -> Value {
     match name {
         "Csv" | "Text" => json!({ "type": "string" }),
         "Object" => json!({ "type": "object" }),
@@ -424,7 +436,7 @@ fn status_text(s: u16) -> &'static str {
         401 => "Not signed in, or the session or token is not valid",
         403 => "Not allowed (permission, CSRF, disabled account, password change or 2FA enrolment due)",
         404 => "Not found",
-        409 => "Conflict with the current state (duplicate name, separation of duties, in use)",
+        409 => "Conflict with the current state (duplicate name, separation of duties, in use, illegal transition, changed meanwhile)",
         413 => "Body larger than the limit",
         415 => "Content-Type must be application/json",
         422 => "Validation failed; `errors` lists the fields",
@@ -434,11 +446,19 @@ fn status_text(s: u16) -> &'static str {
     }
 }
 
-fn obj(required: &[&str], props: Value) -> Value {
+pub(crate) fn obj(required: &[&str], props: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": props })
 }
 
 fn schemas() -> Value {
+    let mut all = foundation_schemas();
+    if let (Some(a), Value::Object(b)) = (all.as_object_mut(), service_desk::schemas()) {
+        a.extend(b);
+    }
+    all
+}
+
+fn foundation_schemas() -> Value {
     let s = |t: &str| json!({ "type": t });
     let ns = |t: &str| json!({ "type": [t, "null"] });
     let arr = |r: &str| json!({ "type": "array", "items": schema_ref(r) });
@@ -553,12 +573,12 @@ pub fn build() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" { "integer" } else { "string" } } }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" { "integer" } else { "string" } }, "description": path_param_text(name) }))
             .collect();
         params.extend(
             o.query
                 .iter()
-                .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": *n == "kind", "description": d, "schema": { "type": t } })),
+                .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": *n == "kind" || *n == "format" || (*n == "q" && o.path == "/api/v1/search"), "description": d, "schema": { "type": t } })),
         );
         if o.method == "post" {
             params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "description": "replays the first answer for a retried request", "schema": { "type": "string", "maxLength": 255 } }));

@@ -1,0 +1,525 @@
+//! Incident management (SPEC INC): report, classify, prioritise, assign,
+//! work, resolve and close, with SLA clocks kept in step in the same
+//! transaction, a timeline of everything, and events for notifications.
+
+mod config;
+mod lifecycle;
+mod query;
+
+pub use config::*;
+pub use lifecycle::*;
+pub use query::*;
+
+use crate::audit::{self, Change};
+use crate::notify::{Event, emit};
+use crate::sla::{self, Governing, SlaState, TicketNow};
+use crate::{Core, CoreError, Ctx, Result};
+use serde::{Deserialize, Deserializer, Serialize};
+use yunwei_domain::FieldError;
+use yunwei_domain::event::EventType;
+use yunwei_domain::ids::{CategoryId, DepartmentId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, IncidentSummary, Level, PendingReason, Priority};
+use yunwei_domain::permission::{Action, ObjectType, scope_reaches};
+use yunwei_domain::validate::Checker;
+use yunwei_store::Conn;
+use yunwei_store::incident::{self as store, Incident, NewActivity};
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_TEXT: usize = 20_000;
+
+/// An instant given as unix milliseconds or as RFC 3339 text (`2026-11-20T09:30:00+08:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Instant(pub i64);
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Ms(i64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Ms(ms) => Ok(Instant(ms)),
+            Raw::Text(t) => t
+                .parse::<jiff::Timestamp>()
+                .map(|ts| Instant(ts.as_millisecond()))
+                .map_err(|_| serde::de::Error::custom("expected unix milliseconds or an RFC 3339 time")),
+        }
+    }
+}
+
+/// A new incident (INC-1). Priority is derived from impact × urgency.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncident {
+    pub title: String,
+    pub description: String,
+    pub impact: Level,
+    pub urgency: Level,
+    pub category_id: Option<CategoryId>,
+    pub service_id: Option<ServiceId>,
+    pub ci_ref: Option<String>,
+    /// Defaults to `api` (the web form sets `portal` or `phone`).
+    pub channel: Option<Channel>,
+    /// The user the incident is for; defaults to the reporter.
+    pub requester_id: Option<UserId>,
+    /// For callers who are not users (a phone call from a branch).
+    pub requester_name: Option<String>,
+    pub requester_contact: Option<String>,
+    pub location: Option<String>,
+    pub impact_scope: Option<String>,
+    pub occurred_at: Option<Instant>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub parent_id: Option<IncidentId>,
+    #[serde(default)]
+    pub watchers: Vec<UserId>,
+}
+
+/// SLA figures of a ticket as clients see them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SlaView {
+    pub policy_id: Option<i64>,
+    pub responded_at: Option<i64>,
+    pub response_due_at: Option<i64>,
+    pub resolve_due_at: Option<i64>,
+    pub response_breached: bool,
+    pub resolve_breached: bool,
+    /// Business seconds left (negative once breached); absent when there is no clock.
+    pub response_remaining_secs: Option<i64>,
+    pub resolution_remaining_secs: Option<i64>,
+    /// The clocks are stopped (pending on the requester, or finished).
+    pub paused: bool,
+}
+
+/// One incident as the API and pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentView {
+    pub id: IncidentId,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub state: IncidentState,
+    pub pending_reason: Option<PendingReason>,
+    pub impact: Level,
+    pub urgency: Level,
+    pub priority: Priority,
+    pub category_id: Option<CategoryId>,
+    pub service_id: Option<ServiceId>,
+    pub ci_ref: Option<String>,
+    pub channel: Channel,
+    pub reporter_id: Option<UserId>,
+    pub requester_id: Option<UserId>,
+    pub requester_name: Option<String>,
+    pub requester_contact: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub location: Option<String>,
+    pub impact_scope: Option<String>,
+    pub occurred_at: Option<i64>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub parent_id: Option<IncidentId>,
+    pub major: bool,
+    pub commander_id: Option<UserId>,
+    pub resolution_code: Option<String>,
+    pub resolution: Option<String>,
+    pub summary: Option<IncidentSummary>,
+    pub restored_at: Option<i64>,
+    pub sla: SlaView,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub version: i64,
+}
+
+fn corrupt(what: &str) -> CoreError {
+    CoreError::Internal(format!("stored incident has an invalid {what}"))
+}
+
+/// The typed view of a stored row; remaining times need the calendar (see `query::get`).
+pub fn view(i: &Incident) -> Result<IncidentView> {
+    let state: SlaState = i.sla.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    let paused = state.resolution.is_some_and(|c| c.running_since.is_none());
+    Ok(IncidentView {
+        id: i.id,
+        number: yunwei_domain::incident::number(i.id.0),
+        title: i.title.clone(),
+        description: i.description.clone(),
+        state: i.state.parse().map_err(|_| corrupt("state"))?,
+        pending_reason: i.pending_reason.as_deref().map(|r| r.parse().map_err(|_| corrupt("pending reason"))).transpose()?,
+        impact: i.impact.parse().map_err(|_| corrupt("impact"))?,
+        urgency: i.urgency.parse().map_err(|_| corrupt("urgency"))?,
+        priority: u8::try_from(i.priority).ok().and_then(Priority::new).ok_or_else(|| corrupt("priority"))?,
+        category_id: i.category_id,
+        service_id: i.service_id,
+        ci_ref: i.ci_ref.clone(),
+        channel: i.channel.parse().map_err(|_| corrupt("channel"))?,
+        reporter_id: i.reporter_id,
+        requester_id: i.requester_id,
+        requester_name: i.requester_name.clone(),
+        requester_contact: i.requester_contact.clone(),
+        department_id: i.department_id,
+        location: i.location.clone(),
+        impact_scope: i.impact_scope.clone(),
+        occurred_at: i.occurred_at,
+        team_id: i.team_id,
+        assignee_id: i.assignee_id,
+        parent_id: i.parent_id,
+        major: i.major,
+        commander_id: i.commander_id,
+        resolution_code: i.resolution_code.clone(),
+        resolution: i.resolution.clone(),
+        summary: i.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        restored_at: i.restored_at,
+        sla: SlaView {
+            policy_id: i.sla_policy_id.map(|p| p.0),
+            responded_at: i.responded_at,
+            response_due_at: i.response_due_at,
+            resolve_due_at: i.resolve_due_at,
+            response_breached: i.response_breached,
+            resolve_breached: i.resolve_breached,
+            response_remaining_secs: None,
+            resolution_remaining_secs: None,
+            paused,
+        },
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+        resolved_at: i.resolved_at,
+        closed_at: i.closed_at,
+        version: i.version,
+    })
+}
+
+/// May the caller do `action` on this incident? The record belongs to its requester,
+/// reporter and assignee (`own`), its team, and the requester's department.
+pub(crate) fn authorize_on(ctx: &Ctx, action: Action, i: &Incident) -> Result<()> {
+    let (actor, scope) = ctx.authorize(ObjectType::Incident, action)?;
+    let reaches = [i.requester_id, i.reporter_id, i.assignee_id].into_iter().any(|owner| {
+        let place = yunwei_domain::permission::RecordPlace { owner, team: i.team_id, department: i.department_id };
+        scope_reaches(scope, &actor.place, &place)
+    });
+    if reaches { Ok(()) } else { Err(CoreError::Forbidden(format!("incident:{action}:{scope}"))) }
+}
+
+fn ticket_now(i: &Incident) -> Result<TicketNow> {
+    Ok(TicketNow {
+        state: i.state.parse().map_err(|_| corrupt("state"))?,
+        pending_reason: i.pending_reason.as_deref().and_then(|r| r.parse().ok()),
+        priority: u8::try_from(i.priority).ok().and_then(Priority::new).ok_or_else(|| corrupt("priority"))?,
+        responded: i.responded_at.is_some(),
+        response_breached: i.response_breached,
+        resolve_breached: i.resolve_breached,
+    })
+}
+
+/// Brings the SLA clocks and the stored deadlines in line with the ticket as it now is.
+pub(crate) fn apply_sla(g: Option<&Governing>, i: &mut Incident, now: i64) -> Result<()> {
+    let Some(g) = g else {
+        i.sla = None;
+        i.response_due_at = None;
+        i.resolve_due_at = None;
+        i.sla_check_at = None;
+        return Ok(());
+    };
+    let mut state: SlaState = i.sla.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    let t = ticket_now(i)?;
+    sla::settle(g, &mut state, t, now);
+    let cols = sla::columns(g, &state, t);
+    i.sla_policy_id = Some(g.policy_id);
+    i.sla = cols.sla;
+    i.response_due_at = cols.response_due_at;
+    i.resolve_due_at = cols.resolve_due_at;
+    i.sla_check_at = cols.sla_check_at;
+    Ok(())
+}
+
+/// One thing to add to the timeline.
+pub(crate) struct Note {
+    pub kind: ActivityKind,
+    pub public: bool,
+    pub body: String,
+    pub data: serde_json::Value,
+}
+
+impl Note {
+    pub fn new(kind: ActivityKind, data: serde_json::Value) -> Self {
+        Note { kind, public: true, body: String::new(), data }
+    }
+}
+
+/// Everyone who hears about an incident: assignee (or, unassigned, the team), requester, watchers.
+pub(crate) async fn audience(conn: &mut Conn, i: &Incident, with_requester: bool) -> Result<Vec<UserId>> {
+    let mut to = Vec::new();
+    match (i.assignee_id, i.team_id) {
+        (Some(a), _) => to.push(a),
+        (None, Some(t)) => to.extend(yunwei_store::admin::team_members(&mut *conn, t).await?),
+        (None, None) => {}
+    }
+    if with_requester {
+        to.extend(i.requester_id);
+    }
+    to.extend(store::watchers(&mut *conn, i.id).await?);
+    to.sort();
+    to.dedup();
+    Ok(to)
+}
+
+pub(crate) fn event_for(kind: EventType, i: &Incident, recipients: &[UserId], extra: serde_json::Value) -> Event {
+    let mut payload = serde_json::json!({
+        "number": yunwei_domain::incident::number(i.id.0),
+        "title": i.title,
+        "state": i.state,
+        "priority": i.priority,
+        "recipients": recipients,
+    });
+    if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
+        p.extend(extra);
+    }
+    Event::new(kind, "incident", i.id).with(payload)
+}
+
+/// The fields the search index holds (see `search::index_pending`).
+fn indexed_text_changed(a: &Incident, b: &Incident) -> bool {
+    (&a.title, &a.description, &a.ci_ref, &a.location, &a.impact_scope, &a.requester_name, &a.resolution)
+        != (&b.title, &b.description, &b.ci_ref, &b.location, &b.impact_scope, &b.requester_name, &b.resolution)
+}
+
+/// What a command leaves besides the row: the audit action, timeline entries and events.
+pub(crate) struct Effects {
+    pub action: &'static str,
+    pub notes: Vec<Note>,
+    pub events: Vec<Event>,
+}
+
+/// Writes a changed incident (optimistic version check), its timeline entries, the audit entry and events.
+pub(crate) async fn save(core: &Core, tx: &mut Conn, ctx: &Ctx, before: &Incident, after: &mut Incident, effects: Effects) -> Result<()> {
+    let Effects { action, notes, events } = effects;
+    let now = core.now_ms();
+    after.updated_at = now;
+    after.version = before.version + 1;
+    if !store::update(tx, after, before.version).await? {
+        return Err(CoreError::Conflict("incident_changed"));
+    }
+    if indexed_text_changed(before, after) {
+        yunwei_store::search::enqueue(tx, yunwei_store::search::DocKind::Incident, after.id.0).await?;
+    }
+    for n in &notes {
+        let a = NewActivity {
+            incident_id: after.id,
+            at: now,
+            actor_id: ctx.actor_id().map(UserId),
+            kind: n.kind.as_str(),
+            public: n.public,
+            body: &n.body,
+            data: n.data.clone(),
+        };
+        store::add_activity(tx, &a).await?;
+    }
+    audit::write(core, tx, ctx, Change::new("incident", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
+    for e in events {
+        emit(core, tx, ctx, e).await?;
+    }
+    Ok(())
+}
+
+/// Loads an incident inside the command's transaction, checking the caller may act on it.
+pub(crate) async fn load(core: &Core, tx: &mut Conn, ctx: &Ctx, id: IncidentId, action: Action) -> Result<Incident> {
+    let i = store::get_for_update(tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    authorize_on(ctx, action, &i)?;
+    Ok(i)
+}
+
+pub(crate) async fn governing_of(core: &Core, conn: &mut Conn, i: &Incident) -> Result<Option<Governing>> {
+    match i.sla_policy_id {
+        Some(p) => sla::governing_by_id(core, conn, p).await,
+        None => Ok(None),
+    }
+}
+
+fn opt_text(c: &mut Checker, field: &str, v: &Option<String>, max: usize) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+        if s.chars().count() > max {
+            c.push(FieldError::new(field, "too_long").with("max", max));
+        }
+        s.to_string()
+    })
+}
+
+/// Checks that referenced records exist; pushes `not_found` field errors.
+pub(crate) async fn check_refs(
+    conn: &mut Conn,
+    c: &mut Checker,
+    category: Option<CategoryId>,
+    service: Option<ServiceId>,
+    team: Option<TeamId>,
+    users: &[(&str, Option<UserId>)],
+) -> Result<(Option<yunwei_store::incident::Category>, Option<yunwei_store::service::BusinessService>)> {
+    let cat = match category {
+        Some(id) => {
+            let found = store::get_category(&mut *conn, id).await?.filter(|c| c.active);
+            if found.is_none() {
+                c.push(FieldError::new("category_id", "not_found"));
+            }
+            found
+        }
+        None => None,
+    };
+    let svc = match service {
+        Some(id) => {
+            let found = yunwei_store::service::get(&mut *conn, id).await?.filter(|s| s.active);
+            if found.is_none() {
+                c.push(FieldError::new("service_id", "not_found"));
+            }
+            found
+        }
+        None => None,
+    };
+    if let Some(t) = team
+        && yunwei_store::admin::get_team(&mut *conn, t).await?.is_none()
+    {
+        c.push(FieldError::new("team_id", "not_found"));
+    }
+    for (field, user) in users {
+        if let Some(u) = user
+            && yunwei_store::admin::get_user(&mut *conn, *u).await?.is_none_or(|u| u.disabled)
+        {
+            c.push(FieldError::new(*field, "not_found"));
+        }
+    }
+    Ok((cat, svc))
+}
+
+pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<IncidentView> {
+    let (actor, _) = ctx.authorize(ObjectType::Incident, Action::Create)?;
+    let reporter = ctx.actor_id().map(UserId);
+    let settings = desk_settings(core).await?;
+    let mut c = Checker::new();
+    let title = c.name("title", &input.title, MAX_TITLE);
+    let description = c.text("description", &input.description, MAX_TEXT);
+    if description.trim().is_empty() {
+        c.push(FieldError::new("description", "required"));
+    }
+    let ci_ref = opt_text(&mut c, "ci_ref", &input.ci_ref, 200);
+    let requester_name = opt_text(&mut c, "requester_name", &input.requester_name, 100);
+    let requester_contact = opt_text(&mut c, "requester_contact", &input.requester_contact, 200);
+    let location = opt_text(&mut c, "location", &input.location, 200);
+    let impact_scope = opt_text(&mut c, "impact_scope", &input.impact_scope, 2000);
+    if input.watchers.len() > 50 {
+        c.push(FieldError::new("watchers", "too_long").with("max", 50));
+    }
+    // Reporting for someone else, naming the team or person, or linking to a parent is triage work.
+    let triage = input.requester_id.is_some_and(|r| Some(r) != reporter) || input.team_id.is_some() || input.assignee_id.is_some();
+    if triage {
+        ctx.authorize(ObjectType::Incident, Action::Assign)?;
+    }
+    // Reads go through the read pool so the single SQLite writer is held only for the writes.
+    let mut rd = core.db.read.acquire().await?;
+    let requester_id = input.requester_id.or(reporter);
+    let (category, service) = check_refs(
+        &mut rd,
+        &mut c,
+        input.category_id,
+        input.service_id,
+        input.team_id,
+        &[("requester_id", input.requester_id), ("assignee_id", input.assignee_id)],
+    )
+    .await?;
+    if let Some(p) = input.parent_id
+        && store::get(&mut *rd, p).await?.is_none()
+    {
+        c.push(FieldError::new("parent_id", "not_found"));
+    }
+    for (n, w) in input.watchers.iter().enumerate() {
+        if yunwei_store::admin::get_user(&mut *rd, *w).await?.is_none() {
+            c.push(FieldError::new(format!("watchers[{n}]"), "not_found"));
+        }
+    }
+    if let (Some(t), Some(a)) = (input.team_id, input.assignee_id)
+        && !yunwei_store::admin::team_members(&mut *rd, t).await?.contains(&a)
+    {
+        c.push(FieldError::new("assignee_id", "not_team_member"));
+    }
+    c.finish()?;
+    let department_id = match requester_id {
+        Some(r) if Some(r) == reporter => actor.place.department,
+        Some(r) => yunwei_store::admin::get_user(&mut *rd, r).await?.and_then(|u| u.department_id),
+        None => None,
+    };
+    // Automatic assignment: the category's team, else the service's.
+    let team_id = input.team_id.or(category.as_ref().and_then(|c| c.team_id)).or(service.as_ref().and_then(|s| s.team_id));
+    let priority = settings.matrix.priority(input.impact, input.urgency);
+    let now = core.now_ms();
+    let state = if team_id.is_some() || input.assignee_id.is_some() { IncidentState::Assigned } else { IncidentState::New };
+    let mut i = Incident {
+        title,
+        description,
+        state: state.as_str().into(),
+        impact: input.impact.as_str().into(),
+        urgency: input.urgency.as_str().into(),
+        priority: i64::from(priority.get()),
+        category_id: input.category_id,
+        service_id: input.service_id,
+        ci_ref,
+        channel: input.channel.unwrap_or(Channel::Api).as_str().into(),
+        reporter_id: reporter,
+        requester_id,
+        requester_name,
+        requester_contact,
+        department_id,
+        location,
+        impact_scope,
+        occurred_at: input.occurred_at.map(|t| t.0),
+        team_id,
+        assignee_id: input.assignee_id,
+        parent_id: input.parent_id,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        ..Incident::default()
+    };
+    let governing = sla::governing_for(core, &mut rd, i.service_id, i.department_id).await?;
+    apply_sla(governing.as_ref(), &mut i, now)?;
+    let mut to = audience(&mut rd, &i, false).await?;
+    to.extend(input.watchers.iter().copied());
+    to.retain(|u| Some(*u) != reporter);
+    to.sort();
+    to.dedup();
+    drop(rd);
+    let mut tx = core.db.begin().await?;
+    let major = settings.auto_major_for_p1 && priority == Priority::P1;
+    if major {
+        i.major = true;
+    }
+    i.id = store::insert(&mut tx, &i).await?;
+    yunwei_store::search::enqueue(&mut tx, yunwei_store::search::DocKind::Incident, i.id.0).await?;
+    for w in &input.watchers {
+        store::add_watcher(&mut tx, i.id, *w).await?;
+    }
+    let mut notes = vec![Note::new(ActivityKind::Created, serde_json::json!({ "priority": i.priority, "channel": i.channel }))];
+    if major {
+        notes.push(Note::new(ActivityKind::MajorDeclared, serde_json::json!({ "automatic": true })));
+    }
+    for n in &notes {
+        let a = NewActivity {
+            incident_id: i.id,
+            at: now,
+            actor_id: reporter,
+            kind: n.kind.as_str(),
+            public: true,
+            body: "",
+            data: n.data.clone(),
+        };
+        store::add_activity(&mut tx, &a).await?;
+    }
+    let v = view(&i)?;
+    audit::write(core, &mut tx, ctx, Change::new("incident", i.id, "create").after(&v)).await?;
+    emit(core, &mut tx, ctx, event_for(EventType::IncidentCreated, &i, &to, serde_json::json!({}))).await?;
+    if major {
+        emit(core, &mut tx, ctx, event_for(EventType::IncidentMajorDeclared, &i, &to, serde_json::json!({ "automatic": true }))).await?;
+    }
+    core.commit(tx).await?;
+    Ok(v)
+}

@@ -1,0 +1,103 @@
+//! Search (SPEC SEARCH): the indexer drains the index queue written with
+//! every change and keeps the full-text index current within about a second;
+//! queries run against the index within the caller's record scope.
+
+use crate::{Core, Ctx, Result};
+use serde::Serialize;
+use std::time::Duration;
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::search::{index_text, query_terms};
+use yunwei_store::search::{self as store, DocKind};
+
+/// Indexes what the queue holds, in batches. Returns how many records it indexed.
+pub async fn index_pending(core: &Core) -> Result<usize> {
+    let mut tx = core.db.begin().await?;
+    let ids = store::take_queue(&mut tx, &core.db, 2000).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let texts = store::incident_texts(&mut tx, &ids).await?;
+    let docs: Vec<(i64, String)> = texts
+        .into_iter()
+        .map(|(id, parts)| {
+            let number = yunwei_domain::incident::number(id);
+            let mut all: Vec<&str> = vec![number.as_str()];
+            all.extend(parts.iter().flatten().map(String::as_str));
+            (id, index_text(&all))
+        })
+        .collect();
+    store::put_docs(&mut tx, core.db.backend, DocKind::Incident, &docs).await?;
+    tx.commit().await?;
+    Ok(docs.len())
+}
+
+/// Keeps the index current: drains the queue, then sleeps briefly when idle.
+pub async fn run_indexer(core: Core, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let busy = match index_pending(&core).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexing failed");
+                false
+            }
+        };
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Empties the index and queues every record again (`yunwei search rebuild`).
+pub async fn rebuild(core: &Core) -> Result<u64> {
+    let mut tx = core.db.begin().await?;
+    store::clear(&mut tx, core.db.backend).await?;
+    let n = store::enqueue_all_incidents(&mut tx).await?;
+    tx.commit().await?;
+    while index_pending(core).await? > 0 {}
+    Ok(n)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub query: String,
+    /// The terms the query was split into (shows users how Chinese text was read).
+    pub terms: Vec<String>,
+    pub incidents: Vec<crate::incident::IncidentView>,
+}
+
+/// Incidents matching every term of `q` (newest first); an incident number matches that incident.
+pub async fn search(core: &Core, ctx: &Ctx, q: &str, limit: i64) -> Result<SearchResults> {
+    let (actor, scope) = ctx.authorize(ObjectType::Incident, Action::Read)?;
+    let q: String = q.trim().chars().take(200).collect();
+    if q.is_empty() {
+        return Err(yunwei_domain::DomainError::field("q", "required").into());
+    }
+    if !(1..=200).contains(&limit) {
+        return Err(yunwei_domain::DomainError::Validation(vec![
+            yunwei_domain::FieldError::new("limit", "out_of_range").with("min", 1).with("max", 200),
+        ])
+        .into());
+    }
+    let scope_filter = crate::incident::scope_filter(actor, scope);
+    let terms = query_terms(&q);
+    let mut ids = store::incidents(&core.db, &terms, scope_filter.as_ref(), limit).await?;
+    if let Some(n) = yunwei_domain::incident::parse_number(&q) {
+        ids.retain(|i| *i != n);
+        ids.insert(0, n);
+    }
+    let rows = yunwei_store::incident::by_ids(&core.db.read, &ids).await?;
+    // In the order found; a number typed by someone who may not see that incident finds nothing.
+    let incidents = ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|r| r.id.0 == *id))
+        .filter(|r| crate::incident::authorize_on(ctx, Action::Read, r).is_ok())
+        .map(crate::incident::view)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SearchResults { query: q, terms: terms.into_iter().map(|t| t.text).collect(), incidents })
+}

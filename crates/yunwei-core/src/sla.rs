@@ -1,0 +1,502 @@
+//! Service levels: business calendars, SLA policies, and the clocks on each
+//! incident. Deadlines are stored on the ticket and recomputed in the same
+//! transaction as every change that moves them; the timer (`run_sla_timer`)
+//! fires warnings and breaches from the stored `sla_check_at`, so a restart
+//! loses nothing.
+
+use crate::audit::{self, Change};
+use crate::{Core, CoreError, Ctx, Result};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use yunwei_calendar::sla::SlaClock;
+use yunwei_calendar::{Calendar, CalendarSpec};
+use yunwei_domain::FieldError;
+use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId};
+use yunwei_domain::incident::{IncidentState, PendingReason, Priority};
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::sla::{PolicyScope, SlaRules, SlaTarget, choose_policy};
+use yunwei_domain::validate::Checker;
+use yunwei_store::Conn;
+use yunwei_store::sla::{self as store, CalendarRow, PolicyFields, PolicyRow};
+
+// ---- calendars ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarInput {
+    pub name: String,
+    pub spec: CalendarSpec,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarView {
+    pub id: CalendarId,
+    pub name: String,
+    pub spec: CalendarSpec,
+    pub is_default: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn calendar_view(row: CalendarRow) -> Result<CalendarView> {
+    let spec = serde_json::from_str(&row.spec).map_err(|e| CoreError::Internal(format!("calendar {}: {e}", row.id)))?;
+    Ok(CalendarView {
+        id: row.id,
+        name: row.name,
+        spec,
+        is_default: row.is_default,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn vet_calendar(input: &CalendarInput) -> Result<String> {
+    let mut c = Checker::new();
+    let name = c.name("name", &input.name, 100);
+    if !crate::is_known_time_zone(&input.spec.time_zone) {
+        c.push(FieldError::new("spec.time_zone", "unknown_time_zone"));
+    } else if let Err(e) = Calendar::new(&input.spec) {
+        let code = match e {
+            yunwei_calendar::CalendarError::NoWorkingTime => "no_working_time",
+            yunwei_calendar::CalendarError::Overlap => "spans_overlap",
+            yunwei_calendar::CalendarError::BadSpan => "bad_span",
+            yunwei_calendar::CalendarError::UnknownTimeZone(_) => "unknown_time_zone",
+        };
+        c.push(FieldError::new("spec", code));
+    }
+    if input.spec.holidays.len() + input.spec.makeup_days.len() > 5000 {
+        c.push(FieldError::new("spec", "too_long").with("max", 5000));
+    }
+    c.finish()?;
+    Ok(name)
+}
+
+pub async fn list_calendars(core: &Core, ctx: &Ctx) -> Result<Vec<CalendarView>> {
+    ctx.authorize(ObjectType::Sla, Action::Read)?;
+    store::calendars(&core.db.read).await?.into_iter().map(calendar_view).collect()
+}
+
+pub async fn get_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Read)?;
+    calendar_view(store::get_calendar(&core.db.read, id).await?.ok_or(CoreError::NotFound("calendar"))?)
+}
+
+pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Create)?;
+    let name = vet_calendar(&input)?;
+    let spec = serde_json::to_string(&input.spec).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_calendar(&mut tx, &name, &spec, input.is_default, core.now_ms())
+        .await
+        .map_err(CoreError::unique_as("calendar_name_taken"))?;
+    let view = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    audit::write(core, &mut tx, ctx, Change::new("calendar", id, "create").after(&view)).await?;
+    core.commit(tx).await?;
+    Ok(view)
+}
+
+pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: CalendarInput) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Update)?;
+    let name = vet_calendar(&input)?;
+    let spec = serde_json::to_string(&input.spec).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let mut tx = core.db.begin().await?;
+    let before = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    store::update_calendar(&mut tx, id, &name, &spec, input.is_default, core.now_ms())
+        .await
+        .map_err(CoreError::unique_as("calendar_name_taken"))?;
+    let after = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    audit::write(core, &mut tx, ctx, Change::new("calendar", id, "update").before(&before).after(&after)).await?;
+    schedule_rebuild(&mut tx, core, None, Some(id)).await?;
+    core.commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn delete_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<()> {
+    ctx.authorize(ObjectType::Sla, Action::Delete)?;
+    let mut tx = core.db.begin().await?;
+    let before = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    store::delete_calendar(&mut tx, id)
+        .await
+        .map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("calendar_in_use") } else { e.into() })?;
+    audit::write(core, &mut tx, ctx, Change::new("calendar", id, "delete").before(&before)).await?;
+    core.commit(tx).await
+}
+
+/// File formats for holidays and make-up working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DaysFormat {
+    Ics,
+    Csv,
+}
+
+/// The calendar's holidays and make-up working days as iCalendar or CSV text.
+pub async fn export_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFormat) -> Result<(String, String)> {
+    ctx.authorize(ObjectType::Sla, Action::Export)?;
+    let cal = get_calendar(core, ctx, id).await?;
+    let text = match format {
+        DaysFormat::Ics => yunwei_calendar::ics::export_ics(
+            &cal.spec,
+            &cal.name,
+            Timestamp::from_millisecond(cal.updated_at).unwrap_or(Timestamp::UNIX_EPOCH),
+        ),
+        // Excel opens UTF-8 CSV correctly only with a byte-order mark.
+        DaysFormat::Csv => format!("{}{}", yunwei_calendar::csv::UTF8_BOM, yunwei_calendar::csv::export_csv(&cal.spec)),
+    };
+    let mut tx = core.db.begin().await?;
+    audit::write(core, &mut tx, ctx, Change::new("calendar", id, "export").after(&serde_json::json!({ "format": format }))).await?;
+    core.commit(tx).await?;
+    Ok((text, cal.name))
+}
+
+/// Imports holidays and make-up working days into a calendar. With `replace`, the
+/// calendar's listed days become exactly the file's; otherwise they are merged (the file wins).
+pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFormat, text: &str, replace: bool) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Update)?;
+    let imported = match format {
+        DaysFormat::Ics => yunwei_calendar::ics::import_ics(text),
+        DaysFormat::Csv => yunwei_calendar::csv::import_csv(text),
+    }
+    .map_err(|e| yunwei_domain::DomainError::Validation(vec![FieldError::new("body", e.reason.code()).with("line", e.line)]))?;
+    let current = get_calendar(core, ctx, id).await?;
+    let mut spec = current.spec.clone();
+    if replace {
+        spec.holidays.clear();
+        spec.makeup_days.clear();
+        spec.day_names.clear();
+    }
+    imported.apply_to(&mut spec);
+    update_calendar(core, ctx, id, CalendarInput { name: current.name, spec, is_default: current.is_default }).await
+}
+
+// ---- policies ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    pub name: String,
+    pub service_id: Option<ServiceId>,
+    pub department_id: Option<DepartmentId>,
+    /// Absent: targets run 24×7.
+    pub calendar_id: Option<CalendarId>,
+    pub rules: SlaRules,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyView {
+    pub id: SlaPolicyId,
+    pub name: String,
+    pub service_id: Option<ServiceId>,
+    pub department_id: Option<DepartmentId>,
+    pub calendar_id: Option<CalendarId>,
+    pub rules: SlaRules,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn policy_view(row: PolicyRow) -> Result<PolicyView> {
+    let rules = serde_json::from_str(&row.rules).map_err(|e| CoreError::Internal(format!("sla policy {}: {e}", row.id)))?;
+    Ok(PolicyView {
+        id: row.id,
+        name: row.name,
+        service_id: row.service_id,
+        department_id: row.department_id,
+        calendar_id: row.calendar_id,
+        rules,
+        active: row.active,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String)> {
+    let mut c = Checker::new();
+    let name = c.name("name", &input.name, 100);
+    if let Err(yunwei_domain::DomainError::Validation(errors)) = input.rules.validate() {
+        for e in errors {
+            c.push(FieldError { field: format!("rules.{}", e.field), ..e });
+        }
+    }
+    if let Some(s) = input.service_id
+        && yunwei_store::service::get(&core.db.read, s).await?.is_none()
+    {
+        c.push(FieldError::new("service_id", "not_found"));
+    }
+    if let Some(d) = input.department_id
+        && yunwei_store::admin::get_department(&core.db.read, d).await?.is_none()
+    {
+        c.push(FieldError::new("department_id", "not_found"));
+    }
+    if let Some(cal) = input.calendar_id
+        && store::get_calendar(&core.db.read, cal).await?.is_none()
+    {
+        c.push(FieldError::new("calendar_id", "not_found"));
+    }
+    c.finish()?;
+    Ok((name, serde_json::to_string(&input.rules).map_err(|e| CoreError::Internal(e.to_string()))?))
+}
+
+pub async fn list_policies(core: &Core, ctx: &Ctx) -> Result<Vec<PolicyView>> {
+    ctx.authorize(ObjectType::Sla, Action::Read)?;
+    store::policies(&core.db.read).await?.into_iter().map(policy_view).collect()
+}
+
+pub async fn get_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId) -> Result<PolicyView> {
+    ctx.authorize(ObjectType::Sla, Action::Read)?;
+    policy_view(store::get_policy(&core.db.read, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)
+}
+
+pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result<PolicyView> {
+    ctx.authorize(ObjectType::Sla, Action::Create)?;
+    let (name, rules) = vet_policy(core, &input).await?;
+    let fields = PolicyFields {
+        name: &name,
+        service_id: input.service_id,
+        department_id: input.department_id,
+        calendar_id: input.calendar_id,
+        rules: &rules,
+        active: input.active,
+    };
+    let mut tx = core.db.begin().await?;
+    let id = store::insert_policy(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
+    let view = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
+    audit::write(core, &mut tx, ctx, Change::new("sla_policy", id, "create").after(&view)).await?;
+    core.commit(tx).await?;
+    Ok(view)
+}
+
+pub async fn update_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId, input: PolicyInput) -> Result<PolicyView> {
+    ctx.authorize(ObjectType::Sla, Action::Update)?;
+    let (name, rules) = vet_policy(core, &input).await?;
+    let fields = PolicyFields {
+        name: &name,
+        service_id: input.service_id,
+        department_id: input.department_id,
+        calendar_id: input.calendar_id,
+        rules: &rules,
+        active: input.active,
+    };
+    let mut tx = core.db.begin().await?;
+    let before = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
+    store::update_policy(&mut tx, id, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
+    let after = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
+    audit::write(core, &mut tx, ctx, Change::new("sla_policy", id, "update").before(&before).after(&after)).await?;
+    schedule_rebuild(&mut tx, core, Some(id), before.calendar_id.or(after.calendar_id)).await?;
+    core.commit(tx).await?;
+    Ok(after)
+}
+
+/// A durable job recomputes the deadlines of open incidents after a policy or calendar changed.
+async fn schedule_rebuild(tx: &mut Conn, core: &Core, policy: Option<SlaPolicyId>, calendar: Option<CalendarId>) -> Result<()> {
+    let payload = serde_json::json!({ "policy_id": policy, "calendar_id": calendar });
+    let now = core.now_ms();
+    yunwei_store::jobs::schedule(tx, "sla.rebuild", None, &payload, now, None, now).await?;
+    Ok(())
+}
+
+// ---- the clocks on a ticket ----
+
+/// Both clocks of a ticket and how far their warnings have gone (percent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlaState {
+    pub response: Option<SlaClock>,
+    pub resolution: Option<SlaClock>,
+    #[serde(default)]
+    pub response_warned: u8,
+    #[serde(default)]
+    pub resolution_warned: u8,
+}
+
+/// The policy and calendar that govern a ticket, ready to compute with.
+#[derive(Clone)]
+pub struct Governing {
+    pub policy_id: SlaPolicyId,
+    pub rules: SlaRules,
+    pub calendar: Arc<Calendar>,
+}
+
+/// The best active policy for a ticket's service and department, if any.
+pub async fn governing_for(
+    core: &Core,
+    conn: &mut Conn,
+    service: Option<ServiceId>,
+    department: Option<DepartmentId>,
+) -> Result<Option<Governing>> {
+    let rows: Vec<PolicyRow> = store::policies(&mut *conn).await?.into_iter().filter(|p| p.active).collect();
+    let scopes: Vec<(i64, PolicyScope)> = rows
+        .iter()
+        .map(|p| (p.id.0, PolicyScope { service_id: p.service_id.map(|s| s.0), department_id: p.department_id.map(|d| d.0) }))
+        .collect();
+    let ticket = PolicyScope { service_id: service.map(|s| s.0), department_id: department.map(|d| d.0) };
+    let Some(id) = choose_policy(&scopes, ticket) else { return Ok(None) };
+    let Some(row) = rows.into_iter().find(|p| p.id.0 == id) else { return Ok(None) };
+    governing_from(core, conn, row).await.map(Some)
+}
+
+pub async fn governing_by_id(core: &Core, conn: &mut Conn, id: SlaPolicyId) -> Result<Option<Governing>> {
+    match store::get_policy(&mut *conn, id).await? {
+        Some(row) => governing_from(core, conn, row).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn governing_from(_core: &Core, conn: &mut Conn, row: PolicyRow) -> Result<Governing> {
+    let view = policy_view(row)?;
+    let calendar = match view.calendar_id {
+        Some(id) => {
+            let cal = calendar_view(store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+            Calendar::new(&cal.spec).map_err(|e| CoreError::Internal(format!("calendar {id}: {e}")))?
+        }
+        None => Calendar::always(),
+    };
+    Ok(Governing { policy_id: view.id, rules: view.rules, calendar: Arc::new(calendar) })
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+/// The SLA columns of a ticket, derived from its state and clocks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlaColumns {
+    pub sla: Option<String>,
+    pub response_due_at: Option<i64>,
+    pub resolve_due_at: Option<i64>,
+    pub sla_check_at: Option<i64>,
+}
+
+/// What the clocks must do given where the ticket is now. Pure apart from the calendar.
+pub fn settle(g: &Governing, state: &mut SlaState, s: TicketNow, now_ms: i64) {
+    let now = ts(now_ms);
+    let cal = &g.calendar;
+    if state.response.is_none() {
+        state.response = Some(SlaClock::start(g.rules.target_secs(s.priority, SlaTarget::Response), now));
+    }
+    if state.resolution.is_none() {
+        state.resolution = Some(SlaClock::start(g.rules.target_secs(s.priority, SlaTarget::Resolution), now));
+    }
+    let paused = s.state == IncidentState::Pending && g.rules.pauses(s.pending_reason);
+    let finished = !s.state.is_open();
+    for (which, clock) in [(SlaTarget::Response, &mut state.response), (SlaTarget::Resolution, &mut state.resolution)] {
+        let Some(clock) = clock.as_mut() else { continue };
+        clock.retarget(g.rules.target_secs(s.priority, which));
+        let stopped = finished || paused || (which == SlaTarget::Response && s.responded);
+        if stopped {
+            clock.pause(cal, now);
+        } else {
+            clock.resume(now);
+        }
+    }
+}
+
+/// Where a ticket stands, as the clocks need to know it.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketNow {
+    pub state: IncidentState,
+    pub pending_reason: Option<PendingReason>,
+    pub priority: Priority,
+    pub responded: bool,
+    pub response_breached: bool,
+    pub resolve_breached: bool,
+}
+
+/// Deadlines and the next instant the timer must look (the next warning or breach).
+pub fn columns(g: &Governing, state: &SlaState, s: TicketNow) -> SlaColumns {
+    let cal = &g.calendar;
+    let next = |clock: Option<&SlaClock>, warned: u8, breached: bool| -> Option<i64> {
+        let clock = clock?;
+        if breached {
+            return None;
+        }
+        let warn = g.rules.warn_at.iter().find(|p| **p > warned).and_then(|p| clock.due_at_fraction(cal, f64::from(*p) / 100.0));
+        warn.or_else(|| clock.deadline(cal)).map(ms)
+    };
+    let response_next = if s.responded { None } else { next(state.response.as_ref(), state.response_warned, s.response_breached) };
+    let resolution_next = next(state.resolution.as_ref(), state.resolution_warned, s.resolve_breached);
+    SlaColumns {
+        sla: serde_json::to_string(state).ok(),
+        response_due_at: if s.responded { None } else { state.response.as_ref().and_then(|c| c.deadline(cal)).map(ms) },
+        resolve_due_at: state.resolution.as_ref().and_then(|c| c.deadline(cal)).map(ms),
+        sla_check_at: [response_next, resolution_next].into_iter().flatten().min(),
+    }
+}
+
+/// Business seconds left on each clock (negative once breached), for the ticket page.
+pub fn remaining(g: &Governing, state: &SlaState, now_ms: i64) -> (Option<i64>, Option<i64>) {
+    let now = ts(now_ms);
+    (state.response.map(|c| c.remaining_at(&g.calendar, now)), state.resolution.map(|c| c.remaining_at(&g.calendar, now)))
+}
+
+/// What the timer found on one clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firing {
+    Warning { target: SlaTarget, percent: u8 },
+    Breach { target: SlaTarget },
+}
+
+/// Warnings and breaches due at `now` that have not fired yet; marks them fired in `state`.
+pub fn due_firings(g: &Governing, state: &mut SlaState, s: TicketNow, now_ms: i64) -> Vec<Firing> {
+    let now = ts(now_ms);
+    let cal = &g.calendar;
+    let mut out = Vec::new();
+    let clocks = [
+        (SlaTarget::Response, state.response, &mut state.response_warned, s.response_breached || s.responded),
+        (SlaTarget::Resolution, state.resolution, &mut state.resolution_warned, s.resolve_breached),
+    ];
+    for (target, clock, warned, done) in clocks {
+        let Some(clock) = clock else { continue };
+        if done {
+            continue;
+        }
+        let used = clock.consumed_at(cal, now);
+        if clock.target_secs > 0 && used >= clock.target_secs {
+            out.push(Firing::Breach { target });
+            continue;
+        }
+        let percent = if clock.target_secs > 0 { (used * 100 / clock.target_secs).clamp(0, 100) } else { 100 };
+        if let Some(p) = g.rules.warn_at.iter().rev().find(|p| i64::from(**p) <= percent && **p > *warned) {
+            *warned = *p;
+            out.push(Firing::Warning { target, percent: *p });
+        }
+    }
+    out
+}
+
+// ---- the timer ----
+
+/// Fires due SLA warnings and breaches about once a second (well inside the 5 s promise).
+pub async fn run_sla_timer(core: Core, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let busy = match crate::incident::fire_due_slas(&core).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "sla timer round failed");
+                false
+            }
+        };
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(1000)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,631 @@
+//! Incident records: the ticket row, its timeline (activities), watchers,
+//! related incidents, categories, and the queue query.
+
+use crate::admin::escape_like;
+use crate::sql::{Page, Sql};
+use crate::{Result, b, get_bool};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::ids::{ActivityId, CategoryId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
+use yunwei_domain::page::{Cursor, PageRequest};
+
+type Any = sqlx::Any;
+
+/// One incident as stored. Enum-valued columns are kept as their stable text.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub description: String,
+    pub state: String,
+    pub pending_reason: Option<String>,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: i64,
+    pub category_id: Option<CategoryId>,
+    pub service_id: Option<ServiceId>,
+    pub ci_ref: Option<String>,
+    pub channel: String,
+    pub reporter_id: Option<UserId>,
+    pub requester_id: Option<UserId>,
+    pub requester_name: Option<String>,
+    pub requester_contact: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub location: Option<String>,
+    pub impact_scope: Option<String>,
+    pub occurred_at: Option<i64>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub parent_id: Option<IncidentId>,
+    pub major: bool,
+    pub commander_id: Option<UserId>,
+    pub resolution_code: Option<String>,
+    pub resolution: Option<String>,
+    /// JSON of the incident summary.
+    pub summary: Option<String>,
+    pub restored_at: Option<i64>,
+    pub sla_policy_id: Option<SlaPolicyId>,
+    /// JSON of the SLA clocks.
+    pub sla: Option<String>,
+    pub responded_at: Option<i64>,
+    pub response_due_at: Option<i64>,
+    pub resolve_due_at: Option<i64>,
+    pub response_breached: bool,
+    pub resolve_breached: bool,
+    pub sla_check_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub version: i64,
+}
+
+/// Every column but `id`, in bind order for insert and update.
+const COLUMNS: &[&str] = &[
+    "title",
+    "description",
+    "state",
+    "pending_reason",
+    "impact",
+    "urgency",
+    "priority",
+    "category_id",
+    "service_id",
+    "ci_ref",
+    "channel",
+    "reporter_id",
+    "requester_id",
+    "requester_name",
+    "requester_contact",
+    "department_id",
+    "location",
+    "impact_scope",
+    "occurred_at",
+    "team_id",
+    "assignee_id",
+    "parent_id",
+    "major",
+    "commander_id",
+    "resolution_code",
+    "resolution",
+    "summary",
+    "restored_at",
+    "sla_policy_id",
+    "sla",
+    "responded_at",
+    "response_due_at",
+    "resolve_due_at",
+    "response_breached",
+    "resolve_breached",
+    "sla_check_at",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "version",
+];
+
+fn columns() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().copied()
+}
+
+type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
+fn bind_all<'q>(q: Query<'q>, i: &'q Incident) -> Query<'q> {
+    q.bind(&i.title)
+        .bind(&i.description)
+        .bind(&i.state)
+        .bind(&i.pending_reason)
+        .bind(&i.impact)
+        .bind(&i.urgency)
+        .bind(i.priority)
+        .bind(i.category_id.map(|v| v.0))
+        .bind(i.service_id.map(|v| v.0))
+        .bind(&i.ci_ref)
+        .bind(&i.channel)
+        .bind(i.reporter_id.map(|v| v.0))
+        .bind(i.requester_id.map(|v| v.0))
+        .bind(&i.requester_name)
+        .bind(&i.requester_contact)
+        .bind(i.department_id.map(|v| v.0))
+        .bind(&i.location)
+        .bind(&i.impact_scope)
+        .bind(i.occurred_at)
+        .bind(i.team_id.map(|v| v.0))
+        .bind(i.assignee_id.map(|v| v.0))
+        .bind(i.parent_id.map(|v| v.0))
+        .bind(b(i.major))
+        .bind(i.commander_id.map(|v| v.0))
+        .bind(&i.resolution_code)
+        .bind(&i.resolution)
+        .bind(&i.summary)
+        .bind(i.restored_at)
+        .bind(i.sla_policy_id.map(|v| v.0))
+        .bind(&i.sla)
+        .bind(i.responded_at)
+        .bind(i.response_due_at)
+        .bind(i.resolve_due_at)
+        .bind(b(i.response_breached))
+        .bind(b(i.resolve_breached))
+        .bind(i.sla_check_at)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(i.resolved_at)
+        .bind(i.closed_at)
+        .bind(i.version)
+}
+
+fn opt<T>(r: &AnyRow, col: &str, f: impl Fn(i64) -> T) -> Result<Option<T>> {
+    Ok(r.try_get::<Option<i64>, _>(col)?.map(f))
+}
+
+pub fn incident_from_row(r: &AnyRow) -> Result<Incident> {
+    Ok(Incident {
+        id: IncidentId(r.try_get("id")?),
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        state: r.try_get("state")?,
+        pending_reason: r.try_get("pending_reason")?,
+        impact: r.try_get("impact")?,
+        urgency: r.try_get("urgency")?,
+        priority: r.try_get("priority")?,
+        category_id: opt(r, "category_id", CategoryId)?,
+        service_id: opt(r, "service_id", ServiceId)?,
+        ci_ref: r.try_get("ci_ref")?,
+        channel: r.try_get("channel")?,
+        reporter_id: opt(r, "reporter_id", UserId)?,
+        requester_id: opt(r, "requester_id", UserId)?,
+        requester_name: r.try_get("requester_name")?,
+        requester_contact: r.try_get("requester_contact")?,
+        department_id: opt(r, "department_id", DepartmentId)?,
+        location: r.try_get("location")?,
+        impact_scope: r.try_get("impact_scope")?,
+        occurred_at: r.try_get("occurred_at")?,
+        team_id: opt(r, "team_id", TeamId)?,
+        assignee_id: opt(r, "assignee_id", UserId)?,
+        parent_id: opt(r, "parent_id", IncidentId)?,
+        major: get_bool(r, "major")?,
+        commander_id: opt(r, "commander_id", UserId)?,
+        resolution_code: r.try_get("resolution_code")?,
+        resolution: r.try_get("resolution")?,
+        summary: r.try_get("summary")?,
+        restored_at: r.try_get("restored_at")?,
+        sla_policy_id: opt(r, "sla_policy_id", SlaPolicyId)?,
+        sla: r.try_get("sla")?,
+        responded_at: r.try_get("responded_at")?,
+        response_due_at: r.try_get("response_due_at")?,
+        resolve_due_at: r.try_get("resolve_due_at")?,
+        response_breached: get_bool(r, "response_breached")?,
+        resolve_breached: get_bool(r, "resolve_breached")?,
+        sla_check_at: r.try_get("sla_check_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        closed_at: r.try_get("closed_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn insert_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let cols: Vec<&str> = columns().collect();
+        let marks: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
+        format!("INSERT INTO incidents ({}) VALUES ({}) RETURNING id", cols.join(", "), marks.join(", "))
+    })
+}
+
+fn update_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let sets: Vec<String> = columns().enumerate().map(|(n, c)| format!("{c} = ${}", n + 1)).collect();
+        let n = sets.len();
+        format!("UPDATE incidents SET {} WHERE id = ${} AND version = ${}", sets.join(", "), n + 1, n + 2)
+    })
+}
+
+pub async fn insert(conn: &mut AnyConnection, i: &Incident) -> Result<IncidentId> {
+    let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(insert_sql())), i).fetch_one(&mut *conn).await?;
+    Ok(IncidentId(row.try_get(0)?))
+}
+
+/// Writes the whole row if nobody changed it since `expected_version` was read;
+/// `i.version` must already be the next version. Returns false on a lost race.
+pub async fn update(conn: &mut AnyConnection, i: &Incident, expected_version: i64) -> Result<bool> {
+    let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(update_sql())), i).bind(i.id.0).bind(expected_version);
+    Ok(q.execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Option<Incident>> {
+    sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(incident_from_row).transpose()
+}
+
+/// As [`get`], locking the row on PostgreSQL for the rest of the transaction.
+pub async fn get_for_update(conn: &mut AnyConnection, db: &crate::Db, id: IncidentId) -> Result<Option<Incident>> {
+    let sql = format!("SELECT * FROM incidents WHERE id = $1{}", db.for_update());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(incident_from_row).transpose()
+}
+
+pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[i64]) -> Result<Vec<Incident>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT * FROM incidents WHERE 1=1");
+    push_in(&mut sql, " AND", "id", ids);
+    sql.fetch_all(ex).await?.iter().map(incident_from_row).collect()
+}
+
+pub async fn children<'e, E: Executor<'e, Database = Any>>(ex: E, parent: IncidentId) -> Result<Vec<IncidentId>> {
+    let rows = sqlx::query("SELECT id FROM incidents WHERE parent_id = $1 ORDER BY id").bind(parent.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(IncidentId(r.try_get(0)?))).collect()
+}
+
+/// Queue order. Every sort ends on the id so pages never skip or repeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueueSort {
+    /// Resolution deadline first (none last): "what breaches next".
+    #[default]
+    SlaDue,
+    Updated,
+    Created,
+    Priority,
+}
+
+/// Filters of a queue view; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub states: Vec<String>,
+    pub team_id: Option<TeamId>,
+    pub team_ids: Option<Vec<TeamId>>,
+    pub assignee_id: Option<UserId>,
+    pub unassigned: bool,
+    pub requester_id: Option<UserId>,
+    pub priority: Option<i64>,
+    pub category_id: Option<CategoryId>,
+    pub service_id: Option<ServiceId>,
+    pub major: Option<bool>,
+    /// Resolution due before this instant (breaching soon).
+    pub due_before: Option<i64>,
+    pub updated_after: Option<i64>,
+    pub text: Option<String>,
+    /// Record scope: only incidents these teams hold, these users reported or asked for, or this department raised.
+    pub scope: Option<ScopeFilter>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScopeFilter {
+    pub user_id: Option<UserId>,
+    pub team_ids: Vec<TeamId>,
+    pub department_id: Option<DepartmentId>,
+}
+
+/// Stands in for "no deadline" so that open-ended rows sort last with one index.
+pub const NO_DUE: i64 = i64::MAX;
+
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    f: &IncidentFilter,
+    sort: QueueSort,
+    page: &PageRequest,
+) -> Result<Page<Incident>> {
+    let mut sql = Sql::new("SELECT * FROM incidents WHERE 1=1");
+    if !f.states.is_empty() {
+        sql.push(" AND state IN (");
+        for (n, s) in f.states.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.bind(s.as_str());
+        }
+        sql.push(")");
+    }
+    let int = |sql: &mut Sql, col: &str, v: Option<i64>| {
+        if let Some(v) = v {
+            sql.push(&format!(" AND {col} = ")).bind(v);
+        }
+    };
+    int(&mut sql, "team_id", f.team_id.map(|t| t.0));
+    int(&mut sql, "assignee_id", f.assignee_id.map(|t| t.0));
+    int(&mut sql, "requester_id", f.requester_id.map(|t| t.0));
+    int(&mut sql, "priority", f.priority);
+    int(&mut sql, "category_id", f.category_id.map(|t| t.0));
+    int(&mut sql, "service_id", f.service_id.map(|t| t.0));
+    int(&mut sql, "major", f.major.map(b));
+    if let Some(teams) = &f.team_ids {
+        push_in(&mut sql, " AND", "team_id", &teams.iter().map(|t| t.0).collect::<Vec<_>>());
+    }
+    if f.unassigned {
+        sql.push(" AND assignee_id IS NULL");
+    }
+    if let Some(t) = f.due_before {
+        sql.push(" AND resolve_due_at < ").bind(t);
+    }
+    if let Some(t) = f.updated_after {
+        sql.push(" AND updated_at > ").bind(t);
+    }
+    if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
+        let like = format!("%{}%", escape_like(text));
+        sql.push(" AND (title LIKE ").bind(like.clone()).push(" ESCAPE '\\' OR description LIKE ").bind(like).push(" ESCAPE '\\')");
+    }
+    push_scope(&mut sql, "", f.scope.as_ref());
+    let (key, descending): (Option<&str>, bool) = match sort {
+        QueueSort::SlaDue => (Some("COALESCE(resolve_due_at, 9223372036854775807)"), false),
+        QueueSort::Updated => (Some("updated_at"), true),
+        QueueSort::Created => (None, true),
+        QueueSort::Priority => (Some("priority"), false),
+    };
+    let page = PageRequest { descending, ..page.clone() };
+    keyset_int(&mut sql, &page, key)?;
+    let rows = sql.fetch_all(ex).await?.iter().map(incident_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, &page, |i| Cursor {
+        id: i.id.0,
+        key: key.map(|_| match sort {
+            QueueSort::SlaDue => i.resolve_due_at.unwrap_or(NO_DUE).to_string(),
+            QueueSort::Updated => i.updated_at.to_string(),
+            QueueSort::Priority => i.priority.to_string(),
+            QueueSort::Created => String::new(),
+        }),
+    }))
+}
+
+/// Record scope: incidents the user is party to, their teams hold, or their department raised.
+/// `table` prefixes the columns (`"i."` in a join).
+pub fn push_scope(sql: &mut Sql, table: &str, scope: Option<&ScopeFilter>) {
+    let Some(scope) = scope else { return };
+    sql.push(" AND (1=0");
+    if let Some(u) = scope.user_id {
+        sql.push(&format!(" OR {table}requester_id = ")).bind(u.0);
+        sql.push(&format!(" OR {table}reporter_id = ")).bind(u.0);
+        sql.push(&format!(" OR {table}assignee_id = ")).bind(u.0);
+    }
+    if !scope.team_ids.is_empty() {
+        push_in(sql, " OR", &format!("{table}team_id"), &scope.team_ids.iter().map(|t| t.0).collect::<Vec<_>>());
+    }
+    if let Some(d) = scope.department_id {
+        sql.push(&format!(" OR {table}department_id = ")).bind(d.0);
+    }
+    sql.push(")");
+}
+
+/// `<joiner> col IN (…)`; an empty set matches nothing.
+fn push_in(sql: &mut Sql, joiner: &str, col: &str, values: &[i64]) {
+    if values.is_empty() {
+        sql.push(&format!("{joiner} 1=0"));
+        return;
+    }
+    sql.push(&format!("{joiner} {col} IN ("));
+    for (n, v) in values.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*v);
+    }
+    sql.push(")");
+}
+
+/// Keyset paging on an integer sort key (a trusted expression).
+fn keyset_int(sql: &mut Sql, page: &PageRequest, key: Option<&str>) -> Result<()> {
+    let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(after) = &page.after {
+        match (key, &after.key) {
+            (Some(col), Some(k)) => {
+                let k: i64 = k.parse().map_err(|_| crate::StoreError::Corrupt("cursor key".into()))?;
+                sql.push(&format!(" AND ({col} {cmp} ")).bind(k).push(&format!(" OR ({col} = ")).bind(k).push(&format!(" AND id {cmp} "));
+                sql.bind(after.id).push("))");
+            }
+            _ => {
+                sql.push(&format!(" AND id {cmp} ")).bind(after.id);
+            }
+        }
+    }
+    match key {
+        Some(col) => sql.push(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ")),
+        None => sql.push(&format!(" ORDER BY id {dir} LIMIT ")),
+    };
+    sql.bind(page.limit + 1);
+    Ok(())
+}
+
+/// Incidents whose SLA timer is due, oldest first.
+pub async fn due_for_sla_check(conn: &mut AnyConnection, db: &crate::Db, now: i64, limit: i64) -> Result<Vec<Incident>> {
+    let sql = format!("SELECT * FROM incidents WHERE sla_check_at <= $1 ORDER BY sla_check_at LIMIT $2{}", db.skip_locked());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(incident_from_row).collect()
+}
+
+// ---- timeline ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub incident_id: IncidentId,
+    pub at: i64,
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub kind: String,
+    pub public: bool,
+    pub body: String,
+    pub data: serde_json::Value,
+}
+
+pub struct NewActivity<'a> {
+    pub incident_id: IncidentId,
+    pub at: i64,
+    pub actor_id: Option<UserId>,
+    pub kind: &'a str,
+    pub public: bool,
+    pub body: &'a str,
+    pub data: serde_json::Value,
+}
+
+pub async fn add_activity(conn: &mut AnyConnection, a: &NewActivity<'_>) -> Result<ActivityId> {
+    let row = sqlx::query(
+        "INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(a.incident_id.0)
+    .bind(a.at)
+    .bind(a.actor_id.map(|u| u.0))
+    .bind(a.kind)
+    .bind(b(a.public))
+    .bind(a.body)
+    .bind(a.data.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(ActivityId(row.try_get(0)?))
+}
+
+/// The timeline, oldest first; work notes only when `with_internal`.
+pub async fn activities<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId, with_internal: bool) -> Result<Vec<Activity>> {
+    let sql = format!(
+        "SELECT a.*, u.display_name AS actor_name FROM incident_activities a LEFT JOIN users u ON u.id = a.actor_id \
+         WHERE a.incident_id = $1{} ORDER BY a.id",
+        if with_internal { "" } else { " AND a.public = 1" }
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_all(ex).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Activity {
+                id: ActivityId(r.try_get("id")?),
+                incident_id: IncidentId(r.try_get("incident_id")?),
+                at: r.try_get("at_ms")?,
+                actor_id: opt(r, "actor_id", UserId)?,
+                actor_name: r.try_get("actor_name")?,
+                kind: r.try_get("kind")?,
+                public: get_bool(r, "public")?,
+                body: r.try_get("body")?,
+                data: crate::get_json(r, "data")?,
+            })
+        })
+        .collect()
+}
+
+// ---- watchers and links ----
+
+pub async fn add_watcher(conn: &mut AnyConnection, id: IncidentId, user: UserId) -> Result<bool> {
+    let n = sqlx::query("INSERT INTO incident_watchers (incident_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn remove_watcher(conn: &mut AnyConnection, id: IncidentId, user: UserId) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM incident_watchers WHERE incident_id = $1 AND user_id = $2")
+        .bind(id.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn watchers<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Vec<UserId>> {
+    let rows =
+        sqlx::query("SELECT user_id FROM incident_watchers WHERE incident_id = $1 ORDER BY user_id").bind(id.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}
+
+/// Links two incidents both ways.
+pub async fn link(conn: &mut AnyConnection, a: IncidentId, other: IncidentId) -> Result<()> {
+    for (x, y) in [(a, other), (other, a)] {
+        sqlx::query("INSERT INTO incident_links (incident_id, related_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(x.0)
+            .bind(y.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn unlink(conn: &mut AnyConnection, a: IncidentId, other: IncidentId) -> Result<()> {
+    sqlx::query("DELETE FROM incident_links WHERE (incident_id = $1 AND related_id = $2) OR (incident_id = $2 AND related_id = $1)")
+        .bind(a.0)
+        .bind(other.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn related<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Vec<IncidentId>> {
+    let rows =
+        sqlx::query("SELECT related_id FROM incident_links WHERE incident_id = $1 ORDER BY related_id").bind(id.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(IncidentId(r.try_get(0)?))).collect()
+}
+
+// ---- categories ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+    pub parent_id: Option<CategoryId>,
+    pub team_id: Option<TeamId>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn category_from_row(r: &AnyRow) -> Result<Category> {
+    Ok(Category {
+        id: CategoryId(r.try_get("id")?),
+        name: r.try_get("name")?,
+        parent_id: opt(r, "parent_id", CategoryId)?,
+        team_id: opt(r, "team_id", TeamId)?,
+        active: get_bool(r, "active")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub struct CategoryFields {
+    pub name: String,
+    pub parent_id: Option<CategoryId>,
+    pub team_id: Option<TeamId>,
+    pub active: bool,
+}
+
+pub async fn insert_category(conn: &mut AnyConnection, f: &CategoryFields, now: i64) -> Result<CategoryId> {
+    let row = sqlx::query(
+        "INSERT INTO incident_categories (name, parent_id, team_id, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(&f.name)
+    .bind(f.parent_id.map(|p| p.0))
+    .bind(f.team_id.map(|t| t.0))
+    .bind(b(f.active))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(CategoryId(row.try_get(0)?))
+}
+
+pub async fn update_category(conn: &mut AnyConnection, id: CategoryId, f: &CategoryFields, now: i64) -> Result<bool> {
+    let n =
+        sqlx::query("UPDATE incident_categories SET name = $2, parent_id = $3, team_id = $4, active = $5, updated_at = $6 WHERE id = $1")
+            .bind(id.0)
+            .bind(&f.name)
+            .bind(f.parent_id.map(|p| p.0))
+            .bind(f.team_id.map(|t| t.0))
+            .bind(b(f.active))
+            .bind(now)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn categories<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Category>> {
+    sqlx::query("SELECT * FROM incident_categories ORDER BY name, id").fetch_all(ex).await?.iter().map(category_from_row).collect()
+}
+
+pub async fn get_category<'e, E: Executor<'e, Database = Any>>(ex: E, id: CategoryId) -> Result<Option<Category>> {
+    sqlx::query("SELECT * FROM incident_categories WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(category_from_row)
+        .transpose()
+}

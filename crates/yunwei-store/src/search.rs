@@ -1,0 +1,166 @@
+//! The full-text index behind one interface for both engines: FTS5 on SQLite,
+//! a tsvector with a GIN index on PostgreSQL. Documents arrive as terms made
+//! by `yunwei_domain::search`; queries as the terms that must all match.
+//! The index is derived data: it can be dropped and rebuilt from the records.
+
+use crate::incident::ScopeFilter;
+use crate::sql::Sql;
+use crate::{Backend, Db, Result};
+use sqlx::{AnyConnection, Row};
+use yunwei_domain::search::Term;
+
+/// Kinds of searchable records; part of the document key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Incident = 1,
+}
+
+impl DocKind {
+    pub fn object_type(self) -> &'static str {
+        match self {
+            DocKind::Incident => "incident",
+        }
+    }
+}
+
+fn doc_key(kind: DocKind, id: i64) -> i64 {
+    id * 16 + kind as i64
+}
+
+/// Replaces the indexed terms of some records (in the caller's transaction).
+pub async fn put_docs(conn: &mut AnyConnection, backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
+    for (id, terms) in docs {
+        let key = doc_key(kind, *id);
+        match backend {
+            Backend::Sqlite => {
+                sqlx::query("DELETE FROM search_fts WHERE rowid = $1").bind(key).execute(&mut *conn).await?;
+                sqlx::query("INSERT INTO search_fts (rowid, object_type, object_id, terms) VALUES ($1, $2, $3, $4)")
+                    .bind(key)
+                    .bind(kind.object_type())
+                    .bind(*id)
+                    .bind(terms)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "INSERT INTO search_docs (doc_key, object_type, object_id, terms) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (doc_key) DO UPDATE SET terms = excluded.terms",
+                )
+                .bind(key)
+                .bind(kind.object_type())
+                .bind(*id)
+                .bind(terms)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Empties the index (before a rebuild).
+pub async fn clear(conn: &mut AnyConnection, backend: Backend) -> Result<()> {
+    let sql = match backend {
+        Backend::Sqlite => "DELETE FROM search_fts",
+        Backend::Postgres => "DELETE FROM search_docs",
+    };
+    sqlx::query(sql).execute(conn).await?;
+    Ok(())
+}
+
+/// The engine's query text. Terms hold only letters and digits (the tokenizer
+/// guarantees it), so quoting them is enough; it is still bound, never spliced.
+pub fn match_expression(backend: Backend, terms: &[Term]) -> String {
+    let clean = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    match backend {
+        Backend::Sqlite => terms
+            .iter()
+            .map(|t| format!("terms : \"{}\"{}", clean(&t.text), if t.prefix { " *" } else { "" }))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        Backend::Postgres => {
+            terms.iter().map(|t| format!("'{}'{}", clean(&t.text), if t.prefix { ":*" } else { "" })).collect::<Vec<_>>().join(" & ")
+        }
+    }
+}
+
+/// Incident ids matching all terms, newest first, within the caller's scope.
+pub async fn incidents(db: &Db, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64) -> Result<Vec<i64>> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let expr = match_expression(db.backend, terms);
+    let mut sql = match db.backend {
+        Backend::Sqlite => {
+            let mut s = Sql::new("SELECT i.id FROM search_fts f JOIN incidents i ON i.id = f.object_id WHERE search_fts MATCH ");
+            s.bind(expr).push(" AND f.object_type = 'incident'");
+            s
+        }
+        Backend::Postgres => {
+            let mut s = Sql::new("SELECT i.id FROM search_docs f JOIN incidents i ON i.id = f.object_id WHERE f.tsv @@ CAST(");
+            s.bind(expr).push(" AS tsquery) AND f.object_type = 'incident'");
+            s
+        }
+    };
+    crate::incident::push_scope(&mut sql, "i.", scope);
+    let order = match db.backend {
+        Backend::Sqlite => " ORDER BY f.rowid DESC LIMIT ",
+        Backend::Postgres => " ORDER BY f.doc_key DESC LIMIT ",
+    };
+    sql.push(order).bind(limit);
+    let rows = sql.fetch_all(&db.read).await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Notes that a record must be (re)indexed; call in the transaction that changed it.
+pub async fn enqueue(conn: &mut AnyConnection, kind: DocKind, id: i64) -> Result<()> {
+    sqlx::query("INSERT INTO index_queue (object_type, object_id) VALUES ($1, $2)").bind(kind.object_type()).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Takes up to `limit` queued entries (locking them on PostgreSQL so two nodes
+/// never take the same ones), deletes them, and returns the distinct incident ids.
+pub async fn take_queue(conn: &mut AnyConnection, db: &Db, limit: i64) -> Result<Vec<i64>> {
+    let sql = format!("SELECT id, object_id FROM index_queue ORDER BY id LIMIT $1{}", db.skip_locked());
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *conn).await?;
+    let Some(last) = rows.last() else { return Ok(Vec::new()) };
+    let first: i64 = rows[0].try_get(0)?;
+    let last: i64 = last.try_get(0)?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.try_get(1)).collect::<std::result::Result<_, _>>()?;
+    sqlx::query("DELETE FROM index_queue WHERE id >= $1 AND id <= $2").bind(first).bind(last).execute(&mut *conn).await?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The text of incidents to index, by id.
+pub async fn incident_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, Vec<Option<String>>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql =
+        Sql::new("SELECT id, title, description, ci_ref, location, impact_scope, requester_name, resolution FROM incidents WHERE id IN (");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(")");
+    let rows = sql.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            let texts = (1..8).map(|i| r.try_get::<Option<String>, _>(i)).collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok((r.try_get(0)?, texts))
+        })
+        .collect()
+}
+
+/// Queues every incident for indexing (after the index was cleared).
+pub async fn enqueue_all_incidents(conn: &mut AnyConnection) -> Result<u64> {
+    Ok(sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'incident', id FROM incidents ORDER BY id")
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

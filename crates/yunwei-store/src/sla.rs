@@ -1,0 +1,173 @@
+//! Business calendars and SLA policies. Both keep their rules as JSON text
+//! (validated in core), so the tables stay the same as the rules grow.
+
+use crate::{Result, b, get_bool};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId};
+
+type Any = sqlx::Any;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CalendarRow {
+    pub id: CalendarId,
+    pub name: String,
+    /// JSON of `yunwei_calendar::CalendarSpec`.
+    pub spec: String,
+    pub is_default: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn calendar_from_row(r: &AnyRow) -> Result<CalendarRow> {
+    Ok(CalendarRow {
+        id: CalendarId(r.try_get("id")?),
+        name: r.try_get("name")?,
+        spec: r.try_get("spec")?,
+        is_default: get_bool(r, "is_default")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_calendar(conn: &mut AnyConnection, name: &str, spec: &str, is_default: bool, now: i64) -> Result<CalendarId> {
+    if is_default {
+        sqlx::query("UPDATE calendars SET is_default = 0 WHERE is_default = 1").execute(&mut *conn).await?;
+    }
+    let row =
+        sqlx::query("INSERT INTO calendars (name, spec, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+            .bind(name)
+            .bind(spec)
+            .bind(b(is_default))
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(CalendarId(row.try_get(0)?))
+}
+
+pub async fn update_calendar(conn: &mut AnyConnection, id: CalendarId, name: &str, spec: &str, is_default: bool, now: i64) -> Result<bool> {
+    if is_default {
+        sqlx::query("UPDATE calendars SET is_default = 0 WHERE is_default = 1 AND id <> $1").bind(id.0).execute(&mut *conn).await?;
+    }
+    let n = sqlx::query("UPDATE calendars SET name = $2, spec = $3, is_default = $4, updated_at = $5 WHERE id = $1")
+        .bind(id.0)
+        .bind(name)
+        .bind(spec)
+        .bind(b(is_default))
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn calendars<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<CalendarRow>> {
+    sqlx::query("SELECT * FROM calendars ORDER BY name, id").fetch_all(ex).await?.iter().map(calendar_from_row).collect()
+}
+
+pub async fn get_calendar<'e, E: Executor<'e, Database = Any>>(ex: E, id: CalendarId) -> Result<Option<CalendarRow>> {
+    sqlx::query("SELECT * FROM calendars WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(calendar_from_row).transpose()
+}
+
+pub async fn delete_calendar(conn: &mut AnyConnection, id: CalendarId) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM calendars WHERE id = $1").bind(id.0).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PolicyRow {
+    pub id: SlaPolicyId,
+    pub name: String,
+    pub service_id: Option<ServiceId>,
+    pub department_id: Option<DepartmentId>,
+    pub calendar_id: Option<CalendarId>,
+    /// JSON of `yunwei_domain::sla::SlaRules`.
+    pub rules: String,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn policy_from_row(r: &AnyRow) -> Result<PolicyRow> {
+    Ok(PolicyRow {
+        id: SlaPolicyId(r.try_get("id")?),
+        name: r.try_get("name")?,
+        service_id: r.try_get::<Option<i64>, _>("service_id")?.map(ServiceId),
+        department_id: r.try_get::<Option<i64>, _>("department_id")?.map(DepartmentId),
+        calendar_id: r.try_get::<Option<i64>, _>("calendar_id")?.map(CalendarId),
+        rules: r.try_get("rules")?,
+        active: get_bool(r, "active")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub struct PolicyFields<'a> {
+    pub name: &'a str,
+    pub service_id: Option<ServiceId>,
+    pub department_id: Option<DepartmentId>,
+    pub calendar_id: Option<CalendarId>,
+    pub rules: &'a str,
+    pub active: bool,
+}
+
+pub async fn insert_policy(conn: &mut AnyConnection, f: &PolicyFields<'_>, now: i64) -> Result<SlaPolicyId> {
+    let row = sqlx::query(
+        "INSERT INTO sla_policies (name, service_id, department_id, calendar_id, rules, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(f.name)
+    .bind(f.service_id.map(|v| v.0))
+    .bind(f.department_id.map(|v| v.0))
+    .bind(f.calendar_id.map(|v| v.0))
+    .bind(f.rules)
+    .bind(b(f.active))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(SlaPolicyId(row.try_get(0)?))
+}
+
+pub async fn update_policy(conn: &mut AnyConnection, id: SlaPolicyId, f: &PolicyFields<'_>, now: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE sla_policies SET name = $2, service_id = $3, department_id = $4, calendar_id = $5, rules = $6, active = $7, updated_at = $8 \
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(f.name)
+    .bind(f.service_id.map(|v| v.0))
+    .bind(f.department_id.map(|v| v.0))
+    .bind(f.calendar_id.map(|v| v.0))
+    .bind(f.rules)
+    .bind(b(f.active))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn policies<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<PolicyRow>> {
+    sqlx::query("SELECT * FROM sla_policies ORDER BY name, id").fetch_all(ex).await?.iter().map(policy_from_row).collect()
+}
+
+pub async fn get_policy<'e, E: Executor<'e, Database = Any>>(ex: E, id: SlaPolicyId) -> Result<Option<PolicyRow>> {
+    sqlx::query("SELECT * FROM sla_policies WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(policy_from_row).transpose()
+}
+
+/// Open incidents under a policy or calendar, for the rebuild after either changes.
+pub async fn open_incidents_under<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    policy: Option<SlaPolicyId>,
+    calendar: Option<CalendarId>,
+) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT i.id FROM incidents i LEFT JOIN sla_policies p ON p.id = i.sla_policy_id \
+         WHERE i.state NOT IN ('resolved', 'closed') AND (i.sla_policy_id = $1 OR p.calendar_id = $2) ORDER BY i.id",
+    )
+    .bind(policy.map(|p| p.0))
+    .bind(calendar.map(|c| c.0))
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}

@@ -1,0 +1,496 @@
+//! OpenAPI operations and schemas of the service desk: incidents, categories,
+//! business services, desk settings, calendars and SLA policies.
+
+use super::{Op, e, obj, op, q, schema_ref, with_body};
+use serde_json::{Value, json};
+
+const QUEUE_Q: &[(&str, &str, &str)] = &[
+    ("queue", "string", "all (default), mine, my_teams, unassigned, breaching_soon, recent, requested"),
+    ("state", "string", "comma-separated states: new, assigned, in_progress, pending, resolved, closed"),
+    ("team_id", "integer", "assigned team"),
+    ("assignee_id", "integer", "assigned person"),
+    ("priority", "integer", "1–4"),
+    ("category_id", "integer", "category"),
+    ("service_id", "integer", "business service"),
+    ("major", "boolean", "major incidents only"),
+    ("sort", "string", "sla_due (default), updated, created, priority"),
+    ("q", "string", "text in title or description"),
+    ("limit", "integer", "1–200, default 50"),
+    ("cursor", "string", "`next_cursor` of the previous page"),
+];
+
+fn calendar_example() -> Value {
+    let day = json!([{ "start": 540, "end": 720 }, { "start": 810, "end": 1080 }]);
+    json!({
+        "name": "总行工作日历",
+        "is_default": true,
+        "spec": {
+            "time_zone": "Asia/Shanghai",
+            "week": [day, day, day, day, day, [], []],
+            "holidays": ["2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"],
+            "makeup_days": ["2026-09-20", "2026-10-10"],
+            "makeup_hours": day,
+            "day_names": { "2026-10-01": "国庆节", "2026-10-10": "国庆节调休上班" }
+        }
+    })
+}
+
+fn policy_example() -> Value {
+    json!({
+        "name": "核心业务系统 SLA",
+        "service_id": 1,
+        "department_id": null,
+        "calendar_id": 1,
+        "rules": {
+            "targets": [
+                { "response_minutes": 15, "resolution_minutes": 60 },
+                { "response_minutes": 30, "resolution_minutes": 240 },
+                { "response_minutes": 120, "resolution_minutes": 1440 },
+                { "response_minutes": 480, "resolution_minutes": 7200 }
+            ],
+            "pause_on": ["requester"],
+            "warn_at": [75, 90],
+            "on_breach": { "notify_manager": true, "raise_priority": false, "escalate_to_team": null }
+        },
+        "active": true
+    })
+}
+
+pub(super) fn ops() -> Vec<Op> {
+    vec![
+        q(
+            op("get", "/api/v1/incidents", "incidents", "Incident queues with filters and keyset paging", (200, Some("IncidentPage"))),
+            QUEUE_Q,
+        ),
+        with_body(
+            op(
+                "post",
+                "/api/v1/incidents",
+                "incidents",
+                "Report an incident; priority comes from impact × urgency",
+                (201, Some("Incident")),
+            ),
+            "NewIncident",
+            || {
+                json!({
+                    "title": "核心交换机网络丢包",
+                    "description": "09:20 起同城数据中心核心交换机 CS-01 端口丢包约 5%，柜面交易响应变慢。",
+                    "impact": "high",
+                    "urgency": "high",
+                    "category_id": 1,
+                    "service_id": 1,
+                    "ci_ref": "CS-01",
+                    "channel": "phone",
+                    "requester_name": "营业部 王丽",
+                    "requester_contact": "010-6688 1234",
+                    "location": "同城数据中心 3 楼机房",
+                    "impact_scope": "全行柜面交易",
+                    "occurred_at": "2026-11-20T09:20:00+08:00"
+                })
+            },
+        ),
+        e(
+            op(
+                "get",
+                "/api/v1/incidents/{number}",
+                "incidents",
+                "One incident with timeline, watchers, related and children",
+                (200, Some("IncidentDetail")),
+            ),
+            &[404],
+        ),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "patch",
+                    "/api/v1/incidents/{number}",
+                    "incidents",
+                    "Edit an incident; impact or urgency re-derive priority and SLA",
+                    (200, Some("Incident")),
+                ),
+                "IncidentPatch",
+                || json!({ "urgency": "medium", "impact_scope": "仅影响北京分行柜面", "version": 3 }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op("post", "/api/v1/incidents/{number}/assignment", "incidents", "Assign to a team and/or person", (200, Some("Incident"))),
+                "AssignInput",
+                || json!({ "team_id": 2, "assignee_id": 15, "note": "网络组值班工程师处理" }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/escalations",
+                    "incidents",
+                    "Functional (to a team) or hierarchical (to the manager) escalation",
+                    (200, Some("Incident")),
+                ),
+                "EscalateInput",
+                || json!({ "kind": "functional", "team_id": 8, "reason": "需要厂商二线技术支持" }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/transitions/{transition}",
+                    "incidents",
+                    "Move through the lifecycle; illegal transitions answer 409",
+                    (200, Some("Incident")),
+                ),
+                "TransitionInput",
+                || json!({ "resolution_code": "config_change", "resolution": "回退 CS-01 端口 QoS 配置后丢包消失", "restored_at": "2026-11-20T10:05:00+08:00" }),
+            )
+        },
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/comments",
+                    "incidents",
+                    "Public reply (to the requester) or internal work note; returns the timeline entry",
+                    (201, Some("Activity")),
+                ),
+                "CommentInput",
+                || json!({ "body": "已定位为 QoS 配置问题，正在回退。", "public": true }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/major",
+                    "incidents",
+                    "Declare a major incident and name its commander",
+                    (200, Some("Incident")),
+                ),
+                "MajorInput",
+                || json!({ "commander_id": 4, "reason": "全行柜面交易受影响，启动应急响应" }),
+            )
+        },
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/watchers",
+                    "incidents",
+                    "Watch (yourself, or another user with assign rights)",
+                    (200, Some("Watchers")),
+                ),
+                "WatcherBody",
+                || json!({ "user_id": 12 }),
+            )
+        },
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op("delete", "/api/v1/incidents/{number}/watchers", "incidents", "Stop watching", (200, Some("Watchers"))),
+                "WatcherBody",
+                || json!({}),
+            )
+        },
+        e(
+            op("put", "/api/v1/incidents/{number}/related/{other}", "incidents", "Relate two incidents", (200, Some("Related"))),
+            &[404, 422],
+        ),
+        e(
+            op("delete", "/api/v1/incidents/{number}/related/{other}", "incidents", "Unrelate two incidents", (200, Some("Related"))),
+            &[404, 422],
+        ),
+        q(
+            op(
+                "get",
+                "/api/v1/search",
+                "incidents",
+                "Full-text search (Chinese split into two-character terms; every term must match)",
+                (200, Some("SearchResults")),
+            ),
+            &[("q", "string", "words, Chinese text or an incident number"), ("limit", "integer", "1–200, default 50")],
+        ),
+        op("get", "/api/v1/incident-categories", "incidents", "The category tree (flat, with parent ids)", (200, Some("CategoryList"))),
+        with_body(
+            op(
+                "post",
+                "/api/v1/incident-categories",
+                "incidents",
+                "Add a category; `team_id` assigns new incidents automatically",
+                (201, Some("Category")),
+            ),
+            "CategoryInput",
+            || json!({ "name": "网络故障", "parent_id": null, "team_id": 2, "active": true }),
+        ),
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op("put", "/api/v1/incident-categories/{id}", "incidents", "Edit a category", (200, Some("Category"))),
+                "CategoryInput",
+                || json!({ "name": "核心网络故障", "parent_id": 1, "team_id": 2, "active": true }),
+            )
+        },
+        q(
+            op("get", "/api/v1/business-services", "incidents", "Business services", (200, Some("ServiceList"))),
+            &[("q", "string", "name contains")],
+        ),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/business-services", "incidents", "Add a business service", (201, Some("BusinessService"))),
+                "ServiceInput",
+                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面与渠道交易", "team_id": 5, "downtime_budget_minutes": 1200, "active": true }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op("put", "/api/v1/business-services/{id}", "incidents", "Edit a business service", (200, Some("BusinessService"))),
+                "ServiceInput",
+                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面、网银与手机银行交易", "team_id": 5, "downtime_budget_minutes": 600, "active": true }),
+            )
+        },
+        op("get", "/api/v1/service-desk/settings", "incidents", "Priority matrix, labels and closing rules", (200, Some("DeskSettings"))),
+        with_body(
+            op(
+                "put",
+                "/api/v1/service-desk/settings",
+                "incidents",
+                "Replace the desk settings (validated as a whole)",
+                (200, Some("DeskSettings")),
+            ),
+            "DeskSettings",
+            || {
+                json!({
+                    "matrix": { "cells": [[1, 2, 3], [2, 3, 4], [3, 4, 4]] },
+                    "labels": [
+                        { "name_zh": "P1 紧急", "name_en": "P1 Critical", "colour": "#b42318" },
+                        { "name_zh": "P2 高", "name_en": "P2 High", "colour": "#c4320a" },
+                        { "name_zh": "P3 中", "name_en": "P3 Medium", "colour": "#b54708" },
+                        { "name_zh": "P4 低", "name_en": "P4 Low", "colour": "#175cd3" }
+                    ],
+                    "summary_required_for": [1, 2],
+                    "reopen_days": 7,
+                    "auto_major_for_p1": true,
+                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"]
+                })
+            },
+        ),
+        op("get", "/api/v1/calendars", "sla", "Business calendars", (200, Some("CalendarList"))),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/calendars", "sla", "Add a business calendar", (201, Some("Calendar"))),
+                "CalendarInput",
+                calendar_example,
+            )
+        },
+        e(op("get", "/api/v1/calendars/{id}", "sla", "One calendar", (200, Some("Calendar"))), &[404]),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "put",
+                    "/api/v1/calendars/{id}",
+                    "sla",
+                    "Replace a calendar; open incidents' deadlines are rebuilt",
+                    (200, Some("Calendar")),
+                ),
+                "CalendarInput",
+                calendar_example,
+            )
+        },
+        e(op("delete", "/api/v1/calendars/{id}", "sla", "Delete a calendar no policy uses", (204, None)), &[404, 409]),
+        e(
+            q(
+                op(
+                    "get",
+                    "/api/v1/calendars/{id}/days",
+                    "sla",
+                    "Export holidays and make-up working days as iCalendar or CSV",
+                    (200, Some("Text")),
+                ),
+                &[("format", "string", "ics or csv")],
+            ),
+            &[404],
+        ),
+        e(
+            q(
+                op(
+                    "put",
+                    "/api/v1/calendars/{id}/days",
+                    "sla",
+                    "Import holidays and make-up working days (body: the .ics or .csv file)",
+                    (200, Some("Calendar")),
+                ),
+                &[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")],
+            ),
+            &[404, 413, 422],
+        ),
+        op("get", "/api/v1/sla-policies", "sla", "SLA policies", (200, Some("PolicyList"))),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/sla-policies", "sla", "Add an SLA policy", (201, Some("Policy"))),
+                "PolicyInput",
+                policy_example,
+            )
+        },
+        e(op("get", "/api/v1/sla-policies/{id}", "sla", "One SLA policy", (200, Some("Policy"))), &[404]),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "put",
+                    "/api/v1/sla-policies/{id}",
+                    "sla",
+                    "Replace an SLA policy; open incidents' deadlines are rebuilt",
+                    (200, Some("Policy")),
+                ),
+                "PolicyInput",
+                policy_example,
+            )
+        },
+    ]
+}
+
+pub(super) fn schemas() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let ns = |t: &str| json!({ "type": [t, "null"] });
+    let arr = |r: &str| json!({ "type": "array", "items": schema_ref(r) });
+    let level = json!({ "enum": ["high", "medium", "low"] });
+    let state = json!({ "enum": ["new", "assigned", "in_progress", "pending", "resolved", "closed"] });
+    let summary = obj(
+        &["cause", "handling", "lessons", "prevention"],
+        json!({ "cause": s("string"), "handling": s("string"), "lessons": s("string"), "prevention": s("string") }),
+    );
+    let sla = obj(
+        &[],
+        json!({
+            "policy_id": ns("integer"), "responded_at": ns("integer"), "response_due_at": ns("integer"), "resolve_due_at": ns("integer"),
+            "response_breached": s("boolean"), "resolve_breached": s("boolean"), "response_remaining_secs": ns("integer"),
+            "resolution_remaining_secs": ns("integer"), "paused": s("boolean")
+        }),
+    );
+    let incident = obj(
+        &["id", "number", "title", "state", "priority"],
+        json!({
+            "id": s("integer"), "number": { "type": "string", "pattern": "^INC-[0-9]{6,}$" }, "title": s("string"), "description": s("string"),
+            "state": state, "pending_reason": { "enum": ["requester", "third_party", "change", null] }, "impact": level, "urgency": level,
+            "priority": { "type": "integer", "minimum": 1, "maximum": 4 }, "category_id": ns("integer"), "service_id": ns("integer"),
+            "ci_ref": ns("string"), "channel": { "enum": ["portal", "phone", "email", "api", "monitoring"] }, "reporter_id": ns("integer"),
+            "requester_id": ns("integer"), "requester_name": ns("string"), "requester_contact": ns("string"), "department_id": ns("integer"),
+            "location": ns("string"), "impact_scope": ns("string"), "occurred_at": ns("integer"), "team_id": ns("integer"),
+            "assignee_id": ns("integer"), "parent_id": ns("integer"), "major": s("boolean"), "commander_id": ns("integer"),
+            "resolution_code": ns("string"), "resolution": ns("string"), "summary": { "oneOf": [schema_ref("IncidentSummary"), { "type": "null" }] },
+            "restored_at": ns("integer"), "sla": schema_ref("SlaView"), "created_at": s("integer"), "updated_at": s("integer"),
+            "resolved_at": ns("integer"), "closed_at": ns("integer"), "version": s("integer")
+        }),
+    );
+    let mut detail = incident.clone();
+    detail["properties"]["allowed_transitions"] =
+        json!({ "type": "array", "items": { "enum": ["start", "pend", "resume", "resolve", "close", "reopen"] } });
+    detail["properties"]["timeline"] = arr("Activity");
+    detail["properties"]["watchers"] = json!({ "type": "array", "items": s("integer") });
+    detail["properties"]["related"] = json!({ "type": "array", "items": s("integer") });
+    detail["properties"]["children"] = json!({ "type": "array", "items": s("integer") });
+    let instant = json!({ "type": ["integer", "string", "null"], "description": "unix milliseconds or RFC 3339" });
+    let span = obj(
+        &["start", "end"],
+        json!({ "start": { "type": "integer", "minimum": 0, "maximum": 1439 }, "end": { "type": "integer", "minimum": 1, "maximum": 1440 } }),
+    );
+    let spans = json!({ "type": "array", "items": span });
+    let dates = json!({ "type": "array", "items": { "type": "string", "format": "date" } });
+    let targets =
+        obj(&["response_minutes", "resolution_minutes"], json!({ "response_minutes": s("integer"), "resolution_minutes": s("integer") }));
+    let rules = obj(
+        &["targets"],
+        json!({
+            "targets": { "type": "array", "items": targets, "minItems": 4, "maxItems": 4 },
+            "pause_on": { "type": "array", "items": { "enum": ["requester", "third_party", "change"] } },
+            "warn_at": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 99 } },
+            "on_breach": obj(&[], json!({ "notify_manager": s("boolean"), "raise_priority": s("boolean"), "escalate_to_team": ns("integer") }))
+        }),
+    );
+    let policy_props = json!({ "name": s("string"), "service_id": ns("integer"), "department_id": ns("integer"), "calendar_id": ns("integer"), "rules": rules, "active": s("boolean") });
+    let mut policy = obj(&["id", "name", "rules"], policy_props.clone());
+    policy["properties"]["id"] = s("integer");
+    let cal_spec = obj(
+        &["time_zone", "week", "holidays", "makeup_days", "makeup_hours"],
+        json!({
+            "time_zone": s("string"), "week": { "type": "array", "items": spans, "minItems": 7, "maxItems": 7, "description": "Monday first" },
+            "holidays": dates, "makeup_days": dates, "makeup_hours": spans, "day_names": { "type": "object", "additionalProperties": s("string") }
+        }),
+    );
+    let category = obj(
+        &["id", "name"],
+        json!({ "id": s("integer"), "name": s("string"), "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
+    );
+    let service = obj(
+        &["id", "name"],
+        json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
+    );
+    let label = obj(
+        &["name_zh", "name_en", "colour"],
+        json!({ "name_zh": s("string"), "name_en": s("string"), "colour": { "type": "string", "pattern": "^#[0-9a-fA-F]{6}$" } }),
+    );
+    json!({
+        "Incident": incident,
+        "SearchResults": obj(&["query", "terms", "incidents"], json!({ "query": s("string"), "terms": { "type": "array", "items": s("string") }, "incidents": arr("Incident") })),
+        "IncidentDetail": detail,
+        "IncidentPage": obj(&["items"], json!({ "items": arr("Incident"), "next_cursor": ns("string") })),
+        "IncidentSummary": summary,
+        "SlaView": sla,
+        "Activity": obj(&["id", "kind", "at"], json!({ "id": s("integer"), "incident_id": s("integer"), "at": s("integer"), "actor_id": ns("integer"), "actor_name": ns("string"), "kind": s("string"), "public": s("boolean"), "body": s("string"), "data": s("object") })),
+        "NewIncident": obj(&["title", "description", "impact", "urgency"], json!({
+            "title": { "type": "string", "maxLength": 200 }, "description": { "type": "string", "maxLength": 20000 }, "impact": level, "urgency": level,
+            "category_id": ns("integer"), "service_id": ns("integer"), "ci_ref": ns("string"), "channel": { "enum": ["portal", "phone", "email", "api", "monitoring", null] },
+            "requester_id": ns("integer"), "requester_name": ns("string"), "requester_contact": ns("string"), "location": ns("string"),
+            "impact_scope": ns("string"), "occurred_at": instant, "team_id": ns("integer"), "assignee_id": ns("integer"), "parent_id": ns("integer"),
+            "watchers": { "type": "array", "items": s("integer"), "maxItems": 50 }
+        })),
+        "IncidentPatch": obj(&[], json!({
+            "title": s("string"), "description": s("string"), "impact": level, "urgency": level, "category_id": ns("integer"), "service_id": ns("integer"),
+            "ci_ref": ns("string"), "location": ns("string"), "impact_scope": ns("string"), "parent_id": ns("integer"), "summary": schema_ref("IncidentSummary"),
+            "version": { "type": "integer", "description": "refused with 409 if the incident changed since" }
+        })),
+        "AssignInput": obj(&[], json!({ "team_id": ns("integer"), "assignee_id": ns("integer"), "note": ns("string") })),
+        "EscalateInput": obj(&["kind", "reason"], json!({ "kind": { "enum": ["functional", "hierarchical"] }, "team_id": ns("integer"), "reason": s("string") })),
+        "TransitionInput": obj(&[], json!({
+            "pending_reason": { "enum": ["requester", "third_party", "change", null] }, "resolution_code": ns("string"), "resolution": ns("string"),
+            "restored_at": instant, "summary": schema_ref("IncidentSummary"), "comment": ns("string")
+        })),
+        "CommentInput": obj(&["body"], json!({ "body": { "type": "string", "maxLength": 20000 }, "public": s("boolean") })),
+        "MajorInput": obj(&["commander_id"], json!({ "commander_id": s("integer"), "reason": ns("string") })),
+        "WatcherBody": obj(&[], json!({ "user_id": ns("integer") })),
+        "Watchers": obj(&["watchers"], json!({ "watchers": { "type": "array", "items": s("integer") } })),
+        "Related": obj(&["related"], json!({ "related": { "type": "array", "items": s("integer") } })),
+        "Category": category,
+        "CategoryList": obj(&["items"], json!({ "items": arr("Category") })),
+        "CategoryInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean") })),
+        "BusinessService": service,
+        "ServiceList": obj(&["items"], json!({ "items": arr("BusinessService") })),
+        "ServiceInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": { "type": ["integer", "null"], "minimum": 0, "maximum": 525600 }, "active": s("boolean") })),
+        "DeskSettings": obj(&[], json!({
+            "matrix": obj(&["cells"], json!({ "cells": { "type": "array", "description": "rows: impact high, medium, low; columns: urgency", "items": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 4 } } } })),
+            "labels": { "type": "array", "items": label, "minItems": 4, "maxItems": 4 },
+            "summary_required_for": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 4 } },
+            "reopen_days": { "type": "integer", "minimum": 1, "maximum": 365 }, "auto_major_for_p1": s("boolean"),
+            "resolution_codes": { "type": "array", "items": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" } }
+        })),
+        "CalendarSpec": cal_spec,
+        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") })),
+        "CalendarList": obj(&["items"], json!({ "items": arr("Calendar") })),
+        "CalendarInput": obj(&["name", "spec"], json!({ "name": { "type": "string", "maxLength": 100 }, "spec": schema_ref("CalendarSpec"), "is_default": s("boolean") })),
+        "Policy": policy,
+        "PolicyList": obj(&["items"], json!({ "items": arr("Policy") })),
+        "PolicyInput": obj(&["name", "rules"], policy_props),
+    })
+}
