@@ -2,3 +2,4 @@
 //! database; core decides what to send and records the outcome.
 
 pub mod mail;
+pub mod mail_in;

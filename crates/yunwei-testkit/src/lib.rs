@@ -1,12 +1,15 @@
 //! Test and benchmark kit: `spawn_app` on a fresh database (SQLite, or the
 //! PostgreSQL server named by `YUNWEI_TEST_DATABASE_URL`), a small HTTP client,
-//! an SMTP sink that records what arrives, and the bad-input checks every
-//! endpoint must pass.
+//! an SMTP sink that records what arrives, a real Dovecot IMAP server for
+//! mail-in (`imap::Dovecot`), and the bad-input checks every endpoint must pass.
 
 pub mod bad_input;
 pub mod browser;
 pub mod http;
 pub mod smtp;
+
+/// Dovecot on loopback (Debian package dovecot-imapd): `imap::Dovecot::start()`.
+pub use yunwei_connect::mail_in::testing as imap;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
