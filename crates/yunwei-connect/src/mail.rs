@@ -112,11 +112,50 @@ impl Mailer {
             let domain = self.from.email.domain().to_string();
             builder = builder.references(format!("<{thread}@{domain}>")).in_reply_to(format!("<{thread}@{domain}>"));
         }
-        let message = builder.header(ContentType::TEXT_PLAIN).body(mail.body.clone()).map_err(|e| MailError::Build(e.to_string()))?;
+        let message = builder
+            .header(AutoSubmitted)
+            .header(SuppressAutoResponse)
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|e| MailError::Build(e.to_string()))?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
             Err(e) => Err(MailError::Smtp(e.to_string())),
         }
+    }
+}
+
+type HeaderError = Box<dyn std::error::Error + Send + Sync>;
+
+/// RFC 3834: this mail is machine-generated, so out-of-office replies must not answer it.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, HeaderError> {
+        Ok(Self)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
+/// The same request in Microsoft Exchange's words (common in Chinese banks).
+#[derive(Clone)]
+struct SuppressAutoResponse;
+
+impl lettre::message::header::Header for SuppressAutoResponse {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
+    }
+    fn parse(_: &str) -> Result<Self, HeaderError> {
+        Ok(Self)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "All".into())
     }
 }

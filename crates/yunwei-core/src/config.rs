@@ -18,6 +18,8 @@ pub struct CoreConfig {
     pub public_url: String,
     pub data_dir: PathBuf,
     pub smtp: Option<SmtpSettings>,
+    /// The service-desk mailbox to turn mail into tickets (`[core.mail_in]`).
+    pub mail_in: Option<crate::mail_in::MailInSettings>,
     /// Attempts before a delivery is dead-lettered.
     pub max_delivery_attempts: u32,
     pub node_id: Option<String>,
@@ -35,6 +37,7 @@ impl Default for CoreConfig {
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: PathBuf::from("yunwei-data"),
             smtp: None,
+            mail_in: None,
             max_delivery_attempts: 8,
             node_id: None,
             default_locale: "zh-CN".into(),

@@ -15,6 +15,8 @@ pub enum Via {
     },
     /// The command line on the server itself (`yunwei user create` …).
     System,
+    /// A mail the sender wrote to the service-desk mailbox.
+    MailIn,
 }
 
 #[derive(Debug, Clone, Serialize)]

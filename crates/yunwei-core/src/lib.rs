@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod incident;
+pub mod mail_in;
 pub mod notify;
 pub mod scheduler;
 pub mod search;

@@ -439,7 +439,12 @@ pub async fn deliver_email(core: &Core, mailer: &Mailer) -> Result<usize> {
             to: d.address.clone(),
             subject: d.subject.clone(),
             body: d.body.clone(),
-            thread_id: Some(format!("yunwei-event-{}", d.event_id)),
+            // Mail about a ticket threads on the ticket (and replies find it again by References).
+            thread_id: Some(
+                yunwei_connect::mail_in::ticket_reference(&d.subject)
+                    .map(|(prefix, n)| format!("{prefix}-{n:06}"))
+                    .unwrap_or_else(|| format!("yunwei-event-{}", d.event_id)),
+            ),
         };
         match mailer.send(&mail).await {
             Ok(()) => {

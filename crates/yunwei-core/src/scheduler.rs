@@ -21,6 +21,10 @@ pub async fn declare_recurring(core: &Core) -> Result<()> {
     for (kind, every) in RECURRING {
         store::schedule(&mut tx, kind, Some(kind), &serde_json::json!({}), now + 60_000, Some(*every), now).await?;
     }
+    if let Some(m) = &core.config.mail_in {
+        let every = i64::try_from(m.poll_seconds.max(5)).unwrap_or(60);
+        store::schedule(&mut tx, "mail_in.poll", Some("mail_in.poll"), &serde_json::json!({}), now, Some(every), now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -73,6 +77,13 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         "sessions.purge" => crate::auth::purge_sessions(core).await.map(drop),
         "idempotency.purge" => {
             yunwei_store::idempotency::purge_before(&core.db.write, core.now_ms() - 86_400_000).await.map(drop).map_err(Into::into)
+        }
+        "mail_in.poll" => {
+            let report = crate::mail_in::poll_once(core).await?;
+            if report.fetched > 0 {
+                tracing::info!(?report, "mail in");
+            }
+            Ok(())
         }
         "sla.rebuild" => {
             let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);

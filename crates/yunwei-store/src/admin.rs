@@ -124,6 +124,13 @@ pub async fn update_user(conn: &mut AnyConnection, id: UserId, f: &UserFields, n
     Ok(n.rows_affected() == 1)
 }
 
+/// The user with this e-mail address (case-insensitive), if exactly one has it.
+pub async fn get_user_by_email<'e, E: Executor<'e, Database = Any>>(ex: E, email: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY id LIMIT 2");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(email).fetch_all(ex).await?;
+    if rows.len() == 1 { rows.first().map(user_from_row).transpose() } else { Ok(None) }
+}
+
 pub async fn get_user<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(user_from_row).transpose()

@@ -225,6 +225,72 @@ fn update_sql() -> &'static str {
     })
 }
 
+/// Rows per multi-row statement: 42 binds each stays under SQLite's 32,766 limit.
+const BULK_ROWS: usize = 400;
+
+/// Bulk load with the ids given (demo data, imports): one statement per 400 rows.
+/// On PostgreSQL, call `crate::sync_id_sequence` afterwards.
+pub async fn insert_many(conn: &mut AnyConnection, rows: &[Incident]) -> Result<()> {
+    let cols: Vec<&str> = std::iter::once("id").chain(columns()).collect();
+    for chunk in rows.chunks(BULK_ROWS) {
+        let mut text = format!("INSERT INTO incidents ({}) VALUES ", cols.join(", "));
+        let mut n = 0;
+        for (r, _) in chunk.iter().enumerate() {
+            text.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..cols.len() {
+                n += 1;
+                text.push_str(&format!("{}${n}", if c == 0 { "" } else { ", " }));
+            }
+            text.push(')');
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+        for i in chunk {
+            q = bind_all(q.bind(i.id.0), i);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Bulk timeline entries (demo data, imports).
+pub async fn add_activities_many(conn: &mut AnyConnection, rows: &[NewActivity<'_>]) -> Result<()> {
+    for chunk in rows.chunks(BULK_ROWS * 4) {
+        let mut text = String::from("INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) VALUES ");
+        for r in 0..chunk.len() {
+            let b = r * 7;
+            text.push_str(&format!(
+                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                if r == 0 { "" } else { ", " },
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            ));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+        for a in chunk {
+            q = q
+                .bind(a.incident_id.0)
+                .bind(a.at)
+                .bind(a.actor_id.map(|u| u.0))
+                .bind(a.kind)
+                .bind(b(a.public))
+                .bind(a.body)
+                .bind(a.data.to_string());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn max_id<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
+    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM incidents").fetch_one(ex).await?;
+    Ok(row.try_get(0)?)
+}
+
 pub async fn insert(conn: &mut AnyConnection, i: &Incident) -> Result<IncidentId> {
     let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(insert_sql())), i).fetch_one(&mut *conn).await?;
     Ok(IncidentId(row.try_get(0)?))

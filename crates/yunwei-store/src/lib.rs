@@ -3,11 +3,13 @@
 //! booleans are 0/1 integers, JSON is text: the portable subset of both engines.
 
 pub mod admin;
+pub mod attachment;
 pub mod audit;
 pub mod auth;
 pub mod idempotency;
 pub mod incident;
 pub mod jobs;
+pub mod mail_in;
 pub mod migrate;
 pub mod notify;
 pub mod search;
@@ -207,6 +209,17 @@ pub async fn checkpoint_sqlite(db: &Db) -> Result<()> {
 pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
     let row = sqlx::query("PRAGMA integrity_check").fetch_one(&db.read).await?;
     Ok(row.try_get::<String, _>(0)? == "ok")
+}
+
+/// After rows were inserted with explicit ids: moves PostgreSQL's identity sequence
+/// past them (SQLite's AUTOINCREMENT follows by itself). `table` is trusted.
+pub async fn sync_id_sequence(conn: &mut AnyConnection, backend: Backend, table: &str) -> Result<()> {
+    if backend == Backend::Postgres {
+        let sql =
+            format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await?;
+    }
+    Ok(())
 }
 
 /// Runs trusted SQL text as is: for operators' tooling and for tests that tamper on purpose.

@@ -36,6 +36,14 @@ const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0004_search.postgres.sql"),
         },
     },
+    Migration {
+        version: 5,
+        name: "mail_in_attachments",
+        text: Text::PerEngine {
+            sqlite: include_str!("../migrations/0005_mail_in_attachments.sqlite.sql"),
+            postgres: include_str!("../migrations/0005_mail_in_attachments.postgres.sql"),
+        },
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -59,6 +59,23 @@ pub async fn put_docs(conn: &mut AnyConnection, backend: Backend, kind: DocKind,
     Ok(())
 }
 
+/// Adds documents for records never indexed before (bulk load), many rows per statement.
+pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
+    let table = match backend {
+        Backend::Sqlite => "search_fts (rowid, object_type, object_id, terms)",
+        Backend::Postgres => "search_docs (doc_key, object_type, object_id, terms)",
+    };
+    for chunk in docs.chunks(1000) {
+        let mut sql = Sql::new(&format!("INSERT INTO {table} VALUES "));
+        for (n, (id, terms)) in chunk.iter().enumerate() {
+            sql.push(if n == 0 { "(" } else { ", (" });
+            sql.bind(doc_key(kind, *id)).push(", ").bind(kind.object_type()).push(", ").bind(*id).push(", ").bind(terms.as_str()).push(")");
+        }
+        sql.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Empties the index (before a rebuild).
 pub async fn clear(conn: &mut AnyConnection, backend: Backend) -> Result<()> {
     let sql = match backend {

@@ -42,8 +42,12 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Load the demo organisation into the database and exit.
-    Demo,
+    /// Load the demo organisation and service desk into the database and exit.
+    Demo {
+        /// Also bulk-load this many generated incidents (with timelines, SLA data and search terms).
+        #[arg(long, default_value_t = 0)]
+        incidents: u64,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -210,10 +214,24 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
             println!("schema at version {}", yunwei_core::store::migrate::current_version(&core.db).await?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Demo { incidents } => {
             let core = open(&config, true).await?;
             let n = yunwei_core::demo::load(&core).await?;
             println!("demo organisation loaded: {n} users created (password {})", yunwei_core::demo::DEMO_PASSWORD);
+            let samples = yunwei_core::demo::load_desk(&core).await?;
+            println!("service desk: {samples} sample incidents");
+            if incidents > 0 {
+                let started = std::time::Instant::now();
+                let mut last = 0;
+                let written = yunwei_core::demo::load_incidents(&core, incidents, |done| {
+                    if done - last >= 100_000 || done == incidents {
+                        last = done;
+                        eprintln!("  {done} incidents ({:.1} s)", started.elapsed().as_secs_f64());
+                    }
+                })
+                .await?;
+                println!("{written} incidents loaded in {:.1} s", started.elapsed().as_secs_f64());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
@@ -314,6 +332,8 @@ async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode,
     if demo {
         let n = yunwei_core::demo::load(&core).await?;
         tracing::info!(users = n, password = yunwei_core::demo::DEMO_PASSWORD, "demo organisation loaded");
+        let samples = yunwei_core::demo::load_desk(&core).await?;
+        tracing::info!(incidents = samples, "demo service desk loaded");
     }
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

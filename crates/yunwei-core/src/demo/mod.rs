@@ -1,6 +1,10 @@
 //! Demo data: a realistic Chinese-language organisation (a bank's IT
 //! operations centre) with a user in every built-in role. Idempotent.
 
+mod incidents;
+
+pub use incidents::{load_desk, load_incidents};
+
 use crate::admin::{self, DepartmentInput, NewUser, TeamInput};
 use crate::{Core, CoreError, Ctx, Result};
 use yunwei_domain::ids::{DepartmentId, TeamId};

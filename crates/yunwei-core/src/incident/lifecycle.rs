@@ -596,3 +596,23 @@ pub async fn rebuild_slas(core: &Core, policy: Option<i64>, calendar: Option<i64
     }
     Ok(ids.len())
 }
+
+/// A mail reply from `from` becomes a public reply on the incident (mail in).
+pub(crate) async fn reply_from_mail(core: &Core, ctx: &Ctx, id: IncidentId, body: &str, from: &str) -> Result<()> {
+    let mut tx = core.db.begin().await?;
+    let before = store::get_for_update(&mut tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    let mut after = before.clone();
+    let text = if body.trim().is_empty() { "(空回复 / empty reply)".to_string() } else { body.chars().take(super::MAX_TEXT).collect() };
+    let notes = vec![crate::mail_in::reply_note(&text, from)];
+    let actor = ctx.actor_id().map(UserId);
+    let to_users: Vec<UserId> = audience(&mut tx, &after, false).await?.into_iter().filter(|u| Some(*u) != actor).collect();
+    let excerpt: String = text.chars().take(200).collect();
+    let events = vec![event_for(
+        EventType::IncidentCommented,
+        &after,
+        &to_users,
+        serde_json::json!({ "public": true, "excerpt": excerpt, "via": "email" }),
+    )];
+    save(core, &mut tx, ctx, &before, &mut after, Effects { action: "reply", notes, events }).await?;
+    core.commit(tx).await
+}

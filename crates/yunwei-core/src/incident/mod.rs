@@ -2,10 +2,12 @@
 //! work, resolve and close, with SLA clocks kept in step in the same
 //! transaction, a timeline of everything, and events for notifications.
 
+mod attachments;
 mod config;
 mod lifecycle;
 mod query;
 
+pub use attachments::*;
 pub use config::*;
 pub use lifecycle::*;
 pub use query::*;

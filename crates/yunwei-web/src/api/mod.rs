@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod files;
 pub mod incident;
 pub mod me;
 pub mod notify;
@@ -65,6 +66,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/incidents/{number}/watchers", post(incident::watch).delete(incident::unwatch))
         .route("/api/v1/incidents/{number}/related/{other}", put(incident::link).delete(incident::unlink))
         .route("/api/v1/search", get(incident::search))
+        .route("/api/v1/incidents/{number}/attachments", get(files::list_attachments).post(files::upload))
+        .route("/api/v1/incidents/{number}/attachments/{file}", get(files::download))
+        .route("/api/v1/inbound-mails", get(files::list_mails))
+        .route("/api/v1/inbound-mails/poll", post(files::poll_now))
+        .route("/api/v1/inbound-mails/{id}/raw", get(files::raw_mail))
         .route("/api/v1/incident-categories", get(incident::list_categories).post(incident::create_category))
         .route("/api/v1/incident-categories/{id}", put(incident::put_category))
         .route("/api/v1/business-services", get(incident::list_services).post(incident::create_service))

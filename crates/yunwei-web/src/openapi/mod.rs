@@ -413,6 +413,7 @@ fn path_param_text(name: &str) -> &'static str {
 pub(crate) fn schema_ref(name: &str) -> Value {
     match name {
         "Csv" | "Text" => json!({ "type": "string" }),
+        "Binary" => json!({ "type": "string", "format": "binary" }),
         "Object" => json!({ "type": "object" }),
         other => json!({ "$ref": format!("#/components/schemas/{other}") }),
     }
@@ -422,6 +423,7 @@ fn media(name: &str) -> &'static str {
     match name {
         "Csv" => "text/csv",
         "Text" => "text/plain",
+        "Binary" => "application/octet-stream",
         _ => "application/json",
     }
 }
@@ -573,7 +575,7 @@ pub fn build() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" { "integer" } else { "string" } }, "description": path_param_text(name) }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" || name == "file" { "integer" } else { "string" } }, "description": path_param_text(name) }))
             .collect();
         params.extend(
             o.query

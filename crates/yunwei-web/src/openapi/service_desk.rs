@@ -217,6 +217,46 @@ pub(super) fn ops() -> Vec<Op> {
             ),
             &[("q", "string", "words, Chinese text or an incident number"), ("limit", "integer", "1–200, default 50")],
         ),
+        e(op("get", "/api/v1/incidents/{number}/attachments", "incidents", "Files on an incident", (200, Some("AttachmentList"))), &[404]),
+        e(
+            q(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/attachments",
+                    "incidents",
+                    "Attach a file: the body is the file, Content-Type its type (at most 20 MiB)",
+                    (201, Some("Attachment")),
+                ),
+                &[("filename", "string", "the file's name")],
+            ),
+            &[404, 413, 422],
+        ),
+        e(
+            op(
+                "get",
+                "/api/v1/incidents/{number}/attachments/{file}",
+                "incidents",
+                "Download a file (always as an attachment, never rendered)",
+                (200, Some("Binary")),
+            ),
+            &[404],
+        ),
+        q(
+            op(
+                "get",
+                "/api/v1/inbound-mails",
+                "incidents",
+                "Mail taken in from the service-desk mailbox, newest first",
+                (200, Some("InboundMailList")),
+            ),
+            &[(
+                "status",
+                "string",
+                "incident_created, reply_added, ignored_auto_reply, ignored_bounce, ignored_own, malformed, oversize, unreadable",
+            )],
+        ),
+        e(op("post", "/api/v1/inbound-mails/poll", "incidents", "Poll the mailbox now", (200, Some("PollReport"))), &[409]),
+        e(op("get", "/api/v1/inbound-mails/{id}/raw", "incidents", "The original mail (message/rfc822)", (200, Some("Binary"))), &[404]),
         op("get", "/api/v1/incident-categories", "incidents", "The category tree (flat, with parent ids)", (200, Some("CategoryList"))),
         with_body(
             op(
@@ -443,6 +483,11 @@ pub(super) fn schemas() -> Value {
     );
     json!({
         "Incident": incident,
+        "Attachment": obj(&["id", "filename", "size"], json!({ "id": s("integer"), "object_type": s("string"), "object_id": s("integer"), "filename": s("string"), "content_type": s("string"), "size": s("integer"), "sha256": s("string"), "created_by": ns("integer"), "created_at": s("integer") })),
+        "AttachmentList": obj(&["items"], json!({ "items": arr("Attachment") })),
+        "InboundMail": obj(&["id", "status"], json!({ "id": s("integer"), "mailbox": s("string"), "uid_validity": s("integer"), "uid": s("integer"), "message_id": ns("string"), "from_address": ns("string"), "subject": ns("string"), "size": ns("integer"), "status": s("string"), "reason": ns("string"), "incident_id": ns("integer"), "received_at": s("integer") })),
+        "InboundMailList": obj(&["items"], json!({ "items": arr("InboundMail") })),
+        "PollReport": obj(&["fetched"], json!({ "fetched": s("integer"), "incidents_created": s("integer"), "replies_added": s("integer"), "ignored": s("integer"), "failed": s("integer") })),
         "SearchResults": obj(&["query", "terms", "incidents"], json!({ "query": s("string"), "terms": { "type": "array", "items": s("string") }, "incidents": arr("Incident") })),
         "IncidentDetail": detail,
         "IncidentPage": obj(&["items"], json!({ "items": arr("Incident"), "next_cursor": ns("string") })),

@@ -1,0 +1,130 @@
+//! Files on incidents: a size limit, a clean file name, a content hash, and
+//! the same record scope as the incident itself for reading and adding.
+
+use super::authorize_on;
+use crate::audit::{self, Change};
+use crate::{Core, CoreError, Ctx, Result};
+use sha2::{Digest, Sha256};
+use yunwei_domain::ids::IncidentId;
+use yunwei_domain::permission::Action;
+use yunwei_store::attachment::{self as store, AttachmentMeta, NewAttachment};
+
+/// Largest attachment accepted (the mailbox limit for mail in is 10 MiB per message).
+pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// A file name safe to store and to offer for download: no path, no control
+/// characters, no quotes; at most 200 characters; never empty.
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String =
+        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?')).take(200).collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').to_string();
+    if trimmed.is_empty() { "attachment".into() } else { trimmed }
+}
+
+/// A content type we will label the file with: a plain `type/subtype`, else octet-stream.
+pub fn clean_content_type(ct: &str) -> String {
+    let base = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let ok = base.len() <= 100 && base.split('/').count() == 2 && base.chars().all(|c| c.is_ascii_alphanumeric() || "/.+-".contains(c));
+    if ok { base } else { "application/octet-stream".into() }
+}
+
+/// Stores a file in the caller's transaction (used by mail in as well as the API).
+pub(crate) async fn store_file(
+    core: &Core,
+    tx: &mut yunwei_store::Conn,
+    ctx: &Ctx,
+    id: IncidentId,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<AttachmentMeta> {
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(yunwei_domain::DomainError::Validation(vec![
+            yunwei_domain::FieldError::new("file", "too_large").with("max", MAX_ATTACHMENT_BYTES / 1024 / 1024),
+        ])
+        .into());
+    }
+    let name = clean_filename(filename);
+    let ct = clean_content_type(content_type);
+    let sha = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let a = NewAttachment {
+        object_type: "incident",
+        object_id: id.0,
+        filename: &name,
+        content_type: &ct,
+        sha256: &sha,
+        content: bytes,
+        created_by: ctx.actor_id(),
+    };
+    let new_id = store::insert(tx, &a, core.now_ms()).await?;
+    let meta = AttachmentMeta {
+        id: new_id,
+        object_type: "incident".into(),
+        object_id: id.0,
+        filename: name,
+        content_type: ct,
+        size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        sha256: sha,
+        created_by: ctx.actor_id(),
+        created_at: core.now_ms(),
+    };
+    audit::write(core, tx, ctx, Change::new("incident", id, "attach").after(&meta)).await?;
+    Ok(meta)
+}
+
+pub async fn add_attachment(
+    core: &Core,
+    ctx: &Ctx,
+    id: IncidentId,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<AttachmentMeta> {
+    let mut tx = core.db.begin().await?;
+    let i = yunwei_store::incident::get_for_update(&mut tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    // The requester may add files to their own incident, like a public reply.
+    authorize_on(ctx, Action::Update, &i).or_else(|_| {
+        let me = ctx.actor_id().map(yunwei_domain::ids::UserId);
+        if me.is_some() && (i.requester_id == me || i.reporter_id == me) {
+            authorize_on(ctx, Action::Read, &i)
+        } else {
+            Err(CoreError::Forbidden("incident:update".into()))
+        }
+    })?;
+    let meta = store_file(core, &mut tx, ctx, id, filename, content_type, bytes).await?;
+    core.commit(tx).await?;
+    Ok(meta)
+}
+
+pub async fn attachments(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<Vec<AttachmentMeta>> {
+    let i = yunwei_store::incident::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    authorize_on(ctx, Action::Read, &i)?;
+    Ok(store::list(&core.db.read, "incident", id.0).await?)
+}
+
+/// One attachment's bytes, if the caller may read its incident.
+pub async fn attachment(core: &Core, ctx: &Ctx, id: IncidentId, attachment_id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
+    let i = yunwei_store::incident::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    authorize_on(ctx, Action::Read, &i)?;
+    let (meta, bytes) = store::get(&core.db.read, attachment_id).await?.ok_or(CoreError::NotFound("attachment"))?;
+    if meta.object_type != "incident" || meta.object_id != id.0 {
+        return Err(CoreError::NotFound("attachment"));
+    }
+    Ok((meta, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_types_are_cleaned() {
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("C:\\Users\\张三\\故障截图.png"), "故障截图.png");
+        assert_eq!(clean_filename("a\"b<c>.txt\r\n"), "abc.txt");
+        assert_eq!(clean_filename("..."), "attachment");
+        assert_eq!(clean_content_type("image/PNG; name=x"), "image/png");
+        assert_eq!(clean_content_type("text/html\r\nX-Evil: 1"), "application/octet-stream");
+    }
+}

@@ -1,0 +1,91 @@
+//! Incident attachments and the record of mail taken in.
+
+use crate::AppState;
+use crate::api::incident::{Items, incident_id};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery, Caller, body_error};
+use axum::Json;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use yunwei_core::store::attachment::AttachmentMeta;
+use yunwei_core::store::mail_in::InboundMail;
+
+pub async fn list_attachments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Items<AttachmentMeta>>> {
+    Ok(Json(Items { items: yunwei_core::incident::attachments(&state.core, &caller.ctx, incident_id(&id)?).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    pub filename: String,
+}
+
+/// `POST …/attachments?filename=x.png` with the file as the body and its type as Content-Type.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_string();
+    let bytes = axum::body::Bytes::from_request(req, &()).await.map_err(|e| body_error(&e.body_text()))?;
+    if bytes.is_empty() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file"));
+    }
+    let meta =
+        yunwei_core::incident::add_attachment(&state.core, &caller.ctx, incident_id(&id)?, &q.filename, &content_type, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(meta)))
+}
+
+/// Served as a download, never rendered in our origin: `attachment`, `nosniff` and a sandbox CSP.
+pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id, file)): ApiPath<(String, i64)>) -> ApiResult<Response> {
+    let (meta, bytes) = yunwei_core::incident::attachment(&state.core, &caller.ctx, incident_id(&id)?, file).await?;
+    let ascii: String = meta.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&meta.filename));
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    h.insert("x-content-sha256", HeaderValue::from_str(&meta.sha256).unwrap_or(HeaderValue::from_static("")));
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailQuery {
+    pub status: Option<String>,
+}
+
+pub async fn list_mails(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<MailQuery>,
+) -> ApiResult<Json<Items<InboundMail>>> {
+    Ok(Json(Items { items: yunwei_core::mail_in::list(&state.core, &caller.ctx, q.status.as_deref()).await? }))
+}
+
+pub async fn raw_mail(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+    let raw = yunwei_core::mail_in::raw(&state.core, &caller.ctx, id).await?;
+    Ok(([(header::CONTENT_TYPE, "message/rfc822"), (header::CONTENT_DISPOSITION, "attachment; filename=\"mail.eml\"")], raw)
+        .into_response())
+}
+
+/// Polls the mailbox now (besides the scheduled polls).
+pub async fn poll_now(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<yunwei_core::mail_in::PollReport>> {
+    Ok(Json(yunwei_core::mail_in::poll_now(&state.core, &caller.ctx).await?))
+}
