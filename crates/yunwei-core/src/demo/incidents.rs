@@ -118,7 +118,7 @@ async fn work_sample(core: &Core, ctx: &Ctx, id: IncidentId, team: Option<TeamId
         None => Vec::new(),
     };
     let Some(engineer) = members.first().copied() else { return Ok(()) };
-    if k % 6 == 0 {
+    if k.is_multiple_of(6) {
         return Ok(()); // left assigned to the team: the "unassigned" queue
     }
     incident::assign(core, ctx, id, AssignInput { team_id: None, assignee_id: Some(engineer), note: Some("值班室分派".into()) }).await?;

@@ -1,6 +1,6 @@
 //! Home, the process pages still to come, and the notification list.
 
-use super::{Cell, PROCESSES, Section, TableSection, page, time};
+use super::{Cell, PROCESSES, Section, TableSection, page, process_href, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
@@ -28,7 +28,7 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
         .iter()
         .map(|p| {
             vec![
-                Cell::link(tr.t(&format!("process.{}.title", p.0)), format!("/p/{}", p.0)),
+                Cell::link(tr.t(&format!("process.{}.title", p.0)), process_href(p.0)),
                 Cell::text(tr.t(&format!("process.{}.about", p.0))),
             ]
         })
@@ -42,6 +42,11 @@ pub async fn process(State(state): State<AppState>, caller: Caller, ApiPath(proc
     caller.require()?;
     if !PROCESSES.iter().any(|p| p.0 == process) {
         return Err(ApiError::not_found());
+    }
+    // Built processes have moved to their own pages; old links still arrive.
+    let href = process_href(&process);
+    if href != format!("/p/{process}") {
+        return Ok(super::redirect(&href));
     }
     let tr = caller.tr;
     let sections = vec![Section::Text(tr.t(&format!("process.{process}.about"))), Section::Text(tr.t("process.coming"))];

@@ -4,8 +4,13 @@
 
 mod admin;
 mod auth;
+mod desk;
 mod home;
+mod incident;
+mod incident_admin;
+mod incident_form;
 mod profile;
+mod sla;
 mod system;
 
 use crate::AppState;
@@ -60,6 +65,28 @@ pub fn router() -> Router<AppState> {
         .route("/admin/deliveries", get(system::dead_letters))
         .route("/admin/deliveries/{id}/retry", post(system::retry_delivery))
         .route("/admin/jobs", get(system::jobs))
+        .route("/incidents", get(incident::queue).post(incident_form::create))
+        .route("/incidents/new", get(incident_form::new_form))
+        .route("/incidents/{number}", get(incident::ticket).post(incident_form::edit))
+        .route("/incidents/{number}/comment", post(incident_form::comment))
+        .route("/incidents/{number}/assign", post(incident_form::assign))
+        .route("/incidents/{number}/escalate", post(incident_form::escalate))
+        .route("/incidents/{number}/transition/{transition}", post(incident_form::transition))
+        .route("/incidents/{number}/major", post(incident_form::declare_major))
+        .route("/incidents/{number}/watch", post(incident_form::watch))
+        .route("/incidents/{number}/unwatch", post(incident_form::unwatch))
+        .route("/admin/sla", get(sla::overview))
+        .route("/admin/sla/import", post(sla::import_days))
+        .route("/admin/sla/policies", post(sla::create_policy))
+        .route("/admin/sla/policies/new", get(sla::new_policy))
+        .route("/admin/sla/policies/{id}", get(sla::policy).post(sla::update_policy))
+        .route("/admin/service-desk", get(sla::desk))
+        .route("/admin/service-desk/{part}", post(sla::save_desk))
+        .route("/admin/incident-categories", get(incident_admin::categories).post(incident_admin::create_category))
+        .route("/admin/incident-categories/{id}", get(incident_admin::category).post(incident_admin::update_category))
+        .route("/admin/business-services", get(incident_admin::services).post(incident_admin::create_service))
+        .route("/admin/business-services/{id}", get(incident_admin::service).post(incident_admin::update_service))
+        .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
             get(|| async {
@@ -101,6 +128,15 @@ pub const PROCESSES: &[(&str, &str)] = &[
     ("report", "service"),
 ];
 
+/// Where a process lives: its own pages once built, else the placeholder that says what will be there.
+pub fn process_href(process: &str) -> String {
+    match process {
+        "incident" => "/incidents".into(),
+        "sla" => "/admin/sla".into(),
+        _ => format!("/p/{process}"),
+    }
+}
+
 pub struct NavItem {
     pub href: String,
     pub label: String,
@@ -139,23 +175,28 @@ impl Shell {
             let items = PROCESSES
                 .iter()
                 .filter(|p| p.1 == group)
-                .map(|p| item(format!("/p/{}", p.0), tr.t(&format!("process.{}.title", p.0))))
+                .map(|p| item(process_href(p.0), tr.t(&format!("process.{}.title", p.0))))
                 .collect();
             nav.push(NavGroup { title: tr.t(&format!("nav.group.{group}")), items });
         }
-        let can = |o: ObjectType| actor.permissions.allows(o, Action::Read);
+        let can = |o: ObjectType, a: Action| actor.permissions.allows(o, a);
+        // The desk's configuration lists need incident:read (core lists categories to reporters) and setting:update.
+        let desk_admin = can(ObjectType::Setting, Action::Update) && can(ObjectType::Incident, Action::Read);
         let admin: Vec<NavItem> = [
-            (ObjectType::User, "/admin/users", "nav.users"),
-            (ObjectType::Team, "/admin/teams", "nav.teams"),
-            (ObjectType::Department, "/admin/departments", "nav.departments"),
-            (ObjectType::Role, "/admin/roles", "nav.roles"),
-            (ObjectType::AuditLog, "/admin/audit", "nav.audit"),
-            (ObjectType::NotificationTemplate, "/admin/templates", "nav.templates"),
-            (ObjectType::Delivery, "/admin/deliveries", "nav.deliveries"),
-            (ObjectType::Job, "/admin/jobs", "nav.jobs"),
+            (can(ObjectType::User, Action::Read), "/admin/users", "nav.users"),
+            (can(ObjectType::Team, Action::Read), "/admin/teams", "nav.teams"),
+            (can(ObjectType::Department, Action::Read), "/admin/departments", "nav.departments"),
+            (can(ObjectType::Role, Action::Read), "/admin/roles", "nav.roles"),
+            (can(ObjectType::Setting, Action::Update), "/admin/service-desk", "nav.service_desk"),
+            (desk_admin, "/admin/incident-categories", "nav.incident_categories"),
+            (desk_admin, "/admin/business-services", "nav.business_services"),
+            (can(ObjectType::AuditLog, Action::Read), "/admin/audit", "nav.audit"),
+            (can(ObjectType::NotificationTemplate, Action::Read), "/admin/templates", "nav.templates"),
+            (can(ObjectType::Delivery, Action::Read), "/admin/deliveries", "nav.deliveries"),
+            (can(ObjectType::Job, Action::Read), "/admin/jobs", "nav.jobs"),
         ]
         .into_iter()
-        .filter(|(o, _, _)| can(*o))
+        .filter(|(allowed, _, _)| *allowed)
         .map(|(_, href, key)| item(href.into(), tr.t(key)))
         .collect();
         if !admin.is_empty() {
@@ -171,11 +212,17 @@ pub struct Cell {
     pub badge: Option<String>,
     /// A button that posts to (action, label, confirmation question).
     pub post: Option<(String, String, String)>,
+    /// A small badge after the text: (text, class), e.g. a "breached" marker.
+    pub tag: Option<(String, String)>,
 }
 
 impl Cell {
     pub fn text(t: impl Into<String>) -> Self {
-        Self { text: t.into(), href: None, badge: None, post: None }
+        Self { text: t.into(), href: None, badge: None, post: None, tag: None }
+    }
+    pub fn tag(mut self, text: impl Into<String>, class: &str) -> Self {
+        self.tag = Some((text.into(), class.into()));
+        self
     }
     pub fn link(t: impl Into<String>, href: impl Into<String>) -> Self {
         Self { href: Some(href.into()), ..Self::text(t) }
@@ -206,6 +253,10 @@ pub struct Field {
     pub disabled: bool,
     pub help: Option<String>,
     pub autocomplete: &'static str,
+    /// Height of a textarea (0: the default).
+    pub rows: u8,
+    /// Spans the whole row of a form laid out in columns.
+    pub wide: bool,
 }
 
 impl Field {
@@ -236,6 +287,14 @@ impl Field {
         self.autocomplete = a;
         self
     }
+    pub fn rows(mut self, r: u8) -> Self {
+        self.rows = r;
+        self
+    }
+    pub fn wide(mut self) -> Self {
+        self.wide = true;
+        self
+    }
 }
 
 pub struct FormSection {
@@ -246,11 +305,44 @@ pub struct FormSection {
     pub submit: String,
     pub confirm: Option<String>,
     pub inline: bool,
+    /// A heading above the form (or the summary of a folded one).
+    pub heading: Option<String>,
+    /// Folded into a disclosure (`<details>`); `Some(true)` shows it open.
+    pub fold: Option<bool>,
+    /// Extra CSS classes, e.g. `cols-3` to lay fields out in a grid.
+    pub class: &'static str,
 }
 
 impl FormSection {
     pub fn post(id: &'static str, action: impl Into<String>, submit: String, fields: Vec<Field>) -> Self {
-        Self { id, action: action.into(), method: "post", fields, submit, confirm: None, inline: false }
+        Self {
+            id,
+            action: action.into(),
+            method: "post",
+            fields,
+            submit,
+            confirm: None,
+            inline: false,
+            heading: None,
+            fold: None,
+            class: "",
+        }
+    }
+    pub fn heading(mut self, h: String) -> Self {
+        self.heading = Some(h);
+        self
+    }
+    pub fn folded(mut self, open: bool) -> Self {
+        self.fold = Some(open);
+        self
+    }
+    pub fn class(mut self, c: &'static str) -> Self {
+        self.class = c;
+        self
+    }
+    pub fn confirm(mut self, c: String) -> Self {
+        self.confirm = Some(c);
+        self
     }
     pub fn get(id: &'static str, action: impl Into<String>, submit: String, fields: Vec<Field>) -> Self {
         Self { method: "get", inline: true, ..Self::post(id, action, submit, fields) }
@@ -278,12 +370,39 @@ pub struct MatrixSection {
     pub submit: String,
 }
 
+/// A button that posts an empty form (with the CSRF token).
+pub struct Button {
+    pub action: String,
+    pub label: String,
+    pub confirm: Option<String>,
+}
+
+/// One entry of a record's history.
+pub struct TimelineEntry {
+    pub time: String,
+    pub actor: String,
+    pub what: String,
+    pub body: String,
+    /// Seen only by the desk (a work note).
+    pub internal: bool,
+}
+
 pub enum Section {
     Text(String),
     Heading(String),
+    /// Text whose line breaks matter (descriptions, replies).
+    Prose(String),
     Pre(String),
     Svg(String),
+    /// (text, CSS class) badges in a row.
+    Badges(Vec<(String, String)>),
+    /// Links between views of one list, with the navigation's label.
+    Tabs(String, Vec<NavItem>),
+    /// (href, label) links shown as buttons.
+    Links(Vec<(String, String)>),
+    Buttons(Vec<Button>),
     Facts(Vec<(String, String)>),
+    Timeline(Vec<TimelineEntry>),
     Table(TableSection),
     Form(FormSection),
     Matrix(MatrixSection),
@@ -297,6 +416,19 @@ pub struct PageTemplate {
     pub notice: Option<String>,
     pub errors: Vec<String>,
     pub sections: Vec<Section>,
+    /// A side column (facts and actions beside the main content).
+    pub aside: Vec<Section>,
+    /// `data-*` attributes on the content, for scripts (e.g. live updates).
+    pub data: Vec<(&'static str, String)>,
+}
+
+/// The content of a page with a side column.
+#[derive(Default)]
+pub struct Layout {
+    pub title: String,
+    pub sections: Vec<Section>,
+    pub aside: Vec<Section>,
+    pub data: Vec<(&'static str, String)>,
 }
 
 pub fn html(t: &impl Template) -> Response {
@@ -319,24 +451,41 @@ pub async fn page(
     notice: Option<String>,
     errors: Vec<String>,
 ) -> Response {
+    render(state, caller, active, Layout { title, sections, ..Layout::default() }, notice, errors).await
+}
+
+/// Renders a page laid out with a side column.
+pub async fn render(
+    state: &AppState,
+    caller: &Caller,
+    active: &str,
+    layout: Layout,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Response {
     let shell = Shell::new(state, caller, active).await;
-    html(&PageTemplate { shell, title, notice, errors, sections })
+    let Layout { title, sections, aside, data } = layout;
+    html(&PageTemplate { shell, title, notice, errors, sections, aside, data })
 }
 
 /// The messages of an error, in the caller's language, for the banner above a form.
 pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
-    let mut out = vec![tr.t(&format!("error.{}", e.code))];
+    let mut out = vec![crate::middleware::error_title(e, tr)];
     for f in &e.fields {
-        out.push(format!(
-            "{}: {}",
-            tr.t(&format!(
-                "field.{}",
-                f.field.split(['[', '.', ']']).find(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit())).unwrap_or(&f.field)
-            )),
-            tr.with(&format!("error.{}", f.code), &f.params)
-        ));
+        out.push(format!("{}: {}", field_label(&f.field, tr), tr.with(&format!("error.{}", f.code), &f.params)));
     }
     out
+}
+
+/// The label of an error's field: `summary.cause` by its own key if there is one, else by its first
+/// part (`members[2]` → members); positions in lists are shown counting from 1.
+fn field_label(field: &str, tr: Tr) -> String {
+    let parts: Vec<&str> = field.split(['[', '.', ']']).filter(|s| !s.is_empty()).collect();
+    let (names, indices): (Vec<&str>, Vec<&str>) = parts.iter().partition(|s| !s.chars().all(|c| c.is_ascii_digit()));
+    let full = format!("field.{}", names.join("."));
+    let label = if tr.has(&full) { tr.t(&full) } else { tr.t(&format!("field.{}", names.first().copied().unwrap_or(field))) };
+    let positions: Vec<String> = indices.iter().filter_map(|n| n.parse::<usize>().ok()).map(|n| (n + 1).to_string()).collect();
+    if positions.is_empty() { label } else { format!("{label} ({})", positions.join(", ")) }
 }
 
 /// After a failed form: `sections` again with the error's messages on top, at the error's
@@ -349,10 +498,15 @@ pub async fn failed(
     title: String,
     active: &str,
 ) -> Result<Response, ApiError> {
+    failed_layout(state, caller, e, Layout { title, sections, ..Layout::default() }, active).await
+}
+
+/// As [`failed`], for a page with a side column.
+pub async fn failed_layout(state: &AppState, caller: &Caller, e: ApiError, layout: Layout, active: &str) -> Result<Response, ApiError> {
     if e.status.is_server_error() || e.status == StatusCode::UNAUTHORIZED {
         return Err(e);
     }
-    let mut res = page(state, caller, active, title, sections, None, messages(&e, caller.tr)).await;
+    let mut res = render(state, caller, active, layout, None, messages(&e, caller.tr)).await;
     *res.status_mut() = e.status;
     Ok(res)
 }
@@ -368,6 +522,8 @@ pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
         notice: None,
         errors: Vec::new(),
         sections,
+        aside: Vec::new(),
+        data: Vec::new(),
     });
     *res.status_mut() = e.status;
     res

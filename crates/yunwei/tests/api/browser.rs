@@ -1,5 +1,6 @@
-//! The main journey in a real headless Chromium: sign in, keyboard navigation,
-//! create a team through the form, see it listed, sign out.
+//! The main journeys in a real headless Chromium: sign in, keyboard navigation,
+//! create a team through the form, see it listed, sign out; and report an
+//! incident with the keyboard alone and land on its ticket.
 
 use yunwei_testkit::browser::{Browser, chromedriver};
 use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
@@ -35,6 +36,42 @@ async fn sign_in_and_create_a_team_in_chromium() {
     browser.click("form[action='/logout'] button").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(browser.url().await.ends_with("/login"));
+    browser.quit().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn report_an_incident_with_the_keyboard_in_chromium() {
+    if chromedriver().is_none() {
+        assert!(std::env::var("CI").is_err(), "CI must install chromium and chromium-driver");
+        eprintln!("skipped: chromedriver not installed");
+        return;
+    }
+    let app = spawn_app().await;
+    // system_admin has no incident rights (separation of duties): the desk is worked by others.
+    app.user_with_roles("zhou.ban", &["ops_director"]).await;
+    let browser = Browser::start("zh-CN").await.expect("browser");
+    browser.goto(&app.url("/incidents/new")).await;
+    assert!(browser.url().await.contains("/login?next=/incidents/new"));
+    browser.type_into("#username", "zhou.ban\u{E004}").await;
+    browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(browser.url().await.ends_with("/incidents/new"), "{}", browser.url().await);
+    // Tab moves through the form in reading order; arrow keys choose in a select.
+    browser.type_into("#f-report-title", "ATM 网络中断\u{E004}").await;
+    assert_eq!(browser.focused_id().await, "f-report-description");
+    browser.type_into("#f-report-description", "朝阳支行 3 台 ATM 无法联机\u{E004}").await;
+    assert_eq!(browser.focused_id().await, "f-report-impact");
+    browser.type_into("#f-report-impact", "\u{E013}").await;
+    // Enter in a text field submits the form.
+    browser.type_into("#f-report-title", "\u{E007}").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let url = browser.url().await;
+    assert!(url.contains("/incidents/INC-"), "{url}");
+    let text = browser.page_text().await;
+    assert!(text.contains("事件已登记") && text.contains("ATM 网络中断") && text.contains("P2 高") && text.contains("朝阳支行"), "{text}");
+    browser.goto(&app.url("/incidents?queue=all")).await;
+    assert!(browser.page_text().await.contains("ATM 网络中断"));
     browser.quit().await;
     app.stop().await;
 }

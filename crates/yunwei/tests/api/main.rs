@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod incident;
+mod incident_pages;
 mod mail_in;
 mod notify;
 mod ops;

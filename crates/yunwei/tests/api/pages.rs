@@ -57,8 +57,8 @@ async fn sign_in_browse_and_administer_through_pages() {
         assert!(home.contains(label), "{label} missing from navigation");
     }
     assert!(!home.contains("审计日志"), "the system administrator has no audit page");
-    let incident = c.get("/p/incident").await.text();
-    assert!(incident.contains("本模块正在建设中"));
+    assert_eq!(c.get("/p/incident").await.header("location"), Some("/incidents"), "built processes have their own pages");
+    assert!(c.get("/p/change").await.text().contains("本模块正在建设中"));
     assert_eq!(c.get("/p/nonsense").await.status, 404);
 
     let created =

@@ -1,0 +1,296 @@
+//! What the service desk's pages share: times in the user's zone, business
+//! durations, priority badges (coloured by `/static/desk.css`), the category tree,
+//! and the names of teams and people.
+
+use crate::AppState;
+use crate::extract::{Caller, page_request};
+use crate::i18n::Tr;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use yunwei_core::incident;
+use yunwei_core::store::admin::UserFilter;
+use yunwei_core::store::incident::Category;
+use yunwei_core::store::service::BusinessService;
+use yunwei_domain::ids::{CategoryId, ServiceId, TeamId, UserId};
+use yunwei_domain::incident::{DeskSettings, IncidentState, Priority};
+
+pub fn zone(caller: &Caller) -> &str {
+    caller.ctx.actor.as_ref().map(|a| a.time_zone.as_str()).unwrap_or("Asia/Shanghai")
+}
+
+/// A `datetime-local` value typed in the caller's zone, as unix milliseconds.
+pub fn parse_local(text: &str, caller: &Caller) -> Option<i64> {
+    let dt: jiff::civil::DateTime = text.trim().parse().ok()?;
+    let tz = jiff::tz::TimeZone::get(zone(caller)).ok()?;
+    dt.to_zoned(tz).ok().map(|z| z.timestamp().as_millisecond())
+}
+
+/// "2 h 15 min" / "2 小时 15 分钟", rounded up to the minute.
+pub fn duration(tr: Tr, secs: i64) -> String {
+    let minutes = secs.unsigned_abs().div_ceil(60);
+    let (h, m) = (minutes / 60, minutes % 60);
+    let p = |k: &str, v: u64| (k.to_string(), v.to_string());
+    match (h, m) {
+        (0, m) => tr.with("duration.minutes", &[p("m", m)]),
+        (h, 0) => tr.with("duration.hours", &[p("h", h)]),
+        (h, m) => tr.with("duration.hours_minutes", &[p("h", h), p("m", m)]),
+    }
+}
+
+/// Business time left on a clock, or how long it is overdue.
+pub fn remaining(tr: Tr, secs: i64) -> String {
+    let key = if secs >= 0 { "sla.left" } else { "sla.overdue" };
+    tr.with(key, &[("time".into(), duration(tr, secs))])
+}
+
+/// The configured label of a priority and its badge class (coloured by `/static/desk.css`).
+pub fn priority_badge(settings: &DeskSettings, p: Priority, tr: Tr) -> (String, String) {
+    (settings.label(p, tr.is_zh()).to_string(), format!("prio prio-{}", p.get()))
+}
+
+pub fn state_label(tr: Tr, s: IncidentState) -> String {
+    tr.t(&format!("incident.state.{s}"))
+}
+
+pub fn opt_text(v: &Option<String>) -> String {
+    v.as_deref().filter(|s| !s.is_empty()).unwrap_or("—").to_string()
+}
+
+/// Categories as a tree, depth first: (category, depth).
+pub fn category_tree(all: &[Category]) -> Vec<(&Category, usize)> {
+    fn walk<'a>(all: &'a [Category], parent: Option<CategoryId>, depth: usize, out: &mut Vec<(&'a Category, usize)>) {
+        // The depth limit guards against a cycle that slipped into the data.
+        if depth > 16 {
+            return;
+        }
+        for c in all.iter().filter(|c| c.parent_id == parent) {
+            out.push((c, depth));
+            walk(all, Some(c.id), depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(all, None, 0, &mut out);
+    // Children of a missing parent still show, at the top level.
+    for c in all {
+        if !out.iter().any(|(x, _)| x.id == c.id) {
+            out.push((c, 0));
+        }
+    }
+    out
+}
+
+/// Options for a category select, indented by depth; `active_only` for forms that file incidents.
+pub fn category_options(all: &[Category], tr: Tr, active_only: bool) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), tr.t("field.none"))];
+    out.extend(
+        category_tree(all)
+            .into_iter()
+            .filter(|(c, _)| c.active || !active_only)
+            .map(|(c, depth)| (c.id.to_string(), format!("{}{}", "\u{a0}\u{a0}\u{a0}\u{a0}".repeat(depth), c.name))),
+    );
+    out
+}
+
+/// A category's full path ("网络 / 核心交换机").
+pub fn category_path(all: &[Category], id: CategoryId) -> String {
+    let mut names = Vec::new();
+    let mut at = Some(id);
+    while let Some(c) = at.and_then(|i| all.iter().find(|c| c.id == i)) {
+        names.push(c.name.clone());
+        at = c.parent_id.filter(|_| names.len() < 16);
+    }
+    names.reverse();
+    if names.is_empty() { format!("#{id}") } else { names.join(" / ") }
+}
+
+pub fn service_options(all: &[BusinessService], tr: Tr, active_only: bool) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), tr.t("field.none"))];
+    out.extend(all.iter().filter(|s| s.active || !active_only).map(|s| (s.id.to_string(), s.name.clone())));
+    out
+}
+
+pub fn service_name(all: &[BusinessService], id: ServiceId) -> String {
+    all.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| format!("#{id}"))
+}
+
+/// What the desk's pages look up for every incident: the settings, the category tree and the services.
+pub struct DeskData {
+    pub settings: DeskSettings,
+    pub categories: Vec<Category>,
+    pub services: Vec<BusinessService>,
+}
+
+impl DeskData {
+    /// The settings are required; the lists are empty if the caller may not read them.
+    pub async fn load(state: &AppState, caller: &Caller) -> Result<DeskData, crate::error::ApiError> {
+        Ok(DeskData {
+            settings: incident::read_desk_settings(&state.core, &caller.ctx).await?,
+            categories: incident::list_categories(&state.core, &caller.ctx).await.unwrap_or_default(),
+            services: incident::list_services(&state.core, &caller.ctx, None).await.unwrap_or_default(),
+        })
+    }
+}
+
+/// Names of teams and people, read through core with the caller's rights; an id the
+/// caller may not look up shows as `#id`.
+#[derive(Default)]
+pub struct Names {
+    pub teams: Vec<(TeamId, String)>,
+    users: HashMap<UserId, String>,
+}
+
+impl Names {
+    pub async fn load(state: &AppState, caller: &Caller) -> Names {
+        let mut names = Names::default();
+        if let Ok(all) = page_request(Some(200), None, None, "name") {
+            names.teams = yunwei_core::admin::list_teams(&state.core, &caller.ctx, None, &all)
+                .await
+                .map(|p| p.items.into_iter().map(|t| (t.id, t.name)).collect())
+                .unwrap_or_default();
+        }
+        names
+    }
+
+    pub fn team(&self, id: TeamId) -> String {
+        self.teams.iter().find(|t| t.0 == id).map(|t| t.1.clone()).unwrap_or_else(|| format!("#{id}"))
+    }
+
+    pub fn team_or_dash(&self, id: Option<TeamId>) -> String {
+        id.map(|t| self.team(t)).unwrap_or_else(|| "—".into())
+    }
+
+    pub async fn user(&mut self, state: &AppState, caller: &Caller, id: UserId) -> String {
+        if let Some(n) = self.users.get(&id) {
+            return n.clone();
+        }
+        let name = yunwei_core::admin::get_user(&state.core, &caller.ctx, id)
+            .await
+            .map(|u| u.user.display_name)
+            .unwrap_or_else(|_| format!("#{id}"));
+        self.users.insert(id, name.clone());
+        name
+    }
+
+    pub async fn user_or_dash(&mut self, state: &AppState, caller: &Caller, id: Option<UserId>) -> String {
+        match id {
+            Some(u) => self.user(state, caller, u).await,
+            None => "—".into(),
+        }
+    }
+
+    /// The enabled members of a team (id, name), also remembered as names.
+    pub async fn members(&mut self, state: &AppState, caller: &Caller, team: TeamId) -> Vec<(UserId, String)> {
+        let filter = UserFilter { team_id: Some(team), disabled: Some(false), ..Default::default() };
+        let Ok(req) = page_request(Some(200), None, None, "username") else { return Vec::new() };
+        let users = yunwei_core::admin::list_users(&state.core, &caller.ctx, &filter, &req).await.map(|p| p.items).unwrap_or_default();
+        let out: Vec<(UserId, String)> = users.into_iter().map(|u| (u.id, u.display_name)).collect();
+        for (id, name) in &out {
+            self.users.insert(*id, name.clone());
+        }
+        out
+    }
+}
+
+/// `/static/desk.css`: the priority colours administrators chose, with readable text on them.
+pub async fn desk_css(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let settings = incident::desk_settings(&state.core).await.unwrap_or_default();
+    let mut css = String::from("/* Priority colours from the service desk settings. */\n");
+    for (i, l) in settings.labels.iter().enumerate() {
+        // Only well-formed colours reach the stylesheet (core validates them; this guards old data).
+        let Some(rgb) = hex_rgb(&l.colour) else { continue };
+        let ink = if luminance(rgb) > 0.35 { "#1f2933" } else { "#ffffff" };
+        css.push_str(&format!(".badge.prio-{} {{ background: {}; color: {ink}; }}\n", i + 1, l.colour));
+    }
+    let etag = format!("\"{:016x}\"", fnv1a(css.as_bytes()));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8".to_string()),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+            (header::ETAG, etag),
+        ],
+        css,
+    )
+        .into_response()
+}
+
+fn hex_rgb(s: &str) -> Option<[u8; 3]> {
+    if s.len() != 7 || !s.starts_with('#') {
+        return None;
+    }
+    let c = |i: usize| u8::from_str_radix(s.get(i..i + 2)?, 16).ok();
+    Some([c(1)?, c(3)?, c(5)?])
+}
+
+/// Relative luminance (WCAG 2) of an sRGB colour.
+fn luminance(rgb: [u8; 3]) -> f64 {
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2])
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// "812 B", "12.5 KB", "3.2 MB".
+pub fn file_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+pub fn resolution_label(tr: Tr, code: &str) -> String {
+    let key = format!("incident.resolution_code.{code}");
+    if tr.has(&key) { tr.t(&key) } else { code.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        let en = Tr::new("en");
+        let zh = Tr::new("zh-CN");
+        assert_eq!(duration(en, 8100), "2 h 15 min");
+        assert_eq!(duration(en, 7200), "2 h");
+        assert_eq!(duration(en, 30), "1 min");
+        assert_eq!(remaining(zh, -360), "超时 6 分钟");
+        assert_eq!(remaining(zh, 8100), "剩余 2 小时 15 分钟");
+        assert_eq!((file_size(812).as_str(), file_size(12_800).as_str(), file_size(3_355_443).as_str()), ("812 B", "12.5 KB", "3.2 MB"));
+    }
+
+    #[test]
+    fn text_on_priority_colours_stays_readable() {
+        assert!(luminance(hex_rgb("#b42318").unwrap_or_default()) < 0.35);
+        assert!(luminance(hex_rgb("#fedf89").unwrap_or_default()) > 0.35);
+        assert_eq!(hex_rgb("red;}"), None);
+        assert_eq!(hex_rgb("#12345g"), None);
+    }
+
+    #[test]
+    fn categories_form_a_tree() {
+        let c = |id: i64, parent: Option<i64>, name: &str| Category {
+            id: CategoryId(id),
+            name: name.into(),
+            parent_id: parent.map(CategoryId),
+            team_id: None,
+            active: true,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let all = vec![c(1, None, "网络"), c(2, Some(1), "核心交换机"), c(3, None, "桌面"), c(4, Some(9), "孤儿")];
+        let tree: Vec<(i64, usize)> = category_tree(&all).iter().map(|(c, d)| (c.id.0, *d)).collect();
+        assert_eq!(tree, [(1, 0), (2, 1), (3, 0), (4, 0)]);
+        assert_eq!(category_path(&all, CategoryId(2)), "网络 / 核心交换机");
+    }
+}

@@ -1,0 +1,581 @@
+//! Reporting an incident, and the forms of the ticket page with their handlers.
+//! Every failed form shows the ticket again with the typed values and the messages.
+
+use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_label, service_options};
+use super::incident::{ACTIVE, ticket_layout};
+use super::{Button, Field, FormSection, Section, failed, failed_layout, page, redirect};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, Caller, CsrfForm};
+use crate::i18n::Tr;
+use axum::extract::State;
+use axum::response::Response;
+use yunwei_core::CoreError;
+use yunwei_core::incident::{
+    self, AssignInput, CommentInput, EscalateInput, EscalationKind, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident,
+    TransitionInput,
+};
+use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::{DomainError, FieldError};
+
+type Pairs = Vec<(String, String)>;
+
+/// The values of the form that just failed, to show it again as typed.
+pub struct Posted {
+    pub form: &'static str,
+    pub values: Pairs,
+}
+
+impl Posted {
+    fn value(&self, form: &str, name: &str) -> Option<&str> {
+        (self.form == form).then(|| self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())).flatten()
+    }
+}
+
+fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+fn opt(pairs: &Pairs, name: &str) -> Option<String> {
+    let v = get(pairs, name).trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+fn opt_id(pairs: &Pairs, name: &str) -> Option<i64> {
+    get(pairs, name).trim().parse().ok()
+}
+
+fn invalid(errors: Vec<FieldError>) -> ApiError {
+    CoreError::from(DomainError::Validation(errors)).into()
+}
+
+fn level_options(tr: Tr) -> Vec<(String, String)> {
+    Level::ALL.iter().map(|l| (l.as_str().to_string(), tr.t(&format!("incident.level.{l}")))).collect()
+}
+
+/// "Priority = impact × urgency …": the matrix in force, so reporters know what they choose.
+fn priority_help(settings: &DeskSettings, tr: Tr) -> String {
+    let rows: Vec<String> = Level::ALL
+        .iter()
+        .map(|impact| {
+            let ps: Vec<String> =
+                Level::ALL.iter().map(|u| settings.label(settings.matrix.priority(*impact, *u), tr.is_zh()).to_string()).collect();
+            tr.with(
+                "incident.impact_row",
+                &[("level".into(), tr.t(&format!("incident.level.{impact}"))), ("priorities".into(), ps.join(" / "))],
+            )
+        })
+        .collect();
+    tr.with("incident.priority_help", &[("matrix".into(), rows.join(&tr.t("incident.row_separator")))])
+}
+
+// ---- reporting ----
+
+async fn report_form(state: &AppState, caller: &Caller, posted: Option<&Posted>) -> Result<Vec<Section>, ApiError> {
+    let tr = caller.tr;
+    let settings = incident::read_desk_settings(&state.core, &caller.ctx).await?;
+    let categories = incident::list_categories(&state.core, &caller.ctx).await?;
+    let services = incident::list_services(&state.core, &caller.ctx, None).await?;
+    let v = |name: &str, default: &str| posted.and_then(|p| p.value("report", name)).unwrap_or(default).to_string();
+    let channels = [Channel::Portal, Channel::Phone, Channel::Email]
+        .iter()
+        .map(|c| (c.as_str().to_string(), tr.t(&format!("incident.channel.{c}"))))
+        .collect();
+    let mut fields = vec![
+        Field::new("text", "title", tr.t("field.title"), v("title", "")).required().wide(),
+        Field::new("textarea", "description", tr.t("field.description"), v("description", "")).required().rows(6).wide(),
+        Field::new("select", "impact", tr.t("field.impact"), v("impact", "medium")).options(level_options(tr)),
+        Field::new("select", "urgency", tr.t("field.urgency"), v("urgency", "medium"))
+            .options(level_options(tr))
+            .help(priority_help(&settings, tr)),
+        Field::new("select", "category_id", tr.t("field.category"), v("category_id", "")).options(category_options(&categories, tr, true)),
+        Field::new("select", "service_id", tr.t("field.service"), v("service_id", "")).options(service_options(&services, tr, true)),
+        Field::new("text", "ci_ref", tr.t("field.ci_ref"), v("ci_ref", "")).help(tr.t("incident.ci_ref_help")),
+        Field::new("select", "channel", tr.t("field.channel"), v("channel", "portal")).options(channels),
+        Field::new("text", "requester_name", tr.t("field.requester_name"), v("requester_name", "")).help(tr.t("incident.requester_help")),
+        Field::new("text", "requester_contact", tr.t("field.requester_contact"), v("requester_contact", "")),
+        Field::new("text", "location", tr.t("field.location"), v("location", "")),
+        Field::new("datetime-local", "occurred_at", tr.t("field.occurred_at"), v("occurred_at", ""))
+            .help(tr.with("incident.local_time_help", &[("zone".into(), super::desk::zone(caller).to_string())])),
+        Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), v("impact_scope", "")).rows(2).wide(),
+    ];
+    let can_assign = caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Incident, Action::Assign));
+    if can_assign {
+        let names = Names::load(state, caller).await;
+        let mut teams = vec![(String::new(), tr.t("incident.team_automatic"))];
+        teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        fields.push(Field::new("select", "team_id", tr.t("field.team"), v("team_id", "")).options(teams));
+    }
+    Ok(vec![Section::Form(FormSection::post("report", "/incidents", tr.t("incident.report"), fields).class("cols-2"))])
+}
+
+pub async fn new_form(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require()?;
+    caller.ctx.authorize(ObjectType::Incident, Action::Create)?;
+    let sections = report_form(&state, &caller, None).await?;
+    Ok(page(&state, &caller, ACTIVE, caller.tr.t("incident.new"), sections, None, Vec::new()).await)
+}
+
+pub async fn create(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let mut errors = Vec::new();
+    let mut level = |name: &str| {
+        let l = get(&pairs, name).parse::<Level>().ok();
+        if l.is_none() {
+            errors.push(FieldError::new(name, "required"));
+        }
+        l
+    };
+    let (impact, urgency) = (level("impact"), level("urgency"));
+    let occurred_at = match opt(&pairs, "occurred_at") {
+        Some(t) => {
+            let ms = parse_local(&t, &caller);
+            if ms.is_none() {
+                errors.push(FieldError::new("occurred_at", "invalid_time"));
+            }
+            ms.map(Instant)
+        }
+        None => None,
+    };
+    let result = match (impact, urgency) {
+        (Some(impact), Some(urgency)) if errors.is_empty() => {
+            let input = NewIncident {
+                title: get(&pairs, "title").to_string(),
+                description: get(&pairs, "description").to_string(),
+                impact,
+                urgency,
+                category_id: opt_id(&pairs, "category_id").map(CategoryId),
+                service_id: opt_id(&pairs, "service_id").map(ServiceId),
+                ci_ref: opt(&pairs, "ci_ref"),
+                channel: Some(get(&pairs, "channel").parse().unwrap_or(Channel::Portal)),
+                requester_id: None,
+                requester_name: opt(&pairs, "requester_name"),
+                requester_contact: opt(&pairs, "requester_contact"),
+                location: opt(&pairs, "location"),
+                impact_scope: opt(&pairs, "impact_scope"),
+                occurred_at,
+                team_id: opt_id(&pairs, "team_id").map(TeamId),
+                assignee_id: None,
+                parent_id: None,
+                watchers: Vec::new(),
+            };
+            incident::create(&state.core, &caller.ctx, input).await.map_err(ApiError::from)
+        }
+        _ => Err(invalid(errors)),
+    };
+    match result {
+        Ok(v) => Ok(redirect(&format!("/incidents/{}?ok=incident_created", v.number))),
+        Err(e) => {
+            let posted = Posted { form: "report", values: pairs };
+            let sections = report_form(&state, &caller, Some(&posted)).await?;
+            failed(&state, &caller, e, sections, caller.tr.t("incident.new"), ACTIVE).await
+        }
+    }
+}
+
+// ---- the forms of the ticket page ----
+
+pub struct TicketForms {
+    pub main: Vec<Section>,
+    pub aside: Vec<Section>,
+}
+
+/// The forms the caller may use on this ticket. Permissions are checked coarsely here (by
+/// role); core decides on the record and its refusal is shown above the form.
+pub async fn ticket_forms(
+    state: &AppState,
+    caller: &Caller,
+    d: &IncidentDetail,
+    data: &DeskData,
+    names: &mut Names,
+    posted: Option<&Posted>,
+) -> TicketForms {
+    let tr = caller.tr;
+    let (settings, categories, services) = (&data.settings, &data.categories, &data.services);
+    let v = &d.incident;
+    let mut out = TicketForms { main: Vec::new(), aside: Vec::new() };
+    let Some(me) = caller.ctx.actor.as_ref() else { return out };
+    let can = |a: Action| me.permissions.allows(ObjectType::Incident, a);
+    let base = format!("/incidents/{}", v.number);
+    let failed_here = |form: &str| posted.is_some_and(|p| p.form == form);
+    let val = |form: &str, name: &str, default: String| posted.and_then(|p| p.value(form, name)).map(str::to_string).unwrap_or(default);
+    let allowed = |t: Transition| can(Action::Transition) && d.allowed_transitions.contains(&t);
+    let summary_needed = settings.summary_required_for.contains(&v.priority);
+
+    let mut reply = vec![Field::new("textarea", "body", tr.t("field.message"), val("reply", "body", String::new())).required().rows(4)];
+    if can(Action::Update) {
+        let visibility =
+            vec![("public".into(), tr.t("incident.visibility.public")), ("internal".into(), tr.t("incident.visibility.internal"))];
+        reply.push(
+            Field::new("select", "visibility", tr.t("field.visibility"), val("reply", "visibility", "public".into())).options(visibility),
+        );
+    }
+    let heading = if can(Action::Update) { "incident.reply_or_note" } else { "incident.reply" };
+    out.main
+        .push(Section::Form(FormSection::post("reply", format!("{base}/comment"), tr.t("incident.send"), reply).heading(tr.t(heading))));
+
+    let mut buttons = Vec::new();
+    for t in [Transition::Start, Transition::Resume, Transition::Reopen] {
+        if allowed(t) {
+            let confirm = (t == Transition::Reopen).then(|| tr.t("incident.reopen_confirm"));
+            buttons.push(Button { action: format!("{base}/transition/{t}"), label: tr.t(&format!("incident.button.{t}")), confirm });
+        }
+    }
+    if allowed(Transition::Close) && !summary_needed {
+        buttons.push(Button {
+            action: format!("{base}/transition/close"),
+            label: tr.t("incident.button.close"),
+            confirm: Some(tr.t("incident.close_confirm")),
+        });
+    }
+    let watching = d.watchers.contains(&me.user_id);
+    let (path, label) = if watching { ("unwatch", "incident.unwatch") } else { ("watch", "incident.watch") };
+    buttons.push(Button { action: format!("{base}/{path}"), label: tr.t(label), confirm: None });
+    out.aside.push(Section::Buttons(buttons));
+
+    if allowed(Transition::Pend) {
+        let reasons = PendingReason::ALL.iter().map(|r| (r.as_str().to_string(), tr.t(&format!("incident.pending_reason.{r}")))).collect();
+        let fields = vec![
+            Field::new("select", "pending_reason", tr.t("field.pending_reason"), val("pend", "pending_reason", "requester".into()))
+                .options(reasons),
+            Field::new("textarea", "comment", tr.t("field.comment"), val("pend", "comment", String::new()))
+                .rows(2)
+                .help(tr.t("incident.comment_help")),
+        ];
+        let f = FormSection::post("pend", format!("{base}/transition/pend"), tr.t("incident.button.pend"), fields);
+        out.aside.push(Section::Form(f.folded(failed_here("pend"))));
+    }
+    if allowed(Transition::Resolve) {
+        let codes = settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, c))).collect();
+        let fields = vec![
+            Field::new("select", "resolution_code", tr.t("field.resolution_code"), val("resolve", "resolution_code", String::new()))
+                .options(codes)
+                .required(),
+            Field::new("textarea", "resolution", tr.t("field.resolution"), val("resolve", "resolution", String::new())).rows(4).required(),
+            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), val("resolve", "restored_at", String::new()))
+                .help(tr.t("incident.restored_help")),
+        ];
+        let f = FormSection::post("resolve", format!("{base}/transition/resolve"), tr.t("incident.button.resolve"), fields);
+        out.aside.push(Section::Form(f.folded(failed_here("resolve"))));
+    }
+    if allowed(Transition::Close) && summary_needed {
+        let saved = v.summary.clone().unwrap_or_default();
+        let part = |name: &str, saved: &str| {
+            Field::new("textarea", name, tr.t(&format!("field.summary.{name}")), val("close", name, saved.to_string())).rows(3).required()
+        };
+        let fields = vec![
+            part("cause", &saved.cause),
+            part("handling", &saved.handling),
+            part("lessons", &saved.lessons),
+            part("prevention", &saved.prevention),
+        ];
+        let f = FormSection::post("close", format!("{base}/transition/close"), tr.t("incident.button.close"), fields)
+            .heading(tr.t("incident.close_with_summary"));
+        out.aside.push(Section::Text(tr.t("incident.summary_required_help")));
+        out.aside.push(Section::Form(f.folded(true)));
+    }
+
+    let open = v.state.is_open();
+    let mut people: Vec<(UserId, String)> = Vec::new();
+    if can(Action::Assign) && open {
+        let current = match (v.team_id, v.assignee_id) {
+            (Some(t), Some(u)) => format!("{t}:{u}"),
+            (Some(t), None) => t.to_string(),
+            _ => String::new(),
+        };
+        let mut targets = vec![(String::new(), tr.t("field.none"))];
+        let teams = names.teams.clone();
+        for (team, team_name) in &teams {
+            targets.push((team.to_string(), tr.with("incident.whole_team", &[("team".into(), team_name.clone())])));
+            for (user, name) in names.members(state, caller, *team).await {
+                targets.push((format!("{team}:{user}"), format!("{team_name} — {name}")));
+                people.push((user, name));
+            }
+        }
+        let fields = vec![
+            Field::new("select", "target", tr.t("field.assign_to"), val("assign", "target", current)).options(targets),
+            Field::new("textarea", "note", tr.t("field.work_note"), val("assign", "note", String::new())).rows(2),
+        ];
+        let f = FormSection::post("assign", format!("{base}/assign"), tr.t("incident.button.assign"), fields);
+        out.aside.push(Section::Form(f.folded(failed_here("assign") || v.state == IncidentState::New)));
+
+        let kinds = ["functional", "hierarchical"].iter().map(|k| (k.to_string(), tr.t(&format!("incident.escalation.{k}")))).collect();
+        let mut team_options = vec![(String::new(), tr.t("field.none"))];
+        team_options.extend(teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        let fields = vec![
+            Field::new("select", "kind", tr.t("field.escalation_kind"), val("escalate", "kind", "functional".into()))
+                .options(kinds)
+                .help(tr.t("incident.escalation_help")),
+            Field::new("select", "team_id", tr.t("field.team"), val("escalate", "team_id", String::new())).options(team_options),
+            Field::new("textarea", "reason", tr.t("field.reason"), val("escalate", "reason", String::new())).rows(2).required(),
+        ];
+        let f = FormSection::post("escalate", format!("{base}/escalate"), tr.t("incident.button.escalate"), fields);
+        out.aside.push(Section::Form(f.folded(failed_here("escalate"))));
+    }
+    if can(Action::Assign) && !v.major {
+        people.push((me.user_id, me.display_name.clone()));
+        people.sort_by(|a, b| a.1.cmp(&b.1));
+        people.dedup_by_key(|p| p.0);
+        let mut commanders = vec![(String::new(), tr.t("field.none"))];
+        commanders.extend(people.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        let fields = vec![
+            Field::new("select", "commander_id", tr.t("field.commander"), val("major", "commander_id", String::new()))
+                .options(commanders)
+                .required(),
+            Field::new("textarea", "reason", tr.t("field.reason"), val("major", "reason", String::new())).rows(2),
+        ];
+        let f = FormSection::post("major", format!("{base}/major"), tr.t("incident.button.declare_major"), fields)
+            .confirm(tr.t("incident.major_confirm"));
+        out.aside.push(Section::Form(f.folded(failed_here("major"))));
+    }
+    if can(Action::Update) {
+        let (label, _) = priority_badge(settings, v.priority, tr);
+        let fields = vec![
+            Field::new("hidden", "version", String::new(), v.version.to_string()),
+            Field::new("text", "title", tr.t("field.title"), val("edit", "title", v.title.clone())).required(),
+            Field::new("textarea", "description", tr.t("field.description"), val("edit", "description", v.description.clone())).rows(4),
+            Field::new("select", "impact", tr.t("field.impact"), val("edit", "impact", v.impact.as_str().into()))
+                .options(level_options(tr)),
+            Field::new("select", "urgency", tr.t("field.urgency"), val("edit", "urgency", v.urgency.as_str().into()))
+                .options(level_options(tr))
+                .help(tr.with("incident.priority_now", &[("priority".into(), label)])),
+            Field::new("select", "category_id", tr.t("field.category"), val("edit", "category_id", id_text(v.category_id.map(|c| c.0))))
+                .options(category_options(categories, tr, true)),
+            Field::new("select", "service_id", tr.t("field.service"), val("edit", "service_id", id_text(v.service_id.map(|s| s.0))))
+                .options(service_options(services, tr, true)),
+            Field::new("text", "ci_ref", tr.t("field.ci_ref"), val("edit", "ci_ref", v.ci_ref.clone().unwrap_or_default())),
+            Field::new("text", "location", tr.t("field.location"), val("edit", "location", v.location.clone().unwrap_or_default())),
+            Field::new(
+                "textarea",
+                "impact_scope",
+                tr.t("field.impact_scope"),
+                val("edit", "impact_scope", v.impact_scope.clone().unwrap_or_default()),
+            )
+            .rows(2),
+        ];
+        let f = FormSection::post("edit", base.clone(), tr.t("action.save"), fields).heading(tr.t("incident.edit"));
+        out.aside.push(Section::Form(f.folded(failed_here("edit"))));
+    }
+    out
+}
+
+fn id_text(id: Option<i64>) -> String {
+    id.map(|i| i.to_string()).unwrap_or_default()
+}
+
+// ---- handlers of the ticket's forms ----
+
+/// After a command: back to the ticket with a notice, or the ticket again with the form as typed.
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+    result: Result<(), ApiError>,
+    notice: &str,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    let number = yunwei_domain::incident::number(id.0);
+    let e = match result {
+        Ok(()) => return Ok(redirect(&format!("/incidents/{number}?ok={notice}"))),
+        Err(e) => e,
+    };
+    if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
+        return Err(e);
+    }
+    // If the caller may no longer even read the ticket, that refusal is the answer.
+    let detail = incident::get(&state.core, &caller.ctx, id).await?;
+    let layout = ticket_layout(state, caller, &detail, Some(&posted)).await?;
+    failed_layout(state, caller, e, layout, ACTIVE).await
+}
+
+fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
+    r.map(|_| ()).map_err(ApiError::from)
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    let public = get(&pairs, "visibility") != "internal";
+    let input = CommentInput { body: get(&pairs, "body").to_string(), public };
+    let result = ok(incident::comment(&state.core, &caller.ctx, id, input).await);
+    let notice = if public { "replied" } else { "noted" };
+    finish(&state, &caller, id, result, notice, Posted { form: "reply", values: pairs }).await
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    // "7" is the team alone, "7:12" the team and one of its members.
+    let target = get(&pairs, "target");
+    let mut parts = target.split(':').map(|p| p.trim().parse::<i64>().ok());
+    let team_id = parts.next().flatten().map(TeamId);
+    let assignee_id = parts.next().flatten().map(UserId);
+    let input = AssignInput { team_id, assignee_id, note: opt(&pairs, "note") };
+    let result = ok(incident::assign(&state.core, &caller.ctx, id, input).await);
+    finish(&state, &caller, id, result, "assigned", Posted { form: "assign", values: pairs }).await
+}
+
+pub async fn escalate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    let kind = if get(&pairs, "kind") == "hierarchical" { EscalationKind::Hierarchical } else { EscalationKind::Functional };
+    let input = EscalateInput { kind, team_id: opt_id(&pairs, "team_id").map(TeamId), reason: get(&pairs, "reason").to_string() };
+    let result = ok(incident::escalate(&state.core, &caller.ctx, id, input).await);
+    finish(&state, &caller, id, result, "escalated", Posted { form: "escalate", values: pairs }).await
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((number, t)): ApiPath<(String, String)>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    let t: Transition = t.parse().map_err(|_| ApiError::not_found())?;
+    let mut input = TransitionInput { comment: opt(&pairs, "comment"), ..TransitionInput::default() };
+    let mut errors = Vec::new();
+    match t {
+        Transition::Pend => input.pending_reason = get(&pairs, "pending_reason").parse().ok(),
+        Transition::Resolve => {
+            input.resolution_code = opt(&pairs, "resolution_code");
+            input.resolution = Some(get(&pairs, "resolution").to_string());
+            if let Some(text) = opt(&pairs, "restored_at") {
+                match parse_local(&text, &caller) {
+                    Some(ms) => input.restored_at = Some(Instant(ms)),
+                    None => errors.push(FieldError::new("restored_at", "invalid_time")),
+                }
+            }
+        }
+        Transition::Close => {
+            // The summary is sent only by the form that asks for it (priorities that require it).
+            if ["cause", "handling", "lessons", "prevention"].iter().any(|k| pairs.iter().any(|(n, _)| n == k)) {
+                input.summary = Some(IncidentSummary {
+                    cause: get(&pairs, "cause").to_string(),
+                    handling: get(&pairs, "handling").to_string(),
+                    lessons: get(&pairs, "lessons").to_string(),
+                    prevention: get(&pairs, "prevention").to_string(),
+                });
+            }
+        }
+        Transition::Start | Transition::Resume | Transition::Reopen => {}
+    }
+    let result =
+        if errors.is_empty() { ok(incident::transition(&state.core, &caller.ctx, id, t, input).await) } else { Err(invalid(errors)) };
+    let form = match t {
+        Transition::Pend => "pend",
+        Transition::Resolve => "resolve",
+        Transition::Close => "close",
+        _ => "transition",
+    };
+    finish(&state, &caller, id, result, "state_changed", Posted { form, values: pairs }).await
+}
+
+pub async fn declare_major(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    let result = match opt_id(&pairs, "commander_id") {
+        Some(c) => {
+            let input = MajorInput { commander_id: UserId(c), reason: opt(&pairs, "reason") };
+            ok(incident::declare_major(&state.core, &caller.ctx, id, input).await)
+        }
+        None => Err(invalid(vec![FieldError::new("commander_id", "required")])),
+    };
+    finish(&state, &caller, id, result, "major_declared", Posted { form: "major", values: pairs }).await
+}
+
+async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs, watch: bool) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    let result = ok(incident::set_watching(&state.core, &caller.ctx, id, None, watch).await);
+    let notice = if watch { "watching" } else { "unwatched" };
+    finish(&state, &caller, id, result, notice, Posted { form: "watch", values: pairs }).await
+}
+
+pub async fn watch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    watching(state, caller, number, pairs, true).await
+}
+
+pub async fn unwatch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    watching(state, caller, number, pairs, false).await
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = crate::api::incident::incident_id(&number)?;
+    let mut errors = Vec::new();
+    let mut level = |name: &str| {
+        let l = get(&pairs, name).parse::<Level>().ok();
+        if l.is_none() {
+            errors.push(FieldError::new(name, "required"));
+        }
+        l
+    };
+    let (impact, urgency) = (level("impact"), level("urgency"));
+    let patch = IncidentPatch {
+        title: Some(get(&pairs, "title").to_string()),
+        description: Some(get(&pairs, "description").to_string()),
+        impact,
+        urgency,
+        category_id: Some(opt_id(&pairs, "category_id").map(CategoryId)),
+        service_id: Some(opt_id(&pairs, "service_id").map(ServiceId)),
+        ci_ref: Some(opt(&pairs, "ci_ref")),
+        location: Some(opt(&pairs, "location")),
+        impact_scope: Some(opt(&pairs, "impact_scope")),
+        parent_id: None,
+        summary: None,
+        version: opt_id(&pairs, "version"),
+    };
+    let result = if errors.is_empty() { ok(incident::update(&state.core, &caller.ctx, id, patch).await) } else { Err(invalid(errors)) };
+    finish(&state, &caller, id, result, "saved", Posted { form: "edit", values: pairs }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_priority_help_shows_the_matrix() {
+        let help = priority_help(&DeskSettings::default(), Tr::new("en"));
+        assert!(help.contains("P1 Critical / P2 High / P3 Medium"), "{help}");
+        let zh = priority_help(&DeskSettings::default(), Tr::new("zh-CN"));
+        assert!(zh.contains("P1 紧急"), "{zh}");
+    }
+}

@@ -1,0 +1,565 @@
+//! Service levels and the desk's settings: business calendars (holidays and make-up
+//! working days, imported and exported as .ics/.csv), SLA policies, and the priority
+//! matrix, labels and closing rules of the service desk.
+
+use super::desk::{Names, duration};
+use super::{Cell, Field, FormSection, Section, TableSection, failed, page, redirect};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
+use crate::i18n::Tr;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use yunwei_core::CoreError;
+use yunwei_core::sla::{self, CalendarView, DaysFormat, PolicyInput, PolicyView};
+use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId};
+use yunwei_domain::incident::{DeskSettings, Level, PendingReason, Priority};
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::sla::{BreachActions, SlaRules, Targets};
+use yunwei_domain::{DomainError, FieldError};
+
+const ACTIVE: &str = "/admin/sla";
+const DESK: &str = "/admin/service-desk";
+
+type Pairs = Vec<(String, String)>;
+
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    ok: Option<String>,
+}
+
+fn notice(tr: Tr, ok: &Option<String>) -> Option<String> {
+    ok.as_ref().map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k))
+}
+
+fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+fn has(pairs: &Pairs, name: &str, value: &str) -> bool {
+    pairs.iter().any(|(k, v)| k == name && v == value)
+}
+
+/// The value typed in the form that failed, else the stored one.
+fn val(posted: Option<&Pairs>, name: &str, stored: String) -> String {
+    posted.map(|p| get(p, name).to_string()).unwrap_or(stored)
+}
+
+fn can(caller: &Caller, object: ObjectType, action: Action) -> bool {
+    caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(object, action))
+}
+
+fn invalid(errors: Vec<FieldError>) -> ApiError {
+    CoreError::from(DomainError::Validation(errors)).into()
+}
+
+/// "15 min / 1 h": response and resolution targets of one priority.
+fn targets_text(tr: Tr, t: &Targets) -> String {
+    format!("{} / {}", duration(tr, i64::from(t.response_minutes) * 60), duration(tr, i64::from(t.resolution_minutes) * 60))
+}
+
+struct Directory {
+    services: Vec<(ServiceId, String)>,
+    departments: Vec<(DepartmentId, String)>,
+    calendars: Vec<CalendarView>,
+    names: Names,
+}
+
+impl Directory {
+    async fn load(state: &AppState, caller: &Caller) -> Result<Directory, ApiError> {
+        let calendars = sla::list_calendars(&state.core, &caller.ctx).await?;
+        let services = yunwei_core::incident::list_services(&state.core, &caller.ctx, None)
+            .await
+            .map(|s| s.into_iter().map(|s| (s.id, s.name)).collect())
+            .unwrap_or_default();
+        let all = page_request(Some(200), None, None, "name")?;
+        let departments = yunwei_core::admin::list_departments(&state.core, &caller.ctx, None, &all)
+            .await
+            .map(|p| p.items.into_iter().map(|d| (d.id, d.name)).collect())
+            .unwrap_or_default();
+        Ok(Directory { services, departments, calendars, names: Names::load(state, caller).await })
+    }
+
+    fn scope(&self, tr: Tr, p: &PolicyView) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = p.service_id {
+            parts.push(self.services.iter().find(|x| x.0 == s).map(|x| x.1.clone()).unwrap_or_else(|| format!("#{s}")));
+        }
+        if let Some(d) = p.department_id {
+            parts.push(self.departments.iter().find(|x| x.0 == d).map(|x| x.1.clone()).unwrap_or_else(|| format!("#{d}")));
+        }
+        if parts.is_empty() { tr.t("sla.scope_default") } else { parts.join(" · ") }
+    }
+
+    fn calendar(&self, tr: Tr, id: Option<CalendarId>) -> String {
+        match id {
+            Some(c) => self.calendars.iter().find(|x| x.id == c).map(|x| x.name.clone()).unwrap_or_else(|| format!("#{c}")),
+            None => tr.t("sla.always"),
+        }
+    }
+}
+
+// ---- overview: calendars and policies ----
+
+async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pairs>) -> Result<Vec<Section>, ApiError> {
+    let tr = caller.tr;
+    let dir = Directory::load(state, caller).await?;
+    let policies = sla::list_policies(&state.core, &caller.ctx).await?;
+    let mut s = Vec::new();
+    let mut links = Vec::new();
+    if can(caller, ObjectType::Sla, Action::Create) {
+        links.push(("/admin/sla/policies/new".to_string(), tr.t("sla.policy_new")));
+    }
+    if can(caller, ObjectType::Setting, Action::Update) {
+        links.push((DESK.to_string(), tr.t("nav.service_desk")));
+    }
+    if !links.is_empty() {
+        s.push(Section::Links(links));
+    }
+    s.push(Section::Heading(tr.t("sla.policies")));
+    let rows = policies
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Cell::link(p.name.clone(), format!("/admin/sla/policies/{}", p.id)),
+                Cell::text(dir.scope(tr, p)),
+                Cell::text(dir.calendar(tr, p.calendar_id)),
+            ];
+            row.extend(p.rules.targets.iter().map(|t| Cell::text(targets_text(tr, t))));
+            row.push(if p.active { Cell::badge(tr.t("status.active"), "on") } else { Cell::badge(tr.t("status.disabled"), "off") });
+            row
+        })
+        .collect();
+    let mut columns = vec![tr.t("field.name"), tr.t("sla.scope"), tr.t("field.calendar_id")];
+    columns.extend(Priority::ALL.iter().map(|p| format!("{p} {}", tr.t("sla.targets_short"))));
+    columns.push(tr.t("field.status"));
+    s.push(Section::Table(TableSection { columns, rows, next: None }));
+    s.push(Section::Text(tr.t("sla.targets_help")));
+
+    s.push(Section::Heading(tr.t("sla.calendars")));
+    let rows = dir
+        .calendars
+        .iter()
+        .map(|c| {
+            let name = Cell::text(c.name.clone());
+            vec![
+                if c.is_default { name.tag(tr.t("sla.default"), "on") } else { name },
+                Cell::text(c.spec.time_zone.clone()),
+                Cell::text(c.spec.holidays.len().to_string()),
+                Cell::text(c.spec.makeup_days.len().to_string()),
+                Cell::link(".ics", format!("/api/v1/calendars/{}/days?format=ics", c.id)),
+                Cell::link(".csv", format!("/api/v1/calendars/{}/days?format=csv", c.id)),
+            ]
+        })
+        .collect();
+    s.push(Section::Table(TableSection {
+        columns: vec![
+            tr.t("field.name"),
+            tr.t("field.time_zone"),
+            tr.t("sla.holidays"),
+            tr.t("sla.makeup_days"),
+            tr.t("sla.export_ics"),
+            tr.t("sla.export_csv"),
+        ],
+        rows,
+        next: None,
+    }));
+    if can(caller, ObjectType::Sla, Action::Update) && !dir.calendars.is_empty() {
+        let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
+        let default = dir.calendars.iter().find(|c| c.is_default).or(dir.calendars.first()).map(|c| c.id.to_string()).unwrap_or_default();
+        let formats = vec![("ics".into(), tr.t("sla.format_ics")), ("csv".into(), tr.t("sla.format_csv"))];
+        let fields = vec![
+            Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default)).options(calendars),
+            Field::new("select", "format", tr.t("sla.format"), val(posted, "format", "ics".into())).options(formats),
+            Field::new("textarea", "body", tr.t("sla.file_content"), val(posted, "body", String::new()))
+                .rows(8)
+                .required()
+                .help(tr.t("sla.import_help")),
+            Field::new("checkbox", "replace", tr.t("sla.replace"), "true").checked(posted.is_some_and(|p| has(p, "replace", "true"))),
+        ];
+        let f = FormSection::post("import", "/admin/sla/import", tr.t("sla.import"), fields).heading(tr.t("sla.import_heading"));
+        s.push(Section::Form(f.folded(posted.is_some())));
+    }
+    Ok(s)
+}
+
+pub async fn overview(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<Notice>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let s = overview_sections(&state, &caller, None).await?;
+    Ok(page(&state, &caller, ACTIVE, caller.tr.t("nav.sla"), s, notice(caller.tr, &q.ok), Vec::new()).await)
+}
+
+pub async fn import_days(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let format = if get(&pairs, "format") == "csv" { DaysFormat::Csv } else { DaysFormat::Ics };
+    let result = match get(&pairs, "calendar_id").parse::<i64>() {
+        Ok(id) => {
+            let replace = has(&pairs, "replace", "true");
+            sla::import_days(&state.core, &caller.ctx, CalendarId(id), format, get(&pairs, "body"), replace).await.map_err(ApiError::from)
+        }
+        Err(_) => Err(invalid(vec![FieldError::new("calendar_id", "required")])),
+    };
+    match result {
+        Ok(_) => Ok(redirect("/admin/sla?ok=imported")),
+        Err(e) => {
+            let s = overview_sections(&state, &caller, Some(&pairs)).await?;
+            failed(&state, &caller, e, s, caller.tr.t("nav.sla"), ACTIVE).await
+        }
+    }
+}
+
+// ---- policies ----
+
+async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>, posted: Option<&Pairs>) -> Result<Vec<Section>, ApiError> {
+    let tr = caller.tr;
+    let dir = Directory::load(state, caller).await?;
+    let rules = p.map(|p| p.rules.clone()).unwrap_or_else(SlaRules::standard);
+    let id_of = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+    let none = |label: String| vec![(String::new(), label)];
+    let mut services = none(tr.t("sla.any_service"));
+    services.extend(dir.services.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    let mut departments = none(tr.t("sla.any_department"));
+    departments.extend(dir.departments.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    let mut calendars = none(tr.t("sla.always"));
+    calendars.extend(dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())));
+    let mut teams = none(tr.t("field.none"));
+    teams.extend(dir.names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    let default_calendar = p
+        .map(|p| id_of(p.calendar_id.map(|c| c.0)))
+        .unwrap_or_else(|| dir.calendars.iter().find(|c| c.is_default).map(|c| c.id.to_string()).unwrap_or_default());
+    let mut fields = vec![
+        Field::new("text", "name", tr.t("field.name"), val(posted, "name", p.map(|p| p.name.clone()).unwrap_or_default())).required(),
+        Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default_calendar)).options(calendars),
+        Field::new(
+            "select",
+            "service_id",
+            tr.t("field.service"),
+            val(posted, "service_id", id_of(p.and_then(|p| p.service_id).map(|s| s.0))),
+        )
+        .options(services),
+        Field::new(
+            "select",
+            "department_id",
+            tr.t("field.department"),
+            val(posted, "department_id", id_of(p.and_then(|p| p.department_id).map(|d| d.0))),
+        )
+        .options(departments)
+        .help(tr.t("sla.scope_help")),
+    ];
+    for (i, prio) in Priority::ALL.iter().enumerate() {
+        let t = rules.targets[i];
+        let pr = [("p".to_string(), prio.to_string())];
+        let name_r = format!("p{}_response", prio.get());
+        let name_s = format!("p{}_resolution", prio.get());
+        fields.push(
+            Field::new("number", &name_r, tr.with("sla.response_minutes", &pr), val(posted, &name_r, t.response_minutes.to_string()))
+                .required(),
+        );
+        fields.push(
+            Field::new("number", &name_s, tr.with("sla.resolution_minutes", &pr), val(posted, &name_s, t.resolution_minutes.to_string()))
+                .required(),
+        );
+    }
+    let warn = rules.warn_at.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+    fields.push(Field::new("text", "warn_at", tr.t("field.rules.warn_at"), val(posted, "warn_at", warn)).help(tr.t("sla.warn_help")));
+    fields.push(
+        Field::new(
+            "select",
+            "escalate_to_team",
+            tr.t("sla.escalate_to_team"),
+            val(posted, "escalate_to_team", id_of(rules.on_breach.escalate_to_team)),
+        )
+        .options(teams),
+    );
+    for r in PendingReason::ALL {
+        let checked = posted.map(|p| has(p, "pause_on", r.as_str())).unwrap_or_else(|| rules.pause_on.contains(r));
+        let label = tr.with("sla.pause_on", &[("reason".into(), tr.t(&format!("incident.pending_reason.{r}")))]);
+        fields.push(Field::new("checkbox", "pause_on", label, r.as_str()).checked(checked));
+    }
+    let flag = |name: &str, stored: bool| posted.map(|p| has(p, name, "true")).unwrap_or(stored);
+    fields.push(
+        Field::new("checkbox", "notify_manager", tr.t("sla.notify_manager"), "true")
+            .checked(flag("notify_manager", rules.on_breach.notify_manager)),
+    );
+    fields.push(
+        Field::new("checkbox", "raise_priority", tr.t("sla.raise_priority"), "true")
+            .checked(flag("raise_priority", rules.on_breach.raise_priority)),
+    );
+    fields.push(Field::new("checkbox", "active", tr.t("status.active"), "true").checked(flag("active", p.is_none_or(|p| p.active))));
+    let (action, submit) = match p {
+        Some(p) => (format!("/admin/sla/policies/{}", p.id), tr.t("action.save")),
+        None => ("/admin/sla/policies".to_string(), tr.t("action.create")),
+    };
+    Ok(vec![Section::Text(tr.t("sla.policy_help")), Section::Form(FormSection::post("policy", action, submit, fields).class("cols-2"))])
+}
+
+/// The policy typed in the form; numbers that do not parse become 0 and are refused by core with the field.
+fn policy_input(pairs: &Pairs) -> Result<PolicyInput, ApiError> {
+    let num = |name: String| get(pairs, &name).trim().parse::<u32>().unwrap_or(0);
+    let targets = Priority::ALL.map(|p| Targets {
+        response_minutes: num(format!("p{}_response", p.get())),
+        resolution_minutes: num(format!("p{}_resolution", p.get())),
+    });
+    let warn_at: Result<Vec<u8>, _> =
+        get(pairs, "warn_at").split([',', '，', ' ']).filter(|s| !s.is_empty()).map(|s| s.trim_end_matches('%').parse::<u8>()).collect();
+    let Ok(warn_at) = warn_at else { return Err(invalid(vec![FieldError::new("rules.warn_at", "invalid_thresholds")])) };
+    let id = |name: &str| get(pairs, name).trim().parse::<i64>().ok();
+    Ok(PolicyInput {
+        name: get(pairs, "name").to_string(),
+        service_id: id("service_id").map(ServiceId),
+        department_id: id("department_id").map(DepartmentId),
+        calendar_id: id("calendar_id").map(CalendarId),
+        rules: SlaRules {
+            targets,
+            pause_on: PendingReason::ALL.iter().copied().filter(|r| has(pairs, "pause_on", r.as_str())).collect(),
+            warn_at,
+            on_breach: BreachActions {
+                notify_manager: has(pairs, "notify_manager", "true"),
+                raise_priority: has(pairs, "raise_priority", "true"),
+                escalate_to_team: id("escalate_to_team"),
+            },
+        },
+        active: has(pairs, "active", "true"),
+    })
+}
+
+pub async fn new_policy(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require()?;
+    caller.ctx.authorize(ObjectType::Sla, Action::Create)?;
+    let s = policy_form(&state, &caller, None, None).await?;
+    Ok(page(&state, &caller, ACTIVE, caller.tr.t("sla.policy_new"), s, None, Vec::new()).await)
+}
+
+pub async fn create_policy(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let result = match policy_input(&pairs) {
+        Ok(input) => sla::create_policy(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => Ok(redirect(&format!("/admin/sla/policies/{}?ok=saved", p.id))),
+        Err(e) => {
+            let s = policy_form(&state, &caller, None, Some(&pairs)).await?;
+            failed(&state, &caller, e, s, caller.tr.t("sla.policy_new"), ACTIVE).await
+        }
+    }
+}
+
+pub async fn policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<Notice>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let p = sla::get_policy(&state.core, &caller.ctx, SlaPolicyId(id)).await?;
+    let s = policy_form(&state, &caller, Some(&p), None).await?;
+    Ok(page(&state, &caller, ACTIVE, p.name.clone(), s, notice(caller.tr, &q.ok), Vec::new()).await)
+}
+
+pub async fn update_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let p = sla::get_policy(&state.core, &caller.ctx, SlaPolicyId(id)).await?;
+    let result = match policy_input(&pairs) {
+        Ok(input) => sla::update_policy(&state.core, &caller.ctx, SlaPolicyId(id), input).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(redirect(&format!("/admin/sla/policies/{id}?ok=saved"))),
+        Err(e) => {
+            let s = policy_form(&state, &caller, Some(&p), Some(&pairs)).await?;
+            failed(&state, &caller, e, s, p.name.clone(), ACTIVE).await
+        }
+    }
+}
+
+// ---- the desk's settings ----
+
+fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Option<&Pairs>) -> Vec<Section> {
+    // Only the form that failed shows typed values; the others show what is stored.
+    let typed = |p: &str| posted.filter(|_| part == Some(p));
+    let priorities: Vec<(String, String)> =
+        Priority::ALL.iter().map(|p| (p.get().to_string(), settings.label(*p, tr.is_zh()).to_string())).collect();
+    let mut matrix = Vec::new();
+    for (i, impact) in Level::ALL.iter().enumerate() {
+        for (j, urgency) in Level::ALL.iter().enumerate() {
+            let name = format!("m{i}{j}");
+            let label = tr.with(
+                "desk.cell",
+                &[
+                    ("impact".into(), tr.t(&format!("incident.level.{impact}"))),
+                    ("urgency".into(), tr.t(&format!("incident.level.{urgency}"))),
+                ],
+            );
+            let stored = settings.matrix.cells[i][j].to_string();
+            matrix.push(Field::new("select", &name, label, val(typed("matrix"), &name, stored)).options(priorities.clone()));
+        }
+    }
+    let mut labels = Vec::new();
+    for (i, l) in settings.labels.iter().enumerate() {
+        let p = [("p".to_string(), format!("P{}", i + 1))];
+        labels.push(
+            Field::new(
+                "text",
+                &format!("name_zh{i}"),
+                tr.with("desk.name_zh", &p),
+                val(typed("labels"), &format!("name_zh{i}"), l.name_zh.clone()),
+            )
+            .required(),
+        );
+        labels.push(
+            Field::new(
+                "text",
+                &format!("name_en{i}"),
+                tr.with("desk.name_en", &p),
+                val(typed("labels"), &format!("name_en{i}"), l.name_en.clone()),
+            )
+            .required(),
+        );
+        labels.push(Field::new(
+            "color",
+            &format!("colour{i}"),
+            tr.with("desk.colour", &p),
+            val(typed("labels"), &format!("colour{i}"), l.colour.clone()),
+        ));
+    }
+    let rules_posted = typed("rules");
+    let mut rules = vec![
+        Field::new("number", "reopen_days", tr.t("field.reopen_days"), val(rules_posted, "reopen_days", settings.reopen_days.to_string()))
+            .required()
+            .help(tr.t("desk.reopen_help")),
+        Field::new(
+            "textarea",
+            "resolution_codes",
+            tr.t("field.resolution_codes"),
+            val(rules_posted, "resolution_codes", settings.resolution_codes.join("\n")),
+        )
+        .rows(7)
+        .help(tr.t("desk.codes_help")),
+    ];
+    for p in Priority::ALL {
+        let checked =
+            rules_posted.map(|x| has(x, "summary_required", &p.get().to_string())).unwrap_or(settings.summary_required_for.contains(&p));
+        let label = tr.with("desk.summary_required", &[("priority".into(), settings.label(p, tr.is_zh()).to_string())]);
+        rules.push(Field::new("checkbox", "summary_required", label, p.get().to_string()).checked(checked));
+    }
+    let auto = rules_posted.map(|x| has(x, "auto_major_for_p1", "true")).unwrap_or(settings.auto_major_for_p1);
+    rules.push(Field::new("checkbox", "auto_major_for_p1", tr.t("desk.auto_major"), "true").checked(auto));
+    vec![
+        Section::Heading(tr.t("desk.matrix")),
+        Section::Text(tr.t("desk.matrix_help")),
+        Section::Form(FormSection::post("matrix", format!("{DESK}/matrix"), tr.t("action.save"), matrix).class("cols-3")),
+        Section::Heading(tr.t("desk.labels")),
+        Section::Form(FormSection::post("labels", format!("{DESK}/labels"), tr.t("action.save"), labels).class("cols-3")),
+        Section::Heading(tr.t("desk.rules")),
+        Section::Form(FormSection::post("rules", format!("{DESK}/rules"), tr.t("action.save"), rules)),
+    ]
+}
+
+pub async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<Notice>) -> Result<Response, ApiError> {
+    caller.require()?;
+    caller.ctx.authorize(ObjectType::Setting, Action::Read)?;
+    let settings = yunwei_core::incident::desk_settings(&state.core).await?;
+    let s = desk_sections(caller.tr, &settings, None, None);
+    Ok(page(&state, &caller, DESK, caller.tr.t("nav.service_desk"), s, notice(caller.tr, &q.ok), Vec::new()).await)
+}
+
+/// The settings with one part replaced by the form's values.
+fn with_part(mut s: DeskSettings, part: &str, pairs: &Pairs) -> Result<DeskSettings, ApiError> {
+    match part {
+        "matrix" => {
+            for i in 0..3 {
+                for j in 0..3 {
+                    // 0 is out of range and refused by core, naming the cell.
+                    s.matrix.cells[i][j] = get(pairs, &format!("m{i}{j}")).parse().unwrap_or(0);
+                }
+            }
+        }
+        "labels" => {
+            for (i, l) in s.labels.iter_mut().enumerate() {
+                l.name_zh = get(pairs, &format!("name_zh{i}")).trim().to_string();
+                l.name_en = get(pairs, &format!("name_en{i}")).trim().to_string();
+                l.colour = get(pairs, &format!("colour{i}")).trim().to_ascii_lowercase();
+            }
+        }
+        "rules" => {
+            s.reopen_days = get(pairs, "reopen_days").trim().parse().unwrap_or(0);
+            s.resolution_codes =
+                get(pairs, "resolution_codes").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+            s.summary_required_for = Priority::ALL.into_iter().filter(|p| has(pairs, "summary_required", &p.get().to_string())).collect();
+            s.auto_major_for_p1 = has(pairs, "auto_major_for_p1", "true");
+        }
+        _ => return Err(ApiError::not_found()),
+    }
+    Ok(s)
+}
+
+pub async fn save_desk(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(part): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let current = yunwei_core::incident::desk_settings(&state.core).await?;
+    let input = with_part(current.clone(), &part, &pairs)?;
+    match yunwei_core::incident::put_desk_settings(&state.core, &caller.ctx, input).await {
+        Ok(_) => Ok(redirect(&format!("{DESK}?ok=saved"))),
+        Err(e) => {
+            let s = desk_sections(caller.tr, &current, Some(&part), Some(&pairs));
+            failed(&state, &caller, e.into(), s, caller.tr.t("nav.service_desk"), DESK).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Pairs {
+        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_policy_form_reads_into_rules() {
+        let mut p = vec![("name", "总行"), ("warn_at", "50, 80%"), ("pause_on", "third_party"), ("active", "true"), ("calendar_id", "")];
+        let nums = [("p1_response", "15"), ("p1_resolution", "60"), ("p2_response", "30"), ("p2_resolution", "240")];
+        p.extend(nums);
+        let input = policy_input(&pairs(&p)).map_err(|e| e.code).unwrap_or_else(|c| panic!("{c}"));
+        assert_eq!(input.rules.warn_at, [50, 80]);
+        assert_eq!(input.rules.pause_on, [PendingReason::ThirdParty]);
+        assert_eq!(input.rules.targets[1].resolution_minutes, 240);
+        assert_eq!(input.rules.targets[3].resolution_minutes, 0, "missing numbers are left for core to refuse");
+        assert_eq!(input.calendar_id, None);
+        assert!(policy_input(&pairs(&[("warn_at", "soon")])).is_err());
+    }
+
+    #[test]
+    fn desk_parts_replace_only_their_settings() {
+        let s = DeskSettings::default();
+        let mut m: Vec<(String, String)> = Vec::new();
+        for i in 0..3 {
+            for j in 0..3 {
+                m.push((format!("m{i}{j}"), "4".into()));
+            }
+        }
+        let out = with_part(s.clone(), "matrix", &m).unwrap_or_default();
+        assert_eq!(out.matrix.cells, [[4; 3]; 3]);
+        assert_eq!(out.labels, s.labels);
+        let rules = with_part(
+            s.clone(),
+            "rules",
+            &pairs(&[("reopen_days", "3"), ("resolution_codes", "fixed\r\n\r\nother"), ("summary_required", "1")]),
+        )
+        .unwrap_or_default();
+        assert_eq!((rules.reopen_days, rules.resolution_codes.len(), rules.summary_required_for.len()), (3, 2, 1));
+        assert!(!rules.auto_major_for_p1);
+        assert!(with_part(s, "nonsense", &m).is_err());
+    }
+}
