@@ -477,6 +477,14 @@ pub fn due_firings(g: &Governing, state: &mut SlaState, s: TicketNow, now_ms: i6
     out
 }
 
+/// Marks a missed target on the incident row.
+pub fn record_breach(i: &mut yunwei_store::incident::Incident, target: SlaTarget) {
+    match target {
+        SlaTarget::Response => i.response_breached = true,
+        SlaTarget::Resolution => i.resolve_breached = true,
+    }
+}
+
 // ---- the timer ----
 
 /// Fires due SLA warnings and breaches about once a second (well inside the 5 s promise).

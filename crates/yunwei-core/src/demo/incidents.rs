@@ -380,10 +380,7 @@ fn fake_incident(rng: &mut Rng, id: i64, created: i64, now: i64, pools: &Pools) 
             // What the timer would already have fired happened in the past: record it, do not replay it.
             for f in sla::due_firings(g, &mut clocks, ticket, now) {
                 if let sla::Firing::Breach { target } = f {
-                    match target {
-                        yunwei_domain::sla::SlaTarget::Response => i.response_breached = true,
-                        yunwei_domain::sla::SlaTarget::Resolution => i.resolve_breached = true,
-                    }
+                    sla::record_breach(&mut i, target);
                 }
             }
             ticket.response_breached = i.response_breached;

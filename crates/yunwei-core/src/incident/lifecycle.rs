@@ -14,7 +14,6 @@ use yunwei_domain::incident::{
     self as rules, ActivityKind, IncidentState, IncidentSummary, Level, PendingReason, Transition, after_assignment, next_state,
 };
 use yunwei_domain::permission::Action;
-use yunwei_domain::sla::SlaTarget;
 use yunwei_domain::validate::Checker;
 use yunwei_store::incident as store;
 
@@ -532,10 +531,7 @@ pub async fn fire_due_slas(core: &Core) -> Result<usize> {
                     events.push(event_for(EventType::IncidentSlaWarning, &after, &to_users, data));
                 }
                 Firing::Breach { target } => {
-                    match target {
-                        SlaTarget::Response => after.response_breached = true,
-                        SlaTarget::Resolution => after.resolve_breached = true,
-                    }
+                    sla::record_breach(&mut after, target);
                     let actions = &g.rules.on_breach;
                     if actions.raise_priority {
                         let p = u8::try_from(after.priority).ok().and_then(rules::Priority::new).unwrap_or(rules::Priority::P4);

@@ -133,32 +133,16 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &QueueQuery) -> Result<Page<Inciden
     let now = core.now_ms();
     match q.queue {
         Queue::All => {}
-        Queue::Mine => {
-            f.assignee_id = Some(actor.user_id);
-            if f.states.is_empty() {
-                f.states = open();
-            }
-        }
-        Queue::MyTeams => {
-            f.team_ids = Some(actor.place.teams.clone());
-            if f.states.is_empty() {
-                f.states = open();
-            }
-        }
-        Queue::Unassigned => {
-            f.unassigned = true;
-            if f.states.is_empty() {
-                f.states = open();
-            }
-        }
-        Queue::BreachingSoon => {
-            f.due_before = Some(now + 2 * 3_600_000);
-            if f.states.is_empty() {
-                f.states = open();
-            }
-        }
+        Queue::Mine => f.assignee_id = Some(actor.user_id),
+        Queue::MyTeams => f.team_ids = Some(actor.place.teams.clone()),
+        Queue::Unassigned => f.unassigned = true,
+        Queue::BreachingSoon => f.due_before = Some(now + 2 * 3_600_000),
         Queue::Recent => f.updated_after = Some(now - 86_400_000),
         Queue::Requested => f.requester_id = Some(actor.user_id),
+    }
+    // Work queues show open incidents unless the caller names states.
+    if f.states.is_empty() && matches!(q.queue, Queue::Mine | Queue::MyTeams | Queue::Unassigned | Queue::BreachingSoon) {
+        f.states = open();
     }
     f.scope = scope_filter(actor, scope);
     let sort = if q.queue == Queue::Recent && q.sort.is_none() { QueueSort::Updated } else { sort };
