@@ -14,6 +14,7 @@ pub mod error;
 pub mod incident;
 pub mod mail_in;
 pub mod notify;
+pub mod request;
 pub mod scheduler;
 pub mod search;
 pub mod seed;

@@ -367,6 +367,7 @@ async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: Even
         let (subject_text, body) = render_for(core, tx, event, &user).await?;
         let link = match event.object_type.as_str() {
             "incident" => format!("/incidents/{}", event.object_id),
+            "service_request" => format!("/requests/{}", event.object_id),
             _ => "/notifications".to_string(),
         };
         let now = core.now_ms();

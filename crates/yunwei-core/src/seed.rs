@@ -192,8 +192,13 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The built-in templates of every process.
+fn all_templates() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, &'static str)> {
+    TEMPLATES.iter().chain(crate::request::TEMPLATES)
+}
+
 pub fn default_template(event: &str, locale: &str) -> Option<(&'static str, &'static str)> {
-    TEMPLATES.iter().find(|t| t.0 == event && t.1 == locale).map(|t| (t.2, t.3))
+    all_templates().find(|t| t.0 == event && t.1 == locale).map(|t| (t.2, t.3))
 }
 
 /// Seeds built-in roles and templates that are missing; edits are kept.
@@ -214,7 +219,7 @@ pub async fn builtin(core: &Core) -> Result<()> {
             store::insert_role(&mut tx, &fields, true, now).await?;
         }
     }
-    for (event, locale, subject, body) in TEMPLATES {
+    for (event, locale, subject, body) in all_templates() {
         let t = Template {
             event_type: (*event).into(),
             locale: (*locale).into(),
@@ -226,6 +231,7 @@ pub async fn builtin(core: &Core) -> Result<()> {
         notify_store::put_template(&mut tx, &t, true).await?;
     }
     seed_service_levels(&mut tx, now).await?;
+    crate::request::seed_items(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -37,6 +37,7 @@ pub struct BuiltinRole {
 const PROCESS_OBJECTS: &[ObjectType] = &[
     ObjectType::Incident,
     ObjectType::ServiceRequest,
+    ObjectType::CatalogItem,
     ObjectType::Problem,
     ObjectType::Change,
     ObjectType::Release,

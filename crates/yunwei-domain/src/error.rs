@@ -34,7 +34,8 @@ pub enum DomainError {
     #[error("not allowed")]
     Forbidden,
     #[error("cannot {action} from state {from}")]
-    IllegalTransition { from: &'static str, action: &'static str },
+    /// `object` names the state machine (`incident`, `request`, `request_task`): it keys the translations.
+    IllegalTransition { object: &'static str, from: &'static str, action: &'static str },
     #[error("the incident summary is required before closing")]
     SummaryRequired(Vec<FieldError>),
     #[error("the reopen period of {days} days has passed")]

@@ -30,6 +30,14 @@ crate::permission::string_enum!(
         IncidentSlaBreached = "incident.sla_breached",
         IncidentMajorDeclared = "incident.major_declared",
         IncidentEscalated = "incident.escalated",
+        ServiceRequestCreated = "service_request.created",
+        ServiceRequestApprovalRequested = "service_request.approval_requested",
+        ServiceRequestApproved = "service_request.approved",
+        ServiceRequestRejected = "service_request.rejected",
+        ServiceRequestTaskAssigned = "service_request.task_assigned",
+        ServiceRequestFulfilled = "service_request.fulfilled",
+        ServiceRequestStateChanged = "service_request.state_changed",
+        ServiceRequestCommented = "service_request.commented",
     }
 );
 
@@ -52,7 +60,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        self.as_str().starts_with("incident.")
+        ["incident.", "service_request."].iter().any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

@@ -32,4 +32,8 @@ id_type!(
     CalendarId,
     SlaPolicyId,
     ActivityId,
+    ServiceRequestId,
+    CatalogItemId,
+    RequestTaskId,
+    ApprovalId,
 );

@@ -97,7 +97,7 @@ pub fn next_state(from: IncidentState, t: Transition) -> Result<IncidentState, D
         (Resolved | Closed, Transition::Reopen) => Some(InProgress),
         _ => None,
     };
-    to.ok_or(DomainError::IllegalTransition { from: from.as_str(), action: t.as_str() })
+    to.ok_or(DomainError::IllegalTransition { object: "incident", from: from.as_str(), action: t.as_str() })
 }
 
 /// The state after (re)assigning: a new incident becomes assigned; an open one
@@ -108,7 +108,7 @@ pub fn after_assignment(from: IncidentState, assignee_changed: bool) -> Result<I
         New => Ok(Assigned),
         Assigned | InProgress | Pending if assignee_changed => Ok(Assigned),
         Assigned | InProgress | Pending => Ok(from),
-        Resolved | Closed => Err(DomainError::IllegalTransition { from: from.as_str(), action: "assign" }),
+        Resolved | Closed => Err(DomainError::IllegalTransition { object: "incident", from: from.as_str(), action: "assign" }),
     }
 }
 
@@ -398,7 +398,10 @@ mod tests {
         assert_eq!(next_state(InProgress, Transition::Resolve), Ok(Resolved));
         assert_eq!(next_state(Resolved, Transition::Close), Ok(Closed));
         assert_eq!(next_state(Closed, Transition::Reopen), Ok(InProgress));
-        assert_eq!(next_state(New, Transition::Close), Err(DomainError::IllegalTransition { from: "new", action: "close" }));
+        assert_eq!(
+            next_state(New, Transition::Close),
+            Err(DomainError::IllegalTransition { object: "incident", from: "new", action: "close" })
+        );
         assert!(next_state(Closed, Transition::Resolve).is_err());
         assert!(next_state(New, Transition::Start).is_err(), "work starts once someone owns it");
         assert_eq!(allowed_transitions(Resolved), vec![Transition::Close, Transition::Reopen]);

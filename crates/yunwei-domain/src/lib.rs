@@ -13,6 +13,7 @@ pub mod ids;
 pub mod incident;
 pub mod page;
 pub mod permission;
+pub mod request;
 pub mod search;
 pub mod sla;
 pub mod validate;

@@ -38,6 +38,7 @@ string_enum!(
     ObjectType {
         Incident = "incident",
         ServiceRequest = "service_request",
+        CatalogItem = "catalog_item",
         Problem = "problem",
         Change = "change",
         Release = "release",

@@ -455,7 +455,7 @@ pub fn push_scope(sql: &mut Sql, table: &str, scope: Option<&ScopeFilter>) {
 }
 
 /// `<joiner> col IN (…)`; an empty set matches nothing.
-fn push_in(sql: &mut Sql, joiner: &str, col: &str, values: &[i64]) {
+pub(crate) fn push_in(sql: &mut Sql, joiner: &str, col: &str, values: &[i64]) {
     if values.is_empty() {
         sql.push(&format!("{joiner} 1=0"));
         return;

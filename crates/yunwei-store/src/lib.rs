@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod mail_in;
 pub mod migrate;
 pub mod notify;
+pub mod request;
 pub mod search;
 pub mod service;
 pub mod settings;

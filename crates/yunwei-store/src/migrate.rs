@@ -44,6 +44,7 @@ const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0005_mail_in_attachments.postgres.sql"),
         },
     },
+    Migration { version: 6, name: "service_requests", text: Text::Portable(include_str!("../migrations/0006_service_requests.sql")) },
 ];
 
 /// The newest schema version this binary knows.

@@ -71,10 +71,13 @@ impl From<CoreError> for ApiError {
                     .collect();
             }
             CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => out.extra = Some(Box::new(serde_json::json!({ "duties": [a, b] }))),
-            CoreError::Domain(DomainError::IllegalTransition { from, action }) => {
+            CoreError::Domain(DomainError::IllegalTransition { object, from, action }) => {
                 out.extra = Some(Box::new(serde_json::json!({ "from": from, "action": action })));
-                out.params =
-                    vec![("from".into(), format!("incident.state.{from}")), ("action".into(), format!("incident.action.{action}"))];
+                out.params = vec![
+                    ("object".into(), format!("object.{object}")),
+                    ("from".into(), format!("{object}.state.{from}")),
+                    ("action".into(), format!("{object}.action.{action}")),
+                ];
             }
             CoreError::Domain(DomainError::ReopenWindowPassed { days }) => {
                 out.extra = Some(Box::new(serde_json::json!({ "days": days })));

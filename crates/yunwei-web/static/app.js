@@ -8,6 +8,21 @@
       e.preventDefault();
     }
   });
+  // Files on request forms travel as JSON in a hidden field (the forms are url-encoded).
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches('input[type=file][name^="upload."]')) { return; }
+    var hidden = input.form && input.form.querySelector('input[name="attach.' + input.name.slice(7) + '"]');
+    var file = input.files && input.files[0];
+    if (!hidden) { return; }
+    if (!file) { hidden.value = ""; return; }
+    var reader = new FileReader();
+    reader.onload = function () {
+      var data = String(reader.result);
+      hidden.value = JSON.stringify({ filename: file.name, content_type: file.type || "application/octet-stream", content_base64: data.slice(data.indexOf(",") + 1) });
+    };
+    reader.readAsDataURL(file);
+  });
   // Keep the bell's unread count fresh.
   var badge = document.querySelector("[data-unread]");
   if (badge && window.fetch) {

@@ -29,12 +29,12 @@ pub fn clean_content_type(ct: &str) -> String {
     if ok { base } else { "application/octet-stream".into() }
 }
 
-/// Stores a file in the caller's transaction (used by mail in as well as the API).
+/// Stores a file on a record in the caller's transaction (incidents, requests, mail in).
 pub(crate) async fn store_file(
     core: &Core,
     tx: &mut yunwei_store::Conn,
     ctx: &Ctx,
-    id: IncidentId,
+    (object_type, object_id): (&'static str, i64),
     filename: &str,
     content_type: &str,
     bytes: &[u8],
@@ -49,8 +49,8 @@ pub(crate) async fn store_file(
     let ct = clean_content_type(content_type);
     let sha = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
     let a = NewAttachment {
-        object_type: "incident",
-        object_id: id.0,
+        object_type,
+        object_id,
         filename: &name,
         content_type: &ct,
         sha256: &sha,
@@ -60,8 +60,8 @@ pub(crate) async fn store_file(
     let new_id = store::insert(tx, &a, core.now_ms()).await?;
     let meta = AttachmentMeta {
         id: new_id,
-        object_type: "incident".into(),
-        object_id: id.0,
+        object_type: object_type.into(),
+        object_id,
         filename: name,
         content_type: ct,
         size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
@@ -69,7 +69,7 @@ pub(crate) async fn store_file(
         created_by: ctx.actor_id(),
         created_at: core.now_ms(),
     };
-    audit::write(core, tx, ctx, Change::new("incident", id, "attach").after(&meta)).await?;
+    audit::write(core, tx, ctx, Change::new(object_type, object_id, "attach").after(&meta)).await?;
     Ok(meta)
 }
 
@@ -92,7 +92,7 @@ pub async fn add_attachment(
             Err(CoreError::Forbidden("incident:update".into()))
         }
     })?;
-    let meta = store_file(core, &mut tx, ctx, id, filename, content_type, bytes).await?;
+    let meta = store_file(core, &mut tx, ctx, ("incident", id.0), filename, content_type, bytes).await?;
     core.commit(tx).await?;
     Ok(meta)
 }

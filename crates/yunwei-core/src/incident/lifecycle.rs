@@ -102,7 +102,7 @@ pub async fn escalate(core: &Core, ctx: &Ctx, id: IncidentId, input: EscalateInp
     c.finish()?;
     let state: IncidentState = before.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
     if !state.is_open() {
-        return Err(yunwei_domain::DomainError::IllegalTransition { from: state.as_str(), action: "escalate" }.into());
+        return Err(yunwei_domain::DomainError::IllegalTransition { object: "incident", from: state.as_str(), action: "escalate" }.into());
     }
     let mut after = before.clone();
     let mut to_users = Vec::new();

@@ -48,6 +48,11 @@ pub async fn upload(
 /// Served as a download, never rendered in our origin: `attachment`, `nosniff` and a sandbox CSP.
 pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id, file)): ApiPath<(String, i64)>) -> ApiResult<Response> {
     let (meta, bytes) = yunwei_core::incident::attachment(&state.core, &caller.ctx, incident_id(&id)?, file).await?;
+    Ok(file_response(&meta, bytes))
+}
+
+/// A stored file as a download that a browser will neither render nor run.
+pub fn file_response(meta: &yunwei_core::store::attachment::AttachmentMeta, bytes: Vec<u8>) -> Response {
     let ascii: String = meta.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&meta.filename));
     let mut res = bytes.into_response();
@@ -62,7 +67,7 @@ pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
     h.insert("x-content-sha256", HeaderValue::from_str(&meta.sha256).unwrap_or(HeaderValue::from_static("")));
-    Ok(res)
+    res
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ pub mod incident;
 pub mod me;
 pub mod notify;
 pub mod ops;
+pub mod request;
 pub mod session;
 pub mod sla;
 
@@ -76,6 +77,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/business-services", get(incident::list_services).post(incident::create_service))
         .route("/api/v1/business-services/{id}", put(incident::put_service))
         .route("/api/v1/service-desk/settings", get(incident::get_settings).put(incident::put_settings))
+        .route("/api/v1/catalog-items", get(request::list_items).post(request::create_item))
+        .route("/api/v1/catalog-items/{id}", get(request::get_item).put(request::put_item))
+        .route("/api/v1/service-requests", get(request::list).post(request::create))
+        .route("/api/v1/service-requests/{number}", get(request::get))
+        .route("/api/v1/service-requests/{number}/approvals", post(request::decide))
+        .route("/api/v1/service-requests/{number}/tasks/{task}", post(request::work_task))
+        .route("/api/v1/service-requests/{number}/transitions/{action}", post(request::transition))
+        .route("/api/v1/service-requests/{number}/comments", post(request::comment))
+        .route("/api/v1/service-requests/{number}/attachments/{file}", get(request::download))
         .route("/api/v1/calendars", get(sla::list_calendars).post(sla::create_calendar))
         .route("/api/v1/calendars/{id}", get(sla::get_calendar).put(sla::put_calendar).delete(sla::delete_calendar))
         .route("/api/v1/calendars/{id}/days", get(sla::export_days).put(sla::import_days))

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, written by hand from one table of operations so
 //! that it stays small to compile; a test checks it against the router.
 
+mod request;
 mod service_desk;
 
 use axum::Json;
@@ -53,6 +54,7 @@ fn e(mut o: Op, errors: &'static [u16]) -> Op {
 fn ops() -> Vec<Op> {
     let mut all = foundation_ops();
     all.extend(service_desk::ops());
+    all.extend(request::ops());
     all
 }
 
@@ -454,8 +456,10 @@ pub(crate) fn obj(required: &[&str], props: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = foundation_schemas();
-    if let (Some(a), Value::Object(b)) = (all.as_object_mut(), service_desk::schemas()) {
-        a.extend(b);
+    for more in [service_desk::schemas(), request::schemas()] {
+        if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
+            a.extend(b);
+        }
     }
     all
 }

@@ -10,6 +10,7 @@ mod incident;
 mod incident_admin;
 mod incident_form;
 mod profile;
+mod request;
 mod sla;
 mod system;
 
@@ -75,6 +76,14 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}/major", post(incident_form::declare_major))
         .route("/incidents/{number}/watch", post(incident_form::watch))
         .route("/incidents/{number}/unwatch", post(incident_form::unwatch))
+        .route("/requests", get(request::list))
+        .route("/requests/{number}", get(request::show))
+        .route("/requests/{number}/decide", post(request::decide))
+        .route("/requests/{number}/tasks/{task}", post(request::task))
+        .route("/requests/{number}/comment", post(request::comment))
+        .route("/requests/{number}/transition/{action}", post(request::transition))
+        .route("/catalog", get(request::catalog))
+        .route("/catalog/{id}", get(request::item).post(request::submit))
         .route("/admin/sla", get(sla::overview))
         .route("/admin/sla/import", post(sla::import_days))
         .route("/admin/sla/policies", post(sla::create_policy))
@@ -132,6 +141,7 @@ pub const PROCESSES: &[(&str, &str)] = &[
 pub fn process_href(process: &str) -> String {
     match process {
         "incident" => "/incidents".into(),
+        "request" => "/requests".into(),
         "sla" => "/admin/sla".into(),
         _ => format!("/p/{process}"),
     }

@@ -14,4 +14,5 @@ mod mail_in;
 mod notify;
 mod ops;
 mod pages;
+mod request;
 mod scheduler;

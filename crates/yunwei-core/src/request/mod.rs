@@ -1,0 +1,371 @@
+//! Service requests (SPEC REQ): a requester picks a catalogue item and fills in
+//! its form; approval steps run in order (any one or all approvers); once
+//! approved, fulfilment tasks go to teams; when every task is finished the
+//! request is fulfilled. Approvers are fixed when the request is submitted, so
+//! the trail shows who was asked, and a requester never approves their own.
+
+mod catalog;
+mod query;
+mod templates;
+mod workflow;
+
+pub(crate) use templates::TEMPLATES;
+
+pub use catalog::*;
+pub use query::*;
+pub use workflow::*;
+
+use crate::audit::{self, Change};
+use crate::notify::{Event, emit};
+use crate::{Core, CoreError, Ctx, Result};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use yunwei_domain::FieldError;
+use yunwei_domain::event::EventType;
+use yunwei_domain::ids::{CatalogItemId, DepartmentId, ServiceRequestId, TeamId, UserId};
+use yunwei_domain::permission::{Action, ObjectType, RecordPlace, scope_reaches};
+use yunwei_domain::request::{Answers, Approver, FieldKind, ItemDefinition, RequestState, TaskState, check_answers};
+use yunwei_domain::validate::Checker;
+use yunwei_store::Conn;
+use yunwei_store::request::{self as store, ServiceRequest, Task};
+
+/// A new request for a catalogue item.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub item_id: CatalogItemId,
+    /// Keyed by the form's field keys. Attachment fields take
+    /// `{"filename": …, "content_type": …, "content_base64": …}`.
+    #[serde(default)]
+    pub answers: Answers,
+    /// Requesting on someone's behalf (the service desk taking a call); defaults to the caller.
+    pub requester_id: Option<UserId>,
+    /// Defaults to the item's name.
+    pub title: Option<String>,
+}
+
+/// One request as the API and pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub id: ServiceRequestId,
+    pub number: String,
+    pub item_id: CatalogItemId,
+    pub title: String,
+    pub state: RequestState,
+    pub requester_id: Option<UserId>,
+    pub reporter_id: Option<UserId>,
+    pub department_id: Option<DepartmentId>,
+    pub team_id: Option<TeamId>,
+    pub answers: Answers,
+    pub approval_step: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub approved_at: Option<i64>,
+    pub fulfilled_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub version: i64,
+}
+
+pub(crate) fn corrupt(what: &str) -> CoreError {
+    CoreError::Internal(format!("stored service request has an invalid {what}"))
+}
+
+pub fn view(r: &ServiceRequest) -> Result<RequestView> {
+    Ok(RequestView {
+        id: r.id,
+        number: yunwei_domain::request::number(r.id.0),
+        item_id: r.item_id,
+        title: r.title.clone(),
+        state: r.state.parse().map_err(|_| corrupt("state"))?,
+        requester_id: r.requester_id,
+        reporter_id: r.reporter_id,
+        department_id: r.department_id,
+        team_id: r.team_id,
+        answers: serde_json::from_str(&r.answers).map_err(|_| corrupt("answers"))?,
+        approval_step: r.approval_step,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        approved_at: r.approved_at,
+        fulfilled_at: r.fulfilled_at,
+        closed_at: r.closed_at,
+        version: r.version,
+    })
+}
+
+pub(crate) fn definition_of(r: &ServiceRequest) -> Result<ItemDefinition> {
+    serde_json::from_str(&r.definition).map_err(|_| corrupt("definition"))
+}
+
+pub(crate) fn state_of(r: &ServiceRequest) -> Result<RequestState> {
+    r.state.parse().map_err(|_| corrupt("state"))
+}
+
+/// May the caller do `action` on this request by record scope? The record belongs to its
+/// requester, reporter and assignee (`own`), its team, and the requester's department.
+pub(crate) fn scope_allows(ctx: &Ctx, action: Action, r: &ServiceRequest) -> bool {
+    let Ok((actor, scope)) = ctx.authorize(ObjectType::ServiceRequest, action) else { return false };
+    [r.requester_id, r.reporter_id, r.assignee_id].into_iter().any(|owner| {
+        let place = RecordPlace { owner, team: r.team_id, department: r.department_id };
+        scope_reaches(scope, &actor.place, &place)
+    })
+}
+
+/// Reading: by record scope, or as one of the request's approvers, or as a member of a team
+/// (or the assignee) of one of its tasks.
+pub(crate) async fn authorize_read(ctx: &Ctx, conn: &mut Conn, r: &ServiceRequest) -> Result<()> {
+    if scope_allows(ctx, Action::Read, r) {
+        return Ok(());
+    }
+    let me = ctx.me()?;
+    if store::approvals(&mut *conn, r.id).await?.iter().any(|a| a.approver_id == me.user_id) {
+        return Ok(());
+    }
+    let tasks = store::tasks(&mut *conn, r.id).await?;
+    if ctx.authorize(ObjectType::ServiceRequest, Action::Read).is_ok()
+        && tasks.iter().any(|t| t.assignee_id == Some(me.user_id) || t.team_id.is_some_and(|tm| me.place.teams.contains(&tm)))
+    {
+        return Ok(());
+    }
+    Err(CoreError::Forbidden("service_request:read".into()))
+}
+
+/// Working a task: update rights reaching the task's team or assignee, or the request itself.
+pub(crate) fn authorize_task(ctx: &Ctx, r: &ServiceRequest, t: &Task) -> Result<()> {
+    let place = RecordPlace { owner: t.assignee_id, team: t.team_id, department: r.department_id };
+    if ctx.authorize_record(ObjectType::ServiceRequest, Action::Update, &place).is_ok() || scope_allows(ctx, Action::Update, r) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden("service_request:update".into()))
+    }
+}
+
+pub(crate) fn event_for(kind: EventType, r: &ServiceRequest, recipients: &[UserId], extra: serde_json::Value) -> Event {
+    let mut payload = serde_json::json!({
+        "number": yunwei_domain::request::number(r.id.0),
+        "title": r.title,
+        "state": r.state,
+        "recipients": recipients,
+    });
+    if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
+        p.extend(extra);
+    }
+    Event::new(kind, "service_request", r.id).with(payload)
+}
+
+/// What a command leaves besides the row: the audit action, a timeline entry and events.
+pub(crate) struct Effects<'a> {
+    pub action: &'a str,
+    pub timeline: Option<(&'a str, serde_json::Value)>,
+    pub events: Vec<Event>,
+}
+
+/// Writes a changed request (optimistic version check), a timeline entry, the audit entry and events.
+pub(crate) async fn save(
+    core: &Core,
+    tx: &mut Conn,
+    ctx: &Ctx,
+    before: &ServiceRequest,
+    after: &mut ServiceRequest,
+    fx: Effects<'_>,
+) -> Result<()> {
+    let Effects { action, timeline, events } = fx;
+    let now = core.now_ms();
+    after.updated_at = now;
+    after.version = before.version + 1;
+    if !store::update(tx, after, before.version).await? {
+        return Err(CoreError::Conflict("service_request_changed"));
+    }
+    if let Some((kind, data)) = timeline {
+        store::add_activity(tx, after.id, now, ctx.actor_id().map(UserId), kind, true, "", &data).await?;
+    }
+    audit::write(core, tx, ctx, Change::new("service_request", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
+    for e in events {
+        emit(core, tx, ctx, e).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn load(core: &Core, tx: &mut Conn, id: ServiceRequestId) -> Result<ServiceRequest> {
+    store::get_for_update(tx, &core.db, id).await?.ok_or(CoreError::NotFound("service_request"))
+}
+
+/// The users who decide one approval step, without the requester (nobody approves their own request).
+async fn approvers_of(conn: &mut Conn, step: &Approver, requester: Option<UserId>) -> Result<Vec<UserId>> {
+    let mut users = match step {
+        Approver::Manager => match requester {
+            Some(r) => yunwei_store::admin::get_user(&mut *conn, r).await?.and_then(|u| u.manager_id).into_iter().collect(),
+            None => Vec::new(),
+        },
+        Approver::Role { role } => store::role_holders(&mut *conn, role).await?,
+        Approver::Users { user_ids } => user_ids.iter().map(|u| UserId(*u)).collect(),
+    };
+    let mut enabled = Vec::with_capacity(users.len());
+    for u in users.drain(..) {
+        if Some(u) != requester && yunwei_store::admin::get_user(&mut *conn, u).await?.is_some_and(|x| !x.disabled) {
+            enabled.push(u);
+        }
+    }
+    enabled.sort();
+    enabled.dedup();
+    Ok(enabled)
+}
+
+/// Creates the item's fulfilment tasks and returns the teams' members to tell.
+pub(crate) async fn open_tasks(core: &Core, tx: &mut Conn, r: &ServiceRequest, item_team: Option<TeamId>) -> Result<Vec<UserId>> {
+    let def = definition_of(r)?;
+    let now = core.now_ms();
+    let mut tell = Vec::new();
+    for (n, t) in def.tasks.iter().enumerate() {
+        let team = t.team_id.map(TeamId).or(item_team);
+        let task = Task {
+            request_id: r.id,
+            seq: n as i64 + 1,
+            title: t.title.zh.clone() + if t.title.en.is_empty() { String::new() } else { format!(" / {}", t.title.en) }.as_str(),
+            team_id: team,
+            state: TaskState::Open.as_str().into(),
+            created_at: now,
+            updated_at: now,
+            ..Task::default()
+        };
+        store::insert_task(tx, &task).await?;
+        if let Some(team) = team {
+            tell.extend(yunwei_store::admin::team_members(&mut *tx, team).await?);
+        }
+    }
+    tell.sort();
+    tell.dedup();
+    Ok(tell)
+}
+
+pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<RequestView> {
+    let (actor, _) = ctx.authorize(ObjectType::ServiceRequest, Action::Create)?;
+    let me = actor.user_id;
+    let locale = actor.locale.clone();
+    let mut c = Checker::new();
+    let title = input.title.as_deref().map(|t| c.name("title", t, 200));
+    if input.requester_id.is_some_and(|r| r != me) {
+        ctx.authorize(ObjectType::ServiceRequest, Action::Assign)?;
+    }
+    let mut rd = core.db.read.acquire().await?;
+    let item = store::get_item(&mut *rd, input.item_id).await?.filter(|i| i.active);
+    let Some(item) = item else {
+        c.push(FieldError::new("item_id", "not_found"));
+        c.finish()?;
+        return Err(CoreError::NotFound("catalog_item"));
+    };
+    let def: ItemDefinition =
+        serde_json::from_str(&item.definition).map_err(|_| CoreError::Internal("catalogue item definition".into()))?;
+    let requester_id = input.requester_id.unwrap_or(me);
+    let requester = yunwei_store::admin::get_user(&mut *rd, requester_id).await?.filter(|u| !u.disabled);
+    if requester.is_none() {
+        c.push(FieldError::new("requester_id", "not_found"));
+    }
+    let mut answers = match check_answers(&def.fields, &input.answers) {
+        Ok(a) => a,
+        Err(errors) => {
+            for e in errors {
+                c.push(e);
+            }
+            Answers::new()
+        }
+    };
+    let mut files = Vec::new();
+    let mut resolved = Vec::new();
+    for f in &def.fields {
+        match (f.kind, answers.get(&f.key)) {
+            (FieldKind::User, Some(v)) => {
+                let found = match (v.as_i64(), v.as_str()) {
+                    (Some(id), _) => yunwei_store::admin::get_user(&mut *rd, UserId(id)).await?,
+                    (None, Some(name)) => yunwei_store::admin::get_user_by_username(&mut *rd, name).await?,
+                    _ => None,
+                };
+                match found.filter(|u| !u.disabled) {
+                    Some(u) => resolved.push((f.key.clone(), serde_json::Value::from(u.id.0))),
+                    None => c.push(FieldError::new(format!("answers.{}", f.key), "not_found")),
+                }
+            }
+            (FieldKind::Attachment, Some(v)) => {
+                let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+                match base64::engine::general_purpose::STANDARD.decode(text("content_base64").as_bytes()) {
+                    Ok(bytes) if !bytes.is_empty() => files.push((f.key.clone(), text("filename"), text("content_type"), bytes)),
+                    _ => c.push(FieldError::new(format!("answers.{}", f.key), "expected_attachment")),
+                }
+            }
+            _ => {}
+        }
+    }
+    answers.extend(resolved);
+    // Approvers are fixed now: every step must have someone to decide it.
+    let mut steps = Vec::new();
+    for (n, step) in def.approvals.iter().enumerate() {
+        let who = approvers_of(&mut rd, &step.approver, Some(requester_id)).await?;
+        if who.is_empty() {
+            c.push(FieldError::new(format!("approvals[{n}]"), "no_approver").with("step", step.name.get(&locale)));
+        }
+        steps.push(who);
+    }
+    c.finish()?;
+    let department_id = requester.as_ref().and_then(|u| u.department_id);
+    drop(rd);
+    let now = core.now_ms();
+    let name = if locale.starts_with("zh") { &item.name_zh } else { &item.name_en };
+    // An item with neither approvals nor tasks (information only) is done when made.
+    let state = match (steps.is_empty(), def.tasks.is_empty()) {
+        (false, _) => RequestState::PendingApproval,
+        (true, false) => RequestState::InFulfilment,
+        (true, true) => RequestState::Fulfilled,
+    };
+    let mut r = ServiceRequest {
+        item_id: item.id,
+        title: title.unwrap_or_else(|| name.clone()),
+        state: state.as_str().into(),
+        requester_id: Some(requester_id),
+        reporter_id: Some(me),
+        department_id,
+        team_id: item.team_id,
+        answers: String::new(),
+        definition: item.definition.clone(),
+        approval_step: (!steps.is_empty()).then_some(0),
+        created_at: now,
+        updated_at: now,
+        approved_at: steps.is_empty().then_some(now),
+        fulfilled_at: (state == RequestState::Fulfilled).then_some(now),
+        version: 1,
+        ..ServiceRequest::default()
+    };
+    let mut tx = core.db.begin().await?;
+    r.answers = "{}".into();
+    r.id = store::insert(&mut tx, &r).await?;
+    for (key, filename, content_type, bytes) in &files {
+        let meta = crate::incident::store_file(core, &mut tx, ctx, ("service_request", r.id.0), filename, content_type, bytes).await?;
+        answers.insert(key.clone(), serde_json::json!({ "attachment_id": meta.id, "filename": meta.filename, "size": meta.size }));
+    }
+    r.answers = serde_json::Value::Object(answers).to_string();
+    // The answers carry attachment ids only known after the insert.
+    if !store::update_answers(&mut tx, r.id, &r.answers).await? {
+        return Err(CoreError::Conflict("service_request_changed"));
+    }
+    for (n, who) in steps.iter().enumerate() {
+        for u in who {
+            store::add_approval(&mut tx, r.id, n as i64, *u, now).await?;
+        }
+    }
+    store::add_activity(&mut tx, r.id, now, Some(me), "created", true, "", &serde_json::json!({ "item": item.code })).await?;
+    let v = view(&r)?;
+    audit::write(core, &mut tx, ctx, Change::new("service_request", r.id, "create").after(&v)).await?;
+    match steps.first() {
+        Some(first) => {
+            emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestApprovalRequested, &r, first, serde_json::json!({ "step": 1 })))
+                .await?;
+        }
+        None if !def.tasks.is_empty() => {
+            let tell = open_tasks(core, &mut tx, &r, item.team_id).await?;
+            emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestTaskAssigned, &r, &tell, serde_json::json!({}))).await?;
+        }
+        None => {}
+    }
+    let to_requester: Vec<UserId> = (requester_id != me).then_some(requester_id).into_iter().collect();
+    emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestCreated, &r, &to_requester, serde_json::json!({}))).await?;
+    core.commit(tx).await?;
+    Ok(v)
+}

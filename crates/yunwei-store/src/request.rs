@@ -1,0 +1,565 @@
+//! Service requests: catalogue items, requests, their approvals, fulfilment
+//! tasks and timeline.
+
+use crate::incident::{ScopeFilter, push_in, push_scope};
+use crate::sql::{Page, Sql};
+use crate::{Result, b, get_bool};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::ids::{ApprovalId, CatalogItemId, DepartmentId, RequestTaskId, ServiceId, ServiceRequestId, TeamId, UserId};
+use yunwei_domain::page::{Cursor, PageRequest};
+
+type Any = sqlx::Any;
+
+fn opt<T>(r: &AnyRow, col: &str, f: impl Fn(i64) -> T) -> Result<Option<T>> {
+    Ok(r.try_get::<Option<i64>, _>(col)?.map(f))
+}
+
+// ---- catalogue ----
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CatalogItem {
+    pub id: CatalogItemId,
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub description_zh: String,
+    pub description_en: String,
+    pub category: String,
+    /// JSON of `yunwei_domain::request::ItemDefinition`.
+    pub definition: String,
+    pub team_id: Option<TeamId>,
+    pub service_id: Option<ServiceId>,
+    pub active: bool,
+    pub sort_order: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+fn item_from_row(r: &AnyRow) -> Result<CatalogItem> {
+    Ok(CatalogItem {
+        id: CatalogItemId(r.try_get("id")?),
+        code: r.try_get("code")?,
+        name_zh: r.try_get("name_zh")?,
+        name_en: r.try_get("name_en")?,
+        description_zh: r.try_get("description_zh")?,
+        description_en: r.try_get("description_en")?,
+        category: r.try_get("category")?,
+        definition: r.try_get("definition")?,
+        team_id: opt(r, "team_id", TeamId)?,
+        service_id: opt(r, "service_id", ServiceId)?,
+        active: get_bool(r, "active")?,
+        sort_order: r.try_get("sort_order")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn insert_item(conn: &mut AnyConnection, i: &CatalogItem) -> Result<CatalogItemId> {
+    let row = sqlx::query(
+        "INSERT INTO catalog_items (code, name_zh, name_en, description_zh, description_en, category, definition, team_id, \
+         service_id, active, sort_order, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) RETURNING id",
+    )
+    .bind(&i.code)
+    .bind(&i.name_zh)
+    .bind(&i.name_en)
+    .bind(&i.description_zh)
+    .bind(&i.description_en)
+    .bind(&i.category)
+    .bind(&i.definition)
+    .bind(i.team_id.map(|t| t.0))
+    .bind(i.service_id.map(|s| s.0))
+    .bind(b(i.active))
+    .bind(i.sort_order)
+    .bind(i.created_at)
+    .bind(i.updated_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(CatalogItemId(row.try_get(0)?))
+}
+
+/// Writes the item if nobody changed it since `expected_version`; false on a lost race.
+pub async fn update_item(conn: &mut AnyConnection, i: &CatalogItem, expected_version: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE catalog_items SET name_zh = $1, name_en = $2, description_zh = $3, description_en = $4, category = $5, \
+         definition = $6, team_id = $7, service_id = $8, active = $9, sort_order = $10, updated_at = $11, version = version + 1 \
+         WHERE id = $12 AND version = $13",
+    )
+    .bind(&i.name_zh)
+    .bind(&i.name_en)
+    .bind(&i.description_zh)
+    .bind(&i.description_en)
+    .bind(&i.category)
+    .bind(&i.definition)
+    .bind(i.team_id.map(|t| t.0))
+    .bind(i.service_id.map(|s| s.0))
+    .bind(b(i.active))
+    .bind(i.sort_order)
+    .bind(i.updated_at)
+    .bind(i.id.0)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn get_item<'e, E: Executor<'e, Database = Any>>(ex: E, id: CatalogItemId) -> Result<Option<CatalogItem>> {
+    sqlx::query("SELECT * FROM catalog_items WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(item_from_row).transpose()
+}
+
+pub async fn item_code_exists<'e, E: Executor<'e, Database = Any>>(ex: E, code: &str) -> Result<bool> {
+    Ok(sqlx::query("SELECT id FROM catalog_items WHERE code = $1").bind(code).fetch_optional(ex).await?.is_some())
+}
+
+pub async fn list_items<'e, E: Executor<'e, Database = Any>>(ex: E, active_only: bool) -> Result<Vec<CatalogItem>> {
+    let sql = format!("SELECT * FROM catalog_items{} ORDER BY sort_order, id", if active_only { " WHERE active = 1" } else { "" });
+    sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(ex).await?.iter().map(item_from_row).collect()
+}
+
+/// Points seeded items' fulfilment at a team by code (demo data).
+pub async fn set_item_team(conn: &mut AnyConnection, code: &str, team: TeamId) -> Result<()> {
+    sqlx::query("UPDATE catalog_items SET team_id = $1 WHERE code = $2").bind(team.0).bind(code).execute(&mut *conn).await?;
+    Ok(())
+}
+
+// ---- requests ----
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ServiceRequest {
+    pub id: ServiceRequestId,
+    pub item_id: CatalogItemId,
+    pub title: String,
+    pub state: String,
+    pub requester_id: Option<UserId>,
+    pub reporter_id: Option<UserId>,
+    pub department_id: Option<DepartmentId>,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    /// JSON object of the answers.
+    pub answers: String,
+    /// JSON of the item definition when the request was made.
+    pub definition: String,
+    pub approval_step: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub approved_at: Option<i64>,
+    pub fulfilled_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub version: i64,
+}
+
+fn request_from_row(r: &AnyRow) -> Result<ServiceRequest> {
+    Ok(ServiceRequest {
+        id: ServiceRequestId(r.try_get("id")?),
+        item_id: CatalogItemId(r.try_get("item_id")?),
+        title: r.try_get("title")?,
+        state: r.try_get("state")?,
+        requester_id: opt(r, "requester_id", UserId)?,
+        reporter_id: opt(r, "reporter_id", UserId)?,
+        department_id: opt(r, "department_id", DepartmentId)?,
+        team_id: opt(r, "team_id", TeamId)?,
+        assignee_id: opt(r, "assignee_id", UserId)?,
+        answers: r.try_get("answers")?,
+        definition: r.try_get("definition")?,
+        approval_step: r.try_get("approval_step")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        approved_at: r.try_get("approved_at")?,
+        fulfilled_at: r.try_get("fulfilled_at")?,
+        closed_at: r.try_get("closed_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn insert(conn: &mut AnyConnection, r: &ServiceRequest) -> Result<ServiceRequestId> {
+    let row = sqlx::query(
+        "INSERT INTO service_requests (item_id, title, state, requester_id, reporter_id, department_id, team_id, assignee_id, \
+         answers, definition, approval_step, created_at, updated_at, approved_at, fulfilled_at, closed_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+    )
+    .bind(r.item_id.0)
+    .bind(&r.title)
+    .bind(&r.state)
+    .bind(r.requester_id.map(|u| u.0))
+    .bind(r.reporter_id.map(|u| u.0))
+    .bind(r.department_id.map(|d| d.0))
+    .bind(r.team_id.map(|t| t.0))
+    .bind(r.assignee_id.map(|u| u.0))
+    .bind(&r.answers)
+    .bind(&r.definition)
+    .bind(r.approval_step)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .bind(r.approved_at)
+    .bind(r.fulfilled_at)
+    .bind(r.closed_at)
+    .bind(r.version)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(ServiceRequestId(row.try_get(0)?))
+}
+
+/// Writes the mutable columns if nobody changed the request since `expected_version`;
+/// `r.version` must already be the next version. False on a lost race.
+pub async fn update(conn: &mut AnyConnection, r: &ServiceRequest, expected_version: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE service_requests SET title = $1, state = $2, team_id = $3, assignee_id = $4, approval_step = $5, updated_at = $6, \
+         approved_at = $7, fulfilled_at = $8, closed_at = $9, version = $10 WHERE id = $11 AND version = $12",
+    )
+    .bind(&r.title)
+    .bind(&r.state)
+    .bind(r.team_id.map(|t| t.0))
+    .bind(r.assignee_id.map(|u| u.0))
+    .bind(r.approval_step)
+    .bind(r.updated_at)
+    .bind(r.approved_at)
+    .bind(r.fulfilled_at)
+    .bind(r.closed_at)
+    .bind(r.version)
+    .bind(r.id.0)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Sets the answers of a request just inserted (attachment ids are known only then).
+pub async fn update_answers(conn: &mut AnyConnection, id: ServiceRequestId, answers: &str) -> Result<bool> {
+    let n = sqlx::query("UPDATE service_requests SET answers = $1 WHERE id = $2")
+        .bind(answers)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceRequestId) -> Result<Option<ServiceRequest>> {
+    sqlx::query("SELECT * FROM service_requests WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(request_from_row)
+        .transpose()
+}
+
+/// As [`get`], locking the row on PostgreSQL for the rest of the transaction.
+pub async fn get_for_update(conn: &mut AnyConnection, db: &crate::Db, id: ServiceRequestId) -> Result<Option<ServiceRequest>> {
+    let sql = format!("SELECT * FROM service_requests WHERE id = $1{}", db.for_update());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(request_from_row).transpose()
+}
+
+/// Filters of a request list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub states: Vec<String>,
+    pub requester_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    pub item_id: Option<CatalogItemId>,
+    /// Requests waiting on this user's approval now.
+    pub awaiting_approver: Option<UserId>,
+    /// Requests with an unfinished fulfilment task for one of these teams.
+    pub open_task_teams: Option<Vec<TeamId>>,
+    /// Record scope; approvers always see what waits on them.
+    pub scope: Option<ScopeFilter>,
+}
+
+/// Newest first, keyset-paged on the id.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &RequestFilter, page: &PageRequest) -> Result<Page<ServiceRequest>> {
+    let mut sql = Sql::new("SELECT r.* FROM service_requests r WHERE 1=1");
+    if !f.states.is_empty() {
+        sql.push(" AND r.state IN (");
+        for (n, s) in f.states.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.bind(s.as_str());
+        }
+        sql.push(")");
+    }
+    if let Some(u) = f.requester_id {
+        sql.push(" AND r.requester_id = ").bind(u.0);
+    }
+    if let Some(t) = f.team_id {
+        sql.push(" AND r.team_id = ").bind(t.0);
+    }
+    if let Some(i) = f.item_id {
+        sql.push(" AND r.item_id = ").bind(i.0);
+    }
+    if let Some(u) = f.awaiting_approver {
+        sql.push(" AND r.state = 'pending_approval' AND EXISTS (SELECT 1 FROM request_approvals a WHERE a.request_id = r.id AND a.step = r.approval_step AND a.decision = 'pending' AND a.approver_id = ")
+            .bind(u.0)
+            .push(")");
+    }
+    if let Some(teams) = &f.open_task_teams {
+        sql.push(" AND EXISTS (SELECT 1 FROM request_tasks t WHERE t.request_id = r.id AND t.state IN ('open', 'in_progress')");
+        push_in(&mut sql, " AND", "t.team_id", &teams.iter().map(|t| t.0).collect::<Vec<_>>());
+        sql.push(")");
+    }
+    if let Some(scope) = &f.scope {
+        // Approvers see the requests they are asked to decide, whatever their scope.
+        let mut widened = scope.clone();
+        let approver = widened.user_id.take();
+        sql.push(" AND (1=1");
+        push_scope(&mut sql, "r.", Some(&widened));
+        if let Some(u) = approver {
+            sql.push(" OR r.requester_id = ").bind(u.0).push(" OR r.reporter_id = ").bind(u.0).push(" OR r.assignee_id = ").bind(u.0);
+            sql.push(" OR EXISTS (SELECT 1 FROM request_approvals a WHERE a.request_id = r.id AND a.approver_id = ").bind(u.0).push(")");
+            sql.push(" OR EXISTS (SELECT 1 FROM request_tasks t WHERE t.request_id = r.id AND t.assignee_id = ").bind(u.0).push(")");
+        }
+        sql.push(")");
+    }
+    let page = PageRequest { descending: true, ..page.clone() };
+    if let Some(after) = &page.after {
+        sql.push(" AND r.id < ").bind(after.id);
+    }
+    sql.push(" ORDER BY r.id DESC LIMIT ").bind(page.limit + 1);
+    let rows = sql.fetch_all(ex).await?.iter().map(request_from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, &page, |r| Cursor { id: r.id.0, key: None }))
+}
+
+// ---- approvals ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Approval {
+    pub id: ApprovalId,
+    pub request_id: ServiceRequestId,
+    pub step: i64,
+    pub approver_id: UserId,
+    pub approver_name: Option<String>,
+    pub decision: String,
+    pub comment: String,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+pub async fn add_approval(conn: &mut AnyConnection, request: ServiceRequestId, step: i64, approver: UserId, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO request_approvals (request_id, step, approver_id, decision, comment, created_at) VALUES ($1, $2, $3, 'pending', '', $4)",
+    )
+    .bind(request.0)
+    .bind(step)
+    .bind(approver.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn approvals<'e, E: Executor<'e, Database = Any>>(ex: E, request: ServiceRequestId) -> Result<Vec<Approval>> {
+    let rows = sqlx::query(
+        "SELECT a.*, u.display_name AS approver_name FROM request_approvals a LEFT JOIN users u ON u.id = a.approver_id \
+         WHERE a.request_id = $1 ORDER BY a.step, a.id",
+    )
+    .bind(request.0)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Approval {
+                id: ApprovalId(r.try_get("id")?),
+                request_id: ServiceRequestId(r.try_get("request_id")?),
+                step: r.try_get("step")?,
+                approver_id: UserId(r.try_get("approver_id")?),
+                approver_name: r.try_get("approver_name")?,
+                decision: r.try_get("decision")?,
+                comment: r.try_get("comment")?,
+                created_at: r.try_get("created_at")?,
+                decided_at: r.try_get("decided_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Records one approver's decision on a still-pending row.
+pub async fn decide(conn: &mut AnyConnection, id: ApprovalId, decision: &str, comment: &str, now: i64) -> Result<bool> {
+    let n = sqlx::query("UPDATE request_approvals SET decision = $1, comment = $2, decided_at = $3 WHERE id = $4 AND decision = 'pending'")
+        .bind(decision)
+        .bind(comment)
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// Marks every still-pending approval of a request skipped (step decided, or request ended).
+pub async fn skip_pending(conn: &mut AnyConnection, request: ServiceRequestId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE request_approvals SET decision = 'skipped', decided_at = $1 WHERE request_id = $2 AND decision = 'pending'")
+        .bind(now)
+        .bind(request.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// ---- fulfilment tasks ----
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Task {
+    pub id: RequestTaskId,
+    pub request_id: ServiceRequestId,
+    pub seq: i64,
+    pub title: String,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<UserId>,
+    pub state: String,
+    pub note: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+fn task_from_row(r: &AnyRow) -> Result<Task> {
+    Ok(Task {
+        id: RequestTaskId(r.try_get("id")?),
+        request_id: ServiceRequestId(r.try_get("request_id")?),
+        seq: r.try_get("seq")?,
+        title: r.try_get("title")?,
+        team_id: opt(r, "team_id", TeamId)?,
+        assignee_id: opt(r, "assignee_id", UserId)?,
+        state: r.try_get("state")?,
+        note: r.try_get("note")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+pub async fn insert_task(conn: &mut AnyConnection, t: &Task) -> Result<RequestTaskId> {
+    let row = sqlx::query(
+        "INSERT INTO request_tasks (request_id, seq, title, team_id, assignee_id, state, note, created_at, updated_at, finished_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(t.request_id.0)
+    .bind(t.seq)
+    .bind(&t.title)
+    .bind(t.team_id.map(|x| x.0))
+    .bind(t.assignee_id.map(|x| x.0))
+    .bind(&t.state)
+    .bind(&t.note)
+    .bind(t.created_at)
+    .bind(t.updated_at)
+    .bind(t.finished_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(RequestTaskId(row.try_get(0)?))
+}
+
+pub async fn update_task(conn: &mut AnyConnection, t: &Task) -> Result<()> {
+    sqlx::query("UPDATE request_tasks SET assignee_id = $1, state = $2, note = $3, updated_at = $4, finished_at = $5 WHERE id = $6")
+        .bind(t.assignee_id.map(|x| x.0))
+        .bind(&t.state)
+        .bind(&t.note)
+        .bind(t.updated_at)
+        .bind(t.finished_at)
+        .bind(t.id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn tasks<'e, E: Executor<'e, Database = Any>>(ex: E, request: ServiceRequestId) -> Result<Vec<Task>> {
+    let rows = sqlx::query("SELECT * FROM request_tasks WHERE request_id = $1 ORDER BY seq, id").bind(request.0).fetch_all(ex).await?;
+    rows.iter().map(task_from_row).collect()
+}
+
+/// Ends every unfinished task of a request (it was cancelled).
+pub async fn skip_open_tasks(conn: &mut AnyConnection, request: ServiceRequestId, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE request_tasks SET state = 'skipped', updated_at = $1, finished_at = $1 WHERE request_id = $2 AND state IN ('open', 'in_progress')",
+    )
+    .bind(now)
+    .bind(request.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// ---- timeline ----
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestActivity {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub kind: String,
+    pub public: bool,
+    pub body: String,
+    pub data: serde_json::Value,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn add_activity(
+    conn: &mut AnyConnection,
+    request: ServiceRequestId,
+    at: i64,
+    actor: Option<UserId>,
+    kind: &str,
+    public: bool,
+    body: &str,
+    data: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO request_activities (request_id, at_ms, actor_id, kind, public, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(request.0)
+    .bind(at)
+    .bind(actor.map(|u| u.0))
+    .bind(kind)
+    .bind(b(public))
+    .bind(body)
+    .bind(data.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The timeline, oldest first; work notes only when `with_internal`.
+pub async fn activities<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    request: ServiceRequestId,
+    with_internal: bool,
+) -> Result<Vec<RequestActivity>> {
+    let sql = format!(
+        "SELECT a.*, u.display_name AS actor_name FROM request_activities a LEFT JOIN users u ON u.id = a.actor_id \
+         WHERE a.request_id = $1{} ORDER BY a.id",
+        if with_internal { "" } else { " AND a.public = 1" }
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request.0).fetch_all(ex).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RequestActivity {
+                id: r.try_get("id")?,
+                at: r.try_get("at_ms")?,
+                actor_id: opt(r, "actor_id", UserId)?,
+                actor_name: r.try_get("actor_name")?,
+                kind: r.try_get("kind")?,
+                public: get_bool(r, "public")?,
+                body: r.try_get("body")?,
+                data: crate::get_json(r, "data")?,
+            })
+        })
+        .collect()
+}
+
+/// Users holding a role, by the role's key (approval steps that name a role).
+pub async fn role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role_key: &str) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(
+        "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id \
+         WHERE r.role_key = $1 AND u.disabled = 0 ORDER BY u.id",
+    )
+    .bind(role_key)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}

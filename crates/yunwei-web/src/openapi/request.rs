@@ -1,0 +1,256 @@
+//! OpenAPI operations and schemas of service requests and the service catalogue.
+
+use super::{Op, e, obj, op, q, schema_ref, with_body};
+use serde_json::{Value, json};
+
+const LIST_Q: &[(&str, &str, &str)] = &[
+    ("queue", "string", "all (default), mine, approvals (awaiting my approval), my_teams (open fulfilment tasks)"),
+    ("state", "string", "comma-separated: pending_approval, in_fulfilment, fulfilled, closed, rejected, cancelled"),
+    ("item_id", "integer", "catalogue item"),
+    ("team_id", "integer", "fulfilment team"),
+    ("limit", "integer", "1–200, default 50"),
+    ("cursor", "string", "`next_cursor` of the previous page"),
+];
+
+const CATALOG_Q: &[(&str, &str, &str)] = &[("all", "boolean", "administrators: include retired items")];
+
+fn item_example() -> Value {
+    json!({
+        "code": "db_account",
+        "name": { "zh": "数据库账号申请", "en": "Database account" },
+        "description": { "zh": "申请生产或测试数据库的查询账号。", "en": "A query account on a production or test database." },
+        "category": "account",
+        "fields": [
+            { "key": "database", "label": { "zh": "数据库", "en": "Database" }, "kind": "choice", "required": true,
+              "options": [ { "value": "prod", "label": { "zh": "生产库", "en": "Production" } }, { "value": "test", "label": { "zh": "测试库", "en": "Test" } } ] },
+            { "key": "end_date", "label": { "zh": "到期日期", "en": "Expires on" }, "kind": "date", "required": true },
+            { "key": "reason", "label": { "zh": "申请理由", "en": "Reason" }, "kind": "textarea", "required": true, "max_length": 2000 }
+        ],
+        "approvals": [
+            { "name": { "zh": "直属主管审批", "en": "Line manager" }, "approver": { "kind": "manager" }, "mode": "any" },
+            { "name": { "zh": "数据组负责人审批", "en": "Data team lead" }, "approver": { "kind": "role", "role": "dba_engineer" }, "mode": "any" }
+        ],
+        "tasks": [ { "title": { "zh": "创建账号并授予只读权限", "en": "Create the account with read-only rights" }, "team_id": null } ],
+        "team_id": 6,
+        "service_id": null,
+        "active": true,
+        "sort_order": 60
+    })
+}
+
+pub(super) fn ops() -> Vec<Op> {
+    vec![
+        q(op("get", "/api/v1/catalog-items", "service-requests", "The service catalogue", (200, Some("CatalogItemList"))), CATALOG_Q),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/catalog-items", "service-requests", "Add a catalogue item", (201, Some("CatalogItem"))),
+                "CatalogItemInput",
+                item_example,
+            )
+        },
+        e(
+            op("get", "/api/v1/catalog-items/{id}", "service-requests", "One catalogue item with its form", (200, Some("CatalogItem"))),
+            &[404],
+        ),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "put",
+                    "/api/v1/catalog-items/{id}",
+                    "service-requests",
+                    "Replace a catalogue item (its code cannot change)",
+                    (200, Some("CatalogItem")),
+                ),
+                "CatalogItemInput",
+                item_example,
+            )
+        },
+        q(op("get", "/api/v1/service-requests", "service-requests", "Service requests, newest first", (200, Some("RequestPage"))), LIST_Q),
+        with_body(
+            op(
+                "post",
+                "/api/v1/service-requests",
+                "service-requests",
+                "Request a catalogue item; answers are checked against its form and approvers are fixed now",
+                (201, Some("ServiceRequest")),
+            ),
+            "NewRequest",
+            || {
+                json!({
+                    "item_id": 5,
+                    "answers": {
+                        "vpn_user": 12,
+                        "start_date": "2026-12-01",
+                        "end_date": "2027-02-28",
+                        "reason": "驻场支持分行系统升级，需要远程接入运维网。",
+                        "form": { "filename": "VPN申请表.pdf", "content_type": "application/pdf", "content_base64": "JVBERi0xLjQK" }
+                    }
+                })
+            },
+        ),
+        e(
+            op(
+                "get",
+                "/api/v1/service-requests/{number}",
+                "service-requests",
+                "One request with approvals, tasks and timeline",
+                (200, Some("RequestDetail")),
+            ),
+            &[404],
+        ),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/service-requests/{number}/approvals",
+                    "service-requests",
+                    "Approve or reject the step waiting on you",
+                    (200, Some("ServiceRequest")),
+                ),
+                "DecisionInput",
+                || json!({ "decision": "reject", "comment": "权限期限过长，请改为三个月后重新提交。" }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/service-requests/{number}/tasks/{task}",
+                    "service-requests",
+                    "Take, finish or skip a fulfilment task, or give it to a team member",
+                    (200, Some("RequestTask")),
+                ),
+                "TaskInput",
+                || json!({ "action": "complete", "note": "账号已开通，初始密码已短信发送给使用人。" }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/service-requests/{number}/transitions/{action}",
+                    "service-requests",
+                    "cancel (before fulfilment) or close (once fulfilled)",
+                    (200, Some("ServiceRequest")),
+                ),
+                "RequestTransitionInput",
+                || json!({ "comment": "已确认可以登录，关闭请求。" }),
+            )
+        },
+        Op {
+            errors: &[404],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/service-requests/{number}/comments",
+                    "service-requests",
+                    "A public reply or a work note",
+                    (201, Some("RequestActivity")),
+                ),
+                "RequestCommentInput",
+                || json!({ "body": "请补充使用人的工号。", "public": true }),
+            )
+        },
+        e(
+            op(
+                "get",
+                "/api/v1/service-requests/{number}/attachments/{file}",
+                "service-requests",
+                "Download a file from the request's form",
+                (200, None),
+            ),
+            &[404],
+        ),
+    ]
+}
+
+pub(super) fn schemas() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let ns = |t: &str| json!({ "type": [t, "null"] });
+    let arr = |r: &str| json!({ "type": "array", "items": schema_ref(r) });
+    let label = obj(&["zh", "en"], json!({ "zh": s("string"), "en": s("string") }));
+    let state = json!({ "enum": ["pending_approval", "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled"] });
+    let field = obj(
+        &["key", "label", "kind"],
+        json!({
+            "key": { "type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$" }, "label": label, "required": s("boolean"), "help": label,
+            "kind": { "enum": ["text", "textarea", "number", "date", "choice", "user", "ci", "attachment"] },
+            "options": { "type": "array", "items": obj(&["value", "label"], json!({ "value": s("string"), "label": label })) },
+            "min": ns("number"), "max": ns("number"), "max_length": { "type": ["integer", "null"], "minimum": 1, "maximum": 20000 }
+        }),
+    );
+    let approver = json!({ "oneOf": [
+        obj(&["kind"], json!({ "kind": { "const": "manager" } })),
+        obj(&["kind", "role"], json!({ "kind": { "const": "role" }, "role": s("string") })),
+        obj(&["kind", "user_ids"], json!({ "kind": { "const": "users" }, "user_ids": { "type": "array", "items": s("integer"), "minItems": 1, "maxItems": 20 } }))
+    ] });
+    let step = obj(&["name", "approver"], json!({ "name": label, "approver": approver, "mode": { "enum": ["any", "all"] } }));
+    let task_t = obj(&["title"], json!({ "title": label, "team_id": ns("integer") }));
+    let definition = json!({
+        "fields": { "type": "array", "items": field, "maxItems": 40 },
+        "approvals": { "type": "array", "items": step, "maxItems": 10 },
+        "tasks": { "type": "array", "items": task_t, "maxItems": 20 }
+    });
+    let mut item_props = json!({
+        "code": s("string"), "name": label, "description": label, "category": s("string"), "team_id": ns("integer"),
+        "service_id": ns("integer"), "active": s("boolean"), "sort_order": s("integer"), "version": s("integer")
+    });
+    if let (Some(p), Some(d)) = (item_props.as_object_mut(), definition.as_object()) {
+        p.extend(d.clone());
+    }
+    let mut item = obj(&["id", "code", "name", "fields", "approvals", "tasks"], item_props.clone());
+    item["properties"]["id"] = s("integer");
+    let request = obj(
+        &["id", "number", "item_id", "title", "state", "answers"],
+        json!({
+            "id": s("integer"), "number": { "type": "string", "pattern": "^REQ-[0-9]{6,}$" }, "item_id": s("integer"), "title": s("string"),
+            "state": state, "requester_id": ns("integer"), "reporter_id": ns("integer"), "department_id": ns("integer"), "team_id": ns("integer"),
+            "answers": { "type": "object", "description": "by field key; attachments become {attachment_id, filename, size}" },
+            "approval_step": ns("integer"), "created_at": s("integer"), "updated_at": s("integer"), "approved_at": ns("integer"),
+            "fulfilled_at": ns("integer"), "closed_at": ns("integer"), "version": s("integer")
+        }),
+    );
+    let approval = obj(
+        &["id", "step", "approver_id", "decision"],
+        json!({ "id": s("integer"), "request_id": s("integer"), "step": s("integer"), "approver_id": s("integer"), "approver_name": ns("string"),
+                "decision": { "enum": ["pending", "approved", "rejected", "skipped"] }, "comment": s("string"), "created_at": s("integer"), "decided_at": ns("integer") }),
+    );
+    let task = obj(
+        &["id", "seq", "title", "state"],
+        json!({ "id": s("integer"), "request_id": s("integer"), "seq": s("integer"), "title": s("string"), "team_id": ns("integer"), "assignee_id": ns("integer"),
+                "state": { "enum": ["open", "in_progress", "done", "skipped"] }, "note": s("string"), "created_at": s("integer"), "updated_at": s("integer"), "finished_at": ns("integer") }),
+    );
+    let activity = obj(
+        &["id", "kind", "at"],
+        json!({ "id": s("integer"), "at": s("integer"), "actor_id": ns("integer"), "actor_name": ns("string"), "kind": s("string"), "public": s("boolean"), "body": s("string"), "data": s("object") }),
+    );
+    let mut detail = request.clone();
+    detail["properties"]["item_name"] = label.clone();
+    detail["properties"]["definition"] = obj(&[], definition);
+    detail["properties"]["approvals"] = arr("RequestApproval");
+    detail["properties"]["tasks"] = arr("RequestTask");
+    detail["properties"]["timeline"] = arr("RequestActivity");
+    detail["properties"]["can_decide"] = s("boolean");
+    detail["properties"]["allowed_actions"] = json!({ "type": "array", "items": { "enum": ["cancel", "close"] } });
+    json!({
+        "CatalogItem": item,
+        "CatalogItemList": obj(&["items"], json!({ "items": arr("CatalogItem") })),
+        "CatalogItemInput": obj(&["code", "name"], item_props),
+        "ServiceRequest": request,
+        "RequestPage": obj(&["items"], json!({ "items": arr("ServiceRequest"), "next_cursor": ns("string") })),
+        "RequestDetail": detail,
+        "RequestApproval": approval,
+        "RequestTask": task,
+        "RequestActivity": activity,
+        "NewRequest": obj(&["item_id"], json!({ "item_id": s("integer"), "answers": s("object"), "requester_id": ns("integer"), "title": ns("string") })),
+        "DecisionInput": obj(&["decision"], json!({ "decision": { "enum": ["approve", "reject"] }, "comment": { "type": "string", "description": "required when rejecting" } })),
+        "TaskInput": obj(&[], json!({ "action": { "enum": ["start", "complete", "skip", null] }, "assignee_id": ns("integer"), "note": { "type": "string", "description": "required when skipping" } })),
+        "RequestTransitionInput": obj(&[], json!({ "comment": s("string") })),
+        "RequestCommentInput": obj(&["body"], json!({ "body": { "type": "string", "maxLength": 20000 }, "public": s("boolean") })),
+    })
+}

@@ -1,0 +1,483 @@
+//! Service-request pages: the catalogue, the form of an item (built from its
+//! fields), the request lists, and the request page with approvals, tasks,
+//! conversation and every action. Failed forms show the page again with the messages.
+
+use super::desk::{Names, file_size};
+use super::{
+    Button, Cell, Field, FormSection, Layout, NavItem, Section, TableSection, TimelineEntry, failed_layout, redirect, render, time,
+    url_encode,
+};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
+use crate::i18n::Tr;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use yunwei_core::request::{
+    self, CatalogItemView, DecisionInput, NewRequest, RequestCommentInput, RequestDetail, RequestQuery, RequestQueue,
+    RequestTransitionInput, TaskInput, Verdict,
+};
+use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
+use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
+
+pub const ACTIVE: &str = "/requests";
+
+type Pairs = Vec<(String, String)>;
+
+fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+fn state_badge(tr: Tr, s: &str) -> Cell {
+    Cell::badge(tr.t(&format!("request.state.{s}")), &format!("state state-{s}"))
+}
+
+const QUEUES: [(&str, RequestQueue); 4] =
+    [("mine", RequestQueue::Mine), ("approvals", RequestQueue::Approvals), ("my_teams", RequestQueue::MyTeams), ("all", RequestQueue::All)];
+
+#[derive(Deserialize, Default)]
+pub struct ListForm {
+    queue: Option<String>,
+    state: Option<String>,
+    cursor: Option<String>,
+    ok: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): ApiQuery<ListForm>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let tr = caller.tr;
+    let key = f.queue.as_deref().filter(|q| !q.is_empty()).unwrap_or("mine").to_string();
+    let queue = QUEUES
+        .iter()
+        .find(|q| q.0 == key)
+        .map(|q| q.1)
+        .ok_or_else(|| ApiError::from(yunwei_core::CoreError::from(yunwei_domain::DomainError::field("queue", "not_allowed_value"))))?;
+    let st = f.state.clone().filter(|s| !s.is_empty());
+    let q = RequestQuery {
+        queue,
+        state: st.clone(),
+        limit: Some(50),
+        cursor: f.cursor.clone().filter(|c| !c.is_empty()),
+        ..Default::default()
+    };
+    let list = request::list(&state.core, &caller.ctx, &q).await?;
+    let mut names = Names::load(&state, &caller).await;
+    let mut rows = Vec::new();
+    for r in &list.items {
+        rows.push(vec![
+            Cell::link(r.number.clone(), format!("/requests/{}", r.number)),
+            Cell::text(r.title.clone()),
+            state_badge(tr, r.state.as_str()),
+            Cell::text(names.user_or_dash(&state, &caller, r.requester_id).await),
+            Cell::text(names.team_or_dash(r.team_id)),
+            Cell::text(time(r.created_at, &caller)),
+            Cell::text(time(r.updated_at, &caller)),
+        ]);
+    }
+    let base = format!("/requests?queue={key}&state={}", url_encode(st.as_deref().unwrap_or_default()));
+    let next = list.next_cursor.map(|c| format!("{base}&cursor={}", url_encode(&c)));
+    let tabs = QUEUES
+        .iter()
+        .map(|(k, _)| NavItem { href: format!("/requests?queue={k}"), label: tr.t(&format!("request.queue.{k}")), active: *k == key })
+        .collect();
+    let mut states = vec![(String::new(), tr.t("incident.filter.any"))];
+    states.extend(RequestState::ALL.iter().map(|s| (s.as_str().to_string(), tr.t(&format!("request.state.{s}")))));
+    let filter = FormSection::get(
+        "request-filter",
+        "/requests",
+        tr.t("action.filter"),
+        vec![
+            Field::new("hidden", "queue", String::new(), key.clone()),
+            Field::new("select", "state", tr.t("field.state"), st.unwrap_or_default()).options(states),
+        ],
+    );
+    let columns = ["field.number", "field.title", "field.state", "field.requester", "field.team", "field.created", "field.updated"];
+    let sections = vec![
+        Section::Links(vec![("/catalog".into(), tr.t("request.new"))]),
+        Section::Tabs(tr.t("request.queues"), tabs),
+        Section::Form(filter),
+        if rows.is_empty() {
+            Section::Text(tr.t("request.none"))
+        } else {
+            Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next })
+        },
+    ];
+    let notice = f.ok.map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k));
+    Ok(render(&state, &caller, ACTIVE, Layout { title: tr.t("process.request.title"), sections, ..Layout::default() }, notice, Vec::new())
+        .await)
+}
+
+// ---- the catalogue and an item's form ----
+
+pub async fn catalog(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require()?;
+    let tr = caller.tr;
+    let items = request::list_items(&state.core, &caller.ctx, false).await?;
+    let rows = items
+        .iter()
+        .map(|i| {
+            vec![
+                Cell::link(i.name.get(tr.locale).to_string(), format!("/catalog/{}", i.id)),
+                Cell::text(i.description.get(tr.locale).to_string()),
+                Cell::text(if i.definition.approvals.is_empty() {
+                    tr.t("request.no_approval")
+                } else {
+                    tr.with("request.approval_steps", &[("n".into(), i.definition.approvals.len().to_string())])
+                }),
+            ]
+        })
+        .collect();
+    let sections = vec![
+        Section::Text(tr.t("request.catalog_intro")),
+        Section::Table(TableSection {
+            columns: vec![tr.t("request.item"), tr.t("field.description"), tr.t("request.approval")],
+            rows,
+            next: None,
+        }),
+    ];
+    Ok(render(&state, &caller, ACTIVE, Layout { title: tr.t("request.catalog"), sections, ..Layout::default() }, None, Vec::new()).await)
+}
+
+fn input_of(f: &FormField, tr: Tr, value: &str) -> Field {
+    let label = f.label.get(tr.locale).to_string();
+    let name = format!("answers.{}", f.key);
+    let mut field = match f.kind {
+        FieldKind::Textarea => Field::new("textarea", &name, label, value).rows(4).wide(),
+        FieldKind::Number => Field::new("number", &name, label, value),
+        FieldKind::Date => Field::new("date", &name, label, value),
+        FieldKind::Choice => {
+            let mut options = vec![(String::new(), "—".to_string())];
+            options.extend(f.options.iter().map(|o| (o.value.clone(), o.label.get(tr.locale).to_string())));
+            Field::new("select", &name, label, value).options(options)
+        }
+        FieldKind::User => Field::new("text", &name, label, value).help(tr.t("request.user_help")),
+        FieldKind::Attachment => Field::new("file", &format!("upload.{}", f.key), label, "").help(tr.t("request.file_help")),
+        FieldKind::Text | FieldKind::Ci => Field::new("text", &name, label, value),
+    };
+    if let Some(h) = &f.help {
+        field = field.help(h.get(tr.locale).to_string());
+    }
+    if f.required {
+        field = field.required();
+    }
+    field
+}
+
+fn item_form(item: &CatalogItemView, tr: Tr, posted: Option<&Pairs>) -> Vec<Section> {
+    let value = |name: &str| posted.map(|p| get(p, name).to_string()).unwrap_or_default();
+    let mut fields: Vec<Field> = item.definition.fields.iter().map(|f| input_of(f, tr, &value(&format!("answers.{}", f.key)))).collect();
+    // The browser script puts a chosen file here as JSON (name, type, base64 content).
+    fields.extend(
+        item.definition
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Attachment)
+            .map(|f| Field::new("hidden", &format!("attach.{}", f.key), String::new(), "")),
+    );
+    let mut sections = vec![Section::Prose(item.description.get(tr.locale).to_string())];
+    if !item.definition.approvals.is_empty() {
+        let steps: Vec<String> =
+            item.definition.approvals.iter().enumerate().map(|(n, s)| format!("{}. {}", n + 1, s.name.get(tr.locale))).collect();
+        sections.push(Section::Facts(vec![(tr.t("request.approval"), steps.join(" → "))]));
+    }
+    sections.push(Section::Form(
+        FormSection::post("request-new", format!("/catalog/{}", item.id), tr.t("request.submit"), fields).class("cols-2"),
+    ));
+    sections
+}
+
+pub async fn item(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let item = request::get_item(&state.core, &caller.ctx, CatalogItemId(id)).await?;
+    let title = item.name.get(caller.tr.locale).to_string();
+    Ok(render(
+        &state,
+        &caller,
+        ACTIVE,
+        Layout { title, sections: item_form(&item, caller.tr, None), ..Layout::default() },
+        None,
+        Vec::new(),
+    )
+    .await)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let item = request::get_item(&state.core, &caller.ctx, CatalogItemId(id)).await?;
+    let mut answers = Map::new();
+    for f in &item.definition.fields {
+        let v = if f.kind == FieldKind::Attachment {
+            serde_json::from_str::<Value>(get(&pairs, &format!("attach.{}", f.key))).unwrap_or(Value::Null)
+        } else {
+            Value::String(get(&pairs, &format!("answers.{}", f.key)).to_string())
+        };
+        answers.insert(f.key.clone(), v);
+    }
+    let input = NewRequest { item_id: item.id, answers, requester_id: None, title: None };
+    match request::create(&state.core, &caller.ctx, input).await {
+        Ok(r) => Ok(redirect(&format!("/requests/{}?ok=requested", r.number))),
+        Err(e) => {
+            let title = item.name.get(caller.tr.locale).to_string();
+            let layout = Layout { title, sections: item_form(&item, caller.tr, Some(&pairs)), ..Layout::default() };
+            failed_layout(&state, &caller, e.into(), layout, ACTIVE).await
+        }
+    }
+}
+
+// ---- one request ----
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    ok: Option<String>,
+}
+
+fn request_id(number: &str) -> Result<ServiceRequestId, ApiError> {
+    crate::api::request::request_id(number)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ShowQuery>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let d = request::get(&state.core, &caller.ctx, request_id(&number)?).await?;
+    let layout = request_layout(&state, &caller, &d).await;
+    let notice = q.ok.map(|k| format!("notice.{k}")).filter(|k| caller.tr.has(k)).map(|k| caller.tr.t(&k));
+    Ok(render(&state, &caller, ACTIVE, layout, notice, Vec::new()).await)
+}
+
+async fn answer_text(state: &AppState, caller: &Caller, names: &mut Names, f: &FormField, v: &Value, number: &str) -> Cell {
+    let tr = caller.tr;
+    match (f.kind, v) {
+        (FieldKind::Choice, Value::String(s)) => {
+            Cell::text(f.options.iter().find(|o| &o.value == s).map_or(s.clone(), |o| o.label.get(tr.locale).to_string()))
+        }
+        (FieldKind::User, v) => Cell::text(names.user_or_dash(state, caller, v.as_i64().map(UserId)).await),
+        (FieldKind::Attachment, Value::Object(o)) => {
+            let name = o.get("filename").and_then(Value::as_str).unwrap_or("file");
+            let size = o.get("size").and_then(Value::as_i64).map(file_size).unwrap_or_default();
+            let href =
+                format!("/api/v1/service-requests/{number}/attachments/{}", o.get("attachment_id").and_then(Value::as_i64).unwrap_or(0));
+            Cell::link(format!("{name} ({size})"), href)
+        }
+        (_, Value::String(s)) => Cell::text(s.clone()),
+        (_, Value::Null) => Cell::text("—"),
+        (_, other) => Cell::text(other.to_string()),
+    }
+}
+
+async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) -> Layout {
+    let tr = caller.tr;
+    let r = &d.request;
+    let mut names = Names::load(state, caller).await;
+    let base = format!("/requests/{}", r.number);
+    let mut sections = vec![Section::Badges(vec![(tr.t(&format!("request.state.{}", r.state)), format!("state state-{}", r.state))])];
+    // The answers, labelled by the form as it was when the request was made.
+    let mut rows = Vec::new();
+    for f in &d.definition.fields {
+        let v = r.answers.get(&f.key).cloned().unwrap_or(Value::Null);
+        rows.push(vec![Cell::text(f.label.get(tr.locale).to_string()), answer_text(state, caller, &mut names, f, &v, &r.number).await]);
+    }
+    if !rows.is_empty() {
+        sections.push(Section::Heading(tr.t("request.answers")));
+        sections.push(Section::Table(TableSection { columns: vec![tr.t("request.question"), tr.t("request.answer")], rows, next: None }));
+    }
+    if !d.approvals.is_empty() {
+        let rows = d
+            .approvals
+            .iter()
+            .map(|a| {
+                let step = d.definition.approvals.get(a.step as usize).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
+                vec![
+                    Cell::text(format!("{}. {step}", a.step + 1)),
+                    Cell::text(a.approver_name.clone().unwrap_or_else(|| format!("#{}", a.approver_id))),
+                    Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
+                    Cell::text(a.comment.clone()),
+                    Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
+                ]
+            })
+            .collect();
+        sections.push(Section::Heading(tr.t("request.approval")));
+        let columns = ["request.step", "request.approver", "request.decision", "field.comment", "request.decided_at"];
+        sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
+    }
+    if d.can_decide {
+        let decisions =
+            vec![("approve".to_string(), tr.t("request.action.approve")), ("reject".to_string(), tr.t("request.action.reject"))];
+        let fields = vec![
+            Field::new("select", "decision", tr.t("request.decision"), "approve").options(decisions).required(),
+            Field::new("textarea", "comment", tr.t("field.comment"), "").rows(3).help(tr.t("request.reject_help")),
+        ];
+        sections.push(Section::Form(
+            FormSection::post("request-decide", format!("{base}/decide"), tr.t("request.decide"), fields)
+                .heading(tr.t("request.your_decision")),
+        ));
+    }
+    if !d.tasks.is_empty() {
+        sections.push(Section::Heading(tr.t("request.tasks")));
+        let mut rows = Vec::new();
+        for t in &d.tasks {
+            rows.push(vec![
+                Cell::text(format!("{}. {}", t.seq, t.title)),
+                Cell::text(names.team_or_dash(t.team_id)),
+                Cell::text(names.user_or_dash(state, caller, t.assignee_id).await),
+                Cell::badge(tr.t(&format!("request_task.state.{}", t.state)), &format!("state task-{}", t.state)),
+                Cell::text(t.note.clone()),
+            ]);
+        }
+        let columns = ["request.task", "field.team", "field.assignee", "field.state", "request.note"];
+        sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
+        if r.state == RequestState::InFulfilment {
+            for t in d.tasks.iter().filter(|t| t.state.parse().is_ok_and(|s: TaskState| !s.is_finished())) {
+                let actions: Vec<(String, String)> = TaskAction::ALL
+                    .iter()
+                    .filter(|a| t.state.parse().is_ok_and(|s| yunwei_domain::request::next_task_state(s, **a).is_ok()))
+                    .map(|a| (a.as_str().to_string(), tr.t(&format!("request_task.action.{a}"))))
+                    .collect();
+                let fields = vec![
+                    Field::new("select", "action", tr.t("request.task_action"), "").options(actions),
+                    Field::new("text", "note", tr.t("request.note"), ""),
+                ];
+                let heading = format!("{} {}. {}", tr.t("request.work_task"), t.seq, t.title);
+                sections.push(Section::Form(
+                    FormSection::post("request-task", format!("{base}/tasks/{}", t.id), tr.t("action.save"), fields)
+                        .heading(heading)
+                        .folded(false)
+                        .class("cols-2"),
+                ));
+            }
+        }
+    }
+    sections.push(Section::Heading(tr.t("incident.timeline")));
+    let timeline = d
+        .timeline
+        .iter()
+        .map(|a| TimelineEntry {
+            time: time(a.at, caller),
+            actor: a.actor_name.clone().unwrap_or_default(),
+            what: tr.t(&format!("request.activity.{}", a.kind)),
+            body: if a.body.is_empty() {
+                a.data.get("comment").or(a.data.get("note")).and_then(Value::as_str).unwrap_or_default().to_string()
+            } else {
+                a.body.clone()
+            },
+            internal: !a.public,
+        })
+        .collect();
+    sections.push(Section::Timeline(timeline));
+    let visibility =
+        vec![("public".to_string(), tr.t("incident.visibility.public")), ("internal".to_string(), tr.t("incident.visibility.internal"))];
+    let fields = vec![
+        Field::new("textarea", "body", tr.t("field.message"), "").rows(4).required(),
+        Field::new("select", "visibility", tr.t("field.visibility"), "public").options(visibility),
+    ];
+    sections.push(Section::Form(FormSection::post("request-comment", format!("{base}/comment"), tr.t("incident.send"), fields)));
+    let facts = vec![
+        (tr.t("field.number"), r.number.clone()),
+        (tr.t("request.item"), d.item_name.get(tr.locale).to_string()),
+        (tr.t("field.requester"), names.user_or_dash(state, caller, r.requester_id).await),
+        (tr.t("field.team"), names.team_or_dash(r.team_id)),
+        (tr.t("field.created"), time(r.created_at, caller)),
+        (tr.t("request.fulfilled_at"), r.fulfilled_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
+    ];
+    let buttons = d
+        .allowed_actions
+        .iter()
+        .map(|a| Button {
+            action: format!("{base}/transition/{a}"),
+            label: tr.t(&format!("request.action.{a}")),
+            confirm: (*a == RequestAction::Cancel).then(|| tr.t("request.confirm_cancel")),
+        })
+        .collect();
+    Layout {
+        title: format!("{} {}", r.number, r.title),
+        sections,
+        aside: vec![Section::Facts(facts), Section::Buttons(buttons)],
+        data: vec![("request", r.number.clone()), ("request-version", r.version.to_string())],
+    }
+}
+
+/// After a form on the request page: back to it with a notice, or the page again with the messages.
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    id: ServiceRequestId,
+    result: yunwei_core::Result<()>,
+    notice: &str,
+) -> Result<Response, ApiError> {
+    let e: ApiError = match result {
+        Ok(()) => return Ok(redirect(&format!("/requests/{}?ok={notice}", yunwei_domain::request::number(id.0)))),
+        Err(e) => e.into(),
+    };
+    if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
+        return Err(e);
+    }
+    let d = request::get(&state.core, &caller.ctx, id).await?;
+    let layout = request_layout(state, caller, &d).await;
+    failed_layout(state, caller, e, layout, ACTIVE).await
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = request_id(&number)?;
+    let decision = if get(&pairs, "decision") == "reject" { Verdict::Reject } else { Verdict::Approve };
+    let input = DecisionInput { decision, comment: get(&pairs, "comment").to_string() };
+    let result = request::decide(&state.core, &caller.ctx, id, input).await.map(|_| ());
+    finish(&state, &caller, id, result, "decided").await
+}
+
+pub async fn task(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((number, task)): ApiPath<(String, i64)>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = request_id(&number)?;
+    let action = get(&pairs, "action").parse::<TaskAction>().ok();
+    let input = TaskInput { action, assignee_id: None, note: get(&pairs, "note").to_string() };
+    let result = request::work_task(&state.core, &caller.ctx, id, RequestTaskId(task), input).await.map(|_| ());
+    finish(&state, &caller, id, result, "saved").await
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = request_id(&number)?;
+    let public = get(&pairs, "visibility") != "internal";
+    let input = RequestCommentInput { body: get(&pairs, "body").to_string(), public };
+    let result = request::comment(&state.core, &caller.ctx, id, input).await.map(|_| ());
+    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }).await
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((number, action)): ApiPath<(String, String)>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = request_id(&number)?;
+    let action: RequestAction = action.parse().map_err(|_| ApiError::not_found())?;
+    let input = RequestTransitionInput { comment: get(&pairs, "comment").to_string() };
+    let result = request::act(&state.core, &caller.ctx, id, action, input).await.map(|_| ());
+    finish(&state, &caller, id, result, "saved").await
+}
