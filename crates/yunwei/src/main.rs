@@ -220,6 +220,8 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
             println!("demo organisation loaded: {n} users created (password {})", yunwei_core::demo::DEMO_PASSWORD);
             let samples = yunwei_core::demo::load_desk(&core).await?;
             println!("service desk: {samples} sample incidents");
+            let requests = yunwei_core::demo::load_requests(&core).await?;
+            println!("service requests: {requests} sample requests");
             if incidents > 0 {
                 let started = std::time::Instant::now();
                 let mut last = 0;
@@ -334,6 +336,8 @@ async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode,
         tracing::info!(users = n, password = yunwei_core::demo::DEMO_PASSWORD, "demo organisation loaded");
         let samples = yunwei_core::demo::load_desk(&core).await?;
         tracing::info!(incidents = samples, "demo service desk loaded");
+        let requests = yunwei_core::demo::load_requests(&core).await?;
+        tracing::info!(requests, "demo service requests loaded");
     }
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

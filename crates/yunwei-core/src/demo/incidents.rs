@@ -49,7 +49,7 @@ const SAMPLES: &[(&str, &str, usize, usize, Level, Level)] = &[
     ("办公网无线信号弱", "总行 12 层无线网络频繁掉线。", 0, 6, Level::Low, Level::Low),
 ];
 
-async fn team_id(core: &Core, name: &str) -> Result<Option<TeamId>> {
+pub(super) async fn team_id(core: &Core, name: &str) -> Result<Option<TeamId>> {
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
     Ok(yunwei_store::admin::list_teams(&core.db.read, Some(name), &page).await?.items.into_iter().find(|t| t.name == name).map(|t| t.id))
 }

@@ -2,8 +2,10 @@
 //! operations centre) with a user in every built-in role. Idempotent.
 
 mod incidents;
+mod requests;
 
 pub use incidents::{load_desk, load_incidents};
+pub use requests::load_requests;
 
 use crate::admin::{self, DepartmentInput, NewUser, TeamInput};
 use crate::{Core, CoreError, Ctx, Result};
@@ -52,8 +54,13 @@ const USERS: &[DemoUser] = &[
     ("cab01", "冯委员", "风险管理部", None, &["cab_member"]),
     ("biz01", "何柜员", "零售银行部", None, &["business_user"]),
     ("biz02", "高客户经理", "公司银行部", None, &["business_user"]),
+    ("branch01", "马行长", "零售银行部", None, &["business_user"]),
     ("auditor01", "林审计员", "审计部", None, &["auditor"]),
 ];
+
+/// (user, line manager): who approves whose service requests.
+const MANAGERS: &[(&str, &str)] =
+    &[("biz01", "branch01"), ("biz02", "branch01"), ("sys01", "manager"), ("net01", "manager"), ("desk01", "manager")];
 
 /// Loads the demo organisation; skips what already exists. Returns users created.
 pub async fn load(core: &Core) -> Result<usize> {
@@ -106,6 +113,17 @@ pub async fn load(core: &Core) -> Result<usize> {
         let hash = crate::crypto::hash_password(DEMO_PASSWORD.into()).await?;
         yunwei_store::admin::set_password(&mut conn, user.user.user.id, &hash, false, core.now_ms()).await?;
         created += 1;
+    }
+    for (user, manager) in MANAGERS {
+        let (Some(u), Some(m)) = (
+            yunwei_store::admin::get_user_by_username(&core.db.read, user).await?,
+            yunwei_store::admin::get_user_by_username(&core.db.read, manager).await?,
+        ) else {
+            continue;
+        };
+        if u.manager_id.is_none() {
+            admin::update_user(core, &ctx, u.id, admin::UserPatch { manager_id: Some(Some(m.id)), ..Default::default() }).await?;
+        }
     }
     Ok(created)
 }
