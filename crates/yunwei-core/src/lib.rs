@@ -15,6 +15,7 @@ pub mod incident;
 pub mod mail_in;
 pub mod notify;
 pub mod request;
+pub mod saved_view;
 pub mod scheduler;
 pub mod search;
 pub mod seed;

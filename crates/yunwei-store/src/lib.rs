@@ -13,6 +13,7 @@ pub mod mail_in;
 pub mod migrate;
 pub mod notify;
 pub mod request;
+pub mod saved_view;
 pub mod search;
 pub mod service;
 pub mod settings;

@@ -3,12 +3,16 @@
 //! transaction, a timeline of everything, and events for notifications.
 
 mod attachments;
+mod bulk;
 mod config;
+mod export;
 mod lifecycle;
 mod query;
 
 pub use attachments::*;
+pub use bulk::*;
 pub use config::*;
+pub use export::*;
 pub use lifecycle::*;
 pub use query::*;
 

@@ -7,6 +7,7 @@ pub mod incident;
 pub mod me;
 pub mod notify;
 pub mod ops;
+pub mod queue_tools;
 pub mod request;
 pub mod session;
 pub mod sla;
@@ -58,6 +59,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/jobs/probes", post(ops::schedule_probes))
         .route("/api/v1/jobs/runs", get(ops::job_runs))
         .route("/api/v1/incidents", get(incident::list).post(incident::create))
+        .route("/api/v1/incidents/export/{format}", get(queue_tools::export))
+        .route("/api/v1/incidents/bulk", post(queue_tools::bulk))
+        .route("/api/v1/saved-views", get(queue_tools::list_views).post(queue_tools::create_view))
+        .route("/api/v1/saved-views/{id}", delete(queue_tools::delete_view))
         .route("/api/v1/incidents/{number}", get(incident::get).patch(incident::patch))
         .route("/api/v1/incidents/{number}/assignment", post(incident::assign))
         .route("/api/v1/incidents/{number}/escalations", post(incident::escalate))

@@ -59,6 +59,43 @@ fn policy_example() -> Value {
 pub(super) fn ops() -> Vec<Op> {
     vec![
         q(
+            e(
+                op(
+                    "get",
+                    "/api/v1/incidents/export/{format}",
+                    "incidents",
+                    "Export a queue as `csv` or `xlsx` (formula-escaped, at most 50,000 rows; audited)",
+                    (200, None),
+                ),
+                &[404],
+            ),
+            QUEUE_Q,
+        ),
+        with_body(
+            op(
+                "post",
+                "/api/v1/incidents/bulk",
+                "incidents",
+                "Assign or move up to 200 incidents; one result per incident",
+                (200, Some("BulkResult")),
+            ),
+            "BulkInput",
+            || json!({ "incidents": [101, 102, 105], "action": "assign", "team_id": 2, "note": "网络组统一排查同城机房丢包" }),
+        ),
+        q(
+            op("get", "/api/v1/saved-views", "incidents", "My saved views of a list", (200, Some("SavedViewList"))),
+            &[("object_type", "string", "incident or service_request")],
+        ),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op("post", "/api/v1/saved-views", "incidents", "Save a list's filters under a name", (201, Some("SavedView"))),
+                "NewView",
+                || json!({ "object_type": "incident", "name": "网络组待处理 P1/P2", "query": "queue=my_teams&state=open&priority=1&sort=sla_due" }),
+            )
+        },
+        e(op("delete", "/api/v1/saved-views/{id}", "incidents", "Delete one of my saved views", (204, None)), &[404]),
+        q(
             op("get", "/api/v1/incidents", "incidents", "Incident queues with filters and keyset paging", (200, Some("IncidentPage"))),
             QUEUE_Q,
         ),
@@ -482,6 +519,18 @@ pub(super) fn schemas() -> Value {
         json!({ "name_zh": s("string"), "name_en": s("string"), "colour": { "type": "string", "pattern": "^#[0-9a-fA-F]{6}$" } }),
     );
     json!({
+        "BulkInput": obj(&["incidents", "action"], json!({
+            "incidents": { "type": "array", "items": s("integer"), "minItems": 1, "maxItems": 200 }, "action": { "enum": ["assign", "transition"] },
+            "team_id": ns("integer"), "assignee_id": ns("integer"), "transition": { "enum": ["start", "pend", "resume", "resolve", "close", "reopen", null] },
+            "pending_reason": { "enum": ["requester", "third_party", "change", null] }, "resolution_code": ns("string"), "resolution": ns("string"), "note": ns("string")
+        })),
+        "BulkResult": obj(&["succeeded", "failed", "results"], json!({
+            "succeeded": s("integer"), "failed": s("integer"),
+            "results": { "type": "array", "items": obj(&["id", "number", "ok"], json!({ "id": s("integer"), "number": s("string"), "ok": s("boolean"), "state": s("string"), "code": s("string"), "message": s("string") })) }
+        })),
+        "SavedView": obj(&["id", "object_type", "name", "query"], json!({ "id": s("integer"), "object_type": s("string"), "name": s("string"), "query": s("string"), "created_at": s("integer") })),
+        "SavedViewList": obj(&["items"], json!({ "items": arr("SavedView") })),
+        "NewView": obj(&["object_type", "name", "query"], json!({ "object_type": { "enum": ["incident", "service_request"] }, "name": { "type": "string", "maxLength": 60 }, "query": { "type": "string", "maxLength": 1000 } })),
         "Incident": incident,
         "Attachment": obj(&["id", "filename", "size"], json!({ "id": s("integer"), "object_type": s("string"), "object_id": s("integer"), "filename": s("string"), "content_type": s("string"), "size": s("integer"), "sha256": s("string"), "created_by": ns("integer"), "created_at": s("integer") })),
         "AttachmentList": obj(&["items"], json!({ "items": arr("Attachment") })),

@@ -135,6 +135,7 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
             due = due.tag(tr.t("sla.due_soon"), "warn");
         }
         rows.push(vec![
+            Cell::check("form-bulk", "ids", v.id.to_string(), v.number.clone()),
             Cell::link(v.number.clone(), format!("/incidents/{}", v.number)),
             Cell::badge(label, &class),
             title,
@@ -188,8 +189,11 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     }
     sections.push(Section::Tabs(tr.t("incident.queues"), tabs));
     sections.push(Section::Form(filters));
+    let (above, below) = super::incident_queue::sections(&state, &caller, &names, &f.query(&queue_key)).await;
+    sections.extend(above);
     sections.push(Section::Table(TableSection {
         columns: vec![
+            tr.t("incident.bulk.select"),
             tr.t("field.number"),
             tr.t("field.priority"),
             tr.t("field.title"),
@@ -202,6 +206,7 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
         rows,
         next,
     }));
+    sections.extend(below);
     let layout = Layout { title: tr.t("process.incident.title"), sections, ..Layout::default() };
     Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)
 }

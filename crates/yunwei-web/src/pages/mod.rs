@@ -9,6 +9,7 @@ mod home;
 mod incident;
 mod incident_admin;
 mod incident_form;
+mod incident_queue;
 mod profile;
 mod request;
 mod sla;
@@ -68,6 +69,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/jobs", get(system::jobs))
         .route("/incidents", get(incident::queue).post(incident_form::create))
         .route("/incidents/new", get(incident_form::new_form))
+        .route("/incidents/bulk", post(incident_queue::bulk))
+        .route("/incidents/views", post(incident_queue::save_view))
+        .route("/incidents/views/{id}/delete", post(incident_queue::delete_view))
         .route("/incidents/{number}", get(incident::ticket).post(incident_form::edit))
         .route("/incidents/{number}/comment", post(incident_form::comment))
         .route("/incidents/{number}/assign", post(incident_form::assign))
@@ -224,11 +228,13 @@ pub struct Cell {
     pub post: Option<(String, String, String)>,
     /// A small badge after the text: (text, class), e.g. a "breached" marker.
     pub tag: Option<(String, String)>,
+    /// A checkbox belonging to a form elsewhere on the page: (form id, name, value).
+    pub check: Option<(String, String, String)>,
 }
 
 impl Cell {
     pub fn text(t: impl Into<String>) -> Self {
-        Self { text: t.into(), href: None, badge: None, post: None, tag: None }
+        Self { text: t.into(), href: None, badge: None, post: None, tag: None, check: None }
     }
     pub fn tag(mut self, text: impl Into<String>, class: &str) -> Self {
         self.tag = Some((text.into(), class.into()));
@@ -239,6 +245,10 @@ impl Cell {
     }
     pub fn badge(t: impl Into<String>, class: &str) -> Self {
         Self { badge: Some(class.into()), ..Self::text(t) }
+    }
+    /// A row checkbox for a bulk form; `label` names the row for screen readers.
+    pub fn check(form: &str, name: &str, value: impl Into<String>, label: impl Into<String>) -> Self {
+        Self { check: Some((form.into(), name.into(), value.into())), ..Self::text(label) }
     }
     pub fn button(action: impl Into<String>, label: impl Into<String>, confirm: impl Into<String>) -> Self {
         Self { post: Some((action.into(), label.into(), confirm.into())), ..Self::text("") }

@@ -14,5 +14,6 @@ mod mail_in;
 mod notify;
 mod ops;
 mod pages;
+mod queue_tools;
 mod request;
 mod scheduler;

@@ -1,0 +1,176 @@
+//! Tools of the incident queue page: bulk assign and transition of the ticked
+//! rows, saved views, and export links.
+
+use super::desk::Names;
+use super::{Cell, Field, FormSection, Layout, Section, TableSection, redirect, render, safe_next};
+use crate::AppState;
+use crate::api::queue_tools::bulk_result;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, Caller, CsrfForm};
+use crate::i18n::Tr;
+use axum::extract::State;
+use axum::response::Response;
+use yunwei_core::incident::{BulkAction, BulkInput};
+use yunwei_core::saved_view::{self, NewView};
+use yunwei_domain::ids::{IncidentId, TeamId};
+use yunwei_domain::incident::Transition;
+use yunwei_domain::permission::{Action, ObjectType};
+
+type Pairs = Vec<(String, String)>;
+
+fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+/// The sections the queue page adds above and below its table. `query` is the page's
+/// filter query string, which a saved view keeps and the export links carry.
+pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &str) -> (Vec<Section>, Vec<Section>) {
+    let tr = caller.tr;
+    let Some(me) = caller.ctx.actor.as_ref() else { return (Vec::new(), Vec::new()) };
+    let mut above = Vec::new();
+    let views = saved_view::list(&state.core, &caller.ctx, "incident").await.unwrap_or_default();
+    if !views.is_empty() {
+        let rows = views
+            .iter()
+            .map(|v| {
+                vec![
+                    Cell::link(v.name.clone(), format!("/incidents?{}", v.query)),
+                    Cell::button(format!("/incidents/views/{}/delete", v.id), tr.t("action.delete"), tr.t("incident.view_delete_confirm")),
+                ]
+            })
+            .collect();
+        above.push(Section::Table(TableSection { columns: vec![tr.t("incident.saved_views"), String::new()], rows, next: None }));
+    }
+    let save = vec![Field::new("text", "name", tr.t("field.name"), "").required(), Field::new("hidden", "query", String::new(), query)];
+    above.push(Section::Form(
+        FormSection::post("save-view", "/incidents/views", tr.t("incident.save_view"), save)
+            .heading(tr.t("incident.save_view"))
+            .folded(false),
+    ));
+    if me.permissions.allows(ObjectType::Incident, Action::Export) {
+        above.push(Section::Links(vec![
+            (format!("/api/v1/incidents/export/csv?{query}"), tr.t("incident.export_csv")),
+            (format!("/api/v1/incidents/export/xlsx?{query}"), tr.t("incident.export_xlsx")),
+        ]));
+    }
+    let mut below = Vec::new();
+    if me.permissions.allows(ObjectType::Incident, Action::Update) {
+        let actions =
+            vec![("assign".to_string(), tr.t("incident.bulk.assign")), ("transition".to_string(), tr.t("incident.bulk.transition"))];
+        let mut teams = vec![(String::new(), "—".to_string())];
+        teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        let mut transitions = vec![(String::new(), "—".to_string())];
+        transitions.extend(
+            [Transition::Start, Transition::Resolve, Transition::Close]
+                .iter()
+                .map(|t| (t.as_str().to_string(), tr.t(&format!("incident.action.{t}")))),
+        );
+        let fields = vec![
+            Field::new("select", "action", tr.t("incident.bulk.action"), "assign").options(actions),
+            Field::new("select", "team_id", tr.t("field.team"), "").options(teams),
+            Field::new("select", "transition", tr.t("incident.bulk.transition"), "").options(transitions),
+            Field::new("text", "resolution_code", tr.t("field.resolution_code"), ""),
+            Field::new("text", "resolution", tr.t("field.resolution"), ""),
+            Field::new("text", "note", tr.t("incident.bulk.note"), ""),
+            Field::new("hidden", "back", String::new(), format!("/incidents?{query}")),
+        ];
+        below.push(Section::Form(
+            FormSection::post("bulk", "/incidents/bulk", tr.t("incident.bulk.apply"), fields)
+                .heading(tr.t("incident.bulk.title"))
+                .class("cols-3"),
+        ));
+    }
+    (above, below)
+}
+
+pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let tr = caller.tr;
+    let incidents: Vec<IncidentId> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).map(IncidentId).collect();
+    let action = if get(&pairs, "action") == "transition" { BulkAction::Transition } else { BulkAction::Assign };
+    let text = |k: &str| Some(get(&pairs, k).trim().to_string()).filter(|s| !s.is_empty());
+    let input = BulkInput {
+        incidents,
+        action,
+        team_id: get(&pairs, "team_id").parse().ok().map(TeamId),
+        assignee_id: None,
+        transition: get(&pairs, "transition").parse().ok(),
+        pending_reason: None,
+        resolution_code: text("resolution_code"),
+        resolution: text("resolution"),
+        note: text("note"),
+    };
+    let back = safe_next(get(&pairs, "back"));
+    let result = match bulk_result(&state, &caller, input).await {
+        Ok(r) => r,
+        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
+            let layout = Layout {
+                title: tr.t("incident.bulk.title"),
+                sections: vec![Section::Links(vec![(back, tr.t("incident.bulk.back"))])],
+                ..Layout::default()
+            };
+            return super::failed_layout(&state, &caller, e, layout, super::incident::ACTIVE).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let summary =
+        tr.with("incident.bulk.summary", &[("ok".into(), result.succeeded.to_string()), ("failed".into(), result.failed.to_string())]);
+    let rows = result
+        .results
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::link(r.number.clone(), format!("/incidents/{}", r.number)),
+                if r.ok { Cell::badge(tr.t("incident.bulk.done"), "ok") } else { Cell::badge(tr.t("incident.bulk.refused"), "bad") },
+                Cell::text(r.message.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    let sections = vec![
+        Section::Text(summary),
+        Section::Table(TableSection {
+            columns: vec![tr.t("field.number"), tr.t("field.state"), tr.t("incident.bulk.reason")],
+            rows,
+            next: None,
+        }),
+        Section::Links(vec![(back, tr.t("incident.bulk.back"))]),
+    ];
+    Ok(render(
+        &state,
+        &caller,
+        super::incident::ACTIVE,
+        Layout { title: tr.t("incident.bulk.title"), sections, ..Layout::default() },
+        None,
+        Vec::new(),
+    )
+    .await)
+}
+
+pub async fn save_view(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+    caller.require()?;
+    let query = get(&pairs, "query").to_string();
+    let input = NewView { object_type: "incident".into(), name: get(&pairs, "name").to_string(), query: query.clone() };
+    match saved_view::create(&state.core, &caller.ctx, input).await {
+        Ok(v) => Ok(redirect(&format!("/incidents?{}", v.query))),
+        Err(e) => {
+            let tr: Tr = caller.tr;
+            let layout = Layout {
+                title: tr.t("incident.save_view"),
+                sections: vec![Section::Links(vec![(format!("/incidents?{query}"), tr.t("incident.bulk.back"))])],
+                ..Layout::default()
+            };
+            super::failed_layout(&state, &caller, e.into(), layout, super::incident::ACTIVE).await
+        }
+    }
+}
+
+pub async fn delete_view(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    saved_view::delete(&state.core, &caller.ctx, id).await?;
+    Ok(redirect("/incidents"))
+}
