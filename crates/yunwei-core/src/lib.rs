@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod context;
@@ -42,12 +43,21 @@ pub struct Core {
     pub node_id: Arc<str>,
     pub(crate) tokens: Arc<auth::TokenCache>,
     pub(crate) wake_dispatcher: Arc<tokio::sync::Notify>,
+    pub(crate) config_cache: Arc<cache::ConfigCache>,
 }
 
 impl Core {
     pub fn new(db: Db, config: CoreConfig, clock: Arc<dyn Clock>) -> Self {
         let node_id: Arc<str> = config.node_id.clone().unwrap_or_else(|| format!("{}-{}", hostname(), std::process::id())).into();
-        Core { db, config: Arc::new(config), clock, node_id, tokens: Arc::default(), wake_dispatcher: Arc::default() }
+        Core {
+            db,
+            config: Arc::new(config),
+            clock,
+            node_id,
+            tokens: Arc::default(),
+            wake_dispatcher: Arc::default(),
+            config_cache: Arc::default(),
+        }
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -96,6 +96,7 @@ pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Re
     let view = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "create").after(&view)).await?;
     core.commit(tx).await?;
+    core.config_cache.clear();
     Ok(view)
 }
 
@@ -112,6 +113,7 @@ pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: Cale
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "update").before(&before).after(&after)).await?;
     schedule_rebuild(&mut tx, core, None, Some(id)).await?;
     core.commit(tx).await?;
+    core.config_cache.clear();
     Ok(after)
 }
 
@@ -123,7 +125,9 @@ pub async fn delete_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<(
         .await
         .map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("calendar_in_use") } else { e.into() })?;
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "delete").before(&before)).await?;
-    core.commit(tx).await
+    core.commit(tx).await?;
+    core.config_cache.clear();
+    Ok(())
 }
 
 /// File formats for holidays and make-up working days.
@@ -273,6 +277,7 @@ pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result
     let view = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
     audit::write(core, &mut tx, ctx, Change::new("sla_policy", id, "create").after(&view)).await?;
     core.commit(tx).await?;
+    core.config_cache.clear();
     Ok(view)
 }
 
@@ -294,6 +299,7 @@ pub async fn update_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId, input: Polic
     audit::write(core, &mut tx, ctx, Change::new("sla_policy", id, "update").before(&before).after(&after)).await?;
     schedule_rebuild(&mut tx, core, Some(id), before.calendar_id.or(after.calendar_id)).await?;
     core.commit(tx).await?;
+    core.config_cache.clear();
     Ok(after)
 }
 
@@ -333,7 +339,8 @@ pub async fn governing_for(
     service: Option<ServiceId>,
     department: Option<DepartmentId>,
 ) -> Result<Option<Governing>> {
-    let rows: Vec<PolicyRow> = store::policies(&mut *conn).await?.into_iter().filter(|p| p.active).collect();
+    let all = policies_cached(core, conn).await?;
+    let rows: Vec<&PolicyRow> = all.iter().filter(|p| p.active).collect();
     let scopes: Vec<(i64, PolicyScope)> = rows
         .iter()
         .map(|p| (p.id.0, PolicyScope { service_id: p.service_id.map(|s| s.0), department_id: p.department_id.map(|d| d.0) }))
@@ -341,26 +348,41 @@ pub async fn governing_for(
     let ticket = PolicyScope { service_id: service.map(|s| s.0), department_id: department.map(|d| d.0) };
     let Some(id) = choose_policy(&scopes, ticket) else { return Ok(None) };
     let Some(row) = rows.into_iter().find(|p| p.id.0 == id) else { return Ok(None) };
-    governing_from(core, conn, row).await.map(Some)
+    governing_from(core, conn, row.clone()).await.map(Some)
 }
 
 pub async fn governing_by_id(core: &Core, conn: &mut Conn, id: SlaPolicyId) -> Result<Option<Governing>> {
-    match store::get_policy(&mut *conn, id).await? {
-        Some(row) => governing_from(core, conn, row).await.map(Some),
+    match policies_cached(core, conn).await?.iter().find(|p| p.id == id) {
+        Some(row) => governing_from(core, conn, row.clone()).await.map(Some),
         None => Ok(None),
     }
 }
 
-async fn governing_from(_core: &Core, conn: &mut Conn, row: PolicyRow) -> Result<Governing> {
+/// Every policy (active or not), from the configuration cache.
+async fn policies_cached(core: &Core, conn: &mut Conn) -> Result<Arc<Vec<PolicyRow>>> {
+    if let Some(p) = core.config_cache.policies() {
+        return Ok(p);
+    }
+    let all = Arc::new(store::policies(&mut *conn).await?);
+    core.config_cache.put_policies(all.clone());
+    Ok(all)
+}
+
+async fn governing_from(core: &Core, conn: &mut Conn, row: PolicyRow) -> Result<Governing> {
     let view = policy_view(row)?;
     let calendar = match view.calendar_id {
-        Some(id) => {
-            let cal = calendar_view(store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
-            Calendar::new(&cal.spec).map_err(|e| CoreError::Internal(format!("calendar {id}: {e}")))?
-        }
-        None => Calendar::always(),
+        Some(id) => match core.config_cache.calendar(id) {
+            Some(c) => c,
+            None => {
+                let cal = calendar_view(store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+                let built = Arc::new(Calendar::new(&cal.spec).map_err(|e| CoreError::Internal(format!("calendar {id}: {e}")))?);
+                core.config_cache.put_calendar(id, built.clone());
+                built
+            }
+        },
+        None => Arc::new(Calendar::always()),
     };
-    Ok(Governing { policy_id: view.id, rules: view.rules, calendar: Arc::new(calendar) })
+    Ok(Governing { policy_id: view.id, rules: view.rules, calendar })
 }
 
 fn ts(ms: i64) -> Timestamp {

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod attachment;
 pub mod audit;
 pub mod auth;
+pub mod bulk_load;
 pub mod idempotency;
 pub mod incident;
 pub mod jobs;

@@ -11,7 +11,9 @@ use yunwei_testkit::Client;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// `me` (GET /api/v1/me with a bearer token) or `create-team` (POST /api/v1/teams).
+    /// `me` (GET /api/v1/me), `create-team` (POST /api/v1/teams), `create-incident` (POST
+    /// /api/v1/incidents), `queue` (a 50-row team queue sorted by SLA due) or `search`
+    /// (GET /api/v1/search with Chinese terms).
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -21,7 +23,15 @@ pub struct BenchArgs {
     /// A PostgreSQL server to create the temporary database on (default: SQLite).
     #[arg(long)]
     postgres: Option<String>,
+    /// Run against this data directory's SQLite database (e.g. one loaded with
+    /// `yunwei demo --incidents 1000000`) instead of a new, empty one.
+    #[arg(long)]
+    existing: Option<std::path::PathBuf>,
 }
+
+const SCENARIOS: [&str; 5] = ["me", "create-team", "create-incident", "queue", "search"];
+const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
+const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
 fn rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -37,39 +47,140 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[idx]) / 1000.0
 }
 
+/// What the clients need: the database, a token of a user allowed to work incidents, and team ids.
+struct Target {
+    url: String,
+    dir: std::path::PathBuf,
+    token: String,
+    teams: Vec<i64>,
+    fresh: Option<yunwei_core::store::testing::FreshDatabase>,
+}
+
+async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
+    let (url, dir, fresh) = match &args.existing {
+        Some(dir) => (format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()), dir.clone(), None),
+        None => {
+            let fresh = yunwei_core::store::testing::FreshDatabase::create().await?;
+            (fresh.url.clone(), fresh.dir.clone(), Some(fresh))
+        }
+    };
+    let db = yunwei_core::store::Db::connect(&url, 2).await?;
+    let core = Core::new(db, yunwei_core::CoreConfig { data_dir: dir.clone(), ..Default::default() }, Arc::new(SystemClock));
+    core.prepare().await?;
+    let ctx = Ctx::system();
+    // The system administrator may not work incidents (separation of duties): a director does.
+    let user = match yunwei_core::store::admin::get_user_by_username(&core.db.read, "bench.director").await? {
+        Some(u) => u.id,
+        None => {
+            let input = yunwei_core::admin::NewUser {
+                username: "bench.director".into(),
+                display_name: "基准测试".into(),
+                email: None,
+                phone: None,
+                department_id: None,
+                manager_id: None,
+                locale: Some("zh-CN".into()),
+                time_zone: None,
+                password: Some("Bench#Secure2026".into()),
+                roles: vec!["ops_director".into()],
+                teams: Vec::new(),
+            };
+            yunwei_core::admin::create_user(&core, &ctx, input).await?.user.user.id
+        }
+    };
+    let token = yunwei_core::auth::create_token(
+        &core,
+        &ctx,
+        user,
+        yunwei_core::auth::NewTokenInput { name: "bench".into(), scopes: vec![], expires_in_days: Some(1) },
+    )
+    .await?
+    .secret;
+    let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false).map_err(yunwei_core::CoreError::from)?;
+    let mut teams: Vec<i64> =
+        yunwei_core::store::admin::list_teams(&core.db.read, None, &page).await?.items.iter().map(|t| t.id.0).collect();
+    if teams.is_empty() {
+        let t = yunwei_core::admin::TeamInput {
+            name: "基准测试组".into(),
+            description: String::new(),
+            email: None,
+            manager_id: None,
+            members: None,
+        };
+        teams.push(yunwei_core::admin::create_team(&core, &ctx, t).await?.team.id.0);
+    }
+    core.db.close().await;
+    Ok(Target { url, dir, token, teams, fresh })
+}
+
+/// One request of the scenario; `n` varies the content.
+async fn request(client: &Client, scenario: &str, target: &Target, c: usize, n: u64) -> Result<yunwei_testkit::TestResponse, String> {
+    let json = Some("application/json");
+    match scenario {
+        "me" => client.try_send("GET", "/api/v1/me", None, Vec::new()).await,
+        "create-team" => {
+            let body = serde_json::json!({ "name": format!("基准测试组-{c}-{n}-{}", std::process::id()), "description": "bench" });
+            client.try_send("POST", "/api/v1/teams", json, body.to_string().into_bytes()).await
+        }
+        "create-incident" => {
+            let team = target.teams[(n as usize + c) % target.teams.len()];
+            let (system, impact) = (["核心交换机", "数据库连接池", "柜面系统"][n as usize % 3], ["high", "medium", "low"][n as usize % 3]);
+            let body = serde_json::json!({
+                "title": format!("{system}网络丢包 {c}-{n}"),
+                "description": "09:20 起同城数据中心核心交换机端口丢包约 5%，柜面交易响应变慢。",
+                "impact": impact, "urgency": "medium", "team_id": team, "channel": "phone"
+            });
+            client.try_send("POST", "/api/v1/incidents", json, body.to_string().into_bytes()).await
+        }
+        "queue" => {
+            let team = target.teams[(n as usize + c) % target.teams.len()];
+            let path = format!("/api/v1/incidents?team_id={team}&state={QUEUE_STATES}&sort=sla_due&limit=50");
+            client.try_send("GET", &path, None, Vec::new()).await
+        }
+        _ => {
+            let term = SEARCH_TERMS[(n as usize + c) % SEARCH_TERMS.len()];
+            client.try_send("GET", &format!("/api/v1/search?q={}&limit=20", url_encode(term)), None, Vec::new()).await
+        }
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// After a create-incident run: how long until a new incident is found by search.
+async fn index_lag_ms(client: &Client) -> Option<f64> {
+    let marker = format!("索引延迟{}", std::process::id());
+    let body = serde_json::json!({ "title": format!("{marker} 网络"), "description": "检查索引延迟", "impact": "low", "urgency": "low" });
+    let started = Instant::now();
+    let created = client.try_send("POST", "/api/v1/incidents", Some("application/json"), body.to_string().into_bytes()).await.ok()?;
+    let number = created.json()["number"].as_str()?.to_string();
+    while started.elapsed() < Duration::from_secs(30) {
+        let found = client.try_send("GET", &format!("/api/v1/search?q={}", url_encode(&marker)), None, Vec::new()).await.ok()?;
+        if found.text().contains(&number) {
+            return Some((started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
 pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
-    if !matches!(args.scenario.as_str(), "me" | "create-team") {
-        return Err(AppError::Other(format!("unknown scenario {:?}: use me or create-team", args.scenario)));
+    if !SCENARIOS.contains(&args.scenario.as_str()) {
+        return Err(AppError::Other(format!("unknown scenario {:?}: use one of {}", args.scenario, SCENARIOS.join(", "))));
     }
     if let Some(pg) = &args.postgres {
         // SAFETY of intent: set before any other thread reads the environment.
         unsafe { std::env::set_var("YUNWEI_TEST_DATABASE_URL", pg) };
     }
-    let fresh = yunwei_core::store::testing::FreshDatabase::create().await?;
-    let token = {
-        let db = yunwei_core::store::Db::connect(&fresh.url, 2).await?;
-        let core = Core::new(db, yunwei_core::CoreConfig { data_dir: fresh.dir.clone(), ..Default::default() }, Arc::new(SystemClock));
-        core.prepare().await?;
-        yunwei_core::seed::initial_admin(&core, "admin", Some("Bench#Secure2026".into())).await?;
-        let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin")
-            .await?
-            .ok_or_else(|| AppError::Other("no admin".into()))?;
-        let t = yunwei_core::auth::create_token(
-            &core,
-            &Ctx::system(),
-            admin.id,
-            yunwei_core::auth::NewTokenInput { name: "bench".into(), scopes: vec![], expires_in_days: Some(1) },
-        )
-        .await?;
-        core.db.close().await;
-        t.secret
-    };
+    let target = Arc::new(prepare(&args).await?);
+    let token = target.token.clone();
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e| AppError::Other(format!("{e}")))?;
     let mut child = std::process::Command::new(std::env::current_exe()?)
         .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(&fresh.dir)
-        .args(["--database-url", &fresh.url])
+        .arg(&target.dir)
+        .args(["--database-url", &target.url])
         .env("YUNWEI_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .spawn()?;
@@ -96,19 +207,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
         for c in 0..args.clients {
             let client = client.clone();
             let scenario = scenario.clone();
+            let target = target.clone();
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(if record { 100_000 } else { 0 });
                 let (mut ok, mut failed, mut n) = (0u64, 0u64, 0u64);
                 while Instant::now() < deadline {
                     n += 1;
                     let started = Instant::now();
-                    let r = match &*scenario {
-                        "me" => client.try_send("GET", "/api/v1/me", None, Vec::new()).await,
-                        _ => {
-                            let body = serde_json::json!({ "name": format!("基准测试组-{record}-{c}-{n}"), "description": "bench" });
-                            client.try_send("POST", "/api/v1/teams", Some("application/json"), body.to_string().into_bytes()).await
-                        }
-                    };
+                    let r = request(&client, &scenario, &target, c, n).await;
                     if record {
                         lat.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
                     }
@@ -137,13 +243,19 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let rss_after = rss_mb(child.id());
+    let lag = if args.scenario == "create-incident" { index_lag_ms(&client).await } else { None };
     latencies.sort_unstable();
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
-    fresh.drop_now().await?;
+    let postgres = target.url.starts_with("postgres");
+    if let Some(fresh) = Arc::into_inner(target).and_then(|t| t.fresh) {
+        fresh.drop_now().await?;
+    }
     let report = serde_json::json!({
         "scenario": args.scenario,
-        "database": if fresh.is_postgres() { "postgresql" } else { "sqlite" },
+        "database": if postgres { "postgresql" } else { "sqlite" },
+        "existing_data": args.existing.as_ref().map(|d| d.display().to_string()),
+        "index_lag_ms": lag,
         "clients": args.clients,
         "seconds": (elapsed * 100.0).round() / 100.0,
         "requests_ok": ok,

@@ -9,7 +9,6 @@ use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, Level, PendingReason, Transition};
 use yunwei_store::incident::{self as store, Incident, NewActivity};
-use yunwei_store::search::{self as search_store, DocKind};
 
 /// (category, team that takes it)
 const CATEGORIES: &[(&str, &str)] = &[
@@ -216,42 +215,48 @@ pub async fn load_incidents(core: &Core, count: u64, mut progress: impl FnMut(u6
     drop(rd);
     let pools = Pools { settings: incident::desk_settings(core).await?, governing, categories, services, teams };
     let now = core.now_ms();
-    let span = 365 * 86_400_000i64;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let batch = 2000u64;
-    let mut written = 0u64;
-    while written < count {
-        let n = batch.min(count - written);
-        let mut rows = Vec::with_capacity(n as usize);
-        let mut bodies: Vec<(i64, i64, &'static str, bool, String, serde_json::Value)> = Vec::new();
-        let mut docs = Vec::with_capacity(n as usize);
-        for k in 0..n {
-            let id = first_id + (written + k) as i64;
-            let created = now - span + span * (written + k) as i64 / count as i64;
-            let (row, notes) = fake_incident(&mut rng, id, created, now, &pools);
-            docs.push((id, yunwei_domain::search::index_text(&[&yunwei_domain::incident::number(id), &row.title, &row.description])));
-            bodies.extend(notes.into_iter().map(|(at, kind, public, body, data)| (id, at, kind, public, body, data)));
-            rows.push(row);
+    // Generation runs on a blocking thread while this task writes: two cores, two jobs.
+    let (send, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
+    let generator = tokio::task::spawn_blocking(move || {
+        let span = 365 * 86_400_000i64;
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut made = 0u64;
+        while made < count {
+            let n = LOAD_BATCH.min(count - made);
+            let mut b = Batch { rows: Vec::with_capacity(n as usize), notes: Vec::new(), docs: Vec::with_capacity(n as usize) };
+            for k in 0..n {
+                let id = first_id + (made + k) as i64;
+                let created = now - span + span * (made + k) as i64 / count as i64;
+                let (row, notes) = fake_incident(&mut rng, id, created, now, &pools);
+                b.docs.push((id, yunwei_domain::search::index_text(&[&yunwei_domain::incident::number(id), &row.title, &row.description])));
+                b.notes.extend(notes.into_iter().map(|(at, kind, public, body, data)| (id, at, kind, public, body, data)));
+                b.rows.push(row);
+            }
+            made += n;
+            if send.blocking_send(b).is_err() {
+                break;
+            }
         }
-        let activities: Vec<NewActivity<'_>> = bodies
-            .iter()
-            .map(|(id, at, kind, public, body, data)| NewActivity {
-                incident_id: IncidentId(*id),
-                at: *at,
-                actor_id: None,
-                kind,
-                public: *public,
-                body,
-                data: data.clone(),
-            })
-            .collect();
-        let mut tx = core.db.begin().await?;
-        store::insert_many(&mut tx, &rows).await?;
-        store::add_activities_many(&mut tx, &activities).await?;
-        search_store::insert_new_docs(&mut tx, core.db.backend, DocKind::Incident, &docs).await?;
-        tx.commit().await?;
-        written += n;
+    });
+    let mut conn = core.db.write.acquire().await?;
+    let suspended = yunwei_store::bulk_load::suspend(&mut conn, core.db.backend, &["incidents", "incident_activities"]).await?;
+    let mut written = 0u64;
+    let mut failure = None;
+    while let Some(b) = batches.recv().await {
+        if let Err(e) = write_batch(&mut conn, core.db.backend, &b).await {
+            failure = Some(e);
+            break;
+        }
+        written += b.rows.len() as u64;
         progress(written);
+    }
+    drop(batches);
+    let _ = generator.await;
+    // The indexes come back even if the load failed part-way.
+    yunwei_store::bulk_load::restore(&mut conn, core.db.backend, suspended).await?;
+    drop(conn);
+    if let Some(e) = failure {
+        return Err(e);
     }
     let mut tx = core.db.begin().await?;
     yunwei_store::sync_id_sequence(&mut tx, core.db.backend, "incidents").await?;
@@ -263,6 +268,32 @@ pub async fn load_incidents(core: &Core, count: u64, mut progress: impl FnMut(u6
 }
 
 type FakeNote = (i64, &'static str, bool, String, serde_json::Value);
+
+const LOAD_BATCH: u64 = 2000;
+
+/// One batch of generated incidents with their timelines and search terms.
+struct Batch {
+    rows: Vec<Incident>,
+    notes: Vec<(i64, i64, &'static str, bool, String, serde_json::Value)>,
+    docs: Vec<(i64, String)>,
+}
+
+async fn write_batch(conn: &mut yunwei_store::Conn, backend: yunwei_store::Backend, b: &Batch) -> Result<()> {
+    let activities: Vec<NewActivity<'_>> = b
+        .notes
+        .iter()
+        .map(|(id, at, kind, public, body, data)| NewActivity {
+            incident_id: IncidentId(*id),
+            at: *at,
+            actor_id: None,
+            kind,
+            public: *public,
+            body,
+            data: data.clone(),
+        })
+        .collect();
+    Ok(yunwei_store::bulk_load::incidents(conn, backend, &b.rows, &activities, &b.docs).await?)
+}
 
 /// What generated incidents draw from.
 struct Pools {

@@ -17,10 +17,15 @@ const DESK_SETTINGS_KEY: &str = "service_desk";
 
 /// The desk settings in force (defaults until an administrator saves some).
 pub async fn desk_settings(core: &Core) -> Result<DeskSettings> {
-    match yunwei_store::settings::get(&core.db.read, DESK_SETTINGS_KEY).await? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("service desk settings: {e}"))),
-        None => Ok(DeskSettings::default()),
+    if let Some(s) = core.config_cache.desk() {
+        return Ok(s);
     }
+    let settings = match yunwei_store::settings::get(&core.db.read, DESK_SETTINGS_KEY).await? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("service desk settings: {e}")))?,
+        None => DeskSettings::default(),
+    };
+    core.config_cache.put_desk(settings.clone());
+    Ok(settings)
 }
 
 /// Reading the settings is open to anyone who may report an incident (the form needs the labels).
@@ -38,6 +43,7 @@ pub async fn put_desk_settings(core: &Core, ctx: &Ctx, input: DeskSettings) -> R
     yunwei_store::settings::put(&mut tx, DESK_SETTINGS_KEY, &text, core.now_ms()).await?;
     audit::write(core, &mut tx, ctx, Change::new("setting", DESK_SETTINGS_KEY, "update").before(&before).after(&input)).await?;
     core.commit(tx).await?;
+    core.config_cache.clear();
     Ok(input)
 }
 
