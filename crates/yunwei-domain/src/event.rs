@@ -30,6 +30,9 @@ crate::permission::string_enum!(
         IncidentSlaBreached = "incident.sla_breached",
         IncidentMajorDeclared = "incident.major_declared",
         IncidentEscalated = "incident.escalated",
+        SurveyRequested = "survey.requested",
+        SurveyAnswered = "survey.answered",
+        ImprovementOpened = "improvement.opened",
     }
 );
 
@@ -52,7 +55,8 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        self.as_str().starts_with("incident.")
+        let s = self.as_str();
+        s.starts_with("incident.") || s.starts_with("survey.") || s.starts_with("improvement.")
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

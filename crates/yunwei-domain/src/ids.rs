@@ -32,4 +32,6 @@ id_type!(
     CalendarId,
     SlaPolicyId,
     ActivityId,
+    SurveyId,
+    ImprovementId,
 );

@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod audit;
 pub mod auth;
 pub mod idempotency;
+pub mod improvement;
 pub mod incident;
 pub mod jobs;
 pub mod mail_in;
@@ -17,6 +18,7 @@ pub mod service;
 pub mod settings;
 pub mod sla;
 pub mod sql;
+pub mod survey;
 pub mod testing;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -44,6 +44,7 @@ const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0005_mail_in_attachments.postgres.sql"),
         },
     },
+    Migration { version: 7, name: "survey", text: Text::Portable(include_str!("../migrations/0007_survey.sql")) },
 ];
 
 /// The newest schema version this binary knows.

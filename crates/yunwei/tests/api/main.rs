@@ -15,3 +15,6 @@ mod notify;
 mod ops;
 mod pages;
 mod scheduler;
+mod survey;
+mod survey_pages;
+mod survey_stats;
