@@ -242,7 +242,6 @@ async fn check_people(conn: &mut Conn, c: &mut Checker, team: Option<TeamId>, ow
 
 pub async fn create(core: &Core, ctx: &Ctx, input: NewImprovement) -> Result<ImprovementView> {
     let (actor, scope) = ctx.authorize(ObjectType::Improvement, Action::Create)?;
-    let me = actor.user_id;
     let mut c = Checker::new();
     let title = c.name("title", &input.title, MAX_TITLE);
     let description = c.text("description", &input.description, MAX_TEXT);
@@ -270,8 +269,8 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewImprovement) -> Result<Imp
         version: 1,
         ..Improvement::default()
     };
-    // A narrow grant may only open items within its reach.
-    if !scope_reaches(scope, &actor.place, &RecordPlace { owner: Some(me), team: i.team_id, department: None }) {
+    // A grant narrower than `all` opens items for the holder's own teams only.
+    if scope != Scope::All && i.team_id.is_some_and(|t| !actor.place.teams.contains(&t)) {
         return Err(CoreError::Forbidden(format!("improvement:create:{scope}")));
     }
     let mut tx = core.db.begin().await?;

@@ -76,6 +76,9 @@ pub struct Stats {
     pub buckets: Vec<Bucket>,
 }
 
+/// Per group id: its name and counts.
+type Groups = BTreeMap<Option<i64>, (Option<String>, Tally)>;
+
 fn bad(field: &str, min: i64, max: i64) -> CoreError {
     yunwei_domain::DomainError::Validation(vec![FieldError::new(field, "out_of_range").with("min", min).with("max", max)]).into()
 }
@@ -104,7 +107,7 @@ pub async fn stats(core: &Core, ctx: &Ctx, q: &StatsQuery) -> Result<Stats> {
     let rows = yunwei_store::survey::stat_rows(&core.db.read, start_of(year, 1, &tz)?, start_of(year, 13, &tz)?, q.by).await?;
     let n = usize::from(period.buckets());
     let mut totals = vec![Tally::default(); n];
-    let mut groups: Vec<BTreeMap<Option<i64>, (Option<String>, Tally)>> = vec![BTreeMap::new(); n];
+    let mut groups: Vec<Groups> = vec![BTreeMap::new(); n];
     for r in rows {
         let Ok(at) = jiff::Timestamp::from_millisecond(r.sent_at) else { continue };
         let month = u8::try_from(at.to_zoned(tz.clone()).month()).unwrap_or(1);

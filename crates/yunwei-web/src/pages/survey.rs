@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::survey::{self, GroupStats, StatsQuery, SurveyQuery};
 use yunwei_domain::ids::TeamId;
-use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::permission::{Action, ObjectType, Scope};
 use yunwei_domain::survey::{GroupBy, Period, SurveySettings, SurveyState};
 
 pub const ACTIVE: &str = "/surveys";
@@ -221,7 +221,12 @@ async fn stats_sections(state: &AppState, caller: &Caller, f: &StatsForm, posted
 }
 
 pub async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(f): ApiQuery<StatsForm>) -> Result<Response, ApiError> {
-    caller.require()?;
+    let me = caller.require()?;
+    // Statistics are organisation-wide; whoever reads only some surveys gets the list of those.
+    let scope = me.permissions.scope_for(ObjectType::Survey, Action::Read);
+    if scope.is_some() && scope != Some(Scope::All) {
+        return Ok(redirect("/surveys/list"));
+    }
     let sections = stats_sections(&state, &caller, &f, None).await?;
     let notice = f.ok.as_deref().filter(|k| *k == "saved").map(|_| caller.tr.t("notice.saved"));
     Ok(page(&state, &caller, ACTIVE, caller.tr.t("process.survey.title"), sections, notice, Vec::new()).await)

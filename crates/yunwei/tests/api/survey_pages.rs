@@ -132,8 +132,12 @@ async fn managers_read_statistics_surveys_and_the_register_on_pages() {
         .await;
     assert_eq!(refused.status, 422, "{}", refused.text());
 
-    // A teller has no statistics page.
+    // A teller has no statistics: the page leads to the surveys they were asked.
     let teller = app.session("q.teller", ADMIN_PASSWORD).await;
-    assert_eq!(teller.get("/surveys").await.status, 403);
+    assert_eq!(teller.get("/surveys").await.header("location"), Some("/surveys/list"));
+    let own = teller.get("/surveys/list").await;
+    assert!(own.status == 200 && own.text().contains(&number), "{}", own.text());
+    let (_, _) = app.user_with_roles("q.nobody", &[]).await;
+    assert_eq!(app.session("q.nobody", ADMIN_PASSWORD).await.get("/surveys").await.status, 403, "no survey rights at all");
     app.stop().await;
 }
