@@ -29,6 +29,9 @@ pub enum CoreError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// It existed but is no longer usable (an expired link); the text is the code.
+    #[error("gone: {0}")]
+    Gone(&'static str),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -49,7 +52,7 @@ impl CoreError {
             Self::TotpEnrolmentRequired => "totp_enrolment_required",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
-            Self::Conflict(c) => c,
+            Self::Conflict(c) | Self::Gone(c) => c,
             Self::Store(_) | Self::Internal(_) => "internal_error",
         }
     }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod improvement;
 pub mod incident;
 pub mod mail_in;
 pub mod notify;
@@ -21,6 +22,7 @@ pub mod scheduler;
 pub mod search;
 pub mod seed;
 pub mod sla;
+pub mod survey;
 pub mod totp;
 
 pub use clock::{Clock, FixedClock, SystemClock};

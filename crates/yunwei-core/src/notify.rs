@@ -352,7 +352,49 @@ async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enable
     for user_id in to {
         notify_user(core, tx, event, kind, user_id, email_enabled).await?;
     }
+    // People who are not users (a requester known only by address) get e-mail in the default language.
+    if email_enabled
+        && kind.notifies_recipients()
+        && let Some(list) = event.payload.get("email_to").and_then(serde_json::Value::as_array)
+    {
+        for to in list {
+            notify_address(core, tx, event, to).await?;
+        }
+    }
     Ok(())
+}
+
+async fn notify_address(core: &Core, tx: &mut Conn, event: &OutboxEvent, to: &serde_json::Value) -> Result<()> {
+    let Some(address) = to.get("address").and_then(serde_json::Value::as_str).filter(|a| !a.is_empty()) else { return Ok(()) };
+    let name = to.get("name").and_then(serde_json::Value::as_str).filter(|n| !n.is_empty()).unwrap_or(address);
+    let reader =
+        Reader { username: address, display_name: name, locale: &core.config.default_locale, time_zone: &core.config.default_time_zone };
+    let (subject, body) = render_for_reader(core, tx, event, &reader).await?;
+    let d = NewDelivery {
+        event_id: event.id,
+        channel: Channel::Email.as_str().into(),
+        user_id: None,
+        address: address.to_string(),
+        subject,
+        body,
+    };
+    store::insert_delivery(tx, &d, core.now_ms()).await?;
+    Ok(())
+}
+
+/// The page an event is about: its own `payload.path` (a same-site path), else the record's page.
+fn event_link(event: &OutboxEvent) -> String {
+    if let Some(path) = event.payload.get("path").and_then(serde_json::Value::as_str)
+        && path.starts_with('/')
+        && !path.starts_with("//")
+    {
+        return path.to_string();
+    }
+    match event.object_type.as_str() {
+        "incident" => format!("/incidents/{}", event.object_id),
+        "service_request" => format!("/requests/{}", event.object_id),
+        _ => "/notifications".to_string(),
+    }
 }
 
 async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: EventType, user_id: UserId, email_enabled: bool) -> Result<()> {
@@ -365,11 +407,7 @@ async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: Even
                 || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled)
         };
         let (subject_text, body) = render_for(core, tx, event, &user).await?;
-        let link = match event.object_type.as_str() {
-            "incident" => format!("/incidents/{}", event.object_id),
-            "service_request" => format!("/requests/{}", event.object_id),
-            _ => "/notifications".to_string(),
-        };
+        let link = event_link(event);
         let now = core.now_ms();
         if wants(Channel::InApp) {
             let notice = store::NewNotification {
@@ -400,8 +438,21 @@ async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: Even
     Ok(())
 }
 
+/// Whom a notice is written for.
+struct Reader<'a> {
+    username: &'a str,
+    display_name: &'a str,
+    locale: &'a str,
+    time_zone: &'a str,
+}
+
 async fn render_for(core: &Core, conn: &mut Conn, event: &OutboxEvent, user: &yunwei_store::admin::User) -> Result<(String, String)> {
-    let locale = if LOCALES.contains(&user.locale.as_str()) { user.locale.as_str() } else { core.config.default_locale.as_str() };
+    let reader = Reader { username: &user.username, display_name: &user.display_name, locale: &user.locale, time_zone: &user.time_zone };
+    render_for_reader(core, conn, event, &reader).await
+}
+
+async fn render_for_reader(core: &Core, conn: &mut Conn, event: &OutboxEvent, user: &Reader<'_>) -> Result<(String, String)> {
+    let locale = if LOCALES.contains(&user.locale) { user.locale } else { core.config.default_locale.as_str() };
     let stored = store::get_template(&mut *conn, &event.event_type, locale).await?;
     let fallback = crate::seed::default_template(&event.event_type, locale);
     let actor = match event.actor_id {
@@ -412,7 +463,7 @@ async fn render_for(core: &Core, conn: &mut Conn, event: &OutboxEvent, user: &yu
         "user": { "username": user.username, "display_name": user.display_name },
         "actor": actor,
         "event": event.event_type,
-        "time": crate::format_time(event.created_at, &user.time_zone),
+        "time": crate::format_time(event.created_at, user.time_zone),
         "public_url": core.config.public_url,
         "payload": event.payload,
     });

@@ -190,6 +190,42 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "[{{ payload.number }}] Incident escalated: {{ payload.title }}",
         "Hello {{ user.display_name }},\n\n{{ actor }} escalated incident {{ payload.number }} (P{{ payload.priority }}) at {{ time }}. Reason: {{ payload.reason }}\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
     ),
+    (
+        "survey.requested",
+        "zh-CN",
+        "【{{ payload.number }}】请评价本次服务：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n您的 {{ payload.number }}「{{ payload.title }}」已处理完毕。请花一分钟为本次服务打分（1–5 分），无需登录：\n{{ public_url }}{{ payload.path }}\n\n该链接只能提交一次，{{ payload.expires_on }} 前有效。感谢您的反馈！\n",
+    ),
+    (
+        "survey.requested",
+        "en",
+        "[{{ payload.number }}] How did we do? {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ payload.number }} \"{{ payload.title }}\" has been resolved. Please take a minute to rate our service (1 to 5); no sign-in needed:\n{{ public_url }}{{ payload.path }}\n\nThe link can be used once, until {{ payload.expires_on }}. Thank you for your feedback!\n",
+    ),
+    (
+        "survey.answered",
+        "zh-CN",
+        "【{{ payload.number }}】满意度评价 {{ payload.score }} 分：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ payload.requester }} 于 {{ time }} 对 {{ payload.number }}「{{ payload.title }}」的服务评价为 {{ payload.score }} 分（满分 5 分）。\n{% if payload.comment %}意见：{{ payload.comment }}\n{% endif %}查看：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "survey.answered",
+        "en",
+        "[{{ payload.number }}] Satisfaction {{ payload.score }}/5: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ payload.requester }} rated the service on {{ payload.number }} \"{{ payload.title }}\" {{ payload.score }} out of 5 at {{ time }}.\n{% if payload.comment %}Comment: {{ payload.comment }}\n{% endif %}Open: {{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "improvement.opened",
+        "zh-CN",
+        "【{{ payload.number }}】新的服务改进项：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{% if payload.source == 'survey' %}{{ payload.subject_ref }} 的满意度评价为 {{ payload.score }} 分，已自动登记服务改进项 {{ payload.number }}。{% else %}{{ actor }} 于 {{ time }} 登记了服务改进项 {{ payload.number }}。{% endif %}\n{% if payload.due_on %}完成期限：{{ payload.due_on }}\n{% endif %}请制定并落实改进措施：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "improvement.opened",
+        "en",
+        "[{{ payload.number }}] New improvement item: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{% if payload.source == 'survey' %}{{ payload.subject_ref }} was rated {{ payload.score }} out of 5, so improvement item {{ payload.number }} was opened.{% else %}{{ actor }} opened improvement item {{ payload.number }} at {{ time }}.{% endif %}\n{% if payload.due_on %}Due: {{ payload.due_on }}\n{% endif %}Please plan and carry out the measures: {{ public_url }}{{ payload.path }}\n",
+    ),
 ];
 
 /// The built-in templates of every process.
@@ -326,6 +362,19 @@ mod tests {
                 let ctx = serde_json::json!({"user": {"display_name": "张三", "username": "zs"}, "payload": {"roles_zh": ["甲"], "roles_en": ["a"], "name": "ci", "prefix": "yw_", "failures": 5, "minutes": 30}});
                 assert!(!crate::notify::render(s, &ctx).unwrap().is_empty());
                 assert!(crate::notify::render(b, &ctx).unwrap().contains("张三"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_record_event_has_both_templates_and_they_render() {
+        use yunwei_domain::event::EventType;
+        for e in EventType::ALL.iter().filter(|e| e.notifies_recipients()) {
+            for locale in crate::notify::LOCALES {
+                let (s, b) = super::default_template(e.as_str(), locale).unwrap_or_else(|| panic!("{e} {locale}"));
+                let ctx = serde_json::json!({"user": {"display_name": "张三"}, "public_url": "https://yw.example", "payload": {"number": "INC-000001", "title": "网络丢包", "path": "/surveys/abc", "score": 2, "source": "survey", "subject_ref": "INC-000001"}});
+                assert!(crate::notify::render(s, &ctx).unwrap().contains("000001"), "{e} {locale}");
+                assert!(crate::notify::render(b, &ctx).unwrap().contains("张三"), "{e} {locale}");
             }
         }
     }

@@ -50,6 +50,7 @@ const PROCESS_OBJECTS: &[ObjectType] = &[
     ObjectType::Continuity,
     ObjectType::Sla,
     ObjectType::Survey,
+    ObjectType::Improvement,
     ObjectType::Knowledge,
     ObjectType::People,
     ObjectType::Report,

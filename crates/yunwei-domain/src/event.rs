@@ -38,6 +38,9 @@ crate::permission::string_enum!(
         ServiceRequestFulfilled = "service_request.fulfilled",
         ServiceRequestStateChanged = "service_request.state_changed",
         ServiceRequestCommented = "service_request.commented",
+        SurveyRequested = "survey.requested",
+        SurveyAnswered = "survey.answered",
+        ImprovementOpened = "improvement.opened",
     }
 );
 
@@ -60,7 +63,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement."].iter().any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

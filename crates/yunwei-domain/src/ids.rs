@@ -36,4 +36,6 @@ id_type!(
     CatalogItemId,
     RequestTaskId,
     ApprovalId,
+    SurveyId,
+    ImprovementId,
 );

@@ -74,6 +74,7 @@ string_enum!(
         SlaWarning = "sla_warning",
         SlaBreached = "sla_breached",
         MajorDeclared = "major_declared",
+        SurveyAnswered = "survey_answered",
     }
 );
 

@@ -10,12 +10,14 @@ pub mod error;
 pub mod event;
 pub mod export;
 pub mod ids;
+pub mod improvement;
 pub mod incident;
 pub mod page;
 pub mod permission;
 pub mod request;
 pub mod search;
 pub mod sla;
+pub mod survey;
 pub mod validate;
 
 pub use error::{DomainError, FieldError};

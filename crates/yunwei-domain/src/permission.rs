@@ -51,6 +51,7 @@ string_enum!(
         Continuity = "continuity",
         Sla = "sla",
         Survey = "survey",
+        Improvement = "improvement",
         Knowledge = "knowledge",
         People = "people",
         Report = "report",

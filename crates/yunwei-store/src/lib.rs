@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bulk_load;
 pub mod idempotency;
+pub mod improvement;
 pub mod incident;
 pub mod jobs;
 pub mod mail_in;
@@ -20,6 +21,7 @@ pub mod service;
 pub mod settings;
 pub mod sla;
 pub mod sql;
+pub mod survey;
 pub mod testing;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -50,6 +50,7 @@ impl From<CoreError> for ApiError {
             CoreError::AccountDisabled => StatusCode::FORBIDDEN,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Gone(_) => StatusCode::GONE,
             CoreError::Store(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut out = ApiError::new(status, e.code());

@@ -233,8 +233,9 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
     let to_users: Vec<UserId> = audience(&mut tx, &after, true).await?.into_iter().filter(|u| Some(*u) != actor).collect();
     let events = vec![event_for(EventType::IncidentStateChanged, &after, &to_users, serde_json::json!({ "from": from, "to": to }))];
     save(core, &mut tx, ctx, &before, &mut after, Effects { action: t.as_str(), notes, events }).await?;
-    // Resolving a parent resolves its open children with the same resolution (INC-8).
+    // Resolving asks the requester for a survey, and resolves open children with the same resolution (INC-8).
     if t == Transition::Resolve {
+        crate::survey::on_resolved(core, &mut tx, ctx, &crate::survey::Subject::incident(&after)).await?;
         for child in store::children(&mut *tx, id).await? {
             resolve_child(core, &mut tx, ctx, child, &after).await?;
         }
@@ -265,7 +266,9 @@ async fn resolve_child(core: &Core, tx: &mut yunwei_store::Conn, ctx: &Ctx, chil
     let notes = vec![Note { kind: ActivityKind::StateChanged, public: true, body: after.resolution.clone().unwrap_or_default(), data }];
     let to_users = audience(tx, &after, true).await?;
     let events = vec![event_for(EventType::IncidentStateChanged, &after, &to_users, serde_json::json!({ "from": from, "to": "resolved" }))];
-    save(core, tx, ctx, &before, &mut after, Effects { action: "resolve", notes, events }).await
+    save(core, tx, ctx, &before, &mut after, Effects { action: "resolve", notes, events }).await?;
+    crate::survey::on_resolved(core, tx, ctx, &crate::survey::Subject::incident(&after)).await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -11,6 +11,7 @@ pub mod queue_tools;
 pub mod request;
 pub mod session;
 pub mod sla;
+pub mod survey;
 
 use crate::AppState;
 use axum::Router;
@@ -96,4 +97,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/calendars/{id}/days", get(sla::export_days).put(sla::import_days))
         .route("/api/v1/sla-policies", get(sla::list_policies).post(sla::create_policy))
         .route("/api/v1/sla-policies/{id}", get(sla::get_policy).put(sla::put_policy))
+        .route("/api/v1/surveys", get(survey::list))
+        .route("/api/v1/surveys/stats", get(survey::stats))
+        .route("/api/v1/surveys/settings", get(survey::get_settings).put(survey::put_settings))
+        .route("/api/v1/surveys/answer/{token}", get(survey::open).post(survey::answer))
+        .route("/api/v1/surveys/{id}", get(survey::get))
+        .route("/api/v1/improvements", get(survey::list_improvements).post(survey::create_improvement))
+        .route("/api/v1/improvements/{id}", get(survey::get_improvement).patch(survey::patch_improvement))
 }

@@ -2,6 +2,7 @@
 //! that it stays small to compile; a test checks it against the router.
 
 mod request;
+mod satisfaction;
 mod service_desk;
 
 use axum::Json;
@@ -55,6 +56,7 @@ fn ops() -> Vec<Op> {
     let mut all = foundation_ops();
     all.extend(service_desk::ops());
     all.extend(request::ops());
+    all.extend(satisfaction::ops());
     all
 }
 
@@ -408,6 +410,7 @@ fn path_param_text(name: &str) -> &'static str {
     match name {
         "number" | "other" => "incident number (INC-000123) or id",
         "transition" => "start, pend, resume, resolve, close or reopen",
+        "token" => "the 64 hex digits of a survey link",
         _ => "",
     }
 }
@@ -441,6 +444,7 @@ fn status_text(s: u16) -> &'static str {
         403 => "Not allowed (permission, CSRF, disabled account, password change or 2FA enrolment due)",
         404 => "Not found",
         409 => "Conflict with the current state (duplicate name, separation of duties, in use, illegal transition, changed meanwhile)",
+        410 => "Gone: the link has expired",
         413 => "Body larger than the limit",
         415 => "Content-Type must be application/json",
         422 => "Validation failed; `errors` lists the fields",
@@ -456,7 +460,7 @@ pub(crate) fn obj(required: &[&str], props: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = foundation_schemas();
-    for more in [service_desk::schemas(), request::schemas()] {
+    for more in [service_desk::schemas(), request::schemas(), satisfaction::schemas()] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }

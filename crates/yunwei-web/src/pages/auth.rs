@@ -28,7 +28,8 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn login_csrf(headers: &HeaderMap) -> (String, bool) {
+/// The pre-session CSRF token of anonymous forms (sign-in, survey answers) and whether it is new.
+pub(super) fn login_csrf(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, LOGIN_CSRF_COOKIE) {
         Some(c) => (c, false),
         None => (yunwei_core::crypto::random_secret::<16>().unwrap_or_default(), true),
@@ -164,12 +165,17 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, CsrfForm(_): 
     res
 }
 
-/// Chooses the language before sign-in (signed-in users choose it on their profile).
-pub async fn switch_language(State(state): State<AppState>, ApiPath(locale): ApiPath<String>) -> Response {
+/// Chooses the language before sign-in (signed-in users choose it on their profile);
+/// `next` (a same-site path) returns to the page it was chosen on, e.g. a survey link.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    ApiPath(locale): ApiPath<String>,
+    ApiQuery(q): ApiQuery<NextQuery>,
+) -> Response {
     let Some(locale) = crate::i18n::normalize(&locale) else {
         return ApiError::not_found().into_response();
     };
-    let mut res = redirect("/login");
+    let mut res = redirect(&q.next.as_deref().map(safe_next).unwrap_or_else(|| "/login".into()));
     if let Ok(v) = set_cookie("yunwei_lang", locale, state.web.secure_cookies, Some(365 * 86_400)).parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

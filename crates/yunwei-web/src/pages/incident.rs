@@ -450,6 +450,10 @@ async fn activity_text(state: &AppState, caller: &Caller, settings: &DeskSetting
             Some(c) => tr.with("incident.activity.major_declared", &p(&[("commander", names.user(state, caller, UserId(c)).await)])),
             None => tr.t("incident.activity.major_automatic"),
         },
+        "survey_answered" => tr.with(
+            "incident.activity.survey_answered",
+            &p(&[("score", d.get("score").and_then(|v| v.as_u64()).unwrap_or_default().to_string())]),
+        ),
         other => other.to_string(),
     }
 }

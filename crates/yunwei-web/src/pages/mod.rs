@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod desk;
 mod home;
+mod improvement;
 mod incident;
 mod incident_admin;
 mod incident_form;
@@ -13,6 +14,8 @@ mod incident_queue;
 mod profile;
 mod request;
 mod sla;
+mod survey;
+mod survey_answer;
 mod system;
 
 use crate::AppState;
@@ -99,6 +102,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/incident-categories/{id}", get(incident_admin::category).post(incident_admin::update_category))
         .route("/admin/business-services", get(incident_admin::services).post(incident_admin::create_service))
         .route("/admin/business-services/{id}", get(incident_admin::service).post(incident_admin::update_service))
+        .route("/surveys", get(survey::stats))
+        .route("/surveys/list", get(survey::list))
+        .route("/surveys/settings", post(survey::save_settings))
+        .route("/surveys/{token}", get(survey_answer::page).post(survey_answer::submit))
+        .route("/improvements", get(improvement::list).post(improvement::create))
+        .route("/improvements/{number}", get(improvement::item).post(improvement::update))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
@@ -147,6 +156,7 @@ pub fn process_href(process: &str) -> String {
         "incident" => "/incidents".into(),
         "request" => "/requests".into(),
         "sla" => "/admin/sla".into(),
+        "survey" => "/surveys".into(),
         _ => format!("/p/{process}"),
     }
 }

@@ -17,3 +17,6 @@ mod pages;
 mod queue_tools;
 mod request;
 mod scheduler;
+mod survey;
+mod survey_pages;
+mod survey_stats;
