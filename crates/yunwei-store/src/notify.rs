@@ -252,6 +252,16 @@ pub async fn retry_event(conn: &mut AnyConnection, id: OutboxEventId, now: i64) 
     Ok(n.rows_affected() == 1)
 }
 
+/// Events due now that no node has finished yet, leased or not: zero means every event
+/// committed so far has been turned into notices and deliveries.
+pub async fn unfinished_due_events(db: &Db, now: i64) -> Result<i64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1")
+        .bind(now)
+        .fetch_one(&db.write)
+        .await?;
+    Ok(n)
+}
+
 /// Counts by table and status, for /metrics and the admin page.
 pub async fn queue_depths(db: &Db) -> Result<Vec<(String, String, i64)>> {
     let rows = sqlx::query(

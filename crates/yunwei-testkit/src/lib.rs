@@ -136,13 +136,21 @@ impl TestApp {
     }
 
     /// Runs the dispatcher's work now instead of waiting for its loop.
+    /// Expands every due outbox event, and waits for those the server's own dispatcher has
+    /// leased but not yet finished, so that a test sees every notice its requests caused.
     pub async fn drain_outbox(&self) {
-        for _ in 0..20 {
+        for _ in 0..400 {
             let n = yunwei_core::notify::expand_events(&self.core, self.core.config.smtp.is_some()).await.expect("expand");
-            if n == 0 {
-                break;
+            if n > 0 {
+                continue;
             }
+            let now = self.core.now_ms();
+            if yunwei_core::store::notify::unfinished_due_events(&self.core.db, now).await.expect("count outbox") == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
+        panic!("the outbox did not drain within 10 s");
     }
 
     pub async fn stop(mut self) {

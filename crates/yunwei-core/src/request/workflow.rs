@@ -93,6 +93,7 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
                 after.approved_at = Some(now);
                 after.fulfilled_at = Some(now);
                 events.push(event_for(EventType::ServiceRequestFulfilled, &after, &requester, serde_json::json!({})));
+                crate::survey::on_resolved(core, &mut tx, ctx, &crate::survey::Subject::service_request(&after)).await?;
             } else if next_approvers.is_empty() {
                 after.state = RequestState::InFulfilment.as_str().into();
                 after.approval_step = None;
@@ -191,6 +192,7 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
         after.fulfilled_at = Some(now);
         let requester: Vec<UserId> = before.requester_id.into_iter().collect();
         events.push(event_for(EventType::ServiceRequestFulfilled, &after, &requester, serde_json::json!({})));
+        crate::survey::on_resolved(core, &mut tx, ctx, &crate::survey::Subject::service_request(&after)).await?;
     }
     if let Some(a) = input.assignee_id.filter(|a| *a != me) {
         events.push(event_for(EventType::ServiceRequestTaskAssigned, &after, &[a], serde_json::json!({ "task": task.title })));

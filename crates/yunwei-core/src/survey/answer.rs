@@ -125,6 +125,20 @@ pub async fn answer(core: &Core, ctx: &Ctx, token: &str, input: AnswerInput) -> 
             data: serde_json::json!({ "score": score, "survey_id": s.id, "requester": requester }),
         };
         yunwei_store::incident::add_activity(&mut tx, &a).await?;
+    } else if s.subject_type == "service_request" {
+        let data = serde_json::json!({ "score": score, "survey_id": s.id, "requester": requester });
+        let id = yunwei_domain::ids::ServiceRequestId(s.subject_id);
+        yunwei_store::request::add_activity(
+            &mut tx,
+            id,
+            now,
+            s.requester_id,
+            "survey_answered",
+            true,
+            comment.as_deref().unwrap_or_default(),
+            &data,
+        )
+        .await?;
     }
     // Nobody signed in: the link speaks for the requester it was sent to.
     let actor_name = match s.requester_id {

@@ -86,6 +86,25 @@ impl Subject {
     }
 }
 
+impl Subject {
+    pub fn service_request(r: &yunwei_store::request::ServiceRequest) -> Subject {
+        Subject {
+            kind: SubjectType::ServiceRequest,
+            id: r.id.0,
+            reference: yunwei_domain::request::number(r.id.0),
+            title: r.title.clone(),
+            requester_id: r.requester_id,
+            reporter_id: r.reporter_id,
+            requester_name: None,
+            requester_contact: None,
+            team_id: r.team_id,
+            service_id: None,
+            assignee_id: r.assignee_id,
+            department_id: r.department_id,
+        }
+    }
+}
+
 /// The page of the ticket a survey is about.
 pub fn subject_path(kind: &str, reference: &str) -> String {
     match kind {
