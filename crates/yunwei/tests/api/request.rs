@@ -171,13 +171,23 @@ async fn a_vpn_request_goes_through_two_approvals_then_fulfilment() {
     let decisions: Vec<&str> = fulfilled["approvals"].as_array().unwrap().iter().map(|a| a["decision"].as_str().unwrap()).collect();
     assert_eq!(decisions, vec!["approved", "approved"]);
 
+    // Fulfilment sends the requester a satisfaction survey; the answer lands on the request.
+    let token = crate::survey::survey_token(&app, &requester, &number).await;
+    let answered =
+        app.anonymous().post(&format!("/api/v1/surveys/answer/{token}"), &json!({ "score": 5, "comment": "开通很快" })).await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    let detail = requester.get(&path).await.json();
+    let entry = detail["timeline"].as_array().unwrap().iter().find(|a| a["kind"] == "survey_answered").cloned().unwrap_or_default();
+    assert_eq!(entry["data"]["score"], 5, "{detail}");
+    assert_eq!(entry["body"], "开通很快", "{entry}");
+
     let closed = requester.post(&format!("{path}/transitions/close"), &json!({ "comment": "可以登录了" })).await;
     assert_eq!(closed.status, 200, "{}", closed.text());
     assert_eq!(closed.json()["state"], "closed");
     assert_problem(&requester.post(&format!("{path}/transitions/cancel"), &json!({})).await, 409, "illegal_transition");
     assert_eq!(requester.post(&format!("{path}/transitions/fly"), &json!({})).await.status, 404);
     let timeline = kinds(&requester.get(&path).await.json());
-    assert_eq!(timeline, vec!["created", "approved", "approved", "task", "task", "state_changed"], "{timeline:?}");
+    assert_eq!(timeline, vec!["created", "approved", "approved", "task", "task", "survey_answered", "state_changed"], "{timeline:?}");
     app.stop().await;
 }
 
