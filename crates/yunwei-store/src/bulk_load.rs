@@ -78,8 +78,8 @@ pub async fn incidents(
     docs: &[(i64, String)],
 ) -> Result<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    crate::incident::insert_many(&mut tx, rows).await?;
-    crate::incident::add_activities_many(&mut tx, activities).await?;
+    crate::incident::insert_many(&mut tx, backend, rows).await?;
+    crate::incident::add_activities_many(&mut tx, backend, activities).await?;
     crate::search::insert_new_docs(&mut tx, backend, crate::search::DocKind::Incident, docs).await?;
     tx.commit().await?;
     Ok(())

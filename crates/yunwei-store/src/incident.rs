@@ -230,7 +230,7 @@ const BULK_ROWS: usize = 400;
 
 /// Bulk load with the ids given (demo data, imports): one statement per 400 rows.
 /// On PostgreSQL, call `crate::sync_id_sequence` afterwards.
-pub async fn insert_many(conn: &mut AnyConnection, rows: &[Incident]) -> Result<()> {
+pub async fn insert_many(conn: &mut AnyConnection, backend: crate::Backend, rows: &[Incident]) -> Result<()> {
     let cols: Vec<&str> = std::iter::once("id").chain(columns()).collect();
     for chunk in rows.chunks(BULK_ROWS) {
         let mut text = format!("INSERT INTO incidents ({}) VALUES ", cols.join(", "));
@@ -239,7 +239,8 @@ pub async fn insert_many(conn: &mut AnyConnection, rows: &[Incident]) -> Result<
             text.push_str(if r == 0 { "(" } else { ", (" });
             for c in 0..cols.len() {
                 n += 1;
-                text.push_str(&format!("{}${n}", if c == 0 { "" } else { ", " }));
+                text.push_str(if c == 0 { "" } else { ", " });
+                text.push_str(&crate::sql::placeholder(backend, n));
             }
             text.push(')');
         }
@@ -253,22 +254,14 @@ pub async fn insert_many(conn: &mut AnyConnection, rows: &[Incident]) -> Result<
 }
 
 /// Bulk timeline entries (demo data, imports).
-pub async fn add_activities_many(conn: &mut AnyConnection, rows: &[NewActivity<'_>]) -> Result<()> {
+pub async fn add_activities_many(conn: &mut AnyConnection, backend: crate::Backend, rows: &[NewActivity<'_>]) -> Result<()> {
     for chunk in rows.chunks(BULK_ROWS * 4) {
         let mut text = String::from("INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) VALUES ");
         for r in 0..chunk.len() {
-            let b = r * 7;
-            text.push_str(&format!(
-                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                if r == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7
-            ));
+            text.push_str(if r == 0 { "(" } else { ", (" });
+            let marks: Vec<String> = (1..=7).map(|c| crate::sql::placeholder(backend, r * 7 + c)).collect();
+            text.push_str(&marks.join(", "));
+            text.push(')');
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
         for a in chunk {

@@ -66,7 +66,7 @@ pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: D
         Backend::Postgres => "search_docs (doc_key, object_type, object_id, terms)",
     };
     for chunk in docs.chunks(1000) {
-        let mut sql = Sql::new(&format!("INSERT INTO {table} VALUES "));
+        let mut sql = Sql::bulk(&format!("INSERT INTO {table} VALUES "), backend);
         for (n, (id, terms)) in chunk.iter().enumerate() {
             sql.push(if n == 0 { "(" } else { ", (" });
             sql.bind(doc_key(kind, *id)).push(", ").bind(kind.object_type()).push(", ").bind(*id).push(", ").bind(terms.as_str()).push(")");
