@@ -23,7 +23,7 @@ pub async fn suspend(conn: &mut AnyConnection, backend: Backend, tables: &[&str]
             }
             Backend::Postgres => {
                 sqlx::query(
-                    "SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname \
+                    "SELECT i.indexname::text AS name, i.indexdef AS sql FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname \
                      JOIN pg_index x ON x.indexrelid = c.oid WHERE i.schemaname = current_schema() AND i.tablename = $1 \
                      AND NOT x.indisprimary AND NOT x.indisunique",
                 )

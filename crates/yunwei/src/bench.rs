@@ -25,8 +25,12 @@ pub struct BenchArgs {
     postgres: Option<String>,
     /// Run against this data directory's SQLite database (e.g. one loaded with
     /// `yunwei demo --incidents 1000000`) instead of a new, empty one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "existing_url")]
     existing: Option<std::path::PathBuf>,
+    /// Run against this database (e.g. a PostgreSQL database loaded with `yunwei
+    /// --database-url … demo --incidents 1000000`) instead of a new, empty one.
+    #[arg(long, conflicts_with = "postgres")]
+    existing_url: Option<String>,
 }
 
 const SCENARIOS: [&str; 5] = ["me", "create-team", "create-incident", "queue", "search"];
@@ -57,9 +61,14 @@ struct Target {
 }
 
 async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
-    let (url, dir, fresh) = match &args.existing {
-        Some(dir) => (format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()), dir.clone(), None),
-        None => {
+    let (url, dir, fresh) = match (&args.existing, &args.existing_url) {
+        (Some(dir), _) => (format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()), dir.clone(), None),
+        (None, Some(url)) => {
+            let dir = std::env::temp_dir().join(format!("yunwei-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            (url.clone(), dir, None)
+        }
+        (None, None) => {
             let fresh = yunwei_core::store::testing::FreshDatabase::create().await?;
             (fresh.url.clone(), fresh.dir.clone(), Some(fresh))
         }
@@ -254,7 +263,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     let report = serde_json::json!({
         "scenario": args.scenario,
         "database": if postgres { "postgresql" } else { "sqlite" },
-        "existing_data": args.existing.as_ref().map(|d| d.display().to_string()),
+        "existing_data": args.existing.as_ref().map(|d| d.display().to_string()).or_else(|| args.existing_url.as_ref().map(|u| u.rsplit('@').next().unwrap_or_default().to_string())),
         "index_lag_ms": lag,
         "clients": args.clients,
         "seconds": (elapsed * 100.0).round() / 100.0,

@@ -173,8 +173,7 @@ async fn a_vpn_request_goes_through_two_approvals_then_fulfilment() {
 
     // Fulfilment sends the requester a satisfaction survey; the answer lands on the request.
     let token = crate::survey::survey_token(&app, &requester, &number).await;
-    let answered =
-        app.anonymous().post(&format!("/api/v1/surveys/answer/{token}"), &json!({ "score": 5, "comment": "开通很快" })).await;
+    let answered = app.anonymous().post(&format!("/api/v1/surveys/answer/{token}"), &json!({ "score": 5, "comment": "开通很快" })).await;
     assert_eq!(answered.status, 200, "{}", answered.text());
     let detail = requester.get(&path).await.json();
     let entry = detail["timeline"].as_array().unwrap().iter().find(|a| a["kind"] == "survey_answered").cloned().unwrap_or_default();
