@@ -73,5 +73,48 @@ async fn a_watcher_sees_another_users_comment_and_can_catch_up() {
     assert_problem(&watcher.get("/api/v1/events/stream").await, 400, "invalid_query");
     assert_problem(&watcher.get("/api/v1/events/stream?topic=incident:999999").await, 404, "not_found");
     assert_problem(&app.anonymous().get(&format!("/api/v1/events/stream?topic={topic}")).await, 401, "unauthenticated");
+
+    // The page carries what app.js needs, with the banner text in the reader's language.
+    let page = app.session("live.watcher", yunwei_testkit::ADMIN_PASSWORD).await.get(&format!("/incidents/{number}")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains(&format!("data-live-topic=\"{topic}\"")) && html.contains("data-live-text=\"已被 {actor} 更新\""), "{html}");
+    assert!(html.contains("data-live-reload=\"刷新\""));
+    app.stop().await;
+}
+
+/// A second server process on the same database: a change made through node A
+/// reaches a stream held open on node B (each node tails the outbox itself).
+#[tokio::test]
+async fn a_change_on_one_node_reaches_a_stream_on_another() {
+    let app = spawn_app().await;
+    let db = yunwei_store::Db::connect(&app.fresh.url, 4).await.expect("connect node B");
+    let config = yunwei_core::CoreConfig { node_id: Some("node-b".into()), ..app.core.config.as_ref().clone() };
+    let node_b = yunwei_core::Core::new(db, config, std::sync::Arc::new(yunwei_core::SystemClock));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr_b = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(yunwei_web::serve(node_b.clone(), yunwei_web::WebConfig::default(), listener, async move {
+        let _ = stopped.await;
+    }));
+
+    let (_, director) = app.user_with_roles("multi.director", &["ops_director"]).await;
+    let (_, watcher) = app.user_with_roles("multi.watcher", &["ops_director"]).await;
+    let inc = director
+        .post("/api/v1/incidents", &json!({ "title": "两节点", "description": "同一数据库", "impact": "low", "urgency": "low" }))
+        .await
+        .json();
+    let topic = format!("incident:{}", inc["id"]);
+    let auth = watcher.header_value("authorization").unwrap().to_string();
+    let mut on_b = SseStream::open(addr_b, &format!("/api/v1/events/stream?topic={topic}"), &[("authorization", &auth)]).await;
+    assert_eq!(on_b.status, 200);
+    comment(&director, inc["number"].as_str().unwrap(), "在节点 A 上评论").await;
+    let event = on_b.next_event(WAIT).await.expect("node B hears of node A's change");
+    assert_eq!(event.event.as_deref(), Some("incident.commented"));
+    assert!(event.data.contains("multi.director"), "{event:?}");
+    drop(on_b);
+    let _ = stop.send(());
+    let _ = server.await;
+    node_b.db.close().await;
     app.stop().await;
 }

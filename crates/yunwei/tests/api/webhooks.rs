@@ -273,3 +273,62 @@ async fn webhooks_need_the_webhook_permission_and_refuse_bad_input() {
     assert_problem(&admin.get(&format!("/api/v1/webhooks/{id}")).await, 404, "not_found");
     app.stop().await;
 }
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn the_admin_page_creates_a_webhook_showing_its_secret_once_in_both_languages() {
+    let app = app_for_sink().await;
+    let sink = WebhookSink::start().await;
+    let admin = app.admin_session().await;
+    let page = admin.get("/admin/webhooks").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("href=\"/admin/webhooks\""), "linked from the admin navigation");
+    assert!(html.contains("新增 Webhook") && html.contains("[core.webhooks] allow"), "{html}");
+    let csrf = hidden(&html, "csrf_token");
+    let url = sink.url("/page");
+    let bad = admin
+        .post_form("/admin/webhooks", &[("csrf_token", &csrf), ("name", "内网"), ("url", "http://10.0.0.1/"), ("event_types", "")])
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(bad.text().contains("需管理员在 [core.webhooks] allow 中放行"), "{}", bad.text());
+    let created = admin
+        .post_form(
+            "/admin/webhooks",
+            &[("csrf_token", &csrf), ("name", "页面创建"), ("url", &url), ("event_types", "incident.created, incident.commented")],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    let text = created.text();
+    assert!(text.contains("请立即复制：密钥仅显示这一次。"), "{text}");
+    let secret = text.split("<pre class=\"secret\">").nth(1).and_then(|s| s.split("</pre>").next()).unwrap_or_default().to_string();
+    assert!(secret.starts_with("whsec_"), "{text}");
+    let listed = admin.get("/admin/webhooks").await.text();
+    assert!(listed.contains("页面创建") && listed.contains("incident.commented, incident.created") && !listed.contains(&secret));
+
+    let hook = app.admin().get("/api/v1/webhooks").await.json()["items"][0].clone();
+    let id = hook["id"].as_i64().unwrap();
+    assert_eq!(hook["event_types"], json!(["incident.commented", "incident.created"]));
+    let r = admin.post_form(&format!("/admin/webhooks/{id}/test"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let got = sink.wait_for(1, WAIT).await;
+    assert!(signed_with(&got[0], &secret), "the secret shown on the page signs");
+    let after = deliveries_until(&app.admin(), id, |d| d["status"] == "sent").await;
+    assert_eq!(after[0]["event_type"], "ping");
+    let r = admin.post_form(&format!("/admin/webhooks/{id}/toggle"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.admin().get(&format!("/api/v1/webhooks/{id}")).await.json()["active"], false);
+
+    assert_eq!(admin.patch("/api/v1/me", &json!({ "locale": "en" })).await.status, 200);
+    let en = admin.get("/admin/webhooks").await.text();
+    assert!(en.contains("Add webhook") && en.contains("Recent deliveries") && en.contains("Delivered") && en.contains("Inactive"), "{en}");
+    let r = admin.post_form(&format!("/admin/webhooks/{id}/delete"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.admin().get("/api/v1/webhooks").await.json()["items"], json!([]));
+    app.stop().await;
+}
