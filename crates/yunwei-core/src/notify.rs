@@ -256,7 +256,7 @@ pub async fn retry_event(core: &Core, ctx: &Ctx, id: OutboxEventId) -> Result<()
 
 // ---- the dispatcher ----
 
-/// Runs until `shutdown` turns true: expands events, then sends webhooks and e-mail.
+/// Runs until `shutdown` turns true: expands events, then delivers e-mail (webhooks: `webhook::run_sender`).
 pub async fn run_dispatcher(core: Core, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mailer = match core.config.smtp.as_ref().map(Mailer::new) {
         Some(Ok(m)) => Some(m),
@@ -271,10 +271,6 @@ pub async fn run_dispatcher(core: Core, mut shutdown: tokio::sync::watch::Receiv
         match expand_events(&core, mailer.is_some()).await {
             Ok(n) => busy |= n > 0,
             Err(e) => tracing::warn!(error = %e, "event dispatch failed"),
-        }
-        match crate::webhook::deliver_due(&core).await {
-            Ok(n) => busy |= n > 0,
-            Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
         }
         if let Some(m) = &mailer {
             match deliver_email(&core, m).await {
