@@ -216,11 +216,47 @@ impl Target {
     pub fn literal_refusal(&self, guard: &Guard) -> Option<&'static str> {
         let ip = match self.host.parse::<IpAddr>() {
             Ok(ip) => ip,
+            // "127.1", "2130706433", "0x7f.0.0.1": resolvers read these as IPv4 addresses.
+            Err(_) if let Some(v4) = inet_aton(&self.host) => IpAddr::V4(v4),
             Err(_) if self.host == "localhost" || self.host.ends_with(".localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
             Err(_) => return None,
         };
         guard.refuses(ip)
     }
+}
+
+/// The classic BSD reading of an IPv4 address: one to four parts, each decimal, octal (leading 0)
+/// or hexadecimal (0x), the last filling the remaining bytes. None if `host` is not such a form.
+fn inet_aton(host: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let v = if let Some(hex) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else if p.len() > 1 && p.starts_with('0') {
+            u32::from_str_radix(&p[1..], 8).ok()?
+        } else {
+            p.parse::<u32>().ok()?
+        };
+        values.push(v);
+    }
+    let (last, head) = values.split_last()?;
+    if head.iter().any(|v| *v > 255) {
+        return None;
+    }
+    // The last part fills what the others left: 32, 24, 16 or 8 bits.
+    let spare_bits = 8 * (4 - head.len() as u32);
+    if spare_bits < 32 && *last >= (1u32 << spare_bits) {
+        return None;
+    }
+    let mut addr: u32 = 0;
+    for (i, v) in head.iter().enumerate() {
+        addr |= v << (24 - 8 * i);
+    }
+    Some(Ipv4Addr::from(addr | last))
 }
 
 /// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
@@ -390,6 +426,13 @@ mod tests {
         assert_eq!(Target::parse("http://localhost:9000/").unwrap().literal_refusal(&none), Some("loopback"));
         assert_eq!(Target::parse("http://[::1]/").unwrap().literal_refusal(&none), Some("loopback"));
         assert_eq!(Target::parse("http://hooks.example/").unwrap().literal_refusal(&none), None);
+        for short in ["http://127.1/", "http://2130706433/", "http://0x7f.0.0.1/", "http://0177.0.0.1/", "http://10.1/"] {
+            assert!(Target::parse(short).unwrap().literal_refusal(&none).is_some(), "{short}");
+        }
+        assert_eq!(inet_aton("127.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(inet_aton("10.0.258"), Some(Ipv4Addr::new(10, 0, 1, 2)));
+        assert_eq!(inet_aton("1.2.3.256"), None);
+        assert_eq!(inet_aton("hooks"), None);
     }
 
     #[test]

@@ -159,6 +159,8 @@ async fn internal_addresses_are_refused_when_created_and_when_sent() {
         ("http://localhost:9000/hook", "url_address_not_allowed"),
         ("http://[::1]/hook", "url_address_not_allowed"),
         ("http://169.254.169.254/latest/meta-data", "url_address_not_allowed"),
+        ("http://127.1:9000/hook", "url_address_not_allowed"),
+        ("http://2130706433/hook", "url_address_not_allowed"),
         ("ftp://hooks.bank.example/", "url_scheme_not_allowed"),
         ("https://user:pw@hooks.bank.example/", "url_credentials_not_allowed"),
         ("hooks.bank.example/path", "invalid_url"),
