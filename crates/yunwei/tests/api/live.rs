@@ -119,3 +119,35 @@ async fn a_change_on_one_node_reaches_a_stream_on_another() {
     node_b.db.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_requester_follows_their_service_request_live() {
+    let app = spawn_app().await;
+    let (_, requester) = app.user_with_roles("live.req", &["business_user"]).await;
+    let (_, other) = app.user_with_roles("live.other", &["business_user"]).await;
+    let (ops_id, ops) = app.user_with_roles("live.ops", &["ops_manager"]).await;
+    let item = ops
+        .post(
+            "/api/v1/catalog-items",
+            &json!({ "code": "live_item", "name": { "zh": "实时测试", "en": "Live test" }, "fields": [], "approvals": [], "tasks": [] }),
+        )
+        .await;
+    assert_eq!(item.status, 201, "{}", item.text());
+    let created = requester.post("/api/v1/service-requests", &json!({ "item_id": item.json()["id"], "answers": {} })).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let req = created.json();
+    let topic = format!("service_request:{}", req["id"]);
+    let mut stream = open(&app, &requester, &topic, None).await;
+    assert_eq!(stream.status, 200);
+    let number = req["number"].as_str().unwrap();
+    let r = ops.post(&format!("/api/v1/service-requests/{number}/comments"), &json!({ "body": "已受理", "public": true })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let event = stream.next_event(WAIT).await.expect("the reply arrives live");
+    assert_eq!(event.event.as_deref(), Some("service_request.commented"));
+    let data: Value = serde_json::from_str(&event.data).expect("JSON");
+    assert_eq!(data["actor_id"], ops_id);
+    drop(stream);
+    let refused = open(&app, &other, &topic, None).await;
+    assert_eq!(refused.status, 403, "another requester may not follow it");
+    app.stop().await;
+}
