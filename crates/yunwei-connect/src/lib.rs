@@ -3,3 +3,4 @@
 
 pub mod mail;
 pub mod mail_in;
+pub mod webhook;

@@ -25,6 +25,23 @@ pub struct CoreConfig {
     pub node_id: Option<String>,
     pub default_locale: String,
     pub default_time_zone: String,
+    /// Outbound webhooks (`[core.webhooks]`): which internal addresses they may reach.
+    pub webhooks: WebhookSettings,
+}
+
+/// `allow`: CIDR ranges webhooks may reach although they are loopback, private, link-local
+/// and the like (refused by default, against SSRF). `hosts`: names answered without DNS.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub allow: Vec<String>,
+    pub hosts: std::collections::BTreeMap<String, String>,
+}
+
+impl WebhookSettings {
+    pub fn guard(&self) -> Result<yunwei_connect::webhook::Guard, String> {
+        yunwei_connect::webhook::Guard::new(&self.allow, &self.hosts).map_err(|e| format!("core.webhooks: {e}"))
+    }
 }
 
 impl Default for CoreConfig {
@@ -42,6 +59,7 @@ impl Default for CoreConfig {
             node_id: None,
             default_locale: "zh-CN".into(),
             default_time_zone: "Asia/Shanghai".into(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -58,6 +76,7 @@ impl CoreConfig {
                 self.audit_retention_days
             ));
         }
+        self.webhooks.guard()?;
         if self.max_delivery_attempts == 0 {
             return Err("core.max_delivery_attempts must be at least 1".into());
         }

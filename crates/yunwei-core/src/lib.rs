@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod improvement;
 pub mod incident;
+pub mod live;
 pub mod mail_in;
 pub mod notify;
 pub mod request;
@@ -24,6 +25,7 @@ pub mod seed;
 pub mod sla;
 pub mod survey;
 pub mod totp;
+pub mod webhook;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;
@@ -46,6 +48,8 @@ pub struct Core {
     pub(crate) tokens: Arc<auth::TokenCache>,
     pub(crate) wake_dispatcher: Arc<tokio::sync::Notify>,
     pub(crate) config_cache: Arc<cache::ConfigCache>,
+    /// Committed events of this node's outbox poller, for live page updates.
+    pub live: Arc<live::Hub>,
 }
 
 impl Core {
@@ -59,6 +63,7 @@ impl Core {
             tokens: Arc::default(),
             wake_dispatcher: Arc::default(),
             config_cache: Arc::default(),
+            live: Arc::default(),
         }
     }
 

@@ -256,7 +256,7 @@ pub async fn retry_event(core: &Core, ctx: &Ctx, id: OutboxEventId) -> Result<()
 
 // ---- the dispatcher ----
 
-/// Runs until `shutdown` turns true: expands events, then delivers e-mail.
+/// Runs until `shutdown` turns true: expands events, then delivers e-mail (webhooks: `webhook::run_sender`).
 pub async fn run_dispatcher(core: Core, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mailer = match core.config.smtp.as_ref().map(Mailer::new) {
         Some(Ok(m)) => Some(m),
@@ -334,6 +334,7 @@ async fn expand_alone(core: &Core, event: &OutboxEvent, email_enabled: bool) -> 
 /// Turns one event into notices and deliveries (the caller marks it done). If this node lost
 /// the lease meanwhile, the other node's work and ours coincide: inserts are idempotent.
 async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
+    crate::webhook::expand(core, tx, event).await?;
     let kind: Option<EventType> = event.event_type.parse().ok();
     let mut to: Vec<UserId> = Vec::new();
     if let (Some(kind), Some(subject)) = (kind, event.subject_user_id)
@@ -485,7 +486,7 @@ async fn render_for_reader(core: &Core, conn: &mut Conn, event: &OutboxEvent, us
 /// Sends due e-mail deliveries. Returns how many it tried.
 pub async fn deliver_email(core: &Core, mailer: &Mailer) -> Result<usize> {
     let now = core.now_ms();
-    let due = store::claim_deliveries(&core.db, &core.node_id, now, now + LEASE_MS, 20).await?;
+    let due = store::claim_deliveries(&core.db, Channel::Email.as_str(), &core.node_id, now, now + LEASE_MS, 20).await?;
     for d in &due {
         let mail = OutgoingMail {
             to: d.address.clone(),

@@ -92,6 +92,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
                 grants(&[Role], &[Read, Assign], Scope::All),
                 grants(&[NotificationTemplate, Delivery], &[Read, Update], Scope::All),
                 grants(&[Job], &[Read, Create], Scope::All),
+                grants(&[Webhook], &[Read, Create, Update, Delete], Scope::All),
                 grants(&[Setting], &[Read, Create, Update, Delete], Scope::All),
             ]
             .concat(),

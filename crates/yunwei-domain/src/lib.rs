@@ -19,5 +19,6 @@ pub mod search;
 pub mod sla;
 pub mod survey;
 pub mod validate;
+pub mod webhook;
 
 pub use error::{DomainError, FieldError};

@@ -62,6 +62,7 @@ string_enum!(
         AuditLog = "audit_log",
         NotificationTemplate = "notification_template",
         Delivery = "delivery",
+        Webhook = "webhook",
         Job = "job",
         Setting = "setting",
     }

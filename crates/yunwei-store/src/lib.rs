@@ -23,6 +23,7 @@ pub mod sla;
 pub mod sql;
 pub mod survey;
 pub mod testing;
+pub mod webhook;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};

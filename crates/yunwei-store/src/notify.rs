@@ -73,18 +73,24 @@ fn event_from_row(r: &AnyRow) -> Result<OutboxEvent> {
 
 /// Claims up to `limit` due rows of `table` for `owner` until `lease_until`.
 /// PostgreSQL skips rows other nodes hold; SQLite's single writer serialises claims.
-async fn claim(db: &Db, table: &str, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<AnyRow>> {
+/// `channel` narrows deliveries to one sender (e-mail and webhooks are sent by different loops).
+async fn claim(db: &Db, table: &str, channel: Option<&str>, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<AnyRow>> {
+    let only = if channel.is_some() { " AND channel = $5" } else { "" };
     let sql = format!(
         "UPDATE {table} SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (\
-           SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+           SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3){only} \
            ORDER BY next_attempt_at, id LIMIT $4{}) RETURNING *",
         db.skip_locked()
     );
-    Ok(sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&db.write).await?)
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).bind(limit);
+    if let Some(c) = channel {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_all(&db.write).await?)
 }
 
 pub async fn claim_events(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
-    claim(db, "outbox", owner, now, lease_until, limit).await?.iter().map(event_from_row).collect()
+    claim(db, "outbox", None, owner, now, lease_until, limit).await?.iter().map(event_from_row).collect()
 }
 
 /// Marks a claimed row done, but only if this node still holds its lease.
@@ -153,7 +159,7 @@ pub struct Delivery {
     pub sent_at: Option<i64>,
 }
 
-fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
+pub(crate) fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
     Ok(Delivery {
         id: DeliveryId(r.try_get("id")?),
         event_id: OutboxEventId(r.try_get("event_id")?),
@@ -198,8 +204,8 @@ pub async fn insert_delivery(conn: &mut AnyConnection, d: &NewDelivery, now: i64
     Ok(())
 }
 
-pub async fn claim_deliveries(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
-    claim(db, "deliveries", owner, now, lease_until, limit).await?.iter().map(delivery_from_row).collect()
+pub async fn claim_deliveries(db: &Db, channel: &str, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
+    claim(db, "deliveries", Some(channel), owner, now, lease_until, limit).await?.iter().map(delivery_from_row).collect()
 }
 
 pub async fn finish_delivery(db: &Db, id: DeliveryId, owner: &str, now: i64) -> Result<bool> {
@@ -450,5 +456,45 @@ pub async fn set_preference(conn: &mut AnyConnection, user: UserId, p: &Preferen
     .bind(b(p.enabled))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+// ---- tailing the outbox (live updates) ----
+
+/// The newest event id, where a node starts tailing.
+pub async fn last_event_id(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM outbox").fetch_one(&db.read).await?.unwrap_or(0))
+}
+
+/// Events committed after `after`, oldest first. Ids are assigned at insert, so a row with a
+/// smaller id may commit later than a larger one: callers re-read a short window behind.
+pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
+    sqlx::query("SELECT * FROM outbox WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
+}
+
+/// One record's events after `after` (replay for `Last-Event-ID`), oldest first.
+pub async fn object_events_after(db: &Db, object_type: &str, object_id: &str, after: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
+    sqlx::query("SELECT * FROM outbox WHERE object_type = $1 AND object_id = $2 AND id > $3 ORDER BY id LIMIT $4")
+        .bind(object_type)
+        .bind(object_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
+}
+
+/// Marks an event expanded without expanding it (the webhook test ping carries its own delivery).
+pub async fn mark_event_done(conn: &mut AnyConnection, id: OutboxEventId) -> Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'done' WHERE id = $1").bind(id.0).execute(conn).await?;
     Ok(())
 }

@@ -54,6 +54,11 @@ impl Client {
         self
     }
 
+    /// A header this client sends (e.g. `authorization`, to reuse it on a raw connection).
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     pub fn bearer(self, token: &str) -> Self {
         self.header("authorization", &format!("Bearer {token}"))
     }

@@ -7,6 +7,7 @@ pub mod bad_input;
 pub mod browser;
 pub mod http;
 pub mod smtp;
+pub mod webhook;
 
 /// Dovecot on loopback (Debian package dovecot-imapd): `imap::Dovecot::start()`.
 pub use yunwei_connect::mail_in::testing as imap;

@@ -63,7 +63,8 @@ pub fn router(core: Core, web: WebConfig) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, with the dispatcher, scheduler, SLA timer and search indexer beside it;
+/// Serves until `shutdown` resolves, with the dispatcher, scheduler, SLA timer, search indexer, webhook sender
+/// and live-update poller beside it;
 /// in-flight requests finish before it returns.
 pub async fn serve(
     core: Core,
@@ -78,10 +79,18 @@ pub async fn serve(
     let dispatcher = tokio::spawn(yunwei_core::notify::run_dispatcher(core.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(yunwei_core::scheduler::run_scheduler(core.clone(), stop_rx.clone()));
     let sla_timer = tokio::spawn(yunwei_core::sla::run_sla_timer(core.clone(), stop_rx.clone()));
-    let indexer = tokio::spawn(yunwei_core::search::run_indexer(core.clone(), stop_rx));
+    let indexer = tokio::spawn(yunwei_core::search::run_indexer(core.clone(), stop_rx.clone()));
+    let webhooks = tokio::spawn(yunwei_core::webhook::run_sender(core.clone(), stop_rx.clone()));
+    let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
+    let hub = core.live.clone();
     let app = router(core, web).into_make_service_with_connect_info::<SocketAddr>();
+    // Open event streams never finish by themselves: end them when shutdown begins.
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer);
+    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, live);
     result
 }

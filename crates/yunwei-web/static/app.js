@@ -23,6 +23,40 @@
     };
     reader.readAsDataURL(file);
   });
+  // Live updates: follow this page's record and, when someone else changes it, offer a reload.
+  // The banner's words come from the page (data-live-text, data-live-reload) in its language.
+  var live = document.querySelector("[data-live-topic]");
+  if (live && window.EventSource) {
+    var me = live.getAttribute("data-live-me");
+    var source = new EventSource("/api/v1/events/stream?topic=" + encodeURIComponent(live.getAttribute("data-live-topic")));
+    var banner = null;
+    var show = function (actor) {
+      if (!banner) {
+        banner = document.createElement("div");
+        banner.className = "live-banner";
+        banner.setAttribute("role", "status");
+        var text = document.createElement("span");
+        var link = document.createElement("a");
+        link.href = window.location.pathname + window.location.search;
+        link.textContent = live.getAttribute("data-live-reload");
+        banner.appendChild(text);
+        banner.appendChild(document.createTextNode(" — "));
+        banner.appendChild(link);
+        live.insertBefore(banner, live.firstChild);
+      }
+      banner.firstChild.textContent = live.getAttribute("data-live-text").replace("{actor}", actor || "");
+    };
+    var onEvent = function (e) {
+      var data = {};
+      try { data = JSON.parse(e.data); } catch (err) { return; }
+      if (String(data.actor_id) !== me) { show(data.actor); }
+    };
+    ["incident.created", "incident.assigned", "incident.state_changed", "incident.commented", "incident.escalated",
+      "incident.major_declared", "incident.sla_warning", "incident.sla_breached", "service_request.approval_requested",
+      "service_request.approved", "service_request.rejected", "service_request.task_assigned", "service_request.fulfilled",
+      "service_request.state_changed", "service_request.commented"].forEach(function (t) { source.addEventListener(t, onEvent); });
+    source.addEventListener("resync", function () { show(""); });
+  }
   // Keep the bell's unread count fresh.
   var badge = document.querySelector("[data-unread]");
   if (badge && window.fetch) {

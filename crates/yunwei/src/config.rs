@@ -122,6 +122,10 @@ impl Config {
         if let Some(v) = env("YUNWEI_NODE_ID") {
             self.core.node_id = Some(v);
         }
+        // Comma-separated CIDR ranges, e.g. YUNWEI_WEBHOOKS_ALLOW=10.20.0.0/16,127.0.0.1
+        if let Some(v) = env("YUNWEI_WEBHOOKS_ALLOW") {
+            self.core.webhooks.allow = v.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect();
+        }
         if let Some(host) = env("YUNWEI_SMTP_HOST") {
             let port = env("YUNWEI_SMTP_PORT").map(|p| parse("YUNWEI_SMTP_PORT", p)).transpose()?.unwrap_or(587);
             let security = match env("YUNWEI_SMTP_SECURITY") {

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod files;
 pub mod incident;
+pub mod live;
 pub mod me;
 pub mod notify;
 pub mod ops;
@@ -12,6 +13,7 @@ pub mod request;
 pub mod session;
 pub mod sla;
 pub mod survey;
+pub mod webhook;
 
 use crate::AppState;
 use axum::Router;
@@ -104,4 +106,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/surveys/{id}", get(survey::get))
         .route("/api/v1/improvements", get(survey::list_improvements).post(survey::create_improvement))
         .route("/api/v1/improvements/{id}", get(survey::get_improvement).patch(survey::patch_improvement))
+        .route("/api/v1/webhooks", get(webhook::list).post(webhook::create))
+        .route("/api/v1/webhooks/{id}", get(webhook::get).patch(webhook::patch).delete(webhook::delete))
+        .route("/api/v1/webhooks/{id}/rotate-secret", post(webhook::rotate_secret))
+        .route("/api/v1/webhooks/{id}/test", post(webhook::test))
+        .route("/api/v1/webhooks/{id}/deliveries", get(webhook::deliveries))
+        .route("/api/v1/events/stream", get(live::stream))
 }

@@ -4,6 +4,7 @@
 mod request;
 mod satisfaction;
 mod service_desk;
+mod webhook;
 
 use axum::Json;
 use serde_json::{Value, json};
@@ -57,6 +58,7 @@ fn ops() -> Vec<Op> {
     all.extend(service_desk::ops());
     all.extend(request::ops());
     all.extend(satisfaction::ops());
+    all.extend(webhook::ops());
     all
 }
 
@@ -417,7 +419,7 @@ fn path_param_text(name: &str) -> &'static str {
 
 pub(crate) fn schema_ref(name: &str) -> Value {
     match name {
-        "Csv" | "Text" => json!({ "type": "string" }),
+        "Csv" | "Text" | "EventStream" => json!({ "type": "string" }),
         "Binary" => json!({ "type": "string", "format": "binary" }),
         "Object" => json!({ "type": "object" }),
         other => json!({ "$ref": format!("#/components/schemas/{other}") }),
@@ -429,6 +431,7 @@ fn media(name: &str) -> &'static str {
         "Csv" => "text/csv",
         "Text" => "text/plain",
         "Binary" => "application/octet-stream",
+        "EventStream" => "text/event-stream",
         _ => "application/json",
     }
 }
@@ -460,7 +463,7 @@ pub(crate) fn obj(required: &[&str], props: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = foundation_schemas();
-    for more in [service_desk::schemas(), request::schemas(), satisfaction::schemas()] {
+    for more in [service_desk::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas()] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }

@@ -382,7 +382,11 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
         title: format!("{} {}", v.number, v.title),
         sections: main,
         aside,
-        data: vec![("data-incident", v.number.clone()), ("data-incident-version", v.version.to_string())],
+        data: [
+            vec![("data-incident", v.number.clone()), ("data-incident-version", v.version.to_string())],
+            super::live_data(caller, format!("incident:{}", v.id)),
+        ]
+        .concat(),
     })
 }
 /// What one timeline entry says happened, in the reader's language.

@@ -17,6 +17,7 @@ mod sla;
 mod survey;
 mod survey_answer;
 mod system;
+mod webhook;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -68,6 +69,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/templates", get(system::templates))
         .route("/admin/templates/{event}/{locale}", get(system::template).post(system::save_template))
         .route("/admin/deliveries", get(system::dead_letters))
+        .route("/admin/webhooks", get(webhook::show).post(webhook::create))
+        .route("/admin/webhooks/{id}/toggle", post(webhook::toggle))
+        .route("/admin/webhooks/{id}/test", post(webhook::test))
+        .route("/admin/webhooks/{id}/rotate", post(webhook::rotate))
+        .route("/admin/webhooks/{id}/delete", post(webhook::delete))
         .route("/admin/deliveries/{id}/retry", post(system::retry_delivery))
         .route("/admin/jobs", get(system::jobs))
         .route("/incidents", get(incident::queue).post(incident_form::create))
@@ -217,6 +223,7 @@ impl Shell {
             (can(ObjectType::AuditLog, Action::Read), "/admin/audit", "nav.audit"),
             (can(ObjectType::NotificationTemplate, Action::Read), "/admin/templates", "nav.templates"),
             (can(ObjectType::Delivery, Action::Read), "/admin/deliveries", "nav.deliveries"),
+            (can(ObjectType::Webhook, Action::Read), "/admin/webhooks", "nav.webhooks"),
             (can(ObjectType::Job, Action::Read), "/admin/jobs", "nav.jobs"),
         ]
         .into_iter()
@@ -459,6 +466,18 @@ pub struct Layout {
     pub sections: Vec<Section>,
     pub aside: Vec<Section>,
     pub data: Vec<(&'static str, String)>,
+}
+
+/// Page attributes that let app.js follow the record live (`GET /api/v1/events/stream`)
+/// and say, in the page's language, who changed it.
+pub fn live_data(caller: &Caller, topic: String) -> Vec<(&'static str, String)> {
+    let me = caller.ctx.actor_id().unwrap_or_default();
+    vec![
+        ("data-live-topic", topic),
+        ("data-live-me", me.to_string()),
+        ("data-live-text", caller.tr.t("live.updated_by")),
+        ("data-live-reload", caller.tr.t("live.reload")),
+    ]
 }
 
 pub fn html(t: &impl Template) -> Response {

@@ -402,7 +402,11 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         title: format!("{} {}", r.number, r.title),
         sections,
         aside: vec![Section::Facts(facts), Section::Buttons(buttons)],
-        data: vec![("request", r.number.clone()), ("request-version", r.version.to_string())],
+        data: [
+            vec![("data-request", r.number.clone()), ("data-request-version", r.version.to_string())],
+            super::live_data(caller, format!("service_request:{}", r.id)),
+        ]
+        .concat(),
     }
 }
 

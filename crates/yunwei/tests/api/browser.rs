@@ -1,6 +1,6 @@
 //! The main journeys in a real headless Chromium: sign in, keyboard navigation,
 //! create a team through the form, see it listed, sign out; and report an
-//! incident with the keyboard alone and land on its ticket.
+//! incident with the keyboard alone and land on its ticket; see a ticket update live.
 
 use yunwei_testkit::browser::{Browser, chromedriver};
 use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
@@ -72,6 +72,48 @@ async fn report_an_incident_with_the_keyboard_in_chromium() {
     assert!(text.contains("事件已登记") && text.contains("ATM 网络中断") && text.contains("P2 高") && text.contains("朝阳支行"), "{text}");
     browser.goto(&app.url("/incidents?queue=all")).await;
     assert!(browser.page_text().await.contains("ATM 网络中断"));
+    browser.quit().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_incident_page_shows_live_who_changed_it_in_chromium() {
+    if chromedriver().is_none() {
+        assert!(std::env::var("CI").is_err(), "CI must install chromium and chromium-driver");
+        eprintln!("skipped: chromedriver not installed");
+        return;
+    }
+    let app = spawn_app().await;
+    let (_, director) = app.user_with_roles("live.b.director", &["ops_director"]).await;
+    app.user_with_roles("live.b.watcher", &["ops_director"]).await;
+    let created = director
+        .post(
+            "/api/v1/incidents",
+            &serde_json::json!({ "title": "柜面系统卡顿", "description": "多个网点", "impact": "medium", "urgency": "medium" }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let number = created.json()["number"].as_str().unwrap_or_default().to_string();
+    let browser = Browser::start("zh-CN").await.expect("browser");
+    browser.goto(&app.url(&format!("/incidents/{number}"))).await;
+    browser.type_into("#username", "live.b.watcher\u{E004}").await;
+    browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(browser.url().await.ends_with(&format!("/incidents/{number}")), "{}", browser.url().await);
+    assert!(!browser.page_text().await.contains("已被"), "no banner before anything changed");
+    // Give EventSource a moment to connect, then change the incident as someone else.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let r = director.post(&format!("/api/v1/incidents/{number}/comments"), &serde_json::json!({ "body": "已联系厂商" })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = browser.page_text().await;
+        if text.contains("已被 live.b.director 更新") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("已被 live.b.director 更新 — 刷新"), "{text}");
     browser.quit().await;
     app.stop().await;
 }
