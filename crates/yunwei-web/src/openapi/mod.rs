@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, written by hand from one table of operations so
 //! that it stays small to compile; a test checks it against the router.
 
+mod major;
 mod request;
 mod satisfaction;
 mod service_desk;
@@ -55,6 +56,7 @@ fn e(mut o: Op, errors: &'static [u16]) -> Op {
 fn ops() -> Vec<Op> {
     let mut all = foundation_ops();
     all.extend(service_desk::ops());
+    all.extend(major::ops());
     all.extend(request::ops());
     all.extend(satisfaction::ops());
     all
@@ -460,7 +462,7 @@ pub(crate) fn obj(required: &[&str], props: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = foundation_schemas();
-    for more in [service_desk::schemas(), request::schemas(), satisfaction::schemas()] {
+    for more in [service_desk::schemas(), major::schemas(), request::schemas(), satisfaction::schemas()] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }
