@@ -95,7 +95,13 @@ pub async fn update(conn: &mut AnyConnection, m: &MajorIncident, expected_versio
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Option<MajorIncident>> {
-    sqlx::query("SELECT * FROM major_incidents WHERE incident_id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM major_incidents WHERE incident_id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Responses whose commander is due a reminder, oldest first (rows locked on PostgreSQL).

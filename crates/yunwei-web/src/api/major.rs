@@ -59,6 +59,10 @@ pub async fn put_interval(
     Ok(Json(major::set_interval(&state.core, &caller.ctx, incident_id(&id)?, body).await?))
 }
 
-pub async fn emergency_report(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Json<EmergencyReport>> {
+pub async fn emergency_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<EmergencyReport>> {
     Ok(Json(incident::emergency_report(&state.core, &caller.ctx, incident_id(&id)?).await?))
 }

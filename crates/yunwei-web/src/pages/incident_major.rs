@@ -11,8 +11,8 @@ use crate::extract::{ApiPath, Caller, CsrfForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
-use yunwei_core::incident::major::{self, EntryInput, IntervalInput, MajorView, PhaseInput, StakeholderUpdateInput};
 use yunwei_core::incident::IncidentDetail;
+use yunwei_core::incident::major::{self, EntryInput, IntervalInput, MajorView, PhaseInput, StakeholderUpdateInput};
 use yunwei_core::store::major::WarRoomEntry;
 use yunwei_domain::major::{MajorPhase, WarRoomKind};
 use yunwei_domain::permission::{Action, ObjectType};
@@ -105,7 +105,8 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
         let form = FormSection::post("major_phase", format!("{base}/phase"), label.clone(), fields).heading(label);
         out.push(Section::Form(form));
     }
-    let kinds = [WarRoomKind::Action, WarRoomKind::Decision].iter().map(|k| (k.as_str().to_string(), tr.t(&format!("major.kind.{k}")))).collect();
+    let kinds =
+        [WarRoomKind::Action, WarRoomKind::Decision].iter().map(|k| (k.as_str().to_string(), tr.t(&format!("major.kind.{k}")))).collect();
     let kind = posted.and_then(|p| p.value("major_entry", "kind")).unwrap_or("action").to_string();
     let entry = vec![
         Field::new("select", "kind", tr.t("field.kind"), kind).options(kinds),
@@ -121,17 +122,20 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
             .help(tr.t("major.update_help")),
     ];
     out.push(Section::Form(
-        FormSection::post("major_update", format!("{base}/update"), tr.t("major.send_update"), update).heading(tr.t("major.update_heading")),
+        FormSection::post("major_update", format!("{base}/update"), tr.t("major.send_update"), update)
+            .heading(tr.t("major.update_heading")),
     ));
     if leads {
         let minutes = posted.and_then(|p| p.value("major_interval", "update_interval_minutes")).map(str::to_string);
-        let interval = vec![Field::new(
-            "number",
-            "update_interval_minutes",
-            tr.t("field.update_interval_minutes"),
-            minutes.unwrap_or_else(|| m.update_interval_minutes.to_string()),
-        )
-        .required()];
+        let interval = vec![
+            Field::new(
+                "number",
+                "update_interval_minutes",
+                tr.t("field.update_interval_minutes"),
+                minutes.unwrap_or_else(|| m.update_interval_minutes.to_string()),
+            )
+            .required(),
+        ];
         out.push(Section::Form(
             FormSection::post("major_interval", format!("{base}/interval"), tr.t("action.save"), interval)
                 .heading(tr.t("major.interval_heading"))

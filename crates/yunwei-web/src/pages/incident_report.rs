@@ -34,7 +34,8 @@ pub async fn page(State(state): State<AppState>, caller: Caller, ApiPath(number)
     let id = crate::api::incident::incident_id(&number)?;
     let r = incident::emergency_report(&state.core, &caller.ctx, id).await?;
     let settings = incident::desk_settings(&state.core).await?;
-    let priority = yunwei_domain::incident::Priority::new(r.priority).map(|p| settings.label(p, tr.is_zh()).to_string()).unwrap_or_default();
+    let priority =
+        yunwei_domain::incident::Priority::new(r.priority).map(|p| settings.label(p, tr.is_zh()).to_string()).unwrap_or_default();
     let at = |t: Option<i64>| t.map(|t| time(t, &caller)).unwrap_or_else(|| "—".into());
     let overview = vec![
         (tr.t("field.number"), r.number.clone()),
@@ -46,7 +47,10 @@ pub async fn page(State(state): State<AppState>, caller: Caller, ApiPath(number)
         (tr.t("field.reporter"), person_or_dash(&r.reporter)),
         (tr.t("field.commander"), person_or_dash(&r.commander)),
         (tr.t("major.report.phase"), super::incident_major::phase_label(tr, r.major_incident.phase)),
-        (tr.t("field.resolution_code"), r.resolution_code.as_deref().map(|c| super::desk::resolution_label(tr, c)).unwrap_or_else(|| "—".into())),
+        (
+            tr.t("field.resolution_code"),
+            r.resolution_code.as_deref().map(|c| super::desk::resolution_label(tr, c)).unwrap_or_else(|| "—".into()),
+        ),
         (tr.t("incident.resolution"), opt_text(&r.resolution)),
     ];
     let t = &r.times;

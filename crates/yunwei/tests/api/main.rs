@@ -11,6 +11,7 @@ mod cli;
 mod incident;
 mod incident_pages;
 mod mail_in;
+mod major;
 mod notify;
 mod ops;
 mod pages;
