@@ -145,6 +145,22 @@ fn may_write(ctx: &Ctx, i: &Incident, m: &MajorIncident) -> Result<()> {
     may_lead(ctx, i, m).map_err(|_| CoreError::Forbidden("incident:war_room:write".into()))
 }
 
+/// What the caller may do in this incident's war room (the page offers only these forms).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct WarRoomRights {
+    /// Move the phase and change the interval.
+    pub lead: bool,
+    /// Record actions and decisions, post stakeholder updates.
+    pub write: bool,
+}
+
+pub async fn my_rights(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<WarRoomRights> {
+    let mut rd = core.db.read.acquire().await?;
+    let i = incidents::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    let Some(m) = store::get(&mut *rd, id).await? else { return Ok(WarRoomRights::default()) };
+    Ok(WarRoomRights { lead: may_lead(ctx, &i, &m).is_ok(), write: may_write(ctx, &i, &m).is_ok() })
+}
+
 fn open_for_writing(m: &MajorIncident) -> Result<MajorPhase> {
     let phase = phase_of(m)?;
     if phase == MajorPhase::Closed { Err(CoreError::Conflict("major_incident_closed")) } else { Ok(phase) }

@@ -15,7 +15,6 @@ use yunwei_core::incident::IncidentDetail;
 use yunwei_core::incident::major::{self, EntryInput, IntervalInput, MajorView, PhaseInput, StakeholderUpdateInput};
 use yunwei_core::store::major::WarRoomEntry;
 use yunwei_domain::major::{MajorPhase, WarRoomKind};
-use yunwei_domain::permission::{Action, ObjectType};
 
 pub fn phase_label(tr: Tr, p: MajorPhase) -> String {
     tr.t(&format!("major_incident.state.{p}"))
@@ -61,7 +60,7 @@ pub fn due_text(tr: Tr, caller: &Caller, m: &MajorView, now: i64) -> String {
     }
 }
 
-/// The panel; forms are offered by role here, core decides on the record.
+/// The panel; the forms are offered to those core lets write (it decides again on each post).
 pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, names: &mut Names, posted: Option<&Posted>) -> Vec<Section> {
     let Some(m) = &d.major_incident else { return Vec::new() };
     let tr = caller.tr;
@@ -89,9 +88,8 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
     out.push(Section::Heading(tr.t("major.timeline")));
     out.push(Section::Timeline(timeline(tr, caller, &entries)));
 
-    let Some(me) = caller.ctx.actor.as_ref() else { return out };
-    let leads = m.commander_id == Some(me.user_id) || me.permissions.allows(ObjectType::Incident, Action::Assign);
-    let writes = leads || v.team_id.is_some_and(|t| me.place.teams.contains(&t));
+    let rights = major::my_rights(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
+    let (leads, writes) = (rights.lead, rights.write);
     let val = |form: &str, name: &str| posted.and_then(|p| p.value(form, name)).unwrap_or_default().to_string();
     if m.phase == MajorPhase::Closed || !writes {
         return out;

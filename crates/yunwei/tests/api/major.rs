@@ -363,10 +363,18 @@ async fn a_late_update_reminds_the_commander_once_per_missed_interval() {
     clock.advance_ms(5 * MIN);
     let_scheduler_run(&app).await;
     assert_eq!(wait_for_reminders(&app, c.commander_id, 2).await, 1);
-    // The next missed interval reminds again, once.
+    // A restarted node (a fresh core on the same database) knows the reminder was sent: nothing is due.
+    let clock_dyn: Arc<dyn yunwei_core::Clock> = clock.clone();
+    let db = yunwei_core::store::Db::connect(&app.fresh.url, 2).await.expect("second connection");
+    let restarted = yunwei_core::Core::new(db, CoreConfig::default(), clock_dyn);
+    yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
+    assert_eq!(wait_for_reminders(&app, c.commander_id, 2).await, 1, "no second reminder after a restart");
+    // The next missed interval reminds again, once, whichever node gets there first.
     clock.advance_ms(25 * MIN);
+    yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
     assert_eq!(wait_for_reminders(&app, c.commander_id, 2).await, 2);
     let_scheduler_run(&app).await;
+    yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
     assert_eq!(wait_for_reminders(&app, c.commander_id, 3).await, 2);
 
     // An update restarts the rhythm; from the review on there are no reminders at all.
@@ -491,4 +499,66 @@ async fn every_major_endpoint_refuses_bad_input() {
     let log = c.desk.get(&format!("{path}/major/war-room")).await.json();
     assert_eq!(log["items"][0]["kind"], "phase_change");
     assert!(log["items"].as_array().unwrap().iter().any(|e| e["body"].as_str().is_some_and(|b| b.starts_with("'; DROP TABLE users; --"))));
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name}")) + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn the_war_room_panel_works_through_the_page_forms() {
+    let clock = Arc::new(FixedClock::new(ms(START)));
+    let app = spawn_app_with(clocked(&clock, None)).await;
+    let c = cast(&app).await;
+    let (inc, path) = p1(&c, "支付系统中断").await;
+    name_commander(&c, &path).await;
+    let number = inc["number"].as_str().unwrap().to_string();
+    let session = app.session("zhou.zhihui", ADMIN_PASSWORD).await;
+    let page = session.get(&format!("/incidents/{number}")).await.text();
+    for text in ["作战室（应急指挥）", "推进到「控制」", "记录处置行动或决策", "向相关方通报进展", "下次通报时间"]
+    {
+        assert!(page.contains(text), "{text} on the page");
+    }
+    let csrf = hidden(&page, "csrf_token");
+    let form = |fields: &[(&'static str, &'static str)]| {
+        let mut pairs = vec![("csrf_token", csrf.as_str())];
+        pairs.extend_from_slice(fields);
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>()
+    };
+    let post = |to: String, pairs: Vec<(String, String)>| {
+        let session = session.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            session.post_form(&to, &refs).await
+        }
+    };
+    let moved = post(format!("/incidents/{number}/major/phase"), form(&[("phase", "containment"), ("note", "切换至灾备")])).await;
+    assert_eq!(moved.status, 303, "{}", moved.text());
+    assert!(moved.header("location").unwrap_or_default().ends_with("?ok=major_phase_changed"));
+    let noted = post(format!("/incidents/{number}/major/entry"), form(&[("kind", "decision"), ("body", "<i>暂停</i>代发")])).await;
+    assert_eq!(noted.status, 303, "{}", noted.text());
+    let sent = post(format!("/incidents/{number}/major/update"), form(&[("body", "已恢复 50%")])).await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    // A failed form shows the page again with the message and what was typed.
+    let empty = post(format!("/incidents/{number}/major/update"), form(&[("body", "  ")])).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.text().contains("role=\"alert\""), "the refusal is shown");
+    let bad = post(format!("/incidents/{number}/major/interval"), form(&[("update_interval_minutes", "abc")])).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text().contains("5") && bad.text().contains("1440"), "the allowed range is named");
+    let skipped = post(format!("/incidents/{number}/major/phase"), form(&[("phase", "review")])).await;
+    assert_eq!(skipped.status, 409);
+
+    let page = session.get(&format!("/incidents/{number}?ok=major_update_sent")).await.text();
+    assert!(page.contains("进展通报已发送。"));
+    assert!(page.contains("应急阶段：已宣布 → 控制") && page.contains("切换至灾备"));
+    assert!(page.contains("&lt;i&gt;暂停&lt;/i&gt;代发") || page.contains("&#60;i&#62;暂停&#60;/i&#62;代发"), "escaped");
+    assert!(!page.contains("<i>暂停</i>"));
+    assert!(page.contains("推进到「恢复」"), "the button offers the next phase only");
+    // The outsider reads the panel but gets no forms.
+    let outsider = app.session("sun.waibu", ADMIN_PASSWORD).await;
+    let theirs = outsider.get(&format!("/incidents/{number}")).await.text();
+    assert!(theirs.contains("作战室（应急指挥）") && !theirs.contains("向相关方通报进展"));
 }
