@@ -499,7 +499,11 @@ fn with_part(mut s: DeskSettings, part: &str, pairs: &Pairs) -> Result<DeskSetti
                 get(pairs, "resolution_codes").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
             s.summary_required_for = Priority::ALL.into_iter().filter(|p| has(pairs, "summary_required", &p.get().to_string())).collect();
             s.auto_major_for_p1 = has(pairs, "auto_major_for_p1", "true");
-            s.major_update_interval_minutes = get(pairs, "major_update_interval_minutes").trim().parse().unwrap_or(0);
+            // Left out of the post: keep it; anything that is not a number is refused by core as out of range.
+            let interval = get(pairs, "major_update_interval_minutes").trim();
+            if !interval.is_empty() {
+                s.major_update_interval_minutes = interval.parse().unwrap_or(0);
+            }
         }
         _ => return Err(ApiError::not_found()),
     }

@@ -493,6 +493,17 @@ async fn every_major_endpoint_refuses_bad_input() {
         422,
         "invalid_body",
     );
+    // The desk setting: refused out of range, and new major incidents take a changed default.
+    let mut settings = c.desk.get("/api/v1/service-desk/settings").await.json();
+    assert_eq!(settings["major_update_interval_minutes"], 30);
+    settings["major_update_interval_minutes"] = json!(3);
+    let refused = c.desk.put("/api/v1/service-desk/settings", &settings).await;
+    assert_problem(&refused, 422, "validation_failed");
+    assert_eq!(refused.json()["errors"][0]["field"], "major_update_interval_minutes");
+    settings["major_update_interval_minutes"] = json!(45);
+    assert_eq!(c.desk.put("/api/v1/service-desk/settings", &settings).await.status, 200);
+    let (_, second) = p1(&c, "机房供电告警").await;
+    assert_eq!(c.desk.get(&second).await.json()["major_incident"]["update_interval_minutes"], 45);
     assert_eq!(c.commander.get("/api/v1/incidents/INC-99999x/emergency-report").await.status, 404);
     assert_problem(&c.commander.get("/api/v1/incidents/INC-999999/major/war-room").await, 404, "not_found");
     // The log still reads in order after all that.
