@@ -263,9 +263,10 @@ async fn a_stakeholder_update_reaches_every_stakeholder_in_app_and_by_mail() {
     // Mail arrives after the dispatcher's round; other mails (accounts, tokens) may come in between.
     let update_mails =
         |to: &str, marker: &str| sink.messages().iter().filter(|m| m.to.iter().any(|t| t == to) && body_of(m).contains(marker)).count();
-    for _ in 0..100 {
+    for _ in 0..200 {
         if update_mails("teller.qian@bank.example", "posted an update on major incident") > 0
             && update_mails("li.jingli@bank.example", text) > 0
+            && update_mails("zhao.zongjian@bank.example", text) > 0
         {
             break;
         }
