@@ -282,6 +282,9 @@ pub struct DeskSettings {
     pub auto_major_for_p1: bool,
     /// Resolution codes offered and accepted.
     pub resolution_codes: Vec<String>,
+    /// How often the commander of a major incident updates the stakeholders, in minutes (INC-7);
+    /// each incident may change its own.
+    pub major_update_interval_minutes: u32,
 }
 
 impl Default for DeskSettings {
@@ -295,6 +298,7 @@ impl Default for DeskSettings {
             resolution_codes: ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"]
                 .map(String::from)
                 .to_vec(),
+            major_update_interval_minutes: 30,
         }
     }
 }
@@ -318,6 +322,13 @@ impl DeskSettings {
         }
         if !(1..=365).contains(&self.reopen_days) {
             errors.push(FieldError::new("reopen_days", "out_of_range").with("min", 1).with("max", 365));
+        }
+        if !crate::major::INTERVAL_MINUTES.contains(&self.major_update_interval_minutes) {
+            errors.push(
+                FieldError::new("major_update_interval_minutes", "out_of_range")
+                    .with("min", crate::major::INTERVAL_MINUTES.start())
+                    .with("max", crate::major::INTERVAL_MINUTES.end()),
+            );
         }
         if self.resolution_codes.is_empty() {
             errors.push(FieldError::new("resolution_codes", "required"));

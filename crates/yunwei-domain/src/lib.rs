@@ -12,6 +12,7 @@ pub mod export;
 pub mod ids;
 pub mod improvement;
 pub mod incident;
+pub mod major;
 pub mod page;
 pub mod permission;
 pub mod request;

@@ -12,6 +12,7 @@ pub mod improvement;
 pub mod incident;
 pub mod jobs;
 pub mod mail_in;
+pub mod major;
 pub mod migrate;
 pub mod notify;
 pub mod request;

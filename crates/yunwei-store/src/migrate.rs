@@ -46,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "service_requests", text: Text::Portable(include_str!("../migrations/0006_service_requests.sql")) },
     Migration { version: 7, name: "survey", text: Text::Portable(include_str!("../migrations/0007_survey.sql")) },
+    Migration { version: 8, name: "major_incident", text: Text::Portable(include_str!("../migrations/0008_major_incident.sql")) },
     Migration { version: 9, name: "webhooks", text: Text::Portable(include_str!("../migrations/0009_webhooks.sql")) },
     Migration { version: 10, name: "saved_views", text: Text::Portable(include_str!("../migrations/0010_saved_views.sql")) },
 ];

@@ -8,6 +8,10 @@
       e.preventDefault();
     }
   });
+  // Print buttons (the emergency report).
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-print]")) { window.print(); }
+  });
   // Files on request forms travel as JSON in a hidden field (the forms are url-encoded).
   document.addEventListener("change", function (e) {
     var input = e.target;

@@ -446,6 +446,7 @@ pub async fn declare_major(core: &Core, ctx: &Ctx, id: IncidentId, input: MajorI
     let events =
         vec![event_for(EventType::IncidentMajorDeclared, &after, &to_users, serde_json::json!({ "commander_id": input.commander_id }))];
     save(core, &mut tx, ctx, &before, &mut after, Effects { action: "declare_major", notes, events }).await?;
+    super::major::open_war_room(core, &mut tx, ctx, &after, Some(input.commander_id)).await?;
     core.commit(tx).await?;
     view(&after)
 }

@@ -7,6 +7,8 @@ mod bulk;
 mod config;
 mod export;
 mod lifecycle;
+pub mod major;
+mod major_report;
 mod query;
 
 pub use attachments::*;
@@ -14,6 +16,8 @@ pub use bulk::*;
 pub use config::*;
 pub use export::*;
 pub use lifecycle::*;
+pub use major::{EntryInput, IntervalInput, MajorView, PhaseInput, StakeholderUpdateInput};
+pub use major_report::*;
 pub use query::*;
 
 use crate::audit::{self, Change};
@@ -503,6 +507,9 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
     yunwei_store::search::enqueue(&mut tx, yunwei_store::search::DocKind::Incident, i.id.0).await?;
     for w in &input.watchers {
         store::add_watcher(&mut tx, i.id, *w).await?;
+    }
+    if major {
+        major::open_war_room(core, &mut tx, ctx, &i, None).await?;
     }
     let mut notes = vec![Note::new(ActivityKind::Created, serde_json::json!({ "priority": i.priority, "channel": i.channel }))];
     if major {

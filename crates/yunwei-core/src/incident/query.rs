@@ -22,6 +22,9 @@ pub struct IncidentDetail {
     pub watchers: Vec<UserId>,
     pub related: Vec<IncidentId>,
     pub children: Vec<IncidentId>,
+    /// The emergency response, when the incident is major (INC-7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub major_incident: Option<super::MajorView>,
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetail> {
@@ -37,7 +40,12 @@ pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetai
         v.sla.response_remaining_secs = if i.responded_at.is_some() { None } else { response };
         v.sla.resolution_remaining_secs = if v.state.is_open() { resolution } else { None };
     }
+    let major_incident = match yunwei_store::major::get(&mut *rd, id).await? {
+        Some(m) => Some(super::major::major_view(&m, core.now_ms())?),
+        None => None,
+    };
     Ok(IncidentDetail {
+        major_incident,
         allowed_transitions: allowed_transitions(v.state),
         incident: v,
         timeline: store::activities(&mut *rd, id, internal).await?,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod files;
 pub mod incident;
 pub mod live;
+pub mod major;
 pub mod me;
 pub mod notify;
 pub mod ops;
@@ -72,6 +73,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/incidents/{number}/transitions/{transition}", post(incident::transition))
         .route("/api/v1/incidents/{number}/comments", post(incident::comment))
         .route("/api/v1/incidents/{number}/major", post(incident::declare_major))
+        .route("/api/v1/incidents/{number}/major/phase", post(major::change_phase))
+        .route("/api/v1/incidents/{number}/major/war-room", get(major::war_room).post(major::post_entry))
+        .route("/api/v1/incidents/{number}/major/stakeholder-updates", post(major::post_stakeholder_update))
+        .route("/api/v1/incidents/{number}/major/interval", put(major::put_interval))
+        .route("/api/v1/incidents/{number}/emergency-report", get(major::emergency_report))
         .route("/api/v1/incidents/{number}/watchers", post(incident::watch).delete(incident::unwatch))
         .route("/api/v1/incidents/{number}/related/{other}", put(incident::link).delete(incident::unlink))
         .route("/api/v1/search", get(incident::search))

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, written by hand from one table of operations so
 //! that it stays small to compile; a test checks it against the router.
 
+mod major;
 mod request;
 mod satisfaction;
 mod service_desk;
@@ -56,6 +57,7 @@ fn e(mut o: Op, errors: &'static [u16]) -> Op {
 fn ops() -> Vec<Op> {
     let mut all = foundation_ops();
     all.extend(service_desk::ops());
+    all.extend(major::ops());
     all.extend(request::ops());
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
@@ -463,7 +465,7 @@ pub(crate) fn obj(required: &[&str], props: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = foundation_schemas();
-    for more in [service_desk::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas()] {
+    for more in [service_desk::schemas(), major::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas()] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }

@@ -356,7 +356,8 @@ pub(super) fn ops() -> Vec<Op> {
                     "summary_required_for": [1, 2],
                     "reopen_days": 7,
                     "auto_major_for_p1": true,
-                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"]
+                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"],
+                    "major_update_interval_minutes": 30
                 })
             },
         ),
@@ -478,6 +479,7 @@ pub(super) fn schemas() -> Value {
     detail["properties"]["watchers"] = json!({ "type": "array", "items": s("integer") });
     detail["properties"]["related"] = json!({ "type": "array", "items": s("integer") });
     detail["properties"]["children"] = json!({ "type": "array", "items": s("integer") });
+    detail["properties"]["major_incident"] = schema_ref("MajorIncident");
     let instant = json!({ "type": ["integer", "string", "null"], "description": "unix milliseconds or RFC 3339" });
     let span = obj(
         &["start", "end"],
@@ -577,7 +579,8 @@ pub(super) fn schemas() -> Value {
             "labels": { "type": "array", "items": label, "minItems": 4, "maxItems": 4 },
             "summary_required_for": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 4 } },
             "reopen_days": { "type": "integer", "minimum": 1, "maximum": 365 }, "auto_major_for_p1": s("boolean"),
-            "resolution_codes": { "type": "array", "items": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" } }
+            "resolution_codes": { "type": "array", "items": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" } },
+            "major_update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440, "description": "default stakeholder-update interval of major incidents" }
         })),
         "CalendarSpec": cal_spec,
         "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") })),

@@ -252,6 +252,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
         badges.push((tr.t("sla.breached"), "bad".into()));
     }
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
+    main.extend(super::incident_major::sections(state, caller, d, &mut names, posted).await);
     // Files (from mail in or the API) are offered as downloads from the API, never shown inline.
     let files = incident::attachments(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
     if !files.is_empty() {

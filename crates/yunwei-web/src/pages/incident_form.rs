@@ -20,7 +20,7 @@ use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSumm
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::{DomainError, FieldError};
 
-type Pairs = Vec<(String, String)>;
+pub(super) type Pairs = Vec<(String, String)>;
 
 /// The values of the form that just failed, to show it again as typed.
 pub struct Posted {
@@ -29,16 +29,16 @@ pub struct Posted {
 }
 
 impl Posted {
-    fn value(&self, form: &str, name: &str) -> Option<&str> {
+    pub(super) fn value(&self, form: &str, name: &str) -> Option<&str> {
         (self.form == form).then(|| self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())).flatten()
     }
 }
 
-fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
-fn opt(pairs: &Pairs, name: &str) -> Option<String> {
+pub(super) fn opt(pairs: &Pairs, name: &str) -> Option<String> {
     let v = get(pairs, name).trim();
     (!v.is_empty()).then(|| v.to_string())
 }
@@ -368,7 +368,7 @@ fn id_text(id: Option<i64>) -> String {
 // ---- handlers of the ticket's forms ----
 
 /// After a command: back to the ticket with a notice, or the ticket again with the form as typed.
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
@@ -390,7 +390,7 @@ async fn finish(
     failed_layout(state, caller, e, layout, ACTIVE).await
 }
 
-fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
+pub(super) fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
     r.map(|_| ()).map_err(ApiError::from)
 }
 

@@ -10,7 +10,9 @@ mod improvement;
 mod incident;
 mod incident_admin;
 mod incident_form;
+mod incident_major;
 mod incident_queue;
+mod incident_report;
 mod profile;
 mod request;
 mod sla;
@@ -87,6 +89,11 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}/escalate", post(incident_form::escalate))
         .route("/incidents/{number}/transition/{transition}", post(incident_form::transition))
         .route("/incidents/{number}/major", post(incident_form::declare_major))
+        .route("/incidents/{number}/major/phase", post(incident_major::change_phase))
+        .route("/incidents/{number}/major/entry", post(incident_major::post_entry))
+        .route("/incidents/{number}/major/update", post(incident_major::post_update))
+        .route("/incidents/{number}/major/interval", post(incident_major::set_interval))
+        .route("/incidents/{number}/emergency-report", get(incident_report::page))
         .route("/incidents/{number}/watch", post(incident_form::watch))
         .route("/incidents/{number}/unwatch", post(incident_form::unwatch))
         .route("/requests", get(request::list))

@@ -451,6 +451,11 @@ fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Op
     }
     let auto = rules_posted.map(|x| has(x, "auto_major_for_p1", "true")).unwrap_or(settings.auto_major_for_p1);
     rules.push(Field::new("checkbox", "auto_major_for_p1", tr.t("desk.auto_major"), "true").checked(auto));
+    let interval = val(rules_posted, "major_update_interval_minutes", settings.major_update_interval_minutes.to_string());
+    rules.push(
+        Field::new("number", "major_update_interval_minutes", tr.t("field.major_update_interval_minutes"), interval)
+            .help(tr.t("desk.major_interval_help")),
+    );
     vec![
         Section::Heading(tr.t("desk.matrix")),
         Section::Text(tr.t("desk.matrix_help")),
@@ -494,6 +499,11 @@ fn with_part(mut s: DeskSettings, part: &str, pairs: &Pairs) -> Result<DeskSetti
                 get(pairs, "resolution_codes").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
             s.summary_required_for = Priority::ALL.into_iter().filter(|p| has(pairs, "summary_required", &p.get().to_string())).collect();
             s.auto_major_for_p1 = has(pairs, "auto_major_for_p1", "true");
+            // Left out of the post: keep it; anything that is not a number is refused by core as out of range.
+            let interval = get(pairs, "major_update_interval_minutes").trim();
+            if !interval.is_empty() {
+                s.major_update_interval_minutes = interval.parse().unwrap_or(0);
+            }
         }
         _ => return Err(ApiError::not_found()),
     }

@@ -13,6 +13,7 @@ mod incident;
 mod incident_pages;
 mod live;
 mod mail_in;
+mod major;
 mod notify;
 mod ops;
 mod pages;

@@ -1,0 +1,131 @@
+//! OpenAPI operations and schemas of major incidents (INC-7): phases, the
+//! war-room log, stakeholder updates, the update interval and the emergency report.
+
+use super::{Op, e, obj, op, schema_ref, with_body};
+use serde_json::{Value, json};
+
+pub(super) fn ops() -> Vec<Op> {
+    vec![
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/major/phase",
+                    "major incidents",
+                    "Move the response to its next phase (declared → containment → recovery → review → closed); \
+                     review needs the incident resolved (409 `major_review_needs_resolution`)",
+                    (200, Some("MajorIncident")),
+                ),
+                "MajorPhaseInput",
+                || json!({ "phase": "containment", "note": "已切换至同城灾备中心，交易逐步恢复" }),
+            )
+        },
+        e(
+            op(
+                "get",
+                "/api/v1/incidents/{number}/major/war-room",
+                "major incidents",
+                "The war-room log (作战室/指挥记录), oldest first; open to whoever may read the incident",
+                (200, Some("WarRoomEntryList")),
+            ),
+            &[404, 409],
+        ),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/major/war-room",
+                    "major incidents",
+                    "Record an action or decision (commander, the incident's team, or holders of incident assign rights)",
+                    (201, Some("WarRoomEntry")),
+                ),
+                "WarRoomEntryInput",
+                || json!({ "kind": "decision", "body": "决定暂停批量代发业务，优先保障柜面交易" }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/incidents/{number}/major/stakeholder-updates",
+                    "major incidents",
+                    "Post a stakeholder update: notifies watchers, the commander, the team's manager and the operations directors, \
+                     and restarts the update interval",
+                    (201, Some("WarRoomEntry")),
+                ),
+                "StakeholderUpdateInput",
+                || json!({ "body": "14:20 核心系统已恢复 80% 交易，预计 15:00 前全部恢复。下次通报 14:50。" }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "put",
+                    "/api/v1/incidents/{number}/major/interval",
+                    "major incidents",
+                    "Change this incident's stakeholder-update interval (5–1440 minutes)",
+                    (200, Some("MajorIncident")),
+                ),
+                "MajorIntervalInput",
+                || json!({ "update_interval_minutes": 15 }),
+            )
+        },
+        e(
+            op(
+                "get",
+                "/api/v1/incidents/{number}/emergency-report",
+                "major incidents",
+                "The emergency report (紧急事件处理结果报告): times and durations, war-room log, stakeholder updates, summary",
+                (200, Some("EmergencyReport")),
+            ),
+            &[404, 409],
+        ),
+    ]
+}
+
+pub(super) fn schemas() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let ns = |t: &str| json!({ "type": [t, "null"] });
+    let phase = json!({ "enum": ["declared", "containment", "recovery", "review", "closed"] });
+    let person = obj(&["id", "name"], json!({ "id": s("integer"), "name": s("string") }));
+    let times = ["occurred", "reported", "declared", "containment", "recovery", "restored", "resolved", "review", "closed"]
+        .iter()
+        .map(|k| (k.to_string(), ns("integer")))
+        .collect::<serde_json::Map<_, _>>();
+    let durations = ["to_declare_secs", "to_contain_secs", "to_recover_secs", "outage_secs", "to_resolve_secs", "total_secs"]
+        .iter()
+        .map(|k| (k.to_string(), ns("integer")))
+        .collect::<serde_json::Map<_, _>>();
+    json!({
+        "MajorIncident": obj(&["phase", "update_interval_minutes", "declared_at"], json!({
+            "phase": phase, "next_phase": { "enum": ["containment", "recovery", "review", "closed", null] },
+            "commander_id": ns("integer"), "update_interval_minutes": s("integer"), "declared_at": s("integer"),
+            "containment_at": ns("integer"), "recovery_at": ns("integer"), "review_at": ns("integer"), "closed_at": ns("integer"),
+            "last_update_at": ns("integer"), "next_update_due_at": ns("integer"), "update_overdue": s("boolean")
+        })),
+        "MajorPhaseInput": obj(&["phase"], json!({ "phase": phase, "note": { "type": ["string", "null"], "maxLength": 4000 } })),
+        "MajorIntervalInput": obj(&["update_interval_minutes"], json!({ "update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440 } })),
+        "WarRoomEntry": obj(&["id", "at", "kind", "body"], json!({
+            "id": s("integer"), "incident_id": s("integer"), "at": s("integer"), "author_id": ns("integer"), "author_name": ns("string"),
+            "kind": { "enum": ["action", "decision", "stakeholder_update", "phase_change"] }, "body": s("string"), "data": s("object")
+        })),
+        "WarRoomEntryList": obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref("WarRoomEntry") } })),
+        "WarRoomEntryInput": obj(&["kind", "body"], json!({ "kind": { "enum": ["action", "decision"] }, "body": { "type": "string", "minLength": 1, "maxLength": 4000 } })),
+        "StakeholderUpdateInput": obj(&["body"], json!({ "body": { "type": "string", "minLength": 1, "maxLength": 4000 } })),
+        "EmergencyReport": obj(&["number", "title", "priority", "major_incident", "times", "durations", "timeline"], json!({
+            "number": s("string"), "title": s("string"), "priority": s("integer"), "state": s("string"),
+            "service": { "oneOf": [obj(&["id", "name"], json!({ "id": s("integer"), "name": s("string") })), { "type": "null" }] },
+            "ci_ref": ns("string"), "reporter": { "oneOf": [person.clone(), { "type": "null" }] },
+            "commander": { "oneOf": [person, { "type": "null" }] }, "impact_scope": ns("string"), "description": s("string"),
+            "resolution_code": ns("string"), "resolution": ns("string"), "major_incident": schema_ref("MajorIncident"),
+            "times": { "type": "object", "properties": times }, "durations": { "type": "object", "properties": durations },
+            "timeline": { "type": "array", "items": schema_ref("WarRoomEntry") },
+            "stakeholder_updates": { "type": "array", "items": schema_ref("WarRoomEntry") },
+            "summary": { "oneOf": [schema_ref("IncidentSummary"), { "type": "null" }] }, "generated_at": s("integer")
+        })),
+    })
+}
