@@ -13,7 +13,8 @@ use yunwei_testkit::Client;
 pub struct BenchArgs {
     /// `me` (GET /api/v1/me), `create-team` (POST /api/v1/teams), `create-incident` (POST
     /// /api/v1/incidents), `queue` (a 50-row team queue sorted by SLA due) or `search`
-    /// (GET /api/v1/search with Chinese terms).
+    /// (GET /api/v1/search with Chinese terms); `calendar` measures business-time deadline
+    /// computation in-process (no server; `--clients` is ignored).
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -33,7 +34,7 @@ pub struct BenchArgs {
     existing_url: Option<String>,
 }
 
-const SCENARIOS: [&str; 5] = ["me", "create-team", "create-incident", "queue", "search"];
+const SCENARIOS: [&str; 6] = ["me", "create-team", "create-incident", "queue", "search", "calendar"];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
@@ -178,6 +179,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     if !SCENARIOS.contains(&args.scenario.as_str()) {
         return Err(AppError::Other(format!("unknown scenario {:?}: use one of {}", args.scenario, SCENARIOS.join(", "))));
     }
+    if args.scenario == "calendar" {
+        return calendar(args.seconds);
+    }
     if let Some(pg) = &args.postgres {
         // SAFETY of intent: set before any other thread reads the environment.
         unsafe { std::env::set_var("YUNWEI_TEST_DATABASE_URL", pg) };
@@ -280,4 +284,34 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Business-time deadlines per second on one core: 10,000 start times spread over two
+/// years × 100 targets from 30 minutes to 5 business days, on the shipped mainland-China
+/// office calendar (no DST) and on an office calendar in Berlin (with DST).
+fn calendar(seconds: u64) -> Result<ExitCode, AppError> {
+    use yunwei_calendar::{Calendar, CalendarSpec, bench_deadlines};
+    let build = |spec: &CalendarSpec| Calendar::new(spec).map_err(|e| AppError::Other(format!("{e:?}")));
+    let calendars = [
+        ("china_office Asia/Shanghai", build(&CalendarSpec::china_office("Asia/Shanghai"))?),
+        ("office Europe/Berlin", build(&CalendarSpec::office("Europe/Berlin"))?),
+    ];
+    let first = jiff::Timestamp::from_second(1_767_225_600).map_err(|e| AppError::Other(e.to_string()))?; // 2026-01-01
+    let starts: Vec<jiff::Timestamp> =
+        (0..10_000i64).filter_map(|k| jiff::Timestamp::from_second(first.as_second() + k * 6_307).ok()).collect();
+    let targets: Vec<i64> = (0..100i64).map(|k| 1_800 + k * (5 * 8 * 3_600 - 1_800) / 99).collect();
+    let mut results = Vec::new();
+    for (name, cal) in &calendars {
+        let (mut done, mut checksum) = (0u64, 0u64);
+        let began = Instant::now();
+        while began.elapsed() < Duration::from_secs(seconds.max(1)) {
+            checksum ^= bench_deadlines(cal, &starts, &targets);
+            done += (starts.len() * targets.len()) as u64;
+        }
+        let per_second = done as f64 / began.elapsed().as_secs_f64();
+        results.push(serde_json::json!({ "calendar": name, "deadlines": done, "per_second": per_second.round(), "checksum": checksum }));
+    }
+    let out = serde_json::json!({ "scenario": "calendar", "seconds": seconds, "results": results });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
 }
