@@ -414,43 +414,6 @@ pub async fn update(core: &Core, ctx: &Ctx, id: IncidentId, input: IncidentPatch
     view(&after)
 }
 
-/// Declares a major incident (INC-7) and names its commander.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MajorInput {
-    pub commander_id: UserId,
-    pub reason: Option<String>,
-}
-
-pub async fn declare_major(core: &Core, ctx: &Ctx, id: IncidentId, input: MajorInput) -> Result<IncidentView> {
-    let mut c = Checker::new();
-    let reason = input.reason.as_deref().map(|r| c.text("reason", r, 2000)).unwrap_or_default();
-    let mut tx = core.db.begin().await?;
-    let before = load(core, &mut tx, ctx, id, Action::Assign).await?;
-    check_refs(&mut tx, &mut c, None, None, None, &[("commander_id", Some(input.commander_id))]).await?;
-    c.finish()?;
-    let mut after = before.clone();
-    after.major = true;
-    after.commander_id = Some(input.commander_id);
-    store::add_watcher(&mut tx, id, input.commander_id).await?;
-    let notes = vec![Note {
-        kind: ActivityKind::MajorDeclared,
-        public: true,
-        body: reason,
-        data: serde_json::json!({ "commander_id": input.commander_id }),
-    }];
-    let mut to_users = audience(&mut tx, &after, false).await?;
-    to_users.push(input.commander_id);
-    to_users.sort();
-    to_users.dedup();
-    let events =
-        vec![event_for(EventType::IncidentMajorDeclared, &after, &to_users, serde_json::json!({ "commander_id": input.commander_id }))];
-    save(core, &mut tx, ctx, &before, &mut after, Effects { action: "declare_major", notes, events }).await?;
-    super::major::open_war_room(core, &mut tx, ctx, &after, Some(input.commander_id)).await?;
-    core.commit(tx).await?;
-    view(&after)
-}
-
 /// Adds or removes the caller (or, with assign rights, anyone) as a watcher.
 pub async fn set_watching(core: &Core, ctx: &Ctx, id: IncidentId, user: Option<UserId>, watch: bool) -> Result<Vec<UserId>> {
     let mut tx = core.db.begin().await?;

@@ -3,7 +3,7 @@
 //! the commander when an update is late. Every command is one transaction with
 //! its audit entry and events, like the rest of the incident service.
 
-use super::authorize_on;
+use super::{Effects, IncidentView, Note, audience, authorize_on, check_refs, event_for, save, view};
 use crate::audit::{self, Change};
 use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
@@ -11,13 +11,50 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{IncidentId, UserId};
-use yunwei_domain::incident::IncidentState;
+use yunwei_domain::incident::{ActivityKind, IncidentState};
 use yunwei_domain::major::{INTERVAL_MINUTES, MajorPhase, WarRoomKind, next_phase, next_reminder, review_allowed};
 use yunwei_domain::permission::Action;
 use yunwei_domain::validate::Checker;
 use yunwei_store::Conn;
 use yunwei_store::incident::{self as incidents, Incident};
 use yunwei_store::major::{self as store, MajorIncident, NewEntry, WarRoomEntry};
+
+/// Declares a major incident (INC-7) and names its commander.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MajorInput {
+    pub commander_id: UserId,
+    pub reason: Option<String>,
+}
+
+pub async fn declare_major(core: &Core, ctx: &Ctx, id: IncidentId, input: MajorInput) -> Result<IncidentView> {
+    let mut c = Checker::new();
+    let reason = input.reason.as_deref().map(|r| c.text("reason", r, 2000)).unwrap_or_default();
+    let mut tx = core.db.begin().await?;
+    let before = super::load(core, &mut tx, ctx, id, Action::Assign).await?;
+    check_refs(&mut tx, &mut c, None, None, None, &[("commander_id", Some(input.commander_id))]).await?;
+    c.finish()?;
+    let mut after = before.clone();
+    after.major = true;
+    after.commander_id = Some(input.commander_id);
+    incidents::add_watcher(&mut tx, id, input.commander_id).await?;
+    let notes = vec![Note {
+        kind: ActivityKind::MajorDeclared,
+        public: true,
+        body: reason,
+        data: serde_json::json!({ "commander_id": input.commander_id }),
+    }];
+    let mut to_users = audience(&mut tx, &after, false).await?;
+    to_users.push(input.commander_id);
+    to_users.sort();
+    to_users.dedup();
+    let events =
+        vec![event_for(EventType::IncidentMajorDeclared, &after, &to_users, serde_json::json!({ "commander_id": input.commander_id }))];
+    save(core, &mut tx, ctx, &before, &mut after, Effects { action: "declare_major", notes, events }).await?;
+    open_war_room(core, &mut tx, ctx, &after, Some(input.commander_id)).await?;
+    core.commit(tx).await?;
+    view(&after)
+}
 
 /// War-room entries and stakeholder updates are short messages, not reports.
 pub const MAX_ENTRY: usize = 4000;

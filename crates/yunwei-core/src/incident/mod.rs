@@ -16,7 +16,7 @@ pub use bulk::*;
 pub use config::*;
 pub use export::*;
 pub use lifecycle::*;
-pub use major::{EntryInput, IntervalInput, MajorView, PhaseInput, StakeholderUpdateInput};
+pub use major::{EntryInput, IntervalInput, MajorInput, MajorView, PhaseInput, StakeholderUpdateInput, declare_major};
 pub use major_report::*;
 pub use query::*;
 
