@@ -63,7 +63,7 @@ pub async fn restore(conn: &mut AnyConnection, backend: Backend, suspended: Susp
             .await?;
         }
         Backend::Postgres => {
-            sqlx::raw_sql("ANALYZE incidents; ANALYZE incident_activities").execute(&mut *conn).await?;
+            sqlx::raw_sql("ANALYZE incidents; ANALYZE incident_activities; ANALYZE search_docs").execute(&mut *conn).await?;
         }
     }
     Ok(())
