@@ -12,12 +12,13 @@ use yunwei_store::search::{self as store, DocKind};
 /// Indexes what the queue holds, in batches. Returns how many records it indexed.
 pub async fn index_pending(core: &Core) -> Result<usize> {
     let mut tx = core.db.begin().await?;
-    let ids = store::take_queue(&mut tx, &core.db, 2000).await?;
-    if ids.is_empty() {
+    let records = store::take_queue(&mut tx, &core.db, 2000).await?;
+    if records.is_empty() {
         return Ok(0);
     }
-    let texts = store::incident_texts(&mut tx, &ids).await?;
-    let docs: Vec<(i64, String)> = texts
+    let of_kind = |kind: DocKind| records.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect::<Vec<i64>>();
+    let incidents: Vec<(i64, String)> = store::incident_texts(&mut tx, &of_kind(DocKind::Incident))
+        .await?
         .into_iter()
         .map(|(id, parts)| {
             let number = yunwei_domain::incident::number(id);
@@ -26,9 +27,32 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all))
         })
         .collect();
-    store::put_docs(&mut tx, core.db.backend, DocKind::Incident, &docs).await?;
+    let requests: Vec<(i64, String)> = store::request_texts(&mut tx, &of_kind(DocKind::ServiceRequest))
+        .await?
+        .into_iter()
+        .map(|(id, title, answers)| {
+            let number = yunwei_domain::request::number(id);
+            let mut all = vec![number, title];
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&answers) {
+                collect_strings(&value, &mut all);
+            }
+            (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
+        })
+        .collect();
+    store::put_docs(&mut tx, core.db.backend, DocKind::Incident, &incidents).await?;
+    store::put_docs(&mut tx, core.db.backend, DocKind::ServiceRequest, &requests).await?;
     tx.commit().await?;
-    Ok(docs.len())
+    Ok(incidents.len() + requests.len())
+}
+
+/// The text a request's form answers hold (field values, attachment file names).
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
 }
 
 /// Keeps the index current: drains the queue, then sleeps briefly when idle.
@@ -57,7 +81,7 @@ pub async fn run_indexer(core: Core, mut shutdown: tokio::sync::watch::Receiver<
 pub async fn rebuild(core: &Core) -> Result<u64> {
     let mut tx = core.db.begin().await?;
     store::clear(&mut tx, core.db.backend).await?;
-    let n = store::enqueue_all_incidents(&mut tx).await?;
+    let n = store::enqueue_all(&mut tx).await?;
     tx.commit().await?;
     while index_pending(core).await? > 0 {}
     Ok(n)
@@ -69,9 +93,12 @@ pub struct SearchResults {
     /// The terms the query was split into (shows users how Chinese text was read).
     pub terms: Vec<String>,
     pub incidents: Vec<crate::incident::IncidentView>,
+    /// Empty for callers without read rights on service requests.
+    pub service_requests: Vec<crate::request::RequestView>,
 }
 
-/// Incidents matching every term of `q` (newest first); an incident number matches that incident.
+/// Incidents and service requests matching every term of `q` (newest first); a ticket
+/// number matches that ticket.
 pub async fn search(core: &Core, ctx: &Ctx, q: &str, limit: i64) -> Result<SearchResults> {
     let (actor, scope) = ctx.authorize(ObjectType::Incident, Action::Read)?;
     let q: String = q.trim().chars().take(200).collect();
@@ -86,7 +113,7 @@ pub async fn search(core: &Core, ctx: &Ctx, q: &str, limit: i64) -> Result<Searc
     }
     let scope_filter = crate::incident::scope_filter(actor, scope);
     let terms = query_terms(&q);
-    let mut ids = store::incidents(&core.db, &terms, scope_filter.as_ref(), limit).await?;
+    let mut ids = store::matching(&core.db, DocKind::Incident, &terms, scope_filter.as_ref(), limit).await?;
     if let Some(n) = yunwei_domain::incident::parse_number(&q) {
         ids.retain(|i| *i != n);
         ids.insert(0, n);
@@ -99,5 +126,33 @@ pub async fn search(core: &Core, ctx: &Ctx, q: &str, limit: i64) -> Result<Searc
         .filter(|r| crate::incident::authorize_on(ctx, Action::Read, r).is_ok())
         .map(crate::incident::view)
         .collect::<Result<Vec<_>>>()?;
-    Ok(SearchResults { query: q, terms: terms.into_iter().map(|t| t.text).collect(), incidents })
+    let service_requests = match ctx.authorize(ObjectType::ServiceRequest, Action::Read) {
+        Ok((actor, scope)) => search_requests(core, ctx, &q, &terms, crate::incident::scope_filter(actor, scope), limit).await?,
+        Err(_) => Vec::new(),
+    };
+    Ok(SearchResults { query: q, terms: terms.into_iter().map(|t| t.text).collect(), incidents, service_requests })
+}
+
+async fn search_requests(
+    core: &Core,
+    ctx: &Ctx,
+    q: &str,
+    terms: &[yunwei_domain::search::Term],
+    scope: Option<yunwei_store::incident::ScopeFilter>,
+    limit: i64,
+) -> Result<Vec<crate::request::RequestView>> {
+    let mut ids = store::matching(&core.db, DocKind::ServiceRequest, terms, scope.as_ref(), limit).await?;
+    if let Some(n) = yunwei_domain::request::parse_number(q) {
+        ids.retain(|i| *i != n);
+        ids.insert(0, n);
+    }
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(r) = yunwei_store::request::get(&core.db.read, yunwei_domain::ids::ServiceRequestId(id)).await?
+            && crate::request::scope_allows(ctx, Action::Read, &r)
+        {
+            found.push(crate::request::view(&r)?);
+        }
+    }
+    Ok(found)
 }

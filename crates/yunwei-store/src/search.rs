@@ -10,15 +10,29 @@ use sqlx::{AnyConnection, Row};
 use yunwei_domain::search::Term;
 
 /// Kinds of searchable records; part of the document key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DocKind {
     Incident = 1,
+    ServiceRequest = 2,
 }
 
 impl DocKind {
     pub fn object_type(self) -> &'static str {
         match self {
             DocKind::Incident => "incident",
+            DocKind::ServiceRequest => "service_request",
+        }
+    }
+
+    pub fn from_object_type(s: &str) -> Option<DocKind> {
+        [DocKind::Incident, DocKind::ServiceRequest].into_iter().find(|k| k.object_type() == s)
+    }
+
+    /// The record table, aliased `i` in search queries.
+    fn table(self) -> &'static str {
+        match self {
+            DocKind::Incident => "incidents",
+            DocKind::ServiceRequest => "service_requests",
         }
     }
 }
@@ -102,32 +116,56 @@ pub fn match_expression(backend: Backend, terms: &[Term]) -> String {
     }
 }
 
-/// Incident ids matching all terms, newest first, within the caller's scope.
-pub async fn incidents(db: &Db, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64) -> Result<Vec<i64>> {
+/// Ids of records of one kind matching all terms, newest first, within the caller's scope.
+pub async fn matching(db: &Db, kind: DocKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64) -> Result<Vec<i64>> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let expr = match_expression(db.backend, terms);
-    let mut sql = match db.backend {
-        Backend::Sqlite => {
-            let mut s = Sql::new("SELECT i.id FROM search_fts f JOIN incidents i ON i.id = f.object_id WHERE search_fts MATCH ");
-            s.bind(expr).push(" AND f.object_type = 'incident'");
+    if db.backend == Backend::Postgres {
+        // The GIN index yields every match unordered, and the planner takes the bigrams of one
+        // word as independent, so a common word read 80,000 rows to return 20. Walking the
+        // newest documents first finds common words at once; rarer ones fall back to the index.
+        let recent = matching_sql(db.backend, kind, terms, scope, limit, Some(RECENT_WINDOW)).fetch_all(&db.read).await?;
+        if recent.len() as i64 >= limit {
+            return recent.iter().map(|r| Ok(r.try_get(0)?)).collect();
+        }
+    }
+    let rows = matching_sql(db.backend, kind, terms, scope, limit, None).fetch_all(&db.read).await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// How many of the newest PostgreSQL documents the first pass of [`matching`] reads.
+const RECENT_WINDOW: i64 = 5000;
+
+fn matching_sql(backend: Backend, kind: DocKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64, window: Option<i64>) -> Sql {
+    let expr = match_expression(backend, terms);
+    let table = kind.table();
+    let mut sql = match (backend, window) {
+        (Backend::Sqlite, _) => {
+            let mut s = Sql::new(&format!("SELECT i.id FROM search_fts f JOIN {table} i ON i.id = f.object_id WHERE search_fts MATCH "));
+            s.bind(expr);
             s
         }
-        Backend::Postgres => {
-            let mut s = Sql::new("SELECT i.id FROM search_docs f JOIN incidents i ON i.id = f.object_id WHERE f.tsv @@ CAST(");
-            s.bind(expr).push(" AS tsquery) AND f.object_type = 'incident'");
+        (Backend::Postgres, None) => {
+            let mut s = Sql::new(&format!("SELECT i.id FROM search_docs f JOIN {table} i ON i.id = f.object_id WHERE f.tsv @@ CAST("));
+            s.bind(expr).push(" AS tsquery)");
+            s
+        }
+        (Backend::Postgres, Some(n)) => {
+            let mut s =
+                Sql::new("SELECT i.id FROM (SELECT doc_key, object_type, object_id, tsv FROM search_docs ORDER BY doc_key DESC LIMIT ");
+            s.bind(n).push(&format!(") f JOIN {table} i ON i.id = f.object_id WHERE f.tsv @@ CAST(")).bind(expr).push(" AS tsquery)");
             s
         }
     };
+    sql.push(" AND f.object_type = ").bind(kind.object_type());
     crate::incident::push_scope(&mut sql, "i.", scope);
-    let order = match db.backend {
+    sql.push(match backend {
         Backend::Sqlite => " ORDER BY f.rowid DESC LIMIT ",
         Backend::Postgres => " ORDER BY f.doc_key DESC LIMIT ",
-    };
-    sql.push(order).bind(limit);
-    let rows = sql.fetch_all(&db.read).await?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    });
+    sql.bind(limit);
+    sql
 }
 
 /// Notes that a record must be (re)indexed; call in the transaction that changed it.
@@ -137,18 +175,35 @@ pub async fn enqueue(conn: &mut AnyConnection, kind: DocKind, id: i64) -> Result
 }
 
 /// Takes up to `limit` queued entries (locking them on PostgreSQL so two nodes
-/// never take the same ones), deletes them, and returns the distinct incident ids.
-pub async fn take_queue(conn: &mut AnyConnection, db: &Db, limit: i64) -> Result<Vec<i64>> {
-    let sql = format!("SELECT id, object_id FROM index_queue ORDER BY id LIMIT $1{}", db.skip_locked());
+/// never take the same ones), deletes them, and returns the distinct records.
+pub async fn take_queue(conn: &mut AnyConnection, db: &Db, limit: i64) -> Result<Vec<(DocKind, i64)>> {
+    let sql = format!("SELECT id, object_type, object_id FROM index_queue ORDER BY id LIMIT $1{}", db.skip_locked());
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *conn).await?;
     let Some(last) = rows.last() else { return Ok(Vec::new()) };
     let first: i64 = rows[0].try_get(0)?;
     let last: i64 = last.try_get(0)?;
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.try_get(1)).collect::<std::result::Result<_, _>>()?;
+    let mut records = Vec::with_capacity(rows.len());
+    for r in &rows {
+        // A kind this version does not index (written by a newer node) is dropped, not retried forever.
+        if let Some(kind) = DocKind::from_object_type(&r.try_get::<String, _>(1)?) {
+            records.push((kind, r.try_get::<i64, _>(2)?));
+        }
+    }
     sqlx::query("DELETE FROM index_queue WHERE id >= $1 AND id <= $2").bind(first).bind(last).execute(&mut *conn).await?;
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+    records.sort_unstable();
+    records.dedup();
+    Ok(records)
+}
+
+/// The title and form answers (JSON) of service requests to index, by id.
+pub async fn request_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id, title, answers FROM service_requests WHERE 1=1");
+    crate::incident::push_in(&mut sql, " AND", "id", ids);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
 }
 
 /// The text of incidents to index, by id.
@@ -174,10 +229,16 @@ pub async fn incident_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec
         .collect()
 }
 
-/// Queues every incident for indexing (after the index was cleared).
-pub async fn enqueue_all_incidents(conn: &mut AnyConnection) -> Result<u64> {
-    Ok(sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'incident', id FROM incidents ORDER BY id")
-        .execute(conn)
+/// Queues every incident and service request for indexing (after the index was cleared).
+pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
+    let incidents = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'incident', id FROM incidents ORDER BY id")
+        .execute(&mut *conn)
         .await?
-        .rows_affected())
+        .rows_affected();
+    let requests =
+        sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'service_request', id FROM service_requests ORDER BY id")
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(incidents + requests)
 }

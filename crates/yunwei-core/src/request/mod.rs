@@ -336,6 +336,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
     let mut tx = core.db.begin().await?;
     r.answers = "{}".into();
     r.id = store::insert(&mut tx, &r).await?;
+    yunwei_store::search::enqueue(&mut tx, yunwei_store::search::DocKind::ServiceRequest, r.id.0).await?;
     for (key, filename, content_type, bytes) in &files {
         let meta = crate::incident::store_file(core, &mut tx, ctx, ("service_request", r.id.0), filename, content_type, bytes).await?;
         answers.insert(key.clone(), serde_json::json!({ "attachment_id": meta.id, "filename": meta.filename, "size": meta.size }));

@@ -108,6 +108,20 @@ async fn a_vpn_request_goes_through_two_approvals_then_fulfilment() {
     assert_eq!(req["answers"]["form"]["filename"], "VPN申请表.pdf", "the path is stripped from the file name");
     let path = format!("/api/v1/service-requests/{number}");
 
+    // Full-text search finds the request by a word of its answers (indexing lags a little) and by number.
+    let found_by = |page: Value| -> Vec<String> {
+        page["service_requests"].as_array().unwrap().iter().map(|r| r["number"].as_str().unwrap().to_string()).collect()
+    };
+    let started = std::time::Instant::now();
+    let mut found = Vec::new();
+    while started.elapsed() < std::time::Duration::from_secs(3) && found.is_empty() {
+        found = found_by(requester.get("/api/v1/search?q=%E9%A9%BB%E5%9C%BA").await.json());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, vec![number.clone()], "驻场 is in the request's reason");
+    assert_eq!(found_by(requester.get(&format!("/api/v1/search?q={number}")).await.json()), vec![number.clone()]);
+    assert!(found_by(outsider.get("/api/v1/search?q=%E9%A9%BB%E5%9C%BA").await.json()).is_empty(), "another user's request stays hidden");
+
     // The file comes back as a safe download to those who may read the request.
     let file = requester.get(&format!("{path}/attachments/{}", req["answers"]["form"]["attachment_id"])).await;
     assert_eq!(file.status, 200);
