@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Full-text search index tools.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Copy the SQLite database to a file, safely while the server runs.
     Backup {
         #[arg(long)]
@@ -119,6 +124,12 @@ enum TokenCommand {
         #[arg(long)]
         expires_in_days: Option<i64>,
     },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Empty the index and index every incident and service request again (safe while serving).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -310,6 +321,12 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Search { command: SearchCommand::Rebuild } => {
+            let core = open(&config, false).await?;
+            let n = yunwei_core::search::rebuild(&core).await?;
+            println!("{n} records indexed");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Backup { to } => backup::backup(&config, &to).await,
         Command::Restore { from, force } => backup::restore(&config, &from, force).await,

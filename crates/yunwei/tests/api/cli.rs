@@ -202,3 +202,29 @@ async fn pg_dump_round_trip() {
     fresh.drop_now().await.unwrap();
     copy.drop_now().await.unwrap();
 }
+
+#[tokio::test]
+async fn search_rebuild_indexes_every_incident_and_request_again() {
+    let fresh = FreshDatabase::create().await.unwrap();
+    let dir = temp_dir("search");
+    let d = dir.to_str().unwrap();
+    let demo = yunwei(&["demo", "--database-url", &fresh.url, "--data-dir", d]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db.read).await.unwrap() }
+    };
+    let records = count("SELECT COUNT(*) FROM incidents").await + count("SELECT COUNT(*) FROM service_requests").await;
+    assert!(count("SELECT COUNT(*) FROM service_requests").await > 0, "the demo has sample requests");
+    db.close().await;
+    let rebuilt = yunwei(&["search", "rebuild", "--database-url", &fresh.url, "--data-dir", d]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    assert_eq!(String::from_utf8_lossy(&rebuilt.stdout).trim(), format!("{records} records indexed"));
+    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
+    let table = if db.backend == yunwei_core::store::Backend::Sqlite { "search_fts" } else { "search_docs" };
+    let indexed: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&db.read).await.unwrap();
+    assert_eq!(indexed, records, "one document per record");
+    db.close().await;
+    fresh.drop_now().await.unwrap();
+}
