@@ -49,6 +49,14 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "major_incident", text: Text::Portable(include_str!("../migrations/0008_major_incident.sql")) },
     Migration { version: 9, name: "webhooks", text: Text::Portable(include_str!("../migrations/0009_webhooks.sql")) },
     Migration { version: 10, name: "saved_views", text: Text::Portable(include_str!("../migrations/0010_saved_views.sql")) },
+    Migration {
+        version: 11,
+        name: "search_kinds",
+        text: Text::PerEngine {
+            sqlite: include_str!("../migrations/0011_search_kinds.sqlite.sql"),
+            postgres: include_str!("../migrations/0011_search_kinds.postgres.sql"),
+        },
+    },
 ];
 
 /// The newest schema version this binary knows.
