@@ -15,6 +15,7 @@ mod incident_queue;
 mod incident_report;
 mod profile;
 mod request;
+mod search;
 mod sla;
 mod survey;
 mod survey_answer;
@@ -96,6 +97,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}/emergency-report", get(incident_report::page))
         .route("/incidents/{number}/watch", post(incident_form::watch))
         .route("/incidents/{number}/unwatch", post(incident_form::unwatch))
+        .route("/search", get(search::page))
         .route("/requests", get(request::list))
         .route("/requests/{number}", get(request::show))
         .route("/requests/{number}/decide", post(request::decide))

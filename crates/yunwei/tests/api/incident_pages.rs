@@ -397,3 +397,61 @@ async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
     assert!(rules.text().contains("可重新打开期限（天）: 须在 1 到 365 之间"), "{}", rules.text());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_search_page_lists_incidents_and_requests_within_scope() {
+    let app = spawn_app().await;
+    let (director_id, director, _) = desk_session(&app, "s.director").await;
+    let (_, api) = app.user_with_roles("s.api", &["ops_director"]).await;
+    let (_, teller) = app.user_with_roles("s.teller", &["business_user"]).await;
+    let incident = api
+        .post(
+            "/api/v1/incidents",
+            &json!({ "title": "核心交换机网络丢包 <script>", "description": "柜面交易变慢", "impact": "high", "urgency": "high" }),
+        )
+        .await;
+    assert_eq!(incident.status, 201, "{}", incident.text());
+    let number = incident.json()["number"].as_str().unwrap().to_string();
+    let items = teller.get("/api/v1/catalog-items").await.json();
+    let reset = items["items"].as_array().unwrap().iter().find(|i| i["code"] == "password_reset").cloned().unwrap();
+    let answers = json!({ "system": "core_banking", "account": "网络准入系统账号", "contact_phone": "138 0000 0001" });
+    let request = teller.post("/api/v1/service-requests", &json!({ "item_id": reset["id"], "answers": answers })).await;
+    assert_eq!(request.status, 201, "{}", request.text());
+    let request_number = request.json()["number"].as_str().unwrap().to_string();
+
+    // Wait for the indexer, then search from the page in both languages.
+    let mut html = String::new();
+    for _ in 0..60 {
+        html = director.get("/search?q=%E7%BD%91%E7%BB%9C").await.text();
+        if html.contains(&number) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains(&format!("href=\"/incidents/{number}\"")), "{html}");
+    assert!(html.contains("按以下词查找：网络") && html.contains("事件（1）"), "{html}");
+    assert!(html.contains("&#60;script&#62;") && !html.contains("丢包 <script>"), "titles are escaped: {html}");
+    assert!(html.contains("action=\"/search\""), "the search box is in the top bar");
+    let mut found = false;
+    for _ in 0..60 {
+        if director.get("/search?q=%E7%BD%91%E7%BB%9C").await.text().contains(&format!("href=\"/requests/{request_number}\"")) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(found, "the request {request_number} is found by a word of its form");
+    // The teller sees their own request but not the incident someone else reported.
+    let own = teller.get("/api/v1/search?q=%E7%BD%91%E7%BB%9C").await.json();
+    assert_eq!(own["service_requests"][0]["number"], request_number.as_str(), "{own}");
+    assert_eq!(own["incidents"], json!([]), "{own}");
+    let en = app.admin().patch(&format!("/api/v1/users/{director_id}"), &json!({ "locale": "en" })).await;
+    assert_eq!(en.status, 200, "{}", en.text());
+    let english = director.get("/search?q=nothing-like-this").await.text();
+    assert!(english.contains("Nothing found.") && english.contains("Incidents (0)"), "{english}");
+    let empty = director.get("/search").await;
+    assert_eq!(empty.status, 200);
+    assert!(!empty.text().contains("Incidents ("), "no query, no results");
+    assert_eq!(director.get("/search?q=x&bogus=1").await.status, 400, "unknown parameters are refused");
+    app.stop().await;
+}
