@@ -242,18 +242,22 @@ pub async fn builtin(core: &Core) -> Result<()> {
     let now = core.now_ms();
     let mut tx = core.db.begin().await?;
     for r in builtin_roles() {
-        if store::get_role_by_key(&mut *tx, r.key).await?.is_none() {
-            let fields = RoleFields {
-                key: r.key.into(),
-                name_en: r.name_en.into(),
-                name_zh: r.name_zh.into(),
-                description: String::new(),
-                duty: r.duty,
-                require_totp: false,
-                permissions: r.permissions,
-            };
-            store::insert_role(&mut tx, &fields, true, now).await?;
+        match store::get_role_by_key(&mut *tx, r.key).await? {
+            None => {
+                let fields = RoleFields {
+                    key: r.key.into(),
+                    name_en: r.name_en.into(),
+                    name_zh: r.name_zh.into(),
+                    description: String::new(),
+                    duty: r.duty,
+                    require_totp: false,
+                    permissions: r.permissions.clone(),
+                };
+                store::insert_role(&mut tx, &fields, true, now).await?;
+            }
+            Some(role) => grant_new_permissions(core, &mut tx, role, &r.permissions, now).await?,
         }
+        store::record_builtin_grants(&mut tx, r.key, &r.permissions).await?;
     }
     for (event, locale, subject, body) in all_templates() {
         let t = Template {
@@ -269,6 +273,38 @@ pub async fn builtin(core: &Core) -> Result<()> {
     seed_service_levels(&mut tx, now).await?;
     crate::request::seed_items(&mut tx, now).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// An upgrade gives a built-in role the permissions of features added since it was seeded
+/// (never given before), keeping an administrator's removals and additions. Audited.
+async fn grant_new_permissions(
+    core: &Core,
+    tx: &mut yunwei_store::Conn,
+    role: store::Role,
+    code: &[yunwei_domain::permission::Permission],
+    now: i64,
+) -> Result<()> {
+    let given = store::builtin_grants(&mut *tx, &role.key).await?;
+    let added: Vec<_> = code.iter().filter(|p| !given.contains(&p.to_string()) && !role.permissions.contains(p)).copied().collect();
+    if added.is_empty() {
+        return Ok(());
+    }
+    let mut permissions = role.permissions.clone();
+    permissions.extend(added.iter().copied());
+    let fields = RoleFields {
+        key: role.key.clone(),
+        name_en: role.name_en.clone(),
+        name_zh: role.name_zh.clone(),
+        description: role.description.clone(),
+        duty: role.duty,
+        require_totp: role.require_totp,
+        permissions,
+    };
+    store::update_role(&mut *tx, role.id, &fields, now).await?;
+    let added: Vec<String> = added.iter().map(ToString::to_string).collect();
+    let change = Change::new("role", role.id.0, "upgrade_grant").after(&serde_json::json!({ "key": role.key, "added": added }));
+    audit::write(core, &mut *tx, &Ctx::system(), change).await?;
     Ok(())
 }
 

@@ -628,6 +628,24 @@ pub async fn get_role_by_key<'e, E: Executor<'e, Database = Any>>(ex: E, key: &s
     sqlx::query("SELECT * FROM roles WHERE role_key = $1").bind(key).fetch_optional(ex).await?.as_ref().map(role_from_row).transpose()
 }
 
+/// The permissions (as `object:action:scope`) the seeder has ever given a built-in role.
+pub async fn builtin_grants(conn: &mut AnyConnection, role_key: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT permission FROM builtin_grants WHERE role_key = $1").bind(role_key).fetch_all(conn).await?;
+    rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+}
+
+/// Remembers that the seeder gave these permissions to a built-in role.
+pub async fn record_builtin_grants(conn: &mut AnyConnection, role_key: &str, permissions: &[Permission]) -> Result<()> {
+    for p in permissions {
+        sqlx::query("INSERT INTO builtin_grants (role_key, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(role_key)
+            .bind(p.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn list_roles<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Role>> {
     sqlx::query("SELECT * FROM roles ORDER BY builtin DESC, role_key").fetch_all(ex).await?.iter().map(role_from_row).collect()
 }

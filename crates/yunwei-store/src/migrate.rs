@@ -57,6 +57,7 @@ const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0011_search_kinds.postgres.sql"),
         },
     },
+    Migration { version: 12, name: "builtin_grants", text: Text::Portable(include_str!("../migrations/0012_builtin_grants.sql")) },
 ];
 
 /// The newest schema version this binary knows.

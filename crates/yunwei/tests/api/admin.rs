@@ -173,3 +173,53 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
     assert_eq!(teams["items"].as_array().unwrap().len(), 1, "created once");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_removals() {
+    use yunwei_core::store::admin as roles;
+    let app = spawn_app().await;
+    let perm = |s: &str| s.parse::<yunwei_domain::permission::Permission>().unwrap();
+    let role = || async { roles::get_role_by_key(&app.core.db.read, "system_admin").await.unwrap().unwrap() };
+    let fields = |r: &roles::Role, permissions: Vec<yunwei_domain::permission::Permission>| roles::RoleFields {
+        key: r.key.clone(),
+        name_en: r.name_en.clone(),
+        name_zh: r.name_zh.clone(),
+        description: r.description.clone(),
+        duty: r.duty,
+        require_totp: r.require_totp,
+        permissions,
+    };
+    let (create, delete) = (perm("webhook:create:all"), perm("webhook:delete:all"));
+    let before = role().await;
+    assert!(before.permissions.contains(&create) && before.permissions.contains(&delete), "{:?}", before.permissions);
+
+    // An administrator takes both away; a restart (seeding again) does not give them back.
+    let mut conn = app.core.db.write.acquire().await.unwrap();
+    let kept: Vec<_> = before.permissions.iter().copied().filter(|p| *p != create && *p != delete).collect();
+    roles::update_role(&mut conn, before.id, &fields(&before, kept.clone()), 1).await.unwrap();
+    drop(conn);
+    yunwei_core::seed::builtin(&app.core).await.unwrap();
+    assert_eq!(role().await.permissions, kept, "removals stand");
+
+    // A permission the seeder never gave (a feature this upgrade brings) is given once, and audited.
+    let mut conn = app.core.db.write.acquire().await.unwrap();
+    yunwei_core::store::raw_execute(
+        &mut conn,
+        "DELETE FROM builtin_grants WHERE role_key = 'system_admin' AND permission = 'webhook:delete:all'",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    yunwei_core::seed::builtin(&app.core).await.unwrap();
+    let after = role().await;
+    assert!(after.permissions.contains(&delete), "the new permission is given");
+    assert!(!after.permissions.contains(&create), "the removed one stays removed");
+    yunwei_core::seed::builtin(&app.core).await.unwrap();
+    assert_eq!(role().await.permissions, after.permissions, "given once");
+    let (_, auditor) = app.user_with_roles("grant.audit", &["audit_admin"]).await;
+    let audit = auditor.get("/api/v1/audit-events?object_type=role&action=upgrade_grant").await.json();
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(1), "{audit}");
+    let entry: serde_json::Value = serde_json::from_str(audit["items"][0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(entry["added"], serde_json::json!(["webhook:delete:all"]), "{audit}");
+    app.stop().await;
+}
