@@ -93,9 +93,16 @@ pub fn forbidden_kind(ip: IpAddr) -> Option<&'static str> {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return forbidden_v4(v4);
             }
-            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (seg[..6] == [0; 6] && seg[6] != 0) {
+            // Also local-use NAT64 (64:ff9b:1::/48) and SIIT (::ffff:0:a.b.c.d).
+            let nat64 = seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || seg[..3] == [0x64, 0xff9b, 1];
+            let siit = seg[..6] == [0, 0, 0, 0, 0xffff, 0];
+            if nat64 || siit || (seg[..6] == [0; 6] && seg[6] != 0) {
                 let o = v6.octets();
                 return forbidden_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+            }
+            // 6to4 (2002::/16) and Teredo (2001::/32) tunnel to IPv4 addresses of their own.
+            if seg[0] == 0x2002 || seg[..2] == [0x2001, 0] {
+                return Some("tunnel");
             }
             if v6.is_unspecified() {
                 Some("unspecified")
@@ -315,7 +322,7 @@ async fn send_inner(out: &Outgoing<'_>, guard: &Guard) -> Result<u16, WebhookErr
         let _ = conn.await;
     });
     let host_header = if target.port == if target.https { 443 } else { 80 } {
-        target.host.clone()
+        if target.host.contains(':') { format!("[{}]", target.host) } else { target.host.clone() }
     } else if target.host.contains(':') {
         format!("[{}]:{}", target.host, target.port)
     } else {
@@ -395,6 +402,10 @@ mod tests {
             ("::ffff:127.0.0.1", "loopback"),
             ("::ffff:10.1.2.3", "private"),
             ("64:ff9b::a9fe:a9fe", "link-local"),
+            ("64:ff9b:1::a9fe:a9fe", "link-local"),
+            ("::ffff:0:7f00:1", "loopback"),
+            ("2002:7f00:1::1", "tunnel"),
+            ("2001:0:4136:e378::1", "tunnel"),
         ] {
             assert_eq!(forbidden_kind(ip(a)), Some(kind), "{a}");
         }

@@ -31,6 +31,9 @@ pub struct LiveEvent {
     pub actor_id: Option<i64>,
     pub actor: String,
     pub at: i64,
+    /// A work note or other internal change: followed only by those who may update the record.
+    #[serde(skip)]
+    pub internal: bool,
 }
 
 /// This node's fan-out of committed events.
@@ -92,10 +95,20 @@ impl Topic {
 }
 
 /// The caller may follow the topic if they may read the record (same check as its GET).
-pub async fn authorize(core: &Core, ctx: &Ctx, topic: Topic) -> Result<()> {
+/// Returns whether they also see internal changes (work notes): only if they may update it.
+pub async fn authorize(core: &Core, ctx: &Ctx, topic: Topic) -> Result<bool> {
+    use yunwei_domain::permission::Action;
     match topic {
-        Topic::Incident(id) => crate::incident::get(core, ctx, IncidentId(id)).await.map(|_| ()),
-        Topic::ServiceRequest(id) => crate::request::get(core, ctx, ServiceRequestId(id)).await.map(|_| ()),
+        Topic::Incident(id) => {
+            let detail = crate::incident::get(core, ctx, IncidentId(id)).await?;
+            let row = yunwei_store::incident::get(&core.db.read, detail.incident.id).await?;
+            Ok(row.is_some_and(|i| crate::incident::authorize_on(ctx, Action::Update, &i).is_ok()))
+        }
+        Topic::ServiceRequest(id) => {
+            crate::request::get(core, ctx, ServiceRequestId(id)).await?;
+            let row = yunwei_store::request::get(&core.db.read, ServiceRequestId(id)).await?;
+            Ok(row.is_some_and(|r| crate::request::scope_allows(ctx, Action::Update, &r)))
+        }
     }
 }
 
@@ -135,6 +148,7 @@ async fn to_live(core: &Core, e: &OutboxEvent, names: &mut HashMap<i64, String>)
         actor_id: e.actor_id.map(|a| a.0),
         actor,
         at: e.created_at,
+        internal: e.payload.get("public").and_then(serde_json::Value::as_bool) == Some(false),
     })
 }
 
@@ -177,15 +191,17 @@ async fn poll_once(core: &Core, last: &mut i64, seen: &mut BTreeSet<i64>, names:
     let from = last.saturating_sub(REREAD_WINDOW).max(0);
     let events = store::events_after(&core.db, from, 1000).await?;
     for e in &events {
-        if e.id.0 <= from || !seen.insert(e.id.0) {
+        if e.id.0 <= from || seen.contains(&e.id.0) {
             continue;
         }
+        if publish && (e.object_type == "incident" || e.object_type == "service_request") {
+            // Marked seen only once built, so that a failed name lookup is retried next poll.
+            let live = to_live(core, e, names).await?;
+            // No subscriber is fine: the send only fails when nobody listens.
+            let _ = core.live.tx.send(Arc::new(live));
+        }
+        seen.insert(e.id.0);
         *last = (*last).max(e.id.0);
-        if !publish || (e.object_type != "incident" && e.object_type != "service_request") {
-            continue;
-        }
-        // No subscriber is fine: the send only fails when nobody listens.
-        let _ = core.live.tx.send(Arc::new(to_live(core, e, names).await?));
     }
     let floor = last.saturating_sub(REREAD_WINDOW);
     *seen = seen.split_off(&floor);

@@ -340,18 +340,29 @@ pub async fn deliver_due(core: &Core) -> Result<usize> {
     for d in due {
         sending.spawn(attempt(core.clone(), guard.clone(), d));
     }
+    // One failure must not abort the sends still in flight (they would be sent again).
     while let Some(done) = sending.join_next().await {
-        let (d, outcome) = done.map_err(|e| CoreError::Internal(e.to_string()))?;
+        let (d, outcome) = match done {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook send task failed; its delivery is retried when its lease ends");
+                continue;
+            }
+        };
         match outcome {
             Ok(()) => {
-                notify_store::finish_delivery(&core.db, d.id, &core.node_id, core.now_ms()).await?;
+                if let Err(e) = notify_store::finish_delivery(&core.db, d.id, &core.node_id, core.now_ms()).await {
+                    tracing::warn!(delivery = d.id.0, error = %e, "webhook delivered but not marked done; it may be sent again");
+                }
             }
             Err((retryable, error)) => {
                 let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
                 let retry_at = (retryable && attempts < core.config.max_delivery_attempts)
                     .then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
                 tracing::warn!(delivery = d.id.0, attempts, %error, dead = retry_at.is_none(), "webhook delivery failed");
-                notify_store::fail_delivery(&core.db, d.id, &core.node_id, &error, retry_at).await?;
+                if let Err(e) = notify_store::fail_delivery(&core.db, d.id, &core.node_id, &error, retry_at).await {
+                    tracing::warn!(delivery = d.id.0, error = %e, "webhook failure not recorded; retried when its lease ends");
+                }
             }
         }
     }

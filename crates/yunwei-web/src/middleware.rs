@@ -212,6 +212,11 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
 
 /// `Idempotency-Key` on POST: the first answer is kept for 24 h and replayed for
 /// the same key and body; the same key with another body is refused.
+/// Marks a response that carries a secret shown once (an API token, a webhook secret): it is
+/// not kept for idempotent replay, so the secret is never stored in clear.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretInside;
+
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let user = req.extensions().get::<Caller>().and_then(|c| c.ctx.actor.as_ref().map(|a| a.user_id.0));
@@ -245,7 +250,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Err(e) => return ApiError::from(yunwei_core::CoreError::from(e)).into_response(),
     }
     let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    if res.status().is_server_error() || res.extensions().get::<ApiError>().is_some() {
+    if res.status().is_server_error() || res.extensions().get::<ApiError>().is_some() || res.extensions().get::<SecretInside>().is_some() {
         return res;
     }
     let (parts, body) = res.into_parts();

@@ -198,6 +198,12 @@ pub async fn my_rights(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<WarRoom
     Ok(WarRoomRights { lead: may_lead(ctx, &i, &m).is_ok(), write: may_write(ctx, &i, &m).is_ok() })
 }
 
+/// Those who may read the whole war-room log and the emergency report: whoever may write
+/// to the log, or update the incident.
+pub(crate) fn works_the_response(ctx: &Ctx, i: &Incident, m: &MajorIncident) -> bool {
+    may_write(ctx, i, m).is_ok() || authorize_on(ctx, Action::Update, i).is_ok()
+}
+
 fn open_for_writing(m: &MajorIncident) -> Result<MajorPhase> {
     let phase = phase_of(m)?;
     if phase == MajorPhase::Closed { Err(CoreError::Conflict("major_incident_closed")) } else { Ok(phase) }
@@ -295,10 +301,14 @@ pub async fn war_room(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<Vec<WarR
     let mut rd = core.db.read.acquire().await?;
     let i = incidents::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
     authorize_on(ctx, Action::Read, &i)?;
-    if store::get(&mut *rd, id).await?.is_none() {
-        return Err(CoreError::Conflict("incident_not_major"));
+    let m = store::get(&mut *rd, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
+    let entries = store::entries(&mut *rd, id).await?;
+    // The log is the response's working record, like work notes: a requester or other
+    // reader who does not work the response sees only what was sent to stakeholders.
+    if works_the_response(ctx, &i, &m) {
+        return Ok(entries);
     }
-    Ok(store::entries(&mut *rd, id).await?)
+    Ok(entries.into_iter().filter(|e| e.kind == WarRoomKind::StakeholderUpdate.as_str()).collect())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -98,6 +98,10 @@ pub async fn emergency_report(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<
     let i = incidents::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
     authorize_on(ctx, Action::Read, &i)?;
     let m = store::get(&mut *rd, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
+    // An internal document (actions, decisions, lessons): for those who work the response.
+    if !super::major::works_the_response(ctx, &i, &m) {
+        return Err(CoreError::Forbidden("incident:update".into()));
+    }
     let v: IncidentView = view(&i)?;
     let timeline = store::entries(&mut *rd, id).await?;
     let stakeholder_updates = timeline.iter().filter(|e| e.kind == "stakeholder_update").cloned().collect();

@@ -126,8 +126,9 @@ pub async fn create_user_token(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewTokenInput>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    Ok((StatusCode::CREATED, Json(yunwei_core::auth::create_token(&state.core, &caller.ctx, UserId(id), body).await?)))
+) -> ApiResult<(StatusCode, axum::Extension<crate::middleware::SecretInside>, Json<CreatedToken>)> {
+    let token = yunwei_core::auth::create_token(&state.core, &caller.ctx, UserId(id), body).await?;
+    Ok((StatusCode::CREATED, axum::Extension(crate::middleware::SecretInside), Json(token)))
 }
 
 #[derive(Deserialize)]

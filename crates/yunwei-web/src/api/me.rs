@@ -65,9 +65,10 @@ pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewTokenInput>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+) -> ApiResult<(StatusCode, axum::Extension<crate::middleware::SecretInside>, Json<CreatedToken>)> {
     let me = caller.require()?;
-    Ok((StatusCode::CREATED, Json(yunwei_core::auth::create_token(&state.core, &caller.ctx, me.user_id, body).await?)))
+    let token = yunwei_core::auth::create_token(&state.core, &caller.ctx, me.user_id, body).await?;
+    Ok((StatusCode::CREATED, axum::Extension(crate::middleware::SecretInside), Json(token)))
 }
 
 pub async fn revoke_token(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {

@@ -19,8 +19,9 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewWebhook>,
-) -> ApiResult<(StatusCode, Json<WithSecret>)> {
-    Ok((StatusCode::CREATED, Json(webhook::create(&state.core, &caller.ctx, body).await?)))
+) -> ApiResult<(StatusCode, axum::Extension<crate::middleware::SecretInside>, Json<WithSecret>)> {
+    let created = webhook::create(&state.core, &caller.ctx, body).await?;
+    Ok((StatusCode::CREATED, axum::Extension(crate::middleware::SecretInside), Json(created)))
 }
 
 pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Webhook>> {
@@ -41,8 +42,12 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, ApiPath(id): 
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn rotate_secret(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<WithSecret>> {
-    Ok(Json(webhook::rotate_secret(&state.core, &caller.ctx, id).await?))
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(axum::Extension<crate::middleware::SecretInside>, Json<WithSecret>)> {
+    Ok((axum::Extension(crate::middleware::SecretInside), Json(webhook::rotate_secret(&state.core, &caller.ctx, id).await?)))
 }
 
 pub async fn test(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<(StatusCode, Json<DeliveryView>)> {

@@ -83,13 +83,15 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
         (tr.t("major.last_update"), m.last_update_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
         (tr.t("major.next_update_due"), due_text(tr, caller, m, now)),
     ]));
-    out.push(Section::Links(vec![(format!("/incidents/{}/emergency-report", v.number), tr.t("major.report.open"))]));
+    let rights = major::my_rights(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
+    let (leads, writes) = (rights.lead, rights.write);
+    if writes {
+        out.push(Section::Links(vec![(format!("/incidents/{}/emergency-report", v.number), tr.t("major.report.open"))]));
+    }
     let entries = major::war_room(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
     out.push(Section::Heading(tr.t("major.timeline")));
     out.push(Section::Timeline(timeline(tr, caller, &entries)));
 
-    let rights = major::my_rights(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
-    let (leads, writes) = (rights.lead, rights.write);
     let val = |form: &str, name: &str| posted.and_then(|p| p.value(form, name)).unwrap_or_default().to_string();
     if m.phase == MajorPhase::Closed || !writes {
         return out;

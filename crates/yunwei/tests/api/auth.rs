@@ -192,6 +192,13 @@ async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
         403,
         "forbidden",
     );
+    // A new token's secret is never kept for idempotent replay: the same key creates anew.
+    let keyed = admin.clone().header("idempotency-key", "token-once-1");
+    let first = keyed.post("/api/v1/me/tokens", &serde_json::json!({ "name": "keyed" })).await;
+    let second = keyed.post("/api/v1/me/tokens", &serde_json::json!({ "name": "keyed" })).await;
+    assert_eq!((first.status, second.status), (201, 201), "{}", second.text());
+    assert!(second.header("idempotent-replayed").is_none());
+    assert_ne!(first.json()["secret"], second.json()["secret"]);
     // The owner revokes with a session; the revoked token stops at once.
     let mine = admin.post("/api/v1/me/tokens", &serde_json::json!({ "name": "temp" })).await.json();
     let temp = app.anonymous().bearer(mine["secret"].as_str().unwrap());

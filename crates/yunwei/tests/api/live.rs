@@ -146,6 +146,13 @@ async fn a_requester_follows_their_service_request_live() {
     assert_eq!(event.event.as_deref(), Some("service_request.commented"));
     let data: Value = serde_json::from_str(&event.data).expect("JSON");
     assert_eq!(data["actor_id"], ops_id);
+    // A work note is not the requester's news: it does not reach their stream; the next reply does.
+    let note = ops.post(&format!("/api/v1/service-requests/{number}/comments"), &json!({ "body": "内部核实", "public": false })).await;
+    assert_eq!(note.status, 201, "{}", note.text());
+    assert_eq!(stream.next_event(Duration::from_secs(2)).await, None, "no event for an internal note");
+    let r = ops.post(&format!("/api/v1/service-requests/{number}/comments"), &json!({ "body": "已处理", "public": true })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(stream.next_event(WAIT).await.expect("the reply arrives").event.as_deref(), Some("service_request.commented"));
     drop(stream);
     let refused = open(&app, &other, &topic, None).await;
     assert_eq!(refused.status, 403, "another requester may not follow it");

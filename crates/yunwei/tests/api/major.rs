@@ -199,8 +199,11 @@ async fn war_room_entries_are_ordered_and_written_only_by_the_response() {
     assert_eq!(wrong.json()["errors"][0]["field"], "kind");
     assert_problem(&c.commander.post(&log_path, &json!({ "kind": "action", "body": "  " })).await, 422, "validation_failed");
 
-    let log = c.outsider.get(&log_path).await.json();
+    let log = c.commander.get(&log_path).await.json();
     assert_eq!(kinds(&log), ["phase_change", "action", "decision", "action"]);
+    // Readers who do not work the response see only what was sent to stakeholders (none yet),
+    // as they see no work notes.
+    assert_eq!(kinds(&c.outsider.get(&log_path).await.json()), Vec::<String>::new());
     let bodies: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["body"].as_str().unwrap_or_default()).collect();
     assert_eq!(bodies, ["", "切换至备用链路", "暂停批量代发", "通知分行"]);
     let authors: Vec<&str> =
