@@ -347,7 +347,10 @@ pub struct IncidentFilter {
     /// Resolution due before this instant (breaching soon).
     pub due_before: Option<i64>,
     pub updated_after: Option<i64>,
+    /// Text matched as a substring of title or description (when it has no searchable terms).
     pub text: Option<String>,
+    /// Text matched through the full-text index (every term, any indexed field).
+    pub terms: Option<(crate::Backend, Vec<yunwei_domain::search::Term>)>,
     /// Record scope: only incidents these teams hold, these users reported or asked for, or this department raised.
     pub scope: Option<ScopeFilter>,
 }
@@ -406,6 +409,9 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
         let like = format!("%{}%", escape_like(text));
         sql.push(" AND (title LIKE ").bind(like.clone()).push(" ESCAPE '\\' OR description LIKE ").bind(like).push(" ESCAPE '\\')");
+    }
+    if let Some((backend, terms)) = &f.terms {
+        crate::search::push_matching(&mut sql, *backend, crate::search::DocKind::Incident, terms, "id");
     }
     push_scope(&mut sql, "", f.scope.as_ref());
     let (key, descending): (Option<&str>, bool) = match sort {

@@ -134,6 +134,23 @@ pub async fn matching(db: &Db, kind: DocKind, terms: &[Term], scope: Option<&Sco
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
+/// `AND <column> IN (ids of records of this kind matching every term)`: a list's text filter
+/// through the index, so that a rare word costs no scan of the whole table.
+pub fn push_matching(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Term], column: &str) {
+    let expr = match_expression(backend, terms);
+    let object_type = kind.object_type();
+    match backend {
+        Backend::Sqlite => {
+            sql.push(&format!(" AND {column} IN (SELECT object_id FROM search_fts WHERE search_fts MATCH "));
+            sql.bind(format!("object_type : \"{object_type}\" AND {expr}")).push(")");
+        }
+        Backend::Postgres => {
+            sql.push(&format!(" AND {column} IN (SELECT object_id FROM search_docs WHERE tsv @@ CAST("));
+            sql.bind(expr).push(&format!(" AS tsquery) AND object_type = '{object_type}')"));
+        }
+    }
+}
+
 /// How many of the newest PostgreSQL documents the first pass of [`matching`] reads.
 const RECENT_WINDOW: i64 = 5000;
 

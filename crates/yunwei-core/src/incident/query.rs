@@ -129,9 +129,19 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &QueueQuery) -> Result<Page<Inciden
         category_id: q.category_id,
         service_id: q.service_id,
         major: q.major,
-        text: q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| t.chars().take(100).collect()),
         ..IncidentFilter::default()
     };
+    // Through the search index when the text has words (a rare word must not scan a million
+    // rows); as a substring when it has none (punctuation only).
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let text: String = text.chars().take(100).collect();
+        let terms = yunwei_domain::search::query_terms(&text);
+        if terms.is_empty() {
+            f.text = Some(text);
+        } else {
+            f.terms = Some((core.db.backend, terms));
+        }
+    }
     if let Some(p) = q.priority
         && !(1..=4).contains(&p)
     {

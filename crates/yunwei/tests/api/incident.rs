@@ -427,6 +427,12 @@ async fn search_finds_chinese_words_numbers_and_respects_scope() {
     let db = desk.get("/api/v1/search?q=%E6%95%B0%E6%8D%AE%E5%BA%93").await.json();
     assert_eq!(titles(&db), ["数据库连接池耗尽"]);
     assert_eq!(db["terms"], json!(["数据", "据库"]));
+    // The queue's text filter uses the same index (any indexed field; every word must match).
+    let listed = desk.get("/api/v1/incidents?q=%E6%95%B0%E6%8D%AE%E5%BA%93").await.json();
+    let listed: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["数据库连接池耗尽"]);
+    let none = desk.get("/api/v1/incidents?q=%E6%95%B0%E6%8D%AE%E5%BA%93%20%E4%BA%A4%E6%8D%A2%E6%9C%BA").await.json();
+    assert_eq!(none["items"], json!([]), "数据库 and 交换机 are never in one incident");
     assert_eq!(titles(&desk.get("/api/v1/search?q=oracle%20%E5%AE%95%E6%9C%BA").await.json()), ["Oracle RAC 节点宕机"]);
     assert_eq!(titles(&desk.get("/api/v1/search?q=ORA-29740").await.json()), ["Oracle RAC 节点宕机"]);
     let by_number = desk.get(&format!("/api/v1/search?q={}", numbers[1])).await.json();

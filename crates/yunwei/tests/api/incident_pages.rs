@@ -143,7 +143,17 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
     assert!(queue.contains(&number) && queue.contains("prio prio-2") && queue.contains("P2 高") && queue.contains("已分派"));
     assert!(shows_escaped(&queue, title), "escaped in the list");
     assert!(queue.contains("我的待办") && queue.contains("即将超时") && queue.contains("网络组"));
-    assert!(c.get("/incidents?queue=my_teams&q=CS-01&priority=2").await.text().contains(&number));
+    // The text filter goes through the search index, which follows within about a second.
+    let mut filtered = String::new();
+    for _ in 0..60 {
+        filtered = c.get("/incidents?queue=my_teams&q=CS-01&priority=2").await.text();
+        if filtered.contains(&number) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(filtered.contains(&number), "{filtered}");
+    assert!(!c.get("/incidents?queue=my_teams&q=CS-02&priority=2").await.text().contains(&number), "every word must match");
     assert!(!c.get("/incidents?queue=all&priority=4").await.text().contains(&number));
     assert!(c.get("/incidents?queue=unassigned").await.text().contains(&number), "a team holds it but no person yet");
     assert_eq!(c.get("/incidents?queue=nonsense").await.status, 400);
