@@ -668,6 +668,19 @@ pub async fn set_user_roles(conn: &mut AnyConnection, user: UserId, roles: &[Rol
     Ok(())
 }
 
+/// Users who hold a role (by its key) and are not disabled: approvers named by role, the
+/// directors told of every major incident.
+pub async fn role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role_key: &str) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(
+        "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id \
+         WHERE r.role_key = $1 AND u.disabled = 0 ORDER BY u.id",
+    )
+    .bind(role_key)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}
+
 pub async fn count_role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role: RoleId) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM user_roles WHERE role_id = $1").bind(role.0).fetch_one(ex).await?.try_get(0)?)
 }

@@ -172,15 +172,3 @@ pub async fn entries<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId)
         })
         .collect()
 }
-
-/// Holders of a role (by key) who are not disabled: the ops directors hear of every major incident.
-pub async fn active_holders_of_role<'e, E: Executor<'e, Database = Any>>(ex: E, role_key: &str) -> Result<Vec<UserId>> {
-    let rows = sqlx::query(
-        "SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id \
-         WHERE r.role_key = $1 AND u.disabled = 0 ORDER BY ur.user_id",
-    )
-    .bind(role_key)
-    .fetch_all(ex)
-    .await?;
-    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
-}

@@ -551,15 +551,3 @@ pub async fn activities<'e, E: Executor<'e, Database = Any>>(
         })
         .collect()
 }
-
-/// Users holding a role, by the role's key (approval steps that name a role).
-pub async fn role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role_key: &str) -> Result<Vec<UserId>> {
-    let rows = sqlx::query(
-        "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id \
-         WHERE r.role_key = $1 AND u.disabled = 0 ORDER BY u.id",
-    )
-    .bind(role_key)
-    .fetch_all(ex)
-    .await?;
-    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
-}

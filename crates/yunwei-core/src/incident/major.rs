@@ -218,7 +218,7 @@ pub(crate) async fn stakeholders(conn: &mut Conn, i: &Incident, m: &MajorInciden
     {
         to.push(manager);
     }
-    to.extend(store::active_holders_of_role(&mut *conn, DIRECTOR_ROLE).await?);
+    to.extend(yunwei_store::admin::role_holders(&mut *conn, DIRECTOR_ROLE).await?);
     to.sort();
     to.dedup();
     Ok(to)
@@ -439,7 +439,7 @@ pub async fn remind_late_updates(core: &Core) -> Result<usize> {
         // No commander yet: the operations directors are asked instead.
         let to_users = match before.commander_id {
             Some(c) => vec![c],
-            None => store::active_holders_of_role(&mut *tx, DIRECTOR_ROLE).await?,
+            None => yunwei_store::admin::role_holders(&mut *tx, DIRECTOR_ROLE).await?,
         };
         let late_minutes = (now - update_due) / 60_000;
         let extra = serde_json::json!({ "due_at": update_due, "late_minutes": late_minutes });

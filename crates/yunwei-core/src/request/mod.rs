@@ -196,7 +196,7 @@ async fn approvers_of(conn: &mut Conn, step: &Approver, requester: Option<UserId
             Some(r) => yunwei_store::admin::get_user(&mut *conn, r).await?.and_then(|u| u.manager_id).into_iter().collect(),
             None => Vec::new(),
         },
-        Approver::Role { role } => store::role_holders(&mut *conn, role).await?,
+        Approver::Role { role } => yunwei_store::admin::role_holders(&mut *conn, role).await?,
         Approver::Users { user_ids } => user_ids.iter().map(|u| UserId(*u)).collect(),
     };
     let mut enabled = Vec::with_capacity(users.len());
