@@ -137,16 +137,27 @@ pub async fn matching(db: &Db, kind: DocKind, terms: &[Term], scope: Option<&Sco
 /// `AND <column> IN (ids of records of this kind matching every term)`: a list's text filter
 /// through the index, so that a rare word costs no scan of the whole table.
 pub fn push_matching(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Term], column: &str) {
-    let expr = match_expression(backend, terms);
-    let object_type = kind.object_type();
+    let index = match backend {
+        Backend::Sqlite => "search_fts",
+        Backend::Postgres => "search_docs",
+    };
+    sql.push(&format!(" AND {column} IN (SELECT object_id FROM {index} WHERE "));
+    push_match(sql, backend, kind, terms, "");
+    sql.push(")");
+}
+
+/// The index condition: every term, documents of this kind only. The kind is a trusted
+/// constant, written as a literal so that PostgreSQL can use the partial index of its
+/// documents; on SQLite it is an indexed column of the MATCH. `alias` prefixes the
+/// PostgreSQL columns (`"f."` or `""`).
+fn push_match(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Term], alias: &str) {
+    let (expr, object_type) = (match_expression(backend, terms), kind.object_type());
     match backend {
         Backend::Sqlite => {
-            sql.push(&format!(" AND {column} IN (SELECT object_id FROM search_fts WHERE search_fts MATCH "));
-            sql.bind(format!("object_type : \"{object_type}\" AND {expr}")).push(")");
+            sql.push("search_fts MATCH ").bind(format!("object_type : \"{object_type}\" AND {expr}"));
         }
         Backend::Postgres => {
-            sql.push(&format!(" AND {column} IN (SELECT object_id FROM search_docs WHERE tsv @@ CAST("));
-            sql.bind(expr).push(&format!(" AS tsquery) AND object_type = '{object_type}')"));
+            sql.push(&format!("{alias}tsv @@ CAST(")).bind(expr).push(&format!(" AS tsquery) AND {alias}object_type = '{object_type}'"));
         }
     }
 }
@@ -155,29 +166,19 @@ pub fn push_matching(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Te
 const RECENT_WINDOW: i64 = 5000;
 
 fn matching_sql(backend: Backend, kind: DocKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64, window: Option<i64>) -> Sql {
-    let expr = match_expression(backend, terms);
-    let (table, object_type) = (kind.table(), kind.object_type());
-    // The kind is a trusted constant, written as a literal so that PostgreSQL can use the
-    // partial index of its documents; on SQLite it is an indexed column of the MATCH.
+    let table = kind.table();
     let mut sql = match (backend, window) {
-        (Backend::Sqlite, _) => {
-            let mut s = Sql::new(&format!("SELECT i.id FROM search_fts f JOIN {table} i ON i.id = f.object_id WHERE search_fts MATCH "));
-            s.bind(format!("object_type : \"{object_type}\" AND {expr}"));
-            s
-        }
-        (Backend::Postgres, None) => {
-            let mut s = Sql::new(&format!("SELECT i.id FROM search_docs f JOIN {table} i ON i.id = f.object_id WHERE f.tsv @@ CAST("));
-            s.bind(expr).push(&format!(" AS tsquery) AND f.object_type = '{object_type}'"));
-            s
-        }
+        (Backend::Sqlite, _) => Sql::new("SELECT i.id FROM search_fts f"),
+        (Backend::Postgres, None) => Sql::new("SELECT i.id FROM search_docs f"),
         (Backend::Postgres, Some(n)) => {
             let mut s =
                 Sql::new("SELECT i.id FROM (SELECT doc_key, object_type, object_id, tsv FROM search_docs ORDER BY doc_key DESC LIMIT ");
-            s.bind(n).push(&format!(") f JOIN {table} i ON i.id = f.object_id WHERE f.tsv @@ CAST(")).bind(expr);
-            s.push(&format!(" AS tsquery) AND f.object_type = '{object_type}'"));
+            s.bind(n).push(") f");
             s
         }
     };
+    sql.push(&format!(" JOIN {table} i ON i.id = f.object_id WHERE "));
+    push_match(&mut sql, backend, kind, terms, "f.");
     crate::incident::push_scope(&mut sql, "i.", scope);
     sql.push(match backend {
         Backend::Sqlite => " ORDER BY f.rowid DESC LIMIT ",
