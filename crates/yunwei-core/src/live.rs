@@ -98,16 +98,19 @@ impl Topic {
 /// Returns whether they also see internal changes (work notes): only if they may update it.
 pub async fn authorize(core: &Core, ctx: &Ctx, topic: Topic) -> Result<bool> {
     use yunwei_domain::permission::Action;
+    // The same checks as the records' GETs, on the row alone: this runs for every event sent.
+    let mut rd = core.db.read.acquire().await?;
     match topic {
         Topic::Incident(id) => {
-            let detail = crate::incident::get(core, ctx, IncidentId(id)).await?;
-            let row = yunwei_store::incident::get(&core.db.read, detail.incident.id).await?;
-            Ok(row.is_some_and(|i| crate::incident::authorize_on(ctx, Action::Update, &i).is_ok()))
+            let i = yunwei_store::incident::get(&mut *rd, IncidentId(id)).await?.ok_or(crate::CoreError::NotFound("incident"))?;
+            crate::incident::authorize_on(ctx, Action::Read, &i)?;
+            Ok(crate::incident::authorize_on(ctx, Action::Update, &i).is_ok())
         }
         Topic::ServiceRequest(id) => {
-            crate::request::get(core, ctx, ServiceRequestId(id)).await?;
-            let row = yunwei_store::request::get(&core.db.read, ServiceRequestId(id)).await?;
-            Ok(row.is_some_and(|r| crate::request::scope_allows(ctx, Action::Update, &r)))
+            let r =
+                yunwei_store::request::get(&mut *rd, ServiceRequestId(id)).await?.ok_or(crate::CoreError::NotFound("service_request"))?;
+            crate::request::authorize_read(ctx, &mut rd, &r).await?;
+            Ok(crate::request::scope_allows(ctx, Action::Update, &r))
         }
     }
 }

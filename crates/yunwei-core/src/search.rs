@@ -146,13 +146,11 @@ async fn search_requests(
         ids.retain(|i| *i != n);
         ids.insert(0, n);
     }
-    let mut found = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(r) = yunwei_store::request::get(&core.db.read, yunwei_domain::ids::ServiceRequestId(id)).await?
-            && crate::request::scope_allows(ctx, Action::Read, &r)
-        {
-            found.push(crate::request::view(&r)?);
-        }
-    }
-    Ok(found)
+    let rows = yunwei_store::request::by_ids(&core.db.read, &ids).await?;
+    // In the order found, as for incidents.
+    ids.iter()
+        .filter_map(|id| rows.iter().find(|r| r.id.0 == *id))
+        .filter(|r| crate::request::scope_allows(ctx, Action::Read, r))
+        .map(crate::request::view)
+        .collect()
 }

@@ -240,6 +240,15 @@ pub async fn update_answers(conn: &mut AnyConnection, id: ServiceRequestId, answ
     Ok(n == 1)
 }
 
+pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[i64]) -> Result<Vec<ServiceRequest>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT * FROM service_requests WHERE 1=1");
+    push_in(&mut sql, " AND", "id", ids);
+    sql.fetch_all(ex).await?.iter().map(request_from_row).collect()
+}
+
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceRequestId) -> Result<Option<ServiceRequest>> {
     sqlx::query("SELECT * FROM service_requests WHERE id = $1")
         .bind(id.0)
