@@ -242,6 +242,12 @@ pub async fn builtin(core: &Core) -> Result<()> {
     let now = core.now_ms();
     let mut tx = core.db.begin().await?;
     for r in builtin_roles() {
+        // Usually empty: only permissions this installation's seeding has never given.
+        let given = store::builtin_grants(&mut tx, r.key).await?;
+        let new: Vec<_> = r.permissions.iter().filter(|p| !given.contains(&p.to_string())).copied().collect();
+        if new.is_empty() {
+            continue;
+        }
         match store::get_role_by_key(&mut *tx, r.key).await? {
             None => {
                 let fields = RoleFields {
@@ -255,9 +261,9 @@ pub async fn builtin(core: &Core) -> Result<()> {
                 };
                 store::insert_role(&mut tx, &fields, true, now).await?;
             }
-            Some(role) => grant_new_permissions(core, &mut tx, role, &r.permissions, now).await?,
+            Some(role) => grant_new_permissions(core, &mut tx, role, &new, now).await?,
         }
-        store::record_builtin_grants(&mut tx, r.key, &r.permissions).await?;
+        store::record_builtin_grants(&mut tx, r.key, &new).await?;
     }
     for (event, locale, subject, body) in all_templates() {
         let t = Template {
@@ -277,21 +283,21 @@ pub async fn builtin(core: &Core) -> Result<()> {
 }
 
 /// An upgrade gives a built-in role the permissions of features added since it was seeded
-/// (never given before), keeping an administrator's removals and additions. Audited.
+/// (`new`: never given before), keeping an administrator's removals and additions. Audited.
 async fn grant_new_permissions(
     core: &Core,
     tx: &mut yunwei_store::Conn,
     role: store::Role,
-    code: &[yunwei_domain::permission::Permission],
+    new: &[yunwei_domain::permission::Permission],
     now: i64,
 ) -> Result<()> {
-    let given = store::builtin_grants(&mut *tx, &role.key).await?;
-    let added: Vec<_> = code.iter().filter(|p| !given.contains(&p.to_string()) && !role.permissions.contains(p)).copied().collect();
+    let added: Vec<_> = new.iter().filter(|p| !role.permissions.contains(p)).copied().collect();
     if added.is_empty() {
         return Ok(());
     }
     let mut permissions = role.permissions.clone();
     permissions.extend(added.iter().copied());
+    permissions.sort();
     let fields = RoleFields {
         key: role.key.clone(),
         name_en: role.name_en.clone(),
