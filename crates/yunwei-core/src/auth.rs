@@ -155,7 +155,7 @@ pub async fn second_factor(core: &Core, meta: &RequestMeta, session_secret: &str
 async fn check_second_factor(core: &Core, user: UserId, code: &str) -> Result<bool> {
     let creds = users::credentials(&core.db.read, user).await?.ok_or(CoreError::Unauthenticated)?;
     let secret = creds.totp_secret.as_deref().and_then(crate::totp::base32_decode);
-    let mut conn = core.db.write.acquire().await?;
+    let mut conn = core.db.writer().await?;
     if let Some(secret) = secret
         && let Some(step) = crate::totp::matching_step(&secret, code, core.now_ms())
     {
@@ -190,7 +190,7 @@ pub async fn authenticate_session(core: &Core, session_secret: &str) -> Result<S
     let now = core.now_ms();
     let policy = core.config.session;
     if !policy.is_live(session.created_at / 1000, session.last_seen_at / 1000, now / 1000) {
-        let mut conn = core.db.write.acquire().await?;
+        let mut conn = core.db.writer().await?;
         store::delete_session(&mut conn, &hash).await?;
         return Err(CoreError::SessionExpired);
     }
@@ -199,7 +199,7 @@ pub async fn authenticate_session(core: &Core, session_secret: &str) -> Result<S
     }
     let actor = build_actor(core, session.user_id, Via::Session, None).await?;
     if now - session.last_seen_at > 15_000 {
-        store::touch_session(&core.db.write, &hash, now).await?;
+        store::touch_session(&mut *core.db.writer().await?, &hash, now).await?;
     }
     Ok(SessionState::Active { actor: Box::new(actor), csrf_token: session.csrf_token })
 }
@@ -280,7 +280,7 @@ pub async fn authenticate_token(core: &Core, bearer: &str) -> Result<Actor> {
     let actor = build_actor(core, token.user_id, Via::ApiToken { token_id: token.id.0 }, Some(&token.scopes)).await?;
     let stale = token.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY_MS);
     if stale {
-        store::touch_token(&core.db.write, token.id, now).await?;
+        store::touch_token(&mut *core.db.writer().await?, token.id, now).await?;
     }
     let touched_at = if stale { now } else { token.last_used_at.unwrap_or(now) };
     if let Ok(mut m) = core.tokens.0.write() {
@@ -293,7 +293,7 @@ pub async fn authenticate_token(core: &Core, bearer: &str) -> Result<Actor> {
 }
 
 async fn touch(core: &Core, hash: &str, id: ApiTokenId, now: i64) -> Result<()> {
-    store::touch_token(&core.db.write, id, now).await?;
+    store::touch_token(&mut *core.db.writer().await?, id, now).await?;
     if let Ok(mut m) = core.tokens.0.write()
         && let Some(c) = m.get_mut(hash)
     {
@@ -476,7 +476,7 @@ pub async fn begin_totp(core: &Core, ctx: &Ctx) -> Result<TotpEnrolment> {
         return Err(CoreError::Conflict("totp_already_enabled"));
     }
     let secret = crate::totp::base32_encode(&crate::crypto::random_bytes::<20>()?);
-    let mut conn = core.db.write.acquire().await?;
+    let mut conn = core.db.writer().await?;
     users::set_totp(&mut conn, me.user_id, Some(&secret), false).await?;
     let uri = crate::totp::provisioning_uri(&secret, "Yunwei", &me.username);
     Ok(TotpEnrolment { qr_svg: crate::totp::qr_svg(&uri), otpauth_uri: uri, secret })
@@ -529,5 +529,5 @@ pub async fn disable_totp(core: &Core, ctx: &Ctx, user: UserId, code: Option<&st
 pub async fn purge_sessions(core: &Core) -> Result<u64> {
     let now = core.now_ms();
     let p = core.config.session;
-    Ok(store::purge_sessions(&core.db.write, now - p.idle_seconds * 1000, now - p.absolute_seconds * 1000).await?)
+    Ok(store::purge_sessions(&mut *core.db.writer().await?, now - p.idle_seconds * 1000, now - p.absolute_seconds * 1000).await?)
 }

@@ -116,7 +116,7 @@ async fn audience(conn: &mut Conn, i: &Improvement, actor: Option<UserId>) -> Re
     Ok(to)
 }
 
-async fn opened(core: &Core, tx: &mut Conn, ctx: &Ctx, i: &Improvement, score: Option<u8>) -> Result<()> {
+async fn opened(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, i: &Improvement, score: Option<u8>) -> Result<()> {
     let v = view(i)?;
     audit::write(core, tx, ctx, Change::new("improvement", i.id, "create").after(&v)).await?;
     let to = audience(tx, i, ctx.actor_id().map(UserId)).await?;
@@ -137,13 +137,13 @@ async fn opened(core: &Core, tx: &mut Conn, ctx: &Ctx, i: &Improvement, score: O
 /// A low score opens an item for the ticket's team, owned by the team's manager if there is one.
 pub(crate) async fn open_from_survey(
     core: &Core,
-    tx: &mut Conn,
+    tx: &mut yunwei_store::Tx,
     ctx: &Ctx,
     s: &Survey,
     settings: &SurveySettings,
 ) -> Result<ImprovementId> {
     let owner = match s.team_id {
-        Some(t) => yunwei_store::admin::get_team(&mut *tx, t).await?.and_then(|t| t.manager_id),
+        Some(t) => yunwei_store::admin::get_team(&mut **tx, t).await?.and_then(|t| t.manager_id),
         None => None,
     };
     let score = s.score.and_then(|v| u8::try_from(v).ok());

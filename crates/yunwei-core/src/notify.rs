@@ -49,7 +49,7 @@ impl Event {
 }
 
 /// Writes an event to the outbox in the caller's transaction.
-pub async fn emit(core: &Core, conn: &mut Conn, ctx: &Ctx, event: Event) -> Result<OutboxEventId> {
+pub async fn emit(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, event: Event) -> Result<()> {
     let e = NewEvent {
         event_type: event.kind.as_str().to_string(),
         subject_user_id: event.subject,
@@ -58,7 +58,7 @@ pub async fn emit(core: &Core, conn: &mut Conn, ctx: &Ctx, event: Event) -> Resu
         object_id: event.object_id,
         payload: event.payload,
     };
-    Ok(store::enqueue(conn, &e, core.now_ms()).await?)
+    Ok(store::enqueue_staged(tx, &e, core.now_ms()).await?)
 }
 
 // ---- templates ----
@@ -210,7 +210,7 @@ pub async fn my_unread_count(core: &Core, ctx: &Ctx) -> Result<i64> {
 /// Marks one notification (or all of them) read; a notification of another user is "not found".
 pub async fn mark_read(core: &Core, ctx: &Ctx, id: Option<NotificationId>) -> Result<u64> {
     let me = ctx.me()?;
-    let mut conn = core.db.write.acquire().await?;
+    let mut conn = core.db.writer().await?;
     let n = store::mark_read(&mut conn, me.user_id, id, core.now_ms()).await?;
     if id.is_some() && n == 0 {
         return Err(CoreError::NotFound("notification"));

@@ -78,9 +78,10 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
     match job.kind.as_str() {
         "audit.archive" => crate::audit::archive_expired(core).await.map(drop),
         "sessions.purge" => crate::auth::purge_sessions(core).await.map(drop),
-        "idempotency.purge" => {
-            yunwei_store::idempotency::purge_before(&core.db.write, core.now_ms() - 86_400_000).await.map(drop).map_err(Into::into)
-        }
+        "idempotency.purge" => yunwei_store::idempotency::purge_before(&mut *core.db.writer().await?, core.now_ms() - 86_400_000)
+            .await
+            .map(drop)
+            .map_err(Into::into),
         "mail_in.poll" => {
             let report = crate::mail_in::poll_once(core).await?;
             if report.fetched > 0 {

@@ -286,7 +286,7 @@ pub async fn builtin(core: &Core) -> Result<()> {
 /// (`new`: never given before), keeping an administrator's removals and additions. Audited.
 async fn grant_new_permissions(
     core: &Core,
-    tx: &mut yunwei_store::Conn,
+    tx: &mut yunwei_store::Tx,
     role: store::Role,
     new: &[yunwei_domain::permission::Permission],
     now: i64,

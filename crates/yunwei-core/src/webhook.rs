@@ -217,7 +217,7 @@ pub async fn test(core: &Core, ctx: &Ctx, id: i64) -> Result<DeliveryView> {
     queue(&mut tx, event_id, rules::PING, w.id, &body, now).await?;
     audit::write(core, &mut tx, ctx, Change::new("webhook", id, "test")).await?;
     core.commit(tx).await?;
-    let recent = store::recent_deliveries(&core.db.write, id, 1).await?;
+    let recent = store::recent_deliveries(&mut *core.db.writer().await?, id, 1).await?;
     recent.into_iter().next().map(view).ok_or(CoreError::NotFound("delivery"))
 }
 

@@ -2,12 +2,11 @@
 //! query, and move old rows to an archive file (never silently dropped).
 
 use crate::sql::{Page, Sql};
-use crate::{Db, Result, StoreError};
+use crate::{Backend, Db, Result, StoreError, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{Executor, Row};
 use yunwei_domain::audit::{AuditEntry, ChainBreak, ChainBreakReason, GENESIS_HASH};
 use yunwei_domain::page::{Cursor, PageRequest};
 
@@ -39,15 +38,12 @@ pub fn hash_entry(entry: &AuditEntry, prev_hash: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Appends one entry. Must run inside the command's transaction: the head row
-/// is locked (PostgreSQL) or the single writer holds the database (SQLite).
-pub async fn append(conn: &mut AnyConnection, db: &Db, e: NewAuditEntry) -> Result<i64> {
-    let head = sqlx::query(AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", db.for_update())))
-        .fetch_one(&mut *conn)
-        .await?;
-    let (prev_seq, prev_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
-    let entry = AuditEntry {
-        seq: prev_seq + 1,
+/// Adds an entry to the command's audit chain. It is numbered, hashed and written at
+/// commit, with the chain's head held (see [`crate::tx`]): nothing in a transaction
+/// reads back the audit log it writes.
+pub fn append(tx: &mut Tx, e: NewAuditEntry) {
+    tx.push_audit(AuditEntry {
+        seq: 0,
         at_ms: e.at_ms,
         actor_id: e.actor_id,
         actor_name: e.actor_name,
@@ -58,29 +54,21 @@ pub async fn append(conn: &mut AnyConnection, db: &Db, e: NewAuditEntry) -> Resu
         action: e.action,
         before: e.before,
         after: e.after,
-    };
-    let hash = hash_entry(&entry, &prev_hash);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at_ms, actor_id, actor_name, source_ip, user_agent, object_type, object_id, action, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(entry.seq)
-    .bind(entry.at_ms)
-    .bind(entry.actor_id)
-    .bind(&entry.actor_name)
-    .bind(&entry.source_ip)
-    .bind(&entry.user_agent)
-    .bind(&entry.object_type)
-    .bind(&entry.object_id)
-    .bind(&entry.action)
-    .bind(&entry.before)
-    .bind(&entry.after)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-    // The head moves with the insert (trigger audit_log_advance_head, migration 2).
-    Ok(entry.seq)
+    });
+}
+
+/// The insert of one chained entry. The stored head moves with it (trigger
+/// audit_log_advance_head, migration 2).
+pub(crate) fn audit_insert(backend: Backend, entry: &AuditEntry, prev_hash: &str, hash: &str) -> Sql {
+    let mut sql = Sql::bulk(
+        "INSERT INTO audit_log (seq, at_ms, actor_id, actor_name, source_ip, user_agent, object_type, object_id, action, before_json, after_json, prev_hash, hash) VALUES (",
+        backend,
+    );
+    sql.bind(entry.seq).push(", ").bind(entry.at_ms).push(", ").bind(entry.actor_id).push(", ").bind(entry.actor_name.as_str());
+    sql.push(", ").bind(entry.source_ip.as_str()).push(", ").bind(entry.user_agent.as_str()).push(", ").bind(entry.object_type.as_str());
+    sql.push(", ").bind(entry.object_id.as_str()).push(", ").bind(entry.action.as_str()).push(", ").bind(entry.before.clone());
+    sql.push(", ").bind(entry.after.clone()).push(", ").bind(prev_hash).push(", ").bind(hash).push(")");
+    sql
 }
 
 fn record_from_row(r: &AnyRow) -> Result<AuditRecord> {

@@ -523,21 +523,12 @@ pub struct NewActivity<'a> {
     pub data: serde_json::Value,
 }
 
-pub async fn add_activity(conn: &mut AnyConnection, a: &NewActivity<'_>) -> Result<ActivityId> {
-    let row = sqlx::query(
-        "INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(a.incident_id.0)
-    .bind(a.at)
-    .bind(a.actor_id.map(|u| u.0))
-    .bind(a.kind)
-    .bind(b(a.public))
-    .bind(a.body)
-    .bind(a.data.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ActivityId(row.try_get(0)?))
+/// Staged (sent with the commit): call [`crate::Tx::flush`] before reading the timeline back.
+pub async fn add_activity(tx: &mut crate::Tx, a: &NewActivity<'_>) -> Result<()> {
+    let mut sql = tx.statement("INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) VALUES (");
+    sql.bind(a.incident_id.0).push(", ").bind(a.at).push(", ").bind(a.actor_id.map(|u| u.0)).push(", ").bind(a.kind);
+    sql.push(", ").bind(b(a.public)).push(", ").bind(a.body).push(", ").bind(a.data.to_string()).push(")");
+    tx.stage(sql).await
 }
 
 /// The timeline, oldest first; work notes only when `with_internal`.

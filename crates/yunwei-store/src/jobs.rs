@@ -70,7 +70,8 @@ pub async fn claim(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64)
            ORDER BY run_at, id LIMIT $4{}) RETURNING *",
         db.skip_locked()
     );
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&db.write).await?;
+    let rows =
+        sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&mut *db.writer().await?).await?;
     rows.iter().map(job_from_row).collect()
 }
 
@@ -82,7 +83,7 @@ pub async fn start_run(db: &Db, job: &Job, node: &str, now: i64) -> Result<bool>
         .bind(job.run_at)
         .bind(node)
         .bind(now)
-        .execute(&db.write)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(n.rows_affected() == 1)
 }

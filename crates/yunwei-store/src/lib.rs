@@ -24,10 +24,11 @@ pub mod sla;
 pub mod sql;
 pub mod survey;
 pub mod testing;
+pub mod tx;
 pub mod webhook;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ pub use sqlx::Error as SqlxError;
 pub use sqlx::Row;
 pub use sqlx::any::AnyRow;
 
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub use tx::{Tx, WriteConn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,6 +49,10 @@ pub enum StoreError {
     Migration { version: i64, message: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the database writer stayed busy for 30 s")]
+    WriterBusy,
+    #[error("the database is closed")]
+    Closed,
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -77,13 +82,13 @@ pub enum Backend {
     Postgres,
 }
 
-/// The database. On SQLite, writes go through a one-connection pool so that
-/// transactions never fight over the write lock; reads use a wider pool (WAL).
-/// On PostgreSQL both are the same pool.
+/// The database. On SQLite, writes go through one connection so that transactions
+/// never fight over the write lock; reads use a pool (WAL). On PostgreSQL reads and
+/// writes share one pool.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub read: AnyPool,
-    pub write: AnyPool,
+    writer: tx::Writer,
     pub backend: Backend,
     url_redacted: String,
 }
@@ -104,6 +109,9 @@ impl Db {
                 .max_connections(max)
                 .min_connections(if max > 1 { 1 } else { 0 })
                 .acquire_timeout(Duration::from_secs(30))
+                // A file needs no liveness ping: on SQLite each would be one more hand-off to
+                // the connection's worker thread per acquire (ADR 0006).
+                .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -114,19 +122,33 @@ impl Db {
                 })
                 .connect_with(options.clone())
         };
-        let (read, write) = match backend {
-            Backend::Sqlite => (pool(max_connections.max(2)).await?, pool(1).await?),
+        let (read, writer) = match backend {
+            Backend::Sqlite => {
+                let mut conn = AnyConnection::connect_with(&options).await?;
+                configure_sqlite(&mut conn).await?;
+                (pool(max_connections.max(2)).await?, tx::Writer::Sqlite(tx::SqliteWriter::new(conn)))
+            }
             Backend::Postgres => {
                 let p = pool(max_connections.max(2)).await?;
-                (p.clone(), p)
+                (p.clone(), tx::Writer::Postgres(p))
             }
         };
-        Ok(Db { read, write, backend, url_redacted: redact(url) })
+        Ok(Db { read, writer, backend, url_redacted: redact(url) })
     }
 
     /// One transaction per command.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(self.write.begin().await?)
+        self.writer.begin().await
+    }
+
+    /// The write connection for a statement outside a transaction.
+    pub async fn writer(&self) -> Result<WriteConn> {
+        self.writer.conn().await
+    }
+
+    /// Open write connections (for metrics).
+    pub fn write_connections(&self) -> u32 {
+        self.writer.size()
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -154,7 +176,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        self.write.close().await;
+        self.writer.close().await;
         self.read.close().await;
     }
 }
@@ -208,7 +230,7 @@ pub async fn backup_sqlite_to(db: &Db, path: &std::path::Path) -> Result<()> {
 
 /// SQLite only: folds the WAL back into the main file.
 pub async fn checkpoint_sqlite(db: &Db) -> Result<()> {
-    sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&db.write).await?;
+    sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 

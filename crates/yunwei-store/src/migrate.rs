@@ -81,7 +81,7 @@ fn render(text: &Text, backend: Backend) -> String {
 /// Applies what is missing, each migration in its own transaction. Safe to run
 /// from several nodes at once on PostgreSQL (an advisory lock serialises them).
 pub async fn run(db: &Db, now_ms: i64) -> Result<Vec<i64>> {
-    let mut conn = db.write.acquire().await?;
+    let mut conn = db.writer().await?;
     if db.backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_lock(7268531)").execute(&mut *conn).await?;
     }

@@ -22,6 +22,18 @@ pub struct NewEvent {
     pub payload: serde_json::Value,
 }
 
+/// As [`enqueue`], sent with the commit: for events nothing in the transaction reads back.
+pub async fn enqueue_staged(tx: &mut crate::Tx, e: &NewEvent, now: i64) -> Result<()> {
+    let mut sql = tx.statement(
+        "INSERT INTO outbox (event_type, subject_user_id, actor_id, object_type, object_id, payload, created_at, next_attempt_at) VALUES (",
+    );
+    sql.bind(e.event_type.as_str()).push(", ").bind(e.subject_user_id.map(|u| u.0)).push(", ").bind(e.actor_id.map(|u| u.0));
+    sql.push(", ").bind(e.object_type.as_str()).push(", ").bind(e.object_id.as_str()).push(", ").bind(e.payload.to_string());
+    sql.push(", ").bind(now).push(", ").bind(now).push(")");
+    tx.stage(sql).await
+}
+
+/// Writes an event to the outbox now and returns its id.
 pub async fn enqueue(conn: &mut AnyConnection, e: &NewEvent, now: i64) -> Result<OutboxEventId> {
     let row = sqlx::query(
         "INSERT INTO outbox (event_type, subject_user_id, actor_id, object_type, object_id, payload, created_at, next_attempt_at) \
@@ -86,7 +98,7 @@ async fn claim(db: &Db, table: &str, channel: Option<&str>, owner: &str, now: i6
     if let Some(c) = channel {
         q = q.bind(c);
     }
-    Ok(q.fetch_all(&db.write).await?)
+    Ok(q.fetch_all(&mut *db.writer().await?).await?)
 }
 
 pub async fn claim_events(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
@@ -131,7 +143,7 @@ async fn fail(db: &Db, table: &str, id: i64, owner: &str, error: &str, retry_at:
     );
     let status = if retry_at.is_some() { "pending" } else { "dead" };
     let error: String = error.chars().take(2000).collect();
-    sqlx::query(AssertSqlSafe(sql)).bind(id).bind(owner).bind(status).bind(retry_at).bind(error).execute(&db.write).await?;
+    sqlx::query(AssertSqlSafe(sql)).bind(id).bind(owner).bind(status).bind(retry_at).bind(error).execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 
@@ -213,7 +225,7 @@ pub async fn finish_delivery(db: &Db, id: DeliveryId, owner: &str, now: i64) -> 
         .bind(id.0)
         .bind(owner)
         .bind(now)
-        .execute(&db.write)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(n.rows_affected() == 1)
 }
@@ -263,7 +275,7 @@ pub async fn retry_event(conn: &mut AnyConnection, id: OutboxEventId, now: i64) 
 pub async fn unfinished_due_events(db: &Db, now: i64) -> Result<i64> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1")
         .bind(now)
-        .fetch_one(&db.write)
+        .fetch_one(&mut *db.writer().await?)
         .await?;
     Ok(n)
 }

@@ -507,9 +507,10 @@ pub struct RequestActivity {
     pub data: serde_json::Value,
 }
 
+/// Staged (sent with the commit): call [`crate::Tx::flush`] before reading the timeline back.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_activity(
-    conn: &mut AnyConnection,
+    tx: &mut crate::Tx,
     request: ServiceRequestId,
     at: i64,
     actor: Option<UserId>,
@@ -518,19 +519,10 @@ pub async fn add_activity(
     body: &str,
     data: &serde_json::Value,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO request_activities (request_id, at_ms, actor_id, kind, public, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(request.0)
-    .bind(at)
-    .bind(actor.map(|u| u.0))
-    .bind(kind)
-    .bind(b(public))
-    .bind(body)
-    .bind(data.to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let mut sql = tx.statement("INSERT INTO request_activities (request_id, at_ms, actor_id, kind, public, body, data) VALUES (");
+    sql.bind(request.0).push(", ").bind(at).push(", ").bind(actor.map(|u| u.0)).push(", ").bind(kind);
+    sql.push(", ").bind(b(public)).push(", ").bind(body).push(", ").bind(data.to_string()).push(")");
+    tx.stage(sql).await
 }
 
 /// The timeline, oldest first; work notes only when `with_internal`.

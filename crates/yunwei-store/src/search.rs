@@ -189,9 +189,10 @@ fn matching_sql(backend: Backend, kind: DocKind, terms: &[Term], scope: Option<&
 }
 
 /// Notes that a record must be (re)indexed; call in the transaction that changed it.
-pub async fn enqueue(conn: &mut AnyConnection, kind: DocKind, id: i64) -> Result<()> {
-    sqlx::query("INSERT INTO index_queue (object_type, object_id) VALUES ($1, $2)").bind(kind.object_type()).bind(id).execute(conn).await?;
-    Ok(())
+pub async fn enqueue(tx: &mut crate::Tx, kind: DocKind, id: i64) -> Result<()> {
+    let mut sql = tx.statement("INSERT INTO index_queue (object_type, object_id) VALUES (");
+    sql.bind(kind.object_type()).push(", ").bind(id).push(")");
+    tx.stage(sql).await
 }
 
 /// Takes up to `limit` queued entries (locking them on PostgreSQL so two nodes

@@ -22,6 +22,11 @@ impl From<Option<i64>> for Value {
         Value::Int(v)
     }
 }
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Text(Some(v.to_string()))
@@ -33,7 +38,7 @@ impl From<String> for Value {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Sql {
     text: String,
     binds: Vec<Value>,
@@ -58,6 +63,20 @@ impl Sql {
     /// For multi-row statements: placeholders as `placeholder` numbers them.
     pub fn bulk(text: &str, backend: crate::Backend) -> Self {
         Self { text: text.to_string(), binds: Vec::new(), anonymous: backend == crate::Backend::Sqlite }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// For batches: the statement text, its binds kept.
+    pub(crate) fn set_text(&mut self, text: String) {
+        self.text = text;
+    }
+
+    /// For batches: `other`'s binds after these (its text is the caller's to join).
+    pub(crate) fn extend_binds(&mut self, other: Sql) {
+        self.binds.extend(other.binds);
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {

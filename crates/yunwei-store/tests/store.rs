@@ -91,7 +91,7 @@ async fn audit_chain_detects_edit_delete_and_reorder() {
         let (fresh, db) = fresh().await;
         for i in 0..5 {
             let mut tx = db.begin().await.unwrap();
-            audit::append(&mut tx, &db, entry(&format!("a{i}"))).await.unwrap();
+            audit::append(&mut tx, entry(&format!("a{i}")));
             tx.commit().await.unwrap();
         }
         let ok = audit::verify(&db).await.unwrap();
@@ -104,7 +104,7 @@ async fn audit_chain_detects_edit_delete_and_reorder() {
             }
             _ => "DELETE FROM audit_log WHERE seq = 5",
         };
-        sqlx::raw_sql(sql).execute(&db.write).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut *db.writer().await.unwrap()).await.unwrap();
         let v = audit::verify(&db).await.unwrap();
         let broken = v.broken.unwrap_or_else(|| panic!("{tamper} not detected"));
         let expected = match tamper {
@@ -122,7 +122,7 @@ async fn audit_archive_keeps_the_chain_verifiable() {
     let (fresh, db) = fresh().await;
     for (i, at) in [100, 200, 300, 400].iter().enumerate() {
         let mut tx = db.begin().await.unwrap();
-        audit::append(&mut tx, &db, NewAuditEntry { at_ms: *at, ..entry(&format!("a{i}")) }).await.unwrap();
+        audit::append(&mut tx, NewAuditEntry { at_ms: *at, ..entry(&format!("a{i}")) });
         tx.commit().await.unwrap();
     }
     let file = fresh.dir.join("archive").join("audit.jsonl");
@@ -168,11 +168,108 @@ async fn leases_claim_each_row_once() {
     assert!(a.iter().all(|e| !b.iter().any(|f| f.id == e.id)));
     let expired = notify::claim_events(&db, "node-c", 10_001, 20_000, 20).await.unwrap();
     assert_eq!(expired.len(), 10, "expired leases are claimable again");
-    assert!(!notify::finish_event(&mut db.write.acquire().await.unwrap(), a[0].id, "node-a").await.unwrap(), "a lost lease cannot finish");
+    assert!(!notify::finish_event(&mut db.writer().await.unwrap(), a[0].id, "node-a").await.unwrap(), "a lost lease cannot finish");
 
     let j = jobs::claim(&db, "node-a", 20, 10_000, 100).await.unwrap();
     assert_eq!(j.len(), 10, "a unique key schedules once");
     assert!(jobs::start_run(&db, &j[0], "node-a", 20).await.unwrap());
     assert!(!jobs::start_run(&db, &j[0], "node-b", 21).await.unwrap(), "one run per due time");
+    done(fresh, db).await;
+}
+
+async fn team_count(db: &Db) -> i64 {
+    use yunwei_store::Row;
+    let row = sqlx::query("SELECT COUNT(*) FROM teams").fetch_one(&db.read).await.unwrap();
+    row.try_get(0).unwrap()
+}
+
+#[tokio::test]
+async fn staged_rows_reach_the_database_with_the_commit_and_only_then() {
+    let (fresh, db) = fresh().await;
+    let mut tx = db.begin().await.unwrap();
+    admin::insert_team(&mut tx, &TeamFields { name: "系统组".into(), ..Default::default() }, 5).await.unwrap();
+    audit::append(&mut tx, entry("create"));
+    audit::append(&mut tx, entry("update"));
+    assert_eq!(audit::count(&db.read).await.unwrap(), 0, "nothing is visible before the commit");
+    tx.commit().await.unwrap();
+    assert_eq!(audit::count(&db.read).await.unwrap(), 2);
+    assert_eq!(team_count(&db).await, 1);
+    let v = audit::verify(&db).await.unwrap();
+    assert!(v.broken.is_none(), "two appends in one transaction chain to each other: {v:?}");
+    done(fresh, db).await;
+}
+
+#[tokio::test]
+async fn a_failing_staged_row_undoes_the_whole_transaction() {
+    let (fresh, db) = fresh().await;
+    let mut tx = db.begin().await.unwrap();
+    admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 5).await.unwrap();
+    audit::append(&mut tx, entry("create"));
+    // A staged row that the database refuses (the outbox needs an event type).
+    let mut bad = tx.statement("INSERT INTO outbox (event_type, object_type, object_id, payload, created_at, next_attempt_at) VALUES (");
+    bad.bind(None::<String>).push(", 'team', '1', '{}', 1, 1)");
+    // SQLite refuses it at commit, PostgreSQL at once (staged statements run there immediately).
+    let outcome = match tx.stage(bad).await {
+        Ok(()) => tx.commit().await,
+        Err(e) => {
+            drop(tx);
+            Err(e)
+        }
+    };
+    assert!(outcome.is_err(), "the refused row fails the transaction");
+    assert_eq!(team_count(&db).await, 0, "the statement that ran at once is undone too");
+    assert_eq!(audit::count(&db.read).await.unwrap(), 0);
+    // The writer is usable afterwards, and the chain continues from the real head.
+    let mut tx = db.begin().await.unwrap();
+    admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 6).await.unwrap();
+    audit::append(&mut tx, entry("create"));
+    tx.commit().await.unwrap();
+    assert_eq!(team_count(&db).await, 1);
+    assert!(audit::verify(&db).await.unwrap().broken.is_none());
+    done(fresh, db).await;
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_without_commit_is_rolled_back() {
+    let (fresh, db) = fresh().await;
+    {
+        let mut tx = db.begin().await.unwrap();
+        admin::insert_team(&mut tx, &TeamFields { name: "安全组".into(), ..Default::default() }, 5).await.unwrap();
+        audit::append(&mut tx, entry("create"));
+        // Dropped here, as on an error path or a cancelled request.
+    }
+    let mut tx = db.begin().await.unwrap();
+    admin::insert_team(&mut tx, &TeamFields { name: "桌面组".into(), ..Default::default() }, 6).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(team_count(&db).await, 1, "only the committed team is kept");
+    assert_eq!(audit::count(&db.read).await.unwrap(), 0);
+    // An explicit rollback leaves the writer usable too.
+    let mut tx = db.begin().await.unwrap();
+    admin::insert_team(&mut tx, &TeamFields { name: "数据组".into(), ..Default::default() }, 7).await.unwrap();
+    tx.rollback().await.unwrap();
+    let mut conn = db.writer().await.unwrap();
+    sqlx::query("UPDATE teams SET description = 'x'").execute(&mut *conn).await.unwrap();
+    drop(conn);
+    assert_eq!(team_count(&db).await, 1);
+    done(fresh, db).await;
+}
+
+#[tokio::test]
+async fn an_audit_entry_written_by_another_connection_between_transactions_keeps_the_chain() {
+    let (fresh, db) = fresh().await;
+    let mut tx = db.begin().await.unwrap();
+    audit::append(&mut tx, entry("first"));
+    tx.commit().await.unwrap();
+    // Another process (the CLI) appends through its own connection.
+    let other = Db::connect(&fresh.url, 2).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    audit::append(&mut tx, entry("from_cli"));
+    tx.commit().await.unwrap();
+    other.close().await;
+    let mut tx = db.begin().await.unwrap();
+    audit::append(&mut tx, entry("after"));
+    tx.commit().await.unwrap();
+    assert_eq!(audit::count(&db.read).await.unwrap(), 3);
+    assert!(audit::verify(&db).await.unwrap().broken.is_none());
     done(fresh, db).await;
 }

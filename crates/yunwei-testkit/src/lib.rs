@@ -120,7 +120,7 @@ impl TestApp {
             yunwei_core::admin::set_user_roles(&self.core, &ctx, yunwei_domain::ids::UserId(id), &keys).await.expect("roles");
         }
         let hash = yunwei_core::crypto::hash_password(ADMIN_PASSWORD.into()).await.expect("hash");
-        let mut conn = self.core.db.write.acquire().await.expect("connection");
+        let mut conn = self.core.db.writer().await.expect("connection");
         yunwei_core::store::admin::set_password(&mut conn, yunwei_domain::ids::UserId(id), &hash, false, self.core.now_ms())
             .await
             .expect("password");

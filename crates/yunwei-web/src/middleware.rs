@@ -264,7 +264,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         content_type,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    if let Ok(mut conn) = state.core.db.write.acquire().await
+    if let Ok(mut conn) = state.core.db.writer().await
         && let Err(e) = yunwei_core::store::idempotency::store(&mut conn, user, &key, &stored, state.core.now_ms()).await
     {
         tracing::warn!(error = %e, "idempotency key not stored");

@@ -78,12 +78,14 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
     let core = Core::new(db, yunwei_core::CoreConfig { data_dir: dir.clone(), ..Default::default() }, Arc::new(SystemClock));
     core.prepare().await?;
     let ctx = Ctx::system();
-    // The system administrator may not work incidents (separation of duties): a director does.
-    let user = match yunwei_core::store::admin::get_user_by_username(&core.db.read, "bench.director").await? {
+    // Separation of duties: teams are the system administrator's, incidents a director's.
+    let (username, role) =
+        if args.scenario == "create-team" { ("bench.admin", "system_admin") } else { ("bench.director", "ops_director") };
+    let user = match yunwei_core::store::admin::get_user_by_username(&core.db.read, username).await? {
         Some(u) => u.id,
         None => {
             let input = yunwei_core::admin::NewUser {
-                username: "bench.director".into(),
+                username: username.into(),
                 display_name: "基准测试".into(),
                 email: None,
                 phone: None,
@@ -92,7 +94,7 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
                 locale: Some("zh-CN".into()),
                 time_zone: None,
                 password: Some("Bench#Secure2026".into()),
-                roles: vec!["ops_director".into()],
+                roles: vec![role.into()],
                 teams: Vec::new(),
             };
             yunwei_core::admin::create_user(&core, &ctx, input).await?.user.user.id
@@ -223,7 +225,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
             let target = target.clone();
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(if record { 100_000 } else { 0 });
-                let (mut ok, mut failed, mut n) = (0u64, 0u64, 0u64);
+                // The warm-up counts from zero, the measured run from a million: created names never repeat.
+                let (mut ok, mut failed, mut n) = (0u64, 0u64, if record { 1_000_000u64 } else { 0 });
+                let mut first_failure: Option<String> = None;
                 while Instant::now() < deadline {
                     n += 1;
                     let started = Instant::now();
@@ -233,10 +237,18 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
                     }
                     match r {
                         Ok(res) if res.status < 300 => ok += 1,
-                        _ => failed += 1,
+                        other => {
+                            failed += 1;
+                            if first_failure.is_none() {
+                                first_failure = Some(match other {
+                                    Ok(res) => format!("{} {}", res.status, res.text().chars().take(300).collect::<String>()),
+                                    Err(e) => e,
+                                });
+                            }
+                        }
                     }
                 }
-                (lat, ok, failed)
+                (lat, ok, failed, first_failure)
             }));
         }
         tasks
@@ -246,12 +258,13 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     let started = Instant::now();
     let mut latencies = Vec::new();
-    let (mut ok, mut failed) = (0u64, 0u64);
+    let (mut ok, mut failed, mut first_failure) = (0u64, 0u64, None);
     for t in drive(args.seconds, true) {
-        if let Ok((l, o, f)) = t.await {
+        if let Ok((l, o, f, why)) = t.await {
             latencies.extend(l);
             ok += o;
             failed += f;
+            first_failure = first_failure.or(why);
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -273,6 +286,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
         "seconds": (elapsed * 100.0).round() / 100.0,
         "requests_ok": ok,
         "requests_failed": failed,
+        "first_failure": first_failure,
         "throughput_per_s": ((ok as f64) / elapsed).round(),
         "latency_ms": {
             "p50": percentile(&latencies, 0.50),

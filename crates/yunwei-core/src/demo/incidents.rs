@@ -238,7 +238,7 @@ pub async fn load_incidents(core: &Core, count: u64, mut progress: impl FnMut(u6
             }
         }
     });
-    let mut conn = core.db.write.acquire().await?;
+    let mut conn = core.db.writer().await?;
     let suspended = yunwei_store::bulk_load::suspend(&mut conn, core.db.backend, &["incidents", "incident_activities"]).await?;
     let mut written = 0u64;
     let mut failure = None;

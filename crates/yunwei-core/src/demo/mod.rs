@@ -8,7 +8,7 @@ pub use incidents::{load_desk, load_incidents};
 pub use requests::load_requests;
 
 use crate::admin::{self, DepartmentInput, NewUser, TeamInput};
-use crate::{Core, CoreError, Ctx, Result};
+use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::{DepartmentId, TeamId};
 use yunwei_domain::page::PageRequest;
 
@@ -109,7 +109,7 @@ pub async fn load(core: &Core) -> Result<usize> {
         };
         let user = admin::create_user(core, &ctx, input).await?;
         // Demo accounts skip the forced first-sign-in password change.
-        let mut conn = core.db.write.acquire().await.map_err(|e| CoreError::Store(e.into()))?;
+        let mut conn = core.db.writer().await?;
         let hash = crate::crypto::hash_password(DEMO_PASSWORD.into()).await?;
         yunwei_store::admin::set_password(&mut conn, user.user.user.id, &hash, false, core.now_ms()).await?;
         created += 1;

@@ -29,7 +29,7 @@ async fn item(core: &Core, code: &str) -> Result<Option<CatalogItemId>> {
 
 /// Skipped if any request exists. Returns the requests made.
 pub async fn load_requests(core: &Core) -> Result<usize> {
-    let mut conn = core.db.write.acquire().await.map_err(|e| crate::CoreError::Store(e.into()))?;
+    let mut conn = core.db.writer().await?;
     for (code, team) in ITEM_TEAMS {
         if let Some(t) = super::incidents::team_id(core, team).await? {
             yunwei_store::request::set_item_team(&mut conn, code, t).await?;

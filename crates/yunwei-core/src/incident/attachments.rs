@@ -32,7 +32,7 @@ pub fn clean_content_type(ct: &str) -> String {
 /// Stores a file on a record in the caller's transaction (incidents, requests, mail in).
 pub(crate) async fn store_file(
     core: &Core,
-    tx: &mut yunwei_store::Conn,
+    tx: &mut yunwei_store::Tx,
     ctx: &Ctx,
     (object_type, object_id): (&'static str, i64),
     filename: &str,

@@ -244,7 +244,7 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
     view(&after)
 }
 
-async fn resolve_child(core: &Core, tx: &mut yunwei_store::Conn, ctx: &Ctx, child: IncidentId, parent: &store::Incident) -> Result<()> {
+async fn resolve_child(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, child: IncidentId, parent: &store::Incident) -> Result<()> {
     let Some(before) = store::get_for_update(tx, &core.db, child).await? else { return Ok(()) };
     let from: IncidentState = before.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
     if !from.is_open() {
@@ -313,6 +313,7 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput
     let events =
         vec![event_for(EventType::IncidentCommented, &after, &to_users, serde_json::json!({ "public": input.public, "excerpt": excerpt }))];
     save(core, &mut tx, ctx, &before, &mut after, Effects { action: kind.as_str(), notes, events }).await?;
+    tx.flush().await?;
     let added = store::activities(&mut *tx, id, true).await?.pop().ok_or(CoreError::NotFound("comment"))?;
     core.commit(tx).await?;
     Ok(added)

@@ -104,9 +104,15 @@ pub fn major_view(m: &MajorIncident, now: i64) -> Result<MajorView> {
 }
 
 /// Opens the war room of a newly declared major incident, or names a new commander of an existing one.
-pub(crate) async fn open_war_room(core: &Core, tx: &mut Conn, ctx: &Ctx, i: &Incident, commander: Option<UserId>) -> Result<()> {
+pub(crate) async fn open_war_room(
+    core: &Core,
+    tx: &mut yunwei_store::Tx,
+    ctx: &Ctx,
+    i: &Incident,
+    commander: Option<UserId>,
+) -> Result<()> {
     let now = core.now_ms();
-    if let Some(before) = store::get(&mut *tx, i.id).await? {
+    if let Some(before) = store::get(&mut **tx, i.id).await? {
         if commander.is_some() && commander != before.commander_id {
             let mut after = before.clone();
             after.commander_id = commander;
@@ -135,7 +141,7 @@ pub(crate) async fn open_war_room(core: &Core, tx: &mut Conn, ctx: &Ctx, i: &Inc
 }
 
 async fn add_entry(
-    tx: &mut Conn,
+    tx: &mut yunwei_store::Tx,
     incident_id: IncidentId,
     at: i64,
     author_id: Option<UserId>,
@@ -147,7 +153,14 @@ async fn add_entry(
 }
 
 /// Writes the changed response (optimistic version check) with its audit entry.
-async fn write(core: &Core, tx: &mut Conn, ctx: &Ctx, before: &MajorIncident, after: &mut MajorIncident, action: &str) -> Result<()> {
+async fn write(
+    core: &Core,
+    tx: &mut yunwei_store::Tx,
+    ctx: &Ctx,
+    before: &MajorIncident,
+    after: &mut MajorIncident,
+    action: &str,
+) -> Result<()> {
     after.version = before.version + 1;
     if !store::update(tx, after, before.version).await? {
         return Err(CoreError::Conflict("incident_changed"));

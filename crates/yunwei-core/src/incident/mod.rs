@@ -305,7 +305,14 @@ pub(crate) struct Effects {
 }
 
 /// Writes a changed incident (optimistic version check), its timeline entries, the audit entry and events.
-pub(crate) async fn save(core: &Core, tx: &mut Conn, ctx: &Ctx, before: &Incident, after: &mut Incident, effects: Effects) -> Result<()> {
+pub(crate) async fn save(
+    core: &Core,
+    tx: &mut yunwei_store::Tx,
+    ctx: &Ctx,
+    before: &Incident,
+    after: &mut Incident,
+    effects: Effects,
+) -> Result<()> {
     let Effects { action, notes, events } = effects;
     let now = core.now_ms();
     after.updated_at = now;

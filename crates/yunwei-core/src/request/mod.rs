@@ -162,7 +162,7 @@ pub(crate) struct Effects<'a> {
 /// Writes a changed request (optimistic version check), a timeline entry, the audit entry and events.
 pub(crate) async fn save(
     core: &Core,
-    tx: &mut Conn,
+    tx: &mut yunwei_store::Tx,
     ctx: &Ctx,
     before: &ServiceRequest,
     after: &mut ServiceRequest,

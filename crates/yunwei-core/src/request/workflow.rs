@@ -306,6 +306,7 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Reques
     )
     .await?;
     crate::notify::emit(core, &mut tx, ctx, e).await?;
+    tx.flush().await?;
     let added = store::activities(&mut *tx, id, true).await?.pop().ok_or(CoreError::NotFound("comment"))?;
     core.commit(tx).await?;
     Ok(added)

@@ -17,7 +17,7 @@ use yunwei_domain::ids::{DepartmentId, ServiceId, SurveyId, TeamId, UserId};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType, RecordPlace, Scope, scope_reaches};
 use yunwei_domain::survey::{Parties, Recipient, SubjectType, SurveySettings, SurveyState, recipient, state_of};
-use yunwei_store::Conn;
+
 use yunwei_store::incident::{Incident, ScopeFilter};
 use yunwei_store::sql::Page;
 use yunwei_store::survey::{self as store, Survey, SurveyFilter};
@@ -116,7 +116,7 @@ pub fn subject_path(kind: &str, reference: &str) -> String {
 /// Called by a resolving command in its own transaction: asks the requester
 /// (a user, or a caller's e-mail address) unless a survey of this ticket is
 /// still waiting for its answer — a reopen-then-resolve does not ask twice.
-pub async fn on_resolved(core: &Core, tx: &mut Conn, ctx: &Ctx, subject: &Subject) -> Result<Option<SurveyId>> {
+pub async fn on_resolved(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, subject: &Subject) -> Result<Option<SurveyId>> {
     let settings = settings(core).await?;
     if !settings.enabled {
         return Ok(None);
@@ -130,7 +130,7 @@ pub async fn on_resolved(core: &Core, tx: &mut Conn, ctx: &Ctx, subject: &Subjec
     };
     let Some(to) = recipient(parties) else { return Ok(None) };
     let now = core.now_ms();
-    if store::pending_for(&mut *tx, subject.kind.as_str(), subject.id, now).await?.is_some() {
+    if store::pending_for(&mut **tx, subject.kind.as_str(), subject.id, now).await?.is_some() {
         return Ok(None);
     }
     let token = crate::crypto::random_secret::<32>()?;

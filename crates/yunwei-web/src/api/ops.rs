@@ -41,7 +41,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             out.push_str(&format!("yunwei_queue_rows{{queue=\"{queue}\",status=\"{status}\"}} {n}\n"));
         }
     }
-    out.push_str(&format!("# HELP yunwei_db_pool_connections Open database connections.\n# TYPE yunwei_db_pool_connections gauge\nyunwei_db_pool_connections{{pool=\"read\"}} {}\nyunwei_db_pool_connections{{pool=\"write\"}} {}\n", state.core.db.read.size(), state.core.db.write.size()));
+    out.push_str(&format!("# HELP yunwei_db_pool_connections Open database connections.\n# TYPE yunwei_db_pool_connections gauge\nyunwei_db_pool_connections{{pool=\"read\"}} {}\nyunwei_db_pool_connections{{pool=\"write\"}} {}\n", state.core.db.read.size(), state.core.db.write_connections()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

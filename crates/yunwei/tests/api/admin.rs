@@ -194,7 +194,7 @@ async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_
     assert!(before.permissions.contains(&create) && before.permissions.contains(&delete), "{:?}", before.permissions);
 
     // An administrator takes both away; a restart (seeding again) does not give them back.
-    let mut conn = app.core.db.write.acquire().await.unwrap();
+    let mut conn = app.core.db.writer().await.unwrap();
     let kept: Vec<_> = before.permissions.iter().copied().filter(|p| *p != create && *p != delete).collect();
     roles::update_role(&mut conn, before.id, &fields(&before, kept.clone()), 1).await.unwrap();
     drop(conn);
@@ -202,7 +202,7 @@ async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_
     assert_eq!(role().await.permissions, kept, "removals stand");
 
     // A permission the seeder never gave (a feature this upgrade brings) is given once, and audited.
-    let mut conn = app.core.db.write.acquire().await.unwrap();
+    let mut conn = app.core.db.writer().await.unwrap();
     yunwei_core::store::raw_execute(
         &mut conn,
         "DELETE FROM builtin_grants WHERE role_key = 'system_admin' AND permission = 'webhook:delete:all'",

@@ -54,6 +54,6 @@ async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering
 }
 
 async fn sqlx_exec(app: &yunwei_testkit::TestApp, sql: &str) {
-    let mut conn = app.core.db.write.acquire().await.unwrap();
+    let mut conn = app.core.db.writer().await.unwrap();
     yunwei_core::store::raw_execute(&mut conn, sql).await.unwrap();
 }

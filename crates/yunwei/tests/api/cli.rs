@@ -124,7 +124,7 @@ async fn audit_verify_reports_the_first_broken_link() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
     let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
     let seq: i64 = {
-        let mut conn = db.write.acquire().await.unwrap();
+        let mut conn = db.writer().await.unwrap();
         yunwei_core::store::raw_execute(&mut conn, "DELETE FROM audit_log WHERE seq = 3").await.unwrap();
         3
     };

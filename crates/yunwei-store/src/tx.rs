@@ -1,0 +1,390 @@
+//! Write transactions and the write connection.
+//!
+//! On SQLite every statement is a hand-off to the connection's worker thread and
+//! back, and the single writer is held across all of a command's statements; so the
+//! number of hand-offs per command sets the write throughput (ADR 0006). Hence, on
+//! SQLite:
+//! - the writer is one connection behind a fair lock (no pool pings on acquire and
+//!   release);
+//! - between commands the connection rests inside an empty deferred transaction
+//!   (`COMMIT; BEGIN` ends each commit), which holds no lock, so `BEGIN` costs nothing;
+//! - the audit chain's head is remembered between commands; entries are hashed at
+//!   commit, and a head moved by another process shows as a key conflict, upon which
+//!   the head is read again and the entries re-hashed;
+//! - append-only side rows (audit entries, outbox events, index-queue entries,
+//!   timeline entries) are *staged* and sent with `COMMIT` as one batch.
+//!
+//! On PostgreSQL a transaction is sqlx's own, staged statements run at once, and the
+//! head row is locked only at commit, when the entries are written.
+
+use crate::audit::{audit_insert, hash_entry};
+use crate::sql::Sql;
+use crate::{Backend, Result, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Row};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+use yunwei_domain::audit::AuditEntry;
+
+/// How long a command waits for the SQLite writer before it gives up, as a pool's acquire timeout does.
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+type Head = (i64, String);
+
+/// The SQLite write connection and what is known about it between commands.
+#[derive(Debug)]
+pub struct WriterState {
+    conn: AnyConnection,
+    /// An empty deferred transaction is open, ready for the next command.
+    resting_in_tx: bool,
+    /// The audit head as of this connection's last commit (another process may have moved it).
+    head: Option<Head>,
+}
+
+#[derive(Debug)]
+pub struct SqliteWriter {
+    state: Arc<Mutex<Option<WriterState>>>,
+    /// A transaction was dropped without commit or rollback: roll it back before the next use.
+    needs_rollback: AtomicBool,
+}
+
+type Guard = OwnedMappedMutexGuard<Option<WriterState>, WriterState>;
+
+impl SqliteWriter {
+    pub(crate) fn new(conn: AnyConnection) -> Arc<Self> {
+        let state = WriterState { conn, resting_in_tx: false, head: None };
+        Arc::new(Self { state: Arc::new(Mutex::new(Some(state))), needs_rollback: AtomicBool::new(false) })
+    }
+
+    async fn lock(self: &Arc<Self>) -> Result<Guard> {
+        let guard: OwnedMutexGuard<Option<WriterState>> =
+            tokio::time::timeout(WRITER_WAIT, self.state.clone().lock_owned()).await.map_err(|_| StoreError::WriterBusy)?;
+        let mut w = OwnedMutexGuard::try_map(guard, |s| s.as_mut()).map_err(|_| StoreError::Closed)?;
+        if self.needs_rollback.swap(false, Ordering::AcqRel) {
+            // "no transaction is active" when the dropped one had committed after all: nothing to undo.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut w.conn).await;
+            w.resting_in_tx = false;
+            w.head = None;
+        }
+        Ok(w)
+    }
+
+    /// The connection outside any transaction, for statements that commit by themselves.
+    async fn lock_outside_tx(self: &Arc<Self>) -> Result<Guard> {
+        let mut w = self.lock().await?;
+        if w.resting_in_tx {
+            sqlx::raw_sql("COMMIT").execute(&mut w.conn).await?;
+            w.resting_in_tx = false;
+        }
+        Ok(w)
+    }
+
+    pub(crate) async fn close(&self) {
+        if let Some(mut w) = self.state.lock().await.take() {
+            if w.resting_in_tx {
+                let _ = sqlx::raw_sql("COMMIT").execute(&mut w.conn).await;
+            }
+            let _ = sqlx::Connection::close(w.conn).await;
+        }
+    }
+}
+
+/// Where writes go.
+#[derive(Debug, Clone)]
+pub(crate) enum Writer {
+    Sqlite(Arc<SqliteWriter>),
+    Postgres(AnyPool),
+}
+
+/// The write connection outside a transaction (statements that commit by themselves).
+pub enum WriteConn {
+    Sqlite(Guard),
+    Postgres(PoolConnection<Any>),
+}
+
+impl Deref for WriteConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            WriteConn::Sqlite(w) => &w.conn,
+            WriteConn::Postgres(c) => c,
+        }
+    }
+}
+
+impl DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            WriteConn::Sqlite(w) => &mut w.conn,
+            WriteConn::Postgres(c) => c,
+        }
+    }
+}
+
+async fn read_head(conn: &mut AnyConnection, lock: &str) -> Result<Head> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"))).fetch_all(conn).await?;
+    let head = rows.first().ok_or_else(|| StoreError::Corrupt("audit_head has no row".into()))?;
+    Ok((head.try_get(0)?, head.try_get(1)?))
+}
+
+impl Writer {
+    pub(crate) async fn conn(&self) -> Result<WriteConn> {
+        match self {
+            Writer::Sqlite(w) => Ok(WriteConn::Sqlite(w.lock_outside_tx().await?)),
+            Writer::Postgres(p) => Ok(WriteConn::Postgres(p.acquire().await?)),
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        match self {
+            Writer::Sqlite(w) => {
+                let mut state = w.lock().await?;
+                if !state.resting_in_tx {
+                    sqlx::raw_sql("BEGIN").execute(&mut state.conn).await?;
+                    state.resting_in_tx = true;
+                }
+                let tx = SqliteTx { state, writer: w.clone(), finished: false };
+                Ok(Tx { inner: Inner::Sqlite(tx), staged: Staged::default(), audit: Vec::new() })
+            }
+            Writer::Postgres(p) => Ok(Tx { inner: Inner::Postgres(p.begin().await?), staged: Staged::default(), audit: Vec::new() }),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Writer::Sqlite(w) => w.close().await,
+            Writer::Postgres(p) => p.close().await,
+        }
+    }
+
+    pub(crate) fn size(&self) -> u32 {
+        match self {
+            Writer::Sqlite(_) => 1,
+            Writer::Postgres(p) => p.size(),
+        }
+    }
+}
+
+enum Inner {
+    Sqlite(SqliteTx),
+    Postgres(sqlx::Transaction<'static, Any>),
+}
+
+struct SqliteTx {
+    state: Guard,
+    writer: Arc<SqliteWriter>,
+    finished: bool,
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Dropped on an error path or a cancelled request: whoever takes the writer next
+            // rolls back first; a janitor does it now in case nobody comes soon, since an open
+            // write transaction holds SQLite's write lock against other processes.
+            self.writer.needs_rollback.store(true, Ordering::Release);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let writer = self.writer.clone();
+                rt.spawn(async move {
+                    let _ = writer.lock().await;
+                });
+            }
+        }
+    }
+}
+
+/// Statements waiting for `COMMIT`, as one SQLite batch with anonymous placeholders.
+#[derive(Default)]
+struct Staged {
+    text: String,
+    sql: Option<Sql>,
+}
+
+impl Staged {
+    fn push(&mut self, sql: Sql) {
+        self.text.push_str(sql.text());
+        self.text.push_str(";\n");
+        match &mut self.sql {
+            Some(all) => all.extend_binds(sql),
+            None => self.sql = Some(sql),
+        }
+    }
+
+    fn append(&mut self, other: &Staged) {
+        self.text.push_str(&other.text);
+        if let Some(o) = &other.sql {
+            match &mut self.sql {
+                Some(all) => all.extend_binds(o.clone()),
+                None => self.sql = Some(o.clone()),
+            }
+        }
+    }
+
+    /// Everything staged followed by `tail`, as one statement list.
+    fn into_batch(self, tail: &str) -> Sql {
+        let mut batch = self.sql.unwrap_or_default();
+        batch.set_text(self.text + tail);
+        batch
+    }
+}
+
+/// One write transaction per command. Derefs to the connection for statements
+/// that run at once; [`Tx::stage`] holds append-only side rows until commit.
+pub struct Tx {
+    inner: Inner,
+    staged: Staged,
+    audit: Vec<AuditEntry>,
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A new statement for [`Tx::stage`]: placeholders as this backend's batches need them.
+    pub fn statement(&self, text: &str) -> Sql {
+        Sql::bulk(text, self.backend())
+    }
+
+    /// Runs `sql` with the commit (SQLite) or now (PostgreSQL). Only for rows that nothing
+    /// in this transaction reads or references afterwards: statements that run at once go
+    /// to the database before staged ones.
+    pub async fn stage(&mut self, sql: Sql) -> Result<()> {
+        match &mut self.inner {
+            Inner::Sqlite(_) => {
+                self.staged.push(sql);
+                Ok(())
+            }
+            Inner::Postgres(tx) => {
+                sql.execute(&mut **tx).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds an entry to the audit chain; it is hashed and written at commit.
+    pub(crate) fn push_audit(&mut self, entry: AuditEntry) {
+        self.audit.push(entry);
+    }
+
+    /// Sends what is staged now, for the rare command that reads a staged row back
+    /// (audit entries still wait for the commit: nothing reads them back).
+    pub async fn flush(&mut self) -> Result<()> {
+        if let Inner::Sqlite(tx) = &mut self.inner
+            && self.staged.sql.is_some()
+        {
+            std::mem::take(&mut self.staged).into_batch("").execute(&mut tx.state.conn).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        let Tx { inner, staged, audit } = self;
+        match inner {
+            Inner::Sqlite(mut tx) => {
+                let mut head = match (&tx.state.head, audit.is_empty()) {
+                    (Some(h), _) => Some(h.clone()),
+                    (None, true) => None,
+                    (None, false) => Some(read_head(&mut tx.state.conn, "").await?),
+                };
+                let mut reread = false;
+                loop {
+                    let (inserts, new_head) = match &head {
+                        Some(h) => audit_inserts(Backend::Sqlite, &audit, h.clone()),
+                        None => (Vec::new(), None),
+                    };
+                    // Audit inserts first: if the head is stale, the first of them fails and nothing else has run.
+                    let mut batch = Staged::default();
+                    for insert in inserts {
+                        batch.push(insert);
+                    }
+                    batch.append(&staged);
+                    // Resting inside a new deferred transaction makes the next BEGIN free.
+                    match batch.into_batch("COMMIT;\nBEGIN").execute(&mut tx.state.conn).await {
+                        Ok(_) => {
+                            tx.state.head = new_head.or(head);
+                            tx.state.resting_in_tx = true;
+                            tx.finished = true;
+                            return Ok(());
+                        }
+                        // Another process appended to the chain since this connection's last commit.
+                        Err(e) if !reread && !audit.is_empty() && is_stale_head(&e) => {
+                            head = Some(read_head(&mut tx.state.conn, "").await?);
+                            reread = true;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Inner::Postgres(mut tx) => {
+                if !audit.is_empty() {
+                    let head = read_head(&mut tx, " FOR UPDATE").await?;
+                    for insert in audit_inserts(Backend::Postgres, &audit, head).0 {
+                        insert.execute(&mut *tx).await?;
+                    }
+                }
+                Ok(tx.commit().await?)
+            }
+        }
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            Inner::Sqlite(mut tx) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut tx.state.conn).await?;
+                tx.state.resting_in_tx = false;
+                tx.finished = true;
+                Ok(())
+            }
+            Inner::Postgres(tx) => Ok(tx.rollback().await?),
+        }
+    }
+}
+
+/// The inserts of `entries`, chained from `head`, and the head after the last.
+fn audit_inserts(backend: Backend, entries: &[AuditEntry], head: Head) -> (Vec<Sql>, Option<Head>) {
+    let (mut seq, mut prev) = head;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        seq += 1;
+        let entry = AuditEntry { seq, ..e.clone() };
+        let hash = hash_entry(&entry, &prev);
+        out.push(audit_insert(backend, &entry, &prev, &hash));
+        prev = hash;
+    }
+    let last = (!entries.is_empty()).then_some((seq, prev));
+    (out, last)
+}
+
+/// A key conflict on the audit log: the remembered head is behind the stored one.
+fn is_stale_head(e: &StoreError) -> bool {
+    match e {
+        StoreError::Sql(sqlx::Error::Database(d)) => d.is_unique_violation() && d.message().contains("audit_log"),
+        _ => false,
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match &self.inner {
+            Inner::Sqlite(tx) => &tx.state.conn,
+            Inner::Postgres(tx) => tx,
+        }
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.inner {
+            Inner::Sqlite(tx) => &mut tx.state.conn,
+            Inner::Postgres(tx) => tx,
+        }
+    }
+}
