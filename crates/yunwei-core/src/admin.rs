@@ -367,19 +367,29 @@ async fn team_view(conn: &mut yunwei_store::Conn, id: TeamId) -> Result<TeamView
 pub async fn create_team(core: &Core, ctx: &Ctx, input: TeamInput) -> Result<TeamView> {
     ctx.authorize(ObjectType::Team, Action::Create)?;
     let fields = vet_team(core, &input).await?;
+    // An id reserved on SQLite and meanwhile taken by another process (the CLI) fails one attempt.
+    match insert_team(core, ctx, &input, fields.clone()).await {
+        Err(CoreError::Store(yunwei_store::StoreError::StaleId)) => insert_team(core, ctx, &input, fields).await,
+        done => done,
+    }
+}
+
+async fn insert_team(core: &Core, ctx: &Ctx, input: &TeamInput, fields: TeamFields) -> Result<TeamView> {
+    let name_taken = || CoreError::unique_as("team_name_taken");
     let mut tx = core.db.begin().await?;
     let now = core.now_ms();
-    let id = store::insert_team(&mut tx, &fields, now).await.map_err(CoreError::unique_as("team_name_taken"))?;
+    let id = store::insert_team(&mut tx, &fields, now).await.map_err(name_taken())?;
     let members = input.members.clone().unwrap_or_default();
     if !members.is_empty() {
-        store::set_team_members(&mut tx, id, &members).await?;
+        // Flushes the staged team first: a duplicate name shows here on SQLite.
+        store::set_team_members(&mut tx, id, &members).await.map_err(name_taken())?;
     }
     // Built from what was just written, not read back: creating teams is a hot path.
     let TeamFields { name, description, email, manager_id } = fields;
     let view = TeamView { team: Team { id, name, description, email, manager_id, created_at: now, updated_at: now }, members };
     audit::write(core, &mut tx, ctx, Change::new("team", id, "create").after(&view)).await?;
     emit(core, &mut tx, ctx, Event::new(EventType::TeamCreated, "team", id).with(serde_json::json!({ "name": view.team.name }))).await?;
-    core.commit(tx).await?;
+    core.commit_or(tx, name_taken()).await?;
     Ok(view)
 }
 

@@ -85,7 +85,13 @@ fn hostname() -> String {
 impl Core {
     /// Commits a command's transaction and wakes the dispatcher for the events it wrote.
     pub async fn commit(&self, tx: yunwei_store::Tx) -> Result<()> {
-        tx.commit().await?;
+        self.commit_or(tx, CoreError::Store).await
+    }
+
+    /// As [`Core::commit`], with `error` saying what a failed commit means: on SQLite staged
+    /// inserts meet their constraints only now (see `yunwei_store::tx`).
+    pub async fn commit_or(&self, tx: yunwei_store::Tx, error: impl FnOnce(yunwei_store::StoreError) -> CoreError) -> Result<()> {
+        tx.commit().await.map_err(error)?;
         self.wake_dispatcher.notify_one();
         Ok(())
     }

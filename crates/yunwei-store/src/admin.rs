@@ -461,18 +461,24 @@ pub struct TeamFields {
     pub manager_id: Option<UserId>,
 }
 
-pub async fn insert_team(conn: &mut AnyConnection, f: &TeamFields, now: i64) -> Result<TeamId> {
-    let row = sqlx::query(
-        "INSERT INTO teams (name, description, email, manager_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-    )
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.email)
-    .bind(f.manager_id.map(|m| m.0))
-    .bind(now)
-    .fetch_one(conn)
-    .await?;
-    Ok(TeamId(row.try_get(0)?))
+/// Staged on SQLite with a reserved id: a duplicate name fails at commit there.
+pub async fn insert_team(tx: &mut crate::Tx, f: &TeamFields, now: i64) -> Result<TeamId> {
+    const COLUMNS: &str = "name, description, email, manager_id, created_at, updated_at";
+    let values = |sql: &mut Sql| {
+        sql.bind(f.name.as_str()).push(", ").bind(f.description.as_str()).push(", ").bind(f.email.clone());
+        sql.push(", ").bind(f.manager_id.map(|m| m.0)).push(", ").bind(now).push(", ").bind(now).push(")");
+    };
+    if let Some(id) = tx.reserve_id("teams").await? {
+        let mut sql = tx.statement(&format!("INSERT INTO teams (id, {COLUMNS}) VALUES ("));
+        sql.bind(id).push(", ");
+        values(&mut sql);
+        tx.stage(sql).await?;
+        return Ok(TeamId(id));
+    }
+    let mut sql = tx.statement(&format!("INSERT INTO teams ({COLUMNS}) VALUES ("));
+    values(&mut sql);
+    sql.push(" RETURNING id");
+    Ok(TeamId(sql.fetch_one(&mut **tx).await?.try_get(0)?))
 }
 
 pub async fn update_team(conn: &mut AnyConnection, id: TeamId, f: &TeamFields, now: i64) -> Result<bool> {
@@ -506,7 +512,10 @@ pub async fn list_teams<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&s
     Ok(Page::from_rows(rows, page, |t| Cursor { id: t.id.0, key: Some(t.name.clone()) }))
 }
 
-pub async fn set_team_members(conn: &mut AnyConnection, team: TeamId, members: &[UserId]) -> Result<()> {
+/// Flushes first: the team itself may be a staged insert (see [`insert_team`]).
+pub async fn set_team_members(tx: &mut crate::Tx, team: TeamId, members: &[UserId]) -> Result<()> {
+    tx.flush().await?;
+    let conn: &mut AnyConnection = tx;
     sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(team.0).execute(&mut *conn).await?;
     for m in members {
         sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)").bind(team.0).bind(m.0).execute(&mut *conn).await?;

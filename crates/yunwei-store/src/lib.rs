@@ -53,6 +53,9 @@ pub enum StoreError {
     WriterBusy,
     #[error("the database is closed")]
     Closed,
+    /// Another process inserted a row with an id this node had reserved; run the command again.
+    #[error("a reserved id was taken by another process")]
+    StaleId,
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -22,6 +22,7 @@ use crate::sql::Sql;
 use crate::{Backend, Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Row};
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +43,8 @@ pub struct WriterState {
     resting_in_tx: bool,
     /// The audit head as of this connection's last commit (another process may have moved it).
     head: Option<Head>,
+    /// Per table, the next id to hand out (see [`Tx::reserve_id`]).
+    next_ids: HashMap<&'static str, i64>,
 }
 
 #[derive(Debug)]
@@ -55,7 +58,7 @@ type Guard = OwnedMappedMutexGuard<Option<WriterState>, WriterState>;
 
 impl SqliteWriter {
     pub(crate) fn new(conn: AnyConnection) -> Arc<Self> {
-        let state = WriterState { conn, resting_in_tx: false, head: None };
+        let state = WriterState { conn, resting_in_tx: false, head: None, next_ids: HashMap::new() };
         Arc::new(Self { state: Arc::new(Mutex::new(Some(state))), needs_rollback: AtomicBool::new(false) })
     }
 
@@ -75,6 +78,8 @@ impl SqliteWriter {
     /// The connection outside any transaction, for statements that commit by themselves.
     async fn lock_outside_tx(self: &Arc<Self>) -> Result<Guard> {
         let mut w = self.lock().await?;
+        // Statements outside a transaction may insert rows: hand ids out afresh afterwards.
+        w.next_ids.clear();
         if w.resting_in_tx {
             sqlx::raw_sql("COMMIT").execute(&mut w.conn).await?;
             w.resting_in_tx = false;
@@ -147,9 +152,11 @@ impl Writer {
                     state.resting_in_tx = true;
                 }
                 let tx = SqliteTx { state, writer: w.clone(), finished: false };
-                Ok(Tx { inner: Inner::Sqlite(tx), staged: Staged::default(), audit: Vec::new() })
+                Ok(Tx { inner: Inner::Sqlite(tx), staged: Staged::default(), audit: Vec::new(), reserved: Vec::new() })
             }
-            Writer::Postgres(p) => Ok(Tx { inner: Inner::Postgres(p.begin().await?), staged: Staged::default(), audit: Vec::new() }),
+            Writer::Postgres(p) => {
+                Ok(Tx { inner: Inner::Postgres(p.begin().await?), staged: Staged::default(), audit: Vec::new(), reserved: Vec::new() })
+            }
         }
     }
 
@@ -237,6 +244,8 @@ pub struct Tx {
     inner: Inner,
     staged: Staged,
     audit: Vec<AuditEntry>,
+    /// Tables this transaction took ids of.
+    reserved: Vec<&'static str>,
 }
 
 impl Tx {
@@ -268,6 +277,29 @@ impl Tx {
         }
     }
 
+    /// SQLite: the id the next row of `table` gets, reserved in memory (one writer hands ids
+    /// out), so that the insert can be staged; PostgreSQL: `None`, the identity column assigns
+    /// it. `table` is a trusted constant. If another process inserted into `table` meanwhile,
+    /// the commit fails with [`StoreError::StaleId`] and the command may run again.
+    pub async fn reserve_id(&mut self, table: &'static str) -> Result<Option<i64>> {
+        let Inner::Sqlite(tx) = &mut self.inner else { return Ok(None) };
+        let next = match tx.state.next_ids.get(table) {
+            Some(next) => *next,
+            None => {
+                // Never an id that AUTOINCREMENT already gave out, even to a deleted row.
+                let sql = format!(
+                    "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) + 1"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut tx.state.conn).await?.try_get(0)?
+            }
+        };
+        tx.state.next_ids.insert(table, next + 1);
+        if !self.reserved.contains(&table) {
+            self.reserved.push(table);
+        }
+        Ok(Some(next))
+    }
+
     /// Adds an entry to the audit chain; it is hashed and written at commit.
     pub(crate) fn push_audit(&mut self, entry: AuditEntry) {
         self.audit.push(entry);
@@ -279,13 +311,14 @@ impl Tx {
         if let Inner::Sqlite(tx) = &mut self.inner
             && self.staged.sql.is_some()
         {
-            std::mem::take(&mut self.staged).into_batch("").execute(&mut tx.state.conn).await?;
+            let sent = std::mem::take(&mut self.staged).into_batch("").execute(&mut tx.state.conn).await;
+            sent.map_err(|e| stale_id(e, &self.reserved, &mut tx.state))?;
         }
         Ok(())
     }
 
     pub async fn commit(self) -> Result<()> {
-        let Tx { inner, staged, audit } = self;
+        let Tx { inner, staged, audit, reserved } = self;
         match inner {
             Inner::Sqlite(mut tx) => {
                 let mut head = match (&tx.state.head, audit.is_empty()) {
@@ -318,7 +351,7 @@ impl Tx {
                             head = Some(read_head(&mut tx.state.conn, "").await?);
                             reread = true;
                         }
-                        Err(e) => return Err(e),
+                        Err(e) => return Err(stale_id(e, &reserved, &mut tx.state)),
                     }
                 }
             }
@@ -360,6 +393,19 @@ fn audit_inserts(backend: Backend, entries: &[AuditEntry], head: Head) -> (Vec<S
     }
     let last = (!entries.is_empty()).then_some((seq, prev));
     (out, last)
+}
+
+/// A key conflict on the id of a row whose id was reserved: another process inserted
+/// into that table, so ids are handed out afresh.
+fn stale_id(e: StoreError, reserved: &[&'static str], state: &mut WriterState) -> StoreError {
+    if let StoreError::Sql(sqlx::Error::Database(d)) = &e
+        && d.is_unique_violation()
+        && reserved.iter().any(|t| d.message().contains(&format!("{t}.id")))
+    {
+        state.next_ids.clear();
+        return StoreError::StaleId;
+    }
+    e
 }
 
 /// A key conflict on the audit log: the remembered head is behind the stored one.

@@ -79,9 +79,15 @@ async fn users_teams_and_keyset_paging() {
     assert!(none.items.is_empty(), "`_` in a search is literal, not a wildcard");
 
     let mut tx = db.begin().await.unwrap();
-    let dup = admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 5).await.unwrap_err();
+    // SQLite stages the insert and refuses it at commit; PostgreSQL refuses it at once.
+    let dup = match admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 5).await {
+        Ok(_) => tx.commit().await.unwrap_err(),
+        Err(e) => {
+            drop(tx);
+            e
+        }
+    };
     assert!(dup.is_unique_violation(), "{dup}");
-    drop(tx);
     done(fresh, db).await;
 }
 
@@ -270,6 +276,41 @@ async fn an_audit_entry_written_by_another_connection_between_transactions_keeps
     audit::append(&mut tx, entry("after"));
     tx.commit().await.unwrap();
     assert_eq!(audit::count(&db.read).await.unwrap(), 3);
+    assert!(audit::verify(&db).await.unwrap().broken.is_none());
+    done(fresh, db).await;
+}
+
+#[tokio::test]
+async fn a_team_id_taken_by_another_process_fails_one_commit_then_ids_are_handed_out_afresh() {
+    let (fresh, db) = fresh().await;
+    let team = |name: &str| TeamFields { name: name.into(), ..Default::default() };
+    let mut tx = db.begin().await.unwrap();
+    admin::insert_team(&mut tx, &team("系统组"), 5).await.unwrap();
+    tx.commit().await.unwrap();
+    // Another process (the CLI) inserts a team through its own connection.
+    let other = Db::connect(&fresh.url, 2).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    let theirs = admin::insert_team(&mut tx, &team("网络组"), 6).await.unwrap();
+    tx.commit().await.unwrap();
+    other.close().await;
+
+    let mut tx = db.begin().await.unwrap();
+    let first = admin::insert_team(&mut tx, &team("安全组"), 7).await.unwrap();
+    audit::append(&mut tx, entry("create"));
+    let outcome = tx.commit().await;
+    if db.backend == yunwei_store::Backend::Sqlite {
+        assert_eq!(first, theirs, "the id this connection reserved is the one the other process took");
+        assert!(matches!(outcome, Err(yunwei_store::StoreError::StaleId)), "{outcome:?}");
+        let mut tx = db.begin().await.unwrap();
+        let again = admin::insert_team(&mut tx, &team("安全组"), 8).await.unwrap();
+        audit::append(&mut tx, entry("create"));
+        tx.commit().await.unwrap();
+        assert!(again.0 > theirs.0, "{again:?} after {theirs:?}");
+    } else {
+        outcome.unwrap();
+    }
+    assert_eq!(team_count(&db).await, 3);
+    assert_eq!(audit::count(&db.read).await.unwrap(), 1, "the failed commit left no audit entry");
     assert!(audit::verify(&db).await.unwrap().broken.is_none());
     done(fresh, db).await;
 }

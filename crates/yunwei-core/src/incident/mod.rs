@@ -271,7 +271,10 @@ pub(crate) async fn audience(conn: &mut Conn, i: &Incident, with_requester: bool
     if with_requester {
         to.extend(i.requester_id);
     }
-    to.extend(store::watchers(&mut *conn, i.id).await?);
+    // A record not yet inserted (id 0) has no watchers to read.
+    if i.id.0 != 0 {
+        to.extend(store::watchers(&mut *conn, i.id).await?);
+    }
     to.sort();
     to.dedup();
     Ok(to)
