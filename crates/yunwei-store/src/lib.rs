@@ -237,6 +237,13 @@ pub async fn checkpoint_sqlite(db: &Db) -> Result<()> {
     Ok(())
 }
 
+/// SQLite only: copies what the WAL holds into the database file as far as readers allow,
+/// without waiting for the writer or readers.
+pub async fn checkpoint_passive(db: &Db) -> Result<()> {
+    sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)").execute(&db.read).await?;
+    Ok(())
+}
+
 /// SQLite only: `PRAGMA integrity_check` answers `ok`.
 pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
     let row = sqlx::query("PRAGMA integrity_check").fetch_one(&db.read).await?;

@@ -314,3 +314,26 @@ async fn a_team_id_taken_by_another_process_fails_one_commit_then_ids_are_handed
     assert!(audit::verify(&db).await.unwrap().broken.is_none());
     done(fresh, db).await;
 }
+
+#[tokio::test]
+async fn a_passive_checkpoint_copies_the_wal_into_the_database_file() {
+    let (fresh, db) = fresh().await;
+    if db.backend != yunwei_store::Backend::Sqlite {
+        return done(fresh, db).await;
+    }
+    let file = fresh.dir.join("yunwei.db");
+    yunwei_store::checkpoint_passive(&db).await.unwrap();
+    let before = std::fs::metadata(&file).unwrap().len();
+    for n in 0..20 {
+        let mut tx = db.begin().await.unwrap();
+        let team = TeamFields { name: format!("组{n}"), description: "说明".repeat(700), ..Default::default() };
+        admin::insert_team(&mut tx, &team, n).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), before, "the new pages are only in the WAL so far");
+    yunwei_store::checkpoint_passive(&db).await.unwrap();
+    let after = std::fs::metadata(&file).unwrap().len();
+    assert!(after >= before + 20 * 4096, "the checkpoint wrote the new pages into the file: {before} -> {after}");
+    assert_eq!(team_count(&db).await, 20);
+    done(fresh, db).await;
+}

@@ -81,6 +81,7 @@ pub async fn serve(
     let sla_timer = tokio::spawn(yunwei_core::sla::run_sla_timer(core.clone(), stop_rx.clone()));
     let indexer = tokio::spawn(yunwei_core::search::run_indexer(core.clone(), stop_rx.clone()));
     let webhooks = tokio::spawn(yunwei_core::webhook::run_sender(core.clone(), stop_rx.clone()));
+    let checkpointer = tokio::spawn(yunwei_core::scheduler::run_wal_checkpointer(core.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
     let app = router(core, web).into_make_service_with_connect_info::<SocketAddr>();
@@ -91,6 +92,6 @@ pub async fn serve(
     };
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, live);
+    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, live);
     result
 }
