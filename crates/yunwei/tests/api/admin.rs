@@ -223,3 +223,35 @@ async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_
     assert_eq!(entry["added"], serde_json::json!(["webhook:delete:all"]), "{audit}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_team_another_process_created_meanwhile_does_not_fail_the_next_creation() {
+    use yunwei_core::store::admin::{TeamFields, insert_team};
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let first = admin.post("/api/v1/teams", &serde_json::json!({ "name": "系统组" })).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    // Another process (the CLI, say) adds a team through its own connection. On SQLite the
+    // server had already reserved that id for its next team: that commit fails and is redone.
+    let other = yunwei_core::store::Db::connect(&app.fresh.url, 2).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    let theirs = insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    other.close().await;
+
+    let next = admin.post("/api/v1/teams", &serde_json::json!({ "name": "安全组" })).await;
+    assert_eq!(next.status, 201, "{}", next.text());
+    assert_eq!(next.json()["name"], "安全组");
+    assert!(next.json()["id"].as_i64().unwrap() > theirs.0, "{} after {theirs:?}", next.text());
+    let names: Vec<String> = admin.get("/api/v1/teams?limit=200").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    for name in ["系统组", "网络组", "安全组"] {
+        assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
+    }
+    let chain = yunwei_core::store::audit::verify(&app.core.db).await.unwrap();
+    assert!(chain.broken.is_none(), "{chain:?}");
+}
