@@ -368,13 +368,13 @@ pub async fn create_team(core: &Core, ctx: &Ctx, input: TeamInput) -> Result<Tea
     ctx.authorize(ObjectType::Team, Action::Create)?;
     let fields = vet_team(core, &input).await?;
     // An id reserved on SQLite and meanwhile taken by another process (the CLI) fails one attempt.
-    match insert_team(core, ctx, &input, fields.clone()).await {
-        Err(CoreError::Store(yunwei_store::StoreError::StaleId)) => insert_team(core, ctx, &input, fields).await,
+    match create_team_once(core, ctx, &input, fields.clone()).await {
+        Err(CoreError::Store(yunwei_store::StoreError::StaleId)) => create_team_once(core, ctx, &input, fields).await,
         done => done,
     }
 }
 
-async fn insert_team(core: &Core, ctx: &Ctx, input: &TeamInput, fields: TeamFields) -> Result<TeamView> {
+async fn create_team_once(core: &Core, ctx: &Ctx, input: &TeamInput, fields: TeamFields) -> Result<TeamView> {
     let name_taken = || CoreError::unique_as("team_name_taken");
     let mut tx = core.db.begin().await?;
     let now = core.now_ms();

@@ -214,19 +214,20 @@ impl Staged {
     fn push(&mut self, sql: Sql) {
         self.text.push_str(sql.text());
         self.text.push_str(";\n");
-        match &mut self.sql {
-            Some(all) => all.extend_binds(sql),
-            None => self.sql = Some(sql),
-        }
+        self.add_binds(sql);
     }
 
     fn append(&mut self, other: &Staged) {
         self.text.push_str(&other.text);
         if let Some(o) = &other.sql {
-            match &mut self.sql {
-                Some(all) => all.extend_binds(o.clone()),
-                None => self.sql = Some(o.clone()),
-            }
+            self.add_binds(o.clone());
+        }
+    }
+
+    fn add_binds(&mut self, sql: Sql) {
+        match &mut self.sql {
+            Some(all) => all.extend_binds(sql),
+            None => self.sql = Some(sql),
         }
     }
 
@@ -321,11 +322,10 @@ impl Tx {
         let Tx { inner, staged, audit, reserved } = self;
         match inner {
             Inner::Sqlite(mut tx) => {
-                let mut head = match (&tx.state.head, audit.is_empty()) {
-                    (Some(h), _) => Some(h.clone()),
-                    (None, true) => None,
-                    (None, false) => Some(read_head(&mut tx.state.conn, "").await?),
-                };
+                let mut head = tx.state.head.clone();
+                if head.is_none() && !audit.is_empty() {
+                    head = Some(read_head(&mut tx.state.conn, "").await?);
+                }
                 let mut reread = false;
                 loop {
                     let (inserts, new_head) = match &head {
