@@ -6,6 +6,7 @@ use crate::audit::{self, Change};
 use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::sync::Arc;
 use yunwei_domain::FieldError;
 use yunwei_domain::admin::{AdminDuty, check_separation_of_duties};
 use yunwei_domain::event::EventType;
@@ -165,7 +166,19 @@ pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<Creat
     )
     .await?;
     core.commit(tx).await?;
+    core.config_cache.clear_teams();
     Ok(CreatedUser { user: view, initial_password: generated.then_some(password) })
+}
+
+/// A team's members from the configuration cache, or `None` when there is no such team.
+pub(crate) async fn team_members_cached(core: &Core, conn: &mut yunwei_store::Conn, team: TeamId) -> Result<Option<Arc<Vec<UserId>>>> {
+    if let Some(m) = core.config_cache.team_members(team) {
+        return Ok(Some(m));
+    }
+    let Some(members) = store::members_if_team(&mut *conn, team).await? else { return Ok(None) };
+    let members = Arc::new(members);
+    core.config_cache.put_team_members(team, members.clone());
+    Ok(Some(members))
 }
 
 async fn user_view(conn: &mut yunwei_store::Conn, id: UserId) -> Result<UserView> {
@@ -225,6 +238,7 @@ pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Re
     emit(core, &mut tx, ctx, Event::new(EventType::UserUpdated, "user", id).about(id)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -257,6 +271,7 @@ pub async fn set_user_disabled(core: &Core, ctx: &Ctx, id: UserId, disabled: boo
     emit(core, &mut tx, ctx, Event::new(event, "user", id).about(id)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(view)
 }
 
@@ -289,6 +304,7 @@ pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String])
     emit(core, &mut tx, ctx, Event::new(EventType::UserRolesChanged, "user", id).about(id).with(payload)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -320,6 +336,7 @@ pub async fn set_user_teams(core: &Core, ctx: &Ctx, id: UserId, teams: &[TeamId]
     .await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -407,6 +424,7 @@ pub async fn update_team(core: &Core, ctx: &Ctx, id: TeamId, input: TeamInput) -
     emit(core, &mut tx, ctx, Event::new(EventType::TeamUpdated, "team", id).with(serde_json::json!({ "name": after.team.name }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -421,6 +439,7 @@ pub async fn delete_team(core: &Core, ctx: &Ctx, id: TeamId) -> Result<()> {
     emit(core, &mut tx, ctx, Event::new(EventType::TeamDeleted, "team", id).with(serde_json::json!({ "name": before.team.name }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(())
 }
 
@@ -591,6 +610,7 @@ pub async fn update_role(core: &Core, ctx: &Ctx, id: RoleId, input: RoleInput) -
     emit(core, &mut tx, ctx, Event::new(EventType::RoleUpdated, "role", id).with(serde_json::json!({ "key": after.key }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -637,5 +657,6 @@ pub async fn update_my_preferences(core: &Core, ctx: &Ctx, locale: &str, zone: &
     .await?;
     core.commit(tx).await?;
     core.tokens.clear();
+    core.config_cache.clear_teams();
     Ok(())
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use yunwei_domain::export::csv_line;
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
-use yunwei_store::Tx;
+use yunwei_store::Stage;
 use yunwei_store::audit::{self as store, AuditFilter, AuditRecord, NewAuditEntry, Verification};
 use yunwei_store::sql::Page;
 
@@ -36,12 +36,19 @@ impl<'a> Change<'a> {
 }
 
 /// Appends an entry in the caller's transaction.
-pub async fn write(core: &Core, tx: &mut Tx, ctx: &Ctx, change: Change<'_>) -> Result<()> {
+pub async fn write(core: &Core, tx: &mut impl Stage, ctx: &Ctx, change: Change<'_>) -> Result<()> {
     write_as(core, tx, ctx, ctx.actor_id(), ctx.actor_name(), change).await
 }
 
 /// As [`write`], naming the actor explicitly (sign-in, where no one is signed in yet).
-pub async fn write_as(core: &Core, tx: &mut Tx, ctx: &Ctx, actor_id: Option<i64>, actor_name: String, change: Change<'_>) -> Result<()> {
+pub async fn write_as(
+    core: &Core,
+    tx: &mut impl Stage,
+    ctx: &Ctx,
+    actor_id: Option<i64>,
+    actor_name: String,
+    change: Change<'_>,
+) -> Result<()> {
     let entry = NewAuditEntry {
         at_ms: core.now_ms(),
         actor_id,

@@ -88,6 +88,13 @@ impl Core {
         self.commit_or(tx, CoreError::Store).await
     }
 
+    /// Commits a command prepared without the writer (see `yunwei_store::batch`).
+    pub async fn commit_batch(&self, batch: yunwei_store::Batch) -> Result<()> {
+        batch.commit().await?;
+        self.wake_dispatcher.notify_one();
+        Ok(())
+    }
+
     /// As [`Core::commit`], with `error` saying what a failed commit means: on SQLite staged
     /// inserts meet their constraints only now (see `yunwei_store::tx`).
     pub async fn commit_or(&self, tx: yunwei_store::Tx, error: impl FnOnce(yunwei_store::StoreError) -> CoreError) -> Result<()> {

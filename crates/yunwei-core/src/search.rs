@@ -9,15 +9,22 @@ use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::search::{index_text, query_terms};
 use yunwei_store::search::{self as store, DocKind};
 
-/// Indexes what the queue holds, in batches. Returns how many records it indexed.
+/// Indexes what the queue holds, one batch of entries. Returns how many entries it handled.
 pub async fn index_pending(core: &Core) -> Result<usize> {
-    let mut tx = core.db.begin().await?;
-    let records = store::take_queue(&mut tx, &core.db, 2000).await?;
-    if records.is_empty() {
+    // Reading and segmenting happen off the writer; it is held only to take the entries
+    // and write the documents (a few statements), so commands never queue behind the indexer.
+    let queued = store::peek_queue(&core.db.read, INDEX_BATCH).await?;
+    if queued.is_empty() {
         return Ok(0);
     }
-    let of_kind = |kind: DocKind| records.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect::<Vec<i64>>();
-    let incidents: Vec<(i64, String)> = store::incident_texts(&mut tx, &of_kind(DocKind::Incident))
+    let of_kind = |kind: DocKind| {
+        let mut ids: Vec<i64> = queued.iter().filter(|(_, k, _)| *k == Some(kind)).map(|(_, _, id)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let mut rd = core.db.read.acquire().await?;
+    let incidents: Vec<(i64, String)> = store::incident_texts(&mut rd, &of_kind(DocKind::Incident))
         .await?
         .into_iter()
         .map(|(id, parts)| {
@@ -27,7 +34,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all))
         })
         .collect();
-    let requests: Vec<(i64, String)> = store::request_texts(&mut tx, &of_kind(DocKind::ServiceRequest))
+    let requests: Vec<(i64, String)> = store::request_texts(&mut rd, &of_kind(DocKind::ServiceRequest))
         .await?
         .into_iter()
         .map(|(id, title, answers)| {
@@ -39,11 +46,23 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
         })
         .collect();
-    store::put_docs(&mut tx, core.db.backend, DocKind::Incident, &incidents).await?;
-    store::put_docs(&mut tx, core.db.backend, DocKind::ServiceRequest, &requests).await?;
+    drop(rd);
+    let entry_ids: Vec<i64> = queued.iter().map(|(entry, _, _)| *entry).collect();
+    let mut tx = core.db.begin().await?;
+    let taken = store::take_entries(&mut tx, &entry_ids).await?;
+    let mine = |kind: DocKind, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
+        docs.into_iter().filter(|(id, _)| taken.binary_search(&(kind, *id)).is_ok()).collect()
+    };
+    let (incidents, requests) = (mine(DocKind::Incident, incidents), mine(DocKind::ServiceRequest, requests));
+    store::put_docs(&mut tx, DocKind::Incident, &incidents).await?;
+    store::put_docs(&mut tx, DocKind::ServiceRequest, &requests).await?;
     tx.commit().await?;
-    Ok(incidents.len() + requests.len())
+    Ok(queued.len())
 }
+
+/// Queue entries per indexing round: enough to keep up with thousands of new tickets a
+/// second, few enough that the documents' write holds the writer for milliseconds only.
+const INDEX_BATCH: i64 = 500;
 
 /// The text a request's form answers hold (field values, attachment file names).
 fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {

@@ -1,7 +1,7 @@
 //! Organisation records: users, teams, departments, roles and their links.
 
 use crate::sql::{Page, Sql};
-use crate::{Result, b, get_bool, get_json};
+use crate::{Result, Stage, b, get_bool, get_json};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -535,6 +535,19 @@ pub async fn set_user_teams(conn: &mut AnyConnection, user: UserId, teams: &[Tea
 pub async fn team_members<'e, E: Executor<'e, Database = Any>>(ex: E, team: TeamId) -> Result<Vec<UserId>> {
     let rows = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id").bind(team.0).fetch_all(ex).await?;
     rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}
+
+/// A team's members, or `None` when there is no such team: one query for both.
+pub async fn members_if_team<'e, E: Executor<'e, Database = Any>>(ex: E, team: TeamId) -> Result<Option<Vec<UserId>>> {
+    let rows = sqlx::query("SELECT m.user_id FROM teams t LEFT JOIN team_members m ON m.team_id = t.id WHERE t.id = $1 ORDER BY m.user_id")
+        .bind(team.0)
+        .fetch_all(ex)
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let members = rows.iter().map(|r| r.try_get::<Option<i64>, _>(0)).collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Some(members.into_iter().flatten().map(UserId).collect()))
 }
 
 pub async fn teams_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<TeamId>> {

@@ -2,7 +2,7 @@
 //! query, and move old rows to an archive file (never silently dropped).
 
 use crate::sql::{Page, Sql};
-use crate::{Backend, Db, Result, StoreError, Tx};
+use crate::{Backend, Db, Result, StoreError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -41,7 +41,7 @@ pub fn hash_entry(entry: &AuditEntry, prev_hash: &str) -> String {
 /// Adds an entry to the command's audit chain. It is numbered, hashed and written at
 /// commit, with the chain's head held (see [`crate::tx`]): nothing in a transaction
 /// reads back the audit log it writes.
-pub fn append(tx: &mut Tx, e: NewAuditEntry) {
+pub fn append(tx: &mut impl crate::Stage, e: NewAuditEntry) {
     tx.push_audit(AuditEntry {
         seq: 0,
         at_ms: e.at_ms,

@@ -2,8 +2,8 @@
 //! related incidents, categories, and the queue query.
 
 use crate::admin::escape_like;
-use crate::sql::{Page, Sql};
-use crate::{Result, b, get_bool};
+use crate::sql::{Page, Sql, Value};
+use crate::{Result, Stage, b, get_bool};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
@@ -112,48 +112,58 @@ fn columns() -> impl Iterator<Item = &'static str> {
 
 type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
-fn bind_all<'q>(q: Query<'q>, i: &'q Incident) -> Query<'q> {
-    q.bind(&i.title)
-        .bind(&i.description)
-        .bind(&i.state)
-        .bind(&i.pending_reason)
-        .bind(&i.impact)
-        .bind(&i.urgency)
-        .bind(i.priority)
-        .bind(i.category_id.map(|v| v.0))
-        .bind(i.service_id.map(|v| v.0))
-        .bind(&i.ci_ref)
-        .bind(&i.channel)
-        .bind(i.reporter_id.map(|v| v.0))
-        .bind(i.requester_id.map(|v| v.0))
-        .bind(&i.requester_name)
-        .bind(&i.requester_contact)
-        .bind(i.department_id.map(|v| v.0))
-        .bind(&i.location)
-        .bind(&i.impact_scope)
-        .bind(i.occurred_at)
-        .bind(i.team_id.map(|v| v.0))
-        .bind(i.assignee_id.map(|v| v.0))
-        .bind(i.parent_id.map(|v| v.0))
-        .bind(b(i.major))
-        .bind(i.commander_id.map(|v| v.0))
-        .bind(&i.resolution_code)
-        .bind(&i.resolution)
-        .bind(&i.summary)
-        .bind(i.restored_at)
-        .bind(i.sla_policy_id.map(|v| v.0))
-        .bind(&i.sla)
-        .bind(i.responded_at)
-        .bind(i.response_due_at)
-        .bind(i.resolve_due_at)
-        .bind(b(i.response_breached))
-        .bind(b(i.resolve_breached))
-        .bind(i.sla_check_at)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(i.resolved_at)
-        .bind(i.closed_at)
-        .bind(i.version)
+/// The row's values in [`COLUMNS`] order: the one list both insert and update bind.
+fn values(i: &Incident) -> [Value; COLUMNS.len()] {
+    [
+        i.title.clone().into(),
+        i.description.clone().into(),
+        i.state.clone().into(),
+        i.pending_reason.clone().into(),
+        i.impact.clone().into(),
+        i.urgency.clone().into(),
+        i.priority.into(),
+        i.category_id.map(|v| v.0).into(),
+        i.service_id.map(|v| v.0).into(),
+        i.ci_ref.clone().into(),
+        i.channel.clone().into(),
+        i.reporter_id.map(|v| v.0).into(),
+        i.requester_id.map(|v| v.0).into(),
+        i.requester_name.clone().into(),
+        i.requester_contact.clone().into(),
+        i.department_id.map(|v| v.0).into(),
+        i.location.clone().into(),
+        i.impact_scope.clone().into(),
+        i.occurred_at.into(),
+        i.team_id.map(|v| v.0).into(),
+        i.assignee_id.map(|v| v.0).into(),
+        i.parent_id.map(|v| v.0).into(),
+        b(i.major).into(),
+        i.commander_id.map(|v| v.0).into(),
+        i.resolution_code.clone().into(),
+        i.resolution.clone().into(),
+        i.summary.clone().into(),
+        i.restored_at.into(),
+        i.sla_policy_id.map(|v| v.0).into(),
+        i.sla.clone().into(),
+        i.responded_at.into(),
+        i.response_due_at.into(),
+        i.resolve_due_at.into(),
+        b(i.response_breached).into(),
+        b(i.resolve_breached).into(),
+        i.sla_check_at.into(),
+        i.created_at.into(),
+        i.updated_at.into(),
+        i.resolved_at.into(),
+        i.closed_at.into(),
+        i.version.into(),
+    ]
+}
+
+fn bind_all<'q>(mut q: Query<'q>, i: &Incident) -> Query<'q> {
+    for v in values(i) {
+        q = crate::sql::bind_value(q, v);
+    }
+    q
 }
 
 fn opt<T>(r: &AnyRow, col: &str, f: impl Fn(i64) -> T) -> Result<Option<T>> {
@@ -204,15 +214,6 @@ pub fn incident_from_row(r: &AnyRow) -> Result<Incident> {
         resolved_at: r.try_get("resolved_at")?,
         closed_at: r.try_get("closed_at")?,
         version: r.try_get("version")?,
-    })
-}
-
-fn insert_sql() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
-        let cols: Vec<&str> = columns().collect();
-        let marks: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
-        format!("INSERT INTO incidents ({}) VALUES ({}) RETURNING id", cols.join(", "), marks.join(", "))
     })
 }
 
@@ -284,9 +285,20 @@ pub async fn max_id<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
     Ok(row.try_get(0)?)
 }
 
-pub async fn insert(conn: &mut AnyConnection, i: &Incident) -> Result<IncidentId> {
-    let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(insert_sql())), i).fetch_one(&mut *conn).await?;
-    Ok(IncidentId(row.try_get(0)?))
+/// Stages a new incident under an id reserved with [`crate::Batch::reserve_id`].
+pub async fn insert(s: &mut impl Stage, i: &Incident) -> Result<()> {
+    let mut sql = s.statement(insert_head());
+    sql.bind(i.id.0);
+    for v in values(i) {
+        sql.push(", ").bind(v);
+    }
+    sql.push(")");
+    s.stage(sql).await
+}
+
+fn insert_head() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| format!("INSERT INTO incidents (id, {}) VALUES (", COLUMNS.join(", ")))
 }
 
 /// Writes the whole row if nobody changed it since `expected_version` was read;
@@ -524,7 +536,7 @@ pub struct NewActivity<'a> {
 }
 
 /// Staged (sent with the commit): call [`crate::Tx::flush`] before reading the timeline back.
-pub async fn add_activity(tx: &mut crate::Tx, a: &NewActivity<'_>) -> Result<()> {
+pub async fn add_activity(tx: &mut impl crate::Stage, a: &NewActivity<'_>) -> Result<()> {
     let mut sql = tx.statement("INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) VALUES (");
     sql.bind(a.incident_id.0).push(", ").bind(a.at).push(", ").bind(a.actor_id.map(|u| u.0)).push(", ").bind(a.kind);
     sql.push(", ").bind(b(a.public)).push(", ").bind(a.body).push(", ").bind(a.data.to_string()).push(")");
@@ -566,6 +578,19 @@ pub async fn add_watcher(conn: &mut AnyConnection, id: IncidentId, user: UserId)
         .await?
         .rows_affected();
     Ok(n == 1)
+}
+
+/// Stages the watchers of a new incident.
+pub async fn add_watchers(s: &mut impl Stage, id: IncidentId, users: &[UserId]) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let mut sql = s.statement("INSERT INTO incident_watchers (incident_id, user_id) VALUES ");
+    for (n, u) in users.iter().enumerate() {
+        sql.push(if n == 0 { "(" } else { ", (" }).bind(id.0).push(", ").bind(u.0).push(")");
+    }
+    sql.push(" ON CONFLICT DO NOTHING");
+    s.stage(sql).await
 }
 
 pub async fn remove_watcher(conn: &mut AnyConnection, id: IncidentId, user: UserId) -> Result<bool> {

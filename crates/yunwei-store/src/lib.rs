@@ -6,6 +6,7 @@ pub mod admin;
 pub mod attachment;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod bulk_load;
 pub mod idempotency;
 pub mod improvement;
@@ -37,6 +38,7 @@ pub use sqlx::Error as SqlxError;
 pub use sqlx::Row;
 pub use sqlx::any::AnyRow;
 
+pub use batch::{Batch, Stage};
 pub use tx::{Tx, WriteConn};
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +144,11 @@ impl Db {
     /// One transaction per command.
     pub async fn begin(&self) -> Result<Tx> {
         self.writer.begin().await
+    }
+
+    /// A command's staged writes, prepared without the writer (see [`batch`]).
+    pub fn batch(&self) -> Batch {
+        Batch::new(self.writer.clone(), self.read.clone(), self.backend)
     }
 
     /// The write connection for a statement outside a transaction.

@@ -1,7 +1,8 @@
 //! Major incidents: the response row beside the incident (phase, commander,
 //! update rhythm) and the war-room log.
 
-use crate::Result;
+use crate::sql::Sql;
+use crate::{Result, Stage};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
@@ -45,28 +46,18 @@ fn from_row(r: &AnyRow) -> Result<MajorIncident> {
     })
 }
 
-pub async fn insert(conn: &mut AnyConnection, m: &MajorIncident) -> Result<()> {
-    sqlx::query(
+/// Staged: flush before reading the response back in the same transaction.
+pub async fn insert(s: &mut impl Stage, m: &MajorIncident) -> Result<()> {
+    let mut sql = s.statement(
         "INSERT INTO major_incidents (incident_id, phase, commander_id, update_interval_minutes, declared_at, containment_at, \
-         recovery_at, review_at, closed_at, last_update_at, next_update_due_at, remind_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(m.incident_id.0)
-    .bind(&m.phase)
-    .bind(m.commander_id.map(|u| u.0))
-    .bind(m.update_interval_minutes)
-    .bind(m.declared_at)
-    .bind(m.containment_at)
-    .bind(m.recovery_at)
-    .bind(m.review_at)
-    .bind(m.closed_at)
-    .bind(m.last_update_at)
-    .bind(m.next_update_due_at)
-    .bind(m.remind_at)
-    .bind(m.version)
-    .execute(conn)
-    .await?;
-    Ok(())
+         recovery_at, review_at, closed_at, last_update_at, next_update_due_at, remind_at, version) VALUES (",
+    );
+    sql.bind(m.incident_id.0).push(", ").bind(m.phase.as_str()).push(", ").bind(m.commander_id.map(|u| u.0));
+    sql.push(", ").bind(m.update_interval_minutes).push(", ").bind(m.declared_at).push(", ").bind(m.containment_at);
+    sql.push(", ").bind(m.recovery_at).push(", ").bind(m.review_at).push(", ").bind(m.closed_at);
+    sql.push(", ").bind(m.last_update_at).push(", ").bind(m.next_update_due_at).push(", ").bind(m.remind_at);
+    sql.push(", ").bind(m.version).push(")");
+    s.stage(sql).await
 }
 
 /// Writes the row if it is still at `expected_version`; false when someone else changed it.
@@ -133,19 +124,25 @@ pub struct NewEntry<'a> {
     pub data: serde_json::Value,
 }
 
+/// Writes an entry now and returns its id.
 pub async fn add_entry(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
-    let row = sqlx::query(
-        "INSERT INTO war_room_entries (incident_id, at_ms, author_id, kind, body, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(e.incident_id.0)
-    .bind(e.at)
-    .bind(e.author_id.map(|u| u.0))
-    .bind(e.kind)
-    .bind(e.body)
-    .bind(e.data.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get(0)?)
+    let mut sql = entry_insert(Sql::new(ENTRY_INSERT), e);
+    sql.push(" RETURNING id");
+    Ok(sql.fetch_one(conn).await?.try_get(0)?)
+}
+
+/// Stages an entry whose id nobody needs.
+pub async fn stage_entry(s: &mut impl Stage, e: &NewEntry<'_>) -> Result<()> {
+    let sql = entry_insert(s.statement(ENTRY_INSERT), e);
+    s.stage(sql).await
+}
+
+const ENTRY_INSERT: &str = "INSERT INTO war_room_entries (incident_id, at_ms, author_id, kind, body, data) VALUES (";
+
+fn entry_insert(mut sql: Sql, e: &NewEntry<'_>) -> Sql {
+    sql.bind(e.incident_id.0).push(", ").bind(e.at).push(", ").bind(e.author_id.map(|u| u.0)).push(", ").bind(e.kind);
+    sql.push(", ").bind(e.body).push(", ").bind(e.data.to_string()).push(")");
+    sql
 }
 
 /// The log, oldest first (ties in time keep the order of writing).

@@ -23,7 +23,7 @@ pub struct NewEvent {
 }
 
 /// As [`enqueue`], sent with the commit: for events nothing in the transaction reads back.
-pub async fn enqueue_staged(tx: &mut crate::Tx, e: &NewEvent, now: i64) -> Result<()> {
+pub async fn enqueue_staged(tx: &mut impl crate::Stage, e: &NewEvent, now: i64) -> Result<()> {
     let mut sql = tx.statement(
         "INSERT INTO outbox (event_type, subject_user_id, actor_id, object_type, object_id, payload, created_at, next_attempt_at) VALUES (",
     );

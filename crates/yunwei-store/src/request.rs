@@ -510,7 +510,7 @@ pub struct RequestActivity {
 /// Staged (sent with the commit): call [`crate::Tx::flush`] before reading the timeline back.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_activity(
-    tx: &mut crate::Tx,
+    tx: &mut impl crate::Stage,
     request: ServiceRequestId,
     at: i64,
     actor: Option<UserId>,

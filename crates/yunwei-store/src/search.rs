@@ -5,8 +5,8 @@
 
 use crate::incident::ScopeFilter;
 use crate::sql::Sql;
-use crate::{Backend, Db, Result};
-use sqlx::{AnyConnection, Row};
+use crate::{Backend, Db, Result, Stage};
+use sqlx::{Any, AnyConnection, Executor, Row};
 use yunwei_domain::search::Term;
 
 /// Kinds of searchable records; part of the document key.
@@ -41,53 +41,51 @@ fn doc_key(kind: DocKind, id: i64) -> i64 {
     id * 16 + kind as i64
 }
 
-/// Replaces the indexed terms of some records (in the caller's transaction).
-pub async fn put_docs(conn: &mut AnyConnection, backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
-    for (id, terms) in docs {
-        let key = doc_key(kind, *id);
-        match backend {
+/// Writes the documents of records, replacing what was indexed for them: one staged
+/// statement per 500 documents (on SQLite, with one delete of the old ones before).
+pub async fn put_docs(s: &mut impl Stage, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
+    for chunk in docs.chunks(500) {
+        let sql = match s.backend() {
             Backend::Sqlite => {
-                sqlx::query("DELETE FROM search_fts WHERE rowid = $1").bind(key).execute(&mut *conn).await?;
-                sqlx::query("INSERT INTO search_fts (rowid, object_type, object_id, terms) VALUES ($1, $2, $3, $4)")
-                    .bind(key)
-                    .bind(kind.object_type())
-                    .bind(*id)
-                    .bind(terms)
-                    .execute(&mut *conn)
-                    .await?;
+                let mut old = s.statement("DELETE FROM search_fts WHERE rowid IN (");
+                for (n, (id, _)) in chunk.iter().enumerate() {
+                    old.push(if n == 0 { "" } else { ", " }).bind(doc_key(kind, *id));
+                }
+                old.push(")");
+                s.stage(old).await?;
+                docs_insert(Backend::Sqlite, kind, chunk)
             }
             Backend::Postgres => {
-                sqlx::query(
-                    "INSERT INTO search_docs (doc_key, object_type, object_id, terms) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (doc_key) DO UPDATE SET terms = excluded.terms",
-                )
-                .bind(key)
-                .bind(kind.object_type())
-                .bind(*id)
-                .bind(terms)
-                .execute(&mut *conn)
-                .await?;
+                let mut sql = docs_insert(Backend::Postgres, kind, chunk);
+                sql.push(" ON CONFLICT (doc_key) DO UPDATE SET terms = excluded.terms");
+                sql
             }
-        }
+        };
+        s.stage(sql).await?;
     }
     Ok(())
 }
 
 /// Adds documents for records never indexed before (bulk load), many rows per statement.
 pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
+    for chunk in docs.chunks(1000) {
+        docs_insert(backend, kind, chunk).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A multi-row insert of documents.
+fn docs_insert(backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Sql {
     let table = match backend {
         Backend::Sqlite => "search_fts (rowid, object_type, object_id, terms)",
         Backend::Postgres => "search_docs (doc_key, object_type, object_id, terms)",
     };
-    for chunk in docs.chunks(1000) {
-        let mut sql = Sql::bulk(&format!("INSERT INTO {table} VALUES "), backend);
-        for (n, (id, terms)) in chunk.iter().enumerate() {
-            sql.push(if n == 0 { "(" } else { ", (" });
-            sql.bind(doc_key(kind, *id)).push(", ").bind(kind.object_type()).push(", ").bind(*id).push(", ").bind(terms.as_str()).push(")");
-        }
-        sql.execute(&mut *conn).await?;
+    let mut sql = Sql::bulk(&format!("INSERT INTO {table} VALUES "), backend);
+    for (n, (id, terms)) in docs.iter().enumerate() {
+        sql.push(if n == 0 { "(" } else { ", (" });
+        sql.bind(doc_key(kind, *id)).push(", ").bind(kind.object_type()).push(", ").bind(*id).push(", ").bind(terms.as_str()).push(")");
     }
-    Ok(())
+    sql
 }
 
 /// Empties the index (before a rebuild).
@@ -189,28 +187,34 @@ fn matching_sql(backend: Backend, kind: DocKind, terms: &[Term], scope: Option<&
 }
 
 /// Notes that a record must be (re)indexed; call in the transaction that changed it.
-pub async fn enqueue(tx: &mut crate::Tx, kind: DocKind, id: i64) -> Result<()> {
+pub async fn enqueue(tx: &mut impl crate::Stage, kind: DocKind, id: i64) -> Result<()> {
     let mut sql = tx.statement("INSERT INTO index_queue (object_type, object_id) VALUES (");
     sql.bind(kind.object_type()).push(", ").bind(id).push(")");
     tx.stage(sql).await
 }
 
-/// Takes up to `limit` queued entries (locking them on PostgreSQL so two nodes
-/// never take the same ones), deletes them, and returns the distinct records.
-pub async fn take_queue(conn: &mut AnyConnection, db: &Db, limit: i64) -> Result<Vec<(DocKind, i64)>> {
-    let sql = format!("SELECT id, object_type, object_id FROM index_queue ORDER BY id LIMIT $1{}", db.skip_locked());
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *conn).await?;
-    let Some(last) = rows.last() else { return Ok(Vec::new()) };
-    let first: i64 = rows[0].try_get(0)?;
-    let last: i64 = last.try_get(0)?;
-    let mut records = Vec::with_capacity(rows.len());
-    for r in &rows {
-        // A kind this version does not index (written by a newer node) is dropped, not retried forever.
-        if let Some(kind) = DocKind::from_object_type(&r.try_get::<String, _>(1)?) {
-            records.push((kind, r.try_get::<i64, _>(2)?));
+/// Up to `limit` queued entries, oldest first, left in the queue: (entry id, kind, record id).
+/// A kind this version does not index (written by a newer node) comes as `None`.
+pub async fn peek_queue<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<(i64, Option<DocKind>, i64)>> {
+    let rows = sqlx::query("SELECT id, object_type, object_id FROM index_queue ORDER BY id LIMIT $1").bind(limit).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, DocKind::from_object_type(&r.try_get::<String, _>(1)?), r.try_get(2)?))).collect()
+}
+
+/// Deletes the queue entries `ids` and returns the distinct records of those this
+/// transaction deleted: an entry another node took meanwhile is not this node's to index.
+pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(DocKind, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("DELETE FROM index_queue WHERE 1=1");
+    crate::incident::push_in(&mut sql, " AND", "id", ids);
+    sql.push(" RETURNING object_type, object_id");
+    let mut records = Vec::new();
+    for r in sql.fetch_all(&mut *conn).await? {
+        if let Some(kind) = DocKind::from_object_type(&r.try_get::<String, _>(0)?) {
+            records.push((kind, r.try_get::<i64, _>(1)?));
         }
     }
-    sqlx::query("DELETE FROM index_queue WHERE id >= $1 AND id <= $2").bind(first).bind(last).execute(&mut *conn).await?;
     records.sort_unstable();
     records.dedup();
     Ok(records)

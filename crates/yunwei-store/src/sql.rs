@@ -38,6 +38,15 @@ impl From<String> for Value {
     }
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+pub(crate) fn bind_value(q: Query<'_>, v: Value) -> Query<'_> {
+    match v {
+        Value::Int(v) => q.bind(v),
+        Value::Text(v) => q.bind(v),
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
     text: String,
@@ -117,13 +126,10 @@ impl Sql {
         self.bind(page.limit + 1)
     }
 
-    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    fn query(&self) -> Query<'_> {
         let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
         for b in &self.binds {
-            q = match b {
-                Value::Int(v) => q.bind(*v),
-                Value::Text(v) => q.bind(v.clone()),
-            };
+            q = bind_value(q, b.clone());
         }
         q
     }
@@ -138,6 +144,15 @@ impl Sql {
 
     pub async fn execute<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(&self, ex: E) -> Result<u64> {
         Ok(self.query().execute(ex).await?.rows_affected())
+    }
+
+    /// As [`Sql::execute`], handing text and values over rather than copying them (batches are large).
+    pub(crate) async fn execute_owned<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(self, ex: E) -> Result<u64> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text));
+        for b in self.binds {
+            q = bind_value(q, b);
+        }
+        Ok(q.execute(ex).await?.rows_affected())
     }
 }
 

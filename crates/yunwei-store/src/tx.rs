@@ -12,17 +12,19 @@
 //!   commit, and a head moved by another process shows as a key conflict, upon which
 //!   the head is read again and the entries re-hashed;
 //! - append-only side rows (audit entries, outbox events, index-queue entries,
-//!   timeline entries) are *staged* and sent with `COMMIT` as one batch.
+//!   timeline entries) are *staged* and sent with `COMMIT` as one batch;
+//! - commands whose writes are all staged prepare them without the writer and commit
+//!   in groups ([`crate::batch`]).
 //!
 //! On PostgreSQL a transaction is sqlx's own, staged statements run at once, and the
 //! head row is locked only at commit, when the entries are written.
 
 use crate::audit::{audit_insert, hash_entry};
+use crate::batch::{IdBook, Prepared, Stage};
 use crate::sql::Sql;
 use crate::{Backend, Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Row};
-use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,8 +45,6 @@ pub struct WriterState {
     resting_in_tx: bool,
     /// The audit head as of this connection's last commit (another process may have moved it).
     head: Option<Head>,
-    /// Per table, the next id to hand out (see [`Tx::reserve_id`]).
-    next_ids: HashMap<&'static str, i64>,
 }
 
 #[derive(Debug)]
@@ -52,17 +52,26 @@ pub struct SqliteWriter {
     state: Arc<Mutex<Option<WriterState>>>,
     /// A transaction was dropped without commit or rollback: roll it back before the next use.
     needs_rollback: AtomicBool,
+    /// Ids handed out in memory (see [`Tx::reserve_id`]).
+    pub(crate) ids: IdBook,
+    /// Prepared commands waiting to be committed as a group (see [`crate::batch`]).
+    pub(crate) pending: std::sync::Mutex<Vec<crate::batch::Waiting>>,
 }
 
 type Guard = OwnedMappedMutexGuard<Option<WriterState>, WriterState>;
 
 impl SqliteWriter {
     pub(crate) fn new(conn: AnyConnection) -> Arc<Self> {
-        let state = WriterState { conn, resting_in_tx: false, head: None, next_ids: HashMap::new() };
-        Arc::new(Self { state: Arc::new(Mutex::new(Some(state))), needs_rollback: AtomicBool::new(false) })
+        let state = WriterState { conn, resting_in_tx: false, head: None };
+        Arc::new(Self {
+            state: Arc::new(Mutex::new(Some(state))),
+            needs_rollback: AtomicBool::new(false),
+            ids: IdBook::default(),
+            pending: std::sync::Mutex::default(),
+        })
     }
 
-    async fn lock(self: &Arc<Self>) -> Result<Guard> {
+    pub(crate) async fn lock(self: &Arc<Self>) -> Result<Guard> {
         let guard: OwnedMutexGuard<Option<WriterState>> =
             tokio::time::timeout(WRITER_WAIT, self.state.clone().lock_owned()).await.map_err(|_| StoreError::WriterBusy)?;
         let mut w = OwnedMutexGuard::try_map(guard, |s| s.as_mut()).map_err(|_| StoreError::Closed)?;
@@ -78,8 +87,6 @@ impl SqliteWriter {
     /// The connection outside any transaction, for statements that commit by themselves.
     async fn lock_outside_tx(self: &Arc<Self>) -> Result<Guard> {
         let mut w = self.lock().await?;
-        // Statements outside a transaction may insert rows: hand ids out afresh afterwards.
-        w.next_ids.clear();
         if w.resting_in_tx {
             sqlx::raw_sql("COMMIT").execute(&mut w.conn).await?;
             w.resting_in_tx = false;
@@ -129,7 +136,7 @@ impl DerefMut for WriteConn {
     }
 }
 
-async fn read_head(conn: &mut AnyConnection, lock: &str) -> Result<Head> {
+pub(crate) async fn read_head(conn: &mut AnyConnection, lock: &str) -> Result<Head> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"))).fetch_all(conn).await?;
     let head = rows.first().ok_or_else(|| StoreError::Corrupt("audit_head has no row".into()))?;
     Ok((head.try_get(0)?, head.try_get(1)?))
@@ -205,13 +212,13 @@ impl Drop for SqliteTx {
 
 /// Statements waiting for `COMMIT`, as one SQLite batch with anonymous placeholders.
 #[derive(Default)]
-struct Staged {
+pub(crate) struct Staged {
     text: String,
     sql: Option<Sql>,
 }
 
 impl Staged {
-    fn push(&mut self, sql: Sql) {
+    pub(crate) fn push(&mut self, sql: Sql) {
         self.text.push_str(sql.text());
         self.text.push_str(";\n");
         self.add_binds(sql);
@@ -250,60 +257,23 @@ pub struct Tx {
 }
 
 impl Tx {
-    pub fn backend(&self) -> Backend {
-        match self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
-        }
-    }
-
-    /// A new statement for [`Tx::stage`]: placeholders as this backend's batches need them.
-    pub fn statement(&self, text: &str) -> Sql {
-        Sql::bulk(text, self.backend())
-    }
-
-    /// Runs `sql` with the commit (SQLite) or now (PostgreSQL). Only for rows that nothing
-    /// in this transaction reads or references afterwards: statements that run at once go
-    /// to the database before staged ones.
-    pub async fn stage(&mut self, sql: Sql) -> Result<()> {
-        match &mut self.inner {
-            Inner::Sqlite(_) => {
-                self.staged.push(sql);
-                Ok(())
-            }
-            Inner::Postgres(tx) => {
-                sql.execute(&mut **tx).await?;
-                Ok(())
-            }
-        }
-    }
-
     /// SQLite: the id the next row of `table` gets, reserved in memory (one writer hands ids
     /// out), so that the insert can be staged; PostgreSQL: `None`, the identity column assigns
     /// it. `table` is a trusted constant. If another process inserted into `table` meanwhile,
     /// the commit fails with [`StoreError::StaleId`] and the command may run again.
     pub async fn reserve_id(&mut self, table: &'static str) -> Result<Option<i64>> {
         let Inner::Sqlite(tx) = &mut self.inner else { return Ok(None) };
-        let next = match tx.state.next_ids.get(table) {
-            Some(next) => *next,
+        let next = match tx.writer.ids.take(table) {
+            Some(id) => id,
             None => {
-                // Never an id that AUTOINCREMENT already gave out, even to a deleted row.
-                let sql = format!(
-                    "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) + 1"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut tx.state.conn).await?.try_get(0)?
+                let first_free = crate::batch::first_free_id(&mut tx.state.conn, table).await?;
+                tx.writer.ids.take_checked(table, first_free)
             }
         };
-        tx.state.next_ids.insert(table, next + 1);
         if !self.reserved.contains(&table) {
             self.reserved.push(table);
         }
         Ok(Some(next))
-    }
-
-    /// Adds an entry to the audit chain; it is hashed and written at commit.
-    pub(crate) fn push_audit(&mut self, entry: AuditEntry) {
-        self.audit.push(entry);
     }
 
     /// Sends what is staged now, for the rare command that reads a staged row back
@@ -312,8 +282,8 @@ impl Tx {
         if let Inner::Sqlite(tx) = &mut self.inner
             && self.staged.sql.is_some()
         {
-            let sent = std::mem::take(&mut self.staged).into_batch("").execute(&mut tx.state.conn).await;
-            sent.map_err(|e| stale_id(e, &self.reserved, &mut tx.state))?;
+            let sent = std::mem::take(&mut self.staged).into_batch("").execute_owned(&mut tx.state.conn).await;
+            sent.map_err(|e| stale_id(e, &self.reserved, &tx.writer.ids))?;
         }
         Ok(())
     }
@@ -322,43 +292,17 @@ impl Tx {
         let Tx { inner, staged, audit, reserved } = self;
         match inner {
             Inner::Sqlite(mut tx) => {
-                let mut head = tx.state.head.clone();
-                if head.is_none() && !audit.is_empty() {
-                    head = Some(read_head(&mut tx.state.conn, "").await?);
-                }
-                let mut reread = false;
-                loop {
-                    let (inserts, new_head) = match &head {
-                        Some(h) => audit_inserts(Backend::Sqlite, &audit, h.clone()),
-                        None => (Vec::new(), None),
-                    };
-                    // Audit inserts first: if the head is stale, the first of them fails and nothing else has run.
-                    let mut batch = Staged::default();
-                    for insert in inserts {
-                        batch.push(insert);
-                    }
-                    batch.append(&staged);
-                    // Resting inside a new deferred transaction makes the next BEGIN free.
-                    match batch.into_batch("COMMIT;\nBEGIN").execute(&mut tx.state.conn).await {
-                        Ok(_) => {
-                            tx.state.head = new_head.or(head);
-                            tx.state.resting_in_tx = true;
-                            tx.finished = true;
-                            return Ok(());
-                        }
-                        // Another process appended to the chain since this connection's last commit.
-                        Err(e) if !reread && !audit.is_empty() && is_stale_head(&e) => {
-                            head = Some(read_head(&mut tx.state.conn, "").await?);
-                            reread = true;
-                        }
-                        Err(e) => return Err(stale_id(e, &reserved, &mut tx.state)),
-                    }
-                }
+                let prepared = Prepared { staged, audit, reserved };
+                let writer = tx.writer.clone();
+                let sent = send(&mut tx.state, &writer.ids, &[&prepared]).await;
+                // Sent or rolled back; either way nothing is left open.
+                tx.finished = true;
+                sent
             }
             Inner::Postgres(mut tx) => {
                 if !audit.is_empty() {
                     let head = read_head(&mut tx, " FOR UPDATE").await?;
-                    for insert in audit_inserts(Backend::Postgres, &audit, head).0 {
+                    for insert in audit_inserts(Backend::Postgres, audit.iter(), head).0 {
                         insert.execute(&mut *tx).await?;
                     }
                 }
@@ -380,10 +324,61 @@ impl Tx {
     }
 }
 
+/// Sends prepared commands with `COMMIT` as one batch on the SQLite writer, their
+/// audit entries chained from the remembered head; on failure nothing of them stays.
+pub(crate) async fn send(w: &mut WriterState, ids: &IdBook, group: &[&Prepared]) -> Result<()> {
+    let audit: Vec<&AuditEntry> = group.iter().flat_map(|p| &p.audit).collect();
+    let mut head = w.head.clone();
+    if head.is_none() && !audit.is_empty() {
+        head = Some(read_head(&mut w.conn, "").await?);
+    }
+    let mut reread = false;
+    loop {
+        let (inserts, new_head) = match &head {
+            Some(h) => audit_inserts(Backend::Sqlite, audit.iter().copied(), h.clone()),
+            None => (Vec::new(), None),
+        };
+        let mut batch = Staged::default();
+        if !w.resting_in_tx {
+            batch.text.push_str("BEGIN;\n");
+        }
+        // Audit inserts first: if the head is stale, the first of them fails and nothing else has run.
+        for insert in inserts {
+            batch.push(insert);
+        }
+        for p in group {
+            batch.append(&p.staged);
+        }
+        // Resting inside a new deferred transaction makes the next BEGIN free.
+        let sent = batch.into_batch("COMMIT;\nBEGIN").execute_owned(&mut w.conn).await;
+        match sent {
+            Ok(_) => {
+                w.head = new_head.or(head);
+                w.resting_in_tx = true;
+                return Ok(());
+            }
+            // Another process appended to the chain since this connection's last commit.
+            Err(e) if !reread && !audit.is_empty() && is_stale_head(&e) => {
+                w.resting_in_tx = true;
+                head = Some(read_head(&mut w.conn, "").await?);
+                reread = true;
+            }
+            Err(e) => {
+                // "no transaction is active" when the failure undid it already.
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut w.conn).await;
+                w.resting_in_tx = false;
+                let reserved: Vec<&'static str> = group.iter().flat_map(|p| p.reserved.iter().copied()).collect();
+                return Err(stale_id(e, &reserved, ids));
+            }
+        }
+    }
+}
+
 /// The inserts of `entries`, chained from `head`, and the head after the last.
-fn audit_inserts(backend: Backend, entries: &[AuditEntry], head: Head) -> (Vec<Sql>, Option<Head>) {
+fn audit_inserts<'a>(backend: Backend, entries: impl ExactSizeIterator<Item = &'a AuditEntry>, head: Head) -> (Vec<Sql>, Option<Head>) {
     let (mut seq, mut prev) = head;
     let mut out = Vec::with_capacity(entries.len());
+    let some = entries.len() > 0;
     for e in entries {
         seq += 1;
         let entry = AuditEntry { seq, ..e.clone() };
@@ -391,18 +386,18 @@ fn audit_inserts(backend: Backend, entries: &[AuditEntry], head: Head) -> (Vec<S
         out.push(audit_insert(backend, &entry, &prev, &hash));
         prev = hash;
     }
-    let last = (!entries.is_empty()).then_some((seq, prev));
+    let last = some.then_some((seq, prev));
     (out, last)
 }
 
 /// A key conflict on the id of a row whose id was reserved: another process inserted
 /// into that table, so ids are handed out afresh.
-fn stale_id(e: StoreError, reserved: &[&'static str], state: &mut WriterState) -> StoreError {
+fn stale_id(e: StoreError, reserved: &[&'static str], ids: &IdBook) -> StoreError {
     if let StoreError::Sql(sqlx::Error::Database(d)) = &e
         && d.is_unique_violation()
         && reserved.iter().any(|t| d.message().contains(&format!("{t}.id")))
     {
-        state.next_ids.clear();
+        ids.recheck(reserved);
         return StoreError::StaleId;
     }
     e
@@ -413,6 +408,35 @@ fn is_stale_head(e: &StoreError) -> bool {
     match e {
         StoreError::Sql(sqlx::Error::Database(d)) => d.is_unique_violation() && d.message().contains("audit_log"),
         _ => false,
+    }
+}
+
+impl Stage for Tx {
+    fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// With the commit (SQLite) or now (PostgreSQL). Only for rows that nothing in this
+    /// transaction reads or references afterwards: statements that run at once go to the
+    /// database before staged ones.
+    async fn stage(&mut self, sql: Sql) -> Result<()> {
+        match &mut self.inner {
+            Inner::Sqlite(_) => {
+                self.staged.push(sql);
+                Ok(())
+            }
+            Inner::Postgres(tx) => {
+                sql.execute(&mut **tx).await?;
+                Ok(())
+            }
+        }
+    }
+
+    fn push_audit(&mut self, entry: AuditEntry) {
+        self.audit.push(entry);
     }
 }
 

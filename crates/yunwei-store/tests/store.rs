@@ -3,6 +3,7 @@
 use yunwei_domain::audit::ChainBreakReason;
 use yunwei_domain::ids::UserId;
 use yunwei_domain::page::PageRequest;
+use yunwei_store::Stage;
 use yunwei_store::admin::{self, TeamFields, UserFields};
 use yunwei_store::audit::{self, NewAuditEntry};
 use yunwei_store::testing::FreshDatabase;
@@ -335,5 +336,133 @@ async fn a_passive_checkpoint_copies_the_wal_into_the_database_file() {
     let after = std::fs::metadata(&file).unwrap().len();
     assert!(after >= before + 20 * 4096, "the checkpoint wrote the new pages into the file: {before} -> {after}");
     assert_eq!(team_count(&db).await, 20);
+    done(fresh, db).await;
+}
+
+// ---- group commit (yunwei_store::batch) ----
+
+fn incident(title: &str) -> yunwei_store::incident::Incident {
+    yunwei_store::incident::Incident {
+        title: title.into(),
+        description: "核心交换机端口丢包".into(),
+        state: "new".into(),
+        impact: "low".into(),
+        urgency: "low".into(),
+        priority: 4,
+        channel: "api".into(),
+        created_at: 1000,
+        updated_at: 1000,
+        version: 1,
+        ..Default::default()
+    }
+}
+
+/// A batch that creates one incident with its audit entry; `bad` adds an outbox row the database refuses.
+async fn incident_batch(db: &Db, title: String, bad: bool) -> Result<i64, yunwei_store::StoreError> {
+    let mut batch = db.batch();
+    let mut i = incident(&title);
+    i.id = yunwei_domain::ids::IncidentId(batch.reserve_id("incidents").await?);
+    yunwei_store::incident::insert(&mut batch, &i).await?;
+    audit::append(&mut batch, entry("create"));
+    if bad {
+        let mut sql =
+            batch.statement("INSERT INTO outbox (event_type, object_type, object_id, payload, created_at, next_attempt_at) VALUES (");
+        sql.bind(None::<String>).push(", 'incident', '1', '{}', 1, 1)");
+        batch.stage(sql).await?;
+    }
+    batch.commit().await?;
+    Ok(i.id.0)
+}
+
+async fn incident_ids(db: &Db) -> Vec<i64> {
+    use yunwei_store::Row;
+    let rows = sqlx::query("SELECT id FROM incidents ORDER BY id").fetch_all(&db.read).await.unwrap();
+    rows.iter().map(|r| r.try_get(0).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn batches_waiting_together_commit_as_one_group_and_one_refused_batch_fails_alone() {
+    let (fresh, db) = fresh().await;
+    // Holding the writer makes every batch below wait, so the next leader sends them as one group.
+    let held = db.writer().await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move { incident_batch(&db, format!("事件{n}"), n == 5).await }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    if db.backend == yunwei_store::Backend::Sqlite {
+        assert!(incident_ids(&db).await.is_empty(), "nothing is committed while the writer is held");
+    }
+    drop(held);
+    let mut committed = Vec::new();
+    for (n, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(id) => committed.push(id),
+            Err(e) => assert_eq!(n, 5, "only the batch with the refused row fails: {e}"),
+        }
+    }
+    assert_eq!(committed.len(), 11);
+    committed.sort_unstable();
+    assert_eq!(incident_ids(&db).await, committed, "each committed batch's incident is stored under its reserved id");
+    assert_eq!(audit::count(&db.read).await.unwrap(), 11, "the refused batch left no audit entry");
+    assert!(audit::verify(&db).await.unwrap().broken.is_none());
+    done(fresh, db).await;
+}
+
+#[tokio::test]
+async fn many_concurrent_batches_all_land_with_distinct_ids_and_an_unbroken_chain() {
+    let (fresh, db) = fresh().await;
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move { incident_batch(&db, format!("并发{n}"), false).await.unwrap() }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 64);
+    assert_eq!(incident_ids(&db).await, ids);
+    assert_eq!(audit::count(&db.read).await.unwrap(), 64);
+    assert!(audit::verify(&db).await.unwrap().broken.is_none());
+    done(fresh, db).await;
+}
+
+#[tokio::test]
+async fn an_incident_id_taken_by_another_process_fails_one_batch_then_ids_are_checked_again() {
+    let (fresh, db) = fresh().await;
+    if db.backend != yunwei_store::Backend::Sqlite {
+        // PostgreSQL hands ids out from the identity sequence; nothing can take them.
+        let a = incident_batch(&db, "甲".into(), false).await.unwrap();
+        let b = incident_batch(&db, "乙".into(), false).await.unwrap();
+        assert!(b > a);
+        return done(fresh, db).await;
+    }
+    incident_batch(&db, "第一".into(), false).await.unwrap();
+    // Reserve the next id, then let another process (the CLI) insert a row that takes it.
+    let mut batch = db.batch();
+    let mut mine = incident("本进程");
+    mine.id = yunwei_domain::ids::IncidentId(batch.reserve_id("incidents").await.unwrap());
+    yunwei_store::incident::insert(&mut batch, &mine).await.unwrap();
+    audit::append(&mut batch, entry("create"));
+    let other = Db::connect(&fresh.url, 2).await.unwrap();
+    sqlx::query(
+        "INSERT INTO incidents (title, description, state, impact, urgency, priority, channel, created_at, updated_at) \
+         VALUES ('其他进程', '', 'new', 'low', 'low', 4, 'api', 1, 1)",
+    )
+    .execute(&mut *other.writer().await.unwrap())
+    .await
+    .unwrap();
+    other.close().await;
+    let outcome = batch.commit().await;
+    assert!(matches!(outcome, Err(yunwei_store::StoreError::StaleId)), "{outcome:?}");
+    let again = incident_batch(&db, "再来".into(), false).await.unwrap();
+    assert_eq!(again, mine.id.0 + 1, "the book asked the database again and skipped the taken id");
+    assert_eq!(incident_ids(&db).await.len(), 3);
+    assert_eq!(audit::count(&db.read).await.unwrap(), 2, "the failed batch left no audit entry");
+    assert!(audit::verify(&db).await.unwrap().broken.is_none());
     done(fresh, db).await;
 }

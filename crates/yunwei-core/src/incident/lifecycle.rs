@@ -65,7 +65,7 @@ pub async fn assign(core: &Core, ctx: &Ctx, id: IncidentId, input: AssignInput) 
         notes.push(Note { kind: ActivityKind::WorkNote, public: false, body: n, data: serde_json::json!({}) });
     }
     let to_users: Vec<UserId> =
-        audience(&mut tx, &after, false).await?.into_iter().filter(|u| Some(*u) != ctx.actor_id().map(UserId)).collect();
+        audience(core, &mut tx, &after, false).await?.into_iter().filter(|u| Some(*u) != ctx.actor_id().map(UserId)).collect();
     let events = vec![event_for(EventType::IncidentAssigned, &after, &to_users, serde_json::json!({}))];
     save(core, &mut tx, ctx, &before, &mut after, Effects { action: "assign", notes, events }).await?;
     core.commit(tx).await?;
@@ -112,7 +112,7 @@ pub async fn escalate(core: &Core, ctx: &Ctx, id: IncidentId, input: EscalateInp
             after.assignee_id = None;
             after.state = IncidentState::Assigned.as_str().into();
             after.pending_reason = None;
-            to_users = audience(&mut tx, &after, false).await?;
+            to_users = audience(core, &mut tx, &after, false).await?;
         }
         EscalationKind::Hierarchical => {
             let manager = match before.team_id {
@@ -230,7 +230,7 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
         notes.push(Note { kind: ActivityKind::Reply, public: true, body: text, data: serde_json::json!({}) });
     }
     let actor = ctx.actor_id().map(UserId);
-    let to_users: Vec<UserId> = audience(&mut tx, &after, true).await?.into_iter().filter(|u| Some(*u) != actor).collect();
+    let to_users: Vec<UserId> = audience(core, &mut tx, &after, true).await?.into_iter().filter(|u| Some(*u) != actor).collect();
     let events = vec![event_for(EventType::IncidentStateChanged, &after, &to_users, serde_json::json!({ "from": from, "to": to }))];
     save(core, &mut tx, ctx, &before, &mut after, Effects { action: t.as_str(), notes, events }).await?;
     // Resolving asks the requester for a survey, and resolves open children with the same resolution (INC-8).
@@ -264,7 +264,7 @@ async fn resolve_child(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, child:
     let parent_number = rules::number(parent.id.0);
     let data = serde_json::json!({ "from": from, "to": "resolved", "transition": "resolve", "by_parent": parent_number });
     let notes = vec![Note { kind: ActivityKind::StateChanged, public: true, body: after.resolution.clone().unwrap_or_default(), data }];
-    let to_users = audience(tx, &after, true).await?;
+    let to_users = audience(core, tx, &after, true).await?;
     let events = vec![event_for(EventType::IncidentStateChanged, &after, &to_users, serde_json::json!({ "from": from, "to": "resolved" }))];
     save(core, tx, ctx, &before, &mut after, Effects { action: "resolve", notes, events }).await?;
     crate::survey::on_resolved(core, tx, ctx, &crate::survey::Subject::incident(&after)).await?;
@@ -308,7 +308,7 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput
     }
     let kind = if input.public { ActivityKind::Reply } else { ActivityKind::WorkNote };
     let notes = vec![Note { kind, public: input.public, body: body.clone(), data: serde_json::json!({}) }];
-    let to_users: Vec<UserId> = audience(&mut tx, &after, input.public).await?.into_iter().filter(|u| Some(*u) != actor).collect();
+    let to_users: Vec<UserId> = audience(core, &mut tx, &after, input.public).await?.into_iter().filter(|u| Some(*u) != actor).collect();
     let excerpt: String = body.chars().take(200).collect();
     let events =
         vec![event_for(EventType::IncidentCommented, &after, &to_users, serde_json::json!({ "public": input.public, "excerpt": excerpt }))];
@@ -490,7 +490,7 @@ pub async fn fire_due_slas(core: &Core) -> Result<usize> {
         after.sla = serde_json::to_string(&state).ok();
         let mut notes = Vec::new();
         let mut events: Vec<Event> = Vec::new();
-        let mut to_users = audience(&mut tx, &before, false).await?;
+        let mut to_users = audience(core, &mut tx, &before, false).await?;
         for f in &firings {
             match *f {
                 Firing::Warning { target, percent } => {
@@ -569,7 +569,7 @@ pub(crate) async fn reply_from_mail(core: &Core, ctx: &Ctx, id: IncidentId, body
     let text = if body.trim().is_empty() { "(空回复 / empty reply)".to_string() } else { body.chars().take(super::MAX_TEXT).collect() };
     let notes = vec![crate::mail_in::reply_note(&text, from)];
     let actor = ctx.actor_id().map(UserId);
-    let to_users: Vec<UserId> = audience(&mut tx, &after, false).await?.into_iter().filter(|u| Some(*u) != actor).collect();
+    let to_users: Vec<UserId> = audience(core, &mut tx, &after, false).await?.into_iter().filter(|u| Some(*u) != actor).collect();
     let excerpt: String = text.chars().take(200).collect();
     let events = vec![event_for(
         EventType::IncidentCommented,

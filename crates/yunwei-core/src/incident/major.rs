@@ -44,7 +44,7 @@ pub async fn declare_major(core: &Core, ctx: &Ctx, id: IncidentId, input: MajorI
         body: reason,
         data: serde_json::json!({ "commander_id": input.commander_id }),
     }];
-    let mut to_users = audience(&mut tx, &after, false).await?;
+    let mut to_users = audience(core, &mut tx, &after, false).await?;
     to_users.push(input.commander_id);
     to_users.sort();
     to_users.dedup();
@@ -111,7 +111,6 @@ pub(crate) async fn open_war_room(
     i: &Incident,
     commander: Option<UserId>,
 ) -> Result<()> {
-    let now = core.now_ms();
     if let Some(before) = store::get(&mut **tx, i.id).await? {
         if commander.is_some() && commander != before.commander_id {
             let mut after = before.clone();
@@ -120,6 +119,19 @@ pub(crate) async fn open_war_room(
         }
         return Ok(());
     }
+    start_war_room(core, tx, ctx, i, commander).await?;
+    Ok(tx.flush().await?)
+}
+
+/// The response record of an incident that has none yet (a new P1 has none), staged.
+pub(crate) async fn start_war_room(
+    core: &Core,
+    s: &mut impl yunwei_store::Stage,
+    ctx: &Ctx,
+    i: &Incident,
+    commander: Option<UserId>,
+) -> Result<()> {
+    let now = core.now_ms();
     let interval = i64::from(super::desk_settings(core).await?.major_update_interval_minutes);
     let due = now + interval * 60_000;
     let m = MajorIncident {
@@ -133,10 +145,18 @@ pub(crate) async fn open_war_room(
         version: 1,
         ..MajorIncident::default()
     };
-    store::insert(tx, &m).await?;
+    store::insert(s, &m).await?;
     let data = serde_json::json!({ "from": null, "to": MajorPhase::Declared, "commander_id": commander });
-    add_entry(tx, i.id, now, ctx.actor_id().map(UserId), WarRoomKind::PhaseChange, "", data).await?;
-    audit::write(core, tx, ctx, Change::new("major_incident", i.id, "declare").after(&m)).await?;
+    let entry = NewEntry {
+        incident_id: i.id,
+        at: now,
+        author_id: ctx.actor_id().map(UserId),
+        kind: WarRoomKind::PhaseChange.as_str(),
+        body: "",
+        data,
+    };
+    store::stage_entry(s, &entry).await?;
+    audit::write(core, s, ctx, Change::new("major_incident", i.id, "declare").after(&m)).await?;
     Ok(())
 }
 

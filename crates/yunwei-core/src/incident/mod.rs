@@ -261,11 +261,11 @@ impl Note {
 }
 
 /// Everyone who hears about an incident: assignee (or, unassigned, the team), requester, watchers.
-pub(crate) async fn audience(conn: &mut Conn, i: &Incident, with_requester: bool) -> Result<Vec<UserId>> {
+pub(crate) async fn audience(core: &Core, conn: &mut Conn, i: &Incident, with_requester: bool) -> Result<Vec<UserId>> {
     let mut to = Vec::new();
     match (i.assignee_id, i.team_id) {
         (Some(a), _) => to.push(a),
-        (None, Some(t)) => to.extend(yunwei_store::admin::team_members(&mut *conn, t).await?),
+        (None, Some(t)) => to.extend(crate::admin::team_members_cached(core, conn, t).await?.iter().flat_map(|m| m.iter())),
         (None, None) => {}
     }
     if with_requester {
@@ -435,7 +435,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
     if triage {
         ctx.authorize(ObjectType::Incident, Action::Assign)?;
     }
-    // Reads go through the read pool so the single SQLite writer is held only for the writes.
+    // Reads go through the read pool: the command needs the writer only to commit (see `yunwei_store::batch`).
     let mut rd = core.db.read.acquire().await?;
     let requester_id = input.requester_id.or(reporter);
     let (category, service) = check_refs(
@@ -443,10 +443,20 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
         &mut c,
         input.category_id,
         input.service_id,
-        input.team_id,
+        None,
         &[("requester_id", input.requester_id), ("assignee_id", input.assignee_id)],
     )
     .await?;
+    if let Some(t) = input.team_id {
+        match crate::admin::team_members_cached(core, &mut rd, t).await? {
+            None => c.push(FieldError::new("team_id", "not_found")),
+            Some(members) => {
+                if input.assignee_id.is_some_and(|a| !members.contains(&a)) {
+                    c.push(FieldError::new("assignee_id", "not_team_member"));
+                }
+            }
+        }
+    }
     if let Some(p) = input.parent_id
         && store::get(&mut *rd, p).await?.is_none()
     {
@@ -456,11 +466,6 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
         if yunwei_store::admin::get_user(&mut *rd, *w).await?.is_none() {
             c.push(FieldError::new(format!("watchers[{n}]"), "not_found"));
         }
-    }
-    if let (Some(t), Some(a)) = (input.team_id, input.assignee_id)
-        && !yunwei_store::admin::team_members(&mut *rd, t).await?.contains(&a)
-    {
-        c.push(FieldError::new("assignee_id", "not_team_member"));
     }
     c.finish()?;
     let department_id = match requester_id {
@@ -502,47 +507,56 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
     };
     let governing = sla::governing_for(core, &mut rd, i.service_id, i.department_id).await?;
     apply_sla(governing.as_ref(), &mut i, now)?;
-    let mut to = audience(&mut rd, &i, false).await?;
+    i.major = settings.auto_major_for_p1 && priority == Priority::P1;
+    let mut to = audience(core, &mut rd, &i, false).await?;
+    drop(rd);
     to.extend(input.watchers.iter().copied());
     to.retain(|u| Some(*u) != reporter);
     to.sort();
     to.dedup();
-    drop(rd);
-    let mut tx = core.db.begin().await?;
-    let major = settings.auto_major_for_p1 && priority == Priority::P1;
-    if major {
-        i.major = true;
+    let mut watchers = input.watchers.clone();
+    watchers.sort();
+    watchers.dedup();
+    match create_once(core, ctx, &mut i, &watchers, &to).await {
+        // Another process took the reserved id (SQLite): once more with a fresh one.
+        Err(CoreError::Store(yunwei_store::StoreError::StaleId)) => create_once(core, ctx, &mut i, &watchers, &to).await,
+        done => done,
     }
-    i.id = store::insert(&mut tx, &i).await?;
-    yunwei_store::search::enqueue(&mut tx, yunwei_store::search::DocKind::Incident, i.id.0).await?;
-    for w in &input.watchers {
-        store::add_watcher(&mut tx, i.id, *w).await?;
-    }
-    if major {
-        major::open_war_room(core, &mut tx, ctx, &i, None).await?;
+}
+
+/// Writes the new incident `i` (its id is set here) with everything that goes with it,
+/// all staged and committed with other commands' (see `yunwei_store::batch`).
+async fn create_once(core: &Core, ctx: &Ctx, i: &mut Incident, watchers: &[UserId], to: &[UserId]) -> Result<IncidentView> {
+    let mut batch = core.db.batch();
+    i.id = IncidentId(batch.reserve_id("incidents").await?);
+    store::insert(&mut batch, i).await?;
+    yunwei_store::search::enqueue(&mut batch, yunwei_store::search::DocKind::Incident, i.id.0).await?;
+    store::add_watchers(&mut batch, i.id, watchers).await?;
+    if i.major {
+        major::start_war_room(core, &mut batch, ctx, i, None).await?;
     }
     let mut notes = vec![Note::new(ActivityKind::Created, serde_json::json!({ "priority": i.priority, "channel": i.channel }))];
-    if major {
+    if i.major {
         notes.push(Note::new(ActivityKind::MajorDeclared, serde_json::json!({ "automatic": true })));
     }
     for n in &notes {
         let a = NewActivity {
             incident_id: i.id,
-            at: now,
-            actor_id: reporter,
+            at: i.created_at,
+            actor_id: i.reporter_id,
             kind: n.kind.as_str(),
             public: true,
             body: "",
             data: n.data.clone(),
         };
-        store::add_activity(&mut tx, &a).await?;
+        store::add_activity(&mut batch, &a).await?;
     }
-    let v = view(&i)?;
-    audit::write(core, &mut tx, ctx, Change::new("incident", i.id, "create").after(&v)).await?;
-    emit(core, &mut tx, ctx, event_for(EventType::IncidentCreated, &i, &to, serde_json::json!({}))).await?;
-    if major {
-        emit(core, &mut tx, ctx, event_for(EventType::IncidentMajorDeclared, &i, &to, serde_json::json!({ "automatic": true }))).await?;
+    let v = view(i)?;
+    audit::write(core, &mut batch, ctx, Change::new("incident", i.id, "create").after(&v)).await?;
+    emit(core, &mut batch, ctx, event_for(EventType::IncidentCreated, i, to, serde_json::json!({}))).await?;
+    if i.major {
+        emit(core, &mut batch, ctx, event_for(EventType::IncidentMajorDeclared, i, to, serde_json::json!({ "automatic": true }))).await?;
     }
-    core.commit(tx).await?;
+    core.commit_batch(batch).await?;
     Ok(v)
 }

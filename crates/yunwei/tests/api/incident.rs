@@ -459,3 +459,34 @@ async fn search_finds_chinese_words_numbers_and_respects_scope() {
     assert_eq!(yunwei_core::search::rebuild(&app.core).await.unwrap(), 4);
     assert_eq!(titles(&desk.get("/api/v1/search?q=%E7%BD%91%E7%BB%9C").await.json()), ["核心交换机网络丢包"]);
 }
+
+#[tokio::test]
+async fn a_member_added_to_a_team_hears_of_its_next_incident() {
+    let app = spawn_app().await;
+    let (old_id, _) = app.user_with_roles("zhao.yi", &["network_engineer"]).await;
+    let (new_id, _) = app.user_with_roles("qian.er", &["network_engineer"]).await;
+    let (_, desk) = director(&app, "sun.san").await;
+    let team = team_with(&app, "网络组", &[old_id], None).await;
+    let report = |title: &str| json!({ "title": title, "description": "端口丢包", "impact": "low", "urgency": "low", "team_id": team });
+    // The first incident fills the server's cache of the team's members.
+    let first = desk.post("/api/v1/incidents", &report("第一次丢包")).await.json();
+    let r = app.admin().put(&format!("/api/v1/teams/{team}"), &json!({ "name": "网络组", "members": [old_id, new_id] })).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let second = desk.post("/api/v1/incidents", &report("第二次丢包")).await.json();
+    app.drain_outbox().await;
+    let links_of = |user: i64| {
+        let core = app.core.clone();
+        async move {
+            let notes =
+                yunwei_core::store::notify::list_notifications(&core.db, yunwei_domain::ids::UserId(user), false, &page()).await.unwrap();
+            notes.items.iter().filter(|n| n.event_type == "incident.created").filter_map(|n| n.link.clone()).collect::<Vec<_>>()
+        }
+    };
+    let link = |inc: &Value| format!("/incidents/{}", inc["id"]);
+    assert_eq!(links_of(new_id).await, vec![link(&second)], "the new member hears of the second incident only");
+    let mut old = links_of(old_id).await;
+    old.sort();
+    let mut both = vec![link(&first), link(&second)];
+    both.sort();
+    assert_eq!(old, both);
+}
