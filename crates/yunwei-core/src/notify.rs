@@ -14,9 +14,9 @@ use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId, UserId};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
-use yunwei_store::Conn;
 use yunwei_store::notify::{self as store, Delivery, NewDelivery, NewEvent, Notification, OutboxEvent, Preference, Template};
 use yunwei_store::sql::Page;
+use yunwei_store::{Batch, Conn};
 
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 const LEASE_MS: i64 = 60_000;
@@ -302,9 +302,9 @@ pub async fn expand_events(core: &Core, email_enabled: bool) -> Result<usize> {
     }
     // The whole batch in one transaction keeps the single SQLite writer free for commands;
     // if any event fails, each is redone alone so that one bad event cannot hold up the rest.
-    if expand_batch(core, &events, email_enabled).await.is_err() {
+    if expand_group(core, &events, email_enabled).await.is_err() {
         for event in &events {
-            if let Err(e) = expand_alone(core, event, email_enabled).await {
+            if let Err(e) = expand_group(core, std::slice::from_ref(event), email_enabled).await {
                 let attempts = u32::try_from(event.attempts).unwrap_or(u32::MAX);
                 let retry_at = (attempts < core.config.max_delivery_attempts).then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
                 store::fail_event(&core.db, event.id, &core.node_id, &e.to_string(), retry_at).await?;
@@ -314,27 +314,33 @@ pub async fn expand_events(core: &Core, email_enabled: bool) -> Result<usize> {
     Ok(events.len())
 }
 
-async fn expand_batch(core: &Core, events: &[OutboxEvent], email_enabled: bool) -> Result<()> {
-    let mut tx = core.db.begin().await?;
+/// Expands `events` and marks them done in one commit. What it reads (webhooks, readers,
+/// templates) comes from the read pool and what it writes is staged, so the SQLite writer
+/// is held only for the commit, shared with commands (see `yunwei_store::batch`).
+async fn expand_group(core: &Core, events: &[OutboxEvent], email_enabled: bool) -> Result<()> {
+    let mut rd = core.db.read.acquire().await?;
+    let hooks = crate::webhook::active(&mut rd).await?;
+    let mut batch = core.db.batch();
     for event in events {
-        expand_in(core, &mut tx, event, email_enabled).await?;
+        expand_in(core, &mut rd, &mut batch, &hooks, event, email_enabled).await?;
     }
+    drop(rd);
     let ids: Vec<OutboxEventId> = events.iter().map(|e| e.id).collect();
-    store::finish_events(&mut tx, &ids, &core.node_id).await?;
-    core.commit(tx).await
-}
-
-async fn expand_alone(core: &Core, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
-    let mut tx = core.db.begin().await?;
-    expand_in(core, &mut tx, event, email_enabled).await?;
-    store::finish_event(&mut tx, event.id, &core.node_id).await?;
-    core.commit(tx).await
+    store::finish_events(&mut batch, &ids, &core.node_id).await?;
+    core.commit_batch(batch).await
 }
 
 /// Turns one event into notices and deliveries (the caller marks it done). If this node lost
 /// the lease meanwhile, the other node's work and ours coincide: inserts are idempotent.
-async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enabled: bool) -> Result<()> {
-    crate::webhook::expand(core, tx, event).await?;
+async fn expand_in(
+    core: &Core,
+    rd: &mut Conn,
+    out: &mut Batch,
+    hooks: &[yunwei_store::webhook::Webhook],
+    event: &OutboxEvent,
+    email_enabled: bool,
+) -> Result<()> {
+    crate::webhook::expand(core, out, hooks, event).await?;
     let kind: Option<EventType> = event.event_type.parse().ok();
     let mut to: Vec<UserId> = Vec::new();
     if let (Some(kind), Some(subject)) = (kind, event.subject_user_id)
@@ -351,7 +357,7 @@ async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enable
     to.dedup();
     let Some(kind) = kind else { return Ok(()) };
     for user_id in to {
-        notify_user(core, tx, event, kind, user_id, email_enabled).await?;
+        notify_user(core, rd, out, event, kind, user_id, email_enabled).await?;
     }
     // People who are not users (a requester known only by address) get e-mail in the default language.
     if email_enabled
@@ -359,18 +365,18 @@ async fn expand_in(core: &Core, tx: &mut Conn, event: &OutboxEvent, email_enable
         && let Some(list) = event.payload.get("email_to").and_then(serde_json::Value::as_array)
     {
         for to in list {
-            notify_address(core, tx, event, to).await?;
+            notify_address(core, rd, out, event, to).await?;
         }
     }
     Ok(())
 }
 
-async fn notify_address(core: &Core, tx: &mut Conn, event: &OutboxEvent, to: &serde_json::Value) -> Result<()> {
+async fn notify_address(core: &Core, rd: &mut Conn, out: &mut Batch, event: &OutboxEvent, to: &serde_json::Value) -> Result<()> {
     let Some(address) = to.get("address").and_then(serde_json::Value::as_str).filter(|a| !a.is_empty()) else { return Ok(()) };
     let name = to.get("name").and_then(serde_json::Value::as_str).filter(|n| !n.is_empty()).unwrap_or(address);
     let reader =
         Reader { username: address, display_name: name, locale: &core.config.default_locale, time_zone: &core.config.default_time_zone };
-    let (subject, body) = render_for_reader(core, tx, event, &reader).await?;
+    let (subject, body) = render_for_reader(core, rd, event, &reader).await?;
     let d = NewDelivery {
         event_id: event.id,
         channel: Channel::Email.as_str().into(),
@@ -379,7 +385,7 @@ async fn notify_address(core: &Core, tx: &mut Conn, event: &OutboxEvent, to: &se
         subject,
         body,
     };
-    store::insert_delivery(tx, &d, core.now_ms()).await?;
+    store::insert_delivery(out, &d, core.now_ms()).await?;
     Ok(())
 }
 
@@ -398,16 +404,24 @@ fn event_link(event: &OutboxEvent) -> String {
     }
 }
 
-async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: EventType, user_id: UserId, email_enabled: bool) -> Result<()> {
-    if let Some(user) = yunwei_store::admin::get_user(&mut *tx, user_id).await?
+async fn notify_user(
+    core: &Core,
+    rd: &mut Conn,
+    out: &mut Batch,
+    event: &OutboxEvent,
+    kind: EventType,
+    user_id: UserId,
+    email_enabled: bool,
+) -> Result<()> {
+    if let Some(user) = yunwei_store::admin::get_user(&mut *rd, user_id).await?
         && !user.disabled
     {
-        let prefs = store::preferences(&mut *tx, user.id).await?;
+        let prefs = store::preferences(&mut *rd, user.id).await?;
         let wants = |ch: Channel| {
             kind.is_security_notice()
                 || prefs.iter().find(|p| p.event_type == event.event_type && p.channel == ch.as_str()).is_none_or(|p| p.enabled)
         };
-        let (subject_text, body) = render_for(core, tx, event, &user).await?;
+        let (subject_text, body) = render_for(core, rd, event, &user).await?;
         let link = event_link(event);
         let now = core.now_ms();
         if wants(Channel::InApp) {
@@ -419,7 +433,7 @@ async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: Even
                 body: &body,
                 link: Some(&link),
             };
-            store::insert_notification(tx, &notice, now).await?;
+            store::insert_notification(out, &notice, now).await?;
         }
         if email_enabled
             && wants(Channel::Email)
@@ -433,7 +447,7 @@ async fn notify_user(core: &Core, tx: &mut Conn, event: &OutboxEvent, kind: Even
                 subject: subject_text,
                 body,
             };
-            store::insert_delivery(tx, &d, now).await?;
+            store::insert_delivery(out, &d, now).await?;
         }
     }
     Ok(())

@@ -247,7 +247,14 @@ fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
 }
 
-async fn queue(tx: &mut Conn, event: OutboxEventId, event_type: &str, webhook: i64, body: &serde_json::Value, now: i64) -> Result<()> {
+async fn queue(
+    out: &mut impl yunwei_store::Stage,
+    event: OutboxEventId,
+    event_type: &str,
+    webhook: i64,
+    body: &serde_json::Value,
+    now: i64,
+) -> Result<()> {
     let d = NewDelivery {
         event_id: event,
         channel: CHANNEL.into(),
@@ -256,13 +263,17 @@ async fn queue(tx: &mut Conn, event: OutboxEventId, event_type: &str, webhook: i
         subject: event_type.into(),
         body: body.to_string(),
     };
-    notify_store::insert_delivery(tx, &d, now).await?;
+    notify_store::insert_delivery(out, &d, now).await?;
     Ok(())
 }
 
 /// Called by the dispatcher for every event it expands: one delivery per matching active webhook.
-pub(crate) async fn expand(core: &Core, tx: &mut Conn, event: &OutboxEvent) -> Result<()> {
-    let hooks = store::list_active(&mut *tx).await?;
+/// The active webhooks, read once per round of the dispatcher.
+pub(crate) async fn active(conn: &mut Conn) -> Result<Vec<Webhook>> {
+    Ok(store::list_active(&mut *conn).await?)
+}
+
+pub(crate) async fn expand(core: &Core, out: &mut impl yunwei_store::Stage, hooks: &[Webhook], event: &OutboxEvent) -> Result<()> {
     let matching: Vec<&Webhook> = hooks.iter().filter(|w| rules::wants(&w.event_types, &event.event_type)).collect();
     if matching.is_empty() {
         return Ok(());
@@ -270,7 +281,7 @@ pub(crate) async fn expand(core: &Core, tx: &mut Conn, event: &OutboxEvent) -> R
     let body = rules::body(event.id.0, &event.event_type, &rfc3339(event.created_at), &event.object_type, &event.object_id, &event.payload);
     let now = core.now_ms();
     for w in matching {
-        queue(tx, event.id, &event.event_type, w.id, &body, now).await?;
+        queue(out, event.id, &event.event_type, w.id, &body, now).await?;
     }
     Ok(())
 }

@@ -105,34 +105,19 @@ pub async fn claim_events(db: &Db, owner: &str, now: i64, lease_until: i64, limi
     claim(db, "outbox", None, owner, now, lease_until, limit).await?.iter().map(event_from_row).collect()
 }
 
-/// Marks a claimed row done, but only if this node still holds its lease.
-pub async fn finish_event(conn: &mut AnyConnection, id: OutboxEventId, owner: &str) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2",
-    )
-    .bind(id.0)
-    .bind(owner)
-    .execute(conn)
-    .await?;
-    Ok(n.rows_affected() == 1)
-}
-
-/// Marks claimed rows done in one statement, where this node still holds their leases.
-pub async fn finish_events(conn: &mut AnyConnection, ids: &[OutboxEventId], owner: &str) -> Result<u64> {
+/// Marks claimed rows done in one staged statement, where this node still holds their leases.
+pub async fn finish_events(s: &mut impl crate::Stage, ids: &[OutboxEventId], owner: &str) -> Result<()> {
     if ids.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let mut sql =
-        Sql::new("UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE lease_owner = ");
+        s.statement("UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE lease_owner = ");
     sql.bind(owner).push(" AND id IN (");
     for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(id.0);
+        sql.push(if i == 0 { "" } else { ", " }).bind(id.0);
     }
     sql.push(")");
-    sql.execute(conn).await
+    s.stage(sql).await
 }
 
 /// Schedules a retry, or gives up (`dead`) when `retry_at` is None.
@@ -199,21 +184,14 @@ pub struct NewDelivery {
 }
 
 /// Queues a delivery; a second one for the same event, channel and address is ignored.
-pub async fn insert_delivery(conn: &mut AnyConnection, d: &NewDelivery, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO deliveries (event_id, channel, user_id, address, subject, body, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (event_id, channel, address) DO NOTHING",
-    )
-    .bind(d.event_id.0)
-    .bind(&d.channel)
-    .bind(d.user_id.map(|u| u.0))
-    .bind(&d.address)
-    .bind(&d.subject)
-    .bind(&d.body)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Staged; a delivery already queued for the same event, channel and address is kept.
+pub async fn insert_delivery(s: &mut impl crate::Stage, d: &NewDelivery, now: i64) -> Result<()> {
+    let mut sql =
+        s.statement("INSERT INTO deliveries (event_id, channel, user_id, address, subject, body, created_at, next_attempt_at) VALUES (");
+    sql.bind(d.event_id.0).push(", ").bind(d.channel.as_str()).push(", ").bind(d.user_id.map(|u| u.0)).push(", ").bind(d.address.as_str());
+    sql.push(", ").bind(d.subject.as_str()).push(", ").bind(d.body.as_str()).push(", ").bind(now).push(", ").bind(now);
+    sql.push(") ON CONFLICT (event_id, channel, address) DO NOTHING");
+    s.stage(sql).await
 }
 
 pub async fn claim_deliveries(db: &Db, channel: &str, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
@@ -327,21 +305,12 @@ pub struct NewNotification<'a> {
 }
 
 /// Adds an in-app notice; the same event never notifies a user twice.
-pub async fn insert_notification(conn: &mut AnyConnection, n: &NewNotification<'_>, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO notifications (user_id, event_id, event_type, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (event_id, user_id) DO NOTHING",
-    )
-    .bind(n.user.0)
-    .bind(n.event.0)
-    .bind(n.event_type)
-    .bind(n.title)
-    .bind(n.body)
-    .bind(n.link)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Staged; a notice already given for the same event and user is kept.
+pub async fn insert_notification(s: &mut impl crate::Stage, n: &NewNotification<'_>, now: i64) -> Result<()> {
+    let mut sql = s.statement("INSERT INTO notifications (user_id, event_id, event_type, title, body, link, created_at) VALUES (");
+    sql.bind(n.user.0).push(", ").bind(n.event.0).push(", ").bind(n.event_type).push(", ").bind(n.title).push(", ").bind(n.body);
+    sql.push(", ").bind(n.link.map(str::to_string)).push(", ").bind(now).push(") ON CONFLICT (event_id, user_id) DO NOTHING");
+    s.stage(sql).await
 }
 
 pub async fn list_notifications(db: &Db, user: UserId, unread_only: bool, page: &PageRequest) -> Result<Page<Notification>> {

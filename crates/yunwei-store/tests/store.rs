@@ -175,7 +175,22 @@ async fn leases_claim_each_row_once() {
     assert!(a.iter().all(|e| !b.iter().any(|f| f.id == e.id)));
     let expired = notify::claim_events(&db, "node-c", 10_001, 20_000, 20).await.unwrap();
     assert_eq!(expired.len(), 10, "expired leases are claimable again");
-    assert!(!notify::finish_event(&mut db.writer().await.unwrap(), a[0].id, "node-a").await.unwrap(), "a lost lease cannot finish");
+    let mut batch = db.batch();
+    notify::finish_events(&mut batch, &[a[0].id, a[1].id], "node-a").await.unwrap();
+    batch.commit().await.unwrap();
+    let mut batch = db.batch();
+    notify::finish_events(&mut batch, &[a[1].id], "node-c").await.unwrap();
+    batch.commit().await.unwrap();
+    let status = |id: yunwei_domain::ids::OutboxEventId| {
+        let db = db.clone();
+        async move {
+            use yunwei_store::Row;
+            let row = sqlx::query("SELECT status FROM outbox WHERE id = $1").bind(id.0).fetch_one(&db.read).await.unwrap();
+            row.try_get::<String, _>(0).unwrap()
+        }
+    };
+    assert_eq!(status(a[0].id).await, "pending", "a lost lease cannot finish");
+    assert_eq!(status(a[1].id).await, "done", "the lease holder finishes");
 
     let j = jobs::claim(&db, "node-a", 20, 10_000, 100).await.unwrap();
     assert_eq!(j.len(), 10, "a unique key schedules once");
