@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::time::Duration;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::search::{index_text, query_terms};
+use yunwei_store::Backend;
 use yunwei_store::search::{self as store, DocKind};
 
 /// Indexes what the queue holds, one batch of entries. Returns how many entries it handled.
@@ -48,15 +49,28 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
         .collect();
     drop(rd);
     let entry_ids: Vec<i64> = queued.iter().map(|(entry, _, _)| *entry).collect();
-    let mut tx = core.db.begin().await?;
-    let taken = store::take_entries(&mut tx, &entry_ids).await?;
-    let mine = |kind: DocKind, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
-        docs.into_iter().filter(|(id, _)| taken.binary_search(&(kind, *id)).is_ok()).collect()
-    };
-    let (incidents, requests) = (mine(DocKind::Incident, incidents), mine(DocKind::ServiceRequest, requests));
-    store::put_docs(&mut tx, DocKind::Incident, &incidents).await?;
-    store::put_docs(&mut tx, DocKind::ServiceRequest, &requests).await?;
-    tx.commit().await?;
+    match core.db.backend {
+        // One writer process: every entry peeked is this node's. The writes join the group
+        // commit, so the indexer never waits in line for the writer behind commands.
+        Backend::Sqlite => {
+            let mut batch = core.db.batch();
+            store::drop_entries(&mut batch, &entry_ids).await?;
+            store::put_docs(&mut batch, DocKind::Incident, &incidents).await?;
+            store::put_docs(&mut batch, DocKind::ServiceRequest, &requests).await?;
+            batch.commit().await?;
+        }
+        // Several nodes: write only the documents whose entries this node took.
+        Backend::Postgres => {
+            let mut tx = core.db.begin().await?;
+            let taken = store::take_entries(&mut tx, &entry_ids).await?;
+            let mine = |kind: DocKind, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
+                docs.into_iter().filter(|(id, _)| taken.binary_search(&(kind, *id)).is_ok()).collect()
+            };
+            store::put_docs(&mut tx, DocKind::Incident, &mine(DocKind::Incident, incidents)).await?;
+            store::put_docs(&mut tx, DocKind::ServiceRequest, &mine(DocKind::ServiceRequest, requests)).await?;
+            tx.commit().await?;
+        }
+    }
     Ok(queued.len())
 }
 

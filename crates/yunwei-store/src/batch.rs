@@ -12,7 +12,7 @@
 //! from the table's identity sequence.
 
 use crate::sql::Sql;
-use crate::tx::{Staged, Writer, send};
+use crate::tx::{Writer, send};
 use crate::{Backend, Result, StoreError};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::collections::HashMap;
@@ -82,15 +82,11 @@ impl Batch {
         let Batch { writer, statements, audit, reserved, .. } = self;
         match &writer {
             Writer::Sqlite(w) => {
-                let mut staged = Staged::default();
-                for s in statements {
-                    staged.push(s);
-                }
                 let (done, outcome) = oneshot::channel();
                 w.pending
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(Waiting { prepared: Prepared { staged, audit, reserved }, done });
+                    .push(Waiting { prepared: Prepared { statements, audit, reserved }, done });
                 // A task of its own, so that a cancelled request cannot abandon a group half sent.
                 let leader = w.clone();
                 tokio::spawn(async move { commit_waiting(&leader).await });
@@ -127,7 +123,7 @@ impl Stage for Batch {
 
 /// A command's staged writes, ready to send.
 pub(crate) struct Prepared {
-    pub(crate) staged: Staged,
+    pub(crate) statements: Vec<Sql>,
     pub(crate) audit: Vec<AuditEntry>,
     pub(crate) reserved: Vec<&'static str>,
 }
@@ -160,6 +156,12 @@ async fn commit_waiting(writer: &Arc<crate::tx::SqliteWriter>) {
             return;
         }
     };
+    if writer.pending.lock().unwrap_or_else(PoisonError::into_inner).is_empty() {
+        return;
+    }
+    // Behind every task ready to run now: those about to commit join this group. Idle, this
+    // costs nothing; busy, groups grow and each commit serves more commands.
+    tokio::task::yield_now().await;
     let group = taken(writer);
     if group.is_empty() {
         return;

@@ -23,6 +23,7 @@ pub mod service;
 pub mod settings;
 pub mod sla;
 pub mod sql;
+mod staged;
 pub mod survey;
 pub mod testing;
 pub mod tx;

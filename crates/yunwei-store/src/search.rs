@@ -200,6 +200,19 @@ pub async fn peek_queue<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) 
     rows.iter().map(|r| Ok((r.try_get(0)?, DocKind::from_object_type(&r.try_get::<String, _>(1)?), r.try_get(2)?))).collect()
 }
 
+/// Stages the deletion of the queue entries `ids` (SQLite, where one process indexes).
+pub async fn drop_entries(s: &mut impl Stage, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = s.statement("DELETE FROM index_queue WHERE id IN (");
+    for (n, id) in ids.iter().enumerate() {
+        sql.push(if n == 0 { "" } else { ", " }).bind(*id);
+    }
+    sql.push(")");
+    s.stage(sql).await
+}
+
 /// Deletes the queue entries `ids` and returns the distinct records of those this
 /// transaction deleted: an entry another node took meanwhile is not this node's to index.
 pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(DocKind, i64)>> {

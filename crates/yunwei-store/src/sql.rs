@@ -74,6 +74,11 @@ impl Sql {
         Self { text: text.to_string(), binds: Vec::new(), anonymous: backend == crate::Backend::Sqlite }
     }
 
+    #[cfg(test)]
+    pub(crate) fn binds(&self) -> &[Value] {
+        &self.binds
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

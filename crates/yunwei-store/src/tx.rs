@@ -22,6 +22,7 @@
 use crate::audit::{audit_insert, hash_entry};
 use crate::batch::{IdBook, Prepared, Stage};
 use crate::sql::Sql;
+use crate::staged::Staged;
 use crate::{Backend, Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Row};
@@ -159,10 +160,10 @@ impl Writer {
                     state.resting_in_tx = true;
                 }
                 let tx = SqliteTx { state, writer: w.clone(), finished: false };
-                Ok(Tx { inner: Inner::Sqlite(tx), staged: Staged::default(), audit: Vec::new(), reserved: Vec::new() })
+                Ok(Tx { inner: Inner::Sqlite(tx), staged: Vec::new(), audit: Vec::new(), reserved: Vec::new() })
             }
             Writer::Postgres(p) => {
-                Ok(Tx { inner: Inner::Postgres(p.begin().await?), staged: Staged::default(), audit: Vec::new(), reserved: Vec::new() })
+                Ok(Tx { inner: Inner::Postgres(p.begin().await?), staged: Vec::new(), audit: Vec::new(), reserved: Vec::new() })
             }
         }
     }
@@ -210,47 +211,11 @@ impl Drop for SqliteTx {
     }
 }
 
-/// Statements waiting for `COMMIT`, as one SQLite batch with anonymous placeholders.
-#[derive(Default)]
-pub(crate) struct Staged {
-    text: String,
-    sql: Option<Sql>,
-}
-
-impl Staged {
-    pub(crate) fn push(&mut self, sql: Sql) {
-        self.text.push_str(sql.text());
-        self.text.push_str(";\n");
-        self.add_binds(sql);
-    }
-
-    fn append(&mut self, other: &Staged) {
-        self.text.push_str(&other.text);
-        if let Some(o) = &other.sql {
-            self.add_binds(o.clone());
-        }
-    }
-
-    fn add_binds(&mut self, sql: Sql) {
-        match &mut self.sql {
-            Some(all) => all.extend_binds(sql),
-            None => self.sql = Some(sql),
-        }
-    }
-
-    /// Everything staged followed by `tail`, as one statement list.
-    fn into_batch(self, tail: &str) -> Sql {
-        let mut batch = self.sql.unwrap_or_default();
-        batch.set_text(self.text + tail);
-        batch
-    }
-}
-
 /// One write transaction per command. Derefs to the connection for statements
 /// that run at once; [`Tx::stage`] holds append-only side rows until commit.
 pub struct Tx {
     inner: Inner,
-    staged: Staged,
+    staged: Vec<Sql>,
     audit: Vec<AuditEntry>,
     /// Tables this transaction took ids of.
     reserved: Vec<&'static str>,
@@ -280,9 +245,13 @@ impl Tx {
     /// (audit entries still wait for the commit: nothing reads them back).
     pub async fn flush(&mut self) -> Result<()> {
         if let Inner::Sqlite(tx) = &mut self.inner
-            && self.staged.sql.is_some()
+            && !self.staged.is_empty()
         {
-            let sent = std::mem::take(&mut self.staged).into_batch("").execute_owned(&mut tx.state.conn).await;
+            let mut batch = Staged::default();
+            for s in std::mem::take(&mut self.staged) {
+                batch.push(s);
+            }
+            let sent = batch.into_batch("").execute_owned(&mut tx.state.conn).await;
             sent.map_err(|e| stale_id(e, &self.reserved, &tx.writer.ids))?;
         }
         Ok(())
@@ -292,7 +261,7 @@ impl Tx {
         let Tx { inner, staged, audit, reserved } = self;
         match inner {
             Inner::Sqlite(mut tx) => {
-                let prepared = Prepared { staged, audit, reserved };
+                let prepared = Prepared { statements: staged, audit, reserved };
                 let writer = tx.writer.clone();
                 let sent = send(&mut tx.state, &writer.ids, &[&prepared]).await;
                 // Sent or rolled back; either way nothing is left open.
@@ -340,15 +309,11 @@ pub(crate) async fn send(w: &mut WriterState, ids: &IdBook, group: &[&Prepared])
         };
         let mut batch = Staged::default();
         if !w.resting_in_tx {
-            batch.text.push_str("BEGIN;\n");
+            batch.push_text("BEGIN");
         }
-        // Audit inserts first: if the head is stale, the first of them fails and nothing else has run.
-        for insert in inserts {
-            batch.push(insert);
-        }
-        for p in group {
-            batch.append(&p.staged);
-        }
+        // Audit inserts first: if the head is stale, they fail before anything else has run.
+        batch.push_same(&inserts.iter().collect::<Vec<_>>());
+        batch.push_group(&group.iter().map(|p| p.statements.as_slice()).collect::<Vec<_>>());
         // Resting inside a new deferred transaction makes the next BEGIN free.
         let sent = batch.into_batch("COMMIT;\nBEGIN").execute_owned(&mut w.conn).await;
         match sent {
