@@ -76,7 +76,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
 
 /// Queue entries per indexing round: enough to keep up with thousands of new tickets a
 /// second, few enough that the documents' write holds the writer for milliseconds only.
-const INDEX_BATCH: i64 = 500;
+const INDEX_BATCH: i64 = 200;
 
 /// The text a request's form answers hold (field values, attachment file names).
 fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
