@@ -72,6 +72,20 @@ impl StoreError {
         }
     }
 
+    /// The database could not take the work just now: the writer stayed busy, another
+    /// process held SQLite's lock past the busy timeout or committed under this
+    /// transaction's snapshot, or PostgreSQL reported a serialization failure, a deadlock
+    /// or a lock not available. Nothing was written; the same request may succeed again.
+    pub fn is_busy(&self) -> bool {
+        // SQLite's extended codes of SQLITE_BUSY and SQLITE_LOCKED; PostgreSQL's SQLSTATEs.
+        const BUSY: [&str; 9] = ["5", "6", "261", "262", "517", "773", "40001", "40P01", "55P03"];
+        match self {
+            Self::WriterBusy | Self::Sql(sqlx::Error::PoolTimedOut) => true,
+            Self::Sql(sqlx::Error::Database(e)) => e.code().is_some_and(|c| BUSY.contains(&c.as_ref())),
+            _ => false,
+        }
+    }
+
     pub fn is_foreign_key_violation(&self) -> bool {
         match self {
             Self::Sql(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),

@@ -51,6 +51,7 @@ impl From<CoreError> for ApiError {
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::Gone(_) => StatusCode::GONE,
+            CoreError::Store(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Store(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut out = ApiError::new(status, e.code());
@@ -88,6 +89,7 @@ impl From<CoreError> for ApiError {
             CoreError::AccountLocked { until } => out.extra = Some(Box::new(serde_json::json!({ "locked_until": until }))),
             CoreError::NotFound(what) => out.extra = Some(Box::new(serde_json::json!({ "object": what }))),
             CoreError::Forbidden(p) => out.extra = Some(Box::new(serde_json::json!({ "permission": p }))),
+            CoreError::Store(err) if err.is_busy() => tracing::warn!(error = %err, "database busy"),
             CoreError::Store(err) => tracing::error!(error = %err, "storage error"),
             CoreError::Internal(err) => tracing::error!(error = %err, "internal error"),
             _ => {}

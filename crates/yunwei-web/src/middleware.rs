@@ -207,6 +207,9 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
     if e.status == StatusCode::UNAUTHORIZED {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"yunwei\""));
     }
+    if e.status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     res
 }
 

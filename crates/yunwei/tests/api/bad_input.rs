@@ -92,3 +92,28 @@ async fn markup_is_escaped_on_pages() {
     assert!(!html.contains("<img src=x"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_write_blocked_by_another_process_answers_503_saves_nothing_and_succeeds_when_retried() {
+    let app = spawn_app().await;
+    if app.is_postgres() {
+        // PostgreSQL waits for row locks without a busy timeout; its busy codes map the same way.
+        return;
+    }
+    let (_, desk) = app.user_with_roles("busy.desk", &["ops_director"]).await;
+    let desk = desk.header("accept-language", "zh-CN");
+    // Another process (the CLI, a backup tool) holds SQLite's write lock past the busy timeout.
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.fresh.url).await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    let report = serde_json::json!({ "title": "核心交换机丢包", "description": "端口丢包", "impact": "low", "urgency": "low" });
+    let r = desk.post("/api/v1/incidents", &report).await;
+    yunwei_testkit::bad_input::assert_problem(&r, 503, "database_busy");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(r.json()["title"].as_str().unwrap().contains("数据库暂时繁忙"), "{}", r.text());
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    drop(other);
+    assert_eq!(desk.get("/api/v1/incidents").await.json()["items"].as_array().unwrap().len(), 0, "nothing was saved");
+    let again = desk.post("/api/v1/incidents", &report).await;
+    assert_eq!(again.status, 201, "{}", again.text());
+    assert_eq!(desk.get("/api/v1/incidents").await.json()["items"].as_array().unwrap().len(), 1);
+}
