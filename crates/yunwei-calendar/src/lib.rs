@@ -65,6 +65,17 @@ pub struct CalendarSpec {
 }
 
 impl CalendarSpec {
+    /// Of `years`, those without a single holiday in a calendar that does observe public
+    /// holidays: each year's days are published once (a State Council notice), so a year
+    /// nobody imported yet is a gap, and deadlines in it ignore holidays and make-up days.
+    /// A calendar without any holiday (24×7, a plain office week) has no gaps.
+    pub fn years_missing_holidays(&self, years: impl IntoIterator<Item = i16>) -> Vec<i16> {
+        if self.holidays.is_empty() {
+            return Vec::new();
+        }
+        years.into_iter().filter(|y| !self.holidays.iter().any(|d| d.year() == *y)).collect()
+    }
+
     /// Monday to Friday, 09:00–12:00 and 13:30–18:00: a common office day in China.
     pub fn office(time_zone: &str) -> CalendarSpec {
         let day = vec![Span { start: 9 * 60, end: 12 * 60 }, Span { start: 13 * 60 + 30, end: 18 * 60 }];

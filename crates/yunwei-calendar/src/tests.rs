@@ -300,3 +300,13 @@ fn bench_checksum_covers_every_pair() {
     assert_eq!(bench_deadlines(&cal, &starts, &targets), expected);
     assert_eq!(bench_deadlines(&cal, &[], &targets), 0);
 }
+
+#[test]
+fn years_without_any_holiday_are_gaps_only_where_holidays_are_observed() {
+    let china = CalendarSpec::china_office("Asia/Shanghai");
+    let shipped: Vec<i16> = crate::holidays::china_mainland().years.clone();
+    let last = *shipped.last().unwrap();
+    assert!(china.years_missing_holidays(shipped.iter().copied()).is_empty(), "the shipped years have holidays");
+    assert_eq!(china.years_missing_holidays([last, last + 1]), vec![last + 1], "the year after the data is a gap");
+    assert!(CalendarSpec::office("Asia/Shanghai").years_missing_holidays([last, last + 1]).is_empty(), "no holidays observed, no gaps");
+}

@@ -38,15 +38,21 @@ pub struct CalendarView {
     pub name: String,
     pub spec: CalendarSpec,
     pub is_default: bool,
+    /// This year and next, where the calendar observes public holidays but has none recorded
+    /// for the year: deadlines then ignore holidays and make-up days until they are imported.
+    pub missing_holiday_years: Vec<i16>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-fn calendar_view(row: CalendarRow) -> Result<CalendarView> {
-    let spec = serde_json::from_str(&row.spec).map_err(|e| CoreError::Internal(format!("calendar {}: {e}", row.id)))?;
+fn calendar_view(core: &Core, row: CalendarRow) -> Result<CalendarView> {
+    let spec: CalendarSpec = serde_json::from_str(&row.spec).map_err(|e| CoreError::Internal(format!("calendar {}: {e}", row.id)))?;
+    let zone = jiff::tz::TimeZone::get(&spec.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let this_year = jiff::Timestamp::from_millisecond(core.now_ms()).unwrap_or_default().to_zoned(zone).year();
     Ok(CalendarView {
         id: row.id,
         name: row.name,
+        missing_holiday_years: spec.years_missing_holidays([this_year, this_year + 1]),
         spec,
         is_default: row.is_default,
         created_at: row.created_at,
@@ -77,12 +83,12 @@ fn vet_calendar(input: &CalendarInput) -> Result<String> {
 
 pub async fn list_calendars(core: &Core, ctx: &Ctx) -> Result<Vec<CalendarView>> {
     ctx.authorize(ObjectType::Sla, Action::Read)?;
-    store::calendars(&core.db.read).await?.into_iter().map(calendar_view).collect()
+    store::calendars(&core.db.read).await?.into_iter().map(|row| calendar_view(core, row)).collect()
 }
 
 pub async fn get_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<CalendarView> {
     ctx.authorize(ObjectType::Sla, Action::Read)?;
-    calendar_view(store::get_calendar(&core.db.read, id).await?.ok_or(CoreError::NotFound("calendar"))?)
+    calendar_view(core, store::get_calendar(&core.db.read, id).await?.ok_or(CoreError::NotFound("calendar"))?)
 }
 
 pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Result<CalendarView> {
@@ -93,7 +99,7 @@ pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Re
     let id = store::insert_calendar(&mut tx, &name, &spec, input.is_default, core.now_ms())
         .await
         .map_err(CoreError::unique_as("calendar_name_taken"))?;
-    let view = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let view = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "create").after(&view)).await?;
     core.commit(tx).await?;
     core.config_cache.clear();
@@ -105,11 +111,11 @@ pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: Cale
     let name = vet_calendar(&input)?;
     let spec = serde_json::to_string(&input.spec).map_err(|e| CoreError::Internal(e.to_string()))?;
     let mut tx = core.db.begin().await?;
-    let before = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let before = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
     store::update_calendar(&mut tx, id, &name, &spec, input.is_default, core.now_ms())
         .await
         .map_err(CoreError::unique_as("calendar_name_taken"))?;
-    let after = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let after = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "update").before(&before).after(&after)).await?;
     schedule_rebuild(&mut tx, core, None, Some(id)).await?;
     core.commit(tx).await?;
@@ -120,7 +126,7 @@ pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: Cale
 pub async fn delete_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<()> {
     ctx.authorize(ObjectType::Sla, Action::Delete)?;
     let mut tx = core.db.begin().await?;
-    let before = calendar_view(store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let before = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
     store::delete_calendar(&mut tx, id)
         .await
         .map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("calendar_in_use") } else { e.into() })?;
@@ -374,7 +380,7 @@ async fn governing_from(core: &Core, conn: &mut Conn, row: PolicyRow) -> Result<
         Some(id) => match core.config_cache.calendar(id) {
             Some(c) => c,
             None => {
-                let cal = calendar_view(store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+                let cal = calendar_view(core, store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
                 let built = Arc::new(Calendar::new(&cal.spec).map_err(|e| CoreError::Internal(format!("calendar {id}: {e}")))?);
                 core.config_cache.put_calendar(id, built.clone());
                 built

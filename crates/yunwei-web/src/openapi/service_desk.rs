@@ -583,7 +583,7 @@ pub(super) fn schemas() -> Value {
             "major_update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440, "description": "default stakeholder-update interval of major incidents" }
         })),
         "CalendarSpec": cal_spec,
-        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") })),
+        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "missing_holiday_years": json!({ "type": "array", "items": s("integer"), "description": "This year and next, where the calendar observes public holidays but none are recorded for the year: deadlines then ignore holidays and make-up days until the year's notice is imported." }), "created_at": s("integer"), "updated_at": s("integer") })),
         "CalendarList": obj(&["items"], json!({ "items": arr("Calendar") })),
         "CalendarInput": obj(&["name", "spec"], json!({ "name": { "type": "string", "maxLength": 100 }, "spec": schema_ref("CalendarSpec"), "is_default": s("boolean") })),
         "Policy": policy,

@@ -165,6 +165,18 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         rows,
         next: None,
     }));
+    let gaps: Vec<(String, String)> = dir
+        .calendars
+        .iter()
+        .filter(|c| !c.missing_holiday_years.is_empty())
+        .map(|c| {
+            let years = c.missing_holiday_years.iter().map(i16::to_string).collect::<Vec<_>>().join(", ");
+            (tr.with("sla.holidays_missing", &[("calendar".into(), c.name.clone()), ("years".into(), years)]), "warn".to_string())
+        })
+        .collect();
+    if !gaps.is_empty() {
+        s.push(Section::Badges(gaps));
+    }
     if can(caller, ObjectType::Sla, Action::Update) && !dir.calendars.is_empty() {
         let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
         let default = dir.calendars.iter().find(|c| c.is_default).or(dir.calendars.first()).map(|c| c.id.to_string()).unwrap_or_default();

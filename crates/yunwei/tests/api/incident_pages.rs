@@ -320,10 +320,14 @@ async fn the_desk_in_english_and_its_forms_by_permission() {
 
 #[tokio::test]
 async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
-    let app = spawn_app().await;
+    // December 2026: the shipped holidays cover 2026, and nobody has imported 2027 yet.
+    let clock = std::sync::Arc::new(yunwei_core::FixedClock::new(ms("2026-12-05T10:00:00+08:00")));
+    let app = yunwei_testkit::spawn_app_with(yunwei_testkit::Options { clock: Some(clock), ..Default::default() }).await;
     let (_, c, csrf) = desk_session(&app, "wang.wu").await;
     let sla = c.get("/admin/sla").await.text();
     assert!(sla.contains("中国大陆工作日历") && sla.contains("标准 SLA") && sla.contains("15 分钟 / 1 小时"), "{sla}");
+    assert!(sla.contains("中国大陆工作日历 (China mainland office)：尚未录入 2027 年的法定节假日"), "the gap is shown: {sla}");
+    assert_eq!(c.get("/api/v1/calendars/1").await.json()["missing_holiday_years"], json!([2027]));
     assert!(sla.contains("/api/v1/calendars/1/days?format=ics") && sla.contains("/api/v1/calendars/1/days?format=csv"));
     let ics = c.get("/api/v1/calendars/1/days?format=ics").await;
     assert_eq!(ics.status, 200);
@@ -343,6 +347,8 @@ async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
     assert_eq!(location(&ok), "/admin/sla?ok=imported");
     let exported = c.get("/api/v1/calendars/1/days?format=csv").await.text();
     assert!(exported.contains("2027-01-02,holiday,元旦"), "{exported}");
+    assert!(!c.get("/admin/sla").await.text().contains("尚未录入"), "2027 now has holidays");
+    assert_eq!(c.get("/api/v1/calendars/1").await.json()["missing_holiday_years"], json!([]));
 
     let policy = c.get("/admin/sla/policies/1").await.text();
     assert!(policy.contains("name=\"p1_response\" value=\"15\"") && policy.contains("name=\"warn_at\" value=\"75, 90\""));
