@@ -481,3 +481,62 @@ async fn an_incident_id_taken_by_another_process_fails_one_batch_then_ids_are_ch
     assert!(audit::verify(&db).await.unwrap().broken.is_none());
     done(fresh, db).await;
 }
+
+// ---- queue text filter (yunwei_store::search::text_match) ----
+
+#[tokio::test]
+async fn a_common_word_filters_a_queue_by_substring_and_a_rare_one_by_the_index() {
+    use yunwei_store::incident::{self as incidents, IncidentFilter, QueueSort};
+    use yunwei_store::search::{self, DocKind, TextMatch};
+    let (fresh, db) = fresh().await;
+    let team = |n: i64| if n % 2 == 0 { "a" } else { "b" };
+    // 2,101 incidents: every one says 网络 (somewhere), so the word is common; one says 数据库.
+    let mut rows = Vec::new();
+    for n in 1..=2101i64 {
+        let mut i = incident(&format!("{}组 工单{n}", team(n)));
+        i.id = yunwei_domain::ids::IncidentId(n);
+        if n % 3 == 0 {
+            i.location = Some("网络机房".into());
+        } else {
+            i.description = format!("核心交换机网络丢包 {n}");
+        }
+        if n == 2101 {
+            i.title = "数据库连接池耗尽".into();
+        }
+        rows.push(i);
+    }
+    let mut conn = db.writer().await.unwrap();
+    incidents::insert_many(&mut conn, db.backend, &rows).await.unwrap();
+    let docs: Vec<(i64, String)> = rows
+        .iter()
+        .map(|i| (i.id.0, yunwei_domain::search::index_text(&[&i.title, &i.description, i.location.as_deref().unwrap_or("")])))
+        .collect();
+    search::insert_new_docs(&mut conn, db.backend, DocKind::Incident, &docs).await.unwrap();
+    drop(conn);
+
+    let common = search::text_match(&db.read, db.backend, DocKind::Incident, yunwei_domain::search::query_terms("网络")).await.unwrap();
+    assert!(matches!(common, TextMatch::Substrings(_, ref t) if t == &vec!["网络".to_string()]), "{common:?}");
+    let rare = search::text_match(&db.read, db.backend, DocKind::Incident, yunwei_domain::search::query_terms("数据库")).await.unwrap();
+    assert!(matches!(rare, TextMatch::Ids(ref ids) if ids == &vec![2101]), "{rare:?}");
+
+    let page = PageRequest::parse(Some(50), None, false).unwrap();
+    let mut all_a = Vec::new();
+    let mut next = page.clone();
+    loop {
+        let f = IncidentFilter { matching: Some(common.clone()), text: None, ..IncidentFilter::default() };
+        let got = incidents::list(&db.read, &f, QueueSort::Created, &next).await.unwrap();
+        all_a.extend(got.items.iter().filter(|i| i.title.starts_with("a组")).map(|i| i.id.0));
+        match got.next_cursor {
+            Some(cursor) => next = PageRequest::parse(Some(50), Some(&cursor), false).unwrap(),
+            None => break,
+        }
+    }
+    assert_eq!(all_a.len(), 1050, "every incident of team a says 网络, in its description or its location");
+    let f = IncidentFilter { matching: Some(rare), ..IncidentFilter::default() };
+    let got = incidents::list(&db.read, &f, QueueSort::Created, &page).await.unwrap();
+    assert_eq!(got.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), vec!["数据库连接池耗尽"]);
+    let none = search::text_match(&db.read, db.backend, DocKind::Incident, yunwei_domain::search::query_terms("打印机")).await.unwrap();
+    let f = IncidentFilter { matching: Some(none), ..IncidentFilter::default() };
+    assert!(incidents::list(&db.read, &f, QueueSort::Created, &page).await.unwrap().items.is_empty());
+    done(fresh, db).await;
+}

@@ -12,8 +12,9 @@ use yunwei_testkit::Client;
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// `me` (GET /api/v1/me), `create-team` (POST /api/v1/teams), `create-incident` (POST
-    /// /api/v1/incidents), `queue` (a 50-row team queue sorted by SLA due) or `search`
-    /// (GET /api/v1/search with Chinese terms); `calendar` measures business-time deadline
+    /// /api/v1/incidents), `queue` (a 50-row team queue sorted by SLA due), `queue-text` (the
+    /// same queue filtered by a Chinese word, common or rare) or `search` (GET
+    /// /api/v1/search with Chinese terms); `calendar` measures business-time deadline
     /// computation in-process (no server; `--clients` is ignored).
     #[arg(long, default_value = "me")]
     scenario: String,
@@ -34,7 +35,7 @@ pub struct BenchArgs {
     existing_url: Option<String>,
 }
 
-const SCENARIOS: [&str; 6] = ["me", "create-team", "create-incident", "queue", "search", "calendar"];
+const SCENARIOS: [&str; 7] = ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar"];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
@@ -147,6 +148,12 @@ async fn request(client: &Client, scenario: &str, target: &Target, c: usize, n: 
         "queue" => {
             let team = target.teams[(n as usize + c) % target.teams.len()];
             let path = format!("/api/v1/incidents?team_id={team}&state={QUEUE_STATES}&sort=sla_due&limit=50");
+            client.try_send("GET", &path, None, Vec::new()).await
+        }
+        "queue-text" => {
+            let team = target.teams[(n as usize + c) % target.teams.len()];
+            let term = url_encode(SEARCH_TERMS[(n as usize / target.teams.len().max(1) + c) % SEARCH_TERMS.len()]);
+            let path = format!("/api/v1/incidents?team_id={team}&state={QUEUE_STATES}&sort=sla_due&limit=50&q={term}");
             client.try_send("GET", &path, None, Vec::new()).await
         }
         _ => {

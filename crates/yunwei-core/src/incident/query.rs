@@ -139,7 +139,8 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &QueueQuery) -> Result<Page<Inciden
         if terms.is_empty() {
             f.text = Some(text);
         } else {
-            f.terms = Some((core.db.backend, terms));
+            let kind = yunwei_store::search::DocKind::Incident;
+            f.matching = Some(yunwei_store::search::text_match(&core.db.read, core.db.backend, kind, terms).await?);
         }
     }
     if let Some(p) = q.priority

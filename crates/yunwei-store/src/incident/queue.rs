@@ -41,7 +41,7 @@ pub struct IncidentFilter {
     /// Text matched as a substring of title or description (when it has no searchable terms).
     pub text: Option<String>,
     /// Text matched through the full-text index (every term, any indexed field).
-    pub terms: Option<(crate::Backend, Vec<yunwei_domain::search::Term>)>,
+    pub matching: Option<crate::search::TextMatch>,
     /// Record scope: only incidents these teams hold, these users reported or asked for, or this department raised.
     pub scope: Option<ScopeFilter>,
 }
@@ -101,8 +101,8 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
         let like = format!("%{}%", escape_like(text));
         sql.push(" AND (title LIKE ").bind(like.clone()).push(" ESCAPE '\\' OR description LIKE ").bind(like).push(" ESCAPE '\\')");
     }
-    if let Some((backend, terms)) = &f.terms {
-        crate::search::push_matching(&mut sql, *backend, crate::search::DocKind::Incident, terms, "id");
+    if let Some(m) = &f.matching {
+        crate::search::push_text_match(&mut sql, m, "id", &crate::search::INCIDENT_TEXT_COLUMNS);
     }
     push_scope(&mut sql, "", f.scope.as_ref());
     let (key, descending): (Option<&str>, bool) = match sort {
