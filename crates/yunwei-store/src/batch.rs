@@ -59,13 +59,7 @@ impl Batch {
     /// [`StoreError::StaleId`] and the command may run again.
     pub async fn reserve_id(&mut self, table: &'static str) -> Result<i64> {
         let id = match &self.writer {
-            Writer::Sqlite(w) => match w.ids.take(table) {
-                Some(id) => id,
-                None => {
-                    let first_free = first_free_id(&mut *self.read.acquire().await?, table).await?;
-                    w.ids.take_checked(table, first_free)
-                }
-            },
+            Writer::Sqlite(w) => w.ids.next(table, async { first_free_id(&mut *self.read.acquire().await?, table).await }).await?,
             Writer::Postgres(_) => {
                 let sql = format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id'))");
                 sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&self.read).await?.try_get(0)?
@@ -83,10 +77,7 @@ impl Batch {
         match &writer {
             Writer::Sqlite(w) => {
                 let (done, outcome) = oneshot::channel();
-                w.pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(Waiting { prepared: Prepared { statements, audit, reserved }, done });
+                w.waiting().push(Waiting { prepared: Prepared { statements, audit, reserved }, done });
                 // A task of its own, so that a cancelled request cannot abandon a group half sent.
                 let leader = w.clone();
                 tokio::spawn(async move { commit_waiting(&leader).await });
@@ -142,8 +133,8 @@ impl std::fmt::Debug for Waiting {
 
 /// Takes the writer and sends every batch waiting, unless an earlier leader took them all.
 async fn commit_waiting(writer: &Arc<crate::tx::SqliteWriter>) {
-    let taken = |w: &crate::tx::SqliteWriter| std::mem::take(&mut *w.pending.lock().unwrap_or_else(PoisonError::into_inner));
-    if writer.pending.lock().unwrap_or_else(PoisonError::into_inner).is_empty() {
+    let taken = |w: &crate::tx::SqliteWriter| std::mem::take(&mut *w.waiting());
+    if writer.waiting().is_empty() {
         return;
     }
     let mut state = match writer.lock().await {
@@ -156,7 +147,7 @@ async fn commit_waiting(writer: &Arc<crate::tx::SqliteWriter>) {
             return;
         }
     };
-    if writer.pending.lock().unwrap_or_else(PoisonError::into_inner).is_empty() {
+    if writer.waiting().is_empty() {
         return;
     }
     // Behind every task ready to run now: those about to commit join this group. Idle, this
@@ -210,17 +201,24 @@ struct NextId {
 }
 
 impl IdBook {
-    /// The next id of `table`, if the book can say without asking the database.
-    pub(crate) fn take(&self, table: &'static str) -> Option<i64> {
+    /// The next id of `table`. `first_free` reads the first id the database has not given
+    /// out; it runs only when the book cannot say by itself.
+    pub(crate) async fn next(&self, table: &'static str, first_free: impl Future<Output = Result<i64>>) -> Result<i64> {
+        match self.take(table) {
+            Some(id) => Ok(id),
+            None => Ok(self.take_checked(table, first_free.await?)),
+        }
+    }
+
+    fn take(&self, table: &'static str) -> Option<i64> {
         let mut book = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let n = book.get_mut(table).filter(|n| n.checked)?;
         n.next += 1;
         Some(n.next - 1)
     }
 
-    /// The next id of `table`, given the first one the database has not given out; never one
-    /// already handed out, as commands still preparing may hold it.
-    pub(crate) fn take_checked(&self, table: &'static str, first_free: i64) -> i64 {
+    /// Never an id already handed out, as commands still preparing may hold it.
+    fn take_checked(&self, table: &'static str, first_free: i64) -> i64 {
         let mut book = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let n = book.entry(table).or_insert(NextId { next: first_free, checked: true });
         n.next = n.next.max(first_free) + 1;

@@ -37,11 +37,8 @@ impl DocKind {
     }
 }
 
-/// Room for kinds in a document key: `id * KINDS + kind`.
-const KINDS: i64 = 16;
-
 fn doc_key(kind: DocKind, id: i64) -> i64 {
-    id * KINDS + kind as i64
+    id * 16 + kind as i64
 }
 
 /// Writes the documents of records, replacing what was indexed for them: one staged

@@ -95,6 +95,11 @@ impl SqliteWriter {
         Ok(w)
     }
 
+    /// Prepared commands waiting to be committed as a group.
+    pub(crate) fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<crate::batch::Waiting>> {
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub(crate) async fn close(&self) {
         if let Some(mut w) = self.state.lock().await.take() {
             if w.resting_in_tx {
@@ -228,13 +233,7 @@ impl Tx {
     /// the commit fails with [`StoreError::StaleId`] and the command may run again.
     pub async fn reserve_id(&mut self, table: &'static str) -> Result<Option<i64>> {
         let Inner::Sqlite(tx) = &mut self.inner else { return Ok(None) };
-        let next = match tx.writer.ids.take(table) {
-            Some(id) => id,
-            None => {
-                let first_free = crate::batch::first_free_id(&mut tx.state.conn, table).await?;
-                tx.writer.ids.take_checked(table, first_free)
-            }
-        };
+        let next = tx.writer.ids.next(table, crate::batch::first_free_id(&mut tx.state.conn, table)).await?;
         if !self.reserved.contains(&table) {
             self.reserved.push(table);
         }

@@ -234,7 +234,6 @@ pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Re
     emit(core, &mut tx, ctx, Event::new(EventType::UserUpdated, "user", id).about(id)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
-    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -267,7 +266,6 @@ pub async fn set_user_disabled(core: &Core, ctx: &Ctx, id: UserId, disabled: boo
     emit(core, &mut tx, ctx, Event::new(event, "user", id).about(id)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
-    core.config_cache.clear_teams();
     Ok(view)
 }
 
@@ -300,7 +298,6 @@ pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String])
     emit(core, &mut tx, ctx, Event::new(EventType::UserRolesChanged, "user", id).about(id).with(payload)).await?;
     core.commit(tx).await?;
     core.tokens.clear();
-    core.config_cache.clear_teams();
     Ok(after)
 }
 
@@ -353,6 +350,5 @@ pub async fn update_my_preferences(core: &Core, ctx: &Ctx, locale: &str, zone: &
     .await?;
     core.commit(tx).await?;
     core.tokens.clear();
-    core.config_cache.clear_teams();
     Ok(())
 }

@@ -84,7 +84,6 @@ pub async fn update_role(core: &Core, ctx: &Ctx, id: RoleId, input: RoleInput) -
     emit(core, &mut tx, ctx, Event::new(EventType::RoleUpdated, "role", id).with(serde_json::json!({ "key": after.key }))).await?;
     core.commit(tx).await?;
     core.tokens.clear();
-    core.config_cache.clear_teams();
     Ok(after)
 }
 
