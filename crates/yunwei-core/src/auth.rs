@@ -2,6 +2,7 @@
 //! API tokens, passwords and TOTP. Local accounts today; an LDAP/OIDC source
 //! only has to produce a `UserId` at `establish_session` (users.auth_source).
 
+use crate::admin::duties::judge_existing_account;
 use crate::audit::{self, Change};
 use crate::crypto::{hash_password, random_secret, sha256_hex, verify_password};
 use crate::notify::{Event, emit};
@@ -9,9 +10,10 @@ use crate::{Actor, Core, CoreError, Ctx, RequestMeta, Result};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::RwLock;
+use yunwei_domain::admin::duties::{AccountAction, duty_of, duty_of_set};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{ApiTokenId, UserId};
-use yunwei_domain::permission::{Action, ActorPlace, ObjectType, PermissionSet, TokenScope};
+use yunwei_domain::permission::{Action, ActorPlace, ObjectType, Permission, PermissionSet, TokenScope};
 use yunwei_domain::validate::Checker;
 use yunwei_domain::{DomainError, FieldError};
 use yunwei_store::admin as users;
@@ -212,7 +214,17 @@ pub async fn build_actor(core: &Core, user_id: UserId, via: Via, token_scopes: O
     }
     let roles = users::roles_of_user(&core.db.read, user_id).await?;
     let teams = users::teams_of_user(&core.db.read, user_id).await?;
-    let mut permissions = PermissionSet::new(roles.iter().flat_map(|r| r.permissions.iter().copied()).collect());
+    let granted: Vec<Permission> = roles.iter().flat_map(|r| r.permissions.iter().copied()).collect();
+    let (duty, granted) = match duty_of_set(&granted) {
+        Ok(duty) => (duty, granted),
+        Err(e) => {
+            // Roles saved before duties were checked can combine two: such an account gets
+            // neither until a security administrator separates them.
+            tracing::warn!(user = user_id.0, error = %e, "account combines administrator duties; its duty permissions are withheld");
+            (None, granted.into_iter().filter(|p| duty_of(p).is_none()).collect())
+        }
+    };
+    let mut permissions = PermissionSet::new(granted);
     if let Some(scopes) = token_scopes {
         permissions = permissions.narrowed_to(scopes);
     }
@@ -226,6 +238,7 @@ pub async fn build_actor(core: &Core, user_id: UserId, via: Via, token_scopes: O
         time_zone: user.time_zone,
         permissions,
         place: ActorPlace { user: user_id, teams, department: user.department_id },
+        duty,
         via,
         // Tokens serve automation: a forced password change or 2FA enrolment applies to people signing in.
         must_change_password: is_session && (user.must_change_password || expired),
@@ -329,6 +342,7 @@ pub async fn create_token(core: &Core, ctx: &Ctx, owner: UserId, input: NewToken
     }
     if me.user_id != owner {
         ctx.authorize(ObjectType::User, Action::Update)?;
+        judge_existing_account(core, ctx, owner, AccountAction::ManageTokens).await?;
     }
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
@@ -378,6 +392,7 @@ pub async fn revoke_token(core: &Core, ctx: &Ctx, id: ApiTokenId) -> Result<()> 
     let token = store::get_token(&core.db.read, id).await?.ok_or(CoreError::NotFound("api_token"))?;
     if ctx.me()?.user_id != token.user_id {
         ctx.authorize(ObjectType::User, Action::Update)?;
+        judge_existing_account(core, ctx, token.user_id, AccountAction::ManageTokens).await?;
     }
     let mut tx = core.db.begin().await?;
     if !store::revoke_token(&mut tx, id, core.now_ms()).await? {
@@ -435,6 +450,7 @@ pub async fn change_password(core: &Core, ctx: &Ctx, current_session: Option<&st
 pub async fn reset_password(core: &Core, ctx: &Ctx, user: UserId) -> Result<String> {
     ctx.authorize(ObjectType::User, Action::Update)?;
     let target = users::get_user(&core.db.read, user).await?.ok_or(CoreError::NotFound("user"))?;
+    judge_existing_account(core, ctx, user, AccountAction::ResetPassword).await?;
     let temporary = crate::seed::generate_password()?;
     let hash = hash_password(temporary.clone()).await?;
     let mut tx = core.db.begin().await?;
@@ -516,6 +532,7 @@ pub async fn disable_totp(core: &Core, ctx: &Ctx, user: UserId, code: Option<&st
         }
     } else {
         ctx.authorize(ObjectType::User, Action::Update)?;
+        judge_existing_account(core, ctx, user, AccountAction::ResetSecondFactor).await?;
     }
     let mut tx = core.db.begin().await?;
     users::set_totp(&mut tx, user, None, false).await?;

@@ -14,6 +14,9 @@ pub struct CoreConfig {
     pub session: SessionPolicy,
     /// Audit rows older than this move to an archive file in `data_dir/audit-archive`.
     pub audit_retention_days: u32,
+    /// Granting, changing or taking away an administrator duty waits for a second person's
+    /// approval (四眼原则). On by default; turn off only where one person holds the security duty alone.
+    pub four_eyes: bool,
     /// Used in links inside notifications.
     pub public_url: String,
     pub data_dir: PathBuf,
@@ -51,6 +54,7 @@ impl Default for CoreConfig {
             lockout: LockoutPolicy::default(),
             session: SessionPolicy::default(),
             audit_retention_days: 365,
+            four_eyes: true,
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: PathBuf::from("yunwei-data"),
             smtp: None,

@@ -30,6 +30,8 @@ pub struct Actor {
     pub permissions: PermissionSet,
     #[serde(skip)]
     pub place: ActorPlace,
+    /// The administrator duty the actor's roles carry (三权分立), if any.
+    pub duty: Option<yunwei_domain::admin::AdminDuty>,
     pub via: Via,
     /// Until resolved, only self-service (profile, password, 2FA) is allowed.
     pub must_change_password: bool,
@@ -70,6 +72,7 @@ impl Ctx {
                 time_zone: "UTC".into(),
                 permissions: PermissionSet::new(all),
                 place: ActorPlace::default(),
+                duty: None,
                 via: Via::System,
                 must_change_password: false,
                 must_enrol_totp: false,

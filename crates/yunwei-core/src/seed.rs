@@ -230,7 +230,7 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
 
 /// The built-in templates of every process.
 fn all_templates() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, &'static str)> {
-    TEMPLATES.iter().chain(crate::request::TEMPLATES).chain(crate::incident::major::TEMPLATES)
+    TEMPLATES.iter().chain(crate::request::TEMPLATES).chain(crate::incident::major::TEMPLATES).chain(crate::admin::grants::TEMPLATES)
 }
 
 pub fn default_template(event: &str, locale: &str) -> Option<(&'static str, &'static str)> {
@@ -265,6 +265,7 @@ pub async fn builtin(core: &Core) -> Result<()> {
         }
         store::record_builtin_grants(&mut tx, r.key, &new).await?;
     }
+    separate_duties(core, &mut tx, now).await?;
     for (event, locale, subject, body) in all_templates() {
         let t = Template {
             event_type: (*event).into(),
@@ -311,6 +312,40 @@ async fn grant_new_permissions(
     let added: Vec<String> = added.iter().map(ToString::to_string).collect();
     let change = Change::new("role", role.id.0, "upgrade_grant").after(&serde_json::json!({ "key": role.key, "added": added }));
     audit::write(core, &mut *tx, &Ctx::system(), change).await?;
+    Ok(())
+}
+
+/// Upgrades roles saved before duties were a property of permissions: a built-in duty role
+/// loses permissions of another duty (the security administrator's old `user:update`), and
+/// every role's recorded duty becomes the one its permissions carry. Audited.
+async fn separate_duties(core: &Core, tx: &mut yunwei_store::Tx, now: i64) -> Result<()> {
+    use yunwei_domain::admin::duties::{duty_of, duty_of_set};
+    let declared: std::collections::HashMap<&str, _> = builtin_roles().into_iter().map(|r| (r.key, r.duty)).collect();
+    for role in store::list_roles(&mut **tx).await? {
+        let keep_duty = if role.builtin { declared.get(role.key.as_str()).copied().flatten() } else { None };
+        let stray: Vec<_> =
+            role.permissions.iter().filter(|p| keep_duty.is_some() && duty_of(p).is_some_and(|d| Some(d) != keep_duty)).copied().collect();
+        let permissions: Vec<_> = role.permissions.iter().filter(|p| !stray.contains(p)).copied().collect();
+        let duty = duty_of_set(&permissions).unwrap_or(None);
+        if stray.is_empty() && duty == role.duty {
+            continue;
+        }
+        let fields = RoleFields {
+            key: role.key.clone(),
+            name_en: role.name_en.clone(),
+            name_zh: role.name_zh.clone(),
+            description: role.description.clone(),
+            duty,
+            require_totp: role.require_totp,
+            permissions,
+        };
+        store::update_role(&mut *tx, role.id, &fields, now).await?;
+        let removed: Vec<String> = stray.iter().map(ToString::to_string).collect();
+        let change = Change::new("role", role.id.0, "upgrade_separate_duties")
+            .before(&serde_json::json!({ "duty": role.duty }))
+            .after(&serde_json::json!({ "key": role.key, "duty": duty, "removed": removed }));
+        audit::write(core, &mut *tx, &Ctx::system(), change).await?;
+    }
     Ok(())
 }
 

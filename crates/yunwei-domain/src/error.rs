@@ -29,6 +29,21 @@ pub enum DomainError {
     Validation(Vec<FieldError>),
     #[error("separation of duties: {0:?} and {1:?} cannot be held by one account")]
     SeparationOfDuties(crate::admin::AdminDuty, crate::admin::AdminDuty),
+    /// Nobody changes their own roles, or the rights of a role they hold.
+    #[error("nobody changes their own rights")]
+    OwnRights,
+    /// The one who asked for a duty grant cannot also approve it.
+    #[error("a request is approved by a second person")]
+    OwnRequest,
+    /// The account holds this duty: only its holder (or the command line) may do that.
+    #[error("the account holds the {0:?} duty")]
+    ProtectedAccount(crate::admin::AdminDuty),
+    /// Granting, changing or taking away a duty takes the security duty.
+    #[error("only the security duty grants duties")]
+    DutyGrantNeedsSecurity,
+    /// Accounts are created with ordinary roles; duties are granted afterwards.
+    #[error("an account is never created holding a duty")]
+    DutyOnCreate,
     #[error("password does not meet the policy: {0:?}")]
     WeakPassword(Vec<crate::auth::PasswordRule>),
     #[error("not allowed")]
@@ -51,6 +66,11 @@ impl DomainError {
         match self {
             Self::Validation(_) => "validation_failed",
             Self::SeparationOfDuties(..) => "separation_of_duties",
+            Self::OwnRights => "own_rights",
+            Self::OwnRequest => "own_request",
+            Self::ProtectedAccount(_) => "protected_account",
+            Self::DutyGrantNeedsSecurity => "duty_grant_needs_security",
+            Self::DutyOnCreate => "duty_on_create",
             Self::WeakPassword(_) => "weak_password",
             Self::Forbidden => "forbidden",
             Self::IllegalTransition { .. } => "illegal_transition",

@@ -22,6 +22,8 @@ crate::permission::string_enum!(
         RoleCreated = "role.created",
         RoleUpdated = "role.updated",
         RoleDeleted = "role.deleted",
+        DutyGrantRequested = "duty_grant.requested",
+        DutyGrantDecided = "duty_grant.decided",
         IncidentCreated = "incident.created",
         IncidentAssigned = "incident.assigned",
         IncidentStateChanged = "incident.state_changed",
@@ -66,7 +68,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant."].iter().any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

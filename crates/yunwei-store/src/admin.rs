@@ -620,11 +620,12 @@ pub async fn insert_role(conn: &mut AnyConnection, f: &RoleFields, builtin: bool
     Ok(RoleId(row.try_get(0)?))
 }
 
-/// Updates names, description, TOTP requirement and permissions; the key and duty of a role are fixed.
+/// Updates names, description, TOTP requirement, permissions and the duty they carry; the key is fixed.
 pub async fn update_role(conn: &mut AnyConnection, id: RoleId, f: &RoleFields, now: i64) -> Result<bool> {
     let perms = serde_json::to_string(&f.permissions).unwrap_or_else(|_| "[]".into());
     let n = sqlx::query(
-        "UPDATE roles SET name_en = $2, name_zh = $3, description = $4, require_totp = $5, permissions = $6, updated_at = $7 WHERE id = $1",
+        "UPDATE roles SET name_en = $2, name_zh = $3, description = $4, require_totp = $5, permissions = $6, updated_at = $7, duty = $8 \
+         WHERE id = $1",
     )
     .bind(id.0)
     .bind(&f.name_en)
@@ -633,6 +634,7 @@ pub async fn update_role(conn: &mut AnyConnection, id: RoleId, f: &RoleFields, n
     .bind(b(f.require_totp))
     .bind(perms)
     .bind(now)
+    .bind(f.duty.map(|d| d.as_str()))
     .execute(conn)
     .await?;
     Ok(n.rows_affected() == 1)
@@ -700,6 +702,24 @@ pub async fn role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role_key: 
     .bind(role_key)
     .fetch_all(ex)
     .await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}
+
+/// Enabled users whose roles grant `permission_prefix` (e.g. `role:approve`) at any scope.
+pub async fn holders_of_permission<'e, E: Executor<'e, Database = Any>>(ex: E, permission_prefix: &str) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id \
+         WHERE r.permissions LIKE $1 AND u.disabled = 0 ORDER BY u.id",
+    )
+    .bind(format!("%\"{permission_prefix}:%"))
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
+}
+
+/// The users who hold a role, disabled ones included.
+pub async fn holders_of_role<'e, E: Executor<'e, Database = Any>>(ex: E, role: RoleId) -> Result<Vec<UserId>> {
+    let rows = sqlx::query("SELECT user_id FROM user_roles WHERE role_id = $1 ORDER BY user_id").bind(role.0).fetch_all(ex).await?;
     rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod bulk_load;
+pub mod duty_grant;
 pub mod idempotency;
 pub mod improvement;
 pub mod incident;

@@ -42,6 +42,13 @@ impl From<CoreError> for ApiError {
             CoreError::Domain(DomainError::IllegalTransition { .. } | DomainError::ReopenWindowPassed { .. }) => StatusCode::CONFLICT,
             CoreError::Domain(DomainError::SummaryRequired(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             CoreError::Domain(DomainError::Forbidden) | CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+            CoreError::Domain(
+                DomainError::OwnRights
+                | DomainError::OwnRequest
+                | DomainError::ProtectedAccount(_)
+                | DomainError::DutyGrantNeedsSecurity
+                | DomainError::DutyOnCreate,
+            ) => StatusCode::FORBIDDEN,
             CoreError::PasswordChangeRequired | CoreError::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
             CoreError::Unauthenticated | CoreError::BadCredentials | CoreError::SessionExpired | CoreError::BadSecondFactor => {
                 StatusCode::UNAUTHORIZED
@@ -72,7 +79,14 @@ impl From<CoreError> for ApiError {
                     })
                     .collect();
             }
-            CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => out.extra = Some(Box::new(serde_json::json!({ "duties": [a, b] }))),
+            CoreError::Domain(DomainError::SeparationOfDuties(a, b)) => {
+                out.extra = Some(Box::new(serde_json::json!({ "duties": [a, b] })));
+                out.params = vec![("first".into(), format!("duty.{a}")), ("second".into(), format!("duty.{b}"))];
+            }
+            CoreError::Domain(DomainError::ProtectedAccount(duty)) => {
+                out.extra = Some(Box::new(serde_json::json!({ "duty": duty })));
+                out.params = vec![("duty".into(), format!("duty.{duty}"))];
+            }
             CoreError::Domain(DomainError::IllegalTransition { object, from, action }) => {
                 out.extra = Some(Box::new(serde_json::json!({ "from": from, "action": action })));
                 out.params = vec![

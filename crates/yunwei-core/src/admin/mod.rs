@@ -7,7 +7,7 @@ use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use yunwei_domain::FieldError;
-use yunwei_domain::admin::{AdminDuty, check_separation_of_duties};
+use yunwei_domain::admin::duties::{AccountAction, Decision, Target, duty_of_account};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{DepartmentId, TeamId, UserId};
 use yunwei_domain::page::PageRequest;
@@ -25,8 +25,13 @@ pub fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::resul
 }
 
 mod departments;
+pub mod duties;
+pub mod grants;
 mod roles;
 mod teams;
+
+use duties::{judge_account, judge_existing_account, role_duty};
+use grants::Outcome;
 
 pub use departments::*;
 pub use roles::*;
@@ -136,7 +141,9 @@ pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<Creat
     c.finish()?;
     if !roles.is_empty() {
         ctx.authorize(ObjectType::Role, Action::Assign)?;
-        check_separation_of_duties(&roles.iter().filter_map(|r| r.duty).collect::<Vec<_>>())?;
+        let duty_after = duty_of_account(roles.iter().map(role_duty))?;
+        let target = Target { user: UserId(0), duty_before: None, duty_after };
+        judge_account(core, ctx, target, AccountAction::Create).await?;
     }
     let generated = input.password.is_none();
     let password = match input.password.clone() {
@@ -177,7 +184,7 @@ pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<Creat
     Ok(CreatedUser { user: view, initial_password: generated.then_some(password) })
 }
 
-async fn user_view(conn: &mut yunwei_store::Conn, id: UserId) -> Result<UserView> {
+pub(crate) async fn user_view(conn: &mut yunwei_store::Conn, id: UserId) -> Result<UserView> {
     let user = store::get_user(&mut *conn, id).await?.ok_or(CoreError::NotFound("user"))?;
     let roles = store::roles_of_user(&mut *conn, id).await?.into_iter().map(|r| r.key).collect();
     let teams = store::teams_of_user(&mut *conn, id).await?;
@@ -200,6 +207,7 @@ pub async fn list_users(core: &Core, ctx: &Ctx, filter: &UserFilter, page: &Page
 pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Result<UserView> {
     ctx.authorize(ObjectType::User, Action::Update)?;
     let before = store::get_user(&core.db.read, id).await?.ok_or(CoreError::NotFound("user"))?;
+    judge_existing_account(core, ctx, id, AccountAction::EditProfile).await?;
     let mut c = Checker::new();
     let fields = UserFields {
         username: before.username.clone(),
@@ -243,6 +251,8 @@ pub async fn set_user_disabled(core: &Core, ctx: &Ctx, id: UserId, disabled: boo
     if me.user_id == id && disabled {
         return Err(CoreError::Conflict("cannot_disable_self"));
     }
+    store::get_user(&core.db.read, id).await?.ok_or(CoreError::NotFound("user"))?;
+    judge_existing_account(core, ctx, id, if disabled { AccountAction::Disable } else { AccountAction::Enable }).await?;
     let now = core.now_ms();
     let mut tx = core.db.begin().await?;
     if !store::set_disabled(&mut tx, id, disabled, now).await? {
@@ -269,7 +279,7 @@ pub async fn set_user_disabled(core: &Core, ctx: &Ctx, id: UserId, disabled: boo
     Ok(view)
 }
 
-async fn resolve_roles(core: &Core, c: &mut Checker, keys: &[String]) -> Result<Vec<Role>> {
+pub(crate) async fn resolve_roles(core: &Core, c: &mut Checker, keys: &[String]) -> Result<Vec<Role>> {
     let mut roles = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         match store::get_role_by_key(&core.db.read, k).await? {
@@ -281,18 +291,54 @@ async fn resolve_roles(core: &Core, c: &mut Checker, keys: &[String]) -> Result<
     Ok(roles)
 }
 
-/// Replaces a user's roles. Refused if they would combine administrator duties (三权分立).
-pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String]) -> Result<UserView> {
+/// Replaces a user's roles. Refused if they would combine administrator duties (三权分立)
+/// or change the caller's own; a change that grants, alters or takes away a duty waits
+/// for a second person (see [`grants`]).
+pub async fn set_user_roles(core: &Core, ctx: &Ctx, id: UserId, keys: &[String]) -> Result<Outcome<UserView>> {
     ctx.authorize(ObjectType::Role, Action::Assign)?;
     let mut c = Checker::new();
     let roles = resolve_roles(core, &mut c, keys).await?;
     c.finish()?;
-    check_separation_of_duties(&roles.iter().filter_map(|r| r.duty).collect::<Vec<AdminDuty>>())?;
+    let duty_after = duty_of_account(roles.iter().map(role_duty))?;
+    let mut conn = core.db.read.acquire().await?;
+    let before = user_view(&mut conn, id).await?;
+    let duty_before = duties::account_duty(&mut conn, id).await?;
+    drop(conn);
+    let mut wanted: Vec<String> = roles.iter().map(|r| r.key.clone()).collect();
+    wanted.sort();
+    if wanted == before.roles {
+        return Ok(Outcome::Applied(before));
+    }
+    match judge_account(core, ctx, Target { user: id, duty_before, duty_after }, AccountAction::ChangeRoles).await? {
+        Decision::Allowed => Ok(Outcome::Applied(apply_user_roles(core, ctx, id, &roles, None).await?)),
+        Decision::NeedsSecondPerson => {
+            let change = serde_json::json!({ "roles": wanted });
+            let before = serde_json::json!({ "roles": before.roles });
+            Ok(Outcome::Pending(Box::new(grants::request(core, ctx, grants::KIND_USER_ROLES, id.0, &change, &before).await?)))
+        }
+    }
+}
+
+/// Writes a user's new roles, audited, and closes the approved request they came from.
+pub(crate) async fn apply_user_roles(
+    core: &Core,
+    ctx: &Ctx,
+    id: UserId,
+    roles: &[Role],
+    grant: Option<&yunwei_store::duty_grant::DutyGrantRow>,
+) -> Result<UserView> {
     let mut tx = core.db.begin().await?;
     let before = user_view(&mut tx, id).await?;
     store::set_user_roles(&mut tx, id, &roles.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let after = user_view(&mut tx, id).await?;
-    audit::write(core, &mut tx, ctx, Change::new("user", id, "permission_change").before(&before.roles).after(&after.roles)).await?;
+    let entry = match grant {
+        Some(g) => {
+            grants::close(core, &mut tx, ctx, g, "approved", "").await?;
+            serde_json::json!({ "roles": after.roles, "duty_grant": g.id, "requested_by": g.requested_by })
+        }
+        None => serde_json::json!(after.roles),
+    };
+    audit::write(core, &mut tx, ctx, Change::new("user", id, "permission_change").before(&before.roles).after(&entry)).await?;
     let names = |f: fn(&Role) -> &String| roles.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
     let payload = serde_json::json!({ "roles": after.roles, "roles_zh": names(|r| &r.name_zh), "roles_en": names(|r| &r.name_en) });
     emit(core, &mut tx, ctx, Event::new(EventType::UserRolesChanged, "user", id).about(id).with(payload)).await?;

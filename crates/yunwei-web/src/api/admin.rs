@@ -6,7 +6,9 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_request};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use yunwei_core::admin::grants::{self, DutyGrant, Outcome};
 use yunwei_core::admin::{self, CreatedUser, DepartmentInput, NewUser, RoleInput, TeamInput, TeamView, UserPatch, UserView};
 use yunwei_core::auth::{CreatedToken, NewTokenInput};
 use yunwei_core::store::admin::{Department, Role, Team, User, UserFilter};
@@ -67,13 +69,22 @@ pub struct RolesBody {
     pub roles: Vec<String>,
 }
 
+/// 200 with the result when the change is in force; 202 with the duty grant when it waits
+/// for a second person.
+fn outcome<T: Serialize>(o: Outcome<T>) -> Response {
+    match o {
+        Outcome::Applied(v) => Json(v).into_response(),
+        Outcome::Pending(grant) => (StatusCode::ACCEPTED, Json(grant)).into_response(),
+    }
+}
+
 pub async fn put_user_roles(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RolesBody>,
-) -> ApiResult<Json<UserView>> {
-    Ok(Json(admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &body.roles).await?))
+) -> ApiResult<Response> {
+    Ok(outcome(admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &body.roles).await?))
 }
 
 #[derive(Deserialize)]
@@ -227,8 +238,8 @@ pub async fn put_role(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RoleInput>,
-) -> ApiResult<Json<Role>> {
-    Ok(Json(admin::update_role(&state.core, &caller.ctx, RoleId(id), body).await?))
+) -> ApiResult<Response> {
+    Ok(outcome(admin::update_role(&state.core, &caller.ctx, RoleId(id), body).await?))
 }
 
 pub async fn delete_role(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
@@ -251,4 +262,44 @@ pub async fn permission_catalogue(caller: Caller) -> ApiResult<Json<PermissionCa
         actions: Action::ALL.iter().map(|a| a.as_str()).collect(),
         scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
     }))
+}
+
+// ---- duty grants (four eyes) ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantQuery {
+    pub status: Option<String>,
+}
+
+pub async fn list_duty_grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<GrantQuery>,
+) -> ApiResult<Json<Vec<DutyGrant>>> {
+    Ok(Json(grants::list_grants(&state.core, &caller.ctx, q.status.as_deref().filter(|s| !s.is_empty())).await?))
+}
+
+pub async fn get_duty_grant(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DutyGrant>> {
+    Ok(Json(grants::get_grant(&state.core, &caller.ctx, id).await?))
+}
+
+pub async fn approve_duty_grant(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DutyGrant>> {
+    Ok(Json(grants::approve_grant(&state.core, &caller.ctx, id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn reject_duty_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> ApiResult<Json<DutyGrant>> {
+    Ok(Json(grants::reject_grant(&state.core, &caller.ctx, id, &body.note).await?))
 }

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, written by hand from one table of operations so
 //! that it stays small to compile; a test checks it against the router.
 
+mod duty_grant;
 mod major;
 mod request;
 mod satisfaction;
@@ -23,6 +24,8 @@ struct Op {
     /// Success status and response schema name (None: no body).
     ok: (u16, Option<&'static str>),
     query: &'static [(&'static str, &'static str, &'static str)],
+    /// A 202 answer's schema, where the change may wait for a second person.
+    accepted: Option<&'static str>,
     /// Error statuses besides 400/401/403/500, which every operation can answer.
     errors: &'static [u16],
     public: bool,
@@ -35,7 +38,7 @@ const PAGE_Q: [(&str, &str, &str); 3] = [
 ];
 
 fn op(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str, ok: (u16, Option<&'static str>)) -> Op {
-    Op { method, path, tag, summary, body: None, ok, query: &[], errors: &[], public: false }
+    Op { method, path, tag, summary, body: None, ok, query: &[], accepted: None, errors: &[], public: false }
 }
 
 fn with_body(mut o: Op, schema: &'static str, ex: fn() -> Value) -> Op {
@@ -58,6 +61,7 @@ fn ops() -> Vec<Op> {
     let mut all = foundation_ops();
     all.extend(service_desk::ops());
     all.extend(major::ops());
+    all.extend(duty_grant::ops());
     all.extend(request::ops());
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
@@ -224,12 +228,13 @@ fn foundation_ops() -> Vec<Op> {
         },
         Op {
             errors: &[404, 409, 422],
+            accepted: Some("DutyGrant"),
             ..with_body(
                 op(
                     "put",
                     "/api/v1/users/{id}/roles",
                     "users",
-                    "Replace a user's roles; separation of duties enforced (409)",
+                    "Replace a user's roles; separation of duties enforced (409); a duty change waits for a second person (202)",
                     (200, Some("UserView")),
                 ),
                 "Roles",
@@ -336,13 +341,14 @@ fn foundation_ops() -> Vec<Op> {
         },
         e(op("get", "/api/v1/roles/{id}", "roles", "One role", (200, Some("Role"))), &[404]),
         Op {
-            errors: &[404, 422],
+            errors: &[404, 409, 422],
+            accepted: Some("DutyGrant"),
             ..with_body(
                 op(
                     "put",
                     "/api/v1/roles/{id}",
                     "roles",
-                    "Replace a role's names and permissions (key and duty fixed)",
+                    "Replace a role's names and permissions (key fixed); a duty role's rights change waits for a second person (202)",
                     (200, Some("Role")),
                 ),
                 "RoleInput",
@@ -465,7 +471,9 @@ pub(crate) fn obj(required: &[&str], props: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = foundation_schemas();
-    for more in [service_desk::schemas(), major::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas()] {
+    for more in
+        [service_desk::schemas(), major::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas(), duty_grant::schemas()]
+    {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }
@@ -605,6 +613,9 @@ pub fn build() -> Value {
             ok["content"] = json!({ media(sc): { "schema": schema_ref(sc) } });
         }
         responses.insert(status.to_string(), ok);
+        if let Some(sc) = o.accepted {
+            responses.insert("202".into(), json!({ "description": "Accepted: waits for a second person's approval (duty grant)", "content": { media(sc): { "schema": schema_ref(sc) } } }));
+        }
         let mut errors: Vec<u16> = vec![400, 500];
         if !o.public {
             errors.extend([401, 403]);

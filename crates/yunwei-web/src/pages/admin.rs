@@ -8,6 +8,7 @@ use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
+use yunwei_core::admin::grants::Outcome;
 use yunwei_core::admin::{self, DepartmentInput, NewUser, RoleInput, TeamInput, UserPatch};
 use yunwei_core::store::admin::UserFilter;
 use yunwei_domain::ids::{DepartmentId, RoleId, TeamId, UserId};
@@ -269,7 +270,8 @@ pub async fn user_roles(
 ) -> Result<Response, ApiError> {
     let keys: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "role").map(|(_, v)| v).collect();
     match admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &keys).await {
-        Ok(_) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
+        Ok(Outcome::Applied(_)) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
+        Ok(Outcome::Pending(_)) => Ok(redirect(&format!("/admin/users/{id}?ok=grant_requested"))),
         Err(e) => {
             let s = user_sections(&state, &caller, UserId(id)).await?;
             failed(&state, &caller, e.into(), s, caller.tr.t("user.title"), "/admin/users").await
@@ -746,7 +748,8 @@ pub async fn update_role(
     let tr = caller.tr;
     let input = role_input(&pairs);
     match admin::update_role(&state.core, &caller.ctx, RoleId(id), input.clone()).await {
-        Ok(_) => Ok(redirect(&format!("/admin/roles/{id}?ok=saved"))),
+        Ok(Outcome::Applied(_)) => Ok(redirect(&format!("/admin/roles/{id}?ok=saved"))),
+        Ok(Outcome::Pending(_)) => Ok(redirect(&format!("/admin/roles/{id}?ok=grant_requested"))),
         Err(e) => {
             let granted: Vec<Permission> = input.permissions.iter().filter_map(|p| p.parse().ok()).collect();
             let s = vec![role_matrix(tr, format!("/admin/roles/{id}"), None, &input.name_zh, &input.name_en, input.require_totp, &granted)];

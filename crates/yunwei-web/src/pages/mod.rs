@@ -3,6 +3,7 @@
 //! so every list and form looks and behaves the same.
 
 mod admin;
+mod admin_grants;
 mod auth;
 mod desk;
 mod home;
@@ -68,6 +69,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/roles", get(admin::roles))
         .route("/admin/roles/new", get(admin::new_role).post(admin::create_role))
         .route("/admin/roles/{id}", get(admin::role).post(admin::update_role))
+        .route("/admin/duty-grants", get(admin_grants::list))
+        .route("/admin/duty-grants/{id}/approve", post(admin_grants::approve))
+        .route("/admin/duty-grants/{id}/reject", post(admin_grants::reject))
         .route("/admin/audit", get(system::audit))
         .route("/admin/templates", get(system::templates))
         .route("/admin/templates/{event}/{locale}", get(system::template).post(system::save_template))
@@ -226,6 +230,7 @@ impl Shell {
             (can(ObjectType::Team, Action::Read), "/admin/teams", "nav.teams"),
             (can(ObjectType::Department, Action::Read), "/admin/departments", "nav.departments"),
             (can(ObjectType::Role, Action::Read), "/admin/roles", "nav.roles"),
+            (can(ObjectType::Role, Action::Read), "/admin/duty-grants", "nav.duty_grants"),
             (can(ObjectType::Setting, Action::Update), "/admin/service-desk", "nav.service_desk"),
             (desk_admin, "/admin/incident-categories", "nav.incident_categories"),
             (desk_admin, "/admin/business-services", "nav.business_services"),

@@ -148,7 +148,7 @@ async fn role_requiring_totp_confines_the_user_to_enrolment() {
 #[tokio::test]
 async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
     let app = spawn_app().await;
-    let (user_id, _) = app.user_with_roles("ops.bot", &["system_admin"]).await;
+    let (user_id, _) = app.user_with_roles("ops.bot", &["ops_manager"]).await;
     let admin = app.admin_session().await;
     let created = admin
         .post(

@@ -1,0 +1,19 @@
+-- Duty grants waiting for a second person (四眼原则): a change that grants, alters or takes
+-- away an administrator duty — a user's roles, or the rights of a role that carries a duty —
+-- is recorded here and applied only when someone other than the requester approves it.
+CREATE TABLE duty_grants (
+    id {{pk}},
+    kind TEXT NOT NULL,
+    target_id BIGINT NOT NULL,
+    requested_change TEXT NOT NULL,
+    state_before TEXT NOT NULL,
+    requested_by BIGINT NOT NULL REFERENCES users(id),
+    requested_at BIGINT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decided_by BIGINT REFERENCES users(id),
+    decided_at BIGINT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ix_duty_grants_status ON duty_grants (status, id);
+-- One open request per user or role: a second one would be decided against a stale picture.
+CREATE UNIQUE INDEX ux_duty_grants_pending ON duty_grants (kind, target_id) WHERE status = 'pending';

@@ -1,0 +1,65 @@
+//! OpenAPI operations and schemas of duty grants waiting for a second person (四眼原则).
+
+use super::{Op, e, obj, op, q, with_body};
+use serde_json::{Value, json};
+
+pub(super) fn ops() -> Vec<Op> {
+    vec![
+        e(
+            q(
+                op("get", "/api/v1/duty-grants", "roles", "Duty grants, newest first (the last 200)", (200, Some("DutyGrantList"))),
+                &[("status", "string", "pending, approved, rejected or cancelled")],
+            ),
+            &[422],
+        ),
+        e(op("get", "/api/v1/duty-grants/{id}", "roles", "One duty grant", (200, Some("DutyGrant"))), &[404]),
+        e(
+            op(
+                "post",
+                "/api/v1/duty-grants/{id}/approve",
+                "roles",
+                "Approve and apply a duty grant: not by the requester, nor by anyone whose rights it changes",
+                (200, Some("DutyGrant")),
+            ),
+            &[404, 409],
+        ),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/duty-grants/{id}/reject",
+                    "roles",
+                    "Reject a duty grant (an approver), or withdraw it (the requester)",
+                    (200, Some("DutyGrant")),
+                ),
+                "DutyGrantReject",
+                || json!({ "note": "审计管理员岗位调整尚未经总监签批" }),
+            )
+        },
+    ]
+}
+
+pub(super) fn schemas() -> Value {
+    let s = |t: &str| json!({ "type": t });
+    let ns = |t: &str| json!({ "type": [t, "null"] });
+    let grant = obj(
+        &["id", "kind", "target_id", "target_name", "requested_change", "state_before", "requested_by", "requested_at", "status"],
+        json!({
+            "id": s("integer"),
+            "kind": { "enum": ["user_roles", "role"] },
+            "target_id": { "type": "integer", "description": "the user (user_roles) or the role (role)" },
+            "target_name": s("string"),
+            "requested_change": { "type": "object", "description": "user_roles: {roles: [keys]}; role: the RoleInput asked for" },
+            "state_before": { "type": "object", "description": "what the target held when asked; approval refuses (409 grant_stale) if it moved" },
+            "requested_by": s("integer"), "requested_by_name": s("string"), "requested_at": s("integer"),
+            "status": { "enum": ["pending", "approved", "rejected", "cancelled"] },
+            "decided_by": ns("integer"), "decided_by_name": ns("string"), "decided_at": ns("integer"), "note": s("string")
+        }),
+    );
+    json!({
+        "DutyGrant": grant,
+        "DutyGrantList": { "type": "array", "items": { "$ref": "#/components/schemas/DutyGrant" } },
+        "DutyGrantReject": obj(&[], json!({ "note": { "type": "string", "maxLength": 1000 } })),
+    })
+}
