@@ -72,7 +72,23 @@ impl Batch {
     }
 
     /// Returns once the batch is durable (as durable as the engine's commit).
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        let object = self.audit.first().map(|a| (a.object_type.clone(), a.object_id.clone()));
+        // On PostgreSQL the batch is sent as a Tx, whose own commit writes the key.
+        let key = match self.writer {
+            Writer::Sqlite(_) => {
+                crate::idempotency::stage_marker(&mut self, object.as_ref().map(|(t, i)| (t.as_str(), i.as_str()))).await?
+            }
+            Writer::Postgres(_) => None,
+        };
+        let done = self.send().await.map_err(|e| crate::idempotency::key_taken(e, &key));
+        if done.is_ok() {
+            crate::idempotency::mark_claimed(&key);
+        }
+        done
+    }
+
+    async fn send(self) -> Result<()> {
         let Batch { writer, statements, audit, reserved, .. } = self;
         match &writer {
             Writer::Sqlite(w) => {

@@ -60,6 +60,9 @@ pub enum StoreError {
     /// Another process inserted a row with an id this node had reserved; run the command again.
     #[error("a reserved id was taken by another process")]
     StaleId,
+    /// Another request with the same idempotency key committed first; this one's work was undone.
+    #[error("another request with this idempotency key committed first")]
+    IdempotencyKeyTaken,
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -58,7 +58,7 @@ const MIGRATIONS: &[Migration] = &[
         },
     },
     Migration { version: 12, name: "builtin_grants", text: Text::Portable(include_str!("../migrations/0012_builtin_grants.sql")) },
-    Migration { version: 13, name: "duty_grants", text: Text::Portable(include_str!("../migrations/0013_duty_grants.sql")) },
+    Migration { version: 13, name: "trust", text: Text::Portable(include_str!("../migrations/0013_trust.sql")) },
 ];
 
 /// The newest schema version this binary knows.

@@ -23,7 +23,7 @@ use crate::audit::{audit_insert, hash_entry};
 use crate::batch::{IdBook, Prepared, Stage};
 use crate::sql::Sql;
 use crate::staged::Staged;
-use crate::{Backend, Result, StoreError};
+use crate::{Backend, Result, StoreError, idempotency};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Row};
 use std::ops::{Deref, DerefMut};
@@ -256,9 +256,12 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    /// Commits, with the request's idempotency key if it has one not yet written.
+    pub async fn commit(mut self) -> Result<()> {
+        let object = self.audit.first().map(|a| (a.object_type.clone(), a.object_id.clone()));
+        let key = idempotency::stage_marker(&mut self, object.as_ref().map(|(t, i)| (t.as_str(), i.as_str()))).await?;
         let Tx { inner, staged, audit, reserved } = self;
-        match inner {
+        let done = match inner {
             Inner::Sqlite(mut tx) => {
                 let prepared = Prepared { statements: staged, audit, reserved };
                 let writer = tx.writer.clone();
@@ -276,7 +279,10 @@ impl Tx {
                 }
                 Ok(tx.commit().await?)
             }
-        }
+        };
+        done.map_err(|e| idempotency::key_taken(e, &key))?;
+        idempotency::mark_claimed(&key);
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {

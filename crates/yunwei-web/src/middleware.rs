@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use yunwei_core::auth::SessionState;
+use yunwei_core::store::idempotency;
 use yunwei_core::{Ctx, RequestMeta};
 
 #[derive(Clone, Debug)]
@@ -220,6 +221,37 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
 #[derive(Debug, Clone, Copy)]
 pub struct SecretInside;
 
+/// The answer for a key seen before: the stored response, 422 for the same key with another
+/// body, or — when the first request committed but its answer was never stored (a timeout, a
+/// crash; or it is still finishing) — 409 naming what it did, after a short wait for the answer.
+async fn replay(state: &AppState, user: i64, key: &str, hash: &str) -> Option<Response> {
+    for attempt in 0..20 {
+        let stored = match idempotency::find(&state.core.db.read, user, key).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return None,
+            Err(e) => return Some(ApiError::from(yunwei_core::CoreError::from(e)).into_response()),
+        };
+        if stored.request_hash != hash {
+            return Some(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response());
+        }
+        if stored.status > 0 {
+            let mut res = (StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), stored.body).into_response();
+            if let Ok(ct) = HeaderValue::from_str(&stored.content_type) {
+                res.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Some(res);
+        }
+        if attempt == 19 {
+            let mut e = ApiError::new(StatusCode::CONFLICT, "idempotent_request_applied");
+            e.extra = Some(Box::new(serde_json::json!({ "object_type": stored.object_type, "object_id": stored.object_id })));
+            return Some(e.into_response());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    None
+}
+
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let user = req.extensions().get::<Caller>().and_then(|c| c.ctx.actor.as_ref().map(|a| a.user_id.0));
@@ -237,23 +269,23 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         }
     };
     let hash = yunwei_core::crypto::sha256_hex(&format!("{} {}\n{}", parts.method, parts.uri.path(), String::from_utf8_lossy(&bytes)));
-    match yunwei_core::store::idempotency::find(&state.core.db.read, user, &key).await {
-        Ok(Some(stored)) if stored.request_hash == hash => {
-            let mut res = (StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), stored.body).into_response();
-            if let Ok(ct) = HeaderValue::from_str(&stored.content_type) {
-                res.headers_mut().insert(header::CONTENT_TYPE, ct);
-            }
-            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return res;
-        }
-        Ok(Some(_)) => {
-            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
-        }
-        Ok(None) => {}
-        Err(e) => return ApiError::from(yunwei_core::CoreError::from(e)).into_response(),
+    if let Some(answer) = replay(&state, user, &key, &hash).await {
+        return answer;
     }
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    if res.status().is_server_error() || res.extensions().get::<ApiError>().is_some() || res.extensions().get::<SecretInside>().is_some() {
+    // The command's own commit writes the key with the record (yunwei_store::idempotency).
+    let scope = idempotency::IdempotencyScope::new(user, key.clone(), hash.clone(), state.core.now_ms());
+    let res = idempotency::scoped(scope.clone(), next.run(Request::from_parts(parts, Body::from(bytes)))).await;
+    let failed = res.status().is_server_error() || res.extensions().get::<ApiError>().is_some();
+    if failed || res.extensions().get::<SecretInside>().is_some() {
+        // A secret shown once is never kept: its retry learns the request was done. An error is
+        // not replayed: if a side write (a refusal's audit entry) wrote the key, forget it.
+        if failed
+            && scope.claimed()
+            && let Ok(mut conn) = state.core.db.writer().await
+            && let Err(e) = idempotency::release(&mut conn, user, &key).await
+        {
+            tracing::warn!(error = %e, "idempotency key not released");
+        }
         return res;
     }
     let (parts, body) = res.into_parts();
@@ -261,14 +293,16 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
-    let stored = yunwei_core::store::idempotency::StoredResponse {
+    let stored = idempotency::StoredResponse {
         request_hash: hash,
         status: parts.status.as_u16(),
         content_type,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        object_type: None,
+        object_id: None,
     };
     if let Ok(mut conn) = state.core.db.writer().await
-        && let Err(e) = yunwei_core::store::idempotency::store(&mut conn, user, &key, &stored, state.core.now_ms()).await
+        && let Err(e) = idempotency::store(&mut conn, user, &key, &stored, state.core.now_ms()).await
     {
         tracing::warn!(error = %e, "idempotency key not stored");
     }

@@ -192,13 +192,19 @@ async fn api_tokens_are_scoped_revocable_and_die_with_their_user() {
         403,
         "forbidden",
     );
-    // A new token's secret is never kept for idempotent replay: the same key creates anew.
+    // A new token's secret is never kept for idempotent replay: the retry learns it was made
+    // (naming the token), and no second token is created.
     let keyed = admin.clone().header("idempotency-key", "token-once-1");
     let first = keyed.post("/api/v1/me/tokens", &serde_json::json!({ "name": "keyed" })).await;
+    assert_eq!(first.status, 201, "{}", first.text());
     let second = keyed.post("/api/v1/me/tokens", &serde_json::json!({ "name": "keyed" })).await;
-    assert_eq!((first.status, second.status), (201, 201), "{}", second.text());
-    assert!(second.header("idempotent-replayed").is_none());
-    assert_ne!(first.json()["secret"], second.json()["secret"]);
+    assert_problem(&second, 409, "idempotent_request_applied");
+    assert!(!second.text().contains(first.json()["secret"].as_str().unwrap()), "the secret is never kept");
+    assert_eq!(second.json()["object_type"], "api_token");
+    assert_eq!(second.json()["object_id"].as_str(), Some(first.json()["id"].to_string().as_str()));
+    let named: Vec<serde_json::Value> =
+        admin.get("/api/v1/me/tokens").await.json().as_array().unwrap().iter().filter(|t| t["name"] == "keyed").cloned().collect();
+    assert_eq!(named.len(), 1, "made once");
     // The owner revokes with a session; the revoked token stops at once.
     let mine = admin.post("/api/v1/me/tokens", &serde_json::json!({ "name": "temp" })).await.json();
     let temp = app.anonymous().bearer(mine["secret"].as_str().unwrap());

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod demo;
 mod duties;
+mod idempotency;
 mod incident;
 mod incident_pages;
 mod live;

@@ -17,3 +17,9 @@ CREATE TABLE duty_grants (
 CREATE INDEX ix_duty_grants_status ON duty_grants (status, id);
 -- One open request per user or role: a second one would be decided against a stale picture.
 CREATE UNIQUE INDEX ux_duty_grants_pending ON duty_grants (kind, target_id) WHERE status = 'pending';
+
+-- Idempotency keys are written by the command's own commit (status 0 until the answer is
+-- stored), naming the record its first audit entry names, so that a retry of a request that
+-- committed but was never answered finds the key and can say what it did.
+ALTER TABLE idempotency_keys ADD COLUMN object_type TEXT;
+ALTER TABLE idempotency_keys ADD COLUMN object_id TEXT;
