@@ -116,6 +116,15 @@ impl Config {
         if let Some(v) = env("YUNWEI_AUDIT_RETENTION_DAYS") {
             self.core.audit_retention_days = parse("YUNWEI_AUDIT_RETENTION_DAYS", v)?;
         }
+        if let Some(v) = env("YUNWEI_AUDIT_KEY_FILE") {
+            self.core.audit_key_file = Some(v.into());
+        }
+        if let Some(v) = env("YUNWEI_AUDIT_CHECKPOINT_FILE") {
+            self.core.audit_checkpoint_file = Some(v.into());
+        }
+        if let Some(v) = env("YUNWEI_AUDIT_CHECKPOINT_SECONDS") {
+            self.core.audit_checkpoint_seconds = parse("YUNWEI_AUDIT_CHECKPOINT_SECONDS", v)?;
+        }
         if let Some(v) = env("YUNWEI_SECURE_COOKIES") {
             self.web.secure_cookies = parse("YUNWEI_SECURE_COOKIES", v)?;
         }
