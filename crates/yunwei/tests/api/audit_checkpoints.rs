@@ -67,9 +67,11 @@ async fn an_edit_with_every_later_hash_recomputed_is_caught() {
     let (app, cp) = app_with_checkpoint().await;
     let db = &app.core.db;
     drop_audit_guard(db).await.unwrap();
+    // The entry just before the checkpoint (after the one the server wrote when it started).
+    let edited = cp.seq - 1;
     let mut prev = GENESIS_HASH.to_string();
     for mut r in records(db).await {
-        if r.entry.seq == 2 {
+        if r.entry.seq == edited {
             r.entry.actor_name = "mallory".into();
         }
         let hash = hash_entry(&r.entry, &prev);
@@ -132,7 +134,11 @@ async fn the_server_checkpoints_while_running_and_when_stopped_and_verify_exits_
     let dir = temp_dir("serve");
     let (key, file) = (dir.join("keys").join("audit.key"), dir.join("keys").join("checkpoints.jsonl"));
     let d = dir.to_str().unwrap();
-    let env = [("YUNWEI_AUDIT_KEY_FILE", key.to_str().unwrap()), ("YUNWEI_AUDIT_CHECKPOINT_SECONDS", "1")];
+    let env = [
+        ("YUNWEI_AUDIT_KEY_FILE", key.to_str().unwrap()),
+        ("YUNWEI_AUDIT_CHECKPOINT_FILE", file.to_str().unwrap()),
+        ("YUNWEI_AUDIT_CHECKPOINT_SECONDS", "1"),
+    ];
     let s = Server::start_with(&fresh.url, &dir, "cp", &env).await;
     let out = yunwei(&["token", "create", "--user", "admin", "--scope", "*", "--database-url", &fresh.url, "--data-dir", d]);
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
@@ -151,14 +157,20 @@ async fn the_server_checkpoints_while_running_and_when_stopped_and_verify_exits_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(seen, newest, "periodic checkpoint");
-    // The last write before the stop is sealed by the stop itself.
+    assert!(s.stop().success());
+    // Again with checkpoints an hour apart: the last write before the stop is sealed by the stop itself.
+    let hourly = [env[0], env[1], ("YUNWEI_AUDIT_CHECKPOINT_SECONDS", "3600")];
+    let s = Server::start_with(&fresh.url, &dir, "cp", &hourly).await;
+    let c = Client::new(s.addr).bearer(&token);
     assert_eq!(c.post("/api/v1/teams", &serde_json::json!({ "name": "最后一组" })).await.status, 201);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(last_checkpoint(&file).seq < newest_seq(&fresh.url).await, "nothing periodic within the hour");
     assert!(s.stop().success());
     let newest = newest_seq(&fresh.url).await;
     assert_eq!(last_checkpoint(&file).seq, newest, "checkpoint written at graceful stop");
 
     let with_key = |args: &[&str]| {
-        std::process::Command::new(BIN).args(args).env("YUNWEI_AUDIT_KEY_FILE", &key).env("YUNWEI_LOG", "error").output().unwrap()
+        std::process::Command::new(BIN).args(args).envs(env.iter().copied()).env("YUNWEI_LOG", "error").output().unwrap()
     };
     let verify = ["audit", "verify", "--database-url", &fresh.url, "--data-dir", d];
     let ok = with_key(&verify);
