@@ -127,7 +127,7 @@ impl AuditKey {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
@@ -238,7 +238,10 @@ pub async fn run_checkpointer(core: Core, checkpointer: Arc<Checkpointer>, mut s
 /// What the checkpoint file says, checked with the key: the expectations of its valid
 /// lines, or the first line that is not a checkpoint made with the key. `None` if the
 /// file does not exist.
-pub fn read_checkpoints(file: &Path, key_file: &Path) -> std::result::Result<Option<(CheckpointExpectations, Option<ChainBreak>)>, KeyError> {
+pub fn read_checkpoints(
+    file: &Path,
+    key_file: &Path,
+) -> std::result::Result<Option<(CheckpointExpectations, Option<ChainBreak>)>, KeyError> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -264,7 +267,8 @@ pub fn read_checkpoints(file: &Path, key_file: &Path) -> std::result::Result<Opt
 /// file, the chain against the checkpoints, and the head.
 pub async fn verify(core: &Core) -> Result<Verification> {
     let (file, key_file) = (core.config.audit_checkpoint_path(), core.config.audit_key_path());
-    let read = tokio::task::spawn_blocking(move || read_checkpoints(&file, &key_file)).await.map_err(|e| CoreError::Internal(e.to_string()))??;
+    let read =
+        tokio::task::spawn_blocking(move || read_checkpoints(&file, &key_file)).await.map_err(|e| CoreError::Internal(e.to_string()))??;
     let Some((expect, forged)) = read else {
         let mut v = store::verify(&core.db).await?;
         v.warnings.push("no_checkpoint_file");

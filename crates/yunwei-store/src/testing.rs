@@ -73,7 +73,9 @@ impl FreshDatabase {
 pub async fn drop_audit_guard(db: &crate::Db) -> Result<()> {
     let sql = match db.backend {
         crate::Backend::Sqlite => "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete",
-        crate::Backend::Postgres => "DROP TRIGGER IF EXISTS audit_log_guard ON audit_log; DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+        crate::Backend::Postgres => {
+            "DROP TRIGGER IF EXISTS audit_log_guard ON audit_log; DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log"
+        }
     };
     let mut conn = db.writer().await?;
     crate::raw_execute(&mut conn, sql).await?;

@@ -39,7 +39,8 @@ async fn count(db: &Db) -> i64 {
 #[tokio::test]
 async fn audit_log_refuses_update_and_delete_except_when_archiving() {
     let (fresh, db) = fresh_with_entries(&[100, 200, 300, 400]).await;
-    for sql in ["UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 4", "DELETE FROM audit_log"] {
+    for sql in ["UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 4", "DELETE FROM audit_log"]
+    {
         let err = exec(&db, sql).await.expect_err(sql);
         assert!(err.contains("append-only"), "{sql}: {err}");
     }
@@ -104,7 +105,10 @@ async fn the_anchor_must_match_its_archive_file() {
     let fake = fresh.dir.join("archive").join("audit-2020.jsonl");
     exec(
         &db,
-        &format!("UPDATE audit_anchor SET seq = 3, hash = '{hash3}', archive_file = '{}', archive_sha256 = NULL, archive_bytes = NULL", fake.display()),
+        &format!(
+            "UPDATE audit_anchor SET seq = 3, hash = '{hash3}', archive_file = '{}', archive_sha256 = NULL, archive_bytes = NULL",
+            fake.display()
+        ),
     )
     .await
     .unwrap();

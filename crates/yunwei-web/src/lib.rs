@@ -83,7 +83,8 @@ pub async fn serve(
     let indexer = tokio::spawn(yunwei_core::search::run_indexer(core.clone(), stop_rx.clone()));
     let webhooks = tokio::spawn(yunwei_core::webhook::run_sender(core.clone(), stop_rx.clone()));
     let checkpointer = tokio::spawn(yunwei_core::scheduler::run_wal_checkpointer(core.clone(), stop_rx.clone()));
-    let checkpoints = tokio::spawn(yunwei_core::audit_checkpoint::run_checkpointer(core.clone(), audit_checkpoints.clone(), stop_rx.clone()));
+    let checkpoints =
+        tokio::spawn(yunwei_core::audit_checkpoint::run_checkpointer(core.clone(), audit_checkpoints.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
     let app = router(core.clone(), web).into_make_service_with_connect_info::<SocketAddr>();

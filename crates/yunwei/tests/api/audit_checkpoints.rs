@@ -169,9 +169,8 @@ async fn the_server_checkpoints_while_running_and_when_stopped_and_verify_exits_
     let newest = newest_seq(&fresh.url).await;
     assert_eq!(last_checkpoint(&file).seq, newest, "checkpoint written at graceful stop");
 
-    let with_key = |args: &[&str]| {
-        std::process::Command::new(BIN).args(args).envs(env.iter().copied()).env("YUNWEI_LOG", "error").output().unwrap()
-    };
+    let with_key =
+        |args: &[&str]| std::process::Command::new(BIN).args(args).envs(env.iter().copied()).env("YUNWEI_LOG", "error").output().unwrap();
     let verify = ["audit", "verify", "--database-url", &fresh.url, "--data-dir", d];
     let ok = with_key(&verify);
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
@@ -181,7 +180,8 @@ async fn the_server_checkpoints_while_running_and_when_stopped_and_verify_exits_
     let db = Db::connect(&fresh.url, 1).await.unwrap();
     drop_audit_guard(&db).await.unwrap();
     exec(&db, &format!("DELETE FROM audit_log WHERE seq = {newest}")).await;
-    exec(&db, &format!("UPDATE audit_head SET seq = {0}, hash = (SELECT hash FROM audit_log WHERE seq = {0}) WHERE id = 1", newest - 1)).await;
+    exec(&db, &format!("UPDATE audit_head SET seq = {0}, hash = (SELECT hash FROM audit_log WHERE seq = {0}) WHERE id = 1", newest - 1))
+        .await;
     db.close().await;
     let broken = with_key(&verify);
     let text = String::from_utf8_lossy(&broken.stdout);
