@@ -216,21 +216,23 @@ fn last_checkpoint_in(path: &Path) -> std::io::Result<Option<Checkpoint>> {
     Ok(tail.lines().rev().find(|l| !l.trim().is_empty()).and_then(|l| serde_json::from_str(l).ok()))
 }
 
-/// Writes a checkpoint every `audit_checkpoint_seconds` when the chain has grown, starting
-/// now. The final one at a graceful stop is written by whoever stops the server, after every
-/// other writer has finished (`yunwei_web::serve`).
+/// Writes a checkpoint every `audit_checkpoint_seconds` when the chain has grown. The first
+/// comes one interval after the start, not at once: the previous run sealed the chain when it
+/// stopped, and a write at start would compete with the other start-up work. The final one at
+/// a graceful stop is written by whoever stops the server, after every other writer has
+/// finished (`yunwei_web::serve`).
 pub async fn run_checkpointer(core: Core, checkpointer: Arc<Checkpointer>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let every = Duration::from_secs(core.config.audit_checkpoint_seconds.max(1));
     loop {
-        if let Err(e) = checkpointer.write_if_moved(&core).await {
-            tracing::warn!(error = %e, "audit checkpoint failed");
-        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
             return;
+        }
+        if let Err(e) = checkpointer.write_if_moved(&core).await {
+            tracing::warn!(error = %e, "audit checkpoint failed");
         }
     }
 }
