@@ -187,6 +187,13 @@ mod tests {
         std::fs::write(&file, "[server]\nlisten_typo = 1\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("listen_typo"), "{err}");
+        std::fs::write(&file, "[core]\naudit_key_file = \"/etc/yunwei/audit.key\"\n").unwrap();
+        let c = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap();
+        assert_eq!(c.core.audit_checkpoint_path(), PathBuf::from("/etc/yunwei/audit-checkpoints.jsonl"), "beside the key");
+        assert_eq!(c.core.audit_checkpoint_seconds, 60);
+        std::fs::write(&file, "[core]\naudit_checkpoint_seconds = 0\n").unwrap();
+        let err = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("audit_checkpoint_seconds"), "{err}");
         std::fs::write(&file, "[core]\naudit_retention_days = 30\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("at least 180 days"), "{err}");

@@ -173,6 +173,14 @@ async fn sqlite_backup_while_serving_and_restore() {
     assert!(!again.status.success(), "an existing database needs --force");
     let verify = yunwei(&["audit", "verify", "--data-dir", t]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    // Back into the served directory: its audit checkpoints reach past the backup's chain
+    // (the team made after the backup), so restore keeps them aside and verify passes.
+    let back = yunwei(&["restore", "--from", file.to_str().unwrap(), "--data-dir", d, "--force"]);
+    assert!(String::from_utf8_lossy(&back.stdout).contains("audit checkpoints of the replaced database kept in"), "{back:?}");
+    assert!(std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".before-restore-")));
+    let verify = yunwei(&["audit", "verify", "--data-dir", d]);
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success() && text.contains("no checkpoint file"), "{text}");
     let db = yunwei_core::store::Db::connect(&format!("sqlite://{}", target.join("yunwei.db").display()), 1).await.unwrap();
     let page = yunwei_domain::page::PageRequest::parse(None, None, false).unwrap();
     let names: Vec<String> =
