@@ -70,9 +70,10 @@ pub async fn list(core: &Core, ctx: &Ctx, filter: &AuditFilter, page: &PageReque
     Ok(store::list(&core.db, filter, page).await?)
 }
 
+/// The chain, its anchor's archive file and the keyed checkpoints (see [`crate::audit_checkpoint`]).
 pub async fn verify(core: &Core, ctx: &Ctx) -> Result<Verification> {
     ctx.authorize(ObjectType::AuditLog, Action::Read)?;
-    Ok(store::verify(&core.db).await?)
+    crate::audit_checkpoint::verify(core).await
 }
 
 pub const CSV_HEADER: [&str; 12] =

@@ -17,6 +17,14 @@ pub struct CoreConfig {
     /// Granting, changing or taking away an administrator duty waits for a second person's
     /// approval (四眼原则). On by default; turn off only where one person holds the security duty alone.
     pub four_eyes: bool,
+    /// The key of the audit checkpoints (ADR 0008), created on first start: 32 random bytes,
+    /// hex, mode 0600. Default `data_dir/audit.key`; in production a path the database's
+    /// administrators cannot read, such as /etc/yunwei/audit.key.
+    pub audit_key_file: Option<PathBuf>,
+    /// Where checkpoints are appended, one JSON line each. Default: beside the key file.
+    pub audit_checkpoint_file: Option<PathBuf>,
+    /// How often the serving node writes a checkpoint when the audit chain has grown.
+    pub audit_checkpoint_seconds: u64,
     /// Used in links inside notifications.
     pub public_url: String,
     pub data_dir: PathBuf,
@@ -55,6 +63,9 @@ impl Default for CoreConfig {
             session: SessionPolicy::default(),
             audit_retention_days: 365,
             four_eyes: true,
+            audit_key_file: None,
+            audit_checkpoint_file: None,
+            audit_checkpoint_seconds: 60,
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: PathBuf::from("yunwei-data"),
             smtp: None,
@@ -81,10 +92,26 @@ impl CoreConfig {
             ));
         }
         self.webhooks.guard()?;
+        if !(1..=3600).contains(&self.audit_checkpoint_seconds) {
+            return Err(format!("core.audit_checkpoint_seconds is {}; use 1 to 3600", self.audit_checkpoint_seconds));
+        }
         if self.max_delivery_attempts == 0 {
             return Err("core.max_delivery_attempts must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// The audit checkpoint key file (see `audit_key_file`).
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
+    }
+
+    /// The audit checkpoint file (see `audit_checkpoint_file`): by default beside the key.
+    pub fn audit_checkpoint_path(&self) -> PathBuf {
+        self.audit_checkpoint_file.clone().unwrap_or_else(|| {
+            let key = self.audit_key_path();
+            key.parent().map_or_else(|| PathBuf::from("audit-checkpoints.jsonl"), |d| d.join("audit-checkpoints.jsonl"))
+        })
     }
 
     pub fn password_policy(&self) -> PasswordPolicy {

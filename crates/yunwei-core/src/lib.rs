@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod cache;
 pub mod clock;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Executor, Row};
-use yunwei_domain::audit::{AuditEntry, ChainBreak, ChainBreakReason, GENESIS_HASH};
+use yunwei_domain::audit::{AuditEntry, ChainBreak, ChainBreakReason, Checkpoint, CheckpointExpectations, GENESIS_HASH};
 use yunwei_domain::page::{Cursor, PageRequest};
 
 /// What the caller knows; the chain position is assigned here.
@@ -25,7 +25,7 @@ pub struct NewAuditEntry {
     pub after: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AuditRecord {
     #[serde(flatten)]
     pub entry: AuditEntry,
@@ -34,8 +34,11 @@ pub struct AuditRecord {
 }
 
 pub fn hash_entry(entry: &AuditEntry, prev_hash: &str) -> String {
-    let digest = Sha256::digest(entry.chain_input(prev_hash));
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(entry.chain_input(prev_hash)))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds an entry to the command's audit chain. It is numbered, hashed and written at
@@ -92,19 +95,50 @@ fn record_from_row(r: &AnyRow) -> Result<AuditRecord> {
 }
 
 /// The result of a chain check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Verification {
     pub checked: i64,
     pub first_seq: Option<i64>,
     pub last_seq: Option<i64>,
     pub broken: Option<ChainBreak>,
+    /// Keyed checkpoints the chain was compared with (lines of the checkpoint file).
+    pub checkpoints: i64,
+    /// The highest seq a checkpoint records.
+    pub latest_checkpoint_seq: Option<i64>,
+    /// Stable codes of what could not be checked: `no_checkpoint_file`,
+    /// `anchor_without_content_hash` (an archive made before migration 14).
+    pub warnings: Vec<&'static str>,
 }
 
-/// Walks the chain from its anchor in sequence order, in batches.
+impl Verification {
+    fn broken_at(b: ChainBreak) -> Self {
+        Verification { broken: Some(b), ..Default::default() }
+    }
+}
+
+/// Walks the chain from its anchor in sequence order, in batches (no checkpoints).
 pub async fn verify(db: &Db) -> Result<Verification> {
-    let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetch_optional(&db.read).await?;
-    let (mut expected_seq, mut prev_hash) = match anchor {
-        Some(a) => (a.try_get::<i64, _>(0)? + 1, a.try_get::<String, _>(1)?),
+    verify_with(db, &CheckpointExpectations::default()).await
+}
+
+/// Checks the anchor's archive file, then walks the chain from the anchor in sequence
+/// order, in batches, comparing each row with what the checkpoints recorded; the chain must
+/// reach the latest checkpoint, and the head record must match its last row.
+pub async fn verify_with(db: &Db, expect: &CheckpointExpectations) -> Result<Verification> {
+    let mut warnings = Vec::new();
+    let anchor = anchor(db).await?;
+    if let Some(a) = &anchor {
+        let (a2, e2) = (a.clone(), expect.clone());
+        let archive = tokio::task::spawn_blocking(move || crate::audit_archive::check(&a2, &e2)).await.map_err(std::io::Error::other)??;
+        if let Some(b) = archive {
+            return Ok(Verification { warnings, ..Verification::broken_at(b) });
+        }
+        if a.archive_sha256.is_none() {
+            warnings.push("anchor_without_content_hash");
+        }
+    }
+    let (mut expected_seq, mut prev_hash) = match &anchor {
+        Some(a) => (a.seq + 1, a.hash.clone()),
         None => (1, GENESIS_HASH.to_string()),
     };
     let first_seq = expected_seq;
@@ -118,20 +152,24 @@ pub async fn verify(db: &Db) -> Result<Verification> {
         for r in &rows {
             let rec = record_from_row(r)?;
             let found = Some(rec.entry.seq);
-            let broken = |reason| Verification {
+            let broken = |b: ChainBreak| Verification {
                 checked,
                 first_seq: Some(first_seq),
                 last_seq: Some(expected_seq - 1),
-                broken: Some(ChainBreak { expected_seq, found_seq: found, reason }),
+                warnings: warnings.clone(),
+                ..Verification::broken_at(b)
             };
             if rec.entry.seq != expected_seq {
-                return Ok(broken(ChainBreakReason::MissingRow));
+                return Ok(broken(ChainBreak::new(expected_seq, found, ChainBreakReason::MissingRow)));
             }
             if rec.prev_hash != prev_hash {
-                return Ok(broken(ChainBreakReason::PrevHashMismatch));
+                return Ok(broken(ChainBreak::new(expected_seq, found, ChainBreakReason::PrevHashMismatch)));
             }
             if hash_entry(&rec.entry, &prev_hash) != rec.hash {
-                return Ok(broken(ChainBreakReason::HashMismatch));
+                return Ok(broken(ChainBreak::new(expected_seq, found, ChainBreakReason::HashMismatch)));
+            }
+            if let Some(b) = expect.contradiction(rec.entry.seq, &rec.hash) {
+                return Ok(broken(b));
             }
             prev_hash = rec.hash;
             expected_seq += 1;
@@ -142,12 +180,79 @@ pub async fn verify(db: &Db) -> Result<Verification> {
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.read).await?;
     let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let last = expected_seq - 1;
-    let broken = (head_seq != last || head_hash != prev_hash).then_some(ChainBreak {
-        expected_seq,
-        found_seq: None,
-        reason: ChainBreakReason::HeadMismatch,
+    let broken = expect.beyond(last).or_else(|| {
+        (head_seq != last || head_hash != prev_hash).then(|| ChainBreak::new(expected_seq, None, ChainBreakReason::HeadMismatch))
     });
-    Ok(Verification { checked, first_seq: (checked > 0).then_some(first_seq), last_seq: (checked > 0).then_some(last), broken })
+    Ok(Verification {
+        checked,
+        first_seq: (checked > 0).then_some(first_seq),
+        last_seq: (checked > 0).then_some(last),
+        broken,
+        warnings,
+        ..Default::default()
+    })
+}
+
+/// The last entry moved to an archive file, from which the chain in the database starts.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub archive_file: String,
+    /// SHA-256 of the archive file's first `archive_bytes` bytes when the anchor was written;
+    /// `None` for anchors written before migration 14.
+    pub archive_sha256: Option<String>,
+    pub archive_bytes: Option<i64>,
+}
+
+pub async fn anchor(db: &Db) -> Result<Option<Anchor>> {
+    let row = sqlx::query("SELECT seq, hash, archive_file, archive_sha256, archive_bytes FROM audit_anchor WHERE id = 1")
+        .fetch_optional(&db.read)
+        .await?;
+    row.map(|r| {
+        Ok(Anchor {
+            seq: r.try_get(0)?,
+            hash: r.try_get(1)?,
+            archive_file: r.try_get(2)?,
+            archive_sha256: r.try_get(3)?,
+            archive_bytes: r.try_get(4)?,
+        })
+    })
+    .transpose()
+}
+
+/// The chain's newest entry (seq, hash): the last row, or the anchor when every row was
+/// archived. `None` for a chain that has never had an entry.
+pub async fn newest(db: &Db) -> Result<Option<(i64, String)>> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&db.read).await?;
+    match row {
+        Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+        None => Ok(anchor(db).await?.map(|a| (a.seq, a.hash))),
+    }
+}
+
+/// Keeps the latest checkpoint in the database too (for display; verification does not trust it).
+pub async fn save_checkpoint(db: &Db, cp: &Checkpoint, node: &str) -> Result<()> {
+    let mut conn = db.writer().await?;
+    sqlx::query(
+        "INSERT INTO audit_checkpoint (id, seq, hash, at_ms, mac, node) VALUES (1, $1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at_ms = excluded.at_ms, mac = excluded.mac, node = excluded.node",
+    )
+    .bind(cp.seq)
+    .bind(cp.hash.as_str())
+    .bind(cp.at_ms)
+    .bind(cp.mac.as_str())
+    .bind(node)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The latest checkpoint any node wrote, and that node's name.
+pub async fn latest_checkpoint(db: &Db) -> Result<Option<(Checkpoint, String)>> {
+    let row = sqlx::query("SELECT seq, hash, at_ms, mac, node FROM audit_checkpoint WHERE id = 1").fetch_optional(&db.read).await?;
+    row.map(|r| Ok((Checkpoint { seq: r.try_get(0)?, hash: r.try_get(1)?, at_ms: r.try_get(2)?, mac: r.try_get(3)? }, r.try_get(4)?)))
+        .transpose()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -216,7 +321,8 @@ pub async fn for_each(db: &Db, filter: &AuditFilter, mut sink: impl FnMut(&Audit
 }
 
 /// Moves every row older than `before_ms` to `file` (JSON lines, appended and
-/// synced first), then deletes them and moves the anchor, in one transaction.
+/// synced first), then deletes them and moves the anchor, in one transaction. The anchor
+/// records the file's size and SHA-256, so that verification can tell it is the same file.
 /// Returns how many rows were archived.
 pub async fn archive_before(db: &Db, before_ms: i64, file: &std::path::Path, now: i64) -> Result<i64> {
     use std::io::Write;
@@ -242,16 +348,25 @@ pub async fn archive_before(db: &Db, before_ms: i64, file: &std::path::Path, now
         writeln!(out, "{line}")?;
     }
     out.sync_all()?;
+    drop(out);
+    let (sha256, bytes) = crate::audit_archive::file_sha256(file)?;
+    // The guard of migration 14 lets this transaction's DELETE through, and no other:
+    // the marker is set and cleared before anyone else can see it.
+    sqlx::query("UPDATE audit_maintenance SET allowed = 1 WHERE id = 1").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(last.entry.seq).execute(&mut *tx).await?;
+    sqlx::query("UPDATE audit_maintenance SET allowed = 0 WHERE id = 1").execute(&mut *tx).await?;
     let file_name = file.display().to_string();
     sqlx::query(
-        "INSERT INTO audit_anchor (id, seq, hash, archived_at, archive_file) VALUES (1, $1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, archived_at = excluded.archived_at, archive_file = excluded.archive_file",
+        "INSERT INTO audit_anchor (id, seq, hash, archived_at, archive_file, archive_sha256, archive_bytes) VALUES (1, $1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, archived_at = excluded.archived_at, \
+         archive_file = excluded.archive_file, archive_sha256 = excluded.archive_sha256, archive_bytes = excluded.archive_bytes",
     )
     .bind(last.entry.seq)
     .bind(&last.hash)
     .bind(now)
     .bind(&file_name)
+    .bind(&sha256)
+    .bind(bytes)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

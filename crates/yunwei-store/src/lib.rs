@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod attachment;
 pub mod audit;
+mod audit_archive;
 pub mod auth;
 pub mod batch;
 pub mod bulk_load;

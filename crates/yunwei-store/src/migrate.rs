@@ -59,6 +59,14 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 12, name: "builtin_grants", text: Text::Portable(include_str!("../migrations/0012_builtin_grants.sql")) },
     Migration { version: 13, name: "trust", text: Text::Portable(include_str!("../migrations/0013_trust.sql")) },
+    Migration {
+        version: 14,
+        name: "audit_checkpoints",
+        text: Text::PerEngine {
+            sqlite: include_str!("../migrations/0014_audit_checkpoints.sqlite.sql"),
+            postgres: include_str!("../migrations/0014_audit_checkpoints.postgres.sql"),
+        },
+    },
 ];
 
 /// The newest schema version this binary knows.

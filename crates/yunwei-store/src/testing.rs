@@ -67,3 +67,17 @@ impl FreshDatabase {
         Ok(())
     }
 }
+
+/// What a database administrator with full rights can do: drop the triggers that keep
+/// `audit_log` append-only (migration 14), to tamper with it in tests.
+pub async fn drop_audit_guard(db: &crate::Db) -> Result<()> {
+    let sql = match db.backend {
+        crate::Backend::Sqlite => "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete",
+        crate::Backend::Postgres => {
+            "DROP TRIGGER IF EXISTS audit_log_guard ON audit_log; DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log"
+        }
+    };
+    let mut conn = db.writer().await?;
+    crate::raw_execute(&mut conn, sql).await?;
+    Ok(())
+}

@@ -111,6 +111,8 @@ async fn audit_chain_detects_edit_delete_and_reorder() {
             }
             _ => "DELETE FROM audit_log WHERE seq = 5",
         };
+        // As a database administrator could: past the append-only guard of migration 14.
+        yunwei_store::testing::drop_audit_guard(&db).await.unwrap();
         sqlx::raw_sql(sql).execute(&mut *db.writer().await.unwrap()).await.unwrap();
         let v = audit::verify(&db).await.unwrap();
         let broken = v.broken.unwrap_or_else(|| panic!("{tamper} not detected"));

@@ -63,15 +63,16 @@ pub fn router(core: Core, web: WebConfig) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, with the dispatcher, scheduler, SLA timer, search indexer, webhook sender
-/// and live-update poller beside it;
-/// in-flight requests finish before it returns.
+/// Serves until `shutdown` resolves, with the dispatcher, scheduler, SLA timer, search indexer, webhook sender,
+/// audit checkpointer and live-update poller beside it;
+/// in-flight requests finish before it returns, then a last audit checkpoint is written.
 pub async fn serve(
     core: Core,
     web: WebConfig,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let audit_checkpoints = Arc::new(yunwei_core::audit_checkpoint::Checkpointer::open(&core.config).map_err(std::io::Error::other)?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if let Err(e) = yunwei_core::scheduler::declare_recurring(&core).await {
         tracing::error!(error = %e, "could not declare recurring jobs");
@@ -82,9 +83,11 @@ pub async fn serve(
     let indexer = tokio::spawn(yunwei_core::search::run_indexer(core.clone(), stop_rx.clone()));
     let webhooks = tokio::spawn(yunwei_core::webhook::run_sender(core.clone(), stop_rx.clone()));
     let checkpointer = tokio::spawn(yunwei_core::scheduler::run_wal_checkpointer(core.clone(), stop_rx.clone()));
+    let checkpoints =
+        tokio::spawn(yunwei_core::audit_checkpoint::run_checkpointer(core.clone(), audit_checkpoints.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
-    let app = router(core, web).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(core.clone(), web).into_make_service_with_connect_info::<SocketAddr>();
     // Open event streams never finish by themselves: end them when shutdown begins.
     let shutdown = async move {
         shutdown.await;
@@ -92,6 +95,11 @@ pub async fn serve(
     };
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, live);
+    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, checkpoints, live);
+    // Every writer here has stopped: seal the chain as it is now, so that entries removed
+    // while the server is down are found (ADR 0008).
+    if let Err(e) = audit_checkpoints.write_if_moved(&core).await {
+        tracing::error!(error = %e, "final audit checkpoint failed");
+    }
     result
 }

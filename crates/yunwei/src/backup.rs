@@ -69,6 +69,15 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCo
     }
     std::fs::rename(&staging, &target)?;
     println!("restored {} into {} (schema {version}); start the server to apply any newer migrations", from.display(), target.display());
+    // The checkpoints describe the chain that was just replaced (a backup's chain usually ends
+    // before them): keep them aside, and let the next start checkpoint the restored chain.
+    let checkpoints = config.core.audit_checkpoint_path();
+    if checkpoints.exists() {
+        let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let aside = PathBuf::from(format!("{}.before-restore-{millis}", checkpoints.display()));
+        std::fs::rename(&checkpoints, &aside)?;
+        println!("audit checkpoints of the replaced database kept in {}", aside.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -116,6 +116,15 @@ impl Config {
         if let Some(v) = env("YUNWEI_AUDIT_RETENTION_DAYS") {
             self.core.audit_retention_days = parse("YUNWEI_AUDIT_RETENTION_DAYS", v)?;
         }
+        if let Some(v) = env("YUNWEI_AUDIT_KEY_FILE") {
+            self.core.audit_key_file = Some(v.into());
+        }
+        if let Some(v) = env("YUNWEI_AUDIT_CHECKPOINT_FILE") {
+            self.core.audit_checkpoint_file = Some(v.into());
+        }
+        if let Some(v) = env("YUNWEI_AUDIT_CHECKPOINT_SECONDS") {
+            self.core.audit_checkpoint_seconds = parse("YUNWEI_AUDIT_CHECKPOINT_SECONDS", v)?;
+        }
         if let Some(v) = env("YUNWEI_SECURE_COOKIES") {
             self.web.secure_cookies = parse("YUNWEI_SECURE_COOKIES", v)?;
         }
@@ -178,6 +187,13 @@ mod tests {
         std::fs::write(&file, "[server]\nlisten_typo = 1\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("listen_typo"), "{err}");
+        std::fs::write(&file, "[core]\naudit_key_file = \"/etc/yunwei/audit.key\"\n").unwrap();
+        let c = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap();
+        assert_eq!(c.core.audit_checkpoint_path(), PathBuf::from("/etc/yunwei/audit-checkpoints.jsonl"), "beside the key");
+        assert_eq!(c.core.audit_checkpoint_seconds, 60);
+        std::fs::write(&file, "[core]\naudit_checkpoint_seconds = 0\n").unwrap();
+        let err = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("audit_checkpoint_seconds"), "{err}");
         std::fs::write(&file, "[core]\naudit_retention_days = 30\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("at least 180 days"), "{err}");

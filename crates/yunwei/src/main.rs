@@ -299,22 +299,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
         Command::Audit { command } => {
             let core = open(&config, false).await?;
             match command {
-                AuditCommand::Verify => {
-                    let v = yunwei_core::audit::verify(&core, &Ctx::system()).await?;
-                    match v.broken {
-                        None => {
-                            println!("audit chain intact: {} entries checked", v.checked);
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        Some(b) => {
-                            println!(
-                                "audit chain BROKEN at seq {} (found {:?}): {:?}; {} entries verified before it",
-                                b.expected_seq, b.found_seq, b.reason, v.checked
-                            );
-                            Ok(ExitCode::from(1))
-                        }
-                    }
-                }
+                AuditCommand::Verify => verify_audit(&core).await,
                 AuditCommand::Archive => {
                     let n = yunwei_core::audit::archive_expired(&core).await?;
                     println!("{n} entries archived");
@@ -338,9 +323,62 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
     }
 }
 
+/// Exit code 0: intact; 1: broken, the first problem printed; 2 (from `main`): could not run.
+async fn verify_audit(core: &Core) -> Result<ExitCode, AppError> {
+    let v = yunwei_core::audit::verify(core, &Ctx::system()).await?;
+    for w in &v.warnings {
+        match *w {
+            "no_checkpoint_file" => println!(
+                "warning: no checkpoint file at {}: only the hash chain was checked (newest entries deleted, or a chain recomputed, would not be found)",
+                core.config.audit_checkpoint_path().display()
+            ),
+            "anchor_without_content_hash" => println!(
+                "warning: the archive anchor predates content hashes: its file was checked entry by entry; the next archive run records its SHA-256"
+            ),
+            other => println!("warning: {other}"),
+        }
+    }
+    match v.broken {
+        None => {
+            let latest = v.latest_checkpoint_seq.map(|s| format!(", latest at entry {s}")).unwrap_or_default();
+            println!("audit chain intact: {} entries checked, {} checkpoints matched{latest}", v.checked, v.checkpoints);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            println!(
+                "audit chain BROKEN at seq {} (found {:?}): {:?}; {} entries verified before it",
+                b.expected_seq, b.found_seq, b.reason, v.checked
+            );
+            if let Some(d) = &b.detail {
+                println!("  {d}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Refuses to start without a usable audit key and checkpoint file (made on first start).
+fn check_audit_key(config: &Config) -> Result<(), AppError> {
+    let checkpointer = yunwei_core::audit_checkpoint::Checkpointer::open(&config.core).map_err(|e| AppError::Other(e.to_string()))?;
+    let key = config.core.audit_key_path();
+    let in_data_dir = |p: &std::path::Path| {
+        let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        abs(p).starts_with(abs(&config.server.data_dir))
+    };
+    if config.database_url().starts_with("sqlite:") && (in_data_dir(&key) || in_data_dir(checkpointer.file())) {
+        tracing::warn!(
+            key = %key.display(),
+            checkpoints = %checkpointer.file().display(),
+            "the audit key or checkpoint file is in the data directory beside the database: whoever can change the database file can also reach them; set core.audit_key_file and core.audit_checkpoint_file (see the administrator guide)"
+        );
+    }
+    Ok(())
+}
+
 async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode, AppError> {
     let _lock = backup::lock_data_dir(&config)?;
     let core = open(&config, !no_migrate).await?;
+    check_audit_key(&config)?;
     let admin_password = std::env::var("YUNWEI_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
     if let Some(generated) = yunwei_core::seed::initial_admin(&core, &config.server.admin_username, admin_password).await? {
         println!(

@@ -41,7 +41,13 @@ async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering
     let ok = auditor.post("/api/v1/audit-events/verify", &serde_json::json!({})).await.json();
     assert!(ok["broken"].is_null(), "{ok}");
     assert!(ok["checked"].as_i64().unwrap() >= 5);
-    // Tamper with the raw table on whichever engine this is.
+    // Tamper with the raw table on whichever engine this is: the table refuses, so do it as a
+    // database administrator could, past its guard.
+    let mut conn = app.core.db.writer().await.unwrap();
+    let refused = yunwei_core::store::raw_execute(&mut conn, "UPDATE audit_log SET after_json = '{}'").await.unwrap_err();
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+    drop(conn);
+    yunwei_core::store::testing::drop_audit_guard(&app.core.db).await.unwrap();
     sqlx_exec(
         &app,
         &format!("UPDATE audit_log SET after_json = '{{}}' WHERE object_type = 'team' AND object_id = '{id}' AND action = 'create'"),

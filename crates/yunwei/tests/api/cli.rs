@@ -16,11 +16,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start(url: &str, data_dir: &Path, node: &str) -> Server {
+        Self::start_with(url, data_dir, node, &[]).await
+    }
+
+    /// As [`Server::start`], with more environment variables.
+    pub async fn start_with(url: &str, data_dir: &Path, node: &str, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = Command::new(BIN)
             .args(["serve", "--listen", &addr.to_string(), "--database-url", url, "--data-dir"])
             .arg(data_dir)
+            .envs(env.iter().copied())
             .env("YUNWEI_NODE_ID", node)
             .env("YUNWEI_ADMIN_PASSWORD", yunwei_testkit::ADMIN_PASSWORD)
             .env("YUNWEI_LOG", "warn")
@@ -124,6 +130,7 @@ async fn audit_verify_reports_the_first_broken_link() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
     let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
     let seq: i64 = {
+        yunwei_core::store::testing::drop_audit_guard(&db).await.unwrap();
         let mut conn = db.writer().await.unwrap();
         yunwei_core::store::raw_execute(&mut conn, "DELETE FROM audit_log WHERE seq = 3").await.unwrap();
         3
@@ -166,6 +173,14 @@ async fn sqlite_backup_while_serving_and_restore() {
     assert!(!again.status.success(), "an existing database needs --force");
     let verify = yunwei(&["audit", "verify", "--data-dir", t]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    // Back into the served directory: its audit checkpoints reach past the backup's chain
+    // (the team made after the backup), so restore keeps them aside and verify passes.
+    let back = yunwei(&["restore", "--from", file.to_str().unwrap(), "--data-dir", d, "--force"]);
+    assert!(String::from_utf8_lossy(&back.stdout).contains("audit checkpoints of the replaced database kept in"), "{back:?}");
+    assert!(std::fs::read_dir(&dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".before-restore-")));
+    let verify = yunwei(&["audit", "verify", "--data-dir", d]);
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success() && text.contains("no checkpoint file"), "{text}");
     let db = yunwei_core::store::Db::connect(&format!("sqlite://{}", target.join("yunwei.db").display()), 1).await.unwrap();
     let page = yunwei_domain::page::PageRequest::parse(None, None, false).unwrap();
     let names: Vec<String> =

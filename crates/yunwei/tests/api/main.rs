@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod audit_checkpoints;
 mod auth;
 mod bad_input;
 mod browser;
