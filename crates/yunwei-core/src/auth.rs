@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use yunwei_domain::admin::duties::{AccountAction, duty_of, duty_of_set};
+use yunwei_domain::auth::ThrottleKind;
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{ApiTokenId, UserId};
 use yunwei_domain::permission::{Action, ActorPlace, ObjectType, Permission, PermissionSet, TokenScope};
@@ -18,6 +19,7 @@ use yunwei_domain::validate::Checker;
 use yunwei_domain::{DomainError, FieldError};
 use yunwei_store::admin as users;
 use yunwei_store::auth::{self as store, ApiToken, Session};
+use yunwei_store::throttle;
 
 pub use crate::context::Via;
 
@@ -38,24 +40,24 @@ pub struct NewSession {
 pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &str) -> Result<NewSession> {
     let ctx = Ctx::anonymous(meta.clone());
     let username = username.trim().to_lowercase();
-    let now = core.now_ms();
+    let keys = SignInKeys::new(&username, &meta.source_ip);
+    // Held back: the same answer whether or not the name exists.
+    if let Some(until) = throttle::blocked_until(&core.db.read, &keys.all(), core.now_ms()).await? {
+        audit_refusal(core, &ctx, None, username, "throttled").await?;
+        return Err(CoreError::too_many_attempts(until, core.now_ms()));
+    }
     let Some(user) = users::get_user_by_username(&core.db.read, &username).await? else {
         // Spend what a real check costs, so response time does not reveal which names exist.
         let _ = hash_password(password.to_string()).await;
-        audit_refusal(core, &ctx, None, username, "unknown_user").await?;
-        return Err(CoreError::BadCredentials);
+        return Err(record_failure(core, &ctx, None, &username, &keys, "unknown_user").await?);
     };
     let creds = users::credentials(&core.db.read, user.id).await?.ok_or(CoreError::BadCredentials)?;
-    if let Some(until) = creds.locked_until.filter(|u| *u > now) {
-        audit_refusal(core, &ctx, Some(user.id), username, "locked").await?;
-        return Err(CoreError::AccountLocked { until });
-    }
     let ok = match creds.password_hash.clone() {
         Some(hash) => verify_password(password.to_string(), hash).await,
         None => false,
     };
     if !ok {
-        return Err(record_failure(core, &ctx, user.id, &username, "bad_password").await?);
+        return Err(record_failure(core, &ctx, Some(user.id), &username, &keys, "bad_password").await?);
     }
     if creds.disabled {
         audit_refusal(core, &ctx, Some(user.id), username, "disabled").await?;
@@ -64,7 +66,33 @@ pub async fn login(core: &Core, meta: &RequestMeta, username: &str, password: &s
     establish_session(core, &ctx, user.id, &username, creds.totp_enabled).await
 }
 
-/// Records a refused sign-in that does not count towards lockout.
+/// The throttle keys of a sign-in: the name from this address, the address, the name.
+struct SignInKeys {
+    account_at_address: String,
+    address: String,
+    account: String,
+}
+
+impl SignInKeys {
+    fn new(username: &str, address: &str) -> Self {
+        Self {
+            account_at_address: format!("acct_addr:{username}|{address}"),
+            address: format!("addr:{address}"),
+            account: format!("acct:{username}"),
+        }
+    }
+
+    fn all(&self) -> Vec<String> {
+        vec![self.account_at_address.clone(), self.address.clone(), self.account.clone()]
+    }
+
+    /// What a success forgets: the name's failures (the address's decay with time).
+    fn cleared_by_success(&self) -> Vec<String> {
+        vec![self.account_at_address.clone(), self.account.clone()]
+    }
+}
+
+/// Records a refused sign-in that counts towards nothing.
 async fn audit_refusal(core: &Core, ctx: &Ctx, user: Option<UserId>, username: String, reason: &str) -> Result<()> {
     let mut tx = core.db.begin().await?;
     let change = Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": reason }));
@@ -72,44 +100,52 @@ async fn audit_refusal(core: &Core, ctx: &Ctx, user: Option<UserId>, username: S
     core.commit(tx).await
 }
 
-/// Counts a failed attempt, locks when the policy says so, and returns the error to show.
-async fn record_failure(core: &Core, ctx: &Ctx, user: UserId, username: &str, reason: &str) -> Result<CoreError> {
+/// Counts a failed attempt against the name at this address, the address and the name,
+/// holds back whichever key the policy says, and returns the error to show. A name that does
+/// not exist is counted and held back the same way, so the answers reveal nothing.
+async fn record_failure(
+    core: &Core,
+    ctx: &Ctx,
+    user: Option<UserId>,
+    username: &str,
+    keys: &SignInKeys,
+    reason: &str,
+) -> Result<CoreError> {
+    const WINDOW_MS: i64 = 3_600_000;
     let now = core.now_ms();
+    let policy = core.config.lockout;
     let mut tx = core.db.begin().await?;
-    let failures = users::record_failed_login(&mut tx, user).await?;
-    let lock = core.config.lockout.lock_after(u32::try_from(failures).unwrap_or(u32::MAX), now / 1000);
-    audit::write_as(
-        core,
-        &mut tx,
-        ctx,
-        Some(user.0),
-        username.into(),
-        Change::new("session", "-", "login_failed").after(&serde_json::json!({ "reason": reason, "failures": failures })),
-    )
-    .await?;
-    let error = if let Some(until_s) = lock {
-        let until = until_s * 1000;
-        users::lock_until(&mut tx, user, Some(until)).await?;
-        audit::write_as(
-            core,
-            &mut tx,
-            ctx,
-            None,
-            "system".into(),
-            Change::new("user", user, "lock").after(&serde_json::json!({ "until": until, "failures": failures })),
-        )
+    let mut until: Option<i64> = None;
+    let mut locked_here = None;
+    for (key, kind) in [
+        (&keys.account_at_address, ThrottleKind::AccountAtAddress),
+        (&keys.address, ThrottleKind::Address),
+        (&keys.account, ThrottleKind::Account),
+    ] {
+        let failures = throttle::record_failure(&mut tx, key, now, WINDOW_MS).await?;
+        if let Some(hold) = policy.hold_after(kind, u32::try_from(failures).unwrap_or(u32::MAX)) {
+            let end = now + hold * 1000;
+            throttle::block(&mut tx, key, end).await?;
+            until = until.max(Some(end));
+            if kind == ThrottleKind::AccountAtAddress {
+                locked_here = Some(failures);
+            }
+        }
+    }
+    let after = serde_json::json!({ "reason": reason, "held_until": until });
+    audit::write_as(core, &mut tx, ctx, user.map(|u| u.0), username.into(), Change::new("session", "-", "login_failed").after(&after))
         .await?;
-        let payload =
-            serde_json::json!({ "failures": failures, "minutes": core.config.lockout.lock_seconds / 60, "source_ip": ctx.meta.source_ip });
+    // The owner hears that someone is guessing their password, and from where.
+    if let (Some(user), Some(failures)) = (user, locked_here) {
+        let payload = serde_json::json!({ "failures": failures, "minutes": policy.lock_seconds / 60, "source_ip": ctx.meta.source_ip });
         emit(core, &mut tx, ctx, Event::new(EventType::AccountLocked, "user", user).about(user).with(payload)).await?;
-        CoreError::AccountLocked { until }
-    } else if reason == "bad_password" {
-        CoreError::BadCredentials
-    } else {
-        CoreError::BadSecondFactor
-    };
+    }
     core.commit(tx).await?;
-    Ok(error)
+    Ok(match until {
+        Some(until) => CoreError::too_many_attempts(until, now),
+        None if reason == "bad_second_factor" => CoreError::BadSecondFactor,
+        None => CoreError::BadCredentials,
+    })
 }
 
 /// Opens a session for a user whose first factor is proven (by password today,
@@ -127,6 +163,7 @@ pub async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, username: &
     };
     let mut tx = core.db.begin().await?;
     users::reset_failed_logins(&mut tx, user).await?;
+    throttle::clear(&mut tx, &SignInKeys::new(username, &ctx.meta.source_ip).cleared_by_success()).await?;
     store::insert_session(&mut tx, &session, &ctx.meta.source_ip, &ctx.meta.user_agent.chars().take(512).collect::<String>()).await?;
     let action = if second_factor { "login_password_ok" } else { "login" };
     audit::write_as(core, &mut tx, ctx, Some(user.0), username.into(), Change::new("session", &session.id_hash[..12], action)).await?;
@@ -143,8 +180,12 @@ pub async fn second_factor(core: &Core, meta: &RequestMeta, session_secret: &str
     }
     let user = users::get_user(&core.db.read, session.user_id).await?.ok_or(CoreError::SessionExpired)?;
     let ctx = Ctx::anonymous(meta.clone());
+    let keys = SignInKeys::new(&user.username, &meta.source_ip);
+    if let Some(until) = throttle::blocked_until(&core.db.read, &keys.all(), core.now_ms()).await? {
+        return Err(CoreError::too_many_attempts(until, core.now_ms()));
+    }
     if !check_second_factor(core, user.id, code).await? {
-        return Err(record_failure(core, &ctx, user.id, &user.username, "bad_second_factor").await?);
+        return Err(record_failure(core, &ctx, Some(user.id), &user.username, &keys, "bad_second_factor").await?);
     }
     let mut tx = core.db.begin().await?;
     store::complete_second_factor(&mut tx, &hash).await?;
@@ -238,6 +279,7 @@ pub async fn build_actor(core: &Core, user_id: UserId, via: Via, token_scopes: O
         time_zone: user.time_zone,
         permissions,
         place: ActorPlace { user: user_id, teams, department: user.department_id },
+        token_scopes: token_scopes.map(<[TokenScope]>::to_vec),
         duty,
         via,
         // Tokens serve automation: a forced password change or 2FA enrolment applies to people signing in.
@@ -390,7 +432,7 @@ pub async fn list_tokens(core: &Core, ctx: &Ctx, owner: UserId) -> Result<Vec<Ap
 
 pub async fn revoke_token(core: &Core, ctx: &Ctx, id: ApiTokenId) -> Result<()> {
     let token = store::get_token(&core.db.read, id).await?.ok_or(CoreError::NotFound("api_token"))?;
-    if ctx.me()?.user_id != token.user_id {
+    if ctx.self_service()?.user_id != token.user_id {
         ctx.authorize(ObjectType::User, Action::Update)?;
         judge_existing_account(core, ctx, token.user_id, AccountAction::ManageTokens).await?;
     }
@@ -416,21 +458,49 @@ async fn vet_new_password(core: &Core, user: UserId, username: &str, password: &
             break;
         }
     }
-    policy.check(password, username, reused)?;
+    crate::crypto::check_password(&policy, password, username, reused)?;
     hash_password(password.to_string()).await
 }
 
-/// The signed-in user changes their own password; every other session ends.
-pub async fn change_password(core: &Core, ctx: &Ctx, current_session: Option<&str>, current: &str, new: &str) -> Result<()> {
-    let me = ctx.me()?;
+/// Re-authentication inside a session: the current password, with guesses counted and held
+/// back like sign-in failures (a stolen session cannot try passwords without limit).
+async fn verify_current_password(core: &Core, ctx: &Ctx, field: &str, current: &str) -> Result<()> {
+    const WINDOW_MS: i64 = 3_600_000;
+    let me = ctx.in_session()?;
+    let key = format!("pw:{}", me.user_id.0);
+    let now = core.now_ms();
+    if let Some(until) = throttle::blocked_until(&core.db.read, std::slice::from_ref(&key), now).await? {
+        return Err(CoreError::too_many_attempts(until, now));
+    }
     let creds = users::credentials(&core.db.read, me.user_id).await?.ok_or(CoreError::Unauthenticated)?;
     let ok = match creds.password_hash {
         Some(h) => verify_password(current.to_string(), h).await,
         None => false,
     };
-    if !ok {
-        return Err(DomainError::field("current_password", "wrong_password").into());
+    let mut tx = core.db.begin().await?;
+    if ok {
+        throttle::clear(&mut tx, std::slice::from_ref(&key)).await?;
+        core.commit(tx).await?;
+        return Ok(());
     }
+    let failures = throttle::record_failure(&mut tx, &key, now, WINDOW_MS).await?;
+    let hold = core.config.lockout.hold_after(ThrottleKind::CurrentPassword, u32::try_from(failures).unwrap_or(u32::MAX));
+    if let Some(hold) = hold {
+        throttle::block(&mut tx, &key, now + hold * 1000).await?;
+    }
+    let change = Change::new("user", me.user_id, "reauth_failed").after(&serde_json::json!({ "failures": failures }));
+    audit::write(core, &mut tx, ctx, change).await?;
+    core.commit(tx).await?;
+    Err(match hold {
+        Some(hold) => CoreError::too_many_attempts(now + hold * 1000, now),
+        None => DomainError::field(field, "wrong_password").into(),
+    })
+}
+
+/// The signed-in user changes their own password; every other session ends.
+pub async fn change_password(core: &Core, ctx: &Ctx, current_session: Option<&str>, current: &str, new: &str) -> Result<()> {
+    verify_current_password(core, ctx, "current_password", current).await?;
+    let me = ctx.me()?;
     let hash = vet_new_password(core, me.user_id, &me.username, new).await?;
     let mut tx = core.db.begin().await?;
     users::set_password(&mut tx, me.user_id, &hash, false, core.now_ms()).await?;
@@ -484,8 +554,10 @@ pub struct TotpEnrolment {
     pub qr_svg: String,
 }
 
-/// Starts enrolment: a new secret, not yet in force until a code confirms it.
-pub async fn begin_totp(core: &Core, ctx: &Ctx) -> Result<TotpEnrolment> {
+/// Starts enrolment: a new secret, not yet in force until a code confirms it. Only in a
+/// session, after the current password again.
+pub async fn begin_totp(core: &Core, ctx: &Ctx, password: &str) -> Result<TotpEnrolment> {
+    verify_current_password(core, ctx, "password", password).await?;
     let me = ctx.me()?;
     let creds = users::credentials(&core.db.read, me.user_id).await?.ok_or(CoreError::Unauthenticated)?;
     if creds.totp_enabled {
@@ -500,7 +572,7 @@ pub async fn begin_totp(core: &Core, ctx: &Ctx) -> Result<TotpEnrolment> {
 
 /// Confirms enrolment with a code; returns the recovery codes, shown once.
 pub async fn confirm_totp(core: &Core, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
-    let me = ctx.me()?;
+    let me = ctx.in_session()?;
     let creds = users::credentials(&core.db.read, me.user_id).await?.ok_or(CoreError::Unauthenticated)?;
     let secret = creds.totp_secret.as_deref().and_then(crate::totp::base32_decode).ok_or(CoreError::Conflict("totp_not_started"))?;
     if creds.totp_enabled {
@@ -526,6 +598,7 @@ pub async fn confirm_totp(core: &Core, ctx: &Ctx, code: &str) -> Result<Vec<Stri
 pub async fn disable_totp(core: &Core, ctx: &Ctx, user: UserId, code: Option<&str>) -> Result<()> {
     let me = ctx.me()?;
     if me.user_id == user {
+        ctx.in_session()?;
         let code = code.ok_or_else(|| DomainError::field("code", "required"))?;
         if !check_second_factor(core, user, code).await? {
             return Err(CoreError::BadSecondFactor);

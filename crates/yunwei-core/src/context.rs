@@ -30,6 +30,9 @@ pub struct Actor {
     pub permissions: PermissionSet,
     #[serde(skip)]
     pub place: ActorPlace,
+    /// An API token's scopes (`None` for a session): self-service honours them too.
+    #[serde(skip)]
+    pub token_scopes: Option<Vec<yunwei_domain::permission::TokenScope>>,
     /// The administrator duty the actor's roles carry (三权分立), if any.
     pub duty: Option<yunwei_domain::admin::AdminDuty>,
     pub via: Via,
@@ -72,6 +75,7 @@ impl Ctx {
                 time_zone: "UTC".into(),
                 permissions: PermissionSet::new(all),
                 place: ActorPlace::default(),
+                token_scopes: None,
                 duty: None,
                 via: Via::System,
                 must_change_password: false,
@@ -84,6 +88,25 @@ impl Ctx {
     /// The signed-in actor, whatever they still owe (self-service calls use this).
     pub fn me(&self) -> Result<&Actor> {
         self.actor.as_ref().ok_or(CoreError::Unauthenticated)
+    }
+
+    /// The actor changing their own account (language, notification settings, own tokens): a
+    /// session, or a token whose scopes cover `user:update` — a leaked read-only token changes nothing.
+    pub fn self_service(&self) -> Result<&Actor> {
+        let actor = self.me()?;
+        match &actor.token_scopes {
+            Some(scopes) if !scopes.iter().any(|s| s.covers(ObjectType::User, Action::Update)) => {
+                Err(CoreError::Forbidden("user:update".into()))
+            }
+            _ => Ok(actor),
+        }
+    }
+
+    /// The actor signed in with a session: a password or a second factor is changed only by a
+    /// person who just proved who they are, never through an API token.
+    pub fn in_session(&self) -> Result<&Actor> {
+        let actor = self.me()?;
+        if actor.via == Via::Session { Ok(actor) } else { Err(CoreError::Forbidden("session".into())) }
     }
 
     /// The actor, if allowed to do `action` on `object` at all; returns the widest scope.

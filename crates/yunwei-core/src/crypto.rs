@@ -48,3 +48,30 @@ pub async fn verify_password(password: String, hash: String) -> bool {
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// How hard a password is to guess, as zxcvbn scores it (0–4), counting the user's own names
+/// as dictionary words.
+pub fn password_strength(password: &str, user_inputs: &[&str]) -> u8 {
+    u8::from(zxcvbn::zxcvbn(password, user_inputs).score())
+}
+
+/// Checks a new password against the policy with a strength estimate.
+pub fn check_password(policy: &yunwei_domain::auth::PasswordPolicy, password: &str, username: &str, reused: bool) -> crate::Result<()> {
+    // zxcvbn's matching grows with length; past the policy's maximum the length rule refuses anyway.
+    let strength =
+        if password.chars().count() <= yunwei_domain::auth::MAX_PASSWORD_LENGTH { password_strength(password, &[username]) } else { 4 };
+    Ok(policy.check(password, username, reused, strength)?)
+}
+
+#[cfg(test)]
+mod strength_tests {
+    #[test]
+    fn guessable_passwords_score_low_and_phrases_high() {
+        for weak in ["Abcdef1!", "Password123!", "Qwerty@123456", "zhangsan2026"] {
+            assert!(super::password_strength(weak, &["zhangsan"]) < 3, "{weak}");
+        }
+        for strong in ["Kx7#vQ2m!Lp9zR", "瀑布-Lantern-47-Orbit"] {
+            assert!(super::password_strength(strong, &["zhangsan"]) >= 3, "{strong}");
+        }
+    }
+}

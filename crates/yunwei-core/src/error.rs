@@ -11,8 +11,10 @@ pub enum CoreError {
     Unauthenticated,
     #[error("wrong user name or password")]
     BadCredentials,
-    #[error("account locked until {until}")]
-    AccountLocked { until: i64 },
+    /// Too many failed attempts (sign-in, second factor, current password): held back until
+    /// `until` (unix ms). The same answer whether or not the account exists.
+    #[error("too many attempts; held back until {until}")]
+    TooManyAttempts { until: i64, retry_after_s: i64 },
     #[error("account disabled")]
     AccountDisabled,
     #[error("wrong second-factor code")]
@@ -44,7 +46,7 @@ impl CoreError {
             Self::Domain(d) => d.code(),
             Self::Unauthenticated => "unauthenticated",
             Self::BadCredentials => "bad_credentials",
-            Self::AccountLocked { .. } => "account_locked",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::AccountDisabled => "account_disabled",
             Self::BadSecondFactor => "bad_second_factor",
             Self::SessionExpired => "session_expired",
@@ -57,6 +59,11 @@ impl CoreError {
             Self::Store(StoreError::IdempotencyKeyTaken) => "idempotency_key_in_use",
             Self::Store(_) | Self::Internal(_) => "internal_error",
         }
+    }
+
+    /// Held back until `until` (unix ms), said as whole seconds from `now` too.
+    pub fn too_many_attempts(until: i64, now: i64) -> Self {
+        Self::TooManyAttempts { until, retry_after_s: ((until - now + 999) / 1000).max(1) }
     }
 
     /// Maps unique-constraint failures to a 409 with the given code.

@@ -171,7 +171,7 @@ pub struct PreferenceInput {
 }
 
 pub async fn set_my_preferences(core: &Core, ctx: &Ctx, input: Vec<PreferenceInput>) -> Result<Vec<PreferenceView>> {
-    let me = ctx.me()?;
+    let me = ctx.self_service()?;
     let mut c = Checker::new();
     let mut parsed = Vec::new();
     for (i, p) in input.iter().enumerate() {

@@ -37,14 +37,14 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     (
         "account.locked",
         "zh-CN",
-        "【运维平台】账号已锁定",
-        "{{ user.display_name }}，您好：\n\n您的账号 {{ user.username }} 因连续 {{ payload.failures }} 次登录失败，已于 {{ time }} 被锁定，{{ payload.minutes }} 分钟后自动解锁。\n如非本人操作，请立即联系安全管理员。\n",
+        "【运维平台】账号登录连续失败，已暂停来自该地址的登录",
+        "{{ user.display_name }}，您好：\n\n您的账号 {{ user.username }} 从地址 {{ payload.source_ip }} 连续 {{ payload.failures }} 次登录失败，已于 {{ time }} 暂停来自该地址的登录 {{ payload.minutes }} 分钟；从其他地址登录不受影响。\n如非本人操作，说明有人在猜测您的密码，请立即联系安全管理员。\n",
     ),
     (
         "account.locked",
         "en",
-        "[Yunwei] Account locked",
-        "Hello {{ user.display_name }},\n\nYour account {{ user.username }} was locked at {{ time }} after {{ payload.failures }} failed sign-ins. It unlocks in {{ payload.minutes }} minutes.\nIf this was not you, contact the security administrator now.\n",
+        "[Yunwei] Failed sign-ins: your account is held back from one address",
+        "Hello {{ user.display_name }},\n\nAfter {{ payload.failures }} failed sign-ins to your account {{ user.username }} from {{ payload.source_ip }}, sign-in from that address was held back at {{ time }} for {{ payload.minutes }} minutes; other addresses are not affected.\nIf this was not you, someone is guessing your password: contact the security administrator now.\n",
     ),
     (
         "password.changed",
@@ -256,7 +256,8 @@ pub async fn builtin(core: &Core) -> Result<()> {
                     name_zh: r.name_zh.into(),
                     description: String::new(),
                     duty: r.duty,
-                    require_totp: false,
+                    // The three administrator duties sign in with a second factor by default.
+                    require_totp: r.duty.is_some(),
                     permissions: r.permissions.clone(),
                 };
                 store::insert_role(&mut tx, &fields, true, now).await?;
@@ -383,11 +384,13 @@ pub async fn initial_admin(core: &Core, username: &str, password: Option<String>
         return Ok(None);
     }
     let generated = password.is_none();
+    // A password given by environment variable has been seen by whoever set it up: it is
+    // changed at the first sign-in like a generated one.
     let password = match password {
         Some(p) => p,
         None => generate_password()?,
     };
-    core.config.password_policy().check(&password, username, false)?;
+    crate::crypto::check_password(&core.config.password_policy(), &password, username, false)?;
     let hash = crate::crypto::hash_password(password.clone()).await?;
     let now = core.now_ms();
     let ctx = Ctx::system();
@@ -399,7 +402,7 @@ pub async fn initial_admin(core: &Core, username: &str, password: Option<String>
         time_zone: core.config.default_time_zone.clone(),
         ..Default::default()
     };
-    let id = store::insert_user(&mut tx, &fields, Some(&hash), generated, now).await?;
+    let id = store::insert_user(&mut tx, &fields, Some(&hash), true, now).await?;
     let role = store::get_role_by_key(&mut *tx, "system_admin").await?.ok_or(crate::CoreError::NotFound("role"))?;
     store::set_user_roles(&mut tx, id, &[role.id]).await?;
     audit::write(
@@ -461,8 +464,8 @@ mod tests {
         use yunwei_domain::auth::{PasswordPolicy, PasswordProfile};
         for _ in 0..20 {
             let p = super::generate_password().unwrap();
-            assert!(PasswordPolicy::of(PasswordProfile::CnMlps).check(&p, "admin", false).is_ok(), "{p}");
-            assert!(PasswordPolicy::of(PasswordProfile::Asvs).check(&p, "admin", false).is_ok(), "{p}");
+            assert!(crate::crypto::check_password(&PasswordPolicy::of(PasswordProfile::CnMlps), &p, "admin", false).is_ok(), "{p}");
+            assert!(crate::crypto::check_password(&PasswordPolicy::of(PasswordProfile::Asvs), &p, "admin", false).is_ok(), "{p}");
         }
     }
 }

@@ -8,12 +8,25 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum PasswordRule {
-    TooShort { min: usize },
-    TooLong { max: usize },
-    TooFewClasses { min: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+    TooFewClasses {
+        min: usize,
+    },
     ContainsUsername,
     Common,
-    Reused { last: usize },
+    /// A strength estimate (zxcvbn, 0–4) below the policy's minimum: a pattern, a dictionary
+    /// word with substitutions, a date, a keyboard walk…
+    Guessable {
+        min: u8,
+    },
+    Reused {
+        last: usize,
+    },
 }
 
 impl PasswordRule {
@@ -24,6 +37,7 @@ impl PasswordRule {
             Self::TooFewClasses { .. } => "password_too_few_classes",
             Self::ContainsUsername => "password_contains_username",
             Self::Common => "password_common",
+            Self::Guessable { .. } => "password_guessable",
             Self::Reused { .. } => "password_reused",
         }
     }
@@ -44,6 +58,8 @@ pub struct PasswordPolicy {
     pub min_classes: usize,
     pub expiry_days: Option<u32>,
     pub history: usize,
+    /// The least strength estimate (zxcvbn score, 0–4) accepted.
+    pub min_strength: u8,
 }
 
 /// Passwords attackers try first; refused by every profile.
@@ -83,14 +99,15 @@ pub const MAX_PASSWORD_LENGTH: usize = 128;
 impl PasswordPolicy {
     pub fn of(profile: PasswordProfile) -> Self {
         match profile {
-            PasswordProfile::CnMlps => Self { min_length: 8, min_classes: 3, expiry_days: Some(90), history: 5 },
-            PasswordProfile::Asvs => Self { min_length: 12, min_classes: 0, expiry_days: None, history: 0 },
+            PasswordProfile::CnMlps => Self { min_length: 8, min_classes: 3, expiry_days: Some(90), history: 5, min_strength: 3 },
+            PasswordProfile::Asvs => Self { min_length: 12, min_classes: 0, expiry_days: None, history: 0, min_strength: 3 },
         }
     }
 
     /// Checks a new password; `reused` says whether it matches one of the last `history` hashes
-    /// (the caller compares hashes, which this crate cannot do).
-    pub fn check(&self, password: &str, username: &str, reused: bool) -> Result<(), DomainError> {
+    /// (the caller compares hashes, which this crate cannot do), `strength` is the caller's
+    /// estimate (zxcvbn score 0–4, which needs dictionaries this crate does not carry).
+    pub fn check(&self, password: &str, username: &str, reused: bool, strength: u8) -> Result<(), DomainError> {
         let mut broken = Vec::new();
         let length = password.chars().count();
         if length < self.min_length {
@@ -108,6 +125,8 @@ impl PasswordPolicy {
         }
         if COMMON.contains(&lower.as_str()) {
             broken.push(PasswordRule::Common);
+        } else if strength < self.min_strength && length >= self.min_length {
+            broken.push(PasswordRule::Guessable { min: self.min_strength });
         }
         if reused && self.history > 0 {
             broken.push(PasswordRule::Reused { last: self.history });
@@ -149,6 +168,42 @@ impl LockoutPolicy {
     pub fn lock_after(&self, failures: u32, now: i64) -> Option<i64> {
         (self.max_failures > 0 && failures >= self.max_failures).then_some(now + self.lock_seconds)
     }
+
+    /// How long (seconds) to hold back a key after `failures` failures in the last hour.
+    ///
+    /// One account from one address is locked for `lock_seconds` at `max_failures` (等保's
+    /// 登录失败处理) — but only from that address, so nobody locks someone else out from
+    /// elsewhere. An address trying many names, and one name tried from many addresses, are
+    /// slowed by delays that double from 1 s (capped at 15 min) past 4× and 10× `max_failures`.
+    pub fn hold_after(&self, kind: ThrottleKind, failures: u32) -> Option<i64> {
+        if self.max_failures == 0 {
+            return None;
+        }
+        let growing = |threshold: u32| {
+            (failures >= threshold).then(|| 1_i64.checked_shl(failures - threshold).unwrap_or(i64::MAX).min(MAX_DELAY_SECONDS))
+        };
+        match kind {
+            ThrottleKind::AccountAtAddress | ThrottleKind::CurrentPassword => (failures >= self.max_failures).then_some(self.lock_seconds),
+            ThrottleKind::Address => growing(self.max_failures.saturating_mul(4)),
+            ThrottleKind::Account => growing(self.max_failures.saturating_mul(10)),
+        }
+    }
+}
+
+/// The longest delay growing throttles reach.
+pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
+
+/// What a failure is counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleKind {
+    /// One name (known or not) from one address.
+    AccountAtAddress,
+    /// Any names from one address.
+    Address,
+    /// One name from any address.
+    Account,
+    /// Guesses of a signed-in user's current password.
+    CurrentPassword,
 }
 
 /// Server-side session lifetimes.
@@ -177,7 +232,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn rules(policy: &PasswordPolicy, pw: &str, user: &str, reused: bool) -> Vec<&'static str> {
-        match policy.check(pw, user, reused) {
+        match policy.check(pw, user, reused, 4) {
             Ok(()) => vec![],
             Err(DomainError::WeakPassword(r)) => r.iter().map(PasswordRule::code).collect(),
             Err(e) => panic!("unexpected {e:?}"),
@@ -193,6 +248,10 @@ mod tests {
         assert_eq!(rules(&p, "Zhangsan#2026", "zhangsan", false), vec!["password_contains_username"]);
         assert_eq!(rules(&p, "P@ssw0rd", "x", false), vec!["password_common"]);
         assert_eq!(rules(&p, "Abc123!x", "zhangsan", true), vec!["password_reused"]);
+        assert!(
+            matches!(p.check("Qwerty@123456", "x", false, 1), Err(DomainError::WeakPassword(r)) if r == vec![PasswordRule::Guessable { min: 3 }])
+        );
+        assert!(p.check("Kx7#vQ2m!Lp9", "x", false, 4).is_ok());
         assert!(p.is_expired(0, 90 * 86_400));
         assert!(!p.is_expired(0, 89 * 86_400));
     }
@@ -215,6 +274,14 @@ mod tests {
         assert!(s.is_live(0, 0, 1799));
         assert!(!s.is_live(0, 0, 1800));
         assert!(!s.is_live(0, 43_190, 43_200), "absolute lifetime ends a busy session too");
+        assert_eq!(l.hold_after(ThrottleKind::AccountAtAddress, 4), None);
+        assert_eq!(l.hold_after(ThrottleKind::AccountAtAddress, 5), Some(1800));
+        assert_eq!(l.hold_after(ThrottleKind::Address, 19), None);
+        assert_eq!((l.hold_after(ThrottleKind::Address, 20), l.hold_after(ThrottleKind::Address, 23)), (Some(1), Some(8)));
+        assert_eq!(l.hold_after(ThrottleKind::Address, 200), Some(MAX_DELAY_SECONDS));
+        assert_eq!(l.hold_after(ThrottleKind::Account, 49), None);
+        assert_eq!(l.hold_after(ThrottleKind::Account, 50), Some(1));
+        assert_eq!(LockoutPolicy { max_failures: 0, lock_seconds: 60 }.hold_after(ThrottleKind::Address, 1000), None);
     }
 
     proptest! {
@@ -226,7 +293,7 @@ mod tests {
         #[test]
         fn longer_passwords_never_fail_on_length(s in "[a-zA-Z0-9!]{12,40}") {
             let p = PasswordPolicy::of(PasswordProfile::Asvs);
-            let failed = match p.check(&s, "", false) { Err(DomainError::WeakPassword(r)) => r, _ => vec![] };
+            let failed = match p.check(&s, "", false, 4) { Err(DomainError::WeakPassword(r)) => r, _ => vec![] };
             let too_short = failed.iter().any(|r| matches!(r, PasswordRule::TooShort { .. }));
             prop_assert!(!too_short);
         }

@@ -23,3 +23,13 @@ CREATE UNIQUE INDEX ux_duty_grants_pending ON duty_grants (kind, target_id) WHER
 -- committed but was never answered finds the key and can say what it did.
 ALTER TABLE idempotency_keys ADD COLUMN object_type TEXT;
 ALTER TABLE idempotency_keys ADD COLUMN object_id TEXT;
+
+-- Sign-in throttling by address, by account and address, and by account (growing delays,
+-- never a lock anyone can put on someone else's account from elsewhere), and guesses of the
+-- current password on a password change. Keys: `addr:…`, `acct_addr:…`, `acct:…`, `pw:…`.
+CREATE TABLE sign_in_throttle (
+    throttle_key TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    first_failure_at BIGINT NOT NULL,
+    blocked_until BIGINT NOT NULL DEFAULT 0
+);

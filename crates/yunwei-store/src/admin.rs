@@ -705,6 +705,12 @@ pub async fn role_holders<'e, E: Executor<'e, Database = Any>>(ex: E, role_key: 
     rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
 }
 
+/// Sets or clears the forced password change at next sign-in.
+pub async fn set_must_change_password(conn: &mut AnyConnection, user: UserId, must: bool) -> Result<()> {
+    sqlx::query("UPDATE users SET must_change_password = $2 WHERE id = $1").bind(user.0).bind(b(must)).execute(conn).await?;
+    Ok(())
+}
+
 /// Enabled users whose roles grant `permission_prefix` (e.g. `role:approve`) at any scope.
 pub async fn holders_of_permission<'e, E: Executor<'e, Database = Any>>(ex: E, permission_prefix: &str) -> Result<Vec<UserId>> {
     let rows = sqlx::query(

@@ -28,6 +28,7 @@ pub mod sql;
 mod staged;
 pub mod survey;
 pub mod testing;
+pub mod throttle;
 pub mod tx;
 pub mod webhook;
 

@@ -386,9 +386,12 @@ pub async fn list_templates<'e, E: Executor<'e, Database = Any>>(ex: E) -> Resul
 }
 
 /// Inserts or replaces; `only_if_missing` seeds without overwriting an administrator's edit.
-pub async fn put_template(conn: &mut AnyConnection, t: &Template, only_if_missing: bool) -> Result<()> {
-    let conflict = if only_if_missing {
-        "DO NOTHING"
+/// `shipped`: a built-in text, which replaces only a text no administrator has edited (so an
+/// upgrade brings new wording without overwriting local changes).
+pub async fn put_template(conn: &mut AnyConnection, t: &Template, shipped: bool) -> Result<()> {
+    let conflict = if shipped {
+        "DO UPDATE SET subject = excluded.subject, body = excluded.body WHERE notification_templates.updated_by IS NULL \
+         AND (notification_templates.subject <> excluded.subject OR notification_templates.body <> excluded.body)"
     } else {
         "DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
     };

@@ -37,6 +37,31 @@ pub struct Options {
     pub config: Option<CoreConfig>,
     pub clock: Option<Arc<dyn Clock>>,
     pub web: Option<yunwei_web::WebConfig>,
+    /// Keep the production defaults that tests usually step over: the initial administrator's
+    /// forced password change and the second factor the administrator roles require.
+    pub first_start_as_shipped: bool,
+}
+
+/// Steps over what a real first start asks of administrators (a new password, a second
+/// factor), so that tests sign in with the shared test password.
+async fn relax_first_start(core: &Core, admin: yunwei_domain::ids::UserId) {
+    use yunwei_core::store::admin as org;
+    let mut conn = core.db.writer().await.expect("connection");
+    org::set_must_change_password(&mut conn, admin, false).await.expect("password flag");
+    for role in org::list_roles(&mut *conn).await.expect("roles") {
+        if role.require_totp {
+            let fields = org::RoleFields {
+                key: role.key.clone(),
+                name_en: role.name_en.clone(),
+                name_zh: role.name_zh.clone(),
+                description: role.description.clone(),
+                duty: role.duty,
+                require_totp: false,
+                permissions: role.permissions.clone(),
+            };
+            org::update_role(&mut conn, role.id, &fields, core.now_ms()).await.expect("role");
+        }
+    }
 }
 
 /// Starts the whole server (web, dispatcher, scheduler) on 127.0.0.1 and a random port.
@@ -53,6 +78,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     core.prepare().await.expect("migrate and seed");
     yunwei_core::seed::initial_admin(&core, "admin", Some(ADMIN_PASSWORD.into())).await.expect("initial admin");
     let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin").await.expect("query").expect("admin exists");
+    if !opts.first_start_as_shipped {
+        relax_first_start(&core, admin.id).await;
+    }
     let token = yunwei_core::auth::create_token(
         &core,
         &Ctx::system(),

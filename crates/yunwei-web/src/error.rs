@@ -53,7 +53,7 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthenticated | CoreError::BadCredentials | CoreError::SessionExpired | CoreError::BadSecondFactor => {
                 StatusCode::UNAUTHORIZED
             }
-            CoreError::AccountLocked { .. } => StatusCode::LOCKED,
+            CoreError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::AccountDisabled => StatusCode::FORBIDDEN,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
@@ -101,7 +101,10 @@ impl From<CoreError> for ApiError {
                 out.params = vec![("days".into(), days.to_string())];
             }
             CoreError::Domain(DomainError::SummaryRequired(fields)) => out.fields = fields,
-            CoreError::AccountLocked { until } => out.extra = Some(Box::new(serde_json::json!({ "locked_until": until }))),
+            CoreError::TooManyAttempts { until, retry_after_s } => {
+                out.extra = Some(Box::new(serde_json::json!({ "retry_at": until, "retry_after": retry_after_s })));
+                out.params = vec![("minutes".into(), ((retry_after_s + 59) / 60).to_string())];
+            }
             CoreError::NotFound(what) => out.extra = Some(Box::new(serde_json::json!({ "object": what }))),
             CoreError::Forbidden(p) => out.extra = Some(Box::new(serde_json::json!({ "permission": p }))),
             CoreError::Store(err) if err.is_busy() => tracing::warn!(error = %err, "database busy"),

@@ -53,6 +53,10 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    // Served over https (the public address says so): browsers must never fall back to http.
+    if state.core.config.public_url.starts_with("https://") {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     state.metrics.record(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64() * 1000.0);
     res
 }
@@ -210,6 +214,11 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
     }
     if e.status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if let Some(seconds) = e.extra.as_deref().and_then(|x| x.get("retry_after")).and_then(serde_json::Value::as_i64)
+        && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
     res
 }

@@ -86,6 +86,10 @@ impl Config {
             c.server.database_url = Some(v.clone());
         }
         c.core.data_dir = c.server.data_dir.clone();
+        // Reached over https, cookies must never travel over plain http.
+        if c.core.public_url.starts_with("https://") {
+            c.web.secure_cookies = true;
+        }
         c.core.validate().map_err(ConfigError::Invalid)?;
         Ok(c)
     }
@@ -194,6 +198,11 @@ mod tests {
         std::fs::write(&file, "[core]\naudit_checkpoint_seconds = 0\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("audit_checkpoint_seconds"), "{err}");
+        std::fs::write(&file, "[core]\npublic_url = \"https://ops.bank.example\"\n").unwrap();
+        let c = Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap();
+        assert!(c.web.secure_cookies, "an https public address makes cookies Secure");
+        std::fs::write(&file, "[core]\npublic_url = \"http://127.0.0.1:8080\"\n").unwrap();
+        assert!(!Config::load(&Overrides { config: Some(file.clone()), ..Default::default() }).unwrap().web.secure_cookies);
         std::fs::write(&file, "[core]\naudit_retention_days = 30\n").unwrap();
         let err = Config::load(&Overrides { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("at least 180 days"), "{err}");

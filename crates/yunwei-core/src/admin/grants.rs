@@ -31,6 +31,8 @@ pub enum Outcome<T> {
 #[derive(Debug, Clone, Serialize)]
 pub struct DutyGrant {
     pub id: i64,
+    /// `DG-000042`: the number people quote.
+    pub number: String,
     pub kind: String,
     pub target_id: i64,
     /// The user's display name, or the role's name in both languages.
@@ -67,6 +69,7 @@ async fn view(conn: &mut yunwei_store::Conn, g: DutyGrantRow) -> Result<DutyGran
     };
     Ok(DutyGrant {
         id: g.id,
+        number: format!("DG-{:06}", g.id),
         target_name,
         requested_change: serde_json::from_str(&g.requested_change).unwrap_or_default(),
         state_before: serde_json::from_str(&g.state_before).unwrap_or_default(),
@@ -112,7 +115,8 @@ pub(super) async fn request(
     let row = store::get(&mut *tx, id).await?.ok_or(CoreError::NotFound("duty_grant"))?;
     let grant = view(&mut tx, row).await?;
     let payload = serde_json::json!({
-        "recipients": recipients, "path": PATH, "id": id, "target": grant.target_name, "requested_by": grant.requested_by_name,
+        "recipients": recipients, "path": PATH, "id": id, "number": grant.number, "target": grant.target_name,
+        "requested_by": grant.requested_by_name,
     });
     emit(core, &mut tx, ctx, Event::new(EventType::DutyGrantRequested, "duty_grant", id).with(payload)).await?;
     core.commit(tx).await?;
@@ -242,7 +246,7 @@ pub(super) async fn close(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, g: 
     let grant = view(tx, row).await?;
     let recipients: Vec<i64> = [g.requested_by].into_iter().filter(|u| *u != me).map(|u| u.0).collect();
     let payload = serde_json::json!({
-        "recipients": recipients, "path": PATH, "id": g.id, "target": grant.target_name, "status": status,
+        "recipients": recipients, "path": PATH, "id": g.id, "number": grant.number, "target": grant.target_name, "status": status,
         "decided_by": grant.decided_by_name, "note": note,
     });
     emit(core, &mut *tx, ctx, Event::new(EventType::DutyGrantDecided, "duty_grant", g.id).with(payload)).await
@@ -253,25 +257,25 @@ pub const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     (
         "duty_grant.requested",
         "zh-CN",
-        "待您批准：{{ payload.requested_by }} 申请变更「{{ payload.target }}」的管理职责",
+        "【{{ payload.number }}】待您批准：{{ payload.requested_by }} 申请变更「{{ payload.target }}」的管理职责",
         "{{ user.display_name }}，您好：\n\n{{ payload.requested_by }} 申请变更「{{ payload.target }}」的管理职责（三权分立），需要第二人批准后才生效。\n请核对申请内容后批准或驳回：{{ public_url }}{{ payload.path }}\n",
     ),
     (
         "duty_grant.requested",
         "en",
-        "Awaiting your approval: {{ payload.requested_by }} asks to change the duties of {{ payload.target }}",
+        "[{{ payload.number }}] Awaiting your approval: {{ payload.requested_by }} asks to change the duties of {{ payload.target }}",
         "Hello {{ user.display_name }},\n\n{{ payload.requested_by }} asks to change the administrator duties of {{ payload.target }} (separation of duties). The change takes effect only when a second person approves it.\nReview it and approve or reject: {{ public_url }}{{ payload.path }}\n",
     ),
     (
         "duty_grant.decided",
         "zh-CN",
-        "职责变更申请{% if payload.status == 'approved' %}已批准{% else %}未获批准{% endif %}：「{{ payload.target }}」",
+        "【{{ payload.number }}】职责变更申请{% if payload.status == 'approved' %}已批准{% else %}未获批准{% endif %}：「{{ payload.target }}」",
         "{{ user.display_name }}，您好：\n\n您对「{{ payload.target }}」的职责变更申请{% if payload.status == 'approved' %}已由 {{ payload.decided_by }} 批准并生效{% else %}已被 {{ payload.decided_by }} 驳回{% endif %}。{% if payload.note %}\n说明：{{ payload.note }}{% endif %}\n详情：{{ public_url }}{{ payload.path }}\n",
     ),
     (
         "duty_grant.decided",
         "en",
-        "Duty change {% if payload.status == 'approved' %}approved{% else %}not approved{% endif %}: {{ payload.target }}",
+        "[{{ payload.number }}] Duty change {% if payload.status == 'approved' %}approved{% else %}not approved{% endif %}: {{ payload.target }}",
         "Hello {{ user.display_name }},\n\nYour request to change the duties of {{ payload.target }} was {% if payload.status == 'approved' %}approved by {{ payload.decided_by }} and is now in force{% else %}rejected by {{ payload.decided_by }}{% endif %}.{% if payload.note %}\nNote: {{ payload.note }}{% endif %}\nDetails: {{ public_url }}{{ payload.path }}\n",
     ),
 ];

@@ -132,7 +132,8 @@ pub async fn create_user(core: &Core, ctx: &Ctx, input: NewUser) -> Result<Creat
         }
     }
     if let Some(p) = &input.password
-        && let Err(yunwei_domain::DomainError::WeakPassword(rules)) = core.config.password_policy().check(p, &username, false)
+        && let Err(crate::CoreError::Domain(yunwei_domain::DomainError::WeakPassword(rules))) =
+            crate::crypto::check_password(&core.config.password_policy(), p, &username, false)
     {
         for r in rules {
             c.push(FieldError::new("password", r.code()));
@@ -381,7 +382,7 @@ pub async fn set_user_teams(core: &Core, ctx: &Ctx, id: UserId, teams: &[TeamId]
 
 /// Self-service: language and time zone.
 pub async fn update_my_preferences(core: &Core, ctx: &Ctx, locale: &str, zone: &str) -> Result<()> {
-    let me = ctx.me()?;
+    let me = ctx.self_service()?;
     let mut c = Checker::new();
     check_locale_zone(&mut c, locale, zone);
     c.finish()?;

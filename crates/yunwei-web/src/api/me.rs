@@ -76,8 +76,18 @@ pub async fn revoke_token(State(state): State<AppState>, caller: Caller, ApiPath
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn begin_totp(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TotpEnrolment>> {
-    Ok(Json(yunwei_core::auth::begin_totp(&state.core, &caller.ctx).await?))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthBody {
+    pub password: String,
+}
+
+pub async fn begin_totp(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ReauthBody>,
+) -> ApiResult<Json<TotpEnrolment>> {
+    Ok(Json(yunwei_core::auth::begin_totp(&state.core, &caller.ctx, &body.password).await?))
 }
 
 #[derive(Deserialize)]

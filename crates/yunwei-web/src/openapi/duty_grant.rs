@@ -47,6 +47,7 @@ pub(super) fn schemas() -> Value {
         &["id", "kind", "target_id", "target_name", "requested_change", "state_before", "requested_by", "requested_at", "status"],
         json!({
             "id": s("integer"),
+            "number": { "type": "string", "pattern": "^DG-[0-9]{6,}$" },
             "kind": { "enum": ["user_roles", "role"] },
             "target_id": { "type": "integer", "description": "the user (user_roles) or the role (role)" },
             "target_name": s("string"),

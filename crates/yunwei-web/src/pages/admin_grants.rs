@@ -80,6 +80,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
                 _ => "muted",
             };
             let mut row = vec![
+                Cell::text(g.number.clone()),
                 Cell::text(tr.t(&format!("grant.kind.{}", g.kind))),
                 Cell::text(g.target_name.clone()),
                 Cell::text(asked),
@@ -109,6 +110,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
     } else {
         sections.push(Section::Table(TableSection {
             columns: vec![
+                tr.t("grant.number"),
                 tr.t("grant.kind.title"),
                 tr.t("grant.target"),
                 tr.t("grant.change"),

@@ -69,7 +69,9 @@ async fn sections(state: &AppState, caller: &Caller, top: Vec<Section>) -> Resul
         )));
     } else {
         s.push(Section::Text(tr.t("profile.totp_off")));
-        s.push(Section::Form(FormSection::post("totpon", "/profile/totp/begin", tr.t("profile.totp_begin"), Vec::new())));
+        let reauth =
+            Field::new("password", "password", tr.t("profile.current_password_again"), "").required().autocomplete("current-password");
+        s.push(Section::Form(FormSection::post("totpon", "/profile/totp/begin", tr.t("profile.totp_begin"), vec![reauth])));
     }
     s.push(Section::Heading(tr.t("profile.tokens")));
     let tokens = yunwei_core::auth::list_tokens(&state.core, &caller.ctx, me.user_id).await?;
@@ -175,9 +177,15 @@ pub async fn change_password(
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn totp_begin(State(state): State<AppState>, caller: Caller, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+#[derive(Deserialize)]
+pub struct ReauthForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn totp_begin(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<ReauthForm>) -> Result<Response, ApiError> {
     let tr = caller.tr;
-    match yunwei_core::auth::begin_totp(&state.core, &caller.ctx).await {
+    match yunwei_core::auth::begin_totp(&state.core, &caller.ctx, &f.password).await {
         Ok(e) => {
             let top = vec![
                 Section::Heading(tr.t("profile.totp_scan")),

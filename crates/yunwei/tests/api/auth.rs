@@ -35,26 +35,149 @@ async fn sign_in_sets_a_hardened_cookie_and_the_session_works() {
     app.stop().await;
 }
 
+/// A client whose requests come from `address` (the server trusts its proxy's X-Forwarded-For).
+fn from(app: &yunwei_testkit::TestApp, address: &str) -> Client {
+    app.anonymous().header("x-forwarded-for", address)
+}
+
+async fn sign_in(client: &Client, user: &str, password: &str) -> yunwei_testkit::TestResponse {
+    client.post("/api/v1/session", &serde_json::json!({ "username": user, "password": password })).await
+}
+
+fn behind_proxy() -> Options {
+    Options { web: Some(yunwei_web::WebConfig { trust_proxy_headers: true, ..Default::default() }), ..Default::default() }
+}
+
 #[tokio::test]
-async fn repeated_failures_lock_the_account_and_notify_the_user() {
-    let app = spawn_app().await;
+async fn repeated_failures_hold_back_that_address_only_and_notify_the_user() {
+    let app = spawn_app_with(behind_proxy()).await;
+    let attacker = from(&app, "203.0.113.7");
     for _ in 0..4 {
-        assert_problem(&login(&app, "admin", "wrong").await, 401, "bad_credentials");
+        assert_problem(&sign_in(&attacker, "admin", "wrong").await, 401, "bad_credentials");
     }
-    let fifth = login(&app, "admin", "wrong").await;
-    assert_problem(&fifth, 423, "account_locked");
-    assert!(fifth.json()["locked_until"].as_i64().unwrap() > app.core.now_ms() + 29 * 60_000);
-    // Even the right password is refused while locked.
-    assert_problem(&login(&app, "admin", ADMIN_PASSWORD).await, 423, "account_locked");
-    // Unknown users get the same answer as wrong passwords.
-    assert_problem(&login(&app, "nobody", "x").await, 401, "bad_credentials");
+    let fifth = sign_in(&attacker, "admin", "wrong").await;
+    assert_problem(&fifth, 429, "too_many_attempts");
+    let wait: i64 = fifth.header("retry-after").unwrap().parse().unwrap();
+    assert!((1700..=1800).contains(&wait), "held back for the lock period: {wait}");
+    assert_eq!(fifth.json()["retry_after"], wait);
+    // Even the right password is refused from that address while it is held back…
+    assert_problem(&sign_in(&attacker, "admin", ADMIN_PASSWORD).await, 429, "too_many_attempts");
+    // …but the real administrator, elsewhere, is not locked out by someone else's guessing.
+    assert_eq!(sign_in(&from(&app, "198.51.100.20"), "admin", ADMIN_PASSWORD).await.status, 201);
     app.drain_outbox().await;
     let notes = app.admin().get("/api/v1/notifications").await.json();
     assert_eq!(notes["items"][0]["event_type"], "account.locked", "{notes}");
-    assert!(notes["items"][0]["body"].as_str().unwrap().contains('5'));
+    assert!(notes["items"][0]["body"].as_str().unwrap().contains("203.0.113.7"), "the owner learns where from: {notes}");
     let (_, auditor) = app.user_with_roles("audit.admin", &["audit_admin"]).await;
     let audit = auditor.get("/api/v1/audit-events?action=login_failed").await.json();
-    assert_eq!(audit["items"].as_array().unwrap().len(), 7, "every failed sign-in is audited");
+    assert_eq!(audit["items"].as_array().unwrap().len(), 6, "every failed or held-back sign-in is audited");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_and_known_names_get_the_same_answers() {
+    let app = spawn_app_with(behind_proxy()).await;
+    let probe = |name: &'static str, address: &'static str| {
+        let client = from(&app, address);
+        async move {
+            let mut answers = Vec::new();
+            for _ in 0..6 {
+                let r = sign_in(&client, name, "wrong").await;
+                answers.push((r.status, r.json()["code"].as_str().unwrap_or_default().to_string()));
+            }
+            answers
+        }
+    };
+    let known = probe("admin", "203.0.113.8").await;
+    let unknown = probe("no.such.user", "203.0.113.9").await;
+    assert_eq!(known, unknown, "a guesser cannot tell which names exist");
+    assert_eq!(known.last().unwrap(), &(429, "too_many_attempts".to_string()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_address_trying_many_names_is_slowed_down() {
+    let app = spawn_app_with(behind_proxy()).await;
+    let sprayer = from(&app, "203.0.113.10");
+    // Four failures each for five names: no single name reaches its lock…
+    for n in 0..5 {
+        for _ in 0..4 {
+            let r = sign_in(&sprayer, &format!("user{n}"), "Spring2026!").await;
+            assert!(r.status == 401 || r.status == 429, "{}", r.text());
+        }
+    }
+    // …but the address, at twenty failures, must now wait, whatever name it tries.
+    let next = sign_in(&sprayer, "admin", ADMIN_PASSWORD).await;
+    assert_problem(&next, 429, "too_many_attempts");
+    assert_eq!(sign_in(&from(&app, "198.51.100.21"), "admin", ADMIN_PASSWORD).await.status, 201, "other addresses are not affected");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_cannot_guess_the_current_password_without_limit() {
+    let app = spawn_app().await;
+    app.user_with_roles("wang.er", &["system_engineer"]).await;
+    let s = session_client(&app, &login(&app, "wang.er", ADMIN_PASSWORD).await);
+    let body = |current: &str| serde_json::json!({ "current_password": current, "new_password": "Kx7#vQ2m!Lp9zR" });
+    for _ in 0..4 {
+        let r = s.post("/api/v1/me/password", &body("guess")).await;
+        assert_problem(&r, 422, "validation_failed");
+        assert_eq!(r.json()["errors"][0]["code"], "wrong_password");
+    }
+    assert_problem(&s.post("/api/v1/me/password", &body("guess")).await, 429, "too_many_attempts");
+    // Held back: even the right password waits now.
+    assert_problem(&s.post("/api/v1/me/password", &body(ADMIN_PASSWORD)).await, 429, "too_many_attempts");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_honour_their_scope_on_self_service() {
+    let app = spawn_app().await;
+    let (uid, _) = app.user_with_roles("zhao.liu", &["system_engineer"]).await;
+    let s = session_client(&app, &login(&app, "zhao.liu", ADMIN_PASSWORD).await);
+    let read = s.post("/api/v1/me/tokens", &serde_json::json!({ "name": "只读", "scopes": ["read"] })).await.json();
+    let read_only = app.anonymous().bearer(read["secret"].as_str().unwrap());
+    let full = s.post("/api/v1/me/tokens", &serde_json::json!({ "name": "全部" })).await.json();
+    let full = app.anonymous().bearer(full["secret"].as_str().unwrap());
+    // A leaked read-only token changes nothing about its owner's account.
+    assert_problem(&read_only.post("/api/v1/me/totp", &serde_json::json!({ "password": ADMIN_PASSWORD })).await, 403, "forbidden");
+    let pw = serde_json::json!({ "current_password": ADMIN_PASSWORD, "new_password": "Kx7#vQ2m!Lp9zR" });
+    assert_problem(&read_only.post("/api/v1/me/password", &pw).await, 403, "forbidden");
+    assert_problem(&read_only.patch("/api/v1/me", &serde_json::json!({ "locale": "en" })).await, 403, "forbidden");
+    assert_problem(
+        &read_only
+            .put(
+                "/api/v1/me/notification-preferences",
+                &serde_json::json!([{ "event_type": "password.changed", "channel": "email", "enabled": false }]),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_problem(&read_only.delete(&format!("/api/v1/me/tokens/{}", read["id"])).await, 403, "forbidden");
+    // Even a full token changes no password or second factor: those need a person in a session.
+    assert_problem(&full.post("/api/v1/me/password", &pw).await, 403, "forbidden");
+    assert_eq!(full.patch("/api/v1/me", &serde_json::json!({ "locale": "en" })).await.status, 200);
+    assert_eq!(app.admin().get(&format!("/api/v1/users/{uid}")).await.json()["locale"], "en");
+    assert_eq!(login(&app, "zhao.liu", ADMIN_PASSWORD).await.status, 201, "the password is unchanged");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn guessable_passwords_are_refused() {
+    let app = spawn_app().await;
+    app.user_with_roles("qian.qi", &["system_engineer"]).await;
+    let s = session_client(&app, &login(&app, "qian.qi", ADMIN_PASSWORD).await);
+    for weak in ["Abcdef1!", "Password123!", "Qwerty@123456"] {
+        let r = s.post("/api/v1/me/password", &serde_json::json!({ "current_password": ADMIN_PASSWORD, "new_password": weak })).await;
+        assert_problem(&r, 422, "weak_password");
+        let codes: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap().to_string()).collect();
+        assert!(codes.iter().any(|c| c == "password_guessable" || c == "password_common"), "{weak}: {codes:?}");
+    }
+    let ok = s
+        .post("/api/v1/me/password", &serde_json::json!({ "current_password": ADMIN_PASSWORD, "new_password": "瀑布-Lantern-47-Orbit" }))
+        .await;
+    assert_eq!(ok.status, 204, "{}", ok.text());
     app.stop().await;
 }
 
@@ -83,8 +206,13 @@ async fn totp_enrolment_second_factor_and_recovery_codes() {
     let app = spawn_app().await;
     let (_, user) = app.user_with_roles("li.si", &["system_engineer"]).await;
     let s = session_client(&app, &login(&app, "li.si", ADMIN_PASSWORD).await);
-    // Tokens may not enrol on behalf of a person: the session does.
-    let begin = s.post("/api/v1/me/totp", &serde_json::json!({})).await;
+    // Tokens may not enrol on behalf of a person, even a token with every scope: the session
+    // does, after the current password again.
+    assert_problem(&user.post("/api/v1/me/totp", &serde_json::json!({ "password": ADMIN_PASSWORD })).await, 403, "forbidden");
+    let wrong = s.post("/api/v1/me/totp", &serde_json::json!({ "password": "not-it" })).await;
+    assert_problem(&wrong, 422, "validation_failed");
+    assert_eq!(wrong.json()["errors"][0]["field"], "password");
+    let begin = s.post("/api/v1/me/totp", &serde_json::json!({ "password": ADMIN_PASSWORD })).await;
     assert_eq!(begin.status, 200, "{}", begin.text());
     let b = begin.json();
     assert!(b["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/Yunwei:li.si?secret="));
@@ -140,7 +268,7 @@ async fn role_requiring_totp_confines_the_user_to_enrolment() {
     let s = session_client(&app, &login(&app, "wang.wu", ADMIN_PASSWORD).await);
     assert_problem(&s.get("/api/v1/teams").await, 403, "totp_enrolment_required");
     assert_eq!(s.get("/api/v1/me").await.json()["must_enrol_totp"], true);
-    assert_eq!(s.post("/api/v1/me/totp", &serde_json::json!({})).await.status, 200);
+    assert_eq!(s.post("/api/v1/me/totp", &serde_json::json!({ "password": ADMIN_PASSWORD })).await.status, 200);
     let _ = id;
     app.stop().await;
 }
@@ -254,5 +382,29 @@ async fn asvs_profile_is_selectable() {
         .post("/api/v1/users", &serde_json::json!({ "username": "a2", "display_name": "A", "password": "correct horse battery staple" }))
         .await;
     assert_eq!(ok.status, 201, "{}", ok.text());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_first_start_as_shipped_asks_the_administrator_for_a_new_password_and_a_second_factor() {
+    let app = spawn_app_with(Options { first_start_as_shipped: true, ..Default::default() }).await;
+    // The password came from YUNWEI_ADMIN_PASSWORD: it is changed at the first sign-in all the same.
+    let first = app.admin_session().await;
+    assert_problem(&first.get("/api/v1/teams").await, 403, "password_change_required");
+    let changed = first
+        .post("/api/v1/me/password", &serde_json::json!({ "current_password": ADMIN_PASSWORD, "new_password": "Kx7#vQ2m!Lp9zR" }))
+        .await;
+    assert_eq!(changed.status, 204, "{}", changed.text());
+    // The three administrator roles require a second factor; ordinary roles do not.
+    let again = app.session("admin", "Kx7#vQ2m!Lp9zR").await;
+    assert_problem(&again.get("/api/v1/teams").await, 403, "totp_enrolment_required");
+    let roles = app.admin().get("/api/v1/roles").await.json();
+    let requires = |key: &str| roles.as_array().unwrap().iter().find(|r| r["key"] == key).unwrap()["require_totp"].clone();
+    for key in ["system_admin", "security_admin", "audit_admin"] {
+        assert_eq!(requires(key), true, "{key}");
+    }
+    for key in ["ops_director", "network_engineer", "business_user"] {
+        assert_eq!(requires(key), false, "{key}");
+    }
     app.stop().await;
 }
