@@ -88,7 +88,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 pub fn body_error(text: &str) -> ApiError {
-    if text.contains("length limit") || text.contains("too large") {
+    if text.contains("request body timed out") {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout")
+    } else if text.contains("length limit") || text.contains("too large") {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
     } else {
         ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body")

@@ -2,6 +2,7 @@
 //! The HTTP edge: parse, authenticate, render. Decisions are made in core.
 
 pub mod api;
+pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod i18n;
@@ -15,7 +16,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use yunwei_core::Core;
 
@@ -29,11 +29,33 @@ pub struct WebConfig {
     pub trust_proxy_headers: bool,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Seconds a client has to send a request's line and headers (and the longest a
+    /// kept-alive connection may sit idle) before the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body once its headers are in;
+    /// after that the request is answered 408 `body_timeout`.
+    pub body_read_timeout_secs: u64,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, trust_proxy_headers: false, body_limit: 1024 * 1024 }
+        Self {
+            secure_cookies: false,
+            trust_proxy_headers: false,
+            body_limit: 1024 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 60,
+        }
+    }
+}
+
+impl WebConfig {
+    /// The read timeouts (a zero in the configuration is taken as one second).
+    pub fn timeouts(&self) -> conn::Timeouts {
+        conn::Timeouts {
+            header: std::time::Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            body: std::time::Duration::from_secs(self.body_read_timeout_secs.max(1)),
+        }
     }
 }
 
@@ -84,14 +106,15 @@ pub async fn serve(
     let checkpointer = tokio::spawn(yunwei_core::scheduler::run_wal_checkpointer(core.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
-    let app = router(core, web).into_make_service_with_connect_info::<SocketAddr>();
+    let timeouts = web.timeouts();
+    let app = router(core, web);
     // Open event streams never finish by themselves: end them when shutdown begins.
     let shutdown = async move {
         shutdown.await;
         hub.close();
     };
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    conn::serve_connections(listener, app, timeouts, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, live);
-    result
+    Ok(())
 }
