@@ -159,3 +159,48 @@ async fn paged_lists_refuse_bad_cursors_and_limits_cleanly() {
     assert_ne!(second.json()["items"][0]["id"], first["items"][0]["id"]);
     app.stop().await;
 }
+
+/// Bidirectional overrides and zero-width characters make `invoice\u{202E}gpj.exe`
+/// show as `invoiceexe.jpg`: they are removed from file names (stored and in
+/// Content-Disposition) and from titles, which stay otherwise verbatim.
+#[tokio::test]
+async fn invisible_formatting_is_removed_from_file_names_and_titles() {
+    let app = spawn_app().await;
+    let (_, desk) = app.user_with_roles("desk.bidi", &["ops_director"]).await;
+    let title = "发票\u{202E}gpj.exe\u{200B} 无法打开\u{2066}<b>\u{2069}";
+    let r = desk
+        .post("/api/v1/incidents", &serde_json::json!({ "title": title, "description": "正文\u{202E}保留", "impact": "low", "urgency": "low" }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let inc = r.json();
+    assert_eq!(inc["title"], "发票gpj.exe 无法打开<b>");
+    let number = inc["number"].as_str().unwrap();
+    let page = desk.get(&format!("/incidents/{number}")).await.text();
+    assert!(page.contains("发票gpj.exe 无法打开") && !page.contains('\u{2066}'), "the title reached the page with its bidi controls");
+    // Multi-line text is kept verbatim (HTML-escaped where shown).
+    assert_eq!(desk.get(&format!("/api/v1/incidents/{number}")).await.json()["description"], "正文\u{202E}保留");
+    let renamed = desk
+        .patch(&format!("/api/v1/incidents/{number}"), &serde_json::json!({ "title": "\u{FEFF}新\u{202D}标题"}))
+        .await;
+    assert_eq!((renamed.status, renamed.json()["title"].as_str()), (200, Some("新标题")), "{}", renamed.text());
+    let only_invisible = desk
+        .post("/api/v1/incidents", &serde_json::json!({ "title": "\u{202E}\u{200B}", "description": "d", "impact": "low", "urgency": "low" }))
+        .await;
+    yunwei_testkit::bad_input::assert_problem(&only_invisible, 422, "validation_failed");
+    assert_eq!(only_invisible.json()["errors"][0]["code"], "required");
+
+    let upload = desk
+        .send(
+            "POST",
+            &format!("/api/v1/incidents/{number}/attachments?filename=invoice%E2%80%AEgpj.exe"),
+            Some("application/octet-stream"),
+            b"MZ".to_vec(),
+        )
+        .await;
+    assert_eq!(upload.status, 201, "{}", upload.text());
+    assert_eq!(upload.json()["filename"], "invoicegpj.exe");
+    let got = desk.get(&format!("/api/v1/incidents/{number}/attachments/{}", upload.json()["id"])).await;
+    let disposition = got.header("content-disposition").unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"invoicegpj.exe\"; filename*=UTF-8''invoicegpj.exe");
+    app.stop().await;
+}
