@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use yunwei_core::Core;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
@@ -35,6 +35,21 @@ pub struct WebConfig {
     /// Seconds a client has to send a request's body once its headers are in;
     /// after that the request is answered 408 `body_timeout`.
     pub body_read_timeout_secs: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("body_limit", &self.body_limit)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for WebConfig {
@@ -45,6 +60,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 60,
+            metrics_token: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod demo;
+mod exposure;
 mod incident;
 mod incident_pages;
 mod live;
