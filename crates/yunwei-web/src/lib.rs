@@ -6,6 +6,7 @@ pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+mod json_body;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

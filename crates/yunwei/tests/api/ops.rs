@@ -131,3 +131,59 @@ async fn slow_clients_are_cut_off() {
     assert_eq!(app.admin().get("/api/v1/teams").await.status, 200);
     app.stop().await;
 }
+
+/// The document and the server agree where they once did not: paged lists answer a
+/// bad cursor with 422, sign-in and the second factor answer 401, the
+/// Idempotency-Key bounds are the ones enforced, and a struct body must be an object.
+#[tokio::test]
+async fn openapi_declares_what_the_server_answers() {
+    let app = spawn_app().await;
+    let doc = app.anonymous().get("/api/openapi.json").await.json();
+    let admin = app.admin();
+    let mut paged = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let names: Vec<&str> = get["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+        if path.contains('{') || !names.contains(&"cursor") {
+            continue;
+        }
+        paged += 1;
+        assert!(get["responses"]["422"].is_object(), "GET {path} does not declare 422");
+        let r = admin.get(&format!("{path}?cursor=%E2%82%AC%E2%82%AC")).await;
+        assert!(get["responses"][r.status.to_string()].is_object(), "GET {path} answered an undeclared {}: {}", r.status, r.text());
+        assert!(r.status == 422 || r.status == 403, "GET {path}: {} {}", r.status, r.text());
+    }
+    assert!(paged >= 8, "{paged} paged lists");
+
+    let login = &doc["paths"]["/api/v1/session"]["post"]["responses"];
+    assert!(login["401"].is_object() && login["423"].is_object(), "{login}");
+    let r = app.anonymous().post("/api/v1/session", &serde_json::json!({ "username": "admin", "password": "wrong" })).await;
+    assert_problem(&r, 401, "bad_credentials");
+    assert!(doc["paths"]["/api/v1/session/second-factor"]["post"]["responses"]["401"].is_object());
+    let r = app.anonymous().post("/api/v1/session/second-factor", &serde_json::json!({ "code": "123456" })).await;
+    assert_eq!(r.status, 401, "{}", r.text());
+
+    let key = doc["paths"]["/api/v1/teams"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .cloned()
+        .unwrap();
+    assert_eq!((key["schema"]["minLength"].as_u64(), key["schema"]["maxLength"].as_u64()), (Some(1), Some(255)));
+    let body = serde_json::json!({ "name": "幂等键边界" });
+    let long = admin.clone().header("idempotency-key", &"k".repeat(256)).post("/api/v1/teams", &body).await;
+    assert_problem(&long, 400, "invalid_idempotency_key");
+    let longest = admin.clone().header("idempotency-key", &"k".repeat(255)).post("/api/v1/teams", &body).await;
+    assert_eq!(longest.status, 201, "{}", longest.text());
+
+    for array in ["[null,null]", "[\"en\",\"Asia/Shanghai\"]", "[]"] {
+        let r = admin.send("PATCH", "/api/v1/me", Some("application/json"), array.as_bytes().to_vec()).await;
+        assert_problem(&r, 422, "invalid_body");
+    }
+    let r = admin.send("POST", "/api/v1/teams", Some("application/json"), b"[\"array team\", \"d\"]".to_vec()).await;
+    assert_problem(&r, 422, "invalid_body");
+    let ok = admin.send("PATCH", "/api/v1/me", Some("application/json"), b"{\"locale\": \"en\"}".to_vec()).await;
+    assert_eq!((ok.status, ok.json()["locale"].as_str()), (200, Some("en")), "{}", ok.text());
+    app.stop().await;
+}
