@@ -8,17 +8,59 @@ use yunwei_connect::mail_in::{parse_mail, strip_reply_prefixes, tag_subject, tic
 /// Header-and-MIME-shaped text, so generated input reaches the body parser.
 fn mail_text() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop::sample::select(vec![
-        "From: ", "To: ", "Subject: ", "Content-Type: ", "multipart/mixed; boundary=\"b\"", "text/plain; charset=gb18030",
-        "Content-Transfer-Encoding: ", "base64", "quoted-printable", "=?GB18030?B?", "?=", "=?utf-8?Q?=E4=BD", "\r\n", "\n", "--b",
-        "--b--", "a@b.example", "<x@y>", "张三", "=", "==", "Auto-Submitted: auto-replied", "Content-Disposition: attachment; filename=",
-        "\u{202e}", ":", " ", "\u{0}",
+        "From: ",
+        "To: ",
+        "Subject: ",
+        "Content-Type: ",
+        "multipart/mixed; boundary=\"b\"",
+        "text/plain; charset=gb18030",
+        "Content-Transfer-Encoding: ",
+        "base64",
+        "quoted-printable",
+        "=?GB18030?B?",
+        "?=",
+        "=?utf-8?Q?=E4=BD",
+        "\r\n",
+        "\n",
+        "--b",
+        "--b--",
+        "a@b.example",
+        "<x@y>",
+        "张三",
+        "=",
+        "==",
+        "Auto-Submitted: auto-replied",
+        "Content-Disposition: attachment; filename=",
+        "\u{202e}",
+        ":",
+        " ",
+        "\u{0}",
     ]);
     prop::collection::vec(piece, 0..80).prop_map(|v| v.concat().into_bytes())
 }
 
 fn subjects() -> impl Strategy<Value = String> {
     let piece = prop::sample::select(vec![
-        "[", "]", "【", "】", "［", "］", "INC", "ｉｎｃ", "-", "－", "0", "０", "9", "Re:", "回复：", "RE[2]:", " ", "é", "\u{0}", "99999999999999999999",
+        "[",
+        "]",
+        "【",
+        "】",
+        "［",
+        "］",
+        "INC",
+        "ｉｎｃ",
+        "-",
+        "－",
+        "0",
+        "０",
+        "9",
+        "Re:",
+        "回复：",
+        "RE[2]:",
+        " ",
+        "é",
+        "\u{0}",
+        "99999999999999999999",
     ]);
     prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
 }
@@ -42,7 +84,7 @@ proptest! {
             let _ = ticket_reference(s);
             let stripped = strip_reply_prefixes(s);
             prop_assert!(s.contains(stripped));
-            let _ = ticket_reference_in_ids(&[s.clone()]);
+            let _ = ticket_reference_in_ids(std::slice::from_ref(s));
         }
     }
 

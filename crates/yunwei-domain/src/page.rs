@@ -29,7 +29,8 @@ impl Cursor {
         if !text.is_ascii() || !text.len().is_multiple_of(2) || text.len() > 1024 {
             return Err(bad());
         }
-        let bytes: Option<Vec<u8>> = text.as_bytes().chunks_exact(2).map(|pair| Some(hex_value(pair[0])? << 4 | hex_value(pair[1])?)).collect();
+        let bytes: Option<Vec<u8>> =
+            text.as_bytes().chunks_exact(2).map(|pair| Some(hex_value(pair[0])? << 4 | hex_value(pair[1])?)).collect();
         let raw = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
         let (id, key) = match raw.split_once('\t') {
             Some((id, key)) => (id, Some(key.to_string())),

@@ -6,7 +6,22 @@ use yunwei_domain::page::{Cursor, PageRequest};
 use yunwei_domain::{improvement, incident, request};
 
 fn number_like() -> impl Strategy<Value = String> {
-    let piece = prop::sample::select(vec!["INC-", "inc-", "REQ-", "req-", "IMP-", "imp-", "-", "+", "0", "9", " ", "é", "０", "99999999999999999999"]);
+    let piece = prop::sample::select(vec![
+        "INC-",
+        "inc-",
+        "REQ-",
+        "req-",
+        "IMP-",
+        "imp-",
+        "-",
+        "+",
+        "0",
+        "9",
+        " ",
+        "é",
+        "０",
+        "99999999999999999999",
+    ]);
     prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
 }
 

@@ -169,7 +169,10 @@ async fn invisible_formatting_is_removed_from_file_names_and_titles() {
     let (_, desk) = app.user_with_roles("desk.bidi", &["ops_director"]).await;
     let title = "发票\u{202E}gpj.exe\u{200B} 无法打开\u{2066}<b>\u{2069}";
     let r = desk
-        .post("/api/v1/incidents", &serde_json::json!({ "title": title, "description": "正文\u{202E}保留", "impact": "low", "urgency": "low" }))
+        .post(
+            "/api/v1/incidents",
+            &serde_json::json!({ "title": title, "description": "正文\u{202E}保留", "impact": "low", "urgency": "low" }),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let inc = r.json();
@@ -179,12 +182,13 @@ async fn invisible_formatting_is_removed_from_file_names_and_titles() {
     assert!(page.contains("发票gpj.exe 无法打开") && !page.contains('\u{2066}'), "the title reached the page with its bidi controls");
     // Multi-line text is kept verbatim (HTML-escaped where shown).
     assert_eq!(desk.get(&format!("/api/v1/incidents/{number}")).await.json()["description"], "正文\u{202E}保留");
-    let renamed = desk
-        .patch(&format!("/api/v1/incidents/{number}"), &serde_json::json!({ "title": "\u{FEFF}新\u{202D}标题"}))
-        .await;
+    let renamed = desk.patch(&format!("/api/v1/incidents/{number}"), &serde_json::json!({ "title": "\u{FEFF}新\u{202D}标题"})).await;
     assert_eq!((renamed.status, renamed.json()["title"].as_str()), (200, Some("新标题")), "{}", renamed.text());
     let only_invisible = desk
-        .post("/api/v1/incidents", &serde_json::json!({ "title": "\u{202E}\u{200B}", "description": "d", "impact": "low", "urgency": "low" }))
+        .post(
+            "/api/v1/incidents",
+            &serde_json::json!({ "title": "\u{202E}\u{200B}", "description": "d", "impact": "low", "urgency": "low" }),
+        )
         .await;
     yunwei_testkit::bad_input::assert_problem(&only_invisible, 422, "validation_failed");
     assert_eq!(only_invisible.json()["errors"][0]["code"], "required");

@@ -266,7 +266,8 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
     )
     .await
     .unwrap();
-    let created = notes.items.iter().find(|n| n.title == "【运维平台】您的账号已开通").expect("the account notice, from the built-in template");
+    let created =
+        notes.items.iter().find(|n| n.title == "【运维平台】您的账号已开通").expect("the account notice, from the built-in template");
     assert!(created.body.contains("fuel.user"), "{}", created.body);
     assert!(notes.items.iter().all(|n| !n.body.contains("xxx")), "the stored template did not render");
     app.stop().await;

@@ -125,7 +125,10 @@ async fn slow_clients_are_cut_off() {
 
     // A client that sends its request promptly is served, twice on one connection.
     let mut prompt = TcpStream::connect(app.addr).await.unwrap();
-    prompt.write_all(b"GET /healthz HTTP/1.1\r\nHost: yunwei\r\n\r\nGET /healthz HTTP/1.1\r\nHost: yunwei\r\nConnection: close\r\n\r\n").await.unwrap();
+    prompt
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: yunwei\r\n\r\nGET /healthz HTTP/1.1\r\nHost: yunwei\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let (got, _) = read_until_closed(&mut prompt, limit).await;
     assert_eq!(got.matches("HTTP/1.1 200 OK").count(), 2, "{got}");
     assert_eq!(app.admin().get("/api/v1/teams").await.status, 200);
