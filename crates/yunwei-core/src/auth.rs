@@ -424,8 +424,9 @@ pub async fn create_token(core: &Core, ctx: &Ctx, owner: UserId, input: NewToken
 }
 
 pub async fn list_tokens(core: &Core, ctx: &Ctx, owner: UserId) -> Result<Vec<ApiToken>> {
+    // Someone else's tokens (names, scopes, prefixes, last use) are for user administrators.
     if ctx.me()?.user_id != owner {
-        ctx.authorize(ObjectType::User, Action::Read)?;
+        ctx.authorize(ObjectType::User, Action::Update)?;
     }
     Ok(store::tokens_of_user(&core.db.read, owner).await?)
 }

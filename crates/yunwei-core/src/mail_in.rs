@@ -195,7 +195,9 @@ async fn take_in(core: &Core, settings: &MailInSettings, mail: &FetchedMail) -> 
         }
         None => {
             let rule = rule_for(settings, p);
-            let title: String = yunwei_connect::mail_in::strip_reply_prefixes(&subject).chars().take(incident::MAX_TITLE).collect();
+            // Invisible formatting goes before the emptiness check (the title rule drops it).
+            let visible = yunwei_domain::validate::strip_invisible(&subject);
+            let title: String = yunwei_connect::mail_in::strip_reply_prefixes(&visible).chars().take(incident::MAX_TITLE).collect();
             let input = NewIncident {
                 title: if title.trim().is_empty() { format!("邮件报障 / Mail from {from}") } else { title },
                 description: if body.trim().is_empty() {

@@ -63,11 +63,29 @@ pub async fn emit(core: &Core, tx: &mut impl yunwei_store::Stage, ctx: &Ctx, eve
 
 // ---- templates ----
 
-/// Renders one template text against the event's context.
-pub fn render(text: &str, context: &serde_json::Value) -> std::result::Result<String, String> {
+/// Instructions one template may execute per render. The built-in templates use
+/// a few hundred; nested loops over `range(6000)` (36 million steps, seconds of
+/// CPU on every save and every notice) run out long before.
+pub const TEMPLATE_FUEL: u64 = 50_000;
+
+/// Why a template did not render.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("the template needs more than {TEMPLATE_FUEL} steps to render")]
+    TooExpensive,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Renders one template text against the event's context, within [`TEMPLATE_FUEL`].
+pub fn render(text: &str, context: &serde_json::Value) -> std::result::Result<String, RenderError> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.render_str(text, context).map_err(|e| e.to_string())
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.render_str(text, context).map_err(|e| match e.kind() {
+        minijinja::ErrorKind::OutOfFuel => RenderError::TooExpensive,
+        _ => RenderError::Invalid(e.to_string()),
+    })
 }
 
 fn sample_context() -> serde_json::Value {
@@ -108,8 +126,10 @@ pub async fn put_template(core: &Core, ctx: &Ctx, event_type: &str, locale: &str
         c.push(FieldError::new("body", "required"));
     }
     for (field, text) in [("subject", &subject), ("body", &body)] {
-        if let Err(e) = render(text, &sample_context()) {
-            c.push(FieldError::new(field, "template_invalid").with("detail", e));
+        match render(text, &sample_context()) {
+            Ok(_) => {}
+            Err(RenderError::TooExpensive) => c.push(FieldError::new(field, "template_too_expensive").with("max", TEMPLATE_FUEL)),
+            Err(RenderError::Invalid(e)) => c.push(FieldError::new(field, "template_invalid").with("detail", e)),
         }
     }
     c.finish()?;
@@ -482,7 +502,7 @@ async fn render_for_reader(core: &Core, conn: &mut Conn, event: &OutboxEvent, us
         "public_url": core.config.public_url,
         "payload": event.payload,
     });
-    let attempt = |subject: &str, body: &str| Ok::<_, String>((render(subject, &context)?, render(body, &context)?));
+    let attempt = |subject: &str, body: &str| Ok::<_, RenderError>((render(subject, &context)?, render(body, &context)?));
     let stored_result = stored.as_ref().map(|t| attempt(&t.subject, &t.body));
     match (stored_result, fallback) {
         (Some(Ok(done)), _) => Ok(done),
@@ -490,9 +510,9 @@ async fn render_for_reader(core: &Core, conn: &mut Conn, event: &OutboxEvent, us
             if let Some(Err(e)) = other {
                 tracing::warn!(event = %event.event_type, locale, error = %e, "stored template failed; using the built-in one");
             }
-            attempt(s, b).map_err(CoreError::Internal)
+            attempt(s, b).map_err(|e| CoreError::Internal(e.to_string()))
         }
-        (Some(Err(e)), None) => Err(CoreError::Internal(e)),
+        (Some(Err(e)), None) => Err(CoreError::Internal(e.to_string())),
         (None, None) => Ok((event.event_type.clone(), String::new())),
     }
 }

@@ -24,17 +24,24 @@ impl Cursor {
 
     pub fn decode(text: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::Validation(vec![FieldError::new("cursor", "invalid_cursor")]);
-        if !text.len().is_multiple_of(2) || text.len() > 1024 {
+        // Bytes, not `str` slices: a cursor is untrusted text, and slicing a multi-byte
+        // character in the middle panics.
+        if !text.is_ascii() || !text.len().is_multiple_of(2) || text.len() > 1024 {
             return Err(bad());
         }
-        let bytes: Result<Vec<u8>, _> = (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16)).collect();
-        let raw = String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())?;
+        let bytes: Option<Vec<u8>> =
+            text.as_bytes().chunks_exact(2).map(|pair| Some(hex_value(pair[0])? << 4 | hex_value(pair[1])?)).collect();
+        let raw = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
         let (id, key) = match raw.split_once('\t') {
             Some((id, key)) => (id, Some(key.to_string())),
             None => (raw.as_str(), None),
         };
         Ok(Self { id: id.parse().map_err(|_| bad())?, key })
     }
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// A validated page request.
@@ -66,6 +73,29 @@ mod tests {
         fn cursor_round_trips(id in any::<i64>(), key in proptest::option::of("\\PC{0,30}")) {
             let c = Cursor { id, key: key.filter(|k| !k.contains('\t')) };
             prop_assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_cursor_text_decodes_or_is_refused(text in "\\PC{0,80}|[0-9a-fA-F]{0,80}") {
+            match Cursor::decode(&text) {
+                Ok(c) => prop_assert_eq!(Cursor::decode(&c.encode()).ok(), Some(c)),
+                Err(DomainError::Validation(fields)) => prop_assert_eq!(fields[0].code.as_str(), "invalid_cursor"),
+                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
+
+        #[test]
+        fn any_page_request_is_answered(limit in proptest::option::of(any::<i64>()), cursor in proptest::option::of(any::<String>())) {
+            let _ = PageRequest::parse(limit, cursor.as_deref(), false);
+        }
+    }
+
+    #[test]
+    fn non_ascii_cursors_are_refused_not_a_panic() {
+        for text in ["€€", "é1", "0€", "\u{0}\u{0}", "+1", "-1"] {
+            assert!(Cursor::decode(text).is_err(), "{text:?}");
         }
     }
 

@@ -1,5 +1,7 @@
 //! Field validation shared by every record type. Text is kept verbatim (HTML,
 //! SQL metacharacters and all): it is escaped where it is rendered, not here.
+//! The exception is invisible formatting (bidirectional overrides, zero-width
+//! characters): escaping cannot make it visible, so names and titles lose it on input.
 
 use crate::FieldError;
 
@@ -14,9 +16,11 @@ impl Checker {
         Self::default()
     }
 
-    /// A required single-line text: trimmed, 1..=max characters, no control characters.
+    /// A required single-line text: trimmed, 1..=max characters, no control characters,
+    /// invisible formatting ([`is_invisible_format`]) removed.
     pub fn name(&mut self, field: &str, value: &str, max: usize) -> String {
-        let trimmed = value.trim();
+        let visible = strip_invisible(value);
+        let trimmed = visible.trim();
         if trimmed.is_empty() {
             self.errors.push(FieldError::new(field, "required"));
         } else if trimmed.chars().count() > max {
@@ -76,6 +80,35 @@ impl Checker {
     }
 }
 
+/// Characters that change how the text around them is shown without being seen:
+/// bidirectional embeddings, overrides, isolates and marks (U+202A–U+202E,
+/// U+2066–U+2069, U+200E/U+200F, U+061C), zero-width and joining characters
+/// (U+200B–U+200D, U+2060–U+2064, U+FEFF), the soft hyphen and the Mongolian
+/// vowel separator. `invoice\u{202E}gpj.exe` shows as `invoiceexe.jpg`; in a
+/// name or title none of them is ever needed.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// `text` without [`is_invisible_format`] characters (borrowed when it has none).
+pub fn strip_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(is_invisible_format) {
+        std::borrow::Cow::Owned(text.chars().filter(|c| !is_invisible_format(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// A stable key: 1..=40 of lower-case ASCII letters, digits and `_`.
 pub fn is_key(s: &str) -> bool {
     !s.is_empty() && s.len() <= 40 && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
@@ -100,6 +133,23 @@ mod tests {
         let Err(crate::DomainError::Validation(errs)) = c.finish() else { panic!("expected errors") };
         let codes: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
         assert_eq!(codes, vec![("a", "required"), ("b", "too_long"), ("c", "control_characters")]);
+    }
+
+    #[test]
+    fn invisible_formatting_is_removed_from_names() {
+        let mut c = Checker::new();
+        assert_eq!(c.name("title", "invoice\u{202E}gpj.exe", 100), "invoicegpj.exe");
+        assert_eq!(c.name("title", "\u{FEFF} 网络\u{200B}故障\u{2066}x\u{2069} ", 100), "网络故障x");
+        c.name("empty", "\u{200B}\u{202E}", 100);
+        let Err(crate::DomainError::Validation(errs)) = c.finish() else { panic!("expected an error") };
+        assert_eq!((errs[0].field.as_str(), errs[0].code.as_str()), ("empty", "required"));
+        assert!(matches!(strip_invisible("普通标题"), std::borrow::Cow::Borrowed(_)));
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{061C}'] {
+            assert!(is_invisible_format(c), "{c:?}");
+        }
+        for c in ['a', '网', ' ', '\u{3000}', '😀', '\u{2028}'] {
+            assert!(!is_invisible_format(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -75,8 +75,11 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     }
 }
 
+/// Parses a body. A struct must come as a JSON object: serde would also fill one
+/// from an array by position (`[null, null]` was a valid `PATCH /me`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    T::deserialize(crate::json_body::ObjectsOnly(&mut de)).and_then(|v| de.end().map(|()| v)).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").detail(e.to_string()),
@@ -88,7 +91,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 pub fn body_error(text: &str) -> ApiError {
-    if text.contains("length limit") || text.contains("too large") {
+    if text.contains("request body timed out") {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout")
+    } else if text.contains("length limit") || text.contains("too large") {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
     } else {
         ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body")

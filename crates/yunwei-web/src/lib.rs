@@ -2,9 +2,11 @@
 //! The HTTP edge: parse, authenticate, render. Decisions are made in core.
 
 pub mod api;
+pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+mod json_body;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -15,11 +17,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use yunwei_core::Core;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
@@ -29,11 +30,49 @@ pub struct WebConfig {
     pub trust_proxy_headers: bool,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Seconds a client has to send a request's line and headers (and the longest a
+    /// kept-alive connection may sit idle) before the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body once its headers are in;
+    /// after that the request is answered 408 `body_timeout`.
+    pub body_read_timeout_secs: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("body_limit", &self.body_limit)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, trust_proxy_headers: false, body_limit: 1024 * 1024 }
+        Self {
+            secure_cookies: false,
+            trust_proxy_headers: false,
+            body_limit: 1024 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 60,
+            metrics_token: None,
+        }
+    }
+}
+
+impl WebConfig {
+    /// The read timeouts (a zero in the configuration is taken as one second).
+    pub fn timeouts(&self) -> conn::Timeouts {
+        conn::Timeouts {
+            header: std::time::Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            body: std::time::Duration::from_secs(self.body_read_timeout_secs.max(1)),
+        }
     }
 }
 
@@ -87,13 +126,14 @@ pub async fn serve(
         tokio::spawn(yunwei_core::audit_checkpoint::run_checkpointer(core.clone(), audit_checkpoints.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
-    let app = router(core.clone(), web).into_make_service_with_connect_info::<SocketAddr>();
+    let timeouts = web.timeouts();
+    let app = router(core.clone(), web);
     // Open event streams never finish by themselves: end them when shutdown begins.
     let shutdown = async move {
         shutdown.await;
         hub.close();
     };
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    conn::serve_connections(listener, app, timeouts, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, checkpoints, live);
     // Every writer here has stopped: seal the chain as it is now, so that entries removed
@@ -101,5 +141,5 @@ pub async fn serve(
     if let Err(e) = audit_checkpoints.write_if_moved(&core).await {
         tracing::error!(error = %e, "final audit checkpoint failed");
     }
-    result
+    Ok(())
 }

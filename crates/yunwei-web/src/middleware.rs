@@ -89,8 +89,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let fallback_locale = request_locale(&req).unwrap_or(i18n::DEFAULT_LOCALE);
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let fail = |e: ApiError, locale: &str| problem_response(&e, Tr::new(locale), &request_id);
-    let bearer =
-        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    // `/metrics` takes its own bearer token (`[web] metrics_token`), not an API token.
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|_| req.uri().path() != "/metrics")
+        .map(str::to_string);
     let mut caller = Caller { ctx: Ctx::anonymous(meta.clone()), session: None, pending_session: None, tr: Tr::new(fallback_locale) };
     if let Some(token) = bearer {
         match yunwei_core::auth::authenticate_token(&state.core, token.trim()).await {
@@ -134,7 +140,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 pub async fn localize_errors(req: Request, next: Next) -> Response {
     let tr = req.extensions().get::<Caller>().map(|c| c.tr).unwrap_or(Tr::new(i18n::DEFAULT_LOCALE));
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let is_page = !req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/integrations/") && req.method() == Method::GET;
+    let path = req.uri().path();
+    let is_page = !path.starts_with("/api/") && !path.starts_with("/integrations/") && path != "/metrics" && req.method() == Method::GET;
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let res = next.run(req).await;
     let error = match res.extensions().get::<ApiError>() {

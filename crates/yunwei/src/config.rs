@@ -132,6 +132,15 @@ impl Config {
         if let Some(v) = env("YUNWEI_SECURE_COOKIES") {
             self.web.secure_cookies = parse("YUNWEI_SECURE_COOKIES", v)?;
         }
+        if let Some(v) = env("YUNWEI_METRICS_TOKEN") {
+            self.web.metrics_token = Some(v);
+        }
+        if let Some(v) = env("YUNWEI_HEADER_READ_TIMEOUT_SECS") {
+            self.web.header_read_timeout_secs = parse("YUNWEI_HEADER_READ_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = env("YUNWEI_BODY_READ_TIMEOUT_SECS") {
+            self.web.body_read_timeout_secs = parse("YUNWEI_BODY_READ_TIMEOUT_SECS", v)?;
+        }
         if let Some(v) = env("YUNWEI_NODE_ID") {
             self.core.node_id = Some(v);
         }

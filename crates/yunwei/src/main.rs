@@ -388,7 +388,9 @@ async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode,
     }
     if demo {
         let n = yunwei_core::demo::load(&core).await?;
-        tracing::info!(users = n, password = yunwei_core::demo::DEMO_PASSWORD, "demo organisation loaded");
+        // The shared password goes to the terminal once, never into the log.
+        tracing::info!(users = n, "demo organisation loaded");
+        println!("Demo organisation loaded: {n} users, all with the password {}", yunwei_core::demo::DEMO_PASSWORD);
         let samples = yunwei_core::demo::load_desk(&core).await?;
         tracing::info!(incidents = samples, "demo service desk loaded");
         let requests = yunwei_core::demo::load_requests(&core).await?;

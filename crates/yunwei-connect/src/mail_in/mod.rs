@@ -26,6 +26,8 @@
 
 mod classify;
 mod client;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod parse;
 mod proto;
 mod syntax;

@@ -197,12 +197,27 @@ pub async fn get_user(core: &Core, ctx: &Ctx, id: UserId) -> Result<UserView> {
         ctx.authorize(ObjectType::User, Action::Read)?;
     }
     let mut conn = core.db.read.acquire().await?;
-    user_view(&mut conn, id).await
+    let mut view = user_view(&mut conn, id).await?;
+    hide_contact_details(ctx, &mut view.user);
+    Ok(view)
 }
 
 pub async fn list_users(core: &Core, ctx: &Ctx, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
     ctx.authorize(ObjectType::User, Action::Read)?;
-    Ok(store::list_users(&core.db.read, filter, page, true).await?)
+    let mut page = store::list_users(&core.db.read, filter, page, true).await?;
+    for user in &mut page.items {
+        hide_contact_details(ctx, user);
+    }
+    Ok(page)
+}
+
+/// E-mail and phone are for the person themself and for those who administer
+/// users (`user:update`); everyone else who may read users sees names only.
+fn hide_contact_details(ctx: &Ctx, user: &mut User) {
+    if ctx.actor_id() != Some(user.id.0) && ctx.authorize(ObjectType::User, Action::Update).is_err() {
+        user.email = None;
+        user.phone = None;
+    }
 }
 
 pub async fn update_user(core: &Core, ctx: &Ctx, id: UserId, p: UserPatch) -> Result<UserView> {

@@ -13,11 +13,17 @@ use yunwei_store::attachment::{self as store, AttachmentMeta, NewAttachment};
 pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
 
 /// A file name safe to store and to offer for download: no path, no control
-/// characters, no quotes; at most 200 characters; never empty.
+/// characters, no quotes, no invisible formatting (`invoice\u{202E}gpj.exe` would
+/// show as `invoiceexe.jpg`); at most 200 characters; never empty.
 pub fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String =
-        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?')).take(200).collect();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !yunwei_domain::validate::is_invisible_format(*c) && !matches!(c, '"' | '<' | '>' | '|' | ':' | '*' | '?')
+        })
+        .take(200)
+        .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').to_string();
     if trimmed.is_empty() { "attachment".into() } else { trimmed }
 }
@@ -124,6 +130,8 @@ mod tests {
         assert_eq!(clean_filename("C:\\Users\\张三\\故障截图.png"), "故障截图.png");
         assert_eq!(clean_filename("a\"b<c>.txt\r\n"), "abc.txt");
         assert_eq!(clean_filename("..."), "attachment");
+        assert_eq!(clean_filename("invoice\u{202E}gpj.exe"), "invoicegpj.exe");
+        assert_eq!(clean_filename("\u{200B}\u{2066}.\u{FEFF}"), "attachment");
         assert_eq!(clean_content_type("image/PNG; name=x"), "image/png");
         assert_eq!(clean_content_type("text/html\r\nX-Evil: 1"), "application/octet-stream");
     }

@@ -379,10 +379,8 @@ pub async fn update(core: &Core, ctx: &Ctx, id: IncidentId, input: IncidentPatch
     if let Some(p) = input.parent_id {
         if p == Some(id) {
             c.push(FieldError::new("parent_id", "self_reference"));
-        } else if let Some(p) = p
-            && store::get(&mut *tx, p).await?.is_none()
-        {
-            c.push(FieldError::new("parent_id", "not_found"));
+        } else if let Some(p) = p {
+            super::check_parent(&mut tx, ctx, &mut c, p).await?;
         }
         after.parent_id = p;
     }

@@ -205,6 +205,18 @@ pub fn view(i: &Incident) -> Result<IncidentView> {
 
 /// May the caller do `action` on this incident? The record belongs to its requester,
 /// reporter and assignee (`own`), its team, and the requester's department.
+/// A parent the caller may link to: an incident they may update. One they cannot
+/// even read is "not found", so that ids outside their scope reveal nothing.
+pub(crate) async fn check_parent(conn: &mut Conn, ctx: &Ctx, c: &mut Checker, parent: IncidentId) -> Result<()> {
+    match store::get(&mut *conn, parent).await? {
+        Some(p) if authorize_on(ctx, Action::Read, &p).is_ok() => authorize_on(ctx, Action::Update, &p),
+        _ => {
+            c.push(FieldError::new("parent_id", "not_found"));
+            Ok(())
+        }
+    }
+}
+
 pub(crate) fn authorize_on(ctx: &Ctx, action: Action, i: &Incident) -> Result<()> {
     let (actor, scope) = ctx.authorize(ObjectType::Incident, action)?;
     let reaches = [i.requester_id, i.reporter_id, i.assignee_id].into_iter().any(|owner| {
@@ -457,10 +469,12 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
             }
         }
     }
-    if let Some(p) = input.parent_id
-        && store::get(&mut *rd, p).await?.is_none()
-    {
-        c.push(FieldError::new("parent_id", "not_found"));
+    if let Some(p) = input.parent_id {
+        check_parent(&mut rd, ctx, &mut c, p).await?;
+    }
+    // Putting someone else on the watch list (they will be notified) is work on the record.
+    if input.watchers.iter().any(|w| Some(*w) != reporter) {
+        ctx.authorize(ObjectType::Incident, Action::Update)?;
     }
     for (n, w) in input.watchers.iter().enumerate() {
         if yunwei_store::admin::get_user(&mut *rd, *w).await?.is_none() {

@@ -53,8 +53,10 @@ pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id
 
 /// A stored file as a download that a browser will neither render nor run.
 pub fn file_response(meta: &yunwei_core::store::attachment::AttachmentMeta, bytes: Vec<u8>) -> Response {
-    let ascii: String = meta.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&meta.filename));
+    // Names stored before invisible formatting was removed on upload lose it here.
+    let name = yunwei_core::incident::clean_filename(&meta.filename);
+    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&name));
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(

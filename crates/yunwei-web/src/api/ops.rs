@@ -32,7 +32,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text. With `[web] metrics_token` set, only for `Authorization: Bearer <token>`
+/// (the `authenticate` middleware leaves this path's bearer to us: it is not an API token).
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = state.web.metrics_token.as_deref().filter(|t| !t.is_empty()) {
+        let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+        if !yunwei_core::crypto::constant_time_eq(sent.trim().as_bytes(), expected.as_bytes()) {
+            return crate::error::ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated").into_response();
+        }
+    }
     let mut out = String::new();
     state.metrics.render(&mut out);
     out.push_str("# HELP yunwei_queue_rows Outbox and delivery rows by status.\n# TYPE yunwei_queue_rows gauge\n");

@@ -72,7 +72,8 @@ fn foundation_ops() -> Vec<Op> {
     vec![
         Op {
             public: true,
-            errors: &[422, 423],
+            // 401 bad_credentials; 422 a body that is not a login; 423 account_locked.
+            errors: &[401, 422, 423],
             ..with_body(
                 op(
                     "post",
@@ -87,6 +88,8 @@ fn foundation_ops() -> Vec<Op> {
         },
         Op {
             public: true,
+            // 401 bad_second_factor, or no sign-in waiting for a second factor.
+            errors: &[401, 422],
             ..with_body(
                 op("post", "/api/v1/session/second-factor", "session", "Complete sign-in with a TOTP or recovery code", (204, None)),
                 "Code",
@@ -604,7 +607,7 @@ pub fn build() -> Value {
                 .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": *n == "kind" || *n == "format" || (*n == "q" && o.path == "/api/v1/search"), "description": d, "schema": { "type": t } })),
         );
         if o.method == "post" {
-            params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "description": "replays the first answer for a retried request", "schema": { "type": "string", "maxLength": 255 } }));
+            params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "description": "replays the first answer for a retried request; 1–255 characters, else 400 invalid_idempotency_key", "schema": { "type": "string", "minLength": 1, "maxLength": 255 } }));
         }
         let mut responses = serde_json::Map::new();
         let (status, schema) = o.ok;
@@ -624,6 +627,10 @@ pub fn build() -> Value {
             errors.extend([413, 415]);
         }
         errors.extend(o.errors.iter().copied());
+        // A paged list refuses a bad `limit` or `cursor` with 422 validation_failed.
+        if o.query.iter().any(|(name, ..)| *name == "limit" || *name == "cursor") {
+            errors.push(422);
+        }
         errors.sort_unstable();
         errors.dedup();
         for e in errors {

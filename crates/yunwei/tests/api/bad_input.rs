@@ -117,3 +117,94 @@ async fn a_write_blocked_by_another_process_answers_503_saves_nothing_and_succee
     assert_eq!(again.status, 201, "{}", again.text());
     assert_eq!(desk.get("/api/v1/incidents").await.json()["items"].as_array().unwrap().len(), 1);
 }
+
+/// Paging parameters are untrusted text: a cursor with multi-byte characters once
+/// panicked (byte slicing), a `+` digit was read as hex. Every paged list answers
+/// 422 validation_failed naming the field, never 500, and a good cursor still pages.
+#[tokio::test]
+async fn paged_lists_refuse_bad_cursors_and_limits_cleanly() {
+    use yunwei_testkit::bad_input::assert_problem;
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let (_, director) = app.user_with_roles("paging.director", &["ops_director"]).await;
+    let (_, auditor) = app.user_with_roles("paging.audit", &["audit_admin"]).await;
+    let lists = [
+        (&admin, "/api/v1/notifications"),
+        (&admin, "/api/v1/users"),
+        (&admin, "/api/v1/teams"),
+        (&director, "/api/v1/incidents"),
+        (&director, "/api/v1/service-requests"),
+        (&auditor, "/api/v1/audit-events"),
+    ];
+    for (client, path) in lists {
+        for cursor in ["%E2%82%AC%E2%82%AC", "%C3%A91", "0%E2%82%AC", "+1", "-1", "zz", "%00%00", "abc", &"0".repeat(2000)] {
+            let r = client.get(&format!("{path}?cursor={cursor}")).await;
+            assert_problem(&r, 422, "validation_failed");
+            assert_eq!(r.json()["errors"][0]["field"], "cursor", "{path} {cursor}: {}", r.text());
+        }
+        for limit in ["0", "201", "-1", "9223372036854775807"] {
+            let r = client.get(&format!("{path}?limit={limit}")).await;
+            assert_problem(&r, 422, "validation_failed");
+            assert_eq!(r.json()["errors"][0]["field"], "limit", "{path} {limit}: {}", r.text());
+        }
+    }
+    for n in 0..3 {
+        let r = admin.post("/api/v1/teams", &serde_json::json!({ "name": format!("分页组{n}") })).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let first = admin.get("/api/v1/teams?limit=2").await.json();
+    let next = first["next_cursor"].as_str().expect("a second page");
+    let second = admin.get(&format!("/api/v1/teams?limit=2&cursor={next}")).await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    assert_ne!(second.json()["items"][0]["id"], first["items"][0]["id"]);
+    app.stop().await;
+}
+
+/// Bidirectional overrides and zero-width characters make `invoice\u{202E}gpj.exe`
+/// show as `invoiceexe.jpg`: they are removed from file names (stored and in
+/// Content-Disposition) and from titles, which stay otherwise verbatim.
+#[tokio::test]
+async fn invisible_formatting_is_removed_from_file_names_and_titles() {
+    let app = spawn_app().await;
+    let (_, desk) = app.user_with_roles("desk.bidi", &["ops_director"]).await;
+    let title = "发票\u{202E}gpj.exe\u{200B} 无法打开\u{2066}<b>\u{2069}";
+    let r = desk
+        .post(
+            "/api/v1/incidents",
+            &serde_json::json!({ "title": title, "description": "正文\u{202E}保留", "impact": "low", "urgency": "low" }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let inc = r.json();
+    assert_eq!(inc["title"], "发票gpj.exe 无法打开<b>");
+    let number = inc["number"].as_str().unwrap();
+    let page = desk.get(&format!("/incidents/{number}")).await.text();
+    assert!(page.contains("发票gpj.exe 无法打开") && !page.contains('\u{2066}'), "the title reached the page with its bidi controls");
+    // Multi-line text is kept verbatim (HTML-escaped where shown).
+    assert_eq!(desk.get(&format!("/api/v1/incidents/{number}")).await.json()["description"], "正文\u{202E}保留");
+    let renamed = desk.patch(&format!("/api/v1/incidents/{number}"), &serde_json::json!({ "title": "\u{FEFF}新\u{202D}标题"})).await;
+    assert_eq!((renamed.status, renamed.json()["title"].as_str()), (200, Some("新标题")), "{}", renamed.text());
+    let only_invisible = desk
+        .post(
+            "/api/v1/incidents",
+            &serde_json::json!({ "title": "\u{202E}\u{200B}", "description": "d", "impact": "low", "urgency": "low" }),
+        )
+        .await;
+    yunwei_testkit::bad_input::assert_problem(&only_invisible, 422, "validation_failed");
+    assert_eq!(only_invisible.json()["errors"][0]["code"], "required");
+
+    let upload = desk
+        .send(
+            "POST",
+            &format!("/api/v1/incidents/{number}/attachments?filename=invoice%E2%80%AEgpj.exe"),
+            Some("application/octet-stream"),
+            b"MZ".to_vec(),
+        )
+        .await;
+    assert_eq!(upload.status, 201, "{}", upload.text());
+    assert_eq!(upload.json()["filename"], "invoicegpj.exe");
+    let got = desk.get(&format!("/api/v1/incidents/{number}/attachments/{}", upload.json()["id"])).await;
+    let disposition = got.header("content-disposition").unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"invoicegpj.exe\"; filename*=UTF-8''invoicegpj.exe");
+    app.stop().await;
+}

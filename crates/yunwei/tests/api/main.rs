@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod demo;
 mod duties;
+mod exposure;
 mod idempotency;
 mod incident;
 mod incident_pages;

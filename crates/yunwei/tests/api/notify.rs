@@ -215,3 +215,60 @@ async fn templates_are_editable_and_checked() {
     drop(ctx);
     app.stop().await;
 }
+
+/// Templates run within a fuel budget: nested `range(6000)` loops once took seconds
+/// of CPU on every save and every notice. Saving one is refused with
+/// `template_too_expensive`; one stored before the limit existed does not lose the
+/// notice: the built-in template is used instead.
+#[tokio::test]
+async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
+    let app = spawn_app().await;
+    let heavy = "{% for a in range(6000) %}{% for b in range(6000) %}x{% endfor %}{% endfor %}";
+    let started = std::time::Instant::now();
+    let r = app
+        .admin()
+        .put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "欢迎", "body": heavy }))
+        .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert_problem(&r, 422, "validation_failed");
+    let errors = r.json()["errors"].clone();
+    assert_eq!((errors[0]["field"].as_str(), errors[0]["code"].as_str()), (Some("body"), Some("template_too_expensive")), "{errors}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("50000"), "{errors}");
+    // A modest loop is still fine.
+    let ok = app
+        .admin()
+        .put(
+            "/api/v1/notification-templates/user.created/zh-CN",
+            &serde_json::json!({ "subject": "欢迎", "body": "{% for i in range(20) %}{{ i }}{% endfor %} {{ user.username }}" }),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+
+    // As if saved before the limit: straight into the store.
+    let stored = yunwei_core::store::notify::Template {
+        event_type: "user.created".into(),
+        locale: "zh-CN".into(),
+        subject: "欢迎".into(),
+        body: heavy.into(),
+        updated_at: app.core.now_ms(),
+        updated_by: None,
+    };
+    let mut conn = app.core.db.writer().await.unwrap();
+    yunwei_core::store::notify::put_template(&mut conn, &stored, false).await.unwrap();
+    drop(conn);
+    let (uid, _) = app.user_with_roles("fuel.user", &[]).await;
+    app.drain_outbox().await;
+    let notes = yunwei_core::store::notify::list_notifications(
+        &app.core.db,
+        yunwei_domain::ids::UserId(uid),
+        false,
+        &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
+    )
+    .await
+    .unwrap();
+    let created =
+        notes.items.iter().find(|n| n.title == "【运维平台】您的账号已开通").expect("the account notice, from the built-in template");
+    assert!(created.body.contains("fuel.user"), "{}", created.body);
+    assert!(notes.items.iter().all(|n| !n.body.contains("xxx")), "the stored template did not render");
+    app.stop().await;
+}

@@ -70,3 +70,123 @@ async fn behind_a_proxy_the_proxys_entry_names_the_client() {
     assert_eq!(entries["items"][0]["source_ip"], "10.20.30.40", "{entries}");
     app.stop().await;
 }
+
+/// Reads until the server closes the connection (or `limit` passes); returns what
+/// arrived and how long the server kept the connection open.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, limit: std::time::Duration) -> (String, std::time::Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(limit.saturating_sub(started.elapsed()), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("still open after {limit:?}; received {:?}", String::from_utf8_lossy(&got)),
+        }
+    }
+    (String::from_utf8_lossy(&got).into_owned(), started.elapsed())
+}
+
+/// A client that sends part of a request and then waits (slowloris) is cut off: the
+/// headers within `header_read_timeout_secs` or the connection closes; the body
+/// within `body_read_timeout_secs` or a 408 problem. Whole requests still work.
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    let web = yunwei_web::WebConfig { header_read_timeout_secs: 1, body_read_timeout_secs: 1, ..Default::default() };
+    let app = yunwei_testkit::spawn_app_with(yunwei_testkit::Options { web: Some(web), ..Default::default() }).await;
+    let limit = std::time::Duration::from_secs(6);
+
+    let mut partial_line = TcpStream::connect(app.addr).await.unwrap();
+    partial_line.write_all(b"GET /healthz HT").await.unwrap();
+    let (got, open_for) = read_until_closed(&mut partial_line, limit).await;
+    assert!(open_for < std::time::Duration::from_secs(3), "closed after {open_for:?}");
+    assert!(!got.contains("200 OK"), "{got}");
+
+    let mut partial_headers = TcpStream::connect(app.addr).await.unwrap();
+    partial_headers.write_all(b"GET /healthz HTTP/1.1\r\nHost: yunwei\r\nX-Slow: ").await.unwrap();
+    let (_, open_for) = read_until_closed(&mut partial_headers, limit).await;
+    assert!(open_for < std::time::Duration::from_secs(3), "closed after {open_for:?}");
+
+    let mut partial_body = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/teams HTTP/1.1\r\nHost: yunwei\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": \"sl",
+        app.admin_token
+    );
+    partial_body.write_all(head.as_bytes()).await.unwrap();
+    let (got, open_for) = read_until_closed(&mut partial_body, limit).await;
+    assert!(open_for < std::time::Duration::from_secs(4), "answered after {open_for:?}");
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("application/problem+json") && got.contains("\"code\":\"body_timeout\""), "{got}");
+    // The administrator's own language (zh-CN) wins over Accept-Language.
+    assert!(got.contains("\"title\":\"请求正文未在规定时间内送达。\""), "{got}");
+
+    // A client that sends its request promptly is served, twice on one connection.
+    let mut prompt = TcpStream::connect(app.addr).await.unwrap();
+    prompt
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: yunwei\r\n\r\nGET /healthz HTTP/1.1\r\nHost: yunwei\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (got, _) = read_until_closed(&mut prompt, limit).await;
+    assert_eq!(got.matches("HTTP/1.1 200 OK").count(), 2, "{got}");
+    assert_eq!(app.admin().get("/api/v1/teams").await.status, 200);
+    app.stop().await;
+}
+
+/// The document and the server agree where they once did not: paged lists answer a
+/// bad cursor with 422, sign-in and the second factor answer 401, the
+/// Idempotency-Key bounds are the ones enforced, and a struct body must be an object.
+#[tokio::test]
+async fn openapi_declares_what_the_server_answers() {
+    let app = spawn_app().await;
+    let doc = app.anonymous().get("/api/openapi.json").await.json();
+    let admin = app.admin();
+    let mut paged = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let names: Vec<&str> = get["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+        if path.contains('{') || !names.contains(&"cursor") {
+            continue;
+        }
+        paged += 1;
+        assert!(get["responses"]["422"].is_object(), "GET {path} does not declare 422");
+        let r = admin.get(&format!("{path}?cursor=%E2%82%AC%E2%82%AC")).await;
+        assert!(get["responses"][r.status.to_string()].is_object(), "GET {path} answered an undeclared {}: {}", r.status, r.text());
+        assert!(r.status == 422 || r.status == 403, "GET {path}: {} {}", r.status, r.text());
+    }
+    assert!(paged >= 8, "{paged} paged lists");
+
+    let login = &doc["paths"]["/api/v1/session"]["post"]["responses"];
+    assert!(login["401"].is_object() && login["423"].is_object(), "{login}");
+    let r = app.anonymous().post("/api/v1/session", &serde_json::json!({ "username": "admin", "password": "wrong" })).await;
+    assert_problem(&r, 401, "bad_credentials");
+    assert!(doc["paths"]["/api/v1/session/second-factor"]["post"]["responses"]["401"].is_object());
+    let r = app.anonymous().post("/api/v1/session/second-factor", &serde_json::json!({ "code": "123456" })).await;
+    assert_eq!(r.status, 401, "{}", r.text());
+
+    let key = doc["paths"]["/api/v1/teams"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .cloned()
+        .unwrap();
+    assert_eq!((key["schema"]["minLength"].as_u64(), key["schema"]["maxLength"].as_u64()), (Some(1), Some(255)));
+    let body = serde_json::json!({ "name": "幂等键边界" });
+    let long = admin.clone().header("idempotency-key", &"k".repeat(256)).post("/api/v1/teams", &body).await;
+    assert_problem(&long, 400, "invalid_idempotency_key");
+    let longest = admin.clone().header("idempotency-key", &"k".repeat(255)).post("/api/v1/teams", &body).await;
+    assert_eq!(longest.status, 201, "{}", longest.text());
+
+    for array in ["[null,null]", "[\"en\",\"Asia/Shanghai\"]", "[]"] {
+        let r = admin.send("PATCH", "/api/v1/me", Some("application/json"), array.as_bytes().to_vec()).await;
+        assert_problem(&r, 422, "invalid_body");
+    }
+    let r = admin.send("POST", "/api/v1/teams", Some("application/json"), b"[\"array team\", \"d\"]".to_vec()).await;
+    assert_problem(&r, 422, "invalid_body");
+    let ok = admin.send("PATCH", "/api/v1/me", Some("application/json"), b"{\"locale\": \"en\"}".to_vec()).await;
+    assert_eq!((ok.status, ok.json()["locale"].as_str()), (200, Some("en")), "{}", ok.text());
+    app.stop().await;
+}
