@@ -65,15 +65,45 @@ pub async fn write_as(
     Ok(())
 }
 
+/// A page of the log. Reading the log is itself audited (who looked at what).
 pub async fn list(core: &Core, ctx: &Ctx, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRecord>> {
     ctx.authorize(ObjectType::AuditLog, Action::Read)?;
-    Ok(store::list(&core.db, filter, page).await?)
+    let found = store::list(&core.db, filter, page).await?;
+    let read = serde_json::json!({ "filter": describe(filter), "entries": found.items.len() });
+    record(core, ctx, Change::new("audit_log", "*", "read").after(&read)).await?;
+    Ok(found)
 }
 
 /// The chain, its anchor's archive file and the keyed checkpoints (see [`crate::audit_checkpoint`]).
 pub async fn verify(core: &Core, ctx: &Ctx) -> Result<Verification> {
     ctx.authorize(ObjectType::AuditLog, Action::Read)?;
-    crate::audit_checkpoint::verify(core).await
+    let v = crate::audit_checkpoint::verify(core).await?;
+    // A person asked (the page, the API); the command line only reads, e.g. from cron.
+    if ctx.actor_id().is_some() {
+        record(core, ctx, Change::new("audit_log", "*", "verify").after(&serde_json::json!({ "intact": v.broken.is_none() }))).await?;
+    }
+    Ok(v)
+}
+
+fn describe(filter: &AuditFilter) -> serde_json::Value {
+    serde_json::json!({
+        "actor_id": filter.actor_id, "object_type": filter.object_type, "object_id": filter.object_id,
+        "action": filter.action, "from_ms": filter.from_ms, "to_ms": filter.to_ms,
+    })
+}
+
+/// Writes one entry in a transaction of its own (reads and refusals, which change nothing else).
+pub async fn record(core: &Core, ctx: &Ctx, change: Change<'_>) -> Result<()> {
+    let mut tx = core.db.begin().await?;
+    write(core, &mut tx, ctx, change).await?;
+    core.commit(tx).await
+}
+
+/// A request refused for want of a permission on a sensitive operation (any write, and reads
+/// of administration data): attempts are evidence as much as changes are.
+pub async fn record_forbidden(core: &Core, ctx: &Ctx, method: &str, path: &str, permission: &str) -> Result<()> {
+    let what = serde_json::json!({ "method": method, "code": "forbidden", "permission": permission });
+    record(core, ctx, Change::new("request", path, "refused").after(&what)).await
 }
 
 pub const CSV_HEADER: [&str; 12] =
@@ -82,13 +112,7 @@ pub const CSV_HEADER: [&str; 12] =
 /// The filtered log as CSV (formula-escaped). The export itself is audited first.
 pub async fn export_csv(core: &Core, ctx: &Ctx, filter: &AuditFilter) -> Result<String> {
     ctx.authorize(ObjectType::AuditLog, Action::Export)?;
-    let mut tx = core.db.begin().await?;
-    let described = serde_json::json!({
-        "actor_id": filter.actor_id, "object_type": filter.object_type, "object_id": filter.object_id,
-        "action": filter.action, "from_ms": filter.from_ms, "to_ms": filter.to_ms,
-    });
-    write(core, &mut tx, ctx, Change::new("audit_log", "*", "export").after(&described)).await?;
-    tx.commit().await?;
+    record(core, ctx, Change::new("audit_log", "*", "export").after(&describe(filter))).await?;
     let mut out = csv_line(&CSV_HEADER);
     store::for_each(&core.db, filter, |r| {
         let e = &r.entry;

@@ -135,6 +135,36 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     next.run(req).await
 }
 
+/// Audits a request refused for want of a permission when the operation is sensitive: every
+/// write, and reads of administration data (accounts, roles, the audit log, integrations).
+pub async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    const ADMIN_READS: [&str; 10] = [
+        "/api/v1/users",
+        "/api/v1/roles",
+        "/api/v1/audit-events",
+        "/api/v1/duty-grants",
+        "/api/v1/webhooks",
+        "/api/v1/deliveries",
+        "/api/v1/jobs",
+        "/api/v1/notification-templates",
+        "/api/v1/outbox",
+        "/admin/",
+    ];
+    let ctx = req.extensions().get::<Caller>().map(|c| c.ctx.clone());
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let res = next.run(req).await;
+    let sensitive = method != Method::GET || ADMIN_READS.iter().any(|p| path.starts_with(p));
+    if let (true, Some(ctx), Some(e)) = (sensitive, ctx.filter(|c| c.actor.is_some()), res.extensions().get::<ApiError>())
+        && e.code == "forbidden"
+    {
+        let permission = e.extra.as_deref().and_then(|x| x.get("permission")).and_then(serde_json::Value::as_str).unwrap_or_default();
+        if let Err(err) = yunwei_core::audit::record_forbidden(&state.core, &ctx, method.as_str(), &path, permission).await {
+            tracing::warn!(error = %err, "could not audit a refused request");
+        }
+    }
+    res
+}
+
 /// Turns an `ApiError` left by a handler (or a bare error status) into the
 /// problem body in the caller's language; page requests get an HTML page.
 pub async fn localize_errors(req: Request, next: Next) -> Response {

@@ -63,3 +63,45 @@ async fn sqlx_exec(app: &yunwei_testkit::TestApp, sql: &str) {
     let mut conn = app.core.db.writer().await.unwrap();
     yunwei_core::store::raw_execute(&mut conn, sql).await.unwrap();
 }
+
+#[tokio::test]
+async fn reads_of_the_log_and_refused_sensitive_requests_are_audited() {
+    let app = yunwei_testkit::spawn_app().await;
+    let (auditor_id, auditor) = app.user_with_roles("audit.admin", &["audit_admin"]).await;
+    let (eng_id, eng) = app.user_with_roles("net.eng", &["network_engineer"]).await;
+    let team = eng.post("/api/v1/teams", &serde_json::json!({ "name": "影子组" })).await;
+    yunwei_testkit::bad_input::assert_problem(&team, 403, "forbidden");
+    yunwei_testkit::bad_input::assert_problem(&eng.get("/api/v1/audit-events").await, 403, "forbidden");
+    // An ordinary read that is allowed leaves no refusal.
+    assert_eq!(eng.get("/api/v1/teams").await.status, 200);
+
+    let refused = auditor.get("/api/v1/audit-events?object_type=request&action=refused").await.json();
+    let mut seen: Vec<(i64, String, String)> = refused["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let after: serde_json::Value = serde_json::from_str(e["after"].as_str().unwrap()).unwrap();
+            (
+                e["actor_id"].as_i64().unwrap(),
+                e["object_id"].as_str().unwrap().to_string(),
+                after["permission"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (eng_id, "/api/v1/audit-events".to_string(), "audit_log:read".to_string()),
+            (eng_id, "/api/v1/teams".to_string(), "team:create".to_string())
+        ]
+    );
+    // The auditor's own reading is on the record too.
+    let reads = auditor.get(&format!("/api/v1/audit-events?action=read&actor_id={auditor_id}")).await.json();
+    let items = reads["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "this read is recorded after it is answered: {reads}");
+    let filter: serde_json::Value = serde_json::from_str(items[0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!((filter["filter"]["object_type"].as_str(), filter["entries"].as_i64()), (Some("request"), Some(2)), "{filter}");
+    app.stop().await;
+}
