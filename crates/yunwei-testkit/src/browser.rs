@@ -100,6 +100,29 @@ impl Browser {
         v.as_str().unwrap_or_default().to_string()
     }
 
+    /// Sets the window's size, e.g. 390 × 844 for the phone layout.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call("POST", "/window/rect", json!({ "width": width, "height": height })).await;
+    }
+
+    /// The visible text of every element `css` matches, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())";
+        let v = self.call("POST", "/execute/sync", json!({ "script": script, "args": [css] })).await;
+        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+    }
+
+    /// Waits (up to 5 s) until the address no longer contains `part`, e.g. `/login` after signing in.
+    pub async fn wait_until_left(&self, part: &str) {
+        for _ in 0..100 {
+            if !self.url().await.contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("still on {} after 5 s", self.url().await);
+    }
+
     pub async fn screenshot_png(&self) -> Vec<u8> {
         let v = self.call("GET", "/screenshot", Value::Null).await;
         decode_base64(v.as_str().unwrap_or_default())

@@ -72,8 +72,8 @@ fn foundation_ops() -> Vec<Op> {
     vec![
         Op {
             public: true,
-            // 401 bad_credentials; 422 a body that is not a login; 423 account_locked.
-            errors: &[401, 422, 423],
+            // 401 bad_credentials; 422 a body that is not a login; 429 too_many_attempts.
+            errors: &[401, 422, 429],
             ..with_body(
                 op(
                     "post",
@@ -88,8 +88,8 @@ fn foundation_ops() -> Vec<Op> {
         },
         Op {
             public: true,
-            // 401 bad_second_factor, or no sign-in waiting for a second factor.
-            errors: &[401, 422],
+            // 401 bad_second_factor, or no sign-in waiting for a second factor; 429 too_many_attempts.
+            errors: &[401, 422, 429],
             ..with_body(
                 op("post", "/api/v1/session/second-factor", "session", "Complete sign-in with a TOTP or recovery code", (204, None)),
                 "Code",
@@ -103,11 +103,14 @@ fn foundation_ops() -> Vec<Op> {
             "MePatch",
             || json!({"locale": "en", "time_zone": "Asia/Shanghai"}),
         ),
-        with_body(
-            op("post", "/api/v1/me/password", "me", "Change the password; other sessions end", (204, None)),
-            "PasswordChange",
-            || json!({"current_password": "Old#Pass1", "new_password": "New#Pass2026"}),
-        ),
+        Op {
+            errors: &[422, 429],
+            ..with_body(
+                op("post", "/api/v1/me/password", "me", "Change the password (session only); other sessions end", (204, None)),
+                "PasswordChange",
+                || json!({"current_password": "Old#Pass1", "new_password": "New#Pass2026"}),
+            )
+        },
         op("get", "/api/v1/me/tokens", "me", "My API tokens", (200, Some("ApiTokenList"))),
         with_body(
             op("post", "/api/v1/me/tokens", "me", "Create an API token (the secret is shown once)", (201, Some("CreatedToken"))),
@@ -115,7 +118,20 @@ fn foundation_ops() -> Vec<Op> {
             || json!({"name": "监控集成", "scopes": ["user:read", "team:*"], "expires_in_days": 90}),
         ),
         e(op("delete", "/api/v1/me/tokens/{id}", "me", "Revoke one of my tokens", (204, None)), &[404, 409]),
-        e(op("post", "/api/v1/me/totp", "me", "Start TOTP enrolment: secret, otpauth URI, QR code", (200, Some("TotpEnrolment"))), &[409]),
+        Op {
+            errors: &[409, 422, 429],
+            ..with_body(
+                op(
+                    "post",
+                    "/api/v1/me/totp",
+                    "me",
+                    "Start TOTP enrolment (session only, current password again): secret, otpauth URI, QR code",
+                    (200, Some("TotpEnrolment")),
+                ),
+                "Reauth",
+                || json!({"password": "Current#Pass2026"}),
+            )
+        },
         Op {
             errors: &[409, 422],
             ..with_body(
@@ -462,7 +478,7 @@ fn status_text(s: u16) -> &'static str {
         413 => "Body larger than the limit",
         415 => "Content-Type must be application/json",
         422 => "Validation failed; `errors` lists the fields",
-        423 => "Account locked",
+        429 => "Too many attempts: held back; see Retry-After",
         503 => "Not ready",
         _ => "Unexpected error",
     }
@@ -549,6 +565,7 @@ fn foundation_schemas() -> Value {
         "Login": obj(&["username", "password"], json!({ "username": s("string"), "password": s("string") })),
         "SessionCreated": obj(&["user_id", "csrf_token", "second_factor_required"], json!({ "user_id": s("integer"), "csrf_token": s("string"), "second_factor_required": s("boolean") })),
         "Code": obj(&["code"], json!({ "code": s("string") })),
+        "Reauth": obj(&["password"], json!({ "password": { "type": "string", "description": "the current password, again" } })),
         "Me": obj(&["user_id", "username", "permissions"], json!({ "user_id": s("integer"), "username": s("string"), "display_name": s("string"), "locale": s("string"), "time_zone": s("string"), "via": s("object"), "must_change_password": s("boolean"), "must_enrol_totp": s("boolean"), "permissions": { "type": "array", "items": s("string") } })),
         "MePatch": obj(&[], json!({ "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string") })),
         "PasswordChange": obj(&["current_password", "new_password"], json!({ "current_password": s("string"), "new_password": s("string") })),

@@ -29,7 +29,8 @@ fn strings(v: &serde_json::Value, field: &str) -> Vec<String> {
 fn describe(g: &DutyGrant, role_names: &HashMap<String, String>, tr: crate::i18n::Tr) -> (String, String) {
     let name = |k: &String| role_names.get(k).cloned().unwrap_or_else(|| k.clone());
     if g.kind == KIND_USER_ROLES {
-        let list = |v: &serde_json::Value| strings(v, "roles").iter().map(name).collect::<Vec<_>>().join("、");
+        let separator = if tr.is_zh() { "、" } else { ", " };
+        let list = |v: &serde_json::Value| strings(v, "roles").iter().map(name).collect::<Vec<_>>().join(separator);
         return (list(&g.requested_change), list(&g.state_before));
     }
     let (new, old) = (strings(&g.requested_change, "permissions"), strings(&g.state_before, "permissions"));
@@ -46,7 +47,7 @@ fn describe(g: &DutyGrant, role_names: &HashMap<String, String>, tr: crate::i18n
     if totp(&g.requested_change) != totp(&g.state_before) {
         parts.push(format!("{}: {}", tr.t("grant.require_totp"), tr.t(if totp(&g.requested_change) { "common.yes" } else { "common.no" })));
     }
-    (parts.join("；"), format!("{} {}", old.len(), tr.t("grant.permissions")))
+    (parts.join(if tr.is_zh() { "；" } else { "; " }), format!("{} {}", old.len(), tr.t("grant.permissions")))
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<GrantListQuery>) -> Result<Response, ApiError> {

@@ -117,3 +117,51 @@ async fn the_incident_page_shows_live_who_changed_it_in_chromium() {
     browser.quit().await;
     app.stop().await;
 }
+
+/// The second person's journey: the director sees a duty grant with names, not ids, in their
+/// language, is offered approve and reject; the requester is offered only withdraw. At 1440 px
+/// and 390 px, in zh-CN and en (screenshots in $YUNWEI_SCREENSHOTS when set).
+#[tokio::test]
+async fn a_director_reviews_a_duty_grant_in_chromium() {
+    assert!(chromedriver().is_some(), "chromium and chromium-driver are needed (the README's test command installs them)");
+    let app = spawn_app().await;
+    let (_, sec) = app.user_with_roles("sec.admin", &["security_admin"]).await;
+    let (_, director) = app.user_with_roles("director", &["ops_director"]).await;
+    let (clerk, _) = app.user_with_roles("new.auditor", &["auditor"]).await;
+    let asked = sec.put(&format!("/api/v1/users/{clerk}/roles"), &serde_json::json!({ "roles": ["audit_admin", "auditor"] })).await;
+    assert_eq!(asked.status, 202, "{}", asked.text());
+    let number = asked.json()["number"].as_str().unwrap().to_string();
+    for (lang, title, audit_role, pending, approve, withdraw) in [
+        ("zh-CN", "职责变更审批", "审计管理员、审计员", "待批准", "批准", "撤回"),
+        ("en", "Duty grants", "Audit administrator, Auditor", "Pending", "Approve", "Withdraw"),
+    ] {
+        // Pages speak the reader's own language (their profile), whatever the browser says.
+        for client in [&director, &sec] {
+            assert_eq!(client.patch("/api/v1/me", &serde_json::json!({ "locale": lang })).await.status, 200);
+        }
+        for (user, offers, never) in [("director", approve, withdraw), ("sec.admin", withdraw, approve)] {
+            let browser = Browser::start(lang).await.expect("browser");
+            browser.goto(&app.url("/admin/duty-grants")).await;
+            browser.type_into("#username", &format!("{user}\u{E004}")).await;
+            browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
+            browser.wait_until_left("/login").await;
+            for (width, height) in [(1440, 900), (390, 844)] {
+                browser.resize(width, height).await;
+                browser.goto(&app.url("/admin/duty-grants")).await;
+                let text = browser.page_text().await;
+                assert!(text.contains(title) && text.contains(&number), "{lang} {user}: {text}");
+                assert!(text.contains("new.auditor") && text.contains("sec.admin") && text.contains(audit_role), "names, not ids: {text}");
+                assert!(text.contains(pending), "{text}");
+                let buttons = browser.texts("table button").await;
+                assert!(buttons.iter().any(|b| b == offers), "{user} is offered {offers}: {buttons:?}");
+                assert!(!buttons.iter().any(|b| b == never), "{user} is not offered {never}: {buttons:?}");
+                if let Ok(dir) = std::env::var("YUNWEI_SCREENSHOTS") {
+                    let png = browser.screenshot_png().await;
+                    std::fs::write(format!("{dir}/duty-grants-{lang}-{user}-{width}.png"), png).expect("screenshot");
+                }
+            }
+            browser.quit().await;
+        }
+    }
+    app.stop().await;
+}

@@ -159,7 +159,7 @@ async fn openapi_declares_what_the_server_answers() {
     assert!(paged >= 8, "{paged} paged lists");
 
     let login = &doc["paths"]["/api/v1/session"]["post"]["responses"];
-    assert!(login["401"].is_object() && login["423"].is_object(), "{login}");
+    assert!(login["401"].is_object() && login["429"].is_object(), "{login}");
     let r = app.anonymous().post("/api/v1/session", &serde_json::json!({ "username": "admin", "password": "wrong" })).await;
     assert_problem(&r, 401, "bad_credentials");
     assert!(doc["paths"]["/api/v1/session/second-factor"]["post"]["responses"]["401"].is_object());
