@@ -1,55 +1,30 @@
-//! TOTP (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits) with ±1 step of clock skew.
+//! TOTP (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits) with ±1 step of clock skew, through the
+//! maintained `totp-rs` and `base32` crates; what is ours is the step that matched (so a code
+//! cannot be replayed), the otpauth URI and the QR code.
 
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
+use totp_rs::{Algorithm, TOTP};
 
 pub const STEP_SECONDS: i64 = 30;
-const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE32: base32::Alphabet = base32::Alphabet::Rfc4648 { padding: false };
 
 pub fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(5) {
-        let mut buf = [0u8; 5];
-        buf[..chunk.len()].copy_from_slice(chunk);
-        let v = buf.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-        let chars = (chunk.len() * 8).div_ceil(5);
-        for i in 0..chars {
-            out.push(ALPHABET[((v >> (35 - i * 5)) & 31) as usize] as char);
-        }
-    }
-    out
+    base32::encode(BASE32, bytes)
 }
 
+/// Case, spaces and padding as people type them are forgiven.
 pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let mut bits = 0u64;
-    let mut n = 0u32;
-    let mut out = Vec::new();
-    for c in text.chars().filter(|c| *c != '=' && !c.is_whitespace()) {
-        let v = ALPHABET.iter().position(|a| *a as char == c.to_ascii_uppercase())? as u64;
-        bits = (bits << 5) | v;
-        n += 5;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-            bits &= (1 << n) - 1;
-        }
-    }
-    Some(out)
+    let clean: String = text.chars().filter(|c| *c != '=' && !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+    base32::decode(BASE32, &clean)
+}
+
+fn totp(secret: &[u8]) -> TOTP {
+    // Unchecked: secrets made here are 160 bits; the check only refuses short ones.
+    TOTP::new_unchecked(Algorithm::SHA1, 6, 0, STEP_SECONDS.unsigned_abs(), secret.to_vec())
 }
 
 /// The code for one time step.
 pub fn code_at(secret: &[u8], step: i64) -> String {
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
-        return String::new();
-    };
-    mac.update(&step.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = (digest[19] & 0x0f) as usize;
-    let bin = (u32::from(digest[offset] & 0x7f) << 24)
-        | (u32::from(digest[offset + 1]) << 16)
-        | (u32::from(digest[offset + 2]) << 8)
-        | u32::from(digest[offset + 3]);
-    format!("{:06}", bin % 1_000_000)
+    totp(secret).generate(u64::try_from(step).unwrap_or(0) * STEP_SECONDS.unsigned_abs())
 }
 
 /// The time step a code is valid for, within ±1 step of `now_ms`.
@@ -58,12 +33,13 @@ pub fn matching_step(secret: &[u8], code: &str, now_ms: i64) -> Option<i64> {
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
+    let totp = totp(secret);
     let now_step = now_ms.div_euclid(1000 * STEP_SECONDS);
+    // `check` compares in constant time; with no skew of its own it answers for one step.
     [now_step - 1, now_step, now_step + 1]
         .into_iter()
-        .find(|s| crate::crypto::constant_time_eq(code_at(secret, *s).as_bytes(), code.as_bytes()))
+        .find(|s| u64::try_from(*s).is_ok_and(|s| totp.check(code, s * STEP_SECONDS.unsigned_abs())))
 }
-
 /// The `otpauth://` URI authenticator apps read from the QR code.
 pub fn provisioning_uri(secret_b32: &str, issuer: &str, account: &str) -> String {
     let enc = |s: &str| {

@@ -73,13 +73,13 @@ impl Batch {
 
     /// Returns once the batch is durable (as durable as the engine's commit).
     pub async fn commit(mut self) -> Result<()> {
-        let object = self.audit.first().map(|a| (a.object_type.clone(), a.object_id.clone()));
         // On PostgreSQL the batch is sent as a Tx, whose own commit writes the key.
-        let key = match self.writer {
-            Writer::Sqlite(_) => {
-                crate::idempotency::stage_marker(&mut self, object.as_ref().map(|(t, i)| (t.as_str(), i.as_str()))).await?
+        let key = match (&self.writer, crate::idempotency::unclaimed()) {
+            (Writer::Sqlite(_), Some(_)) => {
+                let first = self.audit.first().map(|a| (a.object_type.clone(), a.object_id.clone()));
+                crate::idempotency::stage_marker(&mut self, first).await?
             }
-            Writer::Postgres(_) => None,
+            _ => None,
         };
         let done = self.send().await.map_err(|e| crate::idempotency::key_taken(e, &key));
         if done.is_ok() {

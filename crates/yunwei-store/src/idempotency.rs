@@ -79,10 +79,11 @@ pub(crate) fn key_taken(e: StoreError, scope: &Option<Arc<IdempotencyScope>>) ->
     }
 }
 
-/// Stages the marker in `tx` when the request has a key not yet written.
-pub(crate) async fn stage_marker(tx: &mut impl Stage, audit_object: Option<(&str, &str)>) -> Result<Option<Arc<IdempotencyScope>>> {
+/// Stages the marker in `tx` when the request has a key not yet written; `first_audit` names
+/// the record (the object of the command's first audit entry).
+pub(crate) async fn stage_marker(tx: &mut impl Stage, first_audit: Option<(String, String)>) -> Result<Option<Arc<IdempotencyScope>>> {
     let Some(scope) = unclaimed() else { return Ok(None) };
-    let sql = marker(tx.backend(), &scope, audit_object);
+    let sql = marker(tx.backend(), &scope, first_audit.as_ref().map(|(t, i)| (t.as_str(), i.as_str())));
     let scope = Some(scope);
     // On PostgreSQL a transaction runs it at once: a key taken meanwhile fails here.
     tx.stage(sql).await.map_err(|e| key_taken(e, &scope))?;

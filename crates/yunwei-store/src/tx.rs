@@ -258,8 +258,13 @@ impl Tx {
 
     /// Commits, with the request's idempotency key if it has one not yet written.
     pub async fn commit(mut self) -> Result<()> {
-        let object = self.audit.first().map(|a| (a.object_type.clone(), a.object_id.clone()));
-        let key = idempotency::stage_marker(&mut self, object.as_ref().map(|(t, i)| (t.as_str(), i.as_str()))).await?;
+        let key = match idempotency::unclaimed() {
+            Some(_) => {
+                let first = self.audit.first().map(|a| (a.object_type.clone(), a.object_id.clone()));
+                idempotency::stage_marker(&mut self, first).await?
+            }
+            None => None,
+        };
         let Tx { inner, staged, audit, reserved } = self;
         let done = match inner {
             Inner::Sqlite(mut tx) => {

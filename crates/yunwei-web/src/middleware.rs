@@ -135,6 +135,34 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     next.run(req).await
 }
 
+/// Every API operation the document does not mark public answers 401 to a caller who is not
+/// signed in, before any handler runs: no lookup, validation or query parsing first.
+pub async fn require_sign_in(req: Request, next: Next) -> Response {
+    // (METHOD, path) → public? Only documented operations: a wrong method still answers 405.
+    static OPERATIONS: std::sync::OnceLock<std::collections::HashMap<(String, String), bool>> = std::sync::OnceLock::new();
+    let path = req.uri().path();
+    if path.starts_with("/api/v1/")
+        && req.extensions().get::<Caller>().is_some_and(|c| c.ctx.actor.is_none())
+        && let Some(route) = req.extensions().get::<MatchedPath>()
+    {
+        let operations = OPERATIONS.get_or_init(|| {
+            let public = crate::openapi::public_operations();
+            crate::openapi::operations()
+                .into_iter()
+                .map(|(m, p)| {
+                    let m = m.to_uppercase();
+                    let open = public.iter().any(|(pm, pp)| *pm == m && *pp == p);
+                    ((m, p), open)
+                })
+                .collect()
+        });
+        if operations.get(&(req.method().as_str().to_string(), route.as_str().to_string())) == Some(&false) {
+            return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated").into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// Audits a request refused for want of a permission when the operation is sensitive: every
 /// write, and reads of administration data (accounts, roles, the audit log, integrations).
 pub async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {

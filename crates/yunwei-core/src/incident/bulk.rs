@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{PendingReason, Transition};
+use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
 
 pub const MAX_BULK: usize = 200;
@@ -38,7 +39,12 @@ pub struct BulkInput {
 }
 
 pub async fn bulk(core: &Core, ctx: &Ctx, input: BulkInput) -> Result<Vec<(IncidentId, Result<IncidentView>)>> {
-    ctx.me()?;
+    // Whoever may not change any incident is refused as a whole, before any item is tried.
+    let action = match input.action {
+        BulkAction::Assign => Action::Assign,
+        _ => Action::Transition,
+    };
+    ctx.authorize(ObjectType::Incident, action)?;
     let mut c = Checker::new();
     if input.incidents.is_empty() {
         c.push(FieldError::new("incidents", "required"));

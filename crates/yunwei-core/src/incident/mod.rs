@@ -359,6 +359,8 @@ pub(crate) async fn save(
 
 /// Loads an incident inside the command's transaction, checking the caller may act on it.
 pub(crate) async fn load(core: &Core, tx: &mut Conn, ctx: &Ctx, id: IncidentId, action: Action) -> Result<Incident> {
+    // Without the permission at any scope, the answer is 403 whether or not the record exists.
+    ctx.authorize(ObjectType::Incident, action)?;
     let i = store::get_for_update(tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
     authorize_on(ctx, action, &i)?;
     Ok(i)

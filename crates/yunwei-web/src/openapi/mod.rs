@@ -26,6 +26,8 @@ struct Op {
     query: &'static [(&'static str, &'static str, &'static str)],
     /// A 202 answer's schema, where the change may wait for a second person.
     accepted: Option<&'static str>,
+    /// The body is a file (any Content-Type), not JSON.
+    file_body: bool,
     /// Error statuses besides 400/401/403/500, which every operation can answer.
     errors: &'static [u16],
     public: bool,
@@ -38,7 +40,7 @@ const PAGE_Q: [(&str, &str, &str); 3] = [
 ];
 
 fn op(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str, ok: (u16, Option<&'static str>)) -> Op {
-    Op { method, path, tag, summary, body: None, ok, query: &[], accepted: None, errors: &[], public: false }
+    Op { method, path, tag, summary, body: None, ok, query: &[], accepted: None, file_body: false, errors: &[], public: false }
 }
 
 fn with_body(mut o: Op, schema: &'static str, ex: fn() -> Value) -> Op {
@@ -49,6 +51,12 @@ fn with_body(mut o: Op, schema: &'static str, ex: fn() -> Value) -> Op {
 
 fn q(mut o: Op, query: &'static [(&'static str, &'static str, &'static str)]) -> Op {
     o.query = query;
+    o
+}
+
+/// An upload: the body is the file itself.
+fn file(mut o: Op) -> Op {
+    o.file_body = true;
     o
 }
 
@@ -666,6 +674,10 @@ pub fn build() -> Value {
         if o.public {
             operation["security"] = json!([]);
         }
+        if o.file_body {
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } });
+        }
         if let Some((schema, example)) = o.body {
             operation["requestBody"] =
                 json!({ "required": true, "content": { "application/json": { "schema": schema_ref(schema), "example": example() } } });
@@ -701,4 +713,9 @@ pub async fn document() -> Json<Value> {
 /// (method, path) of every operation, for the router comparison test.
 pub fn operations() -> Vec<(String, String)> {
     ops().iter().map(|o| (o.method.to_string(), o.path.to_string())).collect()
+}
+
+/// (METHOD, path) of the operations that need no sign-in (sign-in itself, survey links…).
+pub fn public_operations() -> Vec<(String, String)> {
+    ops().iter().filter(|o| o.public).map(|o| (o.method.to_uppercase(), o.path.to_string())).collect()
 }

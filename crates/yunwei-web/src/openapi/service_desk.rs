@@ -1,7 +1,7 @@
 //! OpenAPI operations and schemas of the service desk: incidents, categories,
 //! business services, desk settings, calendars and SLA policies.
 
-use super::{Op, e, obj, op, q, schema_ref, with_body};
+use super::{Op, e, file, obj, op, q, schema_ref, with_body};
 use serde_json::{Value, json};
 
 const QUEUE_Q: &[(&str, &str, &str)] = &[
@@ -256,7 +256,7 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(op("get", "/api/v1/incidents/{number}/attachments", "incidents", "Files on an incident", (200, Some("AttachmentList"))), &[404]),
         e(
-            q(
+            file(q(
                 op(
                     "post",
                     "/api/v1/incidents/{number}/attachments",
@@ -265,7 +265,7 @@ pub(super) fn ops() -> Vec<Op> {
                     (201, Some("Attachment")),
                 ),
                 &[("filename", "string", "the file's name")],
-            ),
+            )),
             &[404, 413, 422],
         ),
         e(

@@ -23,6 +23,7 @@ mod ops;
 mod pages;
 mod queue_tools;
 mod request;
+mod route_walk;
 mod scheduler;
 mod survey;
 mod survey_pages;

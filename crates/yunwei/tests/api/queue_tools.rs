@@ -120,9 +120,14 @@ async fn bulk_assign_and_transition_report_each_incident() {
         422,
         "validation_failed",
     );
-    // Record scope still applies per incident: a business user's bulk change is refused one by one.
+    // Whoever may assign no incident at all is refused as a whole, before any item is tried…
     let (_, biz) = app.user_with_roles("he.guiyuan", &["business_user"]).await;
-    let refused = biz.post("/api/v1/incidents/bulk", &json!({ "incidents": [ids[0]], "action": "assign", "team_id": net })).await.json();
+    let whole = biz.post("/api/v1/incidents/bulk", &json!({ "incidents": [ids[0]], "action": "assign", "team_id": net })).await;
+    assert_problem(&whole, 403, "forbidden");
+    // …and record scope still applies per incident: an engineer outside the incident's team is refused one by one.
+    let (_, outsider) = app.user_with_roles("wu.waibu", &["network_engineer"]).await;
+    let refused =
+        outsider.post("/api/v1/incidents/bulk", &json!({ "incidents": [ids[0]], "action": "assign", "team_id": net })).await.json();
     assert_eq!(refused["results"][0]["code"], "forbidden", "{refused}");
     check_json_endpoint(
         &director,
