@@ -34,19 +34,17 @@ pub fn duty_of(p: &Permission) -> Option<AdminDuty> {
 
 /// The one duty a set of permissions carries, or the first two that clash.
 pub fn duty_of_set<'a>(permissions: impl IntoIterator<Item = &'a Permission>) -> Result<Option<AdminDuty>, DomainError> {
-    let mut held: Vec<AdminDuty> = permissions.into_iter().filter_map(duty_of).collect();
-    held.sort();
-    held.dedup();
-    match held.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(*one)),
-        [first, second, ..] => Err(DomainError::SeparationOfDuties(*first, *second)),
-    }
+    one_duty(permissions.into_iter().filter_map(duty_of))
 }
 
 /// Joins the duties of several roles (each already a single duty) into an account's duty.
 pub fn duty_of_account(role_duties: impl IntoIterator<Item = Option<AdminDuty>>) -> Result<Option<AdminDuty>, DomainError> {
-    let mut held: Vec<AdminDuty> = role_duties.into_iter().flatten().collect();
+    one_duty(role_duties.into_iter().flatten())
+}
+
+/// None, one duty, or the first two that clash.
+fn one_duty(duties: impl Iterator<Item = AdminDuty>) -> Result<Option<AdminDuty>, DomainError> {
+    let mut held: Vec<AdminDuty> = duties.collect();
     held.sort();
     held.dedup();
     match held.as_slice() {
