@@ -107,6 +107,23 @@ pub enum Backend {
     Postgres,
 }
 
+/// How this process uses the database (ADR 0011).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// The serving node, SQLite's main writer: its write connection rests in an empty
+    /// deferred transaction between commands (ADR 0006).
+    #[default]
+    Serve,
+    /// A command-line tool beside a running server: on SQLite every write transaction starts
+    /// with `BEGIN IMMEDIATE`, so it waits for the write lock (busy timeout) before it reads
+    /// anything, and never upgrades a read to a write (which SQLite answers at once with
+    /// `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT`). Nothing rests in a transaction.
+    Tool,
+    /// Reads only: SQLite connections are `query_only` and leave the journal mode alone;
+    /// PostgreSQL sessions default to read-only transactions. Any write fails.
+    ReadOnly,
+}
+
 /// The database. On SQLite, writes go through one connection so that transactions
 /// never fight over the write lock; reads use a pool (WAL). On PostgreSQL reads and
 /// writes share one pool.
@@ -115,11 +132,17 @@ pub struct Db {
     pub read: AnyPool,
     writer: tx::Writer,
     pub backend: Backend,
+    pub access: Access,
     url_redacted: String,
 }
 
 impl Db {
+    /// The serving node's database ([`Access::Serve`]).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db> {
+        Self::connect_as(url, max_connections, Access::Serve).await
+    }
+
+    pub async fn connect_as(url: &str, max_connections: u32, access: Access) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -139,8 +162,12 @@ impl Db {
                 .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            configure_sqlite(conn).await?;
+                        match backend {
+                            Backend::Sqlite => configure_sqlite(conn, access).await?,
+                            Backend::Postgres if access == Access::ReadOnly => {
+                                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").await?;
+                            }
+                            Backend::Postgres => {}
                         }
                         Ok(())
                     })
@@ -150,15 +177,16 @@ impl Db {
         let (read, writer) = match backend {
             Backend::Sqlite => {
                 let mut conn = AnyConnection::connect_with(&options).await?;
-                configure_sqlite(&mut conn).await?;
-                (pool(max_connections.max(2)).await?, tx::Writer::Sqlite(tx::SqliteWriter::new(conn)))
+                configure_sqlite(&mut conn, access).await?;
+                let immediate = access != Access::Serve;
+                (pool(max_connections.max(2)).await?, tx::Writer::Sqlite(tx::SqliteWriter::new(conn, immediate)))
             }
             Backend::Postgres => {
                 let p = pool(max_connections.max(2)).await?;
                 (p.clone(), tx::Writer::Postgres(p))
             }
         };
-        Ok(Db { read, writer, backend, url_redacted: redact(url) })
+        Ok(Db { read, writer, backend, access, url_redacted: redact(url) })
     }
 
     /// One transaction per command.
@@ -211,12 +239,15 @@ impl Db {
     }
 }
 
-async fn configure_sqlite(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
-    conn.execute(
+async fn configure_sqlite(conn: &mut AnyConnection, access: Access) -> std::result::Result<(), sqlx::Error> {
+    // Setting the journal mode writes the file's header when the mode changes: a reader leaves it.
+    let sql = if access == Access::ReadOnly {
+        "PRAGMA query_only=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+    } else {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; \
-         PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;",
-    )
-    .await?;
+         PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+    };
+    conn.execute(sql).await?;
     Ok(())
 }
 

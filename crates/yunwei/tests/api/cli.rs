@@ -64,7 +64,7 @@ pub fn yunwei(args: &[&str]) -> std::process::Output {
     Command::new(BIN).args(args).env("YUNWEI_LOG", "error").output().unwrap()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
         "yunwei-cli-{name}-{}-{}",
         std::process::id(),
@@ -74,7 +74,7 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-fn token_for(url: &str, dir: &Path) -> String {
+pub fn token_for(url: &str, dir: &Path) -> String {
     let out = yunwei(&["token", "create", "--user", "admin", "--scope", "*", "--database-url", url, "--data-dir", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()

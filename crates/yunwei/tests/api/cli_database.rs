@@ -1,0 +1,131 @@
+//! The binary and its database: commands beside a busy server, one database per server,
+//! errors that name the file at fault.
+
+use crate::cli::{Server, temp_dir, token_for, yunwei};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use yunwei_core::store::testing::FreshDatabase;
+use yunwei_testkit::Client;
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Eight clients create teams through the API while `audit verify` and `token create` run ten
+/// times each: every run exits 0 (SQLite used to answer "database is locked", exit 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_succeed_beside_a_server_under_write_load() {
+    let fresh = FreshDatabase::create().await.unwrap();
+    let dir = temp_dir("load");
+    let s = Server::start(&fresh.url, &dir, "load").await;
+    let token = token_for(&fresh.url, &dir);
+    let (stop, created) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let mut load = Vec::new();
+    for n in 0..8 {
+        let (c, stop, created) = (Client::new(s.addr).bearer(&token), stop.clone(), created.clone());
+        load.push(tokio::spawn(async move {
+            let (deadline, mut refused) = (Instant::now() + Duration::from_secs(120), Vec::new());
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let r = c.post("/api/v1/teams", &serde_json::json!({ "name": format!("负载组 {n}-{i}") })).await;
+                i += 1;
+                if r.status == 201 {
+                    created.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    refused.push(format!("{} {}", r.status, r.text()));
+                }
+            }
+            refused
+        }));
+    }
+    while created.load(Ordering::Relaxed) < 50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = created.load(Ordering::Relaxed);
+    let (url, d) = (fresh.url.clone(), dir.to_str().unwrap().to_string());
+    let (failures, tokens) = tokio::task::spawn_blocking(move || {
+        let (mut failures, mut tokens) = (Vec::new(), Vec::new());
+        for i in 0..10 {
+            let v = yunwei(&["audit", "verify", "--database-url", &url, "--data-dir", &d]);
+            if !v.status.success() || !String::from_utf8_lossy(&v.stdout).contains("audit chain intact") {
+                failures.push(format!("audit verify #{i}: {}", text(&v)));
+            }
+            let name = format!("load-{i}");
+            let t = yunwei(&[
+                "token",
+                "create",
+                "--user",
+                "admin",
+                "--name",
+                &name,
+                "--scope",
+                "read",
+                "--database-url",
+                &url,
+                "--data-dir",
+                &d,
+            ]);
+            if t.status.success() {
+                tokens.push(String::from_utf8_lossy(&t.stdout).trim().to_string());
+            } else {
+                failures.push(format!("token create #{i}: {}", text(&t)));
+            }
+        }
+        (failures, tokens)
+    })
+    .await
+    .unwrap();
+    let during = created.load(Ordering::Relaxed) - before;
+    stop.store(true, Ordering::Relaxed);
+    let mut refused = Vec::new();
+    for l in load {
+        refused.extend(l.await.unwrap());
+    }
+    assert!(failures.is_empty(), "{} of 20 commands failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(during > 0, "the server wrote while the commands ran");
+    assert!(refused.is_empty(), "the server refused {} of its writes: {:?}", refused.len(), &refused[..refused.len().min(5)]);
+    // Every token works, and can only read.
+    for t in &tokens {
+        let c = Client::new(s.addr).bearer(t);
+        assert_eq!(c.get("/api/v1/teams").await.status, 200);
+        assert_eq!(c.post("/api/v1/teams", &serde_json::json!({ "name": "不该创建" })).await.status, 403);
+    }
+    assert_eq!(tokens.iter().collect::<std::collections::HashSet<_>>().len(), 10, "ten distinct tokens");
+    assert!(s.stop().success());
+    let v = yunwei(&["audit", "verify", "--database-url", &fresh.url, "--data-dir", dir.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", text(&v));
+    fresh.drop_now().await.unwrap();
+}
+
+/// A command that only reads does not migrate an older database: it says so and exits 2,
+/// and leaves the database as it found it.
+#[tokio::test]
+async fn read_only_commands_refuse_an_older_schema_instead_of_migrating() {
+    let fresh = FreshDatabase::create().await.unwrap();
+    let dir = temp_dir("older");
+    let d = dir.to_str().unwrap();
+    let missing = yunwei(&["audit", "verify", "--data-dir", temp_dir("empty").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no database at"), "{}", text(&missing));
+    let m = yunwei(&["migrate", "--database-url", &fresh.url, "--data-dir", d]);
+    assert!(m.status.success(), "{}", text(&m));
+    let latest = yunwei_core::store::migrate::latest_version();
+    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
+    let mut conn = db.writer().await.unwrap();
+    yunwei_core::store::raw_execute(&mut conn, &format!("DELETE FROM schema_migrations WHERE version = {latest}")).await.unwrap();
+    drop(conn);
+    let v = yunwei(&["audit", "verify", "--database-url", &fresh.url, "--data-dir", d]);
+    assert_eq!(v.status.code(), Some(2), "{}", text(&v));
+    let said = String::from_utf8_lossy(&v.stderr);
+    assert!(said.contains(&format!("older than this binary ({latest})")) && said.contains("does not migrate"), "{said}");
+    let version = yunwei_core::store::migrate::current_version(&db).await.unwrap();
+    assert_eq!(version, latest - 1, "verify did not migrate");
+    db.close().await;
+    fresh.drop_now().await.unwrap();
+}
