@@ -302,6 +302,23 @@ pub async fn checkpoint_passive(db: &Db) -> Result<()> {
     Ok(())
 }
 
+/// SQLite only: the database file as SQLite itself resolved the URL's path (it removes `..`
+/// without asking the file system, so the kernel may not reach the same file by that path);
+/// `None` on PostgreSQL or for an in-memory database.
+pub async fn sqlite_file(db: &Db) -> Result<Option<std::path::PathBuf>> {
+    if db.backend != Backend::Sqlite {
+        return Ok(None);
+    }
+    let rows = sqlx::query("PRAGMA database_list").fetch_all(&db.read).await?;
+    for r in &rows {
+        if r.try_get::<String, _>(1)? == "main" {
+            let file: String = r.try_get(2)?;
+            return Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)));
+        }
+    }
+    Ok(None)
+}
+
 /// SQLite only: `PRAGMA integrity_check` answers `ok`.
 pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
     let row = sqlx::query("PRAGMA integrity_check").fetch_one(&db.read).await?;

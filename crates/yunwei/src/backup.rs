@@ -59,6 +59,8 @@ pub async fn backup(config: &Config, to: &Path) -> Result<ExitCode, AppError> {
 pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCode, AppError> {
     require_sqlite(config)?;
     let _lock = lock_data_dir(config)?;
+    // A server of another data directory may serve this file through --database-url.
+    let _file_lock = crate::lock::lock_database_file(config)?;
     let target = sqlite_path(&config.database_url());
     if target.exists() && !force {
         return Err(AppError::Other(format!("{} exists; pass --force to replace it", target.display())));

@@ -3,6 +3,7 @@
 mod backup;
 mod bench;
 mod config;
+mod lock;
 mod open;
 
 use clap::{Parser, Subcommand};

@@ -65,6 +65,10 @@ fn jitter(pause: Duration) -> Duration {
 pub async fn open_serve(config: &Config, migrate: bool) -> Result<Core, AppError> {
     std::fs::create_dir_all(&config.server.data_dir)?;
     let core = connect(config, Access::Serve).await?;
+    // Before anything is written: the connection has only made sure the file exists.
+    if let Some(file) = yunwei_core::store::sqlite_file(&core.db).await? {
+        crate::lock::hold_database_file(&file, &crate::backup::sqlite_path(&config.database_url()))?;
+    }
     if migrate {
         core.prepare().await?;
     } else {

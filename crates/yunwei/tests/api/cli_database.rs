@@ -17,6 +17,24 @@ fn text(out: &std::process::Output) -> String {
     )
 }
 
+/// Runs `command` to its end; a process still running after `limit` (a server that started
+/// when it should have been refused) is killed and fails the test.
+fn exits_within(mut command: std::process::Command, limit: Duration) -> std::process::Output {
+    let child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (done, waited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match waited.recv_timeout(limit) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("still running after {limit:?}: it should have refused to start");
+        }
+    }
+}
+
 /// Eight clients create teams through the API while `audit verify` and `token create` run ten
 /// times each: every run exits 0 (SQLite used to answer "database is locked", exit 2).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -128,4 +146,66 @@ async fn read_only_commands_refuse_an_older_schema_instead_of_migrating() {
     assert_eq!(version, latest - 1, "verify did not migrate");
     db.close().await;
     fresh.drop_now().await.unwrap();
+}
+
+/// A second server on the first one's database file, through another data directory, is
+/// refused whatever path reaches the file: the same path, a symlink, `..`, a hard link.
+#[tokio::test]
+async fn a_second_server_on_the_same_database_file_is_refused() {
+    if yunwei_core::store::testing::test_server_url().is_some() {
+        return; // PostgreSQL: several nodes on one database are the supported scale-out.
+    }
+    let first = temp_dir("owner");
+    let db = first.join("yunwei.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let s = Server::start(&url, &first, "owner").await;
+    let other = temp_dir("intruder");
+    std::os::unix::fs::symlink(&db, other.join("link.db")).unwrap();
+    std::fs::create_dir_all(other.join("sub")).unwrap();
+    std::fs::hard_link(&db, other.join("hard.db")).unwrap();
+    let dotted = format!("{}/../../{}/yunwei.db", other.join("sub").display(), first.file_name().unwrap().to_str().unwrap());
+    let relative_to_tmp = first.parent().unwrap().join("x").join("..").join(first.file_name().unwrap()).join("yunwei.db");
+    let paths = [
+        db.display().to_string(),
+        other.join("link.db").display().to_string(),
+        other.join("hard.db").display().to_string(),
+        dotted,
+        relative_to_tmp.display().to_string(),
+    ];
+    for (i, path) in paths.iter().enumerate() {
+        let dir = other.join(format!("data{i}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut serve = std::process::Command::new(crate::cli::BIN);
+        serve
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &format!("sqlite://{path}"), "--data-dir"])
+            .arg(&dir)
+            .env("YUNWEI_LOG", "error")
+            .env("YUNWEI_ADMIN_PASSWORD", yunwei_testkit::ADMIN_PASSWORD);
+        let out = exits_within(serve, Duration::from_secs(20));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", text(&out));
+        assert!(said.contains("is already in use by another Yunwei server") && said.contains(path.as_str()), "{path}: {said}");
+        assert!(said.contains(&format!("pid {}", s.child.id())), "names the holder: {said}");
+        assert!(Client::new(format!("127.0.0.1:{port}").parse().unwrap()).try_send("GET", "/healthz", None, Vec::new()).await.is_err());
+    }
+    // Nor can another data directory's restore replace the file under the server.
+    let restore = yunwei(&[
+        "restore",
+        "--from",
+        "/nonexistent.db",
+        "--force",
+        "--database-url",
+        &format!("sqlite://{}", paths[2]),
+        "--data-dir",
+        other.join("restore").to_str().unwrap(),
+    ]);
+    assert_eq!(restore.status.code(), Some(2), "{}", text(&restore));
+    assert!(String::from_utf8_lossy(&restore.stderr).contains("is already in use by another Yunwei server"), "{}", text(&restore));
+    // The first server never noticed.
+    let c = Client::new(s.addr);
+    assert_eq!(c.get("/readyz").await.status, 200);
+    assert!(s.stop().success());
+    // Stopped, the file is free again.
+    let again = Server::start(&format!("sqlite://{}", other.join("link.db").display()), &other.join("data-after"), "after").await;
+    assert!(again.stop().success());
 }
