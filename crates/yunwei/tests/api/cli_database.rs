@@ -209,3 +209,125 @@ async fn a_second_server_on_the_same_database_file_is_refused() {
     let again = Server::start(&format!("sqlite://{}", other.join("link.db").display()), &other.join("data-after"), "after").await;
     assert!(again.stop().success());
 }
+
+/// A small tmpfs, mounted for one test and unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// `None` where mounting is not allowed (not root, no CAP_SYS_ADMIN).
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = temp_dir("tmpfs");
+        let ok = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(&dir).status();
+        ok.is_ok_and(|s| s.success()).then_some(SmallDisk(dir))
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 16 * 1024];
+        while f.write_all(&chunk).is_ok() {}
+        let small = vec![0u8; 512];
+        while f.write_all(&small).is_ok() {}
+        let _ = f.flush();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The disk holding the database fills up: writes answer 503 `storage_full` in the caller's
+/// language, `/readyz` says so (503) while `/healthz` stays 200, and both come back by
+/// themselves once there is space again.
+#[tokio::test]
+async fn a_full_disk_answers_503_storage_full_and_fails_readiness_until_space_returns() {
+    if yunwei_core::store::testing::test_server_url().is_some() {
+        return; // The PostgreSQL server's disk is not ours to fill; 53100 maps as SQLite's 13 does.
+    }
+    let Some(disk) = SmallDisk::mount("12m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (see the store's unit test of the mapping)");
+        return;
+    };
+    let dir = disk.0.join("data");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display());
+    let s = Server::start(&url, &dir, "full").await;
+    let token = token_for(&url, &dir);
+    let zh = Client::new(s.addr).bearer(&token);
+    // A second account that reads English.
+    let d = dir.to_str().unwrap();
+    let made = yunwei(&[
+        "user",
+        "create",
+        "--username",
+        "reader",
+        "--roles",
+        "business_user",
+        "--password",
+        "Rd#Secure2026x",
+        "--database-url",
+        &url,
+        "--data-dir",
+        d,
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let made = yunwei(&["token", "create", "--user", "reader", "--database-url", &url, "--data-dir", d]);
+    assert!(made.status.success(), "{}", text(&made));
+    let en = Client::new(s.addr).bearer(String::from_utf8_lossy(&made.stdout).trim());
+    let r = en.patch("/api/v1/me", &serde_json::json!({ "locale": "en" })).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let team = |n: usize| serde_json::json!({ "name": format!("满盘组 {n}"), "description": "填满磁盘用的说明文字".repeat(40) });
+    assert_eq!(zh.post("/api/v1/teams", &team(0)).await.status, 201);
+    let filler = disk.fill();
+    // On a full disk SQLite still commits what fits in WAL pages it can reuse: write until refused.
+    let mut refused = None;
+    for n in 1..2000 {
+        let r = zh.post("/api/v1/teams", &team(n)).await;
+        if r.status != 201 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let r = refused.expect("a write failed once the disk was full");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let body = r.json();
+    assert_eq!(body["code"], "storage_full", "{body}");
+    assert!(body["title"].as_str().unwrap().contains("数据库所在磁盘已满"), "{body}");
+    let mut refused = None;
+    for n in 0..2000 {
+        let zone = if n % 2 == 0 { "Asia/Shanghai" } else { "Asia/Hong_Kong" };
+        let r = en.patch("/api/v1/me", &serde_json::json!({ "time_zone": zone })).await;
+        if r.status != 200 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let r = refused.expect("the English reader's write failed too");
+    assert_eq!((r.status, r.json()["code"].as_str()), (503, Some("storage_full")), "{}", r.text());
+    assert!(r.json()["title"].as_str().unwrap().contains("disk holding the database is full"), "{}", r.text());
+    let anonymous = Client::new(s.addr);
+    let ready = anonymous.get("/readyz").await;
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    assert_eq!(ready.json()["status"], "storage_full");
+    assert_eq!(anonymous.get("/healthz").await.status, 200, "the process itself is alive");
+    // Space comes back: readiness and writes follow without a restart.
+    std::fs::remove_file(&filler).unwrap();
+    let mut back = false;
+    for _ in 0..100 {
+        if anonymous.get("/readyz").await.status == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "/readyz recovered once there was space");
+    let r = zh.post("/api/v1/teams", &team(10_000)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(s.stop().success());
+    drop(disk);
+}
