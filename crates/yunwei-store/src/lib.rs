@@ -277,16 +277,18 @@ impl Db {
                 },
                 // A new version of one row, which needs space as any write does (best effort:
                 // PostgreSQL may fit it in the page it has).
-                Backend::Postgres => async {
-                    let mut conn = self.writer().await?;
-                    sqlx::query(
+                Backend::Postgres => {
+                    async {
+                        let mut conn = self.writer().await?;
+                        sqlx::query(
                         "UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)",
                     )
                     .execute(&mut *conn)
                     .await?;
-                    Ok(())
+                        Ok(())
+                    }
+                    .await
                 }
-                .await,
             };
             match probe {
                 Ok(()) => self.storage.full_since_ms.store(0, Ordering::Relaxed),

@@ -64,18 +64,60 @@ fn jitter(pause: Duration) -> Duration {
 /// case the schema must already be current (`serve --no-migrate`).
 pub async fn open_serve(config: &Config, migrate: bool) -> Result<Core, AppError> {
     std::fs::create_dir_all(&config.server.data_dir)?;
-    let core = connect(config, Access::Serve).await?;
+    let core = connect(config, Access::Serve).await.map_err(|e| name_unwritable_files(config, e))?;
     // Before anything is written: the connection has only made sure the file exists.
     if let Some(file) = yunwei_core::store::sqlite_file(&core.db).await? {
         crate::lock::hold_database_file(&file, &crate::backup::sqlite_path(&config.database_url()))?;
     }
-    if migrate {
-        core.prepare().await?;
+    let prepared = if migrate {
+        core.prepare().await.map_err(AppError::from)
     } else {
-        require_current_schema(config, &core.db).await?;
-        yunwei_core::seed::builtin(&core).await?;
-    }
+        match require_current_schema(config, &core.db).await {
+            Ok(()) => yunwei_core::seed::builtin(&core).await.map_err(AppError::from),
+            Err(e) => Err(e),
+        }
+    };
+    prepared.map_err(|e| name_unwritable_files(config, e))?;
     Ok(core)
+}
+
+/// A start that failed on SQLite because the database file or its `-wal`/`-shm` beside it
+/// cannot be written (left behind by a run as another user, made read-only): the error
+/// names the file, instead of SQLite's bare "attempt to write a readonly database".
+fn name_unwritable_files(config: &Config, e: AppError) -> AppError {
+    let url = config.database_url();
+    if !url.starts_with("sqlite:") || is_busy(&e) {
+        return e;
+    }
+    let db = crate::backup::sqlite_path(&url);
+    let files = [db.clone(), side_file(&db, "-wal"), side_file(&db, "-shm")];
+    let refused: Vec<(std::path::PathBuf, std::io::Error)> = files
+        .into_iter()
+        .filter(|f| f.exists())
+        // The process stops on this error: a descriptor closed here cannot drop locks SQLite still needs.
+        .filter_map(|f| std::fs::OpenOptions::new().write(true).open(&f).err().map(|err| (f, err)))
+        .collect();
+    match unwritable_message(&refused) {
+        Some(m) => AppError::Other(format!("{m} ({e})")),
+        None => e,
+    }
+}
+
+fn side_file(db: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}{suffix}", db.display()))
+}
+
+/// What to say about database files this process cannot write.
+pub fn unwritable_message(refused: &[(std::path::PathBuf, std::io::Error)]) -> Option<String> {
+    let first = refused.first()?;
+    let list: Vec<String> = refused.iter().map(|(f, err)| format!("{} ({err})", f.display())).collect();
+    Some(format!(
+        "cannot write {}: the database file and its -wal and -shm files must be writable by the user running yunwei; \
+         files left by a run as another user need their owner changed (e.g. `chown yunwei: {}`) or write permission back. \
+         Do not delete a -wal file: it may hold committed changes",
+        list.join(", "),
+        first.0.display()
+    ))
 }
 
 /// For a command that writes. With `migrate`, applies missing migrations and seeds (as the
@@ -145,6 +187,15 @@ mod tests {
         let older = schema_mismatch("sqlite://x.db", Some(12), 14);
         assert!(older.contains("schema is 12, older than this binary (14)") && older.contains("yunwei migrate"), "{older}");
         assert!(schema_mismatch("sqlite://x.db", Some(15), 14).contains("newer than this binary (14)"));
+    }
+
+    #[test]
+    fn unwritable_files_are_named() {
+        assert_eq!(unwritable_message(&[]), None);
+        let shm = std::path::PathBuf::from("/var/lib/yunwei/yunwei.db-shm");
+        let m = unwritable_message(&[(shm, std::io::Error::from_raw_os_error(13))]).unwrap();
+        assert!(m.starts_with("cannot write /var/lib/yunwei/yunwei.db-shm (Permission denied"), "{m}");
+        assert!(m.contains("chown yunwei: /var/lib/yunwei/yunwei.db-shm"), "{m}");
     }
 
     #[test]
