@@ -55,6 +55,7 @@ impl CoreError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(c) | Self::Gone(c) => c,
+            Self::Store(e) if e.is_storage_full() => "storage_full",
             Self::Store(e) if e.is_busy() => "database_busy",
             Self::Store(StoreError::IdempotencyKeyTaken) => "idempotency_key_in_use",
             Self::Store(_) | Self::Internal(_) => "internal_error",

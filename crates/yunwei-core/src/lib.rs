@@ -91,7 +91,9 @@ impl Core {
 
     /// Commits a command prepared without the writer (see `yunwei_store::batch`).
     pub async fn commit_batch(&self, batch: yunwei_store::Batch) -> Result<()> {
-        batch.commit().await?;
+        let done = batch.commit().await;
+        self.db.storage().note(&done);
+        done?;
         self.wake_dispatcher.notify_one();
         Ok(())
     }
@@ -99,7 +101,9 @@ impl Core {
     /// As [`Core::commit`], with `error` saying what a failed commit means: on SQLite staged
     /// inserts meet their constraints only now (see `yunwei_store::tx`).
     pub async fn commit_or(&self, tx: yunwei_store::Tx, error: impl FnOnce(yunwei_store::StoreError) -> CoreError) -> Result<()> {
-        tx.commit().await.map_err(error)?;
+        let done = tx.commit().await;
+        self.db.storage().note(&done);
+        done.map_err(error)?;
         self.wake_dispatcher.notify_one();
         Ok(())
     }

@@ -123,10 +123,23 @@ pub async fn verify(db: &Db) -> Result<Verification> {
 
 /// Checks the anchor's archive file, then walks the chain from the anchor in sequence
 /// order, in batches, comparing each row with what the checkpoints recorded; the chain must
-/// reach the latest checkpoint, and the head record must match its last row.
+/// reach the latest checkpoint, and the head record must match its last row. Everything is
+/// read from one snapshot, so that entries a running server appends meanwhile cannot look
+/// like a break; the caller reads the checkpoints first, so they never reach past it.
 pub async fn verify_with(db: &Db, expect: &CheckpointExpectations) -> Result<Verification> {
+    let mut snapshot = db.read.begin().await?;
+    if db.backend == Backend::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *snapshot).await?;
+    }
+    let verified = verify_in(&mut snapshot, expect).await;
+    // Read only: nothing to keep.
+    snapshot.rollback().await?;
+    verified
+}
+
+async fn verify_in(conn: &mut sqlx::AnyConnection, expect: &CheckpointExpectations) -> Result<Verification> {
     let mut warnings = Vec::new();
-    let anchor = anchor(db).await?;
+    let anchor = anchor_on(&mut *conn).await?;
     if let Some(a) = &anchor {
         let (a2, e2) = (a.clone(), expect.clone());
         let archive = tokio::task::spawn_blocking(move || crate::audit_archive::check(&a2, &e2)).await.map_err(std::io::Error::other)??;
@@ -145,7 +158,7 @@ pub async fn verify_with(db: &Db, expect: &CheckpointExpectations) -> Result<Ver
     let mut checked = 0i64;
     let mut cursor = expected_seq - 1;
     loop {
-        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 2000").bind(cursor).fetch_all(&db.read).await?;
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 2000").bind(cursor).fetch_all(&mut *conn).await?;
         if rows.is_empty() {
             break;
         }
@@ -177,7 +190,7 @@ pub async fn verify_with(db: &Db, expect: &CheckpointExpectations) -> Result<Ver
             cursor = rec.entry.seq;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.read).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let last = expected_seq - 1;
     let broken = expect.beyond(last).or_else(|| {
@@ -206,8 +219,12 @@ pub struct Anchor {
 }
 
 pub async fn anchor(db: &Db) -> Result<Option<Anchor>> {
+    anchor_on(&mut *db.read.acquire().await?).await
+}
+
+async fn anchor_on(conn: &mut sqlx::AnyConnection) -> Result<Option<Anchor>> {
     let row = sqlx::query("SELECT seq, hash, archive_file, archive_sha256, archive_bytes FROM audit_anchor WHERE id = 1")
-        .fetch_optional(&db.read)
+        .fetch_optional(conn)
         .await?;
     row.map(|r| {
         Ok(Anchor {

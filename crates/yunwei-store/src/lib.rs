@@ -35,6 +35,8 @@ pub mod webhook;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 pub use sqlx::AnyConnection as Conn;
@@ -92,6 +94,17 @@ impl StoreError {
         }
     }
 
+    /// The disk (or the account's quota) is full: SQLite's `SQLITE_FULL` (13), PostgreSQL's
+    /// `disk_full` (53100), or `ENOSPC`/`EDQUOT` from a file this store writes. Nothing was
+    /// written; the same request succeeds once there is space again.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Sql(sqlx::Error::Database(e)) => e.code().is_some_and(|c| c == "13" || c == "53100"),
+            Self::Sql(sqlx::Error::Io(e)) | Self::Io(e) => matches!(e.raw_os_error(), Some(28 | 122)),
+            _ => false,
+        }
+    }
+
     pub fn is_foreign_key_violation(&self) -> bool {
         match self {
             Self::Sql(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
@@ -108,6 +121,56 @@ pub enum Backend {
     Postgres,
 }
 
+/// Whether writes are failing for want of space, for readiness (ADR 0011): set by a write
+/// that failed so, cleared only by [`Db::probe_storage`]. A write that succeeds does not
+/// clear it: on a full disk SQLite still commits small writes into WAL pages it can reuse.
+#[derive(Debug, Default)]
+pub struct StorageHealth {
+    full_since_ms: AtomicI64,
+    probed_ms: AtomicI64,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl StorageHealth {
+    /// Records the outcome of a write.
+    pub fn note<T>(&self, outcome: &Result<T>) {
+        if let Err(e) = outcome
+            && e.is_storage_full()
+        {
+            self.mark_full();
+        }
+    }
+
+    pub fn mark_full(&self) {
+        let _ = self.full_since_ms.compare_exchange(0, now_ms(), Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Since when writes have been failing for want of space.
+    pub fn full_since_ms(&self) -> Option<i64> {
+        Some(self.full_since_ms.load(Ordering::Relaxed)).filter(|t| *t != 0)
+    }
+}
+
+/// How this process uses the database (ADR 0011).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// The serving node, SQLite's main writer: its write connection rests in an empty
+    /// deferred transaction between commands (ADR 0006).
+    #[default]
+    Serve,
+    /// A command-line tool beside a running server: on SQLite every write transaction starts
+    /// with `BEGIN IMMEDIATE`, so it waits for the write lock (busy timeout) before it reads
+    /// anything, and never upgrades a read to a write (which SQLite answers at once with
+    /// `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT`). Nothing rests in a transaction.
+    Tool,
+    /// Reads only: SQLite connections are `query_only` and leave the journal mode alone;
+    /// PostgreSQL sessions default to read-only transactions. Any write fails.
+    ReadOnly,
+}
+
 /// The database. On SQLite, writes go through one connection so that transactions
 /// never fight over the write lock; reads use a pool (WAL). On PostgreSQL reads and
 /// writes share one pool.
@@ -116,11 +179,18 @@ pub struct Db {
     pub read: AnyPool,
     writer: tx::Writer,
     pub backend: Backend,
+    pub access: Access,
+    storage: Arc<StorageHealth>,
     url_redacted: String,
 }
 
 impl Db {
+    /// The serving node's database ([`Access::Serve`]).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db> {
+        Self::connect_as(url, max_connections, Access::Serve).await
+    }
+
+    pub async fn connect_as(url: &str, max_connections: u32, access: Access) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -140,8 +210,12 @@ impl Db {
                 .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            configure_sqlite(conn).await?;
+                        match backend {
+                            Backend::Sqlite => configure_sqlite(conn, access).await?,
+                            Backend::Postgres if access == Access::ReadOnly => {
+                                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").await?;
+                            }
+                            Backend::Postgres => {}
                         }
                         Ok(())
                     })
@@ -151,15 +225,16 @@ impl Db {
         let (read, writer) = match backend {
             Backend::Sqlite => {
                 let mut conn = AnyConnection::connect_with(&options).await?;
-                configure_sqlite(&mut conn).await?;
-                (pool(max_connections.max(2)).await?, tx::Writer::Sqlite(tx::SqliteWriter::new(conn)))
+                configure_sqlite(&mut conn, access).await?;
+                let immediate = access != Access::Serve;
+                (pool(max_connections.max(2)).await?, tx::Writer::Sqlite(tx::SqliteWriter::new(conn, immediate)))
             }
             Backend::Postgres => {
                 let p = pool(max_connections.max(2)).await?;
                 (p.clone(), tx::Writer::Postgres(p))
             }
         };
-        Ok(Db { read, writer, backend, url_redacted: redact(url) })
+        Ok(Db { read, writer, backend, access, storage: Arc::default(), url_redacted: redact(url) })
     }
 
     /// One transaction per command.
@@ -180,6 +255,49 @@ impl Db {
     /// Open write connections (for metrics).
     pub fn write_connections(&self) -> u32 {
         self.writer.size()
+    }
+
+    /// Whether writes are failing for want of space.
+    pub fn storage(&self) -> &StorageHealth {
+        &self.storage
+    }
+
+    /// While writes are failing for want of space: one small real write (at most once a
+    /// second), so that readiness comes back by itself when space does. Returns whether the
+    /// storage is still full.
+    pub async fn probe_storage(&self) -> bool {
+        let Some(_) = self.storage.full_since_ms() else { return false };
+        let now = now_ms();
+        let last = self.storage.probed_ms.load(Ordering::Relaxed);
+        if now - last >= 1000 && self.storage.probed_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            let probe = match self.backend {
+                // Room for the WAL to grow: 1 MiB written beside the database and removed.
+                Backend::Sqlite => match sqlite_file(self).await {
+                    Ok(Some(file)) => space_probe(&file),
+                    other => other.map(|_| ()),
+                },
+                // A new version of one row, which needs space as any write does (best effort:
+                // PostgreSQL may fit it in the page it has).
+                Backend::Postgres => {
+                    async {
+                        let mut conn = self.writer().await?;
+                        sqlx::query(
+                        "UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                        Ok(())
+                    }
+                    .await
+                }
+            };
+            match probe {
+                Ok(()) => self.storage.full_since_ms.store(0, Ordering::Relaxed),
+                Err(e) if !e.is_storage_full() => tracing::warn!(error = %e, "storage probe failed"),
+                Err(_) => {}
+            }
+        }
+        self.storage.full_since_ms().is_some()
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -212,12 +330,15 @@ impl Db {
     }
 }
 
-async fn configure_sqlite(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
-    conn.execute(
+async fn configure_sqlite(conn: &mut AnyConnection, access: Access) -> std::result::Result<(), sqlx::Error> {
+    // Setting the journal mode writes the file's header when the mode changes: a reader leaves it.
+    let sql = if access == Access::ReadOnly {
+        "PRAGMA query_only=ON; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+    } else {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; \
-         PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;",
-    )
-    .await?;
+         PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+    };
+    conn.execute(sql).await?;
     Ok(())
 }
 
@@ -272,6 +393,31 @@ pub async fn checkpoint_passive(db: &Db) -> Result<()> {
     Ok(())
 }
 
+/// SQLite only: the database file as SQLite itself resolved the URL's path (it removes `..`
+/// without asking the file system, so the kernel may not reach the same file by that path);
+/// `None` on PostgreSQL or for an in-memory database.
+pub async fn sqlite_file(db: &Db) -> Result<Option<std::path::PathBuf>> {
+    if db.backend != Backend::Sqlite {
+        return Ok(None);
+    }
+    let rows = sqlx::query("PRAGMA database_list").fetch_all(&db.read).await?;
+    for r in &rows {
+        if r.try_get::<String, _>(1)? == "main" {
+            let file: String = r.try_get(2)?;
+            return Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes 1 MiB beside `file` and removes it: `ENOSPC` if the file system has no room.
+fn space_probe(file: &std::path::Path) -> Result<()> {
+    let probe = std::path::PathBuf::from(format!("{}-space-probe", file.display()));
+    let written = std::fs::write(&probe, vec![0u8; 1 << 20]);
+    let _ = std::fs::remove_file(&probe);
+    Ok(written?)
+}
+
 /// SQLite only: `PRAGMA integrity_check` answers `ok`.
 pub async fn sqlite_integrity_ok(db: &Db) -> Result<bool> {
     let row = sqlx::query("PRAGMA integrity_check").fetch_one(&db.read).await?;
@@ -296,6 +442,22 @@ pub async fn raw_execute(conn: &mut AnyConnection, sql: &str) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_full_disk_is_told_from_other_errors_and_remembered() {
+        use super::{StorageHealth, StoreError};
+        let enospc = StoreError::Io(std::io::Error::from_raw_os_error(28));
+        assert!(enospc.is_storage_full() && !enospc.is_busy());
+        assert!(!StoreError::Io(std::io::Error::from_raw_os_error(13)).is_storage_full(), "EACCES is not a full disk");
+        assert!(!StoreError::WriterBusy.is_storage_full());
+        let health = StorageHealth::default();
+        health.note(&Ok::<(), StoreError>(()));
+        assert_eq!(health.full_since_ms(), None);
+        health.note(&Err::<(), _>(enospc));
+        let since = health.full_since_ms().expect("marked");
+        health.note(&Ok::<(), StoreError>(()));
+        assert_eq!(health.full_since_ms(), Some(since), "a small write that fits does not clear it; the probe does");
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://app:s3cret@db:5432/yw"), "postgres://app:***@db:5432/yw");

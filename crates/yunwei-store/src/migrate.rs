@@ -123,25 +123,68 @@ async fn apply(backend: Backend, conn: &mut sqlx::AnyConnection, now_ms: i64) ->
     }
     let mut done = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        if apply_one(backend, conn, m, now_ms).await? {
+            tracing::info!(version = m.version, name = m.name, "migration applied");
+            done.push(m.version);
+        }
+    }
+    Ok(done)
+}
+
+/// One migration in its own transaction, unless another process applied it meanwhile. On
+/// SQLite the transaction takes the write lock before it reads (`BEGIN IMMEDIATE`), so it
+/// waits for a busy server rather than failing on a read that turns into a write.
+async fn apply_one(backend: Backend, conn: &mut sqlx::AnyConnection, m: &Migration, now_ms: i64) -> Result<bool> {
+    let begin = match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    sqlx::raw_sql(begin).execute(&mut *conn).await?;
+    let result = async {
+        let seen = sqlx::query("SELECT 1 FROM schema_migrations WHERE version = $1").bind(m.version).fetch_optional(&mut *conn).await?;
+        if seen.is_some() {
+            return Ok(false);
+        }
         sqlx::raw_sql(AssertSqlSafe(render(&m.text, backend)))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(|e| StoreError::Migration { version: m.version, message: e.to_string() })?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)
             .bind(now_ms)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
-        tracing::info!(version = m.version, name = m.name, "migration applied");
-        done.push(m.version);
+        Ok(true)
     }
-    Ok(done)
+    .await;
+    match result {
+        Ok(applied) => {
+            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+            Ok(applied)
+        }
+        Err(e) => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
 }
 
 pub async fn current_version(db: &Db) -> Result<i64> {
     let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").fetch_one(&db.read).await?;
     Ok(row.try_get::<i64, _>("v")?)
+}
+
+/// The schema version, or `None` when the database has no Yunwei schema at all (no table of
+/// migrations): for commands that only read and must not create one.
+pub async fn installed_version(db: &Db) -> Result<Option<i64>> {
+    match current_version(db).await {
+        Ok(v) => Ok(Some(v)),
+        Err(StoreError::Sql(sqlx::Error::Database(e)))
+            if e.message().contains("no such table") || e.code().is_some_and(|c| c.as_ref() == "42P01") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }

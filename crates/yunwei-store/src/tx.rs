@@ -46,6 +46,15 @@ pub struct WriterState {
     resting_in_tx: bool,
     /// The audit head as of this connection's last commit (another process may have moved it).
     head: Option<Head>,
+    /// A tool beside the server ([`crate::Access::Tool`]): transactions begin `IMMEDIATE`
+    /// and nothing rests in one between commands.
+    immediate: bool,
+}
+
+impl WriterState {
+    fn begin_sql(&self) -> &'static str {
+        if self.immediate { "BEGIN IMMEDIATE" } else { "BEGIN" }
+    }
 }
 
 #[derive(Debug)]
@@ -62,8 +71,8 @@ pub struct SqliteWriter {
 type Guard = OwnedMappedMutexGuard<Option<WriterState>, WriterState>;
 
 impl SqliteWriter {
-    pub(crate) fn new(conn: AnyConnection) -> Arc<Self> {
-        let state = WriterState { conn, resting_in_tx: false, head: None };
+    pub(crate) fn new(conn: AnyConnection, immediate: bool) -> Arc<Self> {
+        let state = WriterState { conn, resting_in_tx: false, head: None, immediate };
         Arc::new(Self {
             state: Arc::new(Mutex::new(Some(state))),
             needs_rollback: AtomicBool::new(false),
@@ -161,7 +170,7 @@ impl Writer {
             Writer::Sqlite(w) => {
                 let mut state = w.lock().await?;
                 if !state.resting_in_tx {
-                    sqlx::raw_sql("BEGIN").execute(&mut state.conn).await?;
+                    sqlx::raw_sql(state.begin_sql()).execute(&mut state.conn).await?;
                     state.resting_in_tx = true;
                 }
                 let tx = SqliteTx { state, writer: w.clone(), finished: false };
@@ -319,17 +328,19 @@ pub(crate) async fn send(w: &mut WriterState, ids: &IdBook, group: &[&Prepared])
         };
         let mut batch = Staged::default();
         if !w.resting_in_tx {
-            batch.push_text("BEGIN");
+            batch.push_text(w.begin_sql());
         }
         // Audit inserts first: if the head is stale, they fail before anything else has run.
         batch.push_same(&inserts.iter().collect::<Vec<_>>());
         batch.push_group(&group.iter().map(|p| p.statements.as_slice()).collect::<Vec<_>>());
-        // Resting inside a new deferred transaction makes the next BEGIN free.
-        let sent = batch.into_batch("COMMIT;\nBEGIN").execute_owned(&mut w.conn).await;
+        // Resting inside a new deferred transaction makes the next BEGIN free; a tool's
+        // transaction would hold the write lock, so it does not rest.
+        let end = if w.immediate { "COMMIT" } else { "COMMIT;\nBEGIN" };
+        let sent = batch.into_batch(end).execute_owned(&mut w.conn).await;
         match sent {
             Ok(_) => {
                 w.head = new_head.or(head);
-                w.resting_in_tx = true;
+                w.resting_in_tx = !w.immediate;
                 return Ok(());
             }
             // Another process appended to the chain since this connection's last commit.

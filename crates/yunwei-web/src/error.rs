@@ -58,7 +58,7 @@ impl From<CoreError> for ApiError {
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::Gone(_) => StatusCode::GONE,
-            CoreError::Store(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
+            CoreError::Store(e) if e.is_busy() || e.is_storage_full() => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Store(yunwei_core::store::StoreError::IdempotencyKeyTaken) => StatusCode::CONFLICT,
             CoreError::Store(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -107,6 +107,9 @@ impl From<CoreError> for ApiError {
             }
             CoreError::NotFound(what) => out.extra = Some(Box::new(serde_json::json!({ "object": what }))),
             CoreError::Forbidden(p) => out.extra = Some(Box::new(serde_json::json!({ "permission": p }))),
+            CoreError::Store(err) if err.is_storage_full() => {
+                tracing::error!(error = %err, "storage full: writes fail until there is space")
+            }
             CoreError::Store(err) if err.is_busy() => tracing::warn!(error = %err, "database busy"),
             CoreError::Store(yunwei_core::store::StoreError::IdempotencyKeyTaken) => {}
             CoreError::Store(err) => tracing::error!(error = %err, "storage error"),

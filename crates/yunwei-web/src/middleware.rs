@@ -23,6 +23,11 @@ use yunwei_core::{Ctx, RequestMeta};
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// On a response whose write failed for want of space, for `request_context` to tell the
+/// database's readiness (a statement before the commit may be the one that failed).
+#[derive(Clone, Copy)]
+struct StorageFull;
+
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -56,6 +61,9 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     // Served over https (the public address says so): browsers must never fall back to http.
     if state.core.config.public_url.starts_with("https://") {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    if res.extensions().get::<StorageFull>().is_some() {
+        state.core.db.storage().mark_full();
     }
     state.metrics.record(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64() * 1000.0);
     res
@@ -222,17 +230,26 @@ pub async fn localize_errors(req: Request, next: Next) -> Response {
     if error.status.is_server_error() {
         tracing::error!(request_id = %request_id, code = %error.code, path = %path, "request failed");
     }
+    let full = error.code == "storage_full";
+    let mut res = localized(error, tr, &request_id, is_page, &path);
+    if full {
+        res.extensions_mut().insert(StorageFull);
+    }
+    res
+}
+
+fn localized(error: ApiError, tr: Tr, request_id: &str, is_page: bool, path: &str) -> Response {
     if is_page {
         if error.status == StatusCode::UNAUTHORIZED {
-            let target = format!("/login?next={}", crate::pages::url_encode(&path));
+            let target = format!("/login?next={}", crate::pages::url_encode(path));
             return axum::response::Redirect::to(&target).into_response();
         }
         if error.code == "password_change_required" || error.code == "totp_enrolment_required" {
             return axum::response::Redirect::to("/profile").into_response();
         }
-        return crate::pages::error_page(&error, tr, &request_id);
+        return crate::pages::error_page(&error, tr, request_id);
     }
-    problem_response(&error, tr, &request_id)
+    problem_response(&error, tr, request_id)
 }
 
 /// The error's message with its placeholders filled (translating values that are message keys).

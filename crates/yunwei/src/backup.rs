@@ -6,6 +6,7 @@ use crate::config::Config;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use yunwei_core::store::{Access, Db};
 
 /// Holds an exclusive lock on `data_dir/yunwei.lock` while the server runs, so
 /// that `restore` cannot replace the database under it.
@@ -32,9 +33,24 @@ pub async fn backup(config: &Config, to: &Path) -> Result<ExitCode, AppError> {
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let db = yunwei_core::store::Db::connect(&config.database_url(), 2).await?;
-    yunwei_core::store::backup_sqlite_to(&db, to).await?;
+    // Reads only, but SQLite counts `VACUUM INTO` as a write on a `query_only` connection: a
+    // tool's connection, which neither migrates nor seeds (ADR 0011).
+    let url = config.database_url();
+    if !sqlite_path(&url).exists() {
+        return Err(AppError::Other(format!("there is no database at {}", sqlite_path(&url).display())));
+    }
+    let db = crate::open::retry_busy(|| async { Ok(Db::connect_as(&url, 2, Access::Tool).await?) }).await?;
+    let copied = crate::open::retry_busy(|| async {
+        let copied = yunwei_core::store::backup_sqlite_to(&db, to).await;
+        if copied.is_err() {
+            // A failed copy leaves an empty or partial file: the next try needs the name free.
+            let _ = std::fs::remove_file(to);
+        }
+        Ok(copied?)
+    })
+    .await;
     db.close().await;
+    copied?;
     let size = std::fs::metadata(to)?.len();
     println!("backup written to {} ({size} bytes)", to.display());
     Ok(ExitCode::SUCCESS)
@@ -43,6 +59,8 @@ pub async fn backup(config: &Config, to: &Path) -> Result<ExitCode, AppError> {
 pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCode, AppError> {
     require_sqlite(config)?;
     let _lock = lock_data_dir(config)?;
+    // A server of another data directory may serve this file through --database-url.
+    let _file_lock = crate::lock::lock_database_file(config)?;
     let target = sqlite_path(&config.database_url());
     if target.exists() && !force {
         return Err(AppError::Other(format!("{} exists; pass --force to replace it", target.display())));
@@ -82,7 +100,7 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> Result<ExitCo
 }
 
 /// The file behind a `sqlite://PATH?options` URL.
-fn sqlite_path(url: &str) -> PathBuf {
+pub(crate) fn sqlite_path(url: &str) -> PathBuf {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     PathBuf::from(rest.split('?').next().unwrap_or(rest))
 }

@@ -3,13 +3,15 @@
 mod backup;
 mod bench;
 mod config;
+mod lock;
+mod open;
 
 use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
+use open::{open_read_only, open_tool, retry_busy};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use yunwei_core::{Core, Ctx, SystemClock};
+use yunwei_core::{Core, Ctx};
 
 #[derive(Parser)]
 #[command(name = "yunwei", version, about = "Yunwei (运维): IT operations and service management")]
@@ -198,45 +200,27 @@ fn init_logging(format: &str) {
     }
 }
 
-async fn open(config: &Config, migrate: bool) -> Result<Core, AppError> {
-    std::fs::create_dir_all(&config.server.data_dir)?;
-    let db = yunwei_core::store::Db::connect(&config.database_url(), config.server.max_connections).await?;
-    let core = Core::new(db, config.core.clone(), Arc::new(SystemClock));
-    if migrate {
-        core.prepare().await?;
-    } else {
-        let current = yunwei_core::store::migrate::current_version(&core.db).await?;
-        if current != yunwei_core::store::migrate::latest_version() {
-            return Err(AppError::Other(format!(
-                "the database schema is {current}, this binary needs {}: run `yunwei migrate`",
-                yunwei_core::store::migrate::latest_version()
-            )));
-        }
-        yunwei_core::seed::builtin(&core).await?;
-    }
-    Ok(core)
-}
-
 async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
     match command {
         Command::Serve { demo, no_migrate } => serve(config, demo, no_migrate).await,
         Command::Migrate => {
-            let core = open(&config, true).await?;
+            let core = open_tool(&config, true).await?;
             println!("schema at version {}", yunwei_core::store::migrate::current_version(&core.db).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { incidents } => {
-            let core = open(&config, true).await?;
-            let n = yunwei_core::demo::load(&core).await?;
+            let core = open_tool(&config, true).await?;
+            let core = &core;
+            let n = retry_busy(|| async { Ok(yunwei_core::demo::load(core).await?) }).await?;
             println!("demo organisation loaded: {n} users created (password {})", yunwei_core::demo::DEMO_PASSWORD);
-            let samples = yunwei_core::demo::load_desk(&core).await?;
+            let samples = retry_busy(|| async { Ok(yunwei_core::demo::load_desk(core).await?) }).await?;
             println!("service desk: {samples} sample incidents");
-            let requests = yunwei_core::demo::load_requests(&core).await?;
+            let requests = retry_busy(|| async { Ok(yunwei_core::demo::load_requests(core).await?) }).await?;
             println!("service requests: {requests} sample requests");
             if incidents > 0 {
                 let started = std::time::Instant::now();
                 let mut last = 0;
-                let written = yunwei_core::demo::load_incidents(&core, incidents, |done| {
+                let written = yunwei_core::demo::load_incidents(core, incidents, |done| {
                     if done - last >= 100_000 || done == incidents {
                         last = done;
                         eprintln!("  {done} incidents ({:.1} s)", started.elapsed().as_secs_f64());
@@ -248,8 +232,8 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
-            let core = open(&config, true).await?;
-            let ctx = Ctx::system();
+            let core = open_tool(&config, true).await?;
+            let (core, ctx) = (&core, &Ctx::system());
             match command {
                 UserCommand::Create { username, display_name, email, roles, password } => {
                     let input = yunwei_core::admin::NewUser {
@@ -265,51 +249,53 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
                         roles,
                         teams: Vec::new(),
                     };
-                    let created = yunwei_core::admin::create_user(&core, &ctx, input).await?;
+                    let input = &input;
+                    let created = retry_busy(|| async { Ok(yunwei_core::admin::create_user(core, ctx, input.clone()).await?) }).await?;
                     println!("created user {} (id {})", created.user.user.username, created.user.user.id);
                     if let Some(p) = created.initial_password {
                         println!("initial password (change at first sign-in): {p}");
                     }
                 }
                 UserCommand::ResetPassword { username } => {
-                    let user = yunwei_core::store::admin::get_user_by_username(&core.db.read, &username.to_lowercase())
-                        .await?
-                        .ok_or_else(|| AppError::Other(format!("no user {username}")))?;
-                    let p = yunwei_core::auth::reset_password(&core, &ctx, user.id).await?;
+                    let username = &username;
+                    let p = retry_busy(|| async {
+                        let user = user_named(core, username).await?;
+                        Ok(yunwei_core::auth::reset_password(core, ctx, user.id).await?)
+                    })
+                    .await?;
                     println!("temporary password for {username} (change at sign-in): {p}");
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command: TokenCommand::Create { user, name, scope, expires_in_days } } => {
-            let core = open(&config, true).await?;
-            let u = yunwei_core::store::admin::get_user_by_username(&core.db.read, &user.to_lowercase())
-                .await?
-                .ok_or_else(|| AppError::Other(format!("no user {user}")))?;
-            let t = yunwei_core::auth::create_token(
-                &core,
-                &Ctx::system(),
-                u.id,
-                yunwei_core::auth::NewTokenInput { name, scopes: scope, expires_in_days },
-            )
+            let core = open_tool(&config, true).await?;
+            let (core, user, name, scope) = (&core, &user, &name, &scope);
+            let t = retry_busy(|| async {
+                let u = user_named(core, user).await?;
+                let input = yunwei_core::auth::NewTokenInput { name: name.clone(), scopes: scope.clone(), expires_in_days };
+                Ok(yunwei_core::auth::create_token(core, &Ctx::system(), u.id, input).await?)
+            })
             .await?;
             println!("{}", t.secret);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command } => {
-            let core = open(&config, false).await?;
-            match command {
-                AuditCommand::Verify => verify_audit(&core).await,
-                AuditCommand::Archive => {
-                    let n = yunwei_core::audit::archive_expired(&core).await?;
-                    println!("{n} entries archived");
-                    Ok(ExitCode::SUCCESS)
-                }
+        Command::Audit { command } => match command {
+            AuditCommand::Verify => {
+                let core = open_read_only(&config).await?;
+                let v = retry_busy(|| async { Ok(yunwei_core::audit::verify(&core, &Ctx::system()).await?) }).await?;
+                Ok(report_verification(&core, &v))
             }
-        }
+            AuditCommand::Archive => {
+                let core = open_tool(&config, false).await?;
+                let n = retry_busy(|| async { Ok(yunwei_core::audit::archive_expired(&core).await?) }).await?;
+                println!("{n} entries archived");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Search { command: SearchCommand::Rebuild } => {
-            let core = open(&config, false).await?;
-            let n = yunwei_core::search::rebuild(&core).await?;
+            let core = open_tool(&config, false).await?;
+            let n = retry_busy(|| async { Ok(yunwei_core::search::rebuild(&core).await?) }).await?;
             println!("{n} records indexed");
             Ok(ExitCode::SUCCESS)
         }
@@ -323,9 +309,15 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
     }
 }
 
+/// The user of that name (user names are kept in lower case).
+async fn user_named(core: &Core, username: &str) -> Result<yunwei_core::store::admin::User, AppError> {
+    yunwei_core::store::admin::get_user_by_username(&core.db.read, &username.to_lowercase())
+        .await?
+        .ok_or_else(|| AppError::Other(format!("no user {username}")))
+}
+
 /// Exit code 0: intact; 1: broken, the first problem printed; 2 (from `main`): could not run.
-async fn verify_audit(core: &Core) -> Result<ExitCode, AppError> {
-    let v = yunwei_core::audit::verify(core, &Ctx::system()).await?;
+fn report_verification(core: &Core, v: &yunwei_core::store::audit::Verification) -> ExitCode {
     for w in &v.warnings {
         match *w {
             "no_checkpoint_file" => println!(
@@ -338,11 +330,11 @@ async fn verify_audit(core: &Core) -> Result<ExitCode, AppError> {
             other => println!("warning: {other}"),
         }
     }
-    match v.broken {
+    match &v.broken {
         None => {
             let latest = v.latest_checkpoint_seq.map(|s| format!(", latest at entry {s}")).unwrap_or_default();
             println!("audit chain intact: {} entries checked, {} checkpoints matched{latest}", v.checked, v.checkpoints);
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Some(b) => {
             println!(
@@ -352,7 +344,7 @@ async fn verify_audit(core: &Core) -> Result<ExitCode, AppError> {
             if let Some(d) = &b.detail {
                 println!("  {d}");
             }
-            Ok(ExitCode::from(1))
+            ExitCode::from(1)
         }
     }
 }
@@ -377,7 +369,7 @@ fn check_audit_key(config: &Config) -> Result<(), AppError> {
 
 async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode, AppError> {
     let _lock = backup::lock_data_dir(&config)?;
-    let core = open(&config, !no_migrate).await?;
+    let core = open::open_serve(&config, !no_migrate).await?;
     check_audit_key(&config)?;
     let admin_password = std::env::var("YUNWEI_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
     if let Some(generated) = yunwei_core::seed::initial_admin(&core, &config.server.admin_username, admin_password).await? {

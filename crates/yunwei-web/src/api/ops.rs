@@ -14,8 +14,17 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers and its schema is the one this binary expects.
+/// Ready when the database answers, its schema is the one this binary expects, and writes
+/// are not failing for want of space (re-probed here, so readiness returns with the space).
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.core.db.probe_storage().await {
+        let since = state.core.db.storage().full_since_ms();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "storage_full", "since_ms": since, "detail": "writes fail: the disk holding the database is full" })),
+        )
+            .into_response();
+    }
     let db = state.core.db.ping().await;
     let schema = yunwei_core::store::migrate::current_version(&state.core.db).await;
     let latest = yunwei_core::store::migrate::latest_version();

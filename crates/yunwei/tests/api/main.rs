@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod cli_database;
 mod demo;
 mod duties;
 mod exposure;
