@@ -71,6 +71,12 @@ async fn every_json_endpoint_refuses_bad_input_cleanly() {
     check_json_endpoint(&sec, "PUT", &format!("/api/v1/users/{uid}/roles"), &serde_json::json!({ "roles": [] }), &[]).await;
     check_json_endpoint(&app.anonymous(), "POST", "/api/v1/session", &serde_json::json!({ "username": "admin", "password": "x" }), &[])
         .await;
+    let grant = sec.put(&format!("/api/v1/users/{uid}/roles"), &serde_json::json!({ "roles": ["audit_admin"] })).await;
+    assert_eq!(grant.status, 202, "{}", grant.text());
+    let reject = format!("/api/v1/duty-grants/{}/reject", grant.json()["id"]);
+    check_json_endpoint(&sec, "POST", &reject, &serde_json::json!({ "note": "x" }), &["note"]).await;
+    let session = app.admin_session().await;
+    check_json_endpoint(&session, "POST", "/api/v1/me/totp", &serde_json::json!({ "password": "x" }), &["password"]).await;
     app.stop().await;
 }
 
