@@ -186,11 +186,15 @@ pub async fn audit_refusals(State(state): State<AppState>, req: Request, next: N
         "/api/v1/outbox",
         "/admin/",
     ];
+    let sensitive = req.method() != Method::GET || ADMIN_READS.iter().any(|p| req.uri().path().starts_with(p));
+    if !sensitive {
+        return next.run(req).await;
+    }
+    // Only for sensitive requests: the context is kept to name who was refused.
     let ctx = req.extensions().get::<Caller>().map(|c| c.ctx.clone());
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let res = next.run(req).await;
-    let sensitive = method != Method::GET || ADMIN_READS.iter().any(|p| path.starts_with(p));
-    if let (true, Some(ctx), Some(e)) = (sensitive, ctx.filter(|c| c.actor.is_some()), res.extensions().get::<ApiError>())
+    if let (Some(ctx), Some(e)) = (ctx.filter(|c| c.actor.is_some()), res.extensions().get::<ApiError>())
         && e.code == "forbidden"
     {
         let permission = e.extra.as_deref().and_then(|x| x.get("permission")).and_then(serde_json::Value::as_str).unwrap_or_default();

@@ -14,16 +14,17 @@ use yunwei_store::admin::{self as store, Role};
 /// The duty a role's permissions carry. A role saved before duties were checked may
 /// span two: it counts as holding the first, so the protections still apply.
 pub fn role_duty(role: &Role) -> Option<AdminDuty> {
-    match duty_of_set(&role.permissions) {
-        Ok(duty) => duty,
-        Err(DomainError::SeparationOfDuties(first, _)) => Some(first),
-        Err(_) => None,
-    }
+    first_on_clash(duty_of_set(&role.permissions))
 }
 
 /// The duty an account's roles carry together (the first, if old data combines two).
 pub fn roles_duty(roles: &[Role]) -> Option<AdminDuty> {
-    match duty_of_account(roles.iter().map(role_duty)) {
+    first_on_clash(duty_of_account(roles.iter().map(role_duty)))
+}
+
+/// For protection, data that combines two duties counts as holding the first.
+fn first_on_clash(duty: std::result::Result<Option<AdminDuty>, DomainError>) -> Option<AdminDuty> {
+    match duty {
         Ok(duty) => duty,
         Err(DomainError::SeparationOfDuties(first, _)) => Some(first),
         Err(_) => None,

@@ -90,12 +90,9 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
                 Cell::badge(tr.t(&format!("grant.status.{}", g.status)), status_class),
                 Cell::text(g.decided_by_name.clone().map(|n| format!("{n} {}", g.note)).unwrap_or_default()),
             ];
-            row.push(actions.pop().unwrap_or_else(|| Cell::text("")));
-            if let Some(first) = actions.pop() {
-                row.push(first);
-            } else {
-                row.push(Cell::text(""));
-            }
+            // Two action columns, the last offered first (reject before approve).
+            actions.resize_with(2, || Cell::text(""));
+            row.extend(actions.into_iter().rev());
             row
         })
         .collect::<Vec<_>>();
