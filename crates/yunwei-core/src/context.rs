@@ -4,6 +4,7 @@ use crate::{CoreError, Result};
 use serde::Serialize;
 use yunwei_domain::ids::UserId;
 use yunwei_domain::permission::{Action, ActorPlace, ObjectType, PermissionSet, RecordPlace, Scope, scope_reaches};
+use yunwei_domain::policy::{Decision, Holders, Policy};
 
 /// How the actor proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,6 +127,28 @@ impl Ctx {
     pub fn authorize_record(&self, object: ObjectType, action: Action, place: &RecordPlace) -> Result<&Actor> {
         let (actor, scope) = self.authorize(object, action)?;
         if scope_reaches(scope, &actor.place, place) { Ok(actor) } else { Err(CoreError::Forbidden(format!("{object}:{action}:{scope}"))) }
+    }
+
+    /// Asks a record's policy (`yunwei_domain::policy`) whether the caller may do `action` on a
+    /// record held by `holders`. Loaders call this; use cases never see a record it refused.
+    pub fn decide(&self, policy: &Policy, action: Action, holders: &Holders) -> Result<&Actor> {
+        let actor = self.me()?;
+        // A request's approvers read it without a grant, whatever else they still owe.
+        if !(action == Action::Read && holders.readers.contains(&actor.user_id)) {
+            self.authorize(policy.object, action)?;
+        }
+        match policy.decide(&actor.permissions, &actor.place, action, holders) {
+            Decision::Allow => Ok(actor),
+            Decision::NoGrant => Err(CoreError::Forbidden(format!("{}:{action}", policy.object))),
+            Decision::OutOfScope(scope) => Err(CoreError::Forbidden(format!("{}:{action}:{scope}", policy.object))),
+        }
+    }
+
+    /// The check a loader makes BEFORE looking a record up: the caller holds `action` on the
+    /// type at some scope. Without it the answer is 403 whether or not the record exists, so
+    /// ids reveal nothing to a caller who may see no record of the type.
+    pub fn may_any(&self, policy: &Policy, action: Action) -> Result<Scope> {
+        self.authorize(policy.object, action).map(|(_, scope)| scope)
     }
 
     pub fn actor_id(&self) -> Option<i64> {
