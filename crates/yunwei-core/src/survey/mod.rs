@@ -124,7 +124,7 @@ pub fn subject_path(kind: &str, reference: &str) -> String {
 /// Called by a resolving command in its own transaction: asks the requester
 /// (a user, or a caller's e-mail address) unless a survey of this ticket is
 /// still waiting for its answer — a reopen-then-resolve does not ask twice.
-pub async fn on_resolved(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, subject: &Subject) -> Result<Option<SurveyId>> {
+pub(crate) async fn on_resolved(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, subject: &Subject) -> Result<Option<SurveyId>> {
     let settings = settings(core).await?;
     if !settings.enabled {
         return Ok(None);
