@@ -100,3 +100,26 @@ fn every_public_function_with_a_context_authorises_or_says_why_not() {
     assert!(seen >= 100, "only {seen} public functions with a context found: is the scan still reading the source?");
     assert!(unchecked.is_empty(), "public core functions that take a context but check nothing:\n{}", unchecked.join("\n"));
 }
+
+/// The web edge reaches the store only through core: it does not depend on `yunwei-store`,
+/// never names it, and never asks for the database itself (`Core::database` is the operator's).
+#[test]
+fn web_reaches_the_store_only_through_core() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../yunwei-web");
+    let manifest = std::fs::read_to_string(web.join("Cargo.toml")).expect("web manifest");
+    assert!(!manifest.contains("yunwei-store"), "yunwei-web must not depend on yunwei-store");
+    assert!(!manifest.contains("operator"), "yunwei-web must not enable core's `operator` feature");
+    let mut files = Vec::new();
+    rust_files(&web.join("src"), &mut files);
+    assert!(files.len() > 20, "web sources not found");
+    let mut wrong = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for needle in ["yunwei_store", ".database()", "sqlx::"] {
+            if text.contains(needle) {
+                wrong.push(format!("{}: {needle}", file.display()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "web goes around core:\n{}", wrong.join("\n"));
+}

@@ -367,7 +367,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     if let Some(answer) = replay(&state, user, &key, &hash).await {
         return answer;
     }
-    // The command's own commit writes the key with the record (yunwei_store::idempotency).
+    // The command's own commit writes the key with the record (see `yunwei_core::idempotency`).
     let scope = idempotency::IdempotencyScope::new(user, key.clone(), hash.clone(), state.core.now_ms());
     let res = idempotency::scoped(scope.clone(), next.run(Request::from_parts(parts, Body::from(bytes)))).await;
     let failed = res.status().is_server_error() || res.extensions().get::<ApiError>().is_some();
