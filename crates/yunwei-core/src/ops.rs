@@ -7,11 +7,20 @@ use crate::{Core, Result};
 /// takes writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
-    Ready { schema: i64 },
+    Ready {
+        schema: i64,
+    },
     /// Writes fail for want of space (re-probed, so readiness returns with the space).
-    StorageFull { since_ms: Option<i64> },
-    SchemaMismatch { schema: i64, expected: i64 },
-    Unreachable { error: String },
+    StorageFull {
+        since_ms: Option<i64>,
+    },
+    SchemaMismatch {
+        schema: i64,
+        expected: i64,
+    },
+    Unreachable {
+        error: String,
+    },
 }
 
 pub async fn readiness(core: &Core) -> Readiness {

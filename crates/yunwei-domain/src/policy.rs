@@ -102,8 +102,7 @@ pub const INCIDENT: Policy = Policy { object: ObjectType::Incident, owned_by: &[
 /// Service requests as incidents; approvers read without a grant, and a task's assignee or
 /// team member with any read grant reads the request. Working a task needs an update grant
 /// reaching the task (its assignee, team, the request's department) or the request.
-pub const SERVICE_REQUEST: Policy =
-    Policy { object: ObjectType::ServiceRequest, owned_by: &["requester", "reporter", "assignee"] };
+pub const SERVICE_REQUEST: Policy = Policy { object: ObjectType::ServiceRequest, owned_by: &["requester", "reporter", "assignee"] };
 
 /// Improvement items belong to their owner and whoever opened them, and to their team.
 pub const IMPROVEMENT: Policy = Policy { object: ObjectType::Improvement, owned_by: &["owner", "created_by"] };

@@ -174,7 +174,7 @@ impl TestApp {
                 continue;
             }
             let now = self.core.now_ms();
-            if yunwei_store::notify::unfinished_due_events(&self.core.database(), now).await.expect("count outbox") == 0 {
+            if yunwei_store::notify::unfinished_due_events(self.core.database(), now).await.expect("count outbox") == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;

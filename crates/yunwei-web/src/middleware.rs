@@ -395,8 +395,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         object_type: None,
         object_id: None,
     };
-    if let Err(e) = idempotency::store(&state.core, user, &key, &stored).await
-    {
+    if let Err(e) = idempotency::store(&state.core, user, &key, &stored).await {
         tracing::warn!(error = %e, "idempotency key not stored");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -205,7 +205,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
         Command::Serve { demo, no_migrate } => serve(config, demo, no_migrate).await,
         Command::Migrate => {
             let core = open_tool(&config, true).await?;
-            println!("schema at version {}", yunwei_store::migrate::current_version(&core.database()).await?);
+            println!("schema at version {}", yunwei_store::migrate::current_version(core.database()).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { incidents } => {

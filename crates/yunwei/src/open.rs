@@ -13,8 +13,8 @@ use crate::config::Config;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use yunwei_store::{Access, Db, migrate};
 use yunwei_core::{Core, SystemClock};
+use yunwei_store::{Access, Db, migrate};
 
 /// How long a command keeps trying while the database is busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(30);
@@ -66,13 +66,13 @@ pub async fn open_serve(config: &Config, migrate: bool) -> Result<Core, AppError
     std::fs::create_dir_all(&config.server.data_dir)?;
     let core = connect(config, Access::Serve).await.map_err(|e| name_unwritable_files(config, e))?;
     // Before anything is written: the connection has only made sure the file exists.
-    if let Some(file) = yunwei_store::sqlite_file(&core.database()).await? {
+    if let Some(file) = yunwei_store::sqlite_file(core.database()).await? {
         crate::lock::hold_database_file(&file, &crate::backup::sqlite_path(&config.database_url()))?;
     }
     let prepared = if migrate {
         core.prepare().await.map_err(AppError::from)
     } else {
-        match require_current_schema(config, &core.database()).await {
+        match require_current_schema(config, core.database()).await {
             Ok(()) => yunwei_core::seed::builtin(&core).await.map_err(AppError::from),
             Err(e) => Err(e),
         }
@@ -128,7 +128,7 @@ pub async fn open_tool(config: &Config, migrate: bool) -> Result<Core, AppError>
     if migrate {
         retry_busy(|| async { Ok(core.prepare().await?) }).await?;
     } else {
-        retry_busy(|| require_current_schema(config, &core.database())).await?;
+        retry_busy(|| require_current_schema(config, core.database())).await?;
     }
     Ok(core)
 }
@@ -147,7 +147,7 @@ pub async fn open_read_only(config: &Config) -> Result<Core, AppError> {
         }
     }
     let core = retry_busy(|| connect(config, Access::ReadOnly)).await?;
-    retry_busy(|| require_current_schema(config, &core.database())).await?;
+    retry_busy(|| require_current_schema(config, core.database())).await?;
     Ok(core)
 }
 

@@ -138,7 +138,8 @@ pub(crate) async fn authorize_read(ctx: &Ctx, conn: &mut Conn, r: &ServiceReques
 /// Working a task: update rights reaching the task's team or assignee, or the request itself.
 pub(crate) fn authorize_task(ctx: &Ctx, r: &ServiceRequest, t: &Task) -> Result<()> {
     let task = Holders { owners: t.assignee_id.into_iter().collect(), team: t.team_id, department: r.department_id, ..Holders::default() };
-    ctx.decide(&policy::SERVICE_REQUEST, Action::Update, &task).or_else(|_| ctx.decide(&policy::SERVICE_REQUEST, Action::Update, &holders(r)))?;
+    ctx.decide(&policy::SERVICE_REQUEST, Action::Update, &task)
+        .or_else(|_| ctx.decide(&policy::SERVICE_REQUEST, Action::Update, &holders(r)))?;
     Ok(())
 }
 

@@ -259,6 +259,6 @@ async fn a_team_another_process_created_meanwhile_does_not_fail_the_next_creatio
     for name in ["系统组", "网络组", "安全组"] {
         assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
     }
-    let chain = yunwei_store::audit::verify(&app.core.database()).await.unwrap();
+    let chain = yunwei_store::audit::verify(app.core.database()).await.unwrap();
     assert!(chain.broken.is_none(), "{chain:?}");
 }

@@ -47,7 +47,7 @@ async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering
     let refused = yunwei_store::raw_execute(&mut conn, "UPDATE audit_log SET after_json = '{}'").await.unwrap_err();
     assert!(refused.to_string().contains("append-only"), "{refused}");
     drop(conn);
-    yunwei_store::testing::drop_audit_guard(&app.core.database()).await.unwrap();
+    yunwei_store::testing::drop_audit_guard(app.core.database()).await.unwrap();
     sqlx_exec(
         &app,
         &format!("UPDATE audit_log SET after_json = '{{}}' WHERE object_type = 'team' AND object_id = '{id}' AND action = 'create'"),

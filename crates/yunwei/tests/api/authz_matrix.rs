@@ -38,8 +38,26 @@ fn none(_: &Ctx) -> Option<Value> {
 }
 
 const INCIDENT_OPS: &[Op] = &[
-    Op { method: "GET", doc: "/api/v1/incidents/{number}", tail: "", body: none, gate: Action::Read, checks: &[Action::Read], ok: 200, ok_code: None },
-    Op { method: "GET", doc: "/api/v1/incidents/{number}/attachments", tail: "/attachments", body: none, gate: Action::Read, checks: &[Action::Read], ok: 200, ok_code: None },
+    Op {
+        method: "GET",
+        doc: "/api/v1/incidents/{number}",
+        tail: "",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
+    Op {
+        method: "GET",
+        doc: "/api/v1/incidents/{number}/attachments",
+        tail: "/attachments",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
     Op {
         method: "GET",
         doc: "/api/v1/incidents/{number}/attachments/{file}",
@@ -92,8 +110,26 @@ const INCIDENT_OPS: &[Op] = &[
         ok_code: None,
     },
     // Watching oneself needs reading; making someone else watch needs assigning.
-    Op { method: "POST", doc: "/api/v1/incidents/{number}/watchers", tail: "/watchers", body: none, gate: Action::Read, checks: &[Action::Read], ok: 200, ok_code: None },
-    Op { method: "DELETE", doc: "/api/v1/incidents/{number}/watchers", tail: "/watchers", body: none, gate: Action::Read, checks: &[Action::Read], ok: 200, ok_code: None },
+    Op {
+        method: "POST",
+        doc: "/api/v1/incidents/{number}/watchers",
+        tail: "/watchers",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
+    Op {
+        method: "DELETE",
+        doc: "/api/v1/incidents/{number}/watchers",
+        tail: "/watchers",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
     Op {
         method: "POST",
         doc: "/api/v1/incidents/{number}/watchers",
@@ -148,7 +184,16 @@ const INCIDENT_OPS: &[Op] = &[
 ];
 
 const REQUEST_OPS: &[Op] = &[
-    Op { method: "GET", doc: "/api/v1/service-requests/{number}", tail: "", body: none, gate: Action::Read, checks: &[Action::Read], ok: 200, ok_code: None },
+    Op {
+        method: "GET",
+        doc: "/api/v1/service-requests/{number}",
+        tail: "",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
     Op {
         method: "GET",
         doc: "/api/v1/service-requests/{number}/attachments/{file}",
@@ -173,7 +218,16 @@ const REQUEST_OPS: &[Op] = &[
 ];
 
 const IMPROVEMENT_OPS: &[Op] = &[
-    Op { method: "GET", doc: "/api/v1/improvements/{id}", tail: "", body: none, gate: Action::Read, checks: &[Action::Read], ok: 200, ok_code: None },
+    Op {
+        method: "GET",
+        doc: "/api/v1/improvements/{id}",
+        tail: "",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
     Op {
         method: "PATCH",
         doc: "/api/v1/improvements/{id}",
@@ -264,12 +318,8 @@ async fn team(app: &TestApp, name: &str, members: &[i64], manager: Option<i64>) 
 /// The record's holders, read from its view through the policy's declared owner fields.
 fn holders(policy: &Policy, view: &Value) -> Holders {
     let id = |v: &Value| v.as_i64();
-    let owners = policy
-        .owned_by
-        .iter()
-        .filter_map(|f| view.get(format!("{f}_id")).or_else(|| view.get(*f)).and_then(id))
-        .map(UserId)
-        .collect();
+    let owners =
+        policy.owned_by.iter().filter_map(|f| view.get(format!("{f}_id")).or_else(|| view.get(*f)).and_then(id)).map(UserId).collect();
     let readers = view["approvals"].as_array().into_iter().flatten().filter_map(|a| id(&a["approver_id"])).map(UserId).collect();
     let workers = view["tasks"]
         .as_array()
@@ -277,13 +327,7 @@ fn holders(policy: &Policy, view: &Value) -> Holders {
         .flatten()
         .map(|t| (id(&t["assignee_id"]).map(UserId), id(&t["team_id"]).map(TeamId)))
         .collect();
-    Holders {
-        owners,
-        team: id(&view["team_id"]).map(TeamId),
-        department: id(&view["department_id"]).map(DepartmentId),
-        readers,
-        workers,
-    }
+    Holders { owners, team: id(&view["team_id"]).map(TeamId), department: id(&view["department_id"]).map(DepartmentId), readers, workers }
 }
 
 /// The permission a refusal names (`object:action`), or `None` when the operation is allowed.
@@ -421,7 +465,10 @@ async fn every_record_operation_by_every_role_on_every_placement() {
             walk(&mut tally, who, p, &policy::INCIDENT, INCIDENT_OPS, &base, &inc, &ctx).await;
 
             let item_id = if team == w.home_team { home_item } else { far_item };
-            let req = created(director.post("/api/v1/service-requests", &json!({ "item_id": item_id, "requester_id": holder, "answers": {} })).await).await;
+            let req = created(
+                director.post("/api/v1/service-requests", &json!({ "item_id": item_id, "requester_id": holder, "answers": {} })).await,
+            )
+            .await;
             let base = format!("/api/v1/service-requests/{}", req["number"].as_str().expect("number"));
             let detail = director.get(&base).await.json();
             let view = json!({ "requester_id": req["requester_id"], "reporter_id": req["reporter_id"], "assignee_id": req["assignee_id"],
@@ -429,7 +476,12 @@ async fn every_record_operation_by_every_role_on_every_placement() {
             walk(&mut tally, who, p, &policy::SERVICE_REQUEST, REQUEST_OPS, &base, &view, &ctx).await;
 
             let imp = created(
-                director.post("/api/v1/improvements", &json!({ "title": "矩阵测试", "description": "x", "measures": "x", "team_id": team, "owner_id": holder })).await,
+                director
+                    .post(
+                        "/api/v1/improvements",
+                        &json!({ "title": "矩阵测试", "description": "x", "measures": "x", "team_id": team, "owner_id": holder }),
+                    )
+                    .await,
             )
             .await;
             let base = format!("/api/v1/improvements/{}", imp["id"]);

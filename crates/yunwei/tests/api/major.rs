@@ -88,7 +88,7 @@ fn kinds(entries: &Value) -> Vec<String> {
 
 async fn notices(app: &TestApp, user: i64, event: &str) -> Vec<String> {
     app.drain_outbox().await;
-    let list = yunwei_store::notify::list_notifications(&app.core.database(), UserId(user), false, &page()).await.expect("notices");
+    let list = yunwei_store::notify::list_notifications(app.core.database(), UserId(user), false, &page()).await.expect("notices");
     list.items.iter().filter(|n| n.event_type == event).map(|n| n.title.clone()).collect()
 }
 

@@ -203,7 +203,7 @@ async fn templates_are_editable_and_checked() {
     app.drain_outbox().await;
     let ctx = yunwei_core::Ctx::system();
     let notes = yunwei_store::notify::list_notifications(
-        &app.core.database(),
+        app.core.database(),
         yunwei_domain::ids::UserId(uid),
         false,
         &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
@@ -259,7 +259,7 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
     let (uid, _) = app.user_with_roles("fuel.user", &[]).await;
     app.drain_outbox().await;
     let notes = yunwei_store::notify::list_notifications(
-        &app.core.database(),
+        app.core.database(),
         yunwei_domain::ids::UserId(uid),
         false,
         &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
