@@ -1,5 +1,5 @@
 //! The authorisation matrix (issue 10, ADR 0014): every operation on one incident, service
-//! request or improvement × every built-in role × a record that is the caller's own, their
+//! request, improvement item or survey × every built-in role × a record that is the caller's own, their
 //! team's, another team's in their department, or another department's. The expected answer
 //! of each cell is computed from the DECLARED policy (`yunwei_domain::policy`) and the role's
 //! permissions as the server holds them, with the record's holders read from its view — not
@@ -240,6 +240,17 @@ const IMPROVEMENT_OPS: &[Op] = &[
     },
 ];
 
+const SURVEY_OPS: &[Op] = &[Op {
+    method: "GET",
+    doc: "/api/v1/surveys/{id}",
+    tail: "",
+    body: none,
+    gate: Action::Read,
+    checks: &[Action::Read],
+    ok: 200,
+    ok_code: None,
+}];
+
 /// Operations on such records whose rules add something to the policy, each tested where
 /// the rule lives (the reason says where).
 const OWN_RULES: &[(&str, &str)] = &[
@@ -253,7 +264,6 @@ const OWN_RULES: &[(&str, &str)] = &[
     ("post /api/v1/service-requests/{number}/approvals", "only the approvers of the waiting step (request.rs)"),
     ("post /api/v1/service-requests/{number}/tasks/{task}", "the task's assignee and team (request.rs)"),
     ("post /api/v1/service-requests/{number}/transitions/{action}", "the requester acts on their own request (request.rs)"),
-    ("get /api/v1/surveys/{id}", "surveys arise from resolved tickets (survey.rs); the survey policy has its unit tests"),
 ];
 
 /// Where the record sits relative to the caller.
@@ -400,7 +410,7 @@ async fn every_record_operation_by_every_role_on_every_placement() {
     let doc = app.anonymous().get("/api/openapi.json").await.json();
     // Every operation on one record of these types is in the matrix or has its own rules.
     let mut listed: Vec<String> = OWN_RULES.iter().map(|(k, _)| k.to_string()).collect();
-    for op in INCIDENT_OPS.iter().chain(REQUEST_OPS).chain(IMPROVEMENT_OPS) {
+    for op in INCIDENT_OPS.iter().chain(REQUEST_OPS).chain(IMPROVEMENT_OPS).chain(SURVEY_OPS) {
         listed.push(format!("{} {}", op.method.to_lowercase(), op.doc));
     }
     let mut unlisted = Vec::new();
@@ -486,9 +496,21 @@ async fn every_record_operation_by_every_role_on_every_placement() {
             .await;
             let base = format!("/api/v1/improvements/{}", imp["id"]);
             walk(&mut tally, who, p, &policy::IMPROVEMENT, IMPROVEMENT_OPS, &base, &imp, &ctx).await;
+
+            // A survey is sent when an incident with a requester is resolved.
+            let body = json!({ "title": "矩阵测试", "description": "x", "impact": "low", "urgency": "low", "requester_id": holder, "team_id": team });
+            let subject = created(director.post("/api/v1/incidents", &body).await).await;
+            let number = subject["number"].as_str().expect("number");
+            let resolve = json!({ "resolution_code": "fixed", "resolution": "矩阵测试" });
+            created(director.post(&format!("/api/v1/incidents/{number}/transitions/resolve"), &resolve).await).await;
+            let sent = director.get(&format!("/api/v1/surveys?subject_type=incident&subject_id={}", subject["id"])).await.json();
+            let survey = &sent["items"][0];
+            assert!(survey["id"].is_i64(), "a survey for {number}: {sent}");
+            let base = format!("/api/v1/surveys/{}", survey["id"]);
+            walk(&mut tally, who, p, &policy::SURVEY, SURVEY_OPS, &base, survey, &ctx).await;
         }
     }
-    let per_role = (INCIDENT_OPS.len() + REQUEST_OPS.len() + IMPROVEMENT_OPS.len()) * PLACEMENTS.len();
+    let per_role = (INCIDENT_OPS.len() + REQUEST_OPS.len() + IMPROVEMENT_OPS.len() + SURVEY_OPS.len()) * PLACEMENTS.len();
     assert_eq!(tally.cells, per_role * builtin.len());
     // The matrix must mean something: both answers occur, for scoped roles too.
     assert!(tally.allowed > 50 && tally.cells - tally.allowed > 50, "{} of {} cells allowed", tally.allowed, tally.cells);
