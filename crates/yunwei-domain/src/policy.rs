@@ -139,6 +139,28 @@ mod tests {
     }
 
     #[test]
+    fn scopes_reach() {
+        let other_team =
+            Holders { owners: vec![UserId(2)], team: Some(TeamId(8)), department: Some(DepartmentId(3)), ..Holders::default() };
+        assert!(!reaches(Scope::Team, &me(), &other_team));
+        assert!(reaches(Scope::Department, &me(), &other_team));
+        let mine = Holders { owners: vec![UserId(1)], ..Holders::default() };
+        assert!(reaches(Scope::Own, &me(), &mine));
+        assert!(!reaches(Scope::Own, &me(), &Holders::default()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wider_scope_reaches_at_least_as_much(owner in 0i64..4, team in 0i64..4, dept in 0i64..4) {
+            let h = Holders { owners: vec![UserId(owner)], team: Some(TeamId(team)), department: Some(DepartmentId(dept)), ..Holders::default() };
+            let order = [Scope::Own, Scope::Team, Scope::Department, Scope::All];
+            for w in order.windows(2) {
+                proptest::prop_assert!(!reaches(w[0], &me(), &h) || reaches(w[1], &me(), &h));
+            }
+        }
+    }
+
+    #[test]
     fn readers_and_workers_read_only() {
         let h = Holders { owners: vec![UserId(2)], readers: vec![UserId(1)], ..Holders::default() };
         assert_eq!(SERVICE_REQUEST.decide(&PermissionSet::default(), &me(), Action::Read, &h), Decision::Allow);
