@@ -182,6 +182,21 @@ impl TestApp {
         panic!("the outbox did not drain within 10 s");
     }
 
+    /// Drains the outbox, then waits until no delivery is pending (every due mail and webhook
+    /// was attempted). A test that checks something was *not* sent waits for this: anything
+    /// its requests caused has then arrived, so a missing one is missing, not late.
+    pub async fn settle(&self) {
+        self.drain_outbox().await;
+        for _ in 0..400 {
+            let depths = yunwei_core::store::notify::queue_depths(&self.core.db).await.expect("queue depths");
+            if !depths.iter().any(|(queue, status, n)| queue == "deliveries" && status == "pending" && *n > 0) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("deliveries were still pending after 10 s");
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -190,6 +205,21 @@ impl TestApp {
             let _ = t.await;
         }
         self.core.db.close().await;
-        let _ = self.fresh.drop_now().await;
+        if let Err(e) = self.fresh.drop_now().await {
+            panic!("the test database {} was not removed: {e}", self.fresh.name());
+        }
+    }
+}
+
+/// Cleans up always: a test that fails, or never calls [`TestApp::stop`], still stops its
+/// server and removes its database (the `FreshDatabase` field's own `Drop` does that).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }
