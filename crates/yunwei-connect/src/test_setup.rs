@@ -54,11 +54,7 @@ pub fn ensure(purpose: &str, needs: &[Need]) -> Result<(), String> {
     });
     let result = result.and_then(|()| {
         let still = missing(needs);
-        if still.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{purpose}: `{command}` succeeded but {} is still missing", still.join(", ")))
-        }
+        if still.is_empty() { Ok(()) } else { Err(format!("{purpose}: `{command}` succeeded but {} is still missing", still.join(", "))) }
     });
     if let Err(e) = &result {
         for p in packages {
@@ -87,7 +83,12 @@ fn install(packages: &[&str], command: &str) -> Result<(), String> {
         } else {
             let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             let tail: Vec<&str> = text.lines().rev().take(8).collect();
-            Err(format!("apt-get {} exited with {}: {}", args.join(" "), out.status, tail.into_iter().rev().collect::<Vec<_>>().join(" | ")))
+            Err(format!(
+                "apt-get {} exited with {}: {}",
+                args.join(" "),
+                out.status,
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            ))
         }
     };
     let mut args = vec!["install", "-y", "-q"];

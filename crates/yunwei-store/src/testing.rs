@@ -47,7 +47,13 @@ impl FreshDatabase {
                 Ok(Self { url: format!("{base}/{name}"), dir, admin_url: Some(server), name, removed: AtomicBool::new(false) })
             }
             Some(other) => Err(StoreError::UnsupportedUrl(other)),
-            None => Ok(Self { url: format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()), dir, admin_url: None, name, removed: AtomicBool::new(false) }),
+            None => Ok(Self {
+                url: format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()),
+                dir,
+                admin_url: None,
+                name,
+                removed: AtomicBool::new(false),
+            }),
         }
     }
 

@@ -69,8 +69,12 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
-        let sink =
-            SmtpSink { addr: listener.local_addr().expect("addr"), received: Arc::default(), mode: Arc::new(Mutex::new(Mode::Accept)), refused: Arc::default() };
+        let sink = SmtpSink {
+            addr: listener.local_addr().expect("addr"),
+            received: Arc::default(),
+            mode: Arc::new(Mutex::new(Mode::Accept)),
+            refused: Arc::default(),
+        };
         let s = sink.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {

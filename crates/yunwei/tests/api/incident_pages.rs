@@ -154,7 +154,9 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
     }
     assert!(filtered.contains(&number), "{filtered}");
     // A page that fails does not list the incident either: check it is the queue, then that it is absent.
-    for (path, why) in [("/incidents?queue=my_teams&q=CS-02&priority=2", "every word must match"), ("/incidents?queue=all&priority=4", "P4 only")] {
+    for (path, why) in
+        [("/incidents?queue=my_teams&q=CS-02&priority=2", "every word must match"), ("/incidents?queue=all&priority=4", "P4 only")]
+    {
         let r = c.get(path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text());
         assert!(r.text().contains("我的待办"), "the queue page: {path}");
