@@ -247,6 +247,11 @@ impl Db {
         Batch::new(self.writer.clone(), self.read.clone(), self.backend)
     }
 
+    /// Group commit on SQLite: (batches waiting, size of the last group sent); `None` on PostgreSQL.
+    pub fn group_commit_state(&self) -> Option<(usize, usize)> {
+        batch::group_commit_state(&self.writer)
+    }
+
     /// The write connection for a statement outside a transaction.
     pub async fn writer(&self) -> Result<WriteConn> {
         self.writer.conn().await

@@ -30,4 +30,5 @@ mod scheduler;
 mod survey;
 mod survey_pages;
 mod survey_stats;
+mod use_cases;
 mod webhooks;
