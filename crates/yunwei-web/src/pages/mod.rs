@@ -4,8 +4,11 @@
 
 mod admin;
 mod admin_grants;
+mod admin_org;
+mod admin_roles;
 mod auth;
 mod desk;
+mod form;
 mod home;
 mod improvement;
 mod incident;
@@ -34,6 +37,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use yunwei_domain::permission::{Action, ObjectType};
 
+pub use form::{Pairs, Posted};
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
@@ -60,15 +65,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/disable", post(admin::disable_user))
         .route("/admin/users/{id}/enable", post(admin::enable_user))
         .route("/admin/users/{id}/password-reset", post(admin::reset_password))
-        .route("/admin/teams", get(admin::teams).post(admin::create_team))
-        .route("/admin/teams/{id}", get(admin::team).post(admin::update_team))
-        .route("/admin/teams/{id}/delete", post(admin::delete_team))
-        .route("/admin/departments", get(admin::departments).post(admin::create_department))
-        .route("/admin/departments/{id}", get(admin::department).post(admin::update_department))
-        .route("/admin/departments/{id}/delete", post(admin::delete_department))
-        .route("/admin/roles", get(admin::roles))
-        .route("/admin/roles/new", get(admin::new_role).post(admin::create_role))
-        .route("/admin/roles/{id}", get(admin::role).post(admin::update_role))
+        .route("/admin/teams", get(admin_org::teams).post(admin_org::create_team))
+        .route("/admin/teams/{id}", get(admin_org::team).post(admin_org::update_team))
+        .route("/admin/teams/{id}/delete", post(admin_org::delete_team))
+        .route("/admin/departments", get(admin_org::departments).post(admin_org::create_department))
+        .route("/admin/departments/{id}", get(admin_org::department).post(admin_org::update_department))
+        .route("/admin/departments/{id}/delete", post(admin_org::delete_department))
+        .route("/admin/roles", get(admin_roles::roles))
+        .route("/admin/roles/new", get(admin_roles::new_role).post(admin_roles::create_role))
+        .route("/admin/roles/{id}", get(admin_roles::role).post(admin_roles::update_role))
         .route("/admin/duty-grants", get(admin_grants::list))
         .route("/admin/duty-grants/{id}/approve", post(admin_grants::approve))
         .route("/admin/duty-grants/{id}/reject", post(admin_grants::reject))
@@ -308,6 +313,8 @@ pub struct Field {
     pub rows: u8,
     /// Spans the whole row of a form laid out in columns.
     pub wide: bool,
+    /// What is wrong with the value (after a failed submit), shown beside the input.
+    pub error: Option<String>,
 }
 
 impl Field {
@@ -566,8 +573,29 @@ pub async fn failed(
 
 /// As [`failed`], for a page with a side column.
 pub async fn failed_layout(state: &AppState, caller: &Caller, e: ApiError, layout: Layout, active: &str) -> Result<Response, ApiError> {
+    failed_form(state, caller, e, layout, active, None).await
+}
+
+/// After a failed form: the page again with the form as `posted` (typed values, chosen
+/// options, ticked boxes), each message beside its field and all of them above the page, at
+/// the error's status. Server errors and a lost session pass on to the error page and the sign-in.
+pub async fn failed_form(
+    state: &AppState,
+    caller: &Caller,
+    e: ApiError,
+    mut layout: Layout,
+    active: &str,
+    posted: Option<&Posted>,
+) -> Result<Response, ApiError> {
     if e.status.is_server_error() || e.status == StatusCode::UNAUTHORIZED {
         return Err(e);
+    }
+    if let Some(p) = posted {
+        form::refill(&mut layout.sections, p);
+        form::refill(&mut layout.aside, p);
+    }
+    if !form::mark(&mut layout.sections, posted, &e, caller.tr) {
+        form::mark(&mut layout.aside, posted, &e, caller.tr);
     }
     let mut res = render(state, caller, active, layout, None, messages(&e, caller.tr)).await;
     *res.status_mut() = e.status;
