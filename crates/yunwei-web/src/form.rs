@@ -176,7 +176,9 @@ impl<'a> Value<'a> {
     }
     fn number<T: std::str::FromStr>(&self) -> Result<T, BindError> {
         let v = self.one();
-        v.trim().parse().map_err(|_| expected("expected_number", v))
+        // A blank number that is not optional was left out: "required", as core says of text.
+        let code = if v.trim().is_empty() { "required" } else { "expected_number" };
+        v.trim().parse().map_err(|_| expected(code, v))
     }
 }
 
@@ -323,6 +325,13 @@ mod tests {
         let code = |p: &[(&str, &str)]| bind::<Input>(&pairs(p)).map(|_| ()).unwrap_err();
         let e = code(&[("name", "n"), ("id", "x")]);
         assert_eq!((e.field.as_deref(), e.code), (Some("id"), "expected_number"));
+        #[derive(Debug, Deserialize)]
+        struct Needs {
+            #[allow(dead_code)]
+            id: Id,
+        }
+        let e = bind::<Needs>(&pairs(&[("id", " ")])).unwrap_err();
+        assert_eq!((e.field.as_deref(), e.code), (Some("id"), "required"));
         let e = code(&[("name", "n"), ("level", "medium")]);
         assert_eq!((e.field.as_deref(), e.code), (Some("level"), "invalid_choice"));
         let e = code(&[("note", "n")]);

@@ -17,11 +17,32 @@ pub struct Posted {
     /// Refusals that concern one field without naming it, as (error code, field): e.g. the
     /// separation-of-duties refusal belongs beside the roles.
     pub refers: &'static [(&'static str, &'static str)],
+    /// Where it posts, when several forms on a page share an id (one per task).
+    pub action: Option<String>,
+}
+
+/// A reply or work note (incident and request pages): `visibility` is `public` or `internal`.
+#[derive(serde::Deserialize)]
+pub struct ReplyForm {
+    pub body: String,
+    pub visibility: Option<String>,
+}
+
+impl ReplyForm {
+    pub fn public(&self) -> bool {
+        self.visibility.as_deref() != Some("internal")
+    }
 }
 
 impl Posted {
     pub fn new(form: &'static str, values: Pairs) -> Self {
-        Self { form, values, refers: &[] }
+        Self { form, values, refers: &[], action: None }
+    }
+
+    /// Names the one form (by where it posts) among several with the same id.
+    pub fn at(mut self, action: String) -> Self {
+        self.action = Some(action);
+        self
     }
 
     /// Where refusals without a field belong on this form.
@@ -50,7 +71,7 @@ fn forms_mut(sections: &mut [Section]) -> impl Iterator<Item = &mut super::FormS
 /// Shows `posted` in its form again. Hidden fields (a record's version) keep the page's
 /// value, so a resubmission is checked against the record as it is now.
 pub fn refill(sections: &mut [Section], posted: &Posted) {
-    for f in forms_mut(sections).filter(|f| f.id == posted.form) {
+    for f in forms_mut(sections).filter(|f| f.id == posted.form && posted.action.as_ref().is_none_or(|a| *a == f.action)) {
         if f.fold.is_some() {
             f.fold = Some(true);
         }

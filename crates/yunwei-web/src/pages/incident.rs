@@ -3,7 +3,8 @@
 
 use super::desk::{DeskData, category_options, file_size, service_options};
 use super::desk::{Names, category_path, opt_text, priority_badge, remaining, resolution_label, service_name, state_label};
-use super::incident_form::{self, Posted};
+use super::Posted;
+use super::incident_form;
 use super::{Cell, Field, FormSection, Layout, NavItem, Section, TableSection, TimelineEntry, render, time, url_encode};
 use crate::AppState;
 use crate::error::ApiError;

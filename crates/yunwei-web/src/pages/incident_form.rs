@@ -3,36 +3,23 @@
 
 use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_label, service_options};
 use super::incident::{ACTIVE, ticket_layout};
-use super::{Button, Field, FormSection, Section, failed, failed_layout, page, redirect};
+pub(super) use super::Pairs;
+use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, Caller, CsrfForm};
+use crate::extract::{ApiPath, Caller, CsrfForm, PageForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
 use yunwei_core::CoreError;
 use yunwei_core::incident::{
-    self, AssignInput, CommentInput, EscalateInput, EscalationKind, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident,
+    self, AssignInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident,
     TransitionInput,
 };
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::{DomainError, FieldError};
-
-pub(super) type Pairs = Vec<(String, String)>;
-
-/// The values of the form that just failed, to show it again as typed.
-pub struct Posted {
-    pub form: &'static str,
-    pub values: Pairs,
-}
-
-impl Posted {
-    pub(super) fn value(&self, form: &str, name: &str) -> Option<&str> {
-        (self.form == form).then(|| self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())).flatten()
-    }
-}
 
 pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
@@ -41,10 +28,6 @@ pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
 pub(super) fn opt(pairs: &Pairs, name: &str) -> Option<String> {
     let v = get(pairs, name).trim();
     (!v.is_empty()).then(|| v.to_string())
-}
-
-fn opt_id(pairs: &Pairs, name: &str) -> Option<i64> {
-    get(pairs, name).trim().parse().ok()
 }
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
@@ -118,59 +101,36 @@ pub async fn new_form(State(state): State<AppState>, caller: Caller) -> Result<R
     Ok(page(&state, &caller, ACTIVE, caller.tr.t("incident.new"), sections, None, Vec::new()).await)
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+/// A `datetime-local` field read in the caller's time zone, handed on as RFC 3339 (what the
+/// API's `Instant` reads); text that is no time is a message by the field.
+fn local_time(pairs: &mut Pairs, name: &str, caller: &Caller) -> Result<(), ApiError> {
+    for (k, v) in pairs.iter_mut().filter(|(k, v)| k == name && !v.trim().is_empty()) {
+        match parse_local(v, caller).and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()) {
+            Some(ts) => *v = ts.to_string(),
+            None => return Err(invalid(vec![FieldError::new(k.clone(), "invalid_time")])),
+        }
+    }
+    Ok(())
+}
+
+/// Reports an incident from the form bound to the API's `NewIncident`.
+pub async fn create(State(state): State<AppState>, caller: Caller, form: PageForm<Pairs>) -> Result<Response, ApiError> {
     caller.require()?;
-    let mut errors = Vec::new();
-    let mut level = |name: &str| {
-        let l = get(&pairs, name).parse::<Level>().ok();
-        if l.is_none() {
-            errors.push(FieldError::new(name, "required"));
-        }
-        l
-    };
-    let (impact, urgency) = (level("impact"), level("urgency"));
-    let occurred_at = match opt(&pairs, "occurred_at") {
-        Some(t) => {
-            let ms = parse_local(&t, &caller);
-            if ms.is_none() {
-                errors.push(FieldError::new("occurred_at", "invalid_time"));
-            }
-            ms.map(Instant)
-        }
-        None => None,
-    };
-    let result = match (impact, urgency) {
-        (Some(impact), Some(urgency)) if errors.is_empty() => {
-            let input = NewIncident {
-                title: get(&pairs, "title").to_string(),
-                description: get(&pairs, "description").to_string(),
-                impact,
-                urgency,
-                category_id: opt_id(&pairs, "category_id").map(CategoryId),
-                service_id: opt_id(&pairs, "service_id").map(ServiceId),
-                ci_ref: opt(&pairs, "ci_ref"),
-                channel: Some(get(&pairs, "channel").parse().unwrap_or(Channel::Portal)),
-                requester_id: None,
-                requester_name: opt(&pairs, "requester_name"),
-                requester_contact: opt(&pairs, "requester_contact"),
-                location: opt(&pairs, "location"),
-                impact_scope: opt(&pairs, "impact_scope"),
-                occurred_at,
-                team_id: opt_id(&pairs, "team_id").map(TeamId),
-                assignee_id: None,
-                parent_id: None,
-                watchers: Vec::new(),
-            };
-            incident::create(&state.core, &caller.ctx, input).await.map_err(ApiError::from)
-        }
-        _ => Err(invalid(errors)),
+    let mut pairs = form.input?;
+    let typed = pairs.clone();
+    let result = match local_time(&mut pairs, "occurred_at", &caller) {
+        Ok(()) => match crate::form::bind::<NewIncident>(&pairs).map_err(crate::extract::form_error) {
+            Ok(input) => incident::create(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
     };
     match result {
         Ok(v) => Ok(redirect(&format!("/incidents/{}?ok=incident_created", v.number))),
         Err(e) => {
-            let posted = Posted { form: "report", values: pairs };
-            let sections = report_form(&state, &caller, Some(&posted)).await?;
-            failed(&state, &caller, e, sections, caller.tr.t("incident.new"), ACTIVE).await
+            let sections = report_form(&state, &caller, None).await?;
+            let layout = Layout { title: caller.tr.t("incident.new"), sections, ..Layout::default() };
+            failed_form(&state, &caller, e, layout, ACTIVE, Some(&Posted::new("report", typed))).await
         }
     }
 }
@@ -387,7 +347,7 @@ pub(super) async fn finish(
     // If the caller may no longer even read the ticket, that refusal is the answer.
     let detail = incident::get(&state.core, &caller.ctx, id).await?;
     let layout = ticket_layout(state, caller, &detail, Some(&posted)).await?;
-    failed_layout(state, caller, e, layout, ACTIVE).await
+    failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }
 
 pub(super) fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
@@ -398,15 +358,17 @@ pub async fn comment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<ReplyForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let public = get(&pairs, "visibility") != "internal";
-    let input = CommentInput { body: get(&pairs, "body").to_string(), public };
-    let result = ok(incident::comment(&state.core, &caller.ctx, id, input).await);
+    let public = form.input.as_ref().map_or(true, ReplyForm::public);
+    let result = match form.input {
+        Ok(f) => ok(incident::comment(&state.core, &caller.ctx, id, CommentInput { public: f.public(), body: f.body }).await),
+        Err(e) => Err(e),
+    };
     let notice = if public { "replied" } else { "noted" };
-    finish(&state, &caller, id, result, notice, Posted { form: "reply", values: pairs }).await
+    finish(&state, &caller, id, result, notice, Posted::new("reply", form.posted)).await
 }
 
 pub async fn assign(
@@ -424,21 +386,22 @@ pub async fn assign(
     let assignee_id = parts.next().flatten().map(UserId);
     let input = AssignInput { team_id, assignee_id, note: opt(&pairs, "note") };
     let result = ok(incident::assign(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "assigned", Posted { form: "assign", values: pairs }).await
+    finish(&state, &caller, id, result, "assigned", Posted::new("assign", pairs)).await
 }
 
 pub async fn escalate(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<EscalateInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let kind = if get(&pairs, "kind") == "hierarchical" { EscalationKind::Hierarchical } else { EscalationKind::Functional };
-    let input = EscalateInput { kind, team_id: opt_id(&pairs, "team_id").map(TeamId), reason: get(&pairs, "reason").to_string() };
-    let result = ok(incident::escalate(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "escalated", Posted { form: "escalate", values: pairs }).await
+    let result = match form.input {
+        Ok(input) => ok(incident::escalate(&state.core, &caller.ctx, id, input).await),
+        Err(e) => Err(e),
+    };
+    finish(&state, &caller, id, result, "escalated", Posted::new("escalate", form.posted)).await
 }
 
 pub async fn transition(
@@ -485,25 +448,22 @@ pub async fn transition(
         Transition::Close => "close",
         _ => "transition",
     };
-    finish(&state, &caller, id, result, "state_changed", Posted { form, values: pairs }).await
+    finish(&state, &caller, id, result, "state_changed", Posted::new(form, pairs)).await
 }
 
 pub async fn declare_major(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<MajorInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match opt_id(&pairs, "commander_id") {
-        Some(c) => {
-            let input = MajorInput { commander_id: UserId(c), reason: opt(&pairs, "reason") };
-            ok(incident::declare_major(&state.core, &caller.ctx, id, input).await)
-        }
-        None => Err(invalid(vec![FieldError::new("commander_id", "required")])),
+    let result = match form.input {
+        Ok(input) => ok(incident::declare_major(&state.core, &caller.ctx, id, input).await),
+        Err(e) => Err(e),
     };
-    finish(&state, &caller, id, result, "major_declared", Posted { form: "major", values: pairs }).await
+    finish(&state, &caller, id, result, "major_declared", Posted::new("major", form.posted)).await
 }
 
 async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs, watch: bool) -> Result<Response, ApiError> {
@@ -511,7 +471,7 @@ async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs,
     let id = crate::api::incident::incident_id(&number)?;
     let result = ok(incident::set_watching(&state.core, &caller.ctx, id, None, watch).await);
     let notice = if watch { "watching" } else { "unwatched" };
-    finish(&state, &caller, id, result, notice, Posted { form: "watch", values: pairs }).await
+    finish(&state, &caller, id, result, notice, Posted::new("watch", pairs)).await
 }
 
 pub async fn watch(
@@ -532,39 +492,25 @@ pub async fn unwatch(
     watching(state, caller, number, pairs, false).await
 }
 
+/// Saves the edit form, bound to the API's `IncidentPatch`. The form sends every field: a
+/// blank one clears it, and a blank title is refused by core as it is.
 pub async fn edit(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<IncidentPatch>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let mut errors = Vec::new();
-    let mut level = |name: &str| {
-        let l = get(&pairs, name).parse::<Level>().ok();
-        if l.is_none() {
-            errors.push(FieldError::new(name, "required"));
+    let result = match form.input {
+        Ok(mut patch) => {
+            patch.title.get_or_insert_with(String::new);
+            patch.description.get_or_insert_with(String::new);
+            ok(incident::update(&state.core, &caller.ctx, id, patch).await)
         }
-        l
+        Err(e) => Err(e),
     };
-    let (impact, urgency) = (level("impact"), level("urgency"));
-    let patch = IncidentPatch {
-        title: Some(get(&pairs, "title").to_string()),
-        description: Some(get(&pairs, "description").to_string()),
-        impact,
-        urgency,
-        category_id: Some(opt_id(&pairs, "category_id").map(CategoryId)),
-        service_id: Some(opt_id(&pairs, "service_id").map(ServiceId)),
-        ci_ref: Some(opt(&pairs, "ci_ref")),
-        location: Some(opt(&pairs, "location")),
-        impact_scope: Some(opt(&pairs, "impact_scope")),
-        parent_id: None,
-        summary: None,
-        version: opt_id(&pairs, "version"),
-    };
-    let result = if errors.is_empty() { ok(incident::update(&state.core, &caller.ctx, id, patch).await) } else { Err(invalid(errors)) };
-    finish(&state, &caller, id, result, "saved", Posted { form: "edit", values: pairs }).await
+    finish(&state, &caller, id, result, "saved", Posted::new("edit", form.posted)).await
 }
 
 #[cfg(test)]

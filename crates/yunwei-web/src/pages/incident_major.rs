@@ -3,11 +3,11 @@
 //! rhythm) and the handlers of those forms.
 
 use super::desk::{Names, duration};
-use super::incident_form::{Pairs, Posted, finish, get, ok, opt};
-use super::{Field, FormSection, Section, TimelineEntry, time};
+use super::incident_form::{finish, ok};
+use super::{Field, FormSection, Posted, Section, TimelineEntry, time};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, Caller, CsrfForm};
+use crate::extract::{ApiPath, Caller, PageForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
@@ -149,56 +149,60 @@ pub async fn change_phase(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<PhaseInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match get(&pairs, "phase").parse::<MajorPhase>() {
-        Ok(phase) => ok(major::change_phase(&state.core, &caller.ctx, id, PhaseInput { phase, note: opt(&pairs, "note") }).await),
-        Err(()) => Err(ApiError::not_found()),
+    let result = match form.input {
+        Ok(input) => ok(major::change_phase(&state.core, &caller.ctx, id, input).await),
+        Err(e) => Err(e),
     };
-    finish(&state, &caller, id, result, "major_phase_changed", Posted { form: "major_phase", values: pairs }).await
+    finish(&state, &caller, id, result, "major_phase_changed", Posted::new("major_phase", form.posted)).await
 }
 
 pub async fn post_entry(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<EntryInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let kind = get(&pairs, "kind").parse::<WarRoomKind>().unwrap_or(WarRoomKind::Action);
-    let input = EntryInput { kind, body: get(&pairs, "body").to_string() };
-    let result = ok(major::post_entry(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "major_entry_added", Posted { form: "major_entry", values: pairs }).await
+    let result = match form.input {
+        Ok(input) => ok(major::post_entry(&state.core, &caller.ctx, id, input).await),
+        Err(e) => Err(e),
+    };
+    finish(&state, &caller, id, result, "major_entry_added", Posted::new("major_entry", form.posted)).await
 }
 
 pub async fn post_update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<StakeholderUpdateInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let input = StakeholderUpdateInput { body: get(&pairs, "body").to_string() };
-    let result = ok(major::post_stakeholder_update(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "major_update_sent", Posted { form: "major_update", values: pairs }).await
+    let result = match form.input {
+        Ok(input) => ok(major::post_stakeholder_update(&state.core, &caller.ctx, id, input).await),
+        Err(e) => Err(e),
+    };
+    finish(&state, &caller, id, result, "major_update_sent", Posted::new("major_update", form.posted)).await
 }
 
 pub async fn set_interval(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<IntervalInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    // Text that is not a number is refused by core as out of range, naming the field.
-    let minutes = get(&pairs, "update_interval_minutes").trim().parse().unwrap_or(0);
-    let result = ok(major::set_interval(&state.core, &caller.ctx, id, IntervalInput { update_interval_minutes: minutes }).await);
-    finish(&state, &caller, id, result, "major_interval_saved", Posted { form: "major_interval", values: pairs }).await
+    let result = match form.input {
+        Ok(input) => ok(major::set_interval(&state.core, &caller.ctx, id, input).await),
+        Err(e) => Err(e),
+    };
+    finish(&state, &caller, id, result, "major_interval_saved", Posted::new("major_interval", form.posted)).await
 }
 
 /// Whose name goes under "commander" on the report.

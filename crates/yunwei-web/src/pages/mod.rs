@@ -37,7 +37,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use yunwei_domain::permission::{Action, ObjectType};
 
-pub use form::{Pairs, Posted};
+pub use form::{Pairs, Posted, ReplyForm};
 
 pub fn router() -> Router<AppState> {
     Router::new()
