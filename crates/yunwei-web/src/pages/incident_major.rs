@@ -134,7 +134,14 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
                 tr.t("field.update_interval_minutes"),
                 minutes.unwrap_or_else(|| m.update_interval_minutes.to_string()),
             )
-            .required(),
+            .required()
+            .help(tr.with(
+                "major.interval_help",
+                &[
+                    ("min".into(), yunwei_domain::major::INTERVAL_MINUTES.start().to_string()),
+                    ("max".into(), yunwei_domain::major::INTERVAL_MINUTES.end().to_string()),
+                ],
+            )),
         ];
         out.push(Section::Form(
             FormSection::post("major_interval", format!("{base}/interval"), tr.t("action.save"), interval)
