@@ -112,6 +112,18 @@ pub struct PageForm<T> {
     pub posted: Pairs,
 }
 
+impl<T> PageForm<T> {
+    /// Runs the command on the bound input (a form that could not be read passes its error
+    /// on) and hands back the pairs as posted, to show the form again if it failed.
+    pub async fn run<U, F: Future<Output = yunwei_core::Result<U>>>(self, command: impl FnOnce(T) -> F) -> (Result<U, ApiError>, Pairs) {
+        let result = match self.input {
+            Ok(input) => command(input).await.map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        (result, self.posted)
+    }
+}
+
 /// The pairs of a form whose CSRF token matches the session's (or the sign-in cookie's).
 async fn checked_pairs<S: Send + Sync>(req: Request, state: &S) -> Result<Pairs, ApiError> {
     let caller = req.extensions().get::<Caller>().cloned();

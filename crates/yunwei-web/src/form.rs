@@ -225,12 +225,7 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, BindError> {
+    fn deserialize_enum<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], visitor: V) -> Result<V::Value, BindError> {
         let de: StrDeserializer<'_, BindError> = self.one().trim().into_deserializer();
         visitor.visit_enum(de)
     }
@@ -317,7 +312,10 @@ mod tests {
         );
         let got: Input =
             bind(&pairs(&[("name", ""), ("note", "x"), ("id", "7"), ("count", " 2 "), ("level", "high"), ("flag", "true")])).unwrap();
-        assert_eq!((got.name.as_str(), got.note.as_deref(), got.id, got.count, got.level, got.flag), ("", Some("x"), Some(Id(7)), Some(2), Some(Level::High), true));
+        assert_eq!(
+            (got.name.as_str(), got.note.as_deref(), got.id, got.count, got.level, got.flag),
+            ("", Some("x"), Some(Id(7)), Some(2), Some(Level::High), true)
+        );
     }
 
     #[test]

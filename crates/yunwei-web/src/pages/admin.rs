@@ -1,7 +1,7 @@
 //! Administration pages for users; teams and departments are in `admin_org`, roles in
 //! `admin_roles`. Forms bind to the API's input types (`NewUser`, `UserPatch`).
 
-use super::{Cell, Field, FormSection, Layout, Posted, Section, TableSection, failed_form, page, redirect, time};
+use super::{Cell, Field, FormSection, Layout, ListView, Posted, Section, failed_form, page, redirect, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm, page_request};
@@ -56,21 +56,11 @@ pub async fn users(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
         })
         .collect();
     let next = list.next_cursor.map(|c| format!("/admin/users?cursor={c}&q={}", super::url_encode(q.q.as_deref().unwrap_or(""))));
-    let sections = vec![
-        Section::Form(FormSection::get(
-            "search",
-            "/admin/users",
-            tr.t("action.search"),
-            vec![Field::new("search", "q", tr.t("action.search"), q.q.clone().unwrap_or_default())],
-        )),
-        Section::Text(String::new()),
-        Section::Table(TableSection {
-            columns: vec![tr.t("field.username"), tr.t("field.display_name"), tr.t("field.email"), tr.t("field.status")],
-            rows,
-            next,
-        }),
-        Section::Form(FormSection::get("new", "/admin/users/new", tr.t("user.new"), Vec::new())),
-    ];
+    let sections = ListView::new(tr, &["field.username", "field.display_name", "field.email", "field.status"], rows)
+        .next(next)
+        .search(tr, "/admin/users", q.q.as_deref())
+        .create_link("/admin/users/new", tr.t("user.new"))
+        .sections();
     Ok(page(&state, &caller, "/admin/users", tr.t("nav.users"), sections, notice(tr, &q.ok), Vec::new()).await)
 }
 
@@ -109,10 +99,7 @@ pub async fn new_user(State(state): State<AppState>, caller: Caller) -> Result<R
 /// Creates a user from the form bound to the API's `NewUser`; a refusal shows the form again as typed.
 pub async fn create_user(State(state): State<AppState>, caller: Caller, form: PageForm<NewUser>) -> Result<Response, ApiError> {
     let tr = caller.tr;
-    let result = match form.input {
-        Ok(input) => admin::create_user(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (result, posted) = form.run(|input| admin::create_user(&state.core, &caller.ctx, input)).await;
     match result {
         Ok(created) => {
             let mut sections = vec![Section::Text(tr.t("user.created"))];
@@ -134,9 +121,16 @@ pub async fn create_user(State(state): State<AppState>, caller: Caller, form: Pa
         }
         Err(e) => {
             let sections = new_user_form(&state, &caller).await?;
-            let posted = Posted::new("user", form.posted).refers(USER_REFUSALS);
-            failed_form(&state, &caller, e, Layout { title: tr.t("user.new"), sections, ..Layout::default() }, "/admin/users", Some(&posted))
-                .await
+            let posted = Posted::new("user", posted).refers(USER_REFUSALS);
+            failed_form(
+                &state,
+                &caller,
+                e,
+                Layout { title: tr.t("user.new"), sections, ..Layout::default() },
+                "/admin/users",
+                Some(&posted),
+            )
+            .await
         }
     }
 }
@@ -145,16 +139,17 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
     let tr = caller.tr;
     let view = admin::get_user(&state.core, &caller.ctx, id).await?;
     let u = &view.user;
-    let mut s = vec![Section::Facts(vec![
-        (tr.t("field.username"), u.username.clone()),
-        (tr.t("field.status"), tr.t(if u.disabled { "status.disabled" } else { "status.active" })),
-        (tr.t("field.totp"), tr.t(if u.totp_enabled { "status.on" } else { "status.off" })),
-        (
-            tr.t("field.locked_until"),
-            u.locked_until.filter(|l| *l > state.core.now_ms()).map(|l| time(l, caller)).unwrap_or_else(|| "—".into()),
-        ),
-        (tr.t("field.created"), time(u.created_at, caller)),
-    ])];
+    let locked = u.locked_until.filter(|l| *l > state.core.now_ms()).map(|l| time(l, caller)).unwrap_or_else(|| "—".into());
+    let mut s = vec![Section::facts(
+        tr,
+        [
+            ("field.username", u.username.clone()),
+            ("field.status", tr.t(if u.disabled { "status.disabled" } else { "status.active" })),
+            ("field.totp", tr.t(if u.totp_enabled { "status.on" } else { "status.off" })),
+            ("field.locked_until", locked),
+            ("field.created", time(u.created_at, caller)),
+        ],
+    )];
     s.push(Section::Heading(tr.t("user.details")));
     s.push(Section::Form(FormSection::post(
         "user",
@@ -193,12 +188,9 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
     s.push(Section::Heading(tr.t("user.actions")));
     let (path, label, confirm) =
         if u.disabled { ("enable", "user.enable", "user.enable_confirm") } else { ("disable", "user.disable", "user.disable_confirm") };
-    let mut toggle = FormSection::post("toggle", format!("/admin/users/{id}/{path}"), tr.t(label), Vec::new());
-    toggle.confirm = Some(tr.t(confirm));
-    s.push(Section::Form(toggle));
-    let mut reset = FormSection::post("reset", format!("/admin/users/{id}/password-reset"), tr.t("user.reset_password"), Vec::new());
-    reset.confirm = Some(tr.t("user.reset_password_confirm"));
-    s.push(Section::Form(reset));
+    s.push(Section::Form(FormSection::confirmed("toggle", format!("/admin/users/{id}/{path}"), tr.t(label), tr.t(confirm))));
+    let reset = format!("/admin/users/{id}/password-reset");
+    s.push(Section::Form(FormSection::confirmed("reset", reset, tr.t("user.reset_password"), tr.t("user.reset_password_confirm"))));
     Ok(s)
 }
 
@@ -227,19 +219,18 @@ pub async fn update_user(
     ApiPath(id): ApiPath<i64>,
     form: PageForm<UserPatch>,
 ) -> Result<Response, ApiError> {
-    let result = match form.input {
-        Ok(mut patch) => {
+    let (result, posted) = form
+        .run(|mut patch| {
             patch.manager_id = None;
             for required in [&mut patch.display_name, &mut patch.locale, &mut patch.time_zone] {
                 required.get_or_insert_with(String::new);
             }
-            admin::update_user(&state.core, &caller.ctx, UserId(id), patch).await.map_err(ApiError::from)
-        }
-        Err(e) => Err(e),
-    };
+            admin::update_user(&state.core, &caller.ctx, UserId(id), patch)
+        })
+        .await;
     match result {
         Ok(_) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
-        Err(e) => user_failed(&state, &caller, id, e, Posted::new("user", form.posted)).await,
+        Err(e) => user_failed(&state, &caller, id, e, Posted::new("user", posted)).await,
     }
 }
 
@@ -255,14 +246,12 @@ pub async fn user_roles(
     ApiPath(id): ApiPath<i64>,
     form: PageForm<RolesForm>,
 ) -> Result<Response, ApiError> {
-    let result = match form.input {
-        Ok(f) => admin::set_user_roles(&state.core, &caller.ctx, UserId(id), &f.roles).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (core, ctx) = (&state.core, &caller.ctx);
+    let (result, posted) = form.run(|f| async move { admin::set_user_roles(core, ctx, UserId(id), &f.roles).await }).await;
     match result {
         Ok(Outcome::Applied(_)) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
         Ok(Outcome::Pending(_)) => Ok(redirect(&format!("/admin/users/{id}?ok=grant_requested"))),
-        Err(e) => user_failed(&state, &caller, id, e, Posted::new("roles", form.posted)).await,
+        Err(e) => user_failed(&state, &caller, id, e, Posted::new("roles", posted)).await,
     }
 }
 
@@ -278,13 +267,11 @@ pub async fn user_teams(
     ApiPath(id): ApiPath<i64>,
     form: PageForm<TeamsForm>,
 ) -> Result<Response, ApiError> {
-    let result = match form.input {
-        Ok(f) => admin::set_user_teams(&state.core, &caller.ctx, UserId(id), &f.teams).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (core, ctx) = (&state.core, &caller.ctx);
+    let (result, posted) = form.run(|f| async move { admin::set_user_teams(core, ctx, UserId(id), &f.teams).await }).await;
     match result {
         Ok(_) => Ok(redirect(&format!("/admin/users/{id}?ok=saved"))),
-        Err(e) => user_failed(&state, &caller, id, e, Posted::new("teams", form.posted)).await,
+        Err(e) => user_failed(&state, &caller, id, e, Posted::new("teams", posted)).await,
     }
 }
 

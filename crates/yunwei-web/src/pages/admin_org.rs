@@ -2,7 +2,7 @@
 //! `TeamInput` and `DepartmentInput`.
 
 use super::admin::{Empty, ListQuery, department_options, notice};
-use super::{Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, failed, failed_form, page, redirect};
+use super::{Cell, Field, FormSection, Layout, ListView, Pairs, Posted, Section, TableSection, failed, failed_form, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm, page_request};
@@ -36,11 +36,11 @@ pub async fn teams(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
         })
         .collect();
     let next = list.next_cursor.map(|c| format!("/admin/teams?cursor={c}"));
-    let sections = vec![
-        Section::Table(TableSection { columns: vec![tr.t("field.name"), tr.t("field.description"), tr.t("field.email")], rows, next }),
-        Section::Heading(tr.t("team.new")),
-        Section::Form(FormSection::post("team", "/admin/teams", tr.t("action.create"), team_fields(tr, "", "", ""))),
-    ];
+    let create = FormSection::post("team", "/admin/teams", tr.t("action.create"), team_fields(tr, "", "", ""));
+    let sections = ListView::new(tr, &["field.name", "field.description", "field.email"], rows)
+        .next(next)
+        .create_form(tr.t("team.new"), create)
+        .sections();
     Ok(page(&state, &caller, "/admin/teams", tr.t("nav.teams"), sections, notice(tr, &q.ok), Vec::new()).await)
 }
 
@@ -52,13 +52,10 @@ async fn failed_team(state: &AppState, caller: &Caller, e: ApiError, posted: Pai
 }
 
 pub async fn create_team(State(state): State<AppState>, caller: Caller, form: PageForm<TeamInput>) -> Result<Response, ApiError> {
-    let result = match form.input {
-        Ok(input) => admin::create_team(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (result, posted) = form.run(|input| admin::create_team(&state.core, &caller.ctx, input)).await;
     match result {
         Ok(t) => Ok(redirect(&format!("/admin/teams/{}?ok=saved", t.team.id))),
-        Err(e) => failed_team(&state, &caller, e, form.posted).await,
+        Err(e) => failed_team(&state, &caller, e, posted).await,
     }
 }
 
@@ -71,8 +68,7 @@ async fn team_sections(state: &AppState, caller: &Caller, id: TeamId) -> Result<
             member_rows.push(vec![Cell::link(u.user.username.clone(), format!("/admin/users/{m}")), Cell::text(u.user.display_name)]);
         }
     }
-    let mut delete = FormSection::post("delete", format!("/admin/teams/{id}/delete"), tr.t("action.delete"), Vec::new());
-    delete.confirm = Some(tr.t("action.delete_confirm"));
+    let delete = FormSection::delete(tr, format!("/admin/teams/{id}/delete"));
     Ok(vec![
         Section::Form(FormSection::post(
             "team",
@@ -103,16 +99,13 @@ pub async fn update_team(
     ApiPath(id): ApiPath<i64>,
     form: PageForm<TeamInput>,
 ) -> Result<Response, ApiError> {
-    let result = match form.input {
-        Ok(input) => admin::update_team(&state.core, &caller.ctx, TeamId(id), input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (result, posted) = form.run(|input| admin::update_team(&state.core, &caller.ctx, TeamId(id), input)).await;
     match result {
         Ok(_) => Ok(redirect(&format!("/admin/teams/{id}?ok=saved"))),
         Err(e) => {
             let sections = team_sections(&state, &caller, TeamId(id)).await?;
             let layout = Layout { title: caller.tr.t("team.title"), sections, ..Layout::default() };
-            failed_form(&state, &caller, e, layout, "/admin/teams", Some(&Posted::new("team", form.posted))).await
+            failed_form(&state, &caller, e, layout, "/admin/teams", Some(&Posted::new("team", posted))).await
         }
     }
 }
@@ -158,15 +151,11 @@ pub async fn departments(State(state): State<AppState>, caller: Caller, ApiQuery
         .collect();
     let next = list.next_cursor.map(|c| format!("/admin/departments?cursor={c}"));
     let options = department_options(&state, &caller).await?;
-    let sections = vec![
-        Section::Table(TableSection {
-            columns: vec![tr.t("field.name"), tr.t("field.code_short"), tr.t("field.parent_department")],
-            rows,
-            next,
-        }),
-        Section::Heading(tr.t("department.new")),
-        Section::Form(FormSection::post("dept", "/admin/departments", tr.t("action.create"), department_fields(tr, "", "", "", options))),
-    ];
+    let create = FormSection::post("dept", "/admin/departments", tr.t("action.create"), department_fields(tr, "", "", "", options));
+    let sections = ListView::new(tr, &["field.name", "field.code_short", "field.parent_department"], rows)
+        .next(next)
+        .create_form(tr.t("department.new"), create)
+        .sections();
     Ok(page(&state, &caller, "/admin/departments", tr.t("nav.departments"), sections, notice(tr, &q.ok), Vec::new()).await)
 }
 
@@ -176,10 +165,7 @@ pub async fn create_department(
     form: PageForm<DepartmentInput>,
 ) -> Result<Response, ApiError> {
     let tr = caller.tr;
-    let result = match form.input {
-        Ok(input) => admin::create_department(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (result, posted) = form.run(|input| admin::create_department(&state.core, &caller.ctx, input)).await;
     match result {
         Ok(_) => Ok(redirect("/admin/departments?ok=saved")),
         Err(e) => {
@@ -187,7 +173,7 @@ pub async fn create_department(
             let fields = department_fields(tr, "", "", "", options);
             let sections = vec![Section::Form(FormSection::post("dept", "/admin/departments", tr.t("action.create"), fields))];
             let layout = Layout { title: tr.t("department.new"), sections, ..Layout::default() };
-            failed_form(&state, &caller, e, layout, "/admin/departments", Some(&Posted::new("dept", form.posted))).await
+            failed_form(&state, &caller, e, layout, "/admin/departments", Some(&Posted::new("dept", posted))).await
         }
     }
 }
@@ -196,8 +182,7 @@ async fn department_sections(state: &AppState, caller: &Caller, id: DepartmentId
     let tr = caller.tr;
     let d = admin::get_department(&state.core, &caller.ctx, id).await?;
     let options = department_options(state, caller).await?;
-    let mut delete = FormSection::post("delete", format!("/admin/departments/{id}/delete"), tr.t("action.delete"), Vec::new());
-    delete.confirm = Some(tr.t("action.delete_confirm"));
+    let delete = FormSection::delete(tr, format!("/admin/departments/{id}/delete"));
     Ok(vec![
         Section::Form(FormSection::post(
             "dept",
@@ -231,16 +216,13 @@ pub async fn update_department(
     ApiPath(id): ApiPath<i64>,
     form: PageForm<DepartmentInput>,
 ) -> Result<Response, ApiError> {
-    let result = match form.input {
-        Ok(input) => admin::update_department(&state.core, &caller.ctx, DepartmentId(id), input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let (result, posted) = form.run(|input| admin::update_department(&state.core, &caller.ctx, DepartmentId(id), input)).await;
     match result {
         Ok(_) => Ok(redirect(&format!("/admin/departments/{id}?ok=saved"))),
         Err(e) => {
             let sections = department_sections(&state, &caller, DepartmentId(id)).await?;
             let layout = Layout { title: caller.tr.t("department.title"), sections, ..Layout::default() };
-            failed_form(&state, &caller, e, layout, "/admin/departments", Some(&Posted::new("dept", form.posted))).await
+            failed_form(&state, &caller, e, layout, "/admin/departments", Some(&Posted::new("dept", posted))).await
         }
     }
 }

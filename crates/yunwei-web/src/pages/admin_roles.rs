@@ -1,7 +1,7 @@
 //! The roles pages: the list and the permission matrix, bound to the API's `RoleInput`.
 
 use super::admin::{ListQuery, notice};
-use super::{Cell, Field, FormSection, MatrixCell, MatrixRow, MatrixSection, Section, TableSection, failed, page, redirect};
+use super::{Cell, Field, ListView, MatrixCell, MatrixRow, MatrixSection, Section, failed, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, PageForm};
@@ -28,14 +28,8 @@ pub async fn roles(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
             ]
         })
         .collect();
-    let sections = vec![
-        Section::Table(TableSection {
-            columns: vec![tr.t("field.name"), tr.t("role.key"), tr.t("role.duty"), tr.t("role.permissions"), tr.t("role.kind")],
-            rows,
-            next: None,
-        }),
-        Section::Form(FormSection::get("new", "/admin/roles/new", tr.t("role.new"), Vec::new())),
-    ];
+    let columns = ["field.name", "role.key", "role.duty", "role.permissions", "role.kind"];
+    let sections = ListView::new(tr, &columns, rows).create_link("/admin/roles/new", tr.t("role.new")).sections();
     Ok(page(&state, &caller, "/admin/roles", tr.t("nav.roles"), sections, notice(tr, &q.ok), Vec::new()).await)
 }
 

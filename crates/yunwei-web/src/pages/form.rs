@@ -3,9 +3,13 @@
 //! reader's language. Handlers bind the posted pairs with [`crate::extract::PageForm`] to
 //! the API's input type, and on an error answer with [`super::failed_form`].
 
-use super::{Field, Section};
+use super::{Field, Layout, Section, render};
+use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::i18n::Tr;
+use axum::http::StatusCode;
+use axum::response::Response;
 
 pub use crate::form::Pairs;
 
@@ -140,6 +144,70 @@ pub fn mark(sections: &mut [Section], posted: Option<&Posted>, e: &ApiError, tr:
     placed
 }
 
+/// The messages of an error, in the caller's language, for the banner above a form.
+pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
+    let mut out = vec![crate::middleware::error_title(e, tr)];
+    for f in &e.fields {
+        out.push(format!("{}: {}", field_label(&f.field, tr), tr.with(&format!("error.{}", f.code), &f.params)));
+    }
+    out
+}
+
+/// The label of an error's field: `summary.cause` by its own key if there is one, else by its first
+/// part (`members[2]` → members); positions in lists are shown counting from 1.
+fn field_label(field: &str, tr: Tr) -> String {
+    let parts: Vec<&str> = field.split(['[', '.', ']']).filter(|s| !s.is_empty()).collect();
+    let (names, indices): (Vec<&str>, Vec<&str>) = parts.iter().partition(|s| !s.chars().all(|c| c.is_ascii_digit()));
+    let full = format!("field.{}", names.join("."));
+    let label = if tr.has(&full) { tr.t(&full) } else { tr.t(&format!("field.{}", names.first().copied().unwrap_or(field))) };
+    let positions: Vec<String> = indices.iter().filter_map(|n| n.parse::<usize>().ok()).map(|n| (n + 1).to_string()).collect();
+    if positions.is_empty() { label } else { format!("{label} ({})", positions.join(", ")) }
+}
+
+/// After a failed form: `sections` again with the error's messages on top, at the error's
+/// status. Server errors and a lost session pass on to the error page and the sign-in.
+pub async fn failed(
+    state: &AppState,
+    caller: &Caller,
+    e: ApiError,
+    sections: Vec<Section>,
+    title: String,
+    active: &str,
+) -> Result<Response, ApiError> {
+    failed_layout(state, caller, e, Layout { title, sections, ..Layout::default() }, active).await
+}
+
+/// As [`failed`], for a page with a side column.
+pub async fn failed_layout(state: &AppState, caller: &Caller, e: ApiError, layout: Layout, active: &str) -> Result<Response, ApiError> {
+    failed_form(state, caller, e, layout, active, None).await
+}
+
+/// After a failed form: the page again with the form as `posted` (typed values, chosen
+/// options, ticked boxes), each message beside its field and all of them above the page, at
+/// the error's status. Server errors and a lost session pass on to the error page and the sign-in.
+pub async fn failed_form(
+    state: &AppState,
+    caller: &Caller,
+    e: ApiError,
+    mut layout: Layout,
+    active: &str,
+    posted: Option<&Posted>,
+) -> Result<Response, ApiError> {
+    if e.status.is_server_error() || e.status == StatusCode::UNAUTHORIZED {
+        return Err(e);
+    }
+    if let Some(p) = posted {
+        refill(&mut layout.sections, p);
+        refill(&mut layout.aside, p);
+    }
+    if !mark(&mut layout.sections, posted, &e, caller.tr) {
+        mark(&mut layout.aside, posted, &e, caller.tr);
+    }
+    let mut res = render(state, caller, active, layout, None, messages(&e, caller.tr)).await;
+    *res.status_mut() = e.status;
+    Ok(res)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::FormSection;
@@ -157,7 +225,8 @@ mod tests {
                 Field::new("hidden", "version", String::new(), "3"),
                 Field::new("text", "username", tr.t("field.username"), ""),
                 Field::new("password", "password", tr.t("field.password"), ""),
-                Field::new("select", "locale", tr.t("field.locale"), "zh-CN").options(vec![("zh-CN".into(), "中文".into()), ("en".into(), "English".into())]),
+                Field::new("select", "locale", tr.t("field.locale"), "zh-CN")
+                    .options(vec![("zh-CN".into(), "中文".into()), ("en".into(), "English".into())]),
                 Field::new("checkbox", "roles", "A".into(), "a"),
                 Field::new("checkbox", "roles", "B".into(), "b").checked(true),
             ],

@@ -1,9 +1,9 @@
 //! Reporting an incident, and the forms of the ticket page with their handlers.
 //! Every failed form shows the ticket again with the typed values and the messages.
 
+pub(super) use super::Pairs;
 use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_label, service_options};
 use super::incident::{ACTIVE, ticket_layout};
-pub(super) use super::Pairs;
 use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
@@ -13,8 +13,7 @@ use axum::extract::State;
 use axum::response::Response;
 use yunwei_core::CoreError;
 use yunwei_core::incident::{
-    self, AssignInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident,
-    TransitionInput,
+    self, AssignInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
 };
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
@@ -56,40 +55,37 @@ fn priority_help(settings: &DeskSettings, tr: Tr) -> String {
 
 // ---- reporting ----
 
-async fn report_form(state: &AppState, caller: &Caller, posted: Option<&Posted>) -> Result<Vec<Section>, ApiError> {
+async fn report_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>, ApiError> {
     let tr = caller.tr;
     let settings = incident::read_desk_settings(&state.core, &caller.ctx).await?;
     let categories = incident::list_categories(&state.core, &caller.ctx).await?;
     let services = incident::list_services(&state.core, &caller.ctx, None).await?;
-    let v = |name: &str, default: &str| posted.and_then(|p| p.value("report", name)).unwrap_or(default).to_string();
     let channels = [Channel::Portal, Channel::Phone, Channel::Email]
         .iter()
         .map(|c| (c.as_str().to_string(), tr.t(&format!("incident.channel.{c}"))))
         .collect();
     let mut fields = vec![
-        Field::new("text", "title", tr.t("field.title"), v("title", "")).required().wide(),
-        Field::new("textarea", "description", tr.t("field.description"), v("description", "")).required().rows(6).wide(),
-        Field::new("select", "impact", tr.t("field.impact"), v("impact", "medium")).options(level_options(tr)),
-        Field::new("select", "urgency", tr.t("field.urgency"), v("urgency", "medium"))
-            .options(level_options(tr))
-            .help(priority_help(&settings, tr)),
-        Field::new("select", "category_id", tr.t("field.category"), v("category_id", "")).options(category_options(&categories, tr, true)),
-        Field::new("select", "service_id", tr.t("field.service"), v("service_id", "")).options(service_options(&services, tr, true)),
-        Field::new("text", "ci_ref", tr.t("field.ci_ref"), v("ci_ref", "")).help(tr.t("incident.ci_ref_help")),
-        Field::new("select", "channel", tr.t("field.channel"), v("channel", "portal")).options(channels),
-        Field::new("text", "requester_name", tr.t("field.requester_name"), v("requester_name", "")).help(tr.t("incident.requester_help")),
-        Field::new("text", "requester_contact", tr.t("field.requester_contact"), v("requester_contact", "")),
-        Field::new("text", "location", tr.t("field.location"), v("location", "")),
-        Field::new("datetime-local", "occurred_at", tr.t("field.occurred_at"), v("occurred_at", ""))
+        Field::new("text", "title", tr.t("field.title"), "").required().wide(),
+        Field::new("textarea", "description", tr.t("field.description"), "").required().rows(6).wide(),
+        Field::new("select", "impact", tr.t("field.impact"), "medium").options(level_options(tr)),
+        Field::new("select", "urgency", tr.t("field.urgency"), "medium").options(level_options(tr)).help(priority_help(&settings, tr)),
+        Field::new("select", "category_id", tr.t("field.category"), "").options(category_options(&categories, tr, true)),
+        Field::new("select", "service_id", tr.t("field.service"), "").options(service_options(&services, tr, true)),
+        Field::new("text", "ci_ref", tr.t("field.ci_ref"), "").help(tr.t("incident.ci_ref_help")),
+        Field::new("select", "channel", tr.t("field.channel"), "portal").options(channels),
+        Field::new("text", "requester_name", tr.t("field.requester_name"), "").help(tr.t("incident.requester_help")),
+        Field::new("text", "requester_contact", tr.t("field.requester_contact"), ""),
+        Field::new("text", "location", tr.t("field.location"), ""),
+        Field::new("datetime-local", "occurred_at", tr.t("field.occurred_at"), "")
             .help(tr.with("incident.local_time_help", &[("zone".into(), super::desk::zone(caller).to_string())])),
-        Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), v("impact_scope", "")).rows(2).wide(),
+        Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), "").rows(2).wide(),
     ];
     let can_assign = caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Incident, Action::Assign));
     if can_assign {
         let names = Names::load(state, caller).await;
         let mut teams = vec![(String::new(), tr.t("incident.team_automatic"))];
         teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
-        fields.push(Field::new("select", "team_id", tr.t("field.team"), v("team_id", "")).options(teams));
+        fields.push(Field::new("select", "team_id", tr.t("field.team"), "").options(teams));
     }
     Ok(vec![Section::Form(FormSection::post("report", "/incidents", tr.t("incident.report"), fields).class("cols-2"))])
 }
@@ -97,7 +93,7 @@ async fn report_form(state: &AppState, caller: &Caller, posted: Option<&Posted>)
 pub async fn new_form(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require()?;
     caller.ctx.authorize(ObjectType::Incident, Action::Create)?;
-    let sections = report_form(&state, &caller, None).await?;
+    let sections = report_form(&state, &caller).await?;
     Ok(page(&state, &caller, ACTIVE, caller.tr.t("incident.new"), sections, None, Vec::new()).await)
 }
 
@@ -128,7 +124,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: PageFor
     match result {
         Ok(v) => Ok(redirect(&format!("/incidents/{}?ok=incident_created", v.number))),
         Err(e) => {
-            let sections = report_form(&state, &caller, None).await?;
+            let sections = report_form(&state, &caller).await?;
             let layout = Layout { title: caller.tr.t("incident.new"), sections, ..Layout::default() };
             failed_form(&state, &caller, e, layout, ACTIVE, Some(&Posted::new("report", typed))).await
         }
@@ -144,14 +140,7 @@ pub struct TicketForms {
 
 /// The forms the caller may use on this ticket. Permissions are checked coarsely here (by
 /// role); core decides on the record and its refusal is shown above the form.
-pub async fn ticket_forms(
-    state: &AppState,
-    caller: &Caller,
-    d: &IncidentDetail,
-    data: &DeskData,
-    names: &mut Names,
-    posted: Option<&Posted>,
-) -> TicketForms {
+pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail, data: &DeskData, names: &mut Names) -> TicketForms {
     let tr = caller.tr;
     let (settings, categories, services) = (&data.settings, &data.categories, &data.services);
     let v = &d.incident;
@@ -159,18 +148,14 @@ pub async fn ticket_forms(
     let Some(me) = caller.ctx.actor.as_ref() else { return out };
     let can = |a: Action| me.permissions.allows(ObjectType::Incident, a);
     let base = format!("/incidents/{}", v.number);
-    let failed_here = |form: &str| posted.is_some_and(|p| p.form == form);
-    let val = |form: &str, name: &str, default: String| posted.and_then(|p| p.value(form, name)).map(str::to_string).unwrap_or(default);
     let allowed = |t: Transition| can(Action::Transition) && d.allowed_transitions.contains(&t);
     let summary_needed = settings.summary_required_for.contains(&v.priority);
 
-    let mut reply = vec![Field::new("textarea", "body", tr.t("field.message"), val("reply", "body", String::new())).required().rows(4)];
+    let mut reply = vec![Field::new("textarea", "body", tr.t("field.message"), String::new()).required().rows(4)];
     if can(Action::Update) {
         let visibility =
             vec![("public".into(), tr.t("incident.visibility.public")), ("internal".into(), tr.t("incident.visibility.internal"))];
-        reply.push(
-            Field::new("select", "visibility", tr.t("field.visibility"), val("reply", "visibility", "public".into())).options(visibility),
-        );
+        reply.push(Field::new("select", "visibility", tr.t("field.visibility"), "public").options(visibility));
     }
     let heading = if can(Action::Update) { "incident.reply_or_note" } else { "incident.reply" };
     out.main
@@ -198,32 +183,26 @@ pub async fn ticket_forms(
     if allowed(Transition::Pend) {
         let reasons = PendingReason::ALL.iter().map(|r| (r.as_str().to_string(), tr.t(&format!("incident.pending_reason.{r}")))).collect();
         let fields = vec![
-            Field::new("select", "pending_reason", tr.t("field.pending_reason"), val("pend", "pending_reason", "requester".into()))
-                .options(reasons),
-            Field::new("textarea", "comment", tr.t("field.comment"), val("pend", "comment", String::new()))
-                .rows(2)
-                .help(tr.t("incident.comment_help")),
+            Field::new("select", "pending_reason", tr.t("field.pending_reason"), "requester").options(reasons),
+            Field::new("textarea", "comment", tr.t("field.comment"), String::new()).rows(2).help(tr.t("incident.comment_help")),
         ];
         let f = FormSection::post("pend", format!("{base}/transition/pend"), tr.t("incident.button.pend"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("pend"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Resolve) {
         let codes = settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, c))).collect();
         let fields = vec![
-            Field::new("select", "resolution_code", tr.t("field.resolution_code"), val("resolve", "resolution_code", String::new()))
-                .options(codes)
-                .required(),
-            Field::new("textarea", "resolution", tr.t("field.resolution"), val("resolve", "resolution", String::new())).rows(4).required(),
-            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), val("resolve", "restored_at", String::new()))
-                .help(tr.t("incident.restored_help")),
+            Field::new("select", "resolution_code", tr.t("field.resolution_code"), String::new()).options(codes).required(),
+            Field::new("textarea", "resolution", tr.t("field.resolution"), String::new()).rows(4).required(),
+            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), String::new()).help(tr.t("incident.restored_help")),
         ];
         let f = FormSection::post("resolve", format!("{base}/transition/resolve"), tr.t("incident.button.resolve"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("resolve"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Close) && summary_needed {
         let saved = v.summary.clone().unwrap_or_default();
         let part = |name: &str, saved: &str| {
-            Field::new("textarea", name, tr.t(&format!("field.summary.{name}")), val("close", name, saved.to_string())).rows(3).required()
+            Field::new("textarea", name, tr.t(&format!("field.summary.{name}")), saved.to_string()).rows(3).required()
         };
         let fields = vec![
             part("cause", &saved.cause),
@@ -255,24 +234,22 @@ pub async fn ticket_forms(
             }
         }
         let fields = vec![
-            Field::new("select", "target", tr.t("field.assign_to"), val("assign", "target", current)).options(targets),
-            Field::new("textarea", "note", tr.t("field.work_note"), val("assign", "note", String::new())).rows(2),
+            Field::new("select", "target", tr.t("field.assign_to"), current).options(targets),
+            Field::new("textarea", "note", tr.t("field.work_note"), String::new()).rows(2),
         ];
         let f = FormSection::post("assign", format!("{base}/assign"), tr.t("incident.button.assign"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("assign") || v.state == IncidentState::New)));
+        out.aside.push(Section::Form(f.folded(v.state == IncidentState::New)));
 
         let kinds = ["functional", "hierarchical"].iter().map(|k| (k.to_string(), tr.t(&format!("incident.escalation.{k}")))).collect();
         let mut team_options = vec![(String::new(), tr.t("field.none"))];
         team_options.extend(teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
         let fields = vec![
-            Field::new("select", "kind", tr.t("field.escalation_kind"), val("escalate", "kind", "functional".into()))
-                .options(kinds)
-                .help(tr.t("incident.escalation_help")),
-            Field::new("select", "team_id", tr.t("field.team"), val("escalate", "team_id", String::new())).options(team_options),
-            Field::new("textarea", "reason", tr.t("field.reason"), val("escalate", "reason", String::new())).rows(2).required(),
+            Field::new("select", "kind", tr.t("field.escalation_kind"), "functional").options(kinds).help(tr.t("incident.escalation_help")),
+            Field::new("select", "team_id", tr.t("field.team"), String::new()).options(team_options),
+            Field::new("textarea", "reason", tr.t("field.reason"), String::new()).rows(2).required(),
         ];
         let f = FormSection::post("escalate", format!("{base}/escalate"), tr.t("incident.button.escalate"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("escalate"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if can(Action::Assign) && !v.major {
         people.push((me.user_id, me.display_name.clone()));
@@ -281,42 +258,33 @@ pub async fn ticket_forms(
         let mut commanders = vec![(String::new(), tr.t("field.none"))];
         commanders.extend(people.iter().map(|(id, n)| (id.to_string(), n.clone())));
         let fields = vec![
-            Field::new("select", "commander_id", tr.t("field.commander"), val("major", "commander_id", String::new()))
-                .options(commanders)
-                .required(),
-            Field::new("textarea", "reason", tr.t("field.reason"), val("major", "reason", String::new())).rows(2),
+            Field::new("select", "commander_id", tr.t("field.commander"), String::new()).options(commanders).required(),
+            Field::new("textarea", "reason", tr.t("field.reason"), String::new()).rows(2),
         ];
         let f = FormSection::post("major", format!("{base}/major"), tr.t("incident.button.declare_major"), fields)
             .confirm(tr.t("incident.major_confirm"));
-        out.aside.push(Section::Form(f.folded(failed_here("major"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if can(Action::Update) {
         let (label, _) = priority_badge(settings, v.priority, tr);
         let fields = vec![
             Field::new("hidden", "version", String::new(), v.version.to_string()),
-            Field::new("text", "title", tr.t("field.title"), val("edit", "title", v.title.clone())).required(),
-            Field::new("textarea", "description", tr.t("field.description"), val("edit", "description", v.description.clone())).rows(4),
-            Field::new("select", "impact", tr.t("field.impact"), val("edit", "impact", v.impact.as_str().into()))
-                .options(level_options(tr)),
-            Field::new("select", "urgency", tr.t("field.urgency"), val("edit", "urgency", v.urgency.as_str().into()))
+            Field::new("text", "title", tr.t("field.title"), v.title.clone()).required(),
+            Field::new("textarea", "description", tr.t("field.description"), v.description.clone()).rows(4),
+            Field::new("select", "impact", tr.t("field.impact"), v.impact.as_str()).options(level_options(tr)),
+            Field::new("select", "urgency", tr.t("field.urgency"), v.urgency.as_str())
                 .options(level_options(tr))
                 .help(tr.with("incident.priority_now", &[("priority".into(), label)])),
-            Field::new("select", "category_id", tr.t("field.category"), val("edit", "category_id", id_text(v.category_id.map(|c| c.0))))
+            Field::new("select", "category_id", tr.t("field.category"), id_text(v.category_id.map(|c| c.0)))
                 .options(category_options(categories, tr, true)),
-            Field::new("select", "service_id", tr.t("field.service"), val("edit", "service_id", id_text(v.service_id.map(|s| s.0))))
+            Field::new("select", "service_id", tr.t("field.service"), id_text(v.service_id.map(|s| s.0)))
                 .options(service_options(services, tr, true)),
-            Field::new("text", "ci_ref", tr.t("field.ci_ref"), val("edit", "ci_ref", v.ci_ref.clone().unwrap_or_default())),
-            Field::new("text", "location", tr.t("field.location"), val("edit", "location", v.location.clone().unwrap_or_default())),
-            Field::new(
-                "textarea",
-                "impact_scope",
-                tr.t("field.impact_scope"),
-                val("edit", "impact_scope", v.impact_scope.clone().unwrap_or_default()),
-            )
-            .rows(2),
+            Field::new("text", "ci_ref", tr.t("field.ci_ref"), v.ci_ref.clone().unwrap_or_default()),
+            Field::new("text", "location", tr.t("field.location"), v.location.clone().unwrap_or_default()),
+            Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), v.impact_scope.clone().unwrap_or_default()).rows(2),
         ];
         let f = FormSection::post("edit", base.clone(), tr.t("action.save"), fields).heading(tr.t("incident.edit"));
-        out.aside.push(Section::Form(f.folded(failed_here("edit"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     out
 }
@@ -328,17 +296,17 @@ fn id_text(id: Option<i64>) -> String {
 // ---- handlers of the ticket's forms ----
 
 /// After a command: back to the ticket with a notice, or the ticket again with the form as typed.
-pub(super) async fn finish(
+pub(super) async fn finish<T>(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
-    result: Result<(), ApiError>,
+    result: Result<T, ApiError>,
     notice: &str,
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let number = yunwei_domain::incident::number(id.0);
     let e = match result {
-        Ok(()) => return Ok(redirect(&format!("/incidents/{number}?ok={notice}"))),
+        Ok(_) => return Ok(redirect(&format!("/incidents/{number}?ok={notice}"))),
         Err(e) => e,
     };
     if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
@@ -346,7 +314,7 @@ pub(super) async fn finish(
     }
     // If the caller may no longer even read the ticket, that refusal is the answer.
     let detail = incident::get(&state.core, &caller.ctx, id).await?;
-    let layout = ticket_layout(state, caller, &detail, Some(&posted)).await?;
+    let layout = ticket_layout(state, caller, &detail).await?;
     failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }
 
@@ -363,12 +331,10 @@ pub async fn comment(
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
     let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let result = match form.input {
-        Ok(f) => ok(incident::comment(&state.core, &caller.ctx, id, CommentInput { public: f.public(), body: f.body }).await),
-        Err(e) => Err(e),
-    };
+    let (result, posted) =
+        form.run(|f| incident::comment(&state.core, &caller.ctx, id, CommentInput { public: f.public(), body: f.body })).await;
     let notice = if public { "replied" } else { "noted" };
-    finish(&state, &caller, id, result, notice, Posted::new("reply", form.posted)).await
+    finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
 }
 
 pub async fn assign(
@@ -397,11 +363,8 @@ pub async fn escalate(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match form.input {
-        Ok(input) => ok(incident::escalate(&state.core, &caller.ctx, id, input).await),
-        Err(e) => Err(e),
-    };
-    finish(&state, &caller, id, result, "escalated", Posted::new("escalate", form.posted)).await
+    let (result, posted) = form.run(|input| incident::escalate(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "escalated", Posted::new("escalate", posted)).await
 }
 
 pub async fn transition(
@@ -459,11 +422,8 @@ pub async fn declare_major(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match form.input {
-        Ok(input) => ok(incident::declare_major(&state.core, &caller.ctx, id, input).await),
-        Err(e) => Err(e),
-    };
-    finish(&state, &caller, id, result, "major_declared", Posted::new("major", form.posted)).await
+    let (result, posted) = form.run(|input| incident::declare_major(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "major_declared", Posted::new("major", posted)).await
 }
 
 async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs, watch: bool) -> Result<Response, ApiError> {
@@ -502,15 +462,14 @@ pub async fn edit(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match form.input {
-        Ok(mut patch) => {
+    let (result, posted) = form
+        .run(|mut patch| {
             patch.title.get_or_insert_with(String::new);
             patch.description.get_or_insert_with(String::new);
-            ok(incident::update(&state.core, &caller.ctx, id, patch).await)
-        }
-        Err(e) => Err(e),
-    };
-    finish(&state, &caller, id, result, "saved", Posted::new("edit", form.posted)).await
+            incident::update(&state.core, &caller.ctx, id, patch)
+        })
+        .await;
+    finish(&state, &caller, id, result, "saved", Posted::new("edit", posted)).await
 }
 
 #[cfg(test)]

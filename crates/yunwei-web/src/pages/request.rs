@@ -5,8 +5,7 @@
 use super::desk::{Names, file_size};
 use super::{
     Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, ReplyForm, Section, TableSection, TimelineEntry, failed_form,
-    redirect, render, time,
-    url_encode,
+    redirect, render, time, url_encode,
 };
 use crate::AppState;
 use crate::error::ApiError;
@@ -25,7 +24,6 @@ use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
 
 pub const ACTIVE: &str = "/requests";
-
 
 fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
@@ -378,8 +376,10 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     let mut fields = vec![Field::new("textarea", "body", tr.t("field.message"), "").rows(4).required()];
     // Work notes are the desk's: only those who may update requests are offered them.
     if caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::ServiceRequest, Action::Update)) {
-        let visibility =
-            vec![("public".to_string(), tr.t("incident.visibility.public")), ("internal".to_string(), tr.t("incident.visibility.internal"))];
+        let visibility = vec![
+            ("public".to_string(), tr.t("incident.visibility.public")),
+            ("internal".to_string(), tr.t("incident.visibility.internal")),
+        ];
         fields.push(Field::new("select", "visibility", tr.t("field.visibility"), "public").options(visibility));
     }
     sections.push(Section::Form(FormSection::post("request-comment", format!("{base}/comment"), tr.t("incident.send"), fields)));
@@ -414,16 +414,16 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
 
 /// After a form on the request page: back to it with a notice, or the page again with the
 /// form as typed and the messages beside its fields.
-async fn finish(
+async fn finish<T>(
     state: &AppState,
     caller: &Caller,
     id: ServiceRequestId,
-    result: Result<(), ApiError>,
+    result: Result<T, ApiError>,
     notice: &str,
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let e = match result {
-        Ok(()) => return Ok(redirect(&format!("/requests/{}?ok={notice}", yunwei_domain::request::number(id.0)))),
+        Ok(_) => return Ok(redirect(&format!("/requests/{}?ok={notice}", yunwei_domain::request::number(id.0)))),
         Err(e) => e,
     };
     if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
@@ -434,14 +434,6 @@ async fn finish(
     failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }
 
-/// Runs a command on the bound form, or passes on why the form could not be read.
-async fn run<T, F: Future<Output = yunwei_core::Result<U>>, U>(input: Result<T, ApiError>, f: impl FnOnce(T) -> F) -> Result<(), ApiError> {
-    match input {
-        Ok(i) => f(i).await.map(|_| ()).map_err(ApiError::from),
-        Err(e) => Err(e),
-    }
-}
-
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
@@ -450,8 +442,8 @@ pub async fn decide(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
-    let result = run(form.input, |i| request::decide(&state.core, &caller.ctx, id, i)).await;
-    finish(&state, &caller, id, result, "decided", Posted::new("request-decide", form.posted)).await
+    let (result, posted) = form.run(|i| request::decide(&state.core, &caller.ctx, id, i)).await;
+    finish(&state, &caller, id, result, "decided", Posted::new("request-decide", posted)).await
 }
 
 pub async fn task(
@@ -462,8 +454,8 @@ pub async fn task(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
-    let result = run(form.input, |i| request::work_task(&state.core, &caller.ctx, id, RequestTaskId(task), i)).await;
-    let posted = Posted::new("request-task", form.posted).at(format!("/requests/{number}/tasks/{task}"));
+    let (result, posted) = form.run(|i| request::work_task(&state.core, &caller.ctx, id, RequestTaskId(task), i)).await;
+    let posted = Posted::new("request-task", posted).at(format!("/requests/{number}/tasks/{task}"));
     finish(&state, &caller, id, result, "saved", posted).await
 }
 
@@ -476,9 +468,9 @@ pub async fn comment(
     caller.require()?;
     let id = request_id(&number)?;
     let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let input = form.input.map(|f| RequestCommentInput { public: f.public(), body: f.body });
-    let result = run(input, |i| request::comment(&state.core, &caller.ctx, id, i)).await;
-    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", form.posted)).await
+    let form = PageForm { input: form.input.map(|f| RequestCommentInput { public: f.public(), body: f.body }), posted: form.posted };
+    let (result, posted) = form.run(|i| request::comment(&state.core, &caller.ctx, id, i)).await;
+    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", posted)).await
 }
 
 pub async fn transition(
@@ -490,6 +482,6 @@ pub async fn transition(
     caller.require()?;
     let id = request_id(&number)?;
     let action: RequestAction = action.parse().map_err(|_| ApiError::not_found())?;
-    let result = run(form.input, |i| request::act(&state.core, &caller.ctx, id, action, i)).await;
-    finish(&state, &caller, id, result, "saved", Posted::new("transition", form.posted)).await
+    let (result, posted) = form.run(|i| request::act(&state.core, &caller.ctx, id, action, i)).await;
+    finish(&state, &caller, id, result, "saved", Posted::new("transition", posted)).await
 }

@@ -81,7 +81,10 @@ async fn a_refused_new_user_keeps_what_was_typed_in_chromium() {
     wait_for_text(&browser, "main", "临时密码").await;
     let list = app.admin().get("/api/v1/users?q=li.lei").await.json();
     let user = &list["items"][0];
-    assert_eq!((user["display_name"].as_str(), user["phone"].as_str(), user["locale"].as_str()), (Some("李雷"), Some("13800000000"), Some("en")));
+    assert_eq!(
+        (user["display_name"].as_str(), user["phone"].as_str(), user["locale"].as_str()),
+        (Some("李雷"), Some("13800000000"), Some("en"))
+    );
     let id = user["id"].as_i64().unwrap_or_default();
     let detail = app.admin().get(&format!("/api/v1/users/{id}")).await.json();
     let roles: BTreeSet<String> = detail["roles"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(String::from)).collect();

@@ -106,7 +106,10 @@ async fn new_user_journey(app: &TestApp, c: &Client, csrf: &str, zh: bool) {
     assert_eq!(ok.status, 200, "{}", ok.text());
     let list = app.admin().get("/api/v1/users?q=li.lei").await.json();
     let user = &list["items"][0];
-    assert_eq!((user["display_name"].as_str(), user["phone"].as_str(), user["locale"].as_str()), (Some("李雷"), Some("13800000000"), Some("en")));
+    assert_eq!(
+        (user["display_name"].as_str(), user["phone"].as_str(), user["locale"].as_str()),
+        (Some("李雷"), Some("13800000000"), Some("en"))
+    );
     assert_eq!(user["department_id"].to_string(), department);
 }
 

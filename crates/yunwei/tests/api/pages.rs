@@ -90,7 +90,8 @@ async fn sign_in_browse_and_administer_through_pages() {
     let roles_conflict = {
         let list = app.admin().get("/api/v1/users?q=li.lei").await.json();
         let id = list["items"][0]["id"].as_i64().unwrap();
-        c.post_form(&format!("/admin/users/{id}/roles"), &[("csrf_token", &csrf), ("roles", "system_admin"), ("roles", "audit_admin")]).await
+        c.post_form(&format!("/admin/users/{id}/roles"), &[("csrf_token", &csrf), ("roles", "system_admin"), ("roles", "audit_admin")])
+            .await
     };
     assert_eq!(roles_conflict.status, 409);
     assert!(roles_conflict.text().contains("三权分立"));
