@@ -128,18 +128,16 @@ pub fn mark(sections: &mut [Section], posted: Option<&Posted>, e: &ApiError, tr:
     let mut placed = false;
     for f in &e.fields {
         let message = tr.with(&format!("error.{}", f.code), &f.params);
-        if let Some(field) = names_of(&f.field).iter().find_map(|n| field_named(sections, form, n).is_some().then_some(n.clone())) {
-            if let Some(field) = field_named(sections, form, &field) {
-                attach(field, message);
-                placed = true;
-            }
-        }
-    }
-    if let Some((_, name)) = posted.and_then(|p| p.refers.iter().find(|(code, _)| *code == e.code)) {
-        if let Some(field) = field_named(sections, form, name) {
-            attach(field, crate::middleware::error_title(e, tr));
+        let name = names_of(&f.field).into_iter().find(|n| field_named(sections, form, n).is_some());
+        if let Some(field) = name.and_then(|n| field_named(sections, form, &n)) {
+            attach(field, message);
             placed = true;
         }
+    }
+    let refused = posted.and_then(|p| p.refers.iter().find(|(code, _)| *code == e.code));
+    if let Some(field) = refused.and_then(|(_, name)| field_named(sections, form, name)) {
+        attach(field, crate::middleware::error_title(e, tr));
+        placed = true;
     }
     placed
 }
