@@ -347,6 +347,22 @@ mod tests {
         assert_eq!(bind::<Pairs>(&p).unwrap(), pairs(&[("a", "1"), ("b", ""), ("a", "2")]));
     }
 
+    proptest::proptest! {
+        /// Whatever a client posts (any keys, values and repeats, any bytes) binds or names
+        /// what is wrong: never a panic (ADR 0010: hand-written readers of untrusted input).
+        #[test]
+        fn any_body_binds_or_is_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+                                                          keys in proptest::collection::vec((0usize..9, ".{0,6}"), 0..12)) {
+            let names = ["name", "note", "id", "count", "level", "tags", "ids", "flag", "other"];
+            let mut pairs = decode(&body);
+            pairs.extend(keys.into_iter().map(|(k, v)| (names[k].to_string(), v)));
+            if let Err(e) = bind::<Input>(&pairs) {
+                proptest::prop_assert!(!e.code.is_empty());
+            }
+            let _ = bind::<Pairs>(&pairs);
+        }
+    }
+
     #[test]
     fn decodes_plus_and_percent() {
         assert_eq!(decode(b"a=x+y&b=%E4%BA%8B&a="), pairs(&[("a", "x y"), ("b", "事"), ("a", "")]));
