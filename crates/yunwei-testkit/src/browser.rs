@@ -122,6 +122,13 @@ impl Browser {
         v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
     }
 
+    /// A property (`value`, `checked`…) of every element `css` matches, as text, in document order.
+    pub async fn props(&self, css: &str, prop: &str) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => String(e[arguments[1]]))";
+        let v = self.call("POST", "/execute/sync", json!({ "script": script, "args": [css, prop] })).await;
+        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+    }
+
     /// Waits (up to 5 s) until the address no longer contains `part`, e.g. `/login` after signing in.
     pub async fn wait_until_left(&self, part: &str) {
         self.wait_for_url(&format!("an address without {part}"), |url| !url.contains(part)).await;
