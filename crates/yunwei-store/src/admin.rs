@@ -1,10 +1,10 @@
 //! Organisation records: users, teams, departments, roles and their links.
 
 use crate::sql::{Page, Sql};
-use crate::{Result, Stage, b, get_bool, get_json};
+use crate::table::Table;
+use crate::{Result, Stage, b};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::admin::AdminDuty;
 use yunwei_domain::ids::{DepartmentId, RoleId, TeamId, UserId};
@@ -13,51 +13,31 @@ use yunwei_domain::permission::Permission;
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct User {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub department_id: Option<DepartmentId>,
-    pub manager_id: Option<UserId>,
-    pub locale: String,
-    pub time_zone: String,
-    pub disabled: bool,
-    pub locked_until: Option<i64>,
-    pub totp_enabled: bool,
-    pub must_change_password: bool,
-    pub password_changed_at: Option<i64>,
-    pub auth_source: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct User in "users" {
+        pub id: UserId,
+        pub username: String,
+        pub display_name: String,
+        pub email: Option<String>,
+        pub phone: Option<String>,
+        pub department_id: Option<DepartmentId>,
+        pub manager_id: Option<UserId>,
+        pub locale: String,
+        pub time_zone: String,
+        pub disabled: bool,
+        pub locked_until: Option<i64>,
+        pub totp_enabled: bool,
+        pub must_change_password: bool,
+        pub password_changed_at: Option<i64>,
+        pub auth_source: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, email, phone, department_id, manager_id, locale, time_zone, \
     disabled, locked_until, totp_enabled, must_change_password, password_changed_at, auth_source, created_at, updated_at";
-
-fn user_from_row(r: &AnyRow) -> Result<User> {
-    Ok(User {
-        id: UserId(r.try_get("id")?),
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-        department_id: r.try_get::<Option<i64>, _>("department_id")?.map(DepartmentId),
-        manager_id: r.try_get::<Option<i64>, _>("manager_id")?.map(UserId),
-        locale: r.try_get("locale")?,
-        time_zone: r.try_get("time_zone")?,
-        disabled: get_bool(r, "disabled")?,
-        locked_until: r.try_get("locked_until")?,
-        totp_enabled: get_bool(r, "totp_enabled")?,
-        must_change_password: get_bool(r, "must_change_password")?,
-        password_changed_at: r.try_get("password_changed_at")?,
-        auth_source: r.try_get("auth_source")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
 
 /// Fields a user record is created or updated with (after validation in core).
 #[derive(Debug, Clone, Default)]
@@ -128,17 +108,17 @@ pub async fn update_user(conn: &mut AnyConnection, id: UserId, f: &UserFields, n
 pub async fn get_user_by_email<'e, E: Executor<'e, Database = Any>>(ex: E, email: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY id LIMIT 2");
     let rows = sqlx::query(AssertSqlSafe(sql)).bind(email).fetch_all(ex).await?;
-    if rows.len() == 1 { rows.first().map(user_from_row).transpose() } else { Ok(None) }
+    if rows.len() == 1 { rows.first().map(User::from_row).transpose() } else { Ok(None) }
 }
 
 pub async fn get_user<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(user_from_row).transpose()
+    sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(User::from_row).transpose()
 }
 
 pub async fn get_user_by_username<'e, E: Executor<'e, Database = Any>>(ex: E, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
-    sqlx::query(AssertSqlSafe(sql)).bind(username).fetch_optional(ex).await?.as_ref().map(user_from_row).transpose()
+    sqlx::query(AssertSqlSafe(sql)).bind(username).fetch_optional(ex).await?.as_ref().map(User::from_row).transpose()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,7 +156,7 @@ pub async fn list_users<'e, E: Executor<'e, Database = Any>>(
     }
     let key = by_username.then_some("username");
     sql.keyset(page, key);
-    let users = sql.fetch_all(ex).await?.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+    let users = sql.fetch_all(ex).await?.iter().map(User::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(users, page, |u| Cursor { id: u.id.0, key: by_username.then(|| u.username.clone()) }))
 }
 
@@ -240,9 +220,9 @@ pub async fn credentials<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId)
             password_hash: r.try_get("password_hash")?,
             failed_logins: r.try_get("failed_logins")?,
             locked_until: r.try_get("locked_until")?,
-            disabled: get_bool(&r, "disabled")?,
+            disabled: crate::table::column(&r, "disabled")?,
             totp_secret: r.try_get("totp_secret")?,
-            totp_enabled: get_bool(&r, "totp_enabled")?,
+            totp_enabled: crate::table::column(&r, "totp_enabled")?,
             totp_last_step: r.try_get("totp_last_step")?,
             password_changed_at: r.try_get("password_changed_at")?,
         })
@@ -332,25 +312,16 @@ pub async fn use_totp_step(conn: &mut AnyConnection, id: UserId, step: i64) -> R
 
 // ---- departments ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Department {
-    pub id: DepartmentId,
-    pub name: String,
-    pub code: Option<String>,
-    pub parent_id: Option<DepartmentId>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn department_from_row(r: &AnyRow) -> Result<Department> {
-    Ok(Department {
-        id: DepartmentId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        code: r.try_get("code")?,
-        parent_id: r.try_get::<Option<i64>, _>("parent_id")?.map(DepartmentId),
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Department in "departments" {
+        pub id: DepartmentId,
+        pub name: String,
+        pub code: Option<String>,
+        pub parent_id: Option<DepartmentId>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub async fn insert_department(
@@ -400,7 +371,7 @@ pub async fn get_department<'e, E: Executor<'e, Database = Any>>(ex: E, id: Depa
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(department_from_row)
+        .map(Department::from_row)
         .transpose()
 }
 
@@ -410,7 +381,7 @@ pub async fn list_departments<'e, E: Executor<'e, Database = Any>>(ex: E, q: Opt
         sql.push(" AND name LIKE ").bind(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
     }
     sql.keyset(page, Some("name"));
-    let rows = sql.fetch_all(ex).await?.iter().map(department_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(Department::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |d| Cursor { id: d.id.0, key: Some(d.name.clone()) }))
 }
 
@@ -430,27 +401,17 @@ pub async fn department_ancestors<'e, E: Executor<'e, Database = Any> + Copy>(ex
 
 // ---- teams ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Team {
-    pub id: TeamId,
-    pub name: String,
-    pub description: String,
-    pub email: Option<String>,
-    pub manager_id: Option<UserId>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn team_from_row(r: &AnyRow) -> Result<Team> {
-    Ok(Team {
-        id: TeamId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        email: r.try_get("email")?,
-        manager_id: r.try_get::<Option<i64>, _>("manager_id")?.map(UserId),
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Team in "teams" {
+        pub id: TeamId,
+        pub name: String,
+        pub description: String,
+        pub email: Option<String>,
+        pub manager_id: Option<UserId>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -499,7 +460,7 @@ pub async fn delete_team(conn: &mut AnyConnection, id: TeamId) -> Result<bool> {
 }
 
 pub async fn get_team<'e, E: Executor<'e, Database = Any>>(ex: E, id: TeamId) -> Result<Option<Team>> {
-    sqlx::query("SELECT * FROM teams WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(team_from_row).transpose()
+    sqlx::query("SELECT * FROM teams WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(Team::from_row).transpose()
 }
 
 pub async fn list_teams<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>, page: &PageRequest) -> Result<Page<Team>> {
@@ -508,7 +469,7 @@ pub async fn list_teams<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&s
         sql.push(" AND name LIKE ").bind(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
     }
     sql.keyset(page, Some("name"));
-    let rows = sql.fetch_all(ex).await?.iter().map(team_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(Team::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |t| Cursor { id: t.id.0, key: Some(t.name.clone()) }))
 }
 
@@ -557,36 +518,21 @@ pub async fn teams_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: Use
 
 // ---- roles ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Role {
-    pub id: RoleId,
-    pub key: String,
-    pub name_en: String,
-    pub name_zh: String,
-    pub description: String,
-    pub duty: Option<AdminDuty>,
-    pub builtin: bool,
-    pub require_totp: bool,
-    pub permissions: Vec<Permission>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn role_from_row(r: &AnyRow) -> Result<Role> {
-    let duty: Option<String> = r.try_get("duty")?;
-    Ok(Role {
-        id: RoleId(r.try_get("id")?),
-        key: r.try_get("role_key")?,
-        name_en: r.try_get("name_en")?,
-        name_zh: r.try_get("name_zh")?,
-        description: r.try_get("description")?,
-        duty: duty.and_then(|d| d.parse().ok()),
-        builtin: get_bool(r, "builtin")?,
-        require_totp: get_bool(r, "require_totp")?,
-        permissions: get_json(r, "permissions")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Role in "roles" {
+        pub id: RoleId,
+        pub key: String = "role_key",
+        pub name_en: String,
+        pub name_zh: String,
+        pub description: String,
+        pub duty: Option<AdminDuty>,
+        pub builtin: bool,
+        pub require_totp: bool,
+        pub permissions: Vec<Permission>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -645,11 +591,11 @@ pub async fn delete_role(conn: &mut AnyConnection, id: RoleId) -> Result<bool> {
 }
 
 pub async fn get_role<'e, E: Executor<'e, Database = Any>>(ex: E, id: RoleId) -> Result<Option<Role>> {
-    sqlx::query("SELECT * FROM roles WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(role_from_row).transpose()
+    sqlx::query("SELECT * FROM roles WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(Role::from_row).transpose()
 }
 
 pub async fn get_role_by_key<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str) -> Result<Option<Role>> {
-    sqlx::query("SELECT * FROM roles WHERE role_key = $1").bind(key).fetch_optional(ex).await?.as_ref().map(role_from_row).transpose()
+    sqlx::query("SELECT * FROM roles WHERE role_key = $1").bind(key).fetch_optional(ex).await?.as_ref().map(Role::from_row).transpose()
 }
 
 /// The permissions (as `object:action:scope`) the seeder has ever given a built-in role.
@@ -671,7 +617,7 @@ pub async fn record_builtin_grants(conn: &mut AnyConnection, role_key: &str, per
 }
 
 pub async fn list_roles<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Role>> {
-    sqlx::query("SELECT * FROM roles ORDER BY builtin DESC, role_key").fetch_all(ex).await?.iter().map(role_from_row).collect()
+    sqlx::query("SELECT * FROM roles ORDER BY builtin DESC, role_key").fetch_all(ex).await?.iter().map(Role::from_row).collect()
 }
 
 pub async fn roles_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<Role>> {
@@ -680,7 +626,7 @@ pub async fn roles_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: Use
         .fetch_all(ex)
         .await?
         .iter()
-        .map(role_from_row)
+        .map(Role::from_row)
         .collect()
 }
 

@@ -3,61 +3,38 @@
 
 use crate::Result;
 use crate::sql::{Page, Sql};
+use crate::table::Table;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{ImprovementId, SurveyId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Improvement {
-    pub id: ImprovementId,
-    pub title: String,
-    pub description: String,
-    pub source: String,
-    pub survey_id: Option<SurveyId>,
-    pub subject_type: Option<String>,
-    pub subject_id: Option<i64>,
-    pub subject_ref: Option<String>,
-    pub team_id: Option<TeamId>,
-    pub owner_id: Option<UserId>,
-    pub state: String,
-    /// `YYYY-MM-DD`.
-    pub due_on: Option<String>,
-    pub measures: String,
-    pub outcome: String,
-    pub created_by: Option<UserId>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub closed_at: Option<i64>,
-    pub version: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<Improvement> {
-    let id = |col: &str| r.try_get::<Option<i64>, _>(col);
-    Ok(Improvement {
-        id: ImprovementId(r.try_get("id")?),
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        source: r.try_get("source")?,
-        survey_id: id("survey_id")?.map(SurveyId),
-        subject_type: r.try_get("subject_type")?,
-        subject_id: id("subject_id")?,
-        subject_ref: r.try_get("subject_ref")?,
-        team_id: id("team_id")?.map(TeamId),
-        owner_id: id("owner_id")?.map(UserId),
-        state: r.try_get("state")?,
-        due_on: r.try_get("due_on")?,
-        measures: r.try_get("measures")?,
-        outcome: r.try_get("outcome")?,
-        created_by: id("created_by")?.map(UserId),
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        closed_at: r.try_get("closed_at")?,
-        version: r.try_get("version")?,
-    })
+table! {
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct Improvement in "improvements" {
+        pub id: ImprovementId,
+        pub title: String,
+        pub description: String,
+        pub source: String,
+        pub survey_id: Option<SurveyId>,
+        pub subject_type: Option<String>,
+        pub subject_id: Option<i64>,
+        pub subject_ref: Option<String>,
+        pub team_id: Option<TeamId>,
+        pub owner_id: Option<UserId>,
+        pub state: String,
+        /// `YYYY-MM-DD`.
+        pub due_on: Option<String>,
+        pub measures: String,
+        pub outcome: String,
+        pub created_by: Option<UserId>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub closed_at: Option<i64>,
+        pub version: i64,
+    }
 }
 
 pub async fn insert(conn: &mut AnyConnection, i: &Improvement) -> Result<ImprovementId> {
@@ -115,19 +92,25 @@ pub async fn update(conn: &mut AnyConnection, i: &Improvement, expected_version:
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ImprovementId) -> Result<Option<Improvement>> {
-    sqlx::query("SELECT * FROM improvements WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM improvements WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(Improvement::from_row)
+        .transpose()
 }
 
 /// As [`get`], locking the row on PostgreSQL for the rest of the transaction.
 pub async fn get_for_update(conn: &mut AnyConnection, db: &crate::Db, id: ImprovementId) -> Result<Option<Improvement>> {
     let sql = format!("SELECT * FROM improvements WHERE id = $1{}", db.for_update());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(Improvement::from_row).transpose()
 }
 
 /// The item opened from a survey, if any.
 pub async fn for_survey<'e, E: Executor<'e, Database = Any>>(ex: E, survey: SurveyId) -> Result<Option<Improvement>> {
     let row = sqlx::query("SELECT * FROM improvements WHERE survey_id = $1 ORDER BY id LIMIT 1").bind(survey.0).fetch_optional(ex).await?;
-    row.as_ref().map(from_row).transpose()
+    row.as_ref().map(Improvement::from_row).transpose()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -169,6 +152,6 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &ImprovementFil
         sql.push(")");
     }
     sql.keyset(page, None);
-    let rows = sql.fetch_all(ex).await?.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(Improvement::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |i| Cursor { id: i.id.0, key: None }))
 }

@@ -2,48 +2,32 @@
 //! update rhythm) and the war-room log.
 
 use crate::sql::Sql;
+use crate::table::Table;
 use crate::{Result, Stage};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{IncidentId, UserId};
 
 type Any = sqlx::Any;
 
-/// One major incident's response as stored; `phase` is the stable text of `MajorPhase`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct MajorIncident {
-    pub incident_id: IncidentId,
-    pub phase: String,
-    pub commander_id: Option<UserId>,
-    pub update_interval_minutes: i64,
-    pub declared_at: i64,
-    pub containment_at: Option<i64>,
-    pub recovery_at: Option<i64>,
-    pub review_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub last_update_at: Option<i64>,
-    pub next_update_due_at: Option<i64>,
-    pub remind_at: Option<i64>,
-    pub version: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<MajorIncident> {
-    Ok(MajorIncident {
-        incident_id: IncidentId(r.try_get("incident_id")?),
-        phase: r.try_get("phase")?,
-        commander_id: r.try_get::<Option<i64>, _>("commander_id")?.map(UserId),
-        update_interval_minutes: r.try_get("update_interval_minutes")?,
-        declared_at: r.try_get("declared_at")?,
-        containment_at: r.try_get("containment_at")?,
-        recovery_at: r.try_get("recovery_at")?,
-        review_at: r.try_get("review_at")?,
-        closed_at: r.try_get("closed_at")?,
-        last_update_at: r.try_get("last_update_at")?,
-        next_update_due_at: r.try_get("next_update_due_at")?,
-        remind_at: r.try_get("remind_at")?,
-        version: r.try_get("version")?,
-    })
+table! {
+    /// One major incident's response as stored; `phase` is the stable text of `MajorPhase`.
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct MajorIncident in "major_incidents" {
+        pub incident_id: IncidentId,
+        pub phase: String,
+        pub commander_id: Option<UserId>,
+        pub update_interval_minutes: i64,
+        pub declared_at: i64,
+        pub containment_at: Option<i64>,
+        pub recovery_at: Option<i64>,
+        pub review_at: Option<i64>,
+        pub closed_at: Option<i64>,
+        pub last_update_at: Option<i64>,
+        pub next_update_due_at: Option<i64>,
+        pub remind_at: Option<i64>,
+        pub version: i64,
+    }
 }
 
 /// Staged: flush before reading the response back in the same transaction.
@@ -91,28 +75,32 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> 
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(from_row)
+        .map(MajorIncident::from_row)
         .transpose()
 }
 
 /// Responses whose commander is due a reminder, oldest first (rows locked on PostgreSQL).
 pub async fn due_reminders(conn: &mut AnyConnection, db: &crate::Db, now: i64, limit: i64) -> Result<Vec<MajorIncident>> {
     let sql = format!("SELECT * FROM major_incidents WHERE remind_at <= $1 ORDER BY remind_at LIMIT $2{}", db.skip_locked());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(from_row).collect()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(MajorIncident::from_row).collect()
 }
 
 // ---- the war-room log ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct WarRoomEntry {
-    pub id: i64,
-    pub incident_id: IncidentId,
-    pub at: i64,
-    pub author_id: Option<UserId>,
-    pub author_name: Option<String>,
-    pub kind: String,
-    pub body: String,
-    pub data: serde_json::Value,
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct WarRoomEntry in "war_room_entries" {
+        pub id: i64,
+        pub incident_id: IncidentId,
+        pub at: i64 = "at_ms",
+        pub author_id: Option<UserId>,
+        pub kind: String,
+        pub body: String,
+        pub data: serde_json::Value,
+    }
+    joined {
+        pub author_name: Option<String>,
+    }
 }
 
 pub struct NewEntry<'a> {
@@ -154,18 +142,5 @@ pub async fn entries<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId)
     .bind(id.0)
     .fetch_all(ex)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(WarRoomEntry {
-                id: r.try_get("id")?,
-                incident_id: IncidentId(r.try_get("incident_id")?),
-                at: r.try_get("at_ms")?,
-                author_id: r.try_get::<Option<i64>, _>("author_id")?.map(UserId),
-                author_name: r.try_get("author_name")?,
-                kind: r.try_get("kind")?,
-                body: r.try_get("body")?,
-                data: crate::get_json(r, "data")?,
-            })
-        })
-        .collect()
+    rows.iter().map(WarRoomEntry::from_row).collect()
 }

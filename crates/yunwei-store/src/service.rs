@@ -2,40 +2,28 @@
 //! availability is measured for. The CMDB will link them to CIs.
 
 use crate::admin::escape_like;
-use crate::{Result, b, get_bool};
+use crate::table::Table;
+use crate::{Result, b};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{ServiceId, TeamId};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct BusinessService {
-    pub id: ServiceId,
-    pub name: String,
-    pub code: Option<String>,
-    pub description: String,
-    /// Incidents on this service go to this team unless their category names one.
-    pub team_id: Option<TeamId>,
-    pub downtime_budget_minutes: i64,
-    pub active: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<BusinessService> {
-    Ok(BusinessService {
-        id: ServiceId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        code: r.try_get("code")?,
-        description: r.try_get("description")?,
-        team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
-        downtime_budget_minutes: r.try_get("downtime_budget_minutes")?,
-        active: get_bool(r, "active")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct BusinessService in "business_services" {
+        pub id: ServiceId,
+        pub name: String,
+        pub code: Option<String>,
+        pub description: String,
+        /// Incidents on this service go to this team unless their category names one.
+        pub team_id: Option<TeamId>,
+        pub downtime_budget_minutes: i64,
+        pub active: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub struct ServiceFields {
@@ -84,7 +72,13 @@ pub async fn update(conn: &mut AnyConnection, id: ServiceId, f: &ServiceFields, 
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceId) -> Result<Option<BusinessService>> {
-    sqlx::query("SELECT * FROM business_services WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM business_services WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(BusinessService::from_row)
+        .transpose()
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -> Result<Vec<BusinessService>> {
@@ -97,5 +91,5 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -
         }
         None => sqlx::query("SELECT * FROM business_services ORDER BY name, id").fetch_all(ex).await?,
     };
-    rows.iter().map(from_row).collect()
+    rows.iter().map(BusinessService::from_row).collect()
 }

@@ -1,34 +1,25 @@
 //! Business calendars and SLA policies. Both keep their rules as JSON text
 //! (validated in core), so the tables stay the same as the rules grow.
 
-use crate::{Result, b, get_bool};
+use crate::table::Table;
+use crate::{Result, b};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CalendarRow {
-    pub id: CalendarId,
-    pub name: String,
-    /// JSON of `yunwei_calendar::CalendarSpec`.
-    pub spec: String,
-    pub is_default: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn calendar_from_row(r: &AnyRow) -> Result<CalendarRow> {
-    Ok(CalendarRow {
-        id: CalendarId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        spec: r.try_get("spec")?,
-        is_default: get_bool(r, "is_default")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct CalendarRow in "calendars" {
+        pub id: CalendarId,
+        pub name: String,
+        /// JSON of `yunwei_calendar::CalendarSpec`.
+        pub spec: String,
+        pub is_default: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub async fn insert_calendar(conn: &mut AnyConnection, name: &str, spec: &str, is_default: bool, now: i64) -> Result<CalendarId> {
@@ -63,43 +54,37 @@ pub async fn update_calendar(conn: &mut AnyConnection, id: CalendarId, name: &st
 }
 
 pub async fn calendars<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<CalendarRow>> {
-    sqlx::query("SELECT * FROM calendars ORDER BY name, id").fetch_all(ex).await?.iter().map(calendar_from_row).collect()
+    sqlx::query("SELECT * FROM calendars ORDER BY name, id").fetch_all(ex).await?.iter().map(CalendarRow::from_row).collect()
 }
 
 pub async fn get_calendar<'e, E: Executor<'e, Database = Any>>(ex: E, id: CalendarId) -> Result<Option<CalendarRow>> {
-    sqlx::query("SELECT * FROM calendars WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(calendar_from_row).transpose()
+    sqlx::query("SELECT * FROM calendars WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(CalendarRow::from_row)
+        .transpose()
 }
 
 pub async fn delete_calendar(conn: &mut AnyConnection, id: CalendarId) -> Result<bool> {
     Ok(sqlx::query("DELETE FROM calendars WHERE id = $1").bind(id.0).execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PolicyRow {
-    pub id: SlaPolicyId,
-    pub name: String,
-    pub service_id: Option<ServiceId>,
-    pub department_id: Option<DepartmentId>,
-    pub calendar_id: Option<CalendarId>,
-    /// JSON of `yunwei_domain::sla::SlaRules`.
-    pub rules: String,
-    pub active: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn policy_from_row(r: &AnyRow) -> Result<PolicyRow> {
-    Ok(PolicyRow {
-        id: SlaPolicyId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        service_id: r.try_get::<Option<i64>, _>("service_id")?.map(ServiceId),
-        department_id: r.try_get::<Option<i64>, _>("department_id")?.map(DepartmentId),
-        calendar_id: r.try_get::<Option<i64>, _>("calendar_id")?.map(CalendarId),
-        rules: r.try_get("rules")?,
-        active: get_bool(r, "active")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct PolicyRow in "sla_policies" {
+        pub id: SlaPolicyId,
+        pub name: String,
+        pub service_id: Option<ServiceId>,
+        pub department_id: Option<DepartmentId>,
+        pub calendar_id: Option<CalendarId>,
+        /// JSON of `yunwei_domain::sla::SlaRules`.
+        pub rules: String,
+        pub active: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub struct PolicyFields<'a> {
@@ -148,11 +133,17 @@ pub async fn update_policy(conn: &mut AnyConnection, id: SlaPolicyId, f: &Policy
 }
 
 pub async fn policies<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<PolicyRow>> {
-    sqlx::query("SELECT * FROM sla_policies ORDER BY name, id").fetch_all(ex).await?.iter().map(policy_from_row).collect()
+    sqlx::query("SELECT * FROM sla_policies ORDER BY name, id").fetch_all(ex).await?.iter().map(PolicyRow::from_row).collect()
 }
 
 pub async fn get_policy<'e, E: Executor<'e, Database = Any>>(ex: E, id: SlaPolicyId) -> Result<Option<PolicyRow>> {
-    sqlx::query("SELECT * FROM sla_policies WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(policy_from_row).transpose()
+    sqlx::query("SELECT * FROM sla_policies WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(PolicyRow::from_row)
+        .transpose()
 }
 
 /// Open incidents under a policy or calendar, for the rebuild after either changes.

@@ -1,35 +1,24 @@
 //! Incident categories (a tree, edited by administrators).
 
-use super::opt;
-use crate::{Result, b, get_bool};
+use crate::table::Table;
+use crate::{Result, b};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{CategoryId, TeamId};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Category {
-    pub id: CategoryId,
-    pub name: String,
-    pub parent_id: Option<CategoryId>,
-    pub team_id: Option<TeamId>,
-    pub active: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn category_from_row(r: &AnyRow) -> Result<Category> {
-    Ok(Category {
-        id: CategoryId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        parent_id: opt(r, "parent_id", CategoryId)?,
-        team_id: opt(r, "team_id", TeamId)?,
-        active: get_bool(r, "active")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Category in "incident_categories" {
+        pub id: CategoryId,
+        pub name: String,
+        pub parent_id: Option<CategoryId>,
+        pub team_id: Option<TeamId>,
+        pub active: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub struct CategoryFields {
@@ -69,7 +58,7 @@ pub async fn update_category(conn: &mut AnyConnection, id: CategoryId, f: &Categ
 }
 
 pub async fn categories<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Category>> {
-    sqlx::query("SELECT * FROM incident_categories ORDER BY name, id").fetch_all(ex).await?.iter().map(category_from_row).collect()
+    sqlx::query("SELECT * FROM incident_categories ORDER BY name, id").fetch_all(ex).await?.iter().map(Category::from_row).collect()
 }
 
 pub async fn get_category<'e, E: Executor<'e, Database = Any>>(ex: E, id: CategoryId) -> Result<Option<Category>> {
@@ -78,6 +67,6 @@ pub async fn get_category<'e, E: Executor<'e, Database = Any>>(ex: E, id: Catego
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(category_from_row)
+        .map(Category::from_row)
         .transpose()
 }
