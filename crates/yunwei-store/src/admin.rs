@@ -36,9 +36,6 @@ table! {
     }
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, email, phone, department_id, manager_id, locale, time_zone, \
-    disabled, locked_until, totp_enabled, must_change_password, password_changed_at, auth_source, created_at, updated_at";
-
 /// Fields a user record is created or updated with (after validation in core).
 #[derive(Debug, Clone, Default)]
 pub struct UserFields {
@@ -106,18 +103,21 @@ pub async fn update_user(conn: &mut AnyConnection, id: UserId, f: &UserFields, n
 
 /// The user with this e-mail address (case-insensitive), if exactly one has it.
 pub async fn get_user_by_email<'e, E: Executor<'e, Database = Any>>(ex: E, email: &str) -> Result<Option<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY id LIMIT 2");
+    let cols = User::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY id LIMIT 2");
     let rows = sqlx::query(AssertSqlSafe(sql)).bind(email).fetch_all(ex).await?;
     if rows.len() == 1 { rows.first().map(User::from_row).transpose() } else { Ok(None) }
 }
 
 pub async fn get_user<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId) -> Result<Option<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    let cols = User::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols} FROM users WHERE id = $1");
     sqlx::query(AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(User::from_row).transpose()
 }
 
 pub async fn get_user_by_username<'e, E: Executor<'e, Database = Any>>(ex: E, username: &str) -> Result<Option<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+    let cols = User::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols} FROM users WHERE username = $1");
     sqlx::query(AssertSqlSafe(sql)).bind(username).fetch_optional(ex).await?.as_ref().map(User::from_row).transpose()
 }
 
@@ -137,7 +137,8 @@ pub async fn list_users<'e, E: Executor<'e, Database = Any>>(
     page: &PageRequest,
     by_username: bool,
 ) -> Result<Page<User>> {
-    let mut sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE 1=1"));
+    let cols = User::COLUMNS.join(", ");
+    let mut sql = Sql::new(&format!("SELECT {cols} FROM users WHERE 1=1"));
     if let Some(q) = &filter.q {
         let like = format!("%{}%", escape_like(q));
         sql.push(" AND (username LIKE ").bind(like.clone()).push(" ESCAPE '\\' OR display_name LIKE ").bind(like).push(" ESCAPE '\\')");

@@ -23,8 +23,6 @@ table! {
     }
 }
 
-const META: &str = "id, object_type, object_id, filename, content_type, size, sha256, created_by, created_at";
-
 pub struct NewAttachment<'a> {
     pub object_type: &'a str,
     pub object_id: i64,
@@ -55,7 +53,8 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewAttachment<'_>, now: i64) -
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, object_type: &str, object_id: i64) -> Result<Vec<AttachmentMeta>> {
-    let sql = format!("SELECT {META} FROM attachments WHERE object_type = $1 AND object_id = $2 ORDER BY id");
+    let cols = AttachmentMeta::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols} FROM attachments WHERE object_type = $1 AND object_id = $2 ORDER BY id");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(object_type)
         .bind(object_id)
@@ -68,7 +67,8 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, object_type: &str,
 
 /// One attachment with its bytes.
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
-    let sql = format!("SELECT {META}, content FROM attachments WHERE id = $1");
+    let cols = AttachmentMeta::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols}, content FROM attachments WHERE id = $1");
     match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(ex).await? {
         Some(r) => Ok(Some((AttachmentMeta::from_row(&r)?, r.try_get("content")?))),
         None => Ok(None),

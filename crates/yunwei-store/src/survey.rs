@@ -39,9 +39,6 @@ table! {
     }
 }
 
-const COLUMNS: &str = "id, subject_type, subject_id, subject_ref, subject_title, requester_id, requester_email, requester_name, \
-    team_id, service_id, assignee_id, department_id, state, sent_at, expires_at, answered_at, score, comment";
-
 /// Inserts a new `sent` survey (the `id`, `state` and answer fields of `s` are ignored).
 pub async fn insert(conn: &mut AnyConnection, s: &Survey, token_hash: &str) -> Result<SurveyId> {
     let row = sqlx::query(
@@ -69,12 +66,12 @@ pub async fn insert(conn: &mut AnyConnection, s: &Survey, token_hash: &str) -> R
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: SurveyId) -> Result<Option<Survey>> {
-    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE id = $1");
+    let sql = format!("{} WHERE id = $1", Survey::select());
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(Survey::from_row).transpose()
 }
 
 pub async fn by_token_hash<'e, E: Executor<'e, Database = Any>>(ex: E, hash: &str) -> Result<Option<Survey>> {
-    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE token_hash = $1");
+    let sql = format!("{} WHERE token_hash = $1", Survey::select());
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(ex).await?.as_ref().map(Survey::from_row).transpose()
 }
 
@@ -86,7 +83,8 @@ pub async fn pending_for<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> Result<Option<Survey>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM surveys WHERE subject_type = $1 AND subject_id = $2 AND state = 'sent' AND expires_at > $3 ORDER BY id DESC LIMIT 1"
+        "{} WHERE subject_type = $1 AND subject_id = $2 AND state = 'sent' AND expires_at > $3 ORDER BY id DESC LIMIT 1",
+        Survey::select()
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject_type).bind(subject_id).bind(now).fetch_optional(ex).await?;
     row.as_ref().map(Survey::from_row).transpose()
@@ -94,7 +92,7 @@ pub async fn pending_for<'e, E: Executor<'e, Database = Any>>(
 
 /// Every survey of a ticket, oldest first.
 pub async fn for_subject<'e, E: Executor<'e, Database = Any>>(ex: E, subject_type: &str, subject_id: i64) -> Result<Vec<Survey>> {
-    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE subject_type = $1 AND subject_id = $2 ORDER BY id");
+    let sql = format!("{} WHERE subject_type = $1 AND subject_id = $2 ORDER BY id", Survey::select());
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject_type).bind(subject_id).fetch_all(ex).await?;
     rows.iter().map(Survey::from_row).collect()
 }
@@ -128,7 +126,7 @@ pub struct SurveyFilter {
 
 /// Newest first by default.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &SurveyFilter, now: i64, page: &PageRequest) -> Result<Page<Survey>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM surveys WHERE 1=1"));
+    let mut sql = Sql::new(&format!("{} WHERE 1=1", Survey::select()));
     match f.state {
         Some(SurveyState::Answered) => sql.push(" AND state = 'answered'"),
         Some(SurveyState::Sent) => sql.push(" AND state = 'sent' AND expires_at > ").bind(now),

@@ -132,7 +132,7 @@ fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-/// The id newtypes are `BIGINT`, nullable or not.
+/// The id newtypes are `BIGINT`, nullable or not (and have samples as `i64` has).
 macro_rules! id_columns {
     ($($id:ident),* $(,)?) => {$(
         impl Column for yunwei_domain::ids::$id {
@@ -149,6 +149,11 @@ macro_rules! id_columns {
             }
             fn encode(&self) -> Value {
                 self.map(|v| v.0).into()
+            }
+        }
+        impl Sample for yunwei_domain::ids::$id {
+            fn sample(fill: Fill, n: i64) -> Self {
+                Self(i64::sample(fill, n))
             }
         }
     )*};
@@ -189,6 +194,11 @@ pub trait Table: Sized {
     const JOINED: &'static [&'static str];
 
     fn from_row(row: &AnyRow) -> Result<Self>;
+
+    /// `SELECT` of every column `FROM` the table, for a query to go on with `WHERE`.
+    fn select() -> String {
+        format!("SELECT {} FROM {}", Self::COLUMNS.join(", "), Self::TABLE)
+    }
 
     /// The value of one column, `None` for a name the table does not have.
     fn value(&self, col: &str) -> Option<Value>;
@@ -295,6 +305,16 @@ macro_rules! table {
                 vec![$( $crate::table::table!(@encode &self.$field, $fty $(, $codec)?) ),+]
             }
         }
+
+        impl $crate::table::Sample for $name {
+            fn sample(fill: $crate::table::Fill, seed: i64) -> Self {
+                let mut n = seed;
+                Self {
+                    $( $field: { n += 1; $crate::table::Sample::sample(fill, n) }, )+
+                    $($( $jfield: None, )+)?
+                }
+            }
+        }
     };
     (@col $field:ident) => { stringify!($field) };
     (@col $field:ident $col:literal) => { $col };
@@ -306,10 +326,19 @@ macro_rules! table {
 
 pub(crate) use table;
 
-/// Writes `row`, reads it back by its key and returns what came back: the round trip the
-/// tests of every declared table run on both engines.
-pub async fn round_trip<T: Table>(conn: &mut sqlx::AnyConnection, row: &T) -> Result<T> {
-    insert_into(Sql::new(""), row, T::COLUMNS)?.execute(&mut *conn).await?;
+/// Writes `row` (with `extra` values for NOT NULL columns the struct leaves out), reads it
+/// back by its key and returns what came back: the round trip the tests of every declared
+/// table run on both engines.
+pub async fn round_trip<T: Table>(conn: &mut sqlx::AnyConnection, row: &T, extra: &[(&str, Value)]) -> Result<T> {
+    let mut sql = Sql::new(&format!("INSERT INTO {} ({}", T::TABLE, T::COLUMNS.join(", ")));
+    for (col, _) in extra {
+        sql.push(", ").push(col);
+    }
+    sql.push(") VALUES (");
+    for (n, v) in row.values().into_iter().chain(extra.iter().map(|(_, v)| v.clone())).enumerate() {
+        sql.push(if n == 0 { "" } else { ", " }).bind(v);
+    }
+    sql.push(")").execute(&mut *conn).await?;
     let key = T::COLUMNS.first().copied().unwrap_or("id");
     let joined: String = T::JOINED.iter().map(|j| format!(", NULL AS {j}")).collect();
     let back = Sql::new(&format!("SELECT {}{joined} FROM {} WHERE {key} = ", T::COLUMNS.join(", "), T::TABLE))
@@ -343,4 +372,95 @@ pub async fn insert_many<T: Table>(
         sql.execute_owned(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// How [`Sample`] fills a row: every field set to an edge value, or every field empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// Large and negative integers, unicode and quotes, `true`, nested JSON, `Some`.
+    Full,
+    /// Zero, empty text, `false`, JSON `null`, `None`.
+    Empty,
+}
+
+/// Values that test a column's round trip; [`table!`] fills whole rows with them.
+pub trait Sample {
+    fn sample(fill: Fill, n: i64) -> Self;
+}
+
+impl Sample for i64 {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full if n % 2 == 0 => i64::MAX - n,
+            Fill::Full => i64::MIN + n,
+            Fill::Empty => 0,
+        }
+    }
+}
+
+impl Sample for String {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full => format!("网络故障 {n}: ‘全角’ 'single' \"double\" \\ %_ 😀\n\ttab"),
+            Fill::Empty => String::new(),
+        }
+    }
+}
+
+impl Sample for bool {
+    fn sample(fill: Fill, _: i64) -> Self {
+        fill == Fill::Full
+    }
+}
+
+impl Sample for serde_json::Value {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full => serde_json::json!({"键": [n, "二", null, true, 1.5], "big": i64::MAX, "nested": {"a": []}}),
+            Fill::Empty => serde_json::Value::Null,
+        }
+    }
+}
+
+impl Sample for Vec<String> {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full => vec!["incident.created".into(), format!("事件 {n}")],
+            Fill::Empty => Vec::new(),
+        }
+    }
+}
+
+impl Sample for Vec<yunwei_domain::permission::Permission> {
+    fn sample(fill: Fill, _: i64) -> Self {
+        let all = ["incident:read:all", "role:update:all", "request:approve:own"];
+        match fill {
+            Fill::Full => all.iter().filter_map(|p| p.parse().ok()).collect(),
+            Fill::Empty => Vec::new(),
+        }
+    }
+}
+
+impl Sample for Vec<yunwei_domain::permission::TokenScope> {
+    fn sample(fill: Fill, _: i64) -> Self {
+        match fill {
+            Fill::Full => ["*", "read", "incident:update"].iter().filter_map(|p| p.parse().ok()).collect(),
+            Fill::Empty => Vec::new(),
+        }
+    }
+}
+
+impl Sample for yunwei_domain::admin::AdminDuty {
+    fn sample(_: Fill, _: i64) -> Self {
+        Self::Security
+    }
+}
+
+impl<T: Sample> Sample for Option<T> {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full => Some(T::sample(fill, n)),
+            Fill::Empty => None,
+        }
+    }
 }
