@@ -3,9 +3,9 @@
 
 use crate::Result;
 use crate::sql::{Page, Sql};
-use crate::table::Table;
+use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ImprovementId, SurveyId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
 
@@ -38,57 +38,14 @@ table! {
 }
 
 pub async fn insert(conn: &mut AnyConnection, i: &Improvement) -> Result<ImprovementId> {
-    let row = sqlx::query(
-        "INSERT INTO improvements (title, description, source, survey_id, subject_type, subject_id, subject_ref, team_id, owner_id, \
-         state, due_on, measures, outcome, created_by, created_at, updated_at, closed_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-    )
-    .bind(&i.title)
-    .bind(&i.description)
-    .bind(&i.source)
-    .bind(i.survey_id.map(|v| v.0))
-    .bind(&i.subject_type)
-    .bind(i.subject_id)
-    .bind(&i.subject_ref)
-    .bind(i.team_id.map(|v| v.0))
-    .bind(i.owner_id.map(|v| v.0))
-    .bind(&i.state)
-    .bind(&i.due_on)
-    .bind(&i.measures)
-    .bind(&i.outcome)
-    .bind(i.created_by.map(|v| v.0))
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .bind(i.closed_at)
-    .bind(i.version)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ImprovementId(row.try_get(0)?))
+    Ok(ImprovementId(insert_returning_key(conn, i).await?))
 }
 
 /// Writes the editable fields if nobody changed the row since `expected_version`; `i.version` is the next one.
 pub async fn update(conn: &mut AnyConnection, i: &Improvement, expected_version: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE improvements SET title = $2, description = $3, team_id = $4, owner_id = $5, state = $6, due_on = $7, measures = $8, \
-         outcome = $9, updated_at = $10, closed_at = $11, version = $12 WHERE id = $1 AND version = $13",
-    )
-    .bind(i.id.0)
-    .bind(&i.title)
-    .bind(&i.description)
-    .bind(i.team_id.map(|v| v.0))
-    .bind(i.owner_id.map(|v| v.0))
-    .bind(&i.state)
-    .bind(&i.due_on)
-    .bind(&i.measures)
-    .bind(&i.outcome)
-    .bind(i.updated_at)
-    .bind(i.closed_at)
-    .bind(i.version)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let cols =
+        ["title", "description", "team_id", "owner_id", "state", "due_on", "measures", "outcome", "updated_at", "closed_at", "version"];
+    update_row(conn, i, &cols, Some(expected_version)).await
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ImprovementId) -> Result<Option<Improvement>> {

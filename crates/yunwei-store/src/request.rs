@@ -3,7 +3,7 @@
 
 use crate::incident::{ScopeFilter, push_in, push_scope};
 use crate::sql::{Page, Sql};
-use crate::table::{Table, column, columns_but_key, insert_into, update_set};
+use crate::table::{Table, column, insert_returning_key, update_row, update_set};
 use crate::{Result, b};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
@@ -38,10 +38,7 @@ table! {
 
 /// Inserts a new item at version 1 (`i.id` and `i.version` are ignored).
 pub async fn insert_item(conn: &mut AnyConnection, i: &CatalogItem) -> Result<CatalogItemId> {
-    let item = CatalogItem { version: 1, ..i.clone() };
-    let mut sql = insert_into(Sql::new(""), &item, columns_but_key::<CatalogItem>())?;
-    sql.push(" RETURNING id");
-    Ok(CatalogItemId(sql.fetch_one(&mut *conn).await?.try_get(0)?))
+    Ok(CatalogItemId(insert_returning_key(conn, &CatalogItem { version: 1, ..i.clone() }).await?))
 }
 
 /// The columns an item's edit writes (its code and creation time stay).
@@ -120,9 +117,7 @@ table! {
 }
 
 pub async fn insert(conn: &mut AnyConnection, r: &ServiceRequest) -> Result<ServiceRequestId> {
-    let mut sql = insert_into(Sql::new(""), r, columns_but_key::<ServiceRequest>())?;
-    sql.push(" RETURNING id");
-    Ok(ServiceRequestId(sql.fetch_one(&mut *conn).await?.try_get(0)?))
+    Ok(ServiceRequestId(insert_returning_key(conn, r).await?))
 }
 
 /// The columns a request's later steps change; what it asked for, by whom, stays.
@@ -132,9 +127,7 @@ const REQUEST_MUTABLE: &[&str] =
 /// Writes the mutable columns if nobody changed the request since `expected_version`;
 /// `r.version` must already be the next version. False on a lost race.
 pub async fn update(conn: &mut AnyConnection, r: &ServiceRequest, expected_version: i64) -> Result<bool> {
-    let mut sql = update_set(r, REQUEST_MUTABLE)?;
-    sql.push(" WHERE id = ").bind(r.id.0).push(" AND version = ").bind(expected_version);
-    Ok(sql.execute(&mut *conn).await? == 1)
+    update_row(conn, r, REQUEST_MUTABLE, Some(expected_version)).await
 }
 
 /// Sets the answers of a request just inserted (attachment ids are known only then).
@@ -328,15 +321,11 @@ table! {
 }
 
 pub async fn insert_task(conn: &mut AnyConnection, t: &Task) -> Result<RequestTaskId> {
-    let mut sql = insert_into(Sql::new(""), t, columns_but_key::<Task>())?;
-    sql.push(" RETURNING id");
-    Ok(RequestTaskId(sql.fetch_one(&mut *conn).await?.try_get(0)?))
+    Ok(RequestTaskId(insert_returning_key(conn, t).await?))
 }
 
 pub async fn update_task(conn: &mut AnyConnection, t: &Task) -> Result<()> {
-    let mut sql = update_set(t, &["assignee_id", "state", "note", "updated_at", "finished_at"])?;
-    sql.push(" WHERE id = ").bind(t.id.0);
-    sql.execute(&mut *conn).await?;
+    update_row(conn, t, &["assignee_id", "state", "note", "updated_at", "finished_at"], None).await?;
     Ok(())
 }
 

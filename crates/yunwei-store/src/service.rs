@@ -1,11 +1,11 @@
 //! Business services (业务服务): what incidents affect, SLAs cover and
 //! availability is measured for. The CMDB will link them to CIs.
 
+use crate::Result;
 use crate::admin::escape_like;
-use crate::table::Table;
-use crate::{Result, b};
+use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ServiceId, TeamId};
 
 type Any = sqlx::Any;
@@ -35,40 +35,29 @@ pub struct ServiceFields {
     pub active: bool,
 }
 
+impl ServiceFields {
+    fn row(&self, id: ServiceId, now: i64) -> BusinessService {
+        BusinessService {
+            id,
+            name: self.name.clone(),
+            code: self.code.clone(),
+            description: self.description.clone(),
+            team_id: self.team_id,
+            downtime_budget_minutes: self.downtime_budget_minutes,
+            active: self.active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub async fn insert(conn: &mut AnyConnection, f: &ServiceFields, now: i64) -> Result<ServiceId> {
-    let row = sqlx::query(
-        "INSERT INTO business_services (name, code, description, team_id, downtime_budget_minutes, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-    )
-    .bind(&f.name)
-    .bind(&f.code)
-    .bind(&f.description)
-    .bind(f.team_id.map(|t| t.0))
-    .bind(f.downtime_budget_minutes)
-    .bind(b(f.active))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ServiceId(row.try_get(0)?))
+    Ok(ServiceId(insert_returning_key(conn, &f.row(ServiceId(0), now)).await?))
 }
 
 pub async fn update(conn: &mut AnyConnection, id: ServiceId, f: &ServiceFields, now: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE business_services SET name = $2, code = $3, description = $4, team_id = $5, downtime_budget_minutes = $6, \
-         active = $7, updated_at = $8 WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(&f.name)
-    .bind(&f.code)
-    .bind(&f.description)
-    .bind(f.team_id.map(|t| t.0))
-    .bind(f.downtime_budget_minutes)
-    .bind(b(f.active))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let cols = ["name", "code", "description", "team_id", "downtime_budget_minutes", "active", "updated_at"];
+    update_row(conn, &f.row(id, now), &cols, None).await
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceId) -> Result<Option<BusinessService>> {

@@ -1,7 +1,7 @@
 //! Business calendars and SLA policies. Both keep their rules as JSON text
 //! (validated in core), so the tables stay the same as the rules grow.
 
-use crate::table::Table;
+use crate::table::{Table, insert_returning_key, update_row};
 use crate::{Result, b};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
@@ -96,40 +96,29 @@ pub struct PolicyFields<'a> {
     pub active: bool,
 }
 
+impl PolicyFields<'_> {
+    fn row(&self, id: SlaPolicyId, now: i64) -> PolicyRow {
+        PolicyRow {
+            id,
+            name: self.name.to_string(),
+            service_id: self.service_id,
+            department_id: self.department_id,
+            calendar_id: self.calendar_id,
+            rules: self.rules.to_string(),
+            active: self.active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub async fn insert_policy(conn: &mut AnyConnection, f: &PolicyFields<'_>, now: i64) -> Result<SlaPolicyId> {
-    let row = sqlx::query(
-        "INSERT INTO sla_policies (name, service_id, department_id, calendar_id, rules, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-    )
-    .bind(f.name)
-    .bind(f.service_id.map(|v| v.0))
-    .bind(f.department_id.map(|v| v.0))
-    .bind(f.calendar_id.map(|v| v.0))
-    .bind(f.rules)
-    .bind(b(f.active))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(SlaPolicyId(row.try_get(0)?))
+    Ok(SlaPolicyId(insert_returning_key(conn, &f.row(SlaPolicyId(0), now)).await?))
 }
 
 pub async fn update_policy(conn: &mut AnyConnection, id: SlaPolicyId, f: &PolicyFields<'_>, now: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE sla_policies SET name = $2, service_id = $3, department_id = $4, calendar_id = $5, rules = $6, active = $7, updated_at = $8 \
-         WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(f.name)
-    .bind(f.service_id.map(|v| v.0))
-    .bind(f.department_id.map(|v| v.0))
-    .bind(f.calendar_id.map(|v| v.0))
-    .bind(f.rules)
-    .bind(b(f.active))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let cols = ["name", "service_id", "department_id", "calendar_id", "rules", "active", "updated_at"];
+    update_row(conn, &f.row(id, now), &cols, None).await
 }
 
 pub async fn policies<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<PolicyRow>> {

@@ -240,6 +240,25 @@ pub fn update_set<T: Table>(row: &T, cols: &[&str]) -> Result<Sql> {
     Ok(sql)
 }
 
+/// Inserts `row` but its key, which the database numbers, and returns that key.
+pub async fn insert_returning_key<T: Table>(conn: &mut sqlx::AnyConnection, row: &T) -> Result<i64> {
+    let mut sql = insert_into(Sql::new(""), row, columns_but_key::<T>())?;
+    sql.push(" RETURNING ").push(T::COLUMNS.first().copied().unwrap_or("id"));
+    Ok(sql.fetch_one(conn).await?.try_get(0)?)
+}
+
+/// Writes `cols` of the row with `row`'s key (and, given one, only at `expected_version`):
+/// whether a row was written.
+pub async fn update_row<T: Table>(conn: &mut sqlx::AnyConnection, row: &T, cols: &[&str], expected_version: Option<i64>) -> Result<bool> {
+    let key = T::COLUMNS.first().copied().unwrap_or("id");
+    let mut sql = update_set(row, cols)?;
+    sql.push(&format!(" WHERE {key} = ")).bind(lookup(row, key)?);
+    if let Some(v) = expected_version {
+        sql.push(" AND version = ").bind(v);
+    }
+    Ok(sql.execute(conn).await? == 1)
+}
+
 fn lookup<T: Table>(row: &T, col: &str) -> Result<Value> {
     row.value(col).ok_or_else(|| StoreError::Corrupt(format!("{} has no column {col}", T::TABLE)))
 }

@@ -1,10 +1,10 @@
 //! Outbound webhook subscriptions. Their deliveries are rows of `deliveries`
 //! with channel `webhook` and the webhook's id as the address.
 
-use crate::table::{LenientJson, Table};
-use crate::{Result, b};
+use crate::Result;
+use crate::table::{LenientJson, Table, insert_returning_key, update_set};
 use serde::Serialize;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 
 type Any = sqlx::Any;
 
@@ -42,39 +42,16 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: i64) -> Result<
     sqlx::query("SELECT * FROM webhooks WHERE id = $1").bind(id).fetch_optional(ex).await?.as_ref().map(Webhook::from_row).transpose()
 }
 
+/// A new subscription at version 1, last updated by its creator when created.
 pub async fn insert(conn: &mut AnyConnection, w: &Webhook) -> Result<i64> {
-    let row = sqlx::query(
-        "INSERT INTO webhooks (name, url, event_types, active, secret, created_by, created_at, updated_by, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7, 1) RETURNING id",
-    )
-    .bind(&w.name)
-    .bind(&w.url)
-    .bind(serde_json::to_string(&w.event_types).unwrap_or_else(|_| "[]".into()))
-    .bind(b(w.active))
-    .bind(&w.secret)
-    .bind(w.created_by)
-    .bind(w.created_at)
-    .fetch_one(conn)
-    .await?;
-    Ok(row.try_get(0)?)
+    insert_returning_key(conn, &Webhook { updated_by: w.created_by, updated_at: w.created_at, version: 1, ..w.clone() }).await
 }
 
 /// Writes every field but the creation audit; bumps the version.
 pub async fn update(conn: &mut AnyConnection, w: &Webhook) -> Result<()> {
-    sqlx::query(
-        "UPDATE webhooks SET name = $2, url = $3, event_types = $4, active = $5, secret = $6, updated_by = $7, updated_at = $8, \
-         version = version + 1 WHERE id = $1",
-    )
-    .bind(w.id)
-    .bind(&w.name)
-    .bind(&w.url)
-    .bind(serde_json::to_string(&w.event_types).unwrap_or_else(|_| "[]".into()))
-    .bind(b(w.active))
-    .bind(&w.secret)
-    .bind(w.updated_by)
-    .bind(w.updated_at)
-    .execute(conn)
-    .await?;
+    let mut sql = update_set(w, &["name", "url", "event_types", "active", "secret", "updated_by", "updated_at"])?;
+    sql.push(", version = version + 1 WHERE id = ").bind(w.id);
+    sql.execute(conn).await?;
     Ok(())
 }
 
