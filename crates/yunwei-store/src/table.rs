@@ -159,29 +159,7 @@ macro_rules! id_columns {
     )*};
 }
 
-id_columns!(
-    UserId,
-    TeamId,
-    DepartmentId,
-    RoleId,
-    ApiTokenId,
-    NotificationId,
-    OutboxEventId,
-    DeliveryId,
-    JobId,
-    IncidentId,
-    CategoryId,
-    ServiceId,
-    CalendarId,
-    SlaPolicyId,
-    ActivityId,
-    ServiceRequestId,
-    CatalogItemId,
-    RequestTaskId,
-    ApprovalId,
-    SurveyId,
-    ImprovementId,
-);
+yunwei_domain::for_each_id!(id_columns);
 
 /// A struct declared with [`table!`]: one row of `TABLE`.
 pub trait Table: Sized {
