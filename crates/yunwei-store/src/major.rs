@@ -2,7 +2,7 @@
 //! update rhythm) and the war-room log.
 
 use crate::sql::Sql;
-use crate::table::Table;
+use crate::table::{Table, insert_into, update_row};
 use crate::{Result, Stage};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
@@ -32,41 +32,26 @@ table! {
 
 /// Staged: flush before reading the response back in the same transaction.
 pub async fn insert(s: &mut impl Stage, m: &MajorIncident) -> Result<()> {
-    let mut sql = s.statement(
-        "INSERT INTO major_incidents (incident_id, phase, commander_id, update_interval_minutes, declared_at, containment_at, \
-         recovery_at, review_at, closed_at, last_update_at, next_update_due_at, remind_at, version) VALUES (",
-    );
-    sql.bind(m.incident_id.0).push(", ").bind(m.phase.as_str()).push(", ").bind(m.commander_id.map(|u| u.0));
-    sql.push(", ").bind(m.update_interval_minutes).push(", ").bind(m.declared_at).push(", ").bind(m.containment_at);
-    sql.push(", ").bind(m.recovery_at).push(", ").bind(m.review_at).push(", ").bind(m.closed_at);
-    sql.push(", ").bind(m.last_update_at).push(", ").bind(m.next_update_due_at).push(", ").bind(m.remind_at);
-    sql.push(", ").bind(m.version).push(")");
+    let sql = insert_into(s.statement(""), m, MajorIncident::COLUMNS)?;
     s.stage(sql).await
 }
 
 /// Writes the row if it is still at `expected_version`; false when someone else changed it.
 pub async fn update(conn: &mut AnyConnection, m: &MajorIncident, expected_version: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE major_incidents SET phase = $2, commander_id = $3, update_interval_minutes = $4, containment_at = $5, \
-         recovery_at = $6, review_at = $7, closed_at = $8, last_update_at = $9, next_update_due_at = $10, remind_at = $11, \
-         version = $12 WHERE incident_id = $1 AND version = $13",
-    )
-    .bind(m.incident_id.0)
-    .bind(&m.phase)
-    .bind(m.commander_id.map(|u| u.0))
-    .bind(m.update_interval_minutes)
-    .bind(m.containment_at)
-    .bind(m.recovery_at)
-    .bind(m.review_at)
-    .bind(m.closed_at)
-    .bind(m.last_update_at)
-    .bind(m.next_update_due_at)
-    .bind(m.remind_at)
-    .bind(m.version)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let cols = [
+        "phase",
+        "commander_id",
+        "update_interval_minutes",
+        "containment_at",
+        "recovery_at",
+        "review_at",
+        "closed_at",
+        "last_update_at",
+        "next_update_due_at",
+        "remind_at",
+        "version",
+    ];
+    update_row(conn, m, &cols, Some(expected_version)).await
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Option<MajorIncident>> {

@@ -1,8 +1,8 @@
 //! Business calendars and SLA policies. Both keep their rules as JSON text
 //! (validated in core), so the tables stay the same as the rules grow.
 
+use crate::Result;
 use crate::table::{Table, insert_returning_key, update_row};
-use crate::{Result, b};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId};
@@ -26,31 +26,20 @@ pub async fn insert_calendar(conn: &mut AnyConnection, name: &str, spec: &str, i
     if is_default {
         sqlx::query("UPDATE calendars SET is_default = 0 WHERE is_default = 1").execute(&mut *conn).await?;
     }
-    let row =
-        sqlx::query("INSERT INTO calendars (name, spec, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
-            .bind(name)
-            .bind(spec)
-            .bind(b(is_default))
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(CalendarId(row.try_get(0)?))
+    let row = calendar_row(CalendarId(0), name, spec, is_default, now);
+    Ok(CalendarId(insert_returning_key(conn, &row).await?))
+}
+
+fn calendar_row(id: CalendarId, name: &str, spec: &str, is_default: bool, now: i64) -> CalendarRow {
+    CalendarRow { id, name: name.to_string(), spec: spec.to_string(), is_default, created_at: now, updated_at: now }
 }
 
 pub async fn update_calendar(conn: &mut AnyConnection, id: CalendarId, name: &str, spec: &str, is_default: bool, now: i64) -> Result<bool> {
     if is_default {
         sqlx::query("UPDATE calendars SET is_default = 0 WHERE is_default = 1 AND id <> $1").bind(id.0).execute(&mut *conn).await?;
     }
-    let n = sqlx::query("UPDATE calendars SET name = $2, spec = $3, is_default = $4, updated_at = $5 WHERE id = $1")
-        .bind(id.0)
-        .bind(name)
-        .bind(spec)
-        .bind(b(is_default))
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
+    let row = calendar_row(id, name, spec, is_default, now);
+    update_row(conn, &row, &["name", "spec", "is_default", "updated_at"], None).await
 }
 
 pub async fn calendars<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<CalendarRow>> {
