@@ -5,6 +5,7 @@
 
 pub mod bad_input;
 pub mod browser;
+pub mod contract;
 pub mod http;
 pub mod smtp;
 pub mod webhook;

@@ -1,7 +1,9 @@
 //! OpenAPI operations and schemas of the service desk: incidents, categories,
 //! business services, desk settings, calendars and SLA policies.
 
+use super::Method::*;
 use super::{Op, e, file, obj, op, q, schema_ref, with_body};
+use crate::api;
 use serde_json::{Value, json};
 
 const QUEUE_Q: &[(&str, &str, &str)] = &[
@@ -61,8 +63,9 @@ pub(super) fn ops() -> Vec<Op> {
         q(
             e(
                 op(
-                    "get",
+                    Get,
                     "/api/v1/incidents/export/{format}",
+                    api::queue_tools::export,
                     "incidents",
                     "Export a queue as `csv` or `xlsx` (formula-escaped, at most 50,000 rows; audited)",
                     (200, None),
@@ -73,8 +76,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         with_body(
             op(
-                "post",
+                Post,
                 "/api/v1/incidents/bulk",
+                api::queue_tools::bulk,
                 "incidents",
                 "Assign or move up to 200 incidents; one result per incident",
                 (200, Some("BulkResult")),
@@ -83,26 +87,51 @@ pub(super) fn ops() -> Vec<Op> {
             || json!({ "incidents": [101, 102, 105], "action": "assign", "team_id": 2, "note": "网络组统一排查同城机房丢包" }),
         ),
         q(
-            op("get", "/api/v1/saved-views", "incidents", "My saved views of a list", (200, Some("SavedViewList"))),
+            op(
+                Get,
+                "/api/v1/saved-views",
+                api::queue_tools::list_views,
+                "incidents",
+                "My saved views of a list",
+                (200, Some("SavedViewList")),
+            ),
             &[("object_type", "string", "incident or service_request")],
         ),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op("post", "/api/v1/saved-views", "incidents", "Save a list's filters under a name", (201, Some("SavedView"))),
+                op(
+                    Post,
+                    "/api/v1/saved-views",
+                    api::queue_tools::create_view,
+                    "incidents",
+                    "Save a list's filters under a name",
+                    (201, Some("SavedView")),
+                ),
                 "NewView",
                 || json!({ "object_type": "incident", "name": "网络组待处理 P1/P2", "query": "queue=my_teams&state=open&priority=1&sort=sla_due" }),
             )
         },
-        e(op("delete", "/api/v1/saved-views/{id}", "incidents", "Delete one of my saved views", (204, None)), &[404]),
+        e(
+            op(Delete, "/api/v1/saved-views/{id}", api::queue_tools::delete_view, "incidents", "Delete one of my saved views", (204, None)),
+            &[404],
+        ),
         q(
-            op("get", "/api/v1/incidents", "incidents", "Incident queues with filters and keyset paging", (200, Some("IncidentPage"))),
+            op(
+                Get,
+                "/api/v1/incidents",
+                api::incident::list,
+                "incidents",
+                "Incident queues with filters and keyset paging",
+                (200, Some("IncidentPage")),
+            ),
             QUEUE_Q,
         ),
         with_body(
             op(
-                "post",
+                Post,
                 "/api/v1/incidents",
+                api::incident::create,
                 "incidents",
                 "Report an incident; priority comes from impact × urgency",
                 (201, Some("Incident")),
@@ -128,8 +157,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/incidents/{number}",
+                api::incident::get,
                 "incidents",
                 "One incident with timeline, watchers, related and children",
                 (200, Some("IncidentDetail")),
@@ -140,8 +170,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "patch",
+                    Patch,
                     "/api/v1/incidents/{number}",
+                    api::incident::patch,
                     "incidents",
                     "Edit an incident; impact or urgency re-derive priority and SLA",
                     (200, Some("Incident")),
@@ -153,7 +184,14 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             errors: &[404, 409, 422],
             ..with_body(
-                op("post", "/api/v1/incidents/{number}/assignment", "incidents", "Assign to a team and/or person", (200, Some("Incident"))),
+                op(
+                    Post,
+                    "/api/v1/incidents/{number}/assignment",
+                    api::incident::assign,
+                    "incidents",
+                    "Assign to a team and/or person",
+                    (200, Some("Incident")),
+                ),
                 "AssignInput",
                 || json!({ "team_id": 2, "assignee_id": 15, "note": "网络组值班工程师处理" }),
             )
@@ -162,8 +200,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/escalations",
+                    api::incident::escalate,
                     "incidents",
                     "Functional (to a team) or hierarchical (to the manager) escalation",
                     (200, Some("Incident")),
@@ -176,8 +215,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/transitions/{transition}",
+                    api::incident::transition,
                     "incidents",
                     "Move through the lifecycle; illegal transitions answer 409",
                     (200, Some("Incident")),
@@ -190,8 +230,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/comments",
+                    api::incident::comment,
                     "incidents",
                     "Public reply (to the requester) or internal work note; returns the timeline entry",
                     (201, Some("Activity")),
@@ -204,8 +245,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/major",
+                    api::incident::declare_major,
                     "incidents",
                     "Declare a major incident and name its commander",
                     (200, Some("Incident")),
@@ -218,8 +260,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/watchers",
+                    api::incident::watch,
                     "incidents",
                     "Watch (yourself, or another user with assign rights)",
                     (200, Some("Watchers")),
@@ -231,35 +274,68 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             errors: &[404, 422],
             ..with_body(
-                op("delete", "/api/v1/incidents/{number}/watchers", "incidents", "Stop watching", (200, Some("Watchers"))),
+                op(
+                    Delete,
+                    "/api/v1/incidents/{number}/watchers",
+                    api::incident::unwatch,
+                    "incidents",
+                    "Stop watching",
+                    (200, Some("Watchers")),
+                ),
                 "WatcherBody",
                 || json!({}),
             )
         },
         e(
-            op("put", "/api/v1/incidents/{number}/related/{other}", "incidents", "Relate two incidents", (200, Some("Related"))),
+            op(
+                Put,
+                "/api/v1/incidents/{number}/related/{other}",
+                api::incident::link,
+                "incidents",
+                "Relate two incidents",
+                (200, Some("Related")),
+            ),
             &[404, 422],
         ),
         e(
-            op("delete", "/api/v1/incidents/{number}/related/{other}", "incidents", "Unrelate two incidents", (200, Some("Related"))),
+            op(
+                Delete,
+                "/api/v1/incidents/{number}/related/{other}",
+                api::incident::unlink,
+                "incidents",
+                "Unrelate two incidents",
+                (200, Some("Related")),
+            ),
             &[404, 422],
         ),
         q(
             op(
-                "get",
+                Get,
                 "/api/v1/search",
+                api::incident::search,
                 "incidents",
                 "Full-text search over incidents and service requests (Chinese split into two-character terms; every term must match)",
                 (200, Some("SearchResults")),
             ),
             &[("q", "string", "words, Chinese text, or an incident or request number"), ("limit", "integer", "1–200, default 50")],
         ),
-        e(op("get", "/api/v1/incidents/{number}/attachments", "incidents", "Files on an incident", (200, Some("AttachmentList"))), &[404]),
+        e(
+            op(
+                Get,
+                "/api/v1/incidents/{number}/attachments",
+                api::files::list_attachments,
+                "incidents",
+                "Files on an incident",
+                (200, Some("AttachmentList")),
+            ),
+            &[404],
+        ),
         e(
             file(q(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/attachments",
+                    api::files::upload,
                     "incidents",
                     "Attach a file: the body is the file, Content-Type its type (at most 20 MiB)",
                     (201, Some("Attachment")),
@@ -270,8 +346,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/incidents/{number}/attachments/{file}",
+                api::files::download,
                 "incidents",
                 "Download a file (always as an attachment, never rendered)",
                 (200, Some("Binary")),
@@ -280,8 +357,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         q(
             op(
-                "get",
+                Get,
                 "/api/v1/inbound-mails",
+                api::files::list_mails,
                 "incidents",
                 "Mail taken in from the service-desk mailbox, newest first",
                 (200, Some("InboundMailList")),
@@ -292,13 +370,34 @@ pub(super) fn ops() -> Vec<Op> {
                 "incident_created, reply_added, ignored_auto_reply, ignored_bounce, ignored_own, malformed, oversize, unreadable",
             )],
         ),
-        e(op("post", "/api/v1/inbound-mails/poll", "incidents", "Poll the mailbox now", (200, Some("PollReport"))), &[409]),
-        e(op("get", "/api/v1/inbound-mails/{id}/raw", "incidents", "The original mail (message/rfc822)", (200, Some("Binary"))), &[404]),
-        op("get", "/api/v1/incident-categories", "incidents", "The category tree (flat, with parent ids)", (200, Some("CategoryList"))),
+        e(
+            op(Post, "/api/v1/inbound-mails/poll", api::files::poll_now, "incidents", "Poll the mailbox now", (200, Some("PollReport"))),
+            &[409],
+        ),
+        e(
+            op(
+                Get,
+                "/api/v1/inbound-mails/{id}/raw",
+                api::files::raw_mail,
+                "incidents",
+                "The original mail (message/rfc822)",
+                (200, Some("Binary")),
+            ),
+            &[404],
+        ),
+        op(
+            Get,
+            "/api/v1/incident-categories",
+            api::incident::list_categories,
+            "incidents",
+            "The category tree (flat, with parent ids)",
+            (200, Some("CategoryList")),
+        ),
         with_body(
             op(
-                "post",
+                Post,
                 "/api/v1/incident-categories",
+                api::incident::create_category,
                 "incidents",
                 "Add a category; `team_id` assigns new incidents automatically",
                 (201, Some("Category")),
@@ -309,19 +408,40 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             errors: &[404, 422],
             ..with_body(
-                op("put", "/api/v1/incident-categories/{id}", "incidents", "Edit a category", (200, Some("Category"))),
+                op(
+                    Put,
+                    "/api/v1/incident-categories/{id}",
+                    api::incident::put_category,
+                    "incidents",
+                    "Edit a category",
+                    (200, Some("Category")),
+                ),
                 "CategoryInput",
                 || json!({ "name": "核心网络故障", "parent_id": 1, "team_id": 2, "active": true }),
             )
         },
         q(
-            op("get", "/api/v1/business-services", "incidents", "Business services", (200, Some("ServiceList"))),
+            op(
+                Get,
+                "/api/v1/business-services",
+                api::incident::list_services,
+                "incidents",
+                "Business services",
+                (200, Some("ServiceList")),
+            ),
             &[("q", "string", "name contains")],
         ),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op("post", "/api/v1/business-services", "incidents", "Add a business service", (201, Some("BusinessService"))),
+                op(
+                    Post,
+                    "/api/v1/business-services",
+                    api::incident::create_service,
+                    "incidents",
+                    "Add a business service",
+                    (201, Some("BusinessService")),
+                ),
                 "ServiceInput",
                 || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面与渠道交易", "team_id": 5, "downtime_budget_minutes": 1200, "active": true }),
             )
@@ -329,16 +449,31 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             errors: &[404, 409, 422],
             ..with_body(
-                op("put", "/api/v1/business-services/{id}", "incidents", "Edit a business service", (200, Some("BusinessService"))),
+                op(
+                    Put,
+                    "/api/v1/business-services/{id}",
+                    api::incident::put_service,
+                    "incidents",
+                    "Edit a business service",
+                    (200, Some("BusinessService")),
+                ),
                 "ServiceInput",
                 || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面、网银与手机银行交易", "team_id": 5, "downtime_budget_minutes": 600, "active": true }),
             )
         },
-        op("get", "/api/v1/service-desk/settings", "incidents", "Priority matrix, labels and closing rules", (200, Some("DeskSettings"))),
+        op(
+            Get,
+            "/api/v1/service-desk/settings",
+            api::incident::get_settings,
+            "incidents",
+            "Priority matrix, labels and closing rules",
+            (200, Some("DeskSettings")),
+        ),
         with_body(
             op(
-                "put",
+                Put,
                 "/api/v1/service-desk/settings",
+                api::incident::put_settings,
                 "incidents",
                 "Replace the desk settings (validated as a whole)",
                 (200, Some("DeskSettings")),
@@ -361,22 +496,23 @@ pub(super) fn ops() -> Vec<Op> {
                 })
             },
         ),
-        op("get", "/api/v1/calendars", "sla", "Business calendars", (200, Some("CalendarList"))),
+        op(Get, "/api/v1/calendars", api::sla::list_calendars, "sla", "Business calendars", (200, Some("CalendarList"))),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op("post", "/api/v1/calendars", "sla", "Add a business calendar", (201, Some("Calendar"))),
+                op(Post, "/api/v1/calendars", api::sla::create_calendar, "sla", "Add a business calendar", (201, Some("Calendar"))),
                 "CalendarInput",
                 calendar_example,
             )
         },
-        e(op("get", "/api/v1/calendars/{id}", "sla", "One calendar", (200, Some("Calendar"))), &[404]),
+        e(op(Get, "/api/v1/calendars/{id}", api::sla::get_calendar, "sla", "One calendar", (200, Some("Calendar"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "put",
+                    Put,
                     "/api/v1/calendars/{id}",
+                    api::sla::put_calendar,
                     "sla",
                     "Replace a calendar; open incidents' deadlines are rebuilt",
                     (200, Some("Calendar")),
@@ -385,12 +521,16 @@ pub(super) fn ops() -> Vec<Op> {
                 calendar_example,
             )
         },
-        e(op("delete", "/api/v1/calendars/{id}", "sla", "Delete a calendar no policy uses", (204, None)), &[404, 409]),
+        e(
+            op(Delete, "/api/v1/calendars/{id}", api::sla::delete_calendar, "sla", "Delete a calendar no policy uses", (204, None)),
+            &[404, 409],
+        ),
         e(
             q(
                 op(
-                    "get",
+                    Get,
                     "/api/v1/calendars/{id}/days",
+                    api::sla::export_days,
                     "sla",
                     "Export holidays and make-up working days as iCalendar or CSV",
                     (200, Some("Text")),
@@ -402,8 +542,9 @@ pub(super) fn ops() -> Vec<Op> {
         e(
             q(
                 op(
-                    "put",
+                    Put,
                     "/api/v1/calendars/{id}/days",
+                    api::sla::import_days,
                     "sla",
                     "Import holidays and make-up working days (body: the .ics or .csv file)",
                     (200, Some("Calendar")),
@@ -412,22 +553,23 @@ pub(super) fn ops() -> Vec<Op> {
             ),
             &[404, 413, 422],
         ),
-        op("get", "/api/v1/sla-policies", "sla", "SLA policies", (200, Some("PolicyList"))),
+        op(Get, "/api/v1/sla-policies", api::sla::list_policies, "sla", "SLA policies", (200, Some("PolicyList"))),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op("post", "/api/v1/sla-policies", "sla", "Add an SLA policy", (201, Some("Policy"))),
+                op(Post, "/api/v1/sla-policies", api::sla::create_policy, "sla", "Add an SLA policy", (201, Some("Policy"))),
                 "PolicyInput",
                 policy_example,
             )
         },
-        e(op("get", "/api/v1/sla-policies/{id}", "sla", "One SLA policy", (200, Some("Policy"))), &[404]),
+        e(op(Get, "/api/v1/sla-policies/{id}", api::sla::get_policy, "sla", "One SLA policy", (200, Some("Policy"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "put",
+                    Put,
                     "/api/v1/sla-policies/{id}",
+                    api::sla::put_policy,
                     "sla",
                     "Replace an SLA policy; open incidents' deadlines are rebuilt",
                     (200, Some("Policy")),

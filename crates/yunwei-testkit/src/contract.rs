@@ -1,0 +1,137 @@
+//! The API's contract in tests: every JSON answer a test client receives is checked
+//! against the OpenAPI document (ADR 0015). The operation is found by method and path
+//! template, the answer's status must be one the operation documents, and a JSON body must
+//! match the documented schema for that status — with no undocumented fields, since a
+//! document that lags behind the code is what this is for.
+//!
+//! Compiled with the `contract` feature (the test build); without it [`check`] accepts
+//! everything, so `yunwei bench` carries no schema validator.
+
+/// Checks one answer; `Err` says what the document gets wrong (or the code does).
+#[cfg(not(feature = "contract"))]
+pub fn check(_method: &str, _path: &str, _status: u16, _content_type: Option<&str>, _body: &[u8]) -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(feature = "contract")]
+pub use checked::check;
+
+#[cfg(feature = "contract")]
+mod checked {
+    use serde_json::Value;
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+
+    const BASE: &str = "file:///yunwei/openapi.json";
+
+    struct Operation {
+        method: String,
+        segments: Vec<String>,
+        /// status → the JSON schema of its body (None: no JSON body documented).
+        responses: HashMap<u16, Option<Value>>,
+    }
+
+    struct Contract {
+        operations: Vec<Operation>,
+        schemas: boon::Schemas,
+        /// `$ref` name → compiled schema.
+        compiled: HashMap<String, boon::SchemaIndex>,
+    }
+
+    static CONTRACT: LazyLock<Result<Contract, String>> = LazyLock::new(load);
+
+    /// Closes every documented object to undocumented fields (the published document leaves
+    /// them open so that adding a field is not a breaking change for clients).
+    fn close_objects(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                    map.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                map.values_mut().for_each(close_objects);
+            }
+            Value::Array(items) => items.iter_mut().for_each(close_objects),
+            _ => {}
+        }
+    }
+
+    fn json_schema(response: &Value) -> Option<Value> {
+        let content = response.get("content")?.as_object()?;
+        content.iter().find(|(media, _)| media.ends_with("json")).map(|(_, c)| c["schema"].clone())
+    }
+
+    fn load() -> Result<Contract, String> {
+        let doc = yunwei_web::openapi::build();
+        let mut components = doc["components"]["schemas"].clone();
+        close_objects(&mut components);
+        let mut compiler = boon::Compiler::new();
+        compiler.set_default_draft(boon::Draft::V2020_12);
+        compiler
+            .add_resource(BASE, serde_json::json!({ "components": { "schemas": components } }))
+            .map_err(|e| format!("the document's schemas: {e}"))?;
+        let mut schemas = boon::Schemas::new();
+        let mut compiled = HashMap::new();
+        for name in components.as_object().into_iter().flat_map(|m| m.keys()) {
+            let idx = compiler
+                .compile(&format!("{BASE}#/components/schemas/{name}"), &mut schemas)
+                .map_err(|e| format!("schema {name}: {e:#}"))?;
+            compiled.insert(name.clone(), idx);
+        }
+        let mut operations = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let responses = op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(status, r)| Some((status.parse::<u16>().ok()?, json_schema(r))))
+                    .collect();
+                operations.push(Operation {
+                    method: method.to_uppercase(),
+                    segments: path.split('/').map(str::to_string).collect(),
+                    responses,
+                });
+            }
+        }
+        Ok(Contract { operations, schemas, compiled })
+    }
+
+    /// The operation answering `method path`: a literal segment beats a parameter, as in the router.
+    fn find<'a>(operations: &'a [Operation], method: &str, path: &str) -> Option<&'a Operation> {
+        let segments: Vec<&str> = path.split('/').collect();
+        operations
+            .iter()
+            .filter(|o| o.method == method && o.segments.len() == segments.len())
+            .filter(|o| o.segments.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s))
+            .max_by_key(|o| o.segments.iter().filter(|t| !t.starts_with('{')).count())
+    }
+
+    pub fn check(method: &str, path: &str, status: u16, content_type: Option<&str>, body: &[u8]) -> Result<(), String> {
+        let contract = CONTRACT.as_ref().map_err(Clone::clone)?;
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let Some(op) = find(&contract.operations, &method.to_uppercase(), path) else {
+            // Pages, integrations and paths or methods the router does not serve (404/405).
+            return Ok(());
+        };
+        let Some(documented) = op.responses.get(&status) else {
+            return Err(format!("{method} {path} answered {status}, which the document does not list for it"));
+        };
+        let is_json = content_type.is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().ends_with("json")));
+        if !is_json {
+            return Ok(());
+        }
+        let Some(schema) = documented else {
+            return Err(format!("{method} {path} answered {status} with a JSON body the document does not describe"));
+        };
+        let value: Value = serde_json::from_slice(body).map_err(|e| format!("{method} {path} answered {status} with bad JSON: {e}"))?;
+        let name = schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/"));
+        let Some(idx) = name.and_then(|n| contract.compiled.get(n)) else {
+            // An inline schema (`{"type": "object"}`): nothing more to check than JSON.
+            return Ok(());
+        };
+        contract.schemas.validate(&value, *idx).map_err(|e| {
+            let shown: String = value.to_string().chars().take(600).collect();
+            format!("{method} {path} answered {status} with a body that does not match {}:\n{e}\nbody: {shown}", name.unwrap_or_default())
+        })
+    }
+}
