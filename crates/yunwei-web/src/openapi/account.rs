@@ -2,7 +2,7 @@
 
 use super::Method::*;
 use super::{Op, e, op, q, with_body};
-use crate::api;
+use crate::api::{me, notify, session};
 use serde_json::json;
 
 pub(super) fn ops() -> Vec<Op> {
@@ -15,7 +15,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/session",
-                    api::session::login,
+                    session::login,
                     "session",
                     "Sign in; sets the session cookie and returns the CSRF token",
                     (201, Some("SessionCreated")),
@@ -32,7 +32,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/session/second-factor",
-                    api::session::second_factor,
+                    session::second_factor,
                     "session",
                     "Complete sign-in with a TOTP or recovery code",
                     (204, None),
@@ -41,10 +41,10 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({"code": "123456"}),
             )
         },
-        op(Delete, "/api/v1/session", api::session::logout, "session", "Sign out", (204, None)),
-        op(Get, "/api/v1/me", api::me::get_me, "me", "The signed-in user and their permissions", (200, Some("Me"))),
+        op(Delete, "/api/v1/session", session::logout, "session", "Sign out", (204, None)),
+        op(Get, "/api/v1/me", me::get_me, "me", "The signed-in user and their permissions", (200, Some("Me"))),
         with_body(
-            op(Patch, "/api/v1/me", api::me::patch_me, "me", "Change language and time zone", (200, Some("UserView"))),
+            op(Patch, "/api/v1/me", me::patch_me, "me", "Change language and time zone", (200, Some("UserView"))),
             "MePatch",
             || json!({"locale": "en", "time_zone": "Asia/Shanghai"}),
         ),
@@ -54,7 +54,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/me/password",
-                    api::me::change_password,
+                    me::change_password,
                     "me",
                     "Change the password (session only); other sessions end",
                     (204, None),
@@ -63,12 +63,12 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({"current_password": "Old#Pass1", "new_password": "New#Pass2026"}),
             )
         },
-        op(Get, "/api/v1/me/tokens", api::me::list_tokens, "me", "My API tokens", (200, Some("ApiTokenList"))),
+        op(Get, "/api/v1/me/tokens", me::list_tokens, "me", "My API tokens", (200, Some("ApiTokenList"))),
         with_body(
             op(
                 Post,
                 "/api/v1/me/tokens",
-                api::me::create_token,
+                me::create_token,
                 "me",
                 "Create an API token (the secret is shown once)",
                 (201, Some("CreatedToken")),
@@ -76,14 +76,14 @@ pub(super) fn ops() -> Vec<Op> {
             "NewToken",
             || json!({"name": "监控集成", "scopes": ["user:read", "team:*"], "expires_in_days": 90}),
         ),
-        e(op(Delete, "/api/v1/me/tokens/{id}", api::me::revoke_token, "me", "Revoke one of my tokens", (204, None)), &[404, 409]),
+        e(op(Delete, "/api/v1/me/tokens/{id}", me::revoke_token, "me", "Revoke one of my tokens", (204, None)), &[404, 409]),
         Op {
             errors: &[409, 422, 429],
             ..with_body(
                 op(
                     Post,
                     "/api/v1/me/totp",
-                    api::me::begin_totp,
+                    me::begin_totp,
                     "me",
                     "Start TOTP enrolment (session only, current password again): secret, otpauth URI, QR code",
                     (200, Some("TotpEnrolment")),
@@ -98,7 +98,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/me/totp/confirm",
-                    api::me::confirm_totp,
+                    me::confirm_totp,
                     "me",
                     "Confirm TOTP with a code; returns recovery codes once",
                     (200, Some("RecoveryCodes")),
@@ -108,14 +108,14 @@ pub(super) fn ops() -> Vec<Op> {
             )
         },
         with_body(
-            op(Delete, "/api/v1/me/totp", api::me::disable_totp, "me", "Turn TOTP off with a current code", (204, None)),
+            op(Delete, "/api/v1/me/totp", me::disable_totp, "me", "Turn TOTP off with a current code", (204, None)),
             "Code",
             || json!({"code": "123456"}),
         ),
         op(
             Get,
             "/api/v1/me/notification-preferences",
-            api::notify::get_preferences,
+            notify::get_preferences,
             "notifications",
             "My notification preferences",
             (200, Some("PreferenceList")),
@@ -124,7 +124,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Put,
                 "/api/v1/me/notification-preferences",
-                api::notify::put_preferences,
+                notify::put_preferences,
                 "notifications",
                 "Set notification preferences",
                 (200, Some("PreferenceList")),
@@ -136,7 +136,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/notifications",
-                api::notify::list,
+                notify::list,
                 "notifications",
                 "My in-app notifications, newest first",
                 (200, Some("NotificationPage")),
@@ -146,7 +146,7 @@ pub(super) fn ops() -> Vec<Op> {
         op(
             Get,
             "/api/v1/notifications/unread-count",
-            api::notify::unread_count,
+            notify::unread_count,
             "notifications",
             "Unread notification count (the bell)",
             (200, Some("UnreadCount")),
@@ -154,19 +154,19 @@ pub(super) fn ops() -> Vec<Op> {
         op(
             Post,
             "/api/v1/notifications/read-all",
-            api::notify::read_all,
+            notify::read_all,
             "notifications",
             "Mark all my notifications read",
             (200, Some("Marked")),
         ),
         e(
-            op(Post, "/api/v1/notifications/{id}/read", api::notify::read_one, "notifications", "Mark one notification read", (204, None)),
+            op(Post, "/api/v1/notifications/{id}/read", notify::read_one, "notifications", "Mark one notification read", (204, None)),
             &[404],
         ),
         op(
             Get,
             "/api/v1/notification-templates",
-            api::notify::list_templates,
+            notify::list_templates,
             "notifications",
             "Notification templates per event and language",
             (200, Some("TemplateList")),
@@ -176,7 +176,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Put,
                     "/api/v1/notification-templates/{event}/{locale}",
-                    api::notify::put_template,
+                    notify::put_template,
                     "notifications",
                     "Replace a template (minijinja; checked by rendering)",
                     (200, Some("Template")),
@@ -190,7 +190,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/deliveries/dead",
-                api::notify::dead_letters,
+                notify::dead_letters,
                 "notifications",
                 "Dead letters: deliveries and events that gave up",
                 (200, Some("DeadLetters")),
@@ -198,25 +198,11 @@ pub(super) fn ops() -> Vec<Op> {
             &[("limit", "integer", "1–200"), ("cursor", "string", "next page")],
         ),
         e(
-            op(
-                Post,
-                "/api/v1/deliveries/{id}/retry",
-                api::notify::retry_delivery,
-                "notifications",
-                "Queue a dead delivery again",
-                (202, None),
-            ),
+            op(Post, "/api/v1/deliveries/{id}/retry", notify::retry_delivery, "notifications", "Queue a dead delivery again", (202, None)),
             &[404, 409],
         ),
         e(
-            op(
-                Post,
-                "/api/v1/outbox/{id}/retry",
-                api::notify::retry_event,
-                "notifications",
-                "Queue a dead outbox event again",
-                (202, None),
-            ),
+            op(Post, "/api/v1/outbox/{id}/retry", notify::retry_event, "notifications", "Queue a dead outbox event again", (202, None)),
             &[404],
         ),
     ]

@@ -3,13 +3,13 @@
 
 use super::Method::*;
 use super::{Op, PAGE_Q, e, op, q, with_body};
-use crate::api;
+use crate::api::{admin, audit, ops};
 use serde_json::json;
 
 pub(super) fn ops() -> Vec<Op> {
     vec![
         q(
-            op(Get, "/api/v1/users", api::admin::list_users, "users", "Users, by username", (200, Some("UserPage"))),
+            op(Get, "/api/v1/users", admin::list_users, "users", "Users, by username", (200, Some("UserPage"))),
             &[
                 ("q", "string", "part of username or display name"),
                 ("department_id", "integer", ""),
@@ -27,7 +27,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/users",
-                    api::admin::create_user,
+                    admin::create_user,
                     "users",
                     "Create a user (password generated and returned once if not given)",
                     (201, Some("CreatedUser")),
@@ -36,14 +36,14 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({"username": "wangwu", "display_name": "王五", "email": "wangwu@bank.example", "department_id": 1, "roles": ["system_engineer"], "teams": [1]}),
             )
         },
-        e(op(Get, "/api/v1/users/{id}", api::admin::get_user, "users", "One user with roles and teams", (200, Some("UserView"))), &[404]),
+        e(op(Get, "/api/v1/users/{id}", admin::get_user, "users", "One user with roles and teams", (200, Some("UserView"))), &[404]),
         Op {
             errors: &[404, 422],
             ..with_body(
                 op(
                     Patch,
                     "/api/v1/users/{id}",
-                    api::admin::patch_user,
+                    admin::patch_user,
                     "users",
                     "Update a user (absent = keep, null = clear)",
                     (200, Some("UserView")),
@@ -59,7 +59,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Put,
                     "/api/v1/users/{id}/roles",
-                    api::admin::put_user_roles,
+                    admin::put_user_roles,
                     "users",
                     "Replace a user's roles; separation of duties enforced (409); a duty change waits for a second person (202)",
                     (200, Some("UserView")),
@@ -74,7 +74,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Put,
                     "/api/v1/users/{id}/teams",
-                    api::admin::put_user_teams,
+                    admin::put_user_teams,
                     "users",
                     "Replace the teams a user belongs to",
                     (200, Some("UserView")),
@@ -87,34 +87,28 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Post,
                 "/api/v1/users/{id}/disable",
-                api::admin::disable_user,
+                admin::disable_user,
                 "users",
                 "Disable: ends all sessions and revokes all tokens at once",
                 (200, Some("UserView")),
             ),
             &[404, 409],
         ),
-        e(
-            op(Post, "/api/v1/users/{id}/enable", api::admin::enable_user, "users", "Enable a disabled user", (200, Some("UserView"))),
-            &[404],
-        ),
+        e(op(Post, "/api/v1/users/{id}/enable", admin::enable_user, "users", "Enable a disabled user", (200, Some("UserView"))), &[404]),
         e(
             op(
                 Post,
                 "/api/v1/users/{id}/password-reset",
-                api::admin::reset_password,
+                admin::reset_password,
                 "users",
                 "Set a temporary password (must be changed at sign-in)",
                 (200, Some("TemporaryPassword")),
             ),
             &[404],
         ),
+        e(op(Delete, "/api/v1/users/{id}/totp", admin::reset_totp, "users", "Turn off a user's TOTP (lost device)", (204, None)), &[404]),
         e(
-            op(Delete, "/api/v1/users/{id}/totp", api::admin::reset_totp, "users", "Turn off a user's TOTP (lost device)", (204, None)),
-            &[404],
-        ),
-        e(
-            op(Get, "/api/v1/users/{id}/tokens", api::admin::list_user_tokens, "users", "A user's API tokens", (200, Some("ApiTokenList"))),
+            op(Get, "/api/v1/users/{id}/tokens", admin::list_user_tokens, "users", "A user's API tokens", (200, Some("ApiTokenList"))),
             &[404],
         ),
         Op {
@@ -123,7 +117,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/users/{id}/tokens",
-                    api::admin::create_user_token,
+                    admin::create_user_token,
                     "users",
                     "Create an API token for a user (integration accounts)",
                     (201, Some("CreatedToken")),
@@ -133,25 +127,25 @@ pub(super) fn ops() -> Vec<Op> {
             )
         },
         q(
-            op(Get, "/api/v1/teams", api::admin::list_teams, "teams", "Teams, by name", (200, Some("TeamPage"))),
+            op(Get, "/api/v1/teams", admin::list_teams, "teams", "Teams, by name", (200, Some("TeamPage"))),
             &[("q", "string", "part of the name"), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]],
         ),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op(Post, "/api/v1/teams", api::admin::create_team, "teams", "Create a team", (201, Some("TeamView"))),
+                op(Post, "/api/v1/teams", admin::create_team, "teams", "Create a team", (201, Some("TeamView"))),
                 "TeamInput",
                 || json!({"name": "网络组", "description": "核心交换、广域网", "email": "net@bank.example", "members": [2, 3]}),
             )
         },
-        e(op(Get, "/api/v1/teams/{id}", api::admin::get_team, "teams", "One team with members", (200, Some("TeamView"))), &[404]),
+        e(op(Get, "/api/v1/teams/{id}", admin::get_team, "teams", "One team with members", (200, Some("TeamView"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
                     Put,
                     "/api/v1/teams/{id}",
-                    api::admin::put_team,
+                    admin::put_team,
                     "teams",
                     "Replace a team (members replaced when given)",
                     (200, Some("TeamView")),
@@ -160,44 +154,27 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({"name": "网络组", "description": "核心交换、广域网、负载均衡"}),
             )
         },
-        e(op(Delete, "/api/v1/teams/{id}", api::admin::delete_team, "teams", "Delete a team", (204, None)), &[404, 409]),
+        e(op(Delete, "/api/v1/teams/{id}", admin::delete_team, "teams", "Delete a team", (204, None)), &[404, 409]),
         q(
-            op(
-                Get,
-                "/api/v1/departments",
-                api::admin::list_departments,
-                "departments",
-                "Departments, by name",
-                (200, Some("DepartmentPage")),
-            ),
+            op(Get, "/api/v1/departments", admin::list_departments, "departments", "Departments, by name", (200, Some("DepartmentPage"))),
             &[("q", "string", "part of the name"), PAGE_Q[0], PAGE_Q[1], PAGE_Q[2]],
         ),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op(
-                    Post,
-                    "/api/v1/departments",
-                    api::admin::create_department,
-                    "departments",
-                    "Create a department",
-                    (201, Some("Department")),
-                ),
+                op(Post, "/api/v1/departments", admin::create_department, "departments", "Create a department", (201, Some("Department"))),
                 "DepartmentInput",
                 || json!({"name": "零售银行部", "code": "RETAIL", "parent_id": null}),
             )
         },
-        e(
-            op(Get, "/api/v1/departments/{id}", api::admin::get_department, "departments", "One department", (200, Some("Department"))),
-            &[404],
-        ),
+        e(op(Get, "/api/v1/departments/{id}", admin::get_department, "departments", "One department", (200, Some("Department"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
                     Put,
                     "/api/v1/departments/{id}",
-                    api::admin::put_department,
+                    admin::put_department,
                     "departments",
                     "Replace a department (cycles refused)",
                     (200, Some("Department")),
@@ -207,24 +184,17 @@ pub(super) fn ops() -> Vec<Op> {
             )
         },
         e(
-            op(
-                Delete,
-                "/api/v1/departments/{id}",
-                api::admin::delete_department,
-                "departments",
-                "Delete a department not in use",
-                (204, None),
-            ),
+            op(Delete, "/api/v1/departments/{id}", admin::delete_department, "departments", "Delete a department not in use", (204, None)),
             &[404, 409],
         ),
-        op(Get, "/api/v1/roles", api::admin::list_roles, "roles", "All roles", (200, Some("RoleList"))),
+        op(Get, "/api/v1/roles", admin::list_roles, "roles", "All roles", (200, Some("RoleList"))),
         Op {
             errors: &[409, 422],
             ..with_body(
                 op(
                     Post,
                     "/api/v1/roles",
-                    api::admin::create_role,
+                    admin::create_role,
                     "roles",
                     "Create a role (permissions are object:action:scope)",
                     (201, Some("Role")),
@@ -233,7 +203,7 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({"key": "night_shift_lead", "name_en": "Night shift lead", "name_zh": "夜班组长", "require_totp": true, "permissions": ["incident:read:all", "incident:assign:team"]}),
             )
         },
-        e(op(Get, "/api/v1/roles/{id}", api::admin::get_role, "roles", "One role", (200, Some("Role"))), &[404]),
+        e(op(Get, "/api/v1/roles/{id}", admin::get_role, "roles", "One role", (200, Some("Role"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             accepted: Some("DutyGrant"),
@@ -241,7 +211,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Put,
                     "/api/v1/roles/{id}",
-                    api::admin::put_role,
+                    admin::put_role,
                     "roles",
                     "Replace a role's names and permissions (key fixed); a duty role's rights change waits for a second person (202)",
                     (200, Some("Role")),
@@ -250,20 +220,17 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({"name_en": "Night shift lead", "name_zh": "夜班组长", "permissions": ["incident:read:all"]}),
             )
         },
-        e(
-            op(Delete, "/api/v1/roles/{id}", api::admin::delete_role, "roles", "Delete a custom role nobody holds", (204, None)),
-            &[404, 409],
-        ),
+        e(op(Delete, "/api/v1/roles/{id}", admin::delete_role, "roles", "Delete a custom role nobody holds", (204, None)), &[404, 409]),
         op(
             Get,
             "/api/v1/permissions",
-            api::admin::permission_catalogue,
+            admin::permission_catalogue,
             "roles",
             "Object types, actions and scopes a permission can name",
             (200, Some("PermissionCatalogue")),
         ),
         q(
-            op(Get, "/api/v1/audit-events", api::audit::list, "audit", "Audit entries, newest first", (200, Some("AuditPage"))),
+            op(Get, "/api/v1/audit-events", audit::list, "audit", "Audit entries, newest first", (200, Some("AuditPage"))),
             &[
                 ("actor_id", "integer", ""),
                 ("object_type", "string", ""),
@@ -280,7 +247,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/audit-events/export",
-                api::audit::export,
+                audit::export,
                 "audit",
                 "Export as CSV (formula-escaped; the export is audited)",
                 (200, Some("Csv")),
@@ -297,17 +264,17 @@ pub(super) fn ops() -> Vec<Op> {
         op(
             Post,
             "/api/v1/audit-events/verify",
-            api::audit::verify,
+            audit::verify,
             "audit",
             "Verify the hash chain; reports the first broken link",
             (200, Some("Verification")),
         ),
-        op(Get, "/api/v1/jobs", api::ops::list_jobs, "operations", "Scheduled jobs", (200, Some("JobList"))),
+        op(Get, "/api/v1/jobs", ops::list_jobs, "operations", "Scheduled jobs", (200, Some("JobList"))),
         with_body(
             op(
                 Post,
                 "/api/v1/jobs/probes",
-                api::ops::schedule_probes,
+                ops::schedule_probes,
                 "operations",
                 "Schedule probe jobs (scheduler self-test)",
                 (202, Some("Scheduled")),
@@ -316,16 +283,16 @@ pub(super) fn ops() -> Vec<Op> {
             || json!({"count": 20, "hold_ms": 50}),
         ),
         q(
-            op(Get, "/api/v1/jobs/runs", api::ops::job_runs, "operations", "Runs of a job kind per node", (200, Some("NodeRunsList"))),
+            op(Get, "/api/v1/jobs/runs", ops::job_runs, "operations", "Runs of a job kind per node", (200, Some("NodeRunsList"))),
             &[("kind", "string", "e.g. system.probe")],
         ),
-        Op { public: true, ..op(Get, "/healthz", api::ops::healthz, "operations", "Liveness", (200, Some("Status"))) },
+        Op { public: true, ..op(Get, "/healthz", ops::healthz, "operations", "Liveness", (200, Some("Status"))) },
         Op {
             public: true,
             errors: &[503],
-            ..op(Get, "/readyz", api::ops::readyz, "operations", "Readiness: database reachable and schema current", (200, Some("Status")))
+            ..op(Get, "/readyz", ops::readyz, "operations", "Readiness: database reachable and schema current", (200, Some("Status")))
         },
-        Op { public: true, ..op(Get, "/metrics", api::ops::metrics, "operations", "Prometheus metrics", (200, Some("Text"))) },
+        Op { public: true, ..op(Get, "/metrics", ops::metrics, "operations", "Prometheus metrics", (200, Some("Text"))) },
         Op { public: true, ..op(Get, "/api/openapi.json", super::document, "operations", "This document", (200, Some("Object"))) },
     ]
 }

@@ -2,7 +2,7 @@
 
 use super::Method::*;
 use super::{Op, e, obj, op, q, with_body};
-use crate::api;
+use crate::api::admin;
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
@@ -12,7 +12,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Get,
                     "/api/v1/duty-grants",
-                    api::admin::list_duty_grants,
+                    admin::list_duty_grants,
                     "roles",
                     "Duty grants, newest first (the last 200)",
                     (200, Some("DutyGrantList")),
@@ -21,12 +21,12 @@ pub(super) fn ops() -> Vec<Op> {
             ),
             &[422],
         ),
-        e(op(Get, "/api/v1/duty-grants/{id}", api::admin::get_duty_grant, "roles", "One duty grant", (200, Some("DutyGrant"))), &[404]),
+        e(op(Get, "/api/v1/duty-grants/{id}", admin::get_duty_grant, "roles", "One duty grant", (200, Some("DutyGrant"))), &[404]),
         e(
             op(
                 Post,
                 "/api/v1/duty-grants/{id}/approve",
-                api::admin::approve_duty_grant,
+                admin::approve_duty_grant,
                 "roles",
                 "Approve and apply a duty grant: not by the requester, nor by anyone whose rights it changes",
                 (200, Some("DutyGrant")),
@@ -39,7 +39,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/duty-grants/{id}/reject",
-                    api::admin::reject_duty_grant,
+                    admin::reject_duty_grant,
                     "roles",
                     "Reject a duty grant (an approver), or withdraw it (the requester)",
                     (200, Some("DutyGrant")),

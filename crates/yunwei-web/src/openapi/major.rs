@@ -3,7 +3,7 @@
 
 use super::Method::*;
 use super::{Op, e, obj, op, schema_ref, with_body};
-use crate::api;
+use crate::api::major;
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
@@ -14,7 +14,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/incidents/{number}/major/phase",
-                    api::major::change_phase,
+                    major::change_phase,
                     "major incidents",
                     "Move the response to its next phase (declared → containment → recovery → review → closed); \
                      review needs the incident resolved (409 `major_review_needs_resolution`)",
@@ -28,7 +28,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/incidents/{number}/major/war-room",
-                api::major::war_room,
+                major::war_room,
                 "major incidents",
                 "The war-room log (作战室/指挥记录), oldest first; open to whoever may read the incident",
                 (200, Some("WarRoomEntryList")),
@@ -41,7 +41,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/incidents/{number}/major/war-room",
-                    api::major::post_entry,
+                    major::post_entry,
                     "major incidents",
                     "Record an action or decision (commander, the incident's team, or holders of incident assign rights)",
                     (201, Some("WarRoomEntry")),
@@ -56,7 +56,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/incidents/{number}/major/stakeholder-updates",
-                    api::major::post_stakeholder_update,
+                    major::post_stakeholder_update,
                     "major incidents",
                     "Post a stakeholder update: notifies watchers, the commander, the team's manager and the operations directors, \
                      and restarts the update interval",
@@ -72,7 +72,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Put,
                     "/api/v1/incidents/{number}/major/interval",
-                    api::major::put_interval,
+                    major::put_interval,
                     "major incidents",
                     "Change this incident's stakeholder-update interval (5–1440 minutes)",
                     (200, Some("MajorIncident")),
@@ -85,7 +85,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/incidents/{number}/emergency-report",
-                api::major::emergency_report,
+                major::emergency_report,
                 "major incidents",
                 "The emergency report (紧急事件处理结果报告): times and durations, war-room log, stakeholder updates, summary",
                 (200, Some("EmergencyReport")),

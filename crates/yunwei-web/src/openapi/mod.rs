@@ -17,6 +17,7 @@ mod request;
 mod satisfaction;
 mod schemas;
 mod service_desk;
+mod sla;
 mod webhook;
 
 pub use build::build;
@@ -32,6 +33,7 @@ pub fn table() -> Vec<Op> {
     let mut all = account::ops();
     all.extend(admin::ops());
     all.extend(service_desk::ops());
+    all.extend(sla::ops());
     all.extend(major::ops());
     all.extend(duty_grant::ops());
     all.extend(request::ops());

@@ -2,7 +2,7 @@
 
 use super::Method::*;
 use super::{Op, e, obj, op, q, schema_ref, with_body};
-use crate::api;
+use crate::api::request;
 use serde_json::{Value, json};
 
 const LIST_Q: &[(&str, &str, &str)] = &[
@@ -46,7 +46,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/catalog-items",
-                api::request::list_items,
+                request::list_items,
                 "service-requests",
                 "The service catalogue",
                 (200, Some("CatalogItemList")),
@@ -59,7 +59,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/catalog-items",
-                    api::request::create_item,
+                    request::create_item,
                     "service-requests",
                     "Add a catalogue item",
                     (201, Some("CatalogItem")),
@@ -72,7 +72,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/catalog-items/{id}",
-                api::request::get_item,
+                request::get_item,
                 "service-requests",
                 "One catalogue item with its form",
                 (200, Some("CatalogItem")),
@@ -85,7 +85,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Put,
                     "/api/v1/catalog-items/{id}",
-                    api::request::put_item,
+                    request::put_item,
                     "service-requests",
                     "Replace a catalogue item (its code cannot change)",
                     (200, Some("CatalogItem")),
@@ -98,7 +98,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/service-requests",
-                api::request::list,
+                request::list,
                 "service-requests",
                 "Service requests, newest first",
                 (200, Some("RequestPage")),
@@ -109,7 +109,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Post,
                 "/api/v1/service-requests",
-                api::request::create,
+                request::create,
                 "service-requests",
                 "Request a catalogue item; answers are checked against its form and approvers are fixed now",
                 (201, Some("ServiceRequest")),
@@ -132,7 +132,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/service-requests/{number}",
-                api::request::get,
+                request::get,
                 "service-requests",
                 "One request with approvals, tasks and timeline",
                 (200, Some("RequestDetail")),
@@ -145,7 +145,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/service-requests/{number}/approvals",
-                    api::request::decide,
+                    request::decide,
                     "service-requests",
                     "Approve or reject the step waiting on you",
                     (200, Some("ServiceRequest")),
@@ -160,7 +160,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/service-requests/{number}/tasks/{task}",
-                    api::request::work_task,
+                    request::work_task,
                     "service-requests",
                     "Take, finish or skip a fulfilment task, or give it to a team member",
                     (200, Some("RequestTask")),
@@ -175,7 +175,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/service-requests/{number}/transitions/{action}",
-                    api::request::transition,
+                    request::transition,
                     "service-requests",
                     "cancel (before fulfilment) or close (once fulfilled)",
                     (200, Some("ServiceRequest")),
@@ -190,7 +190,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/service-requests/{number}/comments",
-                    api::request::comment,
+                    request::comment,
                     "service-requests",
                     "A public reply or a work note",
                     (201, Some("RequestActivity")),
@@ -203,7 +203,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/service-requests/{number}/attachments/{file}",
-                api::request::download,
+                request::download,
                 "service-requests",
                 "Download a file from the request's form",
                 (200, None),

@@ -2,7 +2,7 @@
 
 use super::Method::*;
 use super::{Op, e, obj, op, q, schema_ref, with_body};
-use crate::api;
+use crate::api::survey;
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
@@ -13,7 +13,7 @@ pub(super) fn ops() -> Vec<Op> {
             ..op(
                 Get,
                 "/api/v1/surveys/answer/{token}",
-                api::survey::open,
+                survey::open,
                 "surveys",
                 "The survey behind a link, if it can still be answered (no sign-in: the token is the capability)",
                 (200, Some("PublicSurvey")),
@@ -26,7 +26,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Post,
                     "/api/v1/surveys/answer/{token}",
-                    api::survey::answer,
+                    survey::answer,
                     "surveys",
                     "Answer a survey once: score 1–5 and an optional comment",
                     (200, Some("PublicSurvey")),
@@ -39,7 +39,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/surveys",
-                api::survey::list,
+                survey::list,
                 "surveys",
                 "Surveys within the caller's scope, newest first",
                 (200, Some("SurveyPage")),
@@ -53,12 +53,12 @@ pub(super) fn ops() -> Vec<Op> {
                 ("cursor", "string", "`next_cursor` of the previous page"),
             ],
         ),
-        e(op(Get, "/api/v1/surveys/{id}", api::survey::get, "surveys", "One survey", (200, Some("Survey"))), &[404]),
+        e(op(Get, "/api/v1/surveys/{id}", survey::get, "surveys", "One survey", (200, Some("Survey"))), &[404]),
         q(
             op(
                 Get,
                 "/api/v1/surveys/stats",
-                api::survey::stats,
+                survey::stats,
                 "surveys",
                 "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)",
                 (200, Some("SurveyStats")),
@@ -69,13 +69,13 @@ pub(super) fn ops() -> Vec<Op> {
                 ("by", "string", "team, service or engineer; absent: totals only"),
             ],
         ),
-        op(Get, "/api/v1/surveys/settings", api::survey::get_settings, "surveys", "Survey settings", (200, Some("SurveySettings"))),
+        op(Get, "/api/v1/surveys/settings", survey::get_settings, "surveys", "Survey settings", (200, Some("SurveySettings"))),
         e(
             with_body(
                 op(
                     Put,
                     "/api/v1/surveys/settings",
-                    api::survey::put_settings,
+                    survey::put_settings,
                     "surveys",
                     "Replace the survey settings",
                     (200, Some("SurveySettings")),
@@ -89,7 +89,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/improvements",
-                api::survey::list_improvements,
+                survey::list_improvements,
                 "improvements",
                 "The improvement register, newest first",
                 (200, Some("ImprovementPage")),
@@ -106,7 +106,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Post,
                 "/api/v1/improvements",
-                api::survey::create_improvement,
+                survey::create_improvement,
                 "improvements",
                 "Open an improvement item by hand",
                 (201, Some("Improvement")),
@@ -128,7 +128,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Get,
                 "/api/v1/improvements/{id}",
-                api::survey::get_improvement,
+                survey::get_improvement,
                 "improvements",
                 "One improvement item (IMP-000012 or the id)",
                 (200, Some("Improvement")),
@@ -141,7 +141,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Patch,
                     "/api/v1/improvements/{id}",
-                    api::survey::patch_improvement,
+                    survey::patch_improvement,
                     "improvements",
                     "Edit an item or move it: open → in_progress → done / rejected (reopen to open)",
                     (200, Some("Improvement")),

@@ -2,19 +2,19 @@
 
 use super::Method::*;
 use super::{Op, e, obj, op, q, schema_ref, with_body};
-use crate::api;
+use crate::api::{live, webhook};
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        op(Get, "/api/v1/webhooks", api::webhook::list, "webhooks", "Every webhook (never the secrets)", (200, Some("WebhookList"))),
+        op(Get, "/api/v1/webhooks", webhook::list, "webhooks", "Every webhook (never the secrets)", (200, Some("WebhookList"))),
         Op {
             errors: &[409, 422],
             ..with_body(
                 op(
                     Post,
                     "/api/v1/webhooks",
-                    api::webhook::create,
+                    webhook::create,
                     "webhooks",
                     "Subscribe a URL to events; the signing secret is in this answer only",
                     (201, Some("WebhookWithSecret")),
@@ -30,14 +30,14 @@ pub(super) fn ops() -> Vec<Op> {
                 },
             )
         },
-        e(op(Get, "/api/v1/webhooks/{id}", api::webhook::get, "webhooks", "One webhook", (200, Some("Webhook"))), &[404]),
+        e(op(Get, "/api/v1/webhooks/{id}", webhook::get, "webhooks", "One webhook", (200, Some("Webhook"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
                     Patch,
                     "/api/v1/webhooks/{id}",
-                    api::webhook::patch,
+                    webhook::patch,
                     "webhooks",
                     "Change name, URL, event filter or the active flag",
                     (200, Some("Webhook")),
@@ -50,7 +50,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Delete,
                 "/api/v1/webhooks/{id}",
-                api::webhook::delete,
+                webhook::delete,
                 "webhooks",
                 "Delete a webhook; its queued deliveries are dropped as dead",
                 (204, None),
@@ -61,7 +61,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Post,
                 "/api/v1/webhooks/{id}/rotate-secret",
-                api::webhook::rotate_secret,
+                webhook::rotate_secret,
                 "webhooks",
                 "Replace the signing secret (shown in this answer only); the old one stops at once",
                 (200, Some("WebhookWithSecret")),
@@ -72,7 +72,7 @@ pub(super) fn ops() -> Vec<Op> {
             op(
                 Post,
                 "/api/v1/webhooks/{id}/test",
-                api::webhook::test,
+                webhook::test,
                 "webhooks",
                 "Queue a `ping` event to this webhook only",
                 (202, Some("WebhookDelivery")),
@@ -84,7 +84,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Get,
                     "/api/v1/webhooks/{id}/deliveries",
-                    api::webhook::deliveries,
+                    webhook::deliveries,
                     "webhooks",
                     "Recent delivery attempts, newest first, with status and the last error",
                     (200, Some("WebhookDeliveryList")),
@@ -98,7 +98,7 @@ pub(super) fn ops() -> Vec<Op> {
                 op(
                     Get,
                     "/api/v1/events/stream",
-                    api::live::stream,
+                    live::stream,
                     "live",
                     "Server-sent events about one record (`event:` the event type, `id:` the outbox id, `data:` JSON); \
                      heartbeat comment every 15 s; send `Last-Event-ID` to replay what was missed; `resync` means reload",
