@@ -16,6 +16,25 @@ pub fn check(_method: &str, _path: &str, _status: u16, _content_type: Option<&st
 #[cfg(feature = "contract")]
 pub use checked::check;
 
+/// Fails the test with what [`check`] found; with `YUNWEI_CONTRACT_LOG=<file>` it appends
+/// there instead and lets the test go on, to list every mismatch of a whole run at once.
+pub fn broken(what: String) {
+    match std::env::var_os("YUNWEI_CONTRACT_LOG") {
+        Some(file) => {
+            use std::io::Write;
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&file)
+                .and_then(|mut f| writeln!(f, "{}\n---", what.replace('\n', "\n  ")));
+            if let Err(e) = appended {
+                panic!("{what}\n(and writing it to YUNWEI_CONTRACT_LOG failed: {e})");
+            }
+        }
+        None => panic!("{what}"),
+    }
+}
+
 #[cfg(feature = "contract")]
 mod checked {
     use serde_json::Value;
@@ -96,14 +115,16 @@ mod checked {
         Ok(Contract { operations, schemas, compiled })
     }
 
-    /// The operation answering `method path`: a literal segment beats a parameter, as in the router.
+    /// The operation answering `method path`. As in the router, the path is matched first (a
+    /// literal segment beats a parameter), then the method: another method on it is a 405.
     fn find<'a>(operations: &'a [Operation], method: &str, path: &str) -> Option<&'a Operation> {
         let segments: Vec<&str> = path.split('/').collect();
-        operations
-            .iter()
-            .filter(|o| o.method == method && o.segments.len() == segments.len())
-            .filter(|o| o.segments.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s))
-            .max_by_key(|o| o.segments.iter().filter(|t| !t.starts_with('{')).count())
+        let matches = |o: &&Operation| {
+            o.segments.len() == segments.len() && o.segments.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s)
+        };
+        let literals = |o: &Operation| o.segments.iter().filter(|t| !t.starts_with('{')).count();
+        let best = operations.iter().filter(matches).max_by_key(|o| literals(o))?;
+        operations.iter().filter(matches).find(|o| o.method == method && o.segments == best.segments)
     }
 
     pub fn check(method: &str, path: &str, status: u16, content_type: Option<&str>, body: &[u8]) -> Result<(), String> {
@@ -114,7 +135,8 @@ mod checked {
             return Ok(());
         };
         let Some(documented) = op.responses.get(&status) else {
-            return Err(format!("{method} {path} answered {status}, which the document does not list for it"));
+            let shown: String = String::from_utf8_lossy(body).chars().take(300).collect();
+            return Err(format!("{method} {path} answered {status}, which the document does not list for it: {shown}"));
         };
         let is_json = content_type.is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().ends_with("json")));
         if !is_json {

@@ -68,7 +68,7 @@ impl Client {
     pub async fn send(&self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> TestResponse {
         let res = self.try_send(method, path, content_type, body).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         if let Err(broken) = crate::contract::check(method, path, res.status, res.header("content-type"), &res.body) {
-            panic!("{broken}");
+            crate::contract::broken(broken);
         }
         res
     }

@@ -9,8 +9,8 @@ pub(super) fn ops() -> Vec<Op> {
     vec![
         Op {
             public: true,
-            // 401 bad_credentials; 422 a body that is not a login; 429 too_many_attempts.
-            errors: &[401, 422, 429],
+            // 401 bad_credentials; 403 account_disabled; 422 a body that is not a login; 429 too_many_attempts.
+            errors: &[401, 403, 422, 429],
             ..with_body(
                 op(
                     Post,

@@ -106,7 +106,17 @@ pub(super) fn ops() -> Vec<Op> {
             ),
             &[404],
         ),
-        e(op(Delete, "/api/v1/users/{id}/totp", admin::reset_totp, "users", "Turn off a user's TOTP (lost device)", (204, None)), &[404]),
+        e(
+            op(
+                Delete,
+                "/api/v1/users/{id}/totp",
+                admin::reset_totp,
+                "users",
+                "Turn off a user's TOTP (lost device); one's own needs a current code (422)",
+                (204, None),
+            ),
+            &[404, 422],
+        ),
         e(
             op(Get, "/api/v1/users/{id}/tokens", admin::list_user_tokens, "users", "A user's API tokens", (200, Some("ApiTokenList"))),
             &[404],
@@ -289,10 +299,10 @@ pub(super) fn ops() -> Vec<Op> {
         Op { public: true, ..op(Get, "/healthz", ops::healthz, "operations", "Liveness", (200, Some("Status"))) },
         Op {
             public: true,
-            errors: &[503],
+            also: &[(503, "Status")],
             ..op(Get, "/readyz", ops::readyz, "operations", "Readiness: database reachable and schema current", (200, Some("Status")))
         },
-        Op { public: true, ..op(Get, "/metrics", ops::metrics, "operations", "Prometheus metrics", (200, Some("Text"))) },
+        Op { public: true, errors: &[401], ..op(Get, "/metrics", ops::metrics, "operations", "Prometheus metrics", (200, Some("Text"))) },
         Op { public: true, ..op(Get, "/api/openapi.json", super::document, "operations", "This document", (200, Some("Object"))) },
     ]
 }

@@ -31,14 +31,28 @@ pub fn build() -> Value {
         if let Some(sc) = o.accepted {
             responses.insert("202".into(), json!({ "description": "Accepted: waits for a second person's approval (duty grant)", "content": { media(sc): { "schema": schema_ref(sc) } } }));
         }
-        let mut errors: Vec<u16> = vec![400, 500];
+        for (status, sc) in o.also {
+            responses.insert(
+                status.to_string(),
+                json!({ "description": status_text(*status), "content": { media(sc): { "schema": schema_ref(sc) } } }),
+            );
+        }
+        // Any operation: a malformed request, an unexpected error, a busy or full database.
+        let mut errors: Vec<u16> = vec![400, 500, 503];
         if !o.public {
             errors.extend([401, 403]);
         }
+        // A JSON body: too large, not JSON, or not the documented shape.
         if o.body.is_some() {
-            errors.extend([413, 415]);
+            errors.extend([413, 415, 422]);
+        }
+        // Idempotency-Key: 409 while the first request with the key is unanswered, 422 for
+        // the same key with another body.
+        if o.method == Method::Post {
+            errors.extend([409, 422]);
         }
         errors.extend(o.errors.iter().copied());
+        errors.retain(|e| !o.also.iter().any(|(s, _)| s == e));
         // A paged list refuses a bad `limit` or `cursor` with 422 validation_failed.
         if o.query.iter().any(|(name, ..)| *name == "limit" || *name == "cursor") {
             errors.push(422);

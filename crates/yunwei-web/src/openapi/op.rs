@@ -57,6 +57,8 @@ pub struct Op {
     pub(super) query: &'static [(&'static str, &'static str, &'static str)],
     /// A 202 answer's schema, where the change may wait for a second person.
     pub(super) accepted: Option<&'static str>,
+    /// Other answers with a body of their own (not a problem): status and schema name.
+    pub(super) also: &'static [(u16, &'static str)],
     /// The body is a file (any Content-Type), not JSON.
     pub(super) file_body: bool,
     /// Error statuses besides 400/401/403/500, which every operation can answer.
@@ -100,6 +102,7 @@ where
         ok,
         query: &[],
         accepted: None,
+        also: &[],
         file_body: false,
         errors: &[],
         public: false,
@@ -172,7 +175,7 @@ pub(super) fn status_text(s: u16) -> &'static str {
         415 => "Content-Type must be application/json",
         422 => "Validation failed; `errors` lists the fields",
         429 => "Too many attempts: held back; see Retry-After",
-        503 => "Not ready",
+        503 => "Unavailable for now: the database is busy or its disk is full; retry later",
         _ => "Unexpected error",
     }
 }

@@ -54,21 +54,24 @@ pub(super) fn ops() -> Vec<Op> {
             ],
         ),
         e(op(Get, "/api/v1/surveys/{id}", survey::get, "surveys", "One survey", (200, Some("Survey"))), &[404]),
-        q(
-            op(
-                Get,
-                "/api/v1/surveys/stats",
-                survey::stats,
-                "surveys",
-                "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)",
-                (200, Some("SurveyStats")),
-            ),
-            &[
-                ("period", "string", "month (default), quarter, half or year"),
-                ("year", "integer", "default: this year in the configured zone"),
-                ("by", "string", "team, service or engineer; absent: totals only"),
-            ],
-        ),
+        Op {
+            errors: &[422],
+            ..q(
+                op(
+                    Get,
+                    "/api/v1/surveys/stats",
+                    survey::stats,
+                    "surveys",
+                    "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)",
+                    (200, Some("SurveyStats")),
+                ),
+                &[
+                    ("period", "string", "month (default), quarter, half or year"),
+                    ("year", "integer", "default: this year in the configured zone"),
+                    ("by", "string", "team, service or engineer; absent: totals only"),
+                ],
+            )
+        },
         op(Get, "/api/v1/surveys/settings", survey::get_settings, "surveys", "Survey settings", (200, Some("SurveySettings"))),
         e(
             with_body(

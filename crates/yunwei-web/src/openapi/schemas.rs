@@ -62,14 +62,25 @@ pub(super) fn foundation() -> Value {
         "Problem": obj(&["type", "title", "status", "code"], json!({
             "type": s("string"), "title": { "type": "string", "description": "in the caller's language" }, "status": s("integer"),
             "code": { "type": "string", "description": "stable; also the i18n key" }, "detail": s("string"), "request_id": s("string"),
-            "errors": arr("FieldError")
+            "errors": arr("FieldError"),
+            "permission": { "type": "string", "description": "403 forbidden: the permission the caller lacks" },
+            "object": { "type": "string", "description": "404 not_found: what was not found" },
+            "object_type": { "type": "string", "description": "409 idempotent_request_applied: the type of what the first request made" },
+            "object_id": { "type": "string", "description": "409 idempotent_request_applied: its id" },
+            "duties": { "type": "array", "items": s("string"), "description": "409: the two duties a change would combine" },
+            "duty": { "type": "string", "description": "409: the duty that protects the account" },
+            "from": { "type": "string", "description": "409 illegal transition: the current state" },
+            "action": { "type": "string", "description": "409 illegal transition: the refused action" },
+            "days": { "type": "integer", "description": "409: the reopening window in days" },
+            "retry_at": { "type": "integer", "description": "429: unix ms when attempts are accepted again" },
+            "retry_after": { "type": "integer", "description": "429: seconds until then (also the Retry-After header)" }
         })),
         "FieldError": obj(&["field", "code", "message"], json!({ "field": s("string"), "code": s("string"), "message": s("string") })),
         "Login": obj(&["username", "password"], json!({ "username": s("string"), "password": s("string") })),
         "SessionCreated": obj(&["user_id", "csrf_token", "second_factor_required"], json!({ "user_id": s("integer"), "csrf_token": s("string"), "second_factor_required": s("boolean") })),
         "Code": obj(&["code"], json!({ "code": s("string") })),
         "Reauth": obj(&["password"], json!({ "password": { "type": "string", "description": "the current password, again" } })),
-        "Me": obj(&["user_id", "username", "permissions"], json!({ "user_id": s("integer"), "username": s("string"), "display_name": s("string"), "locale": s("string"), "time_zone": s("string"), "via": s("object"), "must_change_password": s("boolean"), "must_enrol_totp": s("boolean"), "permissions": { "type": "array", "items": s("string") } })),
+        "Me": obj(&["user_id", "username", "permissions"], json!({ "user_id": s("integer"), "username": s("string"), "display_name": s("string"), "locale": s("string"), "time_zone": s("string"), "via": s("object"), "must_change_password": s("boolean"), "must_enrol_totp": s("boolean"), "duty": { "enum": ["system", "security", "audit", null], "description": "the administrator duty the user holds (separation of duties)" }, "permissions": { "type": "array", "items": s("string") } })),
         "MePatch": obj(&[], json!({ "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string") })),
         "PasswordChange": obj(&["current_password", "new_password"], json!({ "current_password": s("string"), "new_password": s("string") })),
         "NewToken": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "scopes": { "type": "array", "items": { "type": "string", "description": "*, read, object:*, or object:action" } }, "expires_in_days": { "type": ["integer", "null"], "minimum": 1, "maximum": 3650 } })),
@@ -108,6 +119,12 @@ pub(super) fn foundation() -> Value {
         "Scheduled": obj(&["scheduled"], json!({ "scheduled": s("integer") })),
         "NodeRuns": obj(&["node", "runs"], json!({ "node": s("string"), "runs": s("integer") })),
         "NodeRunsList": arr("NodeRuns"),
-        "Status": obj(&["status"], json!({ "status": s("string") })),
+        "Status": obj(&["status"], json!({
+            "status": { "type": "string", "description": "ok (liveness); ready, schema_mismatch, database_unreachable or storage_full (readiness)" },
+            "schema": { "type": "integer", "description": "the database's schema version" },
+            "expected": { "type": "integer", "description": "schema_mismatch: the version this build needs" },
+            "since_ms": { "type": "integer", "description": "storage_full: since when" },
+            "detail": s("string")
+        })),
     })
 }

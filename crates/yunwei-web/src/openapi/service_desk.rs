@@ -396,6 +396,8 @@ pub(super) fn schemas() -> Value {
     let policy_props = json!({ "name": s("string"), "service_id": ns("integer"), "department_id": ns("integer"), "calendar_id": ns("integer"), "rules": rules, "active": s("boolean") });
     let mut policy = obj(&["id", "name", "rules"], policy_props.clone());
     policy["properties"]["id"] = s("integer");
+    policy["properties"]["created_at"] = s("integer");
+    policy["properties"]["updated_at"] = s("integer");
     let cal_spec = obj(
         &["time_zone", "week", "holidays", "makeup_days", "makeup_hours"],
         json!({
