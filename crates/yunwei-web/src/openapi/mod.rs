@@ -69,3 +69,18 @@ pub fn operations() -> Vec<(String, String)> {
 pub fn public_operations() -> Vec<(String, String)> {
     table().iter().filter(|o| o.public).map(|o| (o.method.as_str().to_uppercase(), o.path.to_string())).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Each (method, path) is in the table once, and the router built from the table starts
+    /// (axum refuses a method registered twice on one path, or a path twice).
+    #[test]
+    fn the_table_names_each_operation_once_and_the_router_builds() {
+        let ops = super::operations();
+        let mut unique = ops.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ops.len(), "an operation is in the table twice");
+        let _router = crate::api::router();
+    }
+}
