@@ -3,4 +3,6 @@
 
 pub mod mail;
 pub mod mail_in;
+#[cfg(any(test, feature = "testing"))]
+pub mod test_setup;
 pub mod webhook;

@@ -54,6 +54,11 @@ impl Hub {
         self.tx.subscribe()
     }
 
+    /// How many streams follow this node now (tests wait for a page's stream to connect).
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
         self.closing.subscribe()
     }

@@ -144,10 +144,11 @@ mod tests {
             let doc = index_text(&[&text]);
             let doc_terms: Vec<&str> = doc.split(' ').collect();
             for t in query_terms(&piece) {
-                // A piece can cut a Latin word: only whole words are promised.
-                let whole_word = t.text.chars().all(|c| c.is_ascii_alphanumeric());
+                // A piece can cut a Latin word: only whole words are promised, and those are.
+                let latin = t.text.chars().all(|c| c.is_ascii_alphanumeric());
+                let whole_word = text.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == t.text);
                 let found = if t.prefix { doc_terms.iter().any(|d| d.starts_with(&t.text)) } else { doc_terms.contains(&t.text.as_str()) };
-                prop_assert!(found || whole_word, "{} in {:?}", t.text, doc);
+                prop_assert!(found || (latin && !whole_word), "{} in {:?}", t.text, doc);
             }
         }
     }

@@ -9,11 +9,3 @@ CREATE TABLE search_docs (
     tsv tsvector GENERATED ALWAYS AS (array_to_tsvector(string_to_array(terms, ' '))) STORED
 );
 CREATE INDEX ix_search_docs_tsv ON search_docs USING GIN (tsv);
-
--- Records changed since they were last indexed, written in the same transaction
--- as the change; the indexer drains it after commit (exactly what changed, in order).
-CREATE TABLE index_queue (
-    id {{pk}},
-    object_type TEXT NOT NULL,
-    object_id BIGINT NOT NULL
-);

@@ -7,11 +7,3 @@ CREATE VIRTUAL TABLE search_fts USING fts5(
     terms,
     tokenize = "unicode61 remove_diacritics 0"
 );
-
--- Records changed since they were last indexed, written in the same transaction
--- as the change; the indexer drains it after commit (exactly what changed, in order).
-CREATE TABLE index_queue (
-    id {{pk}},
-    object_type TEXT NOT NULL,
-    object_id BIGINT NOT NULL
-);

@@ -1,11 +1,6 @@
 -- Audit log hardening (ADR 0008).
 -- audit_log is append-only: UPDATE and TRUNCATE are always refused, DELETE only while
 -- archiving has set audit_maintenance.allowed inside its own transaction.
-CREATE TABLE audit_maintenance (
-    id BIGINT PRIMARY KEY,
-    allowed BIGINT NOT NULL
-);
-INSERT INTO audit_maintenance (id, allowed) VALUES (1, 0);
 
 CREATE FUNCTION yunwei_audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -20,18 +15,3 @@ END
 $$;
 CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION yunwei_audit_log_guard();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION yunwei_audit_log_guard();
-
--- What the anchor's archive file held when the anchor was written (NULL: archived before 0014).
-ALTER TABLE audit_anchor ADD COLUMN archive_sha256 TEXT;
-ALTER TABLE audit_anchor ADD COLUMN archive_bytes BIGINT;
-
--- The latest keyed checkpoint, for convenience only: verification trusts the checkpoint
--- file and the key, which are outside the database.
-CREATE TABLE audit_checkpoint (
-    id BIGINT PRIMARY KEY,
-    seq BIGINT NOT NULL,
-    hash TEXT NOT NULL,
-    at_ms BIGINT NOT NULL,
-    mac TEXT NOT NULL,
-    node TEXT NOT NULL
-);

@@ -1,41 +1,27 @@
 //! Files attached to records, stored in the database with their SHA-256.
 
 use crate::Result;
+use crate::table::Table;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 
 type Any = sqlx::Any;
 
-/// An attachment without its content (lists, the ticket page).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct AttachmentMeta {
-    pub id: i64,
-    pub object_type: String,
-    pub object_id: i64,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub created_by: Option<i64>,
-    pub created_at: i64,
+table! {
+    /// An attachment without its content (lists, the ticket page).
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct AttachmentMeta in "attachments" {
+        pub id: i64,
+        pub object_type: String,
+        pub object_id: i64,
+        pub filename: String,
+        pub content_type: String,
+        pub size: i64,
+        pub sha256: String,
+        pub created_by: Option<i64>,
+        pub created_at: i64,
+    }
 }
-
-fn meta_from_row(r: &AnyRow) -> Result<AttachmentMeta> {
-    Ok(AttachmentMeta {
-        id: r.try_get("id")?,
-        object_type: r.try_get("object_type")?,
-        object_id: r.try_get("object_id")?,
-        filename: r.try_get("filename")?,
-        content_type: r.try_get("content_type")?,
-        size: r.try_get("size")?,
-        sha256: r.try_get("sha256")?,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-const META: &str = "id, object_type, object_id, filename, content_type, size, sha256, created_by, created_at";
 
 pub struct NewAttachment<'a> {
     pub object_type: &'a str,
@@ -67,15 +53,24 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewAttachment<'_>, now: i64) -
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, object_type: &str, object_id: i64) -> Result<Vec<AttachmentMeta>> {
-    let sql = format!("SELECT {META} FROM attachments WHERE object_type = $1 AND object_id = $2 ORDER BY id");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(object_type).bind(object_id).fetch_all(ex).await?.iter().map(meta_from_row).collect()
+    let cols = AttachmentMeta::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols} FROM attachments WHERE object_type = $1 AND object_id = $2 ORDER BY id");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(object_type)
+        .bind(object_id)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(AttachmentMeta::from_row)
+        .collect()
 }
 
 /// One attachment with its bytes.
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
-    let sql = format!("SELECT {META}, content FROM attachments WHERE id = $1");
+    let cols = AttachmentMeta::COLUMNS.join(", ");
+    let sql = format!("SELECT {cols}, content FROM attachments WHERE id = $1");
     match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(ex).await? {
-        Some(r) => Ok(Some((meta_from_row(&r)?, r.try_get("content")?))),
+        Some(r) => Ok(Some((AttachmentMeta::from_row(&r)?, r.try_get("content")?))),
         None => Ok(None),
     }
 }

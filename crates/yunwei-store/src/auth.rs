@@ -1,9 +1,9 @@
 //! Sessions, API tokens and recovery codes. Secrets are stored only as SHA-256
 //! hashes; the caller hashes before it asks.
 
-use crate::{Result, b, get_bool, get_json};
+use crate::table::Table;
+use crate::{Result, b};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{ApiTokenId, UserId};
 use yunwei_domain::permission::TokenScope;
@@ -45,7 +45,7 @@ pub async fn get_session<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &s
             id_hash: r.try_get("id_hash")?,
             user_id: UserId(r.try_get("user_id")?),
             csrf_token: r.try_get("csrf_token")?,
-            second_factor_pending: get_bool(&r, "second_factor_pending")?,
+            second_factor_pending: crate::table::column(&r, "second_factor_pending")?,
             created_at: r.try_get("created_at")?,
             last_seen_at: r.try_get("last_seen_at")?,
         })
@@ -92,32 +92,20 @@ pub async fn purge_sessions<'e, E: Executor<'e, Database = Any>>(ex: E, idle_bef
         .rows_affected())
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ApiToken {
-    pub id: ApiTokenId,
-    pub user_id: UserId,
-    pub name: String,
-    /// The first characters of the token, to recognise it in a list.
-    pub prefix: String,
-    pub scopes: Vec<TokenScope>,
-    pub expires_at: Option<i64>,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
-
-fn token_from_row(r: &AnyRow) -> Result<ApiToken> {
-    Ok(ApiToken {
-        id: ApiTokenId(r.try_get("id")?),
-        user_id: UserId(r.try_get("user_id")?),
-        name: r.try_get("name")?,
-        prefix: r.try_get("prefix")?,
-        scopes: get_json(r, "scopes")?,
-        expires_at: r.try_get("expires_at")?,
-        created_at: r.try_get("created_at")?,
-        last_used_at: r.try_get("last_used_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct ApiToken in "api_tokens" {
+        pub id: ApiTokenId,
+        pub user_id: UserId,
+        pub name: String,
+        /// The first characters of the token, to recognise it in a list.
+        pub prefix: String,
+        pub scopes: Vec<TokenScope>,
+        pub expires_at: Option<i64>,
+        pub created_at: i64,
+        pub last_used_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+    }
 }
 
 /// A token to store; the secret itself is never stored, only its hash.
@@ -154,12 +142,12 @@ pub async fn token_by_hash<'e, E: Executor<'e, Database = Any>>(ex: E, hash: &st
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(token_from_row)
+        .map(ApiToken::from_row)
         .transpose()
 }
 
 pub async fn get_token<'e, E: Executor<'e, Database = Any>>(ex: E, id: ApiTokenId) -> Result<Option<ApiToken>> {
-    sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(token_from_row).transpose()
+    sqlx::query("SELECT * FROM api_tokens WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(ApiToken::from_row).transpose()
 }
 
 pub async fn tokens_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<ApiToken>> {
@@ -168,7 +156,7 @@ pub async fn tokens_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: Us
         .fetch_all(ex)
         .await?
         .iter()
-        .map(token_from_row)
+        .map(ApiToken::from_row)
         .collect()
 }
 

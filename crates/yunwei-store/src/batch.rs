@@ -173,6 +173,7 @@ async fn commit_waiting(writer: &Arc<crate::tx::SqliteWriter>) {
     if group.is_empty() {
         return;
     }
+    writer.last_group.store(group.len(), std::sync::atomic::Ordering::SeqCst);
     let all: Vec<&Prepared> = group.iter().map(|w| &w.prepared).collect();
     let sent = send(&mut state, &writer.ids, &all).await;
     let group = match sent {
@@ -194,6 +195,16 @@ async fn commit_waiting(writer: &Arc<crate::tx::SqliteWriter>) {
     for w in group {
         let outcome = send(&mut state, &writer.ids, &[&w.prepared]).await;
         let _ = w.done.send(outcome);
+    }
+}
+
+/// What the group commit is doing, for tests: batches waiting now for the writer, and how
+/// many batches the last group sent in one transaction held. `None` on PostgreSQL, where
+/// each batch is a transaction of its own.
+pub(crate) fn group_commit_state(writer: &Writer) -> Option<(usize, usize)> {
+    match writer {
+        Writer::Sqlite(w) => Some((w.waiting().len(), w.last_group.load(std::sync::atomic::Ordering::SeqCst))),
+        Writer::Postgres(_) => None,
     }
 }
 

@@ -2,46 +2,32 @@
 //! against, and the decision.
 
 use crate::Result;
+use crate::table::Table;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::UserId;
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DutyGrantRow {
-    pub id: i64,
-    /// `user_roles` (a user's roles) or `role` (a role's rights).
-    pub kind: String,
-    pub target_id: i64,
-    /// JSON: the roles asked for, or the role's new fields.
-    pub requested_change: String,
-    /// JSON: what the target looked like when asked; approval refuses if it has moved.
-    pub state_before: String,
-    pub requested_by: UserId,
-    pub requested_at: i64,
-    /// `pending`, `approved`, `rejected` or `cancelled`.
-    pub status: String,
-    pub decided_by: Option<UserId>,
-    pub decided_at: Option<i64>,
-    pub note: String,
-}
-
-fn from_row(r: &AnyRow) -> Result<DutyGrantRow> {
-    Ok(DutyGrantRow {
-        id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
-        target_id: r.try_get("target_id")?,
-        requested_change: r.try_get("requested_change")?,
-        state_before: r.try_get("state_before")?,
-        requested_by: UserId(r.try_get("requested_by")?),
-        requested_at: r.try_get("requested_at")?,
-        status: r.try_get("status")?,
-        decided_by: r.try_get::<Option<i64>, _>("decided_by")?.map(UserId),
-        decided_at: r.try_get("decided_at")?,
-        note: r.try_get("note")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct DutyGrantRow in "duty_grants" {
+        pub id: i64,
+        /// `user_roles` (a user's roles) or `role` (a role's rights).
+        pub kind: String,
+        pub target_id: i64,
+        /// JSON: the roles asked for, or the role's new fields.
+        pub requested_change: String,
+        /// JSON: what the target looked like when asked; approval refuses if it has moved.
+        pub state_before: String,
+        pub requested_by: UserId,
+        pub requested_at: i64,
+        /// `pending`, `approved`, `rejected` or `cancelled`.
+        pub status: String,
+        pub decided_by: Option<UserId>,
+        pub decided_at: Option<i64>,
+        pub note: String,
+    }
 }
 
 pub struct NewDutyGrant<'a> {
@@ -70,7 +56,13 @@ pub async fn insert(conn: &mut AnyConnection, g: &NewDutyGrant<'_>, now: i64) ->
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: i64) -> Result<Option<DutyGrantRow>> {
-    sqlx::query("SELECT * FROM duty_grants WHERE id = $1").bind(id).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM duty_grants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(DutyGrantRow::from_row)
+        .transpose()
 }
 
 /// Newest first; `status` narrows to one state.
@@ -81,7 +73,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, status: Option<&st
         }
         None => sqlx::query("SELECT * FROM duty_grants ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(ex).await?,
     };
-    rows.iter().map(from_row).collect()
+    rows.iter().map(DutyGrantRow::from_row).collect()
 }
 
 /// Closes a pending request; false when someone else decided it first.

@@ -3,131 +3,71 @@
 
 use crate::Result;
 use crate::sql::{Page, Sql};
+use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ImprovementId, SurveyId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Improvement {
-    pub id: ImprovementId,
-    pub title: String,
-    pub description: String,
-    pub source: String,
-    pub survey_id: Option<SurveyId>,
-    pub subject_type: Option<String>,
-    pub subject_id: Option<i64>,
-    pub subject_ref: Option<String>,
-    pub team_id: Option<TeamId>,
-    pub owner_id: Option<UserId>,
-    pub state: String,
-    /// `YYYY-MM-DD`.
-    pub due_on: Option<String>,
-    pub measures: String,
-    pub outcome: String,
-    pub created_by: Option<UserId>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub closed_at: Option<i64>,
-    pub version: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<Improvement> {
-    let id = |col: &str| r.try_get::<Option<i64>, _>(col);
-    Ok(Improvement {
-        id: ImprovementId(r.try_get("id")?),
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        source: r.try_get("source")?,
-        survey_id: id("survey_id")?.map(SurveyId),
-        subject_type: r.try_get("subject_type")?,
-        subject_id: id("subject_id")?,
-        subject_ref: r.try_get("subject_ref")?,
-        team_id: id("team_id")?.map(TeamId),
-        owner_id: id("owner_id")?.map(UserId),
-        state: r.try_get("state")?,
-        due_on: r.try_get("due_on")?,
-        measures: r.try_get("measures")?,
-        outcome: r.try_get("outcome")?,
-        created_by: id("created_by")?.map(UserId),
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        closed_at: r.try_get("closed_at")?,
-        version: r.try_get("version")?,
-    })
+table! {
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct Improvement in "improvements" {
+        pub id: ImprovementId,
+        pub title: String,
+        pub description: String,
+        pub source: String,
+        pub survey_id: Option<SurveyId>,
+        pub subject_type: Option<String>,
+        pub subject_id: Option<i64>,
+        pub subject_ref: Option<String>,
+        pub team_id: Option<TeamId>,
+        pub owner_id: Option<UserId>,
+        pub state: String,
+        /// `YYYY-MM-DD`.
+        pub due_on: Option<String>,
+        pub measures: String,
+        pub outcome: String,
+        pub created_by: Option<UserId>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub closed_at: Option<i64>,
+        pub version: i64,
+    }
 }
 
 pub async fn insert(conn: &mut AnyConnection, i: &Improvement) -> Result<ImprovementId> {
-    let row = sqlx::query(
-        "INSERT INTO improvements (title, description, source, survey_id, subject_type, subject_id, subject_ref, team_id, owner_id, \
-         state, due_on, measures, outcome, created_by, created_at, updated_at, closed_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-    )
-    .bind(&i.title)
-    .bind(&i.description)
-    .bind(&i.source)
-    .bind(i.survey_id.map(|v| v.0))
-    .bind(&i.subject_type)
-    .bind(i.subject_id)
-    .bind(&i.subject_ref)
-    .bind(i.team_id.map(|v| v.0))
-    .bind(i.owner_id.map(|v| v.0))
-    .bind(&i.state)
-    .bind(&i.due_on)
-    .bind(&i.measures)
-    .bind(&i.outcome)
-    .bind(i.created_by.map(|v| v.0))
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .bind(i.closed_at)
-    .bind(i.version)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ImprovementId(row.try_get(0)?))
+    Ok(ImprovementId(insert_returning_key(conn, i).await?))
 }
 
 /// Writes the editable fields if nobody changed the row since `expected_version`; `i.version` is the next one.
 pub async fn update(conn: &mut AnyConnection, i: &Improvement, expected_version: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE improvements SET title = $2, description = $3, team_id = $4, owner_id = $5, state = $6, due_on = $7, measures = $8, \
-         outcome = $9, updated_at = $10, closed_at = $11, version = $12 WHERE id = $1 AND version = $13",
-    )
-    .bind(i.id.0)
-    .bind(&i.title)
-    .bind(&i.description)
-    .bind(i.team_id.map(|v| v.0))
-    .bind(i.owner_id.map(|v| v.0))
-    .bind(&i.state)
-    .bind(&i.due_on)
-    .bind(&i.measures)
-    .bind(&i.outcome)
-    .bind(i.updated_at)
-    .bind(i.closed_at)
-    .bind(i.version)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let cols =
+        ["title", "description", "team_id", "owner_id", "state", "due_on", "measures", "outcome", "updated_at", "closed_at", "version"];
+    update_row(conn, i, &cols, Some(expected_version)).await
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ImprovementId) -> Result<Option<Improvement>> {
-    sqlx::query("SELECT * FROM improvements WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM improvements WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(Improvement::from_row)
+        .transpose()
 }
 
 /// As [`get`], locking the row on PostgreSQL for the rest of the transaction.
 pub async fn get_for_update(conn: &mut AnyConnection, db: &crate::Db, id: ImprovementId) -> Result<Option<Improvement>> {
     let sql = format!("SELECT * FROM improvements WHERE id = $1{}", db.for_update());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(from_row).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(Improvement::from_row).transpose()
 }
 
 /// The item opened from a survey, if any.
 pub async fn for_survey<'e, E: Executor<'e, Database = Any>>(ex: E, survey: SurveyId) -> Result<Option<Improvement>> {
     let row = sqlx::query("SELECT * FROM improvements WHERE survey_id = $1 ORDER BY id LIMIT 1").bind(survey.0).fetch_optional(ex).await?;
-    row.as_ref().map(from_row).transpose()
+    row.as_ref().map(Improvement::from_row).transpose()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -169,6 +109,6 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &ImprovementFil
         sql.push(")");
     }
     sql.keyset(page, None);
-    let rows = sql.fetch_all(ex).await?.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(Improvement::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |i| Cursor { id: i.id.0, key: None }))
 }

@@ -1,39 +1,26 @@
 //! Durable jobs with leases: one-off timers and recurring work, shared by every
 //! node on one database without running anything twice.
 
+use crate::table::{LenientJson, Table};
 use crate::{Db, Result};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use yunwei_domain::ids::JobId;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Job {
-    pub id: JobId,
-    pub kind: String,
-    pub unique_key: Option<String>,
-    pub payload: serde_json::Value,
-    pub run_at: i64,
-    pub interval_seconds: Option<i64>,
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-}
-
-fn job_from_row(r: &AnyRow) -> Result<Job> {
-    let payload: String = r.try_get("payload")?;
-    Ok(Job {
-        id: JobId(r.try_get("id")?),
-        kind: r.try_get("kind")?,
-        unique_key: r.try_get("unique_key")?,
-        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-        run_at: r.try_get("run_at")?,
-        interval_seconds: r.try_get("interval_seconds")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Job in "jobs" {
+        pub id: JobId,
+        pub kind: String,
+        pub unique_key: Option<String>,
+        pub payload: serde_json::Value as LenientJson,
+        pub run_at: i64,
+        pub interval_seconds: Option<i64>,
+        pub status: String,
+        pub attempts: i64,
+        pub last_error: Option<String>,
+    }
 }
 
 /// Schedules a job. With a `unique_key`, an existing job of that key is kept as it is
@@ -72,7 +59,7 @@ pub async fn claim(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64)
     );
     let rows =
         sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&mut *db.writer().await?).await?;
-    rows.iter().map(job_from_row).collect()
+    rows.iter().map(Job::from_row).collect()
 }
 
 /// Records that this node runs the job for its due time. False means another
@@ -128,7 +115,7 @@ fn next_due(run_at: i64, every_seconds: i64, now: i64) -> i64 {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Job>> {
-    sqlx::query("SELECT * FROM jobs ORDER BY run_at, id LIMIT 500").fetch_all(&db.read).await?.iter().map(job_from_row).collect()
+    sqlx::query("SELECT * FROM jobs ORDER BY run_at, id LIMIT 500").fetch_all(&db.read).await?.iter().map(Job::from_row).collect()
 }
 
 /// How many runs each node made of the jobs of a kind (for the scale-out test and the admin page).

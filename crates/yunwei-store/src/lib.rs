@@ -2,6 +2,10 @@
 //! code path over sqlx's `Any` driver. Timestamps are unix milliseconds (UTC),
 //! booleans are 0/1 integers, JSON is text: the portable subset of both engines.
 
+// First: the other modules declare their tables with its `table!`.
+#[macro_use]
+pub mod table;
+
 pub mod admin;
 pub mod attachment;
 pub mod audit;
@@ -247,6 +251,11 @@ impl Db {
         Batch::new(self.writer.clone(), self.read.clone(), self.backend)
     }
 
+    /// Group commit on SQLite: (batches waiting, size of the last group sent); `None` on PostgreSQL.
+    pub fn group_commit_state(&self) -> Option<(usize, usize)> {
+        batch::group_commit_state(&self.writer)
+    }
+
     /// The write connection for a statement outside a transaction.
     pub async fn writer(&self) -> Result<WriteConn> {
         self.writer.conn().await
@@ -354,17 +363,6 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-/// Reads a 0/1 integer column as bool.
-pub fn get_bool(row: &AnyRow, col: &str) -> Result<bool> {
-    Ok(row.try_get::<i64, _>(col)? != 0)
-}
-
-/// Reads a JSON text column.
-pub fn get_json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
-    let text: String = row.try_get(col)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
 pub fn b(v: bool) -> i64 {

@@ -1,44 +1,29 @@
 //! The record of every fetched mail (mail in).
 
 use crate::Result;
+use crate::table::Table;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct InboundMail {
-    pub id: i64,
-    pub mailbox: String,
-    pub uid_validity: i64,
-    pub uid: i64,
-    pub message_id: Option<String>,
-    pub from_address: Option<String>,
-    pub subject: Option<String>,
-    pub size: Option<i64>,
-    /// `incident_created`, `reply_added`, `ignored_auto_reply`, `ignored_bounce`, `ignored_own`, `malformed`, `oversize`, `unreadable`, `no_ticket`
-    pub status: String,
-    pub reason: Option<String>,
-    pub incident_id: Option<i64>,
-    pub received_at: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<InboundMail> {
-    Ok(InboundMail {
-        id: r.try_get("id")?,
-        mailbox: r.try_get("mailbox")?,
-        uid_validity: r.try_get("uid_validity")?,
-        uid: r.try_get("uid")?,
-        message_id: r.try_get("message_id")?,
-        from_address: r.try_get("from_address")?,
-        subject: r.try_get("subject")?,
-        size: r.try_get("size")?,
-        status: r.try_get("status")?,
-        reason: r.try_get("reason")?,
-        incident_id: r.try_get("incident_id")?,
-        received_at: r.try_get("received_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct InboundMail in "inbound_mails" {
+        pub id: i64,
+        pub mailbox: String,
+        pub uid_validity: i64,
+        pub uid: i64,
+        pub message_id: Option<String>,
+        pub from_address: Option<String>,
+        pub subject: Option<String>,
+        pub size: Option<i64>,
+        /// `incident_created`, `reply_added`, `ignored_auto_reply`, `ignored_bounce`, `ignored_own`, `malformed`, `oversize`, `unreadable`, `no_ticket`
+        pub status: String,
+        pub reason: Option<String>,
+        pub incident_id: Option<i64>,
+        pub received_at: i64,
+    }
 }
 
 const COLS: &str = "id, mailbox, uid_validity, uid, message_id, from_address, subject, size, status, reason, incident_id, received_at";
@@ -115,7 +100,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, status: Option<&st
                 .await?
         }
     };
-    rows.iter().map(from_row).collect()
+    rows.iter().map(InboundMail::from_row).collect()
 }
 
 /// The original bytes of a fetched mail (for a person to handle it by hand).

@@ -2,87 +2,56 @@
 //! update rhythm) and the war-room log.
 
 use crate::sql::Sql;
+use crate::table::{Table, insert_into, update_row};
 use crate::{Result, Stage};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{IncidentId, UserId};
 
 type Any = sqlx::Any;
 
-/// One major incident's response as stored; `phase` is the stable text of `MajorPhase`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct MajorIncident {
-    pub incident_id: IncidentId,
-    pub phase: String,
-    pub commander_id: Option<UserId>,
-    pub update_interval_minutes: i64,
-    pub declared_at: i64,
-    pub containment_at: Option<i64>,
-    pub recovery_at: Option<i64>,
-    pub review_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub last_update_at: Option<i64>,
-    pub next_update_due_at: Option<i64>,
-    pub remind_at: Option<i64>,
-    pub version: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<MajorIncident> {
-    Ok(MajorIncident {
-        incident_id: IncidentId(r.try_get("incident_id")?),
-        phase: r.try_get("phase")?,
-        commander_id: r.try_get::<Option<i64>, _>("commander_id")?.map(UserId),
-        update_interval_minutes: r.try_get("update_interval_minutes")?,
-        declared_at: r.try_get("declared_at")?,
-        containment_at: r.try_get("containment_at")?,
-        recovery_at: r.try_get("recovery_at")?,
-        review_at: r.try_get("review_at")?,
-        closed_at: r.try_get("closed_at")?,
-        last_update_at: r.try_get("last_update_at")?,
-        next_update_due_at: r.try_get("next_update_due_at")?,
-        remind_at: r.try_get("remind_at")?,
-        version: r.try_get("version")?,
-    })
+table! {
+    /// One major incident's response as stored; `phase` is the stable text of `MajorPhase`.
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct MajorIncident in "major_incidents" {
+        pub incident_id: IncidentId,
+        pub phase: String,
+        pub commander_id: Option<UserId>,
+        pub update_interval_minutes: i64,
+        pub declared_at: i64,
+        pub containment_at: Option<i64>,
+        pub recovery_at: Option<i64>,
+        pub review_at: Option<i64>,
+        pub closed_at: Option<i64>,
+        pub last_update_at: Option<i64>,
+        pub next_update_due_at: Option<i64>,
+        pub remind_at: Option<i64>,
+        pub version: i64,
+    }
 }
 
 /// Staged: flush before reading the response back in the same transaction.
 pub async fn insert(s: &mut impl Stage, m: &MajorIncident) -> Result<()> {
-    let mut sql = s.statement(
-        "INSERT INTO major_incidents (incident_id, phase, commander_id, update_interval_minutes, declared_at, containment_at, \
-         recovery_at, review_at, closed_at, last_update_at, next_update_due_at, remind_at, version) VALUES (",
-    );
-    sql.bind(m.incident_id.0).push(", ").bind(m.phase.as_str()).push(", ").bind(m.commander_id.map(|u| u.0));
-    sql.push(", ").bind(m.update_interval_minutes).push(", ").bind(m.declared_at).push(", ").bind(m.containment_at);
-    sql.push(", ").bind(m.recovery_at).push(", ").bind(m.review_at).push(", ").bind(m.closed_at);
-    sql.push(", ").bind(m.last_update_at).push(", ").bind(m.next_update_due_at).push(", ").bind(m.remind_at);
-    sql.push(", ").bind(m.version).push(")");
+    let sql = insert_into(s.statement(""), m, MajorIncident::COLUMNS)?;
     s.stage(sql).await
 }
 
 /// Writes the row if it is still at `expected_version`; false when someone else changed it.
 pub async fn update(conn: &mut AnyConnection, m: &MajorIncident, expected_version: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE major_incidents SET phase = $2, commander_id = $3, update_interval_minutes = $4, containment_at = $5, \
-         recovery_at = $6, review_at = $7, closed_at = $8, last_update_at = $9, next_update_due_at = $10, remind_at = $11, \
-         version = $12 WHERE incident_id = $1 AND version = $13",
-    )
-    .bind(m.incident_id.0)
-    .bind(&m.phase)
-    .bind(m.commander_id.map(|u| u.0))
-    .bind(m.update_interval_minutes)
-    .bind(m.containment_at)
-    .bind(m.recovery_at)
-    .bind(m.review_at)
-    .bind(m.closed_at)
-    .bind(m.last_update_at)
-    .bind(m.next_update_due_at)
-    .bind(m.remind_at)
-    .bind(m.version)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let cols = [
+        "phase",
+        "commander_id",
+        "update_interval_minutes",
+        "containment_at",
+        "recovery_at",
+        "review_at",
+        "closed_at",
+        "last_update_at",
+        "next_update_due_at",
+        "remind_at",
+        "version",
+    ];
+    update_row(conn, m, &cols, Some(expected_version)).await
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Option<MajorIncident>> {
@@ -91,28 +60,32 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> 
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(from_row)
+        .map(MajorIncident::from_row)
         .transpose()
 }
 
 /// Responses whose commander is due a reminder, oldest first (rows locked on PostgreSQL).
 pub async fn due_reminders(conn: &mut AnyConnection, db: &crate::Db, now: i64, limit: i64) -> Result<Vec<MajorIncident>> {
     let sql = format!("SELECT * FROM major_incidents WHERE remind_at <= $1 ORDER BY remind_at LIMIT $2{}", db.skip_locked());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(from_row).collect()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(MajorIncident::from_row).collect()
 }
 
 // ---- the war-room log ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct WarRoomEntry {
-    pub id: i64,
-    pub incident_id: IncidentId,
-    pub at: i64,
-    pub author_id: Option<UserId>,
-    pub author_name: Option<String>,
-    pub kind: String,
-    pub body: String,
-    pub data: serde_json::Value,
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct WarRoomEntry in "war_room_entries" {
+        pub id: i64,
+        pub incident_id: IncidentId,
+        pub at: i64 = "at_ms",
+        pub author_id: Option<UserId>,
+        pub kind: String,
+        pub body: String,
+        pub data: serde_json::Value,
+    }
+    joined {
+        pub author_name: Option<String>,
+    }
 }
 
 pub struct NewEntry<'a> {
@@ -154,18 +127,5 @@ pub async fn entries<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId)
     .bind(id.0)
     .fetch_all(ex)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(WarRoomEntry {
-                id: r.try_get("id")?,
-                incident_id: IncidentId(r.try_get("incident_id")?),
-                at: r.try_get("at_ms")?,
-                author_id: r.try_get::<Option<i64>, _>("author_id")?.map(UserId),
-                author_name: r.try_get("author_name")?,
-                kind: r.try_get("kind")?,
-                body: r.try_get("body")?,
-                data: crate::get_json(r, "data")?,
-            })
-        })
-        .collect()
+    rows.iter().map(WarRoomEntry::from_row).collect()
 }

@@ -1,72 +1,71 @@
-//! One set of migrations for both engines. The SQL is written once in the
-//! portable subset; `{{pk}}` is the only per-engine word. Where the engines
-//! cannot share a statement (triggers), a migration has one text per engine.
+//! One set of migrations for both engines (ADR 0001). A migration is a portable text
+//! in the subset both engines accept, with the per-engine words `{{pk}}` and `{{blob}}`,
+//! and, only where the engines cannot share a statement, a text per engine that runs after
+//! it: triggers (SQLite's trigger bodies against PL/pgSQL functions) and the full-text
+//! search index (FTS5 against a tsvector with GIN). A database records the versions it has
+//! applied, not their text, so moving statements between a migration's files (as 0004, 0005
+//! and 0014 were) leaves installed databases as they are.
 
 use crate::{Backend, Db, Result, StoreError};
 use sqlx::AssertSqlSafe;
 use sqlx::Row;
 
-enum Text {
-    Portable(&'static str),
-    PerEngine { sqlite: &'static str, postgres: &'static str },
+/// What cannot be portable: triggers and the search index (see the module's text).
+struct PerEngine {
+    sqlite: &'static str,
+    postgres: &'static str,
 }
 
 struct Migration {
     version: i64,
     name: &'static str,
-    text: Text,
+    portable: &'static str,
+    per_engine: Option<PerEngine>,
+}
+
+macro_rules! migration {
+    ($version:literal, $name:literal, $file:literal) => {
+        Migration { version: $version, name: $name, portable: include_str!(concat!("../migrations/", $file, ".sql")), per_engine: None }
+    };
+    ($version:literal, $name:literal, $file:literal, per_engine) => {
+        Migration {
+            version: $version,
+            name: $name,
+            portable: include_str!(concat!("../migrations/", $file, ".sql")),
+            per_engine: Some(PerEngine {
+                sqlite: include_str!(concat!("../migrations/", $file, ".sqlite.sql")),
+                postgres: include_str!(concat!("../migrations/", $file, ".postgres.sql")),
+            }),
+        }
+    };
+    ($version:literal, $name:literal, $file:literal, only_per_engine) => {
+        Migration {
+            version: $version,
+            name: $name,
+            portable: "",
+            per_engine: Some(PerEngine {
+                sqlite: include_str!(concat!("../migrations/", $file, ".sqlite.sql")),
+                postgres: include_str!(concat!("../migrations/", $file, ".postgres.sql")),
+            }),
+        }
+    };
 }
 
 const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "foundation", text: Text::Portable(include_str!("../migrations/0001_foundation.sql")) },
-    Migration {
-        version: 2,
-        name: "audit_head_trigger",
-        text: Text::PerEngine {
-            sqlite: include_str!("../migrations/0002_audit_head_trigger.sqlite.sql"),
-            postgres: include_str!("../migrations/0002_audit_head_trigger.postgres.sql"),
-        },
-    },
-    Migration { version: 3, name: "service_desk", text: Text::Portable(include_str!("../migrations/0003_service_desk.sql")) },
-    Migration {
-        version: 4,
-        name: "search",
-        text: Text::PerEngine {
-            sqlite: include_str!("../migrations/0004_search.sqlite.sql"),
-            postgres: include_str!("../migrations/0004_search.postgres.sql"),
-        },
-    },
-    Migration {
-        version: 5,
-        name: "mail_in_attachments",
-        text: Text::PerEngine {
-            sqlite: include_str!("../migrations/0005_mail_in_attachments.sqlite.sql"),
-            postgres: include_str!("../migrations/0005_mail_in_attachments.postgres.sql"),
-        },
-    },
-    Migration { version: 6, name: "service_requests", text: Text::Portable(include_str!("../migrations/0006_service_requests.sql")) },
-    Migration { version: 7, name: "survey", text: Text::Portable(include_str!("../migrations/0007_survey.sql")) },
-    Migration { version: 8, name: "major_incident", text: Text::Portable(include_str!("../migrations/0008_major_incident.sql")) },
-    Migration { version: 9, name: "webhooks", text: Text::Portable(include_str!("../migrations/0009_webhooks.sql")) },
-    Migration { version: 10, name: "saved_views", text: Text::Portable(include_str!("../migrations/0010_saved_views.sql")) },
-    Migration {
-        version: 11,
-        name: "search_kinds",
-        text: Text::PerEngine {
-            sqlite: include_str!("../migrations/0011_search_kinds.sqlite.sql"),
-            postgres: include_str!("../migrations/0011_search_kinds.postgres.sql"),
-        },
-    },
-    Migration { version: 12, name: "builtin_grants", text: Text::Portable(include_str!("../migrations/0012_builtin_grants.sql")) },
-    Migration { version: 13, name: "trust", text: Text::Portable(include_str!("../migrations/0013_trust.sql")) },
-    Migration {
-        version: 14,
-        name: "audit_checkpoints",
-        text: Text::PerEngine {
-            sqlite: include_str!("../migrations/0014_audit_checkpoints.sqlite.sql"),
-            postgres: include_str!("../migrations/0014_audit_checkpoints.postgres.sql"),
-        },
-    },
+    migration!(1, "foundation", "0001_foundation"),
+    migration!(2, "audit_head_trigger", "0002_audit_head_trigger", only_per_engine),
+    migration!(3, "service_desk", "0003_service_desk"),
+    migration!(4, "search", "0004_search", per_engine),
+    migration!(5, "mail_in_attachments", "0005_mail_in_attachments"),
+    migration!(6, "service_requests", "0006_service_requests"),
+    migration!(7, "survey", "0007_survey"),
+    migration!(8, "major_incident", "0008_major_incident"),
+    migration!(9, "webhooks", "0009_webhooks"),
+    migration!(10, "saved_views", "0010_saved_views"),
+    migration!(11, "search_kinds", "0011_search_kinds", only_per_engine),
+    migration!(12, "builtin_grants", "0012_builtin_grants"),
+    migration!(13, "trust", "0013_trust"),
+    migration!(14, "audit_checkpoints", "0014_audit_checkpoints", per_engine),
 ];
 
 /// The newest schema version this binary knows.
@@ -74,17 +73,18 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
-fn render(text: &Text, backend: Backend) -> String {
-    let sql = match (text, backend) {
-        (Text::Portable(sql), _) => sql,
-        (Text::PerEngine { sqlite, .. }, Backend::Sqlite) => sqlite,
-        (Text::PerEngine { postgres, .. }, Backend::Postgres) => postgres,
+/// The migration's SQL for `backend`: the portable text, then the engine's own.
+fn render(m: &Migration, backend: Backend) -> String {
+    let own = match (&m.per_engine, backend) {
+        (None, _) => "",
+        (Some(e), Backend::Sqlite) => e.sqlite,
+        (Some(e), Backend::Postgres) => e.postgres,
     };
-    let pk = match backend {
-        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        Backend::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    let (pk, blob) = match backend {
+        Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
+        Backend::Postgres => ("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BYTEA"),
     };
-    sql.replace("{{pk}}", pk)
+    format!("{}\n{own}", m.portable).replace("{{pk}}", pk).replace("{{blob}}", blob)
 }
 
 /// Applies what is missing, each migration in its own transaction. Safe to run
@@ -145,7 +145,7 @@ async fn apply_one(backend: Backend, conn: &mut sqlx::AnyConnection, m: &Migrati
         if seen.is_some() {
             return Ok(false);
         }
-        sqlx::raw_sql(AssertSqlSafe(render(&m.text, backend)))
+        sqlx::raw_sql(AssertSqlSafe(render(m, backend)))
             .execute(&mut *conn)
             .await
             .map_err(|e| StoreError::Migration { version: m.version, message: e.to_string() })?;
@@ -186,5 +186,41 @@ pub async fn installed_version(db: &Db) -> Result<Option<i64>> {
             Ok(None)
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, MIGRATIONS, render};
+
+    /// ADR 0001: a per-engine text holds triggers and the search index, nothing a portable
+    /// text could say once (tables, columns, indexes and data of the ordinary tables).
+    #[test]
+    fn per_engine_texts_hold_only_triggers_and_the_search_index() {
+        for m in MIGRATIONS {
+            let Some(e) = &m.per_engine else { continue };
+            for text in [e.sqlite, e.postgres] {
+                let upper = text.to_uppercase();
+                for (n, line) in upper.lines().enumerate() {
+                    let line = line.trim();
+                    let ordinary_table = (line.starts_with("CREATE TABLE") && !line.starts_with("CREATE TABLE SEARCH_DOCS"))
+                        || (line.starts_with("CREATE INDEX") && !line.contains(" ON SEARCH_DOCS "))
+                        || line.starts_with("ALTER TABLE");
+                    assert!(!ordinary_table, "migration {} line {}: `{line}` belongs in the portable text", m.version, n + 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_per_engine_words_are_replaced() {
+        for m in MIGRATIONS {
+            for backend in [Backend::Sqlite, Backend::Postgres] {
+                let sql = render(m, backend);
+                assert!(!sql.contains("{{"), "migration {} keeps a placeholder on {backend:?}", m.version);
+            }
+        }
+        let attachments = MIGRATIONS.iter().find(|m| m.version == 5).map(|m| render(m, Backend::Postgres)).unwrap_or_default();
+        assert!(attachments.contains("content BYTEA NOT NULL"), "{attachments}");
     }
 }

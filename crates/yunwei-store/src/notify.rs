@@ -2,6 +2,7 @@
 //! per channel and recipient, in-app notifications, templates and preferences.
 
 use crate::sql::{Page, Sql};
+use crate::table::{LenientJson, Table};
 use crate::{Db, Result, b};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
@@ -51,36 +52,21 @@ pub async fn enqueue(conn: &mut AnyConnection, e: &NewEvent, now: i64) -> Result
     Ok(OutboxEventId(row.try_get(0)?))
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OutboxEvent {
-    pub id: OutboxEventId,
-    pub event_type: String,
-    pub subject_user_id: Option<UserId>,
-    pub actor_id: Option<UserId>,
-    pub object_type: String,
-    pub object_id: String,
-    pub payload: serde_json::Value,
-    pub created_at: i64,
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-}
-
-fn event_from_row(r: &AnyRow) -> Result<OutboxEvent> {
-    let payload: String = r.try_get("payload")?;
-    Ok(OutboxEvent {
-        id: OutboxEventId(r.try_get("id")?),
-        event_type: r.try_get("event_type")?,
-        subject_user_id: r.try_get::<Option<i64>, _>("subject_user_id")?.map(UserId),
-        actor_id: r.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
-        object_type: r.try_get("object_type")?,
-        object_id: r.try_get("object_id")?,
-        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-        created_at: r.try_get("created_at")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize)]
+    pub struct OutboxEvent in "outbox" {
+        pub id: OutboxEventId,
+        pub event_type: String,
+        pub subject_user_id: Option<UserId>,
+        pub actor_id: Option<UserId>,
+        pub object_type: String,
+        pub object_id: String,
+        pub payload: serde_json::Value as LenientJson,
+        pub created_at: i64,
+        pub status: String,
+        pub attempts: i64,
+        pub last_error: Option<String>,
+    }
 }
 
 /// Claims up to `limit` due rows of `table` for `owner` until `lease_until`.
@@ -102,7 +88,7 @@ async fn claim(db: &Db, table: &str, channel: Option<&str>, owner: &str, now: i6
 }
 
 pub async fn claim_events(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
-    claim(db, "outbox", None, owner, now, lease_until, limit).await?.iter().map(event_from_row).collect()
+    claim(db, "outbox", None, owner, now, lease_until, limit).await?.iter().map(OutboxEvent::from_row).collect()
 }
 
 /// Marks claimed rows done in one staged statement, where this node still holds their leases.
@@ -140,37 +126,22 @@ pub async fn fail_delivery(db: &Db, id: DeliveryId, owner: &str, error: &str, re
     fail(db, "deliveries", id.0, owner, error, retry_at).await
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Delivery {
-    pub id: DeliveryId,
-    pub event_id: OutboxEventId,
-    pub channel: String,
-    pub user_id: Option<UserId>,
-    pub address: String,
-    pub subject: String,
-    pub body: String,
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
-}
-
-pub(crate) fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
-    Ok(Delivery {
-        id: DeliveryId(r.try_get("id")?),
-        event_id: OutboxEventId(r.try_get("event_id")?),
-        channel: r.try_get("channel")?,
-        user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
-        address: r.try_get("address")?,
-        subject: r.try_get("subject")?,
-        body: r.try_get("body")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        sent_at: r.try_get("sent_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Delivery in "deliveries" {
+        pub id: DeliveryId,
+        pub event_id: OutboxEventId,
+        pub channel: String,
+        pub user_id: Option<UserId>,
+        pub address: String,
+        pub subject: String,
+        pub body: String,
+        pub status: String,
+        pub attempts: i64,
+        pub last_error: Option<String>,
+        pub created_at: i64,
+        pub sent_at: Option<i64>,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -195,7 +166,7 @@ pub async fn insert_delivery(s: &mut impl crate::Stage, d: &NewDelivery, now: i6
 }
 
 pub async fn claim_deliveries(db: &Db, channel: &str, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
-    claim(db, "deliveries", Some(channel), owner, now, lease_until, limit).await?.iter().map(delivery_from_row).collect()
+    claim(db, "deliveries", Some(channel), owner, now, lease_until, limit).await?.iter().map(Delivery::from_row).collect()
 }
 
 pub async fn finish_delivery(db: &Db, id: DeliveryId, owner: &str, now: i64) -> Result<bool> {
@@ -212,7 +183,7 @@ pub async fn finish_delivery(db: &Db, id: DeliveryId, owner: &str, now: i64) -> 
 pub async fn dead_deliveries(db: &Db, page: &PageRequest) -> Result<Page<Delivery>> {
     let mut sql = Sql::new("SELECT * FROM deliveries WHERE status = 'dead'");
     sql.keyset(page, None);
-    let rows = sql.fetch_all(&db.read).await?.iter().map(delivery_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(&db.read).await?.iter().map(Delivery::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |d| Cursor { id: d.id.0, key: None }))
 }
 
@@ -221,12 +192,12 @@ pub async fn dead_events(db: &Db) -> Result<Vec<OutboxEvent>> {
         .fetch_all(&db.read)
         .await?
         .iter()
-        .map(event_from_row)
+        .map(OutboxEvent::from_row)
         .collect()
 }
 
 pub async fn get_delivery<'e, E: Executor<'e, Database = Any>>(ex: E, id: DeliveryId) -> Result<Option<Delivery>> {
-    sqlx::query("SELECT * FROM deliveries WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(delivery_from_row).transpose()
+    sqlx::query("SELECT * FROM deliveries WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(Delivery::from_row).transpose()
 }
 
 /// Puts a dead delivery back in the queue, to be tried again now.
@@ -271,27 +242,17 @@ pub async fn queue_depths(db: &Db) -> Result<Vec<(String, String, i64)>> {
 
 // ---- in-app notifications ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Notification {
-    pub id: NotificationId,
-    pub event_type: String,
-    pub title: String,
-    pub body: String,
-    pub link: Option<String>,
-    pub created_at: i64,
-    pub read_at: Option<i64>,
-}
-
-fn notification_from_row(r: &AnyRow) -> Result<Notification> {
-    Ok(Notification {
-        id: NotificationId(r.try_get("id")?),
-        event_type: r.try_get("event_type")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        link: r.try_get("link")?,
-        created_at: r.try_get("created_at")?,
-        read_at: r.try_get("read_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Notification in "notifications" {
+        pub id: NotificationId,
+        pub event_type: String,
+        pub title: String,
+        pub body: String,
+        pub link: Option<String>,
+        pub created_at: i64,
+        pub read_at: Option<i64>,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -320,7 +281,7 @@ pub async fn list_notifications(db: &Db, user: UserId, unread_only: bool, page: 
         sql.push(" AND read_at IS NULL");
     }
     sql.keyset(page, None);
-    let rows = sql.fetch_all(&db.read).await?.iter().map(notification_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(&db.read).await?.iter().map(Notification::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |n| Cursor { id: n.id.0, key: None }))
 }
 
@@ -344,25 +305,16 @@ pub async fn mark_read(conn: &mut AnyConnection, user: UserId, id: Option<Notifi
 
 // ---- templates and preferences ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Template {
-    pub event_type: String,
-    pub locale: String,
-    pub subject: String,
-    pub body: String,
-    pub updated_at: i64,
-    pub updated_by: Option<i64>,
-}
-
-fn template_from_row(r: &AnyRow) -> Result<Template> {
-    Ok(Template {
-        event_type: r.try_get("event_type")?,
-        locale: r.try_get("locale")?,
-        subject: r.try_get("subject")?,
-        body: r.try_get("body")?,
-        updated_at: r.try_get("updated_at")?,
-        updated_by: r.try_get("updated_by")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Template in "notification_templates" {
+        pub event_type: String,
+        pub locale: String,
+        pub subject: String,
+        pub body: String,
+        pub updated_at: i64,
+        pub updated_by: Option<i64>,
+    }
 }
 
 pub async fn get_template<'e, E: Executor<'e, Database = Any>>(ex: E, event_type: &str, locale: &str) -> Result<Option<Template>> {
@@ -372,7 +324,7 @@ pub async fn get_template<'e, E: Executor<'e, Database = Any>>(ex: E, event_type
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(template_from_row)
+        .map(Template::from_row)
         .transpose()
 }
 
@@ -381,7 +333,7 @@ pub async fn list_templates<'e, E: Executor<'e, Database = Any>>(ex: E) -> Resul
         .fetch_all(ex)
         .await?
         .iter()
-        .map(template_from_row)
+        .map(Template::from_row)
         .collect()
 }
 
@@ -459,7 +411,7 @@ pub async fn events_after(db: &Db, after: i64, limit: i64) -> Result<Vec<OutboxE
         .fetch_all(&db.read)
         .await?
         .iter()
-        .map(event_from_row)
+        .map(OutboxEvent::from_row)
         .collect()
 }
 
@@ -473,7 +425,7 @@ pub async fn object_events_after(db: &Db, object_type: &str, object_id: &str, af
         .fetch_all(&db.read)
         .await?
         .iter()
-        .map(event_from_row)
+        .map(OutboxEvent::from_row)
         .collect()
 }
 

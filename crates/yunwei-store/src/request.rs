@@ -3,113 +3,74 @@
 
 use crate::incident::{ScopeFilter, push_in, push_scope};
 use crate::sql::{Page, Sql};
-use crate::{Result, b, get_bool};
+use crate::table::{Table, column, insert_returning_key, update_row, update_set};
+use crate::{Result, b};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{ApprovalId, CatalogItemId, DepartmentId, RequestTaskId, ServiceId, ServiceRequestId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
 
 type Any = sqlx::Any;
 
-fn opt<T>(r: &AnyRow, col: &str, f: impl Fn(i64) -> T) -> Result<Option<T>> {
-    Ok(r.try_get::<Option<i64>, _>(col)?.map(f))
-}
-
 // ---- catalogue ----
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct CatalogItem {
-    pub id: CatalogItemId,
-    pub code: String,
-    pub name_zh: String,
-    pub name_en: String,
-    pub description_zh: String,
-    pub description_en: String,
-    pub category: String,
-    /// JSON of `yunwei_domain::request::ItemDefinition`.
-    pub definition: String,
-    pub team_id: Option<TeamId>,
-    pub service_id: Option<ServiceId>,
-    pub active: bool,
-    pub sort_order: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
+table! {
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct CatalogItem in "catalog_items" {
+        pub id: CatalogItemId,
+        pub code: String,
+        pub name_zh: String,
+        pub name_en: String,
+        pub description_zh: String,
+        pub description_en: String,
+        pub category: String,
+        /// JSON of `yunwei_domain::request::ItemDefinition`.
+        pub definition: String,
+        pub team_id: Option<TeamId>,
+        pub service_id: Option<ServiceId>,
+        pub active: bool,
+        pub sort_order: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub version: i64,
+    }
 }
 
-fn item_from_row(r: &AnyRow) -> Result<CatalogItem> {
-    Ok(CatalogItem {
-        id: CatalogItemId(r.try_get("id")?),
-        code: r.try_get("code")?,
-        name_zh: r.try_get("name_zh")?,
-        name_en: r.try_get("name_en")?,
-        description_zh: r.try_get("description_zh")?,
-        description_en: r.try_get("description_en")?,
-        category: r.try_get("category")?,
-        definition: r.try_get("definition")?,
-        team_id: opt(r, "team_id", TeamId)?,
-        service_id: opt(r, "service_id", ServiceId)?,
-        active: get_bool(r, "active")?,
-        sort_order: r.try_get("sort_order")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        version: r.try_get("version")?,
-    })
-}
-
+/// Inserts a new item at version 1 (`i.id` and `i.version` are ignored).
 pub async fn insert_item(conn: &mut AnyConnection, i: &CatalogItem) -> Result<CatalogItemId> {
-    let row = sqlx::query(
-        "INSERT INTO catalog_items (code, name_zh, name_en, description_zh, description_en, category, definition, team_id, \
-         service_id, active, sort_order, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) RETURNING id",
-    )
-    .bind(&i.code)
-    .bind(&i.name_zh)
-    .bind(&i.name_en)
-    .bind(&i.description_zh)
-    .bind(&i.description_en)
-    .bind(&i.category)
-    .bind(&i.definition)
-    .bind(i.team_id.map(|t| t.0))
-    .bind(i.service_id.map(|s| s.0))
-    .bind(b(i.active))
-    .bind(i.sort_order)
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(CatalogItemId(row.try_get(0)?))
+    Ok(CatalogItemId(insert_returning_key(conn, &CatalogItem { version: 1, ..i.clone() }).await?))
 }
+
+/// The columns an item's edit writes (its code and creation time stay).
+const ITEM_EDITABLE: &[&str] = &[
+    "name_zh",
+    "name_en",
+    "description_zh",
+    "description_en",
+    "category",
+    "definition",
+    "team_id",
+    "service_id",
+    "active",
+    "sort_order",
+    "updated_at",
+];
 
 /// Writes the item if nobody changed it since `expected_version`; false on a lost race.
 pub async fn update_item(conn: &mut AnyConnection, i: &CatalogItem, expected_version: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE catalog_items SET name_zh = $1, name_en = $2, description_zh = $3, description_en = $4, category = $5, \
-         definition = $6, team_id = $7, service_id = $8, active = $9, sort_order = $10, updated_at = $11, version = version + 1 \
-         WHERE id = $12 AND version = $13",
-    )
-    .bind(&i.name_zh)
-    .bind(&i.name_en)
-    .bind(&i.description_zh)
-    .bind(&i.description_en)
-    .bind(&i.category)
-    .bind(&i.definition)
-    .bind(i.team_id.map(|t| t.0))
-    .bind(i.service_id.map(|s| s.0))
-    .bind(b(i.active))
-    .bind(i.sort_order)
-    .bind(i.updated_at)
-    .bind(i.id.0)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let mut sql = update_set(i, ITEM_EDITABLE)?;
+    sql.push(", version = version + 1 WHERE id = ").bind(i.id.0).push(" AND version = ").bind(expected_version);
+    Ok(sql.execute(&mut *conn).await? == 1)
 }
 
 pub async fn get_item<'e, E: Executor<'e, Database = Any>>(ex: E, id: CatalogItemId) -> Result<Option<CatalogItem>> {
-    sqlx::query("SELECT * FROM catalog_items WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(item_from_row).transpose()
+    sqlx::query("SELECT * FROM catalog_items WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(CatalogItem::from_row)
+        .transpose()
 }
 
 pub async fn item_code_exists<'e, E: Executor<'e, Database = Any>>(ex: E, code: &str) -> Result<bool> {
@@ -118,7 +79,7 @@ pub async fn item_code_exists<'e, E: Executor<'e, Database = Any>>(ex: E, code: 
 
 pub async fn list_items<'e, E: Executor<'e, Database = Any>>(ex: E, active_only: bool) -> Result<Vec<CatalogItem>> {
     let sql = format!("SELECT * FROM catalog_items{} ORDER BY sort_order, id", if active_only { " WHERE active = 1" } else { "" });
-    sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(ex).await?.iter().map(item_from_row).collect()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(ex).await?.iter().map(CatalogItem::from_row).collect()
 }
 
 /// Points seeded items' fulfilment at a team by code (demo data).
@@ -129,104 +90,44 @@ pub async fn set_item_team(conn: &mut AnyConnection, code: &str, team: TeamId) -
 
 // ---- requests ----
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ServiceRequest {
-    pub id: ServiceRequestId,
-    pub item_id: CatalogItemId,
-    pub title: String,
-    pub state: String,
-    pub requester_id: Option<UserId>,
-    pub reporter_id: Option<UserId>,
-    pub department_id: Option<DepartmentId>,
-    pub team_id: Option<TeamId>,
-    pub assignee_id: Option<UserId>,
-    /// JSON object of the answers.
-    pub answers: String,
-    /// JSON of the item definition when the request was made.
-    pub definition: String,
-    pub approval_step: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub approved_at: Option<i64>,
-    pub fulfilled_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub version: i64,
-}
-
-fn request_from_row(r: &AnyRow) -> Result<ServiceRequest> {
-    Ok(ServiceRequest {
-        id: ServiceRequestId(r.try_get("id")?),
-        item_id: CatalogItemId(r.try_get("item_id")?),
-        title: r.try_get("title")?,
-        state: r.try_get("state")?,
-        requester_id: opt(r, "requester_id", UserId)?,
-        reporter_id: opt(r, "reporter_id", UserId)?,
-        department_id: opt(r, "department_id", DepartmentId)?,
-        team_id: opt(r, "team_id", TeamId)?,
-        assignee_id: opt(r, "assignee_id", UserId)?,
-        answers: r.try_get("answers")?,
-        definition: r.try_get("definition")?,
-        approval_step: r.try_get("approval_step")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        approved_at: r.try_get("approved_at")?,
-        fulfilled_at: r.try_get("fulfilled_at")?,
-        closed_at: r.try_get("closed_at")?,
-        version: r.try_get("version")?,
-    })
+table! {
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct ServiceRequest in "service_requests" {
+        pub id: ServiceRequestId,
+        pub item_id: CatalogItemId,
+        pub title: String,
+        pub state: String,
+        pub requester_id: Option<UserId>,
+        pub reporter_id: Option<UserId>,
+        pub department_id: Option<DepartmentId>,
+        pub team_id: Option<TeamId>,
+        pub assignee_id: Option<UserId>,
+        /// JSON object of the answers.
+        pub answers: String,
+        /// JSON of the item definition when the request was made.
+        pub definition: String,
+        pub approval_step: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub approved_at: Option<i64>,
+        pub fulfilled_at: Option<i64>,
+        pub closed_at: Option<i64>,
+        pub version: i64,
+    }
 }
 
 pub async fn insert(conn: &mut AnyConnection, r: &ServiceRequest) -> Result<ServiceRequestId> {
-    let row = sqlx::query(
-        "INSERT INTO service_requests (item_id, title, state, requester_id, reporter_id, department_id, team_id, assignee_id, \
-         answers, definition, approval_step, created_at, updated_at, approved_at, fulfilled_at, closed_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
-    )
-    .bind(r.item_id.0)
-    .bind(&r.title)
-    .bind(&r.state)
-    .bind(r.requester_id.map(|u| u.0))
-    .bind(r.reporter_id.map(|u| u.0))
-    .bind(r.department_id.map(|d| d.0))
-    .bind(r.team_id.map(|t| t.0))
-    .bind(r.assignee_id.map(|u| u.0))
-    .bind(&r.answers)
-    .bind(&r.definition)
-    .bind(r.approval_step)
-    .bind(r.created_at)
-    .bind(r.updated_at)
-    .bind(r.approved_at)
-    .bind(r.fulfilled_at)
-    .bind(r.closed_at)
-    .bind(r.version)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ServiceRequestId(row.try_get(0)?))
+    Ok(ServiceRequestId(insert_returning_key(conn, r).await?))
 }
+
+/// The columns a request's later steps change; what it asked for, by whom, stays.
+const REQUEST_MUTABLE: &[&str] =
+    &["title", "state", "team_id", "assignee_id", "approval_step", "updated_at", "approved_at", "fulfilled_at", "closed_at", "version"];
 
 /// Writes the mutable columns if nobody changed the request since `expected_version`;
 /// `r.version` must already be the next version. False on a lost race.
 pub async fn update(conn: &mut AnyConnection, r: &ServiceRequest, expected_version: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE service_requests SET title = $1, state = $2, team_id = $3, assignee_id = $4, approval_step = $5, updated_at = $6, \
-         approved_at = $7, fulfilled_at = $8, closed_at = $9, version = $10 WHERE id = $11 AND version = $12",
-    )
-    .bind(&r.title)
-    .bind(&r.state)
-    .bind(r.team_id.map(|t| t.0))
-    .bind(r.assignee_id.map(|u| u.0))
-    .bind(r.approval_step)
-    .bind(r.updated_at)
-    .bind(r.approved_at)
-    .bind(r.fulfilled_at)
-    .bind(r.closed_at)
-    .bind(r.version)
-    .bind(r.id.0)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    update_row(conn, r, REQUEST_MUTABLE, Some(expected_version)).await
 }
 
 /// Sets the answers of a request just inserted (attachment ids are known only then).
@@ -246,7 +147,7 @@ pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[i64]) -> 
     }
     let mut sql = Sql::new("SELECT * FROM service_requests WHERE 1=1");
     push_in(&mut sql, " AND", "id", ids);
-    sql.fetch_all(ex).await?.iter().map(request_from_row).collect()
+    sql.fetch_all(ex).await?.iter().map(ServiceRequest::from_row).collect()
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceRequestId) -> Result<Option<ServiceRequest>> {
@@ -255,14 +156,14 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceRequestI
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(request_from_row)
+        .map(ServiceRequest::from_row)
         .transpose()
 }
 
 /// As [`get`], locking the row on PostgreSQL for the rest of the transaction.
 pub async fn get_for_update(conn: &mut AnyConnection, db: &crate::Db, id: ServiceRequestId) -> Result<Option<ServiceRequest>> {
     let sql = format!("SELECT * FROM service_requests WHERE id = $1{}", db.for_update());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(request_from_row).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(ServiceRequest::from_row).transpose()
 }
 
 /// Filters of a request list; all optional, combined with AND.
@@ -330,23 +231,27 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &RequestFilter,
         sql.push(" AND r.id < ").bind(after.id);
     }
     sql.push(" ORDER BY r.id DESC LIMIT ").bind(page.limit + 1);
-    let rows = sql.fetch_all(ex).await?.iter().map(request_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(ServiceRequest::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, &page, |r| Cursor { id: r.id.0, key: None }))
 }
 
 // ---- approvals ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Approval {
-    pub id: ApprovalId,
-    pub request_id: ServiceRequestId,
-    pub step: i64,
-    pub approver_id: UserId,
-    pub approver_name: Option<String>,
-    pub decision: String,
-    pub comment: String,
-    pub created_at: i64,
-    pub decided_at: Option<i64>,
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Approval in "request_approvals" {
+        pub id: ApprovalId,
+        pub request_id: ServiceRequestId,
+        pub step: i64,
+        pub approver_id: UserId,
+        pub decision: String,
+        pub comment: String,
+        pub created_at: i64,
+        pub decided_at: Option<i64>,
+    }
+    joined {
+        pub approver_name: Option<String>,
+    }
 }
 
 pub async fn add_approval(conn: &mut AnyConnection, request: ServiceRequestId, step: i64, approver: UserId, now: i64) -> Result<()> {
@@ -370,21 +275,7 @@ pub async fn approvals<'e, E: Executor<'e, Database = Any>>(ex: E, request: Serv
     .bind(request.0)
     .fetch_all(ex)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Approval {
-                id: ApprovalId(r.try_get("id")?),
-                request_id: ServiceRequestId(r.try_get("request_id")?),
-                step: r.try_get("step")?,
-                approver_id: UserId(r.try_get("approver_id")?),
-                approver_name: r.try_get("approver_name")?,
-                decision: r.try_get("decision")?,
-                comment: r.try_get("comment")?,
-                created_at: r.try_get("created_at")?,
-                decided_at: r.try_get("decided_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(Approval::from_row).collect()
 }
 
 /// Records one approver's decision on a still-pending row.
@@ -412,73 +303,35 @@ pub async fn skip_pending(conn: &mut AnyConnection, request: ServiceRequestId, n
 
 // ---- fulfilment tasks ----
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Task {
-    pub id: RequestTaskId,
-    pub request_id: ServiceRequestId,
-    pub seq: i64,
-    pub title: String,
-    pub team_id: Option<TeamId>,
-    pub assignee_id: Option<UserId>,
-    pub state: String,
-    pub note: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub finished_at: Option<i64>,
-}
-
-fn task_from_row(r: &AnyRow) -> Result<Task> {
-    Ok(Task {
-        id: RequestTaskId(r.try_get("id")?),
-        request_id: ServiceRequestId(r.try_get("request_id")?),
-        seq: r.try_get("seq")?,
-        title: r.try_get("title")?,
-        team_id: opt(r, "team_id", TeamId)?,
-        assignee_id: opt(r, "assignee_id", UserId)?,
-        state: r.try_get("state")?,
-        note: r.try_get("note")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        finished_at: r.try_get("finished_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct Task in "request_tasks" {
+        pub id: RequestTaskId,
+        pub request_id: ServiceRequestId,
+        pub seq: i64,
+        pub title: String,
+        pub team_id: Option<TeamId>,
+        pub assignee_id: Option<UserId>,
+        pub state: String,
+        pub note: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub finished_at: Option<i64>,
+    }
 }
 
 pub async fn insert_task(conn: &mut AnyConnection, t: &Task) -> Result<RequestTaskId> {
-    let row = sqlx::query(
-        "INSERT INTO request_tasks (request_id, seq, title, team_id, assignee_id, state, note, created_at, updated_at, finished_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(t.request_id.0)
-    .bind(t.seq)
-    .bind(&t.title)
-    .bind(t.team_id.map(|x| x.0))
-    .bind(t.assignee_id.map(|x| x.0))
-    .bind(&t.state)
-    .bind(&t.note)
-    .bind(t.created_at)
-    .bind(t.updated_at)
-    .bind(t.finished_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(RequestTaskId(row.try_get(0)?))
+    Ok(RequestTaskId(insert_returning_key(conn, t).await?))
 }
 
 pub async fn update_task(conn: &mut AnyConnection, t: &Task) -> Result<()> {
-    sqlx::query("UPDATE request_tasks SET assignee_id = $1, state = $2, note = $3, updated_at = $4, finished_at = $5 WHERE id = $6")
-        .bind(t.assignee_id.map(|x| x.0))
-        .bind(&t.state)
-        .bind(&t.note)
-        .bind(t.updated_at)
-        .bind(t.finished_at)
-        .bind(t.id.0)
-        .execute(&mut *conn)
-        .await?;
+    update_row(conn, t, &["assignee_id", "state", "note", "updated_at", "finished_at"], None).await?;
     Ok(())
 }
 
 pub async fn tasks<'e, E: Executor<'e, Database = Any>>(ex: E, request: ServiceRequestId) -> Result<Vec<Task>> {
     let rows = sqlx::query("SELECT * FROM request_tasks WHERE request_id = $1 ORDER BY seq, id").bind(request.0).fetch_all(ex).await?;
-    rows.iter().map(task_from_row).collect()
+    rows.iter().map(Task::from_row).collect()
 }
 
 /// Ends every unfinished task of a request (it was cancelled).
@@ -495,6 +348,7 @@ pub async fn skip_open_tasks(conn: &mut AnyConnection, request: ServiceRequestId
 
 // ---- timeline ----
 
+/// A timeline entry as the request page shows it (the request's id is the caller's).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RequestActivity {
     pub id: i64,
@@ -542,12 +396,12 @@ pub async fn activities<'e, E: Executor<'e, Database = Any>>(
             Ok(RequestActivity {
                 id: r.try_get("id")?,
                 at: r.try_get("at_ms")?,
-                actor_id: opt(r, "actor_id", UserId)?,
+                actor_id: column(r, "actor_id")?,
                 actor_name: r.try_get("actor_name")?,
                 kind: r.try_get("kind")?,
-                public: get_bool(r, "public")?,
+                public: column(r, "public")?,
                 body: r.try_get("body")?,
-                data: crate::get_json(r, "data")?,
+                data: column(r, "data")?,
             })
         })
         .collect()

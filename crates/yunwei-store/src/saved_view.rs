@@ -1,20 +1,23 @@
 //! Saved views: named queue filters per user.
 
 use crate::Result;
+use crate::table::Table;
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::UserId;
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SavedView {
-    pub id: i64,
-    pub object_type: String,
-    pub name: String,
-    /// The queue's query string, e.g. `queue=my_teams&state=open&sort=sla_due`.
-    pub query: String,
-    pub created_at: i64,
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct SavedView in "saved_views" {
+        pub id: i64,
+        pub object_type: String,
+        pub name: String,
+        /// The queue's query string, e.g. `queue=my_teams&state=open&sort=sla_due`.
+        pub query: String,
+        pub created_at: i64,
+    }
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId, object_type: &str) -> Result<Vec<SavedView>> {
@@ -23,17 +26,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId, obje
         .bind(object_type)
         .fetch_all(ex)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(SavedView {
-                id: r.try_get("id")?,
-                object_type: r.try_get("object_type")?,
-                name: r.try_get("name")?,
-                query: r.try_get("query")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(SavedView::from_row).collect()
 }
 
 pub async fn insert(conn: &mut AnyConnection, user: UserId, object_type: &str, name: &str, query: &str, now: i64) -> Result<i64> {

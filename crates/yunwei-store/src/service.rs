@@ -1,41 +1,29 @@
 //! Business services (业务服务): what incidents affect, SLAs cover and
 //! availability is measured for. The CMDB will link them to CIs.
 
+use crate::Result;
 use crate::admin::escape_like;
-use crate::{Result, b, get_bool};
+use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ServiceId, TeamId};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct BusinessService {
-    pub id: ServiceId,
-    pub name: String,
-    pub code: Option<String>,
-    pub description: String,
-    /// Incidents on this service go to this team unless their category names one.
-    pub team_id: Option<TeamId>,
-    pub downtime_budget_minutes: i64,
-    pub active: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<BusinessService> {
-    Ok(BusinessService {
-        id: ServiceId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        code: r.try_get("code")?,
-        description: r.try_get("description")?,
-        team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
-        downtime_budget_minutes: r.try_get("downtime_budget_minutes")?,
-        active: get_bool(r, "active")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct BusinessService in "business_services" {
+        pub id: ServiceId,
+        pub name: String,
+        pub code: Option<String>,
+        pub description: String,
+        /// Incidents on this service go to this team unless their category names one.
+        pub team_id: Option<TeamId>,
+        pub downtime_budget_minutes: i64,
+        pub active: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub struct ServiceFields {
@@ -47,44 +35,39 @@ pub struct ServiceFields {
     pub active: bool,
 }
 
+impl ServiceFields {
+    fn row(&self, id: ServiceId, now: i64) -> BusinessService {
+        BusinessService {
+            id,
+            name: self.name.clone(),
+            code: self.code.clone(),
+            description: self.description.clone(),
+            team_id: self.team_id,
+            downtime_budget_minutes: self.downtime_budget_minutes,
+            active: self.active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub async fn insert(conn: &mut AnyConnection, f: &ServiceFields, now: i64) -> Result<ServiceId> {
-    let row = sqlx::query(
-        "INSERT INTO business_services (name, code, description, team_id, downtime_budget_minutes, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-    )
-    .bind(&f.name)
-    .bind(&f.code)
-    .bind(&f.description)
-    .bind(f.team_id.map(|t| t.0))
-    .bind(f.downtime_budget_minutes)
-    .bind(b(f.active))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ServiceId(row.try_get(0)?))
+    Ok(ServiceId(insert_returning_key(conn, &f.row(ServiceId(0), now)).await?))
 }
 
 pub async fn update(conn: &mut AnyConnection, id: ServiceId, f: &ServiceFields, now: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE business_services SET name = $2, code = $3, description = $4, team_id = $5, downtime_budget_minutes = $6, \
-         active = $7, updated_at = $8 WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(&f.name)
-    .bind(&f.code)
-    .bind(&f.description)
-    .bind(f.team_id.map(|t| t.0))
-    .bind(f.downtime_budget_minutes)
-    .bind(b(f.active))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let cols = ["name", "code", "description", "team_id", "downtime_budget_minutes", "active", "updated_at"];
+    update_row(conn, &f.row(id, now), &cols, None).await
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceId) -> Result<Option<BusinessService>> {
-    sqlx::query("SELECT * FROM business_services WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM business_services WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(BusinessService::from_row)
+        .transpose()
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -> Result<Vec<BusinessService>> {
@@ -97,5 +80,5 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -
         }
         None => sqlx::query("SELECT * FROM business_services ORDER BY name, id").fetch_all(ex).await?,
     };
-    rows.iter().map(from_row).collect()
+    rows.iter().map(BusinessService::from_row).collect()
 }

@@ -10,6 +10,13 @@ use yunwei_domain::page::PageRequest;
 pub enum Value {
     Int(Option<i64>),
     Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(Some(v))
+    }
 }
 
 impl From<i64> for Value {
@@ -44,6 +51,7 @@ pub(crate) fn bind_value(q: Query<'_>, v: Value) -> Query<'_> {
     match v {
         Value::Int(v) => q.bind(v),
         Value::Text(v) => q.bind(v),
+        Value::Bytes(v) => q.bind(v),
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::Result;
 use crate::sql::{Page, Sql};
+use crate::table::Table;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{DepartmentId, ServiceId, SurveyId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
@@ -13,59 +13,31 @@ use yunwei_domain::survey::{GroupBy, SurveyState};
 
 type Any = sqlx::Any;
 
-/// One survey as stored (the token hash stays in the table).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Survey {
-    pub id: SurveyId,
-    pub subject_type: String,
-    pub subject_id: i64,
-    pub subject_ref: String,
-    pub subject_title: String,
-    pub requester_id: Option<UserId>,
-    pub requester_email: Option<String>,
-    pub requester_name: Option<String>,
-    pub team_id: Option<TeamId>,
-    pub service_id: Option<ServiceId>,
-    pub assignee_id: Option<UserId>,
-    pub department_id: Option<DepartmentId>,
-    /// `sent` or `answered` as stored.
-    pub state: String,
-    pub sent_at: i64,
-    pub expires_at: i64,
-    pub answered_at: Option<i64>,
-    pub score: Option<i64>,
-    pub comment: Option<String>,
+table! {
+    /// One survey as stored (the token hash stays in the table).
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct Survey in "surveys" {
+        pub id: SurveyId,
+        pub subject_type: String,
+        pub subject_id: i64,
+        pub subject_ref: String,
+        pub subject_title: String,
+        pub requester_id: Option<UserId>,
+        pub requester_email: Option<String>,
+        pub requester_name: Option<String>,
+        pub team_id: Option<TeamId>,
+        pub service_id: Option<ServiceId>,
+        pub assignee_id: Option<UserId>,
+        pub department_id: Option<DepartmentId>,
+        /// `sent` or `answered` as stored.
+        pub state: String,
+        pub sent_at: i64,
+        pub expires_at: i64,
+        pub answered_at: Option<i64>,
+        pub score: Option<i64>,
+        pub comment: Option<String>,
+    }
 }
-
-fn opt<T>(r: &AnyRow, col: &str, f: impl Fn(i64) -> T) -> Result<Option<T>> {
-    Ok(r.try_get::<Option<i64>, _>(col)?.map(f))
-}
-
-fn survey_from_row(r: &AnyRow) -> Result<Survey> {
-    Ok(Survey {
-        id: SurveyId(r.try_get("id")?),
-        subject_type: r.try_get("subject_type")?,
-        subject_id: r.try_get("subject_id")?,
-        subject_ref: r.try_get("subject_ref")?,
-        subject_title: r.try_get("subject_title")?,
-        requester_id: opt(r, "requester_id", UserId)?,
-        requester_email: r.try_get("requester_email")?,
-        requester_name: r.try_get("requester_name")?,
-        team_id: opt(r, "team_id", TeamId)?,
-        service_id: opt(r, "service_id", ServiceId)?,
-        assignee_id: opt(r, "assignee_id", UserId)?,
-        department_id: opt(r, "department_id", DepartmentId)?,
-        state: r.try_get("state")?,
-        sent_at: r.try_get("sent_at")?,
-        expires_at: r.try_get("expires_at")?,
-        answered_at: r.try_get("answered_at")?,
-        score: r.try_get("score")?,
-        comment: r.try_get("comment")?,
-    })
-}
-
-const COLUMNS: &str = "id, subject_type, subject_id, subject_ref, subject_title, requester_id, requester_email, requester_name, \
-    team_id, service_id, assignee_id, department_id, state, sent_at, expires_at, answered_at, score, comment";
 
 /// Inserts a new `sent` survey (the `id`, `state` and answer fields of `s` are ignored).
 pub async fn insert(conn: &mut AnyConnection, s: &Survey, token_hash: &str) -> Result<SurveyId> {
@@ -94,13 +66,13 @@ pub async fn insert(conn: &mut AnyConnection, s: &Survey, token_hash: &str) -> R
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: SurveyId) -> Result<Option<Survey>> {
-    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(survey_from_row).transpose()
+    let sql = format!("{} WHERE id = $1", Survey::select());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(Survey::from_row).transpose()
 }
 
 pub async fn by_token_hash<'e, E: Executor<'e, Database = Any>>(ex: E, hash: &str) -> Result<Option<Survey>> {
-    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE token_hash = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(ex).await?.as_ref().map(survey_from_row).transpose()
+    let sql = format!("{} WHERE token_hash = $1", Survey::select());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(ex).await?.as_ref().map(Survey::from_row).transpose()
 }
 
 /// The survey of a ticket still waiting for its answer (sent and not expired), if any.
@@ -111,17 +83,18 @@ pub async fn pending_for<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> Result<Option<Survey>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM surveys WHERE subject_type = $1 AND subject_id = $2 AND state = 'sent' AND expires_at > $3 ORDER BY id DESC LIMIT 1"
+        "{} WHERE subject_type = $1 AND subject_id = $2 AND state = 'sent' AND expires_at > $3 ORDER BY id DESC LIMIT 1",
+        Survey::select()
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject_type).bind(subject_id).bind(now).fetch_optional(ex).await?;
-    row.as_ref().map(survey_from_row).transpose()
+    row.as_ref().map(Survey::from_row).transpose()
 }
 
 /// Every survey of a ticket, oldest first.
 pub async fn for_subject<'e, E: Executor<'e, Database = Any>>(ex: E, subject_type: &str, subject_id: i64) -> Result<Vec<Survey>> {
-    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE subject_type = $1 AND subject_id = $2 ORDER BY id");
+    let sql = format!("{} WHERE subject_type = $1 AND subject_id = $2 ORDER BY id", Survey::select());
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject_type).bind(subject_id).fetch_all(ex).await?;
-    rows.iter().map(survey_from_row).collect()
+    rows.iter().map(Survey::from_row).collect()
 }
 
 /// Records the answer if the survey is still open at `now`; false if another answer won or it expired.
@@ -153,7 +126,7 @@ pub struct SurveyFilter {
 
 /// Newest first by default.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &SurveyFilter, now: i64, page: &PageRequest) -> Result<Page<Survey>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM surveys WHERE 1=1"));
+    let mut sql = Sql::new(&format!("{} WHERE 1=1", Survey::select()));
     match f.state {
         Some(SurveyState::Answered) => sql.push(" AND state = 'answered'"),
         Some(SurveyState::Sent) => sql.push(" AND state = 'sent' AND expires_at > ").bind(now),
@@ -183,7 +156,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &SurveyFilter, 
         sql.push(")");
     }
     sql.keyset(page, None);
-    let rows = sql.fetch_all(ex).await?.iter().map(survey_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(Survey::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |s| Cursor { id: s.id.0, key: None }))
 }
 

@@ -1,11 +1,14 @@
 //! Fresh databases for tests and benchmarks: a new SQLite file in a temporary
 //! directory, or a new database on the PostgreSQL server named by
-//! `YUNWEI_TEST_DATABASE_URL` (dropped again by [`FreshDatabase::drop_now`]).
+//! `YUNWEI_TEST_DATABASE_URL`. Dropped again by [`FreshDatabase::drop_now`], or, when a
+//! test fails or forgets to call it, when the value is dropped (`Drop` removes the database
+//! with `DROP DATABASE … WITH (FORCE)` from a thread of its own, so it works during unwinding
+//! and inside a runtime).
 
 use crate::{Result, StoreError};
 use sqlx::{AssertSqlSafe, Connection};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -16,6 +19,7 @@ pub struct FreshDatabase {
     pub dir: PathBuf,
     admin_url: Option<String>,
     name: String,
+    removed: AtomicBool,
 }
 
 fn unique_name() -> String {
@@ -40,10 +44,16 @@ impl FreshDatabase {
                 sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
                 conn.close().await?;
                 let base = server.rsplit_once('/').map(|(b, _)| b.to_string()).ok_or_else(|| StoreError::UnsupportedUrl(server.clone()))?;
-                Ok(Self { url: format!("{base}/{name}"), dir, admin_url: Some(server), name })
+                Ok(Self { url: format!("{base}/{name}"), dir, admin_url: Some(server), name, removed: AtomicBool::new(false) })
             }
             Some(other) => Err(StoreError::UnsupportedUrl(other)),
-            None => Ok(Self { url: format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()), dir, admin_url: None, name }),
+            None => Ok(Self {
+                url: format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display()),
+                dir,
+                admin_url: None,
+                name,
+                removed: AtomicBool::new(false),
+            }),
         }
     }
 
@@ -59,12 +69,42 @@ impl FreshDatabase {
     /// Removes the database; call after every pool on it is closed.
     pub async fn drop_now(&self) -> Result<()> {
         if let Some(admin) = &self.admin_url {
-            let mut conn = sqlx::AnyConnection::connect(admin).await?;
-            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).execute(&mut conn).await?;
-            conn.close().await?;
+            drop_database(admin, &self.name).await?;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        self.removed.store(true, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+async fn drop_database(admin: &str, name: &str) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin).await?;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+impl Drop for FreshDatabase {
+    /// Cleans up what `drop_now` was not called for (a failed test, a forgotten stop). Runs on
+    /// a thread with its own runtime: `Drop` cannot await, and the test's runtime may be the
+    /// one unwinding. `WITH (FORCE)` ends connections a leaked pool still holds.
+    fn drop(&mut self) {
+        if self.removed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let Some(admin) = self.admin_url.clone() else { return };
+        let name = self.name.clone();
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(drop_database(&admin, &name)).map_err(std::io::Error::other)
+        });
+        match cleanup.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database {} was not dropped: {e}", self.name),
+            Err(_) => eprintln!("test database {} was not dropped: the cleanup thread panicked", self.name),
+        }
     }
 }
 

@@ -66,6 +66,8 @@ pub struct SqliteWriter {
     pub(crate) ids: IdBook,
     /// Prepared commands waiting to be committed as a group (see [`crate::batch`]).
     pub(crate) pending: std::sync::Mutex<Vec<crate::batch::Waiting>>,
+    /// How many batches the last group sent together held (tests watch the grouping).
+    pub(crate) last_group: std::sync::atomic::AtomicUsize,
 }
 
 type Guard = OwnedMappedMutexGuard<Option<WriterState>, WriterState>;
@@ -78,6 +80,7 @@ impl SqliteWriter {
             needs_rollback: AtomicBool::new(false),
             ids: IdBook::default(),
             pending: std::sync::Mutex::default(),
+            last_group: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 

@@ -1,95 +1,57 @@
 //! Outbound webhook subscriptions. Their deliveries are rows of `deliveries`
 //! with channel `webhook` and the webhook's id as the address.
 
-use crate::{Result, b};
+use crate::Result;
+use crate::table::{LenientJson, Table, insert_returning_key, update_set};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 
 type Any = sqlx::Any;
 
 pub const CHANNEL: &str = "webhook";
 
-/// A subscription. `secret` never leaves core except once, on create and rotate.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Webhook {
-    pub id: i64,
-    pub name: String,
-    pub url: String,
-    /// Empty: every event.
-    pub event_types: Vec<String>,
-    pub active: bool,
-    #[serde(skip)]
-    pub secret: String,
-    pub created_by: Option<i64>,
-    pub created_at: i64,
-    pub updated_by: Option<i64>,
-    pub updated_at: i64,
-    pub version: i64,
-}
-
-fn from_row(r: &AnyRow) -> Result<Webhook> {
-    let types: String = r.try_get("event_types")?;
-    Ok(Webhook {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        url: r.try_get("url")?,
-        event_types: serde_json::from_str(&types).unwrap_or_default(),
-        active: r.try_get::<i64, _>("active")? != 0,
-        secret: r.try_get("secret")?,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-        updated_by: r.try_get("updated_by")?,
-        updated_at: r.try_get("updated_at")?,
-        version: r.try_get("version")?,
-    })
+table! {
+    /// A subscription. `secret` never leaves core except once, on create and rotate.
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Webhook in "webhooks" {
+        pub id: i64,
+        pub name: String,
+        pub url: String,
+        /// Empty: every event.
+        pub event_types: Vec<String> as LenientJson,
+        pub active: bool,
+        #[serde(skip)]
+        pub secret: String,
+        pub created_by: Option<i64>,
+        pub created_at: i64,
+        pub updated_by: Option<i64>,
+        pub updated_at: i64,
+        pub version: i64,
+    }
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Webhook>> {
-    sqlx::query("SELECT * FROM webhooks ORDER BY name, id").fetch_all(ex).await?.iter().map(from_row).collect()
+    sqlx::query("SELECT * FROM webhooks ORDER BY name, id").fetch_all(ex).await?.iter().map(Webhook::from_row).collect()
 }
 
 pub async fn list_active<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Webhook>> {
-    sqlx::query("SELECT * FROM webhooks WHERE active = 1 ORDER BY id").fetch_all(ex).await?.iter().map(from_row).collect()
+    sqlx::query("SELECT * FROM webhooks WHERE active = 1 ORDER BY id").fetch_all(ex).await?.iter().map(Webhook::from_row).collect()
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: i64) -> Result<Option<Webhook>> {
-    sqlx::query("SELECT * FROM webhooks WHERE id = $1").bind(id).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query("SELECT * FROM webhooks WHERE id = $1").bind(id).fetch_optional(ex).await?.as_ref().map(Webhook::from_row).transpose()
 }
 
+/// A new subscription at version 1, last updated by its creator when created.
 pub async fn insert(conn: &mut AnyConnection, w: &Webhook) -> Result<i64> {
-    let row = sqlx::query(
-        "INSERT INTO webhooks (name, url, event_types, active, secret, created_by, created_at, updated_by, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7, 1) RETURNING id",
-    )
-    .bind(&w.name)
-    .bind(&w.url)
-    .bind(serde_json::to_string(&w.event_types).unwrap_or_else(|_| "[]".into()))
-    .bind(b(w.active))
-    .bind(&w.secret)
-    .bind(w.created_by)
-    .bind(w.created_at)
-    .fetch_one(conn)
-    .await?;
-    Ok(row.try_get(0)?)
+    insert_returning_key(conn, &Webhook { updated_by: w.created_by, updated_at: w.created_at, version: 1, ..w.clone() }).await
 }
 
 /// Writes every field but the creation audit; bumps the version.
 pub async fn update(conn: &mut AnyConnection, w: &Webhook) -> Result<()> {
-    sqlx::query(
-        "UPDATE webhooks SET name = $2, url = $3, event_types = $4, active = $5, secret = $6, updated_by = $7, updated_at = $8, \
-         version = version + 1 WHERE id = $1",
-    )
-    .bind(w.id)
-    .bind(&w.name)
-    .bind(&w.url)
-    .bind(serde_json::to_string(&w.event_types).unwrap_or_else(|_| "[]".into()))
-    .bind(b(w.active))
-    .bind(&w.secret)
-    .bind(w.updated_by)
-    .bind(w.updated_at)
-    .execute(conn)
-    .await?;
+    let mut sql = update_set(w, &["name", "url", "event_types", "active", "secret", "updated_by", "updated_at"])?;
+    sql.push(", version = version + 1 WHERE id = ").bind(w.id);
+    sql.execute(conn).await?;
     Ok(())
 }
 
@@ -105,5 +67,5 @@ pub async fn recent_deliveries<'e, E: Executor<'e, Database = Any>>(ex: E, id: i
         .bind(limit)
         .fetch_all(ex)
         .await?;
-    rows.iter().map(crate::notify::delivery_from_row).collect()
+    rows.iter().map(crate::notify::Delivery::from_row).collect()
 }

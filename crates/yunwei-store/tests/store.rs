@@ -397,32 +397,61 @@ async fn incident_ids(db: &Db) -> Vec<i64> {
     rows.iter().map(|r| r.try_get(0).unwrap()).collect()
 }
 
+/// Waits (up to 5 s) until `n` batches wait for the writer (SQLite), so that they are sent together.
+async fn wait_for_waiting_batches(db: &Db, n: usize) {
+    for _ in 0..500 {
+        match db.group_commit_state() {
+            Some((waiting, _)) if waiting < n => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            _ => return,
+        }
+    }
+    panic!("only {:?} batches waiting of {n}", db.group_commit_state());
+}
+
+async fn run_batches(db: &Db, first: usize, bad: Option<usize>) -> Vec<tokio::task::JoinHandle<yunwei_store::Result<i64>>> {
+    (first..first + 12)
+        .map(|n| {
+            let db = db.clone();
+            tokio::spawn(async move { incident_batch(&db, format!("事件{n}"), Some(n) == bad).await })
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn batches_waiting_together_commit_as_one_group_and_one_refused_batch_fails_alone() {
     let (fresh, db) = fresh().await;
+    let sqlite = db.backend == yunwei_store::Backend::Sqlite;
     // Holding the writer makes every batch below wait, so the next leader sends them as one group.
     let held = db.writer().await.unwrap();
-    let mut tasks = Vec::new();
-    for n in 0..12 {
-        let db = db.clone();
-        tasks.push(tokio::spawn(async move { incident_batch(&db, format!("事件{n}"), n == 5).await }));
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    if db.backend == yunwei_store::Backend::Sqlite {
+    let tasks = run_batches(&db, 0, None).await;
+    wait_for_waiting_batches(&db, 12).await;
+    if sqlite {
         assert!(incident_ids(&db).await.is_empty(), "nothing is committed while the writer is held");
     }
     drop(held);
     let mut committed = Vec::new();
+    for t in tasks {
+        committed.push(t.await.unwrap().expect("a good batch commits"));
+    }
+    if sqlite {
+        assert_eq!(db.group_commit_state(), Some((0, 12)), "all twelve were sent in one transaction");
+    }
+    // Again, with one batch whose row the database refuses: the group fails, then each batch
+    // is sent on its own, and only that one fails.
+    let held = db.writer().await.unwrap();
+    let tasks = run_batches(&db, 12, Some(17)).await;
+    wait_for_waiting_batches(&db, 12).await;
+    drop(held);
     for (n, t) in tasks.into_iter().enumerate() {
         match t.await.unwrap() {
             Ok(id) => committed.push(id),
-            Err(e) => assert_eq!(n, 5, "only the batch with the refused row fails: {e}"),
+            Err(e) => assert_eq!(n + 12, 17, "only the batch with the refused row fails: {e}"),
         }
     }
-    assert_eq!(committed.len(), 11);
+    assert_eq!(committed.len(), 23);
     committed.sort_unstable();
     assert_eq!(incident_ids(&db).await, committed, "each committed batch's incident is stored under its reserved id");
-    assert_eq!(audit::count(&db.read).await.unwrap(), 11, "the refused batch left no audit entry");
+    assert_eq!(audit::count(&db.read).await.unwrap(), 23, "the refused batch left no audit entry");
     assert!(audit::verify(&db).await.unwrap().broken.is_none());
     done(fresh, db).await;
 }
@@ -492,12 +521,16 @@ async fn a_common_word_filters_a_queue_by_substring_and_a_rare_one_by_the_index(
     use yunwei_store::search::{self, DocKind, TextMatch};
     let (fresh, db) = fresh().await;
     let team = |n: i64| if n % 2 == 0 { "a" } else { "b" };
-    // 2,101 incidents: every one says 网络 (somewhere), so the word is common; one says 数据库.
+    // 2,101 incidents: all but 51 say 网络 (somewhere), so the word is common; one says 数据库.
+    // The 51 that do not are there so that a filter that was not applied cannot pass.
+    let says_network = |n: i64| n % 41 != 0;
     let mut rows = Vec::new();
     for n in 1..=2101i64 {
         let mut i = incident(&format!("{}组 工单{n}", team(n)));
         i.id = yunwei_domain::ids::IncidentId(n);
-        if n % 3 == 0 {
+        if !says_network(n) {
+            i.description = format!("服务器宕机 {n}");
+        } else if n % 3 == 0 {
             i.location = Some("网络机房".into());
         } else {
             i.description = format!("核心交换机网络丢包 {n}");
@@ -523,17 +556,22 @@ async fn a_common_word_filters_a_queue_by_substring_and_a_rare_one_by_the_index(
 
     let page = PageRequest::parse(Some(50), None, false).unwrap();
     let mut all_a = Vec::new();
+    let mut listed = Vec::new();
     let mut next = page.clone();
     loop {
         let f = IncidentFilter { matching: Some(common.clone()), text: None, ..IncidentFilter::default() };
         let got = incidents::list(&db.read, &f, QueueSort::Created, &next).await.unwrap();
+        listed.extend(got.items.iter().map(|i| i.id.0));
         all_a.extend(got.items.iter().filter(|i| i.title.starts_with("a组")).map(|i| i.id.0));
         match got.next_cursor {
             Some(cursor) => next = PageRequest::parse(Some(50), Some(&cursor), false).unwrap(),
             None => break,
         }
     }
-    assert_eq!(all_a.len(), 1050, "every incident of team a says 网络, in its description or its location");
+    listed.sort_unstable();
+    assert_eq!(listed, (1..=2101).filter(|n| says_network(*n)).collect::<Vec<i64>>(), "exactly those that say 网络, each once");
+    let expected_a = (1..=2101).filter(|n| n % 2 == 0 && says_network(*n)).count();
+    assert_eq!((all_a.len(), expected_a), (1025, 1025), "team a's that say 网络, in their description or their location");
     let f = IncidentFilter { matching: Some(rare), ..IncidentFilter::default() };
     let got = incidents::list(&db.read, &f, QueueSort::Created, &page).await.unwrap();
     assert_eq!(got.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), vec!["数据库连接池耗尽"]);

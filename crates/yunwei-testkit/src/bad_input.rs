@@ -18,14 +18,21 @@ pub fn assert_problem(r: &TestResponse, status: u16, code: &str) {
     assert!(body["title"].as_str().is_some_and(|t| !t.is_empty() && !t.starts_with("error.")), "untranslated title: {body}");
 }
 
-fn assert_4xx_problem(r: &TestResponse, what: &str) {
-    assert!((400..500).contains(&r.status), "{what}: expected 4xx, got {}: {}", r.status, r.text().chars().take(500).collect::<String>());
-    assert_eq!(r.header("content-type"), Some("application/problem+json"), "{what}: {}", r.text());
-    assert!(r.json()["code"].as_str().is_some_and(|c| !c.is_empty()), "{what}: no code");
+/// 422 validation_failed, and the errors name `field`: refused for that field's text, not by chance.
+fn assert_refused_field(r: &TestResponse, field: &str, what: &str) {
+    let text = || r.text().chars().take(500).collect::<String>();
+    assert_eq!(r.status, 422, "{what}: expected 422, got {}: {}", r.status, text());
+    let body = r.json();
+    assert_eq!(body["code"], "validation_failed", "{what}: {}", text());
+    let named = body["errors"].as_array().is_some_and(|errors| errors.iter().any(|e| e["field"] == field));
+    assert!(named, "{what}: the errors name {field}: {}", text());
 }
 
 /// `valid` must be a body the endpoint accepts; `text_fields` are its string fields
-/// (top-level). `unique` makes each probe's text distinct so unique names don't collide.
+/// (top-level). Each probe's text is distinct, so unique names don't collide. Every answer is
+/// the one exact problem its fault calls for; a text field's probe is stored verbatim or
+/// refused as invalid for that field (422 naming it), 409 for a name already taken, or 429
+/// when the field is a password the endpoint counts guesses of.
 pub async fn check_json_endpoint(client: &Client, method: &str, path: &str, valid: &Value, text_fields: &[&str]) {
     let ct = Some("application/json");
     let r = client.send(method, path, ct, b"{".to_vec()).await;
@@ -40,22 +47,31 @@ pub async fn check_json_endpoint(client: &Client, method: &str, path: &str, vali
     assert_problem(&r, 422, "invalid_body");
     let r = client.send(method, path, ct, format!("{{\"x\": \"{}\"}}", "a".repeat(1024 * 1024 + 10)).into_bytes()).await;
     assert_problem(&r, 413, "body_too_large");
-    let mut invalid_utf8 = b"{\"name\": \"".to_vec();
-    invalid_utf8.extend_from_slice(&[0xff, 0xfe, 0xfd]);
-    invalid_utf8.extend_from_slice(b"\"}");
+    // Invalid UTF-8 where the endpoint reads text: in its first text field, else in a key.
+    let invalid_utf8 = match text_fields.first() {
+        Some(field) => {
+            let mut body = valid.clone();
+            body[*field] = Value::from("\u{1}INVALID\u{1}");
+            let text = body.to_string();
+            let (before, after) = text.split_once("\\u0001INVALID\\u0001").expect("the placeholder");
+            [before.as_bytes(), &[0xff, 0xfe, 0xfd], after.as_bytes()].concat()
+        }
+        None => [b"{\"".as_slice(), &[0xff, 0xfe, 0xfd], b"\": 1}"].concat(),
+    };
     let r = client.send(method, path, ct, invalid_utf8).await;
-    assert_4xx_problem(&r, "invalid utf-8");
+    assert_problem(&r, 400, "malformed_json");
     let r = client.send(method, path, ct, b"[1, 2, 3]".to_vec()).await;
-    assert_4xx_problem(&r, "wrong JSON type");
+    assert_problem(&r, 422, "invalid_body");
     for field in text_fields {
         let mut long = valid.clone();
         long[*field] = Value::from("长".repeat(70_000));
         let r = client.send(method, path, ct, long.to_string().into_bytes()).await;
-        assert_4xx_problem(&r, &format!("over-long {field}"));
+        assert_refused_field(&r, field, &format!("over-long {field}"));
         let mut wrong_type = valid.clone();
         wrong_type[*field] = Value::from(vec![1, 2]);
         let r = client.send(method, path, ct, wrong_type.to_string().into_bytes()).await;
-        assert_4xx_problem(&r, &format!("wrong type in {field}"));
+        assert_problem(&r, 422, "invalid_body");
+        assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("invalid type")), "wrong type in {field}: {}", r.text());
         for (i, nasty) in NASTY.iter().enumerate() {
             let mut body = valid.clone();
             let text = format!("{nasty} {i}{}", path.len());
@@ -64,8 +80,15 @@ pub async fn check_json_endpoint(client: &Client, method: &str, path: &str, vali
             if (200..300).contains(&r.status) {
                 let echoed = r.json();
                 assert_eq!(echoed[*field], Value::from(text), "{field} must be stored verbatim");
+            } else if r.status == 409 || r.status == 429 {
+                // A name already taken; a guessed password held back after a few tries.
+                let code = r.json()["code"].as_str().unwrap_or_default().to_string();
+                assert!(r.status == 409 || code == "too_many_attempts", "{field} = {nasty}: {}", r.text());
+                assert_problem(&r, r.status, &code);
             } else {
-                assert_4xx_problem(&r, &format!("{field} = {nasty}"));
+                // Refused only as text this field does not take (a code, a time zone, a
+                // password), never as anything else.
+                assert_refused_field(&r, field, &format!("{field} = {nasty}"));
             }
         }
     }

@@ -1,5 +1,7 @@
 //! A minimal W3C WebDriver client for browser tests in real headless Chromium
 //! (Debian `chromium` + `chromium-driver`), over the kit's own HTTP client.
+//! [`Browser::start`] installs the two packages when they are missing (see
+//! `yunwei_connect::test_setup`) and fails when it cannot: browser tests never skip.
 
 use crate::http::Client;
 use serde_json::{Value, json};
@@ -13,6 +15,8 @@ pub struct Browser {
     session: String,
 }
 
+const CHROMIUM: &str = "/usr/bin/chromium";
+
 /// Where chromedriver lives, if installed.
 pub fn chromedriver() -> Option<&'static str> {
     ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists())
@@ -21,6 +25,12 @@ pub fn chromedriver() -> Option<&'static str> {
 impl Browser {
     /// Starts chromedriver and a headless Chromium session with the given UI language.
     pub async fn start(lang: &str) -> Result<Browser, String> {
+        use yunwei_connect::test_setup::{Need, ensure};
+        let needs = [
+            Need { package: "chromium", present: || std::path::Path::new(CHROMIUM).exists() },
+            Need { package: "chromium-driver", present: || chromedriver().is_some() },
+        ];
+        ensure("the browser tests (headless Chromium)", &needs)?;
         let driver_path = chromedriver().ok_or("chromedriver is not installed (apt-get install chromium chromium-driver)")?;
         let port = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?.local_addr().map_err(|e| e.to_string())?.port();
         let driver = Command::new(driver_path)
@@ -33,7 +43,7 @@ impl Browser {
         let client = Client::new(addr);
         let mut browser = Browser { driver, client, session: String::new() };
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
+            "binary": CHROMIUM,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--window-size=1280,900", format!("--lang={lang}")]
         } } } });
@@ -112,15 +122,45 @@ impl Browser {
         v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
     }
 
+    /// A property (`value`, `checked`…) of every element `css` matches, as text, in document order.
+    pub async fn props(&self, css: &str, prop: &str) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => String(e[arguments[1]]))";
+        let v = self.call("POST", "/execute/sync", json!({ "script": script, "args": [css, prop] })).await;
+        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+    }
+
     /// Waits (up to 5 s) until the address no longer contains `part`, e.g. `/login` after signing in.
     pub async fn wait_until_left(&self, part: &str) {
+        self.wait_for_url(&format!("an address without {part}"), |url| !url.contains(part)).await;
+    }
+
+    /// Waits (up to 5 s) until the address satisfies `ok`, and returns it.
+    pub async fn wait_for_url(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         for _ in 0..100 {
-            if !self.url().await.contains(part) {
-                return;
+            let url = self.url().await;
+            if ok(&url) {
+                return url;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("still on {} after 5 s", self.url().await);
+        panic!("waited 5 s for {what}; still on {}", self.url().await);
+    }
+
+    /// Waits (up to 5 s) until the page's text contains `part`, and returns the text.
+    pub async fn wait_for_text(&self, part: &str) -> String {
+        for _ in 0..100 {
+            let text = self.page_text().await;
+            if text.contains(part) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("waited 5 s for {part:?} on {}: {}", self.url().await, self.page_text().await);
+    }
+
+    /// Runs `script` in the page (WebDriver "execute sync") and returns its value.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.call("POST", "/execute/sync", json!({ "script": script, "args": [] })).await
     }
 
     pub async fn screenshot_png(&self) -> Vec<u8> {

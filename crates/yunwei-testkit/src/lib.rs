@@ -1,11 +1,17 @@
 //! Test and benchmark kit: `spawn_app` on a fresh database (SQLite, or the
 //! PostgreSQL server named by `YUNWEI_TEST_DATABASE_URL`), a small HTTP client,
 //! an SMTP sink that records what arrives, a real Dovecot IMAP server for
-//! mail-in (`imap::Dovecot`), and the bad-input checks every endpoint must pass.
+//! mail-in (`imap::Dovecot`), and the bad-input checks every endpoint must pass; and
+//! [`harness::TestCore`], a core without HTTP for testing use cases directly.
+//!
+//! Tests set themselves up: Dovecot, Chromium and chromedriver are installed when missing
+//! (`yunwei_connect::test_setup`), test databases are removed even when a test fails, and a
+//! missing translation key fails the test (`yunwei_web::i18n::set_strict`).
 
 pub mod bad_input;
 pub mod browser;
 pub mod contract;
+pub mod harness;
 pub mod http;
 pub mod smtp;
 pub mod webhook;
@@ -65,27 +71,39 @@ async fn relax_first_start(core: &Core, admin: yunwei_domain::ids::UserId) {
     }
 }
 
+/// A core on a fresh database, migrated and seeded, with the initial administrator "admin".
+async fn prepared_core(
+    config: Option<CoreConfig>,
+    clock: Option<Arc<dyn Clock>>,
+    first_start_as_shipped: bool,
+) -> (Core, FreshDatabase, yunwei_domain::ids::UserId) {
+    let fresh = FreshDatabase::create().await.expect("fresh database");
+    let db = Db::connect(&fresh.url, 8).await.expect("connect");
+    let mut config = config.unwrap_or_default();
+    config.data_dir = fresh.dir.clone();
+    let core = Core::new(db, config, clock.unwrap_or_else(|| Arc::new(SystemClock)));
+    core.prepare().await.expect("migrate and seed");
+    yunwei_core::seed::initial_admin(&core, "admin", Some(ADMIN_PASSWORD.into())).await.expect("initial admin");
+    let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin").await.expect("query").expect("admin exists");
+    if !first_start_as_shipped {
+        relax_first_start(&core, admin.id).await;
+    }
+    (core, fresh, admin.id)
+}
+
 /// Starts the whole server (web, dispatcher, scheduler) on 127.0.0.1 and a random port.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
-    let fresh = FreshDatabase::create().await.expect("fresh database");
-    let db = Db::connect(&fresh.url, 8).await.expect("connect");
-    let mut config = opts.config.unwrap_or_default();
-    config.data_dir = fresh.dir.clone();
-    let core = Core::new(db, config, opts.clock.unwrap_or_else(|| Arc::new(SystemClock)));
-    core.prepare().await.expect("migrate and seed");
-    yunwei_core::seed::initial_admin(&core, "admin", Some(ADMIN_PASSWORD.into())).await.expect("initial admin");
-    let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin").await.expect("query").expect("admin exists");
-    if !opts.first_start_as_shipped {
-        relax_first_start(&core, admin.id).await;
-    }
+    // A page that asks for a translation key the catalogue lacks fails the test, naming the key.
+    yunwei_web::i18n::set_strict(true);
+    let (core, fresh, admin_id) = prepared_core(opts.config, opts.clock, opts.first_start_as_shipped).await;
     let token = yunwei_core::auth::create_token(
         &core,
         &Ctx::system(),
-        admin.id,
+        admin_id,
         yunwei_core::auth::NewTokenInput { name: "tests".into(), scopes: vec![], expires_in_days: None },
     )
     .await
@@ -183,6 +201,21 @@ impl TestApp {
         panic!("the outbox did not drain within 10 s");
     }
 
+    /// Drains the outbox, then waits until no delivery is pending (every due mail and webhook
+    /// was attempted). A test that checks something was *not* sent waits for this: anything
+    /// its requests caused has then arrived, so a missing one is missing, not late.
+    pub async fn settle(&self) {
+        self.drain_outbox().await;
+        for _ in 0..400 {
+            let depths = yunwei_core::store::notify::queue_depths(&self.core.db).await.expect("queue depths");
+            if !depths.iter().any(|(queue, status, n)| queue == "deliveries" && status == "pending" && *n > 0) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("deliveries were still pending after 10 s");
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -191,6 +224,21 @@ impl TestApp {
             let _ = t.await;
         }
         self.core.db.close().await;
-        let _ = self.fresh.drop_now().await;
+        if let Err(e) = self.fresh.drop_now().await {
+            panic!("the test database {} was not removed: {e}", self.fresh.name());
+        }
+    }
+}
+
+/// Cleans up always: a test that fails, or never calls [`TestApp::stop`], still stops its
+/// server and removes its database (the `FreshDatabase` field's own `Drop` does that).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }

@@ -15,6 +15,16 @@ pub struct ReceivedMail {
 }
 
 impl ReceivedMail {
+    /// The subject as a reader sees it (RFC 2047 encoded words decoded).
+    pub fn subject(&self) -> Option<String> {
+        mail_parser::MessageParser::default().parse(self.data.as_bytes())?.subject().map(str::to_string)
+    }
+
+    /// The text body as a reader sees it (transfer encoding undone).
+    pub fn body_text(&self) -> Option<String> {
+        mail_parser::MessageParser::default().parse(self.data.as_bytes())?.body_text(0).map(|t| t.into_owned())
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         let head = self.data.split("\r\n\r\n").next()?;
         let mut value: Option<String> = None;
@@ -52,13 +62,19 @@ pub struct SmtpSink {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<ReceivedMail>>>,
     mode: Arc<Mutex<Mode>>,
+    /// Recipients refused (451 or 550): one per delivery attempt that failed here.
+    refused: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
-        let sink =
-            SmtpSink { addr: listener.local_addr().expect("addr"), received: Arc::default(), mode: Arc::new(Mutex::new(Mode::Accept)) };
+        let sink = SmtpSink {
+            addr: listener.local_addr().expect("addr"),
+            received: Arc::default(),
+            mode: Arc::new(Mutex::new(Mode::Accept)),
+            refused: Arc::default(),
+        };
         let s = sink.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
@@ -79,6 +95,22 @@ impl SmtpSink {
 
     pub fn messages(&self) -> Vec<ReceivedMail> {
         self.received.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// How many recipients were refused so far (failed delivery attempts).
+    pub fn refusals(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits up to `seconds` for at least `n` refusals.
+    pub async fn wait_for_refusals(&self, n: usize, seconds: u64) {
+        for _ in 0..seconds * 20 {
+            if self.refusals() >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the sink refused {} of {n} expected attempts within {seconds} s", self.refusals());
     }
 
     /// Waits up to `seconds` for at least `n` messages.
@@ -120,6 +152,9 @@ impl SmtpSink {
                     cmd[10..].trim().trim_matches(['<', '>']).split_whitespace().next().unwrap_or("").trim_matches(['<', '>']).to_string();
                 write.write_all(b"250 ok\r\n").await?;
             } else if upper.starts_with("RCPT TO:") {
+                if mode != Mode::Accept {
+                    self.refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 match mode {
                     Mode::Transient => write.write_all(b"451 4.3.0 try again later\r\n").await?,
                     Mode::Permanent => write.write_all(b"550 5.1.1 no such user\r\n").await?,

@@ -2,6 +2,7 @@
 //! that fail as problem+json, and forms that must carry the CSRF token.
 
 use crate::error::ApiError;
+use crate::form::Pairs;
 use crate::i18n::Tr;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -100,45 +101,83 @@ pub fn body_error(text: &str) -> ApiError {
     }
 }
 
-/// An HTML form that must carry the session's CSRF token in `csrf_token`.
+/// An HTML form that must carry the session's CSRF token in `csrf_token`, bound to `T`
+/// by [`crate::form`] (empty fields are `None`, repeated keys a list).
 pub struct CsrfForm<T>(pub T);
 
-#[derive(serde::Deserialize)]
-struct CsrfField {
-    csrf_token: Option<String>,
+/// A page's form, CSRF-checked: the typed input, or why it could not be read (by field),
+/// and the pairs as posted, so a failed form can be shown again as it was typed.
+pub struct PageForm<T> {
+    pub input: Result<T, ApiError>,
+    pub posted: Pairs,
+}
+
+impl<T> PageForm<T> {
+    /// Runs the command on the bound input (a form that could not be read passes its error
+    /// on) and hands back the pairs as posted, to show the form again if it failed.
+    pub async fn run<U, F: Future<Output = yunwei_core::Result<U>>>(self, command: impl FnOnce(T) -> F) -> (Result<U, ApiError>, Pairs) {
+        let result = match self.input {
+            Ok(input) => command(input).await.map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        (result, self.posted)
+    }
+}
+
+/// The pairs of a form whose CSRF token matches the session's (or the sign-in cookie's).
+async fn checked_pairs<S: Send + Sync>(req: Request, state: &S) -> Result<Pairs, ApiError> {
+    let caller = req.extensions().get::<Caller>().cloned();
+    let cookie_token = crate::session::cookie(req.headers(), crate::session::LOGIN_CSRF_COOKIE);
+    let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_error(&e.body_text()))?;
+    let pairs = crate::form::decode(&bytes);
+    let got = pairs.iter().find(|(k, _)| k == crate::form::CSRF_FIELD).map(|(_, v)| v.as_str());
+    let expected = caller.and_then(|c| c.session.map(|s| s.csrf_token)).or(cookie_token);
+    match (expected, got) {
+        (Some(e), Some(got)) if yunwei_core::crypto::constant_time_eq(e.as_bytes(), got.as_bytes()) => Ok(pairs),
+        _ => Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed")),
+    }
+}
+
+/// A form that could not be bound: 422 with the field it concerns.
+pub fn form_error(e: crate::form::BindError) -> ApiError {
+    let mut out = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form").detail(e.to_string());
+    if e.field.is_some() {
+        out.fields.push(e.field_error());
+    }
+    out
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let caller = req.extensions().get::<Caller>().cloned();
-        let cookie_token = crate::session::cookie(req.headers(), crate::session::LOGIN_CSRF_COOKIE);
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_error(&e.body_text()))?;
-        let field: CsrfField = serde_urlencoded_from(&bytes)?;
-        let expected = caller.and_then(|c| c.session.map(|s| s.csrf_token)).or(cookie_token);
-        match (expected, field.csrf_token) {
-            (Some(e), Some(got)) if yunwei_core::crypto::constant_time_eq(e.as_bytes(), got.as_bytes()) => {
-                Ok(CsrfForm(serde_urlencoded_from(&bytes)?))
-            }
-            _ => Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed")),
-        }
+        let pairs = checked_pairs(req, state).await?;
+        crate::form::bind(&pairs).map(CsrfForm).map_err(form_error)
     }
 }
 
-fn serde_urlencoded_from<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form").detail(e.to_string()))
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let posted = checked_pairs(req, state).await?;
+        Ok(PageForm { input: crate::form::bind(&posted).map_err(form_error), posted })
+    }
 }
 
-/// Query parameters; unknown or malformed ones are a 400 problem.
+/// Query parameters; unknown or malformed ones are a 400 problem. An empty parameter is
+/// absent (`?team_id=` means any team), as a filter form sends its empty fields.
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(q)
-            .map(ApiQuery)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(e.to_string()))
+        let pairs = crate::form::decode(parts.uri.query().unwrap_or("").as_bytes());
+        crate::form::bind(&pairs).map(ApiQuery).map_err(|e| {
+            let mut out = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(e.to_string());
+            if e.field.is_some() {
+                out.fields.push(e.field_error());
+            }
+            out
+        })
     }
 }
 

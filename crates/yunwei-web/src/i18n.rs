@@ -1,8 +1,15 @@
 //! Two languages, zh-CN and en, for every screen, message and error. Messages
 //! live in `locales/*.json`; `{name}` placeholders are filled from parameters.
+//!
+//! A key missing from the reader's locale falls back to English, then to the key itself, so a
+//! page never breaks in production. Under test it is loud instead: [`set_strict`] (the testkit
+//! turns it on, and this crate's own tests run with it) makes a missing key panic, naming it.
+//! `used_keys` tests that every key the code asks for, including the ones it builds at run
+//! time (`event.{}`, `notice.{}`, `field.{}`, `process.{}.title`, states…), is in both locales.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 pub const DEFAULT_LOCALE: &str = "zh-CN";
@@ -15,6 +22,17 @@ fn catalogues() -> &'static HashMap<&'static str, Catalogue> {
         let parse = |text: &str| serde_json::from_str::<Catalogue>(text).unwrap_or_default();
         HashMap::from([("zh-CN", parse(include_str!("../locales/zh-CN.json"))), ("en", parse(include_str!("../locales/en.json")))])
     })
+}
+
+static STRICT: AtomicBool = AtomicBool::new(false);
+
+/// Makes a missing key panic (tests) instead of falling back (production).
+pub fn set_strict(on: bool) {
+    STRICT.store(on, Ordering::SeqCst);
+}
+
+fn strict() -> bool {
+    cfg!(test) || STRICT.load(Ordering::Relaxed)
 }
 
 /// The keys of one locale (for the completeness test).
@@ -35,14 +53,16 @@ impl Tr {
         Self { locale: normalize(locale).unwrap_or(DEFAULT_LOCALE) }
     }
 
-    /// The message for `key`, or the key itself if missing (visible, never a crash).
+    /// The message for `key`; if missing, the English one or the key itself (visible, never a
+    /// crash), or a panic naming the key when strict (under test).
     pub fn t(&self, key: &str) -> String {
-        catalogues()
-            .get(self.locale)
-            .and_then(|c| c.get(key))
-            .or_else(|| catalogues().get("en").and_then(|c| c.get(key)))
-            .cloned()
-            .unwrap_or_else(|| key.to_string())
+        if let Some(text) = catalogues().get(self.locale).and_then(|c| c.get(key)) {
+            return text.clone();
+        }
+        if strict() {
+            panic!("translation key {key:?} is missing from locales/{}.json", self.locale);
+        }
+        catalogues().get("en").and_then(|c| c.get(key)).cloned().unwrap_or_else(|| key.to_string())
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -86,6 +106,10 @@ pub fn from_accept_language(header: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+#[path = "i18n_used_keys.rs"]
+mod used_keys;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -105,5 +129,13 @@ mod tests {
         assert_eq!(from_accept_language("fr;q=1, zh-Hans-CN;q=0.5"), Some("zh-CN"));
         assert_eq!(from_accept_language("de"), None);
         assert_eq!(Tr::new("en").with("error.too_long", &[("max".into(), "5".into())]), "At most 5 characters.");
+    }
+
+    #[test]
+    fn a_missing_key_is_loud_under_test() {
+        let missing = std::panic::catch_unwind(|| Tr::new("zh-CN").t("no.such.key"));
+        let message = missing.err().and_then(|e| e.downcast_ref::<String>().cloned()).unwrap_or_default();
+        assert!(message.contains("\"no.such.key\"") && message.contains("zh-CN.json"), "{message}");
+        assert_eq!(Tr::new("zh-CN").t("app.name"), catalogues()["zh-CN"]["app.name"], "a present key is found");
     }
 }

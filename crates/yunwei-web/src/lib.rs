@@ -5,6 +5,7 @@ pub mod api;
 pub mod conn;
 pub mod error;
 pub mod extract;
+pub mod form;
 pub mod i18n;
 mod json_body;
 pub mod metrics;

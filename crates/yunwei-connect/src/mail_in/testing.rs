@@ -1,7 +1,8 @@
 //! A real Dovecot IMAP server on loopback for tests (feature `testing`).
 //!
-//! Needs the Debian package `dovecot-imapd`; without it [`Dovecot::start`]
-//! panics with a message naming the package, so tests never skip silently.
+//! Needs the Debian package `dovecot-imapd`; when it is missing, [`Dovecot::start`]
+//! installs it (`crate::test_setup::ensure`), or panics with a message naming the
+//! command to run when it cannot, so tests never skip silently.
 //! Nothing of the system installation is used: configuration, passwd file,
 //! maildir, sockets and logs all live in a temporary directory, the server
 //! listens on 127.0.0.1 on a free port, and it is stopped on drop. The
@@ -73,6 +74,9 @@ impl Dovecot {
     }
 
     pub async fn try_start(options: DovecotOptions) -> Result<Dovecot, DovecotError> {
+        let need = crate::test_setup::Need { package: "dovecot-imapd", present: || find_binary().is_ok() };
+        crate::test_setup::ensure("the mail-in tests (a real Dovecot IMAP server)", &[need])
+            .map_err(|e| DovecotError::Missing("dovecot".into(), e))?;
         let binary = find_binary()?;
         let version = Command::new(&binary).arg("--version").output().map_err(|e| DovecotError::Missing(binary.clone(), e.to_string()))?;
         let version = String::from_utf8_lossy(&version.stdout).trim().to_string();

@@ -1,35 +1,24 @@
 //! Incident categories (a tree, edited by administrators).
 
-use super::opt;
-use crate::{Result, b, get_bool};
+use crate::Result;
+use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{CategoryId, TeamId};
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Category {
-    pub id: CategoryId,
-    pub name: String,
-    pub parent_id: Option<CategoryId>,
-    pub team_id: Option<TeamId>,
-    pub active: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn category_from_row(r: &AnyRow) -> Result<Category> {
-    Ok(Category {
-        id: CategoryId(r.try_get("id")?),
-        name: r.try_get("name")?,
-        parent_id: opt(r, "parent_id", CategoryId)?,
-        team_id: opt(r, "team_id", TeamId)?,
-        active: get_bool(r, "active")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Category in "incident_categories" {
+        pub id: CategoryId,
+        pub name: String,
+        pub parent_id: Option<CategoryId>,
+        pub team_id: Option<TeamId>,
+        pub active: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub struct CategoryFields {
@@ -39,37 +28,23 @@ pub struct CategoryFields {
     pub active: bool,
 }
 
+impl CategoryFields {
+    fn row(&self, id: CategoryId, now: i64) -> Category {
+        let (name, parent_id, team_id, active) = (self.name.clone(), self.parent_id, self.team_id, self.active);
+        Category { id, name, parent_id, team_id, active, created_at: now, updated_at: now }
+    }
+}
+
 pub async fn insert_category(conn: &mut AnyConnection, f: &CategoryFields, now: i64) -> Result<CategoryId> {
-    let row = sqlx::query(
-        "INSERT INTO incident_categories (name, parent_id, team_id, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-    )
-    .bind(&f.name)
-    .bind(f.parent_id.map(|p| p.0))
-    .bind(f.team_id.map(|t| t.0))
-    .bind(b(f.active))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(CategoryId(row.try_get(0)?))
+    Ok(CategoryId(insert_returning_key(conn, &f.row(CategoryId(0), now)).await?))
 }
 
 pub async fn update_category(conn: &mut AnyConnection, id: CategoryId, f: &CategoryFields, now: i64) -> Result<bool> {
-    let n =
-        sqlx::query("UPDATE incident_categories SET name = $2, parent_id = $3, team_id = $4, active = $5, updated_at = $6 WHERE id = $1")
-            .bind(id.0)
-            .bind(&f.name)
-            .bind(f.parent_id.map(|p| p.0))
-            .bind(f.team_id.map(|t| t.0))
-            .bind(b(f.active))
-            .bind(now)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    Ok(n == 1)
+    update_row(conn, &f.row(id, now), &["name", "parent_id", "team_id", "active", "updated_at"], None).await
 }
 
 pub async fn categories<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Category>> {
-    sqlx::query("SELECT * FROM incident_categories ORDER BY name, id").fetch_all(ex).await?.iter().map(category_from_row).collect()
+    sqlx::query("SELECT * FROM incident_categories ORDER BY name, id").fetch_all(ex).await?.iter().map(Category::from_row).collect()
 }
 
 pub async fn get_category<'e, E: Executor<'e, Database = Any>>(ex: E, id: CategoryId) -> Result<Option<Category>> {
@@ -78,6 +53,6 @@ pub async fn get_category<'e, E: Executor<'e, Database = Any>>(ex: E, id: Catego
         .fetch_optional(ex)
         .await?
         .as_ref()
-        .map(category_from_row)
+        .map(Category::from_row)
         .transpose()
 }

@@ -7,224 +7,75 @@ mod queue;
 pub use category::*;
 pub use queue::*;
 
-use crate::sql::{Sql, Value};
-use crate::{Result, Stage, b, get_bool};
+use crate::sql::Sql;
+use crate::table::Table;
+use crate::{Result, Stage, b};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{ActivityId, CategoryId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
 
 type Any = sqlx::Any;
 
-/// One incident as stored. Enum-valued columns are kept as their stable text.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Incident {
-    pub id: IncidentId,
-    pub title: String,
-    pub description: String,
-    pub state: String,
-    pub pending_reason: Option<String>,
-    pub impact: String,
-    pub urgency: String,
-    pub priority: i64,
-    pub category_id: Option<CategoryId>,
-    pub service_id: Option<ServiceId>,
-    pub ci_ref: Option<String>,
-    pub channel: String,
-    pub reporter_id: Option<UserId>,
-    pub requester_id: Option<UserId>,
-    pub requester_name: Option<String>,
-    pub requester_contact: Option<String>,
-    pub department_id: Option<DepartmentId>,
-    pub location: Option<String>,
-    pub impact_scope: Option<String>,
-    pub occurred_at: Option<i64>,
-    pub team_id: Option<TeamId>,
-    pub assignee_id: Option<UserId>,
-    pub parent_id: Option<IncidentId>,
-    pub major: bool,
-    pub commander_id: Option<UserId>,
-    pub resolution_code: Option<String>,
-    pub resolution: Option<String>,
-    /// JSON of the incident summary.
-    pub summary: Option<String>,
-    pub restored_at: Option<i64>,
-    pub sla_policy_id: Option<SlaPolicyId>,
-    /// JSON of the SLA clocks.
-    pub sla: Option<String>,
-    pub responded_at: Option<i64>,
-    pub response_due_at: Option<i64>,
-    pub resolve_due_at: Option<i64>,
-    pub response_breached: bool,
-    pub resolve_breached: bool,
-    pub sla_check_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub resolved_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub version: i64,
-}
-
-/// Every column but `id`, in bind order for insert and update.
-const COLUMNS: &[&str] = &[
-    "title",
-    "description",
-    "state",
-    "pending_reason",
-    "impact",
-    "urgency",
-    "priority",
-    "category_id",
-    "service_id",
-    "ci_ref",
-    "channel",
-    "reporter_id",
-    "requester_id",
-    "requester_name",
-    "requester_contact",
-    "department_id",
-    "location",
-    "impact_scope",
-    "occurred_at",
-    "team_id",
-    "assignee_id",
-    "parent_id",
-    "major",
-    "commander_id",
-    "resolution_code",
-    "resolution",
-    "summary",
-    "restored_at",
-    "sla_policy_id",
-    "sla",
-    "responded_at",
-    "response_due_at",
-    "resolve_due_at",
-    "response_breached",
-    "resolve_breached",
-    "sla_check_at",
-    "created_at",
-    "updated_at",
-    "resolved_at",
-    "closed_at",
-    "version",
-];
-
-fn columns() -> impl Iterator<Item = &'static str> {
-    COLUMNS.iter().copied()
-}
-
-type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
-
-/// The row's values in [`COLUMNS`] order: the one list both insert and update bind.
-fn values(i: &Incident) -> [Value; COLUMNS.len()] {
-    [
-        i.title.clone().into(),
-        i.description.clone().into(),
-        i.state.clone().into(),
-        i.pending_reason.clone().into(),
-        i.impact.clone().into(),
-        i.urgency.clone().into(),
-        i.priority.into(),
-        i.category_id.map(|v| v.0).into(),
-        i.service_id.map(|v| v.0).into(),
-        i.ci_ref.clone().into(),
-        i.channel.clone().into(),
-        i.reporter_id.map(|v| v.0).into(),
-        i.requester_id.map(|v| v.0).into(),
-        i.requester_name.clone().into(),
-        i.requester_contact.clone().into(),
-        i.department_id.map(|v| v.0).into(),
-        i.location.clone().into(),
-        i.impact_scope.clone().into(),
-        i.occurred_at.into(),
-        i.team_id.map(|v| v.0).into(),
-        i.assignee_id.map(|v| v.0).into(),
-        i.parent_id.map(|v| v.0).into(),
-        b(i.major).into(),
-        i.commander_id.map(|v| v.0).into(),
-        i.resolution_code.clone().into(),
-        i.resolution.clone().into(),
-        i.summary.clone().into(),
-        i.restored_at.into(),
-        i.sla_policy_id.map(|v| v.0).into(),
-        i.sla.clone().into(),
-        i.responded_at.into(),
-        i.response_due_at.into(),
-        i.resolve_due_at.into(),
-        b(i.response_breached).into(),
-        b(i.resolve_breached).into(),
-        i.sla_check_at.into(),
-        i.created_at.into(),
-        i.updated_at.into(),
-        i.resolved_at.into(),
-        i.closed_at.into(),
-        i.version.into(),
-    ]
-}
-
-fn bind_all<'q>(mut q: Query<'q>, i: &Incident) -> Query<'q> {
-    for v in values(i) {
-        q = crate::sql::bind_value(q, v);
+table! {
+    /// One incident as stored. Enum-valued columns are kept as their stable text.
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct Incident in "incidents" {
+        pub id: IncidentId,
+        pub title: String,
+        pub description: String,
+        pub state: String,
+        pub pending_reason: Option<String>,
+        pub impact: String,
+        pub urgency: String,
+        pub priority: i64,
+        pub category_id: Option<CategoryId>,
+        pub service_id: Option<ServiceId>,
+        pub ci_ref: Option<String>,
+        pub channel: String,
+        pub reporter_id: Option<UserId>,
+        pub requester_id: Option<UserId>,
+        pub requester_name: Option<String>,
+        pub requester_contact: Option<String>,
+        pub department_id: Option<DepartmentId>,
+        pub location: Option<String>,
+        pub impact_scope: Option<String>,
+        pub occurred_at: Option<i64>,
+        pub team_id: Option<TeamId>,
+        pub assignee_id: Option<UserId>,
+        pub parent_id: Option<IncidentId>,
+        pub major: bool,
+        pub commander_id: Option<UserId>,
+        pub resolution_code: Option<String>,
+        pub resolution: Option<String>,
+        /// JSON of the incident summary.
+        pub summary: Option<String>,
+        pub restored_at: Option<i64>,
+        pub sla_policy_id: Option<SlaPolicyId>,
+        /// JSON of the SLA clocks.
+        pub sla: Option<String>,
+        pub responded_at: Option<i64>,
+        pub response_due_at: Option<i64>,
+        pub resolve_due_at: Option<i64>,
+        pub response_breached: bool,
+        pub resolve_breached: bool,
+        pub sla_check_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub resolved_at: Option<i64>,
+        pub closed_at: Option<i64>,
+        pub version: i64,
     }
-    q
 }
 
-pub(super) fn opt<T>(r: &AnyRow, col: &str, f: impl Fn(i64) -> T) -> Result<Option<T>> {
-    Ok(r.try_get::<Option<i64>, _>(col)?.map(f))
-}
-
-pub fn incident_from_row(r: &AnyRow) -> Result<Incident> {
-    Ok(Incident {
-        id: IncidentId(r.try_get("id")?),
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        state: r.try_get("state")?,
-        pending_reason: r.try_get("pending_reason")?,
-        impact: r.try_get("impact")?,
-        urgency: r.try_get("urgency")?,
-        priority: r.try_get("priority")?,
-        category_id: opt(r, "category_id", CategoryId)?,
-        service_id: opt(r, "service_id", ServiceId)?,
-        ci_ref: r.try_get("ci_ref")?,
-        channel: r.try_get("channel")?,
-        reporter_id: opt(r, "reporter_id", UserId)?,
-        requester_id: opt(r, "requester_id", UserId)?,
-        requester_name: r.try_get("requester_name")?,
-        requester_contact: r.try_get("requester_contact")?,
-        department_id: opt(r, "department_id", DepartmentId)?,
-        location: r.try_get("location")?,
-        impact_scope: r.try_get("impact_scope")?,
-        occurred_at: r.try_get("occurred_at")?,
-        team_id: opt(r, "team_id", TeamId)?,
-        assignee_id: opt(r, "assignee_id", UserId)?,
-        parent_id: opt(r, "parent_id", IncidentId)?,
-        major: get_bool(r, "major")?,
-        commander_id: opt(r, "commander_id", UserId)?,
-        resolution_code: r.try_get("resolution_code")?,
-        resolution: r.try_get("resolution")?,
-        summary: r.try_get("summary")?,
-        restored_at: r.try_get("restored_at")?,
-        sla_policy_id: opt(r, "sla_policy_id", SlaPolicyId)?,
-        sla: r.try_get("sla")?,
-        responded_at: r.try_get("responded_at")?,
-        response_due_at: r.try_get("response_due_at")?,
-        resolve_due_at: r.try_get("resolve_due_at")?,
-        response_breached: get_bool(r, "response_breached")?,
-        resolve_breached: get_bool(r, "resolve_breached")?,
-        sla_check_at: r.try_get("sla_check_at")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        resolved_at: r.try_get("resolved_at")?,
-        closed_at: r.try_get("closed_at")?,
-        version: r.try_get("version")?,
-    })
+/// Every column but `id`: what insert (after the reserved id) and update write.
+fn columns() -> &'static [&'static str] {
+    crate::table::columns_but_key::<Incident>()
 }
 
 fn update_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let sets: Vec<String> = columns().enumerate().map(|(n, c)| format!("{c} = ${}", n + 1)).collect();
+        let sets: Vec<String> = columns().iter().enumerate().map(|(n, c)| format!("{c} = ${}", n + 1)).collect();
         let n = sets.len();
         format!("UPDATE incidents SET {} WHERE id = ${} AND version = ${}", sets.join(", "), n + 1, n + 2)
     })
@@ -236,26 +87,7 @@ const BULK_ROWS: usize = 400;
 /// Bulk load with the ids given (demo data, imports): one statement per 400 rows.
 /// On PostgreSQL, call `crate::sync_id_sequence` afterwards.
 pub async fn insert_many(conn: &mut AnyConnection, backend: crate::Backend, rows: &[Incident]) -> Result<()> {
-    let cols: Vec<&str> = std::iter::once("id").chain(columns()).collect();
-    for chunk in rows.chunks(BULK_ROWS) {
-        let mut text = format!("INSERT INTO incidents ({}) VALUES ", cols.join(", "));
-        let mut n = 0;
-        for (r, _) in chunk.iter().enumerate() {
-            text.push_str(if r == 0 { "(" } else { ", (" });
-            for c in 0..cols.len() {
-                n += 1;
-                text.push_str(if c == 0 { "" } else { ", " });
-                text.push_str(&crate::sql::placeholder(backend, n));
-            }
-            text.push(')');
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-        for i in chunk {
-            q = bind_all(q.bind(i.id.0), i);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    crate::table::insert_many(conn, backend, rows, BULK_ROWS).await
 }
 
 /// Bulk timeline entries (demo data, imports).
@@ -291,35 +123,29 @@ pub async fn max_id<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
 
 /// Stages a new incident under an id reserved with [`crate::Batch::reserve_id`].
 pub async fn insert(s: &mut impl Stage, i: &Incident) -> Result<()> {
-    let mut sql = s.statement(insert_head());
-    sql.bind(i.id.0);
-    for v in values(i) {
-        sql.push(", ").bind(v);
-    }
-    sql.push(")");
+    let sql = crate::table::insert_into(s.statement(""), i, Incident::COLUMNS)?;
     s.stage(sql).await
-}
-
-fn insert_head() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| format!("INSERT INTO incidents (id, {}) VALUES (", COLUMNS.join(", ")))
 }
 
 /// Writes the whole row if nobody changed it since `expected_version` was read;
 /// `i.version` must already be the next version. Returns false on a lost race.
 pub async fn update(conn: &mut AnyConnection, i: &Incident, expected_version: i64) -> Result<bool> {
-    let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(update_sql())), i).bind(i.id.0).bind(expected_version);
-    Ok(q.execute(&mut *conn).await?.rows_affected() == 1)
+    // `values()` is in `COLUMNS` order, the key first: the rest match `update_sql`'s columns.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(update_sql()));
+    for v in i.values().into_iter().skip(1) {
+        q = crate::sql::bind_value(q, v);
+    }
+    Ok(q.bind(i.id.0).bind(expected_version).execute(&mut *conn).await?.rows_affected() == 1)
 }
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Option<Incident>> {
-    sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(incident_from_row).transpose()
+    sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(Incident::from_row).transpose()
 }
 
 /// As [`get`], locking the row on PostgreSQL for the rest of the transaction.
 pub async fn get_for_update(conn: &mut AnyConnection, db: &crate::Db, id: IncidentId) -> Result<Option<Incident>> {
     let sql = format!("SELECT * FROM incidents WHERE id = $1{}", db.for_update());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(incident_from_row).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(conn).await?.as_ref().map(Incident::from_row).transpose()
 }
 
 pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[i64]) -> Result<Vec<Incident>> {
@@ -328,7 +154,7 @@ pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[i64]) -> 
     }
     let mut sql = Sql::new("SELECT * FROM incidents WHERE 1=1");
     push_in(&mut sql, " AND", "id", ids);
-    sql.fetch_all(ex).await?.iter().map(incident_from_row).collect()
+    sql.fetch_all(ex).await?.iter().map(Incident::from_row).collect()
 }
 
 pub async fn children<'e, E: Executor<'e, Database = Any>>(ex: E, parent: IncidentId) -> Result<Vec<IncidentId>> {
@@ -339,22 +165,26 @@ pub async fn children<'e, E: Executor<'e, Database = Any>>(ex: E, parent: Incide
 /// Incidents whose SLA timer is due, oldest first.
 pub async fn due_for_sla_check(conn: &mut AnyConnection, db: &crate::Db, now: i64, limit: i64) -> Result<Vec<Incident>> {
     let sql = format!("SELECT * FROM incidents WHERE sla_check_at <= $1 ORDER BY sla_check_at LIMIT $2{}", db.skip_locked());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(incident_from_row).collect()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(Incident::from_row).collect()
 }
 
 // ---- timeline ----
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Activity {
-    pub id: ActivityId,
-    pub incident_id: IncidentId,
-    pub at: i64,
-    pub actor_id: Option<UserId>,
-    pub actor_name: Option<String>,
-    pub kind: String,
-    pub public: bool,
-    pub body: String,
-    pub data: serde_json::Value,
+table! {
+    #[derive(Debug, Clone, Serialize, PartialEq)]
+    pub struct Activity in "incident_activities" {
+        pub id: ActivityId,
+        pub incident_id: IncidentId,
+        pub at: i64 = "at_ms",
+        pub actor_id: Option<UserId>,
+        pub kind: String,
+        pub public: bool,
+        pub body: String,
+        pub data: serde_json::Value,
+    }
+    joined {
+        pub actor_name: Option<String>,
+    }
 }
 
 pub struct NewActivity<'a> {
@@ -383,21 +213,7 @@ pub async fn activities<'e, E: Executor<'e, Database = Any>>(ex: E, id: Incident
         if with_internal { "" } else { " AND a.public = 1" }
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_all(ex).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Activity {
-                id: ActivityId(r.try_get("id")?),
-                incident_id: IncidentId(r.try_get("incident_id")?),
-                at: r.try_get("at_ms")?,
-                actor_id: opt(r, "actor_id", UserId)?,
-                actor_name: r.try_get("actor_name")?,
-                kind: r.try_get("kind")?,
-                public: get_bool(r, "public")?,
-                body: r.try_get("body")?,
-                data: crate::get_json(r, "data")?,
-            })
-        })
-        .collect()
+    rows.iter().map(Activity::from_row).collect()
 }
 
 // ---- watchers and links ----

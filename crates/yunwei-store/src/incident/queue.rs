@@ -9,7 +9,8 @@ use yunwei_domain::page::{Cursor, PageRequest};
 
 type Any = sqlx::Any;
 
-use super::{Incident, incident_from_row};
+use super::Incident;
+use crate::table::Table;
 
 /// Queue order. Every sort ends on the id so pages never skip or repeat.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -113,7 +114,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     };
     let page = PageRequest { descending, ..page.clone() };
     keyset_int(&mut sql, &page, key)?;
-    let rows = sql.fetch_all(ex).await?.iter().map(incident_from_row).collect::<Result<Vec<_>>>()?;
+    let rows = sql.fetch_all(ex).await?.iter().map(Incident::from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(rows, &page, |i| Cursor {
         id: i.id.0,
         key: key.map(|_| match sort {

@@ -271,8 +271,12 @@ mod tests {
 
     #[test]
     fn text_on_priority_colours_stays_readable() {
-        assert!(luminance(hex_rgb("#b42318").unwrap_or_default()) < 0.35);
-        assert!(luminance(hex_rgb("#fedf89").unwrap_or_default()) > 0.35);
+        // Parsed first: a colour that failed to parse must not pass as black.
+        let (dark, light) = (hex_rgb("#b42318"), hex_rgb("#fedf89"));
+        assert_eq!((dark, light), (Some([0xb4, 0x23, 0x18]), Some([0xfe, 0xdf, 0x89])));
+        assert!(dark.is_some_and(|c| luminance(c) < 0.35), "white text on the dark red");
+        assert!(light.is_some_and(|c| luminance(c) > 0.35), "dark text on the light yellow");
+        assert!(luminance([0, 0, 0]) < 0.01 && luminance([255, 255, 255]) > 0.99);
         assert_eq!(hex_rgb("red;}"), None);
         assert_eq!(hex_rgb("#12345g"), None);
     }

@@ -4,40 +4,21 @@
 
 use super::desk::Names;
 use super::survey::tabs;
-use super::{Cell, Field, FormSection, Layout, NavItem, Section, TableSection, failed_layout, redirect, render, time, url_encode};
+use super::{Cell, Field, FormSection, Layout, NavItem, Posted, Section, TableSection, failed_form, redirect, render, time, url_encode};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
+use crate::extract::{ApiPath, ApiQuery, Caller, PageForm, page_request};
 use crate::i18n::Tr;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::improvement::{self, ImprovementPatch, ImprovementQuery, ImprovementView, NewImprovement};
 use yunwei_core::store::admin::UserFilter;
-use yunwei_domain::ids::{TeamId, UserId};
+use yunwei_domain::ids::TeamId;
 use yunwei_domain::improvement::{ImprovementState, can_move};
 use yunwei_domain::permission::{Action, ObjectType};
 
 pub const ACTIVE: &str = "/improvements";
-
-type Pairs = Vec<(String, String)>;
-
-fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
-}
-
-fn id(pairs: &Pairs, name: &str) -> Option<i64> {
-    get(pairs, name).trim().parse().ok()
-}
-
-fn opt(pairs: &Pairs, name: &str) -> Option<String> {
-    Some(get(pairs, name).trim().to_string()).filter(|s| !s.is_empty())
-}
-
-fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
 
 fn state_label(tr: Tr, s: ImprovementState) -> String {
     tr.t(&format!("improvement.state.{s}"))
@@ -65,20 +46,19 @@ async fn choices(state: &AppState, caller: &Caller, names: &Names) -> (Vec<(Stri
 #[derive(Deserialize, Default)]
 pub struct ListForm {
     state: Option<String>,
-    team_id: Option<String>,
+    team_id: Option<TeamId>,
     cursor: Option<String>,
     ok: Option<String>,
 }
 
-async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm, posted: Option<&Pairs>) -> Result<Layout, ApiError> {
+async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm) -> Result<Layout, ApiError> {
     let tr = caller.tr;
-    let bad = |field: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(format!("{field} is not valid"));
-    let current = nonempty(&f.state).unwrap_or_default().to_string();
+    let current = f.state.as_deref().map(str::trim).unwrap_or_default().to_string();
     let q = ImprovementQuery {
         state: Some(current.clone()).filter(|s| !s.is_empty()),
-        team_id: nonempty(&f.team_id).map(|t| t.parse::<i64>().map(TeamId).map_err(|_| bad("team_id"))).transpose()?,
+        team_id: f.team_id,
         limit: Some(50),
-        cursor: nonempty(&f.cursor).map(str::to_string),
+        cursor: f.cursor.clone(),
         ..ImprovementQuery::default()
     };
     let list = improvement::list(&state.core, &caller.ctx, &q).await?;
@@ -98,8 +78,8 @@ async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm, posted: Op
     }
     let query = |s: &str| {
         let mut out = format!("state={s}");
-        if let Some(t) = nonempty(&f.team_id) {
-            out.push_str(&format!("&team_id={}", url_encode(t)));
+        if let Some(t) = f.team_id {
+            out.push_str(&format!("&team_id={t}"));
         }
         out
     };
@@ -121,23 +101,23 @@ async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm, posted: Op
         tr.t("action.filter"),
         vec![
             Field::new("hidden", "state", String::new(), current.clone()),
-            Field::new("select", "team_id", tr.t("field.team"), nonempty(&f.team_id).unwrap_or_default()).options(team_filter),
+            Field::new("select", "team_id", tr.t("field.team"), f.team_id.map(|t| t.to_string()).unwrap_or_default()).options(team_filter),
         ],
     )));
     if allows(caller, Action::Create) {
-        let v = |name: &str| posted.map(|p| get(p, name).to_string()).unwrap_or_default();
         let fields = vec![
-            Field::new("text", "title", tr.t("field.title"), v("title")).required().wide(),
-            Field::new("textarea", "description", tr.t("field.description"), v("description")).rows(3).wide(),
-            Field::new("select", "team_id", tr.t("field.team"), v("team_id")).options(teams),
-            Field::new("select", "owner_id", tr.t("field.owner"), v("owner_id")).options(owners),
-            Field::new("date", "due_on", tr.t("field.due_on"), v("due_on")),
-            Field::new("text", "subject_ref", tr.t("field.ticket"), v("subject_ref")),
-            Field::new("textarea", "measures", tr.t("field.measures"), v("measures")).rows(3).wide(),
+            Field::new("text", "title", tr.t("field.title"), "").required().wide(),
+            Field::new("textarea", "description", tr.t("field.description"), "").rows(3).wide(),
+            Field::new("select", "team_id", tr.t("field.team"), "").options(teams),
+            Field::new("select", "owner_id", tr.t("field.owner"), "").options(owners),
+            Field::new("date", "due_on", tr.t("field.due_on"), ""),
+            Field::new("text", "subject_ref", tr.t("field.ticket"), ""),
+            Field::new("textarea", "measures", tr.t("field.measures"), "").rows(3).wide(),
         ];
+        // Folded until used; a failed submit opens it again as typed.
         let form = FormSection::post("improvement-new", ACTIVE, tr.t("improvement.new"), fields)
             .heading(tr.t("improvement.new"))
-            .folded(posted.is_some())
+            .folded(false)
             .class("cols-2");
         sections.push(Section::Form(form));
     }
@@ -163,32 +143,26 @@ async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm, posted: Op
 
 pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): ApiQuery<ListForm>) -> Result<Response, ApiError> {
     caller.require()?;
-    let layout = list_layout(&state, &caller, &f, None).await?;
+    let layout = list_layout(&state, &caller, &f).await?;
     let notice = f.ok.as_deref().filter(|k| *k == "saved").map(|_| caller.tr.t("notice.saved"));
     Ok(render(&state, &caller, super::survey::ACTIVE, layout, notice, Vec::new()).await)
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+/// Opens an item from the form bound to the API's `NewImprovement`.
+pub async fn create(State(state): State<AppState>, caller: Caller, form: PageForm<NewImprovement>) -> Result<Response, ApiError> {
     caller.require()?;
-    let input = NewImprovement {
-        title: get(&pairs, "title").to_string(),
-        description: get(&pairs, "description").to_string(),
-        team_id: id(&pairs, "team_id").map(TeamId),
-        owner_id: id(&pairs, "owner_id").map(UserId),
-        due_on: opt(&pairs, "due_on"),
-        measures: get(&pairs, "measures").to_string(),
-        subject_ref: opt(&pairs, "subject_ref"),
-    };
-    match improvement::create(&state.core, &caller.ctx, input).await {
+    let (result, posted) = form.run(|input| improvement::create(&state.core, &caller.ctx, input)).await;
+    match result {
         Ok(v) => Ok(redirect(&format!("{ACTIVE}/{}?ok=saved", v.number))),
         Err(e) => {
-            let layout = list_layout(&state, &caller, &ListForm::default(), Some(&pairs)).await?;
-            failed_layout(&state, &caller, e.into(), layout, super::survey::ACTIVE).await
+            let layout = list_layout(&state, &caller, &ListForm::default()).await?;
+            let posted = Posted::new("improvement-new", posted);
+            failed_form(&state, &caller, e, layout, super::survey::ACTIVE, Some(&posted)).await
         }
     }
 }
 
-async fn item_layout(state: &AppState, caller: &Caller, v: &ImprovementView, posted: Option<&Pairs>) -> Layout {
+async fn item_layout(state: &AppState, caller: &Caller, v: &ImprovementView) -> Layout {
     let tr = caller.tr;
     let mut names = Names::load(state, caller).await;
     let mut facts = vec![
@@ -216,7 +190,6 @@ async fn item_layout(state: &AppState, caller: &Caller, v: &ImprovementView, pos
     }
     if allows(caller, Action::Update) {
         let (teams, owners) = choices(state, caller, &names).await;
-        let val = |name: &str, stored: String| posted.map(|p| get(p, name).to_string()).unwrap_or(stored);
         let id_text = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
         let mut states = vec![(v.state.as_str().to_string(), state_label(tr, v.state))];
         if allows(caller, Action::Transition) {
@@ -226,17 +199,17 @@ async fn item_layout(state: &AppState, caller: &Caller, v: &ImprovementView, pos
         }
         let fields = vec![
             Field::new("hidden", "version", String::new(), v.version.to_string()),
-            Field::new("select", "state", tr.t("field.state"), val("state", v.state.as_str().into())).options(states),
-            Field::new("text", "title", tr.t("field.title"), val("title", v.title.clone())).required().wide(),
-            Field::new("textarea", "description", tr.t("field.description"), val("description", v.description.clone())).rows(3).wide(),
-            Field::new("select", "team_id", tr.t("field.team"), val("team_id", id_text(v.team_id.map(|t| t.0)))).options(teams),
-            Field::new("select", "owner_id", tr.t("field.owner"), val("owner_id", id_text(v.owner_id.map(|u| u.0)))).options(owners),
-            Field::new("date", "due_on", tr.t("field.due_on"), val("due_on", v.due_on.clone().unwrap_or_default())),
-            Field::new("textarea", "measures", tr.t("field.measures"), val("measures", v.measures.clone()))
+            Field::new("select", "state", tr.t("field.state"), v.state.as_str()).options(states),
+            Field::new("text", "title", tr.t("field.title"), v.title.clone()).required().wide(),
+            Field::new("textarea", "description", tr.t("field.description"), v.description.clone()).rows(3).wide(),
+            Field::new("select", "team_id", tr.t("field.team"), id_text(v.team_id.map(|t| t.0))).options(teams),
+            Field::new("select", "owner_id", tr.t("field.owner"), id_text(v.owner_id.map(|u| u.0))).options(owners),
+            Field::new("date", "due_on", tr.t("field.due_on"), v.due_on.clone().unwrap_or_default()),
+            Field::new("textarea", "measures", tr.t("field.measures"), v.measures.clone())
                 .rows(4)
                 .wide()
                 .help(tr.t("improvement.measures_help")),
-            Field::new("textarea", "outcome", tr.t("field.outcome"), val("outcome", v.outcome.clone()))
+            Field::new("textarea", "outcome", tr.t("field.outcome"), v.outcome.clone())
                 .rows(3)
                 .wide()
                 .help(tr.t("improvement.outcome_help")),
@@ -263,36 +236,35 @@ pub async fn item(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let v = improvement::get(&state.core, &caller.ctx, crate::api::survey::improvement_id(&number)?).await?;
-    let layout = item_layout(&state, &caller, &v, None).await;
+    let layout = item_layout(&state, &caller, &v).await;
     let notice = q.ok.as_deref().filter(|k| *k == "saved").map(|_| caller.tr.t("notice.saved"));
     Ok(render(&state, &caller, super::survey::ACTIVE, layout, notice, Vec::new()).await)
 }
 
+/// Saves the edit form, bound to the API's `ImprovementPatch` (the form sends every field:
+/// blank ones clear, a blank title is refused by core).
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<ImprovementPatch>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let item = crate::api::survey::improvement_id(&number)?;
-    let patch = ImprovementPatch {
-        title: Some(get(&pairs, "title").to_string()),
-        description: Some(get(&pairs, "description").to_string()),
-        team_id: Some(id(&pairs, "team_id").map(TeamId)),
-        owner_id: Some(id(&pairs, "owner_id").map(UserId)),
-        due_on: Some(opt(&pairs, "due_on")),
-        measures: Some(get(&pairs, "measures").to_string()),
-        outcome: Some(get(&pairs, "outcome").to_string()),
-        state: get(&pairs, "state").parse().ok(),
-        version: get(&pairs, "version").parse().ok(),
-    };
-    match improvement::update(&state.core, &caller.ctx, item, patch).await {
+    let (result, posted) = form
+        .run(|mut patch| {
+            for text in [&mut patch.title, &mut patch.description, &mut patch.measures, &mut patch.outcome] {
+                text.get_or_insert_with(String::new);
+            }
+            improvement::update(&state.core, &caller.ctx, item, patch)
+        })
+        .await;
+    match result {
         Ok(v) => Ok(redirect(&format!("{ACTIVE}/{}?ok=saved", v.number))),
         Err(e) => {
             let v = improvement::get(&state.core, &caller.ctx, item).await?;
-            let layout = item_layout(&state, &caller, &v, Some(&pairs)).await;
-            failed_layout(&state, &caller, e.into(), layout, super::survey::ACTIVE).await
+            let layout = item_layout(&state, &caller, &v).await;
+            failed_form(&state, &caller, e, layout, super::survey::ACTIVE, Some(&Posted::new("improvement", posted))).await
         }
     }
 }

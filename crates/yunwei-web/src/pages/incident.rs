@@ -3,7 +3,7 @@
 
 use super::desk::{DeskData, category_options, file_size, service_options};
 use super::desk::{Names, category_path, opt_text, priority_badge, remaining, resolution_label, service_name, state_label};
-use super::incident_form::{self, Posted};
+use super::incident_form;
 use super::{Cell, Field, FormSection, Layout, NavItem, Section, TableSection, TimelineEntry, render, time, url_encode};
 use crate::AppState;
 use crate::error::ApiError;
@@ -227,14 +227,14 @@ pub async fn ticket(
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
     let detail = incident::get(&state.core, &caller.ctx, id).await?;
-    let layout = ticket_layout(&state, &caller, &detail, None).await?;
+    let layout = ticket_layout(&state, &caller, &detail).await?;
     // Only known notices are shown: the query string is the visitor's to edit.
     let notice = q.ok.map(|k| format!("notice.{k}")).filter(|k| caller.tr.has(k)).map(|k| caller.tr.t(&k));
     Ok(render(&state, &caller, ACTIVE, layout, notice, Vec::new()).await)
 }
 
-/// The ticket page; `posted` refills the form that just failed.
-pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail, posted: Option<&Posted>) -> Result<Layout, ApiError> {
+/// The ticket page (a failed form is shown again as typed by `failed_form`).
+pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail) -> Result<Layout, ApiError> {
     let tr = caller.tr;
     let v = &d.incident;
     let data = DeskData::load(state, caller).await?;
@@ -252,7 +252,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
         badges.push((tr.t("sla.breached"), "bad".into()));
     }
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
-    main.extend(super::incident_major::sections(state, caller, d, &mut names, posted).await);
+    main.extend(super::incident_major::sections(state, caller, d, &mut names).await);
     // Files (from mail in or the API) are offered as downloads from the API, never shown inline.
     let files = incident::attachments(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
     if !files.is_empty() {
@@ -372,7 +372,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
         sla.push((tr.t("sla.policy"), tr.t("sla.no_policy")));
     }
 
-    let forms = incident_form::ticket_forms(state, caller, d, &data, &mut names, posted).await;
+    let forms = incident_form::ticket_forms(state, caller, d, &data, &mut names).await;
     main.extend(forms.main);
     let mut aside = vec![Section::Facts(facts), Section::Heading(tr.t("sla.title")), Section::Facts(sla)];
     if !forms.aside.is_empty() {

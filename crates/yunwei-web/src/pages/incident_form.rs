@@ -1,38 +1,24 @@
 //! Reporting an incident, and the forms of the ticket page with their handlers.
 //! Every failed form shows the ticket again with the typed values and the messages.
 
+pub(super) use super::Pairs;
 use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_label, service_options};
 use super::incident::{ACTIVE, ticket_layout};
-use super::{Button, Field, FormSection, Section, failed, failed_layout, page, redirect};
+use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, Caller, CsrfForm};
+use crate::extract::{ApiPath, Caller, CsrfForm, PageForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
 use yunwei_core::CoreError;
 use yunwei_core::incident::{
-    self, AssignInput, CommentInput, EscalateInput, EscalationKind, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident,
-    TransitionInput,
+    self, AssignInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
 };
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::{DomainError, FieldError};
-
-pub(super) type Pairs = Vec<(String, String)>;
-
-/// The values of the form that just failed, to show it again as typed.
-pub struct Posted {
-    pub form: &'static str,
-    pub values: Pairs,
-}
-
-impl Posted {
-    pub(super) fn value(&self, form: &str, name: &str) -> Option<&str> {
-        (self.form == form).then(|| self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())).flatten()
-    }
-}
 
 pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
@@ -41,10 +27,6 @@ pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
 pub(super) fn opt(pairs: &Pairs, name: &str) -> Option<String> {
     let v = get(pairs, name).trim();
     (!v.is_empty()).then(|| v.to_string())
-}
-
-fn opt_id(pairs: &Pairs, name: &str) -> Option<i64> {
-    get(pairs, name).trim().parse().ok()
 }
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
@@ -73,40 +55,37 @@ fn priority_help(settings: &DeskSettings, tr: Tr) -> String {
 
 // ---- reporting ----
 
-async fn report_form(state: &AppState, caller: &Caller, posted: Option<&Posted>) -> Result<Vec<Section>, ApiError> {
+async fn report_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>, ApiError> {
     let tr = caller.tr;
     let settings = incident::read_desk_settings(&state.core, &caller.ctx).await?;
     let categories = incident::list_categories(&state.core, &caller.ctx).await?;
     let services = incident::list_services(&state.core, &caller.ctx, None).await?;
-    let v = |name: &str, default: &str| posted.and_then(|p| p.value("report", name)).unwrap_or(default).to_string();
     let channels = [Channel::Portal, Channel::Phone, Channel::Email]
         .iter()
         .map(|c| (c.as_str().to_string(), tr.t(&format!("incident.channel.{c}"))))
         .collect();
     let mut fields = vec![
-        Field::new("text", "title", tr.t("field.title"), v("title", "")).required().wide(),
-        Field::new("textarea", "description", tr.t("field.description"), v("description", "")).required().rows(6).wide(),
-        Field::new("select", "impact", tr.t("field.impact"), v("impact", "medium")).options(level_options(tr)),
-        Field::new("select", "urgency", tr.t("field.urgency"), v("urgency", "medium"))
-            .options(level_options(tr))
-            .help(priority_help(&settings, tr)),
-        Field::new("select", "category_id", tr.t("field.category"), v("category_id", "")).options(category_options(&categories, tr, true)),
-        Field::new("select", "service_id", tr.t("field.service"), v("service_id", "")).options(service_options(&services, tr, true)),
-        Field::new("text", "ci_ref", tr.t("field.ci_ref"), v("ci_ref", "")).help(tr.t("incident.ci_ref_help")),
-        Field::new("select", "channel", tr.t("field.channel"), v("channel", "portal")).options(channels),
-        Field::new("text", "requester_name", tr.t("field.requester_name"), v("requester_name", "")).help(tr.t("incident.requester_help")),
-        Field::new("text", "requester_contact", tr.t("field.requester_contact"), v("requester_contact", "")),
-        Field::new("text", "location", tr.t("field.location"), v("location", "")),
-        Field::new("datetime-local", "occurred_at", tr.t("field.occurred_at"), v("occurred_at", ""))
+        Field::new("text", "title", tr.t("field.title"), "").required().wide(),
+        Field::new("textarea", "description", tr.t("field.description"), "").required().rows(6).wide(),
+        Field::new("select", "impact", tr.t("field.impact"), "medium").options(level_options(tr)),
+        Field::new("select", "urgency", tr.t("field.urgency"), "medium").options(level_options(tr)).help(priority_help(&settings, tr)),
+        Field::new("select", "category_id", tr.t("field.category"), "").options(category_options(&categories, tr, true)),
+        Field::new("select", "service_id", tr.t("field.service"), "").options(service_options(&services, tr, true)),
+        Field::new("text", "ci_ref", tr.t("field.ci_ref"), "").help(tr.t("incident.ci_ref_help")),
+        Field::new("select", "channel", tr.t("field.channel"), "portal").options(channels),
+        Field::new("text", "requester_name", tr.t("field.requester_name"), "").help(tr.t("incident.requester_help")),
+        Field::new("text", "requester_contact", tr.t("field.requester_contact"), ""),
+        Field::new("text", "location", tr.t("field.location"), ""),
+        Field::new("datetime-local", "occurred_at", tr.t("field.occurred_at"), "")
             .help(tr.with("incident.local_time_help", &[("zone".into(), super::desk::zone(caller).to_string())])),
-        Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), v("impact_scope", "")).rows(2).wide(),
+        Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), "").rows(2).wide(),
     ];
     let can_assign = caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Incident, Action::Assign));
     if can_assign {
         let names = Names::load(state, caller).await;
         let mut teams = vec![(String::new(), tr.t("incident.team_automatic"))];
         teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
-        fields.push(Field::new("select", "team_id", tr.t("field.team"), v("team_id", "")).options(teams));
+        fields.push(Field::new("select", "team_id", tr.t("field.team"), "").options(teams));
     }
     Ok(vec![Section::Form(FormSection::post("report", "/incidents", tr.t("incident.report"), fields).class("cols-2"))])
 }
@@ -114,63 +93,40 @@ async fn report_form(state: &AppState, caller: &Caller, posted: Option<&Posted>)
 pub async fn new_form(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require()?;
     caller.ctx.authorize(ObjectType::Incident, Action::Create)?;
-    let sections = report_form(&state, &caller, None).await?;
+    let sections = report_form(&state, &caller).await?;
     Ok(page(&state, &caller, ACTIVE, caller.tr.t("incident.new"), sections, None, Vec::new()).await)
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+/// A `datetime-local` field read in the caller's time zone, handed on as RFC 3339 (what the
+/// API's `Instant` reads); text that is no time is a message by the field.
+fn local_time(pairs: &mut Pairs, name: &str, caller: &Caller) -> Result<(), ApiError> {
+    for (k, v) in pairs.iter_mut().filter(|(k, v)| k == name && !v.trim().is_empty()) {
+        match parse_local(v, caller).and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()) {
+            Some(ts) => *v = ts.to_string(),
+            None => return Err(invalid(vec![FieldError::new(k.clone(), "invalid_time")])),
+        }
+    }
+    Ok(())
+}
+
+/// Reports an incident from the form bound to the API's `NewIncident`.
+pub async fn create(State(state): State<AppState>, caller: Caller, form: PageForm<Pairs>) -> Result<Response, ApiError> {
     caller.require()?;
-    let mut errors = Vec::new();
-    let mut level = |name: &str| {
-        let l = get(&pairs, name).parse::<Level>().ok();
-        if l.is_none() {
-            errors.push(FieldError::new(name, "required"));
-        }
-        l
-    };
-    let (impact, urgency) = (level("impact"), level("urgency"));
-    let occurred_at = match opt(&pairs, "occurred_at") {
-        Some(t) => {
-            let ms = parse_local(&t, &caller);
-            if ms.is_none() {
-                errors.push(FieldError::new("occurred_at", "invalid_time"));
-            }
-            ms.map(Instant)
-        }
-        None => None,
-    };
-    let result = match (impact, urgency) {
-        (Some(impact), Some(urgency)) if errors.is_empty() => {
-            let input = NewIncident {
-                title: get(&pairs, "title").to_string(),
-                description: get(&pairs, "description").to_string(),
-                impact,
-                urgency,
-                category_id: opt_id(&pairs, "category_id").map(CategoryId),
-                service_id: opt_id(&pairs, "service_id").map(ServiceId),
-                ci_ref: opt(&pairs, "ci_ref"),
-                channel: Some(get(&pairs, "channel").parse().unwrap_or(Channel::Portal)),
-                requester_id: None,
-                requester_name: opt(&pairs, "requester_name"),
-                requester_contact: opt(&pairs, "requester_contact"),
-                location: opt(&pairs, "location"),
-                impact_scope: opt(&pairs, "impact_scope"),
-                occurred_at,
-                team_id: opt_id(&pairs, "team_id").map(TeamId),
-                assignee_id: None,
-                parent_id: None,
-                watchers: Vec::new(),
-            };
-            incident::create(&state.core, &caller.ctx, input).await.map_err(ApiError::from)
-        }
-        _ => Err(invalid(errors)),
+    let mut pairs = form.input?;
+    let typed = pairs.clone();
+    let result = match local_time(&mut pairs, "occurred_at", &caller) {
+        Ok(()) => match crate::form::bind::<NewIncident>(&pairs).map_err(crate::extract::form_error) {
+            Ok(input) => incident::create(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
     };
     match result {
         Ok(v) => Ok(redirect(&format!("/incidents/{}?ok=incident_created", v.number))),
         Err(e) => {
-            let posted = Posted { form: "report", values: pairs };
-            let sections = report_form(&state, &caller, Some(&posted)).await?;
-            failed(&state, &caller, e, sections, caller.tr.t("incident.new"), ACTIVE).await
+            let sections = report_form(&state, &caller).await?;
+            let layout = Layout { title: caller.tr.t("incident.new"), sections, ..Layout::default() };
+            failed_form(&state, &caller, e, layout, ACTIVE, Some(&Posted::new("report", typed))).await
         }
     }
 }
@@ -184,14 +140,7 @@ pub struct TicketForms {
 
 /// The forms the caller may use on this ticket. Permissions are checked coarsely here (by
 /// role); core decides on the record and its refusal is shown above the form.
-pub async fn ticket_forms(
-    state: &AppState,
-    caller: &Caller,
-    d: &IncidentDetail,
-    data: &DeskData,
-    names: &mut Names,
-    posted: Option<&Posted>,
-) -> TicketForms {
+pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail, data: &DeskData, names: &mut Names) -> TicketForms {
     let tr = caller.tr;
     let (settings, categories, services) = (&data.settings, &data.categories, &data.services);
     let v = &d.incident;
@@ -199,18 +148,14 @@ pub async fn ticket_forms(
     let Some(me) = caller.ctx.actor.as_ref() else { return out };
     let can = |a: Action| me.permissions.allows(ObjectType::Incident, a);
     let base = format!("/incidents/{}", v.number);
-    let failed_here = |form: &str| posted.is_some_and(|p| p.form == form);
-    let val = |form: &str, name: &str, default: String| posted.and_then(|p| p.value(form, name)).map(str::to_string).unwrap_or(default);
     let allowed = |t: Transition| can(Action::Transition) && d.allowed_transitions.contains(&t);
     let summary_needed = settings.summary_required_for.contains(&v.priority);
 
-    let mut reply = vec![Field::new("textarea", "body", tr.t("field.message"), val("reply", "body", String::new())).required().rows(4)];
+    let mut reply = vec![Field::new("textarea", "body", tr.t("field.message"), String::new()).required().rows(4)];
     if can(Action::Update) {
         let visibility =
             vec![("public".into(), tr.t("incident.visibility.public")), ("internal".into(), tr.t("incident.visibility.internal"))];
-        reply.push(
-            Field::new("select", "visibility", tr.t("field.visibility"), val("reply", "visibility", "public".into())).options(visibility),
-        );
+        reply.push(Field::new("select", "visibility", tr.t("field.visibility"), "public").options(visibility));
     }
     let heading = if can(Action::Update) { "incident.reply_or_note" } else { "incident.reply" };
     out.main
@@ -238,32 +183,26 @@ pub async fn ticket_forms(
     if allowed(Transition::Pend) {
         let reasons = PendingReason::ALL.iter().map(|r| (r.as_str().to_string(), tr.t(&format!("incident.pending_reason.{r}")))).collect();
         let fields = vec![
-            Field::new("select", "pending_reason", tr.t("field.pending_reason"), val("pend", "pending_reason", "requester".into()))
-                .options(reasons),
-            Field::new("textarea", "comment", tr.t("field.comment"), val("pend", "comment", String::new()))
-                .rows(2)
-                .help(tr.t("incident.comment_help")),
+            Field::new("select", "pending_reason", tr.t("field.pending_reason"), "requester").options(reasons),
+            Field::new("textarea", "comment", tr.t("field.comment"), String::new()).rows(2).help(tr.t("incident.comment_help")),
         ];
         let f = FormSection::post("pend", format!("{base}/transition/pend"), tr.t("incident.button.pend"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("pend"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Resolve) {
         let codes = settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, c))).collect();
         let fields = vec![
-            Field::new("select", "resolution_code", tr.t("field.resolution_code"), val("resolve", "resolution_code", String::new()))
-                .options(codes)
-                .required(),
-            Field::new("textarea", "resolution", tr.t("field.resolution"), val("resolve", "resolution", String::new())).rows(4).required(),
-            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), val("resolve", "restored_at", String::new()))
-                .help(tr.t("incident.restored_help")),
+            Field::new("select", "resolution_code", tr.t("field.resolution_code"), String::new()).options(codes).required(),
+            Field::new("textarea", "resolution", tr.t("field.resolution"), String::new()).rows(4).required(),
+            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), String::new()).help(tr.t("incident.restored_help")),
         ];
         let f = FormSection::post("resolve", format!("{base}/transition/resolve"), tr.t("incident.button.resolve"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("resolve"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Close) && summary_needed {
         let saved = v.summary.clone().unwrap_or_default();
         let part = |name: &str, saved: &str| {
-            Field::new("textarea", name, tr.t(&format!("field.summary.{name}")), val("close", name, saved.to_string())).rows(3).required()
+            Field::new("textarea", name, tr.t(&format!("field.summary.{name}")), saved.to_string()).rows(3).required()
         };
         let fields = vec![
             part("cause", &saved.cause),
@@ -295,24 +234,22 @@ pub async fn ticket_forms(
             }
         }
         let fields = vec![
-            Field::new("select", "target", tr.t("field.assign_to"), val("assign", "target", current)).options(targets),
-            Field::new("textarea", "note", tr.t("field.work_note"), val("assign", "note", String::new())).rows(2),
+            Field::new("select", "target", tr.t("field.assign_to"), current).options(targets),
+            Field::new("textarea", "note", tr.t("field.work_note"), String::new()).rows(2),
         ];
         let f = FormSection::post("assign", format!("{base}/assign"), tr.t("incident.button.assign"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("assign") || v.state == IncidentState::New)));
+        out.aside.push(Section::Form(f.folded(v.state == IncidentState::New)));
 
         let kinds = ["functional", "hierarchical"].iter().map(|k| (k.to_string(), tr.t(&format!("incident.escalation.{k}")))).collect();
         let mut team_options = vec![(String::new(), tr.t("field.none"))];
         team_options.extend(teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
         let fields = vec![
-            Field::new("select", "kind", tr.t("field.escalation_kind"), val("escalate", "kind", "functional".into()))
-                .options(kinds)
-                .help(tr.t("incident.escalation_help")),
-            Field::new("select", "team_id", tr.t("field.team"), val("escalate", "team_id", String::new())).options(team_options),
-            Field::new("textarea", "reason", tr.t("field.reason"), val("escalate", "reason", String::new())).rows(2).required(),
+            Field::new("select", "kind", tr.t("field.escalation_kind"), "functional").options(kinds).help(tr.t("incident.escalation_help")),
+            Field::new("select", "team_id", tr.t("field.team"), String::new()).options(team_options),
+            Field::new("textarea", "reason", tr.t("field.reason"), String::new()).rows(2).required(),
         ];
         let f = FormSection::post("escalate", format!("{base}/escalate"), tr.t("incident.button.escalate"), fields);
-        out.aside.push(Section::Form(f.folded(failed_here("escalate"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if can(Action::Assign) && !v.major {
         people.push((me.user_id, me.display_name.clone()));
@@ -321,42 +258,33 @@ pub async fn ticket_forms(
         let mut commanders = vec![(String::new(), tr.t("field.none"))];
         commanders.extend(people.iter().map(|(id, n)| (id.to_string(), n.clone())));
         let fields = vec![
-            Field::new("select", "commander_id", tr.t("field.commander"), val("major", "commander_id", String::new()))
-                .options(commanders)
-                .required(),
-            Field::new("textarea", "reason", tr.t("field.reason"), val("major", "reason", String::new())).rows(2),
+            Field::new("select", "commander_id", tr.t("field.commander"), String::new()).options(commanders).required(),
+            Field::new("textarea", "reason", tr.t("field.reason"), String::new()).rows(2),
         ];
         let f = FormSection::post("major", format!("{base}/major"), tr.t("incident.button.declare_major"), fields)
             .confirm(tr.t("incident.major_confirm"));
-        out.aside.push(Section::Form(f.folded(failed_here("major"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     if can(Action::Update) {
         let (label, _) = priority_badge(settings, v.priority, tr);
         let fields = vec![
             Field::new("hidden", "version", String::new(), v.version.to_string()),
-            Field::new("text", "title", tr.t("field.title"), val("edit", "title", v.title.clone())).required(),
-            Field::new("textarea", "description", tr.t("field.description"), val("edit", "description", v.description.clone())).rows(4),
-            Field::new("select", "impact", tr.t("field.impact"), val("edit", "impact", v.impact.as_str().into()))
-                .options(level_options(tr)),
-            Field::new("select", "urgency", tr.t("field.urgency"), val("edit", "urgency", v.urgency.as_str().into()))
+            Field::new("text", "title", tr.t("field.title"), v.title.clone()).required(),
+            Field::new("textarea", "description", tr.t("field.description"), v.description.clone()).rows(4),
+            Field::new("select", "impact", tr.t("field.impact"), v.impact.as_str()).options(level_options(tr)),
+            Field::new("select", "urgency", tr.t("field.urgency"), v.urgency.as_str())
                 .options(level_options(tr))
                 .help(tr.with("incident.priority_now", &[("priority".into(), label)])),
-            Field::new("select", "category_id", tr.t("field.category"), val("edit", "category_id", id_text(v.category_id.map(|c| c.0))))
+            Field::new("select", "category_id", tr.t("field.category"), id_text(v.category_id.map(|c| c.0)))
                 .options(category_options(categories, tr, true)),
-            Field::new("select", "service_id", tr.t("field.service"), val("edit", "service_id", id_text(v.service_id.map(|s| s.0))))
+            Field::new("select", "service_id", tr.t("field.service"), id_text(v.service_id.map(|s| s.0)))
                 .options(service_options(services, tr, true)),
-            Field::new("text", "ci_ref", tr.t("field.ci_ref"), val("edit", "ci_ref", v.ci_ref.clone().unwrap_or_default())),
-            Field::new("text", "location", tr.t("field.location"), val("edit", "location", v.location.clone().unwrap_or_default())),
-            Field::new(
-                "textarea",
-                "impact_scope",
-                tr.t("field.impact_scope"),
-                val("edit", "impact_scope", v.impact_scope.clone().unwrap_or_default()),
-            )
-            .rows(2),
+            Field::new("text", "ci_ref", tr.t("field.ci_ref"), v.ci_ref.clone().unwrap_or_default()),
+            Field::new("text", "location", tr.t("field.location"), v.location.clone().unwrap_or_default()),
+            Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), v.impact_scope.clone().unwrap_or_default()).rows(2),
         ];
         let f = FormSection::post("edit", base.clone(), tr.t("action.save"), fields).heading(tr.t("incident.edit"));
-        out.aside.push(Section::Form(f.folded(failed_here("edit"))));
+        out.aside.push(Section::Form(f.folded(false)));
     }
     out
 }
@@ -368,17 +296,17 @@ fn id_text(id: Option<i64>) -> String {
 // ---- handlers of the ticket's forms ----
 
 /// After a command: back to the ticket with a notice, or the ticket again with the form as typed.
-pub(super) async fn finish(
+pub(super) async fn finish<T>(
     state: &AppState,
     caller: &Caller,
     id: IncidentId,
-    result: Result<(), ApiError>,
+    result: Result<T, ApiError>,
     notice: &str,
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let number = yunwei_domain::incident::number(id.0);
     let e = match result {
-        Ok(()) => return Ok(redirect(&format!("/incidents/{number}?ok={notice}"))),
+        Ok(_) => return Ok(redirect(&format!("/incidents/{number}?ok={notice}"))),
         Err(e) => e,
     };
     if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
@@ -386,8 +314,8 @@ pub(super) async fn finish(
     }
     // If the caller may no longer even read the ticket, that refusal is the answer.
     let detail = incident::get(&state.core, &caller.ctx, id).await?;
-    let layout = ticket_layout(state, caller, &detail, Some(&posted)).await?;
-    failed_layout(state, caller, e, layout, ACTIVE).await
+    let layout = ticket_layout(state, caller, &detail).await?;
+    failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }
 
 pub(super) fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
@@ -398,15 +326,15 @@ pub async fn comment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<ReplyForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let public = get(&pairs, "visibility") != "internal";
-    let input = CommentInput { body: get(&pairs, "body").to_string(), public };
-    let result = ok(incident::comment(&state.core, &caller.ctx, id, input).await);
+    let public = form.input.as_ref().map_or(true, ReplyForm::public);
+    let (result, posted) =
+        form.run(|f| incident::comment(&state.core, &caller.ctx, id, CommentInput { public: f.public(), body: f.body })).await;
     let notice = if public { "replied" } else { "noted" };
-    finish(&state, &caller, id, result, notice, Posted { form: "reply", values: pairs }).await
+    finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
 }
 
 pub async fn assign(
@@ -424,21 +352,19 @@ pub async fn assign(
     let assignee_id = parts.next().flatten().map(UserId);
     let input = AssignInput { team_id, assignee_id, note: opt(&pairs, "note") };
     let result = ok(incident::assign(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "assigned", Posted { form: "assign", values: pairs }).await
+    finish(&state, &caller, id, result, "assigned", Posted::new("assign", pairs)).await
 }
 
 pub async fn escalate(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<EscalateInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let kind = if get(&pairs, "kind") == "hierarchical" { EscalationKind::Hierarchical } else { EscalationKind::Functional };
-    let input = EscalateInput { kind, team_id: opt_id(&pairs, "team_id").map(TeamId), reason: get(&pairs, "reason").to_string() };
-    let result = ok(incident::escalate(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "escalated", Posted { form: "escalate", values: pairs }).await
+    let (result, posted) = form.run(|input| incident::escalate(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "escalated", Posted::new("escalate", posted)).await
 }
 
 pub async fn transition(
@@ -485,25 +411,19 @@ pub async fn transition(
         Transition::Close => "close",
         _ => "transition",
     };
-    finish(&state, &caller, id, result, "state_changed", Posted { form, values: pairs }).await
+    finish(&state, &caller, id, result, "state_changed", Posted::new(form, pairs)).await
 }
 
 pub async fn declare_major(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<MajorInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match opt_id(&pairs, "commander_id") {
-        Some(c) => {
-            let input = MajorInput { commander_id: UserId(c), reason: opt(&pairs, "reason") };
-            ok(incident::declare_major(&state.core, &caller.ctx, id, input).await)
-        }
-        None => Err(invalid(vec![FieldError::new("commander_id", "required")])),
-    };
-    finish(&state, &caller, id, result, "major_declared", Posted { form: "major", values: pairs }).await
+    let (result, posted) = form.run(|input| incident::declare_major(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "major_declared", Posted::new("major", posted)).await
 }
 
 async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs, watch: bool) -> Result<Response, ApiError> {
@@ -511,7 +431,7 @@ async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs,
     let id = crate::api::incident::incident_id(&number)?;
     let result = ok(incident::set_watching(&state.core, &caller.ctx, id, None, watch).await);
     let notice = if watch { "watching" } else { "unwatched" };
-    finish(&state, &caller, id, result, notice, Posted { form: "watch", values: pairs }).await
+    finish(&state, &caller, id, result, notice, Posted::new("watch", pairs)).await
 }
 
 pub async fn watch(
@@ -532,39 +452,24 @@ pub async fn unwatch(
     watching(state, caller, number, pairs, false).await
 }
 
+/// Saves the edit form, bound to the API's `IncidentPatch`. The form sends every field: a
+/// blank one clears it, and a blank title is refused by core as it is.
 pub async fn edit(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<IncidentPatch>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let mut errors = Vec::new();
-    let mut level = |name: &str| {
-        let l = get(&pairs, name).parse::<Level>().ok();
-        if l.is_none() {
-            errors.push(FieldError::new(name, "required"));
-        }
-        l
-    };
-    let (impact, urgency) = (level("impact"), level("urgency"));
-    let patch = IncidentPatch {
-        title: Some(get(&pairs, "title").to_string()),
-        description: Some(get(&pairs, "description").to_string()),
-        impact,
-        urgency,
-        category_id: Some(opt_id(&pairs, "category_id").map(CategoryId)),
-        service_id: Some(opt_id(&pairs, "service_id").map(ServiceId)),
-        ci_ref: Some(opt(&pairs, "ci_ref")),
-        location: Some(opt(&pairs, "location")),
-        impact_scope: Some(opt(&pairs, "impact_scope")),
-        parent_id: None,
-        summary: None,
-        version: opt_id(&pairs, "version"),
-    };
-    let result = if errors.is_empty() { ok(incident::update(&state.core, &caller.ctx, id, patch).await) } else { Err(invalid(errors)) };
-    finish(&state, &caller, id, result, "saved", Posted { form: "edit", values: pairs }).await
+    let (result, posted) = form
+        .run(|mut patch| {
+            patch.title.get_or_insert_with(String::new);
+            patch.description.get_or_insert_with(String::new);
+            incident::update(&state.core, &caller.ctx, id, patch)
+        })
+        .await;
+    finish(&state, &caller, id, result, "saved", Posted::new("edit", posted)).await
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 //! rhythm) and the handlers of those forms.
 
 use super::desk::{Names, duration};
-use super::incident_form::{Pairs, Posted, finish, get, ok, opt};
-use super::{Field, FormSection, Section, TimelineEntry, time};
+use super::incident_form::finish;
+use super::{Field, FormSection, Posted, Section, TimelineEntry, time};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, Caller, CsrfForm};
+use crate::extract::{ApiPath, Caller, PageForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
@@ -61,7 +61,7 @@ pub fn due_text(tr: Tr, caller: &Caller, m: &MajorView, now: i64) -> String {
 }
 
 /// The panel; the forms are offered to those core lets write (it decides again on each post).
-pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, names: &mut Names, posted: Option<&Posted>) -> Vec<Section> {
+pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, names: &mut Names) -> Vec<Section> {
     let Some(m) = &d.major_incident else { return Vec::new() };
     let tr = caller.tr;
     let v = &d.incident;
@@ -92,7 +92,6 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
     out.push(Section::Heading(tr.t("major.timeline")));
     out.push(Section::Timeline(timeline(tr, caller, &entries)));
 
-    let val = |form: &str, name: &str| posted.and_then(|p| p.value(form, name)).unwrap_or_default().to_string();
     if m.phase == MajorPhase::Closed || !writes {
         return out;
     }
@@ -100,46 +99,41 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
         let label = tr.with("major.move_to", &[("phase".into(), phase_label(tr, next))]);
         let fields = vec![
             Field::new("hidden", "phase", String::new(), next.as_str()),
-            Field::new("textarea", "note", tr.t("field.note"), val("major_phase", "note")).rows(2),
+            Field::new("textarea", "note", tr.t("field.note"), "").rows(2),
         ];
         let form = FormSection::post("major_phase", format!("{base}/phase"), label.clone(), fields).heading(label);
         out.push(Section::Form(form));
     }
     let kinds =
         [WarRoomKind::Action, WarRoomKind::Decision].iter().map(|k| (k.as_str().to_string(), tr.t(&format!("major.kind.{k}")))).collect();
-    let kind = posted.and_then(|p| p.value("major_entry", "kind")).unwrap_or("action").to_string();
     let entry = vec![
-        Field::new("select", "kind", tr.t("field.kind"), kind).options(kinds),
-        Field::new("textarea", "body", tr.t("field.message"), val("major_entry", "body")).required().rows(3),
+        Field::new("select", "kind", tr.t("field.kind"), "action").options(kinds),
+        Field::new("textarea", "body", tr.t("field.message"), "").required().rows(3),
     ];
     out.push(Section::Form(
         FormSection::post("major_entry", format!("{base}/entry"), tr.t("major.record"), entry).heading(tr.t("major.record_heading")),
     ));
-    let update = vec![
-        Field::new("textarea", "body", tr.t("field.message"), val("major_update", "body"))
-            .required()
-            .rows(4)
-            .help(tr.t("major.update_help")),
-    ];
+    let update = vec![Field::new("textarea", "body", tr.t("field.message"), "").required().rows(4).help(tr.t("major.update_help"))];
     out.push(Section::Form(
         FormSection::post("major_update", format!("{base}/update"), tr.t("major.send_update"), update)
             .heading(tr.t("major.update_heading")),
     ));
     if leads {
-        let minutes = posted.and_then(|p| p.value("major_interval", "update_interval_minutes")).map(str::to_string);
         let interval = vec![
-            Field::new(
-                "number",
-                "update_interval_minutes",
-                tr.t("field.update_interval_minutes"),
-                minutes.unwrap_or_else(|| m.update_interval_minutes.to_string()),
-            )
-            .required(),
+            Field::new("number", "update_interval_minutes", tr.t("field.update_interval_minutes"), m.update_interval_minutes.to_string())
+                .required()
+                .help(tr.with(
+                    "major.interval_help",
+                    &[
+                        ("min".into(), yunwei_domain::major::INTERVAL_MINUTES.start().to_string()),
+                        ("max".into(), yunwei_domain::major::INTERVAL_MINUTES.end().to_string()),
+                    ],
+                )),
         ];
         out.push(Section::Form(
             FormSection::post("major_interval", format!("{base}/interval"), tr.t("action.save"), interval)
                 .heading(tr.t("major.interval_heading"))
-                .folded(posted.is_some_and(|p| p.form == "major_interval")),
+                .folded(false),
         ));
     }
     out
@@ -149,56 +143,48 @@ pub async fn change_phase(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<PhaseInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match get(&pairs, "phase").parse::<MajorPhase>() {
-        Ok(phase) => ok(major::change_phase(&state.core, &caller.ctx, id, PhaseInput { phase, note: opt(&pairs, "note") }).await),
-        Err(()) => Err(ApiError::not_found()),
-    };
-    finish(&state, &caller, id, result, "major_phase_changed", Posted { form: "major_phase", values: pairs }).await
+    let (result, posted) = form.run(|input| major::change_phase(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "major_phase_changed", Posted::new("major_phase", posted)).await
 }
 
 pub async fn post_entry(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<EntryInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let kind = get(&pairs, "kind").parse::<WarRoomKind>().unwrap_or(WarRoomKind::Action);
-    let input = EntryInput { kind, body: get(&pairs, "body").to_string() };
-    let result = ok(major::post_entry(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "major_entry_added", Posted { form: "major_entry", values: pairs }).await
+    let (result, posted) = form.run(|input| major::post_entry(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "major_entry_added", Posted::new("major_entry", posted)).await
 }
 
 pub async fn post_update(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<StakeholderUpdateInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let input = StakeholderUpdateInput { body: get(&pairs, "body").to_string() };
-    let result = ok(major::post_stakeholder_update(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "major_update_sent", Posted { form: "major_update", values: pairs }).await
+    let (result, posted) = form.run(|input| major::post_stakeholder_update(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "major_update_sent", Posted::new("major_update", posted)).await
 }
 
 pub async fn set_interval(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<IntervalInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    // Text that is not a number is refused by core as out of range, naming the field.
-    let minutes = get(&pairs, "update_interval_minutes").trim().parse().unwrap_or(0);
-    let result = ok(major::set_interval(&state.core, &caller.ctx, id, IntervalInput { update_interval_minutes: minutes }).await);
-    finish(&state, &caller, id, result, "major_interval_saved", Posted { form: "major_interval", values: pairs }).await
+    let (result, posted) = form.run(|input| major::set_interval(&state.core, &caller.ctx, id, input)).await;
+    finish(&state, &caller, id, result, "major_interval_saved", Posted::new("major_interval", posted)).await
 }
 
 /// Whose name goes under "commander" on the report.

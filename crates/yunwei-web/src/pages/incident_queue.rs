@@ -10,16 +10,34 @@ use crate::extract::{ApiPath, Caller, CsrfForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
+use serde::Deserialize;
 use yunwei_core::incident::{BulkAction, BulkInput};
 use yunwei_core::saved_view::{self, NewView};
 use yunwei_domain::ids::{IncidentId, TeamId};
 use yunwei_domain::incident::Transition;
 use yunwei_domain::permission::{Action, ObjectType};
 
-type Pairs = Vec<(String, String)>;
+/// The bulk form: the ticked rows (`ids`, checkboxes in the table) and what to do with them.
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    ids: Vec<IncidentId>,
+    action: BulkAction,
+    team_id: Option<TeamId>,
+    transition: Option<String>,
+    resolution_code: Option<String>,
+    resolution: Option<String>,
+    note: Option<String>,
+    #[serde(default)]
+    back: String,
+}
 
-fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+/// The save-view form: a name for the queue's current filter query.
+#[derive(Deserialize)]
+pub struct ViewForm {
+    name: String,
+    #[serde(default)]
+    query: String,
 }
 
 /// The sections the queue page adds above and below its table. `query` is the page's
@@ -83,24 +101,21 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
     (above, below)
 }
 
-pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<BulkForm>) -> Result<Response, ApiError> {
     caller.require()?;
     let tr = caller.tr;
-    let incidents: Vec<IncidentId> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).map(IncidentId).collect();
-    let action = if get(&pairs, "action") == "transition" { BulkAction::Transition } else { BulkAction::Assign };
-    let text = |k: &str| Some(get(&pairs, k).trim().to_string()).filter(|s| !s.is_empty());
     let input = BulkInput {
-        incidents,
-        action,
-        team_id: get(&pairs, "team_id").parse().ok().map(TeamId),
+        incidents: f.ids,
+        action: f.action,
+        team_id: f.team_id,
         assignee_id: None,
-        transition: get(&pairs, "transition").parse().ok(),
+        transition: f.transition.and_then(|t| t.parse().ok()),
         pending_reason: None,
-        resolution_code: text("resolution_code"),
-        resolution: text("resolution"),
-        note: text("note"),
+        resolution_code: f.resolution_code,
+        resolution: f.resolution,
+        note: f.note,
     };
-    let back = safe_next(get(&pairs, "back"));
+    let back = safe_next(&f.back);
     let result = match bulk_result(&state, &caller, input).await {
         Ok(r) => r,
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
@@ -146,10 +161,10 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(pairs)
     .await)
 }
 
-pub async fn save_view(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+pub async fn save_view(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<ViewForm>) -> Result<Response, ApiError> {
     caller.require()?;
-    let query = get(&pairs, "query").to_string();
-    let input = NewView { object_type: "incident".into(), name: get(&pairs, "name").to_string(), query: query.clone() };
+    let query = f.query.clone();
+    let input = NewView { object_type: "incident".into(), name: f.name, query: f.query };
     match saved_view::create(&state.core, &caller.ctx, input).await {
         Ok(v) => Ok(redirect(&format!("/incidents?{}", v.query))),
         Err(e) => {
@@ -168,7 +183,7 @@ pub async fn delete_view(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-    CsrfForm(_): CsrfForm<Pairs>,
+    CsrfForm(_): CsrfForm<super::Pairs>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     saved_view::delete(&state.core, &caller.ctx, id).await?;

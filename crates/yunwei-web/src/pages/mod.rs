@@ -4,8 +4,11 @@
 
 mod admin;
 mod admin_grants;
+mod admin_org;
+mod admin_roles;
 mod auth;
 mod desk;
+mod form;
 mod home;
 mod improvement;
 mod incident;
@@ -22,6 +25,7 @@ mod survey;
 mod survey_answer;
 mod system;
 mod webhook;
+mod widgets;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -33,6 +37,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use yunwei_domain::permission::{Action, ObjectType};
+
+pub use form::{Pairs, Posted, ReplyForm, failed, failed_form, failed_layout, messages};
+pub use widgets::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,15 +67,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/disable", post(admin::disable_user))
         .route("/admin/users/{id}/enable", post(admin::enable_user))
         .route("/admin/users/{id}/password-reset", post(admin::reset_password))
-        .route("/admin/teams", get(admin::teams).post(admin::create_team))
-        .route("/admin/teams/{id}", get(admin::team).post(admin::update_team))
-        .route("/admin/teams/{id}/delete", post(admin::delete_team))
-        .route("/admin/departments", get(admin::departments).post(admin::create_department))
-        .route("/admin/departments/{id}", get(admin::department).post(admin::update_department))
-        .route("/admin/departments/{id}/delete", post(admin::delete_department))
-        .route("/admin/roles", get(admin::roles))
-        .route("/admin/roles/new", get(admin::new_role).post(admin::create_role))
-        .route("/admin/roles/{id}", get(admin::role).post(admin::update_role))
+        .route("/admin/teams", get(admin_org::teams).post(admin_org::create_team))
+        .route("/admin/teams/{id}", get(admin_org::team).post(admin_org::update_team))
+        .route("/admin/teams/{id}/delete", post(admin_org::delete_team))
+        .route("/admin/departments", get(admin_org::departments).post(admin_org::create_department))
+        .route("/admin/departments/{id}", get(admin_org::department).post(admin_org::update_department))
+        .route("/admin/departments/{id}/delete", post(admin_org::delete_department))
+        .route("/admin/roles", get(admin_roles::roles))
+        .route("/admin/roles/new", get(admin_roles::new_role).post(admin_roles::create_role))
+        .route("/admin/roles/{id}", get(admin_roles::role).post(admin_roles::update_role))
         .route("/admin/duty-grants", get(admin_grants::list))
         .route("/admin/duty-grants/{id}/approve", post(admin_grants::approve))
         .route("/admin/duty-grants/{id}/reject", post(admin_grants::reject))
@@ -251,214 +258,6 @@ impl Shell {
     }
 }
 
-pub struct Cell {
-    pub text: String,
-    pub href: Option<String>,
-    pub badge: Option<String>,
-    /// A button that posts to (action, label, confirmation question).
-    pub post: Option<(String, String, String)>,
-    /// A small badge after the text: (text, class), e.g. a "breached" marker.
-    pub tag: Option<(String, String)>,
-    /// A checkbox belonging to a form elsewhere on the page: (form id, name, value).
-    pub check: Option<(String, String, String)>,
-}
-
-impl Cell {
-    pub fn text(t: impl Into<String>) -> Self {
-        Self { text: t.into(), href: None, badge: None, post: None, tag: None, check: None }
-    }
-    pub fn tag(mut self, text: impl Into<String>, class: &str) -> Self {
-        self.tag = Some((text.into(), class.into()));
-        self
-    }
-    pub fn link(t: impl Into<String>, href: impl Into<String>) -> Self {
-        Self { href: Some(href.into()), ..Self::text(t) }
-    }
-    pub fn badge(t: impl Into<String>, class: &str) -> Self {
-        Self { badge: Some(class.into()), ..Self::text(t) }
-    }
-    /// A row checkbox for a bulk form; `label` names the row for screen readers.
-    pub fn check(form: &str, name: &str, value: impl Into<String>, label: impl Into<String>) -> Self {
-        Self { check: Some((form.into(), name.into(), value.into())), ..Self::text(label) }
-    }
-    pub fn button(action: impl Into<String>, label: impl Into<String>, confirm: impl Into<String>) -> Self {
-        Self { post: Some((action.into(), label.into(), confirm.into())), ..Self::text("") }
-    }
-}
-
-pub struct TableSection {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
-    pub next: Option<String>,
-}
-
-#[derive(Default)]
-pub struct Field {
-    pub name: String,
-    pub label: String,
-    pub kind: &'static str,
-    pub value: String,
-    pub options: Vec<(String, String)>,
-    pub required: bool,
-    pub checked: bool,
-    pub disabled: bool,
-    pub help: Option<String>,
-    pub autocomplete: &'static str,
-    /// Height of a textarea (0: the default).
-    pub rows: u8,
-    /// Spans the whole row of a form laid out in columns.
-    pub wide: bool,
-}
-
-impl Field {
-    pub fn new(kind: &'static str, name: &str, label: String, value: impl Into<String>) -> Self {
-        Self { kind, name: name.into(), label, value: value.into(), autocomplete: "off", ..Default::default() }
-    }
-    pub fn required(mut self) -> Self {
-        self.required = true;
-        self
-    }
-    pub fn help(mut self, h: String) -> Self {
-        self.help = Some(h);
-        self
-    }
-    pub fn options(mut self, o: Vec<(String, String)>) -> Self {
-        self.options = o;
-        self
-    }
-    pub fn checked(mut self, c: bool) -> Self {
-        self.checked = c;
-        self
-    }
-    pub fn disabled(mut self, d: bool) -> Self {
-        self.disabled = d;
-        self
-    }
-    pub fn autocomplete(mut self, a: &'static str) -> Self {
-        self.autocomplete = a;
-        self
-    }
-    pub fn rows(mut self, r: u8) -> Self {
-        self.rows = r;
-        self
-    }
-    pub fn wide(mut self) -> Self {
-        self.wide = true;
-        self
-    }
-}
-
-pub struct FormSection {
-    pub id: &'static str,
-    pub action: String,
-    pub method: &'static str,
-    pub fields: Vec<Field>,
-    pub submit: String,
-    pub confirm: Option<String>,
-    pub inline: bool,
-    /// A heading above the form (or the summary of a folded one).
-    pub heading: Option<String>,
-    /// Folded into a disclosure (`<details>`); `Some(true)` shows it open.
-    pub fold: Option<bool>,
-    /// Extra CSS classes, e.g. `cols-3` to lay fields out in a grid.
-    pub class: &'static str,
-}
-
-impl FormSection {
-    pub fn post(id: &'static str, action: impl Into<String>, submit: String, fields: Vec<Field>) -> Self {
-        Self {
-            id,
-            action: action.into(),
-            method: "post",
-            fields,
-            submit,
-            confirm: None,
-            inline: false,
-            heading: None,
-            fold: None,
-            class: "",
-        }
-    }
-    pub fn heading(mut self, h: String) -> Self {
-        self.heading = Some(h);
-        self
-    }
-    pub fn folded(mut self, open: bool) -> Self {
-        self.fold = Some(open);
-        self
-    }
-    pub fn class(mut self, c: &'static str) -> Self {
-        self.class = c;
-        self
-    }
-    pub fn confirm(mut self, c: String) -> Self {
-        self.confirm = Some(c);
-        self
-    }
-    pub fn get(id: &'static str, action: impl Into<String>, submit: String, fields: Vec<Field>) -> Self {
-        Self { method: "get", inline: true, ..Self::post(id, action, submit, fields) }
-    }
-}
-
-pub struct MatrixCell {
-    pub key: &'static str,
-    pub label: String,
-    pub scope: &'static str,
-}
-
-pub struct MatrixRow {
-    pub key: &'static str,
-    pub label: String,
-    pub cells: Vec<MatrixCell>,
-}
-
-pub struct MatrixSection {
-    pub action: String,
-    pub fields: Vec<Field>,
-    pub actions: Vec<(&'static str, String)>,
-    pub scopes: Vec<(&'static str, String)>,
-    pub rows: Vec<MatrixRow>,
-    pub submit: String,
-}
-
-/// A button that posts an empty form (with the CSRF token).
-pub struct Button {
-    pub action: String,
-    pub label: String,
-    pub confirm: Option<String>,
-}
-
-/// One entry of a record's history.
-pub struct TimelineEntry {
-    pub time: String,
-    pub actor: String,
-    pub what: String,
-    pub body: String,
-    /// Seen only by the desk (a work note).
-    pub internal: bool,
-}
-
-pub enum Section {
-    Text(String),
-    Heading(String),
-    /// Text whose line breaks matter (descriptions, replies).
-    Prose(String),
-    Pre(String),
-    Svg(String),
-    /// (text, CSS class) badges in a row.
-    Badges(Vec<(String, String)>),
-    /// Links between views of one list, with the navigation's label.
-    Tabs(String, Vec<NavItem>),
-    /// (href, label) links shown as buttons.
-    Links(Vec<(String, String)>),
-    Buttons(Vec<Button>),
-    Facts(Vec<(String, String)>),
-    Timeline(Vec<TimelineEntry>),
-    Table(TableSection),
-    Form(FormSection),
-    Matrix(MatrixSection),
-}
-
 #[derive(Template)]
 #[template(path = "page.html")]
 pub struct PageTemplate {
@@ -529,49 +328,6 @@ pub async fn render(
     let shell = Shell::new(state, caller, active).await;
     let Layout { title, sections, aside, data } = layout;
     html(&PageTemplate { shell, title, notice, errors, sections, aside, data })
-}
-
-/// The messages of an error, in the caller's language, for the banner above a form.
-pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
-    let mut out = vec![crate::middleware::error_title(e, tr)];
-    for f in &e.fields {
-        out.push(format!("{}: {}", field_label(&f.field, tr), tr.with(&format!("error.{}", f.code), &f.params)));
-    }
-    out
-}
-
-/// The label of an error's field: `summary.cause` by its own key if there is one, else by its first
-/// part (`members[2]` → members); positions in lists are shown counting from 1.
-fn field_label(field: &str, tr: Tr) -> String {
-    let parts: Vec<&str> = field.split(['[', '.', ']']).filter(|s| !s.is_empty()).collect();
-    let (names, indices): (Vec<&str>, Vec<&str>) = parts.iter().partition(|s| !s.chars().all(|c| c.is_ascii_digit()));
-    let full = format!("field.{}", names.join("."));
-    let label = if tr.has(&full) { tr.t(&full) } else { tr.t(&format!("field.{}", names.first().copied().unwrap_or(field))) };
-    let positions: Vec<String> = indices.iter().filter_map(|n| n.parse::<usize>().ok()).map(|n| (n + 1).to_string()).collect();
-    if positions.is_empty() { label } else { format!("{label} ({})", positions.join(", ")) }
-}
-
-/// After a failed form: `sections` again with the error's messages on top, at the error's
-/// status. Server errors and a lost session pass on to the error page and the sign-in.
-pub async fn failed(
-    state: &AppState,
-    caller: &Caller,
-    e: ApiError,
-    sections: Vec<Section>,
-    title: String,
-    active: &str,
-) -> Result<Response, ApiError> {
-    failed_layout(state, caller, e, Layout { title, sections, ..Layout::default() }, active).await
-}
-
-/// As [`failed`], for a page with a side column.
-pub async fn failed_layout(state: &AppState, caller: &Caller, e: ApiError, layout: Layout, active: &str) -> Result<Response, ApiError> {
-    if e.status.is_server_error() || e.status == StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let mut res = render(state, caller, active, layout, None, messages(&e, caller.tr)).await;
-    *res.status_mut() = e.status;
-    Ok(res)
 }
 
 pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {

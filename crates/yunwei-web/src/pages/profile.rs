@@ -1,10 +1,10 @@
 //! The profile: language, time zone, password, two-factor sign-in, API tokens
 //! and notification preferences.
 
-use super::{Cell, Field, FormSection, Section, TableSection, page, redirect, time};
+use super::{Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, page, redirect, time};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm};
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -128,10 +128,22 @@ pub async fn show(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
     render(&state, &caller, Vec::new(), notice).await
 }
 
-/// After a failed form: the profile again, with the messages on top.
-async fn failed(state: &AppState, caller: &Caller, e: ApiError) -> Result<Response, ApiError> {
-    let s = sections(state, caller, Vec::new()).await?;
-    super::failed(state, caller, e, s, caller.tr.t("nav.profile"), "/profile").await
+/// After a failed form: the profile again with that form as typed (never a password) and
+/// the messages beside its fields and on top.
+async fn failed(state: &AppState, caller: &Caller, e: ApiError, posted: Posted) -> Result<Response, ApiError> {
+    let sections = sections(state, caller, Vec::new()).await?;
+    let layout = Layout { title: caller.tr.t("nav.profile"), sections, ..Layout::default() };
+    super::failed_form(state, caller, e, layout, "/profile", Some(&posted)).await
+}
+
+/// The bound form, or the profile again with why it could not be read.
+macro_rules! bound {
+    ($state:expr, $caller:expr, $form:expr, $id:expr) => {
+        match $form.input {
+            Ok(f) => (f, $form.posted),
+            Err(e) => return failed(&$state, &$caller, e, Posted::new($id, $form.posted)).await,
+        }
+    };
 }
 
 #[derive(Deserialize)]
@@ -140,14 +152,11 @@ pub struct PrefsForm {
     time_zone: String,
 }
 
-pub async fn save_preferences(
-    State(state): State<AppState>,
-    caller: Caller,
-    CsrfForm(f): CsrfForm<PrefsForm>,
-) -> Result<Response, ApiError> {
+pub async fn save_preferences(State(state): State<AppState>, caller: Caller, form: PageForm<PrefsForm>) -> Result<Response, ApiError> {
+    let (f, posted) = bound!(state, caller, form, "prefs");
     match yunwei_core::admin::update_my_preferences(&state.core, &caller.ctx, &f.locale, f.time_zone.trim()).await {
         Ok(()) => Ok(redirect("/profile?ok=saved")),
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("prefs", posted)).await,
     }
 }
 
@@ -158,19 +167,16 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
-pub async fn change_password(
-    State(state): State<AppState>,
-    caller: Caller,
-    CsrfForm(f): CsrfForm<PasswordForm>,
-) -> Result<Response, ApiError> {
+pub async fn change_password(State(state): State<AppState>, caller: Caller, form: PageForm<PasswordForm>) -> Result<Response, ApiError> {
+    let (f, posted) = bound!(state, caller, form, "password");
     if f.new_password != f.confirm_password {
         let e = ApiError::from(yunwei_core::CoreError::from(yunwei_domain::DomainError::field("confirm_password", "password_mismatch")));
-        return failed(&state, &caller, e).await;
+        return failed(&state, &caller, e, Posted::new("password", posted)).await;
     }
     let session = caller.session.as_ref().map(|s| s.secret.as_str());
     match yunwei_core::auth::change_password(&state.core, &caller.ctx, session, &f.current_password, &f.new_password).await {
         Ok(()) => Ok(redirect("/profile?ok=password_changed")),
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("password", posted)).await,
     }
 }
 
@@ -183,7 +189,8 @@ pub struct ReauthForm {
     password: String,
 }
 
-pub async fn totp_begin(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<ReauthForm>) -> Result<Response, ApiError> {
+pub async fn totp_begin(State(state): State<AppState>, caller: Caller, form: PageForm<ReauthForm>) -> Result<Response, ApiError> {
+    let (f, posted) = bound!(state, caller, form, "totpon");
     let tr = caller.tr;
     match yunwei_core::auth::begin_totp(&state.core, &caller.ctx, &f.password).await {
         Ok(e) => {
@@ -200,7 +207,7 @@ pub async fn totp_begin(State(state): State<AppState>, caller: Caller, CsrfForm(
             ];
             render(&state, &caller, top, None).await
         }
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("totpon", posted)).await,
     }
 }
 
@@ -209,7 +216,8 @@ pub struct CodeForm {
     code: String,
 }
 
-pub async fn totp_confirm(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<CodeForm>) -> Result<Response, ApiError> {
+pub async fn totp_confirm(State(state): State<AppState>, caller: Caller, form: PageForm<CodeForm>) -> Result<Response, ApiError> {
+    let (f, posted) = bound!(state, caller, form, "totpconfirm");
     let tr = caller.tr;
     match yunwei_core::auth::confirm_totp(&state.core, &caller.ctx, &f.code).await {
         Ok(codes) => {
@@ -220,15 +228,16 @@ pub async fn totp_confirm(State(state): State<AppState>, caller: Caller, CsrfFor
             ];
             render(&state, &caller, top, Some(tr.t("notice.totp_enabled"))).await
         }
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("totpconfirm", posted)).await,
     }
 }
 
-pub async fn totp_disable(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<CodeForm>) -> Result<Response, ApiError> {
+pub async fn totp_disable(State(state): State<AppState>, caller: Caller, form: PageForm<CodeForm>) -> Result<Response, ApiError> {
+    let (f, posted) = bound!(state, caller, form, "totpoff");
     let me = caller.require()?.user_id;
     match yunwei_core::auth::disable_totp(&state.core, &caller.ctx, me, Some(&f.code)).await {
         Ok(()) => Ok(redirect("/profile?ok=saved")),
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("totpoff", posted)).await,
     }
 }
 
@@ -239,7 +248,8 @@ pub struct TokenForm {
     expires_in_days: String,
 }
 
-pub async fn create_token(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<TokenForm>) -> Result<Response, ApiError> {
+pub async fn create_token(State(state): State<AppState>, caller: Caller, form: PageForm<TokenForm>) -> Result<Response, ApiError> {
+    let (f, posted) = bound!(state, caller, form, "token");
     let me = caller.require()?.user_id;
     let tr = caller.tr;
     let days = f.expires_in_days.trim();
@@ -254,7 +264,7 @@ pub async fn create_token(State(state): State<AppState>, caller: Caller, CsrfFor
             let top = vec![Section::Heading(tr.t("token.created")), Section::Text(tr.t("token.shown_once")), Section::Pre(t.secret)];
             render(&state, &caller, top, None).await
         }
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("token", posted)).await,
     }
 }
 
@@ -266,14 +276,14 @@ pub async fn revoke_token(
 ) -> Result<Response, ApiError> {
     match yunwei_core::auth::revoke_token(&state.core, &caller.ctx, ApiTokenId(id)).await {
         Ok(()) => Ok(redirect("/profile?ok=token_revoked")),
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("revoke", Vec::new())).await,
     }
 }
 
 pub async fn save_notification_preferences(
     State(state): State<AppState>,
     caller: Caller,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, ApiError> {
     let chosen: Vec<&str> = pairs.iter().filter(|(k, _)| k == "pref").map(|(_, v)| v.as_str()).collect();
     let current = yunwei_core::notify::my_preferences(&state.core, &caller.ctx).await?;
@@ -291,6 +301,6 @@ pub async fn save_notification_preferences(
         .collect();
     match yunwei_core::notify::set_my_preferences(&state.core, &caller.ctx, input).await {
         Ok(_) => Ok(redirect("/profile?ok=saved")),
-        Err(e) => failed(&state, &caller, e.into()).await,
+        Err(e) => failed(&state, &caller, e.into(), Posted::new("notif", pairs)).await,
     }
 }

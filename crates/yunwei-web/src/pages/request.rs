@@ -4,12 +4,12 @@
 
 use super::desk::{Names, file_size};
 use super::{
-    Button, Cell, Field, FormSection, Layout, NavItem, Section, TableSection, TimelineEntry, failed_layout, redirect, render, time,
-    url_encode,
+    Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, ReplyForm, Section, TableSection, TimelineEntry, failed_form,
+    redirect, render, time, url_encode,
 };
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
@@ -17,14 +17,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_core::request::{
     self, CatalogItemView, DecisionInput, NewRequest, RequestCommentInput, RequestDetail, RequestQuery, RequestQueue,
-    RequestTransitionInput, TaskInput, Verdict,
+    RequestTransitionInput, TaskInput,
 };
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
+use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
 
 pub const ACTIVE: &str = "/requests";
-
-type Pairs = Vec<(String, String)>;
 
 fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
@@ -226,7 +225,7 @@ pub async fn submit(
         Err(e) => {
             let title = item.name.get(caller.tr.locale).to_string();
             let layout = Layout { title, sections: item_form(&item, caller.tr, Some(&pairs)), ..Layout::default() };
-            failed_layout(&state, &caller, e.into(), layout, ACTIVE).await
+            failed_form(&state, &caller, e.into(), layout, ACTIVE, Some(&Posted::new("request-new", pairs))).await
         }
     }
 }
@@ -374,12 +373,15 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         })
         .collect();
     sections.push(Section::Timeline(timeline));
-    let visibility =
-        vec![("public".to_string(), tr.t("incident.visibility.public")), ("internal".to_string(), tr.t("incident.visibility.internal"))];
-    let fields = vec![
-        Field::new("textarea", "body", tr.t("field.message"), "").rows(4).required(),
-        Field::new("select", "visibility", tr.t("field.visibility"), "public").options(visibility),
-    ];
+    let mut fields = vec![Field::new("textarea", "body", tr.t("field.message"), "").rows(4).required()];
+    // Work notes are the desk's: only those who may update requests are offered them.
+    if caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::ServiceRequest, Action::Update)) {
+        let visibility = vec![
+            ("public".to_string(), tr.t("incident.visibility.public")),
+            ("internal".to_string(), tr.t("incident.visibility.internal")),
+        ];
+        fields.push(Field::new("select", "visibility", tr.t("field.visibility"), "public").options(visibility));
+    }
     sections.push(Section::Form(FormSection::post("request-comment", format!("{base}/comment"), tr.t("incident.send"), fields)));
     let facts = vec![
         (tr.t("field.number"), r.number.clone()),
@@ -410,78 +412,76 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     }
 }
 
-/// After a form on the request page: back to it with a notice, or the page again with the messages.
-async fn finish(
+/// After a form on the request page: back to it with a notice, or the page again with the
+/// form as typed and the messages beside its fields.
+async fn finish<T>(
     state: &AppState,
     caller: &Caller,
     id: ServiceRequestId,
-    result: yunwei_core::Result<()>,
+    result: Result<T, ApiError>,
     notice: &str,
+    posted: Posted,
 ) -> Result<Response, ApiError> {
-    let e: ApiError = match result {
-        Ok(()) => return Ok(redirect(&format!("/requests/{}?ok={notice}", yunwei_domain::request::number(id.0)))),
-        Err(e) => e.into(),
+    let e = match result {
+        Ok(_) => return Ok(redirect(&format!("/requests/{}?ok={notice}", yunwei_domain::request::number(id.0)))),
+        Err(e) => e,
     };
     if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
         return Err(e);
     }
     let d = request::get(&state.core, &caller.ctx, id).await?;
     let layout = request_layout(state, caller, &d).await;
-    failed_layout(state, caller, e, layout, ACTIVE).await
+    failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }
 
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<DecisionInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
-    let decision = if get(&pairs, "decision") == "reject" { Verdict::Reject } else { Verdict::Approve };
-    let input = DecisionInput { decision, comment: get(&pairs, "comment").to_string() };
-    let result = request::decide(&state.core, &caller.ctx, id, input).await.map(|_| ());
-    finish(&state, &caller, id, result, "decided").await
+    let (result, posted) = form.run(|i| request::decide(&state.core, &caller.ctx, id, i)).await;
+    finish(&state, &caller, id, result, "decided", Posted::new("request-decide", posted)).await
 }
 
 pub async fn task(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((number, task)): ApiPath<(String, i64)>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<TaskInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
-    let action = get(&pairs, "action").parse::<TaskAction>().ok();
-    let input = TaskInput { action, assignee_id: None, note: get(&pairs, "note").to_string() };
-    let result = request::work_task(&state.core, &caller.ctx, id, RequestTaskId(task), input).await.map(|_| ());
-    finish(&state, &caller, id, result, "saved").await
+    let (result, posted) = form.run(|i| request::work_task(&state.core, &caller.ctx, id, RequestTaskId(task), i)).await;
+    let posted = Posted::new("request-task", posted).at(format!("/requests/{number}/tasks/{task}"));
+    finish(&state, &caller, id, result, "saved", posted).await
 }
 
 pub async fn comment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<ReplyForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
-    let public = get(&pairs, "visibility") != "internal";
-    let input = RequestCommentInput { body: get(&pairs, "body").to_string(), public };
-    let result = request::comment(&state.core, &caller.ctx, id, input).await.map(|_| ());
-    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }).await
+    let public = form.input.as_ref().map_or(true, ReplyForm::public);
+    let form = PageForm { input: form.input.map(|f| RequestCommentInput { public: f.public(), body: f.body }), posted: form.posted };
+    let (result, posted) = form.run(|i| request::comment(&state.core, &caller.ctx, id, i)).await;
+    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", posted)).await
 }
 
 pub async fn transition(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((number, action)): ApiPath<(String, String)>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<RequestTransitionInput>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
     let action: RequestAction = action.parse().map_err(|_| ApiError::not_found())?;
-    let input = RequestTransitionInput { comment: get(&pairs, "comment").to_string() };
-    let result = request::act(&state.core, &caller.ctx, id, action, input).await.map(|_| ());
-    finish(&state, &caller, id, result, "saved").await
+    let (result, posted) = form.run(|i| request::act(&state.core, &caller.ctx, id, action, i)).await;
+    finish(&state, &caller, id, result, "saved", Posted::new("transition", posted)).await
 }

@@ -163,7 +163,9 @@ async fn the_server_checkpoints_while_running_and_when_stopped_and_verify_exits_
     let s = Server::start_with(&fresh.url, &dir, "cp", &hourly).await;
     let c = Client::new(s.addr).bearer(&token);
     assert_eq!(c.post("/api/v1/teams", &serde_json::json!({ "name": "最后一组" })).await.status, 201);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Longer than the one-second period above, so a server that ignored the setting would have
+    // checkpointed by now: nothing arrives late here, it is a question of the period.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(last_checkpoint(&file).seq < newest_seq(&fresh.url).await, "nothing periodic within the hour");
     assert!(s.stop().success());
     let newest = newest_seq(&fresh.url).await;

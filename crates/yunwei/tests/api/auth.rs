@@ -193,10 +193,16 @@ async fn sessions_end_after_idle_timeout_and_absolute_lifetime() {
     clock.advance_ms(31 * 60_000);
     assert_problem(&s.get("/api/v1/me").await, 401, "unauthenticated");
     let s = session_client(&app, &login(&app, "admin", ADMIN_PASSWORD).await);
+    // Activity every 29 min keeps it alive until the absolute lifetime (12 h): 24 × 29 min =
+    // 11 h 36 min is within it, the 25th step (12 h 05 min) is past it.
+    let mut statuses = Vec::new();
     for _ in 0..25 {
         clock.advance_ms(29 * 60_000);
-        let _ = s.get("/api/v1/me").await;
+        statuses.push(s.get("/api/v1/me").await.status);
     }
+    let mut expected = vec![200; 24];
+    expected.push(401);
+    assert_eq!(statuses, expected, "alive while active, ended at 12 h however active");
     assert_problem(&s.get("/api/v1/me").await, 401, "unauthenticated");
     app.stop().await;
 }

@@ -102,26 +102,41 @@ async fn markup_is_escaped_on_pages() {
 #[tokio::test]
 async fn a_write_blocked_by_another_process_answers_503_saves_nothing_and_succeeds_when_retried() {
     let app = spawn_app().await;
-    if app.is_postgres() {
-        // PostgreSQL waits for row locks without a busy timeout; its busy codes map the same way.
-        return;
-    }
     let (_, desk) = app.user_with_roles("busy.desk", &["ops_director"]).await;
     let desk = desk.header("accept-language", "zh-CN");
-    // Another process (the CLI, a backup tool) holds SQLite's write lock past the busy timeout.
-    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.fresh.url).await.unwrap();
-    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
     let report = serde_json::json!({ "title": "核心交换机丢包", "description": "端口丢包", "impact": "low", "urgency": "low" });
-    let r = desk.post("/api/v1/incidents", &report).await;
-    yunwei_testkit::bad_input::assert_problem(&r, 503, "database_busy");
-    assert_eq!(r.header("retry-after"), Some("1"));
-    assert!(r.json()["title"].as_str().unwrap().contains("数据库暂时繁忙"), "{}", r.text());
-    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    let refused = |r: &yunwei_testkit::TestResponse, why: &str| {
+        yunwei_testkit::bad_input::assert_problem(r, 503, "database_busy");
+        assert_eq!(r.header("retry-after"), Some("1"), "{why}");
+        assert!(r.json()["title"].as_str().unwrap().contains("数据库暂时繁忙"), "{why}: {}", r.text());
+    };
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.fresh.url).await.unwrap();
+    if app.is_postgres() {
+        // PostgreSQL waits for row locks instead of timing out; what it answers when it cannot
+        // go on is a serialization failure, a deadlock or a lock not available. Make the insert
+        // fail with each, as the server would, and see each answered as busy.
+        for code in ["40001", "40P01", "55P03"] {
+            let trigger = format!(
+                "CREATE OR REPLACE FUNCTION yunwei_test_busy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 RAISE EXCEPTION 'busy for the test' USING ERRCODE = '{code}'; END $$; \
+                 CREATE TRIGGER yunwei_test_busy BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION yunwei_test_busy()"
+            );
+            sqlx::raw_sql(sqlx::AssertSqlSafe(trigger)).execute(&mut other).await.unwrap();
+            refused(&desk.post("/api/v1/incidents", &report).await, code);
+            sqlx::raw_sql("DROP TRIGGER yunwei_test_busy ON incidents").execute(&mut other).await.unwrap();
+        }
+    } else {
+        // Another process (the CLI, a backup tool) holds SQLite's write lock past the busy timeout.
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+        refused(&desk.post("/api/v1/incidents", &report).await, "SQLite locked");
+        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    }
     drop(other);
     assert_eq!(desk.get("/api/v1/incidents").await.json()["items"].as_array().unwrap().len(), 0, "nothing was saved");
     let again = desk.post("/api/v1/incidents", &report).await;
     assert_eq!(again.status, 201, "{}", again.text());
     assert_eq!(desk.get("/api/v1/incidents").await.json()["items"].as_array().unwrap().len(), 1);
+    app.stop().await;
 }
 
 /// Paging parameters are untrusted text: a cursor with multi-byte characters once

@@ -1,17 +1,15 @@
 //! The main journeys in a real headless Chromium: sign in, keyboard navigation,
 //! create a team through the form, see it listed, sign out; and report an
 //! incident with the keyboard alone and land on its ticket; see a ticket update live.
+//! They never skip: `Browser::start` installs Chromium and its driver when they are
+//! missing, and fails with the command to run when it cannot. They wait for what they
+//! expect (an address, a text) instead of sleeping.
 
-use yunwei_testkit::browser::{Browser, chromedriver};
+use yunwei_testkit::browser::Browser;
 use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
 
 #[tokio::test]
 async fn sign_in_and_create_a_team_in_chromium() {
-    if chromedriver().is_none() {
-        assert!(std::env::var("CI").is_err(), "CI must install chromium and chromium-driver");
-        eprintln!("skipped: chromedriver not installed");
-        return;
-    }
     let app = spawn_app().await;
     let browser = Browser::start("zh-CN").await.expect("browser");
     browser.goto(&app.url("/admin/teams")).await;
@@ -20,33 +18,27 @@ async fn sign_in_and_create_a_team_in_chromium() {
     browser.type_into("#username", "admin\u{E004}").await;
     assert_eq!(browser.focused_id().await, "password");
     browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(browser.url().await.ends_with("/admin/teams"), "{}", browser.url().await);
+    browser.wait_for_url("the team list after signing in", |u| u.ends_with("/admin/teams")).await;
     browser.type_into("#f-team-name", "值班室").await;
     browser.type_into("#f-team-description", "7×24 值班").await;
     browser.click("form[action='/admin/teams'] button[type=submit]").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let text = browser.page_text().await;
-    assert!(text.contains("已保存"), "{text}");
+    browser.wait_for_text("已保存").await;
     browser.goto(&app.url("/admin/teams")).await;
     let list = browser.page_text().await;
     assert!(list.contains("值班室") && list.contains("7×24 值班"), "{list}");
     let png = browser.screenshot_png().await;
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real rendered page");
     browser.click("form[action='/logout'] button").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(browser.url().await.ends_with("/login"));
+    browser.wait_for_url("the sign-in page after signing out", |u| u.ends_with("/login")).await;
+    // Signed out for real: the team list sends us back to sign in.
+    browser.goto(&app.url("/admin/teams")).await;
+    assert!(browser.url().await.contains("/login?next=/admin/teams"), "{}", browser.url().await);
     browser.quit().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn report_an_incident_with_the_keyboard_in_chromium() {
-    if chromedriver().is_none() {
-        assert!(std::env::var("CI").is_err(), "CI must install chromium and chromium-driver");
-        eprintln!("skipped: chromedriver not installed");
-        return;
-    }
     let app = spawn_app().await;
     // system_admin has no incident rights (separation of duties): the desk is worked by others.
     app.user_with_roles("zhou.ban", &["ops_director"]).await;
@@ -55,8 +47,7 @@ async fn report_an_incident_with_the_keyboard_in_chromium() {
     assert!(browser.url().await.contains("/login?next=/incidents/new"));
     browser.type_into("#username", "zhou.ban\u{E004}").await;
     browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(browser.url().await.ends_with("/incidents/new"), "{}", browser.url().await);
+    browser.wait_for_url("the report form after signing in", |u| u.ends_with("/incidents/new")).await;
     // Tab moves through the form in reading order; arrow keys choose in a select.
     browser.type_into("#f-report-title", "ATM 网络中断\u{E004}").await;
     assert_eq!(browser.focused_id().await, "f-report-description");
@@ -65,10 +56,8 @@ async fn report_an_incident_with_the_keyboard_in_chromium() {
     browser.type_into("#f-report-impact", "\u{E013}").await;
     // Enter in a text field submits the form.
     browser.type_into("#f-report-title", "\u{E007}").await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let url = browser.url().await;
-    assert!(url.contains("/incidents/INC-"), "{url}");
-    let text = browser.page_text().await;
+    browser.wait_for_url("the new incident's page", |u| u.contains("/incidents/INC-")).await;
+    let text = browser.wait_for_text("事件已登记").await;
     assert!(text.contains("事件已登记") && text.contains("ATM 网络中断") && text.contains("P2 高") && text.contains("朝阳支行"), "{text}");
     browser.goto(&app.url("/incidents?queue=all")).await;
     assert!(browser.page_text().await.contains("ATM 网络中断"));
@@ -78,11 +67,6 @@ async fn report_an_incident_with_the_keyboard_in_chromium() {
 
 #[tokio::test]
 async fn the_incident_page_shows_live_who_changed_it_in_chromium() {
-    if chromedriver().is_none() {
-        assert!(std::env::var("CI").is_err(), "CI must install chromium and chromium-driver");
-        eprintln!("skipped: chromedriver not installed");
-        return;
-    }
     let app = spawn_app().await;
     let (_, director) = app.user_with_roles("live.b.director", &["ops_director"]).await;
     app.user_with_roles("live.b.watcher", &["ops_director"]).await;
@@ -98,21 +82,21 @@ async fn the_incident_page_shows_live_who_changed_it_in_chromium() {
     browser.goto(&app.url(&format!("/incidents/{number}"))).await;
     browser.type_into("#username", "live.b.watcher\u{E004}").await;
     browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(browser.url().await.ends_with(&format!("/incidents/{number}")), "{}", browser.url().await);
+    let page = format!("/incidents/{number}");
+    browser.wait_for_url("the incident after signing in", |u| u.ends_with(&page)).await;
+    assert!(browser.page_text().await.contains("柜面系统卡顿"), "the incident's page");
     assert!(!browser.page_text().await.contains("已被"), "no banner before anything changed");
-    // Give EventSource a moment to connect, then change the incident as someone else.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let r = director.post(&format!("/api/v1/incidents/{number}/comments"), &serde_json::json!({ "body": "已联系厂商" })).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let mut text = String::new();
-    for _ in 0..50 {
-        text = browser.page_text().await;
-        if text.contains("已被 live.b.director 更新") {
+    // Wait until the page's EventSource follows the server, then change the incident as someone else.
+    for _ in 0..100 {
+        if app.core.live.subscribers() > 0 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    assert!(app.core.live.subscribers() > 0, "the page opened its live stream within 5 s");
+    let r = director.post(&format!("/api/v1/incidents/{number}/comments"), &serde_json::json!({ "body": "已联系厂商" })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let text = browser.wait_for_text("已被 live.b.director 更新").await;
     assert!(text.contains("已被 live.b.director 更新 — 刷新"), "{text}");
     browser.quit().await;
     app.stop().await;
@@ -123,7 +107,6 @@ async fn the_incident_page_shows_live_who_changed_it_in_chromium() {
 /// and 390 px, in zh-CN and en (screenshots in $YUNWEI_SCREENSHOTS when set).
 #[tokio::test]
 async fn a_director_reviews_a_duty_grant_in_chromium() {
-    assert!(chromedriver().is_some(), "chromium and chromium-driver are needed (the README's test command installs them)");
     let app = spawn_app().await;
     let (_, sec) = app.user_with_roles("sec.admin", &["security_admin"]).await;
     let (_, director) = app.user_with_roles("director", &["ops_director"]).await;

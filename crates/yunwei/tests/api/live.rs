@@ -146,13 +146,22 @@ async fn a_requester_follows_their_service_request_live() {
     assert_eq!(event.event.as_deref(), Some("service_request.commented"));
     let data: Value = serde_json::from_str(&event.data).expect("JSON");
     assert_eq!(data["actor_id"], ops_id);
-    // A work note is not the requester's news: it does not reach their stream; the next reply does.
+    // A work note is not the requester's news: it does not reach their stream; the next reply
+    // does. Someone who may see notes follows too, to learn the note's and the reply's event ids:
+    // the requester's next event is the reply, so a note event cannot just be late.
+    let mut insider = open(&app, &ops, &topic, None).await;
+    assert_eq!(insider.status, 200);
     let note = ops.post(&format!("/api/v1/service-requests/{number}/comments"), &json!({ "body": "内部核实", "public": false })).await;
     assert_eq!(note.status, 201, "{}", note.text());
-    assert_eq!(stream.next_event(Duration::from_secs(2)).await, None, "no event for an internal note");
     let r = ops.post(&format!("/api/v1/service-requests/{number}/comments"), &json!({ "body": "已处理", "public": true })).await;
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(stream.next_event(WAIT).await.expect("the reply arrives").event.as_deref(), Some("service_request.commented"));
+    let note_event = insider.next_event(WAIT).await.expect("the note reaches who may see it");
+    let reply_event = insider.next_event(WAIT).await.expect("then the reply");
+    assert!(note_event.id.is_some() && note_event.id != reply_event.id, "{note_event:?} {reply_event:?}");
+    let next = stream.next_event(WAIT).await.expect("the reply arrives");
+    assert_eq!(next.event.as_deref(), Some("service_request.commented"));
+    assert_eq!(next.id, reply_event.id, "the requester's next event is the reply, not the note: {next:?}");
+    drop(insider);
     drop(stream);
     let refused = open(&app, &other, &topic, None).await;
     assert_eq!(refused.status, 403, "another requester may not follow it");

@@ -334,11 +334,18 @@ async fn wait_for_reminders(app: &TestApp, commander: i64, n: usize) -> usize {
     notices(app, commander, "incident.major_update_due").await.len()
 }
 
-/// The scheduler's rounds for `seconds` (its loop runs every half second).
+/// The reminders the commander holds once every event so far has become a notice. A check
+/// that a reminder did *not* come uses this: when the outbox is drained, one that had been
+/// sent would be here, so it cannot merely be late.
+async fn reminders_now(app: &TestApp, commander: i64) -> usize {
+    app.drain_outbox().await;
+    notices(app, commander, "incident.major_update_due").await.len()
+}
+
+/// Three scheduler rounds, run here to their end (the server's own loop may run too).
 async fn let_scheduler_run(app: &TestApp) {
     for _ in 0..3 {
         yunwei_core::scheduler::run_due(&app.core).await.expect("scheduler round");
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
 
@@ -350,7 +357,7 @@ async fn a_late_update_reminds_the_commander_once_per_missed_interval() {
     let (_, path) = p1(&c, "ATM 前置系统中断").await;
     name_commander(&c, &path).await;
     let_scheduler_run(&app).await;
-    assert_eq!(wait_for_reminders(&app, c.commander_id, 0).await, 0, "nothing is late yet");
+    assert_eq!(reminders_now(&app, c.commander_id).await, 0, "nothing is late yet");
 
     clock.advance_ms(31 * MIN);
     assert_eq!(wait_for_reminders(&app, c.commander_id, 1).await, 1, "the first missed interval reminds");
@@ -366,20 +373,20 @@ async fn a_late_update_reminds_the_commander_once_per_missed_interval() {
     // Within the same interval the scheduler stays quiet however often it runs.
     clock.advance_ms(5 * MIN);
     let_scheduler_run(&app).await;
-    assert_eq!(wait_for_reminders(&app, c.commander_id, 2).await, 1);
+    assert_eq!(reminders_now(&app, c.commander_id).await, 1);
     // A restarted node (a fresh core on the same database) knows the reminder was sent: nothing is due.
     let clock_dyn: Arc<dyn yunwei_core::Clock> = clock.clone();
     let db = yunwei_core::store::Db::connect(&app.fresh.url, 2).await.expect("second connection");
     let restarted = yunwei_core::Core::new(db, CoreConfig::default(), clock_dyn);
     yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
-    assert_eq!(wait_for_reminders(&app, c.commander_id, 2).await, 1, "no second reminder after a restart");
+    assert_eq!(reminders_now(&app, c.commander_id).await, 1, "no second reminder after a restart");
     // The next missed interval reminds again, once, whichever node gets there first.
     clock.advance_ms(25 * MIN);
     yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
     assert_eq!(wait_for_reminders(&app, c.commander_id, 2).await, 2);
     let_scheduler_run(&app).await;
     yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
-    assert_eq!(wait_for_reminders(&app, c.commander_id, 3).await, 2);
+    assert_eq!(reminders_now(&app, c.commander_id).await, 2);
 
     // An update restarts the rhythm; from the review on there are no reminders at all.
     assert_eq!(c.commander.post(&format!("{path}/major/stakeholder-updates"), &json!({ "body": "已恢复" })).await.status, 201);
@@ -390,7 +397,7 @@ async fn a_late_update_reminds_the_commander_once_per_missed_interval() {
     assert_eq!(c.commander.post(&format!("{path}/major/phase"), &json!({ "phase": "review" })).await.status, 200);
     clock.advance_ms(3 * 60 * MIN);
     let_scheduler_run(&app).await;
-    assert_eq!(wait_for_reminders(&app, c.commander_id, 3).await, 2, "no reminders after the review started");
+    assert_eq!(reminders_now(&app, c.commander_id).await, 2, "no reminders after the review started");
 }
 
 #[tokio::test]

@@ -47,8 +47,11 @@ async fn events_become_mail_and_in_app_notices_in_the_users_language() {
     let m = &mails[0];
     assert_eq!(m.to, vec!["chen.qi@bank.example"]);
     assert_eq!(m.from, "yunwei@bank.example");
-    let subject = m.header("Subject").unwrap();
-    assert!(subject.contains("=?utf-8?") || subject.contains("账号已开通"), "encoded Chinese subject: {subject}");
+    let raw_subject = m.header("Subject").unwrap();
+    assert!(raw_subject.is_ascii(), "the header is encoded (RFC 2047): {raw_subject}");
+    assert_eq!(m.subject().as_deref(), Some("【运维平台】您的账号已开通"), "decoded: {raw_subject}");
+    let body = m.body_text().unwrap_or_default();
+    assert!(body.contains("陈七，您好") && body.contains("chen.qi"), "{body}");
     assert!(m.header("References").unwrap().contains("yunwei-event-"), "threading header");
     assert!(m.data.contains("Content-Type: text/plain; charset=utf-8"));
 
@@ -120,11 +123,13 @@ async fn preferences_silence_a_channel_but_not_security_notices() {
     yunwei_core::admin::set_user_roles(&app.core, &ctx, yunwei_domain::ids::UserId(uid), &["auditor".to_string()]).await.unwrap();
     wait_until(&user, "/api/v1/notifications", |v| v["items"][0]["event_type"] == "user.roles_changed").await;
     yunwei_core::auth::reset_password(&app.core, &ctx, yunwei_domain::ids::UserId(uid)).await.unwrap();
-    let mails = sink.wait_for(before + 1, 10).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let subjects: Vec<String> = sink.messages()[before..].iter().map(|m| m.header("Subject").unwrap_or_default()).collect();
-    assert_eq!(sink.messages().len(), before + 1, "only the password notice was mailed: {subjects:?}");
-    assert!(mails.len() > before);
+    sink.wait_for(before + 1, 10).await;
+    // Every delivery both events caused has been attempted: a roles mail would be here by now.
+    app.settle().await;
+    let mails = sink.messages();
+    let subjects: Vec<String> = mails[before..].iter().map(|m| m.subject().unwrap_or_default()).collect();
+    assert_eq!(subjects, ["【运维平台】密码已修改"], "only the password notice was mailed");
+    assert_eq!(mails[before].to, ["pref.user@bank.example"]);
     app.stop().await;
 }
 
@@ -138,19 +143,27 @@ async fn failed_mail_is_retried_with_backoff_then_dead_lettered_and_retryable() 
         .post("/api/v1/users", &serde_json::json!({ "username": "retry.me", "display_name": "重试", "email": "retry@bank.example" }))
         .await;
     let (_, ops) = (0, app.admin());
-    // Attempt 1 fails now; the retry waits 10 s of (fixed) time, then 20 s.
-    let dead = async {
-        for _ in 0..3 {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            clock.advance_ms(25_000);
+    // Attempt 1 fails now; the retry waits 10 s of (fixed) time, then 20 s. Move the clock on
+    // until the sink has refused three attempts (and no sooner: it does not move by itself).
+    sink.wait_for_refusals(1, 10).await;
+    app.drain_outbox().await;
+    for _ in 0..200 {
+        if sink.refusals() >= 3 {
+            break;
         }
-    };
-    dead.await;
+        clock.advance_ms(5_000);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sink.refusals(), 3, "three attempts");
     let letters = wait_until(&ops, "/api/v1/deliveries/dead", |v| !v["deliveries"]["items"].as_array().unwrap().is_empty()).await;
     let d = &letters["deliveries"]["items"][0];
     assert_eq!(d["attempts"], 3, "{letters}");
     assert!(d["last_error"].as_str().unwrap().contains("451"), "{d}");
     assert!(sink.messages().is_empty());
+    // Dead means no more attempts, however far the clock moves.
+    clock.advance_ms(3_600_000);
+    app.settle().await;
+    assert_eq!(sink.refusals(), 3, "no fourth attempt after the dead letter");
     sink.set_mode(Mode::Accept);
     let id = d["id"].as_i64().unwrap();
     assert_eq!(ops.post(&format!("/api/v1/deliveries/{id}/retry"), &serde_json::json!({})).await.status, 202);

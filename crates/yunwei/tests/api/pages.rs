@@ -81,7 +81,7 @@ async fn sign_in_browse_and_administer_through_pages() {
                 ("phone", ""),
                 ("department_id", ""),
                 ("locale", "en"),
-                ("role", "system_engineer"),
+                ("roles", "system_engineer"),
             ],
         )
         .await;
@@ -90,7 +90,8 @@ async fn sign_in_browse_and_administer_through_pages() {
     let roles_conflict = {
         let list = app.admin().get("/api/v1/users?q=li.lei").await.json();
         let id = list["items"][0]["id"].as_i64().unwrap();
-        c.post_form(&format!("/admin/users/{id}/roles"), &[("csrf_token", &csrf), ("role", "system_admin"), ("role", "audit_admin")]).await
+        c.post_form(&format!("/admin/users/{id}/roles"), &[("csrf_token", &csrf), ("roles", "system_admin"), ("roles", "audit_admin")])
+            .await
     };
     assert_eq!(roles_conflict.status, 409);
     assert!(roles_conflict.text().contains("三权分立"));
@@ -124,9 +125,9 @@ async fn role_matrix_edits_permissions() {
                 ("name_zh", "夜班组长"),
                 ("name_en", "Night lead"),
                 ("require_totp", "true"),
-                ("perm", "incident:read:all"),
-                ("perm", "incident:assign:team"),
-                ("perm", "team:read:none"),
+                ("permissions", "incident:read:all"),
+                ("permissions", "incident:assign:team"),
+                ("permissions", "team:read:none"),
             ],
         )
         .await;

@@ -8,7 +8,7 @@ CREATE TABLE attachments (
     content_type TEXT NOT NULL,
     size BIGINT NOT NULL,
     sha256 TEXT NOT NULL,
-    content BLOB NOT NULL,
+    content {{blob}} NOT NULL,
     created_by BIGINT REFERENCES users(id),
     created_at BIGINT NOT NULL
 );
@@ -28,7 +28,7 @@ CREATE TABLE inbound_mails (
     status TEXT NOT NULL,
     reason TEXT,
     incident_id BIGINT REFERENCES incidents(id),
-    raw BLOB,
+    raw {{blob}},
     received_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX ux_inbound_mails_uid ON inbound_mails (mailbox, uid_validity, uid);
