@@ -10,6 +10,7 @@
 
 pub mod bad_input;
 pub mod browser;
+pub mod contract;
 pub mod harness;
 pub mod http;
 pub mod smtp;
