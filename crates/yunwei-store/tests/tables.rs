@@ -9,17 +9,23 @@ use yunwei_store::table::{Fill, Sample, Table, round_trip};
 use yunwei_store::testing::FreshDatabase;
 use yunwei_store::{Db, migrate};
 
-/// Writes both samples of `T` on a connection that does not check foreign keys (the samples'
-/// ids point nowhere), reads them back and compares them field by field.
-async fn check<T: Table + Sample + std::fmt::Debug>(extra: &[(&str, Value)]) {
+/// A fresh migrated database and a connection of its own that does not check foreign keys:
+/// SQLite with its foreign keys off, PostgreSQL in replica mode.
+async fn unchecked() -> (FreshDatabase, sqlx::AnyConnection) {
     let fresh = FreshDatabase::create().await.expect("fresh database");
     let db = Db::connect(&fresh.url, 2).await.expect("connect");
     migrate::run(&db, 1).await.expect("migrate");
     db.close().await;
-    // A connection of its own: SQLite with its foreign keys off, PostgreSQL in replica mode.
     let mut conn = sqlx::AnyConnection::connect(&fresh.url).await.expect("connect");
     let unchecked = if fresh.is_postgres() { "SET session_replication_role = replica" } else { "PRAGMA foreign_keys = OFF" };
     yunwei_store::raw_execute(&mut conn, unchecked).await.expect("foreign keys off");
+    (fresh, conn)
+}
+
+/// Writes both samples of `T` on a connection that does not check foreign keys (the samples'
+/// ids point nowhere), reads them back and compares them field by field.
+async fn check<T: Table + Sample + std::fmt::Debug>(extra: &[(&str, Value)]) {
+    let (fresh, mut conn) = unchecked().await;
     for (fill, seed) in [(Fill::Full, 0), (Fill::Empty, 100)] {
         let row = T::sample(fill, seed);
         // The extra columns differ between the two rows, for the unique ones among them.
@@ -86,13 +92,7 @@ round_trips! {
 async fn ticket_timeline_and_watchers_round_trip_for_every_kind() {
     use yunwei_domain::ids::UserId;
     use yunwei_store::ticket::{self, NewActivity};
-    let fresh = FreshDatabase::create().await.expect("fresh database");
-    let db = Db::connect(&fresh.url, 2).await.expect("connect");
-    migrate::run(&db, 1).await.expect("migrate");
-    db.close().await;
-    let mut conn = sqlx::AnyConnection::connect(&fresh.url).await.expect("connect");
-    let unchecked = if fresh.is_postgres() { "SET session_replication_role = replica" } else { "PRAGMA foreign_keys = OFF" };
-    yunwei_store::raw_execute(&mut conn, unchecked).await.expect("foreign keys off");
+    let (fresh, mut conn) = unchecked().await;
     let backend = if fresh.is_postgres() { yunwei_store::Backend::Postgres } else { yunwei_store::Backend::Sqlite };
     for kind in yunwei_domain::ticket::ALL {
         let data = serde_json::json!({ "键": [1, "二", null], "big": i64::MAX });
