@@ -198,7 +198,7 @@ pub(crate) async fn save(
                 ticket_id: after.id.0,
                 at: now,
                 actor_id: ctx.actor_id().map(UserId),
-                kind: kind,
+                kind,
                 public: true,
                 body: "",
                 data: data.clone(),

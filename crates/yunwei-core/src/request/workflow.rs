@@ -292,7 +292,7 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Reques
             ticket_id: id.0,
             at: now,
             actor_id: Some(me),
-            kind: kind,
+            kind,
             public: input.public,
             body: &body,
             data: serde_json::json!({}),
