@@ -3,6 +3,7 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
+mod admin15;
 mod audit;
 mod audit_checkpoints;
 mod auth;

@@ -1,0 +1,79 @@
+//! Issue 15, administration: holiday import that never claims success for nothing.
+
+use serde_json::json;
+use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, TestResponse, spawn_app};
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+async fn desk_session(app: &TestApp, username: &str) -> (Client, String) {
+    app.user_with_roles(username, &["ops_director"]).await;
+    let c = app.session(username, ADMIN_PASSWORD).await;
+    let page = c.get("/admin/sla").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let csrf = hidden(&page.text(), "csrf_token");
+    (c, csrf)
+}
+
+async fn import(c: &Client, csrf: &str, format: &str, body: &str) -> TestResponse {
+    c.post_form("/admin/sla/import", &[("csrf_token", csrf), ("calendar_id", "1"), ("format", format), ("body", body)]).await
+}
+
+/// Defect 2: the default format (iCalendar) with CSV text pasted, any text, or an empty
+/// body said "已导入" and changed nothing. Now the content decides the format, and
+/// nothing imported is refused with the reason, in the reader's language.
+#[tokio::test]
+async fn calendar_import_sniffs_the_format_and_refuses_zero_days() {
+    let app = spawn_app().await;
+    let (c, csrf) = desk_session(&app, "wang.wu").await;
+    let before = c.get("/api/v1/calendars/1").await.json();
+
+    let csv = "date,kind,name\n2027-01-01,holiday,元旦\n";
+    let ok = import(&c, &csrf, "ics", csv).await;
+    assert_eq!(ok.status, 303, "CSV pasted under the default iCalendar format is read as CSV: {}", ok.text());
+    let exported = c.get("/api/v1/calendars/1/days?format=csv").await.text();
+    assert!(exported.contains("2027-01-01,holiday,元旦"), "{exported}");
+
+    for (body, said) in [
+        ("", "文件内容为空"),
+        ("   \n# only a comment\n", "文件内容为空"),
+        ("hello world", "无法识别文件格式"),
+        ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "未导入任何日期：这份 iCalendar 文本"),
+        ("date,kind,name\n", "未导入任何日期：这份 CSV 文本"),
+    ] {
+        let r = import(&c, &csrf, "ics", body).await;
+        assert_eq!(r.status, 422, "{body:?}: {}", r.text());
+        let html = r.text();
+        assert!(html.contains(said) && !html.contains("已导入"), "{body:?}: {html}");
+    }
+
+    // The API says the same with a stable code, and English readers read English.
+    let api = |body: &'static str| {
+        let c = c.clone();
+        async move { c.send("PUT", "/api/v1/calendars/1/days?format=ics", Some("text/calendar"), body.as_bytes().to_vec()).await }
+    };
+    let none = api("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").await;
+    assert_problem(&none, 422, "validation_failed");
+    assert_eq!(none.json()["errors"][0]["code"], "import_no_days");
+    assert_eq!(none.json()["errors"][0]["field"], "body");
+    assert_problem(&api("").await, 422, "validation_failed");
+    assert_eq!(api("").await.json()["errors"][0]["code"], "import_empty");
+    assert_eq!(api("x,y\n1,2").await.json()["errors"][0]["code"], "import_unknown_format");
+    let after = c.get("/api/v1/calendars/1").await.json();
+    assert_eq!(after["spec"]["holidays"].as_array().map(Vec::len), before["spec"]["holidays"].as_array().map(|h| h.len() + 1));
+
+    let lang = c.post_form("/profile", &[("csrf_token", &csrf), ("locale", "en"), ("time_zone", "Asia/Shanghai")]).await;
+    assert_eq!(lang.status, 303);
+    let en = import(&c, &csrf, "csv", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").await;
+    assert_eq!(en.status, 422);
+    assert!(en.text().contains("Nothing was imported: this iCalendar text lists no holidays"), "{}", en.text());
+    assert!(import(&c, &csrf, "csv", "").await.text().contains("The file content is empty"));
+    let msg = api("nonsense").await.json();
+    assert!(msg["errors"][0]["message"].as_str().unwrap_or_default().contains("not recognised"), "{msg}");
+    assert_eq!(json!(msg["errors"][0]["code"]), json!("import_unknown_format"));
+    app.stop().await;
+}
