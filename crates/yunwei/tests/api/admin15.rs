@@ -77,3 +77,33 @@ async fn calendar_import_sniffs_the_format_and_refuses_zero_days() {
     assert_eq!(json!(msg["errors"][0]["code"]), json!("import_unknown_format"));
     app.stop().await;
 }
+
+/// Newcomer: a first start with a YUNWEI_ADMIN_PASSWORD the policy refuses printed
+/// `[ContainsUsername]`. It says what is wrong in words, in the terminal's language,
+/// with what the policy asks for, and exits 2 without serving.
+#[test]
+fn a_weak_initial_admin_password_is_explained_in_the_terminals_language() {
+    for (lang, wrong, asks) in [
+        ("zh_CN.UTF-8", "  - 不能包含用户名。", "密码策略要求："),
+        ("en_US.UTF-8", "  - Must not contain the user name.", "The password policy asks for:"),
+    ] {
+        let dir = crate::cli::temp_dir("weak-admin");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("yunwei.db").display());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let out = std::process::Command::new(crate::cli::BIN)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url, "--data-dir"])
+            .arg(&dir)
+            .env("YUNWEI_ADMIN_PASSWORD", "Admin-Xq7#Lp9z")
+            .env("YUNWEI_LOG", "error")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("YUNWEI_ADMIN_PASSWORD") && err.contains(wrong) && err.contains(asks), "{lang}: {err}");
+        assert!(!err.contains("ContainsUsername"), "{lang}: {err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
