@@ -155,7 +155,16 @@ pub struct PrefsForm {
 pub async fn save_preferences(State(state): State<AppState>, caller: Caller, form: PageForm<PrefsForm>) -> Result<Response, ApiError> {
     let (f, posted) = bound!(state, caller, form, "prefs");
     match yunwei_core::admin::update_my_preferences(&state.core, &caller.ctx, &f.locale, f.time_zone.trim()).await {
-        Ok(()) => Ok(redirect("/profile?ok=saved")),
+        Ok(()) => {
+            // The sign-in page's language follows, so the next sign-in does not switch back.
+            let mut res = redirect("/profile?ok=saved");
+            if let Some(l) = crate::i18n::normalize(&f.locale)
+                && let Ok(v) = crate::session::set_cookie("yunwei_lang", l, state.web.secure_cookies, Some(365 * 86_400)).parse()
+            {
+                res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
         Err(e) => failed(&state, &caller, e.into(), Posted::new("prefs", posted)).await,
     }
 }

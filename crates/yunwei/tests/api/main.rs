@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin15;
+mod admin15_browser;
 mod audit;
 mod audit_checkpoints;
 mod auth;
