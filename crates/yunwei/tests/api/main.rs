@@ -8,6 +8,7 @@ mod admin15_browser;
 mod audit;
 mod audit_checkpoints;
 mod auth;
+mod authz_matrix;
 mod bad_input;
 mod browser;
 mod browser_forms;
