@@ -107,3 +107,43 @@ fn a_weak_initial_admin_password_is_explained_in_the_terminals_language() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Defect 11: the first sign-in with a temporary password landed on the home page, and every
+/// link then bounced to the profile with a grey hint. Now every page leads, at once, to a page
+/// that says why and offers only the password form; afterwards the pages open.
+#[tokio::test]
+async fn a_forced_password_change_says_so_up_front() {
+    let app = spawn_app().await;
+    for (username, locale, heading, why, tokens) in [
+        ("zhao.temp", "zh-CN", "请先修改密码", "您正在使用管理员发放的临时密码", "API 令牌"),
+        ("ann.temp", "en", "Change your password first", "You are signing in with a temporary password", "API tokens"),
+    ] {
+        let body = json!({ "username": username, "display_name": username, "locale": locale, "roles": ["system_engineer"] });
+        let created = app.admin().post("/api/v1/users", &body).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let initial = created.json()["initial_password"].as_str().unwrap_or_default().to_string();
+        let c = app.session(username, &initial).await;
+        for path in ["/", "/incidents", "/requests"] {
+            let r = c.get(path).await;
+            assert_eq!((r.status, r.header("location")), (303, Some("/profile")), "{path} waits for the password change");
+        }
+        let profile = c.get("/profile").await;
+        assert_eq!(profile.status, 200);
+        let html = profile.text();
+        assert!(html.contains(&format!("<h1>{heading}</h1>")) && html.contains(why), "{locale}: {html}");
+        assert!(html.contains("name=\"new_password\"") && !html.contains(tokens) && !html.contains("name=\"time_zone\""), "{html}");
+        let csrf = hidden(&html, "csrf_token");
+        let new = "Qz7#vLp2-Xk9wRt";
+        let changed = c
+            .post_form(
+                "/profile/password",
+                &[("csrf_token", &csrf), ("current_password", &initial), ("new_password", new), ("confirm_password", new)],
+            )
+            .await;
+        assert_eq!(changed.status, 303, "{}", changed.text());
+        let after = app.session(username, new).await;
+        assert_eq!(after.get("/").await.status, 200, "the pages open once the password is changed");
+        assert!(after.get("/profile").await.text().contains(tokens));
+    }
+    app.stop().await;
+}
