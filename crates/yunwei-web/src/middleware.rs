@@ -141,7 +141,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     // A person who must change a temporary or expired password is sent to the page that says
     // so from the first page on (the home page too), not after a click that answers "forbidden".
-    if req.method() == Method::GET && caller.ctx.actor.as_ref().is_some_and(|a| a.must_change_password) && needs_password_first(req.uri().path())
+    if req.method() == Method::GET
+        && caller.ctx.actor.as_ref().is_some_and(|a| a.must_change_password)
+        && needs_password_first(req.uri().path())
     {
         return axum::response::Redirect::to("/profile").into_response();
     }

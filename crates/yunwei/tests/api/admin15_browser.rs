@@ -52,7 +52,9 @@ async fn every_role_matrix_row_is_labelled_and_every_scope_readable_in_chromium(
     let (_, sec) = app.user_with_roles("sec.matrix", &["security_admin"]).await;
     let roles = sec.get("/api/v1/roles").await.json();
     let id = roles.as_array().and_then(|r| r.iter().find(|r| r["key"] == "ops_director")).map(|r| r["id"].clone()).expect("ops_director");
-    for (lang, catalogue, settings, department) in [("zh-CN", "服务目录项", "系统设置", "本部门"), ("en", "Catalogue items", "Settings", "Department")] {
+    for (lang, catalogue, settings, department) in
+        [("zh-CN", "服务目录项", "系统设置", "本部门"), ("en", "Catalogue items", "Settings", "Department")]
+    {
         assert_eq!(sec.patch("/api/v1/me", &serde_json::json!({ "locale": lang })).await.status, 200);
         let browser = Browser::start(lang).await.expect("browser");
         browser.goto(&app.url(&format!("/admin/roles/{id}"))).await;
