@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pages;
 pub mod session;
+pub mod startup;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -139,8 +139,22 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             }
         }
     }
+    // A person who must change a temporary or expired password is sent to the page that says
+    // so from the first page on (the home page too), not after a click that answers "forbidden".
+    if req.method() == Method::GET
+        && caller.ctx.actor.as_ref().is_some_and(|a| a.must_change_password)
+        && needs_password_first(req.uri().path())
+    {
+        return axum::response::Redirect::to("/profile").into_response();
+    }
     req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// Pages (not the API, assets, the profile itself or signing out) that wait for a password change.
+fn needs_password_first(path: &str) -> bool {
+    const OPEN: [&str; 9] = ["/api/", "/integrations/", "/static/", "/profile", "/logout", "/login", "/lang/", "/healthz", "/readyz"];
+    !OPEN.iter().any(|p| path.starts_with(p)) && path != "/metrics" && !path.starts_with("/favicon")
 }
 
 /// Every API operation the document does not mark public answers 401 to a caller who is not

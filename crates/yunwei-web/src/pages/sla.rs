@@ -180,10 +180,8 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
     if can(caller, ObjectType::Sla, Action::Update) && !dir.calendars.is_empty() {
         let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
         let default = dir.calendars.iter().find(|c| c.is_default).or(dir.calendars.first()).map(|c| c.id.to_string()).unwrap_or_default();
-        let formats = vec![("ics".into(), tr.t("sla.format_ics")), ("csv".into(), tr.t("sla.format_csv"))];
         let fields = vec![
             Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default)).options(calendars),
-            Field::new("select", "format", tr.t("sla.format"), val(posted, "format", "ics".into())).options(formats),
             Field::new("textarea", "body", tr.t("sla.file_content"), val(posted, "body", String::new()))
                 .rows(8)
                 .required()

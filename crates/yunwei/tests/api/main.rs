@@ -3,6 +3,8 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
+mod admin15;
+mod admin15_browser;
 mod audit;
 mod audit_checkpoints;
 mod auth;
