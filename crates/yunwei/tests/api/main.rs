@@ -3,8 +3,6 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
-mod admin15;
-mod admin15_browser;
 mod audit;
 mod audit_checkpoints;
 mod auth;
@@ -17,6 +15,8 @@ mod cli_database;
 mod demo;
 mod duties;
 mod exposure;
+mod first_steps;
+mod first_steps_browser;
 mod forms;
 mod idempotency;
 mod incident;

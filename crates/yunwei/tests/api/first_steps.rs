@@ -1,4 +1,4 @@
-//! Issue 15, administration: holiday import that never claims success for nothing.
+//! First steps of an administrator: holiday import that never claims success for nothing,
 
 use serde_json::json;
 use yunwei_testkit::bad_input::assert_problem;
