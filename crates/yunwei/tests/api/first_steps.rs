@@ -1,4 +1,5 @@
-//! First steps of an administrator: holiday import that never claims success for nothing,
+//! First steps of an administrator: a holiday import that never claims success for nothing, a
+//! first start that explains a refused password in words, and the forced password change.
 
 use serde_json::json;
 use yunwei_testkit::bad_input::assert_problem;

@@ -1,4 +1,4 @@
-//! Issue 15, administration, in a real headless Chromium: the sign-in form (defect 12) and the
+//! First steps in a real headless Chromium: the sign-in form (defect 12) and the
 //! role matrix (defect 10), in zh-CN and en, at 1440 × 900 and 390 × 844. Screenshots go to
 //! $YUNWEI_SCREENSHOTS when set.
 
