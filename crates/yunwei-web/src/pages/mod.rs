@@ -144,6 +144,9 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        // The favicon, also at the path browsers ask for first, so no page logs a 404 for it.
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route(
             "/static/app.js",
             get(|| async {
@@ -153,6 +156,10 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+}
+
+async fn favicon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], include_str!("../../static/favicon.svg"))
 }
 
 /// The processes of SPEC, each with its place in the navigation.

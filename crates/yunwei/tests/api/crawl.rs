@@ -158,6 +158,12 @@ async fn error_pages_keep_the_navigation_and_link_home_in_both_languages() {
             assert!(links(&body).iter().any(|h| h == "/admin/users"), "{lang} {path}: no navigation in {body}");
         }
     }
+    // Every page names its icon, and the path browsers try first answers too (no 404 per page).
+    for path in ["/favicon.ico", "/static/favicon.svg"] {
+        let r = app.anonymous().get(path).await;
+        assert_eq!((r.status, r.header("content-type")), (200, Some("image/svg+xml")), "{path}");
+    }
+    assert!(c.get("/").await.text().contains(r#"<link rel="icon" href="/static/favicon.svg""#));
     // Someone not signed in still gets the link home (and no navigation).
     let r = app.anonymous().get("/no-such-page").await;
     assert_eq!(r.status, 404);
