@@ -176,7 +176,7 @@ async fn stats_sections(state: &AppState, caller: &Caller, f: &StatsForm, posted
     let tr = caller.tr;
     let q = stats_query(f)?;
     let stats = survey::stats(&state.core, &caller.ctx, &q).await?;
-    let mut sections = vec![tabs(&caller, ACTIVE)];
+    let mut sections = vec![tabs(caller, ACTIVE)];
     let period_options = Period::ALL.iter().map(|p| (p.as_str().to_string(), tr.t(&format!("survey.period.{p}")))).collect();
     let mut by_options = vec![(String::new(), tr.t("survey.by.none"))];
     by_options.extend(GroupBy::ALL.iter().map(|b| (b.as_str().to_string(), tr.t(&format!("survey.by.{b}")))));
