@@ -39,6 +39,8 @@ enum Command {
         /// Load the demo organisation (departments, teams, a user in every role).
         #[arg(long)]
         demo: bool,
+        /// Do not apply database migrations at start; refuse to start if the schema is behind
+        /// (for deployments that run `yunwei migrate` as a separate, reviewed step).
         #[arg(long)]
         no_migrate: bool,
     },

@@ -12,6 +12,7 @@ mod browser;
 mod browser_forms;
 mod cli;
 mod cli_database;
+mod crawl;
 mod demo;
 mod duties;
 mod exposure;
