@@ -1,6 +1,6 @@
 //! Home, the process pages still to come, and the notification list.
 
-use super::{Cell, PROCESSES, Section, TableSection, page, process_href, time};
+use super::{Cell, PROCESSES, Section, TableSection, offered, page, process_href, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
@@ -26,6 +26,7 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
     ];
     let rows = PROCESSES
         .iter()
+        .filter(|p| offered(&caller.ctx, p.0))
         .map(|p| {
             vec![
                 Cell::link(tr.t(&format!("process.{}.title", p.0)), process_href(p.0)),
