@@ -54,7 +54,7 @@ pub mod store {
         pub use yunwei_store::auth::ApiToken;
     }
     pub mod incident {
-        pub use yunwei_store::incident::{Activity, Category};
+        pub use yunwei_store::incident::Category;
     }
     pub mod jobs {
         pub use yunwei_store::jobs::Job;
@@ -69,7 +69,11 @@ pub mod store {
         pub use yunwei_store::notify::{Notification, Template};
     }
     pub mod request {
-        pub use yunwei_store::request::{RequestActivity, Task};
+        pub use yunwei_store::request::Task;
+    }
+    /// The ticket kernel's timeline entry, shared by every ticket kind.
+    pub mod ticket {
+        pub use yunwei_store::ticket::Activity;
     }
     pub mod saved_view {
         pub use yunwei_store::saved_view::SavedView;

@@ -385,16 +385,14 @@ pub fn check_reopen(settings: &DeskSettings, resolved_at_ms: Option<i64>, now_ms
     }
 }
 
-/// `INC-000123`: human numbers are the record id, zero-padded to six digits.
+/// `INC-000123`: human numbers are the record id, zero-padded to six digits (the ticket kernel's).
 pub fn number(id: i64) -> String {
-    format!("INC-{id:06}")
+    crate::ticket::INCIDENT.number(id)
 }
 
 /// The id in `INC-000123` (or a bare `123`), if it is one.
 pub fn parse_number(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let digits = t.strip_prefix("INC-").or_else(|| t.strip_prefix("inc-")).unwrap_or(t);
-    (!digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok()).flatten()
+    crate::ticket::INCIDENT.parse_number(text)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod request;
 pub mod search;
 pub mod sla;
 pub mod survey;
+pub mod ticket;
 pub mod validate;
 pub mod webhook;
 

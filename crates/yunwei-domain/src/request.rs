@@ -452,14 +452,13 @@ pub fn step_outcome(mode: ApprovalMode, decisions: &[Decision]) -> StepOutcome {
     }
 }
 
-/// Human number: `REQ-000123`.
+/// Human number: `REQ-000123` (the ticket kernel's).
 pub fn number(id: i64) -> String {
-    format!("REQ-{id:06}")
+    crate::ticket::SERVICE_REQUEST.number(id)
 }
 
 pub fn parse_number(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix("REQ-").or_else(|| s.strip_prefix("req-")).unwrap_or(s);
-    digits.parse::<i64>().ok().filter(|n| *n > 0)
+    crate::ticket::SERVICE_REQUEST.parse_number(s)
 }
 
 #[cfg(test)]

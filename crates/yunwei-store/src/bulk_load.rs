@@ -74,12 +74,12 @@ pub async fn incidents(
     conn: &mut AnyConnection,
     backend: Backend,
     rows: &[crate::incident::Incident],
-    activities: &[crate::incident::NewActivity<'_>],
+    activities: &[crate::ticket::NewActivity<'_>],
     docs: &[(i64, String)],
 ) -> Result<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     crate::incident::insert_many(&mut tx, backend, rows).await?;
-    crate::incident::add_activities_many(&mut tx, backend, activities).await?;
+    crate::ticket::add_activities_many(&mut tx, backend, &yunwei_domain::ticket::INCIDENT, activities).await?;
     crate::search::insert_new_docs(&mut tx, backend, crate::search::DocKind::Incident, docs).await?;
     tx.commit().await?;
     Ok(())

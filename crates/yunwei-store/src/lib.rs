@@ -33,6 +33,7 @@ mod staged;
 pub mod survey;
 pub mod testing;
 pub mod throttle;
+pub mod ticket;
 pub mod tx;
 pub mod webhook;
 

@@ -1,12 +1,12 @@
 //! Service requests: catalogue items, requests, their approvals, fulfilment
 //! tasks and timeline.
 
+use crate::Result;
 use crate::incident::{ScopeFilter, push_in, push_scope};
 use crate::sql::{Page, Sql};
-use crate::table::{Table, column, insert_returning_key, update_row, update_set};
-use crate::{Result, b};
+use crate::table::{Table, insert_returning_key, update_row, update_set};
 use serde::Serialize;
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ApprovalId, CatalogItemId, DepartmentId, RequestTaskId, ServiceId, ServiceRequestId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
 
@@ -351,65 +351,4 @@ pub async fn skip_open_tasks(conn: &mut AnyConnection, request: ServiceRequestId
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-// ---- timeline ----
-
-/// A timeline entry as the request page shows it (the request's id is the caller's).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct RequestActivity {
-    pub id: i64,
-    pub at: i64,
-    pub actor_id: Option<UserId>,
-    pub actor_name: Option<String>,
-    pub kind: String,
-    pub public: bool,
-    pub body: String,
-    pub data: serde_json::Value,
-}
-
-/// Staged (sent with the commit): call [`crate::Tx::flush`] before reading the timeline back.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_activity(
-    tx: &mut impl crate::Stage,
-    request: ServiceRequestId,
-    at: i64,
-    actor: Option<UserId>,
-    kind: &str,
-    public: bool,
-    body: &str,
-    data: &serde_json::Value,
-) -> Result<()> {
-    let mut sql = tx.statement("INSERT INTO request_activities (request_id, at_ms, actor_id, kind, public, body, data) VALUES (");
-    sql.bind(request.0).push(", ").bind(at).push(", ").bind(actor.map(|u| u.0)).push(", ").bind(kind);
-    sql.push(", ").bind(b(public)).push(", ").bind(body).push(", ").bind(data.to_string()).push(")");
-    tx.stage(sql).await
-}
-
-/// The timeline, oldest first; work notes only when `with_internal`.
-pub async fn activities<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    request: ServiceRequestId,
-    with_internal: bool,
-) -> Result<Vec<RequestActivity>> {
-    let sql = format!(
-        "SELECT a.*, u.display_name AS actor_name FROM request_activities a LEFT JOIN users u ON u.id = a.actor_id \
-         WHERE a.request_id = $1{} ORDER BY a.id",
-        if with_internal { "" } else { " AND a.public = 1" }
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(request.0).fetch_all(ex).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RequestActivity {
-                id: r.try_get("id")?,
-                at: r.try_get("at_ms")?,
-                actor_id: column(r, "actor_id")?,
-                actor_name: r.try_get("actor_name")?,
-                kind: r.try_get("kind")?,
-                public: column(r, "public")?,
-                body: r.try_get("body")?,
-                data: column(r, "data")?,
-            })
-        })
-        .collect()
 }

@@ -8,7 +8,8 @@ use crate::sla::{self, SlaState, TicketNow};
 use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, Level, PendingReason, Transition};
-use yunwei_store::incident::{self as store, Incident, NewActivity};
+use yunwei_store::incident::{self as store, Incident};
+use yunwei_store::ticket::NewActivity;
 
 /// (category, team that takes it)
 const CATEGORIES: &[(&str, &str)] = &[
@@ -283,7 +284,7 @@ async fn write_batch(conn: &mut yunwei_store::Conn, backend: yunwei_store::Backe
         .notes
         .iter()
         .map(|(id, at, kind, public, body, data)| NewActivity {
-            incident_id: IncidentId(*id),
+            ticket_id: *id,
             at: *at,
             actor_id: None,
             kind,

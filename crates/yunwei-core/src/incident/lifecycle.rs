@@ -120,7 +120,7 @@ pub async fn escalate(core: &Core, ctx: &Ctx, id: IncidentId, input: EscalateInp
                 None => None,
             };
             let Some(manager) = manager else { return Err(CoreError::Conflict("no_manager_to_escalate_to")) };
-            store::add_watcher(&mut tx, id, manager).await?;
+            yunwei_store::ticket::add_watcher(&mut tx, &yunwei_domain::ticket::INCIDENT, id.0, manager).await?;
             to_users.push(manager);
         }
     }
@@ -281,7 +281,7 @@ pub struct CommentInput {
 }
 
 /// Adds a reply or work note; returns it as it now stands on the timeline.
-pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput) -> Result<store::Activity> {
+pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput) -> Result<yunwei_store::ticket::Activity> {
     let mut c = Checker::new();
     let body = c.text("body", &input.body, super::MAX_TEXT);
     if body.trim().is_empty() {
@@ -314,7 +314,10 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput
         vec![event_for(EventType::IncidentCommented, &after, &to_users, serde_json::json!({ "public": input.public, "excerpt": excerpt }))];
     save(core, &mut tx, ctx, &before, &mut after, Effects { action: kind.as_str(), notes, events }).await?;
     tx.flush().await?;
-    let added = store::activities(&mut *tx, id, true).await?.pop().ok_or(CoreError::NotFound("comment"))?;
+    let added = yunwei_store::ticket::activities(&mut *tx, &yunwei_domain::ticket::INCIDENT, id.0, true)
+        .await?
+        .pop()
+        .ok_or(CoreError::NotFound("comment"))?;
     core.commit(tx).await?;
     Ok(added)
 }
@@ -422,8 +425,11 @@ pub async fn set_watching(core: &Core, ctx: &Ctx, id: IncidentId, user: Option<U
     if yunwei_store::admin::get_user(&mut *tx, target).await?.is_none() {
         return Err(yunwei_domain::DomainError::field("user_id", "not_found").into());
     }
-    let changed =
-        if watch { store::add_watcher(&mut tx, i.id, target).await? } else { store::remove_watcher(&mut tx, i.id, target).await? };
+    let changed = if watch {
+        yunwei_store::ticket::add_watcher(&mut tx, &yunwei_domain::ticket::INCIDENT, i.id.0, target).await?
+    } else {
+        yunwei_store::ticket::remove_watcher(&mut tx, &yunwei_domain::ticket::INCIDENT, i.id.0, target).await?
+    };
     if changed {
         let action = if watch { "watch" } else { "unwatch" };
         crate::audit::write(
@@ -434,7 +440,7 @@ pub async fn set_watching(core: &Core, ctx: &Ctx, id: IncidentId, user: Option<U
         )
         .await?;
     }
-    let out = store::watchers(&mut *tx, id).await?;
+    let out = yunwei_store::ticket::watchers(&mut *tx, &yunwei_domain::ticket::INCIDENT, id.0).await?;
     core.commit(tx).await?;
     Ok(out)
 }

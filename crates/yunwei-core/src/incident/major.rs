@@ -37,7 +37,7 @@ pub async fn declare_major(core: &Core, ctx: &Ctx, id: IncidentId, input: MajorI
     let mut after = before.clone();
     after.major = true;
     after.commander_id = Some(input.commander_id);
-    incidents::add_watcher(&mut tx, id, input.commander_id).await?;
+    yunwei_store::ticket::add_watcher(&mut tx, &yunwei_domain::ticket::INCIDENT, id.0, input.commander_id).await?;
     let notes = vec![Note {
         kind: ActivityKind::MajorDeclared,
         public: true,
@@ -243,7 +243,7 @@ fn open_for_writing(m: &MajorIncident) -> Result<MajorPhase> {
 
 /// Everyone kept informed: watchers, the commander, the team's manager and the operations directors.
 pub(crate) async fn stakeholders(conn: &mut Conn, i: &Incident, m: &MajorIncident) -> Result<Vec<UserId>> {
-    let mut to = incidents::watchers(&mut *conn, i.id).await?;
+    let mut to = yunwei_store::ticket::watchers(&mut *conn, &yunwei_domain::ticket::INCIDENT, i.id.0).await?;
     to.extend(m.commander_id);
     if let Some(t) = i.team_id
         && let Some(manager) = yunwei_store::admin::get_team(&mut *conn, t).await?.and_then(|t| t.manager_id)

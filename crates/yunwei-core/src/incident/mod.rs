@@ -33,7 +33,8 @@ use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::validate::Checker;
 use yunwei_store::Conn;
-use yunwei_store::incident::{self as store, Incident, NewActivity};
+use yunwei_store::incident::{self as store, Incident};
+use yunwei_store::ticket::NewActivity;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
@@ -292,7 +293,7 @@ pub(crate) async fn audience(core: &Core, conn: &mut Conn, i: &Incident, with_re
     }
     // A record not yet inserted (id 0) has no watchers to read.
     if i.id.0 != 0 {
-        to.extend(store::watchers(&mut *conn, i.id).await?);
+        to.extend(yunwei_store::ticket::watchers(&mut *conn, &yunwei_domain::ticket::INCIDENT, i.id.0).await?);
     }
     to.sort();
     to.dedup();
@@ -347,7 +348,7 @@ pub(crate) async fn save(
     }
     for n in &notes {
         let a = NewActivity {
-            incident_id: after.id,
+            ticket_id: after.id.0,
             at: now,
             actor_id: ctx.actor_id().map(UserId),
             kind: n.kind.as_str(),
@@ -355,7 +356,7 @@ pub(crate) async fn save(
             body: &n.body,
             data: n.data.clone(),
         };
-        store::add_activity(tx, &a).await?;
+        yunwei_store::ticket::add_activity(tx, &yunwei_domain::ticket::INCIDENT, &a).await?;
     }
     audit::write(core, tx, ctx, Change::new("incident", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
     for e in events {
@@ -564,7 +565,7 @@ async fn create_once(core: &Core, ctx: &Ctx, i: &mut Incident, watchers: &[UserI
     i.id = IncidentId(batch.reserve_id("incidents").await?);
     store::insert(&mut batch, i).await?;
     yunwei_store::search::enqueue(&mut batch, yunwei_store::search::DocKind::Incident, i.id.0).await?;
-    store::add_watchers(&mut batch, i.id, watchers).await?;
+    yunwei_store::ticket::add_watchers(&mut batch, &yunwei_domain::ticket::INCIDENT, i.id.0, watchers).await?;
     if i.major {
         major::start_war_room(core, &mut batch, ctx, i, None).await?;
     }
@@ -574,7 +575,7 @@ async fn create_once(core: &Core, ctx: &Ctx, i: &mut Incident, watchers: &[UserI
     }
     for n in &notes {
         let a = NewActivity {
-            incident_id: i.id,
+            ticket_id: i.id.0,
             at: i.created_at,
             actor_id: i.reporter_id,
             kind: n.kind.as_str(),
@@ -582,7 +583,7 @@ async fn create_once(core: &Core, ctx: &Ctx, i: &mut Incident, watchers: &[UserI
             body: "",
             data: n.data.clone(),
         };
-        store::add_activity(&mut batch, &a).await?;
+        yunwei_store::ticket::add_activity(&mut batch, &yunwei_domain::ticket::INCIDENT, &a).await?;
     }
     let v = view(i)?;
     audit::write(core, &mut batch, ctx, Change::new("incident", i.id, "create").after(&v)).await?;

@@ -9,8 +9,9 @@ use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{IncidentState, Transition, allowed_transitions};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType, Scope};
-use yunwei_store::incident::{self as store, Activity, IncidentFilter, QueueSort, ScopeFilter};
+use yunwei_store::incident::{self as store, IncidentFilter, QueueSort, ScopeFilter};
 use yunwei_store::sql::Page;
+use yunwei_store::ticket::Activity;
 
 /// A ticket with everything its page shows.
 #[derive(Debug, Clone, Serialize)]
@@ -47,8 +48,8 @@ pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetai
         major_incident,
         allowed_transitions: allowed_transitions(v.state),
         incident: v,
-        timeline: store::activities(&mut *rd, id, internal).await?,
-        watchers: store::watchers(&mut *rd, id).await?,
+        timeline: yunwei_store::ticket::activities(&mut *rd, &yunwei_domain::ticket::INCIDENT, id.0, internal).await?,
+        watchers: yunwei_store::ticket::watchers(&mut *rd, &yunwei_domain::ticket::INCIDENT, id.0).await?,
         related: store::related(&mut *rd, id).await?,
         children: store::children(&mut *rd, id).await?,
     })

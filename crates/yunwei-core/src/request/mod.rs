@@ -191,7 +191,20 @@ pub(crate) async fn save(
         return Err(CoreError::Conflict("service_request_changed"));
     }
     if let Some((kind, data)) = timeline {
-        store::add_activity(tx, after.id, now, ctx.actor_id().map(UserId), kind, true, "", &data).await?;
+        yunwei_store::ticket::add_activity(
+            tx,
+            &yunwei_domain::ticket::SERVICE_REQUEST,
+            &yunwei_store::ticket::NewActivity {
+                ticket_id: after.id.0,
+                at: now,
+                actor_id: ctx.actor_id().map(UserId),
+                kind,
+                public: true,
+                body: "",
+                data: data.clone(),
+            },
+        )
+        .await?;
     }
     audit::write(core, tx, ctx, Change::new("service_request", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
     for e in events {
@@ -377,7 +390,20 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
             store::add_approval(&mut tx, r.id, n as i64, *u, now).await?;
         }
     }
-    store::add_activity(&mut tx, r.id, now, Some(me), "created", true, "", &serde_json::json!({ "item": item.code })).await?;
+    yunwei_store::ticket::add_activity(
+        &mut tx,
+        &yunwei_domain::ticket::SERVICE_REQUEST,
+        &yunwei_store::ticket::NewActivity {
+            ticket_id: r.id.0,
+            at: now,
+            actor_id: Some(me),
+            kind: "created",
+            public: true,
+            body: "",
+            data: serde_json::json!({ "item": item.code }),
+        },
+    )
+    .await?;
     let v = view(&r)?;
     audit::write(core, &mut tx, ctx, Change::new("service_request", r.id, "create").after(&v)).await?;
     match steps.first() {

@@ -10,8 +10,9 @@ use yunwei_domain::ids::{CatalogItemId, ServiceRequestId, TeamId};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{Decision, ItemDefinition, Label, RequestAction, RequestState};
-use yunwei_store::request::{self as store, Approval, RequestActivity, RequestFilter, Task};
+use yunwei_store::request::{self as store, Approval, RequestFilter, Task};
 use yunwei_store::sql::Page;
+use yunwei_store::ticket::Activity;
 
 /// A request with everything its page shows.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +24,7 @@ pub struct RequestDetail {
     pub definition: ItemDefinition,
     pub approvals: Vec<Approval>,
     pub tasks: Vec<Task>,
-    pub timeline: Vec<RequestActivity>,
+    pub timeline: Vec<Activity>,
     /// Whether the caller is an approver the current step waits on.
     pub can_decide: bool,
     pub allowed_actions: Vec<RequestAction>,
@@ -48,7 +49,7 @@ pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<Request
         definition: super::definition_of(&r)?,
         approvals,
         tasks: store::tasks(&mut *rd, id).await?,
-        timeline: store::activities(&mut *rd, id, desk).await?,
+        timeline: yunwei_store::ticket::activities(&mut *rd, &yunwei_domain::ticket::SERVICE_REQUEST, id.0, desk).await?,
         can_decide,
         allowed_actions,
         request: view(&r)?,

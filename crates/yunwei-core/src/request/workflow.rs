@@ -266,7 +266,7 @@ fn yes() -> bool {
     true
 }
 
-pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: RequestCommentInput) -> Result<store::RequestActivity> {
+pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: RequestCommentInput) -> Result<yunwei_store::ticket::Activity> {
     let me = ctx.me()?.user_id;
     let mut c = Checker::new();
     let body = c.text("body", &input.body, 20_000);
@@ -285,7 +285,20 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Reques
     }
     let now = core.now_ms();
     let kind = if input.public { "reply" } else { "work_note" };
-    store::add_activity(&mut tx, id, now, Some(me), kind, input.public, &body, &serde_json::json!({})).await?;
+    yunwei_store::ticket::add_activity(
+        &mut tx,
+        &yunwei_domain::ticket::SERVICE_REQUEST,
+        &yunwei_store::ticket::NewActivity {
+            ticket_id: id.0,
+            at: now,
+            actor_id: Some(me),
+            kind,
+            public: input.public,
+            body: &body,
+            data: serde_json::json!({}),
+        },
+    )
+    .await?;
     let mut tell: Vec<UserId> = Vec::new();
     if input.public {
         tell.extend(r.requester_id);
@@ -307,7 +320,10 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Reques
     .await?;
     crate::notify::emit(core, &mut tx, ctx, e).await?;
     tx.flush().await?;
-    let added = store::activities(&mut *tx, id, true).await?.pop().ok_or(CoreError::NotFound("comment"))?;
+    let added = yunwei_store::ticket::activities(&mut *tx, &yunwei_domain::ticket::SERVICE_REQUEST, id.0, true)
+        .await?
+        .pop()
+        .ok_or(CoreError::NotFound("comment"))?;
     core.commit(tx).await?;
     Ok(added)
 }

@@ -7,7 +7,7 @@ use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::event::EventType;
-use yunwei_domain::ids::{IncidentId, UserId};
+use yunwei_domain::ids::UserId;
 use yunwei_domain::incident::ActivityKind;
 use yunwei_domain::survey::{MAX_COMMENT, Refusal, SurveyState, check_answerable, check_score, state_of};
 use yunwei_domain::validate::Checker;
@@ -116,9 +116,10 @@ pub async fn answer(core: &Core, ctx: &Ctx, token: &str, input: AnswerInput) -> 
         Some(u) => yunwei_store::admin::get_user(&mut *tx, u).await?.map(|u| u.display_name).unwrap_or_default(),
         None => who.clone(),
     };
-    if s.subject_type == "incident" {
-        let a = yunwei_store::incident::NewActivity {
-            incident_id: IncidentId(s.subject_id),
+    // Incidents and service requests alike: the answer joins the ticket's timeline.
+    if let Some(kind) = yunwei_domain::ticket::by_object_type(&s.subject_type) {
+        let a = yunwei_store::ticket::NewActivity {
+            ticket_id: s.subject_id,
             at: now,
             actor_id: s.requester_id,
             kind: ActivityKind::SurveyAnswered.as_str(),
@@ -126,21 +127,7 @@ pub async fn answer(core: &Core, ctx: &Ctx, token: &str, input: AnswerInput) -> 
             body: comment.as_deref().unwrap_or_default(),
             data: serde_json::json!({ "score": score, "survey_id": s.id, "requester": requester }),
         };
-        yunwei_store::incident::add_activity(&mut tx, &a).await?;
-    } else if s.subject_type == "service_request" {
-        let data = serde_json::json!({ "score": score, "survey_id": s.id, "requester": requester });
-        let id = yunwei_domain::ids::ServiceRequestId(s.subject_id);
-        yunwei_store::request::add_activity(
-            &mut tx,
-            id,
-            now,
-            s.requester_id,
-            "survey_answered",
-            true,
-            comment.as_deref().unwrap_or_default(),
-            &data,
-        )
-        .await?;
+        yunwei_store::ticket::add_activity(&mut tx, kind, &a).await?;
     }
     // Nobody signed in: the link speaks for the requester it was sent to.
     let actor_name = match s.requester_id {

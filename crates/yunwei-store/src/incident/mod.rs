@@ -1,5 +1,5 @@
-//! Incident records: the ticket row, its timeline (activities), watchers and
-//! related incidents; the queue query and categories in their own modules.
+//! Incident records: the ticket row and related incidents; the queue query and categories
+//! in their own modules. The timeline and watchers are the ticket kernel's (`crate::ticket`).
 
 mod category;
 mod queue;
@@ -9,10 +9,10 @@ pub use queue::*;
 
 use crate::sql::Sql;
 use crate::table::Table;
-use crate::{Result, Stage, b};
+use crate::{Result, Stage};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
-use yunwei_domain::ids::{ActivityId, CategoryId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
+use yunwei_domain::ids::{CategoryId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
 
 type Any = sqlx::Any;
 
@@ -90,32 +90,6 @@ pub async fn insert_many(conn: &mut AnyConnection, backend: crate::Backend, rows
     crate::table::insert_many(conn, backend, rows, BULK_ROWS).await
 }
 
-/// Bulk timeline entries (demo data, imports).
-pub async fn add_activities_many(conn: &mut AnyConnection, backend: crate::Backend, rows: &[NewActivity<'_>]) -> Result<()> {
-    for chunk in rows.chunks(BULK_ROWS * 4) {
-        let mut text = String::from("INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) VALUES ");
-        for r in 0..chunk.len() {
-            text.push_str(if r == 0 { "(" } else { ", (" });
-            let marks: Vec<String> = (1..=7).map(|c| crate::sql::placeholder(backend, r * 7 + c)).collect();
-            text.push_str(&marks.join(", "));
-            text.push(')');
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-        for a in chunk {
-            q = q
-                .bind(a.incident_id.0)
-                .bind(a.at)
-                .bind(a.actor_id.map(|u| u.0))
-                .bind(a.kind)
-                .bind(b(a.public))
-                .bind(a.body)
-                .bind(a.data.to_string());
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 pub async fn max_id<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64> {
     let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM incidents").fetch_one(ex).await?;
     Ok(row.try_get(0)?)
@@ -168,94 +142,7 @@ pub async fn due_for_sla_check(conn: &mut AnyConnection, db: &crate::Db, now: i6
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(conn).await?.iter().map(Incident::from_row).collect()
 }
 
-// ---- timeline ----
-
-table! {
-    #[derive(Debug, Clone, Serialize, PartialEq)]
-    pub struct Activity in "incident_activities" {
-        pub id: ActivityId,
-        pub incident_id: IncidentId,
-        pub at: i64 = "at_ms",
-        pub actor_id: Option<UserId>,
-        pub kind: String,
-        pub public: bool,
-        pub body: String,
-        pub data: serde_json::Value,
-    }
-    joined {
-        pub actor_name: Option<String>,
-    }
-}
-
-pub struct NewActivity<'a> {
-    pub incident_id: IncidentId,
-    pub at: i64,
-    pub actor_id: Option<UserId>,
-    pub kind: &'a str,
-    pub public: bool,
-    pub body: &'a str,
-    pub data: serde_json::Value,
-}
-
-/// Staged (sent with the commit): call [`crate::Tx::flush`] before reading the timeline back.
-pub async fn add_activity(tx: &mut impl crate::Stage, a: &NewActivity<'_>) -> Result<()> {
-    let mut sql = tx.statement("INSERT INTO incident_activities (incident_id, at_ms, actor_id, kind, public, body, data) VALUES (");
-    sql.bind(a.incident_id.0).push(", ").bind(a.at).push(", ").bind(a.actor_id.map(|u| u.0)).push(", ").bind(a.kind);
-    sql.push(", ").bind(b(a.public)).push(", ").bind(a.body).push(", ").bind(a.data.to_string()).push(")");
-    tx.stage(sql).await
-}
-
-/// The timeline, oldest first; work notes only when `with_internal`.
-pub async fn activities<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId, with_internal: bool) -> Result<Vec<Activity>> {
-    let sql = format!(
-        "SELECT a.*, u.display_name AS actor_name FROM incident_activities a LEFT JOIN users u ON u.id = a.actor_id \
-         WHERE a.incident_id = $1{} ORDER BY a.id",
-        if with_internal { "" } else { " AND a.public = 1" }
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_all(ex).await?;
-    rows.iter().map(Activity::from_row).collect()
-}
-
-// ---- watchers and links ----
-
-pub async fn add_watcher(conn: &mut AnyConnection, id: IncidentId, user: UserId) -> Result<bool> {
-    let n = sqlx::query("INSERT INTO incident_watchers (incident_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(id.0)
-        .bind(user.0)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
-}
-
-/// Stages the watchers of a new incident.
-pub async fn add_watchers(s: &mut impl Stage, id: IncidentId, users: &[UserId]) -> Result<()> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    let mut sql = s.statement("INSERT INTO incident_watchers (incident_id, user_id) VALUES ");
-    for (n, u) in users.iter().enumerate() {
-        sql.push(if n == 0 { "(" } else { ", (" }).bind(id.0).push(", ").bind(u.0).push(")");
-    }
-    sql.push(" ON CONFLICT DO NOTHING");
-    s.stage(sql).await
-}
-
-pub async fn remove_watcher(conn: &mut AnyConnection, id: IncidentId, user: UserId) -> Result<bool> {
-    let n = sqlx::query("DELETE FROM incident_watchers WHERE incident_id = $1 AND user_id = $2")
-        .bind(id.0)
-        .bind(user.0)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
-}
-
-pub async fn watchers<'e, E: Executor<'e, Database = Any>>(ex: E, id: IncidentId) -> Result<Vec<UserId>> {
-    let rows =
-        sqlx::query("SELECT user_id FROM incident_watchers WHERE incident_id = $1 ORDER BY user_id").bind(id.0).fetch_all(ex).await?;
-    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
-}
+// ---- links (the timeline and watchers are the ticket kernel's: `crate::ticket`) ----
 
 /// Links two incidents both ways.
 pub async fn link(conn: &mut AnyConnection, a: IncidentId, other: IncidentId) -> Result<()> {

@@ -11,9 +11,10 @@ use yunwei_core::incident::{
     self, AssignInput, CategoryInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, IncidentView, MajorInput, NewIncident,
     QueueQuery, ServiceInput, TransitionInput,
 };
-use yunwei_core::store::incident::{Activity, Category};
+use yunwei_core::store::incident::Category;
 use yunwei_core::store::service::BusinessService;
 use yunwei_core::store::sql::Page;
+use yunwei_core::store::ticket::Activity;
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, UserId};
 use yunwei_domain::incident::{DeskSettings, Transition, parse_number};
 

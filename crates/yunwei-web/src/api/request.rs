@@ -13,8 +13,9 @@ use yunwei_core::request::{
     self, CatalogItemInput, CatalogItemView, DecisionInput, NewRequest, RequestCommentInput, RequestDetail, RequestQuery,
     RequestTransitionInput, RequestView, TaskInput,
 };
-use yunwei_core::store::request::{RequestActivity, Task};
+use yunwei_core::store::request::Task;
 use yunwei_core::store::sql::Page;
+use yunwei_core::store::ticket::Activity;
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId};
 use yunwei_domain::request::{RequestAction, parse_number};
 
@@ -114,7 +115,7 @@ pub async fn comment(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RequestCommentInput>,
-) -> ApiResult<(StatusCode, Json<RequestActivity>)> {
+) -> ApiResult<(StatusCode, Json<Activity>)> {
     Ok((StatusCode::CREATED, Json(request::comment(&state.core, &caller.ctx, request_id(&id)?, body).await?)))
 }
 

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::incident::{self, IncidentDetail, Queue, QueueQuery};
-use yunwei_core::store::incident::Activity;
+use yunwei_core::store::ticket::Activity;
 use yunwei_domain::ids::{CategoryId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{DeskSettings, IncidentState, Priority};
 use yunwei_domain::permission::{Action, ObjectType};

@@ -83,8 +83,8 @@ async fn a_parent_and_other_watchers_need_rights_on_the_records() {
     assert_eq!(child.status, 201, "{}", child.text());
     assert_eq!(child.json()["parent_id"], a["id"]);
     let mut conn = app.core.database().read.acquire().await.unwrap();
-    let child_id = yunwei_domain::ids::IncidentId(child.json()["id"].as_i64().unwrap());
-    let watchers = yunwei_store::incident::watchers(&mut *conn, child_id).await.unwrap();
+    let child_id = child.json()["id"].as_i64().unwrap();
+    let watchers = yunwei_store::ticket::watchers(&mut *conn, &yunwei_domain::ticket::INCIDENT, child_id).await.unwrap();
     assert!(watchers.contains(&yunwei_domain::ids::UserId(teller_a_id)), "{watchers:?}");
     drop(conn);
     let linked = director.patch(&format!("/api/v1/incidents/{}", b["id"]), &json!({ "parent_id": a["id"] })).await;
