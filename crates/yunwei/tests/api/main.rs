@@ -18,6 +18,7 @@ mod forms;
 mod idempotency;
 mod incident;
 mod incident_pages;
+mod language;
 mod live;
 mod mail_in;
 mod major;
