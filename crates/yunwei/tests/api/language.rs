@@ -72,3 +72,39 @@ async fn the_audit_log_speaks_the_readers_language_in_words_and_local_times() {
     assert!(csv.trim_start_matches('\u{feff}').starts_with("No.,Time,User ID,User,"), "{csv}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn seeded_master_data_is_named_in_the_readers_language_only() {
+    let app = spawn_app().await;
+    let me = app.admin().get("/api/v1/me").await.json();
+    assert_eq!(me["display_name"], "系统管理员", "{me}");
+    let zh = page_session(&app, "lang.zh", &["system_admin", "ops_director"], "zh-CN").await;
+    let en = page_session(&app, "lang.en", &["system_admin", "ops_director"], "en").await;
+
+    let sla = zh.get("/admin/sla").await;
+    assert_eq!(sla.status, 200, "{}", sla.text());
+    let text = visible_text(&sla.text());
+    assert!(text.contains("标准 SLA") && text.contains("中国大陆工作日历"), "{text}");
+    assert_eq!(
+        codes_in(&text, &["Standard", "China", "mainland", "office"]),
+        Vec::<String>::new(),
+        "English on the zh-CN SLA page: {text}"
+    );
+    let text = visible_text(&en.get("/admin/sla").await.text());
+    assert!(text.contains("Standard SLA") && text.contains("China mainland office"), "{text}");
+    assert!(!text.contains("标准") && !text.contains("中国大陆工作日历"), "Chinese names on the en SLA page: {text}");
+
+    // Both names are kept and edited through the API; an empty English name falls back.
+    let policies = zh.get("/api/v1/sla-policies").await.json();
+    let p = &policies["items"][0];
+    assert_eq!((p["name"].as_str(), p["name_en"].as_str()), (Some("标准 SLA"), Some("Standard SLA")), "{policies}");
+    let calendars = zh.get("/api/v1/calendars").await.json();
+    assert_eq!(calendars["items"][0]["name_en"], "China mainland office", "{calendars}");
+
+    // Roles are labelled by name, not by key.
+    let form = zh.get("/admin/users/new").await.text();
+    let text = visible_text(&form);
+    assert!(text.contains("网络工程师") || text.contains("系统管理员"), "{text}");
+    assert!(!text.contains("(network_engineer)") && !text.contains("(system_admin)"), "role keys on the zh-CN page: {text}");
+    app.stop().await;
+}
