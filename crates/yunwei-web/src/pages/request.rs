@@ -92,7 +92,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
             Field::new("select", "state", tr.t("field.state"), st.unwrap_or_default()).options(states),
         ],
     );
-    let columns = ["field.number", "field.title", "field.state", "field.requester", "field.team", "field.created", "field.updated"];
+    let columns = ["field.number", "field.title", "field.state", "field.requester_id", "field.team", "field.created", "field.updated"];
     let sections = vec![
         Section::Links(vec![("/catalog".into(), tr.t("request.new"))]),
         Section::Tabs(tr.t("request.queues"), tabs),
@@ -306,7 +306,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
             })
             .collect();
         sections.push(Section::Heading(tr.t("request.approval")));
-        let columns = ["request.step", "request.approver", "request.decision", "field.comment", "request.decided_at"];
+        let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
     }
     if d.can_decide {
@@ -314,7 +314,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
             vec![("approve".to_string(), tr.t("request.action.approve")), ("reject".to_string(), tr.t("request.action.reject"))];
         let fields = vec![
             Field::new("select", "decision", tr.t("request.decision"), "approve").options(decisions).required(),
-            Field::new("textarea", "comment", tr.t("field.comment"), "").rows(3).help(tr.t("request.reject_help")),
+            Field::new("textarea", "comment", tr.t("request.comment"), "").rows(3).help(tr.t("request.reject_help")),
         ];
         sections.push(Section::Form(
             FormSection::post("request-decide", format!("{base}/decide"), tr.t("request.decide"), fields)
@@ -386,7 +386,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     let facts = vec![
         (tr.t("field.number"), r.number.clone()),
         (tr.t("request.item"), d.item_name.get(tr.locale).to_string()),
-        (tr.t("field.requester"), names.user_or_dash(state, caller, r.requester_id).await),
+        (tr.t("field.requester_id"), names.user_or_dash(state, caller, r.requester_id).await),
         (tr.t("field.team"), names.team_or_dash(r.team_id)),
         (tr.t("field.created"), time(r.created_at, caller)),
         (tr.t("request.fulfilled_at"), r.fulfilled_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),

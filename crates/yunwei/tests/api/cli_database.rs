@@ -143,7 +143,7 @@ async fn read_only_commands_refuse_an_older_schema_instead_of_migrating() {
     let said = String::from_utf8_lossy(&v.stderr);
     assert!(said.contains(&format!("older than this binary ({latest})")) && said.contains("does not migrate"), "{said}");
     let version = yunwei_store::migrate::current_version(&db).await.unwrap();
-    assert_eq!(version, latest - 1, "verify did not migrate");
+    assert!(version < latest, "verify did not migrate: {version}");
     db.close().await;
     fresh.drop_now().await.unwrap();
 }
