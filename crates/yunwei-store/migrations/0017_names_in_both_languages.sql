@@ -12,3 +12,6 @@ UPDATE calendars SET name = '中国大陆工作日历', name_en = 'China mainlan
     WHERE name = '中国大陆工作日历 (China mainland office)';
 UPDATE sla_policies SET name = '标准 SLA', name_en = 'Standard SLA' WHERE name = '标准 SLA (Standard)';
 UPDATE users SET display_name = '系统管理员' WHERE username = 'admin' AND display_name = '系统管理员 Administrator';
+
+-- A fulfilment task's title in both languages (it used to be "中文 / English" in one).
+ALTER TABLE request_tasks ADD COLUMN title_en TEXT NOT NULL DEFAULT '';

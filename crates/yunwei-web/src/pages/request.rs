@@ -5,7 +5,7 @@
 use super::desk::{Names, file_size};
 use super::{
     Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, ReplyForm, Section, TableSection, TimelineEntry, failed_form,
-    redirect, render, time, url_encode,
+    local_name, redirect, render, time, url_encode,
 };
 use crate::AppState;
 use crate::error::ApiError;
@@ -326,7 +326,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         let mut rows = Vec::new();
         for t in &d.tasks {
             rows.push(vec![
-                Cell::text(format!("{}. {}", t.seq, t.title)),
+                Cell::text(format!("{}. {}", t.seq, local_name(tr, &t.title, &t.title_en))),
                 Cell::text(names.team_or_dash(t.team_id)),
                 Cell::text(names.user_or_dash(state, caller, t.assignee_id).await),
                 Cell::badge(tr.t(&format!("request_task.state.{}", t.state)), &format!("state task-{}", t.state)),
@@ -346,7 +346,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
                     Field::new("select", "action", tr.t("request.task_action"), "").options(actions),
                     Field::new("text", "note", tr.t("request.note"), ""),
                 ];
-                let heading = format!("{} {}. {}", tr.t("request.work_task"), t.seq, t.title);
+                let heading = format!("{} {}. {}", tr.t("request.work_task"), t.seq, local_name(tr, &t.title, &t.title_en));
                 sections.push(Section::Form(
                     FormSection::post("request-task", format!("{base}/tasks/{}", t.id), tr.t("action.save"), fields)
                         .heading(heading)
