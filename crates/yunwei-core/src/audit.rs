@@ -107,26 +107,37 @@ pub async fn record_forbidden(core: &Core, ctx: &Ctx, method: &str, path: &str, 
     record(core, ctx, Change::new("request", path, "refused").after(&what)).await
 }
 
-pub const CSV_HEADER: [&str; 12] =
-    ["seq", "time_utc_ms", "actor_id", "actor", "source_ip", "user_agent", "object_type", "object_id", "action", "before", "after", "hash"];
+/// The CSV's columns, in order; [`CsvText`] gives their headings in the reader's language.
+pub const CSV_COLUMNS: [&str; 12] =
+    ["seq", "time", "actor_id", "actor", "source_ip", "user_agent", "object_type", "object_id", "action", "before", "after", "hash"];
+
+/// How the export speaks to its reader: the column headings, times in the reader's zone, and
+/// object types and actions in words. The before/after JSON and the hash stay as recorded:
+/// they are the evidence.
+pub struct CsvText<'a> {
+    pub header: [String; 12],
+    pub time: &'a (dyn Fn(i64) -> String + Sync),
+    pub object_type: &'a (dyn Fn(&str) -> String + Sync),
+    pub action: &'a (dyn Fn(&str) -> String + Sync),
+}
 
 /// The filtered log as CSV (formula-escaped). The export itself is audited first.
-pub async fn export_csv(core: &Core, ctx: &Ctx, filter: &AuditFilter) -> Result<String> {
+pub async fn export_csv(core: &Core, ctx: &Ctx, filter: &AuditFilter, text: &CsvText<'_>) -> Result<String> {
     ctx.authorize(ObjectType::AuditLog, Action::Export)?;
     record(core, ctx, Change::new("audit_log", "*", "export").after(&describe(filter))).await?;
-    let mut out = csv_line(&CSV_HEADER);
+    let mut out = csv_line(&text.header);
     store::for_each(&core.db, filter, |r| {
         let e = &r.entry;
         out.push_str(&csv_line(&[
             e.seq.to_string(),
-            e.at_ms.to_string(),
+            (text.time)(e.at_ms),
             e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
             e.actor_name.clone(),
             e.source_ip.clone(),
             e.user_agent.clone(),
-            e.object_type.clone(),
+            (text.object_type)(&e.object_type),
             e.object_id.clone(),
-            e.action.clone(),
+            (text.action)(&e.action),
             e.before.clone().unwrap_or_default(),
             e.after.clone().unwrap_or_default(),
             r.hash.clone(),

@@ -195,3 +195,13 @@ pub fn is_known_time_zone(zone: &str) -> bool {
 pub mod mail {
     pub use yunwei_connect::mail::{SmtpSecurity, SmtpSettings};
 }
+
+/// A moment for an export read by a person: to the second, in their zone, with the offset so
+/// the cell is unambiguous wherever the file is opened.
+pub fn format_time_exact(ms: i64, zone: &str) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let tz = jiff::tz::TimeZone::get(zone).or_else(|_| jiff::tz::TimeZone::get("Asia/Shanghai")).unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M:%S %:z").to_string()
+}

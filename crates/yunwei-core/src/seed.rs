@@ -360,10 +360,13 @@ async fn seed_service_levels(tx: &mut yunwei_store::Conn, now: i64) -> Result<()
     }
     let spec = yunwei_calendar::CalendarSpec::china_office("Asia/Shanghai");
     let spec = serde_json::to_string(&spec).map_err(|e| crate::CoreError::Internal(e.to_string()))?;
-    let calendar = sla_store::insert_calendar(tx, CHINA_CALENDAR_NAME, &spec, true, now).await?;
+    let calendar =
+        sla_store::insert_calendar(tx, sla_store::Names { name: CHINA_CALENDAR_NAME, name_en: CHINA_CALENDAR_NAME_EN }, &spec, true, now)
+            .await?;
     let rules = serde_json::to_string(&yunwei_domain::sla::SlaRules::standard()).map_err(|e| crate::CoreError::Internal(e.to_string()))?;
     let policy = sla_store::PolicyFields {
         name: STANDARD_POLICY_NAME,
+        name_en: STANDARD_POLICY_NAME_EN,
         service_id: None,
         department_id: None,
         calendar_id: Some(calendar),
@@ -374,8 +377,10 @@ async fn seed_service_levels(tx: &mut yunwei_store::Conn, now: i64) -> Result<()
     Ok(())
 }
 
-pub const CHINA_CALENDAR_NAME: &str = "中国大陆工作日历 (China mainland office)";
-pub const STANDARD_POLICY_NAME: &str = "标准 SLA (Standard)";
+pub const CHINA_CALENDAR_NAME: &str = "中国大陆工作日历";
+pub const CHINA_CALENDAR_NAME_EN: &str = "China mainland office";
+pub const STANDARD_POLICY_NAME: &str = "标准 SLA";
+pub const STANDARD_POLICY_NAME_EN: &str = "Standard SLA";
 
 /// Creates the initial administrator (role `system_admin`) if there are no users yet.
 /// Returns the generated password when none was given, to be printed once.
@@ -397,7 +402,7 @@ pub async fn initial_admin(core: &Core, username: &str, password: Option<String>
     let mut tx = core.db.begin().await?;
     let fields = UserFields {
         username: username.into(),
-        display_name: "系统管理员 Administrator".into(),
+        display_name: "系统管理员".into(),
         locale: core.config.default_locale.clone(),
         time_zone: core.config.default_time_zone.clone(),
         ..Default::default()

@@ -27,6 +27,9 @@ use yunwei_store::sla::{self as store, CalendarRow, PolicyFields, PolicyRow};
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
     pub name: String,
+    /// The English name; absent or empty: English readers see `name`.
+    #[serde(default)]
+    pub name_en: String,
     pub spec: CalendarSpec,
     #[serde(default)]
     pub is_default: bool,
@@ -36,6 +39,7 @@ pub struct CalendarInput {
 pub struct CalendarView {
     pub id: CalendarId,
     pub name: String,
+    pub name_en: String,
     pub spec: CalendarSpec,
     pub is_default: bool,
     /// This year and next, where the calendar observes public holidays but has none recorded
@@ -52,6 +56,7 @@ fn calendar_view(core: &Core, row: CalendarRow) -> Result<CalendarView> {
     Ok(CalendarView {
         id: row.id,
         name: row.name,
+        name_en: row.name_en,
         missing_holiday_years: spec.years_missing_holidays([this_year, this_year + 1]),
         spec,
         is_default: row.is_default,
@@ -60,9 +65,10 @@ fn calendar_view(core: &Core, row: CalendarRow) -> Result<CalendarView> {
     })
 }
 
-fn vet_calendar(input: &CalendarInput) -> Result<String> {
+fn vet_calendar(input: &CalendarInput) -> Result<(String, String)> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
+    let name_en = c.optional_name("name_en", &input.name_en, 100);
     if !crate::is_known_time_zone(&input.spec.time_zone) {
         c.push(FieldError::new("spec.time_zone", "unknown_time_zone"));
     } else if let Err(e) = Calendar::new(&input.spec) {
@@ -78,7 +84,7 @@ fn vet_calendar(input: &CalendarInput) -> Result<String> {
         c.push(FieldError::new("spec", "too_long").with("max", 5000));
     }
     c.finish()?;
-    Ok(name)
+    Ok((name, name_en))
 }
 
 pub async fn list_calendars(core: &Core, ctx: &Ctx) -> Result<Vec<CalendarView>> {
@@ -93,10 +99,10 @@ pub async fn get_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<Cale
 
 pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Result<CalendarView> {
     ctx.authorize(ObjectType::Sla, Action::Create)?;
-    let name = vet_calendar(&input)?;
+    let (name, name_en) = vet_calendar(&input)?;
     let spec = serde_json::to_string(&input.spec).map_err(|e| CoreError::Internal(e.to_string()))?;
     let mut tx = core.db.begin().await?;
-    let id = store::insert_calendar(&mut tx, &name, &spec, input.is_default, core.now_ms())
+    let id = store::insert_calendar(&mut tx, store::Names { name: &name, name_en: &name_en }, &spec, input.is_default, core.now_ms())
         .await
         .map_err(CoreError::unique_as("calendar_name_taken"))?;
     let view = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
@@ -108,11 +114,11 @@ pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Re
 
 pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: CalendarInput) -> Result<CalendarView> {
     ctx.authorize(ObjectType::Sla, Action::Update)?;
-    let name = vet_calendar(&input)?;
+    let (name, name_en) = vet_calendar(&input)?;
     let spec = serde_json::to_string(&input.spec).map_err(|e| CoreError::Internal(e.to_string()))?;
     let mut tx = core.db.begin().await?;
     let before = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
-    store::update_calendar(&mut tx, id, &name, &spec, input.is_default, core.now_ms())
+    store::update_calendar(&mut tx, id, store::Names { name: &name, name_en: &name_en }, &spec, input.is_default, core.now_ms())
         .await
         .map_err(CoreError::unique_as("calendar_name_taken"))?;
     let after = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
@@ -226,7 +232,8 @@ pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFor
         spec.day_names.clear();
     }
     imported.apply_to(&mut spec);
-    update_calendar(core, ctx, id, CalendarInput { name: current.name, spec, is_default: current.is_default }).await
+    update_calendar(core, ctx, id, CalendarInput { name: current.name, name_en: current.name_en, spec, is_default: current.is_default })
+        .await
 }
 
 // ---- policies ----
@@ -235,6 +242,9 @@ pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFor
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
     pub name: String,
+    /// The English name; absent or empty: English readers see `name`.
+    #[serde(default)]
+    pub name_en: String,
     pub service_id: Option<ServiceId>,
     pub department_id: Option<DepartmentId>,
     /// Absent: targets run 24×7.
@@ -252,6 +262,7 @@ fn yes() -> bool {
 pub struct PolicyView {
     pub id: SlaPolicyId,
     pub name: String,
+    pub name_en: String,
     pub service_id: Option<ServiceId>,
     pub department_id: Option<DepartmentId>,
     pub calendar_id: Option<CalendarId>,
@@ -266,6 +277,7 @@ fn policy_view(row: PolicyRow) -> Result<PolicyView> {
     Ok(PolicyView {
         id: row.id,
         name: row.name,
+        name_en: row.name_en,
         service_id: row.service_id,
         department_id: row.department_id,
         calendar_id: row.calendar_id,
@@ -276,9 +288,10 @@ fn policy_view(row: PolicyRow) -> Result<PolicyView> {
     })
 }
 
-async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String)> {
+async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String, String)> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
+    let name_en = c.optional_name("name_en", &input.name_en, 100);
     if let Err(yunwei_domain::DomainError::Validation(errors)) = input.rules.validate() {
         for e in errors {
             c.push(FieldError { field: format!("rules.{}", e.field), ..e });
@@ -300,7 +313,7 @@ async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String)
         c.push(FieldError::new("calendar_id", "not_found"));
     }
     c.finish()?;
-    Ok((name, serde_json::to_string(&input.rules).map_err(|e| CoreError::Internal(e.to_string()))?))
+    Ok((name, name_en, serde_json::to_string(&input.rules).map_err(|e| CoreError::Internal(e.to_string()))?))
 }
 
 pub async fn list_policies(core: &Core, ctx: &Ctx) -> Result<Vec<PolicyView>> {
@@ -315,9 +328,10 @@ pub async fn get_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId) -> Result<Polic
 
 pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Create)?;
-    let (name, rules) = vet_policy(core, &input).await?;
+    let (name, name_en, rules) = vet_policy(core, &input).await?;
     let fields = PolicyFields {
         name: &name,
+        name_en: &name_en,
         service_id: input.service_id,
         department_id: input.department_id,
         calendar_id: input.calendar_id,
@@ -335,9 +349,10 @@ pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result
 
 pub async fn update_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId, input: PolicyInput) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Update)?;
-    let (name, rules) = vet_policy(core, &input).await?;
+    let (name, name_en, rules) = vet_policy(core, &input).await?;
     let fields = PolicyFields {
         name: &name,
+        name_en: &name_en,
         service_id: input.service_id,
         department_id: input.department_id,
         calendar_id: input.calendar_id,

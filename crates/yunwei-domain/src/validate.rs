@@ -31,6 +31,12 @@ impl Checker {
         trimmed.to_string()
     }
 
+    /// An optional single-line text (a second-language name): empty is allowed, anything
+    /// else is held to [`Checker::name`]'s rules.
+    pub fn optional_name(&mut self, field: &str, value: &str, max: usize) -> String {
+        if strip_invisible(value).trim().is_empty() { String::new() } else { self.name(field, value, max) }
+    }
+
     /// An optional multi-line text of at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         if value.chars().count() > max {

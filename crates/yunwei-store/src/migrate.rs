@@ -67,6 +67,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "trust", "0013_trust"),
     migration!(14, "audit_checkpoints", "0014_audit_checkpoints", per_engine),
     migration!(15, "ticket_kernel", "0015_ticket_kernel"),
+    migration!(16, "names_in_both_languages", "0016_names_in_both_languages"),
 ];
 
 /// The newest schema version this binary knows.

@@ -317,6 +317,8 @@ table! {
         pub request_id: ServiceRequestId,
         pub seq: i64,
         pub title: String,
+        /// The English title; empty: English readers see `title`.
+        pub title_en: String,
         pub team_id: Option<TeamId>,
         pub assignee_id: Option<UserId>,
         pub state: String,

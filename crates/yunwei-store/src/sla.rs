@@ -14,6 +14,8 @@ table! {
     pub struct CalendarRow in "calendars" {
         pub id: CalendarId,
         pub name: String,
+        /// The English name; empty: English readers see `name`.
+        pub name_en: String,
         /// JSON of `yunwei_calendar::CalendarSpec`.
         pub spec: String,
         pub is_default: bool,
@@ -22,7 +24,13 @@ table! {
     }
 }
 
-pub async fn insert_calendar(conn: &mut AnyConnection, name: &str, spec: &str, is_default: bool, now: i64) -> Result<CalendarId> {
+/// A calendar's names: `name` (the one it is known by, unique) and the English one.
+pub struct Names<'a> {
+    pub name: &'a str,
+    pub name_en: &'a str,
+}
+
+pub async fn insert_calendar(conn: &mut AnyConnection, name: Names<'_>, spec: &str, is_default: bool, now: i64) -> Result<CalendarId> {
     if is_default {
         sqlx::query("UPDATE calendars SET is_default = 0 WHERE is_default = 1").execute(&mut *conn).await?;
     }
@@ -30,16 +38,31 @@ pub async fn insert_calendar(conn: &mut AnyConnection, name: &str, spec: &str, i
     Ok(CalendarId(insert_returning_key(conn, &row).await?))
 }
 
-fn calendar_row(id: CalendarId, name: &str, spec: &str, is_default: bool, now: i64) -> CalendarRow {
-    CalendarRow { id, name: name.to_string(), spec: spec.to_string(), is_default, created_at: now, updated_at: now }
+fn calendar_row(id: CalendarId, name: Names<'_>, spec: &str, is_default: bool, now: i64) -> CalendarRow {
+    CalendarRow {
+        id,
+        name: name.name.to_string(),
+        name_en: name.name_en.to_string(),
+        spec: spec.to_string(),
+        is_default,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
-pub async fn update_calendar(conn: &mut AnyConnection, id: CalendarId, name: &str, spec: &str, is_default: bool, now: i64) -> Result<bool> {
+pub async fn update_calendar(
+    conn: &mut AnyConnection,
+    id: CalendarId,
+    name: Names<'_>,
+    spec: &str,
+    is_default: bool,
+    now: i64,
+) -> Result<bool> {
     if is_default {
         sqlx::query("UPDATE calendars SET is_default = 0 WHERE is_default = 1 AND id <> $1").bind(id.0).execute(&mut *conn).await?;
     }
     let row = calendar_row(id, name, spec, is_default, now);
-    update_row(conn, &row, &["name", "spec", "is_default", "updated_at"], None).await
+    update_row(conn, &row, &["name", "name_en", "spec", "is_default", "updated_at"], None).await
 }
 
 pub async fn calendars<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<CalendarRow>> {
@@ -65,6 +88,8 @@ table! {
     pub struct PolicyRow in "sla_policies" {
         pub id: SlaPolicyId,
         pub name: String,
+        /// The English name; empty: English readers see `name`.
+        pub name_en: String,
         pub service_id: Option<ServiceId>,
         pub department_id: Option<DepartmentId>,
         pub calendar_id: Option<CalendarId>,
@@ -78,6 +103,7 @@ table! {
 
 pub struct PolicyFields<'a> {
     pub name: &'a str,
+    pub name_en: &'a str,
     pub service_id: Option<ServiceId>,
     pub department_id: Option<DepartmentId>,
     pub calendar_id: Option<CalendarId>,
@@ -90,6 +116,7 @@ impl PolicyFields<'_> {
         PolicyRow {
             id,
             name: self.name.to_string(),
+            name_en: self.name_en.to_string(),
             service_id: self.service_id,
             department_id: self.department_id,
             calendar_id: self.calendar_id,
@@ -106,7 +133,7 @@ pub async fn insert_policy(conn: &mut AnyConnection, f: &PolicyFields<'_>, now: 
 }
 
 pub async fn update_policy(conn: &mut AnyConnection, id: SlaPolicyId, f: &PolicyFields<'_>, now: i64) -> Result<bool> {
-    let cols = ["name", "service_id", "department_id", "calendar_id", "rules", "active", "updated_at"];
+    let cols = ["name", "name_en", "service_id", "department_id", "calendar_id", "rules", "active", "updated_at"];
     update_row(conn, &f.row(id, now), &cols, None).await
 }
 

@@ -73,6 +73,16 @@ impl Tr {
         params.iter().fold(self.t(key), |text, (k, v)| text.replace(&format!("{{{k}}}"), v))
     }
 
+    /// "label: text" with the language's colon (full-width in Chinese).
+    pub fn labelled(&self, label: &str, text: &str) -> String {
+        if self.is_zh() { format!("{label}：{text}") } else { format!("{label}: {text}") }
+    }
+
+    /// An aside in brackets (full-width in Chinese), after a space in English.
+    pub fn aside(&self, text: &str) -> String {
+        if self.is_zh() { format!("（{text}）") } else { format!(" ({text})") }
+    }
+
     pub fn is_zh(&self) -> bool {
         self.locale == "zh-CN"
     }

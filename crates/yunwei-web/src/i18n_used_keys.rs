@@ -132,3 +132,26 @@ fn the_scan_sees_literal_and_built_keys() {
         assert!(used.contains(key), "{key}");
     }
 }
+
+/// Files the core writes without the locales (incident exports) name states as the pages do.
+#[test]
+fn exports_name_incident_states_as_the_pages_do() {
+    for locale in super::LOCALES {
+        let tr = super::Tr::new(locale);
+        for s in incident::IncidentState::ALL {
+            assert_eq!(yunwei_core::incident::state_label(*s, tr.is_zh()), tr.t(&format!("incident.state.{s}")), "{locale}");
+        }
+    }
+}
+
+/// English state and status names are capitalised alike wherever they appear (badges, queues, reports).
+#[test]
+fn english_state_names_are_capitalised() {
+    for key in keys("en") {
+        let parts: Vec<&str> = key.split('.').collect();
+        if parts.len() == 3 && (parts[1] == "state" || parts[1] == "status") {
+            let text = super::Tr::new("en").t(&key);
+            assert!(text.chars().next().is_some_and(char::is_uppercase), "{key} = {text:?}");
+        }
+    }
+}

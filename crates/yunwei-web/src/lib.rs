@@ -2,6 +2,7 @@
 //! The HTTP edge: parse, authenticate, render. Decisions are made in core.
 
 pub mod api;
+pub mod audit_text;
 pub mod conn;
 pub mod error;
 pub mod extract;

@@ -7,6 +7,7 @@ use crate::{Core, Ctx, Result};
 use std::collections::HashMap;
 use yunwei_domain::export::{csv_line, xlsx};
 use yunwei_domain::ids::UserId;
+use yunwei_domain::incident::IncidentState;
 use yunwei_domain::permission::{Action, ObjectType};
 
 /// The most rows one export holds; narrow the filters for more.
@@ -34,13 +35,32 @@ const HEADER_ZH: [&str; 14] = [
     "业务服务",
     "处理组",
     "处理人",
-    "申请人",
+    "报告人",
     "部门",
     "登记时间",
     "解决时限",
     "已超时",
     "更新时间",
 ];
+/// A state as the pages name it (the web's `incident.state.*`; a test there keeps the two equal).
+pub fn state_label(s: IncidentState, zh: bool) -> &'static str {
+    use IncidentState::*;
+    match (s, zh) {
+        (New, true) => "新建",
+        (Assigned, true) => "已分派",
+        (InProgress, true) => "处理中",
+        (Pending, true) => "挂起",
+        (Resolved, true) => "已解决",
+        (Closed, true) => "已关闭",
+        (New, false) => "New",
+        (Assigned, false) => "Assigned",
+        (InProgress, false) => "In progress",
+        (Pending, false) => "Pending",
+        (Resolved, false) => "Resolved",
+        (Closed, false) => "Closed",
+    }
+}
+
 const HEADER_EN: [&str; 14] = [
     "Number",
     "Title",
@@ -91,7 +111,7 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
             rows.push(vec![
                 v.number.clone(),
                 v.title.clone(),
-                v.state.as_str().to_string(),
+                state_label(v.state, zh).to_string(),
                 format!("P{}", v.priority.get()),
                 lookup(&categories, v.category_id.map(|c| c.0)),
                 lookup(&services, v.service_id.map(|s| s.0)),
@@ -101,7 +121,7 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
                 lookup(&departments, v.department_id.map(|d| d.0)),
                 time(Some(v.created_at)),
                 time(v.sla.resolve_due_at),
-                if v.sla.resolve_breached || v.sla.response_breached { "Y".into() } else { String::new() },
+                if v.sla.resolve_breached || v.sla.response_breached { (if zh { "是" } else { "Yes" }).into() } else { String::new() },
                 time(Some(v.updated_at)),
             ]);
         }

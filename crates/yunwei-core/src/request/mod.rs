@@ -259,7 +259,8 @@ pub(crate) async fn open_tasks(core: &Core, tx: &mut Conn, r: &ServiceRequest, i
         let task = Task {
             request_id: r.id,
             seq: n as i64 + 1,
-            title: t.title.zh.clone() + if t.title.en.is_empty() { String::new() } else { format!(" / {}", t.title.en) }.as_str(),
+            title: t.title.zh.clone(),
+            title_en: t.title.en.clone(),
             team_id: team,
             state: TaskState::Open.as_str().into(),
             created_at: now,

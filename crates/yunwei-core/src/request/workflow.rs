@@ -151,7 +151,7 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
         return Err(DomainError::IllegalTransition { object: "request", from: state.as_str(), action }.into());
     }
     let now = core.now_ms();
-    let mut data = serde_json::json!({ "task": task.seq, "title": task.title });
+    let mut data = serde_json::json!({ "task": task.seq, "title": task.title, "title_en": task.title_en });
     if let Some(a) = input.assignee_id {
         let members = match task.team_id {
             Some(t) => yunwei_store::admin::team_members(&mut *tx, t).await?,

@@ -48,7 +48,14 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
 }
 
 pub async fn export(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Response> {
-    let csv = yunwei_core::audit::export_csv(&state.core, &caller.ctx, &q.filter()).await?;
+    let tr = caller.tr;
+    let zone = caller.ctx.actor.as_ref().map_or("Asia/Shanghai", |a| a.time_zone.as_str()).to_string();
+    let time = move |ms: i64| yunwei_core::format_time_exact(ms, &zone);
+    let object_type = move |t: &str| crate::audit_text::object_type(tr, t);
+    let action = move |a: &str| crate::audit_text::action(tr, a);
+    let text =
+        yunwei_core::audit::CsvText { header: crate::audit_text::csv_header(tr), time: &time, object_type: &object_type, action: &action };
+    let csv = yunwei_core::audit::export_csv(&state.core, &caller.ctx, &q.filter(), &text).await?;
     let name = format!("attachment; filename=\"audit-{}.csv\"", state.core.now_ms() / 1000);
     // A BOM so that spreadsheet programs read the Chinese text as UTF-8.
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], format!("\u{feff}{csv}"))

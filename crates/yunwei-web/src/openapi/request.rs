@@ -266,7 +266,7 @@ pub(super) fn schemas() -> Value {
     );
     let task = obj(
         &["id", "seq", "title", "state"],
-        json!({ "id": s("integer"), "request_id": s("integer"), "seq": s("integer"), "title": s("string"), "team_id": ns("integer"), "assignee_id": ns("integer"),
+        json!({ "id": s("integer"), "request_id": s("integer"), "seq": s("integer"), "title": s("string"), "title_en": { "type": "string", "description": "The English title; empty: English readers see title." }, "team_id": ns("integer"), "assignee_id": ns("integer"),
                 "state": { "enum": ["open", "in_progress", "done", "skipped"] }, "note": s("string"), "created_at": s("integer"), "updated_at": s("integer"), "finished_at": ns("integer") }),
     );
     let activity = obj(

@@ -393,7 +393,7 @@ pub(super) fn schemas() -> Value {
             "on_breach": obj(&[], json!({ "notify_manager": s("boolean"), "raise_priority": s("boolean"), "escalate_to_team": ns("integer") }))
         }),
     );
-    let policy_props = json!({ "name": s("string"), "service_id": ns("integer"), "department_id": ns("integer"), "calendar_id": ns("integer"), "rules": rules, "active": s("boolean") });
+    let policy_props = json!({ "name": s("string"), "name_en": { "type": "string", "maxLength": 100, "description": "The English name; empty or absent: English readers see name." }, "service_id": ns("integer"), "department_id": ns("integer"), "calendar_id": ns("integer"), "rules": rules, "active": s("boolean") });
     let mut policy = obj(&["id", "name", "rules"], policy_props.clone());
     policy["properties"]["id"] = s("integer");
     policy["properties"]["created_at"] = s("integer");
@@ -480,9 +480,9 @@ pub(super) fn schemas() -> Value {
             "major_update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440, "description": "default stakeholder-update interval of major incidents" }
         })),
         "CalendarSpec": cal_spec,
-        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "missing_holiday_years": json!({ "type": "array", "items": s("integer"), "description": "This year and next, where the calendar observes public holidays but none are recorded for the year: deadlines then ignore holidays and make-up days until the year's notice is imported." }), "created_at": s("integer"), "updated_at": s("integer") })),
+        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "name_en": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "missing_holiday_years": json!({ "type": "array", "items": s("integer"), "description": "This year and next, where the calendar observes public holidays but none are recorded for the year: deadlines then ignore holidays and make-up days until the year's notice is imported." }), "created_at": s("integer"), "updated_at": s("integer") })),
         "CalendarList": obj(&["items"], json!({ "items": arr("Calendar") })),
-        "CalendarInput": obj(&["name", "spec"], json!({ "name": { "type": "string", "maxLength": 100 }, "spec": schema_ref("CalendarSpec"), "is_default": s("boolean") })),
+        "CalendarInput": obj(&["name", "spec"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100, "description": "The English name; empty or absent: English readers see name." }, "spec": schema_ref("CalendarSpec"), "is_default": s("boolean") })),
         "Policy": policy,
         "PolicyList": obj(&["items"], json!({ "items": arr("Policy") })),
         "PolicyInput": obj(&["name", "rules"], policy_props),

@@ -77,7 +77,7 @@ async fn new_user_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>
             .options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
     ];
     for r in roles {
-        fields.push(Field::new("checkbox", "roles", role_label(tr, &r.key, &r.name_zh, &r.name_en), r.key.clone()));
+        fields.push(Field::new("checkbox", "roles", role_label(tr, &r.name_zh, &r.name_en), r.key.clone()));
     }
     Ok(vec![
         Section::Text(tr.t("user.initial_password_help")),
@@ -85,9 +85,9 @@ async fn new_user_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>
     ])
 }
 
-pub fn role_label(tr: Tr, key: &str, zh: &str, en: &str) -> String {
-    let name = if tr.is_zh() { zh } else { en };
-    format!("{name} ({key})")
+/// A role by its name in the reader's language (its key is for the API, not for people).
+pub fn role_label(tr: Tr, zh: &str, en: &str) -> String {
+    if tr.is_zh() { zh.to_string() } else { en.to_string() }
 }
 
 pub async fn new_user(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -172,8 +172,7 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
     let fields = roles
         .iter()
         .map(|r| {
-            Field::new("checkbox", "roles", role_label(tr, &r.key, &r.name_zh, &r.name_en), r.key.clone())
-                .checked(view.roles.contains(&r.key))
+            Field::new("checkbox", "roles", role_label(tr, &r.name_zh, &r.name_en), r.key.clone()).checked(view.roles.contains(&r.key))
         })
         .collect();
     s.push(Section::Form(FormSection::post("roles", format!("/admin/users/{id}/roles"), tr.t("user.save_roles"), fields)));

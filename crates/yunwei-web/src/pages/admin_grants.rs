@@ -45,7 +45,7 @@ fn describe(g: &DutyGrant, role_names: &HashMap<String, String>, tr: crate::i18n
     }
     let totp = |v: &serde_json::Value| v.get("require_totp").and_then(serde_json::Value::as_bool).unwrap_or(false);
     if totp(&g.requested_change) != totp(&g.state_before) {
-        parts.push(format!("{}: {}", tr.t("grant.require_totp"), tr.t(if totp(&g.requested_change) { "common.yes" } else { "common.no" })));
+        parts.push(tr.labelled(&tr.t("grant.require_totp"), &tr.t(if totp(&g.requested_change) { "common.yes" } else { "common.no" })));
     }
     (parts.join(if tr.is_zh() { "；" } else { "; " }), format!("{} {}", old.len(), tr.t("grant.permissions")))
 }

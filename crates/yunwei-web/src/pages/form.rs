@@ -144,9 +144,19 @@ pub fn mark(sections: &mut [Section], posted: Option<&Posted>, e: &ApiError, tr:
 
 /// The messages of an error, in the caller's language, for the banner above a form.
 pub fn messages(e: &ApiError, tr: Tr) -> Vec<String> {
+    messages_on(e, tr, &mut [], None)
+}
+
+/// As [`messages`], naming each field as the form on the page labels it (申请理由, not the
+/// API's `answers`), where the page has that field.
+fn messages_on(e: &ApiError, tr: Tr, sections: &mut [Section], form: Option<&str>) -> Vec<String> {
     let mut out = vec![crate::middleware::error_title(e, tr)];
     for f in &e.fields {
-        out.push(format!("{}: {}", field_label(&f.field, tr), tr.with(&format!("error.{}", f.code), &f.params)));
+        let shown = names_of(&f.field)
+            .into_iter()
+            .find_map(|n| field_named(sections, form, &n).filter(|x| x.kind != "checkbox" && !x.label.is_empty()).map(|x| x.label.clone()));
+        let label = shown.unwrap_or_else(|| field_label(&f.field, tr));
+        out.push(tr.labelled(&label, &tr.with(&format!("error.{}", f.code), &f.params)));
     }
     out
 }
@@ -159,7 +169,7 @@ fn field_label(field: &str, tr: Tr) -> String {
     let full = format!("field.{}", names.join("."));
     let label = if tr.has(&full) { tr.t(&full) } else { tr.t(&format!("field.{}", names.first().copied().unwrap_or(field))) };
     let positions: Vec<String> = indices.iter().filter_map(|n| n.parse::<usize>().ok()).map(|n| (n + 1).to_string()).collect();
-    if positions.is_empty() { label } else { format!("{label} ({})", positions.join(", ")) }
+    if positions.is_empty() { label } else { format!("{label}{}", tr.aside(&positions.join(", "))) }
 }
 
 /// After a failed form: `sections` again with the error's messages on top, at the error's
@@ -201,7 +211,8 @@ pub async fn failed_form(
     if !mark(&mut layout.sections, posted, &e, caller.tr) {
         mark(&mut layout.aside, posted, &e, caller.tr);
     }
-    let mut res = render(state, caller, active, layout, None, messages(&e, caller.tr)).await;
+    let msgs = messages_on(&e, caller.tr, &mut layout.sections, posted.map(|p| p.form));
+    let mut res = render(state, caller, active, layout, None, msgs).await;
     *res.status_mut() = e.status;
     Ok(res)
 }

@@ -354,18 +354,18 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     match (v.sla.responded_at, v.sla.response_due_at) {
         (Some(at), _) => sla.push((tr.t("sla.responded"), format!("{}{}", time(at, caller), breached(v.sla.response_breached)))),
         (None, Some(due)) => {
-            let left = v.sla.response_remaining_secs.map(|s| format!(" ({})", remaining(tr, s))).unwrap_or_default();
+            let left = v.sla.response_remaining_secs.map(|s| tr.aside(&remaining(tr, s))).unwrap_or_default();
             sla.push((tr.t("sla.response_due"), format!("{}{left}{}", time(due, caller), breached(v.sla.response_breached))));
         }
         (None, None) => {}
     }
     if let Some(due) = v.sla.resolve_due_at {
-        let left = v.sla.resolution_remaining_secs.map(|s| format!(" ({})", remaining(tr, s))).unwrap_or_default();
+        let left = v.sla.resolution_remaining_secs.map(|s| tr.aside(&remaining(tr, s))).unwrap_or_default();
         sla.push((tr.t("sla.resolution_due"), format!("{}{left}{}", time(due, caller), breached(v.sla.resolve_breached))));
     }
     if v.state.is_open() && v.sla.paused {
         // A paused clock has no deadline; what is left still matters.
-        let left = v.sla.resolution_remaining_secs.filter(|_| v.sla.resolve_due_at.is_none()).map(|s| format!(" ({})", remaining(tr, s)));
+        let left = v.sla.resolution_remaining_secs.filter(|_| v.sla.resolve_due_at.is_none()).map(|s| tr.aside(&remaining(tr, s)));
         sla.push((tr.t("sla.clock"), format!("{}{}", tr.t("sla.paused"), left.unwrap_or_default())));
     }
     if v.sla.policy_id.is_none() {

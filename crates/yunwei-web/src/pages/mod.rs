@@ -400,6 +400,12 @@ pub fn time(ms: i64, caller: &Caller) -> String {
     yunwei_core::format_time(ms, zone)
 }
 
+/// A master-data name in the reader's language: the English name for English readers where
+/// there is one, else the name (Chinese, or whatever the organisation named it).
+pub fn local_name(tr: Tr, name: &str, name_en: &str) -> String {
+    if !tr.is_zh() && !name_en.trim().is_empty() { name_en.to_string() } else { name.to_string() }
+}
+
 pub fn redirect(to: &str) -> Response {
     axum::response::Redirect::to(to).into_response()
 }

@@ -5,7 +5,7 @@
 use super::desk::{Names, file_size};
 use super::{
     Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, ReplyForm, Section, TableSection, TimelineEntry, failed_form,
-    redirect, render, time, url_encode,
+    local_name, redirect, render, time, url_encode,
 };
 use crate::AppState;
 use crate::error::ApiError;
@@ -94,7 +94,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
             Field::new("select", "state", tr.t("field.state"), st.unwrap_or_default()).options(states),
         ],
     );
-    let columns = ["field.number", "field.title", "field.state", "field.requester", "field.team", "field.created", "field.updated"];
+    let columns = ["field.number", "field.title", "field.state", "field.requester_id", "field.team", "field.created", "field.updated"];
     let sections = vec![
         Section::Links(if request::may_browse(&caller.ctx).is_ok() { vec![("/catalog".into(), tr.t("request.new"))] } else { Vec::new() }),
         Section::Tabs(tr.t("request.queues"), tabs),
@@ -308,7 +308,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
             })
             .collect();
         sections.push(Section::Heading(tr.t("request.approval")));
-        let columns = ["request.step", "request.approver", "request.decision", "field.comment", "request.decided_at"];
+        let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
     }
     if d.can_decide {
@@ -316,7 +316,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
             vec![("approve".to_string(), tr.t("request.action.approve")), ("reject".to_string(), tr.t("request.action.reject"))];
         let fields = vec![
             Field::new("select", "decision", tr.t("request.decision"), "approve").options(decisions).required(),
-            Field::new("textarea", "comment", tr.t("field.comment"), "").rows(3).help(tr.t("request.reject_help")),
+            Field::new("textarea", "comment", tr.t("request.comment"), "").rows(3).help(tr.t("request.reject_help")),
         ];
         sections.push(Section::Form(
             FormSection::post("request-decide", format!("{base}/decide"), tr.t("request.decide"), fields)
@@ -328,7 +328,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         let mut rows = Vec::new();
         for t in &d.tasks {
             rows.push(vec![
-                Cell::text(format!("{}. {}", t.seq, t.title)),
+                Cell::text(format!("{}. {}", t.seq, local_name(tr, &t.title, &t.title_en))),
                 Cell::text(names.team_or_dash(t.team_id)),
                 Cell::text(names.user_or_dash(state, caller, t.assignee_id).await),
                 Cell::badge(tr.t(&format!("request_task.state.{}", t.state)), &format!("state task-{}", t.state)),
@@ -348,7 +348,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
                     Field::new("select", "action", tr.t("request.task_action"), "").options(actions),
                     Field::new("text", "note", tr.t("request.note"), ""),
                 ];
-                let heading = format!("{} {}. {}", tr.t("request.work_task"), t.seq, t.title);
+                let heading = format!("{} {}. {}", tr.t("request.work_task"), t.seq, local_name(tr, &t.title, &t.title_en));
                 sections.push(Section::Form(
                     FormSection::post("request-task", format!("{base}/tasks/{}", t.id), tr.t("action.save"), fields)
                         .heading(heading)
@@ -388,7 +388,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     let facts = vec![
         (tr.t("field.number"), r.number.clone()),
         (tr.t("request.item"), d.item_name.get(tr.locale).to_string()),
-        (tr.t("field.requester"), names.user_or_dash(state, caller, r.requester_id).await),
+        (tr.t("field.requester_id"), names.user_or_dash(state, caller, r.requester_id).await),
         (tr.t("field.team"), names.team_or_dash(r.team_id)),
         (tr.t("field.created"), time(r.created_at, caller)),
         (tr.t("request.fulfilled_at"), r.fulfilled_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),

@@ -27,7 +27,6 @@ pub async fn page(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     let mut sections = vec![Section::Form(form)];
     if !q.is_empty() {
         let found = yunwei_core::search::search(&state.core, &caller.ctx, &q, 50).await?;
-        sections.push(Section::Text(tr.with("search.terms", &[("terms".into(), found.terms.join(" "))])));
         let data = DeskData::load(&state, &caller).await?;
         let names = Names::load(&state, &caller).await;
         let mut incidents = Vec::new();

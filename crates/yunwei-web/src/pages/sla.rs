@@ -3,7 +3,7 @@
 //! matrix, labels and closing rules of the service desk.
 
 use super::desk::{Names, duration};
-use super::{Cell, Field, FormSection, Section, TableSection, failed, page, redirect};
+use super::{Cell, Field, FormSection, Section, TableSection, failed, local_name, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
@@ -95,7 +95,9 @@ impl Directory {
 
     fn calendar(&self, tr: Tr, id: Option<CalendarId>) -> String {
         match id {
-            Some(c) => self.calendars.iter().find(|x| x.id == c).map(|x| x.name.clone()).unwrap_or_else(|| format!("#{c}")),
+            Some(c) => {
+                self.calendars.iter().find(|x| x.id == c).map(|x| local_name(tr, &x.name, &x.name_en)).unwrap_or_else(|| format!("#{c}"))
+            }
             None => tr.t("sla.always"),
         }
     }
@@ -123,7 +125,7 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         .iter()
         .map(|p| {
             let mut row = vec![
-                Cell::link(p.name.clone(), format!("/admin/sla/policies/{}", p.id)),
+                Cell::link(local_name(tr, &p.name, &p.name_en), format!("/admin/sla/policies/{}", p.id)),
                 Cell::text(dir.scope(tr, p)),
                 Cell::text(dir.calendar(tr, p.calendar_id)),
             ];
@@ -144,7 +146,7 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         .calendars
         .iter()
         .map(|c| {
-            let name = Cell::text(c.name.clone());
+            let name = Cell::text(local_name(tr, &c.name, &c.name_en));
             let mut row = vec![
                 if c.is_default { name.tag(tr.t("sla.default"), "on") } else { name },
                 Cell::text(c.spec.time_zone.clone()),
@@ -173,14 +175,17 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         .filter(|c| !c.missing_holiday_years.is_empty())
         .map(|c| {
             let years = c.missing_holiday_years.iter().map(i16::to_string).collect::<Vec<_>>().join(", ");
-            (tr.with("sla.holidays_missing", &[("calendar".into(), c.name.clone()), ("years".into(), years)]), "warn".to_string())
+            (
+                tr.with("sla.holidays_missing", &[("calendar".into(), local_name(tr, &c.name, &c.name_en)), ("years".into(), years)]),
+                "warn".to_string(),
+            )
         })
         .collect();
     if !gaps.is_empty() {
         s.push(Section::Badges(gaps));
     }
     if can(caller, ObjectType::Sla, Action::Update) && !dir.calendars.is_empty() {
-        let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
+        let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), local_name(tr, &c.name, &c.name_en))).collect();
         let default = dir.calendars.iter().find(|c| c.is_default).or(dir.calendars.first()).map(|c| c.id.to_string()).unwrap_or_default();
         let fields = vec![
             Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default)).options(calendars),
@@ -234,7 +239,7 @@ async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>, 
     let mut departments = none(tr.t("sla.any_department"));
     departments.extend(dir.departments.iter().map(|(id, n)| (id.to_string(), n.clone())));
     let mut calendars = none(tr.t("sla.always"));
-    calendars.extend(dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())));
+    calendars.extend(dir.calendars.iter().map(|c| (c.id.to_string(), local_name(tr, &c.name, &c.name_en))));
     let mut teams = none(tr.t("field.none"));
     teams.extend(dir.names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
     let default_calendar = p
@@ -242,6 +247,8 @@ async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>, 
         .unwrap_or_else(|| dir.calendars.iter().find(|c| c.is_default).map(|c| c.id.to_string()).unwrap_or_default());
     let mut fields = vec![
         Field::new("text", "name", tr.t("field.name"), val(posted, "name", p.map(|p| p.name.clone()).unwrap_or_default())).required(),
+        Field::new("text", "name_en", tr.t("field.name_en"), val(posted, "name_en", p.map(|p| p.name_en.clone()).unwrap_or_default()))
+            .help(tr.t("common.name_en_help")),
         Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default_calendar)).options(calendars),
         Field::new(
             "select",
@@ -319,6 +326,7 @@ fn policy_input(pairs: &Pairs) -> Result<PolicyInput, ApiError> {
     let id = |name: &str| get(pairs, name).trim().parse::<i64>().ok();
     Ok(PolicyInput {
         name: get(pairs, "name").to_string(),
+        name_en: get(pairs, "name_en").to_string(),
         service_id: id("service_id").map(ServiceId),
         department_id: id("department_id").map(DepartmentId),
         calendar_id: id("calendar_id").map(CalendarId),
@@ -367,7 +375,7 @@ pub async fn policy(
     caller.require()?;
     let p = sla::get_policy(&state.core, &caller.ctx, SlaPolicyId(id)).await?;
     let s = policy_form(&state, &caller, Some(&p), None).await?;
-    Ok(page(&state, &caller, ACTIVE, p.name.clone(), s, notice(caller.tr, &q.ok), Vec::new()).await)
+    Ok(page(&state, &caller, ACTIVE, local_name(caller.tr, &p.name, &p.name_en), s, notice(caller.tr, &q.ok), Vec::new()).await)
 }
 
 pub async fn update_policy(
@@ -386,7 +394,7 @@ pub async fn update_policy(
         Ok(_) => Ok(redirect(&format!("/admin/sla/policies/{id}?ok=saved"))),
         Err(e) => {
             let s = policy_form(&state, &caller, Some(&p), Some(&pairs)).await?;
-            failed(&state, &caller, e, s, p.name.clone(), ACTIVE).await
+            failed(&state, &caller, e, s, local_name(caller.tr, &p.name, &p.name_en), ACTIVE).await
         }
     }
 }

@@ -101,7 +101,7 @@ fn field_messages(e: &ApiError, tr: Tr) -> Vec<String> {
                 "comment" => tr.t("survey.comment"),
                 other => other.to_string(),
             };
-            format!("{label}: {}", tr.with(&format!("error.{}", f.code), &f.params))
+            tr.labelled(&label, &tr.with(&format!("error.{}", f.code), &f.params))
         })
         .collect()
 }

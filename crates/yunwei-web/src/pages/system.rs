@@ -3,6 +3,7 @@
 use super::{Cell, Field, FormSection, Section, TableSection, page, redirect, time};
 use crate::AppState;
 use crate::api::audit::AuditQuery;
+use crate::audit_text;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
 use axum::extract::State;
@@ -31,25 +32,22 @@ pub async fn audit(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
             ],
         ),
     };
+    let zone = caller.ctx.actor.as_ref().map_or("Asia/Shanghai", |a| a.time_zone.as_str());
     let rows = list
         .items
         .iter()
         .map(|r| {
             let e = &r.entry;
-            let change = match (&e.before, &e.after) {
-                (Some(b), Some(a)) => format!("{b} → {a}"),
-                (None, Some(a)) => a.clone(),
-                (Some(b), None) => b.clone(),
-                (None, None) => String::new(),
-            };
+            let change =
+                audit_text::difference(tr, zone, e.before.as_deref(), e.after.as_deref()).join(if tr.is_zh() { "；" } else { "; " });
             vec![
                 Cell::text(e.seq.to_string()),
                 Cell::text(time(e.at_ms, &caller)),
                 Cell::text(e.actor_name.clone()),
                 Cell::text(e.source_ip.clone()),
-                Cell::text(format!("{} #{}", e.object_type, e.object_id)),
-                Cell::text(e.action.clone()),
-                Cell::text(change.chars().take(300).collect::<String>()),
+                Cell::text(format!("{} #{}", audit_text::object_type(tr, &e.object_type), e.object_id)),
+                Cell::text(audit_text::action(tr, &e.action)),
+                Cell::text(change.chars().take(600).collect::<String>()),
             ]
         })
         .collect();

@@ -97,7 +97,7 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
         post(&c, "/incidents", &csrf, &[("title", ""), ("description", "分行访问缓慢"), ("impact", "high"), ("urgency", "medium")]).await;
     assert_eq!(missing.status, 422);
     let text = missing.text();
-    assert!(text.contains("标题: 必填。") && text.contains("分行访问缓慢"), "{text}");
+    assert!(text.contains("标题：必填。") && text.contains("分行访问缓慢"), "{text}");
     let bad_time = post(
         &c,
         "/incidents",
@@ -203,7 +203,7 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
             .await;
     assert_eq!(no_code.status, 422);
     let text = no_code.text();
-    assert!(text.contains("解决代码: 必填。") && text.contains("回退 QoS 配置") && text.contains("id=\"fold-resolve\" open"), "{text}");
+    assert!(text.contains("解决代码：必填。") && text.contains("回退 QoS 配置") && text.contains("id=\"fold-resolve\" open"), "{text}");
     let resolved = post(
         &c,
         &format!("/incidents/{number}/transition/resolve"),
@@ -227,7 +227,7 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
     )
     .await;
     assert_eq!(half.status, 422);
-    assert!(half.text().contains("处理过程: 必填。") && half.text().contains("QoS 配置错误"));
+    assert!(half.text().contains("处理过程：必填。") && half.text().contains("QoS 配置错误"));
     let closed = post(
         &c,
         &format!("/incidents/{number}/transition/close"),
@@ -300,7 +300,7 @@ async fn the_desk_in_english_and_its_forms_by_permission() {
     assert!(page.contains("resolved") && page.contains("User error") && page.contains("2026-11-20 10:00"));
     let closed = post(&c, &format!("/incidents/{number}/transition/close"), &csrf, &[]).await;
     assert_eq!(closed.status, 303, "{}", closed.text());
-    assert!(c.get(&format!("/incidents/{number}")).await.text().contains("changed the state: resolved → closed"));
+    assert!(c.get(&format!("/incidents/{number}")).await.text().contains("changed the state: Resolved → Closed"));
 
     // A business user reads their own ticket with neither work notes nor desk forms;
     // the system administrator has no incident rights at all (separation of duties).
@@ -333,7 +333,7 @@ async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
     let (_, c, csrf) = desk_session(&app, "wang.wu").await;
     let sla = c.get("/admin/sla").await.text();
     assert!(sla.contains("中国大陆工作日历") && sla.contains("标准 SLA") && sla.contains("15 分钟 / 1 小时"), "{sla}");
-    assert!(sla.contains("中国大陆工作日历 (China mainland office)：尚未录入 2027 年的法定节假日"), "the gap is shown: {sla}");
+    assert!(sla.contains("中国大陆工作日历：尚未录入 2027 年的法定节假日"), "the gap is shown: {sla}");
     assert_eq!(c.get("/api/v1/calendars/1").await.json()["missing_holiday_years"], json!([2027]));
     assert!(sla.contains("/api/v1/calendars/1/days?format=ics") && sla.contains("/api/v1/calendars/1/days?format=csv"));
     let ics = c.get("/api/v1/calendars/1/days?format=ics").await;
@@ -359,8 +359,7 @@ async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
 
     let policy = c.get("/admin/sla/policies/1").await.text();
     assert!(policy.contains("name=\"p1_response\" value=\"15\"") && policy.contains("name=\"warn_at\" value=\"75, 90\""));
-    let mut fields =
-        vec![("name", "标准 SLA (Standard)"), ("calendar_id", "1"), ("service_id", ""), ("department_id", ""), ("warn_at", "80")];
+    let mut fields = vec![("name", "标准 SLA"), ("calendar_id", "1"), ("service_id", ""), ("department_id", ""), ("warn_at", "80")];
     fields.extend([("p1_response", "120"), ("p1_resolution", "60"), ("p2_response", "30"), ("p2_resolution", "240")]);
     fields.extend([
         ("p3_response", "120"),
@@ -391,7 +390,7 @@ async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
     let pairs: Vec<(&str, &str)> = matrix.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let inverted = post(&c, "/admin/service-desk/matrix", &csrf, &pairs).await;
     assert_eq!(inverted.status, 422);
-    assert!(inverted.text().contains("优先级矩阵单元格 (1, 3): 影响度或紧急度更高时，优先级不能更低。"), "{}", inverted.text());
+    assert!(inverted.text().contains("优先级矩阵单元格（1, 3）：影响度或紧急度更高时，优先级不能更低。"), "{}", inverted.text());
     let labels = post(
         &c,
         "/admin/service-desk/labels",
@@ -417,7 +416,7 @@ async fn sla_policies_calendars_and_desk_settings_through_the_pages() {
     assert!(c.get("/incidents/new").await.text().contains("一级 / P2 高 / P3 中"));
     let rules = post(&c, "/admin/service-desk/rules", &csrf, &[("reopen_days", "0"), ("resolution_codes", "fixed")]).await;
     assert_eq!(rules.status, 422);
-    assert!(rules.text().contains("可重新打开期限（天）: 须在 1 到 365 之间"), "{}", rules.text());
+    assert!(rules.text().contains("可重新打开期限（天）：须在 1 到 365 之间"), "{}", rules.text());
     app.stop().await;
 }
 
@@ -452,7 +451,8 @@ async fn the_search_page_lists_incidents_and_requests_within_scope() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(html.contains(&format!("href=\"/incidents/{number}\"")), "{html}");
-    assert!(html.contains("按以下词查找：网络") && html.contains("事件（1）"), "{html}");
+    assert!(html.contains("事件（1）"), "{html}");
+    assert!(!html.contains("按以下词查找"), "the search does not show how it split the words: {html}");
     assert!(html.contains("&#60;script&#62;") && !html.contains("丢包 <script>"), "titles are escaped: {html}");
     assert!(html.contains("action=\"/search\""), "the search box is in the top bar");
     let mut found = false;

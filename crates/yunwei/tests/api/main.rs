@@ -22,6 +22,7 @@ mod forms;
 mod idempotency;
 mod incident;
 mod incident_pages;
+mod language;
 mod live;
 mod mail_in;
 mod major;

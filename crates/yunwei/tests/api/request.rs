@@ -459,6 +459,10 @@ async fn request_an_item_approve_and_fulfil_through_the_pages() {
     assert!(page.contains("办理中") && page.contains("form-request-task"), "{page}");
     let csrf = hidden(&page, "csrf_token");
     let api: Value = ops.get(&format!("/api/v1/service-requests/{number}")).await.json();
+    // A task's title in each language, the reader's alone on the page.
+    let (zh, en) = (api["tasks"][0]["title"].as_str().unwrap(), api["tasks"][0]["title_en"].as_str().unwrap());
+    assert!(!zh.contains(" / ") && !en.is_empty() && !en.contains(" / "), "{api}");
+    assert!(page.contains(zh) && !page.contains(en), "only the Chinese title on the zh-CN page: {page}");
     for t in api["tasks"].as_array().unwrap() {
         location(
             &post_form(&e, &format!("/requests/{number}/tasks/{}", t["id"]), &csrf, &[("action", "complete"), ("note", "已送达")]).await,
