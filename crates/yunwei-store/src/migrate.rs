@@ -66,6 +66,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "builtin_grants", "0012_builtin_grants"),
     migration!(13, "trust", "0013_trust"),
     migration!(14, "audit_checkpoints", "0014_audit_checkpoints", per_engine),
+    migration!(18, "home_indexes", "0018_home_indexes"),
 ];
 
 /// The newest schema version this binary knows.

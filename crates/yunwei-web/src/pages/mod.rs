@@ -7,6 +7,7 @@ mod admin_grants;
 mod admin_org;
 mod admin_roles;
 mod auth;
+mod chart;
 mod desk;
 mod form;
 mod home;
@@ -98,6 +99,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}", get(incident::ticket).post(incident_form::edit))
         .route("/incidents/{number}/comment", post(incident_form::comment))
         .route("/incidents/{number}/assign", post(incident_form::assign))
+        .route("/incidents/{number}/take", post(incident_form::take))
         .route("/incidents/{number}/escalate", post(incident_form::escalate))
         .route("/incidents/{number}/transition/{transition}", post(incident_form::transition))
         .route("/incidents/{number}/major", post(incident_form::declare_major))
@@ -187,6 +189,11 @@ pub fn process_href(process: &str) -> String {
     }
 }
 
+/// A process with pages of its own (not the placeholder).
+pub fn is_built(process: &str) -> bool {
+    !process_href(process).starts_with("/p/")
+}
+
 pub struct NavItem {
     pub href: String,
     pub label: String,
@@ -222,12 +229,15 @@ impl Shell {
         let item = |href: String, label: String| NavItem { active: href == active, href, label };
         let mut nav = vec![NavGroup { title: tr.t("nav.group.home"), items: vec![item("/".into(), tr.t("nav.home"))] }];
         for group in ["desk", "config", "operations", "service"] {
-            let items = PROCESSES
+            // Processes not built yet are not offered: a menu entry must lead somewhere useful.
+            let items: Vec<NavItem> = PROCESSES
                 .iter()
-                .filter(|p| p.1 == group)
+                .filter(|p| p.1 == group && is_built(p.0))
                 .map(|p| item(process_href(p.0), tr.t(&format!("process.{}.title", p.0))))
                 .collect();
-            nav.push(NavGroup { title: tr.t(&format!("nav.group.{group}")), items });
+            if !items.is_empty() {
+                nav.push(NavGroup { title: tr.t(&format!("nav.group.{group}")), items });
+            }
         }
         let can = |o: ObjectType, a: Action| actor.permissions.allows(o, a);
         // The desk's configuration lists need incident:read (core lists categories to reporters) and setting:update.
