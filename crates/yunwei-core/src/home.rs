@@ -6,7 +6,9 @@ use crate::request::{self, CatalogItemView, RequestQuery, RequestQueue, RequestV
 use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::TeamId;
 use yunwei_domain::incident::IncidentState;
+use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType, Scope};
+use yunwei_store::incident::{IncidentFilter, QueueSort};
 
 /// Rows shown per list; each list links to its full queue.
 pub const LIST_ROWS: i64 = 8;
@@ -54,13 +56,29 @@ pub struct Workbench {
     pub reported: Vec<IncidentView>,
     /// For requesters: what they can ask for.
     pub catalog: Vec<CatalogItemView>,
-    /// For readers of reports across the whole desk (`report:read:all` and `incident:read:all`).
+    /// For those who may take the desk's reports away (`report:export:all`) and read every incident.
     pub trends: Option<Trends>,
 }
 
 async fn incidents(core: &Core, ctx: &Ctx, queue: Queue) -> Result<Vec<IncidentView>> {
     let q = QueueQuery { queue, limit: Some(LIST_ROWS), ..QueueQuery::default() };
     Ok(incident::list(core, ctx, &q).await?.items)
+}
+
+/// Open incidents of the reader's teams (of everything they may read, for a reader in no team)
+/// that `narrow` picks, the next deadline first.
+async fn team_work(core: &Core, ctx: &Ctx, narrow: impl FnOnce(&mut IncidentFilter)) -> Result<Vec<IncidentView>> {
+    let (actor, scope) = ctx.authorize(ObjectType::Incident, Action::Read)?;
+    let mut f = IncidentFilter {
+        states: OPEN.iter().map(|s| s.as_str().to_string()).collect(),
+        team_ids: Some(actor.place.teams.clone()).filter(|t| !t.is_empty()),
+        scope: incident::scope_filter(actor, scope),
+        ..IncidentFilter::default()
+    };
+    narrow(&mut f);
+    let page = PageRequest::parse(Some(LIST_ROWS), None, false)?;
+    let rows = yunwei_store::incident::list(&core.db.read, &f, QueueSort::SlaDue, &page).await?;
+    rows.items.iter().map(incident::view).collect()
 }
 
 async fn requests(core: &Core, ctx: &Ctx, queue: RequestQueue, state: Option<&str>) -> Result<Vec<RequestView>> {
@@ -81,8 +99,9 @@ pub async fn workbench(core: &Core, ctx: &Ctx) -> Result<Workbench> {
     }
     if w.works_incidents {
         w.my_incidents = incidents(core, ctx, Queue::Mine).await?;
-        w.breaching = incidents(core, ctx, Queue::BreachingSoon).await?;
-        w.unassigned = incidents(core, ctx, Queue::Unassigned).await?;
+        let soon = core.now_ms() + incident::DUE_SOON_MS;
+        w.breaching = team_work(core, ctx, |f| f.due_before = Some(soon)).await?;
+        w.unassigned = team_work(core, ctx, |f| f.unassigned = true).await?;
         let states: Vec<&str> = OPEN.iter().map(|s| s.as_str()).collect();
         let counts = yunwei_store::incident::open_by_team(&core.db.read, &actor.place.teams, &states).await?;
         w.teams = actor
@@ -100,8 +119,9 @@ pub async fn workbench(core: &Core, ctx: &Ctx) -> Result<Workbench> {
     if perms.allows(ObjectType::ServiceRequest, Action::Read) && !actor.place.teams.is_empty() {
         w.team_tasks = requests(core, ctx, RequestQueue::MyTeams, Some("in_fulfilment")).await?;
     }
-    let everywhere = |o| perms.scope_for(o, Action::Read) == Some(Scope::All);
-    if everywhere(ObjectType::Report) && everywhere(ObjectType::Incident) {
+    // Engineers read reports too; managers (and auditors) are those who may export them.
+    let everywhere = |o, a| perms.scope_for(o, a) == Some(Scope::All);
+    if everywhere(ObjectType::Report, Action::Export) && everywhere(ObjectType::Incident, Action::Read) {
         w.trends = Some(trends(core, &actor.time_zone).await?);
     }
     Ok(w)

@@ -121,7 +121,7 @@ impl Rows<'_> {
             }
             if v.sla.resolve_breached || v.sla.response_breached {
                 due = due.tag(tr.t("sla.breached"), "bad");
-            } else if v.sla.resolve_due_at.is_some_and(|d| d - self.now < 2 * 3_600_000) {
+            } else if v.sla.resolve_due_at.is_some_and(|d| d - self.now < incident::DUE_SOON_MS) {
                 due = due.tag(tr.t("sla.due_soon"), "warn");
             }
             let (plabel, pclass) = match self.settings {

@@ -15,6 +15,7 @@ mod demo;
 mod duties;
 mod exposure;
 mod forms;
+mod home;
 mod idempotency;
 mod incident;
 mod incident_pages;
