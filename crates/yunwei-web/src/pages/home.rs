@@ -3,7 +3,7 @@
 
 use super::chart::{self, Kind};
 use super::desk::{Names, priority_badge, remaining, state_label};
-use super::{Cell, PROCESSES, Section, TableSection, page, process_href, time};
+use super::{Cell, Layout, PROCESSES, Section, TableSection, page, process_href, render, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
@@ -39,6 +39,11 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
     if !links.is_empty() {
         sections.push(Section::Links(links));
     }
+    // What waits on the reader's decision comes first; an empty list is not shown.
+    if !w.approvals.is_empty() {
+        sections.push(heading(tr, "home.approvals", w.approvals.len(), "/requests?queue=approvals"));
+        sections.push(requests(tr, &caller, &w.approvals, "home.empty.approvals"));
+    }
     let ctx = Rows { state: &state, caller: &caller, settings: settings.as_ref(), now, teams: &me.place.teams, can_take };
     if w.works_incidents {
         sections.push(heading(tr, "home.my_incidents", w.my_incidents.len(), "/incidents?queue=mine"));
@@ -64,10 +69,6 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
         sections.push(heading(tr, "home.unassigned", w.unassigned.len(), "/incidents?queue=unassigned"));
         sections.push(ctx.incidents(&w.unassigned, &mut names, true, "home.empty.unassigned").await);
     }
-    if !w.approvals.is_empty() || !w.works_incidents {
-        sections.push(heading(tr, "home.approvals", w.approvals.len(), "/requests?queue=approvals"));
-        sections.push(requests(tr, &caller, &w.approvals, "home.empty.approvals"));
-    }
     if !w.team_tasks.is_empty() {
         sections.push(heading(tr, "home.team_tasks", w.team_tasks.len(), "/requests?queue=my_teams"));
         sections.push(requests(tr, &caller, &w.team_tasks, "home.empty.approvals"));
@@ -89,7 +90,9 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
         sections.push(Section::Heading(tr.t("home.trends")));
         sections.extend(trend_charts(tr, &caller, t));
     }
-    Ok(page(&state, &caller, "/", tr.t("nav.home"), sections, None, Vec::new()).await)
+    // `data-view` lets the stylesheet show the lists as cards on a phone.
+    let layout = Layout { title: tr.t("nav.home"), sections, aside: Vec::new(), data: vec![("data-view", "workbench".into())] };
+    Ok(render(&state, &caller, "/", layout, None, Vec::new()).await)
 }
 
 /// "My incidents (3)" with a link to the whole queue; a full list says "8+".
@@ -175,13 +178,14 @@ fn requests(tr: Tr, caller: &Caller, list: &[RequestView], empty: &str) -> Secti
         .map(|r| {
             vec![
                 Cell::link(r.number.clone(), format!("/requests/{}", r.number)),
-                Cell::text(r.title.clone()),
                 Cell::badge(tr.t(&format!("request.state.{}", r.state)), &format!("state state-{}", r.state)),
+                Cell::text(r.title.clone()),
                 Cell::text(time(r.created_at, caller)),
             ]
         })
         .collect();
-    let columns = vec![tr.t("field.number"), tr.t("field.title"), tr.t("field.state"), tr.t("field.created")];
+    // The title third in every list of the home, where a phone gives it a line of its own.
+    let columns = vec![tr.t("field.number"), tr.t("field.state"), tr.t("field.title"), tr.t("field.created")];
     Section::Table(TableSection { columns, rows, next: None })
 }
 
@@ -194,8 +198,8 @@ async fn my_tickets(ctx: &Rows<'_>, w: &yunwei_core::home::Workbench, names: &mu
             r.updated_at,
             vec![
                 Cell::link(r.number.clone(), format!("/requests/{}", r.number)),
-                Cell::text(r.title.clone()),
                 Cell::badge(tr.t(&format!("request.state.{}", r.state)), &format!("state state-{}", r.state)),
+                Cell::text(r.title.clone()),
                 Cell::text(names.team_or_dash(r.team_id)),
                 Cell::text(time(r.updated_at, ctx.caller)),
             ],
@@ -206,8 +210,8 @@ async fn my_tickets(ctx: &Rows<'_>, w: &yunwei_core::home::Workbench, names: &mu
             v.updated_at,
             vec![
                 Cell::link(v.number.clone(), format!("/incidents/{}", v.number)),
-                Cell::text(v.title.clone()),
                 Cell::badge(state_label(tr, v.state), &format!("state state-{}", v.state)),
+                Cell::text(v.title.clone()),
                 Cell::text(names.team_or_dash(v.team_id)),
                 Cell::text(time(v.updated_at, ctx.caller)),
             ],
@@ -217,7 +221,7 @@ async fn my_tickets(ctx: &Rows<'_>, w: &yunwei_core::home::Workbench, names: &mu
         return Section::Text(tr.t("home.empty.tickets"));
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-    let columns = vec![tr.t("field.number"), tr.t("field.title"), tr.t("field.state"), tr.t("field.team"), tr.t("field.updated")];
+    let columns = vec![tr.t("field.number"), tr.t("field.state"), tr.t("field.title"), tr.t("field.team"), tr.t("field.updated")];
     Section::Table(TableSection { columns, rows: rows.into_iter().map(|r| r.1).collect(), next: None })
 }
 

@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod browser_forms;
+mod browser_home;
 mod cli;
 mod cli_database;
 mod demo;
