@@ -36,12 +36,12 @@ impl<'a> Change<'a> {
 }
 
 /// Appends an entry in the caller's transaction.
-pub async fn write(core: &Core, tx: &mut impl Stage, ctx: &Ctx, change: Change<'_>) -> Result<()> {
+pub(crate) async fn write(core: &Core, tx: &mut impl Stage, ctx: &Ctx, change: Change<'_>) -> Result<()> {
     write_as(core, tx, ctx, ctx.actor_id(), ctx.actor_name(), change).await
 }
 
 /// As [`write`], naming the actor explicitly (sign-in, where no one is signed in yet).
-pub async fn write_as(
+pub(crate) async fn write_as(
     core: &Core,
     tx: &mut impl Stage,
     ctx: &Ctx,
@@ -93,7 +93,7 @@ fn describe(filter: &AuditFilter) -> serde_json::Value {
 }
 
 /// Writes one entry in a transaction of its own (reads and refusals, which change nothing else).
-pub async fn record(core: &Core, ctx: &Ctx, change: Change<'_>) -> Result<()> {
+pub(crate) async fn record(core: &Core, ctx: &Ctx, change: Change<'_>) -> Result<()> {
     let mut tx = core.db.begin().await?;
     write(core, &mut tx, ctx, change).await?;
     core.commit(tx).await
@@ -101,6 +101,7 @@ pub async fn record(core: &Core, ctx: &Ctx, change: Change<'_>) -> Result<()> {
 
 /// A request refused for want of a permission on a sensitive operation (any write, and reads
 /// of administration data): attempts are evidence as much as changes are.
+/// Not authorised here: it records a refusal, for whoever was refused.
 pub async fn record_forbidden(core: &Core, ctx: &Ctx, method: &str, path: &str, permission: &str) -> Result<()> {
     let what = serde_json::json!({ "method": method, "code": "forbidden", "permission": permission });
     record(core, ctx, Change::new("request", path, "refused").after(&what)).await

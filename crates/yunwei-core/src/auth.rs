@@ -150,7 +150,7 @@ async fn record_failure(
 
 /// Opens a session for a user whose first factor is proven (by password today,
 /// by LDAP or OIDC later).
-pub async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, username: &str, second_factor: bool) -> Result<NewSession> {
+pub(crate) async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, username: &str, second_factor: bool) -> Result<NewSession> {
     let now = core.now_ms();
     let secret = random_secret::<32>()?;
     let session = Session {
@@ -208,6 +208,8 @@ async fn check_second_factor(core: &Core, user: UserId, code: &str) -> Result<bo
     Ok(normalized.len() == 10 && store::use_recovery_code(&mut conn, user, &sha256_hex(&normalized), core.now_ms()).await?)
 }
 
+/// Ends the session whose secret the caller holds. Not authorised here: holding the secret is
+/// the right to end it (the context only names the actor in the audit entry).
 pub async fn logout(core: &Core, ctx: &Ctx, session_secret: &str) -> Result<()> {
     let hash = sha256_hex(session_secret);
     let mut tx = core.db.begin().await?;

@@ -3,7 +3,8 @@
 use crate::{CoreError, Result};
 use serde::Serialize;
 use yunwei_domain::ids::UserId;
-use yunwei_domain::permission::{Action, ActorPlace, ObjectType, PermissionSet, RecordPlace, Scope, scope_reaches};
+use yunwei_domain::permission::{Action, ActorPlace, ObjectType, PermissionSet, Scope};
+use yunwei_domain::policy::{Decision, Holders, Policy};
 
 /// How the actor proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,10 +123,26 @@ impl Ctx {
         Ok((actor, scope))
     }
 
-    /// As [`authorize`](Self::authorize), and the record must lie within the granted scope.
-    pub fn authorize_record(&self, object: ObjectType, action: Action, place: &RecordPlace) -> Result<&Actor> {
-        let (actor, scope) = self.authorize(object, action)?;
-        if scope_reaches(scope, &actor.place, place) { Ok(actor) } else { Err(CoreError::Forbidden(format!("{object}:{action}:{scope}"))) }
+    /// Asks a record's policy (`yunwei_domain::policy`) whether the caller may do `action` on a
+    /// record held by `holders`. Loaders call this; use cases never see a record it refused.
+    pub fn decide(&self, policy: &Policy, action: Action, holders: &Holders) -> Result<&Actor> {
+        let actor = self.me()?;
+        // A request's approvers read it without a grant, whatever else they still owe.
+        if !(action == Action::Read && holders.readers.contains(&actor.user_id)) {
+            self.authorize(policy.object, action)?;
+        }
+        match policy.decide(&actor.permissions, &actor.place, action, holders) {
+            Decision::Allow => Ok(actor),
+            Decision::NoGrant => Err(CoreError::Forbidden(format!("{}:{action}", policy.object))),
+            Decision::OutOfScope(scope) => Err(CoreError::Forbidden(format!("{}:{action}:{scope}", policy.object))),
+        }
+    }
+
+    /// The check a loader makes BEFORE looking a record up: the caller holds `action` on the
+    /// type at some scope. Without it the answer is 403 whether or not the record exists, so
+    /// ids reveal nothing to a caller who may see no record of the type.
+    pub fn may_any(&self, policy: &Policy, action: Action) -> Result<Scope> {
+        self.authorize(policy.object, action).map(|(_, scope)| scope)
     }
 
     pub fn actor_id(&self) -> Option<i64> {
@@ -155,10 +172,14 @@ mod tests {
     #[test]
     fn record_scope_is_checked() {
         let ctx = engineer();
-        let mine = RecordPlace { team: Some(TeamId(1)), ..Default::default() };
-        let theirs = RecordPlace { team: Some(TeamId(2)), ..Default::default() };
-        assert!(ctx.authorize_record(ObjectType::Incident, Action::Update, &mine).is_ok());
-        assert!(matches!(ctx.authorize_record(ObjectType::Incident, Action::Update, &theirs), Err(CoreError::Forbidden(_))));
+        let mine = Holders { team: Some(TeamId(1)), ..Default::default() };
+        let theirs = Holders { team: Some(TeamId(2)), ..Default::default() };
+        assert!(ctx.decide(&yunwei_domain::policy::INCIDENT, Action::Update, &mine).is_ok());
+        let refused = ctx.decide(&yunwei_domain::policy::INCIDENT, Action::Update, &theirs);
+        assert!(matches!(refused, Err(CoreError::Forbidden(p)) if p == "incident:update:team"));
+        assert!(
+            matches!(ctx.may_any(&yunwei_domain::policy::INCIDENT, Action::Delete), Err(CoreError::Forbidden(p)) if p == "incident:delete")
+        );
         assert!(matches!(ctx.authorize(ObjectType::Incident, Action::Delete), Err(CoreError::Forbidden(_))));
     }
 }

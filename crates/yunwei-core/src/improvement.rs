@@ -11,7 +11,8 @@ use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{ImprovementId, SurveyId, TeamId, UserId};
 use yunwei_domain::improvement::{self as rules, ImprovementSource, ImprovementState};
 use yunwei_domain::page::PageRequest;
-use yunwei_domain::permission::{Action, ObjectType, RecordPlace, Scope, scope_reaches};
+use yunwei_domain::permission::{Action, ObjectType, Scope};
+use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::survey::SurveySettings;
 use yunwei_domain::validate::Checker;
 use yunwei_store::Conn;
@@ -75,13 +76,19 @@ pub fn view(i: &Improvement) -> Result<ImprovementView> {
     })
 }
 
-/// An item belongs to its owner and whoever opened it (`own`) and to its team.
-fn authorize_on(ctx: &Ctx, action: Action, i: &Improvement) -> Result<()> {
-    let (actor, scope) = ctx.authorize(ObjectType::Improvement, action)?;
-    let reaches = [i.owner_id, i.created_by]
-        .into_iter()
-        .any(|owner| scope_reaches(scope, &actor.place, &RecordPlace { owner, team: i.team_id, department: None }));
-    if reaches { Ok(()) } else { Err(CoreError::Forbidden(format!("improvement:{action}:{scope}"))) }
+/// Where an item sits for its policy ([`policy::IMPROVEMENT`]).
+fn holders(i: &Improvement) -> Holders {
+    Holders { owners: [i.owner_id, i.created_by].into_iter().flatten().collect(), team: i.team_id, ..Holders::default() }
+}
+
+/// The item, if the caller may do `action` on it; refused before the lookup without the
+/// permission at any scope. `lock` takes it for a command.
+async fn load(core: &Core, conn: &mut Conn, ctx: &Ctx, id: ImprovementId, action: Action, lock: bool) -> Result<Improvement> {
+    ctx.may_any(&policy::IMPROVEMENT, action)?;
+    let found = if lock { store::get_for_update(conn, &core.db, id).await? } else { store::get(&mut *conn, id).await? };
+    let i = found.ok_or(CoreError::NotFound("improvement"))?;
+    ctx.decide(&policy::IMPROVEMENT, action, &holders(&i))?;
+    Ok(i)
 }
 
 /// `YYYY-MM-DD`, a real date.
@@ -205,8 +212,7 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &ImprovementQuery) -> Result<Page<I
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: ImprovementId) -> Result<ImprovementView> {
-    let i = store::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("improvement"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    let i = load(core, &mut *core.db.read.acquire().await?, ctx, id, Action::Read, false).await?;
     view(&i)
 }
 
@@ -302,8 +308,7 @@ pub struct ImprovementPatch {
 
 pub async fn update(core: &Core, ctx: &Ctx, id: ImprovementId, input: ImprovementPatch) -> Result<ImprovementView> {
     let mut tx = core.db.begin().await?;
-    let before = store::get_for_update(&mut tx, &core.db, id).await?.ok_or(CoreError::NotFound("improvement"))?;
-    authorize_on(ctx, Action::Update, &before)?;
+    let before = load(core, &mut tx, ctx, id, Action::Update, true).await?;
     if input.version.is_some_and(|v| v != before.version) {
         return Err(CoreError::Conflict("improvement_changed"));
     }

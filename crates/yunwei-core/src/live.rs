@@ -107,14 +107,11 @@ pub async fn authorize(core: &Core, ctx: &Ctx, topic: Topic) -> Result<bool> {
     let mut rd = core.db.read.acquire().await?;
     match topic {
         Topic::Incident(id) => {
-            let i = yunwei_store::incident::get(&mut *rd, IncidentId(id)).await?.ok_or(crate::CoreError::NotFound("incident"))?;
-            crate::incident::authorize_on(ctx, Action::Read, &i)?;
+            let i = crate::incident::load_read(&mut rd, ctx, IncidentId(id), Action::Read).await?;
             Ok(crate::incident::authorize_on(ctx, Action::Update, &i).is_ok())
         }
         Topic::ServiceRequest(id) => {
-            let r =
-                yunwei_store::request::get(&mut *rd, ServiceRequestId(id)).await?.ok_or(crate::CoreError::NotFound("service_request"))?;
-            crate::request::authorize_read(ctx, &mut rd, &r).await?;
+            let r = crate::request::load_read(&mut rd, ctx, ServiceRequestId(id)).await?;
             Ok(crate::request::scope_allows(ctx, Action::Update, &r))
         }
     }
@@ -125,8 +122,10 @@ pub async fn current_id(core: &Core) -> Result<i64> {
     Ok(store::last_event_id(&core.db).await?)
 }
 
-/// Events of the topic after `after`, for a reconnecting client (`Last-Event-ID`).
-pub async fn replay(core: &Core, topic: Topic, after: i64) -> Result<Vec<LiveEvent>> {
+/// Events of the topic after `after`, for a reconnecting client (`Last-Event-ID`), if the
+/// caller may follow the topic (checked here again: a replay never goes without its check).
+pub async fn replay(core: &Core, ctx: &Ctx, topic: Topic, after: i64) -> Result<Vec<LiveEvent>> {
+    authorize(core, ctx, topic).await?;
     let (kind, id) = topic.parts();
     let events = store::object_events_after(&core.db, kind, &id.to_string(), after, MAX_REPLAY).await?;
     let mut names = HashMap::new();

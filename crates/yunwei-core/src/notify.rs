@@ -49,7 +49,7 @@ impl Event {
 }
 
 /// Writes an event to the outbox in the caller's transaction.
-pub async fn emit(core: &Core, tx: &mut impl yunwei_store::Stage, ctx: &Ctx, event: Event) -> Result<()> {
+pub(crate) async fn emit(core: &Core, tx: &mut impl yunwei_store::Stage, ctx: &Ctx, event: Event) -> Result<()> {
     let e = NewEvent {
         event_type: event.kind.as_str().to_string(),
         subject_user_id: event.subject,

@@ -15,6 +15,7 @@ pub mod incident;
 pub mod major;
 pub mod page;
 pub mod permission;
+pub mod policy;
 pub mod request;
 pub mod search;
 pub mod sla;

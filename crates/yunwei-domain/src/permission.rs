@@ -232,14 +232,6 @@ impl From<TokenScope> for String {
     }
 }
 
-/// Where a record sits, for scope checks: its owner, team and department.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RecordPlace {
-    pub owner: Option<crate::ids::UserId>,
-    pub team: Option<crate::ids::TeamId>,
-    pub department: Option<crate::ids::DepartmentId>,
-}
-
 /// Where the acting user sits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActorPlace {
@@ -248,24 +240,9 @@ pub struct ActorPlace {
     pub department: Option<crate::ids::DepartmentId>,
 }
 
-/// Does a grant of `scope` reach a record at `place`?
-pub fn scope_reaches(scope: Scope, actor: &ActorPlace, place: &RecordPlace) -> bool {
-    let own = place.owner == Some(actor.user);
-    let team = place.team.is_some_and(|t| actor.teams.contains(&t));
-    let dept = place.department.is_some() && place.department == actor.department;
-    match scope {
-        Scope::All => true,
-        Scope::Department => own || team || dept,
-        Scope::Team => own || team,
-        Scope::Own => own,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::*;
-    use proptest::prelude::*;
 
     #[test]
     fn parse_and_print() {
@@ -294,27 +271,5 @@ mod tests {
         assert!(read_only.allows(ObjectType::Team, Action::Read));
         assert!(!read_only.allows(ObjectType::User, Action::Update));
         assert!("bogus:*".parse::<TokenScope>().is_err());
-    }
-
-    #[test]
-    fn scopes_reach() {
-        let actor = ActorPlace { user: UserId(1), teams: vec![TeamId(7)], department: Some(DepartmentId(3)) };
-        let other_team = RecordPlace { owner: Some(UserId(2)), team: Some(TeamId(8)), department: Some(DepartmentId(3)) };
-        assert!(!scope_reaches(Scope::Team, &actor, &other_team));
-        assert!(scope_reaches(Scope::Department, &actor, &other_team));
-        let mine = RecordPlace { owner: Some(UserId(1)), ..Default::default() };
-        assert!(scope_reaches(Scope::Own, &actor, &mine));
-    }
-
-    proptest! {
-        #[test]
-        fn wider_scope_reaches_at_least_as_much(owner in 0i64..4, team in 0i64..4, dept in 0i64..4) {
-            let actor = ActorPlace { user: UserId(1), teams: vec![TeamId(1)], department: Some(DepartmentId(1)) };
-            let place = RecordPlace { owner: Some(UserId(owner)), team: Some(TeamId(team)), department: Some(DepartmentId(dept)) };
-            let order = [Scope::Own, Scope::Team, Scope::Department, Scope::All];
-            for w in order.windows(2) {
-                prop_assert!(!scope_reaches(w[0], &actor, &place) || scope_reaches(w[1], &actor, &place));
-            }
-        }
     }
 }

@@ -267,6 +267,13 @@ pub async fn add_approval(conn: &mut AnyConnection, request: ServiceRequestId, s
     Ok(())
 }
 
+/// Whether the user is asked to approve any request at all (their one way to read requests
+/// without a grant).
+pub async fn is_approver<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM request_approvals WHERE approver_id = $1 LIMIT 1").bind(user.0).fetch_optional(ex).await?;
+    Ok(row.is_some())
+}
+
 pub async fn approvals<'e, E: Executor<'e, Database = Any>>(ex: E, request: ServiceRequestId) -> Result<Vec<Approval>> {
     let rows = sqlx::query(
         "SELECT a.*, u.display_name AS approver_name FROM request_approvals a LEFT JOIN users u ON u.id = a.approver_id \

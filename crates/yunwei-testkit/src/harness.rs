@@ -72,8 +72,8 @@ impl TestCore {
             let keys: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
             yunwei_core::admin::set_user_roles(&self.core, &Ctx::system(), id, &keys).await.expect("roles");
         }
-        let mut conn = self.core.db.writer().await.expect("connection");
-        yunwei_core::store::admin::set_must_change_password(&mut conn, id, false).await.expect("password flag");
+        let mut conn = self.core.database().writer().await.expect("connection");
+        yunwei_store::admin::set_must_change_password(&mut conn, id, false).await.expect("password flag");
         id
     }
 
@@ -88,7 +88,7 @@ impl TestCore {
     }
 
     pub async fn stop(self) {
-        self.core.db.close().await;
+        self.core.database().close().await;
         if let Err(e) = self.fresh.drop_now().await {
             panic!("the test database {} was not removed: {e}", self.fresh.name());
         }

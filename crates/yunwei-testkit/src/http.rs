@@ -63,8 +63,14 @@ impl Client {
         self.header("authorization", &format!("Bearer {token}"))
     }
 
+    /// Sends a request; panics if it fails or if the answer breaks the API's documented
+    /// contract (status and JSON schema, see [`crate::contract`]).
     pub async fn send(&self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> TestResponse {
-        self.try_send(method, path, content_type, body).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        let res = self.try_send(method, path, content_type, body).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        if let Err(broken) = crate::contract::check(method, path, res.status, res.header("content-type"), &res.body) {
+            crate::contract::broken(broken);
+        }
+        res
     }
 
     pub async fn try_send(&self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Result<TestResponse, String> {

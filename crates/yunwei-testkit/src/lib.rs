@@ -10,6 +10,7 @@
 
 pub mod bad_input;
 pub mod browser;
+pub mod contract;
 pub mod harness;
 pub mod http;
 pub mod smtp;
@@ -51,8 +52,8 @@ pub struct Options {
 /// Steps over what a real first start asks of administrators (a new password, a second
 /// factor), so that tests sign in with the shared test password.
 async fn relax_first_start(core: &Core, admin: yunwei_domain::ids::UserId) {
-    use yunwei_core::store::admin as org;
-    let mut conn = core.db.writer().await.expect("connection");
+    use yunwei_store::admin as org;
+    let mut conn = core.database().writer().await.expect("connection");
     org::set_must_change_password(&mut conn, admin, false).await.expect("password flag");
     for role in org::list_roles(&mut *conn).await.expect("roles") {
         if role.require_totp {
@@ -83,7 +84,7 @@ async fn prepared_core(
     let core = Core::new(db, config, clock.unwrap_or_else(|| Arc::new(SystemClock)));
     core.prepare().await.expect("migrate and seed");
     yunwei_core::seed::initial_admin(&core, "admin", Some(ADMIN_PASSWORD.into())).await.expect("initial admin");
-    let admin = yunwei_core::store::admin::get_user_by_username(&core.db.read, "admin").await.expect("query").expect("admin exists");
+    let admin = yunwei_store::admin::get_user_by_username(&core.database().read, "admin").await.expect("query").expect("admin exists");
     if !first_start_as_shipped {
         relax_first_start(&core, admin.id).await;
     }
@@ -166,8 +167,8 @@ impl TestApp {
             yunwei_core::admin::set_user_roles(&self.core, &ctx, yunwei_domain::ids::UserId(id), &keys).await.expect("roles");
         }
         let hash = yunwei_core::crypto::hash_password(ADMIN_PASSWORD.into()).await.expect("hash");
-        let mut conn = self.core.db.writer().await.expect("connection");
-        yunwei_core::store::admin::set_password(&mut conn, yunwei_domain::ids::UserId(id), &hash, false, self.core.now_ms())
+        let mut conn = self.core.database().writer().await.expect("connection");
+        yunwei_store::admin::set_password(&mut conn, yunwei_domain::ids::UserId(id), &hash, false, self.core.now_ms())
             .await
             .expect("password");
         drop(conn);
@@ -192,7 +193,7 @@ impl TestApp {
                 continue;
             }
             let now = self.core.now_ms();
-            if yunwei_core::store::notify::unfinished_due_events(&self.core.db, now).await.expect("count outbox") == 0 {
+            if yunwei_store::notify::unfinished_due_events(self.core.database(), now).await.expect("count outbox") == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -206,7 +207,7 @@ impl TestApp {
     pub async fn settle(&self) {
         self.drain_outbox().await;
         for _ in 0..400 {
-            let depths = yunwei_core::store::notify::queue_depths(&self.core.db).await.expect("queue depths");
+            let depths = yunwei_store::notify::queue_depths(self.core.database()).await.expect("queue depths");
             if !depths.iter().any(|(queue, status, n)| queue == "deliveries" && status == "pending" && *n > 0) {
                 return;
             }
@@ -222,7 +223,7 @@ impl TestApp {
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
-        self.core.db.close().await;
+        self.core.database().close().await;
         if let Err(e) = self.fresh.drop_now().await {
             panic!("the test database {} was not removed: {e}", self.fresh.name());
         }

@@ -16,7 +16,6 @@ pub mod session;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use yunwei_core::Core;
@@ -90,10 +89,6 @@ pub fn router(core: Core, web: WebConfig) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/healthz", get(api::ops::healthz))
-        .route("/readyz", get(api::ops::readyz))
-        .route("/metrics", get(api::ops::metrics))
         .fallback(|| async { error::ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::idempotency))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::audit_refusals))

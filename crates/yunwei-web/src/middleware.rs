@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use yunwei_core::auth::SessionState;
-use yunwei_core::store::idempotency;
+use yunwei_core::idempotency;
 use yunwei_core::{Ctx, RequestMeta};
 
 #[derive(Clone, Debug)]
@@ -63,7 +63,7 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     if res.extensions().get::<StorageFull>().is_some() {
-        state.core.db.storage().mark_full();
+        yunwei_core::ops::mark_storage_full(&state.core);
     }
     state.metrics.record(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64() * 1000.0);
     res
@@ -321,10 +321,10 @@ pub struct SecretInside;
 /// crash; or it is still finishing) — 409 naming what it did, after a short wait for the answer.
 async fn replay(state: &AppState, user: i64, key: &str, hash: &str) -> Option<Response> {
     for attempt in 0..20 {
-        let stored = match idempotency::find(&state.core.db.read, user, key).await {
+        let stored = match idempotency::find(&state.core, user, key).await {
             Ok(Some(stored)) => stored,
             Ok(None) => return None,
-            Err(e) => return Some(ApiError::from(yunwei_core::CoreError::from(e)).into_response()),
+            Err(e) => return Some(ApiError::from(e).into_response()),
         };
         if stored.request_hash != hash {
             return Some(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response());
@@ -367,7 +367,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     if let Some(answer) = replay(&state, user, &key, &hash).await {
         return answer;
     }
-    // The command's own commit writes the key with the record (yunwei_store::idempotency).
+    // The command's own commit writes the key with the record (see `yunwei_core::idempotency`).
     let scope = idempotency::IdempotencyScope::new(user, key.clone(), hash.clone(), state.core.now_ms());
     let res = idempotency::scoped(scope.clone(), next.run(Request::from_parts(parts, Body::from(bytes)))).await;
     let failed = res.status().is_server_error() || res.extensions().get::<ApiError>().is_some();
@@ -376,8 +376,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         // not replayed: if a side write (a refusal's audit entry) wrote the key, forget it.
         if failed
             && scope.claimed()
-            && let Ok(mut conn) = state.core.db.writer().await
-            && let Err(e) = idempotency::release(&mut conn, user, &key).await
+            && let Err(e) = idempotency::release(&state.core, user, &key).await
         {
             tracing::warn!(error = %e, "idempotency key not released");
         }
@@ -396,9 +395,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         object_type: None,
         object_id: None,
     };
-    if let Ok(mut conn) = state.core.db.writer().await
-        && let Err(e) = idempotency::store(&mut conn, user, &key, &stored, state.core.now_ms()).await
-    {
+    if let Err(e) = idempotency::store(&state.core, user, &key, &stored).await {
         tracing::warn!(error = %e, "idempotency key not stored");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -6,7 +6,7 @@ use crate::config::Config;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use yunwei_core::store::{Access, Db};
+use yunwei_store::{Access, Db};
 
 /// Holds an exclusive lock on `data_dir/yunwei.lock` while the server runs, so
 /// that `restore` cannot replace the database under it.
@@ -41,7 +41,7 @@ pub async fn backup(config: &Config, to: &Path) -> Result<ExitCode, AppError> {
     }
     let db = crate::open::retry_busy(|| async { Ok(Db::connect_as(&url, 2, Access::Tool).await?) }).await?;
     let copied = crate::open::retry_busy(|| async {
-        let copied = yunwei_core::store::backup_sqlite_to(&db, to).await;
+        let copied = yunwei_store::backup_sqlite_to(&db, to).await;
         if copied.is_err() {
             // A failed copy leaves an empty or partial file: the next try needs the name free.
             let _ = std::fs::remove_file(to);
@@ -107,17 +107,17 @@ pub(crate) fn sqlite_path(url: &str) -> PathBuf {
 
 /// The schema version of a backup file that passes SQLite's integrity check.
 async fn check_backup(path: &Path) -> Result<i64, AppError> {
-    let probe = yunwei_core::store::Db::connect(&format!("sqlite://{}", path.display()), 1).await?;
+    let probe = yunwei_store::Db::connect(&format!("sqlite://{}", path.display()), 1).await?;
     let result = async {
-        if !yunwei_core::store::sqlite_integrity_ok(&probe).await? {
+        if !yunwei_store::sqlite_integrity_ok(&probe).await? {
             return Err(AppError::Other("integrity check failed".into()));
         }
-        let version = yunwei_core::store::migrate::current_version(&probe).await?;
-        if version == 0 || version > yunwei_core::store::migrate::latest_version() {
+        let version = yunwei_store::migrate::current_version(&probe).await?;
+        if version == 0 || version > yunwei_store::migrate::latest_version() {
             return Err(AppError::Other(format!("schema {version} is not one this binary can use")));
         }
         // Leave a single file behind: no WAL beside the staged copy.
-        yunwei_core::store::checkpoint_sqlite(&probe).await?;
+        yunwei_store::checkpoint_sqlite(&probe).await?;
         Ok(version)
     }
     .await;

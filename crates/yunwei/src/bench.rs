@@ -59,7 +59,7 @@ struct Target {
     dir: std::path::PathBuf,
     token: String,
     teams: Vec<i64>,
-    fresh: Option<yunwei_core::store::testing::FreshDatabase>,
+    fresh: Option<yunwei_store::testing::FreshDatabase>,
 }
 
 async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
@@ -71,18 +71,18 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
             (url.clone(), dir, None)
         }
         (None, None) => {
-            let fresh = yunwei_core::store::testing::FreshDatabase::create().await?;
+            let fresh = yunwei_store::testing::FreshDatabase::create().await?;
             (fresh.url.clone(), fresh.dir.clone(), Some(fresh))
         }
     };
-    let db = yunwei_core::store::Db::connect(&url, 2).await?;
+    let db = yunwei_store::Db::connect(&url, 2).await?;
     let core = Core::new(db, yunwei_core::CoreConfig { data_dir: dir.clone(), ..Default::default() }, Arc::new(SystemClock));
     core.prepare().await?;
     let ctx = Ctx::system();
     // Separation of duties: teams are the system administrator's, incidents a director's.
     let (username, role) =
         if args.scenario == "create-team" { ("bench.admin", "system_admin") } else { ("bench.director", "ops_director") };
-    let user = match yunwei_core::store::admin::get_user_by_username(&core.db.read, username).await? {
+    let user = match yunwei_store::admin::get_user_by_username(&core.database().read, username).await? {
         Some(u) => u.id,
         None => {
             let input = yunwei_core::admin::NewUser {
@@ -111,7 +111,7 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
     .secret;
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false).map_err(yunwei_core::CoreError::from)?;
     let mut teams: Vec<i64> =
-        yunwei_core::store::admin::list_teams(&core.db.read, None, &page).await?.items.iter().map(|t| t.id.0).collect();
+        yunwei_store::admin::list_teams(&core.database().read, None, &page).await?.items.iter().map(|t| t.id.0).collect();
     if teams.is_empty() {
         let t = yunwei_core::admin::TeamInput {
             name: "基准测试组".into(),
@@ -122,7 +122,7 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
         };
         teams.push(yunwei_core::admin::create_team(&core, &ctx, t).await?.team.id.0);
     }
-    core.db.close().await;
+    core.database().close().await;
     Ok(Target { url, dir, token, teams, fresh })
 }
 

@@ -149,7 +149,7 @@ enum AppError {
     #[error(transparent)]
     Core(#[from] yunwei_core::CoreError),
     #[error(transparent)]
-    Store(#[from] yunwei_core::store::StoreError),
+    Store(#[from] yunwei_store::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -205,7 +205,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
         Command::Serve { demo, no_migrate } => serve(config, demo, no_migrate).await,
         Command::Migrate => {
             let core = open_tool(&config, true).await?;
-            println!("schema at version {}", yunwei_core::store::migrate::current_version(&core.db).await?);
+            println!("schema at version {}", yunwei_store::migrate::current_version(core.database()).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { incidents } => {
@@ -310,14 +310,14 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
 }
 
 /// The user of that name (user names are kept in lower case).
-async fn user_named(core: &Core, username: &str) -> Result<yunwei_core::store::admin::User, AppError> {
-    yunwei_core::store::admin::get_user_by_username(&core.db.read, &username.to_lowercase())
+async fn user_named(core: &Core, username: &str) -> Result<yunwei_store::admin::User, AppError> {
+    yunwei_store::admin::get_user_by_username(&core.database().read, &username.to_lowercase())
         .await?
         .ok_or_else(|| AppError::Other(format!("no user {username}")))
 }
 
 /// Exit code 0: intact; 1: broken, the first problem printed; 2 (from `main`): could not run.
-fn report_verification(core: &Core, v: &yunwei_core::store::audit::Verification) -> ExitCode {
+fn report_verification(core: &Core, v: &yunwei_store::audit::Verification) -> ExitCode {
     for w in &v.warnings {
         match *w {
             "no_checkpoint_file" => println!(
@@ -392,10 +392,10 @@ async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode,
         .await
         .map_err(|e| AppError::Other(format!("cannot listen on {}: {e}", config.server.listen)))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, database = core.db.url_redacted(), node = %core.node_id, "Yunwei is serving");
+    tracing::info!(%addr, database = core.database().url_redacted(), node = %core.node_id, "Yunwei is serving");
     println!("Yunwei listening on http://{addr}");
     yunwei_web::serve(core.clone(), config.web.clone(), listener, shutdown_signal()).await?;
-    core.db.close().await;
+    core.database().close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

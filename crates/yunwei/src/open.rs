@@ -13,8 +13,8 @@ use crate::config::Config;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use yunwei_core::store::{Access, Db, migrate};
 use yunwei_core::{Core, SystemClock};
+use yunwei_store::{Access, Db, migrate};
 
 /// How long a command keeps trying while the database is busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(30);
@@ -66,13 +66,13 @@ pub async fn open_serve(config: &Config, migrate: bool) -> Result<Core, AppError
     std::fs::create_dir_all(&config.server.data_dir)?;
     let core = connect(config, Access::Serve).await.map_err(|e| name_unwritable_files(config, e))?;
     // Before anything is written: the connection has only made sure the file exists.
-    if let Some(file) = yunwei_core::store::sqlite_file(&core.db).await? {
+    if let Some(file) = yunwei_store::sqlite_file(core.database()).await? {
         crate::lock::hold_database_file(&file, &crate::backup::sqlite_path(&config.database_url()))?;
     }
     let prepared = if migrate {
         core.prepare().await.map_err(AppError::from)
     } else {
-        match require_current_schema(config, &core.db).await {
+        match require_current_schema(config, core.database()).await {
             Ok(()) => yunwei_core::seed::builtin(&core).await.map_err(AppError::from),
             Err(e) => Err(e),
         }
@@ -128,7 +128,7 @@ pub async fn open_tool(config: &Config, migrate: bool) -> Result<Core, AppError>
     if migrate {
         retry_busy(|| async { Ok(core.prepare().await?) }).await?;
     } else {
-        retry_busy(|| require_current_schema(config, &core.db)).await?;
+        retry_busy(|| require_current_schema(config, core.database())).await?;
     }
     Ok(core)
 }
@@ -147,7 +147,7 @@ pub async fn open_read_only(config: &Config) -> Result<Core, AppError> {
         }
     }
     let core = retry_busy(|| connect(config, Access::ReadOnly)).await?;
-    retry_busy(|| require_current_schema(config, &core.db)).await?;
+    retry_busy(|| require_current_schema(config, core.database())).await?;
     Ok(core)
 }
 
@@ -160,7 +160,7 @@ async fn require_current_schema(config: &Config, db: &Db) -> Result<(), AppError
     let latest = migrate::latest_version();
     match migrate::installed_version(db).await? {
         Some(v) if v == latest => Ok(()),
-        found => Err(AppError::Other(schema_mismatch(&yunwei_core::store::redact(&config.database_url()), found, latest))),
+        found => Err(AppError::Other(schema_mismatch(&yunwei_store::redact(&config.database_url()), found, latest))),
     }
 }
 
@@ -200,9 +200,9 @@ mod tests {
 
     #[test]
     fn only_busy_errors_are_tried_again() {
-        assert!(is_busy(&AppError::Store(yunwei_core::store::StoreError::WriterBusy)));
-        assert!(is_busy(&AppError::Core(yunwei_core::CoreError::Store(yunwei_core::store::StoreError::WriterBusy))));
-        assert!(!is_busy(&AppError::Store(yunwei_core::store::StoreError::Closed)));
+        assert!(is_busy(&AppError::Store(yunwei_store::StoreError::WriterBusy)));
+        assert!(is_busy(&AppError::Core(yunwei_core::CoreError::Store(yunwei_store::StoreError::WriterBusy))));
+        assert!(!is_busy(&AppError::Store(yunwei_store::StoreError::Closed)));
         assert!(!is_busy(&AppError::Other("no user x".into())));
     }
 
@@ -211,7 +211,7 @@ mod tests {
         let tries = std::sync::atomic::AtomicU32::new(0);
         let out = retry_busy(|| async {
             if tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 3 {
-                Err(AppError::Store(yunwei_core::store::StoreError::WriterBusy))
+                Err(AppError::Store(yunwei_store::StoreError::WriterBusy))
             } else {
                 Ok(7)
             }

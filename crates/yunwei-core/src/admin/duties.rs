@@ -43,7 +43,7 @@ pub fn party(ctx: &Ctx) -> Result<Option<Party>> {
 }
 
 /// Applies the matrix to one account action; a refusal is audited before it is returned.
-pub async fn judge_account(core: &Core, ctx: &Ctx, target: Target, action: AccountAction) -> Result<Decision> {
+pub(crate) async fn judge_account(core: &Core, ctx: &Ctx, target: Target, action: AccountAction) -> Result<Decision> {
     let Some(actor) = party(ctx)? else { return Ok(Decision::Allowed) };
     match judge_account_action(&actor, &target, action, core.config.four_eyes) {
         Ok(d) => Ok(d),
@@ -52,7 +52,7 @@ pub async fn judge_account(core: &Core, ctx: &Ctx, target: Target, action: Accou
 }
 
 /// Writes an audit entry for a refused sensitive operation and hands the error back.
-pub async fn refused(core: &Core, ctx: &Ctx, object_type: &str, object_id: i64, action: &str, e: DomainError) -> crate::CoreError {
+pub(crate) async fn refused(core: &Core, ctx: &Ctx, object_type: &str, object_id: i64, action: &str, e: DomainError) -> crate::CoreError {
     let change = Change::new(object_type, object_id, "refused").after(&serde_json::json!({ "action": action, "code": e.code() }));
     let written = async {
         let mut tx = core.db.begin().await?;
@@ -67,7 +67,7 @@ pub async fn refused(core: &Core, ctx: &Ctx, object_type: &str, object_id: i64, 
 }
 
 /// [`judge_account`] for an action that leaves the account's duty as it is.
-pub async fn judge_existing_account(core: &Core, ctx: &Ctx, user: UserId, action: AccountAction) -> Result<Decision> {
+pub(crate) async fn judge_existing_account(core: &Core, ctx: &Ctx, user: UserId, action: AccountAction) -> Result<Decision> {
     let mut conn = core.db.read.acquire().await?;
     let duty = account_duty(&mut conn, user).await?;
     drop(conn);

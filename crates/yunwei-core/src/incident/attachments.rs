@@ -88,7 +88,7 @@ pub async fn add_attachment(
     bytes: &[u8],
 ) -> Result<AttachmentMeta> {
     let mut tx = core.db.begin().await?;
-    let i = yunwei_store::incident::get_for_update(&mut tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    let i = super::load(core, &mut tx, ctx, id, Action::Read).await?;
     // The requester may add files to their own incident, like a public reply.
     authorize_on(ctx, Action::Update, &i).or_else(|_| {
         let me = ctx.actor_id().map(yunwei_domain::ids::UserId);
@@ -104,15 +104,13 @@ pub async fn add_attachment(
 }
 
 pub async fn attachments(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<Vec<AttachmentMeta>> {
-    let i = yunwei_store::incident::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("incident"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    super::load_read(&mut *core.db.read.acquire().await?, ctx, id, Action::Read).await?;
     Ok(store::list(&core.db.read, "incident", id.0).await?)
 }
 
 /// One attachment's bytes, if the caller may read its incident.
 pub async fn attachment(core: &Core, ctx: &Ctx, id: IncidentId, attachment_id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
-    let i = yunwei_store::incident::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("incident"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    super::load_read(&mut *core.db.read.acquire().await?, ctx, id, Action::Read).await?;
     let (meta, bytes) = store::get(&core.db.read, attachment_id).await?.ok_or(CoreError::NotFound("attachment"))?;
     if meta.object_type != "incident" || meta.object_id != id.0 {
         return Err(CoreError::NotFound("attachment"));

@@ -290,7 +290,7 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput
     c.finish()?;
     let mut tx = core.db.begin().await?;
     let actor = ctx.actor_id().map(UserId);
-    let i = store::get_for_update(&mut tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    let i = load(core, &mut tx, ctx, id, Action::Read).await?;
     // The requester may always reply on their own incident; work notes need update rights.
     let requester_reply = input.public && actor.is_some() && (i.requester_id == actor || i.reporter_id == actor);
     if requester_reply {
@@ -446,8 +446,11 @@ pub async fn set_related(core: &Core, ctx: &Ctx, id: IncidentId, other: Incident
     }
     let mut tx = core.db.begin().await?;
     load(core, &mut tx, ctx, id, Action::Update).await?;
-    if store::get(&mut *tx, other).await?.is_none() {
-        return Err(yunwei_domain::DomainError::field("related_id", "not_found").into());
+    // The link is written on both records: the caller must be able to update the other one
+    // too. One they cannot even read is "not found", so that ids outside their scope reveal nothing.
+    match store::get_for_update(&mut tx, &core.db, other).await? {
+        Some(o) if super::authorize_on(ctx, Action::Read, &o).is_ok() => super::authorize_on(ctx, Action::Update, &o)?,
+        _ => return Err(yunwei_domain::DomainError::field("related_id", "not_found").into()),
     }
     if related {
         store::link(&mut tx, id, other).await?;

@@ -191,8 +191,7 @@ async fn write(
 
 /// Loads the incident (locked) and its response; the caller must be able to read the incident.
 async fn load(core: &Core, tx: &mut Conn, ctx: &Ctx, id: IncidentId) -> Result<(Incident, MajorIncident)> {
-    let i = incidents::get_for_update(tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    let i = super::load(core, tx, ctx, id, Action::Read).await?;
     let m = store::get(&mut *tx, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
     Ok((i, m))
 }
@@ -226,7 +225,7 @@ pub struct WarRoomRights {
 
 pub async fn my_rights(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<WarRoomRights> {
     let mut rd = core.db.read.acquire().await?;
-    let i = incidents::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     let Some(m) = store::get(&mut *rd, id).await? else { return Ok(WarRoomRights::default()) };
     Ok(WarRoomRights { lead: may_lead(ctx, &i, &m).is_ok(), write: may_write(ctx, &i, &m).is_ok() })
 }
@@ -332,8 +331,7 @@ pub async fn change_phase(core: &Core, ctx: &Ctx, id: IncidentId, input: PhaseIn
 
 pub async fn war_room(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<Vec<WarRoomEntry>> {
     let mut rd = core.db.read.acquire().await?;
-    let i = incidents::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     let m = store::get(&mut *rd, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
     let entries = store::entries(&mut *rd, id).await?;
     // The log is the response's working record, like work notes: a requester or other

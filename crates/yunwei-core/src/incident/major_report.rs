@@ -3,13 +3,12 @@
 //! the war-room log, the stakeholder updates and the incident summary.
 
 use super::major::{MajorView, major_view};
-use super::{IncidentView, authorize_on, view};
+use super::{IncidentView, view};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::Serialize;
 use yunwei_domain::ids::{IncidentId, ServiceId, UserId};
 use yunwei_domain::incident::IncidentSummary;
 use yunwei_domain::permission::Action;
-use yunwei_store::incident as incidents;
 use yunwei_store::major::{self as store, WarRoomEntry};
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,8 +94,7 @@ async fn person(core: &Core, id: Option<UserId>) -> Result<Option<Person>> {
 
 pub async fn emergency_report(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<EmergencyReport> {
     let mut rd = core.db.read.acquire().await?;
-    let i = incidents::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     let m = store::get(&mut *rd, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
     // An internal document (actions, decisions, lessons): for those who work the response.
     if !super::major::works_the_response(ctx, &i, &m) {

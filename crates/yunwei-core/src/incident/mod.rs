@@ -29,7 +29,8 @@ use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{CategoryId, DepartmentId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, IncidentSummary, Level, PendingReason, Priority};
-use yunwei_domain::permission::{Action, ObjectType, scope_reaches};
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::validate::Checker;
 use yunwei_store::Conn;
 use yunwei_store::incident::{self as store, Incident, NewActivity};
@@ -217,13 +218,19 @@ pub(crate) async fn check_parent(conn: &mut Conn, ctx: &Ctx, c: &mut Checker, pa
     }
 }
 
+/// Where an incident sits for its policy ([`yunwei_domain::policy::INCIDENT`]).
+pub(crate) fn holders(i: &Incident) -> Holders {
+    Holders {
+        owners: [i.requester_id, i.reporter_id, i.assignee_id].into_iter().flatten().collect(),
+        team: i.team_id,
+        department: i.department_id,
+        ..Holders::default()
+    }
+}
+
+/// May the caller do `action` on this (already loaded) incident? Asks the incident policy.
 pub(crate) fn authorize_on(ctx: &Ctx, action: Action, i: &Incident) -> Result<()> {
-    let (actor, scope) = ctx.authorize(ObjectType::Incident, action)?;
-    let reaches = [i.requester_id, i.reporter_id, i.assignee_id].into_iter().any(|owner| {
-        let place = yunwei_domain::permission::RecordPlace { owner, team: i.team_id, department: i.department_id };
-        scope_reaches(scope, &actor.place, &place)
-    });
-    if reaches { Ok(()) } else { Err(CoreError::Forbidden(format!("incident:{action}:{scope}"))) }
+    ctx.decide(&policy::INCIDENT, action, &holders(i)).map(|_| ())
 }
 
 fn ticket_now(i: &Incident) -> Result<TicketNow> {
@@ -358,10 +365,20 @@ pub(crate) async fn save(
 }
 
 /// Loads an incident inside the command's transaction, checking the caller may act on it.
+/// The incident, locked for a command, if the caller may do `action` on it. Without the
+/// permission at any scope, the answer is 403 whether or not the record exists.
 pub(crate) async fn load(core: &Core, tx: &mut Conn, ctx: &Ctx, id: IncidentId, action: Action) -> Result<Incident> {
-    // Without the permission at any scope, the answer is 403 whether or not the record exists.
-    ctx.authorize(ObjectType::Incident, action)?;
+    ctx.may_any(&policy::INCIDENT, action)?;
     let i = store::get_for_update(tx, &core.db, id).await?.ok_or(CoreError::NotFound("incident"))?;
+    authorize_on(ctx, action, &i)?;
+    Ok(i)
+}
+
+/// The incident as it is, for a query, if the caller may do `action` (usually read) on it;
+/// refused before the lookup without the permission at any scope.
+pub(crate) async fn load_read(conn: &mut Conn, ctx: &Ctx, id: IncidentId, action: Action) -> Result<Incident> {
+    ctx.may_any(&policy::INCIDENT, action)?;
+    let i = store::get(&mut *conn, id).await?.ok_or(CoreError::NotFound("incident"))?;
     authorize_on(ctx, action, &i)?;
     Ok(i)
 }

@@ -3,7 +3,7 @@
 
 use super::{IncidentView, authorize_on, governing_of, view};
 use crate::sla::{self, SlaState};
-use crate::{Core, CoreError, Ctx, Result};
+use crate::{Core, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{IncidentState, Transition, allowed_transitions};
@@ -29,8 +29,7 @@ pub struct IncidentDetail {
 
 pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetail> {
     let mut rd = core.db.read.acquire().await?;
-    let i = store::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("incident"))?;
-    authorize_on(ctx, Action::Read, &i)?;
+    let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     // Work notes are for the desk: whoever may update the incident sees them.
     let internal = authorize_on(ctx, Action::Update, &i).is_ok();
     let mut v = view(&i)?;

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{CatalogItemId, DepartmentId, ServiceRequestId, TeamId, UserId};
-use yunwei_domain::permission::{Action, ObjectType, RecordPlace, scope_reaches};
+use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::request::{Answers, Approver, FieldKind, ItemDefinition, RequestState, TaskState, check_answers};
 use yunwei_domain::validate::Checker;
 use yunwei_store::Conn;
@@ -100,14 +101,28 @@ pub(crate) fn state_of(r: &ServiceRequest) -> Result<RequestState> {
     r.state.parse().map_err(|_| corrupt("state"))
 }
 
-/// May the caller do `action` on this request by record scope? The record belongs to its
-/// requester, reporter and assignee (`own`), its team, and the requester's department.
+/// Where a request sits for its policy ([`policy::SERVICE_REQUEST`]), without the approvers
+/// and tasks (those only widen reading; see [`holders_for_reading`]).
+pub(crate) fn holders(r: &ServiceRequest) -> Holders {
+    Holders {
+        owners: [r.requester_id, r.reporter_id, r.assignee_id].into_iter().flatten().collect(),
+        team: r.team_id,
+        department: r.department_id,
+        ..Holders::default()
+    }
+}
+
+/// As [`holders`], with the request's approvers and its tasks' assignees and teams.
+async fn holders_for_reading(conn: &mut Conn, r: &ServiceRequest) -> Result<Holders> {
+    let mut h = holders(r);
+    h.readers = store::approvals(&mut *conn, r.id).await?.iter().map(|a| a.approver_id).collect();
+    h.workers = store::tasks(&mut *conn, r.id).await?.iter().map(|t| (t.assignee_id, t.team_id)).collect();
+    Ok(h)
+}
+
+/// May the caller do `action` on this request by record scope (approvers and tasks aside)?
 pub(crate) fn scope_allows(ctx: &Ctx, action: Action, r: &ServiceRequest) -> bool {
-    let Ok((actor, scope)) = ctx.authorize(ObjectType::ServiceRequest, action) else { return false };
-    [r.requester_id, r.reporter_id, r.assignee_id].into_iter().any(|owner| {
-        let place = RecordPlace { owner, team: r.team_id, department: r.department_id };
-        scope_reaches(scope, &actor.place, &place)
-    })
+    ctx.decide(&policy::SERVICE_REQUEST, action, &holders(r)).is_ok()
 }
 
 /// Reading: by record scope, or as one of the request's approvers, or as a member of a team
@@ -116,26 +131,26 @@ pub(crate) async fn authorize_read(ctx: &Ctx, conn: &mut Conn, r: &ServiceReques
     if scope_allows(ctx, Action::Read, r) {
         return Ok(());
     }
-    let me = ctx.me()?;
-    if store::approvals(&mut *conn, r.id).await?.iter().any(|a| a.approver_id == me.user_id) {
-        return Ok(());
-    }
-    let tasks = store::tasks(&mut *conn, r.id).await?;
-    if ctx.authorize(ObjectType::ServiceRequest, Action::Read).is_ok()
-        && tasks.iter().any(|t| t.assignee_id == Some(me.user_id) || t.team_id.is_some_and(|tm| me.place.teams.contains(&tm)))
-    {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden("service_request:read".into()))
+    let h = holders_for_reading(conn, r).await?;
+    ctx.decide(&policy::SERVICE_REQUEST, Action::Read, &h).map(|_| ())
 }
 
 /// Working a task: update rights reaching the task's team or assignee, or the request itself.
 pub(crate) fn authorize_task(ctx: &Ctx, r: &ServiceRequest, t: &Task) -> Result<()> {
-    let place = RecordPlace { owner: t.assignee_id, team: t.team_id, department: r.department_id };
-    if ctx.authorize_record(ObjectType::ServiceRequest, Action::Update, &place).is_ok() || scope_allows(ctx, Action::Update, r) {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden("service_request:update".into()))
+    let task = Holders { owners: t.assignee_id.into_iter().collect(), team: t.team_id, department: r.department_id, ..Holders::default() };
+    ctx.decide(&policy::SERVICE_REQUEST, Action::Update, &task)
+        .or_else(|_| ctx.decide(&policy::SERVICE_REQUEST, Action::Update, &holders(r)))?;
+    Ok(())
+}
+
+/// The check before any lookup: a read grant on requests at some scope, or being asked to
+/// approve one. Anyone else gets 403 whether or not the request exists.
+async fn may_read_any(conn: &mut Conn, ctx: &Ctx) -> Result<()> {
+    let me = ctx.me()?;
+    match ctx.may_any(&policy::SERVICE_REQUEST, Action::Read) {
+        Ok(_) => Ok(()),
+        Err(_) if store::is_approver(&mut *conn, me.user_id).await? => Ok(()),
+        Err(refused) => Err(refused),
     }
 }
 
@@ -185,8 +200,19 @@ pub(crate) async fn save(
     Ok(())
 }
 
-pub(crate) async fn load(core: &Core, tx: &mut Conn, id: ServiceRequestId) -> Result<ServiceRequest> {
+/// The request, locked for a command; refused before the lookup unless the caller may read
+/// some request ([`may_read_any`]). The command then checks its own action on the record.
+pub(crate) async fn load(core: &Core, tx: &mut Conn, ctx: &Ctx, id: ServiceRequestId) -> Result<ServiceRequest> {
+    may_read_any(tx, ctx).await?;
     store::get_for_update(tx, &core.db, id).await?.ok_or(CoreError::NotFound("service_request"))
+}
+
+/// The request as it is, if the caller may read it; refused before the lookup as [`load`].
+pub(crate) async fn load_read(conn: &mut Conn, ctx: &Ctx, id: ServiceRequestId) -> Result<ServiceRequest> {
+    may_read_any(conn, ctx).await?;
+    let r = store::get(&mut *conn, id).await?.ok_or(CoreError::NotFound("service_request"))?;
+    authorize_read(ctx, conn, &r).await?;
+    Ok(r)
 }
 
 /// The users who decide one approval step, without the requester (nobody approves their own request).

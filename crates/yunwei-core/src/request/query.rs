@@ -1,7 +1,7 @@
 //! Reading requests: one request with its approvals, tasks and timeline, and
 //! the lists (mine, awaiting my approval, my teams' fulfilment work).
 
-use super::{RequestView, authorize_read, scope_allows, state_of, view};
+use super::{RequestView, scope_allows, state_of, view};
 use crate::incident::scope_filter;
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
@@ -32,8 +32,7 @@ pub struct RequestDetail {
 pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<RequestDetail> {
     let me = ctx.me()?.user_id;
     let mut rd = core.db.read.acquire().await?;
-    let r = store::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("service_request"))?;
-    authorize_read(ctx, &mut rd, &r).await?;
+    let r = super::load_read(&mut rd, ctx, id).await?;
     let desk = scope_allows(ctx, Action::Update, &r);
     let approvals = store::approvals(&mut *rd, id).await?;
     let state = state_of(&r)?;
@@ -125,8 +124,7 @@ pub async fn attachment(
     attachment_id: i64,
 ) -> Result<(yunwei_store::attachment::AttachmentMeta, Vec<u8>)> {
     let mut rd = core.db.read.acquire().await?;
-    let r = store::get(&mut *rd, id).await?.ok_or(CoreError::NotFound("service_request"))?;
-    authorize_read(ctx, &mut rd, &r).await?;
+    super::load_read(&mut rd, ctx, id).await?;
     let (meta, bytes) = yunwei_store::attachment::get(&mut *rd, attachment_id).await?.ok_or(CoreError::NotFound("attachment"))?;
     if meta.object_type != "service_request" || meta.object_id != id.0 {
         return Err(CoreError::NotFound("attachment"));

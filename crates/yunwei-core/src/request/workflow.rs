@@ -42,7 +42,7 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
     }
     c.finish()?;
     let mut tx = core.db.begin().await?;
-    let before = load(core, &mut tx, id).await?;
+    let before = load(core, &mut tx, ctx, id).await?;
     let action = match input.decision {
         Verdict::Approve => "approve",
         Verdict::Reject => "reject",
@@ -141,7 +141,7 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
     }
     c.finish()?;
     let mut tx = core.db.begin().await?;
-    let before = load(core, &mut tx, id).await?;
+    let before = load(core, &mut tx, ctx, id).await?;
     let tasks = store::tasks(&mut *tx, id).await?;
     let mut task = tasks.iter().find(|t| t.id == task_id).cloned().ok_or(CoreError::NotFound("request_task"))?;
     authorize_task(ctx, &before, &task)?;
@@ -222,7 +222,7 @@ pub async fn act(
     let comment = c.text("comment", &input.comment, MAX_NOTE).trim().to_string();
     c.finish()?;
     let mut tx = core.db.begin().await?;
-    let before = load(core, &mut tx, id).await?;
+    let before = load(core, &mut tx, ctx, id).await?;
     let own = before.requester_id == Some(me) || before.reporter_id == Some(me);
     if own {
         authorize_read(ctx, &mut tx, &before).await?;
@@ -275,7 +275,7 @@ pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Reques
     }
     c.finish()?;
     let mut tx = core.db.begin().await?;
-    let r = load(core, &mut tx, id).await?;
+    let r = load(core, &mut tx, ctx, id).await?;
     let desk = scope_allows(ctx, Action::Update, &r);
     if !(desk || input.public) {
         return Err(CoreError::Forbidden("service_request:update".into()));

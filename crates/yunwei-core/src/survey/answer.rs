@@ -84,6 +84,8 @@ pub struct AnswerInput {
 /// Answers a survey once. In one transaction: the answer, a timeline entry on the
 /// ticket, the audit entry (actor: the requester through the link), the
 /// `survey.answered` event, and for a low score an improvement item.
+/// Not authorised here: the link's token is the requester's credential (whoever holds it
+/// answers once, before it expires); the context names the source in the audit entry.
 pub async fn answer(core: &Core, ctx: &Ctx, token: &str, input: AnswerInput) -> Result<PublicSurvey> {
     let s = find(core, token).await?;
     let now = core.now_ms();

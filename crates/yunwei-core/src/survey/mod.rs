@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{DepartmentId, ServiceId, SurveyId, TeamId, UserId};
 use yunwei_domain::page::PageRequest;
-use yunwei_domain::permission::{Action, ObjectType, RecordPlace, Scope, scope_reaches};
+use yunwei_domain::permission::{Action, ObjectType, Scope};
+use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::survey::{Parties, Recipient, SubjectType, SurveySettings, SurveyState, recipient, state_of};
 
 use yunwei_store::incident::{Incident, ScopeFilter};
@@ -25,11 +26,18 @@ use yunwei_store::survey::{self as store, Survey, SurveyFilter};
 const SETTINGS_KEY: &str = "survey";
 
 /// The survey settings in force (defaults until an administrator saves some).
-pub async fn settings(core: &Core) -> Result<SurveySettings> {
+pub(crate) async fn settings(core: &Core) -> Result<SurveySettings> {
     match yunwei_store::settings::get(&core.db.read, SETTINGS_KEY).await? {
         Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("survey settings: {e}"))),
         None => Ok(SurveySettings::default()),
     }
+}
+
+/// The score at or below which an answer counts as low, for whoever reads surveys (the list
+/// marks such answers); the rest of the settings need `setting:read`.
+pub async fn low_score_threshold(core: &Core, ctx: &Ctx) -> Result<u8> {
+    ctx.authorize(ObjectType::Survey, Action::Read)?;
+    Ok(settings(core).await?.low_score_threshold)
 }
 
 pub async fn read_settings(core: &Core, ctx: &Ctx) -> Result<SurveySettings> {
@@ -116,7 +124,7 @@ pub fn subject_path(kind: &str, reference: &str) -> String {
 /// Called by a resolving command in its own transaction: asks the requester
 /// (a user, or a caller's e-mail address) unless a survey of this ticket is
 /// still waiting for its answer — a reopen-then-resolve does not ask twice.
-pub async fn on_resolved(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, subject: &Subject) -> Result<Option<SurveyId>> {
+pub(crate) async fn on_resolved(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, subject: &Subject) -> Result<Option<SurveyId>> {
     let settings = settings(core).await?;
     if !settings.enabled {
         return Ok(None);
@@ -260,14 +268,19 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &SurveyQuery) -> Result<Page<Survey
     Ok(store::list(&core.db.read, &filter, now, &page).await?.map(|s| view(&s, now)))
 }
 
-pub async fn get(core: &Core, ctx: &Ctx, id: SurveyId) -> Result<SurveyView> {
-    let (actor, scope) = ctx.authorize(ObjectType::Survey, Action::Read)?;
-    let s = store::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("survey"))?;
-    let reaches = [s.requester_id, s.assignee_id]
-        .into_iter()
-        .any(|owner| scope_reaches(scope, &actor.place, &RecordPlace { owner, team: s.team_id, department: s.department_id }));
-    if !reaches {
-        return Err(CoreError::Forbidden(format!("survey:read:{scope}")));
+/// Where a survey sits for its policy ([`policy::SURVEY`]).
+fn holders(s: &Survey) -> Holders {
+    Holders {
+        owners: [s.requester_id, s.assignee_id].into_iter().flatten().collect(),
+        team: s.team_id,
+        department: s.department_id,
+        ..Holders::default()
     }
+}
+
+pub async fn get(core: &Core, ctx: &Ctx, id: SurveyId) -> Result<SurveyView> {
+    ctx.may_any(&policy::SURVEY, Action::Read)?;
+    let s = store::get(&core.db.read, id).await?.ok_or(CoreError::NotFound("survey"))?;
+    ctx.decide(&policy::SURVEY, Action::Read, &holders(&s))?;
     Ok(view(&s, core.now_ms()))
 }

@@ -124,7 +124,7 @@ pub async fn stream(
     let after = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
     // Without it, the page was just loaded: only what happens from now on is news.
     let (mut backlog, newest) = match after {
-        Some(a) => (live::replay(&state.core, topic, a).await?, a),
+        Some(a) => (live::replay(&state.core, &caller.ctx, topic, a).await?, a),
         None => (Vec::new(), live::current_id(&state.core).await?),
     };
     // Further behind than a replay reaches: tell the page to reload rather than skip events.

@@ -17,25 +17,20 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// Ready when the database answers, its schema is the one this binary expects, and writes
 /// are not failing for want of space (re-probed here, so readiness returns with the space).
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.core.db.probe_storage().await {
-        let since = state.core.db.storage().full_since_ms();
-        return (
+    use yunwei_core::ops::Readiness;
+    match yunwei_core::ops::readiness(&state.core).await {
+        Readiness::StorageFull { since_ms } => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "storage_full", "since_ms": since, "detail": "writes fail: the disk holding the database is full" })),
+            Json(serde_json::json!({ "status": "storage_full", "since_ms": since_ms, "detail": "writes fail: the disk holding the database is full" })),
         )
-            .into_response();
-    }
-    let db = state.core.db.ping().await;
-    let schema = yunwei_core::store::migrate::current_version(&state.core.db).await;
-    let latest = yunwei_core::store::migrate::latest_version();
-    match (db, schema) {
-        (Ok(()), Ok(v)) if v == latest => Json(serde_json::json!({ "status": "ready", "schema": v })).into_response(),
-        (Ok(()), Ok(v)) => {
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "schema_mismatch", "schema": v, "expected": latest })))
+            .into_response(),
+        Readiness::Ready { schema } => Json(serde_json::json!({ "status": "ready", "schema": schema })).into_response(),
+        Readiness::SchemaMismatch { schema, expected } => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "schema_mismatch", "schema": schema, "expected": expected })))
                 .into_response()
         }
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::warn!(error = %e, "readiness check failed");
+        Readiness::Unreachable { error } => {
+            tracing::warn!(error = %error, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database_unreachable" }))).into_response()
         }
     }
@@ -53,12 +48,13 @@ pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderM
     let mut out = String::new();
     state.metrics.render(&mut out);
     out.push_str("# HELP yunwei_queue_rows Outbox and delivery rows by status.\n# TYPE yunwei_queue_rows gauge\n");
-    if let Ok(depths) = yunwei_core::store::notify::queue_depths(&state.core.db).await {
+    if let Ok(depths) = yunwei_core::ops::queue_depths(&state.core).await {
         for (queue, status, n) in depths {
             out.push_str(&format!("yunwei_queue_rows{{queue=\"{queue}\",status=\"{status}\"}} {n}\n"));
         }
     }
-    out.push_str(&format!("# HELP yunwei_db_pool_connections Open database connections.\n# TYPE yunwei_db_pool_connections gauge\nyunwei_db_pool_connections{{pool=\"read\"}} {}\nyunwei_db_pool_connections{{pool=\"write\"}} {}\n", state.core.db.read.size(), state.core.db.write_connections()));
+    let (read, write) = yunwei_core::ops::pool_connections(&state.core);
+    out.push_str(&format!("# HELP yunwei_db_pool_connections Open database connections.\n# TYPE yunwei_db_pool_connections gauge\nyunwei_db_pool_connections{{pool=\"read\"}} {}\nyunwei_db_pool_connections{{pool=\"write\"}} {}\n", read, write));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

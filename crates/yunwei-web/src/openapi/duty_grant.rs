@@ -1,22 +1,32 @@
 //! OpenAPI operations and schemas of duty grants waiting for a second person (四眼原则).
 
+use super::Method::*;
 use super::{Op, e, obj, op, q, with_body};
+use crate::api::admin;
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
     vec![
         e(
             q(
-                op("get", "/api/v1/duty-grants", "roles", "Duty grants, newest first (the last 200)", (200, Some("DutyGrantList"))),
+                op(
+                    Get,
+                    "/api/v1/duty-grants",
+                    admin::list_duty_grants,
+                    "roles",
+                    "Duty grants, newest first (the last 200)",
+                    (200, Some("DutyGrantList")),
+                ),
                 &[("status", "string", "pending, approved, rejected or cancelled")],
             ),
             &[422],
         ),
-        e(op("get", "/api/v1/duty-grants/{id}", "roles", "One duty grant", (200, Some("DutyGrant"))), &[404]),
+        e(op(Get, "/api/v1/duty-grants/{id}", admin::get_duty_grant, "roles", "One duty grant", (200, Some("DutyGrant"))), &[404]),
         e(
             op(
-                "post",
+                Post,
                 "/api/v1/duty-grants/{id}/approve",
+                admin::approve_duty_grant,
                 "roles",
                 "Approve and apply a duty grant: not by the requester, nor by anyone whose rights it changes",
                 (200, Some("DutyGrant")),
@@ -27,8 +37,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/duty-grants/{id}/reject",
+                    admin::reject_duty_grant,
                     "roles",
                     "Reject a duty grant (an approver), or withdraw it (the requester)",
                     (200, Some("DutyGrant")),

@@ -1,7 +1,9 @@
 //! OpenAPI operations and schemas of major incidents (INC-7): phases, the
 //! war-room log, stakeholder updates, the update interval and the emergency report.
 
+use super::Method::*;
 use super::{Op, e, obj, op, schema_ref, with_body};
+use crate::api::major;
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
@@ -10,8 +12,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/major/phase",
+                    major::change_phase,
                     "major incidents",
                     "Move the response to its next phase (declared → containment → recovery → review → closed); \
                      review needs the incident resolved (409 `major_review_needs_resolution`)",
@@ -23,8 +26,9 @@ pub(super) fn ops() -> Vec<Op> {
         },
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/incidents/{number}/major/war-room",
+                major::war_room,
                 "major incidents",
                 "The war-room log (作战室/指挥记录), oldest first; open to whoever may read the incident",
                 (200, Some("WarRoomEntryList")),
@@ -35,8 +39,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/major/war-room",
+                    major::post_entry,
                     "major incidents",
                     "Record an action or decision (commander, the incident's team, or holders of incident assign rights)",
                     (201, Some("WarRoomEntry")),
@@ -49,8 +54,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/major/stakeholder-updates",
+                    major::post_stakeholder_update,
                     "major incidents",
                     "Post a stakeholder update: notifies watchers, the commander, the team's manager and the operations directors, \
                      and restarts the update interval",
@@ -64,8 +70,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "put",
+                    Put,
                     "/api/v1/incidents/{number}/major/interval",
+                    major::put_interval,
                     "major incidents",
                     "Change this incident's stakeholder-update interval (5–1440 minutes)",
                     (200, Some("MajorIncident")),
@@ -76,8 +83,9 @@ pub(super) fn ops() -> Vec<Op> {
         },
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/incidents/{number}/emergency-report",
+                major::emergency_report,
                 "major incidents",
                 "The emergency report (紧急事件处理结果报告): times and durations, war-room log, stakeholder updates, summary",
                 (200, Some("EmergencyReport")),

@@ -1,6 +1,8 @@
 //! OpenAPI operations and schemas of service requests and the service catalogue.
 
+use super::Method::*;
 use super::{Op, e, obj, op, q, schema_ref, with_body};
+use crate::api::request;
 use serde_json::{Value, json};
 
 const LIST_Q: &[(&str, &str, &str)] = &[
@@ -40,25 +42,50 @@ fn item_example() -> Value {
 
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        q(op("get", "/api/v1/catalog-items", "service-requests", "The service catalogue", (200, Some("CatalogItemList"))), CATALOG_Q),
+        q(
+            op(
+                Get,
+                "/api/v1/catalog-items",
+                request::list_items,
+                "service-requests",
+                "The service catalogue",
+                (200, Some("CatalogItemList")),
+            ),
+            CATALOG_Q,
+        ),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op("post", "/api/v1/catalog-items", "service-requests", "Add a catalogue item", (201, Some("CatalogItem"))),
+                op(
+                    Post,
+                    "/api/v1/catalog-items",
+                    request::create_item,
+                    "service-requests",
+                    "Add a catalogue item",
+                    (201, Some("CatalogItem")),
+                ),
                 "CatalogItemInput",
                 item_example,
             )
         },
         e(
-            op("get", "/api/v1/catalog-items/{id}", "service-requests", "One catalogue item with its form", (200, Some("CatalogItem"))),
+            op(
+                Get,
+                "/api/v1/catalog-items/{id}",
+                request::get_item,
+                "service-requests",
+                "One catalogue item with its form",
+                (200, Some("CatalogItem")),
+            ),
             &[404],
         ),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "put",
+                    Put,
                     "/api/v1/catalog-items/{id}",
+                    request::put_item,
                     "service-requests",
                     "Replace a catalogue item (its code cannot change)",
                     (200, Some("CatalogItem")),
@@ -67,11 +94,22 @@ pub(super) fn ops() -> Vec<Op> {
                 item_example,
             )
         },
-        q(op("get", "/api/v1/service-requests", "service-requests", "Service requests, newest first", (200, Some("RequestPage"))), LIST_Q),
+        q(
+            op(
+                Get,
+                "/api/v1/service-requests",
+                request::list,
+                "service-requests",
+                "Service requests, newest first",
+                (200, Some("RequestPage")),
+            ),
+            LIST_Q,
+        ),
         with_body(
             op(
-                "post",
+                Post,
                 "/api/v1/service-requests",
+                request::create,
                 "service-requests",
                 "Request a catalogue item; answers are checked against its form and approvers are fixed now",
                 (201, Some("ServiceRequest")),
@@ -92,8 +130,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/service-requests/{number}",
+                request::get,
                 "service-requests",
                 "One request with approvals, tasks and timeline",
                 (200, Some("RequestDetail")),
@@ -104,8 +143,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/service-requests/{number}/approvals",
+                    request::decide,
                     "service-requests",
                     "Approve or reject the step waiting on you",
                     (200, Some("ServiceRequest")),
@@ -118,8 +158,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/service-requests/{number}/tasks/{task}",
+                    request::work_task,
                     "service-requests",
                     "Take, finish or skip a fulfilment task, or give it to a team member",
                     (200, Some("RequestTask")),
@@ -132,8 +173,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/service-requests/{number}/transitions/{action}",
+                    request::transition,
                     "service-requests",
                     "cancel (before fulfilment) or close (once fulfilled)",
                     (200, Some("ServiceRequest")),
@@ -146,8 +188,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/service-requests/{number}/comments",
+                    request::comment,
                     "service-requests",
                     "A public reply or a work note",
                     (201, Some("RequestActivity")),
@@ -158,8 +201,9 @@ pub(super) fn ops() -> Vec<Op> {
         },
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/service-requests/{number}/attachments/{file}",
+                request::download,
                 "service-requests",
                 "Download a file from the request's form",
                 (200, None),

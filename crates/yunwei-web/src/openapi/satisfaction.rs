@@ -1,6 +1,8 @@
 //! OpenAPI operations and schemas of satisfaction surveys and the improvement register.
 
+use super::Method::*;
 use super::{Op, e, obj, op, q, schema_ref, with_body};
+use crate::api::survey;
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
@@ -9,8 +11,9 @@ pub(super) fn ops() -> Vec<Op> {
             public: true,
             errors: &[404, 409, 410],
             ..op(
-                "get",
+                Get,
                 "/api/v1/surveys/answer/{token}",
+                survey::open,
                 "surveys",
                 "The survey behind a link, if it can still be answered (no sign-in: the token is the capability)",
                 (200, Some("PublicSurvey")),
@@ -21,8 +24,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 410, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/surveys/answer/{token}",
+                    survey::answer,
                     "surveys",
                     "Answer a survey once: score 1–5 and an optional comment",
                     (200, Some("PublicSurvey")),
@@ -32,7 +36,14 @@ pub(super) fn ops() -> Vec<Op> {
             )
         },
         q(
-            op("get", "/api/v1/surveys", "surveys", "Surveys within the caller's scope, newest first", (200, Some("SurveyPage"))),
+            op(
+                Get,
+                "/api/v1/surveys",
+                survey::list,
+                "surveys",
+                "Surveys within the caller's scope, newest first",
+                (200, Some("SurveyPage")),
+            ),
             &[
                 ("state", "string", "sent, answered or expired"),
                 ("team_id", "integer", "team at resolution"),
@@ -42,32 +53,50 @@ pub(super) fn ops() -> Vec<Op> {
                 ("cursor", "string", "`next_cursor` of the previous page"),
             ],
         ),
-        e(op("get", "/api/v1/surveys/{id}", "surveys", "One survey", (200, Some("Survey"))), &[404]),
-        q(
-            op(
-                "get",
-                "/api/v1/surveys/stats",
-                "surveys",
-                "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)",
-                (200, Some("SurveyStats")),
-            ),
-            &[
-                ("period", "string", "month (default), quarter, half or year"),
-                ("year", "integer", "default: this year in the configured zone"),
-                ("by", "string", "team, service or engineer; absent: totals only"),
-            ],
-        ),
-        op("get", "/api/v1/surveys/settings", "surveys", "Survey settings", (200, Some("SurveySettings"))),
+        e(op(Get, "/api/v1/surveys/{id}", survey::get, "surveys", "One survey", (200, Some("Survey"))), &[404]),
+        Op {
+            errors: &[422],
+            ..q(
+                op(
+                    Get,
+                    "/api/v1/surveys/stats",
+                    survey::stats,
+                    "surveys",
+                    "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)",
+                    (200, Some("SurveyStats")),
+                ),
+                &[
+                    ("period", "string", "month (default), quarter, half or year"),
+                    ("year", "integer", "default: this year in the configured zone"),
+                    ("by", "string", "team, service or engineer; absent: totals only"),
+                ],
+            )
+        },
+        op(Get, "/api/v1/surveys/settings", survey::get_settings, "surveys", "Survey settings", (200, Some("SurveySettings"))),
         e(
             with_body(
-                op("put", "/api/v1/surveys/settings", "surveys", "Replace the survey settings", (200, Some("SurveySettings"))),
+                op(
+                    Put,
+                    "/api/v1/surveys/settings",
+                    survey::put_settings,
+                    "surveys",
+                    "Replace the survey settings",
+                    (200, Some("SurveySettings")),
+                ),
                 "SurveySettings",
                 || json!({ "enabled": true, "expiry_days": 14, "low_score_threshold": 2, "improvement_due_days": 30 }),
             ),
             &[422],
         ),
         q(
-            op("get", "/api/v1/improvements", "improvements", "The improvement register, newest first", (200, Some("ImprovementPage"))),
+            op(
+                Get,
+                "/api/v1/improvements",
+                survey::list_improvements,
+                "improvements",
+                "The improvement register, newest first",
+                (200, Some("ImprovementPage")),
+            ),
             &[
                 ("state", "string", "comma-separated: open, in_progress, done, rejected"),
                 ("team_id", "integer", ""),
@@ -77,7 +106,14 @@ pub(super) fn ops() -> Vec<Op> {
             ],
         ),
         with_body(
-            op("post", "/api/v1/improvements", "improvements", "Open an improvement item by hand", (201, Some("Improvement"))),
+            op(
+                Post,
+                "/api/v1/improvements",
+                survey::create_improvement,
+                "improvements",
+                "Open an improvement item by hand",
+                (201, Some("Improvement")),
+            ),
             "NewImprovement",
             || {
                 json!({
@@ -93,8 +129,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/improvements/{id}",
+                survey::get_improvement,
                 "improvements",
                 "One improvement item (IMP-000012 or the id)",
                 (200, Some("Improvement")),
@@ -105,8 +142,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "patch",
+                    Patch,
                     "/api/v1/improvements/{id}",
+                    survey::patch_improvement,
                     "improvements",
                     "Edit an item or move it: open → in_progress → done / rejected (reopen to open)",
                     (200, Some("Improvement")),

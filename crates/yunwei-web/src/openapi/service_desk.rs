@@ -1,7 +1,9 @@
-//! OpenAPI operations and schemas of the service desk: incidents, categories,
-//! business services, desk settings, calendars and SLA policies.
+//! OpenAPI operations of incidents (queues, bulk changes, saved views, attachments, mail in)
+//! and the schemas of the whole service desk, its set-up included (`sla.rs`).
 
+use super::Method::*;
 use super::{Op, e, file, obj, op, q, schema_ref, with_body};
+use crate::api::{files, incident, queue_tools};
 use serde_json::{Value, json};
 
 const QUEUE_Q: &[(&str, &str, &str)] = &[
@@ -19,50 +21,14 @@ const QUEUE_Q: &[(&str, &str, &str)] = &[
     ("cursor", "string", "`next_cursor` of the previous page"),
 ];
 
-fn calendar_example() -> Value {
-    let day = json!([{ "start": 540, "end": 720 }, { "start": 810, "end": 1080 }]);
-    json!({
-        "name": "总行工作日历",
-        "is_default": true,
-        "spec": {
-            "time_zone": "Asia/Shanghai",
-            "week": [day, day, day, day, day, [], []],
-            "holidays": ["2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"],
-            "makeup_days": ["2026-09-20", "2026-10-10"],
-            "makeup_hours": day,
-            "day_names": { "2026-10-01": "国庆节", "2026-10-10": "国庆节调休上班" }
-        }
-    })
-}
-
-fn policy_example() -> Value {
-    json!({
-        "name": "核心业务系统 SLA",
-        "service_id": 1,
-        "department_id": null,
-        "calendar_id": 1,
-        "rules": {
-            "targets": [
-                { "response_minutes": 15, "resolution_minutes": 60 },
-                { "response_minutes": 30, "resolution_minutes": 240 },
-                { "response_minutes": 120, "resolution_minutes": 1440 },
-                { "response_minutes": 480, "resolution_minutes": 7200 }
-            ],
-            "pause_on": ["requester"],
-            "warn_at": [75, 90],
-            "on_breach": { "notify_manager": true, "raise_priority": false, "escalate_to_team": null }
-        },
-        "active": true
-    })
-}
-
 pub(super) fn ops() -> Vec<Op> {
     vec![
         q(
             e(
                 op(
-                    "get",
+                    Get,
                     "/api/v1/incidents/export/{format}",
+                    queue_tools::export,
                     "incidents",
                     "Export a queue as `csv` or `xlsx` (formula-escaped, at most 50,000 rows; audited)",
                     (200, None),
@@ -73,8 +39,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         with_body(
             op(
-                "post",
+                Post,
                 "/api/v1/incidents/bulk",
+                queue_tools::bulk,
                 "incidents",
                 "Assign or move up to 200 incidents; one result per incident",
                 (200, Some("BulkResult")),
@@ -83,26 +50,44 @@ pub(super) fn ops() -> Vec<Op> {
             || json!({ "incidents": [101, 102, 105], "action": "assign", "team_id": 2, "note": "网络组统一排查同城机房丢包" }),
         ),
         q(
-            op("get", "/api/v1/saved-views", "incidents", "My saved views of a list", (200, Some("SavedViewList"))),
+            op(Get, "/api/v1/saved-views", queue_tools::list_views, "incidents", "My saved views of a list", (200, Some("SavedViewList"))),
             &[("object_type", "string", "incident or service_request")],
         ),
         Op {
             errors: &[409, 422],
             ..with_body(
-                op("post", "/api/v1/saved-views", "incidents", "Save a list's filters under a name", (201, Some("SavedView"))),
+                op(
+                    Post,
+                    "/api/v1/saved-views",
+                    queue_tools::create_view,
+                    "incidents",
+                    "Save a list's filters under a name",
+                    (201, Some("SavedView")),
+                ),
                 "NewView",
                 || json!({ "object_type": "incident", "name": "网络组待处理 P1/P2", "query": "queue=my_teams&state=open&priority=1&sort=sla_due" }),
             )
         },
-        e(op("delete", "/api/v1/saved-views/{id}", "incidents", "Delete one of my saved views", (204, None)), &[404]),
+        e(
+            op(Delete, "/api/v1/saved-views/{id}", queue_tools::delete_view, "incidents", "Delete one of my saved views", (204, None)),
+            &[404],
+        ),
         q(
-            op("get", "/api/v1/incidents", "incidents", "Incident queues with filters and keyset paging", (200, Some("IncidentPage"))),
+            op(
+                Get,
+                "/api/v1/incidents",
+                incident::list,
+                "incidents",
+                "Incident queues with filters and keyset paging",
+                (200, Some("IncidentPage")),
+            ),
             QUEUE_Q,
         ),
         with_body(
             op(
-                "post",
+                Post,
                 "/api/v1/incidents",
+                incident::create,
                 "incidents",
                 "Report an incident; priority comes from impact × urgency",
                 (201, Some("Incident")),
@@ -128,8 +113,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/incidents/{number}",
+                incident::get,
                 "incidents",
                 "One incident with timeline, watchers, related and children",
                 (200, Some("IncidentDetail")),
@@ -140,8 +126,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "patch",
+                    Patch,
                     "/api/v1/incidents/{number}",
+                    incident::patch,
                     "incidents",
                     "Edit an incident; impact or urgency re-derive priority and SLA",
                     (200, Some("Incident")),
@@ -153,7 +140,14 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             errors: &[404, 409, 422],
             ..with_body(
-                op("post", "/api/v1/incidents/{number}/assignment", "incidents", "Assign to a team and/or person", (200, Some("Incident"))),
+                op(
+                    Post,
+                    "/api/v1/incidents/{number}/assignment",
+                    incident::assign,
+                    "incidents",
+                    "Assign to a team and/or person",
+                    (200, Some("Incident")),
+                ),
                 "AssignInput",
                 || json!({ "team_id": 2, "assignee_id": 15, "note": "网络组值班工程师处理" }),
             )
@@ -162,8 +156,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/escalations",
+                    incident::escalate,
                     "incidents",
                     "Functional (to a team) or hierarchical (to the manager) escalation",
                     (200, Some("Incident")),
@@ -176,8 +171,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/transitions/{transition}",
+                    incident::transition,
                     "incidents",
                     "Move through the lifecycle; illegal transitions answer 409",
                     (200, Some("Incident")),
@@ -190,8 +186,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/comments",
+                    incident::comment,
                     "incidents",
                     "Public reply (to the requester) or internal work note; returns the timeline entry",
                     (201, Some("Activity")),
@@ -204,8 +201,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/major",
+                    incident::declare_major,
                     "incidents",
                     "Declare a major incident and name its commander",
                     (200, Some("Incident")),
@@ -218,8 +216,9 @@ pub(super) fn ops() -> Vec<Op> {
             errors: &[404, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/watchers",
+                    incident::watch,
                     "incidents",
                     "Watch (yourself, or another user with assign rights)",
                     (200, Some("Watchers")),
@@ -231,35 +230,61 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             errors: &[404, 422],
             ..with_body(
-                op("delete", "/api/v1/incidents/{number}/watchers", "incidents", "Stop watching", (200, Some("Watchers"))),
+                op(Delete, "/api/v1/incidents/{number}/watchers", incident::unwatch, "incidents", "Stop watching", (200, Some("Watchers"))),
                 "WatcherBody",
                 || json!({}),
             )
         },
         e(
-            op("put", "/api/v1/incidents/{number}/related/{other}", "incidents", "Relate two incidents", (200, Some("Related"))),
+            op(
+                Put,
+                "/api/v1/incidents/{number}/related/{other}",
+                incident::link,
+                "incidents",
+                "Relate two incidents",
+                (200, Some("Related")),
+            ),
             &[404, 422],
         ),
         e(
-            op("delete", "/api/v1/incidents/{number}/related/{other}", "incidents", "Unrelate two incidents", (200, Some("Related"))),
+            op(
+                Delete,
+                "/api/v1/incidents/{number}/related/{other}",
+                incident::unlink,
+                "incidents",
+                "Unrelate two incidents",
+                (200, Some("Related")),
+            ),
             &[404, 422],
         ),
         q(
             op(
-                "get",
+                Get,
                 "/api/v1/search",
+                incident::search,
                 "incidents",
                 "Full-text search over incidents and service requests (Chinese split into two-character terms; every term must match)",
                 (200, Some("SearchResults")),
             ),
             &[("q", "string", "words, Chinese text, or an incident or request number"), ("limit", "integer", "1–200, default 50")],
         ),
-        e(op("get", "/api/v1/incidents/{number}/attachments", "incidents", "Files on an incident", (200, Some("AttachmentList"))), &[404]),
+        e(
+            op(
+                Get,
+                "/api/v1/incidents/{number}/attachments",
+                files::list_attachments,
+                "incidents",
+                "Files on an incident",
+                (200, Some("AttachmentList")),
+            ),
+            &[404],
+        ),
         e(
             file(q(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/incidents/{number}/attachments",
+                    files::upload,
                     "incidents",
                     "Attach a file: the body is the file, Content-Type its type (at most 20 MiB)",
                     (201, Some("Attachment")),
@@ -270,8 +295,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "get",
+                Get,
                 "/api/v1/incidents/{number}/attachments/{file}",
+                files::download,
                 "incidents",
                 "Download a file (always as an attachment, never rendered)",
                 (200, Some("Binary")),
@@ -280,8 +306,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         q(
             op(
-                "get",
+                Get,
                 "/api/v1/inbound-mails",
+                files::list_mails,
                 "incidents",
                 "Mail taken in from the service-desk mailbox, newest first",
                 (200, Some("InboundMailList")),
@@ -292,150 +319,18 @@ pub(super) fn ops() -> Vec<Op> {
                 "incident_created, reply_added, ignored_auto_reply, ignored_bounce, ignored_own, malformed, oversize, unreadable",
             )],
         ),
-        e(op("post", "/api/v1/inbound-mails/poll", "incidents", "Poll the mailbox now", (200, Some("PollReport"))), &[409]),
-        e(op("get", "/api/v1/inbound-mails/{id}/raw", "incidents", "The original mail (message/rfc822)", (200, Some("Binary"))), &[404]),
-        op("get", "/api/v1/incident-categories", "incidents", "The category tree (flat, with parent ids)", (200, Some("CategoryList"))),
-        with_body(
-            op(
-                "post",
-                "/api/v1/incident-categories",
-                "incidents",
-                "Add a category; `team_id` assigns new incidents automatically",
-                (201, Some("Category")),
-            ),
-            "CategoryInput",
-            || json!({ "name": "网络故障", "parent_id": null, "team_id": 2, "active": true }),
-        ),
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op("put", "/api/v1/incident-categories/{id}", "incidents", "Edit a category", (200, Some("Category"))),
-                "CategoryInput",
-                || json!({ "name": "核心网络故障", "parent_id": 1, "team_id": 2, "active": true }),
-            )
-        },
-        q(
-            op("get", "/api/v1/business-services", "incidents", "Business services", (200, Some("ServiceList"))),
-            &[("q", "string", "name contains")],
-        ),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op("post", "/api/v1/business-services", "incidents", "Add a business service", (201, Some("BusinessService"))),
-                "ServiceInput",
-                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面与渠道交易", "team_id": 5, "downtime_budget_minutes": 1200, "active": true }),
-            )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op("put", "/api/v1/business-services/{id}", "incidents", "Edit a business service", (200, Some("BusinessService"))),
-                "ServiceInput",
-                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面、网银与手机银行交易", "team_id": 5, "downtime_budget_minutes": 600, "active": true }),
-            )
-        },
-        op("get", "/api/v1/service-desk/settings", "incidents", "Priority matrix, labels and closing rules", (200, Some("DeskSettings"))),
-        with_body(
-            op(
-                "put",
-                "/api/v1/service-desk/settings",
-                "incidents",
-                "Replace the desk settings (validated as a whole)",
-                (200, Some("DeskSettings")),
-            ),
-            "DeskSettings",
-            || {
-                json!({
-                    "matrix": { "cells": [[1, 2, 3], [2, 3, 4], [3, 4, 4]] },
-                    "labels": [
-                        { "name_zh": "P1 紧急", "name_en": "P1 Critical", "colour": "#b42318" },
-                        { "name_zh": "P2 高", "name_en": "P2 High", "colour": "#c4320a" },
-                        { "name_zh": "P3 中", "name_en": "P3 Medium", "colour": "#b54708" },
-                        { "name_zh": "P4 低", "name_en": "P4 Low", "colour": "#175cd3" }
-                    ],
-                    "summary_required_for": [1, 2],
-                    "reopen_days": 7,
-                    "auto_major_for_p1": true,
-                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"],
-                    "major_update_interval_minutes": 30
-                })
-            },
-        ),
-        op("get", "/api/v1/calendars", "sla", "Business calendars", (200, Some("CalendarList"))),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op("post", "/api/v1/calendars", "sla", "Add a business calendar", (201, Some("Calendar"))),
-                "CalendarInput",
-                calendar_example,
-            )
-        },
-        e(op("get", "/api/v1/calendars/{id}", "sla", "One calendar", (200, Some("Calendar"))), &[404]),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    "put",
-                    "/api/v1/calendars/{id}",
-                    "sla",
-                    "Replace a calendar; open incidents' deadlines are rebuilt",
-                    (200, Some("Calendar")),
-                ),
-                "CalendarInput",
-                calendar_example,
-            )
-        },
-        e(op("delete", "/api/v1/calendars/{id}", "sla", "Delete a calendar no policy uses", (204, None)), &[404, 409]),
+        e(op(Post, "/api/v1/inbound-mails/poll", files::poll_now, "incidents", "Poll the mailbox now", (200, Some("PollReport"))), &[409]),
         e(
-            q(
-                op(
-                    "get",
-                    "/api/v1/calendars/{id}/days",
-                    "sla",
-                    "Export holidays and make-up working days as iCalendar or CSV",
-                    (200, Some("Text")),
-                ),
-                &[("format", "string", "ics or csv")],
+            op(
+                Get,
+                "/api/v1/inbound-mails/{id}/raw",
+                files::raw_mail,
+                "incidents",
+                "The original mail (message/rfc822)",
+                (200, Some("Binary")),
             ),
             &[404],
         ),
-        e(
-            q(
-                op(
-                    "put",
-                    "/api/v1/calendars/{id}/days",
-                    "sla",
-                    "Import holidays and make-up working days (body: the .ics or .csv file)",
-                    (200, Some("Calendar")),
-                ),
-                &[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")],
-            ),
-            &[404, 413, 422],
-        ),
-        op("get", "/api/v1/sla-policies", "sla", "SLA policies", (200, Some("PolicyList"))),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op("post", "/api/v1/sla-policies", "sla", "Add an SLA policy", (201, Some("Policy"))),
-                "PolicyInput",
-                policy_example,
-            )
-        },
-        e(op("get", "/api/v1/sla-policies/{id}", "sla", "One SLA policy", (200, Some("Policy"))), &[404]),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    "put",
-                    "/api/v1/sla-policies/{id}",
-                    "sla",
-                    "Replace an SLA policy; open incidents' deadlines are rebuilt",
-                    (200, Some("Policy")),
-                ),
-                "PolicyInput",
-                policy_example,
-            )
-        },
     ]
 }
 
@@ -501,6 +396,8 @@ pub(super) fn schemas() -> Value {
     let policy_props = json!({ "name": s("string"), "service_id": ns("integer"), "department_id": ns("integer"), "calendar_id": ns("integer"), "rules": rules, "active": s("boolean") });
     let mut policy = obj(&["id", "name", "rules"], policy_props.clone());
     policy["properties"]["id"] = s("integer");
+    policy["properties"]["created_at"] = s("integer");
+    policy["properties"]["updated_at"] = s("integer");
     let cal_spec = obj(
         &["time_zone", "week", "holidays", "makeup_days", "makeup_hours"],
         json!({

@@ -1,17 +1,20 @@
 //! OpenAPI operations and schemas of outbound webhooks and the live event stream.
 
+use super::Method::*;
 use super::{Op, e, obj, op, q, schema_ref, with_body};
+use crate::api::{live, webhook};
 use serde_json::{Value, json};
 
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        op("get", "/api/v1/webhooks", "webhooks", "Every webhook (never the secrets)", (200, Some("WebhookList"))),
+        op(Get, "/api/v1/webhooks", webhook::list, "webhooks", "Every webhook (never the secrets)", (200, Some("WebhookList"))),
         Op {
             errors: &[409, 422],
             ..with_body(
                 op(
-                    "post",
+                    Post,
                     "/api/v1/webhooks",
+                    webhook::create,
                     "webhooks",
                     "Subscribe a URL to events; the signing secret is in this answer only",
                     (201, Some("WebhookWithSecret")),
@@ -27,13 +30,14 @@ pub(super) fn ops() -> Vec<Op> {
                 },
             )
         },
-        e(op("get", "/api/v1/webhooks/{id}", "webhooks", "One webhook", (200, Some("Webhook"))), &[404]),
+        e(op(Get, "/api/v1/webhooks/{id}", webhook::get, "webhooks", "One webhook", (200, Some("Webhook"))), &[404]),
         Op {
             errors: &[404, 409, 422],
             ..with_body(
                 op(
-                    "patch",
+                    Patch,
                     "/api/v1/webhooks/{id}",
+                    webhook::patch,
                     "webhooks",
                     "Change name, URL, event filter or the active flag",
                     (200, Some("Webhook")),
@@ -43,13 +47,21 @@ pub(super) fn ops() -> Vec<Op> {
             )
         },
         e(
-            op("delete", "/api/v1/webhooks/{id}", "webhooks", "Delete a webhook; its queued deliveries are dropped as dead", (204, None)),
+            op(
+                Delete,
+                "/api/v1/webhooks/{id}",
+                webhook::delete,
+                "webhooks",
+                "Delete a webhook; its queued deliveries are dropped as dead",
+                (204, None),
+            ),
             &[404],
         ),
         e(
             op(
-                "post",
+                Post,
                 "/api/v1/webhooks/{id}/rotate-secret",
+                webhook::rotate_secret,
                 "webhooks",
                 "Replace the signing secret (shown in this answer only); the old one stops at once",
                 (200, Some("WebhookWithSecret")),
@@ -58,8 +70,9 @@ pub(super) fn ops() -> Vec<Op> {
         ),
         e(
             op(
-                "post",
+                Post,
                 "/api/v1/webhooks/{id}/test",
+                webhook::test,
                 "webhooks",
                 "Queue a `ping` event to this webhook only",
                 (202, Some("WebhookDelivery")),
@@ -69,8 +82,9 @@ pub(super) fn ops() -> Vec<Op> {
         e(
             q(
                 op(
-                    "get",
+                    Get,
                     "/api/v1/webhooks/{id}/deliveries",
+                    webhook::deliveries,
                     "webhooks",
                     "Recent delivery attempts, newest first, with status and the last error",
                     (200, Some("WebhookDeliveryList")),
@@ -82,8 +96,9 @@ pub(super) fn ops() -> Vec<Op> {
         e(
             q(
                 op(
-                    "get",
+                    Get,
                     "/api/v1/events/stream",
+                    live::stream,
                     "live",
                     "Server-sent events about one record (`event:` the event type, `id:` the outbox id, `data:` JSON); \
                      heartbeat comment every 15 s; send `Last-Event-ID` to replay what was missed; `resync` means reload",

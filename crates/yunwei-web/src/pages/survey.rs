@@ -214,7 +214,7 @@ async fn stats_sections(state: &AppState, caller: &Caller, f: &StatsForm, posted
     sections.push(Section::Heading(tr.with("survey.table", &[("zone".into(), stats.time_zone.clone())])));
     sections.push(Section::Table(TableSection { columns, rows, next: None }));
     if caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Setting, Action::Update)) {
-        let current = survey::settings(&state.core).await?;
+        let current = survey::read_settings(&state.core, &caller.ctx).await?;
         sections.push(Section::Form(settings_form(tr, &current, posted)));
     }
     Ok(sections)
@@ -270,7 +270,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     };
     let list = survey::list(&state.core, &caller.ctx, &q).await?;
     let mut names = Names::load(&state, &caller).await;
-    let threshold = survey::settings(&state.core).await?.low_score_threshold;
+    let threshold = survey::low_score_threshold(&state.core, &caller.ctx).await?;
     let mut rows = Vec::new();
     for s in &list.items {
         let requester = match (s.requester_id, &s.requester_name, &s.requester_email) {

@@ -183,10 +183,10 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
 
 #[tokio::test]
 async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_removals() {
-    use yunwei_core::store::admin as roles;
+    use yunwei_store::admin as roles;
     let app = spawn_app().await;
     let perm = |s: &str| s.parse::<yunwei_domain::permission::Permission>().unwrap();
-    let role = || async { roles::get_role_by_key(&app.core.db.read, "system_admin").await.unwrap().unwrap() };
+    let role = || async { roles::get_role_by_key(&app.core.database().read, "system_admin").await.unwrap().unwrap() };
     let fields = |r: &roles::Role, permissions: Vec<yunwei_domain::permission::Permission>| roles::RoleFields {
         key: r.key.clone(),
         name_en: r.name_en.clone(),
@@ -201,7 +201,7 @@ async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_
     assert!(before.permissions.contains(&create) && before.permissions.contains(&delete), "{:?}", before.permissions);
 
     // An administrator takes both away; a restart (seeding again) does not give them back.
-    let mut conn = app.core.db.writer().await.unwrap();
+    let mut conn = app.core.database().writer().await.unwrap();
     let kept: Vec<_> = before.permissions.iter().copied().filter(|p| *p != create && *p != delete).collect();
     roles::update_role(&mut conn, before.id, &fields(&before, kept.clone()), 1).await.unwrap();
     drop(conn);
@@ -209,8 +209,8 @@ async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_
     assert_eq!(role().await.permissions, kept, "removals stand");
 
     // A permission the seeder never gave (a feature this upgrade brings) is given once, and audited.
-    let mut conn = app.core.db.writer().await.unwrap();
-    yunwei_core::store::raw_execute(
+    let mut conn = app.core.database().writer().await.unwrap();
+    yunwei_store::raw_execute(
         &mut conn,
         "DELETE FROM builtin_grants WHERE role_key = 'system_admin' AND permission = 'webhook:delete:all'",
     )
@@ -233,14 +233,14 @@ async fn upgrades_give_builtin_roles_new_permissions_but_keep_an_administrators_
 
 #[tokio::test]
 async fn a_team_another_process_created_meanwhile_does_not_fail_the_next_creation() {
-    use yunwei_core::store::admin::{TeamFields, insert_team};
+    use yunwei_store::admin::{TeamFields, insert_team};
     let app = spawn_app().await;
     let admin = app.admin();
     let first = admin.post("/api/v1/teams", &serde_json::json!({ "name": "系统组" })).await;
     assert_eq!(first.status, 201, "{}", first.text());
     // Another process (the CLI, say) adds a team through its own connection. On SQLite the
     // server had already reserved that id for its next team: that commit fails and is redone.
-    let other = yunwei_core::store::Db::connect(&app.fresh.url, 2).await.unwrap();
+    let other = yunwei_store::Db::connect(&app.fresh.url, 2).await.unwrap();
     let mut tx = other.begin().await.unwrap();
     let theirs = insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 1).await.unwrap();
     tx.commit().await.unwrap();
@@ -259,6 +259,6 @@ async fn a_team_another_process_created_meanwhile_does_not_fail_the_next_creatio
     for name in ["系统组", "网络组", "安全组"] {
         assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
     }
-    let chain = yunwei_core::store::audit::verify(&app.core.db).await.unwrap();
+    let chain = yunwei_store::audit::verify(app.core.database()).await.unwrap();
     assert!(chain.broken.is_none(), "{chain:?}");
 }

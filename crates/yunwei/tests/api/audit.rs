@@ -43,11 +43,11 @@ async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering
     assert!(ok["checked"].as_i64().unwrap() >= 5);
     // Tamper with the raw table on whichever engine this is: the table refuses, so do it as a
     // database administrator could, past its guard.
-    let mut conn = app.core.db.writer().await.unwrap();
-    let refused = yunwei_core::store::raw_execute(&mut conn, "UPDATE audit_log SET after_json = '{}'").await.unwrap_err();
+    let mut conn = app.core.database().writer().await.unwrap();
+    let refused = yunwei_store::raw_execute(&mut conn, "UPDATE audit_log SET after_json = '{}'").await.unwrap_err();
     assert!(refused.to_string().contains("append-only"), "{refused}");
     drop(conn);
-    yunwei_core::store::testing::drop_audit_guard(&app.core.db).await.unwrap();
+    yunwei_store::testing::drop_audit_guard(app.core.database()).await.unwrap();
     sqlx_exec(
         &app,
         &format!("UPDATE audit_log SET after_json = '{{}}' WHERE object_type = 'team' AND object_id = '{id}' AND action = 'create'"),
@@ -60,8 +60,8 @@ async fn writes_sign_ins_and_exports_are_audited_and_the_chain_catches_tampering
 }
 
 async fn sqlx_exec(app: &yunwei_testkit::TestApp, sql: &str) {
-    let mut conn = app.core.db.writer().await.unwrap();
-    yunwei_core::store::raw_execute(&mut conn, sql).await.unwrap();
+    let mut conn = app.core.database().writer().await.unwrap();
+    yunwei_store::raw_execute(&mut conn, sql).await.unwrap();
 }
 
 #[tokio::test]

@@ -7,15 +7,15 @@ use std::path::Path;
 use std::time::Duration;
 use yunwei_core::Ctx;
 use yunwei_core::audit_checkpoint::Checkpointer;
-use yunwei_core::store::audit::{self as store, AuditRecord, hash_entry};
-use yunwei_core::store::testing::{FreshDatabase, drop_audit_guard};
-use yunwei_core::store::{Db, Row};
 use yunwei_domain::audit::{ChainBreakReason, Checkpoint, GENESIS_HASH};
+use yunwei_store::audit::{self as store, AuditRecord, hash_entry};
+use yunwei_store::testing::{FreshDatabase, drop_audit_guard};
+use yunwei_store::{Db, Row};
 use yunwei_testkit::{Client, TestApp, spawn_app};
 
 async fn exec(db: &Db, sql: &str) {
     let mut conn = db.writer().await.unwrap();
-    yunwei_core::store::raw_execute(&mut conn, sql).await.unwrap();
+    yunwei_store::raw_execute(&mut conn, sql).await.unwrap();
 }
 
 /// A few audited writes, then a checkpoint of them (as the server writes every minute).
@@ -49,7 +49,7 @@ async fn records(db: &Db) -> Vec<AuditRecord> {
 #[tokio::test]
 async fn deleting_the_newest_entries_and_moving_the_head_back_is_caught() {
     let (app, cp) = app_with_checkpoint().await;
-    let db = &app.core.db;
+    let db = app.core.database();
     let keep = cp.seq - 2;
     drop_audit_guard(db).await.unwrap();
     exec(db, &format!("DELETE FROM audit_log WHERE seq > {keep}")).await;
@@ -65,7 +65,7 @@ async fn deleting_the_newest_entries_and_moving_the_head_back_is_caught() {
 #[tokio::test]
 async fn an_edit_with_every_later_hash_recomputed_is_caught() {
     let (app, cp) = app_with_checkpoint().await;
-    let db = &app.core.db;
+    let db = app.core.database();
     drop_audit_guard(db).await.unwrap();
     // The entry just before the checkpoint (after the one the server wrote when it started).
     let edited = cp.seq - 1;

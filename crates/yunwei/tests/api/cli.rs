@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
-use yunwei_core::store::testing::FreshDatabase;
+use yunwei_store::testing::FreshDatabase;
 use yunwei_testkit::Client;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_yunwei");
@@ -82,7 +82,7 @@ pub fn token_for(url: &str, dir: &Path) -> String {
 
 #[tokio::test]
 async fn two_server_processes_share_the_scheduler_without_running_anything_twice() {
-    if yunwei_core::store::testing::test_server_url().is_none() {
+    if yunwei_store::testing::test_server_url().is_none() {
         // Several nodes need PostgreSQL: a second server on a SQLite file is refused
         // (cli_database::a_second_server_on_the_same_database_file_is_refused).
         return;
@@ -133,11 +133,11 @@ async fn audit_verify_reports_the_first_broken_link() {
     let ok = yunwei(&["audit", "verify", "--database-url", &fresh.url, "--data-dir", d]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
-    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
+    let db = yunwei_store::Db::connect(&fresh.url, 2).await.unwrap();
     let seq: i64 = {
-        yunwei_core::store::testing::drop_audit_guard(&db).await.unwrap();
+        yunwei_store::testing::drop_audit_guard(&db).await.unwrap();
         let mut conn = db.writer().await.unwrap();
-        yunwei_core::store::raw_execute(&mut conn, "DELETE FROM audit_log WHERE seq = 3").await.unwrap();
+        yunwei_store::raw_execute(&mut conn, "DELETE FROM audit_log WHERE seq = 3").await.unwrap();
         3
     };
     db.close().await;
@@ -150,7 +150,7 @@ async fn audit_verify_reports_the_first_broken_link() {
 
 #[tokio::test]
 async fn sqlite_backup_while_serving_and_restore() {
-    if yunwei_core::store::testing::test_server_url().is_some() {
+    if yunwei_store::testing::test_server_url().is_some() {
         return pg_dump_round_trip().await;
     }
     let dir = temp_dir("backup");
@@ -186,10 +186,10 @@ async fn sqlite_backup_while_serving_and_restore() {
     let verify = yunwei(&["audit", "verify", "--data-dir", d]);
     let text = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success() && text.contains("no checkpoint file"), "{text}");
-    let db = yunwei_core::store::Db::connect(&format!("sqlite://{}", target.join("yunwei.db").display()), 1).await.unwrap();
+    let db = yunwei_store::Db::connect(&format!("sqlite://{}", target.join("yunwei.db").display()), 1).await.unwrap();
     let page = yunwei_domain::page::PageRequest::parse(None, None, false).unwrap();
     let names: Vec<String> =
-        yunwei_core::store::admin::list_teams(&db.read, None, &page).await.unwrap().items.into_iter().map(|t| t.name).collect();
+        yunwei_store::admin::list_teams(&db.read, None, &page).await.unwrap().items.into_iter().map(|t| t.name).collect();
     assert_eq!(names, vec!["备份前的组"]);
     db.close().await;
     let garbage = temp_dir("garbage").join("x.db");
@@ -230,7 +230,7 @@ async fn search_rebuild_indexes_every_incident_and_request_again() {
     let d = dir.to_str().unwrap();
     let demo = yunwei(&["demo", "--database-url", &fresh.url, "--data-dir", d]);
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
-    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
+    let db = yunwei_store::Db::connect(&fresh.url, 2).await.unwrap();
     let count = |sql: &'static str| {
         let db = &db;
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db.read).await.unwrap() }
@@ -241,8 +241,8 @@ async fn search_rebuild_indexes_every_incident_and_request_again() {
     let rebuilt = yunwei(&["search", "rebuild", "--database-url", &fresh.url, "--data-dir", d]);
     assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
     assert_eq!(String::from_utf8_lossy(&rebuilt.stdout).trim(), format!("{records} records indexed"));
-    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
-    let table = if db.backend == yunwei_core::store::Backend::Sqlite { "search_fts" } else { "search_docs" };
+    let db = yunwei_store::Db::connect(&fresh.url, 2).await.unwrap();
+    let table = if db.backend == yunwei_store::Backend::Sqlite { "search_fts" } else { "search_docs" };
     let indexed: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&db.read).await.unwrap();
     assert_eq!(indexed, records, "one document per record");
     db.close().await;

@@ -5,7 +5,7 @@ use crate::cli::{Server, temp_dir, token_for, yunwei};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use yunwei_core::store::testing::FreshDatabase;
+use yunwei_store::testing::FreshDatabase;
 use yunwei_testkit::Client;
 
 fn text(out: &std::process::Output) -> String {
@@ -133,16 +133,16 @@ async fn read_only_commands_refuse_an_older_schema_instead_of_migrating() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no database at"), "{}", text(&missing));
     let m = yunwei(&["migrate", "--database-url", &fresh.url, "--data-dir", d]);
     assert!(m.status.success(), "{}", text(&m));
-    let latest = yunwei_core::store::migrate::latest_version();
-    let db = yunwei_core::store::Db::connect(&fresh.url, 2).await.unwrap();
+    let latest = yunwei_store::migrate::latest_version();
+    let db = yunwei_store::Db::connect(&fresh.url, 2).await.unwrap();
     let mut conn = db.writer().await.unwrap();
-    yunwei_core::store::raw_execute(&mut conn, &format!("DELETE FROM schema_migrations WHERE version = {latest}")).await.unwrap();
+    yunwei_store::raw_execute(&mut conn, &format!("DELETE FROM schema_migrations WHERE version = {latest}")).await.unwrap();
     drop(conn);
     let v = yunwei(&["audit", "verify", "--database-url", &fresh.url, "--data-dir", d]);
     assert_eq!(v.status.code(), Some(2), "{}", text(&v));
     let said = String::from_utf8_lossy(&v.stderr);
     assert!(said.contains(&format!("older than this binary ({latest})")) && said.contains("does not migrate"), "{said}");
-    let version = yunwei_core::store::migrate::current_version(&db).await.unwrap();
+    let version = yunwei_store::migrate::current_version(&db).await.unwrap();
     assert_eq!(version, latest - 1, "verify did not migrate");
     db.close().await;
     fresh.drop_now().await.unwrap();
@@ -152,7 +152,7 @@ async fn read_only_commands_refuse_an_older_schema_instead_of_migrating() {
 /// refused whatever path reaches the file: the same path, a symlink, `..`, a hard link.
 #[tokio::test]
 async fn a_second_server_on_the_same_database_file_is_refused() {
-    if yunwei_core::store::testing::test_server_url().is_some() {
+    if yunwei_store::testing::test_server_url().is_some() {
         return; // PostgreSQL: several nodes on one database are the supported scale-out.
     }
     let first = temp_dir("owner");
@@ -246,7 +246,7 @@ impl Drop for SmallDisk {
 /// themselves once there is space again.
 #[tokio::test]
 async fn a_full_disk_answers_503_storage_full_and_fails_readiness_until_space_returns() {
-    if yunwei_core::store::testing::test_server_url().is_some() {
+    if yunwei_store::testing::test_server_url().is_some() {
         return; // The PostgreSQL server's disk is not ours to fill; 53100 maps as SQLite's 13 does.
     }
     let Some(disk) = SmallDisk::mount("12m") else {
@@ -336,7 +336,7 @@ async fn a_full_disk_answers_503_storage_full_and_fails_readiness_until_space_re
 /// ignores permissions) stops the start with an error that names it.
 #[tokio::test]
 async fn a_start_refused_by_an_unwritable_shm_file_names_it() {
-    if yunwei_core::store::testing::test_server_url().is_some() {
+    if yunwei_store::testing::test_server_url().is_some() {
         return;
     }
     let dir = temp_dir("shm");

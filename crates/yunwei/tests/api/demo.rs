@@ -5,13 +5,13 @@ use serde_json::Value;
 use yunwei_testkit::spawn_app;
 
 async fn index_names(app: &yunwei_testkit::TestApp) -> Vec<String> {
-    let sql = if app.core.db.backend == yunwei_core::store::Backend::Sqlite {
+    let sql = if app.core.database().backend == yunwei_store::Backend::Sqlite {
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('incidents', 'incident_activities') ORDER BY name"
     } else {
         "SELECT indexname::text AS name FROM pg_indexes WHERE tablename IN ('incidents', 'incident_activities') ORDER BY indexname"
     };
-    let rows = sqlx::query(sql).fetch_all(&app.core.db.read).await.unwrap();
-    rows.iter().map(|r| yunwei_core::store::Row::get::<String, _>(r, "name")).collect()
+    let rows = sqlx::query(sql).fetch_all(&app.core.database().read).await.unwrap();
+    rows.iter().map(|r| yunwei_store::Row::get::<String, _>(r, "name")).collect()
 }
 
 #[tokio::test]
@@ -21,7 +21,7 @@ async fn bulk_demo_load_writes_searchable_incidents_and_restores_indexes() {
     yunwei_core::demo::load_desk(&app.core).await.unwrap();
     let before = index_names(&app).await;
     assert!(before.iter().any(|n| n == "ix_incidents_team_state_due"), "{before:?}");
-    let existing = yunwei_core::store::incident::max_id(&app.core.db.read).await.unwrap();
+    let existing = yunwei_store::incident::max_id(&app.core.database().read).await.unwrap();
 
     let mut reported = Vec::new();
     let written = yunwei_core::demo::load_incidents(&app.core, 2500, |n| reported.push(n)).await.unwrap();

@@ -82,9 +82,9 @@ async fn a_parent_and_other_watchers_need_rights_on_the_records() {
     let child = director.post("/api/v1/incidents", &new(json!({ "parent_id": a["id"], "watchers": [teller_a_id] }))).await;
     assert_eq!(child.status, 201, "{}", child.text());
     assert_eq!(child.json()["parent_id"], a["id"]);
-    let mut conn = app.core.db.read.acquire().await.unwrap();
+    let mut conn = app.core.database().read.acquire().await.unwrap();
     let child_id = yunwei_domain::ids::IncidentId(child.json()["id"].as_i64().unwrap());
-    let watchers = yunwei_core::store::incident::watchers(&mut *conn, child_id).await.unwrap();
+    let watchers = yunwei_store::incident::watchers(&mut *conn, child_id).await.unwrap();
     assert!(watchers.contains(&yunwei_domain::ids::UserId(teller_a_id)), "{watchers:?}");
     drop(conn);
     let linked = director.patch(&format!("/api/v1/incidents/{}", b["id"]), &json!({ "parent_id": a["id"] })).await;
@@ -97,7 +97,7 @@ async fn a_parent_and_other_watchers_need_rights_on_the_records() {
 #[tokio::test]
 async fn the_demo_password_is_printed_not_logged() {
     use std::process::{Command, Stdio};
-    let fresh = yunwei_core::store::testing::FreshDatabase::create().await.unwrap();
+    let fresh = yunwei_store::testing::FreshDatabase::create().await.unwrap();
     let dir = std::env::temp_dir().join(format!("yunwei-demo-log-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -51,7 +51,7 @@ async fn concurrent_retries_with_one_key_create_one_incident() {
 
 #[tokio::test]
 async fn a_request_committed_but_never_answered_is_not_done_twice() {
-    use yunwei_core::store::idempotency;
+    use yunwei_store::idempotency;
     let app = spawn_app().await;
     let team = app.admin().post("/api/v1/teams", &json!({ "name": "系统组" })).await.json()["id"].as_i64().unwrap();
     let body = json!({ "title": "备份作业超时", "description": "d", "impact": "low", "urgency": "low", "team_id": team });

@@ -189,14 +189,14 @@ async fn sla_timer_fires_warning_and_breach_by_itself() {
     // The manager hears of the breach; the engineer of both.
     app.drain_outbox().await;
     let mgr_notes =
-        yunwei_core::store::notify::list_notifications(&app.core.db, yunwei_domain::ids::UserId(mgr_id), false, &page()).await.unwrap();
+        yunwei_store::notify::list_notifications(app.core.database(), yunwei_domain::ids::UserId(mgr_id), false, &page()).await.unwrap();
     assert!(
         mgr_notes.items.iter().any(|n| n.event_type == "incident.sla_breached" && n.title.contains("SLA 超时")),
         "{:?}",
         mgr_notes.items
     );
     let eng_notes =
-        yunwei_core::store::notify::list_notifications(&app.core.db, yunwei_domain::ids::UserId(eng_id), false, &page()).await.unwrap();
+        yunwei_store::notify::list_notifications(app.core.database(), yunwei_domain::ids::UserId(eng_id), false, &page()).await.unwrap();
     assert!(eng_notes.items.iter().any(|n| n.event_type == "incident.sla_warning"));
     assert!(eng_notes.items.iter().any(|n| n.link.as_deref() == Some(format!("/incidents/{}", inc["id"]).as_str())));
 }
@@ -478,7 +478,7 @@ async fn a_member_added_to_a_team_hears_of_its_next_incident() {
         let core = app.core.clone();
         async move {
             let notes =
-                yunwei_core::store::notify::list_notifications(&core.db, yunwei_domain::ids::UserId(user), false, &page()).await.unwrap();
+                yunwei_store::notify::list_notifications(core.database(), yunwei_domain::ids::UserId(user), false, &page()).await.unwrap();
             notes.items.iter().filter(|n| n.event_type == "incident.created").filter_map(|n| n.link.clone()).collect::<Vec<_>>()
         }
     };

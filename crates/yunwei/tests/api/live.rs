@@ -116,7 +116,7 @@ async fn a_change_on_one_node_reaches_a_stream_on_another() {
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(5), server).await.expect("node B stops with a stream open").ok();
     assert_eq!(on_b.next_event(Duration::from_secs(2)).await, None, "the stream ended");
-    node_b.db.close().await;
+    node_b.close().await;
     app.stop().await;
 }
 

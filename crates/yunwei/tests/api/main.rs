@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod audit_checkpoints;
 mod auth;
+mod authz_matrix;
 mod bad_input;
 mod browser;
 mod browser_forms;

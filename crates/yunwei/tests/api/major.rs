@@ -88,7 +88,7 @@ fn kinds(entries: &Value) -> Vec<String> {
 
 async fn notices(app: &TestApp, user: i64, event: &str) -> Vec<String> {
     app.drain_outbox().await;
-    let list = yunwei_core::store::notify::list_notifications(&app.core.db, UserId(user), false, &page()).await.expect("notices");
+    let list = yunwei_store::notify::list_notifications(app.core.database(), UserId(user), false, &page()).await.expect("notices");
     list.items.iter().filter(|n| n.event_type == event).map(|n| n.title.clone()).collect()
 }
 
@@ -376,7 +376,7 @@ async fn a_late_update_reminds_the_commander_once_per_missed_interval() {
     assert_eq!(reminders_now(&app, c.commander_id).await, 1);
     // A restarted node (a fresh core on the same database) knows the reminder was sent: nothing is due.
     let clock_dyn: Arc<dyn yunwei_core::Clock> = clock.clone();
-    let db = yunwei_core::store::Db::connect(&app.fresh.url, 2).await.expect("second connection");
+    let db = yunwei_store::Db::connect(&app.fresh.url, 2).await.expect("second connection");
     let restarted = yunwei_core::Core::new(db, CoreConfig::default(), clock_dyn);
     yunwei_core::incident::major::remind_late_updates(&restarted).await.expect("reminder round");
     assert_eq!(reminders_now(&app, c.commander_id).await, 1, "no second reminder after a restart");

@@ -170,7 +170,7 @@ async fn failed_mail_is_retried_with_backoff_then_dead_lettered_and_retryable() 
     assert_problem(&ops.post(&format!("/api/v1/deliveries/{id}/retry"), &serde_json::json!({})).await, 409, "delivery_not_dead");
     let mails = sink.wait_for(1, 10).await;
     assert_eq!(mails.len(), 1);
-    let audit = app.core.db.read.acquire().await;
+    let audit = app.core.database().read.acquire().await;
     drop(audit);
     app.stop().await;
 }
@@ -215,8 +215,8 @@ async fn templates_are_editable_and_checked() {
     let (uid, _) = app.user_with_roles("tpl.user", &[]).await;
     app.drain_outbox().await;
     let ctx = yunwei_core::Ctx::system();
-    let notes = yunwei_core::store::notify::list_notifications(
-        &app.core.db,
+    let notes = yunwei_store::notify::list_notifications(
+        app.core.database(),
         yunwei_domain::ids::UserId(uid),
         false,
         &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
@@ -258,7 +258,7 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
     assert_eq!(ok.status, 200, "{}", ok.text());
 
     // As if saved before the limit: straight into the store.
-    let stored = yunwei_core::store::notify::Template {
+    let stored = yunwei_store::notify::Template {
         event_type: "user.created".into(),
         locale: "zh-CN".into(),
         subject: "欢迎".into(),
@@ -266,13 +266,13 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
         updated_at: app.core.now_ms(),
         updated_by: None,
     };
-    let mut conn = app.core.db.writer().await.unwrap();
-    yunwei_core::store::notify::put_template(&mut conn, &stored, false).await.unwrap();
+    let mut conn = app.core.database().writer().await.unwrap();
+    yunwei_store::notify::put_template(&mut conn, &stored, false).await.unwrap();
     drop(conn);
     let (uid, _) = app.user_with_roles("fuel.user", &[]).await;
     app.drain_outbox().await;
-    let notes = yunwei_core::store::notify::list_notifications(
-        &app.core.db,
+    let notes = yunwei_store::notify::list_notifications(
+        app.core.database(),
         yunwei_domain::ids::UserId(uid),
         false,
         &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),

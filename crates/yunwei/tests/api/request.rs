@@ -10,7 +10,7 @@ fn page() -> yunwei_domain::page::PageRequest {
 async fn notices(app: &TestApp, user: i64) -> Vec<(String, String, Option<String>)> {
     app.drain_outbox().await;
     let list =
-        yunwei_core::store::notify::list_notifications(&app.core.db, yunwei_domain::ids::UserId(user), false, &page()).await.unwrap();
+        yunwei_store::notify::list_notifications(app.core.database(), yunwei_domain::ids::UserId(user), false, &page()).await.unwrap();
     list.items.into_iter().map(|n| (n.event_type, n.title, n.link)).collect()
 }
 

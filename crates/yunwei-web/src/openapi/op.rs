@@ -1,0 +1,185 @@
+//! One row of the API table: the handler and what the document says about it.
+
+use crate::AppState;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use serde_json::{Value, json};
+
+/// An HTTP method the API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    /// The lower-case name the OpenAPI document uses as the operation's key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Put => MethodFilter::PUT,
+            Method::Patch => MethodFilter::PATCH,
+            Method::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// A request body: schema name and a function giving its example.
+type Body = (&'static str, fn() -> Value);
+
+/// One operation: the route the router serves and its entry in the document, made together
+/// by [`op`] so that neither can exist without the other.
+pub struct Op {
+    pub(super) method: Method,
+    pub(super) path: &'static str,
+    /// The handler, bound to `method`.
+    pub(super) route: MethodRouter<AppState>,
+    pub(super) tag: &'static str,
+    pub(super) summary: &'static str,
+    /// Request body schema name and example.
+    pub(super) body: Option<Body>,
+    /// Success status and response schema name (None: no body).
+    pub(super) ok: (u16, Option<&'static str>),
+    pub(super) query: &'static [(&'static str, &'static str, &'static str)],
+    /// A 202 answer's schema, where the change may wait for a second person.
+    pub(super) accepted: Option<&'static str>,
+    /// Other answers with a body of their own (not a problem): status and schema name.
+    pub(super) also: &'static [(u16, &'static str)],
+    /// The body is a file (any Content-Type), not JSON.
+    pub(super) file_body: bool,
+    /// Error statuses besides 400/401/403/500, which every operation can answer.
+    pub(super) errors: &'static [u16],
+    pub(super) public: bool,
+}
+
+impl Op {
+    /// The operation's route for the router: its path and its handler.
+    pub fn into_route(self) -> (&'static str, MethodRouter<AppState>) {
+        (self.path, self.route)
+    }
+}
+
+pub(super) const PAGE_Q: [(&str, &str, &str); 3] = [
+    ("limit", "integer", "1–200, default 50"),
+    ("cursor", "string", "`next_cursor` of the previous page"),
+    ("sort", "string", "the list's sort key, `-key` for descending"),
+];
+
+/// An operation: `handler` answers `method path`; the rest documents it.
+pub(super) fn op<H, T>(
+    method: Method,
+    path: &'static str,
+    handler: H,
+    tag: &'static str,
+    summary: &'static str,
+    ok: (u16, Option<&'static str>),
+) -> Op
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Op {
+        method,
+        path,
+        route: on(method.filter(), handler),
+        tag,
+        summary,
+        body: None,
+        ok,
+        query: &[],
+        accepted: None,
+        also: &[],
+        file_body: false,
+        errors: &[],
+        public: false,
+    }
+}
+
+pub(super) fn with_body(mut o: Op, schema: &'static str, ex: fn() -> Value) -> Op {
+    o.body = Some((schema, ex));
+    o.errors = &[422];
+    o
+}
+
+pub(super) fn q(mut o: Op, query: &'static [(&'static str, &'static str, &'static str)]) -> Op {
+    o.query = query;
+    o
+}
+
+/// An upload: the body is the file itself.
+pub(super) fn file(mut o: Op) -> Op {
+    o.file_body = true;
+    o
+}
+
+pub(super) fn e(mut o: Op, errors: &'static [u16]) -> Op {
+    o.errors = errors;
+    o
+}
+
+pub(super) fn path_param_text(name: &str) -> &'static str {
+    match name {
+        "number" | "other" => "incident number (INC-000123) or id",
+        "transition" => "start, pend, resume, resolve, close or reopen",
+        "token" => "the 64 hex digits of a survey link",
+        _ => "",
+    }
+}
+
+pub(crate) fn schema_ref(name: &str) -> Value {
+    match name {
+        "Csv" | "Text" | "EventStream" => json!({ "type": "string" }),
+        "Binary" => json!({ "type": "string", "format": "binary" }),
+        "Object" => json!({ "type": "object" }),
+        other => json!({ "$ref": format!("#/components/schemas/{other}") }),
+    }
+}
+
+pub(super) fn media(name: &str) -> &'static str {
+    match name {
+        "Csv" => "text/csv",
+        "Text" => "text/plain",
+        "Binary" => "application/octet-stream",
+        "EventStream" => "text/event-stream",
+        _ => "application/json",
+    }
+}
+
+pub(super) fn status_text(s: u16) -> &'static str {
+    match s {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No content",
+        400 => "Malformed request (bad JSON, query or idempotency key)",
+        401 => "Not signed in, or the session or token is not valid",
+        403 => "Not allowed (permission, CSRF, disabled account, password change or 2FA enrolment due)",
+        404 => "Not found",
+        409 => "Conflict with the current state (duplicate name, separation of duties, in use, illegal transition, changed meanwhile)",
+        410 => "Gone: the link has expired",
+        413 => "Body larger than the limit",
+        415 => "Content-Type must be application/json",
+        422 => "Validation failed; `errors` lists the fields",
+        429 => "Too many attempts: held back; see Retry-After",
+        503 => "Unavailable for now: the database is busy or its disk is full; retry later",
+        _ => "Unexpected error",
+    }
+}
+
+pub(crate) fn obj(required: &[&str], props: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": props })
+}

@@ -1,0 +1,232 @@
+//! Operations of the service desk's set-up: incident categories, business services, desk
+//! settings, business calendars and SLA policies (their schemas are in `service_desk.rs`).
+
+use super::Method::*;
+use super::{Op, e, op, q, with_body};
+use crate::api::{incident, sla};
+use serde_json::{Value, json};
+
+fn calendar_example() -> Value {
+    let day = json!([{ "start": 540, "end": 720 }, { "start": 810, "end": 1080 }]);
+    json!({
+        "name": "总行工作日历",
+        "is_default": true,
+        "spec": {
+            "time_zone": "Asia/Shanghai",
+            "week": [day, day, day, day, day, [], []],
+            "holidays": ["2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"],
+            "makeup_days": ["2026-09-20", "2026-10-10"],
+            "makeup_hours": day,
+            "day_names": { "2026-10-01": "国庆节", "2026-10-10": "国庆节调休上班" }
+        }
+    })
+}
+
+fn policy_example() -> Value {
+    json!({
+        "name": "核心业务系统 SLA",
+        "service_id": 1,
+        "department_id": null,
+        "calendar_id": 1,
+        "rules": {
+            "targets": [
+                { "response_minutes": 15, "resolution_minutes": 60 },
+                { "response_minutes": 30, "resolution_minutes": 240 },
+                { "response_minutes": 120, "resolution_minutes": 1440 },
+                { "response_minutes": 480, "resolution_minutes": 7200 }
+            ],
+            "pause_on": ["requester"],
+            "warn_at": [75, 90],
+            "on_breach": { "notify_manager": true, "raise_priority": false, "escalate_to_team": null }
+        },
+        "active": true
+    })
+}
+
+pub(super) fn ops() -> Vec<Op> {
+    vec![
+        op(
+            Get,
+            "/api/v1/incident-categories",
+            incident::list_categories,
+            "incidents",
+            "The category tree (flat, with parent ids)",
+            (200, Some("CategoryList")),
+        ),
+        with_body(
+            op(
+                Post,
+                "/api/v1/incident-categories",
+                incident::create_category,
+                "incidents",
+                "Add a category; `team_id` assigns new incidents automatically",
+                (201, Some("Category")),
+            ),
+            "CategoryInput",
+            || json!({ "name": "网络故障", "parent_id": null, "team_id": 2, "active": true }),
+        ),
+        Op {
+            errors: &[404, 422],
+            ..with_body(
+                op(
+                    Put,
+                    "/api/v1/incident-categories/{id}",
+                    incident::put_category,
+                    "incidents",
+                    "Edit a category",
+                    (200, Some("Category")),
+                ),
+                "CategoryInput",
+                || json!({ "name": "核心网络故障", "parent_id": 1, "team_id": 2, "active": true }),
+            )
+        },
+        q(
+            op(Get, "/api/v1/business-services", incident::list_services, "incidents", "Business services", (200, Some("ServiceList"))),
+            &[("q", "string", "name contains")],
+        ),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op(
+                    Post,
+                    "/api/v1/business-services",
+                    incident::create_service,
+                    "incidents",
+                    "Add a business service",
+                    (201, Some("BusinessService")),
+                ),
+                "ServiceInput",
+                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面与渠道交易", "team_id": 5, "downtime_budget_minutes": 1200, "active": true }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    Put,
+                    "/api/v1/business-services/{id}",
+                    incident::put_service,
+                    "incidents",
+                    "Edit a business service",
+                    (200, Some("BusinessService")),
+                ),
+                "ServiceInput",
+                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面、网银与手机银行交易", "team_id": 5, "downtime_budget_minutes": 600, "active": true }),
+            )
+        },
+        op(
+            Get,
+            "/api/v1/service-desk/settings",
+            incident::get_settings,
+            "incidents",
+            "Priority matrix, labels and closing rules",
+            (200, Some("DeskSettings")),
+        ),
+        with_body(
+            op(
+                Put,
+                "/api/v1/service-desk/settings",
+                incident::put_settings,
+                "incidents",
+                "Replace the desk settings (validated as a whole)",
+                (200, Some("DeskSettings")),
+            ),
+            "DeskSettings",
+            || {
+                json!({
+                    "matrix": { "cells": [[1, 2, 3], [2, 3, 4], [3, 4, 4]] },
+                    "labels": [
+                        { "name_zh": "P1 紧急", "name_en": "P1 Critical", "colour": "#b42318" },
+                        { "name_zh": "P2 高", "name_en": "P2 High", "colour": "#c4320a" },
+                        { "name_zh": "P3 中", "name_en": "P3 Medium", "colour": "#b54708" },
+                        { "name_zh": "P4 低", "name_en": "P4 Low", "colour": "#175cd3" }
+                    ],
+                    "summary_required_for": [1, 2],
+                    "reopen_days": 7,
+                    "auto_major_for_p1": true,
+                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"],
+                    "major_update_interval_minutes": 30
+                })
+            },
+        ),
+        op(Get, "/api/v1/calendars", sla::list_calendars, "sla", "Business calendars", (200, Some("CalendarList"))),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op(Post, "/api/v1/calendars", sla::create_calendar, "sla", "Add a business calendar", (201, Some("Calendar"))),
+                "CalendarInput",
+                calendar_example,
+            )
+        },
+        e(op(Get, "/api/v1/calendars/{id}", sla::get_calendar, "sla", "One calendar", (200, Some("Calendar"))), &[404]),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    Put,
+                    "/api/v1/calendars/{id}",
+                    sla::put_calendar,
+                    "sla",
+                    "Replace a calendar; open incidents' deadlines are rebuilt",
+                    (200, Some("Calendar")),
+                ),
+                "CalendarInput",
+                calendar_example,
+            )
+        },
+        e(op(Delete, "/api/v1/calendars/{id}", sla::delete_calendar, "sla", "Delete a calendar no policy uses", (204, None)), &[404, 409]),
+        e(
+            q(
+                op(
+                    Get,
+                    "/api/v1/calendars/{id}/days",
+                    sla::export_days,
+                    "sla",
+                    "Export holidays and make-up working days as iCalendar or CSV",
+                    (200, Some("Text")),
+                ),
+                &[("format", "string", "ics or csv")],
+            ),
+            &[404],
+        ),
+        e(
+            q(
+                op(
+                    Put,
+                    "/api/v1/calendars/{id}/days",
+                    sla::import_days,
+                    "sla",
+                    "Import holidays and make-up working days (body: the .ics or .csv file)",
+                    (200, Some("Calendar")),
+                ),
+                &[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")],
+            ),
+            &[404, 413, 422],
+        ),
+        op(Get, "/api/v1/sla-policies", sla::list_policies, "sla", "SLA policies", (200, Some("PolicyList"))),
+        Op {
+            errors: &[409, 422],
+            ..with_body(
+                op(Post, "/api/v1/sla-policies", sla::create_policy, "sla", "Add an SLA policy", (201, Some("Policy"))),
+                "PolicyInput",
+                policy_example,
+            )
+        },
+        e(op(Get, "/api/v1/sla-policies/{id}", sla::get_policy, "sla", "One SLA policy", (200, Some("Policy"))), &[404]),
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    Put,
+                    "/api/v1/sla-policies/{id}",
+                    sla::put_policy,
+                    "sla",
+                    "Replace an SLA policy; open incidents' deadlines are rebuilt",
+                    (200, Some("Policy")),
+                ),
+                "PolicyInput",
+                policy_example,
+            )
+        },
+    ]
+}
