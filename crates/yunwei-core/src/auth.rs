@@ -171,6 +171,25 @@ pub(crate) async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, user
     Ok(NewSession { secret, csrf_token: session.csrf_token, second_factor_pending: second_factor, user_id: user })
 }
 
+/// The language someone chose on the sign-in page becomes their profile's: they chose it
+/// just now, and the profile's older choice would otherwise undo it on the next page.
+pub async fn adopt_sign_in_locale(core: &Core, meta: &RequestMeta, user: UserId, locale: &str) -> Result<()> {
+    if !matches!(locale, "zh-CN" | "en") {
+        return Ok(());
+    }
+    let Some(u) = users::get_user(&core.db.read, user).await? else { return Ok(()) };
+    if u.locale == locale {
+        return Ok(());
+    }
+    let mut tx = core.db.begin().await?;
+    users::set_locale_and_zone(&mut tx, user, locale, &u.time_zone, core.now_ms()).await?;
+    let change = Change::new("user", user, "update").after(&serde_json::json!({ "locale": locale, "chosen_at": "sign_in" }));
+    audit::write_as(core, &mut tx, &Ctx::anonymous(meta.clone()), Some(user.0), u.username, change).await?;
+    core.commit(tx).await?;
+    core.tokens.clear();
+    Ok(())
+}
+
 /// Completes a sign-in with a TOTP code or a recovery code.
 pub async fn second_factor(core: &Core, meta: &RequestMeta, session_secret: &str, code: &str) -> Result<()> {
     let hash = sha256_hex(session_secret);

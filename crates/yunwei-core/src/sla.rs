@@ -144,6 +144,40 @@ pub enum DaysFormat {
     Csv,
 }
 
+/// What a pasted or uploaded day list looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    /// Nothing but white space, a byte-order mark or comment lines.
+    Empty,
+    /// Neither an iCalendar file nor a `date,kind,name` CSV.
+    Unknown,
+    Format(DaysFormat),
+}
+
+impl DaysFormat {
+    /// The format the text is in: iCalendar starts with `BEGIN:VCALENDAR`; our CSV's
+    /// first line that is not a comment is its `date,kind,name` header or a dated row.
+    pub fn sniff(text: &str) -> Sniffed {
+        let mut lines = text.trim_start_matches('\u{feff}').lines().map(str::trim).filter(|l| !l.is_empty());
+        let Some(first) = lines.clone().next() else { return Sniffed::Empty };
+        if first.len() >= 15 && first.is_char_boundary(15) && first[..15].eq_ignore_ascii_case("BEGIN:VCALENDAR") {
+            return Sniffed::Format(DaysFormat::Ics);
+        }
+        let Some(first) = lines.find(|l| !l.starts_with('#')) else { return Sniffed::Empty };
+        let head = first.trim_start_matches('"').to_ascii_lowercase();
+        let dated = first.len() >= 10 && first.as_bytes()[..4].iter().all(u8::is_ascii_digit) && first.as_bytes()[4] == b'-';
+        if head.starts_with("date") || dated { Sniffed::Format(DaysFormat::Csv) } else { Sniffed::Unknown }
+    }
+
+    /// How the format is named to people (the same in both languages).
+    pub fn label(self) -> &'static str {
+        match self {
+            DaysFormat::Ics => "iCalendar",
+            DaysFormat::Csv => "CSV",
+        }
+    }
+}
+
 /// The calendar's holidays and make-up working days as iCalendar or CSV text.
 pub async fn export_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFormat) -> Result<(String, String)> {
     ctx.authorize(ObjectType::Sla, Action::Export)?;
@@ -167,11 +201,23 @@ pub async fn export_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFor
 /// calendar's listed days become exactly the file's; otherwise they are merged (the file wins).
 pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFormat, text: &str, replace: bool) -> Result<CalendarView> {
     ctx.authorize(ObjectType::Sla, Action::Update)?;
+    let refuse = |e: FieldError| CoreError::from(yunwei_domain::DomainError::Validation(vec![e]));
+    // The text says what it is: a file chosen with the wrong format (or pasted without
+    // changing the default) is read as what it is instead of yielding nothing.
+    let format = match DaysFormat::sniff(text) {
+        Sniffed::Empty => return Err(refuse(FieldError::new("body", "import_empty"))),
+        Sniffed::Unknown => return Err(refuse(FieldError::new("body", "import_unknown_format").with("format", format.label()))),
+        Sniffed::Format(found) => found,
+    };
     let imported = match format {
         DaysFormat::Ics => yunwei_calendar::ics::import_ics(text),
         DaysFormat::Csv => yunwei_calendar::csv::import_csv(text),
     }
     .map_err(|e| yunwei_domain::DomainError::Validation(vec![FieldError::new("body", e.reason.code()).with("line", e.line)]))?;
+    // Zero days is never a success: the administrator would believe the year is in.
+    if imported.is_empty() {
+        return Err(refuse(FieldError::new("body", "import_no_days").with("format", format.label())));
+    }
     let current = get_calendar(core, ctx, id).await?;
     let mut spec = current.spec.clone();
     if replace {

@@ -95,6 +95,7 @@ fn used_keys() -> BTreeSet<String> {
     built("event", event::EventType::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("channel", event::Channel::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("object", permission::ObjectType::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("permission.object", permission::ObjectType::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("incident.state", incident::IncidentState::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("incident.level", incident::Level::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("incident.channel", incident::Channel::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");

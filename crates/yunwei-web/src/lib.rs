@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pages;
 pub mod session;
+pub mod startup;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -93,7 +94,7 @@ pub fn router(core: Core, web: WebConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::idempotency))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::audit_refusals))
         .layer(axum::middleware::from_fn(middleware::require_sign_in))
-        .layer(axum::middleware::from_fn(middleware::localize_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::localize_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .layer(DefaultBodyLimit::max(limit))

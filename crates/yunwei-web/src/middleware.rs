@@ -139,8 +139,22 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             }
         }
     }
+    // A person who must change a temporary or expired password is sent to the page that says
+    // so from the first page on (the home page too), not after a click that answers "forbidden".
+    if req.method() == Method::GET
+        && caller.ctx.actor.as_ref().is_some_and(|a| a.must_change_password)
+        && needs_password_first(req.uri().path())
+    {
+        return axum::response::Redirect::to("/profile").into_response();
+    }
     req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// Pages (not the API, assets, the profile itself or signing out) that wait for a password change.
+fn needs_password_first(path: &str) -> bool {
+    const OPEN: [&str; 9] = ["/api/", "/integrations/", "/static/", "/profile", "/logout", "/login", "/lang/", "/healthz", "/readyz"];
+    !OPEN.iter().any(|p| path.starts_with(p)) && path != "/metrics" && !path.starts_with("/favicon")
 }
 
 /// Every API operation the document does not mark public answers 401 to a caller who is not
@@ -207,8 +221,10 @@ pub async fn audit_refusals(State(state): State<AppState>, req: Request, next: N
 
 /// Turns an `ApiError` left by a handler (or a bare error status) into the
 /// problem body in the caller's language; page requests get an HTML page.
-pub async fn localize_errors(req: Request, next: Next) -> Response {
-    let tr = req.extensions().get::<Caller>().map(|c| c.tr).unwrap_or(Tr::new(i18n::DEFAULT_LOCALE));
+pub async fn localize_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Kept only for pages: an error page carries the reader's navigation.
+    let caller = req.extensions().get::<Caller>().cloned();
+    let tr = caller.as_ref().map(|c| c.tr).unwrap_or(Tr::new(i18n::DEFAULT_LOCALE));
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let path = req.uri().path();
     let is_page = !path.starts_with("/api/") && !path.starts_with("/integrations/") && path != "/metrics" && req.method() == Method::GET;
@@ -235,11 +251,21 @@ pub async fn localize_errors(req: Request, next: Next) -> Response {
         tracing::error!(request_id = %request_id, code = %error.code, path = %path, "request failed");
     }
     let full = error.code == "storage_full";
-    let mut res = localized(error, tr, &request_id, is_page, &path);
+    let mut res = match (&caller, is_page) {
+        (Some(caller), true) if caller.ctx.actor.is_some() && is_plain_error(&error) => {
+            crate::pages::error_page(&state, caller, &error, &request_id).await
+        }
+        _ => localized(error, tr, &request_id, is_page, &path),
+    };
     if full {
         res.extensions_mut().insert(StorageFull);
     }
     res
+}
+
+/// An error shown as a page with the navigation (not a redirect to sign-in or the profile).
+fn is_plain_error(error: &ApiError) -> bool {
+    error.status != StatusCode::UNAUTHORIZED && error.code != "password_change_required" && error.code != "totp_enrolment_required"
 }
 
 fn localized(error: ApiError, tr: Tr, request_id: &str, is_page: bool, path: &str) -> Response {
@@ -251,7 +277,7 @@ fn localized(error: ApiError, tr: Tr, request_id: &str, is_page: bool, path: &st
         if error.code == "password_change_required" || error.code == "totp_enrolment_required" {
             return axum::response::Redirect::to("/profile").into_response();
         }
-        return crate::pages::error_page(&error, tr, request_id);
+        return crate::pages::bare_error_page(&error, tr, request_id);
     }
     problem_response(&error, tr, request_id)
 }

@@ -39,6 +39,8 @@ enum Command {
         /// Load the demo organisation (departments, teams, a user in every role).
         #[arg(long)]
         demo: bool,
+        /// Do not apply database migrations at start; refuse to start if the schema is behind
+        /// (for deployments that run `yunwei migrate` as a separate, reviewed step).
         #[arg(long)]
         no_migrate: bool,
     },
@@ -372,7 +374,16 @@ async fn serve(config: Config, demo: bool, no_migrate: bool) -> Result<ExitCode,
     let core = open::open_serve(&config, !no_migrate).await?;
     check_audit_key(&config)?;
     let admin_password = std::env::var("YUNWEI_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
-    if let Some(generated) = yunwei_core::seed::initial_admin(&core, &config.server.admin_username, admin_password).await? {
+    let username = &config.server.admin_username;
+    let seeded = match yunwei_core::seed::initial_admin(&core, username, admin_password).await {
+        // Said in words, in the language of whoever started the server, with what the policy asks.
+        Err(yunwei_core::CoreError::Domain(yunwei_domain::DomainError::WeakPassword(broken))) => {
+            let tr = yunwei_web::startup::terminal_tr(&core.config.default_locale);
+            return Err(AppError::Other(yunwei_web::startup::weak_admin_password(tr, username, &broken, &core.config.password_policy())));
+        }
+        other => other?,
+    };
+    if let Some(generated) = seeded {
         println!(
             "\n==== Yunwei initial administrator ====\n  user:     {}\n  password: {generated}\n  (shown once; change it after signing in)\n======================================\n",
             config.server.admin_username

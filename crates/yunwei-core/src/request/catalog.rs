@@ -71,12 +71,21 @@ fn yes() -> bool {
     true
 }
 
+/// Whoever may request from the catalogue may read it, and so may whoever holds catalogue read.
+/// Pages offer the catalogue only when this allows it.
+pub fn may_browse(ctx: &Ctx) -> Result<()> {
+    if ctx.authorize(ObjectType::ServiceRequest, Action::Create).is_err() {
+        ctx.authorize(ObjectType::CatalogItem, Action::Read)?;
+    }
+    Ok(())
+}
+
 /// What may request from the catalogue may read it; administrators also see retired items.
 pub async fn list_items(core: &Core, ctx: &Ctx, include_inactive: bool) -> Result<Vec<CatalogItemView>> {
     if include_inactive {
         ctx.authorize(ObjectType::CatalogItem, Action::Update)?;
-    } else if ctx.authorize(ObjectType::ServiceRequest, Action::Create).is_err() {
-        ctx.authorize(ObjectType::CatalogItem, Action::Read)?;
+    } else {
+        may_browse(ctx)?;
     }
     store::list_items(&core.db.read, !include_inactive).await?.iter().map(item_view).collect()
 }

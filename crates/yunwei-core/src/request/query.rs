@@ -90,14 +90,20 @@ fn parse_states(s: Option<&str>) -> Result<Vec<String>> {
         .map_err(|_| DomainError::field("state", "not_allowed_value").into())
 }
 
+/// May the caller open `queue`? Anyone may list their own requests and what awaits their
+/// approval; wider lists need read rights (their scope is returned). Pages offer a queue only
+/// when this allows it, so a tab never leads to 403.
+pub fn queue_scope(ctx: &Ctx, queue: RequestQueue) -> Result<Option<yunwei_domain::permission::Scope>> {
+    match ctx.authorize(ObjectType::ServiceRequest, Action::Read) {
+        Ok((_, scope)) => Ok(Some(scope)),
+        Err(_) if matches!(queue, RequestQueue::Mine | RequestQueue::Approvals) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn list(core: &Core, ctx: &Ctx, q: &RequestQuery) -> Result<Page<RequestView>> {
     let actor = ctx.me()?;
-    // Anyone may list their own requests and what awaits their approval; wider lists need read rights.
-    let scope = match ctx.authorize(ObjectType::ServiceRequest, Action::Read) {
-        Ok((_, scope)) => Some(scope),
-        Err(_) if matches!(q.queue, RequestQueue::Mine | RequestQueue::Approvals) => None,
-        Err(e) => return Err(e),
-    };
+    let scope = queue_scope(ctx, q.queue)?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref(), true)?;
     let mut f = RequestFilter { states: parse_states(q.state.as_deref())?, item_id: q.item_id, team_id: q.team_id, ..Default::default() };
     match q.queue {

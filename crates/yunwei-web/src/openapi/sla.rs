@@ -196,7 +196,7 @@ pub(super) fn ops() -> Vec<Op> {
                     "/api/v1/calendars/{id}/days",
                     sla::import_days,
                     "sla",
-                    "Import holidays and make-up working days (body: the .ics or .csv file)",
+                    "Import holidays and make-up working days (body: the .ics or .csv file; its content decides the format, and a file with no days is refused)",
                     (200, Some("Calendar")),
                 ),
                 &[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")],

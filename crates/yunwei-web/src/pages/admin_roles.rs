@@ -53,7 +53,7 @@ fn role_matrix(
         .iter()
         .map(|o| MatrixRow {
             key: o.as_str(),
-            label: tr.t(&format!("object.{o}")),
+            label: tr.t(&format!("permission.object.{o}")),
             cells: Action::ALL
                 .iter()
                 .map(|a| MatrixCell {

@@ -89,6 +89,13 @@ pub async fn login_submit(
     let next = safe_next(form.next.as_deref().unwrap_or("/"));
     match yunwei_core::auth::login(&state.core, &caller.ctx.meta, &form.username, &form.password).await {
         Ok(s) => {
+            // A language chosen on this page (the cookie) sticks: it becomes the profile's.
+            if let Some(locale) = cookie(&headers, "yunwei_lang").and_then(|l| crate::i18n::normalize(&l))
+                && let Err(e) = yunwei_core::auth::adopt_sign_in_locale(&state.core, &caller.ctx.meta, s.user_id, locale).await
+            {
+                // The sign-in itself succeeded; the pages then speak the profile's language.
+                tracing::warn!(error = %e, "could not keep the language chosen on the sign-in page");
+            }
             let target = if s.second_factor_pending { format!("/login/second-factor?next={}", super::url_encode(&next)) } else { next };
             let mut res = redirect(&target);
             if let Ok(v) = set_cookie(SESSION_COOKIE, &s.secret, state.web.secure_cookies, None).parse() {

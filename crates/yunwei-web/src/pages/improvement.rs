@@ -94,7 +94,7 @@ async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm) -> Result<
     let (teams, owners) = choices(state, caller, &names).await;
     let mut team_filter = teams.clone();
     team_filter[0].1 = tr.t("incident.filter.any");
-    let mut sections = vec![tabs(tr, ACTIVE), Section::Tabs(tr.t("field.state"), state_tabs)];
+    let mut sections = vec![tabs(caller, ACTIVE), Section::Tabs(tr.t("field.state"), state_tabs)];
     sections.push(Section::Form(FormSection::get(
         "improvement-filter",
         ACTIVE,
@@ -178,7 +178,7 @@ async fn item_layout(state: &AppState, caller: &Caller, v: &ImprovementView) -> 
     if let Some(c) = v.closed_at {
         facts.push((tr.t("field.closed_at"), time(c, caller)));
     }
-    let mut main = vec![tabs(tr, ACTIVE)];
+    let mut main = vec![tabs(caller, ACTIVE)];
     if let (Some(r), Some("incident")) = (&v.subject_ref, v.subject_type.as_deref()) {
         main.push(Section::Links(vec![(format!("/incidents/{r}"), tr.with("improvement.open_ticket", &[("number".into(), r.clone())]))]));
     }

@@ -146,6 +146,9 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        // The favicon, also at the path browsers ask for first, so no page logs a 404 for it.
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route(
             "/static/app.js",
             get(|| async {
@@ -155,6 +158,10 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+}
+
+async fn favicon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], include_str!("../../static/favicon.svg"))
 }
 
 /// The processes of SPEC, each with its place in the navigation.
@@ -194,6 +201,22 @@ pub fn is_built(process: &str) -> bool {
     !process_href(process).starts_with("/p/")
 }
 
+/// Is a process's page offered to the caller? The same check its loader makes first (the
+/// record's policy for incidents, surveys and the register; the SLA and catalogue grants), so
+/// the navigation never leads to 403. Processes not built yet keep their placeholder page.
+pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
+    use yunwei_domain::policy;
+    match process {
+        "incident" => ctx.may_any(&policy::INCIDENT, Action::Read).is_ok(),
+        // Everyone signed in may follow their own requests and approvals (`request::queue_scope`).
+        "request" => yunwei_core::request::queue_scope(ctx, yunwei_core::request::RequestQueue::Mine).is_ok(),
+        "sla" => ctx.authorize(ObjectType::Sla, Action::Read).is_ok(),
+        // The survey list shows whatever surveys reach the reader; statistics need scope all.
+        "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
+        _ => true,
+    }
+}
+
 pub struct NavItem {
     pub href: String,
     pub label: String,
@@ -229,10 +252,10 @@ impl Shell {
         let item = |href: String, label: String| NavItem { active: href == active, href, label };
         let mut nav = vec![NavGroup { title: tr.t("nav.group.home"), items: vec![item("/".into(), tr.t("nav.home"))] }];
         for group in ["desk", "config", "operations", "service"] {
-            // Processes not built yet are not offered: a menu entry must lead somewhere useful.
+            // Processes not built yet are not offered, nor pages the reader would be refused.
             let items: Vec<NavItem> = PROCESSES
                 .iter()
-                .filter(|p| p.1 == group && is_built(p.0))
+                .filter(|p| p.1 == group && is_built(p.0) && offered(&caller.ctx, p.0))
                 .map(|p| item(process_href(p.0), tr.t(&format!("process.{}.title", p.0))))
                 .collect();
             if !items.is_empty() {
@@ -340,11 +363,22 @@ pub async fn render(
     html(&PageTemplate { shell, title, notice, errors, sections, aside, data })
 }
 
-pub fn error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
-    let shell = Shell { tr, user: None, csrf: String::new(), nav: Vec::new() };
+/// An error page for a signed-in reader: the normal navigation, what went wrong and a link home.
+pub async fn error_page(state: &AppState, caller: &Caller, e: &ApiError, request_id: &str) -> Response {
+    let shell = Shell::new(state, caller, "").await;
+    error_in_shell(shell, e, request_id)
+}
+
+/// An error page for someone not signed in (nothing to navigate to but home).
+pub fn bare_error_page(e: &ApiError, tr: Tr, request_id: &str) -> Response {
+    error_in_shell(Shell { tr, user: None, csrf: String::new(), nav: Vec::new() }, e, request_id)
+}
+
+fn error_in_shell(shell: Shell, e: &ApiError, request_id: &str) -> Response {
+    let tr = shell.tr;
     let mut sections = vec![Section::Text(crate::middleware::error_title(e, tr))];
     sections.push(Section::Facts(vec![(tr.t("error.request_id"), request_id.to_string())]));
-    sections.push(Section::Text(tr.t("error.back_home")));
+    sections.push(Section::Links(vec![("/".into(), tr.t("error.back_home"))]));
     let mut res = html(&PageTemplate {
         shell,
         title: format!("{} {}", e.status.as_u16(), tr.t("error.title")),

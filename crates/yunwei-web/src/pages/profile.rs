@@ -15,9 +15,31 @@ pub struct OkQuery {
     ok: Option<String>,
 }
 
+/// "Change your password first" while that is all the person may do, else "My profile".
+fn title(caller: &Caller) -> String {
+    let must = caller.ctx.actor.as_ref().is_some_and(|a| a.must_change_password);
+    caller.tr.t(if must { "profile.must_change_heading" } else { "nav.profile" })
+}
+
 async fn render(state: &AppState, caller: &Caller, top: Vec<Section>, notice: Option<String>) -> Result<Response, ApiError> {
     let s = sections(state, caller, top).await?;
-    Ok(page(state, caller, "/profile", caller.tr.t("nav.profile"), s, notice, Vec::new()).await)
+    Ok(page(state, caller, "/profile", title(caller), s, notice, Vec::new()).await)
+}
+
+fn password_form(tr: crate::i18n::Tr) -> Section {
+    Section::Form(FormSection::post(
+        "password",
+        "/profile/password",
+        tr.t("profile.change_password"),
+        vec![
+            Field::new("password", "current_password", tr.t("field.current_password"), "").required().autocomplete("current-password"),
+            Field::new("password", "new_password", tr.t("field.new_password"), "")
+                .required()
+                .autocomplete("new-password")
+                .help(tr.t("profile.password_policy")),
+            Field::new("password", "confirm_password", tr.t("field.confirm_password"), "").required().autocomplete("new-password"),
+        ],
+    ))
 }
 
 /// Everything the profile shows, below `top` (a just-created secret, a QR code…).
@@ -26,7 +48,12 @@ async fn sections(state: &AppState, caller: &Caller, top: Vec<Section>) -> Resul
     let tr = caller.tr;
     let mut s = top;
     if me.must_change_password {
+        // Up front: why every page leads here, what to do, and what happens then. Only the
+        // form that can be used now is offered.
+        s.push(Section::Badges(vec![(tr.t("profile.must_change_title"), "warn".into())]));
         s.push(Section::Text(tr.t("profile.must_change_password")));
+        s.push(password_form(tr));
+        return Ok(s);
     }
     if me.must_enrol_totp {
         s.push(Section::Text(tr.t("profile.must_enrol_totp")));
@@ -44,19 +71,7 @@ async fn sections(state: &AppState, caller: &Caller, top: Vec<Section>) -> Resul
         ],
     )));
     s.push(Section::Heading(tr.t("profile.password")));
-    s.push(Section::Form(FormSection::post(
-        "password",
-        "/profile/password",
-        tr.t("profile.change_password"),
-        vec![
-            Field::new("password", "current_password", tr.t("field.current_password"), "").required().autocomplete("current-password"),
-            Field::new("password", "new_password", tr.t("field.new_password"), "")
-                .required()
-                .autocomplete("new-password")
-                .help(tr.t("profile.password_policy")),
-            Field::new("password", "confirm_password", tr.t("field.confirm_password"), "").required().autocomplete("new-password"),
-        ],
-    )));
+    s.push(password_form(tr));
     s.push(Section::Heading(tr.t("profile.totp")));
     let creds_enabled = yunwei_core::admin::get_user(&state.core, &caller.ctx, me.user_id).await?.user.totp_enabled;
     if creds_enabled {
@@ -132,7 +147,7 @@ pub async fn show(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
 /// the messages beside its fields and on top.
 async fn failed(state: &AppState, caller: &Caller, e: ApiError, posted: Posted) -> Result<Response, ApiError> {
     let sections = sections(state, caller, Vec::new()).await?;
-    let layout = Layout { title: caller.tr.t("nav.profile"), sections, ..Layout::default() };
+    let layout = Layout { title: title(caller), sections, ..Layout::default() };
     super::failed_form(state, caller, e, layout, "/profile", Some(&posted)).await
 }
 
@@ -155,7 +170,16 @@ pub struct PrefsForm {
 pub async fn save_preferences(State(state): State<AppState>, caller: Caller, form: PageForm<PrefsForm>) -> Result<Response, ApiError> {
     let (f, posted) = bound!(state, caller, form, "prefs");
     match yunwei_core::admin::update_my_preferences(&state.core, &caller.ctx, &f.locale, f.time_zone.trim()).await {
-        Ok(()) => Ok(redirect("/profile?ok=saved")),
+        Ok(()) => {
+            // The sign-in page's language follows, so the next sign-in does not switch back.
+            let mut res = redirect("/profile?ok=saved");
+            if let Some(l) = crate::i18n::normalize(&f.locale)
+                && let Ok(v) = crate::session::set_cookie("yunwei_lang", l, state.web.secure_cookies, Some(365 * 86_400)).parse()
+            {
+                res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
         Err(e) => failed(&state, &caller, e.into(), Posted::new("prefs", posted)).await,
     }
 }

@@ -77,8 +77,10 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     }
     let base = format!("/requests?queue={key}&state={}", url_encode(st.as_deref().unwrap_or_default()));
     let next = list.next_cursor.map(|c| format!("{base}&cursor={}", url_encode(&c)));
+    // Offered: the queues and the catalogue the loaders would open for this reader.
     let tabs = QUEUES
         .iter()
+        .filter(|(_, q)| request::queue_scope(&caller.ctx, *q).is_ok())
         .map(|(k, _)| NavItem { href: format!("/requests?queue={k}"), label: tr.t(&format!("request.queue.{k}")), active: *k == key })
         .collect();
     let mut states = vec![(String::new(), tr.t("incident.filter.any"))];
@@ -94,7 +96,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     );
     let columns = ["field.number", "field.title", "field.state", "field.requester", "field.team", "field.created", "field.updated"];
     let sections = vec![
-        Section::Links(vec![("/catalog".into(), tr.t("request.new"))]),
+        Section::Links(if request::may_browse(&caller.ctx).is_ok() { vec![("/catalog".into(), tr.t("request.new"))] } else { Vec::new() }),
         Section::Tabs(tr.t("request.queues"), tabs),
         Section::Form(filter),
         if rows.is_empty() {

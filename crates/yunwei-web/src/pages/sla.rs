@@ -46,8 +46,9 @@ fn val(posted: Option<&Pairs>, name: &str, stored: String) -> String {
     posted.map(|p| get(p, name).to_string()).unwrap_or(stored)
 }
 
+/// The check core's SLA functions make (`ctx.authorize`), so a page offers what they allow.
 fn can(caller: &Caller, object: ObjectType, action: Action) -> bool {
-    caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(object, action))
+    caller.ctx.authorize(object, action).is_ok()
 }
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
@@ -138,30 +139,31 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
     s.push(Section::Text(tr.t("sla.targets_help")));
 
     s.push(Section::Heading(tr.t("sla.calendars")));
+    let export = can(caller, ObjectType::Sla, Action::Export);
     let rows = dir
         .calendars
         .iter()
         .map(|c| {
             let name = Cell::text(c.name.clone());
-            vec![
+            let mut row = vec![
                 if c.is_default { name.tag(tr.t("sla.default"), "on") } else { name },
                 Cell::text(c.spec.time_zone.clone()),
                 Cell::text(c.spec.holidays.len().to_string()),
                 Cell::text(c.spec.makeup_days.len().to_string()),
-                Cell::link(".ics", format!("/api/v1/calendars/{}/days?format=ics", c.id)),
-                Cell::link(".csv", format!("/api/v1/calendars/{}/days?format=csv", c.id)),
-            ]
+            ];
+            if export {
+                row.push(Cell::link(".ics", format!("/api/v1/calendars/{}/days?format=ics", c.id)));
+                row.push(Cell::link(".csv", format!("/api/v1/calendars/{}/days?format=csv", c.id)));
+            }
+            row
         })
         .collect();
     s.push(Section::Table(TableSection {
-        columns: vec![
-            tr.t("field.name"),
-            tr.t("field.time_zone"),
-            tr.t("sla.holidays"),
-            tr.t("sla.makeup_days"),
-            tr.t("sla.export_ics"),
-            tr.t("sla.export_csv"),
-        ],
+        columns: [
+            vec![tr.t("field.name"), tr.t("field.time_zone"), tr.t("sla.holidays"), tr.t("sla.makeup_days")],
+            if export { vec![tr.t("sla.export_ics"), tr.t("sla.export_csv")] } else { Vec::new() },
+        ]
+        .concat(),
         rows,
         next: None,
     }));
@@ -180,10 +182,8 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
     if can(caller, ObjectType::Sla, Action::Update) && !dir.calendars.is_empty() {
         let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
         let default = dir.calendars.iter().find(|c| c.is_default).or(dir.calendars.first()).map(|c| c.id.to_string()).unwrap_or_default();
-        let formats = vec![("ics".into(), tr.t("sla.format_ics")), ("csv".into(), tr.t("sla.format_csv"))];
         let fields = vec![
             Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default)).options(calendars),
-            Field::new("select", "format", tr.t("sla.format"), val(posted, "format", "ics".into())).options(formats),
             Field::new("textarea", "body", tr.t("sla.file_content"), val(posted, "body", String::new()))
                 .rows(8)
                 .required()

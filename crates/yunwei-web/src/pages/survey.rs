@@ -29,12 +29,23 @@ fn invalid(field: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").detail(format!("{field} is not valid"))
 }
 
-/// Statistics, surveys and the register, as tabs over the three pages.
-pub fn tabs(tr: Tr, active: &str) -> Section {
-    let items = [("/surveys", "survey.tab.stats"), ("/surveys/list", "survey.tab.list"), ("/improvements", "improvement.title")]
-        .into_iter()
-        .map(|(href, key)| NavItem { href: href.into(), label: tr.t(key), active: href == active })
-        .collect();
+/// Statistics, surveys and the register, as tabs over the three pages — each offered only
+/// when the check its loader makes allows it (statistics need survey read at scope all).
+pub fn tabs(caller: &Caller, active: &str) -> Section {
+    let tr = caller.tr;
+    let ctx = &caller.ctx;
+    let stats = ctx.authorize(ObjectType::Survey, Action::Read).is_ok_and(|(_, scope)| scope == Scope::All);
+    let register = ctx.authorize(ObjectType::Improvement, Action::Read).is_ok();
+    let items = [
+        (stats, "/surveys", "survey.tab.stats"),
+        (true, "/surveys/list", "survey.tab.list"),
+        (register, "/improvements", "improvement.title"),
+    ]
+    .into_iter()
+    .filter(|(offered, _, _)| *offered)
+    .map(|(_, href, key)| (href, key))
+    .map(|(href, key)| NavItem { href: href.into(), label: tr.t(key), active: href == active })
+    .collect();
     Section::Tabs(tr.t("process.survey.title"), items)
 }
 
@@ -165,7 +176,7 @@ async fn stats_sections(state: &AppState, caller: &Caller, f: &StatsForm, posted
     let tr = caller.tr;
     let q = stats_query(f)?;
     let stats = survey::stats(&state.core, &caller.ctx, &q).await?;
-    let mut sections = vec![tabs(tr, ACTIVE)];
+    let mut sections = vec![tabs(caller, ACTIVE)];
     let period_options = Period::ALL.iter().map(|p| (p.as_str().to_string(), tr.t(&format!("survey.period.{p}")))).collect();
     let mut by_options = vec![(String::new(), tr.t("survey.by.none"))];
     by_options.extend(GroupBy::ALL.iter().map(|b| (b.as_str().to_string(), tr.t(&format!("survey.by.{b}")))));
@@ -317,7 +328,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     let mut team_options = vec![(String::new(), tr.t("incident.filter.any"))];
     team_options.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
     let sections = vec![
-        tabs(tr, "/surveys/list"),
+        tabs(&caller, "/surveys/list"),
         Section::Tabs(tr.t("field.state"), state_tabs),
         Section::Form(FormSection::get(
             "survey-filter",

@@ -248,3 +248,11 @@ async fn search_rebuild_indexes_every_incident_and_request_again() {
     db.close().await;
     fresh.drop_now().await.unwrap();
 }
+
+#[test]
+fn serve_help_explains_every_flag() {
+    let out = yunwei(&["serve", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    let flag = help.rsplit("--no-migrate").next().unwrap_or_default();
+    assert!(flag.contains("Do not apply database migrations"), "--no-migrate has no help: {help}");
+}

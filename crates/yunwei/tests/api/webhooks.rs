@@ -132,7 +132,8 @@ async fn a_receiver_that_fails_is_retried_with_the_same_delivery_id() {
     incident(&director, "重试测试").await;
     let first = sink.wait_for(1, WAIT).await;
     assert_eq!(first[0].answered, 500);
-    let items = deliveries_until(&app.admin(), id, |d| d["attempts"] == 1 && d["status"] == "pending").await;
+    // The attempt is counted when it is claimed and its error recorded when the answer is in.
+    let items = deliveries_until(&app.admin(), id, |d| d["attempts"] == 1 && d["status"] == "pending" && !d["last_error"].is_null()).await;
     assert!(items[0]["last_error"].as_str().is_some_and(|e| e.contains("HTTP 500") && e.contains("sink says no")), "{items}");
     assert_eq!(items[0]["event_type"], "incident.created");
 
