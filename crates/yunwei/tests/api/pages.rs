@@ -108,7 +108,7 @@ async fn sign_in_browse_and_administer_through_pages() {
     let english = c.get("/profile").await.text();
     assert!(english.contains("Two-step verification") && !english.contains("已保存"));
     let home = c.get("/").await.text();
-    assert!(home.contains("Changes") && home.contains("Users") && !home.contains("Incidents"));
+    assert!(home.contains("Users") && !home.contains("Changes") && !home.contains("Incidents"), "{home}");
     let logout = c.post_form("/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(logout.header("location"), Some("/login"));
     assert_eq!(c.get("/").await.status, 303);
