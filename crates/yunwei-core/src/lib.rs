@@ -13,6 +13,7 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod home;
 pub mod idempotency;
 pub mod improvement;
 pub mod incident;

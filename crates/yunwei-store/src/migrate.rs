@@ -68,6 +68,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "audit_checkpoints", "0014_audit_checkpoints", per_engine),
     migration!(15, "ticket_kernel", "0015_ticket_kernel"),
     migration!(16, "names_in_both_languages", "0016_names_in_both_languages"),
+    migration!(17, "home_indexes", "0017_home_indexes"),
 ];
 
 /// The newest schema version this binary knows.

@@ -35,7 +35,7 @@ pub struct BenchArgs {
     existing_url: Option<String>,
 }
 
-const SCENARIOS: [&str; 7] = ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar"];
+const SCENARIOS: [&str; 8] = ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar", "home"];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
@@ -131,6 +131,8 @@ async fn request(client: &Client, scenario: &str, target: &Target, c: usize, n: 
     let json = Some("application/json");
     match scenario {
         "me" => client.try_send("GET", "/api/v1/me", None, Vec::new()).await,
+        // The workbench home page as the director sees it: lists, team counts and the 30-day charts.
+        "home" => client.try_send("GET", "/", None, Vec::new()).await,
         "create-team" => {
             let body = serde_json::json!({ "name": format!("基准测试组-{c}-{n}-{}", std::process::id()), "description": "bench" });
             client.try_send("POST", "/api/v1/teams", json, body.to_string().into_bytes()).await

@@ -97,6 +97,9 @@ pub struct QueueQuery {
     pub cursor: Option<String>,
 }
 
+/// Resolution due within this many milliseconds counts as "breaching soon".
+pub const DUE_SOON_MS: i64 = 2 * 3_600_000;
+
 const OPEN: [IncidentState; 4] = [IncidentState::New, IncidentState::Assigned, IncidentState::InProgress, IncidentState::Pending];
 
 pub fn parse_sort(s: Option<&str>) -> Result<QueueSort> {
@@ -155,7 +158,7 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &QueueQuery) -> Result<Page<Inciden
         Queue::Mine => f.assignee_id = Some(actor.user_id),
         Queue::MyTeams => f.team_ids = Some(actor.place.teams.clone()),
         Queue::Unassigned => f.unassigned = true,
-        Queue::BreachingSoon => f.due_before = Some(now + 2 * 3_600_000),
+        Queue::BreachingSoon => f.due_before = Some(now + DUE_SOON_MS),
         Queue::Recent => f.updated_after = Some(now - 86_400_000),
         Queue::Requested => f.requester_id = Some(actor.user_id),
     }

@@ -3,9 +3,11 @@
 
 mod category;
 mod queue;
+mod stats;
 
 pub use category::*;
 pub use queue::*;
+pub use stats::*;
 
 use crate::sql::Sql;
 use crate::table::Table;

@@ -355,6 +355,20 @@ pub async fn assign(
     finish(&state, &caller, id, result, "assigned", Posted::new("assign", pairs)).await
 }
 
+/// "Assign to me": one click from a queue or the ticket; the incident keeps its team.
+pub async fn take(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    let me = caller.require()?.user_id;
+    let id = crate::api::incident::incident_id(&number)?;
+    let input = AssignInput { team_id: None, assignee_id: Some(me), note: None };
+    let result = ok(incident::assign(&state.core, &caller.ctx, id, input).await);
+    finish(&state, &caller, id, result, "assigned", Posted::new("assign", pairs)).await
+}
+
 pub async fn escalate(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,6 +7,7 @@ mod admin_grants;
 mod admin_org;
 mod admin_roles;
 mod auth;
+mod chart;
 mod desk;
 mod form;
 mod home;
@@ -98,6 +99,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}", get(incident::ticket).post(incident_form::edit))
         .route("/incidents/{number}/comment", post(incident_form::comment))
         .route("/incidents/{number}/assign", post(incident_form::assign))
+        .route("/incidents/{number}/take", post(incident_form::take))
         .route("/incidents/{number}/escalate", post(incident_form::escalate))
         .route("/incidents/{number}/transition/{transition}", post(incident_form::transition))
         .route("/incidents/{number}/major", post(incident_form::declare_major))
@@ -194,6 +196,11 @@ pub fn process_href(process: &str) -> String {
     }
 }
 
+/// A process with pages of its own (not the placeholder).
+pub fn is_built(process: &str) -> bool {
+    !process_href(process).starts_with("/p/")
+}
+
 /// Is a process's page offered to the caller? The same check its loader makes first (the
 /// record's policy for incidents, surveys and the register; the SLA and catalogue grants), so
 /// the navigation never leads to 403. Processes not built yet keep their placeholder page.
@@ -245,9 +252,10 @@ impl Shell {
         let item = |href: String, label: String| NavItem { active: href == active, href, label };
         let mut nav = vec![NavGroup { title: tr.t("nav.group.home"), items: vec![item("/".into(), tr.t("nav.home"))] }];
         for group in ["desk", "config", "operations", "service"] {
+            // Processes not built yet are not offered, nor pages the reader would be refused.
             let items: Vec<NavItem> = PROCESSES
                 .iter()
-                .filter(|p| p.1 == group && offered(&caller.ctx, p.0))
+                .filter(|p| p.1 == group && is_built(p.0) && offered(&caller.ctx, p.0))
                 .map(|p| item(process_href(p.0), tr.t(&format!("process.{}.title", p.0))))
                 .collect();
             if !items.is_empty() {

@@ -197,6 +197,8 @@ pub struct TimelineEntry {
 pub enum Section {
     Text(String),
     Heading(String),
+    /// A heading with a link beside it to the whole list: (heading, href, link text).
+    HeadingLink(String, String, String),
     /// Text whose line breaks matter (descriptions, replies).
     Prose(String),
     Pre(String),
