@@ -63,7 +63,7 @@ pub struct Daily {
 }
 
 /// Daily inflow and resolutions since `from`, through `ix_incidents_created` and
-/// `ix_incidents_resolved` (migration 0018): two grouped range scans.
+/// `ix_incidents_resolved` (migration 0017): two grouped range scans.
 pub async fn daily<'e, E: Executor<'e, Database = Any> + Copy>(ex: E, from: i64, day_ms: i64, days: usize) -> Result<Daily> {
     let mut out = Daily { created: vec![0; days], resolved: vec![0; days], resolved_in_time: vec![0; days] };
     let end = from + day_ms * days as i64;
