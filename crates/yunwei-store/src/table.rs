@@ -246,7 +246,7 @@ fn lookup<T: Table>(row: &T, col: &str) -> Result<Value> {
 /// type's [`Column`] says names a [`Codec`] (`pub payload: serde_json::Value as LenientJson`). Fields that queries join from
 /// other tables follow in `joined { … }`: decoded, never written.
 ///
-/// ```ignore
+/// ```text
 /// table! {
 ///     #[derive(Debug, Clone, Serialize, PartialEq)]
 ///     pub struct Team in "teams" {
