@@ -108,6 +108,8 @@ fn used_keys() -> BTreeSet<String> {
     built("survey.by", survey::GroupBy::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     // Deciding a duty grant redirects to `ok=grant_<its new status>`.
     built("notice", all(&["grant_approved", "grant_rejected", "grant_cancelled"]), "");
+    // A request's cancel and close say which of the two happened.
+    built("notice", all(&["request_cancelled", "request_closed"]), "");
     built("survey.score", all(&["1", "2", "3", "4", "5"]), "");
     used
 }

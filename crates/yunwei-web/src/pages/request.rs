@@ -485,5 +485,10 @@ pub async fn transition(
     let id = request_id(&number)?;
     let action: RequestAction = action.parse().map_err(|_| ApiError::not_found())?;
     let (result, posted) = form.run(|i| request::act(&state.core, &caller.ctx, id, action, i)).await;
-    finish(&state, &caller, id, result, "saved", Posted::new("transition", posted)).await
+    // The notice says what happened to the request, not only that something was saved.
+    let notice = match action {
+        RequestAction::Cancel => "request_cancelled",
+        RequestAction::Close => "request_closed",
+    };
+    finish(&state, &caller, id, result, notice, Posted::new("transition", posted)).await
 }

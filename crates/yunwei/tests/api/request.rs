@@ -471,7 +471,10 @@ async fn request_an_item_approve_and_fulfil_through_the_pages() {
     let page = c.get(&format!("/requests/{number}")).await.text();
     assert!(page.contains("已办结"), "{page}");
     let csrf = hidden(&page, "csrf_token");
-    location(&post_form(&c, &format!("/requests/{number}/transition/close"), &csrf, &[]).await);
+    let to = location(&post_form(&c, &format!("/requests/{number}/transition/close"), &csrf, &[]).await);
+    assert!(to.ends_with(&format!("/requests/{number}?ok=request_closed")), "{to}");
+    let page = c.get(&to).await.text();
+    assert!(page.contains("服务请求已关闭。") && !page.contains("已保存。"), "the notice says the request is closed: {page}");
     assert_eq!(ops.get(&format!("/api/v1/service-requests/{number}")).await.json()["state"], "closed");
     app.stop().await;
 }
