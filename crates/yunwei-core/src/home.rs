@@ -60,6 +60,11 @@ pub struct Workbench {
     pub trends: Option<Trends>,
 }
 
+/// The open incident states, as the store's filters take them.
+fn open_states() -> Vec<&'static str> {
+    OPEN.iter().map(|s| s.as_str()).collect()
+}
+
 async fn incidents(core: &Core, ctx: &Ctx, queue: Queue) -> Result<Vec<IncidentView>> {
     let q = QueueQuery { queue, limit: Some(LIST_ROWS), ..QueueQuery::default() };
     Ok(incident::list(core, ctx, &q).await?.items)
@@ -102,8 +107,7 @@ pub async fn workbench(core: &Core, ctx: &Ctx) -> Result<Workbench> {
         let soon = core.now_ms() + incident::DUE_SOON_MS;
         w.breaching = team_work(core, ctx, |f| f.due_before = Some(soon)).await?;
         w.unassigned = team_work(core, ctx, |f| f.unassigned = true).await?;
-        let states: Vec<&str> = OPEN.iter().map(|s| s.as_str()).collect();
-        let counts = yunwei_store::incident::open_by_team(&core.db.read, &actor.place.teams, &states).await?;
+        let counts = yunwei_store::incident::open_by_team(&core.db.read, &actor.place.teams, &open_states()).await?;
         w.teams = actor
             .place
             .teams
@@ -139,8 +143,7 @@ pub async fn trends(core: &Core, zone: &str) -> Result<Trends> {
         .map_or(now - now.rem_euclid(DAY_MS), |z| z.timestamp().as_millisecond());
     let from = today - DAY_MS * (TREND_DAYS as i64 - 1);
     let daily = yunwei_store::incident::daily(&core.db.read, from, DAY_MS, TREND_DAYS).await?;
-    let states: Vec<&str> = OPEN.iter().map(|s| s.as_str()).collect();
-    let mut open = yunwei_store::incident::open_count(&core.db.read, &states).await?;
+    let mut open = yunwei_store::incident::open_count(&core.db.read, &open_states()).await?;
     let mut backlog = vec![0; TREND_DAYS];
     for d in (0..TREND_DAYS).rev() {
         backlog[d] = open.max(0);

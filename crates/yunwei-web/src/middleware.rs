@@ -153,8 +153,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 
 /// Pages (not the API, assets, the profile itself or signing out) that wait for a password change.
 fn needs_password_first(path: &str) -> bool {
-    const OPEN: [&str; 9] = ["/api/", "/integrations/", "/static/", "/profile", "/logout", "/login", "/lang/", "/healthz", "/readyz"];
-    !OPEN.iter().any(|p| path.starts_with(p)) && path != "/metrics" && !path.starts_with("/favicon")
+    const OPEN: [&str; 11] =
+        ["/api/", "/integrations/", "/static/", "/profile", "/logout", "/login", "/lang/", "/healthz", "/readyz", "/metrics", "/favicon"];
+    !OPEN.iter().any(|p| path.starts_with(p))
 }
 
 /// Every API operation the document does not mark public answers 401 to a caller who is not
