@@ -12,31 +12,22 @@ use serde::Deserialize;
 use yunwei_core::store::attachment::AttachmentMeta;
 use yunwei_core::store::mail_in::InboundMail;
 use yunwei_core::ticket;
-use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST, TicketKind};
+use yunwei_domain::ticket::TicketKind;
 
-/// The ticket a path names: its declared kind and id (`INC-000012` under `/incidents`).
-fn ticket_of(kind: &'static TicketKind, number: &str) -> ApiResult<(&'static TicketKind, i64)> {
-    kind.parse_number(number).map(|id| (kind, id)).ok_or_else(ApiError::not_found)
-}
+// Each handler takes the ticket kind first: the route table binds it (`openapi::attachment_ops`).
 
-async fn list_of(state: &AppState, caller: &Caller, (kind, id): (&TicketKind, i64)) -> ApiResult<Json<Items<AttachmentMeta>>> {
-    Ok(Json(Items { items: ticket::attachments(&state.core, &caller.ctx, kind, id).await? }))
+/// The id in a path's number (`INC-000012` under `/incidents`), or 404.
+fn id_of(kind: &TicketKind, number: &str) -> ApiResult<i64> {
+    kind.parse_number(number).ok_or_else(ApiError::not_found)
 }
 
 pub async fn list_attachments(
+    kind: &'static TicketKind,
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(number): ApiPath<String>,
 ) -> ApiResult<Json<Items<AttachmentMeta>>> {
-    list_of(&state, &caller, ticket_of(&INCIDENT, &id)?).await
-}
-
-pub async fn list_request_attachments(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Items<AttachmentMeta>>> {
-    list_of(&state, &caller, ticket_of(&SERVICE_REQUEST, &id)?).await
+    Ok(Json(Items { items: ticket::attachments(&state.core, &caller.ctx, kind, id_of(kind, &number)?).await? }))
 }
 
 #[derive(Deserialize)]
@@ -46,60 +37,34 @@ pub struct UploadQuery {
 }
 
 /// `POST …/attachments?filename=x.png` with the file as the body and its type as Content-Type.
-async fn upload_to(
-    state: &AppState,
-    caller: &Caller,
-    (kind, id): (&TicketKind, i64),
-    filename: &str,
+pub async fn upload(
+    kind: &'static TicketKind,
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     req: Request,
 ) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
+    let id = id_of(kind, &number)?;
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_string();
     let bytes = axum::body::Bytes::from_request(req, &()).await.map_err(|e| body_error(&e.body_text()))?;
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file"));
     }
-    let file = ticket::Upload { filename, content_type: &content_type, bytes: &bytes };
+    let file = ticket::Upload { filename: &q.filename, content_type: &content_type, bytes: &bytes };
     Ok((StatusCode::CREATED, Json(ticket::attach(&state.core, &caller.ctx, kind, id, file).await?)))
 }
 
-pub async fn upload(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<UploadQuery>,
-    req: Request,
-) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
-    upload_to(&state, &caller, ticket_of(&INCIDENT, &id)?, &q.filename, req).await
-}
-
-pub async fn upload_to_request(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<UploadQuery>,
-    req: Request,
-) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
-    upload_to(&state, &caller, ticket_of(&SERVICE_REQUEST, &id)?, &q.filename, req).await
-}
-
-async fn download_from(state: &AppState, caller: &Caller, (kind, id): (&TicketKind, i64), file: i64) -> ApiResult<Response> {
-    let (meta, bytes) = ticket::attachment(&state.core, &caller.ctx, kind, id, file).await?;
-    Ok(file_response(&meta, bytes))
-}
-
 /// Served as a download, never rendered in our origin: `attachment`, `nosniff` and a sandbox CSP.
-pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id, file)): ApiPath<(String, i64)>) -> ApiResult<Response> {
-    download_from(&state, &caller, ticket_of(&INCIDENT, &id)?, file).await
-}
-
-/// As [`download`], from a service request (its form's files and files attached later).
-pub async fn download_from_request(
+pub async fn download(
+    kind: &'static TicketKind,
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath((id, file)): ApiPath<(String, i64)>,
+    ApiPath((number, file)): ApiPath<(String, i64)>,
 ) -> ApiResult<Response> {
-    download_from(&state, &caller, ticket_of(&SERVICE_REQUEST, &id)?, file).await
+    let (meta, bytes) = ticket::attachment(&state.core, &caller.ctx, kind, id_of(kind, &number)?, file).await?;
+    Ok(file_response(&meta, bytes))
 }
 
 /// A stored file as a download that a browser will neither render nor run.
