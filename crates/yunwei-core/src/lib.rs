@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod home;
 pub mod idempotency;

@@ -170,7 +170,8 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
     if let Some(action) = input.action {
         let to = next_task_state(from, action)?;
         task.state = to.as_str().into();
-        if to == TaskState::InProgress && task.assignee_id.is_none() {
+        // Whoever takes or finishes an unassigned task is its handler (处理人), so the record says who did it.
+        if (to == TaskState::InProgress || to.is_finished()) && task.assignee_id.is_none() {
             task.assignee_id = Some(me);
         }
         if to.is_finished() {

@@ -50,6 +50,8 @@ pub struct QueueForm {
     q: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
+    /// What was just done (`view_saved`), shown as a notice.
+    ok: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -208,7 +210,9 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     }));
     sections.extend(below);
     let layout = Layout { title: tr.t("process.incident.title"), sections, ..Layout::default() };
-    Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)
+    // Only known notices are shown: the query string is the visitor's to edit.
+    let notice = nonempty(&f.ok).map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k));
+    Ok(render(&state, &caller, ACTIVE, layout, notice, Vec::new()).await)
 }
 
 // ---- the ticket ----

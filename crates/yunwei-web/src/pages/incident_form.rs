@@ -254,8 +254,12 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
         out.aside.push(Section::Form(f.folded(false)));
     }
     if can(Action::Assign) && !v.major {
+        // Everyone who may work incidents may command; the team members above are the fallback.
+        if let Ok(all) = yunwei_core::directory::commander_candidates(&state.core, &caller.ctx).await {
+            people.extend(all);
+        }
         people.push((me.user_id, me.display_name.clone()));
-        people.sort_by(|a, b| a.1.cmp(&b.1));
+        people.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         people.dedup_by_key(|p| p.0);
         let mut commanders = vec![(String::new(), tr.t("field.none"))];
         commanders.extend(people.iter().map(|(id, n)| (id.to_string(), n.clone())));

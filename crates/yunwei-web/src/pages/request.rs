@@ -294,20 +294,21 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Table(TableSection { columns: vec![tr.t("request.question"), tr.t("request.answer")], rows, next: None }));
     }
     if !d.approvals.is_empty() {
-        let rows = d
-            .approvals
-            .iter()
-            .map(|a| {
-                let step = d.definition.approvals.get(a.step as usize).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
-                vec![
-                    Cell::text(format!("{}. {step}", a.step + 1)),
-                    Cell::text(a.approver_name.clone().unwrap_or_else(|| format!("#{}", a.approver_id))),
-                    Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
-                    Cell::text(a.comment.clone()),
-                    Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
-                ]
-            })
-            .collect();
+        let mut rows = Vec::new();
+        for a in &d.approvals {
+            let step = d.definition.approvals.get(a.step as usize).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
+            let approver = match &a.approver_name {
+                Some(n) => n.clone(),
+                None => names.user(state, caller, a.approver_id).await,
+            };
+            rows.push(vec![
+                Cell::text(format!("{}. {step}", a.step + 1)),
+                Cell::text(approver),
+                Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
+                Cell::text(a.comment.clone()),
+                Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
+            ]);
+        }
         sections.push(Section::Heading(tr.t("request.approval")));
         let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
@@ -360,21 +361,20 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         }
     }
     sections.push(Section::Heading(tr.t("incident.timeline")));
-    let timeline = d
-        .timeline
-        .iter()
-        .map(|a| TimelineEntry {
+    let mut timeline = Vec::new();
+    for a in &d.timeline {
+        timeline.push(TimelineEntry {
             time: time(a.at, caller),
             actor: a.actor_name.clone().unwrap_or_default(),
-            what: tr.t(&format!("request.activity.{}", a.kind)),
+            what: activity_text(state, caller, &mut names, &a.kind, &a.data).await,
             body: if a.body.is_empty() {
                 a.data.get("comment").or(a.data.get("note")).and_then(Value::as_str).unwrap_or_default().to_string()
             } else {
                 a.body.clone()
             },
             internal: !a.public,
-        })
-        .collect();
+        });
+    }
     sections.push(Section::Timeline(timeline));
     let mut fields = vec![Field::new("textarea", "body", tr.t("field.message"), "").rows(4).required()];
     // Work notes are the desk's: only those who may update requests are offered them.
@@ -492,4 +492,32 @@ pub async fn transition(
         RequestAction::Close => "request_closed",
     };
     finish(&state, &caller, id, result, notice, Posted::new("transition", posted)).await
+}
+
+/// What a history entry did, in words: the new state by name ("状态改为「已关闭」"), the task
+/// by its title and what became of it, or who it went to.
+async fn activity_text(state: &AppState, caller: &Caller, names: &mut Names, kind: &str, data: &Value) -> String {
+    let tr = caller.tr;
+    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let p = |k: &str, v: String| (k.to_string(), v);
+    match kind {
+        "state_changed" if !text("to").is_empty() => {
+            let key = format!("request.state.{}", text("to"));
+            let to = if tr.has(&key) { tr.t(&key) } else { text("to") };
+            tr.with("request.activity.state_changed_to", &[p("state", to)])
+        }
+        "task" => {
+            let title = local_name(tr, &text("title"), &text("title_en"));
+            let key = format!("request_task.state.{}", text("state"));
+            if tr.has(&key) {
+                tr.with("request.activity.task_state", &[p("task", title), p("state", tr.t(&key))])
+            } else if let Some(a) = data.get("assignee_id").and_then(Value::as_i64) {
+                let person = names.user(state, caller, yunwei_domain::ids::UserId(a)).await;
+                tr.with("request.activity.task_assigned", &[p("task", title), p("person", person)])
+            } else {
+                tr.t("request.activity.task")
+            }
+        }
+        _ => tr.t(&format!("request.activity.{kind}")),
+    }
 }

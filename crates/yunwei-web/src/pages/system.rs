@@ -118,7 +118,7 @@ pub async fn templates(State(state): State<AppState>, caller: Caller) -> Result<
             next: None,
         }),
     ];
-    Ok(page(&state, &caller, "/admin/templates", tr.t("nav.templates"), sections, None, Vec::new()).await)
+    Ok(page(&state, &caller, "/admin/templates", tr.t("nav.templates"), sections, None, public_url_warning(&state, tr)).await)
 }
 
 fn template_form(caller: &Caller, event: &str, locale: &str, subject: &str, body: &str) -> Vec<Section> {
@@ -257,4 +257,13 @@ pub async fn jobs(State(state): State<AppState>, caller: Caller) -> Result<Respo
         Vec::new(),
     )
     .await)
+}
+
+/// The warning that links in e-mail may not reach this server, for administrators' pages.
+pub fn public_url_warning(state: &AppState, tr: crate::i18n::Tr) -> Vec<String> {
+    state
+        .public_url_issue
+        .iter()
+        .map(|i| tr.labelled(&tr.t("system.public_url_heading"), &crate::startup::public_url_text(tr, i)))
+        .collect()
 }
