@@ -29,6 +29,7 @@ pub mod search;
 pub mod seed;
 pub mod sla;
 pub mod survey;
+pub mod ticket;
 pub mod totp;
 pub mod webhook;
 

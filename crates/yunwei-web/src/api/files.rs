@@ -1,7 +1,7 @@
-//! Incident attachments and the record of mail taken in.
+//! Files on tickets of every kind (the kernel's attachments) and the record of mail taken in.
 
 use crate::AppState;
-use crate::api::incident::{Items, incident_id};
+use crate::api::incident::Items;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, Caller, body_error};
 use axum::Json;
@@ -11,13 +11,32 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use yunwei_core::store::attachment::AttachmentMeta;
 use yunwei_core::store::mail_in::InboundMail;
+use yunwei_core::ticket;
+use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST, TicketKind};
+
+/// The ticket a path names: its declared kind and id (`INC-000012` under `/incidents`).
+fn ticket_of(kind: &'static TicketKind, number: &str) -> ApiResult<(&'static TicketKind, i64)> {
+    kind.parse_number(number).map(|id| (kind, id)).ok_or_else(ApiError::not_found)
+}
+
+async fn list_of(state: &AppState, caller: &Caller, (kind, id): (&TicketKind, i64)) -> ApiResult<Json<Items<AttachmentMeta>>> {
+    Ok(Json(Items { items: ticket::attachments(&state.core, &caller.ctx, kind, id).await? }))
+}
 
 pub async fn list_attachments(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Items<AttachmentMeta>>> {
-    Ok(Json(Items { items: yunwei_core::incident::attachments(&state.core, &caller.ctx, incident_id(&id)?).await? }))
+    list_of(&state, &caller, ticket_of(&INCIDENT, &id)?).await
+}
+
+pub async fn list_request_attachments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Items<AttachmentMeta>>> {
+    list_of(&state, &caller, ticket_of(&SERVICE_REQUEST, &id)?).await
 }
 
 #[derive(Deserialize)]
@@ -27,11 +46,11 @@ pub struct UploadQuery {
 }
 
 /// `POST …/attachments?filename=x.png` with the file as the body and its type as Content-Type.
-pub async fn upload(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<UploadQuery>,
+async fn upload_to(
+    state: &AppState,
+    caller: &Caller,
+    (kind, id): (&TicketKind, i64),
+    filename: &str,
     req: Request,
 ) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
     let content_type =
@@ -40,21 +59,53 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file"));
     }
-    let meta =
-        yunwei_core::incident::add_attachment(&state.core, &caller.ctx, incident_id(&id)?, &q.filename, &content_type, &bytes).await?;
-    Ok((StatusCode::CREATED, Json(meta)))
+    let file = ticket::Upload { filename, content_type: &content_type, bytes: &bytes };
+    Ok((StatusCode::CREATED, Json(ticket::attach(&state.core, &caller.ctx, kind, id, file).await?)))
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
+    upload_to(&state, &caller, ticket_of(&INCIDENT, &id)?, &q.filename, req).await
+}
+
+pub async fn upload_to_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
+    upload_to(&state, &caller, ticket_of(&SERVICE_REQUEST, &id)?, &q.filename, req).await
+}
+
+async fn download_from(state: &AppState, caller: &Caller, (kind, id): (&TicketKind, i64), file: i64) -> ApiResult<Response> {
+    let (meta, bytes) = ticket::attachment(&state.core, &caller.ctx, kind, id, file).await?;
+    Ok(file_response(&meta, bytes))
 }
 
 /// Served as a download, never rendered in our origin: `attachment`, `nosniff` and a sandbox CSP.
 pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id, file)): ApiPath<(String, i64)>) -> ApiResult<Response> {
-    let (meta, bytes) = yunwei_core::incident::attachment(&state.core, &caller.ctx, incident_id(&id)?, file).await?;
-    Ok(file_response(&meta, bytes))
+    download_from(&state, &caller, ticket_of(&INCIDENT, &id)?, file).await
+}
+
+/// As [`download`], from a service request (its form's files and files attached later).
+pub async fn download_from_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, file)): ApiPath<(String, i64)>,
+) -> ApiResult<Response> {
+    download_from(&state, &caller, ticket_of(&SERVICE_REQUEST, &id)?, file).await
 }
 
 /// A stored file as a download that a browser will neither render nor run.
 pub fn file_response(meta: &yunwei_core::store::attachment::AttachmentMeta, bytes: Vec<u8>) -> Response {
     // Names stored before invisible formatting was removed on upload lose it here.
-    let name = yunwei_core::incident::clean_filename(&meta.filename);
+    let name = ticket::clean_filename(&meta.filename);
     let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&name));
     let mut res = bytes.into_response();

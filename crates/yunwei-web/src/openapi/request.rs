@@ -1,8 +1,8 @@
 //! OpenAPI operations and schemas of service requests and the service catalogue.
 
 use super::Method::*;
-use super::{Op, e, obj, op, q, schema_ref, with_body};
-use crate::api::request;
+use super::{Op, e, file, obj, op, q, schema_ref, with_body};
+use crate::api::{files, request};
 use serde_json::{Value, json};
 
 const LIST_Q: &[(&str, &str, &str)] = &[
@@ -202,11 +202,36 @@ pub(super) fn ops() -> Vec<Op> {
         e(
             op(
                 Get,
-                "/api/v1/service-requests/{number}/attachments/{file}",
-                request::download,
+                "/api/v1/service-requests/{number}/attachments",
+                files::list_request_attachments,
                 "service-requests",
-                "Download a file from the request's form",
-                (200, None),
+                "Files on a request (its form's files and files attached later)",
+                (200, Some("AttachmentList")),
+            ),
+            &[404],
+        ),
+        e(
+            file(q(
+                op(
+                    Post,
+                    "/api/v1/service-requests/{number}/attachments",
+                    files::upload_to_request,
+                    "service-requests",
+                    "Attach a file (whoever may reply may attach): the body is the file, Content-Type its type (at most 20 MiB)",
+                    (201, Some("Attachment")),
+                ),
+                &[("filename", "string", "the file's name")],
+            )),
+            &[404, 413, 422],
+        ),
+        e(
+            op(
+                Get,
+                "/api/v1/service-requests/{number}/attachments/{file}",
+                files::download_from_request,
+                "service-requests",
+                "Download a file (always as an attachment, never rendered)",
+                (200, Some("Binary")),
             ),
             &[404],
         ),

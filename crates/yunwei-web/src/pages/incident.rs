@@ -258,7 +258,8 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
     main.extend(super::incident_major::sections(state, caller, d, &mut names).await);
     // Files (from mail in or the API) are offered as downloads from the API, never shown inline.
-    let files = incident::attachments(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
+    let files =
+        yunwei_core::ticket::attachments(&state.core, &caller.ctx, &yunwei_domain::ticket::INCIDENT, v.id.0).await.unwrap_or_default();
     if !files.is_empty() {
         main.push(Section::Heading(tr.t("incident.attachments")));
         let rows = files

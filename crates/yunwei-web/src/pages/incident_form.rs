@@ -13,11 +13,13 @@ use axum::extract::State;
 use axum::response::Response;
 use yunwei_core::CoreError;
 use yunwei_core::incident::{
-    self, AssignInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
+    self, AssignInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
 };
+use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::ticket::INCIDENT;
 use yunwei_domain::{DomainError, FieldError};
 
 pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
@@ -336,7 +338,7 @@ pub async fn comment(
     let id = crate::api::incident::incident_id(&number)?;
     let public = form.input.as_ref().map_or(true, ReplyForm::public);
     let (result, posted) =
-        form.run(|f| incident::comment(&state.core, &caller.ctx, id, CommentInput { public: f.public(), body: f.body })).await;
+        form.run(|f| ticket::comment(&state.core, &caller.ctx, &INCIDENT, id.0, Comment { public: f.public(), body: f.body })).await;
     let notice = if public { "replied" } else { "noted" };
     finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
 }

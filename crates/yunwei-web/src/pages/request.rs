@@ -16,12 +16,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_core::request::{
-    self, CatalogItemView, DecisionInput, NewRequest, RequestCommentInput, RequestDetail, RequestQuery, RequestQueue,
-    RequestTransitionInput, TaskInput,
+    self, CatalogItemView, DecisionInput, NewRequest, RequestDetail, RequestQuery, RequestQueue, RequestTransitionInput, TaskInput,
 };
+use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
+use yunwei_domain::ticket::SERVICE_REQUEST;
 
 pub const ACTIVE: &str = "/requests";
 
@@ -470,8 +471,8 @@ pub async fn comment(
     caller.require()?;
     let id = request_id(&number)?;
     let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let form = PageForm { input: form.input.map(|f| RequestCommentInput { public: f.public(), body: f.body }), posted: form.posted };
-    let (result, posted) = form.run(|i| request::comment(&state.core, &caller.ctx, id, i)).await;
+    let form = PageForm { input: form.input.map(|f| Comment { public: f.public(), body: f.body }), posted: form.posted };
+    let (result, posted) = form.run(|i| ticket::comment(&state.core, &caller.ctx, &SERVICE_REQUEST, id.0, i)).await;
     finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", posted)).await
 }
 

@@ -42,5 +42,6 @@ mod scheduler;
 mod survey;
 mod survey_pages;
 mod survey_stats;
+mod ticket_kernel;
 mod use_cases;
 mod webhooks;
