@@ -238,7 +238,11 @@ pub async fn jobs(State(state): State<AppState>, caller: Caller) -> Result<Respo
         .iter()
         .map(|j| {
             vec![
-                Cell::text(j.kind.clone()),
+                Cell::text({
+                    // Known kinds in words; a kind this version does not know as recorded.
+                    let key = format!("job.kind.{}", j.kind);
+                    if tr.has(&key) { tr.t(&key) } else { j.kind.clone() }
+                }),
                 Cell::text(time(j.run_at, &caller)),
                 Cell::text(j.interval_seconds.map(|s| s.to_string()).unwrap_or_else(|| "—".into())),
                 Cell::text(tr.t(&format!("job.status.{}", j.status))),
