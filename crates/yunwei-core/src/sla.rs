@@ -288,6 +288,19 @@ fn policy_view(row: PolicyRow) -> Result<PolicyView> {
     })
 }
 
+/// The row to write from an input and its checked name, English name and rules.
+fn policy_fields<'a>(input: &PolicyInput, (name, name_en, rules): &'a (String, String, String)) -> PolicyFields<'a> {
+    PolicyFields {
+        name,
+        name_en,
+        service_id: input.service_id,
+        department_id: input.department_id,
+        calendar_id: input.calendar_id,
+        rules,
+        active: input.active,
+    }
+}
+
 async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String, String)> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
@@ -328,16 +341,8 @@ pub async fn get_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId) -> Result<Polic
 
 pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Create)?;
-    let (name, name_en, rules) = vet_policy(core, &input).await?;
-    let fields = PolicyFields {
-        name: &name,
-        name_en: &name_en,
-        service_id: input.service_id,
-        department_id: input.department_id,
-        calendar_id: input.calendar_id,
-        rules: &rules,
-        active: input.active,
-    };
+    let vetted = vet_policy(core, &input).await?;
+    let fields = policy_fields(&input, &vetted);
     let mut tx = core.db.begin().await?;
     let id = store::insert_policy(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
     let view = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
@@ -349,16 +354,8 @@ pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result
 
 pub async fn update_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId, input: PolicyInput) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Update)?;
-    let (name, name_en, rules) = vet_policy(core, &input).await?;
-    let fields = PolicyFields {
-        name: &name,
-        name_en: &name_en,
-        service_id: input.service_id,
-        department_id: input.department_id,
-        calendar_id: input.calendar_id,
-        rules: &rules,
-        active: input.active,
-    };
+    let vetted = vet_policy(core, &input).await?;
+    let fields = policy_fields(&input, &vetted);
     let mut tx = core.db.begin().await?;
     let before = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
     store::update_policy(&mut tx, id, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
