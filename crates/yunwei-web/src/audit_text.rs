@@ -22,6 +22,7 @@ pub const AUDIT_OBJECTS: &[&str] = &[
 pub const AUDIT_ACTIONS: &[&str] = &[
     "answer",
     "approve",
+    "approver_missing",
     "archive",
     "assign",
     "attach",
@@ -30,6 +31,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "close",
     "closed",
     "complete",
+    "confirm_year",
     "containment",
     "create",
     "declare",
@@ -79,6 +81,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "verify",
     "war_room_entry",
     "watch",
+    "withdraw_year",
     "work_note",
 ];
 

@@ -292,21 +292,37 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Heading(tr.t("request.answers")));
         sections.push(Section::Table(TableSection { columns: vec![tr.t("request.question"), tr.t("request.answer")], rows, next: None }));
     }
-    if !d.approvals.is_empty() {
-        let rows = d
+    // A step nobody could be found for is shown as waiting for the desk, not left out.
+    let unassigned: Vec<usize> = (0..d.definition.approvals.len()).filter(|n| !d.approvals.iter().any(|a| a.step as usize == *n)).collect();
+    if !d.approvals.is_empty() || !unassigned.is_empty() {
+        let step_name = |n: usize| d.definition.approvals.get(n).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
+        let mut rows: Vec<(usize, Vec<Cell>)> = d
             .approvals
             .iter()
             .map(|a| {
-                let step = d.definition.approvals.get(a.step as usize).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
-                vec![
-                    Cell::text(format!("{}. {step}", a.step + 1)),
+                let n = a.step as usize;
+                let row = vec![
+                    Cell::text(format!("{}. {}", n + 1, step_name(n))),
                     Cell::text(a.approver_name.clone().unwrap_or_else(|| format!("#{}", a.approver_id))),
                     Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
                     Cell::text(a.comment.clone()),
                     Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
-                ]
+                ];
+                (n, row)
             })
             .collect();
+        rows.extend(unassigned.iter().map(|n| {
+            let row = vec![
+                Cell::text(format!("{}. {}", n + 1, step_name(*n))),
+                Cell::text("—"),
+                Cell::badge(tr.t("request.awaiting_approver"), "warn"),
+                Cell::text(String::new()),
+                Cell::text("—"),
+            ];
+            (*n, row)
+        }));
+        rows.sort_by_key(|(n, _)| *n);
+        let rows = rows.into_iter().map(|(_, row)| row).collect();
         sections.push(Section::Heading(tr.t("request.approval")));
         let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));

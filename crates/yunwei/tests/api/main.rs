@@ -3,6 +3,7 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
+mod approvers;
 mod audit;
 mod audit_checkpoints;
 mod auth;
@@ -11,6 +12,7 @@ mod bad_input;
 mod browser;
 mod browser_forms;
 mod browser_home;
+mod calendar_years;
 mod cli;
 mod cli_database;
 mod crawl;
@@ -28,11 +30,13 @@ mod language;
 mod live;
 mod mail_in;
 mod major;
+mod master_names;
 mod notify;
 mod ops;
 mod pages;
 mod queue_tools;
 mod request;
+mod resolution_codes;
 mod route_walk;
 mod scheduler;
 mod survey;
