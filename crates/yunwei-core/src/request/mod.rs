@@ -7,6 +7,7 @@
 mod catalog;
 mod query;
 mod templates;
+mod ticket;
 mod workflow;
 
 pub(crate) use templates::TEMPLATES;
@@ -174,7 +175,7 @@ pub(crate) struct Effects<'a> {
     pub events: Vec<Event>,
 }
 
-/// Writes a changed request (optimistic version check), a timeline entry, the audit entry and events.
+/// Writes a changed request through the kernel's save (version check, timeline, audit, events).
 pub(crate) async fn save(
     core: &Core,
     tx: &mut yunwei_store::Tx,
@@ -184,33 +185,8 @@ pub(crate) async fn save(
     fx: Effects<'_>,
 ) -> Result<()> {
     let Effects { action, timeline, events } = fx;
-    let now = core.now_ms();
-    after.updated_at = now;
-    after.version = before.version + 1;
-    if !store::update(tx, after, before.version).await? {
-        return Err(CoreError::Conflict("service_request_changed"));
-    }
-    if let Some((kind, data)) = timeline {
-        yunwei_store::ticket::add_activity(
-            tx,
-            &yunwei_domain::ticket::SERVICE_REQUEST,
-            &yunwei_store::ticket::NewActivity {
-                ticket_id: after.id.0,
-                at: now,
-                actor_id: ctx.actor_id().map(UserId),
-                kind,
-                public: true,
-                body: "",
-                data: data.clone(),
-            },
-        )
-        .await?;
-    }
-    audit::write(core, tx, ctx, Change::new("service_request", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
-    for e in events {
-        emit(core, tx, ctx, e).await?;
-    }
-    Ok(())
+    let notes = timeline.map(|(kind, data)| crate::ticket::Note { kind, public: true, body: "", data }).into_iter().collect();
+    crate::ticket::save(core, tx, ctx, before, after, crate::ticket::Effects { action, notes, events }).await
 }
 
 /// The request, locked for a command; refused before the lookup unless the caller may read
@@ -388,9 +364,11 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
     let mut tx = core.db.begin().await?;
     r.answers = "{}".into();
     r.id = store::insert(&mut tx, &r).await?;
-    yunwei_store::search::enqueue(&mut tx, yunwei_store::search::DocKind::ServiceRequest, r.id.0).await?;
+    yunwei_store::search::enqueue(&mut tx, &yunwei_domain::ticket::SERVICE_REQUEST, r.id.0).await?;
     for (key, filename, content_type, bytes) in &files {
-        let meta = crate::incident::store_file(core, &mut tx, ctx, ("service_request", r.id.0), filename, content_type, bytes).await?;
+        let meta =
+            crate::ticket::store_file(core, &mut tx, ctx, (&yunwei_domain::ticket::SERVICE_REQUEST, r.id.0), filename, content_type, bytes)
+                .await?;
         answers.insert(key.clone(), serde_json::json!({ "attachment_id": meta.id, "filename": meta.filename, "size": meta.size }));
     }
     r.answers = serde_json::Value::Object(answers).to_string();

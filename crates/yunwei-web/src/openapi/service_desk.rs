@@ -2,7 +2,7 @@
 //! and the schemas of the whole service desk, its set-up included (`sla.rs`).
 
 use super::Method::*;
-use super::{Op, e, file, obj, op, q, schema_ref, with_body};
+use super::{Op, e, obj, op, q, schema_ref, with_body};
 use crate::api::{files, incident, queue_tools};
 use serde_json::{Value, json};
 
@@ -267,42 +267,6 @@ pub(super) fn ops() -> Vec<Op> {
                 (200, Some("SearchResults")),
             ),
             &[("q", "string", "words, Chinese text, or an incident or request number"), ("limit", "integer", "1–200, default 50")],
-        ),
-        e(
-            op(
-                Get,
-                "/api/v1/incidents/{number}/attachments",
-                files::list_attachments,
-                "incidents",
-                "Files on an incident",
-                (200, Some("AttachmentList")),
-            ),
-            &[404],
-        ),
-        e(
-            file(q(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/attachments",
-                    files::upload,
-                    "incidents",
-                    "Attach a file: the body is the file, Content-Type its type (at most 20 MiB)",
-                    (201, Some("Attachment")),
-                ),
-                &[("filename", "string", "the file's name")],
-            )),
-            &[404, 413, 422],
-        ),
-        e(
-            op(
-                Get,
-                "/api/v1/incidents/{number}/attachments/{file}",
-                files::download,
-                "incidents",
-                "Download a file (always as an attachment, never rendered)",
-                (200, Some("Binary")),
-            ),
-            &[404],
         ),
         q(
             op(

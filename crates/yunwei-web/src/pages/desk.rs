@@ -133,8 +133,8 @@ impl DeskData {
     }
 }
 
-/// Names of teams and people, read through core with the caller's rights; an id the
-/// caller may not look up shows as `#id`.
+/// Names of teams and people, from core's directory (names only, for anyone who may read
+/// the records that carry them); an id that names nobody shows as `#id`.
 #[derive(Default)]
 pub struct Names {
     pub teams: Vec<(TeamId, String)>,
@@ -143,14 +143,9 @@ pub struct Names {
 
 impl Names {
     pub async fn load(state: &AppState, caller: &Caller) -> Names {
-        let mut names = Names::default();
-        if let Ok(all) = page_request(Some(200), None, None, "name") {
-            names.teams = yunwei_core::admin::list_teams(&state.core, &caller.ctx, None, &all)
-                .await
-                .map(|p| p.items.into_iter().map(|t| (t.id, super::local_name(caller.tr, &t.name, &t.name_en))).collect())
-                .unwrap_or_default();
-        }
-        names
+        let teams = yunwei_core::directory::teams(&state.core, &caller.ctx).await.unwrap_or_default();
+        let teams = teams.into_iter().map(|t| (t.id, super::local_name(caller.tr, &t.name, &t.name_en))).collect();
+        Names { teams, users: HashMap::new() }
     }
 
     pub fn team(&self, id: TeamId) -> String {
@@ -161,14 +156,23 @@ impl Names {
         id.map(|t| self.team(t)).unwrap_or_else(|| "—".into())
     }
 
+    /// Looks up the names of many people in one go (a list page's assignees and requesters).
+    pub async fn prefetch(&mut self, state: &AppState, caller: &Caller, ids: impl IntoIterator<Item = UserId>) {
+        let missing: Vec<UserId> = ids.into_iter().filter(|id| !self.users.contains_key(id)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        if let Ok(found) = yunwei_core::directory::user_names(&state.core, &caller.ctx, &missing).await {
+            self.users.extend(found);
+        }
+    }
+
     pub async fn user(&mut self, state: &AppState, caller: &Caller, id: UserId) -> String {
         if let Some(n) = self.users.get(&id) {
             return n.clone();
         }
-        let name = yunwei_core::admin::get_user(&state.core, &caller.ctx, id)
-            .await
-            .map(|u| u.user.display_name)
-            .unwrap_or_else(|_| format!("#{id}"));
+        self.prefetch(state, caller, [id]).await;
+        let name = self.users.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
         self.users.insert(id, name.clone());
         name
     }

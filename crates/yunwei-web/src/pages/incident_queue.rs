@@ -108,6 +108,17 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
 pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<BulkForm>) -> Result<Response, ApiError> {
     caller.require()?;
     let tr = caller.tr;
+    let back = safe_next(&f.back);
+    // Nothing ticked is said in words ("请至少勾选一条事件。"), not as a field error of the API body.
+    if f.ids.is_empty() {
+        let layout = Layout {
+            title: tr.t("incident.bulk.title"),
+            sections: vec![Section::Links(vec![(back, tr.t("incident.bulk.back"))])],
+            ..Layout::default()
+        };
+        let e = ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bulk_none_ticked");
+        return super::failed_layout(&state, &caller, e, layout, super::incident::ACTIVE).await;
+    }
     let input = BulkInput {
         incidents: f.ids,
         action: f.action,
@@ -119,7 +130,6 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): Cs
         resolution: f.resolution,
         note: f.note,
     };
-    let back = safe_next(&f.back);
     let result = match bulk_result(&state, &caller, input).await {
         Ok(r) => r,
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
@@ -170,7 +180,7 @@ pub async fn save_view(State(state): State<AppState>, caller: Caller, CsrfForm(f
     let query = f.query.clone();
     let input = NewView { object_type: "incident".into(), name: f.name, query: f.query };
     match saved_view::create(&state.core, &caller.ctx, input).await {
-        Ok(v) => Ok(redirect(&format!("/incidents?{}", v.query))),
+        Ok(v) => Ok(redirect(&format!("/incidents?{}&ok=view_saved", v.query))),
         Err(e) => {
             let tr: Tr = caller.tr;
             let layout = Layout {
