@@ -22,6 +22,7 @@ pub const AUDIT_OBJECTS: &[&str] = &[
 pub const AUDIT_ACTIONS: &[&str] = &[
     "answer",
     "approve",
+    "approver_missing",
     "archive",
     "assign",
     "attach",
@@ -30,6 +31,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "close",
     "closed",
     "complete",
+    "confirm_year",
     "containment",
     "create",
     "declare",
@@ -79,6 +81,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "verify",
     "war_room_entry",
     "watch",
+    "withdraw_year",
     "work_note",
 ];
 
@@ -108,12 +111,17 @@ fn field(tr: Tr, k: &str) -> String {
 fn code(tr: Tr, key: &str, s: &str) -> String {
     let candidates: &[String] = match key {
         "state" | "from" | "to" => &[format!("incident.state.{s}"), format!("request.state.{s}"), format!("request_task.state.{s}")],
-        "resolution_code" => &[format!("incident.resolution_code.{s}")],
         "decision" => &[format!("request.decision.{s}")],
         _ => &[],
     };
     if let Some(k) = candidates.iter().find(|k| tr.has(k)) {
         return tr.t(k);
+    }
+    // The shipped codes' names (the desk settings' own names are not in the entry).
+    if key == "resolution_code" {
+        if let Some(b) = yunwei_domain::incident::BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == s) {
+            return (if tr.is_zh() { b.1 } else { b.2 }).to_string();
+        }
     }
     if key == "subject_type" || key == "object_type" {
         return object_type(tr, s);

@@ -207,8 +207,12 @@ pub(crate) async fn load_read(conn: &mut Conn, ctx: &Ctx, id: ServiceRequestId) 
 /// The users who decide one approval step, without the requester (nobody approves their own request).
 async fn approvers_of(conn: &mut Conn, step: &Approver, requester: Option<UserId>) -> Result<Vec<UserId>> {
     let mut users = match step {
+        // The line manager; without one, the leads of the requester's teams (who know the work).
         Approver::Manager => match requester {
-            Some(r) => yunwei_store::admin::get_user(&mut *conn, r).await?.and_then(|u| u.manager_id).into_iter().collect(),
+            Some(r) => match yunwei_store::admin::get_user(&mut *conn, r).await?.and_then(|u| u.manager_id) {
+                Some(m) => vec![m],
+                None => yunwei_store::admin::team_leads_of(&mut *conn, r).await?,
+            },
             None => Vec::new(),
         },
         Approver::Role { role } => yunwei_store::admin::role_holders(&mut *conn, role).await?,
@@ -311,12 +315,20 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         }
     }
     answers.extend(resolved);
-    // Approvers are fixed now: every step must have someone to decide it.
+    // Approvers are fixed now. A step whose approver cannot be found goes to the configured
+    // fallback role, and without one waits for the desk: the requester is never the dead end,
+    // and never their own approver (`approvers_of` leaves them out).
+    let fallback_role = crate::incident::desk_settings(core).await?.approval_fallback_role;
     let mut steps = Vec::new();
+    let mut stand_ins = Vec::new();
     for (n, step) in def.approvals.iter().enumerate() {
-        let who = approvers_of(&mut rd, &step.approver, Some(requester_id)).await?;
+        let mut who = approvers_of(&mut rd, &step.approver, Some(requester_id)).await?;
         if who.is_empty() {
-            c.push(FieldError::new(format!("approvals[{n}]"), "no_approver").with("step", step.name.get(&locale)));
+            if !fallback_role.is_empty() {
+                who = approvers_of(&mut rd, &Approver::Role { role: fallback_role.clone() }, Some(requester_id)).await?;
+            }
+            let kind = if who.is_empty() { "approval_unassigned" } else { "approval_fallback" };
+            stand_ins.push((kind, serde_json::json!({ "step": n + 1, "name": step.name.get(&locale), "role": fallback_role })));
         }
         steps.push(who);
     }
@@ -383,8 +395,27 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         },
     )
     .await?;
+    for (kind, data) in &stand_ins {
+        let activity = yunwei_store::ticket::NewActivity {
+            ticket_id: r.id.0,
+            at: now,
+            actor_id: None,
+            kind,
+            public: true,
+            body: "",
+            data: data.clone(),
+        };
+        yunwei_store::ticket::add_activity(&mut tx, &yunwei_domain::ticket::SERVICE_REQUEST, &activity).await?;
+    }
     let v = view(&r)?;
     audit::write(core, &mut tx, ctx, Change::new("service_request", r.id, "create").after(&v)).await?;
+    if !stand_ins.is_empty() {
+        // A step that went to the fallback (or to nobody yet) is on record, by step.
+        let missing: Vec<serde_json::Value> =
+            stand_ins.iter().map(|(kind, d)| serde_json::json!({ "outcome": kind, "step": d["step"], "role": d["role"] })).collect();
+        let change = Change::new("service_request", r.id, "approver_missing").after(&serde_json::json!({ "steps": missing }));
+        audit::write(core, &mut tx, ctx, change).await?;
+    }
     match steps.first() {
         Some(first) => {
             emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestApprovalRequested, &r, first, serde_json::json!({ "step": 1 })))

@@ -278,7 +278,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     if let Some(resolution) = &v.resolution {
         main.push(Section::Heading(tr.t("incident.resolution")));
         main.push(Section::Facts(vec![
-            (tr.t("field.resolution_code"), v.resolution_code.as_deref().map(|c| resolution_label(tr, c)).unwrap_or_default()),
+            (tr.t("field.resolution_code"), v.resolution_code.as_deref().map(|c| resolution_label(tr, settings, c)).unwrap_or_default()),
             (tr.t("field.restored_at"), v.restored_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
         ]));
         main.push(Section::Prose(resolution.clone()));
@@ -429,7 +429,7 @@ async fn activity_text(state: &AppState, caller: &Caller, settings: &DeskSetting
             }
             let code = s("resolution_code");
             if s("to") == "resolved" && !code.is_empty() {
-                text.push_str(&tr.with("incident.activity.with_code", &p(&[("code", resolution_label(tr, &code))])));
+                text.push_str(&tr.with("incident.activity.with_code", &p(&[("code", resolution_label(tr, settings, &code))])));
             }
             let parent = s("by_parent");
             if !parent.is_empty() {

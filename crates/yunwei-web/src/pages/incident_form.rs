@@ -2,7 +2,7 @@
 //! Every failed form shows the ticket again with the typed values and the messages.
 
 pub(super) use super::Pairs;
-use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_label, service_options};
+use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_options, service_options};
 use super::incident::{ACTIVE, ticket_layout};
 use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
 use crate::AppState;
@@ -192,7 +192,7 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
         out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Resolve) {
-        let codes = settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, c))).collect();
+        let codes = resolution_options(tr, settings);
         let fields = vec![
             Field::new("select", "resolution_code", tr.t("field.resolution_code"), String::new()).options(codes).required(),
             Field::new("textarea", "resolution", tr.t("field.resolution"), String::new()).rows(4).required(),

@@ -77,6 +77,10 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
             vec![("assign".to_string(), tr.t("incident.bulk.assign")), ("transition".to_string(), tr.t("incident.bulk.transition"))];
         let mut teams = vec![(String::new(), "—".to_string())];
         teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        // Chosen from the list, never typed: people know the labels, not the codes.
+        let settings = yunwei_core::incident::desk_settings(&state.core).await.unwrap_or_default();
+        let mut codes = vec![(String::new(), "—".to_string())];
+        codes.extend(super::desk::resolution_options(tr, &settings));
         let mut transitions = vec![(String::new(), "—".to_string())];
         transitions.extend(
             [Transition::Start, Transition::Resolve, Transition::Close]
@@ -87,7 +91,7 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
             Field::new("select", "action", tr.t("incident.bulk.action"), "assign").options(actions),
             Field::new("select", "team_id", tr.t("field.team"), "").options(teams),
             Field::new("select", "transition", tr.t("incident.bulk.transition"), "").options(transitions),
-            Field::new("text", "resolution_code", tr.t("field.resolution_code"), ""),
+            Field::new("select", "resolution_code", tr.t("field.resolution_code"), "").options(codes),
             Field::new("text", "resolution", tr.t("field.resolution"), ""),
             Field::new("text", "note", tr.t("incident.bulk.note"), ""),
             Field::new("hidden", "back", String::new(), format!("/incidents?{query}")),

@@ -23,6 +23,7 @@ mod profile;
 mod request;
 mod search;
 mod sla;
+mod sla_calendar;
 mod survey;
 mod survey_answer;
 mod system;
@@ -123,6 +124,8 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/{id}", get(request::item).post(request::submit))
         .route("/admin/sla", get(sla::overview))
         .route("/admin/sla/import", post(sla::import_days))
+        .route("/admin/sla/calendars/{id}", get(sla_calendar::show))
+        .route("/admin/sla/calendars/{id}/years/{year}", post(sla_calendar::mark))
         .route("/admin/sla/policies", post(sla::create_policy))
         .route("/admin/sla/policies/new", get(sla::new_policy))
         .route("/admin/sla/policies/{id}", get(sla::policy).post(sla::update_policy))

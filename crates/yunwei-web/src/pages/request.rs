@@ -293,22 +293,38 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Heading(tr.t("request.answers")));
         sections.push(Section::Table(TableSection { columns: vec![tr.t("request.question"), tr.t("request.answer")], rows, next: None }));
     }
-    if !d.approvals.is_empty() {
-        let mut rows = Vec::new();
+    // A step nobody could be found for is shown as waiting for the desk, not left out.
+    let unassigned: Vec<usize> = (0..d.definition.approvals.len()).filter(|n| !d.approvals.iter().any(|a| a.step as usize == *n)).collect();
+    if !d.approvals.is_empty() || !unassigned.is_empty() {
+        let step_name = |n: usize| d.definition.approvals.get(n).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
+        let mut rows: Vec<(usize, Vec<Cell>)> = Vec::new();
         for a in &d.approvals {
-            let step = d.definition.approvals.get(a.step as usize).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
+            let n = a.step as usize;
             let approver = match &a.approver_name {
-                Some(n) => n.clone(),
+                Some(name) => name.clone(),
                 None => names.user(state, caller, a.approver_id).await,
             };
-            rows.push(vec![
-                Cell::text(format!("{}. {step}", a.step + 1)),
+            let row = vec![
+                Cell::text(format!("{}. {}", n + 1, step_name(n))),
                 Cell::text(approver),
                 Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
                 Cell::text(a.comment.clone()),
                 Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
-            ]);
+            ];
+            rows.push((n, row));
         }
+        rows.extend(unassigned.iter().map(|n| {
+            let row = vec![
+                Cell::text(format!("{}. {}", n + 1, step_name(*n))),
+                Cell::text("—"),
+                Cell::badge(tr.t("request.awaiting_approver"), "warn"),
+                Cell::text(String::new()),
+                Cell::text("—"),
+            ];
+            (*n, row)
+        }));
+        rows.sort_by_key(|(n, _)| *n);
+        let rows = rows.into_iter().map(|(_, row)| row).collect();
         sections.push(Section::Heading(tr.t("request.approval")));
         let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));

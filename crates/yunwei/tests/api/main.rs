@@ -3,6 +3,7 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
+mod approvers;
 mod audit;
 mod audit_checkpoints;
 mod auth;
@@ -14,6 +15,7 @@ mod browser_forms;
 mod browser_home;
 mod browser_names;
 mod browser_notices;
+mod calendar_years;
 mod cli;
 mod cli_database;
 mod crawl;
@@ -32,11 +34,13 @@ mod language_crawl;
 mod live;
 mod mail_in;
 mod major;
+mod master_names;
 mod notify;
 mod ops;
 mod pages;
 mod queue_tools;
 mod request;
+mod resolution_codes;
 mod route_walk;
 mod scheduler;
 mod survey;
