@@ -69,7 +69,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "ticket_kernel", "0015_ticket_kernel"),
     migration!(16, "names_in_both_languages", "0016_names_in_both_languages"),
     migration!(17, "home_indexes", "0017_home_indexes"),
-    migration!(19, "daily_use", "0019_daily_use"),
+    migration!(18, "daily_use", "0018_daily_use"),
 ];
 
 /// The newest schema version this binary knows.
