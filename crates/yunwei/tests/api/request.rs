@@ -136,7 +136,7 @@ async fn a_vpn_request_goes_through_two_approvals_then_fulfilment() {
     assert!(
         notices(&app, manager_id).await.iter().any(|(e, title, link)| e == "service_request.approval_requested"
             && title.contains("待您审批")
-            && link.as_deref() == Some(format!("/requests/{}", req["id"]).as_str())),
+            && link.as_deref() == Some(format!("/requests/{number}").as_str())),
         "the manager is told, in their language"
     );
     assert_problem(&requester.post(&format!("{path}/approvals"), &json!({ "decision": "approve" })).await, 403, "forbidden");
