@@ -126,10 +126,10 @@ fn code(tr: Tr, key: &str, s: &str) -> String {
     if key == "subject_type" || key == "object_type" {
         return object_type(tr, s);
     }
-    if key == "roles" || key == "role" {
-        if let Some(r) = yunwei_domain::admin::builtin_roles().into_iter().find(|r| r.key == s) {
-            return (if tr.is_zh() { r.name_zh } else { r.name_en }).to_string();
-        }
+    if (key == "roles" || key == "role")
+        && let Some(r) = yunwei_domain::admin::builtin_roles().into_iter().find(|r| r.key == s)
+    {
+        return (if tr.is_zh() { r.name_zh } else { r.name_en }).to_string();
     }
     s.to_string()
 }

@@ -199,7 +199,12 @@ async fn sla_timer_fires_warning_and_breach_by_itself() {
     let eng_notes =
         yunwei_store::notify::list_notifications(app.core.database(), yunwei_domain::ids::UserId(eng_id), false, &page()).await.unwrap();
     assert!(eng_notes.items.iter().any(|n| n.event_type == "incident.sla_warning"));
-    assert!(eng_notes.items.iter().any(|n| n.link.as_deref() == Some(format!("/incidents/{}", inc["id"]).as_str())));
+    assert!(
+        eng_notes
+            .items
+            .iter()
+            .any(|n| n.link.as_deref() == Some(format!("/incidents/{}", inc["number"].as_str().unwrap_or_default()).as_str()))
+    );
 }
 
 fn page() -> yunwei_domain::page::PageRequest {
@@ -483,7 +488,7 @@ async fn a_member_added_to_a_team_hears_of_its_next_incident() {
             notes.items.iter().filter(|n| n.event_type == "incident.created").filter_map(|n| n.link.clone()).collect::<Vec<_>>()
         }
     };
-    let link = |inc: &Value| format!("/incidents/{}", inc["id"]);
+    let link = |inc: &Value| format!("/incidents/{}", inc["number"].as_str().unwrap_or_default());
     assert_eq!(links_of(new_id).await, vec![link(&second)], "the new member hears of the second incident only");
     let mut old = links_of(old_id).await;
     old.sort();
