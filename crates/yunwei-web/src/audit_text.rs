@@ -118,10 +118,10 @@ fn code(tr: Tr, key: &str, s: &str) -> String {
         return tr.t(k);
     }
     // The shipped codes' names (the desk settings' own names are not in the entry).
-    if key == "resolution_code" {
-        if let Some(b) = yunwei_domain::incident::BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == s) {
-            return (if tr.is_zh() { b.1 } else { b.2 }).to_string();
-        }
+    if key == "resolution_code"
+        && let Some(b) = yunwei_domain::incident::BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == s)
+    {
+        return (if tr.is_zh() { b.1 } else { b.2 }).to_string();
     }
     if key == "subject_type" || key == "object_type" {
         return object_type(tr, s);
