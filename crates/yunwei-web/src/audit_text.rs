@@ -118,18 +118,18 @@ fn code(tr: Tr, key: &str, s: &str) -> String {
         return tr.t(k);
     }
     // The shipped codes' names (the desk settings' own names are not in the entry).
-    if key == "resolution_code" {
-        if let Some(b) = yunwei_domain::incident::BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == s) {
-            return (if tr.is_zh() { b.1 } else { b.2 }).to_string();
-        }
+    if key == "resolution_code"
+        && let Some(b) = yunwei_domain::incident::BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == s)
+    {
+        return (if tr.is_zh() { b.1 } else { b.2 }).to_string();
     }
     if key == "subject_type" || key == "object_type" {
         return object_type(tr, s);
     }
-    if key == "roles" || key == "role" {
-        if let Some(r) = yunwei_domain::admin::builtin_roles().into_iter().find(|r| r.key == s) {
-            return (if tr.is_zh() { r.name_zh } else { r.name_en }).to_string();
-        }
+    if (key == "roles" || key == "role")
+        && let Some(r) = yunwei_domain::admin::builtin_roles().into_iter().find(|r| r.key == s)
+    {
+        return (if tr.is_zh() { r.name_zh } else { r.name_en }).to_string();
     }
     s.to_string()
 }
