@@ -264,16 +264,18 @@ const YEARS: std::ops::RangeInclusive<i16> = 2000..=2100;
 /// and make-up working day), so the year is no longer shown as missing. Audited: who said
 /// the year is complete, and when.
 pub async fn confirm_year(core: &Core, ctx: &Ctx, id: CalendarId, year: i16) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Update)?;
     mark_year(core, ctx, id, year, true).await
 }
 
 /// Withdraws a confirmation (the year turns out to be incomplete); audited.
 pub async fn withdraw_year(core: &Core, ctx: &Ctx, id: CalendarId, year: i16) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Update)?;
     mark_year(core, ctx, id, year, false).await
 }
 
+/// The caller is checked by `confirm_year` and `withdraw_year`.
 async fn mark_year(core: &Core, ctx: &Ctx, id: CalendarId, year: i16, complete: bool) -> Result<CalendarView> {
-    ctx.authorize(ObjectType::Sla, Action::Update)?;
     if !YEARS.contains(&year) {
         let e = FieldError::new("year", "out_of_range").with("min", YEARS.start()).with("max", YEARS.end());
         return Err(yunwei_domain::DomainError::Validation(vec![e]).into());
