@@ -79,6 +79,19 @@ pub(crate) async fn store_file(
     Ok(meta)
 }
 
+/// Programs and scripts are refused when a person uploads them (mail in keeps what arrives,
+/// as it always offers files only as downloads).
+pub fn refuse_programs(filename: &str) -> Result<()> {
+    if yunwei_domain::validate::refused_file_type(filename) {
+        let types = yunwei_domain::validate::REFUSED_FILE_TYPES.join(", ");
+        return Err(yunwei_domain::DomainError::Validation(vec![
+            yunwei_domain::FieldError::new("file", "refused_type").with("types", types),
+        ])
+        .into());
+    }
+    Ok(())
+}
+
 pub async fn add_attachment(
     core: &Core,
     ctx: &Ctx,
@@ -87,6 +100,7 @@ pub async fn add_attachment(
     content_type: &str,
     bytes: &[u8],
 ) -> Result<AttachmentMeta> {
+    refuse_programs(filename)?;
     let mut tx = core.db.begin().await?;
     let i = super::load(core, &mut tx, ctx, id, Action::Read).await?;
     // The requester may add files to their own incident, like a public reply.

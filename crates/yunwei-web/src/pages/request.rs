@@ -112,35 +112,6 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
 
 // ---- the catalogue and an item's form ----
 
-pub async fn catalog(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require()?;
-    let tr = caller.tr;
-    let items = request::list_items(&state.core, &caller.ctx, false).await?;
-    let rows = items
-        .iter()
-        .map(|i| {
-            vec![
-                Cell::link(i.name.get(tr.locale).to_string(), format!("/catalog/{}", i.id)),
-                Cell::text(i.description.get(tr.locale).to_string()),
-                Cell::text(if i.definition.approvals.is_empty() {
-                    tr.t("request.no_approval")
-                } else {
-                    tr.with("request.approval_steps", &[("n".into(), i.definition.approvals.len().to_string())])
-                }),
-            ]
-        })
-        .collect();
-    let sections = vec![
-        Section::Text(tr.t("request.catalog_intro")),
-        Section::Table(TableSection {
-            columns: vec![tr.t("request.item"), tr.t("field.description"), tr.t("request.approval")],
-            rows,
-            next: None,
-        }),
-    ];
-    Ok(render(&state, &caller, ACTIVE, Layout { title: tr.t("request.catalog"), sections, ..Layout::default() }, None, Vec::new()).await)
-}
-
 fn input_of(f: &FormField, tr: Tr, value: &str) -> Field {
     let label = f.label.get(tr.locale).to_string();
     let name = format!("answers.{}", f.key);
