@@ -311,7 +311,10 @@ pub async fn link(
         Ok(other) if other == id => Err(invalid("number", "self_reference")),
         Ok(other) if get(&pairs, "as") == "parent" => set_parent(&state, &caller, id, Some(other)).await,
         // The child's parent points here: a child the reader may not update (or see) is refused by core.
-        Ok(other) => set_parent(&state, &caller, other, Some(id)).await.map_err(|e| renamed(e, "parent_id", "number")),
+        Ok(other) => set_parent(&state, &caller, other, Some(id)).await.map_err(|e| {
+            // The number typed names no incident the reader can find: say so by the field.
+            if e.status == StatusCode::NOT_FOUND { invalid("number", "not_found") } else { e }
+        }),
         Err(e) => Err(e),
     };
     finish(&state, &caller, id, result.map_err(|e| renamed(e, "parent_id", "number")), "linked", Posted::new("link", pairs)).await
