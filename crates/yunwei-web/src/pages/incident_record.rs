@@ -54,8 +54,10 @@ pub async fn watchers(state: &AppState, caller: &Caller, d: &IncidentDetail, off
     let mut rows = Vec::new();
     for w in &d.watchers {
         let name = names.user(state, caller, *w).await;
-        let remove = (*w == offer.me || offer.assign)
-            .then(|| Cell::button(format!("{base}/unwatch?user_id={}", w.0), tr.t("incident.watcher_remove"), String::new()));
+        // One's own row says "stop watching"; others' rows "remove" (for those who may assign).
+        let label = if *w == offer.me { "incident.unwatch" } else { "incident.watcher_remove" };
+        let remove =
+            (*w == offer.me || offer.assign).then(|| Cell::button(format!("{base}/unwatch?user_id={}", w.0), tr.t(label), String::new()));
         rows.push(vec![Cell::text(name), remove.unwrap_or_else(|| Cell::text(""))]);
     }
     let mut out = vec![Section::Heading(tr.t("incident.watchers"))];
