@@ -22,7 +22,7 @@ pub fn may(ctx: &Ctx, action: Action, v: &IncidentView) -> bool {
 }
 
 /// May the caller add files: those who may update it, and its requester or reporter (as
-/// `add_attachment` decides).
+/// `add_attachment` decides). Not authorised here: it only asks the policy, through `may`.
 pub fn may_attach(ctx: &Ctx, v: &IncidentView) -> bool {
     let me = ctx.actor_id().map(UserId);
     may(ctx, Action::Update, v) || (me.is_some() && (v.requester_id == me || v.reporter_id == me) && may(ctx, Action::Read, v))
