@@ -226,6 +226,14 @@ pub struct TaskTemplate {
     pub team_id: Option<i64>,
 }
 
+/// Does a catalogue item match what a requester typed? Every word (split at white space)
+/// must appear, ignoring case, in one of its texts (names and descriptions in both
+/// languages, its category): "密码" finds 密码重置, "vpn 开通" finds VPN 开通.
+pub fn catalog_match(texts: &[&str], query: &str) -> bool {
+    let texts: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
+    query.split_whitespace().map(str::to_lowercase).all(|word| texts.iter().any(|t| t.contains(&word)))
+}
+
 /// Everything configurable about a catalogue item beyond its names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,7 +244,13 @@ pub struct ItemDefinition {
     pub approvals: Vec<ApprovalStep>,
     #[serde(default)]
     pub tasks: Vec<TaskTemplate>,
+    /// What the catalogue promises requesters: done within this many working days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_days: Option<u32>,
 }
+
+/// The longest promise a catalogue item may make, in working days.
+pub const MAX_EXPECTED_DAYS: u32 = 365;
 
 pub const MAX_FIELDS: usize = 40;
 pub const MAX_STEPS: usize = 10;
@@ -254,6 +268,9 @@ impl ItemDefinition {
         }
         if self.tasks.len() > MAX_TASKS {
             e.push(FieldError::new("tasks", "too_long").with("max", MAX_TASKS));
+        }
+        if self.expected_days.is_some_and(|d| d == 0 || d > MAX_EXPECTED_DAYS) {
+            e.push(FieldError::new("expected_days", "out_of_range").with("min", 1).with("max", MAX_EXPECTED_DAYS));
         }
         let mut keys = std::collections::HashSet::new();
         for (n, f) in self.fields.iter().enumerate() {
@@ -548,5 +565,16 @@ mod tests {
         assert_eq!(parse_number("REQ-000012"), Some(12));
         assert_eq!(parse_number("12"), Some(12));
         assert_eq!(parse_number("INC-1"), None);
+    }
+
+    #[test]
+    fn catalogue_search_needs_every_word_in_some_text() {
+        let texts = ["VPN 开通", "VPN access", "远程办公或运维需要的 VPN 账号", "network"];
+        assert!(catalog_match(&texts, "vpn"));
+        assert!(catalog_match(&texts, "VPN 开通"));
+        assert!(catalog_match(&texts, "  远程  access "));
+        assert!(catalog_match(&texts, ""), "nothing typed: everything");
+        assert!(!catalog_match(&texts, "vpn 打印机"));
+        assert!(!catalog_match(&["密码重置"], "密码 打印"));
     }
 }

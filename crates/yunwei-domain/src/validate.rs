@@ -125,6 +125,17 @@ pub fn looks_like_time_zone(name: &str) -> bool {
     !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c))
 }
 
+/// File types that run when opened (programs, scripts, installers): refused as attachments,
+/// because a desk engineer opening a requester's file must not start a program.
+pub const REFUSED_FILE_TYPES: [&str; 16] =
+    ["exe", "com", "bat", "cmd", "scr", "pif", "msi", "dll", "vbs", "vbe", "js", "jse", "wsf", "ps1", "hta", "jar"];
+
+/// Is this file name one of [`REFUSED_FILE_TYPES`] (by its last extension, any case)?
+pub fn refused_file_type(name: &str) -> bool {
+    let ext = name.trim().trim_end_matches('.').rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    ext.is_some_and(|e| REFUSED_FILE_TYPES.contains(&e.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +188,15 @@ mod tests {
         c.email("e2", Some("ops@bank.example"));
         let Err(crate::DomainError::Validation(errs)) = c.finish() else { panic!() };
         assert_eq!(errs.len(), 2);
+    }
+
+    #[test]
+    fn programs_are_refused_as_attachments_and_documents_are_not() {
+        for bad in ["setup.exe", "RUN.BAT", "a.tar.js", "x.ps1.", "报表.Exe"] {
+            assert!(refused_file_type(bad), "{bad}");
+        }
+        for ok in ["故障截图.png", "log.txt", "exe", "report.exe.pdf", "noext", ".bashrc"] {
+            assert!(!refused_file_type(ok), "{ok}");
+        }
     }
 }

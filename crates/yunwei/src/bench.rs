@@ -15,7 +15,8 @@ pub struct BenchArgs {
     /// /api/v1/incidents), `queue` (a 50-row team queue sorted by SLA due), `queue-text` (the
     /// same queue filtered by a Chinese word, common or rare) or `search` (GET
     /// /api/v1/search with Chinese terms); `calendar` measures business-time deadline
-    /// computation in-process (no server; `--clients` is ignored).
+    /// computation in-process (no server; `--clients` is ignored); `crawl` walks every page
+    /// of the demo data as five people in two languages (p50/p95/max per page).
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -33,9 +34,12 @@ pub struct BenchArgs {
     /// --database-url … demo --incidents 1000000`) instead of a new, empty one.
     #[arg(long, conflicts_with = "postgres")]
     existing_url: Option<String>,
+    /// `crawl`: how many times each page found is fetched again after the first walk.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
 }
 
-const SCENARIOS: [&str; 8] = ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar", "home"];
+const SCENARIOS: [&str; 9] = ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar", "home", "crawl"];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
@@ -187,6 +191,29 @@ async fn index_lag_ms(client: &Client) -> Option<f64> {
     None
 }
 
+/// `yunwei serve` on `url` in a child process on a free loopback port, once it answers /readyz.
+pub(crate) async fn start_server(url: &str, dir: &std::path::Path) -> Result<(std::process::Child, std::net::SocketAddr), AppError> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e| AppError::Other(format!("{e}")))?;
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
+        .arg(dir)
+        .args(["--database-url", url])
+        .env("YUNWEI_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let client = Client::new(addr);
+    for _ in 0..100 {
+        if client.try_send("GET", "/readyz", None, Vec::new()).await.is_ok_and(|r| r.status == 200) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return Ok((child, addr));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    Err(AppError::Other("the server did not become ready".into()))
+}
+
 pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     if !SCENARIOS.contains(&args.scenario.as_str()) {
         return Err(AppError::Other(format!("unknown scenario {:?}: use one of {}", args.scenario, SCENARIOS.join(", "))));
@@ -198,31 +225,13 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
         // SAFETY of intent: set before any other thread reads the environment.
         unsafe { std::env::set_var("YUNWEI_TEST_DATABASE_URL", pg) };
     }
+    if args.scenario == "crawl" {
+        return crate::bench_crawl::run(args.rounds).await;
+    }
     let target = Arc::new(prepare(&args).await?);
     let token = target.token.clone();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e| AppError::Other(format!("{e}")))?;
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(&target.dir)
-        .args(["--database-url", &target.url])
-        .env("YUNWEI_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
+    let (mut child, addr) = start_server(&target.url, &target.dir).await?;
     let client = Client::new(addr).bearer(&token);
-    let mut ready = false;
-    for _ in 0..100 {
-        if client.try_send("GET", "/readyz", None, Vec::new()).await.is_ok_and(|r| r.status == 200) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !ready {
-        let _ = child.kill();
-        return Err(AppError::Other("the server did not become ready".into()));
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = rss_mb(child.id());
 
     let scenario: Arc<str> = args.scenario.clone().into();

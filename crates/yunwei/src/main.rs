@@ -2,6 +2,7 @@
 
 mod backup;
 mod bench;
+mod bench_crawl;
 mod config;
 mod lock;
 mod open;

@@ -8,6 +8,7 @@ mod export;
 mod lifecycle;
 pub mod major;
 mod major_report;
+mod offer;
 mod query;
 mod ticket;
 
@@ -17,6 +18,7 @@ pub use export::*;
 pub use lifecycle::*;
 pub use major::{EntryInput, IntervalInput, MajorInput, MajorView, PhaseInput, StakeholderUpdateInput, declare_major};
 pub use major_report::*;
+pub use offer::{linked, may, may_attach};
 pub use query::*;
 
 use crate::audit::{self, Change};

@@ -35,7 +35,10 @@ pub fn item_view(i: &CatalogItem) -> Result<CatalogItemView> {
         name: Label { zh: i.name_zh.clone(), en: i.name_en.clone() },
         description: Label { zh: i.description_zh.clone(), en: i.description_en.clone() },
         category: i.category.clone(),
-        definition: serde_json::from_str(&i.definition).map_err(|_| CoreError::Internal("catalogue item definition".into()))?,
+        definition: with_shipped_days(
+            &i.code,
+            serde_json::from_str(&i.definition).map_err(|_| CoreError::Internal("catalogue item definition".into()))?,
+        ),
         team_id: i.team_id,
         service_id: i.service_id,
         active: i.active,
@@ -259,6 +262,7 @@ fn seeded_items() -> Vec<(&'static str, Label, Label, &'static str, ItemDefiniti
                 ],
                 approvals: vec![manager(), security()],
                 tasks: vec![task("开通账号并通知使用人", "Create the account and tell the holder")],
+                expected_days: Some(3),
             },
         ),
         (
@@ -280,6 +284,7 @@ fn seeded_items() -> Vec<(&'static str, Label, Label, &'static str, ItemDefiniti
                 ],
                 approvals: vec![manager(), security()],
                 tasks: vec![task("授予权限并登记到期日", "Grant the permission and record its expiry")],
+                expected_days: Some(2),
             },
         ),
         (
@@ -295,6 +300,7 @@ fn seeded_items() -> Vec<(&'static str, Label, Label, &'static str, ItemDefiniti
                 ],
                 approvals: vec![],
                 tasks: vec![task("核实身份后重置密码", "Verify identity, then reset the password")],
+                expected_days: Some(1),
             },
         ),
         (
@@ -321,6 +327,7 @@ fn seeded_items() -> Vec<(&'static str, Label, Label, &'static str, ItemDefiniti
                     task("准备设备并登记资产", "Prepare the equipment and record the asset"),
                     task("送达并安装", "Deliver and set up"),
                 ],
+                expected_days: Some(5),
             },
         ),
         (
@@ -341,9 +348,19 @@ fn seeded_items() -> Vec<(&'static str, Label, Label, &'static str, ItemDefiniti
                 ],
                 approvals: vec![manager(), security()],
                 tasks: vec![task("开通 VPN 账号并下发配置", "Open the VPN account and send the settings")],
+                expected_days: Some(3),
             },
         ),
     ]
+}
+
+/// Standard items seeded before the catalogue showed expected times promise the shipped time
+/// until an administrator sets one.
+fn with_shipped_days(code: &str, mut d: ItemDefinition) -> ItemDefinition {
+    if d.expected_days.is_none() {
+        d.expected_days = seeded_items().into_iter().find(|i| i.0 == code).and_then(|i| i.4.expected_days);
+    }
+    d
 }
 
 /// Inserts the standard items that are missing (by code); never overwrites edits.

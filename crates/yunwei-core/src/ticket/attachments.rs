@@ -70,6 +70,19 @@ pub(crate) async fn store_file(
     Ok(meta)
 }
 
+/// Programs and scripts are refused when a person uploads them (mail in keeps what arrives,
+/// as it always offers files only as downloads).
+pub fn refuse_programs(filename: &str) -> Result<()> {
+    if yunwei_domain::validate::refused_file_type(filename) {
+        let types = yunwei_domain::validate::REFUSED_FILE_TYPES.join(", ");
+        return Err(yunwei_domain::DomainError::Validation(vec![
+            yunwei_domain::FieldError::new("file", "refused_type").with("types", types),
+        ])
+        .into());
+    }
+    Ok(())
+}
+
 /// A file to attach: its name and type as the client gave them (both cleaned on storing).
 pub struct Upload<'a> {
     pub filename: &'a str,
@@ -79,6 +92,7 @@ pub struct Upload<'a> {
 
 /// Attaches a file to the ticket `id` of `kind`, if the caller may reply on it.
 pub async fn attach(core: &Core, ctx: &Ctx, kind: &TicketKind, id: i64, file: Upload<'_>) -> Result<AttachmentMeta> {
+    refuse_programs(file.filename)?;
     let mut tx = core.db.begin().await?;
     for_kind!(kind, T => {
         let t = T::load(core, &mut tx, ctx, id).await?;

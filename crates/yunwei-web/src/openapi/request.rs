@@ -227,7 +227,8 @@ pub(super) fn schemas() -> Value {
     let definition = json!({
         "fields": { "type": "array", "items": field, "maxItems": 40 },
         "approvals": { "type": "array", "items": step, "maxItems": 10 },
-        "tasks": { "type": "array", "items": task_t, "maxItems": 20 }
+        "tasks": { "type": "array", "items": task_t, "maxItems": 20 },
+        "expected_days": { "type": ["integer", "null"], "minimum": 1, "maximum": 365, "description": "done within this many working days (shown on the catalogue)" }
     });
     let mut item_props = json!({
         "code": s("string"), "name": label, "description": label, "category": s("string"), "team_id": ns("integer"),

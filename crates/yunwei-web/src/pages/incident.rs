@@ -1,7 +1,7 @@
 //! The service desk: the incident queue and the ticket page. The forms of the
 //! ticket and their handlers are in `incident_form`.
 
-use super::desk::{DeskData, category_options, file_size, service_options};
+use super::desk::{DeskData, category_options, service_options};
 use super::desk::{Names, category_path, opt_text, priority_badge, remaining, resolution_label, service_name, state_label};
 use super::incident_form;
 use super::{Cell, Field, FormSection, Layout, NavItem, Section, TableSection, TimelineEntry, render, time, url_encode};
@@ -257,24 +257,6 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     }
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
     main.extend(super::incident_major::sections(state, caller, d, &mut names).await);
-    // Files (from mail in or the API) are offered as downloads from the API, never shown inline.
-    let files =
-        yunwei_core::ticket::attachments(&state.core, &caller.ctx, &yunwei_domain::ticket::INCIDENT, v.id.0).await.unwrap_or_default();
-    if !files.is_empty() {
-        main.push(Section::Heading(tr.t("incident.attachments")));
-        let rows = files
-            .iter()
-            .map(|f| {
-                vec![
-                    Cell::link(f.filename.clone(), format!("/api/v1/incidents/{}/attachments/{}", v.number, f.id)),
-                    Cell::text(file_size(f.size)),
-                    Cell::text(time(f.created_at, caller)),
-                ]
-            })
-            .collect();
-        let columns = vec![tr.t("field.file"), tr.t("field.size"), tr.t("field.created")];
-        main.push(Section::Table(TableSection { columns, rows, next: None }));
-    }
     if let Some(resolution) = &v.resolution {
         main.push(Section::Heading(tr.t("incident.resolution")));
         main.push(Section::Facts(vec![
@@ -292,6 +274,9 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
             (tr.t("field.summary.prevention"), s.prevention.clone()),
         ]));
     }
+    let offer = super::incident_record::Offer::of(caller, v);
+    main.extend(super::incident_record::family(state, caller, d, &offer).await);
+    main.extend(super::incident_record::files(state, caller, v, &offer, &mut names).await);
     main.push(Section::Heading(tr.t("incident.timeline")));
     let mut entries = Vec::new();
     for a in &d.timeline {
@@ -336,20 +321,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     if let Some(c) = v.commander_id.filter(|_| v.major) {
         facts.push((tr.t("field.commander"), names.user(state, caller, c).await));
     }
-    let mut watchers = Vec::new();
-    for w in &d.watchers {
-        watchers.push(names.user(state, caller, *w).await);
-    }
-    if !watchers.is_empty() {
-        facts.push((tr.t("incident.watchers"), watchers.join(&tr.t("list.separator"))));
-    }
     let numbers = |ids: &[yunwei_domain::ids::IncidentId]| ids.iter().map(|i| yunwei_domain::incident::number(i.0)).collect::<Vec<_>>();
-    if let Some(p) = v.parent_id {
-        facts.push((tr.t("field.parent"), yunwei_domain::incident::number(p.0)));
-    }
-    if !d.children.is_empty() {
-        facts.push((tr.t("incident.children"), numbers(&d.children).join(", ")));
-    }
     if !d.related.is_empty() {
         facts.push((tr.t("incident.related"), numbers(&d.related).join(", ")));
     }
@@ -378,8 +350,23 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     }
 
     let forms = incident_form::ticket_forms(state, caller, d, &data, &mut names).await;
+    if !forms.bar.is_empty() {
+        main.insert(1, Section::Buttons(forms.bar));
+    }
     main.extend(forms.main);
-    let mut aside = vec![Section::Facts(facts), Section::Heading(tr.t("sla.title")), Section::Facts(sla)];
+    // What is edited in place is shown by its form, not twice.
+    let edited = |key: &str| match key {
+        "field.team" | "field.assignee" => offer.assign && v.state.is_open(),
+        "field.category" | "field.ci_ref" => offer.update,
+        _ => false,
+    };
+    let hidden: Vec<String> =
+        ["field.team", "field.assignee", "field.category", "field.ci_ref"].into_iter().filter(|k| edited(k)).map(|k| tr.t(k)).collect();
+    facts.retain(|(k, _)| !hidden.contains(k));
+    let mut aside = vec![Section::Facts(facts)];
+    aside.extend(forms.edit);
+    aside.extend([Section::Heading(tr.t("sla.title")), Section::Facts(sla)]);
+    aside.extend(super::incident_record::watchers(state, caller, d, &offer, &mut names).await);
     if !forms.aside.is_empty() {
         aside.push(Section::Heading(tr.t("incident.actions")));
         aside.extend(forms.aside);

@@ -17,7 +17,7 @@ use yunwei_core::incident::{
 };
 use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
-use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
+use yunwei_domain::incident::{Channel, DeskSettings, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::ticket::INCIDENT;
 use yunwei_domain::{DomainError, FieldError};
@@ -136,19 +136,29 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: PageFor
 // ---- the forms of the ticket page ----
 
 pub struct TicketForms {
+    /// One-click actions above the description (take, start, resume, reopen, close).
+    pub bar: Vec<Button>,
     pub main: Vec<Section>,
+    /// The fields edited in place (team and person, priority, category, CI).
+    pub edit: Vec<Section>,
     pub aside: Vec<Section>,
 }
 
-/// The forms the caller may use on this ticket. Permissions are checked coarsely here (by
-/// role); core decides on the record and its refusal is shown above the form.
+/// The forms the caller may use on this ticket: each is offered only when the incident
+/// policy lets the caller use it on this very record (`Offer`), and core decides again.
 pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail, data: &DeskData, names: &mut Names) -> TicketForms {
     let tr = caller.tr;
     let (settings, categories, services) = (&data.settings, &data.categories, &data.services);
     let v = &d.incident;
-    let mut out = TicketForms { main: Vec::new(), aside: Vec::new() };
+    let mut out = TicketForms { bar: Vec::new(), main: Vec::new(), edit: Vec::new(), aside: Vec::new() };
     let Some(me) = caller.ctx.actor.as_ref() else { return out };
-    let can = |a: Action| me.permissions.allows(ObjectType::Incident, a);
+    let offer = super::incident_record::Offer::of(caller, v);
+    let can = |a: Action| match a {
+        Action::Update => offer.update,
+        Action::Assign => offer.assign,
+        Action::Transition => offer.transition,
+        _ => me.permissions.allows(ObjectType::Incident, a),
+    };
     let base = format!("/incidents/{}", v.number);
     let allowed = |t: Transition| can(Action::Transition) && d.allowed_transitions.contains(&t);
     let summary_needed = settings.summary_required_for.contains(&v.priority);
@@ -163,25 +173,37 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
     out.main
         .push(Section::Form(FormSection::post("reply", format!("{base}/comment"), tr.t("incident.send"), reply).heading(tr.t(heading))));
 
-    let mut buttons = Vec::new();
+    // "Assign to me" keeps the team: offered to its members (or when no team holds it yet).
+    let in_team = v.team_id.is_none_or(|t| me.place.teams.contains(&t));
+    if can(Action::Assign) && v.state.is_open() && v.assignee_id != Some(me.user_id) && in_team {
+        out.bar.push(Button { action: format!("{base}/take"), label: tr.t("incident.take"), confirm: None });
+    }
     for t in [Transition::Start, Transition::Resume, Transition::Reopen] {
         if allowed(t) {
             let confirm = (t == Transition::Reopen).then(|| tr.t("incident.reopen_confirm"));
-            buttons.push(Button { action: format!("{base}/transition/{t}"), label: tr.t(&format!("incident.button.{t}")), confirm });
+            out.bar.push(Button { action: format!("{base}/transition/{t}"), label: tr.t(&format!("incident.button.{t}")), confirm });
         }
     }
     if allowed(Transition::Close) && !summary_needed {
-        buttons.push(Button {
+        out.bar.push(Button {
             action: format!("{base}/transition/close"),
             label: tr.t("incident.button.close"),
             confirm: Some(tr.t("incident.close_confirm")),
         });
     }
-    let watching = d.watchers.contains(&me.user_id);
-    let (path, label) = if watching { ("unwatch", "incident.unwatch") } else { ("watch", "incident.watch") };
-    buttons.push(Button { action: format!("{base}/{path}"), label: tr.t(label), confirm: None });
-    out.aside.push(Section::Buttons(buttons));
 
+    if allowed(Transition::Resolve) {
+        // Resolving is one step: the code, a note, the button (restored-at defaults to now).
+        let codes = resolution_options(tr, settings);
+        let fields = vec![
+            Field::new("select", "resolution_code", tr.t("field.resolution_code"), String::new()).options(codes).required(),
+            Field::new("textarea", "resolution", tr.t("field.resolution"), String::new()).rows(3).required(),
+            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), String::new()).help(tr.t("incident.restored_help")),
+        ];
+        let f = FormSection::post("resolve", format!("{base}/transition/resolve"), tr.t("incident.button.resolve"), fields)
+            .heading(tr.t("incident.resolve_heading"));
+        out.aside.push(Section::Form(f));
+    }
     if allowed(Transition::Pend) {
         let reasons = PendingReason::ALL.iter().map(|r| (r.as_str().to_string(), tr.t(&format!("incident.pending_reason.{r}")))).collect();
         let fields = vec![
@@ -189,16 +211,6 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
             Field::new("textarea", "comment", tr.t("field.comment"), String::new()).rows(2).help(tr.t("incident.comment_help")),
         ];
         let f = FormSection::post("pend", format!("{base}/transition/pend"), tr.t("incident.button.pend"), fields);
-        out.aside.push(Section::Form(f.folded(false)));
-    }
-    if allowed(Transition::Resolve) {
-        let codes = resolution_options(tr, settings);
-        let fields = vec![
-            Field::new("select", "resolution_code", tr.t("field.resolution_code"), String::new()).options(codes).required(),
-            Field::new("textarea", "resolution", tr.t("field.resolution"), String::new()).rows(4).required(),
-            Field::new("datetime-local", "restored_at", tr.t("field.restored_at"), String::new()).help(tr.t("incident.restored_help")),
-        ];
-        let f = FormSection::post("resolve", format!("{base}/transition/resolve"), tr.t("incident.button.resolve"), fields);
         out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Close) && summary_needed {
@@ -235,12 +247,9 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
                 people.push((user, name));
             }
         }
-        let fields = vec![
-            Field::new("select", "target", tr.t("field.assign_to"), current).options(targets),
-            Field::new("textarea", "note", tr.t("field.work_note"), String::new()).rows(2),
-        ];
-        let f = FormSection::post("assign", format!("{base}/assign"), tr.t("incident.button.assign"), fields);
-        out.aside.push(Section::Form(f.folded(v.state == IncidentState::New)));
+        let fields = vec![Field::new("select", "target", tr.t("field.assign_to"), current).options(targets)];
+        let f = FormSection::post("assign", format!("{base}/assign"), tr.t("action.save"), fields);
+        out.edit.push(Section::Form(f.class("inline-edit")));
 
         let kinds = ["functional", "hierarchical"].iter().map(|k| (k.to_string(), tr.t(&format!("incident.escalation.{k}")))).collect();
         let mut team_options = vec![(String::new(), tr.t("field.none"))];
@@ -273,19 +282,14 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
     }
     if can(Action::Update) {
         let (label, _) = priority_badge(settings, v.priority, tr);
+        out.edit.extend(super::incident_record::edit_in_place(caller, v, category_options(categories, tr, true), level_options(tr), label));
+        // The rest of the record, less often changed, in one folded form.
         let fields = vec![
             Field::new("hidden", "version", String::new(), v.version.to_string()),
             Field::new("text", "title", tr.t("field.title"), v.title.clone()).required(),
             Field::new("textarea", "description", tr.t("field.description"), v.description.clone()).rows(4),
-            Field::new("select", "impact", tr.t("field.impact"), v.impact.as_str()).options(level_options(tr)),
-            Field::new("select", "urgency", tr.t("field.urgency"), v.urgency.as_str())
-                .options(level_options(tr))
-                .help(tr.with("incident.priority_now", &[("priority".into(), label)])),
-            Field::new("select", "category_id", tr.t("field.category"), id_text(v.category_id.map(|c| c.0)))
-                .options(category_options(categories, tr, true)),
             Field::new("select", "service_id", tr.t("field.service"), id_text(v.service_id.map(|s| s.0)))
                 .options(service_options(services, tr, true)),
-            Field::new("text", "ci_ref", tr.t("field.ci_ref"), v.ci_ref.clone().unwrap_or_default()),
             Field::new("text", "location", tr.t("field.location"), v.location.clone().unwrap_or_default()),
             Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), v.impact_scope.clone().unwrap_or_default()).rows(2),
         ];
@@ -444,32 +448,6 @@ pub async fn declare_major(
     let id = crate::api::incident::incident_id(&number)?;
     let (result, posted) = form.run(|input| incident::declare_major(&state.core, &caller.ctx, id, input)).await;
     finish(&state, &caller, id, result, "major_declared", Posted::new("major", posted)).await
-}
-
-async fn watching(state: AppState, caller: Caller, number: String, pairs: Pairs, watch: bool) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let result = ok(incident::set_watching(&state.core, &caller.ctx, id, None, watch).await);
-    let notice = if watch { "watching" } else { "unwatched" };
-    finish(&state, &caller, id, result, notice, Posted::new("watch", pairs)).await
-}
-
-pub async fn watch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
-) -> Result<Response, ApiError> {
-    watching(state, caller, number, pairs, true).await
-}
-
-pub async fn unwatch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
-) -> Result<Response, ApiError> {
-    watching(state, caller, number, pairs, false).await
 }
 
 /// Saves the edit form, bound to the API's `IncidentPatch`. The form sends every field: a

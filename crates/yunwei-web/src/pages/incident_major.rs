@@ -88,11 +88,11 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
     if writes {
         out.push(Section::Links(vec![(format!("/incidents/{}/emergency-report", v.number), tr.t("major.report.open"))]));
     }
+    // Read top to bottom: where the response stands, what to do now, then what happened.
     let entries = major::war_room(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
-    out.push(Section::Heading(tr.t("major.timeline")));
-    out.push(Section::Timeline(timeline(tr, caller, &entries)));
-
+    let log = [Section::Heading(tr.t("major.timeline")), Section::Timeline(timeline(tr, caller, &entries))];
     if m.phase == MajorPhase::Closed || !writes {
+        out.extend(log);
         return out;
     }
     if leads && let Some(next) = m.next_phase {
@@ -101,7 +101,7 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
             Field::new("hidden", "phase", String::new(), next.as_str()),
             Field::new("textarea", "note", tr.t("field.note"), "").rows(2),
         ];
-        let form = FormSection::post("major_phase", format!("{base}/phase"), label.clone(), fields).heading(label);
+        let form = FormSection::post("major_phase", format!("{base}/phase"), label, fields).class("inline-edit");
         out.push(Section::Form(form));
     }
     let kinds =
@@ -118,6 +118,7 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
         FormSection::post("major_update", format!("{base}/update"), tr.t("major.send_update"), update)
             .heading(tr.t("major.update_heading")),
     ));
+    out.extend(log);
     if leads {
         let interval = vec![
             Field::new("number", "update_interval_minutes", tr.t("field.update_interval_minutes"), m.update_interval_minutes.to_string())

@@ -7,6 +7,7 @@ mod admin_grants;
 mod admin_org;
 mod admin_roles;
 mod auth;
+mod catalog;
 mod chart;
 mod desk;
 mod form;
@@ -17,6 +18,7 @@ mod incident_admin;
 mod incident_form;
 mod incident_major;
 mod incident_queue;
+mod incident_record;
 mod incident_report;
 mod notice;
 mod profile;
@@ -111,8 +113,12 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}/major/update", post(incident_major::post_update))
         .route("/incidents/{number}/major/interval", post(incident_major::set_interval))
         .route("/incidents/{number}/emergency-report", get(incident_report::page))
-        .route("/incidents/{number}/watch", post(incident_form::watch))
-        .route("/incidents/{number}/unwatch", post(incident_form::unwatch))
+        .route("/incidents/{number}/watch", post(incident_record::watch))
+        .route("/incidents/{number}/unwatch", post(incident_record::unwatch))
+        .route("/incidents/{number}/attachments", post(incident_record::upload))
+        .route("/incidents/{number}/link", post(incident_record::link))
+        .route("/incidents/{number}/unlink/{other}", post(incident_record::unlink))
+        .route("/incidents/{number}/set/{part}", post(incident_record::set_field))
         .route("/search", get(search::page))
         .route("/requests", get(request::list))
         .route("/requests/{number}", get(request::show))
@@ -120,7 +126,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{number}/tasks/{task}", post(request::task))
         .route("/requests/{number}/comment", post(request::comment))
         .route("/requests/{number}/transition/{action}", post(request::transition))
-        .route("/catalog", get(request::catalog))
+        .route("/catalog", get(catalog::catalog))
         .route("/catalog/{id}", get(request::item).post(request::submit))
         .route("/admin/sla", get(sla::overview))
         .route("/admin/sla/import", post(sla::import_days))

@@ -113,35 +113,6 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
 
 // ---- the catalogue and an item's form ----
 
-pub async fn catalog(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require()?;
-    let tr = caller.tr;
-    let items = request::list_items(&state.core, &caller.ctx, false).await?;
-    let rows = items
-        .iter()
-        .map(|i| {
-            vec![
-                Cell::link(i.name.get(tr.locale).to_string(), format!("/catalog/{}", i.id)),
-                Cell::text(i.description.get(tr.locale).to_string()),
-                Cell::text(if i.definition.approvals.is_empty() {
-                    tr.t("request.no_approval")
-                } else {
-                    tr.with("request.approval_steps", &[("n".into(), i.definition.approvals.len().to_string())])
-                }),
-            ]
-        })
-        .collect();
-    let sections = vec![
-        Section::Text(tr.t("request.catalog_intro")),
-        Section::Table(TableSection {
-            columns: vec![tr.t("request.item"), tr.t("field.description"), tr.t("request.approval")],
-            rows,
-            next: None,
-        }),
-    ];
-    Ok(render(&state, &caller, ACTIVE, Layout { title: tr.t("request.catalog"), sections, ..Layout::default() }, None, Vec::new()).await)
-}
-
 fn input_of(f: &FormField, tr: Tr, value: &str) -> Field {
     let label = f.label.get(tr.locale).to_string();
     let name = format!("answers.{}", f.key);
@@ -330,15 +301,21 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
     }
     if d.can_decide {
-        let decisions =
-            vec![("approve".to_string(), tr.t("request.action.approve")), ("reject".to_string(), tr.t("request.action.reject"))];
-        let fields = vec![
-            Field::new("select", "decision", tr.t("request.decision"), "approve").options(decisions).required(),
-            Field::new("textarea", "comment", tr.t("request.comment"), "").rows(3).help(tr.t("request.reject_help")),
+        // Approving is one click (a comment may go with it); rejecting asks for the reason.
+        sections.push(Section::Heading(tr.t("request.your_decision")));
+        let approve = vec![
+            Field::new("hidden", "decision", String::new(), "approve"),
+            Field::new("textarea", "comment", tr.t("request.comment"), "").rows(2),
         ];
         sections.push(Section::Form(
-            FormSection::post("request-decide", format!("{base}/decide"), tr.t("request.decide"), fields)
-                .heading(tr.t("request.your_decision")),
+            FormSection::post("request-approve", format!("{base}/decide"), tr.t("request.action.approve"), approve).class("inline-edit"),
+        ));
+        let reject = vec![
+            Field::new("hidden", "decision", String::new(), "reject"),
+            Field::new("textarea", "comment", tr.t("request.reject_reason"), "").rows(2).required(),
+        ];
+        sections.push(Section::Form(
+            FormSection::post("request-reject", format!("{base}/decide"), tr.t("request.action.reject"), reject).class("inline-edit"),
         ));
     }
     if !d.tasks.is_empty() {
@@ -462,7 +439,8 @@ pub async fn decide(
     caller.require()?;
     let id = request_id(&number)?;
     let (result, posted) = form.run(|i| request::decide(&state.core, &caller.ctx, id, i)).await;
-    finish(&state, &caller, id, result, "decided", Posted::new("request-decide", posted)).await
+    let form = if posted.iter().any(|(k, v)| k == "decision" && v == "reject") { "request-reject" } else { "request-approve" };
+    finish(&state, &caller, id, result, "decided", Posted::new(form, posted)).await
 }
 
 pub async fn task(

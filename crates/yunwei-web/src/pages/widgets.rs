@@ -118,6 +118,8 @@ pub struct FormSection {
     pub fold: Option<bool>,
     /// Extra CSS classes, e.g. `cols-3` to lay fields out in a grid.
     pub class: &'static str,
+    /// Sends files (`multipart/form-data`).
+    pub multipart: bool,
 }
 
 impl FormSection {
@@ -133,6 +135,7 @@ impl FormSection {
             heading: None,
             fold: None,
             class: "",
+            multipart: false,
         }
     }
     pub fn heading(mut self, h: String) -> Self {
@@ -141,6 +144,11 @@ impl FormSection {
     }
     pub fn folded(mut self, open: bool) -> Self {
         self.fold = Some(open);
+        self
+    }
+    /// A form that uploads a file (its handler reads `multipart/form-data`).
+    pub fn multipart(mut self) -> Self {
+        self.multipart = true;
         self
     }
     pub fn class(mut self, c: &'static str) -> Self {
@@ -184,6 +192,17 @@ pub struct Button {
     pub confirm: Option<String>,
 }
 
+/// A card linking to something to choose (a catalogue item): an icon, a title, a line of
+/// text and small facts under it.
+pub struct Card {
+    pub href: String,
+    /// An inline SVG drawn by the server (decorative: hidden from screen readers).
+    pub icon: &'static str,
+    pub title: String,
+    pub text: String,
+    pub meta: Vec<String>,
+}
+
 /// One entry of a record's history.
 pub struct TimelineEntry {
     pub time: String,
@@ -217,6 +236,7 @@ pub enum Section {
     Matrix(MatrixSection),
     /// A calendar year: twelve month grids with holidays and make-up days marked.
     Year(YearView),
+    Cards(Vec<Card>),
 }
 
 /// Twelve month grids (weeks start on Monday, as Chinese calendars print them).

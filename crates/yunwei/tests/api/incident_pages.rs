@@ -203,7 +203,7 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
             .await;
     assert_eq!(no_code.status, 422);
     let text = no_code.text();
-    assert!(text.contains("解决代码：必填。") && text.contains("回退 QoS 配置") && text.contains("id=\"fold-resolve\" open"), "{text}");
+    assert!(text.contains("解决代码：必填。") && text.contains("回退 QoS 配置") && text.contains("id=\"form-resolve\""), "{text}");
     let resolved = post(
         &c,
         &format!("/incidents/{number}/transition/resolve"),

@@ -449,11 +449,13 @@ async fn request_an_item_approve_and_fulfil_through_the_pages() {
     let queue = m.get("/requests?queue=approvals").await.text();
     assert!(queue.contains(&number), "{queue}");
     let page = m.get(&format!("/requests/{number}")).await.text();
-    assert!(page.contains("form-request-decide"), "the approver gets the decision form");
+    assert!(page.contains("form-request-approve") && page.contains("form-request-reject"), "the approver gets approve and reject");
     let csrf = hidden(&page, "csrf_token");
     let refused = post_form(&m, &format!("/requests/{number}/decide"), &csrf, &[("decision", "reject"), ("comment", "")]).await;
     assert_eq!(refused.status, 422);
-    assert!(refused.text().contains("必填"));
+    let html = refused.text();
+    let reject = html.split("id=\"form-request-reject\"").nth(1).unwrap_or_default().split("</form>").next().unwrap_or_default();
+    assert!(reject.contains("field-error") && reject.contains("必填"), "the reason is asked for beside the reject button: {reject}");
     location(&post_form(&m, &format!("/requests/{number}/decide"), &csrf, &[("decision", "approve"), ("comment", "同意")]).await);
 
     // The desktop engineer works both tasks.
