@@ -497,7 +497,11 @@ impl Sample for f64 {
 impl Sample for Vec<yunwei_domain::cmdb::EnumValue> {
     fn sample(fill: Fill, n: i64) -> Self {
         match fill {
-            Fill::Full => vec![yunwei_domain::cmdb::EnumValue { code: format!("c{n}"), name: "交换机 ‘全角’".into(), name_en: "Switch \"x\"".into() }],
+            Fill::Full => {
+                vec![yunwei_domain::cmdb::EnumValue {
+                    code: format!("c{n}"), name: "交换机 ‘全角’".into(), name_en: "Switch \"x\"".into()
+                }]
+            }
             Fill::Empty => Vec::new(),
         }
     }

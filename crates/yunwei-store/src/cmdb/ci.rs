@@ -40,8 +40,20 @@ table! {
 }
 
 /// The fields history compares (everything a person edits), as one JSON object.
-pub const TRACKED: &[&str] =
-    &["class_id", "name", "name_en", "description", "status", "owner_team_id", "criticality", "environment", "location_id", "min_healthy", "tags", "attributes"];
+pub const TRACKED: &[&str] = &[
+    "class_id",
+    "name",
+    "name_en",
+    "description",
+    "status",
+    "owner_team_id",
+    "criticality",
+    "environment",
+    "location_id",
+    "min_healthy",
+    "tags",
+    "attributes",
+];
 
 impl Ci {
     /// The state history records: [`TRACKED`] fields and `deleted`.
@@ -154,8 +166,8 @@ pub struct CiFilter {
     /// Name contains (case-insensitive on ASCII).
     pub q: Option<String>,
     pub attrs: Vec<AttrFilter>,
-    /// Only these teams' CIs (a grant narrower than `all`).
-    pub scope_teams: Option<Vec<TeamId>>,
+    /// A grant narrower than `all`: CIs created by this user or owned by these teams.
+    pub scope: Option<(Option<UserId>, Vec<TeamId>)>,
     /// Only these CIs (full-text matches).
     pub ids: Option<Vec<CiId>>,
     pub include_deleted: bool,
@@ -221,8 +233,16 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, backend: Backend, 
     if let Some(t) = f.team_id {
         sql.push(" AND owner_team_id = ").bind(t.0);
     }
-    if let Some(teams) = &f.scope_teams {
-        push_ids(&mut sql, "owner_team_id", false, &teams.iter().map(|t| t.0).chain([-1]).collect::<Vec<_>>());
+    if let Some((user, teams)) = &f.scope {
+        sql.push(" AND (owner_team_id IN (");
+        for (n, t) in teams.iter().map(|t| t.0).chain([-1]).enumerate() {
+            sql.push(if n == 0 { "" } else { ", " }).bind(t);
+        }
+        sql.push(")");
+        if let Some(u) = user {
+            sql.push(" OR created_by = ").bind(u.0);
+        }
+        sql.push(")");
     }
     if let Some(ids) = &f.ids {
         push_ids(&mut sql, "id", false, &ids.iter().map(|t| t.0).chain([-1]).collect::<Vec<_>>());

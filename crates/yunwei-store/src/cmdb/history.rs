@@ -100,10 +100,7 @@ pub async fn record_relation(conn: &mut AnyConnection, o: &Origin, r: &CiRelatio
 
 /// The history of a CI and of its relations, newest first, `limit` rows before `before_id`.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, ci: CiId, before_id: Option<i64>, limit: i64) -> Result<Vec<HistoryRow>> {
-    let sql = format!(
-        "{} WHERE (ci_id = $1 OR peer_ci_id = $1) AND id < $2 ORDER BY id DESC LIMIT $3",
-        HistoryRow::select()
-    );
+    let sql = format!("{} WHERE (ci_id = $1 OR peer_ci_id = $1) AND id < $2 ORDER BY id DESC LIMIT $3", HistoryRow::select());
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ci.0).bind(before_id.unwrap_or(i64::MAX)).bind(limit).fetch_all(ex).await?;
     rows.iter().map(HistoryRow::from_row).collect()
 }

@@ -140,8 +140,9 @@ pub struct Model {
 
 pub async fn model(conn: &mut AnyConnection) -> Result<Model> {
     let classes = sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY id", CiClass::select()))).fetch_all(&mut *conn).await?;
-    let attributes =
-        sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY class_id, position, id", CiAttribute::select()))).fetch_all(&mut *conn).await?;
+    let attributes = sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY class_id, position, id", CiAttribute::select())))
+        .fetch_all(&mut *conn)
+        .await?;
     let types = sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY id", CiRelationType::select()))).fetch_all(&mut *conn).await?;
     let rules = sqlx::query(sqlx::AssertSqlSafe(format!("{} ORDER BY id", CiRelationRule::select()))).fetch_all(&mut *conn).await?;
     Ok(Model {

@@ -34,7 +34,10 @@ fn values_are_normalised() {
     let up = def("up", AttrKind::Boolean);
     let day = def("day", AttrKind::Date);
     let tb = def("tb", AttrKind::Decimal);
-    let kind = AttrDef { enum_values: vec![EnumValue { code: "switch".into(), name: "交换机".into(), name_en: "Switch".into() }], ..def("kind", AttrKind::Enum) };
+    let kind = AttrDef {
+        enum_values: vec![EnumValue { code: "switch".into(), name: "交换机".into(), name_en: "Switch".into() }],
+        ..def("kind", AttrKind::Enum)
+    };
     let owner = def("owner", AttrKind::UserRef);
     let extra = def("extra", AttrKind::Json);
     let defs = [&host, &cpu, &ip, &net, &up, &day, &tb, &kind, &owner, &extra];
@@ -92,7 +95,14 @@ fn a_pattern_that_does_not_compile_refuses_values() {
 
 #[test]
 fn definitions_are_checked() {
-    let ok = AttrInput { code: "rack_unit".into(), name: "机柜 U 位".into(), kind: "integer".into(), min_value: Some(1.0), max_value: Some(60.0), ..AttrInput::default() };
+    let ok = AttrInput {
+        code: "rack_unit".into(),
+        name: "机柜 U 位".into(),
+        kind: "integer".into(),
+        min_value: Some(1.0),
+        max_value: Some(60.0),
+        ..AttrInput::default()
+    };
     assert_eq!(check_def(&ok).map(|(k, _)| k), Ok(AttrKind::Integer));
     let bad = AttrInput {
         code: "Rack Unit".into(),
@@ -110,7 +120,8 @@ fn definitions_are_checked() {
     assert_eq!(fields, ["code", "name", "pattern", "max_value", "enum_values", "ref_class_id"]);
     let no_choices = AttrInput { code: "t".into(), name: "类型".into(), kind: "enum".into(), ..AttrInput::default() };
     assert!(check_def(&no_choices).is_err());
-    let bad_pattern = AttrInput { code: "t".into(), name: "名".into(), kind: "text".into(), pattern: Some("[".into()), ..AttrInput::default() };
+    let bad_pattern =
+        AttrInput { code: "t".into(), name: "名".into(), kind: "text".into(), pattern: Some("[".into()), ..AttrInput::default() };
     assert!(check_def(&bad_pattern).is_err());
 }
 
