@@ -13,6 +13,7 @@ mod browser_forms;
 mod browser_home;
 mod cli;
 mod cli_database;
+mod cmdb;
 mod crawl;
 mod demo;
 mod duties;
