@@ -3,7 +3,7 @@
 //! transaction: the row, its history row, the audit entry, the outbox event and the
 //! search index's queue entry.
 
-use super::{Channel, Schema, load, origin};
+use super::{Channel, Schema, load_ci, origin};
 use crate::audit::{self, Change};
 use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
@@ -153,6 +153,7 @@ fn filter(schema: &Schema, ctx: &Ctx, q: &CiQuery) -> Result<CiFilter> {
 }
 
 pub async fn list(core: &Core, ctx: &Ctx, q: &CiQuery) -> Result<Page<CiView>> {
+    ctx.authorize(ObjectType::ConfigurationItem, Action::Read)?;
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
     let f = filter(&schema, ctx, q)?;
@@ -166,7 +167,7 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &CiQuery) -> Result<Page<CiView>> {
 pub async fn get(core: &Core, ctx: &Ctx, id: CiId) -> Result<CiView> {
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
-    let ci = load(&mut rd, &schema, ctx, id, Action::Read).await?;
+    let ci = load_ci(&mut rd, &schema, ctx, id, Action::Read).await?;
     let names = Names::load(&mut rd, &[&ci]).await?;
     Ok(view(&schema, &names, &ci))
 }
@@ -374,7 +375,7 @@ pub struct CiPatch {
 pub async fn update(core: &Core, ctx: &Ctx, id: CiId, input: CiPatch, channel: Channel) -> Result<CiView> {
     let mut tx = core.db.begin().await?;
     let schema = Schema::load(&mut tx).await?;
-    let before = load(&mut tx, &schema, ctx, id, Action::Update).await?;
+    let before = load_ci(&mut tx, &schema, ctx, id, Action::Update).await?;
     if input.version != before.version {
         return Err(CoreError::Conflict("ci_changed"));
     }
@@ -443,7 +444,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: CiId, input: CiPatch, channel: C
 pub async fn delete(core: &Core, ctx: &Ctx, id: CiId, confirm: bool, channel: Channel) -> Result<()> {
     let mut tx = core.db.begin().await?;
     let schema = Schema::load(&mut tx).await?;
-    let ci = load(&mut tx, &schema, ctx, id, Action::Delete).await?;
+    let ci = load_ci(&mut tx, &schema, ctx, id, Action::Delete).await?;
     if ci.id.0 > 0 && is_service_ci(&mut tx, ci.id).await? {
         return Err(CoreError::Conflict("ci_is_business_service"));
     }

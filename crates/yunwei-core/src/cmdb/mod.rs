@@ -71,11 +71,11 @@ impl Schema {
     }
 
     /// Classes whose CIs the caller may not see.
-    pub fn hidden_classes(&self, ctx: &Ctx) -> Vec<CiClassId> {
+    pub(crate) fn hidden_classes(&self, ctx: &Ctx) -> Vec<CiClassId> {
         self.model.classes.iter().map(|c| c.id).filter(|c| !self.visible(ctx, *c)).collect()
     }
 
-    pub fn visible(&self, ctx: &Ctx, class: CiClassId) -> bool {
+    pub(crate) fn visible(&self, ctx: &Ctx, class: CiClassId) -> bool {
         let Some(team) = self.restricted_to(class) else { return true };
         match &ctx.actor {
             Some(a) if a.via == crate::context::Via::System => true,
@@ -92,7 +92,7 @@ pub(crate) fn holders(ci: &Ci) -> Holders {
 
 /// The CI, if the caller may do `action` on it: 403 before the lookup without the grant at
 /// any scope; 404 for a deleted CI or one of a class hidden from the caller.
-pub(crate) async fn load(conn: &mut Conn, schema: &Schema, ctx: &Ctx, id: yunwei_domain::ids::CiId, action: Action) -> Result<Ci> {
+pub(crate) async fn load_ci(conn: &mut Conn, schema: &Schema, ctx: &Ctx, id: yunwei_domain::ids::CiId, action: Action) -> Result<Ci> {
     ctx.may_any(&policy::CONFIGURATION_ITEM, action)?;
     let ci = yunwei_store::cmdb::ci::get(&mut *conn, id).await?.filter(|c| !c.deleted).ok_or(CoreError::NotFound("ci"))?;
     if !schema.visible(ctx, ci.class_id) {
@@ -103,7 +103,7 @@ pub(crate) async fn load(conn: &mut Conn, schema: &Schema, ctx: &Ctx, id: yunwei
 }
 
 /// Reading the model: whoever reads CIs, or holds `ci_class:read`.
-pub(crate) fn may_read_model(ctx: &Ctx) -> Result<()> {
+pub(crate) fn authorize_model_read(ctx: &Ctx) -> Result<()> {
     match ctx.authorize(ObjectType::ConfigurationItem, Action::Read) {
         Ok(_) => Ok(()),
         Err(CoreError::Forbidden(_)) => ctx.authorize(ObjectType::CiClass, Action::Read).map(|_| ()),

@@ -16,9 +16,9 @@ use yunwei_domain::validate::Checker;
 use yunwei_store::cmdb::{self as store, CiAttribute, CiClass, CiRelationRule, CiRelationType};
 
 /// The classes in tree order, with their own attributes. Not authorised beyond reading
-/// the model ([`super::may_read_model`]).
+/// the model ([`super::authorize_model_read`]).
 pub async fn classes(core: &Core, ctx: &Ctx) -> Result<Vec<ClassView>> {
-    super::may_read_model(ctx)?;
+    super::authorize_model_read(ctx)?;
     let schema = Schema::load(&mut *core.db.read.acquire().await?).await?;
     Ok(tree_order(&schema).into_iter().filter(|c| !c.deleted).map(|c| class_view(&schema, c)).collect())
 }
@@ -35,7 +35,7 @@ pub struct ClassDetail {
 }
 
 pub async fn class(core: &Core, ctx: &Ctx, id: CiClassId) -> Result<ClassDetail> {
-    super::may_read_model(ctx)?;
+    super::authorize_model_read(ctx)?;
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
     let c = schema.class(id).filter(|c| !c.deleted).ok_or(CoreError::NotFound("ci_class"))?;
@@ -52,7 +52,7 @@ pub struct RelationTypeView {
 }
 
 pub async fn relation_types(core: &Core, ctx: &Ctx) -> Result<Vec<RelationTypeView>> {
-    super::may_read_model(ctx)?;
+    super::authorize_model_read(ctx)?;
     let schema = Schema::load(&mut *core.db.read.acquire().await?).await?;
     Ok(schema
         .model

@@ -2,7 +2,7 @@
 //! changes, the difference between two versions, and a CI with its relations as they were
 //! at a moment.
 
-use super::{Channel, Schema, load, origin, pick};
+use super::{Channel, Schema, load_ci, origin, pick};
 use crate::audit::{self, Change};
 use crate::notify::{Event, emit};
 use crate::{Core, CoreError, Ctx, Result};
@@ -75,7 +75,7 @@ async fn views(
 pub async fn list(core: &Core, ctx: &Ctx, ci: CiId) -> Result<Vec<RelationView>> {
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
-    load(&mut rd, &schema, ctx, ci, Action::Read).await?;
+    load_ci(&mut rd, &schema, ctx, ci, Action::Read).await?;
     let rels: Vec<_> = store::relations_of(&mut *rd, ci).await?.into_iter().map(|r| (r.id, r.type_id, r.from_ci_id, r.to_ci_id)).collect();
     views(&mut rd, &schema, ctx, ci, &rels).await
 }
@@ -95,8 +95,8 @@ pub struct RelationInput {
 pub async fn create(core: &Core, ctx: &Ctx, input: RelationInput, channel: Channel) -> Result<RelationView> {
     let mut tx = core.db.begin().await?;
     let schema = Schema::load(&mut tx).await?;
-    let from = load(&mut tx, &schema, ctx, input.from_ci_id, Action::Update).await?;
-    let to = load(&mut tx, &schema, ctx, input.to_ci_id, Action::Read).await.map_err(|e| match e {
+    let from = load_ci(&mut tx, &schema, ctx, input.from_ci_id, Action::Update).await?;
+    let to = load_ci(&mut tx, &schema, ctx, input.to_ci_id, Action::Read).await.map_err(|e| match e {
         CoreError::NotFound(_) => yunwei_domain::DomainError::field("to_ci_id", "not_found").into(),
         other => other,
     })?;
@@ -152,7 +152,7 @@ pub async fn delete(core: &Core, ctx: &Ctx, id: CiRelationId, channel: Channel) 
     let schema = Schema::load(&mut tx).await?;
     ctx.may_any(&yunwei_domain::policy::CONFIGURATION_ITEM, Action::Update)?;
     let r = store::get_relation(&mut *tx, id).await?.ok_or(CoreError::NotFound("ci_relation"))?;
-    load(&mut tx, &schema, ctx, r.from_ci_id, Action::Update).await?;
+    load_ci(&mut tx, &schema, ctx, r.from_ci_id, Action::Update).await?;
     remove_in(core, &mut tx, ctx, &r, channel).await?;
     core.commit(tx).await
 }
@@ -195,7 +195,7 @@ pub async fn history(core: &Core, ctx: &Ctx, ci: CiId, before: Option<i64>, limi
     }
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
-    load(&mut rd, &schema, ctx, ci, Action::Read).await?;
+    load_ci(&mut rd, &schema, ctx, ci, Action::Read).await?;
     let rows = history::list(&mut *rd, ci, before, limit).await?;
     entries(&mut rd, &schema, ctx, ci, rows).await
 }
@@ -244,7 +244,7 @@ async fn entries(conn: &mut yunwei_store::Conn, schema: &Schema, ctx: &Ctx, ci: 
 pub async fn diff(core: &Core, ctx: &Ctx, ci: CiId, from: i64, to: i64) -> Result<Vec<FieldChange>> {
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
-    let now = load(&mut rd, &schema, ctx, ci, Action::Read).await?;
+    let now = load_ci(&mut rd, &schema, ctx, ci, Action::Read).await?;
     let mut c = yunwei_domain::validate::Checker::new();
     for (field, v) in [("from", from), ("to", to)] {
         if history::get(&mut *rd, v).await?.is_none_or(|h| h.ci_id != ci && h.peer_ci_id != Some(ci)) {
@@ -271,7 +271,7 @@ pub struct AsOf {
 pub async fn as_of(core: &Core, ctx: &Ctx, ci: CiId, at: i64) -> Result<AsOf> {
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
-    let now = load(&mut rd, &schema, ctx, ci, Action::Read).await?;
+    let now = load_ci(&mut rd, &schema, ctx, ci, Action::Read).await?;
     let then = history::ci_state_at(&mut rd, &now, Moment::At(at)).await?;
     let rels: Vec<_> = history::relations_at(&mut rd, ci, Moment::At(at))
         .await?

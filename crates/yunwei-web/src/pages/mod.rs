@@ -8,6 +8,9 @@ mod admin_org;
 mod admin_roles;
 mod auth;
 mod chart;
+mod cmdb;
+mod cmdb_ci;
+mod cmdb_classes;
 mod desk;
 mod form;
 mod home;
@@ -111,6 +114,16 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}/watch", post(incident_form::watch))
         .route("/incidents/{number}/unwatch", post(incident_form::unwatch))
         .route("/search", get(search::page))
+        .route("/cmdb", get(cmdb::list).post(cmdb::create))
+        .route("/cmdb/new", get(cmdb::new_form))
+        .route("/cmdb/export.csv", get(cmdb::export_csv))
+        .route("/cmdb/cis/{id}", get(cmdb_ci::item).post(cmdb_ci::update))
+        .route("/cmdb/cis/{id}/delete", post(cmdb_ci::delete))
+        .route("/cmdb/cis/{id}/relations", post(cmdb_ci::add_relation))
+        .route("/cmdb/cis/{id}/relations/{rel}/delete", post(cmdb_ci::remove_relation))
+        .route("/cmdb/classes", get(cmdb_classes::classes).post(cmdb_classes::create_class))
+        .route("/cmdb/classes/{id}", get(cmdb_classes::class))
+        .route("/cmdb/classes/{id}/attributes", post(cmdb_classes::create_attribute))
         .route("/requests", get(request::list))
         .route("/requests/{number}", get(request::show))
         .route("/requests/{number}/decide", post(request::decide))
@@ -192,6 +205,7 @@ pub fn process_href(process: &str) -> String {
         "request" => "/requests".into(),
         "sla" => "/admin/sla".into(),
         "survey" => "/surveys".into(),
+        "cmdb" => "/cmdb".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -213,6 +227,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "sla" => ctx.authorize(ObjectType::Sla, Action::Read).is_ok(),
         // The survey list shows whatever surveys reach the reader; statistics need scope all.
         "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
+        "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
         _ => true,
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod authz_matrix;
 mod bad_input;
 mod browser;
+mod browser_cmdb;
 mod browser_forms;
 mod browser_home;
 mod cli;
