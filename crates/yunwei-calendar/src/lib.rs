@@ -65,15 +65,26 @@ pub struct CalendarSpec {
 }
 
 impl CalendarSpec {
-    /// Of `years`, those without a single holiday in a calendar that does observe public
-    /// holidays: each year's days are published once (a State Council notice), so a year
-    /// nobody imported yet is a gap, and deadlines in it ignore holidays and make-up days.
-    /// A calendar without any holiday (24×7, a plain office week) has no gaps.
-    pub fn years_missing_holidays(&self, years: impl IntoIterator<Item = i16>) -> Vec<i16> {
+    /// Of `years`, those whose public holidays are not known to be complete in a calendar
+    /// that observes them. Each year's days are published once, in a State Council notice,
+    /// and one imported day says nothing about the rest: a year counts as complete only
+    /// when an administrator confirmed it (`confirmed`) or the calendar holds every day the
+    /// shipped notice lists for it ([`crate::holidays`]). Deadlines in an incomplete year
+    /// may ignore holidays and make-up days. A calendar without any holiday (24×7, a plain
+    /// office week) has no gaps.
+    pub fn years_incomplete(&self, years: impl IntoIterator<Item = i16>, confirmed: &[i16]) -> Vec<i16> {
         if self.holidays.is_empty() {
             return Vec::new();
         }
-        years.into_iter().filter(|y| !self.holidays.iter().any(|d| d.year() == *y)).collect()
+        let shipped = crate::holidays::china_mainland();
+        years.into_iter().filter(|y| !confirmed.contains(y) && !self.holds_notice(shipped, *y)).collect()
+    }
+
+    /// Whether the shipped data covers `year` and every one of its days is in this calendar.
+    fn holds_notice(&self, data: &crate::holidays::HolidayData, year: i16) -> bool {
+        data.covers(year)
+            && data.holidays.keys().filter(|d| d.year() == year).all(|d| self.holidays.contains(d))
+            && data.makeup_days.keys().filter(|d| d.year() == year).all(|d| self.makeup_days.contains(d))
     }
 
     /// Monday to Friday, 09:00–12:00 and 13:30–18:00: a common office day in China.

@@ -302,11 +302,21 @@ fn bench_checksum_covers_every_pair() {
 }
 
 #[test]
-fn years_without_any_holiday_are_gaps_only_where_holidays_are_observed() {
+fn a_year_is_complete_when_confirmed_or_holding_the_shipped_notice() {
     let china = CalendarSpec::china_office("Asia/Shanghai");
     let shipped: Vec<i16> = crate::holidays::china_mainland().years.clone();
     let last = *shipped.last().unwrap();
-    assert!(china.years_missing_holidays(shipped.iter().copied()).is_empty(), "the shipped years have holidays");
-    assert_eq!(china.years_missing_holidays([last, last + 1]), vec![last + 1], "the year after the data is a gap");
-    assert!(CalendarSpec::office("Asia/Shanghai").years_missing_holidays([last, last + 1]).is_empty(), "no holidays observed, no gaps");
+    assert!(china.years_incomplete(shipped.iter().copied(), &[]).is_empty(), "the shipped years are complete");
+    assert_eq!(china.years_incomplete([last, last + 1], &[]), vec![last + 1], "the year after the data is a gap");
+    assert!(CalendarSpec::office("Asia/Shanghai").years_incomplete([last, last + 1], &[]).is_empty(), "no holidays observed, no gaps");
+    // One imported day of the next year does not make the year complete (issue 15, defect 3).
+    let mut one_day = china.clone();
+    one_day.holidays.insert(jiff::civil::date(last + 1, 1, 1));
+    assert_eq!(one_day.years_incomplete([last, last + 1], &[]), vec![last + 1]);
+    assert!(one_day.years_incomplete([last, last + 1], &[last + 1]).is_empty(), "the administrator confirmed it");
+    // A calendar missing one day of the shipped notice does not hold the notice.
+    let mut short = china.clone();
+    let first = *short.holidays.iter().find(|d| d.year() == last).unwrap();
+    short.holidays.remove(&first);
+    assert_eq!(short.years_incomplete([last], &[]), vec![last]);
 }

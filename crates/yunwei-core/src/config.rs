@@ -66,7 +66,7 @@ impl Default for CoreConfig {
             audit_key_file: None,
             audit_checkpoint_file: None,
             audit_checkpoint_seconds: 60,
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: DEFAULT_PUBLIC_URL.into(),
             data_dir: PathBuf::from("yunwei-data"),
             smtp: None,
             mail_in: None,
@@ -116,5 +116,86 @@ impl CoreConfig {
 
     pub fn password_policy(&self) -> PasswordPolicy {
         PasswordPolicy::of(self.password_profile)
+    }
+}
+
+/// The address that built-in settings give `public_url` (links in e-mail lead here).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// Why links in e-mail may not reach the server (issue 15: they used the default whatever
+/// `--listen` said).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicUrlIssue {
+    /// `public_url` was left at the built-in default.
+    Unset { listen: String },
+    /// `public_url` names an address and port the server does not listen on.
+    Mismatch { public_url: String, listen: String },
+}
+
+/// Checks `public_url` against the address the server listens on. A host name (a reverse
+/// proxy, DNS) cannot be checked from here and passes; an IP address or `localhost` must be
+/// one the server answers on, with the same port.
+pub fn check_public_url(public_url: &str, listen: std::net::SocketAddr) -> Option<PublicUrlIssue> {
+    use std::net::IpAddr;
+    if public_url.trim_end_matches('/') == DEFAULT_PUBLIC_URL {
+        return Some(PublicUrlIssue::Unset { listen: listen.to_string() });
+    }
+    let mismatch = || Some(PublicUrlIssue::Mismatch { public_url: public_url.to_string(), listen: listen.to_string() });
+    let Some((scheme, rest)) = public_url.split_once("://") else { return mismatch() };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return mismatch(),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => return mismatch(),
+        },
+        None if scheme == "https" => 443,
+        None => 80,
+    };
+    let ip: IpAddr = match host {
+        "localhost" => IpAddr::from([127, 0, 0, 1]),
+        h => match h.parse() {
+            Ok(ip) => ip,
+            Err(_) => return None,
+        },
+    };
+    let listen_ip = listen.ip();
+    let reachable =
+        if listen_ip.is_unspecified() { !ip.is_loopback() } else { ip == listen_ip || (ip.is_loopback() && listen_ip.is_loopback()) };
+    if port != listen.port() || !reachable { mismatch() } else { None }
+}
+
+#[cfg(test)]
+mod public_url_tests {
+    use super::*;
+
+    #[test]
+    fn public_url_is_checked_against_the_listening_address() {
+        let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert!(matches!(check_public_url(DEFAULT_PUBLIC_URL, at("127.0.0.1:8080")), Some(PublicUrlIssue::Unset { .. })));
+        assert_eq!(check_public_url("http://127.0.0.1:9000/", at("127.0.0.1:9000")), None);
+        assert_eq!(check_public_url("http://localhost:9000", at("127.0.0.1:9000")), None);
+        assert_eq!(check_public_url("https://ops.bank.example", at("0.0.0.0:8080")), None, "a proxy's name cannot be checked");
+        assert_eq!(check_public_url("http://10.20.1.5:8080", at("0.0.0.0:8080")), None);
+        assert_eq!(check_public_url("http://[::1]:8080", at("[::1]:8080")), None);
+        for (url, listen) in [
+            ("http://127.0.0.1:9000", "127.0.0.1:8080"),
+            ("http://127.0.0.1:8080", "0.0.0.0:8080"),
+            ("http://10.20.1.5:8080", "10.20.1.6:8080"),
+            ("http://10.20.1.5", "10.20.1.5:8080"),
+            ("no scheme", "127.0.0.1:8080"),
+        ] {
+            assert!(matches!(check_public_url(url, at(listen)), Some(PublicUrlIssue::Mismatch { .. })), "{url} on {listen}");
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod home;
 pub mod idempotency;
@@ -29,6 +30,7 @@ pub mod search;
 pub mod seed;
 pub mod sla;
 pub mod survey;
+pub mod ticket;
 pub mod totp;
 pub mod webhook;
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
-use yunwei_domain::ids::{IncidentId, ServiceRequestId};
+use yunwei_domain::ticket::TicketKind;
 use yunwei_store::notify::{self as store, OutboxEvent};
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(400);
@@ -68,53 +68,42 @@ impl Hub {
     }
 }
 
-/// A record a stream may follow: `incident:<id>` or `service_request:<id>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topic {
-    Incident(i64),
-    ServiceRequest(i64),
+/// A ticket a stream may follow: `<object_type>:<id>` of any kind declared in
+/// `yunwei_domain::ticket` (`incident:12`, `service_request:7`).
+#[derive(Debug, Clone, Copy)]
+pub struct Topic {
+    pub kind: &'static TicketKind,
+    pub id: i64,
 }
+
+impl PartialEq for Topic {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind.object_type, self.id) == (other.kind.object_type, other.id)
+    }
+}
+
+impl Eq for Topic {}
 
 impl Topic {
     pub fn parse(text: &str) -> Option<Self> {
-        let (kind, id) = text.split_once(':')?;
-        let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
-        match kind {
-            "incident" => Some(Self::Incident(id)),
-            "service_request" => Some(Self::ServiceRequest(id)),
-            _ => None,
-        }
-    }
-
-    fn parts(self) -> (&'static str, i64) {
-        match self {
-            Self::Incident(id) => ("incident", id),
-            Self::ServiceRequest(id) => ("service_request", id),
-        }
+        TicketKind::parse_topic(text).map(|(kind, id)| Self { kind, id })
     }
 
     pub fn key(self) -> String {
-        let (kind, id) = self.parts();
-        format!("{kind}:{id}")
+        self.kind.topic(self.id)
     }
 }
 
-/// The caller may follow the topic if they may read the record (same check as its GET).
-/// Returns whether they also see internal changes (work notes): only if they may update it.
+/// The caller may follow the topic if they may read the ticket (same check as its GET).
+/// Returns whether they also see internal changes (work notes): only if they may write them.
 pub async fn authorize(core: &Core, ctx: &Ctx, topic: Topic) -> Result<bool> {
-    use yunwei_domain::permission::Action;
     // The same checks as the records' GETs, on the row alone: this runs for every event sent.
     let mut rd = core.db.read.acquire().await?;
-    match topic {
-        Topic::Incident(id) => {
-            let i = crate::incident::load_read(&mut rd, ctx, IncidentId(id), Action::Read).await?;
-            Ok(crate::incident::authorize_on(ctx, Action::Update, &i).is_ok())
-        }
-        Topic::ServiceRequest(id) => {
-            let r = crate::request::load_read(&mut rd, ctx, ServiceRequestId(id)).await?;
-            Ok(crate::request::scope_allows(ctx, Action::Update, &r))
-        }
-    }
+    use crate::ticket::Ticket;
+    crate::ticket::for_kind!(topic.kind, T => {
+        let t = T::load_read(core, &mut rd, ctx, topic.id).await?;
+        Ok(t.commenter(ctx, &mut rd, false).await.is_ok())
+    })
 }
 
 /// The newest event id now: a stream opened without `Last-Event-ID` starts after it.
@@ -126,8 +115,7 @@ pub async fn current_id(core: &Core) -> Result<i64> {
 /// caller may follow the topic (checked here again: a replay never goes without its check).
 pub async fn replay(core: &Core, ctx: &Ctx, topic: Topic, after: i64) -> Result<Vec<LiveEvent>> {
     authorize(core, ctx, topic).await?;
-    let (kind, id) = topic.parts();
-    let events = store::object_events_after(&core.db, kind, &id.to_string(), after, MAX_REPLAY).await?;
+    let events = store::object_events_after(&core.db, topic.kind.object_type, &topic.id.to_string(), after, MAX_REPLAY).await?;
     let mut names = HashMap::new();
     let mut out = Vec::with_capacity(events.len());
     for e in &events {

@@ -232,7 +232,17 @@ async fn take_in(core: &Core, settings: &MailInSettings, mail: &FetchedMail) -> 
     };
     for a in &p.attachments {
         let mut tx = core.db.begin().await?;
-        match incident::store_file(core, &mut tx, &ctx, ("incident", incident_id.0), &a.filename, &a.content_type, &a.content).await {
+        match crate::ticket::store_file(
+            core,
+            &mut tx,
+            &ctx,
+            (&yunwei_domain::ticket::INCIDENT, incident_id.0),
+            &a.filename,
+            &a.content_type,
+            &a.content,
+        )
+        .await
+        {
             Ok(_) => core.commit(tx).await?,
             Err(e) => tracing::warn!(incident = incident_id.0, file = %a.filename, error = %e, "mail in: attachment not kept"),
         }

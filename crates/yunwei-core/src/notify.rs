@@ -223,6 +223,70 @@ pub async fn my_notifications(core: &Core, ctx: &Ctx, unread_only: bool, page: &
     Ok(store::list_notifications(&core.db, me.user_id, unread_only, page).await?)
 }
 
+/// A notification as the reader's pages show it: the event it came from (what happened, to
+/// which record, by whom) so that the page writes it in the reader's language, and the stored
+/// e-mail subject for events the page has no words for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    pub id: NotificationId,
+    pub event_type: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// Who did it, by name; `None` for the system.
+    pub actor: Option<String>,
+    /// The event's data without its addressing (recipients, e-mail addresses).
+    pub payload: serde_json::Value,
+}
+
+/// The caller's own notifications with the events behind them (newest first).
+pub async fn my_notices(core: &Core, ctx: &Ctx, unread_only: bool, page: &PageRequest) -> Result<Page<Notice>> {
+    let me = ctx.me()?;
+    let list = store::list_notifications(&core.db, me.user_id, unread_only, page).await?;
+    let ids: Vec<NotificationId> = list.items.iter().map(|n| n.id).collect();
+    let mut conn = core.db.read.acquire().await?;
+    let events = store::events_of_notifications(&mut *conn, me.user_id, &ids).await?;
+    let mut actors = std::collections::HashMap::new();
+    for (_, e) in &events {
+        if let Some(a) = e.actor_id
+            && !actors.contains_key(&a)
+        {
+            let name = yunwei_store::admin::get_user(&mut *conn, a).await?.map(|u| u.display_name);
+            actors.insert(a, name);
+        }
+    }
+    Ok(list.map(|n| {
+        let event = events.iter().find(|(id, _)| *id == n.id).map(|(_, e)| e);
+        let mut payload = event.map(|e| e.payload.clone()).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = payload.as_object_mut() {
+            o.remove("recipients");
+            o.remove("email_to");
+        }
+        Notice {
+            id: n.id,
+            event_type: n.event_type,
+            title: n.title,
+            link: n.link,
+            created_at: n.created_at,
+            read_at: n.read_at,
+            object_type: event.map(|e| e.object_type.clone()),
+            object_id: event.map(|e| e.object_id.clone()),
+            actor: event.and_then(|e| e.actor_id).and_then(|a| actors.get(&a).cloned().flatten()),
+            payload,
+        }
+    }))
+}
+
+/// One of the caller's notifications (to follow its link); another user's is "not found".
+pub async fn my_notice_link(core: &Core, ctx: &Ctx, id: NotificationId) -> Result<Option<String>> {
+    let me = ctx.me()?;
+    let found = store::notification_link(&core.db.read, me.user_id, id).await?;
+    found.ok_or(CoreError::NotFound("notification"))
+}
+
 pub async fn my_unread_count(core: &Core, ctx: &Ctx) -> Result<i64> {
     Ok(store::unread_count(&core.db.read, ctx.me()?.user_id).await?)
 }
@@ -417,9 +481,16 @@ fn event_link(event: &OutboxEvent) -> String {
     {
         return path.to_string();
     }
+    // The record's number as people know it (INC-000012), else its id (the pages take both).
+    let number = event
+        .payload
+        .get("number")
+        .and_then(serde_json::Value::as_str)
+        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let key = number.unwrap_or(&event.object_id);
     match event.object_type.as_str() {
-        "incident" => format!("/incidents/{}", event.object_id),
-        "service_request" => format!("/requests/{}", event.object_id),
+        "incident" => format!("/incidents/{key}"),
+        "service_request" => format!("/requests/{key}"),
         _ => "/notifications".to_string(),
     }
 }

@@ -7,8 +7,9 @@ use serde::Serialize;
 use std::time::Duration;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::search::{index_text, query_terms};
+use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST, TicketKind};
 use yunwei_store::Backend;
-use yunwei_store::search::{self as store, DocKind};
+use yunwei_store::search as store;
 
 /// Indexes what the queue holds, one batch of entries. Returns how many entries it handled.
 pub async fn index_pending(core: &Core) -> Result<usize> {
@@ -18,14 +19,15 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
     if queued.is_empty() {
         return Ok(0);
     }
-    let of_kind = |kind: DocKind| {
-        let mut ids: Vec<i64> = queued.iter().filter(|(_, k, _)| *k == Some(kind)).map(|(_, _, id)| *id).collect();
+    let of_kind = |kind: &TicketKind| {
+        let mut ids: Vec<i64> =
+            queued.iter().filter(|(_, k, _)| k.is_some_and(|k| k.object_type == kind.object_type)).map(|(_, _, id)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
     };
     let mut rd = core.db.read.acquire().await?;
-    let incidents: Vec<(i64, String)> = store::incident_texts(&mut rd, &of_kind(DocKind::Incident))
+    let incidents: Vec<(i64, String)> = store::incident_texts(&mut rd, &of_kind(&INCIDENT))
         .await?
         .into_iter()
         .map(|(id, parts)| {
@@ -35,7 +37,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all))
         })
         .collect();
-    let requests: Vec<(i64, String)> = store::request_texts(&mut rd, &of_kind(DocKind::ServiceRequest))
+    let requests: Vec<(i64, String)> = store::request_texts(&mut rd, &of_kind(&SERVICE_REQUEST))
         .await?
         .into_iter()
         .map(|(id, title, answers)| {
@@ -47,11 +49,6 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
         })
         .collect();
-    let cis: Vec<(i64, String)> = store::ci_texts(&mut rd, &of_kind(DocKind::Ci))
-        .await?
-        .into_iter()
-        .map(|(id, parts)| (id, index_text(&parts.iter().map(String::as_str).collect::<Vec<_>>())))
-        .collect();
     drop(rd);
     let entry_ids: Vec<i64> = queued.iter().map(|(entry, _, _)| *entry).collect();
     match core.db.backend {
@@ -60,21 +57,21 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
         Backend::Sqlite => {
             let mut batch = core.db.batch();
             store::drop_entries(&mut batch, &entry_ids).await?;
-            store::put_docs(&mut batch, DocKind::Incident, &incidents).await?;
-            store::put_docs(&mut batch, DocKind::ServiceRequest, &requests).await?;
-            store::put_docs(&mut batch, DocKind::Ci, &cis).await?;
+            store::put_docs(&mut batch, &INCIDENT, &incidents).await?;
+            store::put_docs(&mut batch, &SERVICE_REQUEST, &requests).await?;
             batch.commit().await?;
         }
         // Several nodes: write only the documents whose entries this node took.
         Backend::Postgres => {
             let mut tx = core.db.begin().await?;
             let taken = store::take_entries(&mut tx, &entry_ids).await?;
-            let mine = |kind: DocKind, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
-                docs.into_iter().filter(|(id, _)| taken.binary_search(&(kind, *id)).is_ok()).collect()
+            let mine = |kind: &TicketKind, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
+                docs.into_iter()
+                    .filter(|(id, _)| taken.binary_search_by_key(&(kind.search_kind, *id), |(k, t)| (k.search_kind, *t)).is_ok())
+                    .collect()
             };
-            store::put_docs(&mut tx, DocKind::Incident, &mine(DocKind::Incident, incidents)).await?;
-            store::put_docs(&mut tx, DocKind::ServiceRequest, &mine(DocKind::ServiceRequest, requests)).await?;
-            store::put_docs(&mut tx, DocKind::Ci, &mine(DocKind::Ci, cis)).await?;
+            store::put_docs(&mut tx, &INCIDENT, &mine(&INCIDENT, incidents)).await?;
+            store::put_docs(&mut tx, &SERVICE_REQUEST, &mine(&SERVICE_REQUEST, requests)).await?;
             tx.commit().await?;
         }
     }
@@ -153,7 +150,7 @@ pub async fn search(core: &Core, ctx: &Ctx, q: &str, limit: i64) -> Result<Searc
     }
     let scope_filter = crate::incident::scope_filter(actor, scope);
     let terms = query_terms(&q);
-    let mut ids = store::matching(&core.db, DocKind::Incident, &terms, scope_filter.as_ref(), limit).await?;
+    let mut ids = store::matching(&core.db, &INCIDENT, &terms, scope_filter.as_ref(), limit).await?;
     if let Some(n) = yunwei_domain::incident::parse_number(&q) {
         ids.retain(|i| *i != n);
         ids.insert(0, n);
@@ -181,7 +178,7 @@ async fn search_requests(
     scope: Option<yunwei_store::incident::ScopeFilter>,
     limit: i64,
 ) -> Result<Vec<crate::request::RequestView>> {
-    let mut ids = store::matching(&core.db, DocKind::ServiceRequest, terms, scope.as_ref(), limit).await?;
+    let mut ids = store::matching(&core.db, &SERVICE_REQUEST, terms, scope.as_ref(), limit).await?;
     if let Some(n) = yunwei_domain::request::parse_number(q) {
         ids.retain(|i| *i != n);
         ids.insert(0, n);

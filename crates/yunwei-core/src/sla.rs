@@ -42,14 +42,17 @@ pub struct CalendarView {
     pub name_en: String,
     pub spec: CalendarSpec,
     pub is_default: bool,
-    /// This year and next, where the calendar observes public holidays but has none recorded
-    /// for the year: deadlines then ignore holidays and make-up days until they are imported.
+    /// This year and next, where the calendar observes public holidays but the year is not
+    /// known to be complete (neither confirmed nor holding the shipped notice): deadlines
+    /// there may ignore holidays and make-up days until the whole notice is imported.
     pub missing_holiday_years: Vec<i16>,
+    /// The years an administrator confirmed as complete.
+    pub confirmed_years: Vec<i16>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-fn calendar_view(core: &Core, row: CalendarRow) -> Result<CalendarView> {
+fn calendar_view(core: &Core, row: CalendarRow, confirmed_years: Vec<i16>) -> Result<CalendarView> {
     let spec: CalendarSpec = serde_json::from_str(&row.spec).map_err(|e| CoreError::Internal(format!("calendar {}: {e}", row.id)))?;
     let zone = jiff::tz::TimeZone::get(&spec.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let this_year = jiff::Timestamp::from_millisecond(core.now_ms()).unwrap_or_default().to_zoned(zone).year();
@@ -57,7 +60,8 @@ fn calendar_view(core: &Core, row: CalendarRow) -> Result<CalendarView> {
         id: row.id,
         name: row.name,
         name_en: row.name_en,
-        missing_holiday_years: spec.years_missing_holidays([this_year, this_year + 1]),
+        missing_holiday_years: spec.years_incomplete([this_year, this_year + 1], &confirmed_years),
+        confirmed_years,
         spec,
         is_default: row.is_default,
         created_at: row.created_at,
@@ -89,12 +93,29 @@ fn vet_calendar(input: &CalendarInput) -> Result<(String, String)> {
 
 pub async fn list_calendars(core: &Core, ctx: &Ctx) -> Result<Vec<CalendarView>> {
     ctx.authorize(ObjectType::Sla, Action::Read)?;
-    store::calendars(&core.db.read).await?.into_iter().map(|row| calendar_view(core, row)).collect()
+    let confirmed = store::all_confirmed_years(&core.db.read).await?;
+    let years = |id: CalendarId| confirmed.iter().filter(|(c, _)| *c == id).map(|(_, y)| *y).collect();
+    store::calendars(&core.db.read)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let confirmed = years(row.id);
+            calendar_view(core, row, confirmed)
+        })
+        .collect()
+}
+
+/// A calendar as the connection sees it (inside a transaction: with its own changes).
+async fn load_calendar(core: &Core, conn: &mut Conn, id: CalendarId) -> Result<CalendarView> {
+    let row = store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?;
+    let years = store::confirmed_years(&mut *conn, id).await?;
+    calendar_view(core, row, years)
 }
 
 pub async fn get_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<CalendarView> {
     ctx.authorize(ObjectType::Sla, Action::Read)?;
-    calendar_view(core, store::get_calendar(&core.db.read, id).await?.ok_or(CoreError::NotFound("calendar"))?)
+    let row = store::get_calendar(&core.db.read, id).await?.ok_or(CoreError::NotFound("calendar"))?;
+    calendar_view(core, row, store::confirmed_years(&core.db.read, id).await?)
 }
 
 pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Result<CalendarView> {
@@ -105,7 +126,7 @@ pub async fn create_calendar(core: &Core, ctx: &Ctx, input: CalendarInput) -> Re
     let id = store::insert_calendar(&mut tx, store::Names { name: &name, name_en: &name_en }, &spec, input.is_default, core.now_ms())
         .await
         .map_err(CoreError::unique_as("calendar_name_taken"))?;
-    let view = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let view = load_calendar(core, &mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "create").after(&view)).await?;
     core.commit(tx).await?;
     core.config_cache.clear();
@@ -117,11 +138,11 @@ pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: Cale
     let (name, name_en) = vet_calendar(&input)?;
     let spec = serde_json::to_string(&input.spec).map_err(|e| CoreError::Internal(e.to_string()))?;
     let mut tx = core.db.begin().await?;
-    let before = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let before = load_calendar(core, &mut tx, id).await?;
     store::update_calendar(&mut tx, id, store::Names { name: &name, name_en: &name_en }, &spec, input.is_default, core.now_ms())
         .await
         .map_err(CoreError::unique_as("calendar_name_taken"))?;
-    let after = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let after = load_calendar(core, &mut tx, id).await?;
     audit::write(core, &mut tx, ctx, Change::new("calendar", id, "update").before(&before).after(&after)).await?;
     schedule_rebuild(&mut tx, core, None, Some(id)).await?;
     core.commit(tx).await?;
@@ -132,7 +153,7 @@ pub async fn update_calendar(core: &Core, ctx: &Ctx, id: CalendarId, input: Cale
 pub async fn delete_calendar(core: &Core, ctx: &Ctx, id: CalendarId) -> Result<()> {
     ctx.authorize(ObjectType::Sla, Action::Delete)?;
     let mut tx = core.db.begin().await?;
-    let before = calendar_view(core, store::get_calendar(&mut *tx, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+    let before = load_calendar(core, &mut tx, id).await?;
     store::delete_calendar(&mut tx, id)
         .await
         .map_err(|e| if e.is_foreign_key_violation() { CoreError::Conflict("calendar_in_use") } else { e.into() })?;
@@ -236,6 +257,45 @@ pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFor
         .await
 }
 
+/// The years an administrator may confirm: a notice is published for one year at a time.
+const YEARS: std::ops::RangeInclusive<i16> = 2000..=2100;
+
+/// Records that the calendar holds the whole State Council notice for `year` (every holiday
+/// and make-up working day), so the year is no longer shown as missing. Audited: who said
+/// the year is complete, and when.
+pub async fn confirm_year(core: &Core, ctx: &Ctx, id: CalendarId, year: i16) -> Result<CalendarView> {
+    mark_year(core, ctx, id, year, true).await
+}
+
+/// Withdraws a confirmation (the year turns out to be incomplete); audited.
+pub async fn withdraw_year(core: &Core, ctx: &Ctx, id: CalendarId, year: i16) -> Result<CalendarView> {
+    mark_year(core, ctx, id, year, false).await
+}
+
+async fn mark_year(core: &Core, ctx: &Ctx, id: CalendarId, year: i16, complete: bool) -> Result<CalendarView> {
+    ctx.authorize(ObjectType::Sla, Action::Update)?;
+    if !YEARS.contains(&year) {
+        let e = FieldError::new("year", "out_of_range").with("min", YEARS.start()).with("max", YEARS.end());
+        return Err(yunwei_domain::DomainError::Validation(vec![e]).into());
+    }
+    let mut tx = core.db.begin().await?;
+    load_calendar(core, &mut tx, id).await?;
+    let changed = if complete {
+        store::confirm_year(&mut tx, id, year, ctx.actor_id(), core.now_ms()).await?
+    } else {
+        store::withdraw_year(&mut tx, id, year).await?
+    };
+    let view = load_calendar(core, &mut tx, id).await?;
+    // Saying it twice changes nothing and is not recorded twice.
+    if changed {
+        let action = if complete { "confirm_year" } else { "withdraw_year" };
+        audit::write(core, &mut tx, ctx, Change::new("calendar", id, action).after(&serde_json::json!({ "year": year }))).await?;
+        core.commit(tx).await?;
+        core.config_cache.clear();
+    }
+    Ok(view)
+}
+
 // ---- policies ----
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -288,6 +348,19 @@ fn policy_view(row: PolicyRow) -> Result<PolicyView> {
     })
 }
 
+/// The row to write from an input and its checked name, English name and rules.
+fn policy_fields<'a>(input: &PolicyInput, (name, name_en, rules): &'a (String, String, String)) -> PolicyFields<'a> {
+    PolicyFields {
+        name,
+        name_en,
+        service_id: input.service_id,
+        department_id: input.department_id,
+        calendar_id: input.calendar_id,
+        rules,
+        active: input.active,
+    }
+}
+
 async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String, String)> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
@@ -328,16 +401,8 @@ pub async fn get_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId) -> Result<Polic
 
 pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Create)?;
-    let (name, name_en, rules) = vet_policy(core, &input).await?;
-    let fields = PolicyFields {
-        name: &name,
-        name_en: &name_en,
-        service_id: input.service_id,
-        department_id: input.department_id,
-        calendar_id: input.calendar_id,
-        rules: &rules,
-        active: input.active,
-    };
+    let vetted = vet_policy(core, &input).await?;
+    let fields = policy_fields(&input, &vetted);
     let mut tx = core.db.begin().await?;
     let id = store::insert_policy(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
     let view = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
@@ -349,16 +414,8 @@ pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result
 
 pub async fn update_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId, input: PolicyInput) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Update)?;
-    let (name, name_en, rules) = vet_policy(core, &input).await?;
-    let fields = PolicyFields {
-        name: &name,
-        name_en: &name_en,
-        service_id: input.service_id,
-        department_id: input.department_id,
-        calendar_id: input.calendar_id,
-        rules: &rules,
-        active: input.active,
-    };
+    let vetted = vet_policy(core, &input).await?;
+    let fields = policy_fields(&input, &vetted);
     let mut tx = core.db.begin().await?;
     let before = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
     store::update_policy(&mut tx, id, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
@@ -441,7 +498,8 @@ async fn governing_from(core: &Core, conn: &mut Conn, row: PolicyRow) -> Result<
         Some(id) => match core.config_cache.calendar(id) {
             Some(c) => c,
             None => {
-                let cal = calendar_view(core, store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?)?;
+                let cal =
+                    calendar_view(core, store::get_calendar(&mut *conn, id).await?.ok_or(CoreError::NotFound("calendar"))?, Vec::new())?;
                 let built = Arc::new(Calendar::new(&cal.spec).map_err(|e| CoreError::Internal(format!("calendar {id}: {e}")))?);
                 core.config_cache.put_calendar(id, built.clone());
                 built

@@ -282,9 +282,16 @@ pub struct DeskSettings {
     pub auto_major_for_p1: bool,
     /// Resolution codes offered and accepted.
     pub resolution_codes: Vec<String>,
+    /// What people read for each code, in both languages; a code without an entry (the
+    /// built-in ones) is named by the pages' own translation.
+    pub resolution_labels: std::collections::BTreeMap<String, CodeLabel>,
     /// How often the commander of a major incident updates the stakeholders, in minutes (INC-7);
     /// each incident may change its own.
     pub major_update_interval_minutes: u32,
+    /// The role whose holders decide a service request's approval step when its own approver
+    /// cannot be found (no line manager and no team lead, only the requester, everyone disabled).
+    /// Empty: such a step waits for the service desk to name an approver.
+    pub approval_fallback_role: String,
 }
 
 impl Default for DeskSettings {
@@ -298,9 +305,33 @@ impl Default for DeskSettings {
             resolution_codes: ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"]
                 .map(String::from)
                 .to_vec(),
+            resolution_labels: Default::default(),
             major_update_interval_minutes: 30,
+            // What an operations team expects: the operations manager stands in for a missing one.
+            approval_fallback_role: "ops_manager".into(),
         }
     }
+}
+
+/// The shipped resolution codes' names (code, zh-CN, en); the pages' locales say the same.
+pub const BUILTIN_RESOLUTION_NAMES: &[(&str, &str, &str)] = &[
+    ("fixed", "已修复", "Fixed"),
+    ("workaround", "临时解决方案", "Workaround"),
+    ("config_change", "调整配置", "Configuration changed"),
+    ("hardware_replaced", "更换硬件", "Hardware replaced"),
+    ("user_error", "操作失误", "User error"),
+    ("no_fault_found", "未发现故障", "No fault found"),
+    ("duplicate", "重复事件", "Duplicate"),
+];
+
+/// A code's name in zh-CN and en (either may be empty: the other is shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeLabel {
+    #[serde(default)]
+    pub name_zh: String,
+    #[serde(default)]
+    pub name_en: String,
 }
 
 impl DeskSettings {
@@ -338,7 +369,33 @@ impl DeskSettings {
                 errors.push(FieldError::new(format!("resolution_codes[{i}]"), "invalid_key"));
             }
         }
+        if !self.approval_fallback_role.is_empty() && !crate::validate::is_key(&self.approval_fallback_role) {
+            errors.push(FieldError::new("approval_fallback_role", "invalid_key"));
+        }
+        for (code, l) in &self.resolution_labels {
+            if !self.resolution_codes.contains(code) {
+                errors.push(FieldError::new(format!("resolution_labels.{code}"), "not_allowed_value"));
+            }
+            for (lang, name) in [("name_zh", &l.name_zh), ("name_en", &l.name_en)] {
+                if name.chars().count() > 40 {
+                    errors.push(FieldError::new(format!("resolution_labels.{code}.{lang}"), "too_long").with("max", 40));
+                }
+            }
+        }
         if errors.is_empty() { Ok(()) } else { Err(DomainError::Validation(errors)) }
+    }
+
+    /// A resolution code as a reader of the language sees it (exports and reports): the
+    /// administrator's name, else the built-in one, else the other language's, else the code.
+    pub fn resolution_name(&self, code: &str, zh: bool) -> String {
+        let builtin = BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == code).map(|b| if zh { b.1 } else { b.2 });
+        self.resolution_label(code, zh).or(builtin).or_else(|| self.resolution_label(code, !zh)).unwrap_or(code).to_string()
+    }
+
+    /// The administrator's name for a resolution code in one language, if given.
+    pub fn resolution_label(&self, code: &str, zh: bool) -> Option<&str> {
+        let l = self.resolution_labels.get(code)?;
+        Some(if zh { l.name_zh.trim() } else { l.name_en.trim() }).filter(|n| !n.is_empty())
     }
 
     pub fn label(&self, p: Priority, zh: bool) -> &str {

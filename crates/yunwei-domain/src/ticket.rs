@@ -19,7 +19,9 @@ pub struct TicketKind {
     pub policy: Policy,
     /// `INC` in `INC-000123`.
     pub number_prefix: &'static str,
-    /// The search document kind (`search_docs.kind`; never reuse a number).
+    /// The table of the records themselves (search joins it for the caller's scope).
+    pub table: &'static str,
+    /// The search document kind, part of the document key (1–15; never reuse a number).
     pub search_kind: i64,
     /// The timeline table: `id`, the owner column, `at_ms`, `actor_id`, `kind`, `public`, `body`, `data`.
     pub timeline_table: &'static str,
@@ -50,6 +52,13 @@ impl TicketKind {
     pub fn topic(&self, id: i64) -> String {
         format!("{}:{id}", self.object_type)
     }
+
+    /// The kind and id of a live topic (`service_request:7`), if it names a declared ticket.
+    pub fn parse_topic(text: &str) -> Option<(&'static TicketKind, i64)> {
+        let (kind, id) = text.split_once(':')?;
+        let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
+        Some((by_object_type(kind)?, id))
+    }
 }
 
 pub const INCIDENT: TicketKind = TicketKind {
@@ -57,6 +66,7 @@ pub const INCIDENT: TicketKind = TicketKind {
     object: ObjectType::Incident,
     policy: policy::INCIDENT,
     number_prefix: "INC",
+    table: "incidents",
     search_kind: 1,
     timeline_table: "incident_activities",
     owner_column: "incident_id",
@@ -69,6 +79,7 @@ pub const SERVICE_REQUEST: TicketKind = TicketKind {
     object: ObjectType::ServiceRequest,
     policy: policy::SERVICE_REQUEST,
     number_prefix: "REQ",
+    table: "service_requests",
     search_kind: 2,
     timeline_table: "request_activities",
     owner_column: "request_id",
@@ -105,6 +116,9 @@ mod tests {
         assert_eq!(INCIDENT.parse_number("CHG-000001"), None);
         assert_eq!(by_object_type("service_request").map(|k| k.number_prefix), Some("REQ"));
         assert!(by_object_type("survey").is_none());
+        for bad in ["incident:0", "incident:-1", "incident:x", "survey:1", "incident", ":1"] {
+            assert!(TicketKind::parse_topic(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]
@@ -116,8 +130,12 @@ mod tests {
                 assert_ne!(a.search_kind, b.search_kind);
                 assert_ne!(a.timeline_table, b.timeline_table);
                 assert_ne!(a.watchers_table, b.watchers_table);
+                assert_ne!(a.table, b.table);
             }
             assert_eq!(a.policy.object, a.object);
+            // The search document key is `id * 16 + search_kind`.
+            assert!((1..16).contains(&a.search_kind), "{}", a.object_type);
+            assert_eq!(TicketKind::parse_topic(&a.topic(7)).map(|(k, id)| (k.object_type, id)), Some((a.object_type, 7)));
         }
     }
 }

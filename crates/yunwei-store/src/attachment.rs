@@ -1,9 +1,11 @@
-//! Files attached to records, stored in the database with their SHA-256.
+//! Files attached to tickets of every kind (ADR 0012), stored in the database with their
+//! SHA-256; `object_type` is the kind's declared object type.
 
 use crate::Result;
 use crate::table::Table;
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
+use yunwei_domain::ticket::TicketKind;
 
 type Any = sqlx::Any;
 
@@ -24,7 +26,7 @@ table! {
 }
 
 pub struct NewAttachment<'a> {
-    pub object_type: &'a str,
+    pub kind: &'a TicketKind,
     pub object_id: i64,
     pub filename: &'a str,
     pub content_type: &'a str,
@@ -38,7 +40,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewAttachment<'_>, now: i64) -
         "INSERT INTO attachments (object_type, object_id, filename, content_type, size, sha256, content, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(a.object_type)
+    .bind(a.kind.object_type)
     .bind(a.object_id)
     .bind(a.filename)
     .bind(a.content_type)
@@ -52,11 +54,11 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewAttachment<'_>, now: i64) -
     Ok(row.try_get(0)?)
 }
 
-pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, object_type: &str, object_id: i64) -> Result<Vec<AttachmentMeta>> {
+pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, kind: &TicketKind, object_id: i64) -> Result<Vec<AttachmentMeta>> {
     let cols = AttachmentMeta::COLUMNS.join(", ");
     let sql = format!("SELECT {cols} FROM attachments WHERE object_type = $1 AND object_id = $2 ORDER BY id");
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(object_type)
+        .bind(kind.object_type)
         .bind(object_id)
         .fetch_all(ex)
         .await?

@@ -80,7 +80,7 @@ pub async fn incidents(
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     crate::incident::insert_many(&mut tx, backend, rows).await?;
     crate::ticket::add_activities_many(&mut tx, backend, &yunwei_domain::ticket::INCIDENT, activities).await?;
-    crate::search::insert_new_docs(&mut tx, backend, crate::search::DocKind::Incident, docs).await?;
+    crate::search::insert_new_docs(&mut tx, backend, &yunwei_domain::ticket::INCIDENT, docs).await?;
     tx.commit().await?;
     Ok(())
 }

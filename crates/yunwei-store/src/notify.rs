@@ -285,6 +285,41 @@ pub async fn list_notifications(db: &Db, user: UserId, unread_only: bool, page: 
     Ok(Page::from_rows(rows, page, |n| Cursor { id: n.id.0, key: None }))
 }
 
+/// The events behind some of a user's notifications, by notification id: what the page writes
+/// the notice from, in the reader's language, instead of the e-mail text stored with it.
+pub async fn events_of_notifications<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    user: UserId,
+    ids: &[NotificationId],
+) -> Result<Vec<(NotificationId, OutboxEvent)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cols: Vec<String> = OutboxEvent::COLUMNS.iter().map(|c| format!("o.{c}")).collect();
+    let mut sql = Sql::new(&format!(
+        "SELECT n.id AS notification_id, {} FROM notifications n JOIN outbox o ON o.id = n.event_id WHERE n.user_id = ",
+        cols.join(", ")
+    ));
+    sql.bind(user.0).push(" AND n.id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).bind(id.0);
+    }
+    sql.push(")");
+    sql.fetch_all(ex).await?.iter().map(|r| Ok((NotificationId(r.try_get("notification_id")?), OutboxEvent::from_row(r)?))).collect()
+}
+
+/// The link of one of a user's notifications (which may have none); `None` when the user has
+/// no such notification.
+pub async fn notification_link<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    user: UserId,
+    id: NotificationId,
+) -> Result<Option<Option<String>>> {
+    let row =
+        sqlx::query("SELECT link FROM notifications WHERE id = $1 AND user_id = $2").bind(id.0).bind(user.0).fetch_optional(ex).await?;
+    row.map(|r| Ok(r.try_get::<Option<String>, _>(0)?)).transpose()
+}
+
 pub async fn unread_count<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
         .bind(user.0)

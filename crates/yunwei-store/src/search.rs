@@ -8,45 +8,16 @@ use crate::sql::Sql;
 use crate::{Backend, Db, Result, Stage};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 use yunwei_domain::search::Term;
+use yunwei_domain::ticket::{self, TicketKind};
 
-/// Kinds of searchable records; part of the document key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DocKind {
-    Incident = 1,
-    ServiceRequest = 2,
-    Ci = 3,
-}
-
-impl DocKind {
-    pub fn object_type(self) -> &'static str {
-        match self {
-            DocKind::Incident => "incident",
-            DocKind::ServiceRequest => "service_request",
-            DocKind::Ci => "ci",
-        }
-    }
-
-    pub fn from_object_type(s: &str) -> Option<DocKind> {
-        [DocKind::Incident, DocKind::ServiceRequest, DocKind::Ci].into_iter().find(|k| k.object_type() == s)
-    }
-
-    /// The record table, aliased `i` in search queries.
-    fn table(self) -> &'static str {
-        match self {
-            DocKind::Incident => "incidents",
-            DocKind::ServiceRequest => "service_requests",
-            DocKind::Ci => "cis",
-        }
-    }
-}
-
-fn doc_key(kind: DocKind, id: i64) -> i64 {
-    id * 16 + kind as i64
+/// The document of ticket `id` of `kind`: its declared `search_kind` tells kinds apart.
+fn doc_key(kind: &TicketKind, id: i64) -> i64 {
+    id * 16 + kind.search_kind
 }
 
 /// Writes the documents of records, replacing what was indexed for them: one staged
 /// statement per 500 documents (on SQLite, with one delete of the old ones before).
-pub async fn put_docs(s: &mut impl Stage, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
+pub async fn put_docs(s: &mut impl Stage, kind: &TicketKind, docs: &[(i64, String)]) -> Result<()> {
     for chunk in docs.chunks(500) {
         let sql = match s.backend() {
             Backend::Sqlite => {
@@ -70,7 +41,7 @@ pub async fn put_docs(s: &mut impl Stage, kind: DocKind, docs: &[(i64, String)])
 }
 
 /// Adds documents for records never indexed before (bulk load), many rows per statement.
-pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
+pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: &TicketKind, docs: &[(i64, String)]) -> Result<()> {
     for chunk in docs.chunks(1000) {
         docs_insert(backend, kind, chunk).execute(&mut *conn).await?;
     }
@@ -78,7 +49,7 @@ pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: D
 }
 
 /// A multi-row insert of documents.
-fn docs_insert(backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Sql {
+fn docs_insert(backend: Backend, kind: &TicketKind, docs: &[(i64, String)]) -> Sql {
     let table = match backend {
         Backend::Sqlite => "search_fts (rowid, object_type, object_id, terms)",
         Backend::Postgres => "search_docs (doc_key, object_type, object_id, terms)",
@@ -86,7 +57,7 @@ fn docs_insert(backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Sql {
     let mut sql = Sql::bulk(&format!("INSERT INTO {table} VALUES "), backend);
     for (n, (id, terms)) in docs.iter().enumerate() {
         sql.push(if n == 0 { "(" } else { ", (" });
-        sql.bind(doc_key(kind, *id)).push(", ").bind(kind.object_type()).push(", ").bind(*id).push(", ").bind(terms.as_str()).push(")");
+        sql.bind(doc_key(kind, *id)).push(", ").bind(kind.object_type).push(", ").bind(*id).push(", ").bind(terms.as_str()).push(")");
     }
     sql
 }
@@ -118,11 +89,11 @@ pub fn match_expression(backend: Backend, terms: &[Term]) -> String {
 }
 
 /// Ids of records of one kind matching all terms, newest first, within the caller's scope.
-pub async fn matching(db: &Db, kind: DocKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64) -> Result<Vec<i64>> {
+pub async fn matching(db: &Db, kind: &TicketKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64) -> Result<Vec<i64>> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    if db.backend == Backend::Postgres && kind == DocKind::Incident {
+    if db.backend == Backend::Postgres && kind.object_type == ticket::INCIDENT.object_type {
         // The GIN index yields every match unordered, and the planner takes the bigrams of one
         // word as independent, so a common word read 80,000 rows to return 20. Walking the
         // newest documents first finds common words at once; rarer ones fall back to the index.
@@ -154,7 +125,7 @@ pub const INCIDENT_TEXT_COLUMNS: [&str; 7] = ["title", "description", "ci_ref", 
 
 /// Asks the index whether more than [`ID_LIST_MAX`] records of `kind` match `terms`, and
 /// chooses how the list applies them.
-pub async fn text_match(read: &AnyPool, backend: Backend, kind: DocKind, terms: Vec<Term>) -> Result<TextMatch> {
+pub async fn text_match(read: &AnyPool, backend: Backend, kind: &TicketKind, terms: Vec<Term>) -> Result<TextMatch> {
     let index = match backend {
         Backend::Sqlite => "search_fts",
         Backend::Postgres => "search_docs",
@@ -192,8 +163,8 @@ pub fn push_text_match(sql: &mut Sql, m: &TextMatch, id_column: &str, text_colum
 /// constant, written as a literal so that PostgreSQL can use the partial index of its
 /// documents; on SQLite it is an indexed column of the MATCH. `alias` prefixes the
 /// PostgreSQL columns (`"f."` or `""`).
-fn push_match(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Term], alias: &str) {
-    let (expr, object_type) = (match_expression(backend, terms), kind.object_type());
+fn push_match(sql: &mut Sql, backend: Backend, kind: &TicketKind, terms: &[Term], alias: &str) {
+    let (expr, object_type) = (match_expression(backend, terms), kind.object_type);
     match backend {
         Backend::Sqlite => {
             sql.push("search_fts MATCH ").bind(format!("object_type : \"{object_type}\" AND {expr}"));
@@ -207,8 +178,8 @@ fn push_match(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Term], al
 /// How many of the newest PostgreSQL documents the first pass of [`matching`] reads.
 const RECENT_WINDOW: i64 = 5000;
 
-fn matching_sql(backend: Backend, kind: DocKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64, window: Option<i64>) -> Sql {
-    let table = kind.table();
+fn matching_sql(backend: Backend, kind: &TicketKind, terms: &[Term], scope: Option<&ScopeFilter>, limit: i64, window: Option<i64>) -> Sql {
+    let table = kind.table;
     let mut sql = match (backend, window) {
         (Backend::Sqlite, _) => Sql::new("SELECT i.id FROM search_fts f"),
         (Backend::Postgres, None) => Sql::new("SELECT i.id FROM search_docs f"),
@@ -231,17 +202,17 @@ fn matching_sql(backend: Backend, kind: DocKind, terms: &[Term], scope: Option<&
 }
 
 /// Notes that a record must be (re)indexed; call in the transaction that changed it.
-pub async fn enqueue(tx: &mut impl crate::Stage, kind: DocKind, id: i64) -> Result<()> {
+pub async fn enqueue(tx: &mut impl crate::Stage, kind: &TicketKind, id: i64) -> Result<()> {
     let mut sql = tx.statement("INSERT INTO index_queue (object_type, object_id) VALUES (");
-    sql.bind(kind.object_type()).push(", ").bind(id).push(")");
+    sql.bind(kind.object_type).push(", ").bind(id).push(")");
     tx.stage(sql).await
 }
 
 /// Up to `limit` queued entries, oldest first, left in the queue: (entry id, kind, record id).
 /// A kind this version does not index (written by a newer node) comes as `None`.
-pub async fn peek_queue<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<(i64, Option<DocKind>, i64)>> {
+pub async fn peek_queue<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<(i64, Option<&'static TicketKind>, i64)>> {
     let rows = sqlx::query("SELECT id, object_type, object_id FROM index_queue ORDER BY id LIMIT $1").bind(limit).fetch_all(ex).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, DocKind::from_object_type(&r.try_get::<String, _>(1)?), r.try_get(2)?))).collect()
+    rows.iter().map(|r| Ok((r.try_get(0)?, ticket::by_object_type(&r.try_get::<String, _>(1)?), r.try_get(2)?))).collect()
 }
 
 /// Stages the deletion of the queue entries `ids` (SQLite, where one process indexes).
@@ -259,7 +230,7 @@ pub async fn drop_entries(s: &mut impl Stage, ids: &[i64]) -> Result<()> {
 
 /// Deletes the queue entries `ids` and returns the distinct records of those this
 /// transaction deleted: an entry another node took meanwhile is not this node's to index.
-pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(DocKind, i64)>> {
+pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(&'static TicketKind, i64)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -268,12 +239,12 @@ pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(
     sql.push(" RETURNING object_type, object_id");
     let mut records = Vec::new();
     for r in sql.fetch_all(&mut *conn).await? {
-        if let Some(kind) = DocKind::from_object_type(&r.try_get::<String, _>(0)?) {
+        if let Some(kind) = ticket::by_object_type(&r.try_get::<String, _>(0)?) {
             records.push((kind, r.try_get::<i64, _>(1)?));
         }
     }
-    records.sort_unstable();
-    records.dedup();
+    records.sort_unstable_by_key(|(k, id)| (k.search_kind, *id));
+    records.dedup_by_key(|(k, id)| (k.search_kind, *id));
     Ok(records)
 }
 
@@ -311,36 +282,8 @@ pub async fn incident_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec
         .collect()
 }
 
-/// The text of CIs to index, by id: names, description, tags and attribute values (a
-/// deleted CI gives no text, so it stops matching).
-pub async fn ci_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, Vec<String>)>> {
-    let ids: Vec<yunwei_domain::ids::CiId> = ids.iter().map(|i| yunwei_domain::ids::CiId(*i)).collect();
-    let cis = crate::cmdb::ci::get_many(&mut *conn, &ids).await?;
-    Ok(cis
-        .into_iter()
-        .map(|c| {
-            if c.deleted {
-                return (c.id.0, Vec::new());
-            }
-            let mut parts = vec![c.name, c.name_en, c.description];
-            parts.extend(c.tags);
-            if let Some(attrs) = c.attributes.as_object() {
-                parts.extend(attrs.values().map(|v| match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }));
-            }
-            (c.id.0, parts)
-        })
-        .collect())
-}
-
-/// Queues every incident, service request and CI for indexing (after the index was cleared).
+/// Queues every incident and service request for indexing (after the index was cleared).
 pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
-    let cis = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'ci', id FROM cis ORDER BY id")
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
     let incidents = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'incident', id FROM incidents ORDER BY id")
         .execute(&mut *conn)
         .await?
@@ -350,5 +293,5 @@ pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
             .execute(&mut *conn)
             .await?
             .rows_affected();
-    Ok(incidents + requests + cis)
+    Ok(incidents + requests)
 }

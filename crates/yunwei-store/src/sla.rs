@@ -83,6 +83,43 @@ pub async fn delete_calendar(conn: &mut AnyConnection, id: CalendarId) -> Result
     Ok(sqlx::query("DELETE FROM calendars WHERE id = $1").bind(id.0).execute(&mut *conn).await?.rows_affected() == 1)
 }
 
+/// The years an administrator confirmed as complete for a calendar, in order.
+pub async fn confirmed_years<'e, E: Executor<'e, Database = Any>>(ex: E, id: CalendarId) -> Result<Vec<i16>> {
+    let rows = sqlx::query("SELECT year FROM calendar_years WHERE calendar_id = $1 ORDER BY year").bind(id.0).fetch_all(ex).await?;
+    rows.iter().map(|r| Ok(i16::try_from(r.try_get::<i64, _>(0)?).unwrap_or_default())).collect()
+}
+
+/// Every calendar's confirmed years, for the list: `(calendar, year)` in order.
+pub async fn all_confirmed_years<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<(CalendarId, i16)>> {
+    let rows = sqlx::query("SELECT calendar_id, year FROM calendar_years ORDER BY calendar_id, year").fetch_all(ex).await?;
+    rows.iter().map(|r| Ok((CalendarId(r.try_get(0)?), i16::try_from(r.try_get::<i64, _>(1)?).unwrap_or_default()))).collect()
+}
+
+/// Records that `year` of the calendar is complete; false when it already was.
+pub async fn confirm_year(conn: &mut AnyConnection, id: CalendarId, year: i16, by: Option<i64>, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO calendar_years (calendar_id, year, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (calendar_id, year) DO NOTHING",
+    )
+    .bind(id.0)
+    .bind(i64::from(year))
+    .bind(by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdraws the confirmation; false when there was none.
+pub async fn withdraw_year(conn: &mut AnyConnection, id: CalendarId, year: i16) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM calendar_years WHERE calendar_id = $1 AND year = $2")
+        .bind(id.0)
+        .bind(i64::from(year))
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 table! {
     #[derive(Debug, Clone, Serialize, PartialEq)]
     pub struct PolicyRow in "sla_policies" {

@@ -517,8 +517,9 @@ async fn an_incident_id_taken_by_another_process_fails_one_batch_then_ids_are_ch
 
 #[tokio::test]
 async fn a_common_word_filters_a_queue_by_substring_and_a_rare_one_by_the_index() {
+    use yunwei_domain::ticket::INCIDENT;
     use yunwei_store::incident::{self as incidents, IncidentFilter, QueueSort};
-    use yunwei_store::search::{self, DocKind, TextMatch};
+    use yunwei_store::search::{self, TextMatch};
     let (fresh, db) = fresh().await;
     let team = |n: i64| if n % 2 == 0 { "a" } else { "b" };
     // 2,101 incidents: all but 51 say 网络 (somewhere), so the word is common; one says 数据库.
@@ -546,12 +547,12 @@ async fn a_common_word_filters_a_queue_by_substring_and_a_rare_one_by_the_index(
         .iter()
         .map(|i| (i.id.0, yunwei_domain::search::index_text(&[&i.title, &i.description, i.location.as_deref().unwrap_or("")])))
         .collect();
-    search::insert_new_docs(&mut conn, db.backend, DocKind::Incident, &docs).await.unwrap();
+    search::insert_new_docs(&mut conn, db.backend, &INCIDENT, &docs).await.unwrap();
     drop(conn);
 
-    let common = search::text_match(&db.read, db.backend, DocKind::Incident, yunwei_domain::search::query_terms("网络")).await.unwrap();
+    let common = search::text_match(&db.read, db.backend, &INCIDENT, yunwei_domain::search::query_terms("网络")).await.unwrap();
     assert!(matches!(common, TextMatch::Substrings(_, ref t) if t == &vec!["网络".to_string()]), "{common:?}");
-    let rare = search::text_match(&db.read, db.backend, DocKind::Incident, yunwei_domain::search::query_terms("数据库")).await.unwrap();
+    let rare = search::text_match(&db.read, db.backend, &INCIDENT, yunwei_domain::search::query_terms("数据库")).await.unwrap();
     assert!(matches!(rare, TextMatch::Ids(ref ids) if ids == &vec![2101]), "{rare:?}");
 
     let page = PageRequest::parse(Some(50), None, false).unwrap();
@@ -575,7 +576,7 @@ async fn a_common_word_filters_a_queue_by_substring_and_a_rare_one_by_the_index(
     let f = IncidentFilter { matching: Some(rare), ..IncidentFilter::default() };
     let got = incidents::list(&db.read, &f, QueueSort::Created, &page).await.unwrap();
     assert_eq!(got.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), vec!["数据库连接池耗尽"]);
-    let none = search::text_match(&db.read, db.backend, DocKind::Incident, yunwei_domain::search::query_terms("打印机")).await.unwrap();
+    let none = search::text_match(&db.read, db.backend, &INCIDENT, yunwei_domain::search::query_terms("打印机")).await.unwrap();
     let f = IncidentFilter { matching: Some(none), ..IncidentFilter::default() };
     assert!(incidents::list(&db.read, &f, QueueSort::Created, &page).await.unwrap().items.is_empty());
     done(fresh, db).await;

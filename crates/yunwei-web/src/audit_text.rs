@@ -22,6 +22,7 @@ pub const AUDIT_OBJECTS: &[&str] = &[
 pub const AUDIT_ACTIONS: &[&str] = &[
     "answer",
     "approve",
+    "approver_missing",
     "archive",
     "assign",
     "attach",
@@ -30,6 +31,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "close",
     "closed",
     "complete",
+    "confirm_year",
     "containment",
     "create",
     "declare",
@@ -79,6 +81,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "verify",
     "war_room_entry",
     "watch",
+    "withdraw_year",
     "work_note",
 ];
 
@@ -94,10 +97,41 @@ pub fn action(tr: Tr, a: &str) -> String {
     if tr.has(&key) { tr.t(&key) } else { a.to_string() }
 }
 
-/// A recorded field's label: the form's label where there is one.
+/// A recorded field's label: the audit log's own word (`audit.field.<k>`), else the form's label.
 fn field(tr: Tr, k: &str) -> String {
+    let own = format!("audit.field.{k}");
+    if tr.has(&own) {
+        return tr.t(&own);
+    }
     let stems = [Some(k), k.strip_suffix("_at"), k.strip_suffix("_id"), k.strip_suffix("_ms")];
     stems.into_iter().flatten().map(|s| format!("field.{s}")).find(|key| tr.has(key)).map_or_else(|| k.to_string(), |key| tr.t(&key))
+}
+
+/// A recorded code by its name: states of every ticket kind, resolution codes, built-in roles.
+fn code(tr: Tr, key: &str, s: &str) -> String {
+    let candidates: &[String] = match key {
+        "state" | "from" | "to" => &[format!("incident.state.{s}"), format!("request.state.{s}"), format!("request_task.state.{s}")],
+        "decision" => &[format!("request.decision.{s}")],
+        _ => &[],
+    };
+    if let Some(k) = candidates.iter().find(|k| tr.has(k)) {
+        return tr.t(k);
+    }
+    // The shipped codes' names (the desk settings' own names are not in the entry).
+    if key == "resolution_code" {
+        if let Some(b) = yunwei_domain::incident::BUILTIN_RESOLUTION_NAMES.iter().find(|b| b.0 == s) {
+            return (if tr.is_zh() { b.1 } else { b.2 }).to_string();
+        }
+    }
+    if key == "subject_type" || key == "object_type" {
+        return object_type(tr, s);
+    }
+    if key == "roles" || key == "role" {
+        if let Some(r) = yunwei_domain::admin::builtin_roles().into_iter().find(|r| r.key == s) {
+            return (if tr.is_zh() { r.name_zh } else { r.name_en }).to_string();
+        }
+    }
+    s.to_string()
 }
 
 /// Fields that hold moments as unix milliseconds.
@@ -110,7 +144,17 @@ fn value(tr: Tr, zone: &str, key: &str, v: &Value) -> String {
         Value::Null => "—".into(),
         Value::Bool(b) => tr.t(if *b { "common.yes" } else { "common.no" }),
         Value::Number(n) if is_moment(key) => n.as_i64().map(|ms| yunwei_core::format_time(ms, zone)).unwrap_or_else(|| n.to_string()),
-        Value::String(s) => s.clone(),
+        Value::String(s) => code(tr, key, s),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let words: Vec<String> = items.iter().filter_map(Value::as_str).map(|s| code(tr, key, s)).collect();
+            words.join(if tr.is_zh() { "、" } else { ", " })
+        }
+        // A group of fields (an SLA clock, a summary) field by field, not as JSON.
+        Value::Object(m) => {
+            let sep = if tr.is_zh() { "：" } else { ": " };
+            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{}{sep}{}", field(tr, k), value(tr, zone, k, v))).collect();
+            if tr.is_zh() { format!("（{}）", parts.join("，")) } else { format!("({})", parts.join(", ")) }
+        }
         other => other.to_string(),
     }
 }

@@ -83,10 +83,18 @@ pub struct AppState {
     pub core: Core,
     pub web: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Why links in e-mail may not reach this server (shown to administrators), if they may not.
+    pub public_url_issue: Option<yunwei_core::config::PublicUrlIssue>,
 }
 
 pub fn router(core: Core, web: WebConfig) -> Router {
-    let state = AppState { core, web: Arc::new(web), metrics: Arc::default() };
+    router_at(core, web, None)
+}
+
+/// The router of a server listening on `listen`: `public_url` is checked against it.
+pub fn router_at(core: Core, web: WebConfig, listen: Option<std::net::SocketAddr>) -> Router {
+    let public_url_issue = listen.and_then(|at| yunwei_core::config::check_public_url(&core.config.public_url, at));
+    let state = AppState { core, web: Arc::new(web), metrics: Arc::default(), public_url_issue };
     let limit = state.web.body_limit;
     Router::new()
         .merge(api::router())
@@ -127,7 +135,11 @@ pub async fn serve(
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
     let timeouts = web.timeouts();
-    let app = router(core.clone(), web);
+    let listen = listener.local_addr().ok();
+    if let Some(issue) = listen.and_then(|at| yunwei_core::config::check_public_url(&core.config.public_url, at)) {
+        startup::warn_public_url(&issue);
+    }
+    let app = router_at(core.clone(), web, listen);
     // Open event streams never finish by themselves: end them when shutdown begins.
     let shutdown = async move {
         shutdown.await;

@@ -228,7 +228,10 @@ pub async fn localize_errors(State(state): State<AppState>, req: Request, next: 
     let tr = caller.as_ref().map(|c| c.tr).unwrap_or(Tr::new(i18n::DEFAULT_LOCALE));
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let path = req.uri().path();
-    let is_page = !path.starts_with("/api/") && !path.starts_with("/integrations/") && path != "/metrics" && req.method() == Method::GET;
+    // Pages' forms post too: a refused form answers with a page (navigation, a link home), not
+    // problem+json in the browser window.
+    let is_page = !path.starts_with("/api/") && !path.starts_with("/integrations/") && path != "/metrics";
+    let is_get = req.method() == Method::GET;
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let res = next.run(req).await;
     let error = match res.extensions().get::<ApiError>() {
@@ -256,7 +259,7 @@ pub async fn localize_errors(State(state): State<AppState>, req: Request, next: 
         (Some(caller), true) if caller.ctx.actor.is_some() && is_plain_error(&error) => {
             crate::pages::error_page(&state, caller, &error, &request_id).await
         }
-        _ => localized(error, tr, &request_id, is_page, &path),
+        _ => localized(error, tr, &request_id, is_page, if is_get { path.as_str() } else { "/" }),
     };
     if full {
         res.extensions_mut().insert(StorageFull);

@@ -61,6 +61,26 @@ fn rule_text(tr: Tr, rule: &PasswordRule) -> String {
     tr.with(&format!("error.{}", rule.code()), &params)
 }
 
+/// What is wrong with `public_url`, in the reader's language (the log, the administrator's pages).
+pub fn public_url_text(tr: Tr, issue: &yunwei_core::config::PublicUrlIssue) -> String {
+    use yunwei_core::config::PublicUrlIssue;
+    match issue {
+        PublicUrlIssue::Unset { listen } => tr.with(
+            "startup.public_url_unset",
+            &[("default".into(), yunwei_core::config::DEFAULT_PUBLIC_URL.into()), ("listen".into(), listen.clone())],
+        ),
+        PublicUrlIssue::Mismatch { public_url, listen } => {
+            tr.with("startup.public_url_mismatch", &[("public_url".into(), public_url.clone()), ("listen".into(), listen.clone())])
+        }
+    }
+}
+
+/// Says at start, in the log, that links in e-mail may not reach the server.
+pub fn warn_public_url(issue: &yunwei_core::config::PublicUrlIssue) {
+    let text = public_url_text(Tr::new("en"), issue);
+    tracing::warn!(?issue, "{text}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,11 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
-  // Ask before destructive actions (buttons carry data-confirm).
+  // Ask before destructive actions (buttons carry data-confirm) — only once the form's own field
+  // checks pass: a form the browser will refuse anyway (a required field empty) is not confirmed.
   document.addEventListener("click", function (e) {
     var b = e.target.closest("[data-confirm]");
+    if (b && b.form && b.type === "submit" && !b.form.noValidate && !b.form.checkValidity()) { return; }
     if (b && b.getAttribute("data-confirm") && !window.confirm(b.getAttribute("data-confirm"))) {
       e.preventDefault();
     }

@@ -115,6 +115,7 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
     if teams.is_empty() {
         let t = yunwei_core::admin::TeamInput {
             name: "基准测试组".into(),
+            name_en: "Benchmark team".into(),
             description: String::new(),
             email: None,
             manager_id: None,

@@ -19,6 +19,9 @@ use yunwei_store::sql::Page;
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
     pub name: String,
+    /// The English name; absent or empty: English readers see `name`.
+    #[serde(default)]
+    pub name_en: String,
     #[serde(default)]
     pub description: String,
     pub email: Option<String>,
@@ -37,6 +40,7 @@ pub struct TeamView {
 async fn vet_team(core: &Core, input: &TeamInput) -> Result<TeamFields> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
+    let name_en = c.optional_name("name_en", &input.name_en, 100);
     let description = c.text("description", &input.description, 2000);
     let email = c.email("email", input.email.as_deref());
     check_references(core, &mut c, None, input.manager_id).await?;
@@ -46,7 +50,7 @@ async fn vet_team(core: &Core, input: &TeamInput) -> Result<TeamFields> {
         }
     }
     c.finish()?;
-    Ok(TeamFields { name, description, email, manager_id: input.manager_id })
+    Ok(TeamFields { name, name_en, description, email, manager_id: input.manager_id })
 }
 
 async fn team_view(conn: &mut yunwei_store::Conn, id: TeamId) -> Result<TeamView> {
@@ -75,8 +79,9 @@ async fn create_team_once(core: &Core, ctx: &Ctx, input: &TeamInput, fields: Tea
         store::set_team_members(&mut tx, id, &members).await.map_err(name_taken())?;
     }
     // Built from what was just written, not read back: creating teams is a hot path.
-    let TeamFields { name, description, email, manager_id } = fields;
-    let view = TeamView { team: Team { id, name, description, email, manager_id, created_at: now, updated_at: now }, members };
+    let TeamFields { name, name_en, description, email, manager_id } = fields;
+    let team = Team { id, name, name_en, description, email, manager_id, created_at: now, updated_at: now };
+    let view = TeamView { team, members };
     audit::write(core, &mut tx, ctx, Change::new("team", id, "create").after(&view)).await?;
     emit(core, &mut tx, ctx, Event::new(EventType::TeamCreated, "team", id).with(serde_json::json!({ "name": view.team.name }))).await?;
     core.commit_or(tx, name_taken()).await?;

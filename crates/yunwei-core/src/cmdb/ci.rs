@@ -1,7 +1,6 @@
 //! CIs: list with filters on any attribute, read, create, update (version checked) and
 //! delete (refused while others depend on it unless confirmed). Each write is one
-//! transaction: the row, its history row, the audit entry, the outbox event and the
-//! search index's queue entry.
+//! transaction: the row, its history row, the audit entry and the outbox event.
 
 use super::{Channel, Schema, load_ci, origin};
 use crate::audit::{self, Change};
@@ -19,7 +18,6 @@ use yunwei_domain::validate::{Checker, is_key};
 use yunwei_store::Conn;
 use yunwei_store::cmdb::ci::{self as store, AttrFilter, Ci, CiFilter};
 use yunwei_store::cmdb::history;
-use yunwei_store::search::DocKind;
 use yunwei_store::sql::Page;
 
 pub const MAX_NAME: usize = 200;
@@ -346,7 +344,6 @@ pub(crate) async fn written(
         "history_id": version, "path": format!("/cmdb/cis/{}", ci.id),
     });
     emit(core, tx, ctx, Event::new(kind, "ci", ci.id).with(payload)).await?;
-    yunwei_store::search::enqueue(tx, DocKind::Ci, ci.id.0).await?;
     Ok(())
 }
 

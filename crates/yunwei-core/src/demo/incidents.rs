@@ -3,7 +3,7 @@
 //! genuine), and a bulk loader for large volumes (`yunwei demo --incidents N`)
 //! that writes rows, timelines, SLA clocks and search terms in big batches.
 
-use crate::incident::{self, AssignInput, CategoryInput, CommentInput, NewIncident, ServiceInput, TransitionInput};
+use crate::incident::{self, AssignInput, CategoryInput, NewIncident, ServiceInput, TransitionInput};
 use crate::sla::{self, SlaState, TicketNow};
 use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
@@ -126,7 +126,8 @@ async fn work_sample(core: &Core, ctx: &Ctx, id: IncidentId, team: Option<TeamId
         return Ok(());
     }
     incident::transition(core, ctx, id, Transition::Start, TransitionInput::default()).await?;
-    incident::comment(core, ctx, id, CommentInput { body: "已受理，正在排查。".into(), public: true }).await?;
+    let reply = crate::ticket::Comment { body: "已受理，正在排查。".into(), public: true };
+    crate::ticket::comment(core, ctx, &yunwei_domain::ticket::INCIDENT, id.0, reply).await?;
     if k % 6 == 2 {
         let pend = TransitionInput {
             pending_reason: Some(PendingReason::Requester),

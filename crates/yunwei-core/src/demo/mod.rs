@@ -83,7 +83,14 @@ pub async fn load(core: &Core) -> Result<usize> {
             let t = admin::create_team(
                 core,
                 &ctx,
-                TeamInput { name: (*name).into(), description: (*description).into(), email: None, manager_id: None, members: None },
+                TeamInput {
+                    name: (*name).into(),
+                    name_en: String::new(),
+                    description: (*description).into(),
+                    email: None,
+                    manager_id: None,
+                    members: None,
+                },
             )
             .await?;
             teams.push((t.team.name, t.team.id));

@@ -57,6 +57,14 @@ pub async fn bulk(core: &Core, ctx: &Ctx, input: BulkInput) -> Result<Vec<(Incid
         BulkAction::Transition if input.transition.is_none() => c.push(FieldError::new("transition", "required")),
         _ => {}
     }
+    // A bad resolution code is the form's mistake, not each incident's: refuse the batch
+    // naming the field, instead of one vague refusal per row.
+    if input.action == BulkAction::Transition && input.transition == Some(Transition::Resolve) {
+        let settings = super::desk_settings(core).await?;
+        for e in yunwei_domain::incident::check_resolution(&settings, input.resolution_code.as_deref(), input.resolution.as_deref()) {
+            c.push(e);
+        }
+    }
     c.finish()?;
     let mut ids = input.incidents.clone();
     ids.dedup();

@@ -26,7 +26,7 @@ pub struct Exported {
     pub rows: usize,
 }
 
-const HEADER_ZH: [&str; 14] = [
+const HEADER_ZH: [&str; 15] = [
     "编号",
     "标题",
     "状态",
@@ -41,6 +41,7 @@ const HEADER_ZH: [&str; 14] = [
     "解决时限",
     "已超时",
     "更新时间",
+    "解决代码",
 ];
 /// A state as the pages name it (the web's `incident.state.*`; a test there keeps the two equal).
 pub fn state_label(s: IncidentState, zh: bool) -> &'static str {
@@ -61,7 +62,7 @@ pub fn state_label(s: IncidentState, zh: bool) -> &'static str {
     }
 }
 
-const HEADER_EN: [&str; 14] = [
+const HEADER_EN: [&str; 15] = [
     "Number",
     "Title",
     "State",
@@ -76,18 +77,24 @@ const HEADER_EN: [&str; 14] = [
     "Resolution due",
     "Breached",
     "Updated",
+    "Resolution code",
 ];
 
 pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat) -> Result<Exported> {
     let (actor, _) = ctx.authorize(ObjectType::Incident, Action::Export)?;
     let (zh, zone) = (actor.locale.starts_with("zh"), actor.time_zone.clone());
+    let settings = super::desk_settings(core).await?;
     let mut rd = core.db.read.acquire().await?;
     let categories: HashMap<i64, String> =
         yunwei_store::incident::categories(&mut *rd).await?.into_iter().map(|c| (c.id.0, c.name)).collect();
     let services: HashMap<i64, String> = yunwei_store::service::list(&mut *rd, None).await?.into_iter().map(|s| (s.id.0, s.name)).collect();
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
-    let teams: HashMap<i64, String> =
-        yunwei_store::admin::list_teams(&mut *rd, None, &page).await?.items.into_iter().map(|t| (t.id.0, t.name)).collect();
+    let teams: HashMap<i64, String> = yunwei_store::admin::list_teams(&mut *rd, None, &page)
+        .await?
+        .items
+        .into_iter()
+        .map(|t| (t.id.0, if zh || t.name_en.trim().is_empty() { t.name } else { t.name_en }))
+        .collect();
     let departments: HashMap<i64, String> =
         yunwei_store::admin::list_departments(&mut *rd, None, &page).await?.items.into_iter().map(|d| (d.id.0, d.name)).collect();
     let mut users: HashMap<UserId, String> = HashMap::new();
@@ -123,6 +130,7 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
                 time(v.sla.resolve_due_at),
                 if v.sla.resolve_breached || v.sla.response_breached { (if zh { "是" } else { "Yes" }).into() } else { String::new() },
                 time(Some(v.updated_at)),
+                v.resolution_code.as_deref().map(|c| settings.resolution_name(c, zh)).unwrap_or_default(),
             ]);
         }
         if rows.len() > MAX_EXPORT_ROWS {

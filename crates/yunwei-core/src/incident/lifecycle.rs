@@ -280,46 +280,10 @@ pub struct CommentInput {
     pub public: bool,
 }
 
-/// Adds a reply or work note; returns it as it now stands on the timeline.
-pub async fn comment(core: &Core, ctx: &Ctx, id: IncidentId, input: CommentInput) -> Result<yunwei_store::ticket::Activity> {
-    let mut c = Checker::new();
-    let body = c.text("body", &input.body, super::MAX_TEXT);
-    if body.trim().is_empty() {
-        c.push(FieldError::new("body", "required"));
+impl From<CommentInput> for crate::ticket::Comment {
+    fn from(c: CommentInput) -> Self {
+        Self { body: c.body, public: c.public }
     }
-    c.finish()?;
-    let mut tx = core.db.begin().await?;
-    let actor = ctx.actor_id().map(UserId);
-    let i = load(core, &mut tx, ctx, id, Action::Read).await?;
-    // The requester may always reply on their own incident; work notes need update rights.
-    let requester_reply = input.public && actor.is_some() && (i.requester_id == actor || i.reporter_id == actor);
-    if requester_reply {
-        super::authorize_on(ctx, Action::Read, &i)?;
-    } else {
-        super::authorize_on(ctx, Action::Update, &i)?;
-    }
-    let before = i;
-    let mut after = before.clone();
-    let by_desk = !requester_reply || before.assignee_id == actor;
-    if input.public && by_desk && after.responded_at.is_none() {
-        after.responded_at = Some(core.now_ms());
-        let g = governing_of(core, &mut tx, &after).await?;
-        apply_sla(g.as_ref(), &mut after, core.now_ms())?;
-    }
-    let kind = if input.public { ActivityKind::Reply } else { ActivityKind::WorkNote };
-    let notes = vec![Note { kind, public: input.public, body: body.clone(), data: serde_json::json!({}) }];
-    let to_users: Vec<UserId> = audience(core, &mut tx, &after, input.public).await?.into_iter().filter(|u| Some(*u) != actor).collect();
-    let excerpt: String = body.chars().take(200).collect();
-    let events =
-        vec![event_for(EventType::IncidentCommented, &after, &to_users, serde_json::json!({ "public": input.public, "excerpt": excerpt }))];
-    save(core, &mut tx, ctx, &before, &mut after, Effects { action: kind.as_str(), notes, events }).await?;
-    tx.flush().await?;
-    let added = yunwei_store::ticket::activities(&mut *tx, &yunwei_domain::ticket::INCIDENT, id.0, true)
-        .await?
-        .pop()
-        .ok_or(CoreError::NotFound("comment"))?;
-    core.commit(tx).await?;
-    Ok(added)
 }
 
 /// Edits of the record itself. Absent fields are kept; changing impact or

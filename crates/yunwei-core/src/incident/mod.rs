@@ -2,7 +2,6 @@
 //! work, resolve and close, with SLA clocks kept in step in the same
 //! transaction, a timeline of everything, and events for notifications.
 
-mod attachments;
 mod bulk;
 mod config;
 mod export;
@@ -10,8 +9,8 @@ mod lifecycle;
 pub mod major;
 mod major_report;
 mod query;
+mod ticket;
 
-pub use attachments::*;
 pub use bulk::*;
 pub use config::*;
 pub use export::*;
@@ -314,12 +313,6 @@ pub(crate) fn event_for(kind: EventType, i: &Incident, recipients: &[UserId], ex
     Event::new(kind, "incident", i.id).with(payload)
 }
 
-/// The fields the search index holds (see `search::index_pending`).
-fn indexed_text_changed(a: &Incident, b: &Incident) -> bool {
-    (&a.title, &a.description, &a.ci_ref, &a.location, &a.impact_scope, &a.requester_name, &a.resolution)
-        != (&b.title, &b.description, &b.ci_ref, &b.location, &b.impact_scope, &b.requester_name, &b.resolution)
-}
-
 /// What a command leaves besides the row: the audit action, timeline entries and events.
 pub(crate) struct Effects {
     pub action: &'static str,
@@ -327,7 +320,7 @@ pub(crate) struct Effects {
     pub events: Vec<Event>,
 }
 
-/// Writes a changed incident (optimistic version check), its timeline entries, the audit entry and events.
+/// Writes a changed incident through the kernel's save (version check, timeline, audit, events).
 pub(crate) async fn save(
     core: &Core,
     tx: &mut yunwei_store::Tx,
@@ -337,32 +330,8 @@ pub(crate) async fn save(
     effects: Effects,
 ) -> Result<()> {
     let Effects { action, notes, events } = effects;
-    let now = core.now_ms();
-    after.updated_at = now;
-    after.version = before.version + 1;
-    if !store::update(tx, after, before.version).await? {
-        return Err(CoreError::Conflict("incident_changed"));
-    }
-    if indexed_text_changed(before, after) {
-        yunwei_store::search::enqueue(tx, yunwei_store::search::DocKind::Incident, after.id.0).await?;
-    }
-    for n in &notes {
-        let a = NewActivity {
-            ticket_id: after.id.0,
-            at: now,
-            actor_id: ctx.actor_id().map(UserId),
-            kind: n.kind.as_str(),
-            public: n.public,
-            body: &n.body,
-            data: n.data.clone(),
-        };
-        yunwei_store::ticket::add_activity(tx, &yunwei_domain::ticket::INCIDENT, &a).await?;
-    }
-    audit::write(core, tx, ctx, Change::new("incident", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
-    for e in events {
-        emit(core, tx, ctx, e).await?;
-    }
-    Ok(())
+    let notes = notes.iter().map(|n| crate::ticket::Note { kind: n.kind.as_str(), public: n.public, body: &n.body, data: n.data.clone() });
+    crate::ticket::save(core, tx, ctx, before, after, crate::ticket::Effects { action, notes: notes.collect(), events }).await
 }
 
 /// Loads an incident inside the command's transaction, checking the caller may act on it.
@@ -564,7 +533,7 @@ async fn create_once(core: &Core, ctx: &Ctx, i: &mut Incident, watchers: &[UserI
     let mut batch = core.db.batch();
     i.id = IncidentId(batch.reserve_id("incidents").await?);
     store::insert(&mut batch, i).await?;
-    yunwei_store::search::enqueue(&mut batch, yunwei_store::search::DocKind::Incident, i.id.0).await?;
+    yunwei_store::search::enqueue(&mut batch, &yunwei_domain::ticket::INCIDENT, i.id.0).await?;
     yunwei_store::ticket::add_watchers(&mut batch, &yunwei_domain::ticket::INCIDENT, i.id.0, watchers).await?;
     if i.major {
         major::start_war_room(core, &mut batch, ctx, i, None).await?;

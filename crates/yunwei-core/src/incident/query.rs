@@ -142,7 +142,7 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &QueueQuery) -> Result<Page<Inciden
         if terms.is_empty() {
             f.text = Some(text);
         } else {
-            let kind = yunwei_store::search::DocKind::Incident;
+            let kind = &yunwei_domain::ticket::INCIDENT;
             f.matching = Some(yunwei_store::search::text_match(&core.db.read, core.db.backend, kind, terms).await?);
         }
     }

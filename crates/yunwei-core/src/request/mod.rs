@@ -7,6 +7,7 @@
 mod catalog;
 mod query;
 mod templates;
+mod ticket;
 mod workflow;
 
 pub(crate) use templates::TEMPLATES;
@@ -174,7 +175,7 @@ pub(crate) struct Effects<'a> {
     pub events: Vec<Event>,
 }
 
-/// Writes a changed request (optimistic version check), a timeline entry, the audit entry and events.
+/// Writes a changed request through the kernel's save (version check, timeline, audit, events).
 pub(crate) async fn save(
     core: &Core,
     tx: &mut yunwei_store::Tx,
@@ -184,33 +185,8 @@ pub(crate) async fn save(
     fx: Effects<'_>,
 ) -> Result<()> {
     let Effects { action, timeline, events } = fx;
-    let now = core.now_ms();
-    after.updated_at = now;
-    after.version = before.version + 1;
-    if !store::update(tx, after, before.version).await? {
-        return Err(CoreError::Conflict("service_request_changed"));
-    }
-    if let Some((kind, data)) = timeline {
-        yunwei_store::ticket::add_activity(
-            tx,
-            &yunwei_domain::ticket::SERVICE_REQUEST,
-            &yunwei_store::ticket::NewActivity {
-                ticket_id: after.id.0,
-                at: now,
-                actor_id: ctx.actor_id().map(UserId),
-                kind,
-                public: true,
-                body: "",
-                data: data.clone(),
-            },
-        )
-        .await?;
-    }
-    audit::write(core, tx, ctx, Change::new("service_request", after.id, action).before(&view(before)?).after(&view(after)?)).await?;
-    for e in events {
-        emit(core, tx, ctx, e).await?;
-    }
-    Ok(())
+    let notes = timeline.map(|(kind, data)| crate::ticket::Note { kind, public: true, body: "", data }).into_iter().collect();
+    crate::ticket::save(core, tx, ctx, before, after, crate::ticket::Effects { action, notes, events }).await
 }
 
 /// The request, locked for a command; refused before the lookup unless the caller may read
@@ -231,8 +207,12 @@ pub(crate) async fn load_read(conn: &mut Conn, ctx: &Ctx, id: ServiceRequestId) 
 /// The users who decide one approval step, without the requester (nobody approves their own request).
 async fn approvers_of(conn: &mut Conn, step: &Approver, requester: Option<UserId>) -> Result<Vec<UserId>> {
     let mut users = match step {
+        // The line manager; without one, the leads of the requester's teams (who know the work).
         Approver::Manager => match requester {
-            Some(r) => yunwei_store::admin::get_user(&mut *conn, r).await?.and_then(|u| u.manager_id).into_iter().collect(),
+            Some(r) => match yunwei_store::admin::get_user(&mut *conn, r).await?.and_then(|u| u.manager_id) {
+                Some(m) => vec![m],
+                None => yunwei_store::admin::team_leads_of(&mut *conn, r).await?,
+            },
             None => Vec::new(),
         },
         Approver::Role { role } => yunwei_store::admin::role_holders(&mut *conn, role).await?,
@@ -335,12 +315,20 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         }
     }
     answers.extend(resolved);
-    // Approvers are fixed now: every step must have someone to decide it.
+    // Approvers are fixed now. A step whose approver cannot be found goes to the configured
+    // fallback role, and without one waits for the desk: the requester is never the dead end,
+    // and never their own approver (`approvers_of` leaves them out).
+    let fallback_role = crate::incident::desk_settings(core).await?.approval_fallback_role;
     let mut steps = Vec::new();
+    let mut stand_ins = Vec::new();
     for (n, step) in def.approvals.iter().enumerate() {
-        let who = approvers_of(&mut rd, &step.approver, Some(requester_id)).await?;
+        let mut who = approvers_of(&mut rd, &step.approver, Some(requester_id)).await?;
         if who.is_empty() {
-            c.push(FieldError::new(format!("approvals[{n}]"), "no_approver").with("step", step.name.get(&locale)));
+            if !fallback_role.is_empty() {
+                who = approvers_of(&mut rd, &Approver::Role { role: fallback_role.clone() }, Some(requester_id)).await?;
+            }
+            let kind = if who.is_empty() { "approval_unassigned" } else { "approval_fallback" };
+            stand_ins.push((kind, serde_json::json!({ "step": n + 1, "name": step.name.get(&locale), "role": fallback_role })));
         }
         steps.push(who);
     }
@@ -376,9 +364,11 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
     let mut tx = core.db.begin().await?;
     r.answers = "{}".into();
     r.id = store::insert(&mut tx, &r).await?;
-    yunwei_store::search::enqueue(&mut tx, yunwei_store::search::DocKind::ServiceRequest, r.id.0).await?;
+    yunwei_store::search::enqueue(&mut tx, &yunwei_domain::ticket::SERVICE_REQUEST, r.id.0).await?;
     for (key, filename, content_type, bytes) in &files {
-        let meta = crate::incident::store_file(core, &mut tx, ctx, ("service_request", r.id.0), filename, content_type, bytes).await?;
+        let meta =
+            crate::ticket::store_file(core, &mut tx, ctx, (&yunwei_domain::ticket::SERVICE_REQUEST, r.id.0), filename, content_type, bytes)
+                .await?;
         answers.insert(key.clone(), serde_json::json!({ "attachment_id": meta.id, "filename": meta.filename, "size": meta.size }));
     }
     r.answers = serde_json::Value::Object(answers).to_string();
@@ -405,8 +395,27 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         },
     )
     .await?;
+    for (kind, data) in &stand_ins {
+        let activity = yunwei_store::ticket::NewActivity {
+            ticket_id: r.id.0,
+            at: now,
+            actor_id: None,
+            kind,
+            public: true,
+            body: "",
+            data: data.clone(),
+        };
+        yunwei_store::ticket::add_activity(&mut tx, &yunwei_domain::ticket::SERVICE_REQUEST, &activity).await?;
+    }
     let v = view(&r)?;
     audit::write(core, &mut tx, ctx, Change::new("service_request", r.id, "create").after(&v)).await?;
+    if !stand_ins.is_empty() {
+        // A step that went to the fallback (or to nobody yet) is on record, by step.
+        let missing: Vec<serde_json::Value> =
+            stand_ins.iter().map(|(kind, d)| serde_json::json!({ "outcome": kind, "step": d["step"], "role": d["role"] })).collect();
+        let change = Change::new("service_request", r.id, "approver_missing").after(&serde_json::json!({ "steps": missing }));
+        audit::write(core, &mut tx, ctx, change).await?;
+    }
     match steps.first() {
         Some(first) => {
             emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestApprovalRequested, &r, first, serde_json::json!({ "step": 1 })))

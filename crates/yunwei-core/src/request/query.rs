@@ -122,19 +122,3 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &RequestQuery) -> Result<Page<Reque
     let items = rows.items.iter().map(view).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, next_cursor: rows.next_cursor })
 }
-
-/// One file from a request's form, if the caller may read the request.
-pub async fn attachment(
-    core: &Core,
-    ctx: &Ctx,
-    id: ServiceRequestId,
-    attachment_id: i64,
-) -> Result<(yunwei_store::attachment::AttachmentMeta, Vec<u8>)> {
-    let mut rd = core.db.read.acquire().await?;
-    super::load_read(&mut rd, ctx, id).await?;
-    let (meta, bytes) = yunwei_store::attachment::get(&mut *rd, attachment_id).await?.ok_or(CoreError::NotFound("attachment"))?;
-    if meta.object_type != "service_request" || meta.object_id != id.0 {
-        return Err(CoreError::NotFound("attachment"));
-    }
-    Ok((meta, bytes))
-}

@@ -170,7 +170,8 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
     if let Some(action) = input.action {
         let to = next_task_state(from, action)?;
         task.state = to.as_str().into();
-        if to == TaskState::InProgress && task.assignee_id.is_none() {
+        // Whoever takes or finishes an unassigned task is its handler (处理人), so the record says who did it.
+        if (to == TaskState::InProgress || to.is_finished()) && task.assignee_id.is_none() {
             task.assignee_id = Some(me);
         }
         if to.is_finished() {
@@ -266,64 +267,8 @@ fn yes() -> bool {
     true
 }
 
-pub async fn comment(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: RequestCommentInput) -> Result<yunwei_store::ticket::Activity> {
-    let me = ctx.me()?.user_id;
-    let mut c = Checker::new();
-    let body = c.text("body", &input.body, 20_000);
-    if body.trim().is_empty() {
-        c.push(FieldError::new("body", "required"));
+impl From<RequestCommentInput> for crate::ticket::Comment {
+    fn from(c: RequestCommentInput) -> Self {
+        Self { body: c.body, public: c.public }
     }
-    c.finish()?;
-    let mut tx = core.db.begin().await?;
-    let r = load(core, &mut tx, ctx, id).await?;
-    let desk = scope_allows(ctx, Action::Update, &r);
-    if !(desk || input.public) {
-        return Err(CoreError::Forbidden("service_request:update".into()));
-    }
-    if !desk {
-        authorize_read(ctx, &mut tx, &r).await?;
-    }
-    let now = core.now_ms();
-    let kind = if input.public { "reply" } else { "work_note" };
-    yunwei_store::ticket::add_activity(
-        &mut tx,
-        &yunwei_domain::ticket::SERVICE_REQUEST,
-        &yunwei_store::ticket::NewActivity {
-            ticket_id: id.0,
-            at: now,
-            actor_id: Some(me),
-            kind,
-            public: input.public,
-            body: &body,
-            data: serde_json::json!({}),
-        },
-    )
-    .await?;
-    let mut tell: Vec<UserId> = Vec::new();
-    if input.public {
-        tell.extend(r.requester_id);
-    }
-    if let Some(t) = r.team_id {
-        tell.extend(yunwei_store::admin::team_members(&mut *tx, t).await?);
-    }
-    tell.retain(|u| *u != me);
-    tell.sort();
-    tell.dedup();
-    let excerpt: String = body.chars().take(200).collect();
-    let e = event_for(EventType::ServiceRequestCommented, &r, &tell, serde_json::json!({ "public": input.public, "excerpt": excerpt }));
-    crate::audit::write(
-        core,
-        &mut tx,
-        ctx,
-        crate::audit::Change::new("service_request", id, kind).after(&serde_json::json!({ "public": input.public })),
-    )
-    .await?;
-    crate::notify::emit(core, &mut tx, ctx, e).await?;
-    tx.flush().await?;
-    let added = yunwei_store::ticket::activities(&mut *tx, &yunwei_domain::ticket::SERVICE_REQUEST, id.0, true)
-        .await?
-        .pop()
-        .ok_or(CoreError::NotFound("comment"))?;
-    core.commit(tx).await?;
-    Ok(added)
 }

@@ -16,6 +16,8 @@ table! {
     pub struct Team in "teams" {
         pub id: TeamId,
         pub name: String,
+        /// The English name; empty: English readers see `name`.
+        pub name_en: String,
         pub description: String,
         pub email: Option<String>,
         pub manager_id: Option<UserId>,
@@ -27,6 +29,7 @@ table! {
 #[derive(Debug, Clone, Default)]
 pub struct TeamFields {
     pub name: String,
+    pub name_en: String,
     pub description: String,
     pub email: Option<String>,
     pub manager_id: Option<UserId>,
@@ -34,9 +37,10 @@ pub struct TeamFields {
 
 /// Staged on SQLite with a reserved id: a duplicate name fails at commit there.
 pub async fn insert_team(tx: &mut crate::Tx, f: &TeamFields, now: i64) -> Result<TeamId> {
-    const COLUMNS: &str = "name, description, email, manager_id, created_at, updated_at";
+    const COLUMNS: &str = "name, name_en, description, email, manager_id, created_at, updated_at";
     let values = |sql: &mut Sql| {
-        sql.bind(f.name.as_str()).push(", ").bind(f.description.as_str()).push(", ").bind(f.email.clone());
+        sql.bind(f.name.as_str()).push(", ").bind(f.name_en.as_str()).push(", ");
+        sql.bind(f.description.as_str()).push(", ").bind(f.email.clone());
         sql.push(", ").bind(f.manager_id.map(|m| m.0)).push(", ").bind(now).push(", ").bind(now).push(")");
     };
     if let Some(id) = tx.reserve_id("teams").await? {
@@ -53,15 +57,18 @@ pub async fn insert_team(tx: &mut crate::Tx, f: &TeamFields, now: i64) -> Result
 }
 
 pub async fn update_team(conn: &mut AnyConnection, id: TeamId, f: &TeamFields, now: i64) -> Result<bool> {
-    let n = sqlx::query("UPDATE teams SET name = $2, description = $3, email = $4, manager_id = $5, updated_at = $6 WHERE id = $1")
-        .bind(id.0)
-        .bind(&f.name)
-        .bind(&f.description)
-        .bind(&f.email)
-        .bind(f.manager_id.map(|m| m.0))
-        .bind(now)
-        .execute(conn)
-        .await?;
+    let n = sqlx::query(
+        "UPDATE teams SET name = $2, description = $3, email = $4, manager_id = $5, updated_at = $6, name_en = $7 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(&f.name)
+    .bind(&f.description)
+    .bind(&f.email)
+    .bind(f.manager_id.map(|m| m.0))
+    .bind(now)
+    .bind(&f.name_en)
+    .execute(conn)
+    .await?;
     Ok(n.rows_affected() == 1)
 }
 
@@ -119,6 +126,18 @@ pub async fn members_if_team<'e, E: Executor<'e, Database = Any>>(ex: E, team: T
     }
     let members = rows.iter().map(|r| r.try_get::<Option<i64>, _>(0)).collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(Some(members.into_iter().flatten().map(UserId).collect()))
+}
+
+/// The leads of the teams `user` belongs to (not the user), in order.
+pub async fn team_leads_of<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<UserId>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT t.manager_id FROM teams t JOIN team_members m ON m.team_id = t.id \
+         WHERE m.user_id = $1 AND t.manager_id IS NOT NULL AND t.manager_id <> $1 ORDER BY t.manager_id",
+    )
+    .bind(user.0)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(UserId(r.try_get(0)?))).collect()
 }
 
 pub async fn teams_of_user<'e, E: Executor<'e, Database = Any>>(ex: E, user: UserId) -> Result<Vec<TeamId>> {

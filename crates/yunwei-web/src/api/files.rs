@@ -1,7 +1,7 @@
-//! Incident attachments and the record of mail taken in.
+//! Files on tickets of every kind (the kernel's attachments) and the record of mail taken in.
 
 use crate::AppState;
-use crate::api::incident::{Items, incident_id};
+use crate::api::incident::Items;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, Caller, body_error};
 use axum::Json;
@@ -11,13 +11,23 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use yunwei_core::store::attachment::AttachmentMeta;
 use yunwei_core::store::mail_in::InboundMail;
+use yunwei_core::ticket;
+use yunwei_domain::ticket::TicketKind;
+
+// Each handler takes the ticket kind first: the route table binds it (`openapi::attachment_ops`).
+
+/// The id in a path's number (`INC-000012` under `/incidents`), or 404.
+fn id_of(kind: &TicketKind, number: &str) -> ApiResult<i64> {
+    kind.parse_number(number).ok_or_else(ApiError::not_found)
+}
 
 pub async fn list_attachments(
+    kind: &'static TicketKind,
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(number): ApiPath<String>,
 ) -> ApiResult<Json<Items<AttachmentMeta>>> {
-    Ok(Json(Items { items: yunwei_core::incident::attachments(&state.core, &caller.ctx, incident_id(&id)?).await? }))
+    Ok(Json(Items { items: ticket::attachments(&state.core, &caller.ctx, kind, id_of(kind, &number)?).await? }))
 }
 
 #[derive(Deserialize)]
@@ -28,33 +38,39 @@ pub struct UploadQuery {
 
 /// `POST …/attachments?filename=x.png` with the file as the body and its type as Content-Type.
 pub async fn upload(
+    kind: &'static TicketKind,
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(number): ApiPath<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
     req: Request,
 ) -> ApiResult<(StatusCode, Json<AttachmentMeta>)> {
+    let id = id_of(kind, &number)?;
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_string();
     let bytes = axum::body::Bytes::from_request(req, &()).await.map_err(|e| body_error(&e.body_text()))?;
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file"));
     }
-    let meta =
-        yunwei_core::incident::add_attachment(&state.core, &caller.ctx, incident_id(&id)?, &q.filename, &content_type, &bytes).await?;
-    Ok((StatusCode::CREATED, Json(meta)))
+    let file = ticket::Upload { filename: &q.filename, content_type: &content_type, bytes: &bytes };
+    Ok((StatusCode::CREATED, Json(ticket::attach(&state.core, &caller.ctx, kind, id, file).await?)))
 }
 
 /// Served as a download, never rendered in our origin: `attachment`, `nosniff` and a sandbox CSP.
-pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id, file)): ApiPath<(String, i64)>) -> ApiResult<Response> {
-    let (meta, bytes) = yunwei_core::incident::attachment(&state.core, &caller.ctx, incident_id(&id)?, file).await?;
+pub async fn download(
+    kind: &'static TicketKind,
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((number, file)): ApiPath<(String, i64)>,
+) -> ApiResult<Response> {
+    let (meta, bytes) = ticket::attachment(&state.core, &caller.ctx, kind, id_of(kind, &number)?, file).await?;
     Ok(file_response(&meta, bytes))
 }
 
 /// A stored file as a download that a browser will neither render nor run.
 pub fn file_response(meta: &yunwei_core::store::attachment::AttachmentMeta, bytes: Vec<u8>) -> Response {
     // Names stored before invisible formatting was removed on upload lose it here.
-    let name = yunwei_core::incident::clean_filename(&meta.filename);
+    let name = ticket::clean_filename(&meta.filename);
     let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&name));
     let mut res = bytes.into_response();

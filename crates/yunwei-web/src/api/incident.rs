@@ -15,8 +15,10 @@ use yunwei_core::store::incident::Category;
 use yunwei_core::store::service::BusinessService;
 use yunwei_core::store::sql::Page;
 use yunwei_core::store::ticket::Activity;
+use yunwei_core::ticket;
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, UserId};
 use yunwei_domain::incident::{DeskSettings, Transition, parse_number};
+use yunwei_domain::ticket::INCIDENT;
 
 /// `/incidents/{id}` takes the number (`INC-000123`) or the bare id.
 pub fn incident_id(text: &str) -> Result<IncidentId, ApiError> {
@@ -83,7 +85,7 @@ pub async fn comment(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CommentInput>,
 ) -> ApiResult<(StatusCode, Json<Activity>)> {
-    Ok((StatusCode::CREATED, Json(incident::comment(&state.core, &caller.ctx, incident_id(&id)?, body).await?)))
+    Ok((StatusCode::CREATED, Json(ticket::comment(&state.core, &caller.ctx, &INCIDENT, incident_id(&id)?.0, body.into()).await?)))
 }
 
 pub async fn declare_major(

@@ -7,7 +7,6 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, OptionalJson};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use yunwei_core::request::{
     self, CatalogItemInput, CatalogItemView, DecisionInput, NewRequest, RequestCommentInput, RequestDetail, RequestQuery,
@@ -16,8 +15,10 @@ use yunwei_core::request::{
 use yunwei_core::store::request::Task;
 use yunwei_core::store::sql::Page;
 use yunwei_core::store::ticket::Activity;
+use yunwei_core::ticket;
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId};
 use yunwei_domain::request::{RequestAction, parse_number};
+use yunwei_domain::ticket::SERVICE_REQUEST;
 
 /// `/service-requests/{id}` takes the number (`REQ-000123`) or the bare id.
 pub fn request_id(text: &str) -> Result<ServiceRequestId, ApiError> {
@@ -116,10 +117,5 @@ pub async fn comment(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RequestCommentInput>,
 ) -> ApiResult<(StatusCode, Json<Activity>)> {
-    Ok((StatusCode::CREATED, Json(request::comment(&state.core, &caller.ctx, request_id(&id)?, body).await?)))
-}
-
-pub async fn download(State(state): State<AppState>, caller: Caller, ApiPath((id, file)): ApiPath<(String, i64)>) -> ApiResult<Response> {
-    let (meta, bytes) = request::attachment(&state.core, &caller.ctx, request_id(&id)?, file).await?;
-    Ok(crate::api::files::file_response(&meta, bytes))
+    Ok((StatusCode::CREATED, Json(ticket::comment(&state.core, &caller.ctx, &SERVICE_REQUEST, request_id(&id)?.0, body.into()).await?)))
 }

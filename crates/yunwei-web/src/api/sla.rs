@@ -42,6 +42,24 @@ pub async fn delete_calendar(State(state): State<AppState>, caller: Caller, ApiP
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /calendars/{id}/years/{year}`: the year's whole notice is in the calendar.
+pub async fn confirm_year(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, year)): ApiPath<(i64, i16)>,
+) -> ApiResult<Json<CalendarView>> {
+    Ok(Json(sla::confirm_year(&state.core, &caller.ctx, CalendarId(id), year).await?))
+}
+
+/// `DELETE /calendars/{id}/years/{year}`: the confirmation is withdrawn.
+pub async fn withdraw_year(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, year)): ApiPath<(i64, i16)>,
+) -> ApiResult<Json<CalendarView>> {
+    Ok(Json(sla::withdraw_year(&state.core, &caller.ctx, CalendarId(id), year).await?))
+}
+
 pub async fn list_policies(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Items<PolicyView>>> {
     Ok(Json(Items { items: sla::list_policies(&state.core, &caller.ctx).await? }))
 }

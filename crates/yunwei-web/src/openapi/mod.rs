@@ -24,20 +24,33 @@ mod webhook;
 pub use build::build;
 pub use op::{Method, Op};
 
-use op::{PAGE_Q, e, file, obj, op, q, schema_ref, with_body};
+use op::{PAGE_Q, e, obj, op, q, schema_ref, with_body};
 
 use axum::Json;
 use serde_json::Value;
+use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST};
 
 /// Every operation of the API, in the document's order.
 pub fn table() -> Vec<Op> {
     let mut all = account::ops();
     all.extend(admin::ops());
     all.extend(service_desk::ops());
+    all.extend(op::attachment_ops(
+        &INCIDENT,
+        "/api/v1/incidents/{number}/attachments",
+        "/api/v1/incidents/{number}/attachments/{file}",
+        "incidents",
+    ));
     all.extend(sla::ops());
     all.extend(major::ops());
     all.extend(duty_grant::ops());
     all.extend(request::ops());
+    all.extend(op::attachment_ops(
+        &SERVICE_REQUEST,
+        "/api/v1/service-requests/{number}/attachments",
+        "/api/v1/service-requests/{number}/attachments/{file}",
+        "service-requests",
+    ));
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
     all.extend(cmdb::ops());

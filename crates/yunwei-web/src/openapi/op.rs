@@ -4,6 +4,7 @@ use crate::AppState;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
+use yunwei_domain::ticket::TicketKind;
 
 /// An HTTP method the API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +130,25 @@ pub(super) fn file(mut o: Op) -> Op {
 pub(super) fn e(mut o: Op, errors: &'static [u16]) -> Op {
     o.errors = errors;
     o
+}
+
+/// The ticket kernel's file operations on one kind (ADR 0012): list, attach and download
+/// under `base` (`/api/v1/incidents/{number}/attachments`) and `one` (`…/{file}`).
+pub(super) fn attachment_ops(kind: &'static TicketKind, base: &'static str, one: &'static str, tag: &'static str) -> [Op; 3] {
+    use crate::api::files;
+    use Method::{Get, Post};
+    let list = move |s, c, p| files::list_attachments(kind, s, c, p);
+    let upload = move |s, c, p, q, r| files::upload(kind, s, c, p, q, r);
+    let download = move |s, c, p| files::download(kind, s, c, p);
+    let attach = "Attach a file (whoever may reply may attach): the body is the file, Content-Type its type (at most 20 MiB)";
+    [
+        e(op(Get, base, list, tag, "Files on the ticket", (200, Some("AttachmentList"))), &[404]),
+        e(
+            file(q(op(Post, base, upload, tag, attach, (201, Some("Attachment"))), &[("filename", "string", "the file's name")])),
+            &[404, 413, 422],
+        ),
+        e(op(Get, one, download, tag, "Download a file (always as an attachment, never rendered)", (200, Some("Binary"))), &[404]),
+    ]
 }
 
 pub(super) fn path_param_text(name: &str) -> &'static str {

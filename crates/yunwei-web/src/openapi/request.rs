@@ -199,17 +199,6 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({ "body": "请补充使用人的工号。", "public": true }),
             )
         },
-        e(
-            op(
-                Get,
-                "/api/v1/service-requests/{number}/attachments/{file}",
-                request::download,
-                "service-requests",
-                "Download a file from the request's form",
-                (200, None),
-            ),
-            &[404],
-        ),
     ]
 }
 

@@ -24,7 +24,7 @@ pub(super) fn foundation() -> Value {
     created_user["properties"]["initial_password"] = s("string");
     let team = obj(
         &["id", "name"],
-        json!({ "id": s("integer"), "name": s("string"), "description": s("string"), "email": ns("string"), "manager_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") }),
+        json!({ "id": s("integer"), "name": s("string"), "name_en": { "type": "string", "description": "English name; empty: English readers see name" }, "description": s("string"), "email": ns("string"), "manager_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") }),
     );
     let mut team_view = team.clone();
     team_view["properties"]["members"] = json!({ "type": "array", "items": s("integer") });
@@ -107,7 +107,7 @@ pub(super) fn foundation() -> Value {
         "Teams": obj(&["teams"], json!({ "teams": { "type": "array", "items": s("integer") } })),
         "TemporaryPassword": obj(&["temporary_password"], json!({ "temporary_password": s("string") })),
         "Team": team, "TeamView": team_view, "TeamPage": page("Team"),
-        "TeamInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "description": { "type": "string", "maxLength": 2000 }, "email": ns("string"), "manager_id": ns("integer"), "members": { "type": ["array", "null"], "items": s("integer") } })),
+        "TeamInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100 }, "description": { "type": "string", "maxLength": 2000 }, "email": ns("string"), "manager_id": ns("integer"), "members": { "type": ["array", "null"], "items": s("integer") } })),
         "Department": obj(&["id", "name"], json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "parent_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") })),
         "DepartmentPage": page("Department"),
         "DepartmentInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "code": ns("string"), "parent_id": ns("integer") })),

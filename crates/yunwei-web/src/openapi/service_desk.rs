@@ -2,7 +2,7 @@
 //! and the schemas of the whole service desk, its set-up included (`sla.rs`).
 
 use super::Method::*;
-use super::{Op, e, file, obj, op, q, schema_ref, with_body};
+use super::{Op, e, obj, op, q, schema_ref, with_body};
 use crate::api::{files, incident, queue_tools};
 use serde_json::{Value, json};
 
@@ -268,42 +268,6 @@ pub(super) fn ops() -> Vec<Op> {
             ),
             &[("q", "string", "words, Chinese text, or an incident or request number"), ("limit", "integer", "1–200, default 50")],
         ),
-        e(
-            op(
-                Get,
-                "/api/v1/incidents/{number}/attachments",
-                files::list_attachments,
-                "incidents",
-                "Files on an incident",
-                (200, Some("AttachmentList")),
-            ),
-            &[404],
-        ),
-        e(
-            file(q(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/attachments",
-                    files::upload,
-                    "incidents",
-                    "Attach a file: the body is the file, Content-Type its type (at most 20 MiB)",
-                    (201, Some("Attachment")),
-                ),
-                &[("filename", "string", "the file's name")],
-            )),
-            &[404, 413, 422],
-        ),
-        e(
-            op(
-                Get,
-                "/api/v1/incidents/{number}/attachments/{file}",
-                files::download,
-                "incidents",
-                "Download a file (always as an attachment, never rendered)",
-                (200, Some("Binary")),
-            ),
-            &[404],
-        ),
         q(
             op(
                 Get,
@@ -477,10 +441,12 @@ pub(super) fn schemas() -> Value {
             "summary_required_for": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 4 } },
             "reopen_days": { "type": "integer", "minimum": 1, "maximum": 365 }, "auto_major_for_p1": s("boolean"),
             "resolution_codes": { "type": "array", "items": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" } },
-            "major_update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440, "description": "default stakeholder-update interval of major incidents" }
+            "resolution_labels": { "type": "object", "description": "names of resolution codes by code; a code without one shows its built-in name (or the code)", "additionalProperties": obj(&[], json!({ "name_zh": { "type": "string", "maxLength": 40 }, "name_en": { "type": "string", "maxLength": 40 } })) },
+            "major_update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440, "description": "default stakeholder-update interval of major incidents" },
+            "approval_fallback_role": { "type": "string", "pattern": "^([a-z0-9_]{1,40})?$", "description": "role key whose holders decide a service-request approval step without an approver (never the requester); empty: the step waits for the service desk. Default ops_manager" }
         })),
         "CalendarSpec": cal_spec,
-        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "name_en": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "missing_holiday_years": json!({ "type": "array", "items": s("integer"), "description": "This year and next, where the calendar observes public holidays but none are recorded for the year: deadlines then ignore holidays and make-up days until the year's notice is imported." }), "created_at": s("integer"), "updated_at": s("integer") })),
+        "Calendar": obj(&["id", "name", "spec"], json!({ "id": s("integer"), "name": s("string"), "name_en": s("string"), "spec": schema_ref("CalendarSpec"), "is_default": s("boolean"), "missing_holiday_years": json!({ "type": "array", "items": s("integer"), "description": "This year and next, where the calendar observes public holidays but the year is not known to be complete (neither confirmed by an administrator nor holding the shipped notice): deadlines there may ignore holidays and make-up days." }), "confirmed_years": json!({ "type": "array", "items": s("integer"), "description": "Years an administrator confirmed as holding the whole notice." }), "created_at": s("integer"), "updated_at": s("integer") })),
         "CalendarList": obj(&["items"], json!({ "items": arr("Calendar") })),
         "CalendarInput": obj(&["name", "spec"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100, "description": "The English name; empty or absent: English readers see name." }, "spec": schema_ref("CalendarSpec"), "is_default": s("boolean") })),
         "Policy": policy,

@@ -144,7 +144,8 @@ pub(super) fn ops() -> Vec<Op> {
                     "summary_required_for": [1, 2],
                     "reopen_days": 7,
                     "auto_major_for_p1": true,
-                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate"],
+                    "resolution_codes": ["fixed", "workaround", "config_change", "hardware_replaced", "user_error", "no_fault_found", "duplicate", "vendor_patch"],
+                    "resolution_labels": { "vendor_patch": { "name_zh": "厂商补丁", "name_en": "Vendor patch" } },
                     "major_update_interval_minutes": 30
                 })
             },
@@ -202,6 +203,28 @@ pub(super) fn ops() -> Vec<Op> {
                 &[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")],
             ),
             &[404, 413, 422],
+        ),
+        e(
+            op(
+                Post,
+                "/api/v1/calendars/{id}/years/{year}",
+                sla::confirm_year,
+                "sla",
+                "Confirm that the calendar holds the year's whole holiday notice (audited); the year is then no longer reported missing",
+                (200, Some("Calendar")),
+            ),
+            &[404, 422],
+        ),
+        e(
+            op(
+                Delete,
+                "/api/v1/calendars/{id}/years/{year}",
+                sla::withdraw_year,
+                "sla",
+                "Withdraw the confirmation that a year is complete (audited)",
+                (200, Some("Calendar")),
+            ),
+            &[404, 422],
         ),
         op(Get, "/api/v1/sla-policies", sla::list_policies, "sla", "SLA policies", (200, Some("PolicyList"))),
         Op {

@@ -36,6 +36,23 @@ pub(super) async fn department_options(state: &AppState, caller: &Caller) -> Res
     Ok(out)
 }
 
+/// People to choose as a line manager or team lead, by name with the user name aside
+/// (two people may share a name); `except` leaves out the user being edited.
+pub(super) async fn user_options(state: &AppState, caller: &Caller, except: Option<UserId>) -> Result<Vec<(String, String)>, ApiError> {
+    let tr = caller.tr;
+    let all = page_request(Some(200), None, None, "username")?;
+    let filter = UserFilter::default();
+    let mut users = admin::list_users(&state.core, &caller.ctx, &filter, &all).await?.items;
+    users.retain(|u| !u.disabled && Some(u.id) != except);
+    users.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    let mut out = vec![(String::new(), tr.t("field.none"))];
+    out.extend(users.into_iter().map(|u| {
+        let label = if u.display_name == u.username { u.username } else { format!("{}{}", u.display_name, tr.aside(&u.username)) };
+        (u.id.to_string(), label)
+    }));
+    Ok(out)
+}
+
 // ---- users ----
 
 pub async fn users(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
@@ -73,6 +90,9 @@ async fn new_user_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>
         Field::new("email", "email", tr.t("field.email"), ""),
         Field::new("text", "phone", tr.t("field.phone"), ""),
         Field::new("select", "department_id", tr.t("field.department"), "").options(department_options(state, caller).await?),
+        Field::new("select", "manager_id", tr.t("field.line_manager"), "")
+            .options(user_options(state, caller, None).await?)
+            .help(tr.t("user.line_manager_help")),
         Field::new("select", "locale", tr.t("field.locale"), "zh-CN")
             .options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
     ];
@@ -161,6 +181,9 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
             Field::new("text", "phone", tr.t("field.phone"), u.phone.clone().unwrap_or_default()),
             Field::new("select", "department_id", tr.t("field.department"), u.department_id.map(|d| d.to_string()).unwrap_or_default())
                 .options(department_options(state, caller).await?),
+            Field::new("select", "manager_id", tr.t("field.line_manager"), u.manager_id.map(|m| m.to_string()).unwrap_or_default())
+                .options(user_options(state, caller, Some(id)).await?)
+                .help(tr.t("user.line_manager_help")),
             Field::new("select", "locale", tr.t("field.locale"), u.locale.clone())
                 .options(vec![("zh-CN".into(), "中文（简体）".into()), ("en".into(), "English".into())]),
             Field::new("text", "time_zone", tr.t("field.time_zone"), u.time_zone.clone()).required(),
@@ -181,7 +204,10 @@ async fn user_sections(state: &AppState, caller: &Caller, id: UserId) -> Result<
     let teams = admin::list_teams(&state.core, &caller.ctx, None, &all).await.map(|p| p.items).unwrap_or_default();
     let fields = teams
         .iter()
-        .map(|t| Field::new("checkbox", "teams", t.name.clone(), t.id.to_string()).checked(view.teams.contains(&t.id)))
+        .map(|t| {
+            let name = super::local_name(tr, &t.name, &t.name_en);
+            Field::new("checkbox", "teams", name, t.id.to_string()).checked(view.teams.contains(&t.id))
+        })
         .collect();
     s.push(Section::Form(FormSection::post("teams", format!("/admin/users/{id}/teams"), tr.t("user.save_teams"), fields)));
     s.push(Section::Heading(tr.t("user.actions")));
@@ -220,7 +246,6 @@ pub async fn update_user(
 ) -> Result<Response, ApiError> {
     let (result, posted) = form
         .run(|mut patch| {
-            patch.manager_id = None;
             for required in [&mut patch.display_name, &mut patch.locale, &mut patch.time_zone] {
                 required.get_or_insert_with(String::new);
             }

@@ -1,8 +1,10 @@
 //! Administration pages for teams and departments; their forms bind to the API's
 //! `TeamInput` and `DepartmentInput`.
 
-use super::admin::{Empty, ListQuery, department_options, notice};
-use super::{Cell, Field, FormSection, Layout, ListView, Pairs, Posted, Section, TableSection, failed, failed_form, page, redirect};
+use super::admin::{Empty, ListQuery, department_options, notice, user_options};
+use super::{
+    Cell, Field, FormSection, Layout, ListView, Pairs, Posted, Section, TableSection, failed, failed_form, local_name, page, redirect,
+};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm, page_request};
@@ -12,11 +14,15 @@ use axum::response::Response;
 use yunwei_core::admin::{self, DepartmentInput, TeamInput};
 use yunwei_domain::ids::{DepartmentId, TeamId};
 
-fn team_fields(tr: Tr, name: &str, description: &str, email: &str) -> Vec<Field> {
+/// The team form; `lead` is the current lead's id and `people` whom to choose from, so
+/// saving the form keeps a lead set elsewhere (through the API) instead of clearing it.
+fn team_fields(tr: Tr, name: [&str; 2], description: &str, email: &str, lead: &str, people: Vec<(String, String)>) -> Vec<Field> {
     vec![
-        Field::new("text", "name", tr.t("field.name"), name).required(),
+        Field::new("text", "name", tr.t("field.name"), name[0]).required(),
+        Field::new("text", "name_en", tr.t("field.name_en"), name[1]).help(tr.t("common.name_en_help")),
         Field::new("text", "description", tr.t("field.description"), description),
         Field::new("email", "email", tr.t("field.email"), email),
+        Field::new("select", "manager_id", tr.t("field.team_lead"), lead).options(people).help(tr.t("team.lead_help")),
     ]
 }
 
@@ -29,14 +35,15 @@ pub async fn teams(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
         .iter()
         .map(|t| {
             vec![
-                Cell::link(t.name.clone(), format!("/admin/teams/{}", t.id)),
+                Cell::link(local_name(tr, &t.name, &t.name_en), format!("/admin/teams/{}", t.id)),
                 Cell::text(t.description.clone()),
                 Cell::text(t.email.clone().unwrap_or_default()),
             ]
         })
         .collect();
     let next = list.next_cursor.map(|c| format!("/admin/teams?cursor={c}"));
-    let create = FormSection::post("team", "/admin/teams", tr.t("action.create"), team_fields(tr, "", "", ""));
+    let people = user_options(&state, &caller, None).await?;
+    let create = FormSection::post("team", "/admin/teams", tr.t("action.create"), team_fields(tr, ["", ""], "", "", "", people));
     let sections = ListView::new(tr, &["field.name", "field.description", "field.email"], rows)
         .next(next)
         .create_form(tr.t("team.new"), create)
@@ -46,7 +53,9 @@ pub async fn teams(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
 
 async fn failed_team(state: &AppState, caller: &Caller, e: ApiError, posted: Pairs) -> Result<Response, ApiError> {
     let tr = caller.tr;
-    let sections = vec![Section::Form(FormSection::post("team", "/admin/teams", tr.t("action.create"), team_fields(tr, "", "", "")))];
+    let people = user_options(state, caller, None).await?;
+    let fields = team_fields(tr, ["", ""], "", "", "", people);
+    let sections = vec![Section::Form(FormSection::post("team", "/admin/teams", tr.t("action.create"), fields))];
     let layout = Layout { title: tr.t("team.new"), sections, ..Layout::default() };
     failed_form(state, caller, e, layout, "/admin/teams", Some(&Posted::new("team", posted))).await
 }
@@ -74,7 +83,14 @@ async fn team_sections(state: &AppState, caller: &Caller, id: TeamId) -> Result<
             "team",
             format!("/admin/teams/{id}"),
             tr.t("action.save"),
-            team_fields(tr, &t.team.name, &t.team.description, t.team.email.as_deref().unwrap_or("")),
+            team_fields(
+                tr,
+                [&t.team.name, &t.team.name_en],
+                &t.team.description,
+                t.team.email.as_deref().unwrap_or(""),
+                &t.team.manager_id.map(|m| m.to_string()).unwrap_or_default(),
+                user_options(state, caller, None).await?,
+            ),
         )),
         Section::Heading(tr.t("team.members")),
         Section::Table(TableSection { columns: vec![tr.t("field.username"), tr.t("field.display_name")], rows: member_rows, next: None }),

@@ -133,8 +133,8 @@ impl DeskData {
     }
 }
 
-/// Names of teams and people, read through core with the caller's rights; an id the
-/// caller may not look up shows as `#id`.
+/// Names of teams and people, from core's directory (names only, for anyone who may read
+/// the records that carry them); an id that names nobody shows as `#id`.
 #[derive(Default)]
 pub struct Names {
     pub teams: Vec<(TeamId, String)>,
@@ -143,14 +143,9 @@ pub struct Names {
 
 impl Names {
     pub async fn load(state: &AppState, caller: &Caller) -> Names {
-        let mut names = Names::default();
-        if let Ok(all) = page_request(Some(200), None, None, "name") {
-            names.teams = yunwei_core::admin::list_teams(&state.core, &caller.ctx, None, &all)
-                .await
-                .map(|p| p.items.into_iter().map(|t| (t.id, t.name)).collect())
-                .unwrap_or_default();
-        }
-        names
+        let teams = yunwei_core::directory::teams(&state.core, &caller.ctx).await.unwrap_or_default();
+        let teams = teams.into_iter().map(|t| (t.id, super::local_name(caller.tr, &t.name, &t.name_en))).collect();
+        Names { teams, users: HashMap::new() }
     }
 
     pub fn team(&self, id: TeamId) -> String {
@@ -161,14 +156,23 @@ impl Names {
         id.map(|t| self.team(t)).unwrap_or_else(|| "—".into())
     }
 
+    /// Looks up the names of many people in one go (a list page's assignees and requesters).
+    pub async fn prefetch(&mut self, state: &AppState, caller: &Caller, ids: impl IntoIterator<Item = UserId>) {
+        let missing: Vec<UserId> = ids.into_iter().filter(|id| !self.users.contains_key(id)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        if let Ok(found) = yunwei_core::directory::user_names(&state.core, &caller.ctx, &missing).await {
+            self.users.extend(found);
+        }
+    }
+
     pub async fn user(&mut self, state: &AppState, caller: &Caller, id: UserId) -> String {
         if let Some(n) = self.users.get(&id) {
             return n.clone();
         }
-        let name = yunwei_core::admin::get_user(&state.core, &caller.ctx, id)
-            .await
-            .map(|u| u.user.display_name)
-            .unwrap_or_else(|_| format!("#{id}"));
+        self.prefetch(state, caller, [id]).await;
+        let name = self.users.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
         self.users.insert(id, name.clone());
         name
     }
@@ -248,14 +252,84 @@ pub fn file_size(bytes: i64) -> String {
     }
 }
 
-pub fn resolution_label(tr: Tr, code: &str) -> String {
-    let key = format!("incident.resolution_code.{code}");
-    if tr.has(&key) { tr.t(&key) } else { code.to_string() }
+/// A resolution code in the reader's language (the rule is the domain's, so pages and
+/// exports name a code alike): the administrator's name, else the built-in one, else the
+/// name in the other language, else the code itself.
+pub fn resolution_label(tr: Tr, settings: &yunwei_domain::incident::DeskSettings, code: &str) -> String {
+    settings.resolution_name(code, tr.is_zh())
+}
+
+/// The settings form's text for the codes: one line each, `code | 中文名 | English name`,
+/// the built-in codes with their translations filled in so they can be renamed.
+pub fn codes_text(settings: &yunwei_domain::incident::DeskSettings) -> String {
+    let (zh, en) = (Tr::new("zh-CN"), Tr::new("en"));
+    settings
+        .resolution_codes
+        .iter()
+        .map(|c| format!("{c} | {} | {}", resolution_label(zh, settings, c), resolution_label(en, settings, c)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads [`codes_text`] back: the codes in order and each one's names (a bare code keeps
+/// its built-in translation; `｜` is accepted for `|`, as Chinese keyboards type it).
+pub fn parse_codes(text: &str) -> (Vec<String>, std::collections::BTreeMap<String, yunwei_domain::incident::CodeLabel>) {
+    let mut codes = Vec::new();
+    let mut labels = std::collections::BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut parts = line.split(['|', '｜']).map(str::trim);
+        let code = parts.next().unwrap_or_default().to_string();
+        let (name_zh, name_en) = (parts.next().unwrap_or_default().to_string(), parts.next().unwrap_or_default().to_string());
+        if !name_zh.is_empty() || !name_en.is_empty() {
+            labels.insert(code.clone(), yunwei_domain::incident::CodeLabel { name_zh, name_en });
+        }
+        codes.push(code);
+    }
+    (codes, labels)
+}
+
+/// Roles to choose as the fallback approvers, by name: the stored roles when the reader may
+/// see them, else the built-in ones (keys are stable); "None" first.
+pub async fn fallback_role_options(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
+    let tr = caller.tr;
+    let mut out = vec![(String::new(), tr.t("field.none"))];
+    match yunwei_core::admin::list_roles(&state.core, &caller.ctx).await {
+        Ok(roles) => out.extend(roles.into_iter().map(|r| (r.key, if tr.is_zh() { r.name_zh } else { r.name_en }))),
+        Err(_) => out.extend(
+            yunwei_domain::admin::builtin_roles()
+                .into_iter()
+                .filter(|r| r.duty.is_none())
+                .map(|r| (r.key.to_string(), (if tr.is_zh() { r.name_zh } else { r.name_en }).to_string())),
+        ),
+    }
+    out
+}
+
+/// The resolution codes as (code, label) options of a select.
+pub fn resolution_options(tr: Tr, settings: &yunwei_domain::incident::DeskSettings) -> Vec<(String, String)> {
+    settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, settings, c))).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolution_codes_round_trip_through_the_settings_text() {
+        let mut settings = yunwei_domain::incident::DeskSettings::default();
+        let (codes, labels) = parse_codes("fixed\nvendor_patch ｜ 厂商补丁 | Vendor patch\n\n  cabling | 更换线缆 |  ");
+        assert_eq!(codes, ["fixed", "vendor_patch", "cabling"]);
+        settings.resolution_codes = codes;
+        settings.resolution_labels = labels;
+        let (zh, en) = (Tr::new("zh-CN"), Tr::new("en"));
+        assert_eq!(resolution_label(zh, &settings, "fixed"), "已修复");
+        assert_eq!(resolution_label(en, &settings, "vendor_patch"), "Vendor patch");
+        assert_eq!(resolution_label(zh, &settings, "vendor_patch"), "厂商补丁");
+        assert_eq!(resolution_label(en, &settings, "cabling"), "更换线缆", "no English name: the Chinese one");
+        let text = codes_text(&settings);
+        assert!(text.starts_with("fixed | 已修复 | Fixed\nvendor_patch | 厂商补丁 | Vendor patch"), "{text}");
+        assert_eq!(parse_codes(&text).0, settings.resolution_codes);
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -1,16 +1,15 @@
 //! The workbench home (different for people who work tickets and for requesters), the
-//! placeholder of processes still to come, and the notification list.
+//! placeholder of processes still to come (notifications: `notice`).
 
 use super::chart::{self, Kind};
 use super::desk::{Names, priority_badge, remaining, state_label};
 use super::{Cell, Layout, PROCESSES, Section, TableSection, page, process_href, render, time};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
+use crate::extract::{ApiPath, Caller};
 use crate::i18n::Tr;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use axum::response::Response;
 use yunwei_core::incident::{self, IncidentView};
 use yunwei_core::request::RequestView;
 use yunwei_domain::ids::TeamId;
@@ -92,7 +91,10 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
     }
     // `data-view` lets the stylesheet show the lists as cards on a phone.
     let layout = Layout { title: tr.t("nav.home"), sections, aside: Vec::new(), data: vec![("data-view", "workbench".into())] };
-    Ok(render(&state, &caller, "/", layout, None, Vec::new()).await)
+    // Whoever maintains the settings is told when links in e-mail cannot reach the server.
+    let warnings =
+        if me.permissions.allows(ObjectType::Setting, Action::Update) { super::system::public_url_warning(&state, tr) } else { Vec::new() };
+    Ok(render(&state, &caller, "/", layout, None, warnings).await)
 }
 
 /// "My incidents (3)" with a link to the whole queue; a full list says "8+".
@@ -264,41 +266,4 @@ pub async fn process(State(state): State<AppState>, caller: Caller, ApiPath(proc
     let tr = caller.tr;
     let sections = vec![Section::Text(tr.t(&format!("process.{process}.about"))), Section::Text(tr.t("process.coming"))];
     Ok(page(&state, &caller, &format!("/p/{process}"), tr.t(&format!("process.{process}.title")), sections, None, Vec::new()).await)
-}
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    cursor: Option<String>,
-}
-
-pub async fn notifications(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
-    caller.require()?;
-    let tr = caller.tr;
-    let req = page_request(Some(50), q.cursor.as_deref(), Some("-id"), "id")?;
-    let list = yunwei_core::notify::my_notifications(&state.core, &caller.ctx, false, &req).await?;
-    let rows = list
-        .items
-        .iter()
-        .map(|n| {
-            vec![
-                Cell::text(time(n.created_at, &caller)),
-                if n.read_at.is_none() { Cell::badge(n.title.clone(), "new") } else { Cell::text(n.title.clone()) },
-                Cell::text(n.body.clone()),
-            ]
-        })
-        .collect();
-    let next = list.next_cursor.map(|c| format!("/notifications?cursor={c}"));
-    let sections = vec![
-        Section::Form(super::FormSection::post("readall", "/notifications/read-all", tr.t("notifications.read_all"), Vec::new())),
-        Section::Table(TableSection { columns: vec![tr.t("field.time"), tr.t("field.title"), tr.t("field.body")], rows, next }),
-    ];
-    Ok(page(&state, &caller, "/notifications", tr.t("nav.notifications"), sections, None, Vec::new()).await)
-}
-
-#[derive(Deserialize)]
-pub struct Empty {}
-
-pub async fn read_all(State(state): State<AppState>, caller: Caller, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
-    yunwei_core::notify::mark_read(&state.core, &caller.ctx, None).await?;
-    Ok(super::redirect("/notifications").into_response())
 }

@@ -50,6 +50,8 @@ pub struct QueueForm {
     q: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
+    /// What was just done (`view_saved`), shown as a notice.
+    ok: Option<String>,
 }
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -208,7 +210,9 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     }));
     sections.extend(below);
     let layout = Layout { title: tr.t("process.incident.title"), sections, ..Layout::default() };
-    Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)
+    // Only known notices are shown: the query string is the visitor's to edit.
+    let notice = nonempty(&f.ok).map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k));
+    Ok(render(&state, &caller, ACTIVE, layout, notice, Vec::new()).await)
 }
 
 // ---- the ticket ----
@@ -254,7 +258,8 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
     main.extend(super::incident_major::sections(state, caller, d, &mut names).await);
     // Files (from mail in or the API) are offered as downloads from the API, never shown inline.
-    let files = incident::attachments(&state.core, &caller.ctx, v.id).await.unwrap_or_default();
+    let files =
+        yunwei_core::ticket::attachments(&state.core, &caller.ctx, &yunwei_domain::ticket::INCIDENT, v.id.0).await.unwrap_or_default();
     if !files.is_empty() {
         main.push(Section::Heading(tr.t("incident.attachments")));
         let rows = files
@@ -273,7 +278,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     if let Some(resolution) = &v.resolution {
         main.push(Section::Heading(tr.t("incident.resolution")));
         main.push(Section::Facts(vec![
-            (tr.t("field.resolution_code"), v.resolution_code.as_deref().map(|c| resolution_label(tr, c)).unwrap_or_default()),
+            (tr.t("field.resolution_code"), v.resolution_code.as_deref().map(|c| resolution_label(tr, settings, c)).unwrap_or_default()),
             (tr.t("field.restored_at"), v.restored_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
         ]));
         main.push(Section::Prose(resolution.clone()));
@@ -424,7 +429,7 @@ async fn activity_text(state: &AppState, caller: &Caller, settings: &DeskSetting
             }
             let code = s("resolution_code");
             if s("to") == "resolved" && !code.is_empty() {
-                text.push_str(&tr.with("incident.activity.with_code", &p(&[("code", resolution_label(tr, &code))])));
+                text.push_str(&tr.with("incident.activity.with_code", &p(&[("code", resolution_label(tr, settings, &code))])));
             }
             let parent = s("by_parent");
             if !parent.is_empty() {

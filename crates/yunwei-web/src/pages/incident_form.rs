@@ -2,7 +2,7 @@
 //! Every failed form shows the ticket again with the typed values and the messages.
 
 pub(super) use super::Pairs;
-use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_label, service_options};
+use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_options, service_options};
 use super::incident::{ACTIVE, ticket_layout};
 use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
 use crate::AppState;
@@ -13,11 +13,13 @@ use axum::extract::State;
 use axum::response::Response;
 use yunwei_core::CoreError;
 use yunwei_core::incident::{
-    self, AssignInput, CommentInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
+    self, AssignInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
 };
+use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentState, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_domain::ticket::INCIDENT;
 use yunwei_domain::{DomainError, FieldError};
 
 pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
@@ -190,7 +192,7 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
         out.aside.push(Section::Form(f.folded(false)));
     }
     if allowed(Transition::Resolve) {
-        let codes = settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, c))).collect();
+        let codes = resolution_options(tr, settings);
         let fields = vec![
             Field::new("select", "resolution_code", tr.t("field.resolution_code"), String::new()).options(codes).required(),
             Field::new("textarea", "resolution", tr.t("field.resolution"), String::new()).rows(4).required(),
@@ -252,8 +254,12 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
         out.aside.push(Section::Form(f.folded(false)));
     }
     if can(Action::Assign) && !v.major {
+        // Everyone who may work incidents may command; the team members above are the fallback.
+        if let Ok(all) = yunwei_core::directory::commander_candidates(&state.core, &caller.ctx).await {
+            people.extend(all);
+        }
         people.push((me.user_id, me.display_name.clone()));
-        people.sort_by(|a, b| a.1.cmp(&b.1));
+        people.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         people.dedup_by_key(|p| p.0);
         let mut commanders = vec![(String::new(), tr.t("field.none"))];
         commanders.extend(people.iter().map(|(id, n)| (id.to_string(), n.clone())));
@@ -332,7 +338,7 @@ pub async fn comment(
     let id = crate::api::incident::incident_id(&number)?;
     let public = form.input.as_ref().map_or(true, ReplyForm::public);
     let (result, posted) =
-        form.run(|f| incident::comment(&state.core, &caller.ctx, id, CommentInput { public: f.public(), body: f.body })).await;
+        form.run(|f| ticket::comment(&state.core, &caller.ctx, &INCIDENT, id.0, Comment { public: f.public(), body: f.body })).await;
     let notice = if public { "replied" } else { "noted" };
     finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
 }

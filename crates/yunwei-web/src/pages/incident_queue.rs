@@ -77,6 +77,10 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
             vec![("assign".to_string(), tr.t("incident.bulk.assign")), ("transition".to_string(), tr.t("incident.bulk.transition"))];
         let mut teams = vec![(String::new(), "—".to_string())];
         teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        // Chosen from the list, never typed: people know the labels, not the codes.
+        let settings = yunwei_core::incident::desk_settings(&state.core).await.unwrap_or_default();
+        let mut codes = vec![(String::new(), "—".to_string())];
+        codes.extend(super::desk::resolution_options(tr, &settings));
         let mut transitions = vec![(String::new(), "—".to_string())];
         transitions.extend(
             [Transition::Start, Transition::Resolve, Transition::Close]
@@ -87,7 +91,7 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
             Field::new("select", "action", tr.t("incident.bulk.action"), "assign").options(actions),
             Field::new("select", "team_id", tr.t("field.team"), "").options(teams),
             Field::new("select", "transition", tr.t("incident.bulk.transition"), "").options(transitions),
-            Field::new("text", "resolution_code", tr.t("field.resolution_code"), ""),
+            Field::new("select", "resolution_code", tr.t("field.resolution_code"), "").options(codes),
             Field::new("text", "resolution", tr.t("field.resolution"), ""),
             Field::new("text", "note", tr.t("incident.bulk.note"), ""),
             Field::new("hidden", "back", String::new(), format!("/incidents?{query}")),
@@ -104,6 +108,17 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
 pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<BulkForm>) -> Result<Response, ApiError> {
     caller.require()?;
     let tr = caller.tr;
+    let back = safe_next(&f.back);
+    // Nothing ticked is said in words ("请至少勾选一条事件。"), not as a field error of the API body.
+    if f.ids.is_empty() {
+        let layout = Layout {
+            title: tr.t("incident.bulk.title"),
+            sections: vec![Section::Links(vec![(back, tr.t("incident.bulk.back"))])],
+            ..Layout::default()
+        };
+        let e = ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bulk_none_ticked");
+        return super::failed_layout(&state, &caller, e, layout, super::incident::ACTIVE).await;
+    }
     let input = BulkInput {
         incidents: f.ids,
         action: f.action,
@@ -115,7 +130,6 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): Cs
         resolution: f.resolution,
         note: f.note,
     };
-    let back = safe_next(&f.back);
     let result = match bulk_result(&state, &caller, input).await {
         Ok(r) => r,
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
@@ -166,7 +180,7 @@ pub async fn save_view(State(state): State<AppState>, caller: Caller, CsrfForm(f
     let query = f.query.clone();
     let input = NewView { object_type: "incident".into(), name: f.name, query: f.query };
     match saved_view::create(&state.core, &caller.ctx, input).await {
-        Ok(v) => Ok(redirect(&format!("/incidents?{}", v.query))),
+        Ok(v) => Ok(redirect(&format!("/incidents?{}&ok=view_saved", v.query))),
         Err(e) => {
             let tr: Tr = caller.tr;
             let layout = Layout {

@@ -49,7 +49,7 @@ pub async fn page(State(state): State<AppState>, caller: Caller, ApiPath(number)
         (tr.t("major.report.phase"), super::incident_major::phase_label(tr, r.major_incident.phase)),
         (
             tr.t("field.resolution_code"),
-            r.resolution_code.as_deref().map(|c| super::desk::resolution_label(tr, c)).unwrap_or_else(|| "—".into()),
+            r.resolution_code.as_deref().map(|c| super::desk::resolution_label(tr, &settings, c)).unwrap_or_else(|| "—".into()),
         ),
         (tr.t("incident.resolution"), opt_text(&r.resolution)),
     ];

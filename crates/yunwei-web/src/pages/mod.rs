@@ -21,10 +21,12 @@ mod incident_form;
 mod incident_major;
 mod incident_queue;
 mod incident_report;
+mod notice;
 mod profile;
 mod request;
 mod search;
 mod sla;
+mod sla_calendar;
 mod survey;
 mod survey_answer;
 mod system;
@@ -49,8 +51,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/p/{process}", get(home::process))
-        .route("/notifications", get(home::notifications))
-        .route("/notifications/read-all", post(home::read_all))
+        .route("/notifications", get(notice::list))
+        .route("/notifications/read-all", post(notice::read_all))
+        .route("/notifications/{id}/open", get(notice::open))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/login/second-factor", get(auth::second_factor_page).post(auth::second_factor_submit))
         .route("/logout", post(auth::logout))
@@ -134,6 +137,8 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/{id}", get(request::item).post(request::submit))
         .route("/admin/sla", get(sla::overview))
         .route("/admin/sla/import", post(sla::import_days))
+        .route("/admin/sla/calendars/{id}", get(sla_calendar::show))
+        .route("/admin/sla/calendars/{id}/years/{year}", post(sla_calendar::mark))
         .route("/admin/sla/policies", post(sla::create_policy))
         .route("/admin/sla/policies/new", get(sla::new_policy))
         .route("/admin/sla/policies/{id}", get(sla::policy).post(sla::update_policy))
@@ -246,6 +251,10 @@ pub struct NavGroup {
 pub struct ShellUser {
     pub display_name: String,
     pub unread: i64,
+    /// The latest notifications, for the bell's dropdown.
+    pub bell: Vec<notice::BellItem>,
+    /// "3 条未读" / "3 unread".
+    pub unread_text: String,
 }
 
 /// What every page around its content needs.
@@ -302,7 +311,10 @@ impl Shell {
         if !admin.is_empty() {
             nav.push(NavGroup { title: tr.t("nav.group.admin"), items: admin });
         }
-        Shell { tr, user: Some(ShellUser { display_name: actor.display_name.clone(), unread }), csrf, nav }
+        let bell = notice::bell(state, caller).await;
+        let unread_text = tr.with("notifications.unread_count", &[("n".into(), unread.to_string())]);
+        let user = ShellUser { display_name: actor.display_name.clone(), unread, bell, unread_text };
+        Shell { tr, user: Some(user), csrf, nav }
     }
 }
 

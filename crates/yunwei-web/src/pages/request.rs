@@ -16,12 +16,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_core::request::{
-    self, CatalogItemView, DecisionInput, NewRequest, RequestCommentInput, RequestDetail, RequestQuery, RequestQueue,
-    RequestTransitionInput, TaskInput,
+    self, CatalogItemView, DecisionInput, NewRequest, RequestDetail, RequestQuery, RequestQueue, RequestTransitionInput, TaskInput,
 };
+use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
+use yunwei_domain::ticket::SERVICE_REQUEST;
 
 pub const ACTIVE: &str = "/requests";
 
@@ -292,21 +293,38 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Heading(tr.t("request.answers")));
         sections.push(Section::Table(TableSection { columns: vec![tr.t("request.question"), tr.t("request.answer")], rows, next: None }));
     }
-    if !d.approvals.is_empty() {
-        let rows = d
-            .approvals
-            .iter()
-            .map(|a| {
-                let step = d.definition.approvals.get(a.step as usize).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
-                vec![
-                    Cell::text(format!("{}. {step}", a.step + 1)),
-                    Cell::text(a.approver_name.clone().unwrap_or_else(|| format!("#{}", a.approver_id))),
-                    Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
-                    Cell::text(a.comment.clone()),
-                    Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
-                ]
-            })
-            .collect();
+    // A step nobody could be found for is shown as waiting for the desk, not left out.
+    let unassigned: Vec<usize> = (0..d.definition.approvals.len()).filter(|n| !d.approvals.iter().any(|a| a.step as usize == *n)).collect();
+    if !d.approvals.is_empty() || !unassigned.is_empty() {
+        let step_name = |n: usize| d.definition.approvals.get(n).map(|s| s.name.get(tr.locale).to_string()).unwrap_or_default();
+        let mut rows: Vec<(usize, Vec<Cell>)> = Vec::new();
+        for a in &d.approvals {
+            let n = a.step as usize;
+            let approver = match &a.approver_name {
+                Some(name) => name.clone(),
+                None => names.user(state, caller, a.approver_id).await,
+            };
+            let row = vec![
+                Cell::text(format!("{}. {}", n + 1, step_name(n))),
+                Cell::text(approver),
+                Cell::badge(tr.t(&format!("request.decision.{}", a.decision)), &format!("state decision-{}", a.decision)),
+                Cell::text(a.comment.clone()),
+                Cell::text(a.decided_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
+            ];
+            rows.push((n, row));
+        }
+        rows.extend(unassigned.iter().map(|n| {
+            let row = vec![
+                Cell::text(format!("{}. {}", n + 1, step_name(*n))),
+                Cell::text("—"),
+                Cell::badge(tr.t("request.awaiting_approver"), "warn"),
+                Cell::text(String::new()),
+                Cell::text("—"),
+            ];
+            (*n, row)
+        }));
+        rows.sort_by_key(|(n, _)| *n);
+        let rows = rows.into_iter().map(|(_, row)| row).collect();
         sections.push(Section::Heading(tr.t("request.approval")));
         let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
@@ -359,21 +377,20 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         }
     }
     sections.push(Section::Heading(tr.t("incident.timeline")));
-    let timeline = d
-        .timeline
-        .iter()
-        .map(|a| TimelineEntry {
+    let mut timeline = Vec::new();
+    for a in &d.timeline {
+        timeline.push(TimelineEntry {
             time: time(a.at, caller),
             actor: a.actor_name.clone().unwrap_or_default(),
-            what: tr.t(&format!("request.activity.{}", a.kind)),
+            what: activity_text(state, caller, &mut names, &a.kind, &a.data).await,
             body: if a.body.is_empty() {
                 a.data.get("comment").or(a.data.get("note")).and_then(Value::as_str).unwrap_or_default().to_string()
             } else {
                 a.body.clone()
             },
             internal: !a.public,
-        })
-        .collect();
+        });
+    }
     sections.push(Section::Timeline(timeline));
     let mut fields = vec![Field::new("textarea", "body", tr.t("field.message"), "").rows(4).required()];
     // Work notes are the desk's: only those who may update requests are offered them.
@@ -470,8 +487,8 @@ pub async fn comment(
     caller.require()?;
     let id = request_id(&number)?;
     let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let form = PageForm { input: form.input.map(|f| RequestCommentInput { public: f.public(), body: f.body }), posted: form.posted };
-    let (result, posted) = form.run(|i| request::comment(&state.core, &caller.ctx, id, i)).await;
+    let form = PageForm { input: form.input.map(|f| Comment { public: f.public(), body: f.body }), posted: form.posted };
+    let (result, posted) = form.run(|i| ticket::comment(&state.core, &caller.ctx, &SERVICE_REQUEST, id.0, i)).await;
     finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", posted)).await
 }
 
@@ -491,4 +508,32 @@ pub async fn transition(
         RequestAction::Close => "request_closed",
     };
     finish(&state, &caller, id, result, notice, Posted::new("transition", posted)).await
+}
+
+/// What a history entry did, in words: the new state by name ("状态改为「已关闭」"), the task
+/// by its title and what became of it, or who it went to.
+async fn activity_text(state: &AppState, caller: &Caller, names: &mut Names, kind: &str, data: &Value) -> String {
+    let tr = caller.tr;
+    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let p = |k: &str, v: String| (k.to_string(), v);
+    match kind {
+        "state_changed" if !text("to").is_empty() => {
+            let key = format!("request.state.{}", text("to"));
+            let to = if tr.has(&key) { tr.t(&key) } else { text("to") };
+            tr.with("request.activity.state_changed_to", &[p("state", to)])
+        }
+        "task" => {
+            let title = local_name(tr, &text("title"), &text("title_en"));
+            let key = format!("request_task.state.{}", text("state"));
+            if tr.has(&key) {
+                tr.with("request.activity.task_state", &[p("task", title), p("state", tr.t(&key))])
+            } else if let Some(a) = data.get("assignee_id").and_then(Value::as_i64) {
+                let person = names.user(state, caller, yunwei_domain::ids::UserId(a)).await;
+                tr.with("request.activity.task_assigned", &[p("task", title), p("person", person)])
+            } else {
+                tr.t("request.activity.task")
+            }
+        }
+        _ => tr.t(&format!("request.activity.{kind}")),
+    }
 }

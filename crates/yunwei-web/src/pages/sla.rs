@@ -146,7 +146,7 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         .calendars
         .iter()
         .map(|c| {
-            let name = Cell::text(local_name(tr, &c.name, &c.name_en));
+            let name = Cell::link(local_name(tr, &c.name, &c.name_en), format!("/admin/sla/calendars/{}", c.id));
             let mut row = vec![
                 if c.is_default { name.tag(tr.t("sla.default"), "on") } else { name },
                 Cell::text(c.spec.time_zone.clone()),
@@ -401,7 +401,7 @@ pub async fn update_policy(
 
 // ---- the desk's settings ----
 
-fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Option<&Pairs>) -> Vec<Section> {
+fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Option<&Pairs>, roles: Pairs) -> Vec<Section> {
     // Only the form that failed shows typed values; the others show what is stored.
     let typed = |p: &str| posted.filter(|_| part == Some(p));
     let priorities: Vec<(String, String)> =
@@ -458,7 +458,7 @@ fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Op
             "textarea",
             "resolution_codes",
             tr.t("field.resolution_codes"),
-            val(rules_posted, "resolution_codes", settings.resolution_codes.join("\n")),
+            val(rules_posted, "resolution_codes", super::desk::codes_text(settings)),
         )
         .rows(7)
         .help(tr.t("desk.codes_help")),
@@ -471,6 +471,12 @@ fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Op
     }
     let auto = rules_posted.map(|x| has(x, "auto_major_for_p1", "true")).unwrap_or(settings.auto_major_for_p1);
     rules.push(Field::new("checkbox", "auto_major_for_p1", tr.t("desk.auto_major"), "true").checked(auto));
+    let fallback = val(rules_posted, "approval_fallback_role", settings.approval_fallback_role.clone());
+    rules.push(
+        Field::new("select", "approval_fallback_role", tr.t("field.approval_fallback_role"), fallback)
+            .options(roles)
+            .help(tr.t("desk.fallback_help")),
+    );
     let interval = val(rules_posted, "major_update_interval_minutes", settings.major_update_interval_minutes.to_string());
     rules.push(
         Field::new("number", "major_update_interval_minutes", tr.t("field.major_update_interval_minutes"), interval)
@@ -491,7 +497,7 @@ pub async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
     caller.require()?;
     caller.ctx.authorize(ObjectType::Setting, Action::Read)?;
     let settings = yunwei_core::incident::desk_settings(&state.core).await?;
-    let s = desk_sections(caller.tr, &settings, None, None);
+    let s = desk_sections(caller.tr, &settings, None, None, super::desk::fallback_role_options(&state, &caller).await);
     Ok(page(&state, &caller, DESK, caller.tr.t("nav.service_desk"), s, notice(caller.tr, &q.ok), Vec::new()).await)
 }
 
@@ -515,10 +521,10 @@ fn with_part(mut s: DeskSettings, part: &str, pairs: &Pairs) -> Result<DeskSetti
         }
         "rules" => {
             s.reopen_days = get(pairs, "reopen_days").trim().parse().unwrap_or(0);
-            s.resolution_codes =
-                get(pairs, "resolution_codes").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+            (s.resolution_codes, s.resolution_labels) = super::desk::parse_codes(get(pairs, "resolution_codes"));
             s.summary_required_for = Priority::ALL.into_iter().filter(|p| has(pairs, "summary_required", &p.get().to_string())).collect();
             s.auto_major_for_p1 = has(pairs, "auto_major_for_p1", "true");
+            s.approval_fallback_role = get(pairs, "approval_fallback_role").trim().to_string();
             // Left out of the post: keep it; anything that is not a number is refused by core as out of range.
             let interval = get(pairs, "major_update_interval_minutes").trim();
             if !interval.is_empty() {
@@ -542,7 +548,8 @@ pub async fn save_desk(
     match yunwei_core::incident::put_desk_settings(&state.core, &caller.ctx, input).await {
         Ok(_) => Ok(redirect(&format!("{DESK}?ok=saved"))),
         Err(e) => {
-            let s = desk_sections(caller.tr, &current, Some(&part), Some(&pairs));
+            let roles = super::desk::fallback_role_options(&state, &caller).await;
+            let s = desk_sections(caller.tr, &current, Some(&part), Some(&pairs), roles);
             failed(&state, &caller, e.into(), s, caller.tr.t("nav.service_desk"), DESK).await
         }
     }

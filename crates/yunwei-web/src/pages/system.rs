@@ -118,7 +118,7 @@ pub async fn templates(State(state): State<AppState>, caller: Caller) -> Result<
             next: None,
         }),
     ];
-    Ok(page(&state, &caller, "/admin/templates", tr.t("nav.templates"), sections, None, Vec::new()).await)
+    Ok(page(&state, &caller, "/admin/templates", tr.t("nav.templates"), sections, None, public_url_warning(&state, tr)).await)
 }
 
 fn template_form(caller: &Caller, event: &str, locale: &str, subject: &str, body: &str) -> Vec<Section> {
@@ -238,7 +238,11 @@ pub async fn jobs(State(state): State<AppState>, caller: Caller) -> Result<Respo
         .iter()
         .map(|j| {
             vec![
-                Cell::text(j.kind.clone()),
+                Cell::text({
+                    // Known kinds in words; a kind this version does not know as recorded.
+                    let key = format!("job.kind.{}", j.kind);
+                    if tr.has(&key) { tr.t(&key) } else { j.kind.clone() }
+                }),
                 Cell::text(time(j.run_at, &caller)),
                 Cell::text(j.interval_seconds.map(|s| s.to_string()).unwrap_or_else(|| "—".into())),
                 Cell::text(tr.t(&format!("job.status.{}", j.status))),
@@ -257,4 +261,13 @@ pub async fn jobs(State(state): State<AppState>, caller: Caller) -> Result<Respo
         Vec::new(),
     )
     .await)
+}
+
+/// The warning that links in e-mail may not reach this server, for administrators' pages.
+pub fn public_url_warning(state: &AppState, tr: crate::i18n::Tr) -> Vec<String> {
+    state
+        .public_url_issue
+        .iter()
+        .map(|i| tr.labelled(&tr.t("system.public_url_heading"), &crate::startup::public_url_text(tr, i)))
+        .collect()
 }

@@ -215,6 +215,31 @@ pub enum Section {
     Table(TableSection),
     Form(FormSection),
     Matrix(MatrixSection),
+    /// A calendar year: twelve month grids with holidays and make-up days marked.
+    Year(YearView),
+}
+
+/// Twelve month grids (weeks start on Monday, as Chinese calendars print them).
+pub struct YearView {
+    /// Monday to Sunday, short.
+    pub weekdays: Vec<String>,
+    pub months: Vec<MonthGrid>,
+    /// (CSS class, label) of each kind of day marked.
+    pub legend: Vec<(String, String)>,
+}
+
+pub struct MonthGrid {
+    pub title: String,
+    /// Rows of seven; `day == 0` is a blank before the first or after the last day.
+    pub weeks: Vec<Vec<DayCell>>,
+}
+
+pub struct DayCell {
+    pub day: u8,
+    /// "off" (holiday), "work" (make-up working day), "weekend", or empty.
+    pub class: &'static str,
+    /// The day's name ("春节"), shown on hover and read by screen readers.
+    pub title: String,
 }
 
 impl Section {

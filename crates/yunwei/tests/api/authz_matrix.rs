@@ -196,6 +196,27 @@ const REQUEST_OPS: &[Op] = &[
     },
     Op {
         method: "GET",
+        doc: "/api/v1/service-requests/{number}/attachments",
+        tail: "/attachments",
+        body: none,
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 200,
+        ok_code: None,
+    },
+    // Adding a file is like a public reply: whoever may read the request may.
+    Op {
+        method: "POST",
+        doc: "/api/v1/service-requests/{number}/attachments",
+        tail: "/attachments?filename=matrix.txt",
+        body: |_| Some(json!({ "note": "矩阵测试" })),
+        gate: Action::Read,
+        checks: &[Action::Read],
+        ok: 201,
+        ok_code: None,
+    },
+    Op {
+        method: "GET",
         doc: "/api/v1/service-requests/{number}/attachments/{file}",
         tail: "/attachments/999999",
         body: none,

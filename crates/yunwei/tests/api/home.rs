@@ -86,3 +86,52 @@ async fn the_home_is_a_workbench_for_engineers_and_a_portal_for_requesters() {
     assert!(!html.contains("近 30 天"), "no Chinese on the English home");
     app.stop().await;
 }
+
+/// "Assign to me" refuses what it must, in words and without losing the page: a number that is
+/// no incident, a closed incident, another team's incident (issue 15, defect 14).
+#[tokio::test]
+async fn assign_to_me_refuses_bad_numbers_closed_incidents_and_other_teams() {
+    let app = spawn_app().await;
+    let (eng_id, _) = app.user_with_roles("wang.wangluo", &["network_engineer"]).await;
+    let (other_id, _) = app.user_with_roles("li.xitong", &["system_engineer"]).await;
+    let (_, director) = app.user_with_roles("zhao.zongjian", &["ops_director"]).await;
+    let net = app.admin().post("/api/v1/teams", &json!({ "name": "网络组", "members": [eng_id] })).await.json()["id"].as_i64().unwrap();
+    let sys = app.admin().post("/api/v1/teams", &json!({ "name": "系统组", "members": [other_id] })).await.json()["id"].as_i64().unwrap();
+    let theirs = incident(&director, "存储阵列告警", Some(sys)).await;
+    let closed = incident(&director, "已处理的端口告警", Some(net)).await;
+    for (path, body) in [
+        (format!("/api/v1/incidents/{closed}/transitions/resolve"), json!({ "resolution_code": "fixed", "resolution": "已更换模块" })),
+        (
+            format!("/api/v1/incidents/{closed}/transitions/close"),
+            json!({ "summary": { "cause": "光模块老化", "handling": "更换", "lessons": "备件", "prevention": "巡检" } }),
+        ),
+    ] {
+        let r = director.post(&path, &body).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    }
+    let eng = app.session("wang.wangluo", ADMIN_PASSWORD).await;
+    let token = csrf(&eng.get("/").await.text());
+    for (number, status, words) in [
+        ("INC-XYZ", 404, "未找到"),
+        ("INC-999999", 404, "未找到"),
+        ("%E2%80%AE", 404, "未找到"),
+        (closed.as_str(), 409, "已关闭"),
+        (theirs.as_str(), 403, "您无权执行此操作"),
+    ] {
+        let r = eng.post_form(&format!("/incidents/{number}/take"), &[("csrf_token", &token)]).await;
+        let body = r.text();
+        assert_eq!(r.status, status, "{number}: {body}");
+        assert!(r.header("content-type").is_some_and(|c| c.starts_with("text/html")), "{number}: a page, not problem+json: {body}");
+        assert!(body.contains(words), "{number}: {body}");
+        assert!(body.contains("href=\"/\""), "{number}: the page keeps its way home");
+    }
+    // Nothing changed: the other team's incident is still unassigned, the closed one still closed.
+    let t = director.get(&format!("/api/v1/incidents/{theirs}")).await.json();
+    assert!(t["assignee_id"].is_null(), "{t}");
+    let c = director.get(&format!("/api/v1/incidents/{closed}")).await.json();
+    assert_eq!(c["state"], "closed", "{c}");
+    // Without the form's token the request is refused before anything is looked up.
+    let r = eng.post_form(&format!("/incidents/{theirs}/take"), &[]).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    app.stop().await;
+}

@@ -136,7 +136,7 @@ async fn a_vpn_request_goes_through_two_approvals_then_fulfilment() {
     assert!(
         notices(&app, manager_id).await.iter().any(|(e, title, link)| e == "service_request.approval_requested"
             && title.contains("待您审批")
-            && link.as_deref() == Some(format!("/requests/{}", req["id"]).as_str())),
+            && link.as_deref() == Some(format!("/requests/{number}").as_str())),
         "the manager is told, in their language"
     );
     assert_problem(&requester.post(&format!("{path}/approvals"), &json!({ "decision": "approve" })).await, 403, "forbidden");
@@ -280,7 +280,8 @@ async fn all_approvers_rejection_cancel_and_missing_approvers() {
     assert!(detail["approvals"].as_array().unwrap().iter().all(|x| x["decision"] == "skipped"), "{detail}");
     assert!(numbers(&a.get("/api/v1/service-requests?queue=approvals").await.json()).is_empty());
 
-    // Nobody approves their own request: an item whose only approver is the requester cannot be requested.
+    // Nobody approves their own request: an item whose only approver is the requester goes to
+    // the fallback approvers (the operations managers), never to the requester.
     let self_item = ops
         .post(
             "/api/v1/catalog-items",
@@ -289,10 +290,13 @@ async fn all_approvers_rejection_cancel_and_missing_approvers() {
         )
         .await
         .json();
-    let refused = requester.post("/api/v1/service-requests", &json!({ "item_id": self_item["id"] })).await;
-    assert_problem(&refused, 422, "validation_failed");
-    assert_eq!(refused.json()["errors"][0]["code"], "no_approver");
-    // Without a line manager, manager-approved items are refused with the reason.
+    let filed = requester.post("/api/v1/service-requests", &json!({ "item_id": self_item["id"] })).await;
+    assert_eq!(filed.status, 201, "{}", filed.text());
+    let filed = requester.get(&format!("/api/v1/service-requests/{}", filed.json()["number"].as_str().unwrap())).await.json();
+    let approvers: Vec<&Value> = filed["approvals"].as_array().unwrap().iter().map(|a| &a["approver_id"]).collect();
+    assert!(!approvers.is_empty() && approvers.iter().all(|a| **a != json!(requester_id)), "{filed}");
+    assert!(kinds(&filed).contains(&"approval_fallback".to_string()), "{filed}");
+    // Without a line manager, manager-approved items go to the fallback approvers too.
     let account = item_by_code(&requester, "password_reset").await;
     assert!(account["approvals"].as_array().unwrap().is_empty());
     let creation = item_by_code(&requester, "account_creation").await;
@@ -302,8 +306,7 @@ async fn all_approvers_rejection_cancel_and_missing_approvers() {
             &json!({ "item_id": creation["id"], "answers": { "system": "oa", "account_holder": requester_id, "start_date": "2026-12-01", "reason": "入职" } }),
         )
         .await;
-    assert_problem(&no_manager, 422, "validation_failed");
-    assert!(no_manager.text().contains("直属主管"), "{}", no_manager.text());
+    assert_eq!(no_manager.status, 201, "the requester is never the dead end: {}", no_manager.text());
     // Requesting for someone else is triage work a business user may not do.
     let behalf =
         requester.post("/api/v1/service-requests", &json!({ "item_id": item_id, "requester_id": a_id, "answers": { "db": "prod" } })).await;

@@ -1,12 +1,11 @@
-//! Files on incidents: a size limit, a clean file name, a content hash, and
-//! the same record scope as the incident itself for reading and adding.
+//! Files on any ticket: the same record scope as the ticket for reading, and for adding
+//! the rights of a public reply (the requester may add files to their own ticket).
 
-use super::authorize_on;
+use super::{Ticket, for_kind};
 use crate::audit::{self, Change};
 use crate::{Core, CoreError, Ctx, Result};
 use sha2::{Digest, Sha256};
-use yunwei_domain::ids::IncidentId;
-use yunwei_domain::permission::Action;
+use yunwei_domain::ticket::TicketKind;
 use yunwei_store::attachment::{self as store, AttachmentMeta, NewAttachment};
 
 /// Largest attachment accepted (the mailbox limit for mail in is 10 MiB per message).
@@ -35,12 +34,12 @@ pub fn clean_content_type(ct: &str) -> String {
     if ok { base } else { "application/octet-stream".into() }
 }
 
-/// Stores a file on a record in the caller's transaction (incidents, requests, mail in).
+/// Stores a file on a ticket in the caller's transaction (attach, a request form's files, mail in).
 pub(crate) async fn store_file(
     core: &Core,
     tx: &mut yunwei_store::Tx,
     ctx: &Ctx,
-    (object_type, object_id): (&'static str, i64),
+    (kind, object_id): (&TicketKind, i64),
     filename: &str,
     content_type: &str,
     bytes: &[u8],
@@ -54,19 +53,11 @@ pub(crate) async fn store_file(
     let name = clean_filename(filename);
     let ct = clean_content_type(content_type);
     let sha = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let a = NewAttachment {
-        object_type,
-        object_id,
-        filename: &name,
-        content_type: &ct,
-        sha256: &sha,
-        content: bytes,
-        created_by: ctx.actor_id(),
-    };
+    let a = NewAttachment { kind, object_id, filename: &name, content_type: &ct, sha256: &sha, content: bytes, created_by: ctx.actor_id() };
     let new_id = store::insert(tx, &a, core.now_ms()).await?;
     let meta = AttachmentMeta {
         id: new_id,
-        object_type: object_type.into(),
+        object_type: kind.object_type.into(),
         object_id,
         filename: name,
         content_type: ct,
@@ -75,47 +66,49 @@ pub(crate) async fn store_file(
         created_by: ctx.actor_id(),
         created_at: core.now_ms(),
     };
-    audit::write(core, tx, ctx, Change::new(object_type, object_id, "attach").after(&meta)).await?;
+    audit::write(core, tx, ctx, Change::new(kind.object_type, object_id, "attach").after(&meta)).await?;
     Ok(meta)
 }
 
-pub async fn add_attachment(
-    core: &Core,
-    ctx: &Ctx,
-    id: IncidentId,
-    filename: &str,
-    content_type: &str,
-    bytes: &[u8],
-) -> Result<AttachmentMeta> {
+/// A file to attach: its name and type as the client gave them (both cleaned on storing).
+pub struct Upload<'a> {
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Attaches a file to the ticket `id` of `kind`, if the caller may reply on it.
+pub async fn attach(core: &Core, ctx: &Ctx, kind: &TicketKind, id: i64, file: Upload<'_>) -> Result<AttachmentMeta> {
     let mut tx = core.db.begin().await?;
-    let i = super::load(core, &mut tx, ctx, id, Action::Read).await?;
-    // The requester may add files to their own incident, like a public reply.
-    authorize_on(ctx, Action::Update, &i).or_else(|_| {
-        let me = ctx.actor_id().map(yunwei_domain::ids::UserId);
-        if me.is_some() && (i.requester_id == me || i.reporter_id == me) {
-            authorize_on(ctx, Action::Read, &i)
-        } else {
-            Err(CoreError::Forbidden("incident:update".into()))
+    for_kind!(kind, T => {
+        let t = T::load(core, &mut tx, ctx, id).await?;
+        t.commenter(ctx, &mut tx, true).await?;
+        let meta = store_file(core, &mut tx, ctx, (T::KIND, id), file.filename, file.content_type, file.bytes).await?;
+        core.commit(tx).await?;
+        Ok(meta)
+    })
+}
+
+/// The files on the ticket `id` of `kind`, if the caller may read it.
+pub async fn attachments(core: &Core, ctx: &Ctx, kind: &TicketKind, id: i64) -> Result<Vec<AttachmentMeta>> {
+    let mut rd = core.db.read.acquire().await?;
+    for_kind!(kind, T => {
+        T::load_read(core, &mut rd, ctx, id).await?;
+        Ok(store::list(&mut *rd, T::KIND, id).await?)
+    })
+}
+
+/// One file's bytes, if it is on the ticket `id` of `kind` and the caller may read that.
+pub async fn attachment(core: &Core, ctx: &Ctx, kind: &TicketKind, id: i64, attachment_id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
+    let mut rd = core.db.read.acquire().await?;
+    for_kind!(kind, T => {
+        T::load_read(core, &mut rd, ctx, id).await?;
+        let (meta, bytes) = store::get(&mut *rd, attachment_id).await?.ok_or(CoreError::NotFound("attachment"))?;
+        if meta.object_type != T::KIND.object_type || meta.object_id != id {
+            return Err(CoreError::NotFound("attachment"));
         }
-    })?;
-    let meta = store_file(core, &mut tx, ctx, ("incident", id.0), filename, content_type, bytes).await?;
-    core.commit(tx).await?;
-    Ok(meta)
-}
-
-pub async fn attachments(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<Vec<AttachmentMeta>> {
-    super::load_read(&mut *core.db.read.acquire().await?, ctx, id, Action::Read).await?;
-    Ok(store::list(&core.db.read, "incident", id.0).await?)
-}
-
-/// One attachment's bytes, if the caller may read its incident.
-pub async fn attachment(core: &Core, ctx: &Ctx, id: IncidentId, attachment_id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
-    super::load_read(&mut *core.db.read.acquire().await?, ctx, id, Action::Read).await?;
-    let (meta, bytes) = store::get(&core.db.read, attachment_id).await?.ok_or(CoreError::NotFound("attachment"))?;
-    if meta.object_type != "incident" || meta.object_id != id.0 {
-        return Err(CoreError::NotFound("attachment"));
-    }
-    Ok((meta, bytes))
+        Ok((meta, bytes))
+    })
 }
 
 #[cfg(test)]
