@@ -32,7 +32,7 @@ pub fn changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Option<(Va
         before.insert(k.clone(), o.clone());
         after.insert(k.clone(), n.clone());
     }
-    (!before.is_empty()).then(|| (Value::Object(before), Value::Object(after)))
+    (!before.is_empty()).then_some((Value::Object(before), Value::Object(after)))
 }
 
 fn as_object(v: &Value) -> Option<Map<String, Value>> {

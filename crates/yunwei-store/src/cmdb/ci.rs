@@ -359,9 +359,14 @@ pub async fn relations_of<'e, E: Executor<'e, Database = Any>>(ex: E, ci: CiId) 
 /// Relations through which a failure of `ci` reaches another CI: the CIs that depend on it
 /// (the sources of its incoming propagating relations).
 pub async fn dependants<'e, E: Executor<'e, Database = Any>>(ex: E, ci: CiId) -> Result<Vec<CiRelation>> {
-    let sql = format!(
+    sqlx::query(
         "SELECT r.id, r.type_id, r.from_ci_id, r.to_ci_id, r.created_by, r.created_at FROM ci_relations r
-         JOIN ci_relation_types t ON t.id = r.type_id WHERE r.to_ci_id = $1 AND t.propagation = 'source' ORDER BY r.id"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ci.0).fetch_all(ex).await?.iter().map(CiRelation::from_row).collect()
+         JOIN ci_relation_types t ON t.id = r.type_id WHERE r.to_ci_id = $1 AND t.propagation = 'source' ORDER BY r.id",
+    )
+    .bind(ci.0)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(CiRelation::from_row)
+    .collect()
 }
