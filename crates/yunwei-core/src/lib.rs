@@ -8,6 +8,7 @@ pub mod audit_checkpoint;
 pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod cmdb;
 pub mod config;
 pub mod context;
 pub mod crypto;
@@ -58,6 +59,10 @@ pub mod store {
     }
     pub mod incident {
         pub use yunwei_store::incident::Category;
+    }
+    pub mod cmdb {
+        pub use yunwei_store::cmdb::ci::Ci;
+        pub use yunwei_store::cmdb::{CiAttribute, CiClass, CiRelation, CiRelationRule, CiRelationType};
     }
     pub mod jobs {
         pub use yunwei_store::jobs::Job;

@@ -1,6 +1,6 @@
 //! Authorisation by construction (ADR 0014): every public core function that takes the
 //! caller's context checks it itself — through `Ctx` (`authorize`, `decide`, `may_any`,
-//! `me`, `self_service`, `in_session`), a record loader (`load`, `load_read`), or a helper
+//! `me`, `self_service`, `in_session`), a record loader (`load`, `load_read`, `load_ci`), or a helper
 //! named `authorize_*` — or says in its documentation why not ("Not authorised here: …").
 //! A new use case that forgets its check fails here.
 
@@ -15,6 +15,7 @@ const CHECKS: &[&str] = &[
     "in_session()",
     "load(core",
     "load_read(",
+    "load_ci(",
     "authorize_",
     "authorize(core, ctx",
     "scope_filter(ctx",

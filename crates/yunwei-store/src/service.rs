@@ -1,12 +1,12 @@
 //! Business services (业务服务): what incidents affect, SLAs cover and
-//! availability is measured for. The CMDB will link them to CIs.
+//! availability is measured for. Each has its CI in the CMDB (`ci_id`).
 
 use crate::Result;
 use crate::admin::escape_like;
 use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor};
-use yunwei_domain::ids::{ServiceId, TeamId};
+use yunwei_domain::ids::{CiId, ServiceId, TeamId};
 
 type Any = sqlx::Any;
 
@@ -23,6 +23,8 @@ table! {
         pub active: bool,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The service's CI (class `business_service`); kept in step with its name and team.
+        pub ci_id: Option<CiId>,
     }
 }
 
@@ -47,6 +49,7 @@ impl ServiceFields {
             active: self.active,
             created_at: now,
             updated_at: now,
+            ci_id: None,
         }
     }
 }
@@ -81,4 +84,10 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -
         None => sqlx::query("SELECT * FROM business_services ORDER BY name, id").fetch_all(ex).await?,
     };
     rows.iter().map(BusinessService::from_row).collect()
+}
+
+/// Links a service to its CI.
+pub async fn set_ci(conn: &mut AnyConnection, id: ServiceId, ci: CiId) -> Result<()> {
+    sqlx::query("UPDATE business_services SET ci_id = $1 WHERE id = $2").bind(ci.0).bind(id.0).execute(conn).await?;
+    Ok(())
 }

@@ -6,7 +6,7 @@
 use super::keys;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use yunwei_domain::{event, improvement, incident, permission, request, survey};
+use yunwei_domain::{cmdb, event, improvement, incident, permission, request, survey};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
@@ -106,6 +106,12 @@ fn used_keys() -> BTreeSet<String> {
     built("survey.state", survey::SurveyState::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("survey.period", survey::Period::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("survey.by", survey::GroupBy::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("cmdb.status", cmdb::CiStatus::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("cmdb.criticality", cmdb::Criticality::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("cmdb.environment", cmdb::Environment::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("cmdb.kind", cmdb::AttrKind::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("cmdb.source", cmdb::HistorySource::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("cmdb.history", cmdb::HistoryOp::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     // Deciding a duty grant redirects to `ok=grant_<its new status>`.
     built("notice", all(&["grant_approved", "grant_rejected", "grant_cancelled"]), "");
     // A request's cancel and close say which of the two happened.

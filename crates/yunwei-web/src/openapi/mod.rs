@@ -10,6 +10,7 @@
 mod account;
 mod admin;
 mod build;
+mod cmdb;
 mod duty_grant;
 mod major;
 mod op;
@@ -52,14 +53,21 @@ pub fn table() -> Vec<Op> {
     ));
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
+    all.extend(cmdb::ops());
     all
 }
 
 fn schemas() -> Value {
     let mut all = schemas::foundation();
-    for more in
-        [service_desk::schemas(), major::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas(), duty_grant::schemas()]
-    {
+    for more in [
+        service_desk::schemas(),
+        major::schemas(),
+        request::schemas(),
+        satisfaction::schemas(),
+        webhook::schemas(),
+        duty_grant::schemas(),
+        cmdb::schemas(),
+    ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }

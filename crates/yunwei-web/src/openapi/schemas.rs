@@ -73,7 +73,9 @@ pub(super) fn foundation() -> Value {
             "action": { "type": "string", "description": "409 illegal transition: the refused action" },
             "days": { "type": "integer", "description": "409: the reopening window in days" },
             "retry_at": { "type": "integer", "description": "429: unix ms when attempts are accepted again" },
-            "retry_after": { "type": "integer", "description": "429: seconds until then (also the Retry-After header)" }
+            "retry_after": { "type": "integer", "description": "429: seconds until then (also the Retry-After header)" },
+            "count": { "type": "integer", "description": "409 needing confirmation: how many records would go or are affected" },
+            "names": { "type": "array", "items": s("string"), "description": "409 needing confirmation: the first of them by name" }
         })),
         "FieldError": obj(&["field", "code", "message"], json!({ "field": s("string"), "code": s("string"), "message": s("string") })),
         "Login": obj(&["username", "password"], json!({ "username": s("string"), "password": s("string") })),

@@ -375,7 +375,7 @@ pub(super) fn schemas() -> Value {
     );
     let service = obj(
         &["id", "name"],
-        json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
+        json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer"), "ci_id": { "type": ["integer", "null"], "description": "the service's CI in the CMDB" } }),
     );
     let label = obj(
         &["name_zh", "name_en", "colour"],

@@ -9,6 +9,9 @@ mod admin_roles;
 mod auth;
 mod catalog;
 mod chart;
+mod cmdb;
+mod cmdb_ci;
+mod cmdb_classes;
 mod desk;
 mod form;
 mod home;
@@ -120,6 +123,16 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{number}/unlink/{other}", post(incident_record::unlink))
         .route("/incidents/{number}/set/{part}", post(incident_record::set_field))
         .route("/search", get(search::page))
+        .route("/cmdb", get(cmdb::list).post(cmdb::create))
+        .route("/cmdb/new", get(cmdb::new_form))
+        .route("/cmdb/export.csv", get(cmdb::export_csv))
+        .route("/cmdb/cis/{id}", get(cmdb_ci::item).post(cmdb_ci::update))
+        .route("/cmdb/cis/{id}/delete", post(cmdb_ci::delete))
+        .route("/cmdb/cis/{id}/relations", post(cmdb_ci::add_relation))
+        .route("/cmdb/cis/{id}/relations/{rel}/delete", post(cmdb_ci::remove_relation))
+        .route("/cmdb/classes", get(cmdb_classes::classes).post(cmdb_classes::create_class))
+        .route("/cmdb/classes/{id}", get(cmdb_classes::class))
+        .route("/cmdb/classes/{id}/attributes", post(cmdb_classes::create_attribute))
         .route("/requests", get(request::list))
         .route("/requests/{number}", get(request::show))
         .route("/requests/{number}/decide", post(request::decide))
@@ -203,6 +216,7 @@ pub fn process_href(process: &str) -> String {
         "request" => "/requests".into(),
         "sla" => "/admin/sla".into(),
         "survey" => "/surveys".into(),
+        "cmdb" => "/cmdb".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -224,6 +238,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "sla" => ctx.authorize(ObjectType::Sla, Action::Read).is_ok(),
         // The survey list shows whatever surveys reach the reader; statistics need scope all.
         "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
+        "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
         _ => true,
     }
 }
