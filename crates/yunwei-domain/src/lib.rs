@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cmdb;
 pub mod error;
 pub mod event;
 pub mod export;

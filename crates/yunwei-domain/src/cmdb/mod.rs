@@ -1,0 +1,3 @@
+//! Configuration management (CMDB): rules about CIs and their relations.
+
+pub mod impact;
