@@ -8,6 +8,7 @@ pub mod audit_checkpoint;
 pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod cmdb;
 pub mod config;
 pub mod context;
 pub mod crypto;
@@ -107,6 +108,8 @@ pub struct Core {
     pub(crate) config_cache: Arc<cache::ConfigCache>,
     /// Committed events of this node's outbox poller, for live page updates.
     pub live: Arc<live::Hub>,
+    /// The CMDB graph in memory, kept true from `ci_history` (ADR 0016).
+    pub(crate) cmdb_graph: Arc<cmdb::graph::GraphCache>,
 }
 
 impl Core {
@@ -121,6 +124,7 @@ impl Core {
             wake_dispatcher: Arc::default(),
             config_cache: Arc::default(),
             live: Arc::default(),
+            cmdb_graph: Arc::default(),
         }
     }
 

@@ -1,0 +1,3 @@
+//! Configuration management (CMDB) use cases.
+
+pub mod graph;
