@@ -31,6 +31,10 @@ pub enum CoreError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Going ahead would remove data others hold or depend on: `count` records, named in
+    /// `names` (the first few). The same request with confirmation goes ahead.
+    #[error("needs confirmation: {code} ({count})")]
+    NeedsConfirmation { code: &'static str, count: i64, names: Vec<String> },
     /// It existed but is no longer usable (an expired link); the text is the code.
     #[error("gone: {0}")]
     Gone(&'static str),
@@ -55,6 +59,7 @@ impl CoreError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(c) | Self::Gone(c) => c,
+            Self::NeedsConfirmation { code, .. } => code,
             Self::Store(e) if e.is_storage_full() => "storage_full",
             Self::Store(e) if e.is_busy() => "database_busy",
             Self::Store(StoreError::IdempotencyKeyTaken) => "idempotency_key_in_use",

@@ -46,6 +46,11 @@ crate::permission::string_enum!(
         SurveyRequested = "survey.requested",
         SurveyAnswered = "survey.answered",
         ImprovementOpened = "improvement.opened",
+        CiCreated = "ci.created",
+        CiUpdated = "ci.updated",
+        CiDeleted = "ci.deleted",
+        CiRelationCreated = "ci.relation_created",
+        CiRelationDeleted = "ci.relation_deleted",
     }
 );
 

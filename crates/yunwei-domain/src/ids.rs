@@ -42,7 +42,12 @@ macro_rules! for_each_id {
             RequestTaskId,
             ApprovalId,
             SurveyId,
-            ImprovementId
+            ImprovementId,
+            CiClassId,
+            CiAttributeId,
+            CiId,
+            CiRelationTypeId,
+            CiRelationId
         );
     };
 }

@@ -34,7 +34,8 @@ pub(crate) use string_enum;
 
 string_enum!(
     /// Every kind of record a permission can name: one per process in SPEC, plus
-    /// the administration objects.
+    /// the administration objects (`ci_class`: the CMDB's classes, attributes and
+    /// relation rules, a system duty).
     ObjectType {
         Incident = "incident",
         ServiceRequest = "service_request",
@@ -65,6 +66,7 @@ string_enum!(
         Webhook = "webhook",
         Job = "job",
         Setting = "setting",
+        CiClass = "ci_class",
     }
 );
 

@@ -110,8 +110,12 @@ pub const IMPROVEMENT: Policy = Policy { object: ObjectType::Improvement, owned_
 /// Surveys belong to the ticket's requester and assignee, its team and department.
 pub const SURVEY: Policy = Policy { object: ObjectType::Survey, owned_by: &["requester", "assignee"] };
 
+/// CIs belong to whoever created them and to their owner team. A class restricted to a
+/// team hides its CIs from everyone else (core checks that before the policy).
+pub const CONFIGURATION_ITEM: Policy = Policy { object: ObjectType::ConfigurationItem, owned_by: &["created_by"] };
+
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY];
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM];
 
 #[cfg(test)]
 mod tests {

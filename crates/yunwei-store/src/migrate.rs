@@ -69,6 +69,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "ticket_kernel", "0015_ticket_kernel"),
     migration!(16, "names_in_both_languages", "0016_names_in_both_languages"),
     migration!(17, "home_indexes", "0017_home_indexes"),
+    migration!(22, "cmdb", "0022_cmdb", per_engine),
 ];
 
 /// The newest schema version this binary knows.

@@ -1,12 +1,12 @@
 //! Business services (业务服务): what incidents affect, SLAs cover and
-//! availability is measured for. The CMDB will link them to CIs.
+//! availability is measured for. Each has its CI in the CMDB (`ci_id`).
 
 use crate::Result;
 use crate::admin::escape_like;
 use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor};
-use yunwei_domain::ids::{ServiceId, TeamId};
+use yunwei_domain::ids::{CiId, ServiceId, TeamId};
 
 type Any = sqlx::Any;
 
@@ -23,6 +23,8 @@ table! {
         pub active: bool,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The service's CI (class `business_service`); kept in step with its name and team.
+        pub ci_id: Option<CiId>,
     }
 }
 
@@ -47,6 +49,7 @@ impl ServiceFields {
             active: self.active,
             created_at: now,
             updated_at: now,
+            ci_id: None,
         }
     }
 }

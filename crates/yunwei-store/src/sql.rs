@@ -11,6 +11,14 @@ pub enum Value {
     Int(Option<i64>),
     Text(Option<String>),
     Bytes(Option<Vec<u8>>),
+    /// `DOUBLE PRECISION` (CMDB attribute bounds).
+    Float(Option<f64>),
+}
+
+impl From<Option<f64>> for Value {
+    fn from(v: Option<f64>) -> Self {
+        Value::Float(v)
+    }
 }
 
 impl From<Vec<u8>> for Value {
@@ -52,6 +60,7 @@ pub(crate) fn bind_value(q: Query<'_>, v: Value) -> Query<'_> {
         Value::Int(v) => q.bind(v),
         Value::Text(v) => q.bind(v),
         Value::Bytes(v) => q.bind(v),
+        Value::Float(v) => q.bind(v),
     }
 }
 

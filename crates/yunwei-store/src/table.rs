@@ -59,6 +59,19 @@ impl Column for Option<String> {
     }
 }
 
+/// `DOUBLE PRECISION`; SQLite may hand back an integer for a whole number, so both are read.
+impl Column for Option<f64> {
+    fn decode(row: &AnyRow, col: &str) -> Result<Self> {
+        match row.try_get::<Option<f64>, _>(col) {
+            Ok(v) => Ok(v),
+            Err(_) => Ok(row.try_get::<Option<i64>, _>(col)?.map(|v| v as f64)),
+        }
+    }
+    fn encode(&self) -> Value {
+        (*self).into()
+    }
+}
+
 /// `BIGINT` 0/1: the `Any` driver has no boolean both engines store alike.
 impl Column for bool {
     fn decode(row: &AnyRow, col: &str) -> Result<Self> {
@@ -79,6 +92,19 @@ impl Column for serde_json::Value {
     }
 }
 
+/// Nullable JSON: SQL NULL is `None` (a JSON `null` would read as `Some(Null)`).
+impl Column for Option<serde_json::Value> {
+    fn decode(row: &AnyRow, col: &str) -> Result<Self> {
+        match row.try_get::<Option<String>, _>(col)? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))),
+        }
+    }
+    fn encode(&self) -> Value {
+        self.as_ref().map(|v| v.to_string()).into()
+    }
+}
+
 /// Lists stored as JSON text, strictly: text that does not parse is corrupt data.
 macro_rules! json_columns {
     ($($t:ty),* $(,)?) => {$(
@@ -94,7 +120,12 @@ macro_rules! json_columns {
     )*};
 }
 
-json_columns!(Vec<yunwei_domain::permission::Permission>, Vec<yunwei_domain::permission::TokenScope>, Vec<String>);
+json_columns!(
+    Vec<yunwei_domain::permission::Permission>,
+    Vec<yunwei_domain::permission::TokenScope>,
+    Vec<String>,
+    Vec<yunwei_domain::cmdb::EnumValue>,
+);
 
 /// The duty as its stable text; text this binary does not know reads as no duty.
 impl Column for Option<yunwei_domain::admin::AdminDuty> {
@@ -450,6 +481,29 @@ impl Sample for Vec<yunwei_domain::permission::TokenScope> {
 impl Sample for yunwei_domain::admin::AdminDuty {
     fn sample(_: Fill, _: i64) -> Self {
         Self::Security
+    }
+}
+
+impl Sample for f64 {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full if n % 2 == 0 => -1.5e300 - n as f64,
+            Fill::Full => 0.1 + n as f64,
+            Fill::Empty => 0.0,
+        }
+    }
+}
+
+impl Sample for Vec<yunwei_domain::cmdb::EnumValue> {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full => {
+                vec![yunwei_domain::cmdb::EnumValue {
+                    code: format!("c{n}"), name: "交换机 ‘全角’".into(), name_en: "Switch \"x\"".into()
+                }]
+            }
+            Fill::Empty => Vec::new(),
+        }
     }
 }
 

@@ -83,6 +83,13 @@ round_trips! {
     inbound_mail: yunwei_store::mail_in::InboundMail;
     duty_grant: yunwei_store::duty_grant::DutyGrantRow;
     saved_view: yunwei_store::saved_view::SavedView, "user_id" = 1;
+    ci_class: yunwei_store::cmdb::CiClass;
+    ci_attribute: yunwei_store::cmdb::CiAttribute;
+    ci_relation_type: yunwei_store::cmdb::CiRelationType;
+    ci_relation_rule: yunwei_store::cmdb::CiRelationRule;
+    ci_relation: yunwei_store::cmdb::CiRelation;
+    ci: yunwei_store::cmdb::ci::Ci;
+    ci_history: yunwei_store::cmdb::history::HistoryRow;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

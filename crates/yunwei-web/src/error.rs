@@ -56,7 +56,7 @@ impl From<CoreError> for ApiError {
             CoreError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::AccountDisabled => StatusCode::FORBIDDEN,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Conflict(_) | CoreError::NeedsConfirmation { .. } => StatusCode::CONFLICT,
             CoreError::Gone(_) => StatusCode::GONE,
             CoreError::Store(e) if e.is_busy() || e.is_storage_full() => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Store(yunwei_core::store::StoreError::IdempotencyKeyTaken) => StatusCode::CONFLICT,
@@ -104,6 +104,10 @@ impl From<CoreError> for ApiError {
             CoreError::TooManyAttempts { until, retry_after_s } => {
                 out.extra = Some(Box::new(serde_json::json!({ "retry_at": until, "retry_after": retry_after_s })));
                 out.params = vec![("minutes".into(), ((retry_after_s + 59) / 60).to_string())];
+            }
+            CoreError::NeedsConfirmation { count, names, .. } => {
+                out.extra = Some(Box::new(serde_json::json!({ "count": count, "names": names })));
+                out.params = vec![("count".into(), count.to_string())];
             }
             CoreError::NotFound(what) => out.extra = Some(Box::new(serde_json::json!({ "object": what }))),
             CoreError::Forbidden(p) => out.extra = Some(Box::new(serde_json::json!({ "permission": p }))),

@@ -16,7 +16,7 @@ use crate::permission::{Action, ObjectType, Permission};
 /// - audit: everything on the audit log;
 /// - security: defining roles and what they may do;
 /// - system: managing accounts, teams, departments and the platform's plumbing
-///   (templates, deliveries, jobs, webhooks).
+///   (templates, deliveries, jobs, webhooks, the CMDB's classes).
 ///
 /// Reading organisation data, assigning ordinary roles (`role:assign`) and approving
 /// someone else's duty grant (`role:approve`) are ordinary: the rules below bound them.
@@ -28,6 +28,8 @@ pub fn duty_of(p: &Permission) -> Option<AdminDuty> {
         Role if matches!(p.action, Action::Create | Action::Update | Action::Delete) => Some(AdminDuty::Security),
         User | Team | Department if matches!(p.action, Action::Create | Action::Update | Action::Delete) => Some(AdminDuty::System),
         NotificationTemplate | Delivery | Job | Webhook if writes => Some(AdminDuty::System),
+        // The CMDB's model (classes, attributes, relation rules) is the platform's plumbing.
+        CiClass if writes => Some(AdminDuty::System),
         _ => None,
     }
 }

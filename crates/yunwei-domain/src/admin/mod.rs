@@ -85,6 +85,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
                 grants(&[Job], &[Read, Create], Scope::All),
                 grants(&[Webhook], &[Read, Create, Update, Delete], Scope::All),
                 grants(&[Setting], &[Read, Create, Update, Delete], Scope::All),
+                grants(&[CiClass], &[Read, Create, Update, Delete], Scope::All),
             ]
             .concat(),
         },

@@ -1,0 +1,1 @@
+-- FTS5 indexes the kind as a column already (0011): nothing to add for CIs.
