@@ -202,3 +202,28 @@ pub async fn max_ids(pool: &AnyPool) -> Result<(i64, i64)> {
     let b = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM ci_relations").fetch_one(pool).await?.try_get(0)?;
     Ok((a, b))
 }
+
+/// The impact question asked of the database alone, as a plain recursive query: the CIs of
+/// class `class_id` that a failure of `ci` reaches within `depth` relations (dependents along
+/// propagating relations, pools along membership). Redundancy is not weighed: this is the
+/// baseline the in-memory graph is measured against (`yunwei bench --scenario impact-sql`).
+pub async fn reached_by_sql(pool: &AnyPool, ci: i64, depth: i64, class_id: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE up(id, depth) AS ( \
+             SELECT CAST($1 AS BIGINT), 0 \
+             UNION \
+             SELECT CASE WHEN t.pool = 1 THEN r.to_ci_id ELSE r.from_ci_id END, up.depth + 1 \
+             FROM up JOIN ci_relations r ON r.to_ci_id = up.id OR r.from_ci_id = up.id \
+             JOIN ci_relation_types t ON t.id = r.type_id \
+             WHERE t.propagation = 'source' AND up.depth < $2 \
+               AND ((t.pool = 0 AND r.to_ci_id = up.id) OR (t.pool = 1 AND r.from_ci_id = up.id)) \
+         ) \
+         SELECT DISTINCT c.id FROM up JOIN cis c ON c.id = up.id WHERE c.class_id = $3 AND c.deleted = 0 ORDER BY c.id",
+    )
+    .bind(ci)
+    .bind(depth)
+    .bind(class_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}

@@ -59,6 +59,11 @@ impl GraphCache {
     }
 }
 
+/// After this node commits a CI or relation change: the next query reads it back first.
+pub fn note_write(core: &Core) {
+    core.cmdb_graph.note_write();
+}
+
 /// Runs `f` on a graph at most [`POLL_INTERVAL`] old (and holding this node's own writes).
 pub async fn with_graph<R>(core: &Core, f: impl FnOnce(&Graph) -> R) -> Result<R> {
     let cache = &core.cmdb_graph;

@@ -172,7 +172,7 @@ pub async fn load_cis(core: &Core, cis: u64, relations: u64, mut progress: impl 
     .map(|c| class(c))
     .collect::<Result<_>>()?;
     let type_ids: Vec<i64> =
-        ["hosted_on", "depends_on", "member_of", "runs_on", "uses", "connects_to"].iter().map(|c| ty(c)).collect::<Result<_>>()?;
+        ["hosted_on", "depends_on", "member_of", "runs_on", "uses", "connects_to", "backs_up"].iter().map(|c| ty(c)).collect::<Result<_>>()?;
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
     let teams: Vec<i64> = yunwei_store::admin::list_teams(&core.db.read, None, &page).await?.items.iter().map(|t| t.id.0).collect();
     let (max_ci, max_rel) = store::max_ids(&core.db.read).await?;
@@ -334,15 +334,15 @@ fn describe(plan: &Plan, class_ids: &[i64], class: &str, k: usize, id: i64, team
 
 /// Relations in order of importance, so a low `relations` keeps the skeleton.
 fn relate(plan: &Plan, r: &Ranges, t: &[i64], rng: &mut Rng, g: &mut Gen) -> std::result::Result<(), Stopped> {
-    let (hosted_on, depends_on, member_of, runs_on, uses, connects_to) = (t[0], t[1], t[2], t[3], t[4], t[5]);
+    let (hosted_on, depends_on, member_of, runs_on, uses, connects_to, backs_up) = (t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
     for k in 0..plan.services {
-        for a in 0..(3 + rng.below(4)) {
+        for a in 0..(3 + rng.below(4)).min(plan.apps) {
             let app = (k * 4 + a) % plan.apps;
             g.rel(runs_on, r.id("business_service", k), r.id("application", app))?;
         }
     }
     for k in 0..plan.apps {
-        for i in 0..4 {
+        for i in 0..4.min(plan.instances) {
             g.rel(runs_on, r.id("application", k), r.id("software_instance", (k * 4 + i) % plan.instances))?;
         }
     }
@@ -383,19 +383,25 @@ fn relate(plan: &Plan, r: &Ranges, t: &[i64], rng: &mut Rng, g: &mut Gen) -> std
             g.rel(uses, r.id("application", k), r.id("application", other))?;
         }
     }
-    // The rest: servers' network links (they carry no failure), two per server at most per
-    // switch pair, spread so no pair repeats.
-    let mut s = 0usize;
-    let mut round = 0usize;
-    while g.made < g.limit && round < plan.network {
-        let sw = (s * 31 + round) % plan.network;
-        if !g.rel(connects_to, r.id("server", s), r.id("network_device", sw))? {
-            break;
-        }
-        s += 1;
-        if s == plan.servers {
-            s = 0;
-            round += 1;
+    // The rest carries no failure: servers' network links, then backups (storage backs up
+    // VMs, VMs back each other up), each pair once, until the count asked for is reached.
+    let fill: [(i64, &str, usize, &str, usize); 3] = [
+        (connects_to, "server", plan.servers, "network_device", plan.network),
+        (backs_up, "storage", plan.storage, "virtual_machine", plan.vms()),
+        (backs_up, "virtual_machine", plan.vms(), "virtual_machine", plan.vms()),
+    ];
+    for (ty, from, n_from, to, n_to) in fill {
+        // Round `k` joins each source to the target `k` places further on: pairs never repeat.
+        for round in 0..n_to {
+            for a in 0..n_from {
+                let b = (a * 31 + round) % n_to;
+                if from == to && b == a {
+                    continue;
+                }
+                if !g.rel(ty, r.id(from, a), r.id(to, b))? {
+                    return Ok(());
+                }
+            }
         }
     }
     Ok(())

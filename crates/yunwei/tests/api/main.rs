@@ -12,6 +12,7 @@ mod browser;
 mod browser_forms;
 mod browser_home;
 mod cli;
+mod cmdb_graph;
 mod cli_database;
 mod crawl;
 mod demo;
