@@ -58,6 +58,10 @@ pub mod store {
     pub mod incident {
         pub use yunwei_store::incident::Category;
     }
+    pub mod cmdb {
+        pub use yunwei_store::cmdb::ci::Ci;
+        pub use yunwei_store::cmdb::{CiAttribute, CiClass, CiRelation, CiRelationRule, CiRelationType};
+    }
     pub mod jobs {
         pub use yunwei_store::jobs::Job;
     }

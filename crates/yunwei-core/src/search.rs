@@ -47,6 +47,11 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
         })
         .collect();
+    let cis: Vec<(i64, String)> = store::ci_texts(&mut rd, &of_kind(DocKind::Ci))
+        .await?
+        .into_iter()
+        .map(|(id, parts)| (id, index_text(&parts.iter().map(String::as_str).collect::<Vec<_>>())))
+        .collect();
     drop(rd);
     let entry_ids: Vec<i64> = queued.iter().map(|(entry, _, _)| *entry).collect();
     match core.db.backend {
@@ -57,6 +62,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             store::drop_entries(&mut batch, &entry_ids).await?;
             store::put_docs(&mut batch, DocKind::Incident, &incidents).await?;
             store::put_docs(&mut batch, DocKind::ServiceRequest, &requests).await?;
+            store::put_docs(&mut batch, DocKind::Ci, &cis).await?;
             batch.commit().await?;
         }
         // Several nodes: write only the documents whose entries this node took.
@@ -68,6 +74,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             };
             store::put_docs(&mut tx, DocKind::Incident, &mine(DocKind::Incident, incidents)).await?;
             store::put_docs(&mut tx, DocKind::ServiceRequest, &mine(DocKind::ServiceRequest, requests)).await?;
+            store::put_docs(&mut tx, DocKind::Ci, &mine(DocKind::Ci, cis)).await?;
             tx.commit().await?;
         }
     }

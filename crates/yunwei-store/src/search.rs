@@ -14,6 +14,7 @@ use yunwei_domain::search::Term;
 pub enum DocKind {
     Incident = 1,
     ServiceRequest = 2,
+    Ci = 3,
 }
 
 impl DocKind {
@@ -21,11 +22,12 @@ impl DocKind {
         match self {
             DocKind::Incident => "incident",
             DocKind::ServiceRequest => "service_request",
+            DocKind::Ci => "ci",
         }
     }
 
     pub fn from_object_type(s: &str) -> Option<DocKind> {
-        [DocKind::Incident, DocKind::ServiceRequest].into_iter().find(|k| k.object_type() == s)
+        [DocKind::Incident, DocKind::ServiceRequest, DocKind::Ci].into_iter().find(|k| k.object_type() == s)
     }
 
     /// The record table, aliased `i` in search queries.
@@ -33,6 +35,7 @@ impl DocKind {
         match self {
             DocKind::Incident => "incidents",
             DocKind::ServiceRequest => "service_requests",
+            DocKind::Ci => "cis",
         }
     }
 }
@@ -308,8 +311,36 @@ pub async fn incident_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec
         .collect()
 }
 
-/// Queues every incident and service request for indexing (after the index was cleared).
+/// The text of CIs to index, by id: names, description, tags and attribute values (a
+/// deleted CI gives no text, so it stops matching).
+pub async fn ci_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, Vec<String>)>> {
+    let ids: Vec<yunwei_domain::ids::CiId> = ids.iter().map(|i| yunwei_domain::ids::CiId(*i)).collect();
+    let cis = crate::cmdb::ci::get_many(&mut *conn, &ids).await?;
+    Ok(cis
+        .into_iter()
+        .map(|c| {
+            if c.deleted {
+                return (c.id.0, Vec::new());
+            }
+            let mut parts = vec![c.name, c.name_en, c.description];
+            parts.extend(c.tags);
+            if let Some(attrs) = c.attributes.as_object() {
+                parts.extend(attrs.values().map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }));
+            }
+            (c.id.0, parts)
+        })
+        .collect())
+}
+
+/// Queues every incident, service request and CI for indexing (after the index was cleared).
 pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
+    let cis = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'ci', id FROM cis ORDER BY id")
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     let incidents = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'incident', id FROM incidents ORDER BY id")
         .execute(&mut *conn)
         .await?
@@ -319,5 +350,5 @@ pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
             .execute(&mut *conn)
             .await?
             .rows_affected();
-    Ok(incidents + requests)
+    Ok(incidents + requests + cis)
 }

@@ -85,3 +85,9 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -
     };
     rows.iter().map(BusinessService::from_row).collect()
 }
+
+/// Links a service to its CI.
+pub async fn set_ci(conn: &mut AnyConnection, id: ServiceId, ci: CiId) -> Result<()> {
+    sqlx::query("UPDATE business_services SET ci_id = $1 WHERE id = $2").bind(ci.0).bind(id.0).execute(conn).await?;
+    Ok(())
+}

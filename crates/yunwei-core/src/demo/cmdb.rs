@@ -171,8 +171,10 @@ pub async fn load_cis(core: &Core, cis: u64, relations: u64, mut progress: impl 
     .iter()
     .map(|c| class(c))
     .collect::<Result<_>>()?;
-    let type_ids: Vec<i64> =
-        ["hosted_on", "depends_on", "member_of", "runs_on", "uses", "connects_to", "backs_up"].iter().map(|c| ty(c)).collect::<Result<_>>()?;
+    let type_ids: Vec<i64> = ["hosted_on", "depends_on", "member_of", "runs_on", "uses", "connects_to", "backs_up"]
+        .iter()
+        .map(|c| ty(c))
+        .collect::<Result<_>>()?;
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
     let teams: Vec<i64> = yunwei_store::admin::list_teams(&core.db.read, None, &page).await?.items.iter().map(|t| t.id.0).collect();
     let (max_ci, max_rel) = store::max_ids(&core.db.read).await?;
@@ -335,10 +337,16 @@ fn describe(plan: &Plan, class_ids: &[i64], class: &str, k: usize, id: i64, team
 /// Relations in order of importance, so a low `relations` keeps the skeleton.
 fn relate(plan: &Plan, r: &Ranges, t: &[i64], rng: &mut Rng, g: &mut Gen) -> std::result::Result<(), Stopped> {
     let (hosted_on, depends_on, member_of, runs_on, uses, connects_to, backs_up) = (t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
+    // Every application serves some business service; some serve two.
+    let per = plan.apps.div_ceil(plan.services);
     for k in 0..plan.services {
-        for a in 0..(3 + rng.below(4)).min(plan.apps) {
-            let app = (k * 4 + a) % plan.apps;
-            g.rel(runs_on, r.id("business_service", k), r.id("application", app))?;
+        let own = (k * per..((k + 1) * per).min(plan.apps)).collect::<Vec<_>>();
+        for app in &own {
+            g.rel(runs_on, r.id("business_service", k), r.id("application", *app))?;
+        }
+        let shared = rng.below(plan.apps);
+        if !own.contains(&shared) {
+            g.rel(runs_on, r.id("business_service", k), r.id("application", shared))?;
         }
     }
     for k in 0..plan.apps {

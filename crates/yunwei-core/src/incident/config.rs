@@ -170,6 +170,8 @@ pub async fn create_service(core: &Core, ctx: &Ctx, input: ServiceInput) -> Resu
     let fields = vet_service(core, &input).await?;
     let mut tx = core.db.begin().await?;
     let id = services::insert(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("service_name_taken"))?;
+    let created = services::get(&mut *tx, id).await?.ok_or(CoreError::NotFound("service"))?;
+    crate::cmdb::service::sync(core, &mut tx, ctx, &created).await?;
     let after = services::get(&mut *tx, id).await?.ok_or(CoreError::NotFound("service"))?;
     audit::write(core, &mut tx, ctx, Change::new("business_service", id, "create").after(&after)).await?;
     core.commit(tx).await?;
@@ -183,6 +185,7 @@ pub async fn update_service(core: &Core, ctx: &Ctx, id: ServiceId, input: Servic
     let before = services::get(&mut *tx, id).await?.ok_or(CoreError::NotFound("service"))?;
     services::update(&mut tx, id, &fields, core.now_ms()).await.map_err(CoreError::unique_as("service_name_taken"))?;
     let after = services::get(&mut *tx, id).await?.ok_or(CoreError::NotFound("service"))?;
+    crate::cmdb::service::sync(core, &mut tx, ctx, &after).await?;
     audit::write(core, &mut tx, ctx, Change::new("business_service", id, "update").before(&before).after(&after)).await?;
     core.commit(tx).await?;
     Ok(after)

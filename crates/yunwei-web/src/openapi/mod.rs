@@ -10,6 +10,7 @@
 mod account;
 mod admin;
 mod build;
+mod cmdb_impact;
 mod duty_grant;
 mod major;
 mod op;
@@ -39,14 +40,21 @@ pub fn table() -> Vec<Op> {
     all.extend(request::ops());
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
+    all.extend(cmdb_impact::ops());
     all
 }
 
 fn schemas() -> Value {
     let mut all = schemas::foundation();
-    for more in
-        [service_desk::schemas(), major::schemas(), request::schemas(), satisfaction::schemas(), webhook::schemas(), duty_grant::schemas()]
-    {
+    for more in [
+        service_desk::schemas(),
+        major::schemas(),
+        request::schemas(),
+        satisfaction::schemas(),
+        webhook::schemas(),
+        duty_grant::schemas(),
+        cmdb_impact::schemas(),
+    ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
         }

@@ -33,7 +33,10 @@ async fn server_and_vm(core: &yunwei_core::Core) -> (i64, i64) {
                   JOIN cis v ON v.id = r.from_ci_id JOIN ci_classes k ON k.id = v.class_id \
                   WHERE t.code = 'hosted_on' AND k.code = 'virtual_machine'";
     let rel = one(core, hosted).await;
-    (one(core, &format!("SELECT to_ci_id FROM ci_relations WHERE id = {rel}")).await, one(core, &format!("SELECT from_ci_id FROM ci_relations WHERE id = {rel}")).await)
+    (
+        one(core, &format!("SELECT to_ci_id FROM ci_relations WHERE id = {rel}")).await,
+        one(core, &format!("SELECT from_ci_id FROM ci_relations WHERE id = {rel}")).await,
+    )
 }
 
 /// A CI and its history row, as the CMDB's write path leaves them.
@@ -49,13 +52,21 @@ async fn relate(core: &yunwei_core::Core, from: i64, to: i64, code: &str) {
     let ty = one(core, &format!("SELECT id FROM ci_relation_types WHERE code = '{code}'")).await;
     exec(core, format!("INSERT INTO ci_relations (type_id, from_ci_id, to_ci_id, created_at) VALUES ({ty}, {from}, {to}, 1)")).await;
     let rel = one(core, &format!("SELECT id FROM ci_relations WHERE from_ci_id = {from} AND to_ci_id = {to} AND type_id = {ty}")).await;
-    exec(core, format!("INSERT INTO ci_history (ci_id, relation_id, peer_ci_id, at, source, op) VALUES ({from}, {rel}, {to}, 1, 'api', 'create')")).await;
+    exec(
+        core,
+        format!("INSERT INTO ci_history (ci_id, relation_id, peer_ci_id, at, source, op) VALUES ({from}, {rel}, {to}, 1, 'api', 'create')"),
+    )
+    .await;
 }
 
 async fn unrelate(core: &yunwei_core::Core, from: i64, to: i64) {
     let rel = one(core, &format!("SELECT id FROM ci_relations WHERE from_ci_id = {from} AND to_ci_id = {to}")).await;
     exec(core, format!("DELETE FROM ci_relations WHERE id = {rel}")).await;
-    exec(core, format!("INSERT INTO ci_history (ci_id, relation_id, peer_ci_id, at, source, op) VALUES ({from}, {rel}, {to}, 1, 'api', 'delete')")).await;
+    exec(
+        core,
+        format!("INSERT INTO ci_history (ci_id, relation_id, peer_ci_id, at, source, op) VALUES ({from}, {rel}, {to}, 1, 'api', 'delete')"),
+    )
+    .await;
 }
 
 async fn within(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
@@ -85,14 +96,18 @@ async fn a_relation_written_on_one_node_is_in_another_nodes_impact_within_a_seco
 
     relate(&t.core, app, vm, "runs_on").await;
     // The poller alone (no query on B) brings the relation in.
-    let took = within(Duration::from_secs(1), "the poller applies A's relation", async || graph::size(&node_b).unwrap().1 == edges + 1).await;
+    let took =
+        within(Duration::from_secs(1), "the poller applies A's relation", async || graph::size(&node_b).unwrap().1 == edges + 1).await;
     eprintln!("node B had node A's relation after {took:?}");
     let answer = upstream(&node_b, server).await;
     assert!(answer.contains(&(vm, State::Down)), "{answer:?}");
     assert!(answer.contains(&(app, State::Down)), "the app runs on the VM on the failed server: {answer:?}");
 
     unrelate(&t.core, app, vm).await;
-    within(Duration::from_secs(1), "node B forgets the deleted relation", async || !upstream(&node_b, server).await.iter().any(|(id, _)| *id == app)).await;
+    within(Duration::from_secs(1), "node B forgets the deleted relation", async || {
+        !upstream(&node_b, server).await.iter().any(|(id, _)| *id == app)
+    })
+    .await;
 
     // A deleted CI leaves the graph with its relations.
     relate(&t.core, app, vm, "runs_on").await;
@@ -142,7 +157,12 @@ async fn a_node_reads_its_own_write_back_at_once_and_agrees_with_the_sql() {
         let classes = std::collections::HashSet::from([svc_class]);
         let mem: Vec<(i64, State)> = graph::with_graph(&t.core, |g| {
             let ix = g.index_of(s).unwrap();
-            impact::upstream(g, &[ix], 10, Some(&classes)).reached.iter().filter(|r| r.node != ix).map(|r| (g.id_of(r.node), r.state)).collect()
+            impact::upstream(g, &[ix], 10, Some(&classes))
+                .reached
+                .iter()
+                .filter(|r| r.node != ix)
+                .map(|r| (g.id_of(r.node), r.state))
+                .collect()
         })
         .await
         .unwrap();
