@@ -227,3 +227,19 @@ pub async fn reached_by_sql(pool: &AnyPool, ci: i64, depth: i64, class_id: i64) 
     .await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
+
+/// For the impact benchmark: how many CIs there are, the business-service class, and up
+/// to `limit` servers to fail.
+pub async fn bench_targets(pool: &AnyPool, limit: i64) -> Result<(i64, i64, Vec<i64>)> {
+    let count = sqlx::query("SELECT COUNT(*) FROM cis").fetch_one(pool).await?.try_get(0)?;
+    let class =
+        sqlx::query("SELECT COALESCE(MAX(id), 0) FROM ci_classes WHERE code = 'business_service'").fetch_one(pool).await?.try_get(0)?;
+    let rows = sqlx::query(
+        "SELECT c.id FROM cis c JOIN ci_classes k ON k.id = c.class_id WHERE k.code = 'server' AND c.deleted = 0 ORDER BY c.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let servers = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?;
+    Ok((count, class, servers))
+}
