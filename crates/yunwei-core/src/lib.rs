@@ -114,6 +114,8 @@ pub struct Core {
     pub(crate) config_cache: Arc<cache::ConfigCache>,
     /// Committed events of this node's outbox poller, for live page updates.
     pub live: Arc<live::Hub>,
+    /// The CMDB graph in memory, kept true from `ci_history` (ADR 0016).
+    pub(crate) cmdb_graph: Arc<cmdb::graph::GraphCache>,
 }
 
 impl Core {
@@ -128,6 +130,7 @@ impl Core {
             wake_dispatcher: Arc::default(),
             config_cache: Arc::default(),
             live: Arc::default(),
+            cmdb_graph: Arc::default(),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod batch;
 pub mod bulk_load;
 pub mod cmdb;
+pub mod cmdb_graph;
 pub mod duty_grant;
 pub mod idempotency;
 pub mod improvement;

@@ -70,7 +70,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(16, "names_in_both_languages", "0016_names_in_both_languages"),
     migration!(17, "home_indexes", "0017_home_indexes"),
     migration!(18, "daily_use", "0018_daily_use"),
-    migration!(22, "cmdb", "0022_cmdb", per_engine),
+    migration!(19, "cmdb", "0019_cmdb", per_engine),
 ];
 
 /// The newest schema version this binary knows.

@@ -132,6 +132,7 @@ pub async fn serve(
     let checkpointer = tokio::spawn(yunwei_core::scheduler::run_wal_checkpointer(core.clone(), stop_rx.clone()));
     let checkpoints =
         tokio::spawn(yunwei_core::audit_checkpoint::run_checkpointer(core.clone(), audit_checkpoints.clone(), stop_rx.clone()));
+    let cmdb_graph = tokio::spawn(yunwei_core::cmdb::graph::run_poller(core.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
     let timeouts = web.timeouts();
@@ -147,7 +148,7 @@ pub async fn serve(
     };
     conn::serve_connections(listener, app, timeouts, shutdown).await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, checkpoints, live);
+    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, checkpoints, live, cmdb_graph);
     // Every writer here has stopped: seal the chain as it is now, so that entries removed
     // while the server is down are found (ADR 0008).
     if let Err(e) = audit_checkpoints.write_if_moved(&core).await {

@@ -37,9 +37,14 @@ pub struct BenchArgs {
     /// `crawl`: how many times each page found is fetched again after the first walk.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// `impact`/`impact-sql` on a new database: load this many generated CIs (three
+    /// relations each) first. With `--existing`, the CIs already there are used.
+    #[arg(long, default_value_t = 10_000)]
+    cis: u64,
 }
 
-const SCENARIOS: [&str; 9] = ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar", "home", "crawl"];
+const SCENARIOS: [&str; 11] =
+    ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar", "home", "crawl", "impact", "impact-sql"];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
@@ -63,6 +68,9 @@ struct Target {
     dir: std::path::PathBuf,
     token: String,
     teams: Vec<i64>,
+    /// `impact`: the servers whose failure is asked about, and the business-service class.
+    servers: Vec<i64>,
+    service_class: i64,
     fresh: Option<yunwei_store::testing::FreshDatabase>,
 }
 
@@ -127,8 +135,21 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
         };
         teams.push(yunwei_core::admin::create_team(&core, &ctx, t).await?.team.id.0);
     }
+    let (mut servers, mut service_class) = (Vec::new(), 0);
+    if args.scenario.starts_with("impact") {
+        let (cis, _, _) = yunwei_store::cmdb_graph::bench_targets(&core.database().read, 1).await?;
+        if cis < 100 {
+            let started = Instant::now();
+            let loaded = yunwei_core::demo::cmdb::load_cis(&core, args.cis, args.cis * 3, |_, _| {}).await?;
+            eprintln!("loaded {} CIs and {} relations in {:.1} s", loaded.cis, loaded.relations, started.elapsed().as_secs_f64());
+        }
+        (_, service_class, servers) = yunwei_store::cmdb_graph::bench_targets(&core.database().read, 5000).await?;
+        if servers.is_empty() {
+            return Err(AppError::Other("no servers in the CMDB to fail".into()));
+        }
+    }
     core.database().close().await;
-    Ok(Target { url, dir, token, teams, fresh })
+    Ok(Target { url, dir, token, teams, servers, service_class, fresh })
 }
 
 /// One request of the scenario; `n` varies the content.
@@ -138,6 +159,13 @@ async fn request(client: &Client, scenario: &str, target: &Target, c: usize, n: 
         "me" => client.try_send("GET", "/api/v1/me", None, Vec::new()).await,
         // The workbench home page as the director sees it: lists, team counts and the 30-day charts.
         "home" => client.try_send("GET", "/", None, Vec::new()).await,
+        // All affected business services of one server, depth ≤ 10, through the API.
+        "impact" => {
+            let server = target.servers[(n as usize * 7919 + c * 104_729) % target.servers.len()];
+            client
+                .try_send("GET", &format!("/api/v1/cmdb/cis/{server}/impact?depth=10&class=business_service&limit=50"), None, Vec::new())
+                .await
+        }
         "create-team" => {
             let body = serde_json::json!({ "name": format!("基准测试组-{c}-{n}-{}", std::process::id()), "description": "bench" });
             client.try_send("POST", "/api/v1/teams", json, body.to_string().into_bytes()).await
@@ -229,6 +257,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
         return crate::bench_crawl::run(args.rounds).await;
     }
     let target = Arc::new(prepare(&args).await?);
+    if args.scenario == "impact-sql" {
+        let sql = impact_sql(&target, args.clients, args.seconds).await?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "scenario": "impact-sql", "impact_sql": sql })).unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let token = target.token.clone();
     let (mut child, addr) = start_server(&target.url, &target.dir).await?;
     let client = Client::new(addr).bearer(&token);
@@ -289,6 +325,8 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     let elapsed = started.elapsed().as_secs_f64();
     let rss_after = rss_mb(child.id());
     let lag = if args.scenario == "create-incident" { index_lag_ms(&client).await } else { None };
+    // The same question by plain recursive SQL, in the same run, on the same data.
+    let sql = if args.scenario == "impact" { Some(impact_sql(&target, args.clients, args.seconds).await?) } else { None };
     latencies.sort_unstable();
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
@@ -314,6 +352,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
             "max": latencies.last().map(|m| f64::from(*m) / 1000.0).unwrap_or(0.0),
         },
         "server_rss_mb": { "idle": rss_idle, "after_load": rss_after },
+        "impact_sql": sql,
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -347,4 +386,41 @@ fn calendar(seconds: u64) -> Result<ExitCode, AppError> {
     let out = serde_json::json!({ "scenario": "calendar", "seconds": seconds, "results": results });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `impact-sql`: the impact question as one recursive SQL query per request (the
+/// baseline), by `clients` tasks for `seconds` on their own connection pool.
+async fn impact_sql(target: &Target, clients: usize, seconds: u64) -> Result<serde_json::Value, AppError> {
+    let db = yunwei_store::Db::connect(&target.url, clients.clamp(1, 32) as u32).await?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (pool, servers, class) = (db.read.clone(), target.servers.clone(), target.service_class);
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut failed, mut n) = (Vec::new(), 0u64, 0usize);
+            while Instant::now() < deadline {
+                n += 1;
+                let server = servers[(n * 7919 + c * 104_729) % servers.len()];
+                let started = Instant::now();
+                if yunwei_store::cmdb_graph::reached_by_sql(&pool, server, 10, class).await.is_err() {
+                    failed += 1;
+                }
+                lat.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+            }
+            (lat, failed)
+        }));
+    }
+    let (mut lat, mut failed) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((l, f)) = t.await {
+            lat.extend(l);
+            failed += f;
+        }
+    }
+    db.close().await;
+    lat.sort_unstable();
+    Ok(serde_json::json!({
+        "requests": lat.len(), "failed": failed, "throughput_per_s": (lat.len() as f64 / seconds.max(1) as f64).round(),
+        "latency_ms": { "p50": percentile(&lat, 0.50), "p95": percentile(&lat, 0.95), "p99": percentile(&lat, 0.99), "max": lat.last().map(|m| f64::from(*m) / 1000.0).unwrap_or(0.0) },
+    }))
 }

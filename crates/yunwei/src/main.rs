@@ -52,6 +52,13 @@ enum Command {
         /// Also bulk-load this many generated incidents (with timelines, SLA data and search terms).
         #[arg(long, default_value_t = 0)]
         incidents: u64,
+        /// Also bulk-load about this many generated CIs (services → applications → instances →
+        /// clusters of 2–8 VMs → servers → racks → power), for the impact benchmark.
+        #[arg(long, default_value_t = 0)]
+        cis: u64,
+        /// Relations among the generated CIs (default: three per CI).
+        #[arg(long)]
+        relations: Option<u64>,
     },
     /// Manage users.
     User {
@@ -211,7 +218,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
             println!("schema at version {}", yunwei_store::migrate::current_version(core.database()).await?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { incidents } => {
+        Command::Demo { incidents, cis, relations } => {
             let core = open_tool(&config, true).await?;
             let core = &core;
             let n = retry_busy(|| async { Ok(yunwei_core::demo::load(core).await?) }).await?;
@@ -231,6 +238,19 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, AppError> {
                 })
                 .await?;
                 println!("{written} incidents loaded in {:.1} s", started.elapsed().as_secs_f64());
+            }
+            if cis > 0 {
+                let started = std::time::Instant::now();
+                let mut last = 0;
+                let relations = relations.unwrap_or(cis.saturating_mul(3));
+                let loaded = yunwei_core::demo::cmdb::load_cis(core, cis, relations, |c, r| {
+                    if c + r - last >= 500_000 {
+                        last = c + r;
+                        eprintln!("  {c} CIs, {r} relations ({:.1} s)", started.elapsed().as_secs_f64());
+                    }
+                })
+                .await?;
+                println!("{} CIs and {} relations loaded in {:.1} s", loaded.cis, loaded.relations, started.elapsed().as_secs_f64());
             }
             Ok(ExitCode::SUCCESS)
         }

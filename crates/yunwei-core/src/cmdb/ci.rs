@@ -310,6 +310,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: CiInput, channel: Channel) ->
     written(core, &mut tx, ctx, &schema, None, Some(&ci), channel).await?;
     let names = Names::load(&mut tx, &[&ci]).await?;
     core.commit(tx).await?;
+    super::graph::note_write(core);
     Ok(view(&schema, &names, &ci))
 }
 
@@ -433,6 +434,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: CiId, input: CiPatch, channel: C
     written(core, &mut tx, ctx, &schema, Some(&before), Some(&ci), channel).await?;
     let names = Names::load(&mut tx, &[&ci]).await?;
     core.commit(tx).await?;
+    super::graph::note_write(core);
     Ok(view(&schema, &names, &ci))
 }
 
@@ -452,7 +454,9 @@ pub async fn delete(core: &Core, ctx: &Ctx, id: CiId, confirm: bool, channel: Ch
         return Err(CoreError::NeedsConfirmation { code: "ci_has_dependants", count: dependants.len() as i64, names });
     }
     delete_in(core, &mut tx, ctx, &schema, &ci, channel).await?;
-    core.commit(tx).await
+    core.commit(tx).await?;
+    super::graph::note_write(core);
+    Ok(())
 }
 
 async fn is_service_ci(conn: &mut Conn, id: CiId) -> Result<bool> {

@@ -9,6 +9,8 @@
 //! changed with `ci_class` grants, which belong to the system duty.
 
 pub mod ci;
+pub mod graph;
+pub mod impact;
 pub mod model;
 pub mod relation;
 pub mod service;

@@ -134,6 +134,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: RelationInput, channel: Chann
     let payload = relation_payload(&r, &t.code, version);
     emit(core, &mut tx, ctx, Event::new(EventType::CiRelationCreated, "ci_relation", r.id).with(payload)).await?;
     core.commit(tx).await?;
+    super::graph::note_write(core);
     let mut rd = core.db.read.acquire().await?;
     let mut v = views(&mut rd, &schema, ctx, from.id, &[(r.id, r.type_id, r.from_ci_id, r.to_ci_id)]).await?;
     v.pop().ok_or(CoreError::NotFound("ci_relation"))
@@ -154,7 +155,9 @@ pub async fn delete(core: &Core, ctx: &Ctx, id: CiRelationId, channel: Channel) 
     let r = store::get_relation(&mut *tx, id).await?.ok_or(CoreError::NotFound("ci_relation"))?;
     load_ci(&mut tx, &schema, ctx, r.from_ci_id, Action::Update).await?;
     remove_in(core, &mut tx, ctx, &r, channel).await?;
-    core.commit(tx).await
+    core.commit(tx).await?;
+    super::graph::note_write(core);
+    Ok(())
 }
 
 /// Deletes the relation with its history row, audit entry and event.

@@ -1,6 +1,6 @@
 //! Business services are CIs of class `business_service`: creating a service creates its
 //! CI, renaming it or changing its team or state keeps the CI in step, in the same
-//! transaction (migration 0022 made the CIs of the services that existed before).
+//! transaction (migration 0019 made the CIs of the services that existed before).
 
 use super::{Channel, Schema};
 use crate::{Core, Ctx, Result};

@@ -1,6 +1,7 @@
 //! Demo data: a realistic Chinese-language organisation (a bank's IT
 //! operations centre) with a user in every built-in role. Idempotent.
 
+pub mod cmdb;
 mod incidents;
 mod requests;
 

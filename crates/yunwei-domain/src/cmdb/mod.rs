@@ -4,6 +4,7 @@
 
 pub mod attr;
 pub mod history;
+pub mod impact;
 
 use crate::DomainError;
 use crate::ids::{CiClassId, CiRelationTypeId};

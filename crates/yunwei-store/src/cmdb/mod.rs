@@ -1,4 +1,4 @@
-//! The CMDB's tables (migration 0022; ADR 0017): the model (classes, attributes, relation
+//! The CMDB's tables (migration 0019; ADR 0017): the model (classes, attributes, relation
 //! types and rules) here, CIs and relations in [`ci`], history and reading the past in
 //! [`history`].
 

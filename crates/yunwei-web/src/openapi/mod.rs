@@ -11,6 +11,7 @@ mod account;
 mod admin;
 mod build;
 mod cmdb;
+mod cmdb_impact;
 mod duty_grant;
 mod major;
 mod op;
@@ -54,6 +55,7 @@ pub fn table() -> Vec<Op> {
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
     all.extend(cmdb::ops());
+    all.extend(cmdb_impact::ops());
     all
 }
 
@@ -67,6 +69,7 @@ fn schemas() -> Value {
         webhook::schemas(),
         duty_grant::schemas(),
         cmdb::schemas(),
+        cmdb_impact::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

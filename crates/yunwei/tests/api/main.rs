@@ -21,6 +21,8 @@ mod calendar_years;
 mod cli;
 mod cli_database;
 mod cmdb;
+mod cmdb_graph;
+mod cmdb_impact;
 mod crawl;
 mod demo;
 mod duties;
