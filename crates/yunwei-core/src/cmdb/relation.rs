@@ -244,17 +244,22 @@ async fn entries(conn: &mut yunwei_store::Conn, schema: &Schema, ctx: &Ctx, ci: 
 }
 
 /// The fields that differ between two versions of a CI (history ids; either order).
-pub async fn diff(core: &Core, ctx: &Ctx, ci: CiId, from: i64, to: i64) -> Result<Vec<FieldChange>> {
+pub async fn diff(core: &Core, ctx: &Ctx, ci: CiId, from: Option<i64>, to: Option<i64>) -> Result<Vec<FieldChange>> {
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
     let now = load_ci(&mut rd, &schema, ctx, ci, Action::Read).await?;
     let mut c = yunwei_domain::validate::Checker::new();
     for (field, v) in [("from", from), ("to", to)] {
-        if history::get(&mut *rd, v).await?.is_none_or(|h| h.ci_id != ci && h.peer_ci_id != Some(ci)) {
-            c.push(FieldError::new(field, "not_found"));
+        match v {
+            None => c.push(FieldError::new(field, "required")),
+            Some(v) if history::get(&mut *rd, v).await?.is_none_or(|h| h.ci_id != ci && h.peer_ci_id != Some(ci)) => {
+                c.push(FieldError::new(field, "not_found"))
+            }
+            Some(_) => {}
         }
     }
     c.finish()?;
+    let (Some(from), Some(to)) = (from, to) else { return Ok(Vec::new()) };
     let old = history::ci_state_at(&mut rd, &now, Moment::Version(from.min(to))).await?;
     let new = history::ci_state_at(&mut rd, &now, Moment::Version(from.max(to))).await?;
     let state = |c: Option<Ci>| c.map(|c| c.state()).unwrap_or_default();
@@ -271,7 +276,8 @@ pub struct AsOf {
 }
 
 /// The CI and its relations at `at` (unix ms).
-pub async fn as_of(core: &Core, ctx: &Ctx, ci: CiId, at: i64) -> Result<AsOf> {
+pub async fn as_of(core: &Core, ctx: &Ctx, ci: CiId, at: Option<i64>) -> Result<AsOf> {
+    let at = at.unwrap_or_else(|| core.now_ms());
     let mut rd = core.db.read.acquire().await?;
     let schema = Schema::load(&mut rd).await?;
     let now = load_ci(&mut rd, &schema, ctx, ci, Action::Read).await?;

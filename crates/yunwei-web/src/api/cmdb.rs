@@ -219,8 +219,9 @@ pub async fn history(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
-    pub from: i64,
-    pub to: i64,
+    // Optional here so a caller without rights hears 403 before a missing field (core says `required`).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
 }
 
 pub async fn diff(
@@ -235,8 +236,8 @@ pub async fn diff(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
-    /// Unix milliseconds.
-    pub at: i64,
+    /// Unix milliseconds; now when left out.
+    pub at: Option<i64>,
 }
 
 pub async fn as_of(

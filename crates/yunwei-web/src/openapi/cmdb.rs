@@ -276,7 +276,7 @@ pub(super) fn ops() -> Vec<Op> {
                     "The CI and its relations as they were at a moment",
                     (200, Some("CiAsOf")),
                 ),
-                &[("at", "integer", "unix milliseconds")],
+                &[("at", "integer", "unix milliseconds; now when left out")],
             ),
             &[404],
         ),

@@ -110,7 +110,7 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
         for a in &c.attributes {
             if !seen.contains(&a.code) {
                 seen.push(a.code.clone());
-                attr_options.push((a.code.clone(), format!("{} ({})", a.label(en(tr)), class_label(tr, c))));
+                attr_options.push((a.code.clone(), format!("{}{}", a.label(en(tr)), tr.aside(&class_label(tr, c)))));
             }
         }
     }

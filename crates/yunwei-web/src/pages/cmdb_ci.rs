@@ -199,7 +199,7 @@ async fn item_layout(state: &AppState, caller: &Caller, id: CiId, at: Option<&st
             e.fields.push(yunwei_domain::FieldError::new("at", "invalid_date"));
             e
         })?;
-        let then = relation::as_of(&state.core, &caller.ctx, id, ms).await?;
+        let then = relation::as_of(&state.core, &caller.ctx, id, Some(ms)).await?;
         match &then.ci {
             None => main.push(Section::Text(tr.t("cmdb.did_not_exist"))),
             Some(c) => {

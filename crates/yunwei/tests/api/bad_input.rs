@@ -214,7 +214,9 @@ async fn invisible_formatting_is_removed_from_file_names_and_titles() {
     yunwei_testkit::bad_input::assert_problem(&only_invisible, 422, "validation_failed");
     assert_eq!(only_invisible.json()["errors"][0]["code"], "required");
 
-    let upload = desk
+    // The classic disguise (a right-to-left override making "….exe" read as "….jpg") is a
+    // program: refused with the reason by the field, whatever the name looks like.
+    let disguised = desk
         .send(
             "POST",
             &format!("/api/v1/incidents/{number}/attachments?filename=invoice%E2%80%AEgpj.exe"),
@@ -222,10 +224,21 @@ async fn invisible_formatting_is_removed_from_file_names_and_titles() {
             b"MZ".to_vec(),
         )
         .await;
+    yunwei_testkit::bad_input::assert_problem(&disguised, 422, "validation_failed");
+    assert_eq!(disguised.json()["errors"][0]["code"], "refused_type", "{}", disguised.text());
+    // A harmless file keeps its name with the invisible formatting removed.
+    let upload = desk
+        .send(
+            "POST",
+            &format!("/api/v1/incidents/{number}/attachments?filename=invoice%E2%80%AEfdp.txt"),
+            Some("text/plain"),
+            b"text".to_vec(),
+        )
+        .await;
     assert_eq!(upload.status, 201, "{}", upload.text());
-    assert_eq!(upload.json()["filename"], "invoicegpj.exe");
+    assert_eq!(upload.json()["filename"], "invoicefdp.txt");
     let got = desk.get(&format!("/api/v1/incidents/{number}/attachments/{}", upload.json()["id"])).await;
     let disposition = got.header("content-disposition").unwrap().to_string();
-    assert_eq!(disposition, "attachment; filename=\"invoicegpj.exe\"; filename*=UTF-8''invoicegpj.exe");
+    assert_eq!(disposition, "attachment; filename=\"invoicefdp.txt\"; filename*=UTF-8''invoicefdp.txt");
     app.stop().await;
 }
