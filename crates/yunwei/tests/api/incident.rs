@@ -180,7 +180,17 @@ async fn sla_timer_fires_warning_and_breach_by_itself() {
     assert_eq!(warning["data"], json!({ "target": "resolution", "percent": 75 }));
     assert_eq!(warned["sla"]["resolution_remaining_secs"], 14 * 60);
     clock.advance_ms(20 * 60_000);
-    let breached = wait_for("sla_breached").await;
+    let mut breached = wait_for("sla_breached").await;
+    // The row and its timeline are read by two statements: on PostgreSQL a GET racing the
+    // timer's commit can see the entry before the flag (a read skew noted for an issue); the
+    // flag must follow within the same bound.
+    for _ in 0..300 {
+        if breached["sla"]["resolve_breached"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        breached = engineer.get(&path).await.json();
+    }
     assert_eq!(breached["sla"]["resolve_breached"], true);
     assert_eq!(breached["priority"], 3, "the breach raised P4 to P3");
     assert_eq!(breached["sla"]["resolution_remaining_secs"], -6 * 60);
