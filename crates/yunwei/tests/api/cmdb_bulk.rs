@@ -17,8 +17,14 @@ async fn ci(c: &Client, body: Value) -> Value {
     r.json()
 }
 
+/// A user whose CI grants reach their own team's CIs only (a role made for the test).
 async fn editor(app: &TestApp, name: &str) -> (i64, Client) {
     let (id, c) = app.user_with_roles(name, &[]).await;
+    let (_, sec) = app.user_with_roles(&format!("{name}.sec"), &["security_admin"]).await;
+    let role = json!({ "key": "ci_team_editor", "name_en": "CI editor", "name_zh": "配置项维护",
+        "permissions": ["configuration_item:read:all", "configuration_item:create:team", "configuration_item:update:team"] });
+    let r = sec.post("/api/v1/roles", &role).await;
+    assert!(r.status == 201 || r.status == 409, "{}", r.text());
     yunwei_core::admin::set_user_roles(&app.core, &yunwei_core::Ctx::system(), yunwei_domain::ids::UserId(id), &["ci_team_editor".into()])
         .await
         .unwrap();

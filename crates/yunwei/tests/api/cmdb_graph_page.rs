@@ -78,7 +78,7 @@ async fn the_ci_page_draws_its_impact_graph_escaped_and_without_hidden_names() {
     let room = r.json()["id"].as_i64().unwrap();
     let server = class_id(&admin, "server").await;
     let srv = ci(&director, json!({ "class_id": server, "name": "机密主机-01", "attributes": { "hostname": "secret-01" } })).await;
-    relate(&admin, "hosted_on", s.vm_a, srv).await;
+    relate(&director, "hosted_on", s.vm_a, srv).await;
     let (_, sys) = app.user_with_roles("graph.sys", &["system_admin"]).await;
     assert_eq!(sys.patch(&format!("/api/v1/cmdb/classes/{server}"), &json!({ "restricted_team_id": room })).await.status, 200);
 

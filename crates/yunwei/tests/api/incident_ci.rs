@@ -117,7 +117,8 @@ async fn incidents_link_cis_and_the_queue_filters_by_ci_and_affected_service() {
     let queue = c.get(&format!("/incidents?queue=all&ci_id={vm_a}")).await.text();
     assert!(queue.contains(&on_vm) && !queue.contains(&on_service) && queue.contains("仅显示与web-vm-a"), "{queue}");
     // The CI page leads to its incidents.
-    assert!(c.get(&format!("/cmdb/cis/{vm_a}")).await.text().contains(&format!("/incidents?queue=all&amp;ci_id={vm_a}")));
+    let ci_page = c.get(&format!("/cmdb/cis/{vm_a}")).await.text();
+    assert!(ci_page.contains("此配置项的事件") && ci_page.contains(&format!("ci_id={vm_a}\"")), "{ci_page}");
     app.stop().await;
 }
 
