@@ -420,13 +420,11 @@ fn relate(plan: &Plan, r: &Ranges, t: &[i64], rng: &mut Rng, g: &mut Gen) -> std
 type NamedCi = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, Option<i64>);
 
 /// A small CMDB a person can follow in `serve --demo`: the desk's business services run on
-/// applications, on a load-balanced pool and a cluster of VMs, on servers in two racks of
-/// the same-city data centre, behind one core switch. Names in Chinese and English.
+/// applications, on a load-balanced pool and a cluster of VMs, on servers in two racks.
+/// Names in Chinese and English.
 const NAMED: &[NamedCi] = &[
-    ("dc", "location", "同城数据中心", "Same-city data centre", None, None),
     ("rack_a01", "rack", "机柜 A01", "Rack A01", None, None),
     ("rack_a02", "rack", "机柜 A02", "Rack A02", None, None),
-    ("cs01", "network_device", "核心交换机 CS-01", "Core switch CS-01", Some("10.0.0.1"), None),
     ("srv01", "server", "x86 服务器 01", "x86 server 01", Some("srv-x86-01"), None),
     ("srv02", "server", "x86 服务器 02", "x86 server 02", Some("srv-x86-02"), None),
     ("srv_db", "server", "数据库服务器", "Database server", Some("srv-db-01"), None),
@@ -448,14 +446,9 @@ const NAMED: &[NamedCi] = &[
 
 /// (from, relation type, to); a `svc:` key names a business service's CI by its code.
 const NAMED_RELATIONS: &[(&str, &str, &str)] = &[
-    ("rack_a01", "hosted_on", "dc"),
-    ("rack_a02", "hosted_on", "dc"),
     ("srv01", "hosted_on", "rack_a01"),
     ("srv02", "hosted_on", "rack_a01"),
     ("srv_db", "hosted_on", "rack_a02"),
-    ("srv01", "depends_on", "cs01"),
-    ("srv02", "depends_on", "cs01"),
-    ("srv_db", "depends_on", "cs01"),
     ("ebank_web01", "hosted_on", "srv01"),
     ("ebank_web02", "hosted_on", "srv02"),
     ("core_app01", "hosted_on", "srv01"),
@@ -505,15 +498,8 @@ pub(super) async fn load_named(
             ("server" | "virtual_machine", Some(h)) => {
                 attributes.insert("hostname".into(), (*h).into());
             }
-            ("network_device", Some(ip)) => {
-                attributes.insert("management_ip".into(), (*ip).into());
-                attributes.insert("device_type".into(), "switch".into());
-            }
             ("database_instance", _) => {
                 attributes.insert("engine".into(), "oracle".into());
-            }
-            ("location", _) => {
-                attributes.insert("location_type".into(), "data_center".into());
             }
             _ => {}
         }

@@ -51,7 +51,7 @@ const SAMPLES: &[(&str, &str, usize, usize, Level, Level)] = &[
 
 /// (sample index, demo CI key): the samples linked to a CI of the named demo CMDB.
 const SAMPLE_CIS: &[(usize, &str)] =
-    &[(0, "cs01"), (1, "core_db"), (2, "ebank_web01"), (3, "mbank_back"), (7, "core_db"), (8, "app07"), (9, "pay_front")];
+    &[(1, "core_db"), (2, "ebank_web01"), (3, "mbank_back"), (7, "core_db"), (8, "app07"), (9, "pay_front")];
 
 pub(super) async fn team_id(core: &Core, name: &str) -> Result<Option<TeamId>> {
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
