@@ -117,10 +117,10 @@ pub async fn around(core: &Core, ctx: &Ctx, id: CiId) -> Result<Neighbourhood> {
         let mut edges = Vec::new();
         for &u in &drawn {
             for (v, k) in g.out_edges(u) {
-                if drawn.contains(&v) {
-                    if let Some(kind) = g.kind(k) {
-                        edges.push((g.id_of(u), g.id_of(v), kind.type_id, kind.pool));
-                    }
+                if drawn.contains(&v)
+                    && let Some(kind) = g.kind(k)
+                {
+                    edges.push((g.id_of(u), g.id_of(v), kind.type_id, kind.pool));
                 }
             }
         }
