@@ -210,6 +210,7 @@ async fn take_in(core: &Core, settings: &MailInSettings, mail: &FetchedMail) -> 
                 category_id: rule.and_then(|r| r.category_id),
                 service_id: rule.and_then(|r| r.service_id),
                 ci_ref: None,
+                ci_id: None,
                 channel: Some(Channel::Email),
                 requester_id: sender.as_ref().map(|u| u.id),
                 requester_name: if sender.is_none() {

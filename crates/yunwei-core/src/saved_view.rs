@@ -17,9 +17,24 @@ fn allowed_keys(object_type: &str) -> Option<(ObjectType, &'static [&'static str
     match object_type {
         "incident" => Some((
             ObjectType::Incident,
-            &["queue", "state", "team_id", "assignee_id", "priority", "category_id", "service_id", "major", "sort", "q"],
+            &[
+                "queue",
+                "state",
+                "team_id",
+                "assignee_id",
+                "priority",
+                "category_id",
+                "service_id",
+                "ci_id",
+                "affected_service_id",
+                "major",
+                "sort",
+                "q",
+            ],
         )),
         "service_request" => Some((ObjectType::ServiceRequest, &["queue", "state", "item_id", "team_id"])),
+        // The CI list page's filter: class, status, owner team, name, one attribute and its value.
+        "configuration_item" => Some((ObjectType::ConfigurationItem, &["class", "status", "team", "q", "attr", "value"])),
         _ => None,
     }
 }
@@ -27,7 +42,7 @@ fn allowed_keys(object_type: &str) -> Option<(ObjectType, &'static [&'static str
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewView {
-    /// `incident` or `service_request`.
+    /// `incident`, `service_request` or `configuration_item`.
     pub object_type: String,
     pub name: String,
     /// The list's query string, e.g. `queue=my_teams&state=open&sort=sla_due`.
@@ -51,7 +66,9 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewView) -> Result<SavedView>
         c.push(FieldError::new("query", "too_long").with("max", 1000));
     }
     match allowed_keys(&input.object_type) {
-        None => c.push(FieldError::new("object_type", "not_allowed_value").with("allowed", "incident, service_request")),
+        None => {
+            c.push(FieldError::new("object_type", "not_allowed_value").with("allowed", "incident, service_request, configuration_item"))
+        }
         Some((object, keys)) => {
             ctx.authorize(object, Action::Read)?;
             for pair in query.split('&').filter(|p| !p.is_empty()) {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::time::Duration;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::search::{index_text, query_terms};
-use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST, TicketKind};
+use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST};
 use yunwei_store::Backend;
 use yunwei_store::search as store;
 
@@ -19,15 +19,14 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
     if queued.is_empty() {
         return Ok(0);
     }
-    let of_kind = |kind: &TicketKind| {
-        let mut ids: Vec<i64> =
-            queued.iter().filter(|(_, k, _)| k.is_some_and(|k| k.object_type == kind.object_type)).map(|(_, _, id)| *id).collect();
+    let of_kind = |search_kind: i64| {
+        let mut ids: Vec<i64> = queued.iter().filter(|(_, k, _)| *k == Some(search_kind)).map(|(_, _, id)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
     };
     let mut rd = core.db.read.acquire().await?;
-    let incidents: Vec<(i64, String)> = store::incident_texts(&mut rd, &of_kind(&INCIDENT))
+    let incidents: Vec<(i64, String)> = store::incident_texts(&mut rd, &of_kind(INCIDENT.search_kind))
         .await?
         .into_iter()
         .map(|(id, parts)| {
@@ -37,7 +36,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all))
         })
         .collect();
-    let requests: Vec<(i64, String)> = store::request_texts(&mut rd, &of_kind(&SERVICE_REQUEST))
+    let requests: Vec<(i64, String)> = store::request_texts(&mut rd, &of_kind(SERVICE_REQUEST.search_kind))
         .await?
         .into_iter()
         .map(|(id, title, answers)| {
@@ -49,6 +48,8 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
         })
         .collect();
+    let ci_kind = store::search_kind_of(store::CI_OBJECT_TYPE).unwrap_or_default();
+    let cis: Vec<(i64, String)> = store::ci_texts(&mut rd, &of_kind(ci_kind)).await?.into_iter().map(ci_document).collect();
     drop(rd);
     let entry_ids: Vec<i64> = queued.iter().map(|(entry, _, _)| *entry).collect();
     match core.db.backend {
@@ -59,23 +60,38 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             store::drop_entries(&mut batch, &entry_ids).await?;
             store::put_docs(&mut batch, &INCIDENT, &incidents).await?;
             store::put_docs(&mut batch, &SERVICE_REQUEST, &requests).await?;
+            store::put_ci_docs(&mut batch, &cis).await?;
             batch.commit().await?;
         }
         // Several nodes: write only the documents whose entries this node took.
         Backend::Postgres => {
             let mut tx = core.db.begin().await?;
             let taken = store::take_entries(&mut tx, &entry_ids).await?;
-            let mine = |kind: &TicketKind, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
-                docs.into_iter()
-                    .filter(|(id, _)| taken.binary_search_by_key(&(kind.search_kind, *id), |(k, t)| (k.search_kind, *t)).is_ok())
-                    .collect()
+            let mine = |search_kind: i64, docs: Vec<(i64, String)>| -> Vec<(i64, String)> {
+                docs.into_iter().filter(|(id, _)| taken.binary_search(&(search_kind, *id)).is_ok()).collect()
             };
-            store::put_docs(&mut tx, &INCIDENT, &mine(&INCIDENT, incidents)).await?;
-            store::put_docs(&mut tx, &SERVICE_REQUEST, &mine(&SERVICE_REQUEST, requests)).await?;
+            store::put_docs(&mut tx, &INCIDENT, &mine(INCIDENT.search_kind, incidents)).await?;
+            store::put_docs(&mut tx, &SERVICE_REQUEST, &mine(SERVICE_REQUEST.search_kind, requests)).await?;
+            store::put_ci_docs(&mut tx, &mine(ci_kind, cis)).await?;
             tx.commit().await?;
         }
     }
     Ok(queued.len())
+}
+
+/// A CI's document: its names, description, tags and attribute values; a deleted CI's is
+/// empty, so it is found no more.
+fn ci_document((id, deleted, name, name_en, description, tags, attributes): store::CiText) -> (i64, String) {
+    if deleted {
+        return (id, String::new());
+    }
+    let mut all = vec![name, name_en, description];
+    for text in [tags, attributes] {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            collect_strings(&value, &mut all);
+        }
+    }
+    (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
 }
 
 /// Queue entries per indexing round: enough to keep up with thousands of new tickets a
@@ -132,6 +148,8 @@ pub struct SearchResults {
     pub incidents: Vec<crate::incident::IncidentView>,
     /// Empty for callers without read rights on service requests.
     pub service_requests: Vec<crate::request::RequestView>,
+    /// Configuration items the caller may read (names, description, tags, attribute values).
+    pub configuration_items: Vec<crate::cmdb::ci::CiView>,
 }
 
 /// Incidents and service requests matching every term of `q` (newest first); a ticket
@@ -167,7 +185,8 @@ pub async fn search(core: &Core, ctx: &Ctx, q: &str, limit: i64) -> Result<Searc
         Ok((actor, scope)) => search_requests(core, ctx, &q, &terms, crate::incident::scope_filter(actor, scope), limit).await?,
         Err(_) => Vec::new(),
     };
-    Ok(SearchResults { query: q, terms: terms.into_iter().map(|t| t.text).collect(), incidents, service_requests })
+    let configuration_items = crate::cmdb::ci::search(core, ctx, &terms, limit).await?;
+    Ok(SearchResults { query: q, terms: terms.into_iter().map(|t| t.text).collect(), incidents, service_requests, configuration_items })
 }
 
 async fn search_requests(

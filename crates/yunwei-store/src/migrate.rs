@@ -71,6 +71,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "home_indexes", "0017_home_indexes"),
     migration!(18, "daily_use", "0018_daily_use"),
     migration!(19, "cmdb", "0019_cmdb", per_engine),
+    migration!(20, "incident_ci", "0020_incident_ci"),
 ];
 
 /// The newest schema version this binary knows.

@@ -10,14 +10,50 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 use yunwei_domain::search::Term;
 use yunwei_domain::ticket::{self, TicketKind};
 
-/// The document of ticket `id` of `kind`: its declared `search_kind` tells kinds apart.
-fn doc_key(kind: &TicketKind, id: i64) -> i64 {
+/// What tells one kind of document from another: its object type and its number in the key.
+#[derive(Debug, Clone, Copy)]
+struct DocKind {
+    object_type: &'static str,
+    search_kind: i64,
+}
+
+impl From<&TicketKind> for DocKind {
+    fn from(k: &TicketKind) -> Self {
+        DocKind { object_type: k.object_type, search_kind: k.search_kind }
+    }
+}
+
+/// Configuration items (CMDB): not tickets, so numbered from the top of the 1–15 range
+/// that ticket kinds count up from (`yunwei_domain::ticket`).
+const CI_DOCS: DocKind = DocKind { object_type: CI_OBJECT_TYPE, search_kind: 15 };
+/// As migration 0019 named it in the PostgreSQL partial index of CI documents.
+pub const CI_OBJECT_TYPE: &str = "ci";
+
+/// The search-kind number of a queued object type (tickets and CIs), if this version indexes it.
+pub fn search_kind_of(object_type: &str) -> Option<i64> {
+    match object_type {
+        CI_OBJECT_TYPE => Some(CI_DOCS.search_kind),
+        other => ticket::by_object_type(other).map(|k| k.search_kind),
+    }
+}
+
+/// The document of record `id` of `kind`: its declared `search_kind` tells kinds apart.
+fn doc_key(kind: DocKind, id: i64) -> i64 {
     id * 16 + kind.search_kind
 }
 
 /// Writes the documents of records, replacing what was indexed for them: one staged
 /// statement per 500 documents (on SQLite, with one delete of the old ones before).
 pub async fn put_docs(s: &mut impl Stage, kind: &TicketKind, docs: &[(i64, String)]) -> Result<()> {
+    put_docs_of(s, kind.into(), docs).await
+}
+
+/// Writes the documents of configuration items (a deleted CI's document is empty).
+pub async fn put_ci_docs(s: &mut impl Stage, docs: &[(i64, String)]) -> Result<()> {
+    put_docs_of(s, CI_DOCS, docs).await
+}
+
+async fn put_docs_of(s: &mut impl Stage, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
     for chunk in docs.chunks(500) {
         let sql = match s.backend() {
             Backend::Sqlite => {
@@ -43,13 +79,13 @@ pub async fn put_docs(s: &mut impl Stage, kind: &TicketKind, docs: &[(i64, Strin
 /// Adds documents for records never indexed before (bulk load), many rows per statement.
 pub async fn insert_new_docs(conn: &mut AnyConnection, backend: Backend, kind: &TicketKind, docs: &[(i64, String)]) -> Result<()> {
     for chunk in docs.chunks(1000) {
-        docs_insert(backend, kind, chunk).execute(&mut *conn).await?;
+        docs_insert(backend, kind.into(), chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// A multi-row insert of documents.
-fn docs_insert(backend: Backend, kind: &TicketKind, docs: &[(i64, String)]) -> Sql {
+fn docs_insert(backend: Backend, kind: DocKind, docs: &[(i64, String)]) -> Sql {
     let table = match backend {
         Backend::Sqlite => "search_fts (rowid, object_type, object_id, terms)",
         Backend::Postgres => "search_docs (doc_key, object_type, object_id, terms)",
@@ -131,7 +167,7 @@ pub async fn text_match(read: &AnyPool, backend: Backend, kind: &TicketKind, ter
         Backend::Postgres => "search_docs",
     };
     let mut sql = Sql::new(&format!("SELECT object_id FROM {index} WHERE "));
-    push_match(&mut sql, backend, kind, &terms, "");
+    push_match(&mut sql, backend, kind.into(), &terms, "");
     sql.push(" LIMIT ").bind(ID_LIST_MAX + 1);
     let rows = sql.fetch_all(read).await?;
     if rows.len() as i64 > ID_LIST_MAX {
@@ -163,7 +199,7 @@ pub fn push_text_match(sql: &mut Sql, m: &TextMatch, id_column: &str, text_colum
 /// constant, written as a literal so that PostgreSQL can use the partial index of its
 /// documents; on SQLite it is an indexed column of the MATCH. `alias` prefixes the
 /// PostgreSQL columns (`"f."` or `""`).
-fn push_match(sql: &mut Sql, backend: Backend, kind: &TicketKind, terms: &[Term], alias: &str) {
+fn push_match(sql: &mut Sql, backend: Backend, kind: DocKind, terms: &[Term], alias: &str) {
     let (expr, object_type) = (match_expression(backend, terms), kind.object_type);
     match backend {
         Backend::Sqlite => {
@@ -191,7 +227,7 @@ fn matching_sql(backend: Backend, kind: &TicketKind, terms: &[Term], scope: Opti
         }
     };
     sql.push(&format!(" JOIN {table} i ON i.id = f.object_id WHERE "));
-    push_match(&mut sql, backend, kind, terms, "f.");
+    push_match(&mut sql, backend, kind.into(), terms, "f.");
     crate::incident::push_scope(&mut sql, "i.", scope);
     sql.push(match backend {
         Backend::Sqlite => " ORDER BY f.rowid DESC LIMIT ",
@@ -208,11 +244,11 @@ pub async fn enqueue(tx: &mut impl crate::Stage, kind: &TicketKind, id: i64) -> 
     tx.stage(sql).await
 }
 
-/// Up to `limit` queued entries, oldest first, left in the queue: (entry id, kind, record id).
+/// Up to `limit` queued entries, oldest first, left in the queue: (entry id, search kind, record id).
 /// A kind this version does not index (written by a newer node) comes as `None`.
-pub async fn peek_queue<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<(i64, Option<&'static TicketKind>, i64)>> {
+pub async fn peek_queue<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<(i64, Option<i64>, i64)>> {
     let rows = sqlx::query("SELECT id, object_type, object_id FROM index_queue ORDER BY id LIMIT $1").bind(limit).fetch_all(ex).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, ticket::by_object_type(&r.try_get::<String, _>(1)?), r.try_get(2)?))).collect()
+    rows.iter().map(|r| Ok((r.try_get(0)?, search_kind_of(&r.try_get::<String, _>(1)?), r.try_get(2)?))).collect()
 }
 
 /// Stages the deletion of the queue entries `ids` (SQLite, where one process indexes).
@@ -228,9 +264,9 @@ pub async fn drop_entries(s: &mut impl Stage, ids: &[i64]) -> Result<()> {
     s.stage(sql).await
 }
 
-/// Deletes the queue entries `ids` and returns the distinct records of those this
+/// Deletes the queue entries `ids` and returns the distinct (search kind, record) of those this
 /// transaction deleted: an entry another node took meanwhile is not this node's to index.
-pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(&'static TicketKind, i64)>> {
+pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -239,12 +275,12 @@ pub async fn take_entries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(
     sql.push(" RETURNING object_type, object_id");
     let mut records = Vec::new();
     for r in sql.fetch_all(&mut *conn).await? {
-        if let Some(kind) = ticket::by_object_type(&r.try_get::<String, _>(0)?) {
+        if let Some(kind) = search_kind_of(&r.try_get::<String, _>(0)?) {
             records.push((kind, r.try_get::<i64, _>(1)?));
         }
     }
-    records.sort_unstable_by_key(|(k, id)| (k.search_kind, *id));
-    records.dedup_by_key(|(k, id)| (k.search_kind, *id));
+    records.sort_unstable();
+    records.dedup();
     Ok(records)
 }
 
@@ -293,5 +329,51 @@ pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
             .execute(&mut *conn)
             .await?
             .rows_affected();
-    Ok(incidents + requests)
+    let cis = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'ci', id FROM cis ORDER BY id")
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(incidents + requests + cis)
+}
+
+/// Notes that a configuration item must be (re)indexed; call in the transaction that changed it.
+pub async fn enqueue_ci(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("INSERT INTO index_queue (object_type, object_id) VALUES ($1, $2)").bind(CI_OBJECT_TYPE).bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// What a CI's document holds: (id, deleted, name, English name, description, tags JSON, attributes JSON).
+pub type CiText = (i64, bool, String, String, String, String, String);
+
+/// The text of configuration items to index, by id.
+pub async fn ci_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<CiText>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id, deleted, name, name_en, description, tags, attributes FROM cis WHERE 1=1");
+    crate::incident::push_in(&mut sql, " AND", "id", ids);
+    let rows = sql.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            let deleted: i64 = r.try_get::<i64, _>(1).or_else(|_| r.try_get::<bool, _>(1).map(i64::from))?;
+            Ok((r.try_get(0)?, deleted != 0, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?))
+        })
+        .collect()
+}
+
+/// Ids of configuration items matching every term, newest first (who may read them is
+/// decided by the caller, after).
+pub async fn matching_cis(db: &Db, terms: &[Term], limit: i64) -> Result<Vec<i64>> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (table, order) = match db.backend {
+        Backend::Sqlite => ("search_fts", "rowid"),
+        Backend::Postgres => ("search_docs", "doc_key"),
+    };
+    let mut sql = Sql::new(&format!("SELECT object_id FROM {table} WHERE "));
+    push_match(&mut sql, db.backend, CI_DOCS, terms, "");
+    sql.push(&format!(" ORDER BY {order} DESC LIMIT ")).bind(limit);
+    let rows = sql.fetch_all(&db.read).await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }

@@ -162,6 +162,27 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &CiQuery) -> Result<Page<CiView>> {
     Ok(Page { items, next_cursor: rows.next_cursor })
 }
 
+/// CIs whose search document matches every term, newest first, only those the caller may
+/// read (an empty list without any CI grant: search spans kinds and skips what it may not show).
+pub async fn search(core: &Core, ctx: &Ctx, terms: &[yunwei_domain::search::Term], limit: i64) -> Result<Vec<CiView>> {
+    if ctx.authorize(ObjectType::ConfigurationItem, Action::Read).is_err() {
+        return Ok(Vec::new());
+    }
+    // Read more than asked: some matches may be hidden from this caller.
+    let ids: Vec<CiId> = yunwei_store::search::matching_cis(&core.db, terms, limit * 4).await?.into_iter().map(CiId).collect();
+    let mut rd = core.db.read.acquire().await?;
+    let schema = Schema::load(&mut rd).await?;
+    let rows = store::get_many(&mut *rd, &ids).await?;
+    let found: Vec<&Ci> = ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|c| c.id == *id))
+        .filter(|c| super::impact::readable(&schema, ctx, c))
+        .take(limit.max(0) as usize)
+        .collect();
+    let names = Names::load(&mut rd, &found).await?;
+    Ok(found.into_iter().map(|c| view(&schema, &names, c)).collect())
+}
+
 pub async fn get(core: &Core, ctx: &Ctx, id: CiId) -> Result<CiView> {
     // One snapshot: the CI read against the schema and names of the same moment.
     let mut rd = core.db.snapshot().await?;

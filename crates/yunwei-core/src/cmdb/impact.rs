@@ -171,6 +171,11 @@ pub async fn of_failures(core: &Core, ctx: &Ctx, input: FailuresInput) -> Result
     answer(core, ctx, &schema, Direction::Up, failed, p).await
 }
 
+/// Whether the caller may read `ci` (named in an answer) or only count it.
+pub(crate) fn readable(schema: &Schema, ctx: &Ctx, ci: &Ci) -> bool {
+    !ci.deleted && schema.visible(ctx, ci.class_id) && ctx.decide(&policy::CONFIGURATION_ITEM, Action::Read, &holders(ci)).is_ok()
+}
+
 /// A reached CI before naming: id, state, depth, via, redundant, class.
 type Raw = (i64, State, u32, Option<i64>, bool, i64);
 
@@ -226,10 +231,7 @@ async fn answer(core: &Core, ctx: &Ctx, schema: &Schema, direction: Direction, f
         rows.extend(store::get_many(&mut *rd, chunk).await?);
     }
     drop(rd);
-    let readable = |ci: &Ci| {
-        !ci.deleted && schema.visible(ctx, ci.class_id) && ctx.decide(&policy::CONFIGURATION_ITEM, Action::Read, &holders(ci)).is_ok()
-    };
-    let visible: std::collections::HashMap<i64, &Ci> = rows.iter().filter(|c| readable(c)).map(|c| (c.id.0, c)).collect();
+    let visible: std::collections::HashMap<i64, &Ci> = rows.iter().filter(|c| readable(schema, ctx, c)).map(|c| (c.id.0, c)).collect();
     let item = |r: &Raw| -> Option<ImpactItem> {
         let ci = visible.get(&r.0)?;
         let class = schema.class(ci.class_id);
@@ -262,4 +264,24 @@ async fn answer(core: &Core, ctx: &Ctx, schema: &Schema, direction: Direction, f
         more,
         business_services: svc.iter().filter_map(|r| item(r)).collect(),
     })
+}
+
+/// Most CIs one service's needs may name when narrowing the incident queue.
+pub const MAX_NEEDED: usize = 20_000;
+
+/// Every CI the business service's CI needs, down to `MAX_DEPTH`, with the service's own CI:
+/// a failure of any of them affects the service (degraded or down). Ids only, to narrow a
+/// query that the caller's own grant already limits (the incident queue); so it is not
+/// authorised here, and names nothing.
+pub(crate) async fn needed_by(core: &Core, service_ci: CiId) -> Result<Vec<i64>> {
+    let root = service_ci.0;
+    super::graph::with_graph(core, move |g| {
+        let mut out = vec![root];
+        if let Some(ix) = g.index_of(root) {
+            let a = engine::downstream(g, ix, MAX_DEPTH, None);
+            out.extend(a.reached.iter().take(MAX_NEEDED).map(|r| g.id_of(r.node)));
+        }
+        out
+    })
+    .await
 }

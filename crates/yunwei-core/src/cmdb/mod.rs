@@ -8,10 +8,12 @@
 //! exist (404). The model is read with `configuration_item:read` or `ci_class:read` and
 //! changed with `ci_class` grants, which belong to the system duty.
 
+pub mod bulk;
 pub mod ci;
 pub mod graph;
 pub mod impact;
 pub mod model;
+pub mod neighbourhood;
 pub mod relation;
 pub mod service;
 
@@ -194,4 +196,25 @@ pub(crate) fn tree_order(schema: &Schema) -> Vec<&CiClass> {
         }
     }
     out
+}
+
+/// Linking a record (an incident) to a CI needs read on the CI: 403 without any CI grant,
+/// `<field>: not_found` for a CI that does not exist or that the caller may not see.
+pub(crate) async fn authorize_link(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    c: &mut yunwei_domain::validate::Checker,
+    field: &str,
+    id: yunwei_domain::ids::CiId,
+) -> Result<()> {
+    ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read)?;
+    let schema = Schema::load(conn).await?;
+    match load_ci(conn, &schema, ctx, id, Action::Read).await {
+        Ok(_) => Ok(()),
+        Err(CoreError::NotFound(_) | CoreError::Forbidden(_)) => {
+            c.push(yunwei_domain::FieldError::new(field, "not_found"));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }

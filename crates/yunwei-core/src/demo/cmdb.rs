@@ -399,3 +399,119 @@ fn relate(plan: &Plan, r: &Ranges, t: &[i64], rng: &mut Rng, g: &mut Gen) -> std
     }
     Ok(())
 }
+
+/// One CI of the named demo set: (key, class code, name, English name, host name or
+/// management IP for classes that require one, min_healthy).
+type NamedCi = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, Option<i64>);
+
+/// A small CMDB a person can follow in `serve --demo`: the desk's business services run on
+/// applications, on a load-balanced pool and a cluster of VMs, on servers in two racks.
+/// Names in Chinese and English.
+const NAMED: &[NamedCi] = &[
+    ("rack_a01", "rack", "机柜 A01", "Rack A01", None, None),
+    ("rack_a02", "rack", "机柜 A02", "Rack A02", None, None),
+    ("srv01", "server", "x86 服务器 01", "x86 server 01", Some("srv-x86-01"), None),
+    ("srv02", "server", "x86 服务器 02", "x86 server 02", Some("srv-x86-02"), None),
+    ("srv_db", "server", "数据库服务器", "Database server", Some("srv-db-01"), None),
+    ("web_pool", "cluster", "网银 Web 池", "E-banking web pool", None, Some(1)),
+    ("core_cluster", "cluster", "核心应用集群", "Core application cluster", None, Some(2)),
+    ("ebank_web01", "virtual_machine", "ebank-web-01", "ebank-web-01", Some("ebank-web-01"), None),
+    ("ebank_web02", "virtual_machine", "ebank-web-02", "ebank-web-02", Some("ebank-web-02"), None),
+    ("core_app01", "virtual_machine", "core-app-01", "core-app-01", Some("core-app-01"), None),
+    ("core_app02", "virtual_machine", "core-app-02", "core-app-02", Some("core-app-02"), None),
+    ("core_app03", "virtual_machine", "core-app-03", "core-app-03", Some("core-app-03"), None),
+    ("app07", "virtual_machine", "app-07", "app-07", Some("app-07"), None),
+    ("pay_gw", "virtual_machine", "pay-gw-01", "pay-gw-01", Some("pay-gw-01"), None),
+    ("core_db", "database_instance", "核心库 CBSDB", "Core database CBSDB", None, None),
+    ("ledger", "application", "核心账务", "Core ledger", None, None),
+    ("ebank_front", "application", "网银前台", "E-banking front end", None, None),
+    ("mbank_back", "application", "手机银行后台", "Mobile banking back end", None, None),
+    ("pay_front", "application", "支付前置", "Payment gateway", None, None),
+];
+
+/// (from, relation type, to); a `svc:` key names a business service's CI by its code.
+const NAMED_RELATIONS: &[(&str, &str, &str)] = &[
+    ("srv01", "hosted_on", "rack_a01"),
+    ("srv02", "hosted_on", "rack_a01"),
+    ("srv_db", "hosted_on", "rack_a02"),
+    ("ebank_web01", "hosted_on", "srv01"),
+    ("ebank_web02", "hosted_on", "srv02"),
+    ("core_app01", "hosted_on", "srv01"),
+    ("core_app02", "hosted_on", "srv02"),
+    ("core_app03", "hosted_on", "srv02"),
+    ("app07", "hosted_on", "srv01"),
+    ("pay_gw", "hosted_on", "srv02"),
+    ("ebank_web01", "member_of", "web_pool"),
+    ("ebank_web02", "member_of", "web_pool"),
+    ("core_app01", "member_of", "core_cluster"),
+    ("core_app02", "member_of", "core_cluster"),
+    ("core_app03", "member_of", "core_cluster"),
+    ("core_db", "runs_on", "srv_db"),
+    ("ledger", "runs_on", "core_cluster"),
+    ("ledger", "depends_on", "core_db"),
+    ("ebank_front", "runs_on", "web_pool"),
+    ("ebank_front", "depends_on", "ledger"),
+    ("mbank_back", "runs_on", "app07"),
+    ("mbank_back", "depends_on", "ledger"),
+    ("pay_front", "runs_on", "pay_gw"),
+    ("pay_front", "depends_on", "ledger"),
+    ("svc:CBS", "runs_on", "ledger"),
+    ("svc:TELLER", "depends_on", "ledger"),
+    ("svc:EBANK", "runs_on", "ebank_front"),
+    ("svc:MBANK", "runs_on", "mbank_back"),
+    ("svc:PAY", "runs_on", "pay_front"),
+    ("svc:LOAN", "depends_on", "core_db"),
+];
+
+/// Writes the named demo CMDB through the ordinary use cases (so it has history and the
+/// graph sees it at once). `services` maps business-service codes to their CIs. Returns
+/// the CIs by key, for linking demo incidents.
+pub(super) async fn load_named(
+    core: &Core,
+    services: &HashMap<String, yunwei_domain::ids::CiId>,
+) -> Result<HashMap<&'static str, yunwei_domain::ids::CiId>> {
+    use crate::cmdb::ci::{self, CiInput};
+    use crate::cmdb::relation::{self, RelationInput};
+    use crate::cmdb::{Channel, model};
+    let ctx = Ctx::system();
+    let classes = model::classes(core, &ctx).await?;
+    let mut out = HashMap::new();
+    for (key, class, name, name_en, ident, min_healthy) in NAMED {
+        let Some(class_id) = classes.iter().find(|c| c.code == *class).map(|c| c.id) else { continue };
+        let mut attributes = serde_json::Map::new();
+        match (*class, ident) {
+            ("server" | "virtual_machine", Some(h)) => {
+                attributes.insert("hostname".into(), (*h).into());
+            }
+            ("database_instance", _) => {
+                attributes.insert("engine".into(), "oracle".into());
+            }
+            _ => {}
+        }
+        let input = CiInput {
+            class_id,
+            name: (*name).into(),
+            name_en: (*name_en).into(),
+            description: String::new(),
+            status: None,
+            owner_team_id: None,
+            criticality: None,
+            environment: None,
+            location_id: None,
+            min_healthy: *min_healthy,
+            tags: Vec::new(),
+            attributes,
+        };
+        out.insert(*key, ci::create(core, &ctx, input, Channel::Api).await?.ci.id);
+    }
+    let find = |key: &str| match key.strip_prefix("svc:") {
+        Some(code) => services.get(code).copied(),
+        None => out.get(key).copied(),
+    };
+    for (from, ty, to) in NAMED_RELATIONS {
+        let (Some(from), Some(to)) = (find(from), find(to)) else { continue };
+        let input = RelationInput { type_id: None, type_code: Some((*ty).into()), from_ci_id: from, to_ci_id: to };
+        relation::create(core, &ctx, input, Channel::Api).await?;
+    }
+    Ok(out)
+}

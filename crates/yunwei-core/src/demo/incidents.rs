@@ -50,6 +50,10 @@ const SAMPLES: &[(&str, &str, usize, usize, Level, Level)] = &[
     ("办公网无线信号弱", "总行 12 层无线网络频繁掉线。", 0, 6, Level::Low, Level::Low),
 ];
 
+/// (sample index, demo CI key): the samples linked to a CI of the named demo CMDB.
+const SAMPLE_CIS: &[(usize, &str)] =
+    &[(1, "core_db"), (2, "ebank_web01"), (3, "mbank_back"), (7, "core_db"), (8, "app07"), (9, "pay_front")];
+
 pub(super) async fn team_id(core: &Core, name: &str) -> Result<Option<TeamId>> {
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
     Ok(yunwei_store::admin::list_teams(&core.db.read, Some(name), &page).await?.items.into_iter().find(|t| t.name == name).map(|t| t.id))
@@ -81,6 +85,14 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
         };
         services.push(incident::create_service(core, &ctx, input).await?.id);
     }
+    // The named CMDB under the services, and the CIs some samples are about.
+    let mut service_cis = std::collections::HashMap::new();
+    for ((_, code, _), id) in SERVICES.iter().zip(&services) {
+        if let Some(ci) = yunwei_store::service::get(&core.db.read, *id).await?.and_then(|s| s.ci_id) {
+            service_cis.insert((*code).to_string(), ci);
+        }
+    }
+    let cis = super::cmdb::load_named(core, &service_cis).await?;
     let duty = yunwei_store::admin::get_user_by_username(&core.db.read, "duty01").await?.map(|u| u.id);
     let requester = yunwei_store::admin::get_user_by_username(&core.db.read, "biz01").await?.map(|u| u.id);
     let mut n = 0;
@@ -93,6 +105,7 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
             category_id: categories.get(*cat).copied(),
             service_id: services.get(*svc).copied(),
             ci_ref: None,
+            ci_id: SAMPLE_CIS.iter().find(|(n, _)| *n == k).and_then(|(_, key)| cis.get(key).copied()),
             channel: Some(if k % 3 == 0 { Channel::Phone } else { Channel::Portal }),
             requester_id: requester,
             requester_name: None,

@@ -9,7 +9,7 @@ use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::ids::{CategoryId, CiId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{
     self as rules, ActivityKind, IncidentState, IncidentSummary, Level, PendingReason, Transition, after_assignment, next_state,
 };
@@ -299,6 +299,9 @@ pub struct IncidentPatch {
     pub service_id: Option<Option<ServiceId>>,
     #[serde(default, deserialize_with = "crate::admin::patch")]
     pub ci_ref: Option<Option<String>>,
+    /// The configuration item it is about; `null` unlinks (linking needs read on the CI).
+    #[serde(default, deserialize_with = "crate::admin::patch")]
+    pub ci_id: Option<Option<CiId>>,
     #[serde(default, deserialize_with = "crate::admin::patch")]
     pub location: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::admin::patch")]
@@ -335,6 +338,12 @@ pub async fn update(core: &Core, ctx: &Ctx, id: IncidentId, input: IncidentPatch
     after.ci_ref = text(&mut c, "ci_ref", &input.ci_ref, &before.ci_ref, 200);
     after.location = text(&mut c, "location", &input.location, &before.location, 200);
     after.impact_scope = text(&mut c, "impact_scope", &input.impact_scope, &before.impact_scope, 2000);
+    if let Some(ci) = input.ci_id {
+        if let Some(id) = ci.filter(|id| Some(*id) != before.ci_id) {
+            crate::cmdb::authorize_link(&mut tx, ctx, &mut c, "ci_id", id).await?;
+        }
+        after.ci_id = ci;
+    }
     if let Some(cat) = input.category_id {
         after.category_id = cat;
     }

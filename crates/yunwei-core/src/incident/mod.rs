@@ -28,7 +28,7 @@ use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::ids::{CategoryId, CiId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, Level, Priority};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::policy::{self, Holders};
@@ -74,6 +74,9 @@ pub struct NewIncident {
     pub category_id: Option<CategoryId>,
     pub service_id: Option<ServiceId>,
     pub ci_ref: Option<String>,
+    /// The configuration item it is about (needs read on the CI).
+    #[serde(default)]
+    pub ci_id: Option<CiId>,
     /// Defaults to `api` (the web form sets `portal` or `phone`).
     pub channel: Option<Channel>,
     /// The user the incident is for; defaults to the reporter.
@@ -397,6 +400,9 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
     if let Some(p) = input.parent_id {
         check_parent(&mut rd, ctx, &mut c, p).await?;
     }
+    if let Some(ci) = input.ci_id {
+        crate::cmdb::authorize_link(&mut rd, ctx, &mut c, "ci_id", ci).await?;
+    }
     // Putting someone else on the watch list (they will be notified) is work on the record.
     if input.watchers.iter().any(|w| Some(*w) != reporter) {
         ctx.authorize(ObjectType::Incident, Action::Update)?;
@@ -427,6 +433,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
         category_id: input.category_id,
         service_id: input.service_id,
         ci_ref,
+        ci_id: input.ci_id,
         channel: input.channel.unwrap_or(Channel::Api),
         reporter_id: reporter,
         requester_id,

@@ -5,7 +5,7 @@ use super::{IncidentView, authorize_on, governing_of, view};
 use crate::sla::{self, SlaState};
 use crate::{Core, Ctx, Result};
 use serde::{Deserialize, Serialize};
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::ids::{CategoryId, CiId, IncidentId, ServiceId, TeamId, UserId};
 use yunwei_domain::incident::{IncidentState, Transition, allowed_transitions};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType, Scope};
@@ -92,6 +92,10 @@ pub struct QueueQuery {
     pub priority: Option<u8>,
     pub category_id: Option<CategoryId>,
     pub service_id: Option<ServiceId>,
+    /// Incidents linked to this configuration item.
+    pub ci_id: Option<CiId>,
+    /// Incidents whose CI this business service needs (its failure affects the service).
+    pub affected_service_id: Option<ServiceId>,
     pub major: Option<bool>,
     /// `sla_due` (default), `updated`, `created`, `priority`.
     pub sort: Option<String>,
@@ -148,6 +152,20 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &QueueQuery) -> Result<Page<Inciden
             let kind = &yunwei_domain::ticket::INCIDENT;
             f.matching = Some(yunwei_store::search::text_match(&core.db.read, core.db.backend, kind, terms).await?);
         }
+    }
+    if let Some(ci) = q.ci_id {
+        f.ci_ids = Some(vec![ci.0]);
+    }
+    if let Some(s) = q.affected_service_id {
+        let service = yunwei_store::service::get(&core.db.read, s).await?;
+        let mut needed = match service.and_then(|s| s.ci_id) {
+            Some(ci) => crate::cmdb::impact::needed_by(core, ci).await?,
+            None => Vec::new(),
+        };
+        if let Some(only) = &f.ci_ids {
+            needed.retain(|c| only.contains(c));
+        }
+        f.ci_ids = Some(needed);
     }
     if let Some(p) = q.priority
         && !(1..=4).contains(&p)

@@ -78,7 +78,10 @@ pub async fn record_ci(conn: &mut AnyConnection, o: &Origin, before: Option<&Ci>
         (None, None) => return Ok(None),
     };
     let row = HistoryRow { before: b, after: a, ..HistoryRow::new(o, ci, op) };
-    Ok(Some(insert(conn, &row).await?))
+    let id = insert(conn, &row).await?;
+    // Every change of a CI is also a change of its search document.
+    crate::search::enqueue_ci(conn, ci.0).await?;
+    Ok(Some(id))
 }
 
 /// What a relation's history row holds: enough to draw it as it was.

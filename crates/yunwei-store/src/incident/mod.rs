@@ -14,7 +14,7 @@ use crate::table::{LenientOptionalJson, Table};
 use crate::{Result, Stage};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
-use yunwei_domain::ids::{CategoryId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
+use yunwei_domain::ids::{CategoryId, CiId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, IncidentState, IncidentSummary, Level, PendingReason, Priority};
 
 type Any = sqlx::Any;
@@ -36,6 +36,8 @@ table! {
         pub category_id: Option<CategoryId>,
         pub service_id: Option<ServiceId>,
         pub ci_ref: Option<String>,
+        /// The configuration item the incident is about, when the CMDB knows it.
+        pub ci_id: Option<CiId>,
         pub channel: Channel,
         pub reporter_id: Option<UserId>,
         pub requester_id: Option<UserId>,

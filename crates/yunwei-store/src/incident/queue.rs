@@ -35,6 +35,8 @@ pub struct IncidentFilter {
     pub priority: Option<i64>,
     pub category_id: Option<CategoryId>,
     pub service_id: Option<ServiceId>,
+    /// Only incidents linked to one of these CIs (a CI, or every CI a service needs).
+    pub ci_ids: Option<Vec<i64>>,
     pub major: Option<bool>,
     /// Resolution due before this instant (breaching soon).
     pub due_before: Option<i64>,
@@ -88,6 +90,9 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     int(&mut sql, "major", f.major.map(b));
     if let Some(teams) = &f.team_ids {
         push_in(&mut sql, " AND", "team_id", &teams.iter().map(|t| t.0).collect::<Vec<_>>());
+    }
+    if let Some(cis) = &f.ci_ids {
+        push_in(&mut sql, " AND", "ci_id", cis);
     }
     if f.unassigned {
         sql.push(" AND assignee_id IS NULL");

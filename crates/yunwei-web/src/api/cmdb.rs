@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::Uri;
 use serde::Deserialize;
+use yunwei_core::cmdb::bulk::BulkCiInput;
 use yunwei_core::cmdb::ci::{self, CiInput, CiPatch, CiQuery, CiView};
 use yunwei_core::cmdb::model::{self, ClassDetail, ClassInput, ClassPatch, RelationTypeView, RuleInput};
 use yunwei_core::cmdb::relation::{self, AsOf, HistoryEntry, RelationInput, RelationView};
@@ -247,4 +248,48 @@ pub async fn as_of(
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> ApiResult<Json<AsOf>> {
     Ok(Json(relation::as_of(&state.core, &caller.ctx, CiId(id), q.at).await?))
+}
+
+/// One CI's outcome in a bulk edit.
+#[derive(serde::Serialize)]
+pub struct CiBulkItem {
+    pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct CiBulkResult {
+    pub succeeded: usize,
+    pub failed: usize,
+    pub results: Vec<CiBulkItem>,
+}
+
+/// Runs a bulk edit and words each refusal in the caller's language (API and page alike).
+pub async fn bulk_result(state: &AppState, caller: &Caller, input: BulkCiInput, channel: Channel) -> Result<CiBulkResult, ApiError> {
+    let done = yunwei_core::cmdb::bulk::bulk_update(&state.core, &caller.ctx, input, channel).await?;
+    let results: Vec<CiBulkItem> = done
+        .into_iter()
+        .map(|(id, r)| match r {
+            Ok(v) => CiBulkItem { id: id.0, name: Some(v.ci.name), ok: true, version: Some(v.ci.version), code: None, message: None },
+            Err(e) => {
+                let e = ApiError::from(e);
+                let message = crate::middleware::error_title(&e, caller.tr);
+                CiBulkItem { id: id.0, name: None, ok: false, version: None, code: Some(e.code), message: Some(message) }
+            }
+        })
+        .collect();
+    let succeeded = results.iter().filter(|r| r.ok).count();
+    Ok(CiBulkResult { failed: results.len() - succeeded, succeeded, results })
+}
+
+pub async fn bulk_cis(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<BulkCiInput>) -> ApiResult<Json<CiBulkResult>> {
+    Ok(Json(bulk_result(&state, &caller, body, Channel::Api).await?))
 }

@@ -181,6 +181,21 @@ pub(super) fn ops() -> Vec<Op> {
                 },
             )
         },
+        Op {
+            errors: &[422],
+            ..with_body(
+                op(
+                    Post,
+                    "/api/v1/cmdb/cis/bulk",
+                    h::bulk_cis,
+                    "cmdb",
+                    "Change status, owner team, environment or tags of many CIs; one history entry per CI, refusals reported per CI",
+                    (200, Some("CiBulkResult")),
+                ),
+                "CiBulkInput",
+                || json!({ "ids": [12, 13, 14], "status": "maintenance", "add_tags": ["年度巡检"] }),
+            )
+        },
         e(op(Get, "/api/v1/cmdb/cis/{id}", h::get_ci, "cmdb", "One CI", (200, Some("Ci"))), &[404]),
         Op {
             errors: &[404, 409, 422],
@@ -374,6 +389,19 @@ pub(super) fn schemas() -> Value {
         })),
         "CiRelationTypeList": list("CiRelationType"),
         "Ci": ci,
+        "CiBulkInput": obj(&["ids"], json!({
+            "ids": { "type": "array", "items": s("integer"), "minItems": 1, "maxItems": 200 },
+            "status": { "enum": ["planned", "production", "maintenance", "retired", null] },
+            "owner_team_id": { "type": ["integer", "null"], "description": "null clears the owner team; absent leaves it" },
+            "environment": { "enum": ["production", "staging", "test", "development", "disaster_recovery", null] },
+            "add_tags": { "type": "array", "items": s("string") }, "remove_tags": { "type": "array", "items": s("string") }
+        })),
+        "CiBulkResult": obj(&["succeeded", "failed", "results"], json!({
+            "succeeded": s("integer"), "failed": s("integer"),
+            "results": { "type": "array", "items": obj(&["id", "ok"], json!({
+                "id": s("integer"), "name": s("string"), "ok": s("boolean"), "version": s("integer"), "code": s("string"), "message": s("string")
+            })) }
+        })),
         "CiPage": obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref("Ci") }, "next_cursor": ns("string") })),
         "NewCi": obj(&["class_id", "name"], json!({
             "class_id": s("integer"), "name": { "type": "string", "maxLength": 200 }, "name_en": s("string"), "description": s("string"),

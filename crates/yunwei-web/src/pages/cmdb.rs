@@ -85,11 +85,12 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
     q.limit = Some(50);
     let classes = model::classes(&state.core, &caller.ctx).await?;
     let list = ci::list(&state.core, &caller.ctx, &q).await?;
+    let ticks = super::cmdb_list_tools::may_edit(caller);
     let rows = list
         .items
         .iter()
         .map(|v| {
-            vec![
+            let mut row = vec![
                 Cell::link(ci_name(tr, v), format!("/cmdb/cis/{}", v.ci.id)),
                 Cell::text(pick(&v.class_name, &v.class_name_en, en(tr)).to_string()),
                 Cell::badge(tr.t(&format!("cmdb.status.{}", v.ci.status)), &format!("ci-status ci-{}", v.ci.status)),
@@ -97,7 +98,11 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
                 Cell::text(v.owner_team_name.clone().unwrap_or_else(|| "—".into())),
                 Cell::text(v.location_name.clone().unwrap_or_else(|| "—".into())),
                 Cell::text(time(v.ci.updated_at, caller)),
-            ]
+            ];
+            if ticks {
+                row.insert(0, super::cmdb_list_tools::tick(v.ci.id, ci_name(tr, v)));
+            }
+            row
         })
         .collect();
     let mut class_options = vec![(String::new(), tr.t("incident.filter.any"))];
@@ -115,6 +120,7 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
         }
     }
     let mut team_options = teams(state, caller).await;
+    let all_teams = team_options.clone();
     team_options[0].1 = tr.t("incident.filter.any");
     let filter = FormSection::get(
         "cmdb-filter",
@@ -142,18 +148,33 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
     }
     let columns =
         ["field.name", "field.class", "field.status", "field.criticality", "field.owner_team_id", "field.location_id", "field.updated"];
-    let table = TableSection { columns: columns.iter().map(|k| tr.t(k)).collect(), rows, next };
-    Ok(Layout {
-        title: tr.t("process.cmdb.title"),
-        sections: vec![Section::Links(links), Section::Form(filter), Section::Table(table)],
-        ..Layout::default()
-    })
+    let mut columns: Vec<String> = columns.iter().map(|k| tr.t(k)).collect();
+    if ticks {
+        columns.insert(0, tr.t("incident.bulk.select"));
+    }
+    let table = TableSection { columns, rows, next };
+    // A saved view keeps the filter only (not the page or a notice), as core accepts it.
+    let view_query: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| ["class", "status", "team", "q", "attr", "value"].contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect();
+    let (above, below) = super::cmdb_list_tools::sections(state, caller, &all_teams, &view_query.join("&")).await;
+    let mut sections = vec![Section::Links(links), Section::Form(filter)];
+    sections.extend(above);
+    sections.push(Section::Table(table));
+    sections.extend(below);
+    Ok(Layout { title: tr.t("process.cmdb.title"), sections, ..Layout::default() })
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller, uri: Uri) -> Result<Response, ApiError> {
     caller.require()?;
-    let layout = list_layout(&state, &caller, uri.query().unwrap_or("")).await?;
-    Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)
+    // `ok` says what was just done (a view saved); the rest is the filter.
+    let pairs = crate::form::decode(uri.query().unwrap_or("").as_bytes());
+    let notice = pairs.iter().find(|(k, v)| k == "ok" && v == "view_saved").map(|_| caller.tr.t("notice.view_saved"));
+    let query: Vec<String> = pairs.iter().filter(|(k, _)| k != "ok").map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect();
+    let layout = list_layout(&state, &caller, &query.join("&")).await?;
+    Ok(render(&state, &caller, ACTIVE, layout, notice, Vec::new()).await)
 }
 
 /// The filtered list as CSV (every page of it, up to 10,000 rows), cells formula-escaped.

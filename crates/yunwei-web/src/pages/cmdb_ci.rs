@@ -21,10 +21,17 @@ fn en(tr: Tr) -> bool {
     !tr.is_zh()
 }
 
-/// The slot where the impact analysis (branch `cmdbgraph`) draws the CI's graph: sections
-/// to put on the CI page, empty until the analysis fills it.
-pub async fn impact_section(_state: &AppState, _caller: &Caller, _ci: &CiView) -> Vec<Section> {
-    Vec::new()
+/// The graph around the CI: what its failure affects, up to the business services, and
+/// what it needs; CIs the reader may not see are counted under it, never named.
+pub async fn impact_section(state: &AppState, caller: &Caller, ci: &CiView) -> Result<Vec<Section>, ApiError> {
+    let tr = caller.tr;
+    let n = yunwei_core::cmdb::neighbourhood::around(&state.core, &caller.ctx, ci.ci.id).await?;
+    let mut out = vec![Section::Heading(tr.t("cmdb.graph.title")), Section::Text(tr.t("cmdb.graph.help"))];
+    out.push(Section::Svg(super::cmdb_graph::draw(tr, &n)));
+    if n.hidden > 0 {
+        out.push(Section::Text(tr.with("cmdb.graph.hidden", &[("count".into(), n.hidden.to_string())])));
+    }
+    Ok(out)
 }
 
 fn relation_sections(tr: Tr, rels: &[RelationView], removable: bool, ci: CiId) -> Vec<Section> {
@@ -144,13 +151,17 @@ async fn item_layout(state: &AppState, caller: &Caller, id: CiId, at: Option<&st
     if let Some(n) = v.ci.min_healthy {
         facts.push((tr.t("field.min_healthy"), n.to_string()));
     }
-    let mut main = vec![Section::Links(vec![(ACTIVE.into(), tr.t("cmdb.back_to_list"))])];
+    let mut links = vec![(ACTIVE.into(), tr.t("cmdb.back_to_list"))];
+    if caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Incident, Action::Read)) {
+        links.push((format!("/incidents?queue=all&ci_id={id}"), tr.t("cmdb.incidents_on_ci")));
+    }
+    let mut main = vec![Section::Links(links)];
     if !v.ci.description.is_empty() {
         main.push(Section::Prose(v.ci.description.clone()));
     }
     main.push(Section::Heading(tr.t("field.attributes")));
     main.push(Section::Facts(attr_rows(&v.ci.attributes)));
-    main.extend(impact_section(state, caller, &v).await);
+    main.extend(impact_section(state, caller, &v).await?);
     let rels = relation::list(&state.core, &caller.ctx, id).await?;
     let can_update = caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::ConfigurationItem, Action::Update));
     main.extend(relation_sections(tr, &rels, can_update, id));

@@ -39,7 +39,7 @@ const DUE_SOON_MS: i64 = 2 * 3_600_000;
 // ---- the queue ----
 
 /// The queue page's query: every filter is optional and arrives as text from a GET form.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct QueueForm {
     queue: Option<String>,
     state: Option<String>,
@@ -47,6 +47,10 @@ pub struct QueueForm {
     team_id: Option<String>,
     category_id: Option<String>,
     service_id: Option<String>,
+    /// Incidents linked to this CI (from the CI's page).
+    ci_id: Option<String>,
+    /// Incidents whose CI this business service needs.
+    affected_service_id: Option<String>,
     q: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
@@ -68,6 +72,8 @@ impl QueueForm {
             ("team_id", &self.team_id),
             ("category_id", &self.category_id),
             ("service_id", &self.service_id),
+            ("ci_id", &self.ci_id),
+            ("affected_service_id", &self.affected_service_id),
             ("q", &self.q),
             ("sort", &self.sort),
         ] {
@@ -110,6 +116,8 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
         priority: nonempty(&f.priority).map(|p| p.parse::<u8>().map_err(|_| invalid("priority"))).transpose()?,
         category_id: parse_id(&f.category_id, "category_id")?.map(CategoryId),
         service_id: parse_id(&f.service_id, "service_id")?.map(ServiceId),
+        ci_id: parse_id(&f.ci_id, "ci_id")?.map(yunwei_domain::ids::CiId),
+        affected_service_id: parse_id(&f.affected_service_id, "affected_service_id")?.map(ServiceId),
         sort,
         q: nonempty(&f.q).map(str::to_string),
         limit: Some(50),
@@ -167,6 +175,8 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     category[0].1 = tr.t("incident.filter.any");
     let mut service = service_options(services, tr, false);
     service[0].1 = tr.t("incident.filter.any");
+    let mut affected = service.clone();
+    affected[0].1 = tr.t("incident.filter.any");
     let val = |v: &Option<String>| nonempty(v).unwrap_or_default().to_string();
     let mut sort_options = vec![(String::new(), tr.t("incident.sort.default"))];
     sort_options.extend(SORTS.iter().map(|s| (s.to_string(), tr.t(&format!("incident.sort.{s}")))));
@@ -182,6 +192,8 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
             Field::new("select", "team_id", tr.t("field.team"), val(&f.team_id)).options(team_options),
             Field::new("select", "category_id", tr.t("field.category"), val(&f.category_id)).options(category),
             Field::new("select", "service_id", tr.t("field.service"), val(&f.service_id)).options(service),
+            Field::new("select", "affected_service_id", tr.t("field.affected_service"), val(&f.affected_service_id)).options(affected),
+            Field::new("hidden", "ci_id", String::new(), val(&f.ci_id)),
             Field::new("select", "sort", tr.t("field.sort"), val(&f.sort)).options(sort_options),
         ],
     );
@@ -191,6 +203,13 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     }
     sections.push(Section::Tabs(tr.t("incident.queues"), tabs));
     sections.push(Section::Form(filters));
+    if let Some(ci) = parse_id(&f.ci_id, "ci_id")?.map(yunwei_domain::ids::CiId) {
+        let name = super::ci_pick::shown(&state, &caller, Some(ci)).await;
+        sections.push(Section::Text(tr.with("incident.filter.by_ci", &[("ci".into(), name)])));
+        let mut without = QueueForm { ci_id: None, ..f.clone() };
+        without.cursor = None;
+        sections.push(Section::Links(vec![(format!("/incidents?{}", without.query(&queue_key)), tr.t("incident.filter.clear_ci"))]));
+    }
     let (above, below) = super::incident_queue::sections(&state, &caller, &names, &f.query(&queue_key)).await;
     sections.extend(above);
     sections.push(Section::Table(TableSection {
@@ -257,6 +276,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     }
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
     main.extend(super::incident_major::sections(state, caller, d, &mut names).await);
+    main.extend(super::incident_ci::sections(state, caller, v).await);
     if let Some(resolution) = &v.resolution {
         main.push(Section::Heading(tr.t("incident.resolution")));
         main.push(Section::Facts(vec![

@@ -82,6 +82,11 @@ async fn report_form(state: &AppState, caller: &Caller) -> Result<Vec<Section>, 
             .help(tr.with("incident.local_time_help", &[("zone".into(), super::desk::zone(caller).to_string())])),
         Field::new("textarea", "impact_scope", tr.t("field.impact_scope"), "").rows(2).wide(),
     ];
+    if super::ci_pick::may_pick(caller) {
+        let options = super::ci_pick::options(state, caller).await?;
+        let at = fields.iter().position(|f| f.name == "ci_ref").unwrap_or(fields.len());
+        fields.insert(at, Field::new("text", "ci_id", tr.t("field.ci_id"), "").options(options).help(tr.t("incident.ci_id_help")));
+    }
     let can_assign = caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Incident, Action::Assign));
     if can_assign {
         let names = Names::load(state, caller).await;
@@ -116,7 +121,11 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: PageFor
     caller.require()?;
     let mut pairs = form.input?;
     let typed = pairs.clone();
-    let result = match local_time(&mut pairs, "occurred_at", &caller) {
+    let resolved = match super::ci_pick::resolve_pairs(&state, &caller, &mut pairs, "ci_id").await {
+        Ok(()) => local_time(&mut pairs, "occurred_at", &caller),
+        Err(e) => Err(e),
+    };
+    let result = match resolved {
         Ok(()) => match crate::form::bind::<NewIncident>(&pairs).map_err(crate::extract::form_error) {
             Ok(input) => incident::create(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
             Err(e) => Err(e),
@@ -282,7 +291,20 @@ pub async fn ticket_forms(state: &AppState, caller: &Caller, d: &IncidentDetail,
     }
     if can(Action::Update) {
         let (label, _) = priority_badge(settings, v.priority, tr);
-        out.edit.extend(super::incident_record::edit_in_place(caller, v, category_options(categories, tr, true), level_options(tr), label));
+        let ci = if super::ci_pick::may_pick(caller) {
+            let options = super::ci_pick::options(state, caller).await.unwrap_or_default();
+            Some((super::ci_pick::shown(state, caller, v.ci_id).await, options))
+        } else {
+            None
+        };
+        out.edit.extend(super::incident_record::edit_in_place(
+            caller,
+            v,
+            category_options(categories, tr, true),
+            level_options(tr),
+            label,
+            ci,
+        ));
         // The rest of the record, less often changed, in one folded form.
         let fields = vec![
             Field::new("hidden", "version", String::new(), v.version.to_string()),

@@ -2,17 +2,16 @@
 //! rows, saved views, and export links.
 
 use super::desk::Names;
-use super::{Cell, Field, FormSection, Layout, Section, TableSection, redirect, render, safe_next};
+use super::saved_views::ViewForm;
+use super::{Cell, Field, FormSection, Layout, Section, TableSection, render, safe_next};
 use crate::AppState;
 use crate::api::queue_tools::bulk_result;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Caller, CsrfForm};
-use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::incident::{BulkAction, BulkInput};
-use yunwei_core::saved_view::{self, NewView};
 use yunwei_domain::ids::{IncidentId, TeamId};
 use yunwei_domain::incident::Transition;
 use yunwei_domain::permission::{Action, ObjectType};
@@ -32,39 +31,12 @@ pub struct BulkForm {
     back: String,
 }
 
-/// The save-view form: a name for the queue's current filter query.
-#[derive(Deserialize)]
-pub struct ViewForm {
-    name: String,
-    #[serde(default)]
-    query: String,
-}
-
 /// The sections the queue page adds above and below its table. `query` is the page's
 /// filter query string, which a saved view keeps and the export links carry.
 pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &str) -> (Vec<Section>, Vec<Section>) {
     let tr = caller.tr;
     let Some(me) = caller.ctx.actor.as_ref() else { return (Vec::new(), Vec::new()) };
-    let mut above = Vec::new();
-    let views = saved_view::list(&state.core, &caller.ctx, "incident").await.unwrap_or_default();
-    if !views.is_empty() {
-        let rows = views
-            .iter()
-            .map(|v| {
-                vec![
-                    Cell::link(v.name.clone(), format!("/incidents?{}", v.query)),
-                    Cell::button(format!("/incidents/views/{}/delete", v.id), tr.t("action.delete"), tr.t("incident.view_delete_confirm")),
-                ]
-            })
-            .collect();
-        above.push(Section::Table(TableSection { columns: vec![tr.t("incident.saved_views"), String::new()], rows, next: None }));
-    }
-    let save = vec![Field::new("text", "name", tr.t("field.name"), "").required(), Field::new("hidden", "query", String::new(), query)];
-    above.push(Section::Form(
-        FormSection::post("save-view", "/incidents/views", tr.t("incident.save_view"), save)
-            .heading(tr.t("incident.save_view"))
-            .folded(false),
-    ));
+    let mut above = super::saved_views::sections(state, caller, &super::saved_views::INCIDENTS, query).await;
     if me.permissions.allows(ObjectType::Incident, Action::Export) {
         above.push(Section::Links(vec![
             (format!("/api/v1/incidents/export/csv?{query}"), tr.t("incident.export_csv")),
@@ -177,20 +149,7 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): Cs
 
 pub async fn save_view(State(state): State<AppState>, caller: Caller, CsrfForm(f): CsrfForm<ViewForm>) -> Result<Response, ApiError> {
     caller.require()?;
-    let query = f.query.clone();
-    let input = NewView { object_type: "incident".into(), name: f.name, query: f.query };
-    match saved_view::create(&state.core, &caller.ctx, input).await {
-        Ok(v) => Ok(redirect(&format!("/incidents?{}&ok=view_saved", v.query))),
-        Err(e) => {
-            let tr: Tr = caller.tr;
-            let layout = Layout {
-                title: tr.t("incident.save_view"),
-                sections: vec![Section::Links(vec![(format!("/incidents?{query}"), tr.t("incident.bulk.back"))])],
-                ..Layout::default()
-            };
-            super::failed_layout(&state, &caller, e.into(), layout, super::incident::ACTIVE).await
-        }
-    }
+    super::saved_views::save(&state, &caller, &super::saved_views::INCIDENTS, f).await
 }
 
 pub async fn delete_view(
@@ -200,6 +159,5 @@ pub async fn delete_view(
     CsrfForm(_): CsrfForm<super::Pairs>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
-    saved_view::delete(&state.core, &caller.ctx, id).await?;
-    Ok(redirect("/incidents"))
+    super::saved_views::delete(&state, &caller, &super::saved_views::INCIDENTS, id).await
 }

@@ -365,6 +365,7 @@ pub fn edit_in_place(
     categories: Vec<(String, String)>,
     levels: Vec<(String, String)>,
     priority: String,
+    ci: Option<(String, Vec<(String, String)>)>,
 ) -> Vec<Section> {
     let tr = caller.tr;
     let base = format!("/incidents/{}/set", v.number);
@@ -391,12 +392,15 @@ pub fn edit_in_place(
             Field::new("select", "category_id", tr.t("field.category"), id_text(v.category_id.map(|c| c.0))).options(categories),
         ],
     );
-    let ci_form = FormSection::post(
-        "set-ci",
-        format!("{base}/ci"),
-        tr.t("action.save"),
-        vec![version(), Field::new("text", "ci_ref", tr.t("field.ci_ref"), v.ci_ref.clone().unwrap_or_default())],
-    );
+    let ci_form = FormSection::post("set-ci", format!("{base}/ci"), tr.t("action.save"), {
+        let mut fields = vec![version()];
+        // The CMDB's CI for those who may read CIs; free text for what the CMDB does not know.
+        if let Some((shown, options)) = ci {
+            fields.push(Field::new("text", "ci_id", tr.t("field.ci_id"), shown).options(options).help(tr.t("incident.ci_id_help")));
+        }
+        fields.push(Field::new("text", "ci_ref", tr.t("field.ci_ref"), v.ci_ref.clone().unwrap_or_default()));
+        fields
+    });
     [priority_form, category_form, ci_form].into_iter().map(|f| Section::Form(f.class("inline-edit"))).collect()
 }
 
@@ -419,7 +423,7 @@ pub async fn set_field(
     let allowed: &[&str] = match part.as_str() {
         "priority" => &["impact", "urgency"],
         "category" => &["category_id"],
-        _ => &["ci_ref"],
+        _ => &["ci_ref", "ci_id"],
     };
     let stray =
         form.posted.iter().map(|(k, _)| k.as_str()).find(|k| !allowed.contains(k) && *k != "version" && *k != crate::form::CSRF_FIELD);
@@ -428,6 +432,20 @@ pub async fn set_field(
         let posted = form.posted.clone();
         return finish(&state, &caller, id, Err::<(), _>(e), "saved", Posted::new(form_id, posted)).await;
     }
-    let (result, posted) = form.run(|patch| incident::update(&state.core, &caller.ctx, id, patch)).await;
+    let (result, posted) = if part == "ci" {
+        // The CI arrives as typed ("name #id"): turned into its id before binding.
+        let posted = form.posted.clone();
+        let mut pairs: Pairs = posted.iter().filter(|(k, _)| k != crate::form::CSRF_FIELD).cloned().collect();
+        let result = match super::ci_pick::resolve_pairs(&state, &caller, &mut pairs, "ci_id").await {
+            Ok(()) => match crate::form::bind::<IncidentPatch>(&pairs).map_err(crate::extract::form_error) {
+                Ok(patch) => incident::update(&state.core, &caller.ctx, id, patch).await.map_err(ApiError::from),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        (result, posted)
+    } else {
+        form.run(|patch| incident::update(&state.core, &caller.ctx, id, patch)).await
+    };
     finish(&state, &caller, id, result, "saved", Posted::new(form_id, posted)).await
 }

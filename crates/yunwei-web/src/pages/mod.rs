@@ -9,15 +9,19 @@ mod admin_roles;
 mod auth;
 mod catalog;
 mod chart;
+mod ci_pick;
 mod cmdb;
 mod cmdb_ci;
 mod cmdb_classes;
+mod cmdb_graph;
+mod cmdb_list_tools;
 mod desk;
 mod form;
 mod home;
 mod improvement;
 mod incident;
 mod incident_admin;
+mod incident_ci;
 mod incident_form;
 mod incident_major;
 mod incident_queue;
@@ -26,6 +30,7 @@ mod incident_report;
 mod notice;
 mod profile;
 mod request;
+mod saved_views;
 mod search;
 mod sla;
 mod sla_calendar;
@@ -126,6 +131,9 @@ pub fn router() -> Router<AppState> {
         .route("/cmdb", get(cmdb::list).post(cmdb::create))
         .route("/cmdb/new", get(cmdb::new_form))
         .route("/cmdb/export.csv", get(cmdb::export_csv))
+        .route("/cmdb/bulk", post(cmdb_list_tools::bulk))
+        .route("/cmdb/views", post(cmdb_list_tools::save_view))
+        .route("/cmdb/views/{id}/delete", post(cmdb_list_tools::delete_view))
         .route("/cmdb/cis/{id}", get(cmdb_ci::item).post(cmdb_ci::update))
         .route("/cmdb/cis/{id}/delete", post(cmdb_ci::delete))
         .route("/cmdb/cis/{id}/relations", post(cmdb_ci::add_relation))

@@ -1,5 +1,5 @@
-//! The search page (SPEC SEARCH): one box in the top bar, incidents and service
-//! requests found by full-text search, each list within the caller's record scope.
+//! The search page (SPEC SEARCH): one box in the top bar, incidents, service requests and
+//! configuration items found by full-text search, each list within the caller's read rights.
 
 use super::desk::{DeskData, Names, priority_badge, state_label};
 use super::{Cell, Field, FormSection, Layout, Section, TableSection, render, time};
@@ -59,6 +59,24 @@ pub async fn page(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
         }
         sections.push(Section::Heading(tr.with("search.requests", &[("n".into(), found.service_requests.len().to_string())])));
         sections.push(table(tr, &["field.number", "field.title", "field.state", "field.team", "field.created"], requests));
+        // Configuration items, for those who may read them (the CMDB's names, tags and attributes).
+        if super::ci_pick::may_pick(&caller) {
+            let en = !tr.is_zh();
+            let cis = found
+                .configuration_items
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::link(yunwei_core::cmdb::pick(&c.ci.name, &c.ci.name_en, en).to_string(), format!("/cmdb/cis/{}", c.ci.id)),
+                        Cell::text(yunwei_core::cmdb::pick(&c.class_name, &c.class_name_en, en).to_string()),
+                        Cell::text(tr.t(&format!("cmdb.status.{}", c.ci.status))),
+                        Cell::text(c.owner_team_name.clone().unwrap_or_else(|| "—".into())),
+                    ]
+                })
+                .collect();
+            sections.push(Section::Heading(tr.with("search.cis", &[("n".into(), found.configuration_items.len().to_string())])));
+            sections.push(table(tr, &["field.name", "field.class", "field.status", "field.owner_team_id"], cis));
+        }
     }
     let layout = Layout { title: tr.t("search.title"), sections, ..Layout::default() };
     Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)

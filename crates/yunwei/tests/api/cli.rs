@@ -224,7 +224,7 @@ async fn pg_dump_round_trip() {
 }
 
 #[tokio::test]
-async fn search_rebuild_indexes_every_incident_and_request_again() {
+async fn search_rebuild_indexes_every_incident_request_and_ci_again() {
     let fresh = FreshDatabase::create().await.unwrap();
     let dir = temp_dir("search");
     let d = dir.to_str().unwrap();
@@ -235,7 +235,10 @@ async fn search_rebuild_indexes_every_incident_and_request_again() {
         let db = &db;
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db.read).await.unwrap() }
     };
-    let records = count("SELECT COUNT(*) FROM incidents").await + count("SELECT COUNT(*) FROM service_requests").await;
+    // Incidents, requests and the demo's configuration items.
+    let records = count("SELECT COUNT(*) FROM incidents").await
+        + count("SELECT COUNT(*) FROM service_requests").await
+        + count("SELECT COUNT(*) FROM cis").await;
     assert!(count("SELECT COUNT(*) FROM service_requests").await > 0, "the demo has sample requests");
     db.close().await;
     let rebuilt = yunwei(&["search", "rebuild", "--database-url", &fresh.url, "--data-dir", d]);
