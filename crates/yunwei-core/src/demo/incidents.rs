@@ -3,7 +3,7 @@
 //! genuine), and a bulk loader for large volumes (`yunwei demo --incidents N`)
 //! that writes rows, timelines, SLA clocks and search terms in big batches.
 
-use crate::incident::{self, AssignInput, CategoryInput, NewIncident, ServiceInput, TransitionInput};
+use crate::incident::{self, AssignInput, CategoryInput, MajorInput, NewIncident, ServiceInput, TransitionInput};
 use crate::sla::{self, SlaState, TicketNow};
 use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
@@ -82,6 +82,8 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
     }
     let duty = yunwei_store::admin::get_user_by_username(&core.db.read, "duty01").await?.map(|u| u.id);
     let requester = yunwei_store::admin::get_user_by_username(&core.db.read, "biz01").await?.map(|u| u.id);
+    // A P1 becomes major by itself; a real desk names its commander at once, so the demo does too.
+    let commander = yunwei_store::admin::get_user_by_username(&core.db.read, "director").await?.map(|u| u.id);
     let mut n = 0;
     for (k, (title, description, cat, svc, impact, urgency)) in SAMPLES.iter().enumerate() {
         let input = NewIncident {
@@ -105,6 +107,10 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
             watchers: duty.into_iter().collect(),
         };
         let created = incident::create(core, &ctx, input).await?;
+        if let (true, Some(commander_id)) = (created.major, commander) {
+            let input = MajorInput { commander_id, reason: Some("P1 事件，由运维总监指挥处置。".into()) };
+            incident::declare_major(core, &ctx, created.id, input).await?;
+        }
         work_sample(core, &ctx, created.id, created.team_id, k).await?;
         n += 1;
     }
