@@ -11,26 +11,26 @@ use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, Level, Pendi
 use yunwei_store::incident::{self as store, Incident};
 use yunwei_store::ticket::NewActivity;
 
-/// (category, team that takes it)
-const CATEGORIES: &[(&str, &str)] = &[
-    ("网络故障", "网络组"),
-    ("服务器与操作系统", "系统组"),
-    ("数据库", "数据组"),
-    ("应用系统", "应用支持组"),
-    ("终端与打印", "桌面组"),
-    ("安全事件", "安全组"),
+/// (category, its English name, team that takes it)
+const CATEGORIES: &[(&str, &str, &str)] = &[
+    ("网络故障", "Network faults", "网络组"),
+    ("服务器与操作系统", "Servers and operating systems", "系统组"),
+    ("数据库", "Databases", "数据组"),
+    ("应用系统", "Applications", "应用支持组"),
+    ("终端与打印", "Desktops and printing", "桌面组"),
+    ("安全事件", "Security events", "安全组"),
 ];
 
-/// (business service, code, team)
-const SERVICES: &[(&str, &str, &str)] = &[
-    ("核心业务系统", "CBS", "应用支持组"),
-    ("网上银行", "EBANK", "应用支持组"),
-    ("手机银行", "MBANK", "应用支持组"),
-    ("柜面系统", "TELLER", "应用支持组"),
-    ("信贷管理系统", "LOAN", "应用支持组"),
-    ("支付清算系统", "PAY", "应用支持组"),
-    ("办公网络", "OA-NET", "网络组"),
-    ("邮件系统", "MAIL", "系统组"),
+/// (business service, its English name, code, team)
+const SERVICES: &[(&str, &str, &str, &str)] = &[
+    ("核心业务系统", "Core banking", "CBS", "应用支持组"),
+    ("网上银行", "Internet banking", "EBANK", "应用支持组"),
+    ("手机银行", "Mobile banking", "MBANK", "应用支持组"),
+    ("柜面系统", "Teller system", "TELLER", "应用支持组"),
+    ("信贷管理系统", "Loan management", "LOAN", "应用支持组"),
+    ("支付清算系统", "Payments and clearing", "PAY", "应用支持组"),
+    ("办公网络", "Office network", "OA-NET", "网络组"),
+    ("邮件系统", "E-mail", "MAIL", "系统组"),
 ];
 
 /// (title, description, category index, service index, impact, urgency)
@@ -61,17 +61,18 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
     }
     let ctx = Ctx::system();
     let mut categories = Vec::new();
-    for (name, team) in CATEGORIES {
+    for (name, name_en, team) in CATEGORIES {
         let team_id = team_id(core, team).await?;
-        let c =
-            incident::create_category(core, &ctx, CategoryInput { name: (*name).into(), parent_id: None, team_id, active: true }).await?;
+        let input = CategoryInput { name: (*name).into(), name_en: (*name_en).into(), parent_id: None, team_id, active: true };
+        let c = incident::create_category(core, &ctx, input).await?;
         categories.push(c.id);
     }
     let mut services = Vec::new();
-    for (name, code, team) in SERVICES {
+    for (name, name_en, code, team) in SERVICES {
         let team_id = team_id(core, team).await?;
         let input = ServiceInput {
             name: (*name).into(),
+            name_en: (*name_en).into(),
             code: Some((*code).into()),
             description: String::new(),
             team_id,

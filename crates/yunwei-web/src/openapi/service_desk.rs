@@ -371,11 +371,11 @@ pub(super) fn schemas() -> Value {
     );
     let category = obj(
         &["id", "name"],
-        json!({ "id": s("integer"), "name": s("string"), "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
+        json!({ "id": s("integer"), "name": s("string"), "name_en": { "type": "string", "description": "English name; empty: English readers see name" }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
     );
     let service = obj(
         &["id", "name"],
-        json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer"), "ci_id": { "type": ["integer", "null"], "description": "the service's CI in the CMDB" } }),
+        json!({ "id": s("integer"), "name": s("string"), "name_en": { "type": "string", "description": "English name; empty: English readers see name" }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer"), "ci_id": { "type": ["integer", "null"], "description": "the service's CI in the CMDB" } }),
     );
     let label = obj(
         &["name_zh", "name_en", "colour"],
@@ -431,10 +431,10 @@ pub(super) fn schemas() -> Value {
         "Related": obj(&["related"], json!({ "related": { "type": "array", "items": s("integer") } })),
         "Category": category,
         "CategoryList": obj(&["items"], json!({ "items": arr("Category") })),
-        "CategoryInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean") })),
+        "CategoryInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100 }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean") })),
         "BusinessService": service,
         "ServiceList": obj(&["items"], json!({ "items": arr("BusinessService") })),
-        "ServiceInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": { "type": ["integer", "null"], "minimum": 0, "maximum": 525600 }, "active": s("boolean") })),
+        "ServiceInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100 }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": { "type": ["integer", "null"], "minimum": 0, "maximum": 525600 }, "active": s("boolean") })),
         "DeskSettings": obj(&[], json!({
             "matrix": obj(&["cells"], json!({ "cells": { "type": "array", "description": "rows: impact high, medium, low; columns: urgency", "items": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 4 } } } })),
             "labels": { "type": "array", "items": label, "minItems": 4, "maxItems": 4 },

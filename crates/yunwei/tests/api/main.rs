@@ -11,6 +11,7 @@ mod authz_matrix;
 mod bad_input;
 mod browser;
 mod browser_cmdb;
+mod browser_daily;
 mod browser_desk;
 mod browser_forms;
 mod browser_home;
