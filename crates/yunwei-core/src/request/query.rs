@@ -28,6 +28,10 @@ pub struct RequestDetail {
     /// Whether the caller is an approver the current step waits on.
     pub can_decide: bool,
     pub allowed_actions: Vec<RequestAction>,
+    /// Who follows the request (hears of its replies and changes).
+    pub watchers: Vec<yunwei_domain::ids::UserId>,
+    /// Whether the caller may name others as watchers or take them off (the desk's `assign`).
+    pub may_name_watchers: bool,
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<RequestDetail> {
@@ -52,6 +56,8 @@ pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<Request
         timeline: yunwei_store::ticket::activities(&mut *rd, &yunwei_domain::ticket::SERVICE_REQUEST, id.0, desk).await?,
         can_decide,
         allowed_actions,
+        watchers: yunwei_store::ticket::watchers(&mut *rd, &yunwei_domain::ticket::SERVICE_REQUEST, id.0).await?,
+        may_name_watchers: scope_allows(ctx, Action::Assign, &r),
         request: view(&r)?,
     })
 }

@@ -270,6 +270,8 @@ pub(super) fn schemas() -> Value {
     detail["properties"]["tasks"] = arr("RequestTask");
     detail["properties"]["timeline"] = arr("RequestActivity");
     detail["properties"]["can_decide"] = s("boolean");
+    detail["properties"]["watchers"] = json!({ "type": "array", "items": s("integer") });
+    detail["properties"]["may_name_watchers"] = s("boolean");
     detail["properties"]["allowed_actions"] = json!({ "type": "array", "items": { "enum": ["cancel", "close"] } });
     json!({
         "CatalogItem": item,

@@ -212,29 +212,6 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({ "commander_id": 4, "reason": "全行柜面交易受影响，启动应急响应" }),
             )
         },
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/watchers",
-                    incident::watch,
-                    "incidents",
-                    "Watch (yourself, or another user with assign rights)",
-                    (200, Some("Watchers")),
-                ),
-                "WatcherBody",
-                || json!({ "user_id": 12 }),
-            )
-        },
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(Delete, "/api/v1/incidents/{number}/watchers", incident::unwatch, "incidents", "Stop watching", (200, Some("Watchers"))),
-                "WatcherBody",
-                || json!({}),
-            )
-        },
         e(
             op(
                 Put,

@@ -211,7 +211,7 @@ pub struct ShowQuery {
     ok: Option<String>,
 }
 
-fn request_id(number: &str) -> Result<ServiceRequestId, ApiError> {
+pub(super) fn request_id(number: &str) -> Result<ServiceRequestId, ApiError> {
     crate::api::request::request_id(number)
 }
 
@@ -353,6 +353,8 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
             }
         }
     }
+    let (watchers, files) = super::request_record::parts(state, caller, d, &mut names).await;
+    sections.extend(files);
     sections.push(Section::Heading(tr.t("incident.timeline")));
     let mut timeline = Vec::new();
     for a in &d.timeline {
@@ -399,7 +401,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     Layout {
         title: format!("{} {}", r.number, r.title),
         sections,
-        aside: vec![Section::Facts(facts), Section::Buttons(buttons)],
+        aside: [vec![Section::Facts(facts), Section::Buttons(buttons)], watchers].concat(),
         data: [
             vec![("data-request", r.number.clone()), ("data-request-version", r.version.to_string())],
             super::live_data(caller, format!("service_request:{}", r.id)),
@@ -410,7 +412,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
 
 /// After a form on the request page: back to it with a notice, or the page again with the
 /// form as typed and the messages beside its fields.
-async fn finish<T>(
+pub(super) async fn finish<T>(
     state: &AppState,
     caller: &Caller,
     id: ServiceRequestId,

@@ -1,0 +1,87 @@
+//! The request page's watchers and file upload (the ticket kernel's, as on the incident page).
+//! Whoever may read a request may follow it and add a file (a file is a reply); naming
+//! others as watchers is the desk's (`assign` on the request), so only they are offered it.
+
+use super::desk::Names;
+use super::request::{finish, request_id};
+use super::ticket_parts;
+use super::{Pairs, Posted, Section};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
+use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::response::Response;
+use yunwei_core::request::{self, RequestDetail};
+use yunwei_domain::ticket::SERVICE_REQUEST;
+
+/// The side column's watchers and the files with their upload form.
+pub async fn parts(state: &AppState, caller: &Caller, d: &RequestDetail, names: &mut Names) -> (Vec<Section>, Vec<Section>) {
+    let r = &d.request;
+    let page = format!("/requests/{}", r.number);
+    let watchers = ticket_parts::watchers(state, caller, &page, &d.watchers, d.may_name_watchers, names).await;
+    let files_api = format!("/api/v1/service-requests/{}/attachments", r.number);
+    let at = ticket_parts::Place { kind: &SERVICE_REQUEST, id: r.id.0, page: &page, files_api: &files_api };
+    // Readers of the request may reply on it, and a file is a reply (`ticket::attach`).
+    let files = ticket_parts::files(state, caller, &at, true, names).await;
+    (watchers, files)
+}
+
+async fn set_watching(
+    state: AppState,
+    caller: Caller,
+    number: String,
+    pairs: Pairs,
+    user: Option<String>,
+    watch: bool,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = request_id(&number)?;
+    let user = ticket_parts::watcher_of(user.as_deref())?;
+    let result =
+        yunwei_core::ticket::set_watching(&state.core, &caller.ctx, &SERVICE_REQUEST, id.0, user, watch).await.map_err(ApiError::from);
+    let notice = ticket_parts::watch_notice(&caller, user, watch);
+    finish(&state, &caller, id, result, notice, Posted::new("watcher", pairs)).await
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct WhoQuery {
+    user_id: Option<String>,
+}
+
+/// Follow: the reader, or the person chosen in the form (`user_id`).
+pub async fn watch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    let user = pairs.iter().find(|(k, _)| k == "user_id").map(|(_, v)| v.clone());
+    set_watching(state, caller, number, pairs, user, true).await
+}
+
+/// Stop following: the reader, or the person named in the button's `?user_id=`.
+pub async fn unwatch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<WhoQuery>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
+    set_watching(state, caller, number, pairs, q.user_id, false).await
+}
+
+/// The upload form.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let id = request_id(&number)?;
+    // The request must be readable before anything is read from the body.
+    request::get(&state.core, &caller.ctx, id).await?;
+    let result = ticket_parts::upload(&state, &caller, &SERVICE_REQUEST, id.0, form).await?;
+    finish(&state, &caller, id, result, "file_added", Posted::new("attach", Vec::new())).await
+}
