@@ -59,6 +59,9 @@ pub fn detail(tr: Tr, n: &Notice) -> String {
         "incident.escalated" => with("notice_text.escalated", &[("reason", s(p, "reason").to_string())]),
         "survey.answered" => with("notice_text.survey_answered", &[("score", num(p, "score"))]),
         "service_request.rejected" => with("notice_text.rejected", &[("comment", s(p, "comment").to_string())]),
+        "service_request.approver_missing" => {
+            with("notice_text.approver_missing", &[("step", num(p, "step")), ("step_name", s(p, "step_name").to_string())])
+        }
         "account.locked" => with(
             "notice_text.account_locked",
             &[("ip", s(p, "source_ip").to_string()), ("failures", num(p, "failures")), ("minutes", num(p, "minutes"))],

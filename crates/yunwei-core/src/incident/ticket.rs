@@ -35,7 +35,7 @@ impl Ticket for Incident {
         load_read(conn, ctx, IncidentId(id), Action::Read).await
     }
 
-    fn may_name_watchers(&self, ctx: &Ctx) -> bool {
+    fn may_assign(&self, ctx: &Ctx) -> bool {
         authorize_on(ctx, Action::Assign, self).is_ok()
     }
 

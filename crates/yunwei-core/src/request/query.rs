@@ -30,8 +30,8 @@ pub struct RequestDetail {
     pub allowed_actions: Vec<RequestAction>,
     /// Who follows the request (hears of its replies and changes).
     pub watchers: Vec<yunwei_domain::ids::UserId>,
-    /// Whether the caller may name others as watchers or take them off (the desk's `assign`).
-    pub may_name_watchers: bool,
+    /// Whether the caller has the desk's `assign` right on the request: naming watchers, and approvers of steps that wait for the desk.
+    pub may_assign: bool,
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<RequestDetail> {
@@ -57,7 +57,7 @@ pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<Request
         can_decide,
         allowed_actions,
         watchers: yunwei_store::ticket::watchers(&mut *rd, &yunwei_domain::ticket::SERVICE_REQUEST, id.0).await?,
-        may_name_watchers: scope_allows(ctx, Action::Assign, &r),
+        may_assign: scope_allows(ctx, Action::Assign, &r),
         request: view(&r)?,
     })
 }

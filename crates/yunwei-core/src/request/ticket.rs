@@ -31,7 +31,7 @@ impl Ticket for ServiceRequest {
         load_read(conn, ctx, ServiceRequestId(id)).await
     }
 
-    fn may_name_watchers(&self, ctx: &Ctx) -> bool {
+    fn may_assign(&self, ctx: &Ctx) -> bool {
         scope_allows(ctx, Action::Assign, self)
     }
 

@@ -53,7 +53,7 @@ pub(crate) trait Ticket: Clone + Send + Sync + Sized {
     /// reply)? `Ok(true)` when they answer as the desk, `Ok(false)` as the requester's side.
     async fn commenter(&self, ctx: &Ctx, conn: &mut Conn, public: bool) -> Result<bool>;
     /// May the caller name others as watchers (or take them off)? The kind's `assign` right on the record.
-    fn may_name_watchers(&self, ctx: &Ctx) -> bool;
+    fn may_assign(&self, ctx: &Ctx) -> bool;
     /// Who hears of a reply (`public`) or a work note.
     async fn audience(&self, core: &Core, conn: &mut Conn, public: bool) -> Result<Vec<UserId>>;
     /// An event about the record with its usual payload and `extra`.

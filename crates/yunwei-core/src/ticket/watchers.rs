@@ -26,7 +26,7 @@ pub async fn set_watching(core: &Core, ctx: &Ctx, kind: &TicketKind, id: i64, us
     let mut tx = core.db.begin().await?;
     for_kind!(kind, T => {
         let t = T::load_read(core, &mut tx, ctx, id).await?;
-        if target != me && !t.may_name_watchers(ctx) {
+        if target != me && !t.may_assign(ctx) {
             return Err(CoreError::Forbidden(format!("{}:assign", T::KIND.object_type)));
         }
         if yunwei_store::admin::get_user(&mut *tx, target).await?.is_none() {

@@ -140,6 +140,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{number}/decide", post(request::decide))
         .route("/requests/{number}/tasks/{task}", post(request::task))
         .route("/requests/{number}/comment", post(request::comment))
+        .route("/requests/{number}/approvers", post(request_record::name_approver))
         .route("/requests/{number}/watch", post(request_record::watch))
         .route("/requests/{number}/unwatch", post(request_record::unwatch))
         .route("/requests/{number}/attachments", post(request_record::upload))

@@ -299,6 +299,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Heading(tr.t("request.approval")));
         let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
+        sections.extend(super::request_record::approver_forms(state, caller, d, &unassigned).await);
     }
     if d.can_decide {
         // Approving is one click (a comment may go with it); rejecting asks for the reason.
@@ -513,6 +514,14 @@ async fn activity_text(state: &AppState, caller: &Caller, names: &mut Names, kin
             } else {
                 tr.t("request.activity.task")
             }
+        }
+        "approver_named" => {
+            let person = match data.get("approver_id").and_then(Value::as_i64) {
+                Some(a) => names.user(state, caller, yunwei_domain::ids::UserId(a)).await,
+                None => "—".into(),
+            };
+            let step = data.get("step").and_then(Value::as_i64).unwrap_or_default().to_string();
+            tr.with("request.activity.approver_named", &[p("step", step), p("person", person)])
         }
         _ => tr.t(&format!("request.activity.{kind}")),
     }

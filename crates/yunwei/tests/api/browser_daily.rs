@@ -87,3 +87,61 @@ async fn names_bulk_and_search_in_chromium() {
     assert_eq!(r.status, 403, "{}", r.text());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn request_page_offers_watching_and_files_in_chromium() {
+    let app = demo_app().await;
+    let file = std::env::temp_dir().join(format!("yunwei-daily-{}.txt", std::process::id()));
+    std::fs::write(&file, b"VPN error 809").expect("a file to upload");
+    for (lang, watchers, uploaded, watching) in
+        [("zh-CN", "关注人", "附件已上传。", "已关注。"), ("en", "Watchers", "The file was uploaded.", "You now watch this ticket.")]
+    {
+        for u in ["biz01", "manager"] {
+            let c = app.session(u, DEMO_PASSWORD).await;
+            assert_eq!(c.patch("/api/v1/me", &json!({ "locale": lang })).await.status, 200);
+        }
+        // A request of the requester's own, new for each language.
+        let biz = app.session("biz01", DEMO_PASSWORD).await;
+        let items = biz.get("/api/v1/catalog-items").await.json();
+        let list = items.as_array().or(items["items"].as_array()).cloned().unwrap_or_default();
+        let reset = list.iter().find(|i| i["code"] == "password_reset").map(|i| i["id"].clone()).unwrap_or_else(|| panic!("{items}"));
+        let answers = json!({ "system": "core_banking", "account": "biz01", "contact_phone": "138 0000 0001" });
+        let req = biz.post("/api/v1/service-requests", &json!({ "item_id": reset, "answers": answers })).await;
+        assert_eq!(req.status, 201, "{}", req.text());
+        let number = req.json()["number"].as_str().unwrap().to_string();
+
+        let b = Browser::start(lang).await.expect("browser");
+        sign_in_with(&app, &b, "biz01", DEMO_PASSWORD).await;
+        for (width, height) in [(1440, 900), (390, 844)] {
+            b.resize(width, height).await;
+            b.goto(&app.url(&format!("/requests/{number}"))).await;
+            let text = b.page_text().await;
+            assert!(text.contains(watchers), "{lang}: the page lists who follows it: {text}");
+            // The requester may follow and add a file, but not name others (that would answer 403).
+            assert!(b.props("select[name=user_id]", "name").await.is_empty(), "{lang}: no one else to name");
+            assert_eq!(b.props("form[action$='/attachments'] input[type=file]", "name").await.len(), 1, "{lang}: the upload form");
+            shot(&b, &format!("daily-request-{lang}-{width}")).await;
+        }
+        b.resize(1440, 900).await;
+        b.click(&format!("form[action='/requests/{number}/watch'] button[type=submit]")).await;
+        b.wait_for_text(watching).await;
+        b.type_into("form[action$='/attachments'] input[type=file]", &file.display().to_string()).await;
+        b.click("form[action$='/attachments'] button[type=submit]").await;
+        let text = b.wait_for_text(uploaded).await;
+        assert!(text.contains(file.file_name().unwrap().to_str().unwrap()), "{lang}: the file is listed: {text}");
+        shot(&b, &format!("daily-request-file-{lang}")).await;
+        b.quit().await;
+        let detail = biz.get(&format!("/api/v1/service-requests/{number}")).await.json();
+        assert_eq!(detail["watchers"].as_array().map(Vec::len), Some(1), "{detail}");
+
+        // The desk may name others: the list of people is offered to them.
+        let b = Browser::start(lang).await.expect("browser");
+        sign_in_with(&app, &b, "manager", DEMO_PASSWORD).await;
+        b.goto(&app.url(&format!("/requests/{number}"))).await;
+        assert_eq!(b.props("form[action$='/watch'] select[name=user_id]", "name").await.len(), 1, "{lang}: the desk names others");
+        shot(&b, &format!("daily-request-desk-{lang}")).await;
+        b.quit().await;
+    }
+    let _ = std::fs::remove_file(&file);
+    app.stop().await;
+}
