@@ -32,7 +32,9 @@ pub(crate) async fn desk_people(conn: &mut Conn) -> Result<Vec<UserId>> {
 
 /// The notice to the desk that `step` (from 0) of the request waits for them.
 pub(crate) async fn approver_missing(conn: &mut Conn, r: &ServiceRequest, step: i64, name: &str) -> Result<Event> {
-    let desk = desk_people(conn).await?;
+    let mut desk = desk_people(conn).await?;
+    // The requester names nobody on their own request.
+    desk.retain(|u| Some(*u) != r.requester_id);
     Ok(event_for(EventType::ServiceRequestApproverMissing, r, &desk, serde_json::json!({ "step": step + 1, "step_name": name })))
 }
 
@@ -41,7 +43,8 @@ pub(crate) async fn approver_missing(conn: &mut Conn, r: &ServiceRequest, step: 
 pub async fn name_approver(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: NameApproverInput) -> Result<RequestView> {
     let mut tx = core.db.begin().await?;
     let before = load(core, &mut tx, ctx, id).await?;
-    if !scope_allows(ctx, Action::Assign, &before) {
+    // The desk only, and not for their own request: whoever names the approver decides who approves.
+    if !scope_allows(ctx, Action::Assign, &before) || before.requester_id == Some(ctx.me()?.user_id) {
         return Err(CoreError::Forbidden("service_request:assign".into()));
     }
     let state = state_of(&before)?;

@@ -303,6 +303,26 @@ pub async fn fallback_role_options(state: &AppState, caller: &Caller) -> Vec<(St
 }
 
 /// The resolution codes as (code, label) options of a select.
+/// "Allowed: fixed, workaround" names the values as people know them (已修复、临时解决):
+/// resolution codes by their names, transitions and states by their words.
+pub fn allowed_in_words(e: &mut crate::error::ApiError, tr: Tr, settings: &yunwei_domain::incident::DeskSettings) {
+    for f in e.fields.iter_mut().filter(|f| f.code == "not_allowed_value") {
+        let field = f.field.clone();
+        let word = |v: &str| -> String {
+            let key = match field.as_str() {
+                "resolution_code" => return resolution_label(tr, settings, v),
+                "transition" => format!("incident.action.{v}"),
+                "state" => format!("incident.state.{v}"),
+                _ => String::new(),
+            };
+            if tr.has(&key) { tr.t(&key) } else { v.to_string() }
+        };
+        if let Some((_, allowed)) = f.params.iter_mut().find(|(k, _)| k == "allowed") {
+            *allowed = allowed.split(',').map(|v| word(v.trim())).collect::<Vec<_>>().join(if tr.is_zh() { "、" } else { ", " });
+        }
+    }
+}
+
 pub fn resolution_options(tr: Tr, settings: &yunwei_domain::incident::DeskSettings) -> Vec<(String, String)> {
     settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, settings, c))).collect()
 }
@@ -310,6 +330,24 @@ pub fn resolution_options(tr: Tr, settings: &yunwei_domain::incident::DeskSettin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_values_are_named_in_words() {
+        let settings = yunwei_domain::incident::DeskSettings::default();
+        let codes = settings.resolution_codes.join(", ");
+        let err = |field: &str, allowed: &str| {
+            let mut e = crate::error::ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            e.fields.push(yunwei_domain::FieldError::new(field, "not_allowed_value").with("allowed", allowed));
+            e
+        };
+        let mut zh = err("resolution_code", &codes);
+        allowed_in_words(&mut zh, Tr::new("zh-CN"), &settings);
+        let words = &zh.fields[0].params[0].1;
+        assert!(words.contains("已修复") && !words.contains("fixed") && words.contains('、'), "{words}");
+        let mut en = err("state", "in_progress, resolved");
+        allowed_in_words(&mut en, Tr::new("en"), &settings);
+        assert_eq!(en.fields[0].params[0].1, "In progress, Resolved");
+    }
 
     #[test]
     fn resolution_codes_round_trip_through_the_settings_text() {

@@ -138,7 +138,9 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): Cs
     };
     let result = match bulk_result(&state, &caller, input).await {
         Ok(r) => r,
-        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
+        Err(mut e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
+            let settings = yunwei_core::incident::desk_settings(&state.core).await.unwrap_or_default();
+            super::desk::allowed_in_words(&mut e, tr, &settings);
             let layout = Layout {
                 title: tr.t("incident.bulk.title"),
                 sections: vec![Section::Links(vec![(back, tr.t("incident.bulk.back"))])],

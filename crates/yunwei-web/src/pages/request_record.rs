@@ -92,7 +92,8 @@ pub async fn approver_forms(state: &AppState, caller: &Caller, d: &RequestDetail
     let tr = caller.tr;
     let current = d.request.approval_step.unwrap_or(i64::MAX);
     let open: Vec<usize> = unassigned.iter().copied().filter(|n| *n as i64 >= current).collect();
-    if !d.may_assign || open.is_empty() {
+    let own = d.request.requester_id.is_some_and(|r| Some(r.0) == caller.ctx.actor_id());
+    if !d.may_assign || own || open.is_empty() {
         return Vec::new();
     }
     let Ok(people) = yunwei_core::directory::approver_candidates(&state.core, &caller.ctx).await else { return Vec::new() };
