@@ -422,7 +422,8 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         // Nobody could be found for the first step: it waits for the desk, who hear of it.
         Some(first) if first.is_empty() => {
             let name = def.approvals.first().map(|s| s.name.get(&locale).to_string()).unwrap_or_default();
-            emit(core, &mut tx, ctx, desk::approver_missing(&mut tx, &r, 0, &name).await?).await?;
+            let notice = desk::approver_missing(&mut tx, &r, 0, &name).await?;
+            emit(core, &mut tx, ctx, notice).await?;
         }
         Some(first) => {
             emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestApprovalRequested, &r, first, serde_json::json!({ "step": 1 })))

@@ -97,7 +97,8 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
             } else if next_approvers.is_empty() && (next as usize) < def.approvals.len() {
                 // The next step has nobody to approve it: it waits for the desk, who hear of it.
                 after.approval_step = Some(next);
-                let name = def.approvals.get(next as usize).map(|s| s.name.get(&ctx.me()?.locale).to_string()).unwrap_or_default();
+                let locale = ctx.me()?.locale.clone();
+                let name = def.approvals.get(next as usize).map(|s| s.name.get(&locale).to_string()).unwrap_or_default();
                 events.push(super::desk::approver_missing(&mut tx, &after, next, &name).await?);
             } else if next_approvers.is_empty() {
                 after.state = RequestState::InFulfilment.as_str().into();

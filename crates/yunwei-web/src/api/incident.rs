@@ -16,7 +16,7 @@ use yunwei_core::store::service::BusinessService;
 use yunwei_core::store::sql::Page;
 use yunwei_core::store::ticket::Activity;
 use yunwei_core::ticket;
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, UserId};
+use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId};
 use yunwei_domain::incident::{DeskSettings, Transition, parse_number};
 use yunwei_domain::ticket::INCIDENT;
 

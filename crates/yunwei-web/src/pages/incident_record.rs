@@ -2,10 +2,10 @@
 //! incidents, and the fields edited in place. Each part is offered only to readers the
 //! incident policy lets use it (`incident::may`), so no button on the page answers 403.
 
-use super::desk::{Names, file_size, state_label};
+use super::desk::{Names, state_label};
 use super::incident_form::{Pairs, finish, get, ok};
 use super::ticket_parts::{self, invalid};
-use super::{Cell, Field, FormSection, Posted, Section, TableSection, time};
+use super::{Cell, Field, FormSection, Posted, Section, TableSection};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Caller, CsrfForm, PageForm};
@@ -13,15 +13,12 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 use axum::response::Response;
-use yunwei_core::CoreError;
 use yunwei_core::incident::{self, IncidentDetail, IncidentPatch, IncidentView};
-use yunwei_domain::ids::{IncidentId, UserId};
+use yunwei_domain::ids::IncidentId;
 use yunwei_domain::permission::Action;
-use yunwei_domain::{DomainError, FieldError};
 
 /// What the reader may do on this incident, asked once per page.
 pub struct Offer {
-    pub me: UserId,
     pub update: bool,
     pub assign: bool,
     pub transition: bool,
@@ -32,7 +29,6 @@ impl Offer {
     pub fn of(caller: &Caller, v: &IncidentView) -> Offer {
         let ctx = &caller.ctx;
         Offer {
-            me: UserId(ctx.actor_id().unwrap_or_default()),
             update: incident::may(ctx, Action::Update, v),
             assign: incident::may(ctx, Action::Assign, v),
             transition: incident::may(ctx, Action::Transition, v),

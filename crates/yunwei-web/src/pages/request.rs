@@ -402,7 +402,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     Layout {
         title: format!("{} {}", r.number, r.title),
         sections,
-        aside: [vec![Section::Facts(facts), Section::Buttons(buttons)], watchers].concat(),
+        aside: [vec![Section::Facts(facts), Section::Buttons(buttons)], watchers].into_iter().flatten().collect(),
         data: [
             vec![("data-request", r.number.clone()), ("data-request-version", r.version.to_string())],
             super::live_data(caller, format!("service_request:{}", r.id)),

@@ -231,7 +231,8 @@ async fn the_desk_hears_of_a_waiting_step_and_names_its_approver() {
             "document.querySelector(\"form[action$='/approvers'] select[name=approver_id]\").value = '{appr_id}'; return 0;"
         ))
         .await;
-        b.click("form[action$='/approvers'] button[type=submit]").await;
+        // Submitted as a person would, through the form's own button (scrolled into view first).
+        b.execute("const f = document.querySelector(\"form[action$='/approvers']\"); f.scrollIntoView(); f.requestSubmit(f.querySelector('button[type=submit]')); return 0;").await;
         b.wait_for_text(named).await;
         crate::browser_names::shot(&b, &format!("daily-approver-named-{lang}")).await;
         b.quit().await;

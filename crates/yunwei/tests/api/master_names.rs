@@ -61,7 +61,8 @@ async fn team_names_follow_the_readers_language_with_the_chinese_name_as_fallbac
 #[tokio::test]
 async fn categories_and_services_carry_both_names_in_forms_lists_exports_and_the_api() {
     let app = spawn_app().await;
-    let admin = app.admin();
+    // The desk's settings are the operations manager's (the system administrator reads no incidents).
+    let (_, admin) = app.user_with_roles("svc.admin", &["ops_manager"]).await;
     let cat = admin.post("/api/v1/incident-categories", &json!({ "name": "网络故障", "name_en": "Network faults" })).await;
     assert_eq!(cat.status, 201, "{}", cat.text());
     let cat = cat.json();
@@ -76,7 +77,7 @@ async fn categories_and_services_carry_both_names_in_forms_lists_exports_and_the
     assert_eq!(too_long.json()["errors"][0]["field"], "name_en");
 
     // The admin forms edit the English name (and keep it on a later save).
-    let c = app.admin_session().await;
+    let c = app.session("svc.admin", ADMIN_PASSWORD).await;
     let page = c.get(&format!("/admin/business-services/{}", svc["id"])).await.text();
     assert!(page.contains("name=\"name_en\"") && page.contains("value=\"Internet banking\""), "{page}");
     let saved = c
