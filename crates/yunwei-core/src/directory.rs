@@ -54,3 +54,15 @@ pub async fn commander_candidates(core: &Core, ctx: &Ctx) -> Result<Vec<(UserId,
     out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     Ok(out)
 }
+
+/// Whom the desk may name to approve a step that waits for one, by name: every enabled person
+/// (line managers often hold no IT role), the first 200 by user name. The desk only.
+pub async fn approver_candidates(core: &Core, ctx: &Ctx) -> Result<Vec<(UserId, String)>> {
+    ctx.authorize(ObjectType::ServiceRequest, Action::Assign)?;
+    let filter = store::UserFilter { disabled: Some(false), ..store::UserFilter::default() };
+    let page = PageRequest::parse(Some(yunwei_domain::page::MAX_LIMIT), None, false)?;
+    let users = store::list_users(&core.db.read, &filter, &page, true).await?.items;
+    let mut out: Vec<(UserId, String)> = users.into_iter().map(|u| (u.id, u.display_name)).collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    Ok(out)
+}

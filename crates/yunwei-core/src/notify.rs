@@ -14,7 +14,7 @@ use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId, UserId};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
-use yunwei_store::notify::{self as store, Delivery, NewDelivery, NewEvent, Notification, OutboxEvent, Preference, Template};
+use yunwei_store::notify::{self as store, Delivery, NewDelivery, NewEvent, OutboxEvent, Preference, Template};
 use yunwei_store::sql::Page;
 use yunwei_store::{Batch, Conn};
 
@@ -217,11 +217,6 @@ pub async fn set_my_preferences(core: &Core, ctx: &Ctx, input: Vec<PreferenceInp
 }
 
 // ---- in-app ----
-
-pub async fn my_notifications(core: &Core, ctx: &Ctx, unread_only: bool, page: &PageRequest) -> Result<Page<Notification>> {
-    let me = ctx.me()?;
-    Ok(store::list_notifications(&core.db, me.user_id, unread_only, page).await?)
-}
 
 /// A notification as the reader's pages show it: the event it came from (what happened, to
 /// which record, by whom) so that the page writes it in the reader's language, and the stored

@@ -43,6 +43,7 @@ crate::permission::string_enum!(
         ServiceRequestFulfilled = "service_request.fulfilled",
         ServiceRequestStateChanged = "service_request.state_changed",
         ServiceRequestCommented = "service_request.commented",
+        ServiceRequestApproverMissing = "service_request.approver_missing",
         SurveyRequested = "survey.requested",
         SurveyAnswered = "survey.answered",
         ImprovementOpened = "improvement.opened",

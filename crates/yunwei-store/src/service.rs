@@ -15,6 +15,8 @@ table! {
     pub struct BusinessService in "business_services" {
         pub id: ServiceId,
         pub name: String,
+        /// English name; empty: English readers see `name`.
+        pub name_en: String,
         pub code: Option<String>,
         pub description: String,
         /// Incidents on this service go to this team unless their category names one.
@@ -30,6 +32,7 @@ table! {
 
 pub struct ServiceFields {
     pub name: String,
+    pub name_en: String,
     pub code: Option<String>,
     pub description: String,
     pub team_id: Option<TeamId>,
@@ -42,6 +45,7 @@ impl ServiceFields {
         BusinessService {
             id,
             name: self.name.clone(),
+            name_en: self.name_en.clone(),
             code: self.code.clone(),
             description: self.description.clone(),
             team_id: self.team_id,
@@ -59,7 +63,7 @@ pub async fn insert(conn: &mut AnyConnection, f: &ServiceFields, now: i64) -> Re
 }
 
 pub async fn update(conn: &mut AnyConnection, id: ServiceId, f: &ServiceFields, now: i64) -> Result<bool> {
-    let cols = ["name", "code", "description", "team_id", "downtime_budget_minutes", "active", "updated_at"];
+    let cols = ["name", "name_en", "code", "description", "team_id", "downtime_budget_minutes", "active", "updated_at"];
     update_row(conn, &f.row(id, now), &cols, None).await
 }
 
@@ -76,7 +80,7 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, id: ServiceId) -> R
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: Option<&str>) -> Result<Vec<BusinessService>> {
     let rows = match q.filter(|q| !q.is_empty()) {
         Some(q) => {
-            sqlx::query("SELECT * FROM business_services WHERE name LIKE $1 ESCAPE '\\' ORDER BY name, id")
+            sqlx::query("SELECT * FROM business_services WHERE name LIKE $1 ESCAPE '\\' OR name_en LIKE $1 ESCAPE '\\' ORDER BY name, id")
                 .bind(format!("%{}%", escape_like(q)))
                 .fetch_all(ex)
                 .await?

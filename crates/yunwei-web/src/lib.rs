@@ -11,6 +11,7 @@ pub mod i18n;
 mod json_body;
 pub mod metrics;
 pub mod middleware;
+pub mod notice_text;
 pub mod openapi;
 pub mod pages;
 pub mod session;

@@ -60,7 +60,7 @@
     ["incident.created", "incident.assigned", "incident.state_changed", "incident.commented", "incident.escalated",
       "incident.major_declared", "incident.major_phase_changed", "incident.major_update_posted", "incident.sla_warning", "incident.sla_breached", "service_request.approval_requested",
       "service_request.approved", "service_request.rejected", "service_request.task_assigned", "service_request.fulfilled",
-      "service_request.state_changed", "service_request.commented"].forEach(function (t) { source.addEventListener(t, onEvent); });
+      "service_request.state_changed", "service_request.commented", "service_request.approver_missing"].forEach(function (t) { source.addEventListener(t, onEvent); });
     source.addEventListener("resync", function () { show(""); });
   }
   // Keep the bell's unread count fresh.

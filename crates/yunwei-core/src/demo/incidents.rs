@@ -4,7 +4,7 @@
 //! that writes rows, timelines, SLA clocks and search terms in big batches.
 
 use super::Rng;
-use crate::incident::{self, AssignInput, CategoryInput, NewIncident, ServiceInput, TransitionInput};
+use crate::incident::{self, AssignInput, CategoryInput, MajorInput, NewIncident, ServiceInput, TransitionInput};
 use crate::sla::{self, SlaState, TicketNow};
 use crate::{Core, Ctx, Result};
 use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
@@ -12,26 +12,26 @@ use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, Level, Pendi
 use yunwei_store::incident::{self as store, Incident};
 use yunwei_store::ticket::NewActivity;
 
-/// (category, team that takes it)
-const CATEGORIES: &[(&str, &str)] = &[
-    ("网络故障", "网络组"),
-    ("服务器与操作系统", "系统组"),
-    ("数据库", "数据组"),
-    ("应用系统", "应用支持组"),
-    ("终端与打印", "桌面组"),
-    ("安全事件", "安全组"),
+/// (category, its English name, team that takes it)
+const CATEGORIES: &[(&str, &str, &str)] = &[
+    ("网络故障", "Network faults", "网络组"),
+    ("服务器与操作系统", "Servers and operating systems", "系统组"),
+    ("数据库", "Databases", "数据组"),
+    ("应用系统", "Applications", "应用支持组"),
+    ("终端与打印", "Desktops and printing", "桌面组"),
+    ("安全事件", "Security events", "安全组"),
 ];
 
-/// (business service, code, team)
-const SERVICES: &[(&str, &str, &str)] = &[
-    ("核心业务系统", "CBS", "应用支持组"),
-    ("网上银行", "EBANK", "应用支持组"),
-    ("手机银行", "MBANK", "应用支持组"),
-    ("柜面系统", "TELLER", "应用支持组"),
-    ("信贷管理系统", "LOAN", "应用支持组"),
-    ("支付清算系统", "PAY", "应用支持组"),
-    ("办公网络", "OA-NET", "网络组"),
-    ("邮件系统", "MAIL", "系统组"),
+/// (business service, its English name, code, team)
+const SERVICES: &[(&str, &str, &str, &str)] = &[
+    ("核心业务系统", "Core banking", "CBS", "应用支持组"),
+    ("网上银行", "Internet banking", "EBANK", "应用支持组"),
+    ("手机银行", "Mobile banking", "MBANK", "应用支持组"),
+    ("柜面系统", "Teller system", "TELLER", "应用支持组"),
+    ("信贷管理系统", "Loan management", "LOAN", "应用支持组"),
+    ("支付清算系统", "Payments and clearing", "PAY", "应用支持组"),
+    ("办公网络", "Office network", "OA-NET", "网络组"),
+    ("邮件系统", "E-mail", "MAIL", "系统组"),
 ];
 
 /// (title, description, category index, service index, impact, urgency)
@@ -66,17 +66,18 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
     }
     let ctx = Ctx::system();
     let mut categories = Vec::new();
-    for (name, team) in CATEGORIES {
+    for (name, name_en, team) in CATEGORIES {
         let team_id = team_id(core, team).await?;
-        let c =
-            incident::create_category(core, &ctx, CategoryInput { name: (*name).into(), parent_id: None, team_id, active: true }).await?;
+        let input = CategoryInput { name: (*name).into(), name_en: (*name_en).into(), parent_id: None, team_id, active: true };
+        let c = incident::create_category(core, &ctx, input).await?;
         categories.push(c.id);
     }
     let mut services = Vec::new();
-    for (name, code, team) in SERVICES {
+    for (name, name_en, code, team) in SERVICES {
         let team_id = team_id(core, team).await?;
         let input = ServiceInput {
             name: (*name).into(),
+            name_en: (*name_en).into(),
             code: Some((*code).into()),
             description: String::new(),
             team_id,
@@ -95,6 +96,8 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
     let cis = super::cmdb::load_named(core, &service_cis).await?;
     let duty = yunwei_store::admin::get_user_by_username(&core.db.read, "duty01").await?.map(|u| u.id);
     let requester = yunwei_store::admin::get_user_by_username(&core.db.read, "biz01").await?.map(|u| u.id);
+    // A P1 becomes major by itself; a real desk names its commander at once, so the demo does too.
+    let commander = yunwei_store::admin::get_user_by_username(&core.db.read, "director").await?.map(|u| u.id);
     let mut n = 0;
     for (k, (title, description, cat, svc, impact, urgency)) in SAMPLES.iter().enumerate() {
         let input = NewIncident {
@@ -119,6 +122,10 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
             watchers: duty.into_iter().collect(),
         };
         let created = incident::create(core, &ctx, input).await?;
+        if let (true, Some(commander_id)) = (created.major, commander) {
+            let input = MajorInput { commander_id, reason: Some("P1 事件，由运维总监指挥处置。".into()) };
+            incident::declare_major(core, &ctx, created.id, input).await?;
+        }
         work_sample(core, &ctx, created.id, created.team_id, k).await?;
         n += 1;
     }

@@ -53,6 +53,9 @@ pub async fn put_desk_settings(core: &Core, ctx: &Ctx, input: DeskSettings) -> R
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub name: String,
+    /// The English name; absent or empty: English readers see `name`.
+    #[serde(default)]
+    pub name_en: String,
     pub parent_id: Option<CategoryId>,
     /// New incidents in this category are assigned to this team.
     pub team_id: Option<TeamId>,
@@ -73,6 +76,7 @@ pub async fn list_categories(core: &Core, ctx: &Ctx) -> Result<Vec<Category>> {
 async fn vet_category(core: &Core, id: Option<CategoryId>, input: &CategoryInput) -> Result<CategoryFields> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
+    let name_en = c.optional_name("name_en", &input.name_en, 100);
     let all = store::categories(&core.db.read).await?;
     if let Some(parent) = input.parent_id {
         if !all.iter().any(|x| x.id == parent) {
@@ -100,7 +104,7 @@ async fn vet_category(core: &Core, id: Option<CategoryId>, input: &CategoryInput
         c.push(FieldError::new("team_id", "not_found"));
     }
     c.finish()?;
-    Ok(CategoryFields { name, parent_id: input.parent_id, team_id: input.team_id, active: input.active })
+    Ok(CategoryFields { name, name_en, parent_id: input.parent_id, team_id: input.team_id, active: input.active })
 }
 
 pub async fn create_category(core: &Core, ctx: &Ctx, input: CategoryInput) -> Result<Category> {
@@ -132,6 +136,9 @@ pub async fn update_category(core: &Core, ctx: &Ctx, id: CategoryId, input: Cate
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     pub name: String,
+    /// The English name; absent or empty: English readers see `name`.
+    #[serde(default)]
+    pub name_en: String,
     pub code: Option<String>,
     #[serde(default)]
     pub description: String,
@@ -150,6 +157,7 @@ pub async fn list_services(core: &Core, ctx: &Ctx, q: Option<&str>) -> Result<Ve
 async fn vet_service(core: &Core, input: &ServiceInput) -> Result<ServiceFields> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
+    let name_en = c.optional_name("name_en", &input.name_en, 100);
     let code = input.code.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| c.name("code", s, 40));
     let description = c.text("description", &input.description, 2000);
     let budget = input.downtime_budget_minutes.unwrap_or(1200);
@@ -162,7 +170,7 @@ async fn vet_service(core: &Core, input: &ServiceInput) -> Result<ServiceFields>
         c.push(FieldError::new("team_id", "not_found"));
     }
     c.finish()?;
-    Ok(ServiceFields { name, code, description, team_id: input.team_id, downtime_budget_minutes: budget, active: input.active })
+    Ok(ServiceFields { name, name_en, code, description, team_id: input.team_id, downtime_budget_minutes: budget, active: input.active })
 }
 
 pub async fn create_service(core: &Core, ctx: &Ctx, input: ServiceInput) -> Result<BusinessService> {

@@ -85,15 +85,17 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
     let (zh, zone) = (actor.locale.starts_with("zh"), actor.time_zone.clone());
     let settings = super::desk_settings(core).await?;
     let mut rd = core.db.read.acquire().await?;
+    let local = |name: String, name_en: String| if zh || name_en.trim().is_empty() { name } else { name_en };
     let categories: HashMap<i64, String> =
-        yunwei_store::incident::categories(&mut *rd).await?.into_iter().map(|c| (c.id.0, c.name)).collect();
-    let services: HashMap<i64, String> = yunwei_store::service::list(&mut *rd, None).await?.into_iter().map(|s| (s.id.0, s.name)).collect();
+        yunwei_store::incident::categories(&mut *rd).await?.into_iter().map(|c| (c.id.0, local(c.name, c.name_en))).collect();
+    let services: HashMap<i64, String> =
+        yunwei_store::service::list(&mut *rd, None).await?.into_iter().map(|s| (s.id.0, local(s.name, s.name_en))).collect();
     let page = yunwei_domain::page::PageRequest::parse(Some(200), None, false)?;
     let teams: HashMap<i64, String> = yunwei_store::admin::list_teams(&mut *rd, None, &page)
         .await?
         .items
         .into_iter()
-        .map(|t| (t.id.0, if zh || t.name_en.trim().is_empty() { t.name } else { t.name_en }))
+        .map(|t| (t.id.0, local(t.name, t.name_en)))
         .collect();
     let departments: HashMap<i64, String> =
         yunwei_store::admin::list_departments(&mut *rd, None, &page).await?.items.into_iter().map(|d| (d.id.0, d.name)).collect();

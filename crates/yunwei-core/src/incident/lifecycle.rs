@@ -385,33 +385,10 @@ pub async fn update(core: &Core, ctx: &Ctx, id: IncidentId, input: IncidentPatch
     view(&after)
 }
 
-/// Adds or removes the caller (or, with assign rights, anyone) as a watcher.
+/// Adds or removes the caller (or, with assign rights, anyone) as a watcher. Not authorised
+/// here: the kernel's `ticket::set_watching` checks, as for every kind.
 pub async fn set_watching(core: &Core, ctx: &Ctx, id: IncidentId, user: Option<UserId>, watch: bool) -> Result<Vec<UserId>> {
-    let mut tx = core.db.begin().await?;
-    let me = ctx.actor_id().map(UserId);
-    let target = user.or(me).ok_or(CoreError::Unauthenticated)?;
-    let i = load(core, &mut tx, ctx, id, if Some(target) == me { Action::Read } else { Action::Assign }).await?;
-    if yunwei_store::admin::get_user(&mut *tx, target).await?.is_none() {
-        return Err(yunwei_domain::DomainError::field("user_id", "not_found").into());
-    }
-    let changed = if watch {
-        yunwei_store::ticket::add_watcher(&mut tx, &yunwei_domain::ticket::INCIDENT, i.id.0, target).await?
-    } else {
-        yunwei_store::ticket::remove_watcher(&mut tx, &yunwei_domain::ticket::INCIDENT, i.id.0, target).await?
-    };
-    if changed {
-        let action = if watch { "watch" } else { "unwatch" };
-        crate::audit::write(
-            core,
-            &mut tx,
-            ctx,
-            crate::audit::Change::new("incident", id, action).after(&serde_json::json!({ "user_id": target })),
-        )
-        .await?;
-    }
-    let out = yunwei_store::ticket::watchers(&mut *tx, &yunwei_domain::ticket::INCIDENT, id.0).await?;
-    core.commit(tx).await?;
-    Ok(out)
+    crate::ticket::set_watching(core, ctx, &yunwei_domain::ticket::INCIDENT, id.0, user, watch).await
 }
 
 /// Relates two incidents (both ways) or undoes it.

@@ -103,7 +103,11 @@ pub async fn emergency_report(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<
     let timeline = store::entries(&mut *rd, id).await?;
     let stakeholder_updates = timeline.iter().filter(|e| e.kind == "stakeholder_update").cloned().collect();
     let service = match i.service_id {
-        Some(s) => yunwei_store::service::get(&mut *rd, s).await?.map(|b| ServiceRef { id: s, name: b.name }),
+        Some(s) => yunwei_store::service::get(&mut *rd, s).await?.map(|b| {
+            // The report is read (and printed) in the reader's language.
+            let zh = ctx.me().is_ok_and(|me| me.locale.starts_with("zh"));
+            ServiceRef { id: s, name: if zh || b.name_en.trim().is_empty() { b.name } else { b.name_en } }
+        }),
         None => None,
     };
     rd.commit().await?;

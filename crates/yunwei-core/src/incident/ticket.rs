@@ -35,6 +35,10 @@ impl Ticket for Incident {
         load_read(conn, ctx, IncidentId(id), Action::Read).await
     }
 
+    fn may_assign(&self, ctx: &Ctx) -> bool {
+        authorize_on(ctx, Action::Assign, self).is_ok()
+    }
+
     /// The requester (or reporter) may always reply on their own incident; anything else
     /// needs update rights. A reply by the requester who is not its assignee is not the desk's.
     async fn commenter(&self, ctx: &Ctx, _conn: &mut Conn, public: bool) -> Result<bool> {

@@ -5,6 +5,7 @@
 //! the trail shows who was asked, and a requester never approves their own.
 
 mod catalog;
+mod desk;
 mod query;
 mod templates;
 mod ticket;
@@ -13,6 +14,7 @@ mod workflow;
 pub(crate) use templates::TEMPLATES;
 
 pub use catalog::*;
+pub use desk::*;
 pub use query::*;
 pub use workflow::*;
 
@@ -387,6 +389,12 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         audit::write(core, &mut tx, ctx, change).await?;
     }
     match steps.first() {
+        // Nobody could be found for the first step: it waits for the desk, who hear of it.
+        Some(first) if first.is_empty() => {
+            let name = def.approvals.first().map(|s| s.name.get(&locale).to_string()).unwrap_or_default();
+            let notice = desk::approver_missing(&mut tx, &r, 0, &name).await?;
+            emit(core, &mut tx, ctx, notice).await?;
+        }
         Some(first) => {
             emit(core, &mut tx, ctx, event_for(EventType::ServiceRequestApprovalRequested, &r, first, serde_json::json!({ "step": 1 })))
                 .await?;

@@ -28,6 +28,10 @@ pub struct RequestDetail {
     /// Whether the caller is an approver the current step waits on.
     pub can_decide: bool,
     pub allowed_actions: Vec<RequestAction>,
+    /// Who follows the request (hears of its replies and changes).
+    pub watchers: Vec<yunwei_domain::ids::UserId>,
+    /// Whether the caller has the desk's `assign` right on the request: naming watchers, and approvers of steps that wait for the desk.
+    pub may_assign: bool,
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<RequestDetail> {
@@ -53,6 +57,8 @@ pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<Request
         timeline: yunwei_store::ticket::activities(&mut *rd, &yunwei_domain::ticket::SERVICE_REQUEST, id.0, desk).await?,
         can_decide,
         allowed_actions,
+        watchers: yunwei_store::ticket::watchers(&mut *rd, &yunwei_domain::ticket::SERVICE_REQUEST, id.0).await?,
+        may_assign: scope_allows(ctx, Action::Assign, &r),
         request: view(&r)?,
     };
     rd.commit().await?;

@@ -27,6 +27,18 @@ pub(crate) const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "Hello {{ user.display_name }},\n\nStep {{ payload.step }} of service request {{ payload.number }} ({{ payload.title }}) is waiting for your approval.\nDecide: {{ public_url }}/requests/{{ payload.number }}\n",
     ),
     (
+        "service_request.approver_missing",
+        "zh-CN",
+        "【{{ payload.number }}】审批步骤待指定审批人：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n服务请求 {{ payload.number }}（{{ payload.title }}）的第 {{ payload.step }} 步审批「{{ payload.step_name }}」找不到审批人（没有直属主管、组长，也没有兜底角色的人员），正在等待服务台指定。\n指定审批人：{{ public_url }}/requests/{{ payload.number }}\n",
+    ),
+    (
+        "service_request.approver_missing",
+        "en",
+        "[{{ payload.number }}] An approval step needs an approver: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\nNo approver was found for step {{ payload.step }} (\"{{ payload.step_name }}\") of service request {{ payload.number }} ({{ payload.title }}): no line manager, team lead or holder of the fallback role. It waits for the service desk to name one.\nName the approver: {{ public_url }}/requests/{{ payload.number }}\n",
+    ),
+    (
         "service_request.approved",
         "zh-CN",
         "【{{ payload.number }}】服务请求已批准：{{ payload.title }}",

@@ -31,6 +31,10 @@ impl Ticket for ServiceRequest {
         load_read(conn, ctx, ServiceRequestId(id)).await
     }
 
+    fn may_assign(&self, ctx: &Ctx) -> bool {
+        scope_allows(ctx, Action::Assign, self)
+    }
+
     /// The desk (update rights on the request) writes replies and work notes; whoever may
     /// read it (the requester, its approvers, its tasks' teams) may reply.
     async fn commenter(&self, ctx: &Ctx, conn: &mut Conn, public: bool) -> Result<bool> {
@@ -45,11 +49,12 @@ impl Ticket for ServiceRequest {
         Ok(desk)
     }
 
-    /// The request's team, and for a reply its requester too.
+    /// The request's team, and for a reply its requester and watchers too.
     async fn audience(&self, _core: &Core, conn: &mut Conn, public: bool) -> Result<Vec<UserId>> {
         let mut tell: Vec<UserId> = Vec::new();
         if public {
             tell.extend(self.requester_id);
+            tell.extend(yunwei_store::ticket::watchers(&mut *conn, &SERVICE_REQUEST, self.id.0).await?);
         }
         if let Some(t) = self.team_id {
             tell.extend(yunwei_store::admin::team_members(&mut *conn, t).await?);

@@ -94,6 +94,12 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
                 after.fulfilled_at = Some(now);
                 events.push(event_for(EventType::ServiceRequestFulfilled, &after, &requester, serde_json::json!({})));
                 crate::survey::on_resolved(core, &mut tx, ctx, &crate::survey::Subject::service_request(&after)).await?;
+            } else if next_approvers.is_empty() && (next as usize) < def.approvals.len() {
+                // The next step has nobody to approve it: it waits for the desk, who hear of it.
+                after.approval_step = Some(next);
+                let locale = ctx.me()?.locale.clone();
+                let name = def.approvals.get(next as usize).map(|s| s.name.get(&locale).to_string()).unwrap_or_default();
+                events.push(super::desk::approver_missing(&mut tx, &after, next, &name).await?);
             } else if next_approvers.is_empty() {
                 after.state = RequestState::InFulfilment;
                 after.approval_step = None;

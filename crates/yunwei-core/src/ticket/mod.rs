@@ -7,9 +7,11 @@
 
 mod attachments;
 mod comment;
+mod watchers;
 
 pub use attachments::*;
 pub use comment::*;
+pub use watchers::*;
 
 use crate::audit::{self, Change};
 use crate::notify::{Event, emit};
@@ -50,6 +52,8 @@ pub(crate) trait Ticket: Clone + Send + Sync + Sized {
     /// May the caller comment (`public`: a reply; else a work note) or add a file (as a
     /// reply)? `Ok(true)` when they answer as the desk, `Ok(false)` as the requester's side.
     async fn commenter(&self, ctx: &Ctx, conn: &mut Conn, public: bool) -> Result<bool>;
+    /// May the caller name others as watchers (or take them off)? The kind's `assign` right on the record.
+    fn may_assign(&self, ctx: &Ctx) -> bool;
     /// Who hears of a reply (`public`) or a work note.
     async fn audience(&self, core: &Core, conn: &mut Conn, public: bool) -> Result<Vec<UserId>>;
     /// An event about the record with its usual payload and `extra`.

@@ -13,6 +13,8 @@ table! {
     pub struct Category in "incident_categories" {
         pub id: CategoryId,
         pub name: String,
+        /// English name; empty: English readers see `name`.
+        pub name_en: String,
         pub parent_id: Option<CategoryId>,
         pub team_id: Option<TeamId>,
         pub active: bool,
@@ -23,6 +25,7 @@ table! {
 
 pub struct CategoryFields {
     pub name: String,
+    pub name_en: String,
     pub parent_id: Option<CategoryId>,
     pub team_id: Option<TeamId>,
     pub active: bool,
@@ -30,8 +33,9 @@ pub struct CategoryFields {
 
 impl CategoryFields {
     fn row(&self, id: CategoryId, now: i64) -> Category {
-        let (name, parent_id, team_id, active) = (self.name.clone(), self.parent_id, self.team_id, self.active);
-        Category { id, name, parent_id, team_id, active, created_at: now, updated_at: now }
+        let (name, name_en, parent_id, team_id, active) =
+            (self.name.clone(), self.name_en.clone(), self.parent_id, self.team_id, self.active);
+        Category { id, name, name_en, parent_id, team_id, active, created_at: now, updated_at: now }
     }
 }
 
@@ -40,7 +44,7 @@ pub async fn insert_category(conn: &mut AnyConnection, f: &CategoryFields, now: 
 }
 
 pub async fn update_category(conn: &mut AnyConnection, id: CategoryId, f: &CategoryFields, now: i64) -> Result<bool> {
-    update_row(conn, &f.row(id, now), &["name", "parent_id", "team_id", "active", "updated_at"], None).await
+    update_row(conn, &f.row(id, now), &["name", "name_en", "parent_id", "team_id", "active", "updated_at"], None).await
 }
 
 pub async fn categories<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Category>> {

@@ -16,7 +16,7 @@ use yunwei_core::store::service::BusinessService;
 use yunwei_core::store::sql::Page;
 use yunwei_core::store::ticket::Activity;
 use yunwei_core::ticket;
-use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, UserId};
+use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId};
 use yunwei_domain::incident::{DeskSettings, Transition, parse_number};
 use yunwei_domain::ticket::INCIDENT;
 
@@ -95,38 +95,6 @@ pub async fn declare_major(
     ApiJson(body): ApiJson<MajorInput>,
 ) -> ApiResult<Json<IncidentView>> {
     Ok(Json(incident::declare_major(&state.core, &caller.ctx, incident_id(&id)?, body).await?))
-}
-
-#[derive(Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WatcherBody {
-    /// Absent: the caller.
-    pub user_id: Option<UserId>,
-}
-
-#[derive(Serialize)]
-pub struct Watchers {
-    pub watchers: Vec<UserId>,
-}
-
-pub async fn watch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-    OptionalJson(body): OptionalJson<WatcherBody>,
-) -> ApiResult<Json<Watchers>> {
-    let user = body.user_id;
-    Ok(Json(Watchers { watchers: incident::set_watching(&state.core, &caller.ctx, incident_id(&id)?, user, true).await? }))
-}
-
-pub async fn unwatch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-    OptionalJson(body): OptionalJson<WatcherBody>,
-) -> ApiResult<Json<Watchers>> {
-    let user = body.user_id;
-    Ok(Json(Watchers { watchers: incident::set_watching(&state.core, &caller.ctx, incident_id(&id)?, user, false).await? }))
 }
 
 #[derive(Serialize)]

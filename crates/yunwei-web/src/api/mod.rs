@@ -16,6 +16,7 @@ pub mod request;
 pub mod session;
 pub mod sla;
 pub mod survey;
+pub mod watchers;
 pub mod webhook;
 
 use crate::AppState;

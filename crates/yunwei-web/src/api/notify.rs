@@ -3,12 +3,13 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_request};
+use crate::notice_text::{detail, headline};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use yunwei_core::notify::{self, DeadLetters, PreferenceInput, PreferenceView, TemplateInput};
-use yunwei_core::store::notify::{Notification, Template};
+use yunwei_core::store::notify::Template;
 use yunwei_core::store::sql::Page;
 use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId};
 
@@ -20,9 +21,37 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Page<Notification>>> {
+/// A notification as the bell shows it: title and body written from the event in the reader's
+/// language (the e-mail's wording stays in the e-mail).
+#[derive(Serialize)]
+pub struct NotificationOut {
+    pub id: NotificationId,
+    pub event_type: String,
+    pub title: String,
+    pub body: String,
+    /// The record's path on this server (`/incidents/INC-000012`); prefix `public_url` for a full address.
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<NotificationOut>>> {
     let page = page_request(q.limit, q.cursor.as_deref(), Some("-id"), "id")?;
-    Ok(Json(notify::my_notifications(&state.core, &caller.ctx, q.unread.unwrap_or(false), &page).await?))
+    let tr = caller.tr;
+    let list = notify::my_notices(&state.core, &caller.ctx, q.unread.unwrap_or(false), &page).await?;
+    Ok(Json(list.map(|n| NotificationOut {
+        title: headline(tr, &n),
+        body: detail(tr, &n),
+        id: n.id,
+        event_type: n.event_type,
+        link: n.link,
+        created_at: n.created_at,
+        read_at: n.read_at,
+    })))
 }
 
 #[derive(Serialize)]

@@ -91,6 +91,16 @@ pub async fn decide(
     Ok(Json(request::decide(&state.core, &caller.ctx, request_id(&id)?, body).await?))
 }
 
+/// The desk names the approver of a step that waits for one.
+pub async fn name_approver(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<request::NameApproverInput>,
+) -> ApiResult<Json<RequestView>> {
+    Ok(Json(request::name_approver(&state.core, &caller.ctx, request_id(&id)?, body).await?))
+}
+
 pub async fn work_task(
     State(state): State<AppState>,
     caller: Caller,

@@ -138,7 +138,7 @@ pub(super) fn ops() -> Vec<Op> {
                 "/api/v1/notifications",
                 notify::list,
                 "notifications",
-                "My in-app notifications, newest first",
+                "My in-app notifications, newest first, worded from the event in my language (as the bell)",
                 (200, Some("NotificationPage")),
             ),
             &[("unread", "boolean", "only unread"), ("limit", "integer", "1–200"), ("cursor", "string", "next page")],

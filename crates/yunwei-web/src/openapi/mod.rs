@@ -42,6 +42,7 @@ pub fn table() -> Vec<Op> {
         "/api/v1/incidents/{number}/attachments/{file}",
         "incidents",
     ));
+    all.extend(op::watcher_ops(&INCIDENT, "/api/v1/incidents/{number}/watchers", "incidents"));
     all.extend(sla::ops());
     all.extend(major::ops());
     all.extend(duty_grant::ops());
@@ -52,6 +53,7 @@ pub fn table() -> Vec<Op> {
         "/api/v1/service-requests/{number}/attachments/{file}",
         "service-requests",
     ));
+    all.extend(op::watcher_ops(&SERVICE_REQUEST, "/api/v1/service-requests/{number}/watchers", "service-requests"));
     all.extend(satisfaction::ops());
     all.extend(webhook::ops());
     all.extend(cmdb::ops());

@@ -151,6 +151,30 @@ pub(super) fn attachment_ops(kind: &'static TicketKind, base: &'static str, one:
     ]
 }
 
+/// The ticket kernel's watcher operations on one kind: list, watch and stop watching under
+/// `path` (`/api/v1/incidents/{number}/watchers`).
+pub(super) fn watcher_ops(kind: &'static TicketKind, path: &'static str, tag: &'static str) -> [Op; 3] {
+    use crate::api::watchers;
+    use Method::{Delete, Get, Post};
+    let list = move |s, c, p| watchers::list(kind, s, c, p);
+    let watch = move |s, c, p, b| watchers::set(kind, true, s, c, p, b);
+    let unwatch = move |s, c, p, b| watchers::set(kind, false, s, c, p, b);
+    let example = || json!({ "user_id": 12 });
+    let watch_text = "Watch (yourself; another user with assign rights on the record)";
+    [
+        e(op(Get, path, list, tag, "Who watches the ticket", (200, Some("Watchers"))), &[404]),
+        e(with_body(op(Post, path, watch, tag, watch_text, (200, Some("Watchers"))), "WatcherBody", example), &[404, 422]),
+        e(
+            with_body(
+                op(Delete, path, unwatch, tag, "Stop watching (yourself, or another user with assign rights)", (200, Some("Watchers"))),
+                "WatcherBody",
+                || json!({}),
+            ),
+            &[404, 422],
+        ),
+    ]
+}
+
 pub(super) fn path_param_text(name: &str) -> &'static str {
     match name {
         "number" | "other" => "incident number (INC-000123) or id",

@@ -144,6 +144,21 @@ pub(super) fn ops() -> Vec<Op> {
             ..with_body(
                 op(
                     Post,
+                    "/api/v1/service-requests/{number}/approvers",
+                    request::name_approver,
+                    "service-requests",
+                    "Name the approver of a step that waits for the desk (nobody was found for it); the desk only (service_request:assign)",
+                    (200, Some("ServiceRequest")),
+                ),
+                "NameApproverInput",
+                || json!({ "step": 1, "approver_id": 7 }),
+            )
+        },
+        Op {
+            errors: &[404, 409, 422],
+            ..with_body(
+                op(
+                    Post,
                     "/api/v1/service-requests/{number}/approvals",
                     request::decide,
                     "service-requests",
@@ -270,6 +285,8 @@ pub(super) fn schemas() -> Value {
     detail["properties"]["tasks"] = arr("RequestTask");
     detail["properties"]["timeline"] = arr("RequestActivity");
     detail["properties"]["can_decide"] = s("boolean");
+    detail["properties"]["watchers"] = json!({ "type": "array", "items": s("integer") });
+    detail["properties"]["may_assign"] = s("boolean");
     detail["properties"]["allowed_actions"] = json!({ "type": "array", "items": { "enum": ["cancel", "close"] } });
     json!({
         "CatalogItem": item,
@@ -282,6 +299,7 @@ pub(super) fn schemas() -> Value {
         "RequestTask": task,
         "RequestActivity": activity,
         "NewRequest": obj(&["item_id"], json!({ "item_id": s("integer"), "answers": s("object"), "requester_id": ns("integer"), "title": ns("string") })),
+        "NameApproverInput": obj(&["step", "approver_id"], json!({ "step": { "type": "integer", "minimum": 1, "description": "the step, counting from 1" }, "approver_id": s("integer") })),
         "DecisionInput": obj(&["decision"], json!({ "decision": { "enum": ["approve", "reject"] }, "comment": { "type": "string", "description": "required when rejecting" } })),
         "TaskInput": obj(&[], json!({ "action": { "enum": ["start", "complete", "skip", null] }, "assignee_id": ns("integer"), "note": { "type": "string", "description": "required when skipping" } })),
         "RequestTransitionInput": obj(&[], json!({ "comment": s("string") })),

@@ -92,7 +92,7 @@ pub(super) fn foundation() -> Value {
         "Preference": obj(&["event_type", "channel", "enabled"], json!({ "event_type": s("string"), "channel": { "enum": ["in_app", "email"] }, "enabled": s("boolean"), "locked": s("boolean") })),
         "PreferenceList": arr("Preference"),
         "PreferenceInputList": { "type": "array", "items": obj(&["event_type", "channel", "enabled"], json!({ "event_type": s("string"), "channel": { "enum": ["in_app", "email"] }, "enabled": s("boolean") })) },
-        "Notification": obj(&["id", "title"], json!({ "id": s("integer"), "event_type": s("string"), "title": s("string"), "body": s("string"), "link": ns("string"), "created_at": s("integer"), "read_at": ns("integer") })),
+        "Notification": obj(&["id", "title", "body"], json!({ "id": s("integer"), "event_type": s("string"), "title": { "type": "string", "description": "what happened and to which record, in the reader's language (as the bell shows it)" }, "body": { "type": "string", "description": "who did what, states by name, in the reader's language; empty when the event says no more; the e-mail's wording stays in the e-mail" }, "link": { "type": ["string", "null"], "description": "the record's path on this server; prefix the configured public_url for a full address" }, "created_at": s("integer"), "read_at": ns("integer") })),
         "NotificationPage": page("Notification"),
         "UnreadCount": obj(&["unread"], json!({ "unread": s("integer") })),
         "Marked": obj(&["marked"], json!({ "marked": s("integer") })),

@@ -214,29 +214,6 @@ pub(super) fn ops() -> Vec<Op> {
                 || json!({ "commander_id": 4, "reason": "全行柜面交易受影响，启动应急响应" }),
             )
         },
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/watchers",
-                    incident::watch,
-                    "incidents",
-                    "Watch (yourself, or another user with assign rights)",
-                    (200, Some("Watchers")),
-                ),
-                "WatcherBody",
-                || json!({ "user_id": 12 }),
-            )
-        },
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(Delete, "/api/v1/incidents/{number}/watchers", incident::unwatch, "incidents", "Stop watching", (200, Some("Watchers"))),
-                "WatcherBody",
-                || json!({}),
-            )
-        },
         e(
             op(
                 Put,
@@ -374,11 +351,11 @@ pub(super) fn schemas() -> Value {
     );
     let category = obj(
         &["id", "name"],
-        json!({ "id": s("integer"), "name": s("string"), "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
+        json!({ "id": s("integer"), "name": s("string"), "name_en": { "type": "string", "description": "English name; empty: English readers see name" }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer") }),
     );
     let service = obj(
         &["id", "name"],
-        json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer"), "ci_id": { "type": ["integer", "null"], "description": "the service's CI in the CMDB" } }),
+        json!({ "id": s("integer"), "name": s("string"), "name_en": { "type": "string", "description": "English name; empty: English readers see name" }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": s("integer"), "active": s("boolean"), "created_at": s("integer"), "updated_at": s("integer"), "ci_id": { "type": ["integer", "null"], "description": "the service's CI in the CMDB" } }),
     );
     let label = obj(
         &["name_zh", "name_en", "colour"],
@@ -437,10 +414,10 @@ pub(super) fn schemas() -> Value {
         "Related": obj(&["related"], json!({ "related": { "type": "array", "items": s("integer") } })),
         "Category": category,
         "CategoryList": obj(&["items"], json!({ "items": arr("Category") })),
-        "CategoryInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean") })),
+        "CategoryInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100 }, "parent_id": ns("integer"), "team_id": ns("integer"), "active": s("boolean") })),
         "BusinessService": service,
         "ServiceList": obj(&["items"], json!({ "items": arr("BusinessService") })),
-        "ServiceInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": { "type": ["integer", "null"], "minimum": 0, "maximum": 525600 }, "active": s("boolean") })),
+        "ServiceInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100 }, "code": ns("string"), "description": s("string"), "team_id": ns("integer"), "downtime_budget_minutes": { "type": ["integer", "null"], "minimum": 0, "maximum": 525600 }, "active": s("boolean") })),
         "DeskSettings": obj(&[], json!({
             "matrix": obj(&["cells"], json!({ "cells": { "type": "array", "description": "rows: impact high, medium, low; columns: urgency", "items": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 4 } } } })),
             "labels": { "type": "array", "items": label, "minItems": 4, "maxItems": 4 },

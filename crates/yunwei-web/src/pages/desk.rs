@@ -84,21 +84,18 @@ pub fn category_tree(all: &[Category]) -> Vec<(&Category, usize)> {
 /// Options for a category select, indented by depth; `active_only` for forms that file incidents.
 pub fn category_options(all: &[Category], tr: Tr, active_only: bool) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), tr.t("field.none"))];
-    out.extend(
-        category_tree(all)
-            .into_iter()
-            .filter(|(c, _)| c.active || !active_only)
-            .map(|(c, depth)| (c.id.to_string(), format!("{}{}", "\u{a0}\u{a0}\u{a0}\u{a0}".repeat(depth), c.name))),
-    );
+    out.extend(category_tree(all).into_iter().filter(|(c, _)| c.active || !active_only).map(|(c, depth)| {
+        (c.id.to_string(), format!("{}{}", "\u{a0}\u{a0}\u{a0}\u{a0}".repeat(depth), super::local_name(tr, &c.name, &c.name_en)))
+    }));
     out
 }
 
-/// A category's full path ("网络 / 核心交换机").
-pub fn category_path(all: &[Category], id: CategoryId) -> String {
+/// A category's full path ("网络 / 核心交换机") in the reader's language.
+pub fn category_path(all: &[Category], id: CategoryId, tr: Tr) -> String {
     let mut names = Vec::new();
     let mut at = Some(id);
     while let Some(c) = at.and_then(|i| all.iter().find(|c| c.id == i)) {
-        names.push(c.name.clone());
+        names.push(super::local_name(tr, &c.name, &c.name_en));
         at = c.parent_id.filter(|_| names.len() < 16);
     }
     names.reverse();
@@ -107,12 +104,12 @@ pub fn category_path(all: &[Category], id: CategoryId) -> String {
 
 pub fn service_options(all: &[BusinessService], tr: Tr, active_only: bool) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), tr.t("field.none"))];
-    out.extend(all.iter().filter(|s| s.active || !active_only).map(|s| (s.id.to_string(), s.name.clone())));
+    out.extend(all.iter().filter(|s| s.active || !active_only).map(|s| (s.id.to_string(), super::local_name(tr, &s.name, &s.name_en))));
     out
 }
 
-pub fn service_name(all: &[BusinessService], id: ServiceId) -> String {
-    all.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| format!("#{id}"))
+pub fn service_name(all: &[BusinessService], id: ServiceId, tr: Tr) -> String {
+    all.iter().find(|s| s.id == id).map(|s| super::local_name(tr, &s.name, &s.name_en)).unwrap_or_else(|| format!("#{id}"))
 }
 
 /// What the desk's pages look up for every incident: the settings, the category tree and the services.
@@ -306,6 +303,26 @@ pub async fn fallback_role_options(state: &AppState, caller: &Caller) -> Vec<(St
 }
 
 /// The resolution codes as (code, label) options of a select.
+/// "Allowed: fixed, workaround" names the values as people know them (已修复、临时解决):
+/// resolution codes by their names, transitions and states by their words.
+pub fn allowed_in_words(e: &mut crate::error::ApiError, tr: Tr, settings: &yunwei_domain::incident::DeskSettings) {
+    for f in e.fields.iter_mut().filter(|f| f.code == "not_allowed_value") {
+        let field = f.field.clone();
+        let word = |v: &str| -> String {
+            let key = match field.as_str() {
+                "resolution_code" => return resolution_label(tr, settings, v),
+                "transition" => format!("incident.action.{v}"),
+                "state" => format!("incident.state.{v}"),
+                _ => String::new(),
+            };
+            if tr.has(&key) { tr.t(&key) } else { v.to_string() }
+        };
+        if let Some((_, allowed)) = f.params.iter_mut().find(|(k, _)| k == "allowed") {
+            *allowed = allowed.split(',').map(|v| word(v.trim())).collect::<Vec<_>>().join(if tr.is_zh() { "、" } else { ", " });
+        }
+    }
+}
+
 pub fn resolution_options(tr: Tr, settings: &yunwei_domain::incident::DeskSettings) -> Vec<(String, String)> {
     settings.resolution_codes.iter().map(|c| (c.clone(), resolution_label(tr, settings, c))).collect()
 }
@@ -313,6 +330,24 @@ pub fn resolution_options(tr: Tr, settings: &yunwei_domain::incident::DeskSettin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_values_are_named_in_words() {
+        let settings = yunwei_domain::incident::DeskSettings::default();
+        let codes = settings.resolution_codes.join(", ");
+        let err = |field: &str, allowed: &str| {
+            let mut e = crate::error::ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            e.fields.push(yunwei_domain::FieldError::new(field, "not_allowed_value").with("allowed", allowed));
+            e
+        };
+        let mut zh = err("resolution_code", &codes);
+        allowed_in_words(&mut zh, Tr::new("zh-CN"), &settings);
+        let words = &zh.fields[0].params[0].1;
+        assert!(words.contains("已修复") && !words.contains("fixed") && words.contains('、'), "{words}");
+        let mut en = err("state", "in_progress, resolved");
+        allowed_in_words(&mut en, Tr::new("en"), &settings);
+        assert_eq!(en.fields[0].params[0].1, "In progress, Resolved");
+    }
 
     #[test]
     fn resolution_codes_round_trip_through_the_settings_text() {
@@ -360,6 +395,7 @@ mod tests {
         let c = |id: i64, parent: Option<i64>, name: &str| Category {
             id: CategoryId(id),
             name: name.into(),
+            name_en: if id == 1 { "Network".into() } else { String::new() },
             parent_id: parent.map(CategoryId),
             team_id: None,
             active: true,
@@ -369,6 +405,7 @@ mod tests {
         let all = vec![c(1, None, "网络"), c(2, Some(1), "核心交换机"), c(3, None, "桌面"), c(4, Some(9), "孤儿")];
         let tree: Vec<(i64, usize)> = category_tree(&all).iter().map(|(c, d)| (c.id.0, *d)).collect();
         assert_eq!(tree, [(1, 0), (2, 1), (3, 0), (4, 0)]);
-        assert_eq!(category_path(&all, CategoryId(2)), "网络 / 核心交换机");
+        assert_eq!(category_path(&all, CategoryId(2), Tr::new("zh-CN")), "网络 / 核心交换机");
+        assert_eq!(category_path(&all, CategoryId(2), Tr::new("en")), "Network / 核心交换机", "no English name: the Chinese one");
     }
 }

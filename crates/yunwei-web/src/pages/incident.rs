@@ -130,6 +130,7 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     let mut names = Names::load(&state, &caller).await;
     let now = state.core.now_ms();
     let mut rows = Vec::new();
+    let bulk = super::incident_queue::may_bulk(&me.permissions);
     for v in &list.items {
         let (label, class) = priority_badge(settings, v.priority, tr);
         let mut title = Cell::text(v.title.clone());
@@ -144,8 +145,11 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
         } else if v.state.is_open() && v.sla.resolve_due_at.is_some_and(|d| d - now < DUE_SOON_MS) {
             due = due.tag(tr.t("sla.due_soon"), "warn");
         }
-        rows.push(vec![
-            Cell::check("form-bulk", "ids", v.id.to_string(), v.number.clone()),
+        let mut row = Vec::with_capacity(9);
+        if bulk {
+            row.push(Cell::check("form-bulk", "ids", v.id.to_string(), v.number.clone()));
+        }
+        row.extend([
             Cell::link(v.number.clone(), format!("/incidents/{}", v.number)),
             Cell::badge(label, &class),
             title,
@@ -155,6 +159,7 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
             due,
             Cell::text(time(v.updated_at, &caller)),
         ]);
+        rows.push(row);
     }
     let next = list.next_cursor.map(|c| format!("/incidents?{}&cursor={}", f.query(&queue_key), url_encode(&c)));
     let tabs = QUEUES
@@ -213,17 +218,19 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     let (above, below) = super::incident_queue::sections(&state, &caller, &names, &f.query(&queue_key)).await;
     sections.extend(above);
     sections.push(Section::Table(TableSection {
-        columns: vec![
-            tr.t("incident.bulk.select"),
-            tr.t("field.number"),
-            tr.t("field.priority"),
-            tr.t("field.title"),
-            tr.t("field.state"),
-            tr.t("field.team"),
-            tr.t("field.assignee"),
-            tr.t("field.sla_due"),
-            tr.t("field.updated"),
-        ],
+        columns: [bulk.then(|| tr.t("incident.bulk.select")), Some(tr.t("field.number"))]
+            .into_iter()
+            .flatten()
+            .chain([
+                tr.t("field.priority"),
+                tr.t("field.title"),
+                tr.t("field.state"),
+                tr.t("field.team"),
+                tr.t("field.assignee"),
+                tr.t("field.sla_due"),
+                tr.t("field.updated"),
+            ])
+            .collect(),
         rows,
         next,
     }));
@@ -321,8 +328,8 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
         (tr.t("field.channel"), tr.t(&format!("incident.channel.{}", v.channel))),
         (tr.t("field.team"), names.team_or_dash(v.team_id)),
         (tr.t("field.assignee"), names.user_or_dash(state, caller, v.assignee_id).await),
-        (tr.t("field.category"), v.category_id.map(|c| category_path(categories, c)).unwrap_or_else(|| "—".into())),
-        (tr.t("field.service"), v.service_id.map(|s| service_name(services, s)).unwrap_or_else(|| "—".into())),
+        (tr.t("field.category"), v.category_id.map(|c| category_path(categories, c, tr)).unwrap_or_else(|| "—".into())),
+        (tr.t("field.service"), v.service_id.map(|s| service_name(services, s, tr)).unwrap_or_else(|| "—".into())),
         (tr.t("field.ci_ref"), opt_text(&v.ci_ref)),
         (tr.t("field.location"), opt_text(&v.location)),
         (tr.t("field.impact_scope"), opt_text(&v.impact_scope)),

@@ -2,7 +2,7 @@
 //! assigns to) and the business services.
 
 use super::desk::{Names, category_options, category_tree, duration};
-use super::{Cell, Field, FormSection, Section, TableSection, failed, page, redirect};
+use super::{Cell, Field, FormSection, Section, TableSection, failed, local_name, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
@@ -68,6 +68,8 @@ fn category_fields(tr: Tr, all: &[Category], names: &Names, c: Option<&Category>
     let is_active = posted.map(active).unwrap_or(c.is_none_or(|c| c.active));
     vec![
         Field::new("text", "name", tr.t("field.name"), v("name", c.map(|c| c.name.clone()).unwrap_or_default())).required(),
+        Field::new("text", "name_en", tr.t("field.name_en"), v("name_en", c.map(|c| c.name_en.clone()).unwrap_or_default()))
+            .help(tr.t("common.name_en_help")),
         Field::new("select", "parent_id", tr.t("field.parent_category"), v("parent_id", id_text(c.and_then(|c| c.parent_id).map(|p| p.0))))
             .options(parents),
         Field::new("select", "team_id", tr.t("field.team"), v("team_id", id_text(c.and_then(|c| c.team_id).map(|t| t.0))))
@@ -85,7 +87,10 @@ async fn categories_sections(state: &AppState, caller: &Caller, posted: Option<&
         .into_iter()
         .map(|(c, depth)| {
             vec![
-                Cell::link(format!("{}{}", "\u{a0}\u{a0}\u{a0}\u{a0}".repeat(depth), c.name), format!("{CATEGORIES}/{}", c.id)),
+                Cell::link(
+                    format!("{}{}", "\u{a0}\u{a0}\u{a0}\u{a0}".repeat(depth), local_name(tr, &c.name, &c.name_en)),
+                    format!("{CATEGORIES}/{}", c.id),
+                ),
                 Cell::text(names.team_or_dash(c.team_id)),
                 status(tr, c.active),
             ]
@@ -110,6 +115,7 @@ async fn categories_sections(state: &AppState, caller: &Caller, posted: Option<&
 fn category_input(pairs: &Pairs) -> CategoryInput {
     CategoryInput {
         name: get(pairs, "name").to_string(),
+        name_en: get(pairs, "name_en").to_string(),
         parent_id: id(pairs, "parent_id").map(CategoryId),
         team_id: id(pairs, "team_id").map(TeamId),
         active: active(pairs),
@@ -153,7 +159,7 @@ async fn category_sections(
     } else {
         vec![Section::Facts(vec![(tr.t("field.team"), names.team_or_dash(c.team_id))])]
     };
-    Ok((c.name.clone(), s))
+    Ok((local_name(tr, &c.name, &c.name_en), s))
 }
 
 pub async fn category(
@@ -190,6 +196,8 @@ fn service_fields(tr: Tr, names: &Names, s: Option<&BusinessService>, posted: Op
     let is_active = posted.map(active).unwrap_or(s.is_none_or(|s| s.active));
     vec![
         Field::new("text", "name", tr.t("field.name"), v("name", s.map(|s| s.name.clone()).unwrap_or_default())).required(),
+        Field::new("text", "name_en", tr.t("field.name_en"), v("name_en", s.map(|s| s.name_en.clone()).unwrap_or_default()))
+            .help(tr.t("common.name_en_help")),
         Field::new("text", "code", tr.t("field.code_short"), v("code", s.and_then(|s| s.code.clone()).unwrap_or_default())),
         Field::new(
             "textarea",
@@ -221,6 +229,7 @@ fn service_input(pairs: &Pairs) -> ServiceInput {
     let code = get(pairs, "code").trim();
     ServiceInput {
         name: get(pairs, "name").to_string(),
+        name_en: get(pairs, "name_en").to_string(),
         code: (!code.is_empty()).then(|| code.to_string()),
         description: get(pairs, "description").to_string(),
         team_id: id(pairs, "team_id").map(TeamId),
@@ -238,7 +247,7 @@ async fn services_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         .iter()
         .map(|s| {
             vec![
-                Cell::link(s.name.clone(), format!("{SERVICES}/{}", s.id)),
+                Cell::link(local_name(tr, &s.name, &s.name_en), format!("{SERVICES}/{}", s.id)),
                 Cell::text(s.code.clone().unwrap_or_default()),
                 Cell::text(names.team_or_dash(s.team_id)),
                 Cell::text(duration(tr, s.downtime_budget_minutes * 60)),
@@ -284,7 +293,7 @@ async fn service_sections(state: &AppState, caller: &Caller, sid: i64, posted: O
     } else {
         vec![Section::Prose(s.description.clone()), Section::Facts(vec![(tr.t("field.team"), names.team_or_dash(s.team_id))])]
     };
-    Ok((s.name.clone(), sections))
+    Ok((local_name(tr, &s.name, &s.name_en), sections))
 }
 
 pub async fn service(

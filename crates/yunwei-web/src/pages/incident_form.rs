@@ -337,7 +337,7 @@ pub(super) async fn finish<T>(
     posted: Posted,
 ) -> Result<Response, ApiError> {
     let number = yunwei_domain::incident::number(id.0);
-    let e = match result {
+    let mut e = match result {
         Ok(_) => return Ok(redirect(&format!("/incidents/{number}?ok={notice}"))),
         Err(e) => e,
     };
@@ -346,6 +346,8 @@ pub(super) async fn finish<T>(
     }
     // If the caller may no longer even read the ticket, that refusal is the answer.
     let detail = incident::get(&state.core, &caller.ctx, id).await?;
+    let settings = incident::desk_settings(&state.core).await.unwrap_or_default();
+    super::desk::allowed_in_words(&mut e, caller.tr, &settings);
     let layout = ticket_layout(state, caller, &detail).await?;
     failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }

@@ -44,9 +44,15 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
         ]));
     }
     let mut below = Vec::new();
-    if me.permissions.allows(ObjectType::Incident, Action::Update) {
-        let actions =
-            vec![("assign".to_string(), tr.t("incident.bulk.assign")), ("transition".to_string(), tr.t("incident.bulk.transition"))];
+    if may_bulk(&me.permissions) {
+        let mut actions = Vec::new();
+        if me.permissions.allows(ObjectType::Incident, Action::Assign) {
+            actions.push(("assign".to_string(), tr.t("incident.bulk.assign")));
+        }
+        if me.permissions.allows(ObjectType::Incident, Action::Transition) {
+            actions.push(("transition".to_string(), tr.t("incident.bulk.transition")));
+        }
+        let first = actions[0].0.clone();
         let mut teams = vec![(String::new(), "—".to_string())];
         teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
         // Chosen from the list, never typed: people know the labels, not the codes.
@@ -60,7 +66,7 @@ pub async fn sections(state: &AppState, caller: &Caller, names: &Names, query: &
                 .map(|t| (t.as_str().to_string(), tr.t(&format!("incident.action.{t}")))),
         );
         let fields = vec![
-            Field::new("select", "action", tr.t("incident.bulk.action"), "assign").options(actions),
+            Field::new("select", "action", tr.t("incident.bulk.action"), first).options(actions),
             Field::new("select", "team_id", tr.t("field.team"), "").options(teams),
             Field::new("select", "transition", tr.t("incident.bulk.transition"), "").options(transitions),
             Field::new("select", "resolution_code", tr.t("field.resolution_code"), "").options(codes),
@@ -104,7 +110,9 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): Cs
     };
     let result = match bulk_result(&state, &caller, input).await {
         Ok(r) => r,
-        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
+        Err(mut e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
+            let settings = yunwei_core::incident::desk_settings(&state.core).await.unwrap_or_default();
+            super::desk::allowed_in_words(&mut e, tr, &settings);
             let layout = Layout {
                 title: tr.t("incident.bulk.title"),
                 sections: vec![Section::Links(vec![(back, tr.t("incident.bulk.back"))])],
@@ -160,4 +168,10 @@ pub async fn delete_view(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     super::saved_views::delete(&state, &caller, &super::saved_views::INCIDENTS, id).await
+}
+
+/// Whether the queue offers bulk actions (and their tick boxes): core refuses a bulk change to
+/// whoever may neither assign nor move incidents, so requesters are offered neither.
+pub fn may_bulk(permissions: &yunwei_domain::permission::PermissionSet) -> bool {
+    permissions.allows(ObjectType::Incident, Action::Assign) || permissions.allows(ObjectType::Incident, Action::Transition)
 }

@@ -2,9 +2,10 @@
 //! incidents, and the fields edited in place. Each part is offered only to readers the
 //! incident policy lets use it (`incident::may`), so no button on the page answers 403.
 
-use super::desk::{Names, file_size, state_label};
+use super::desk::{Names, state_label};
 use super::incident_form::{Pairs, finish, get, ok};
-use super::{Button, Cell, Field, FormSection, Posted, Section, TableSection, time};
+use super::ticket_parts::{self, invalid};
+use super::{Cell, Field, FormSection, Posted, Section, TableSection};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Caller, CsrfForm, PageForm};
@@ -12,15 +13,12 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 use axum::response::Response;
-use yunwei_core::CoreError;
 use yunwei_core::incident::{self, IncidentDetail, IncidentPatch, IncidentView};
-use yunwei_domain::ids::{IncidentId, UserId};
+use yunwei_domain::ids::IncidentId;
 use yunwei_domain::permission::Action;
-use yunwei_domain::{DomainError, FieldError};
 
 /// What the reader may do on this incident, asked once per page.
 pub struct Offer {
-    pub me: UserId,
     pub update: bool,
     pub assign: bool,
     pub transition: bool,
@@ -31,7 +29,6 @@ impl Offer {
     pub fn of(caller: &Caller, v: &IncidentView) -> Offer {
         let ctx = &caller.ctx;
         Offer {
-            me: UserId(ctx.actor_id().unwrap_or_default()),
             update: incident::may(ctx, Action::Update, v),
             assign: incident::may(ctx, Action::Assign, v),
             transition: incident::may(ctx, Action::Transition, v),
@@ -40,54 +37,12 @@ impl Offer {
     }
 }
 
-fn invalid(field: &str, code: &str) -> ApiError {
-    CoreError::from(DomainError::Validation(vec![FieldError::new(field, code)])).into()
-}
-
 // ---- watchers ----
 
-/// Who follows the incident, by name; "follow"/"stop following" for the reader, and adding or
-/// removing others for those who may assign the incident.
+/// Who follows the incident, by name (the kernel's watchers, as on every ticket page).
 pub async fn watchers(state: &AppState, caller: &Caller, d: &IncidentDetail, offer: &Offer, names: &mut Names) -> Vec<Section> {
-    let tr = caller.tr;
-    let base = format!("/incidents/{}", d.incident.number);
-    let mut rows = Vec::new();
-    for w in &d.watchers {
-        let name = names.user(state, caller, *w).await;
-        // One's own row says "stop watching"; others' rows "remove" (for those who may assign).
-        let label = if *w == offer.me { "incident.unwatch" } else { "incident.watcher_remove" };
-        let remove =
-            (*w == offer.me || offer.assign).then(|| Cell::button(format!("{base}/unwatch?user_id={}", w.0), tr.t(label), String::new()));
-        rows.push(vec![Cell::text(name), remove.unwrap_or_else(|| Cell::text(""))]);
-    }
-    let mut out = vec![Section::Heading(tr.t("incident.watchers"))];
-    if rows.is_empty() {
-        out.push(Section::Text(tr.t("incident.no_watchers")));
-    } else {
-        out.push(Section::Table(TableSection { columns: vec![tr.t("field.name"), String::new()], rows, next: None }));
-    }
-    if !d.watchers.contains(&offer.me) {
-        out.push(Section::Buttons(vec![Button { action: format!("{base}/watch"), label: tr.t("incident.watch"), confirm: None }]));
-    }
-    if offer.assign {
-        // The people of the desk's teams, as the assign list offers them.
-        let mut people: Vec<(UserId, String)> = Vec::new();
-        for (team, _) in names.teams.clone() {
-            people.extend(names.members(state, caller, team).await);
-        }
-        people.sort_by(|a, b| a.1.cmp(&b.1));
-        people.dedup_by_key(|p| p.0);
-        people.retain(|p| !d.watchers.contains(&p.0));
-        if !people.is_empty() {
-            let mut options = vec![(String::new(), tr.t("field.none"))];
-            options.extend(people.iter().map(|(id, n)| (id.to_string(), n.clone())));
-            let field = Field::new("select", "user_id", tr.t("incident.watcher_add"), String::new()).options(options).required();
-            out.push(Section::Form(
-                FormSection::post("watcher", format!("{base}/watch"), tr.t("action.add"), vec![field]).class("inline-edit"),
-            ));
-        }
-    }
-    out
+    let page = format!("/incidents/{}", d.incident.number);
+    ticket_parts::watchers(state, caller, &page, &d.watchers, offer.assign, names).await
 }
 
 async fn set_watching(
@@ -100,17 +55,9 @@ async fn set_watching(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let user = match user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) => Some(UserId(u.parse().map_err(|_| invalid("user_id", "invalid"))?)),
-        None => None,
-    };
+    let user = ticket_parts::watcher_of(user.as_deref())?;
     let result = ok(incident::set_watching(&state.core, &caller.ctx, id, user, watch).await);
-    let notice = match (watch, user.is_some_and(|u| Some(u.0) != caller.ctx.actor_id())) {
-        (true, true) => "watcher_added",
-        (false, true) => "watcher_removed",
-        (true, false) => "watching",
-        (false, false) => "unwatched",
-    };
+    let notice = ticket_parts::watch_notice(&caller, user, watch);
     finish(&state, &caller, id, result, notice, Posted::new("watcher", pairs)).await
 }
 
@@ -143,40 +90,14 @@ pub async fn unwatch(
 
 // ---- files ----
 
-/// The incident's files (downloaded from the API, never shown inline) and, for those who may
-/// add one, the upload form.
+/// The incident's files and, for those who may add one, the upload form.
 pub async fn files(state: &AppState, caller: &Caller, v: &IncidentView, offer: &Offer, names: &mut Names) -> Vec<Section> {
-    let tr = caller.tr;
-    let files =
-        yunwei_core::ticket::attachments(&state.core, &caller.ctx, &yunwei_domain::ticket::INCIDENT, v.id.0).await.unwrap_or_default();
-    let mut out = vec![Section::Heading(tr.t("incident.attachments"))];
-    if files.is_empty() {
-        out.push(Section::Text(tr.t("incident.no_attachments")));
-    } else {
-        let mut rows = Vec::new();
-        for f in &files {
-            rows.push(vec![
-                Cell::link(f.filename.clone(), format!("/api/v1/incidents/{}/attachments/{}", v.number, f.id)),
-                Cell::text(file_size(f.size)),
-                Cell::text(names.user_or_dash(state, caller, f.created_by.map(UserId)).await),
-                Cell::text(time(f.created_at, caller)),
-            ]);
-        }
-        let columns = vec![tr.t("field.file"), tr.t("field.size"), tr.t("field.uploaded_by"), tr.t("field.created")];
-        out.push(Section::Table(TableSection { columns, rows, next: None }));
-    }
-    if offer.attach {
-        let max = yunwei_core::ticket::MAX_ATTACHMENT_BYTES.min(state.web.body_limit) / 1024 / 1024;
-        let help = tr.with("incident.upload_help", &[("max".into(), max.max(1).to_string())]);
-        let field = Field::new("file", "file", tr.t("field.file"), String::new()).required().help(help);
-        let form = FormSection::post("attach", format!("/incidents/{}/attachments", v.number), tr.t("incident.upload"), vec![field]);
-        out.push(Section::Form(form.multipart().class("inline-edit")));
-    }
-    out
+    let (page, files_api) = (format!("/incidents/{}", v.number), format!("/api/v1/incidents/{}/attachments", v.number));
+    let at = ticket_parts::Place { kind: &yunwei_domain::ticket::INCIDENT, id: v.id.0, page: &page, files_api: &files_api };
+    ticket_parts::files(state, caller, &at, offer.attach, names).await
 }
 
-/// The upload form: the CSRF token and one file, read with the multipart parser; a file too
-/// large for the server's body limit, empty, or a program is a message beside the field.
+/// The upload form (read as on every ticket page).
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,52 +106,7 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let mut form = form.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body"))?;
-    let (mut csrf, mut file) = (None, None);
-    let too_large = || {
-        let max = yunwei_core::ticket::MAX_ATTACHMENT_BYTES.min(state.web.body_limit) / 1024 / 1024;
-        CoreError::from(DomainError::Validation(vec![FieldError::new("file", "too_large").with("max", max.max(1))])).into()
-    };
-    let mut result: Result<(), ApiError> = Ok(());
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let filename = field.file_name().map(str::to_string);
-                let content_type = field.content_type().unwrap_or("application/octet-stream").to_string();
-                match (name.as_str(), field.bytes().await) {
-                    (crate::form::CSRF_FIELD, Ok(b)) => csrf = Some(String::from_utf8_lossy(&b).to_string()),
-                    ("file", Ok(b)) => file = Some((filename.unwrap_or_default(), content_type, b)),
-                    (_, Ok(_)) => {}
-                    (_, Err(e)) => {
-                        result = Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { invalid("file", "unreadable") });
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                result = Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { invalid("file", "unreadable") });
-                break;
-            }
-        }
-    }
-    let expected = caller.session.as_ref().map(|s| s.csrf_token.as_bytes());
-    // A form cut short by the size limit may not have reached its token: the message by the field
-    // is safe to show, nothing has been stored.
-    if result.is_ok() && !matches!((expected, &csrf), (Some(e), Some(got)) if yunwei_core::crypto::constant_time_eq(e, got.as_bytes())) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed"));
-    }
-    if result.is_ok() {
-        result = match file {
-            Some((name, _, bytes)) if name.trim().is_empty() || bytes.is_empty() => Err(invalid("file", "required")),
-            Some((name, content_type, bytes)) => {
-                let file = yunwei_core::ticket::Upload { filename: &name, content_type: &content_type, bytes: &bytes };
-                ok(yunwei_core::ticket::attach(&state.core, &caller.ctx, &yunwei_domain::ticket::INCIDENT, id.0, file).await)
-            }
-            None => Err(invalid("file", "required")),
-        };
-    }
+    let result = ticket_parts::upload(&state, &caller, &yunwei_domain::ticket::INCIDENT, id.0, form).await?;
     finish(&state, &caller, id, result, "file_added", Posted::new("attach", Vec::new())).await
 }
 

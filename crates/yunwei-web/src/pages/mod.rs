@@ -30,6 +30,7 @@ mod incident_report;
 mod notice;
 mod profile;
 mod request;
+mod request_record;
 mod saved_views;
 mod search;
 mod sla;
@@ -37,6 +38,7 @@ mod sla_calendar;
 mod survey;
 mod survey_answer;
 mod system;
+mod ticket_parts;
 mod webhook;
 mod widgets;
 
@@ -146,6 +148,10 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{number}/decide", post(request::decide))
         .route("/requests/{number}/tasks/{task}", post(request::task))
         .route("/requests/{number}/comment", post(request::comment))
+        .route("/requests/{number}/approvers", post(request_record::name_approver))
+        .route("/requests/{number}/watch", post(request_record::watch))
+        .route("/requests/{number}/unwatch", post(request_record::unwatch))
+        .route("/requests/{number}/attachments", post(request_record::upload))
         .route("/requests/{number}/transition/{action}", post(request::transition))
         .route("/catalog", get(catalog::catalog))
         .route("/catalog/{id}", get(request::item).post(request::submit))

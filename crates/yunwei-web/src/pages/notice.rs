@@ -6,11 +6,10 @@ use super::{Cell, FormSection, Section, TableSection, page, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
-use crate::i18n::Tr;
+use crate::notice_text::{detail, headline};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
-use yunwei_core::notify::{self, Notice};
+use yunwei_core::notify;
 use yunwei_domain::ids::NotificationId;
 
 /// How many notices the bell shows.
@@ -23,64 +22,6 @@ pub struct BellItem {
     pub detail: String,
     pub when: String,
     pub unread: bool,
-}
-
-fn s<'a>(p: &'a Value, k: &str) -> &'a str {
-    p.get(k).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn num(p: &Value, k: &str) -> String {
-    p.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default()
-}
-
-/// A state code of the record's kind by its name in the reader's language.
-fn state_name(tr: Tr, object_type: &str, code: &str) -> String {
-    let key = match object_type {
-        "incident" => format!("incident.state.{code}"),
-        "service_request" => format!("request.state.{code}"),
-        _ => String::new(),
-    };
-    if !code.is_empty() && tr.has(&key) { tr.t(&key) } else { code.to_string() }
-}
-
-/// What happened ("事件状态变更") and the record ("INC-000012 核心交换机丢包").
-pub fn headline(tr: Tr, n: &Notice) -> String {
-    let key = format!("event.{}", n.event_type);
-    let what = if tr.has(&key) { tr.t(&key) } else { n.title.clone() };
-    let number = s(&n.payload, "number");
-    let title = s(&n.payload, "title");
-    match (number.is_empty(), title.is_empty()) {
-        (false, false) => tr.labelled(&what, &format!("{number} {title}")),
-        (false, true) => tr.labelled(&what, number),
-        _ => what,
-    }
-}
-
-/// The detail in words: who did what, states by name.
-pub fn detail(tr: Tr, n: &Notice) -> String {
-    let p = &n.payload;
-    let actor = n.actor.clone().unwrap_or_else(|| tr.t("notice_text.system"));
-    let kind = n.object_type.as_deref().unwrap_or_default();
-    let with = |key: &str, extra: &[(&str, String)]| {
-        let mut params = vec![("actor".to_string(), actor.clone())];
-        params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        tr.with(key, &params)
-    };
-    match n.event_type.as_str() {
-        "incident.state_changed" | "service_request.state_changed" => {
-            let to = if p.get("to").is_some() { s(p, "to") } else { s(p, "state") };
-            with("notice_text.state_changed", &[("from", state_name(tr, kind, s(p, "from"))), ("to", state_name(tr, kind, to))])
-        }
-        "incident.assigned" => with("notice_text.assigned", &[]),
-        "incident.commented" | "service_request.commented" => with("notice_text.commented", &[("excerpt", s(p, "excerpt").to_string())]),
-        "incident.sla_warning" => with("notice_text.sla_warning", &[("percent", num(p, "percent"))]),
-        "incident.sla_breached" => with("notice_text.sla_breached", &[]),
-        "incident.escalated" => with("notice_text.escalated", &[("reason", s(p, "reason").to_string())]),
-        "survey.answered" => with("notice_text.survey_answered", &[("score", num(p, "score"))]),
-        "service_request.rejected" => with("notice_text.rejected", &[("comment", s(p, "comment").to_string())]),
-        _ if n.actor.is_some() => with("notice_text.by", &[]),
-        _ => String::new(),
-    }
 }
 
 /// Where a notice leads: its record's page (same-site paths only), else the list.

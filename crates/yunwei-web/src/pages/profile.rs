@@ -80,7 +80,7 @@ async fn sections(state: &AppState, caller: &Caller, top: Vec<Section>) -> Resul
             "totpoff",
             "/profile/totp/disable",
             tr.t("profile.totp_disable"),
-            vec![Field::new("text", "code", tr.t("field.code"), "").required()],
+            vec![Field::new("text", "code", tr.t("field.totp_code"), "").required().autocomplete("one-time-code")],
         )));
     } else {
         s.push(Section::Text(tr.t("profile.totp_off")));
@@ -226,7 +226,7 @@ pub async fn totp_begin(State(state): State<AppState>, caller: Caller, form: Pag
                     "totpconfirm",
                     "/profile/totp/confirm",
                     tr.t("profile.totp_confirm"),
-                    vec![Field::new("text", "code", tr.t("field.code"), "").required()],
+                    vec![Field::new("text", "code", tr.t("field.totp_code"), "").required().autocomplete("one-time-code")],
                 )),
             ];
             render(&state, &caller, top, None).await

@@ -211,7 +211,7 @@ pub struct ShowQuery {
     ok: Option<String>,
 }
 
-fn request_id(number: &str) -> Result<ServiceRequestId, ApiError> {
+pub(super) fn request_id(number: &str) -> Result<ServiceRequestId, ApiError> {
     crate::api::request::request_id(number)
 }
 
@@ -299,6 +299,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
         sections.push(Section::Heading(tr.t("request.approval")));
         let columns = ["request.step", "request.approver", "request.decision", "request.comment", "request.decided_at"];
         sections.push(Section::Table(TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }));
+        sections.extend(super::request_record::approver_forms(state, caller, d, &unassigned).await);
     }
     if d.can_decide {
         // Approving is one click (a comment may go with it); rejecting asks for the reason.
@@ -353,6 +354,8 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
             }
         }
     }
+    let (watchers, files) = super::request_record::parts(state, caller, d, &mut names).await;
+    sections.extend(files);
     sections.push(Section::Heading(tr.t("incident.timeline")));
     let mut timeline = Vec::new();
     for a in &d.timeline {
@@ -399,7 +402,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
     Layout {
         title: format!("{} {}", r.number, r.title),
         sections,
-        aside: vec![Section::Facts(facts), Section::Buttons(buttons)],
+        aside: [vec![Section::Facts(facts), Section::Buttons(buttons)], watchers].into_iter().flatten().collect(),
         data: [
             vec![("data-request", r.number.clone()), ("data-request-version", r.version.to_string())],
             super::live_data(caller, format!("service_request:{}", r.id)),
@@ -410,7 +413,7 @@ async fn request_layout(state: &AppState, caller: &Caller, d: &RequestDetail) ->
 
 /// After a form on the request page: back to it with a notice, or the page again with the
 /// form as typed and the messages beside its fields.
-async fn finish<T>(
+pub(super) async fn finish<T>(
     state: &AppState,
     caller: &Caller,
     id: ServiceRequestId,
@@ -511,6 +514,14 @@ async fn activity_text(state: &AppState, caller: &Caller, names: &mut Names, kin
             } else {
                 tr.t("request.activity.task")
             }
+        }
+        "approver_named" => {
+            let person = match data.get("approver_id").and_then(Value::as_i64) {
+                Some(a) => names.user(state, caller, yunwei_domain::ids::UserId(a)).await,
+                None => "—".into(),
+            };
+            let step = data.get("step").and_then(Value::as_i64).unwrap_or_default().to_string();
+            tr.with("request.activity.approver_named", &[p("step", step), p("person", person)])
         }
         _ => tr.t(&format!("request.activity.{kind}")),
     }

@@ -72,7 +72,7 @@ impl Directory {
         let calendars = sla::list_calendars(&state.core, &caller.ctx).await?;
         let services = yunwei_core::incident::list_services(&state.core, &caller.ctx, None)
             .await
-            .map(|s| s.into_iter().map(|s| (s.id, s.name)).collect())
+            .map(|s| s.into_iter().map(|s| (s.id, super::local_name(caller.tr, &s.name, &s.name_en))).collect())
             .unwrap_or_default();
         let all = page_request(Some(200), None, None, "name")?;
         let departments = yunwei_core::admin::list_departments(&state.core, &caller.ctx, None, &all)

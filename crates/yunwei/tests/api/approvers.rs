@@ -164,3 +164,89 @@ async fn leads_and_line_managers_are_chosen_by_name_in_chromium() {
         app.stop().await;
     }
 }
+
+/// A step nobody could be found for: the desk hears of it and names the approver (API and
+/// page, both languages, in Chromium); the requester, a stranger and a roleless user cannot.
+#[tokio::test]
+async fn the_desk_hears_of_a_waiting_step_and_names_its_approver() {
+    let app = spawn_app().await;
+    let (mgr_id, mgr) = app.user_with_roles("dan.jingli", &["ops_manager"]).await;
+    let (_, director) = app.user_with_roles("zong.jian", &["ops_director"]).await;
+    let (_, stranger) = app.user_with_roles("mo.sheng", &["business_user"]).await;
+    let (_, roleless) = app.user_with_roles("wu.juese", &[]).await;
+    let (appr_id, approver) = app.user_with_roles("shen.pi", &["business_user"]).await;
+
+    // The only operations manager files: nobody is left to approve, the step waits.
+    let detail = file_account_request(&mgr, mgr_id).await;
+    assert!(first_step_approvers(&detail).is_empty(), "{detail}");
+    let number = detail["number"].as_str().unwrap_or_default().to_string();
+    app.drain_outbox().await;
+    let notes = director.get("/api/v1/notifications").await.json();
+    let note = notes["items"].as_array().and_then(|n| n.iter().find(|n| n["event_type"] == "service_request.approver_missing").cloned());
+    let note = note.unwrap_or_else(|| panic!("the desk hears of it: {notes}"));
+    assert!(note["title"].as_str().unwrap_or_default().contains(&number), "{note}");
+    assert!(note["body"].as_str().unwrap_or_default().contains("第 1 步"), "{note}");
+    assert_eq!(note["link"], format!("/requests/{number}"));
+    let mine = mgr.get("/api/v1/notifications").await.json();
+    assert!(!mine.to_string().contains("service_request.approver_missing"), "not the requester: {mine}");
+
+    // Only the desk names it, never on their own request, never the requester.
+    let path = format!("/api/v1/service-requests/{number}/approvers");
+    let body = json!({ "step": 1, "approver_id": appr_id });
+    assert_eq!(mgr.post(&path, &body).await.status, 403, "the requester does not pick their approver");
+    assert_eq!(stranger.post(&path, &body).await.status, 403);
+    assert_eq!(roleless.post(&path, &body).await.status, 403);
+    let own = director.post(&path, &json!({ "step": 1, "approver_id": mgr_id })).await;
+    assert_eq!((own.status, own.json()["errors"][0]["code"].clone()), (422, json!("own_request")), "{}", own.text());
+    let far = director.post(&path, &json!({ "step": 9, "approver_id": appr_id })).await;
+    assert_eq!((far.status, far.json()["errors"][0]["field"].clone()), (422, json!("step")), "{}", far.text());
+    // The requester's page offers no such form.
+    let page = app.session("dan.jingli", ADMIN_PASSWORD).await.get(&format!("/requests/{number}")).await.text();
+    assert!(!page.contains("/approvers\""), "{page}");
+
+    // The director names the approver in Chromium, in each language (a new request for each).
+    let numbers = [number.clone(), file_account_request(&mgr, mgr_id).await["number"].as_str().unwrap_or_default().to_string()];
+    for ((lang, button, named), number) in
+        [("zh-CN", "指定审批人", "审批人已指定。"), ("en", "Name the approver", "The approver is named.")].into_iter().zip(numbers)
+    {
+        assert_eq!(director.patch("/api/v1/me", &json!({ "locale": lang })).await.status, 200);
+        let b = Browser::start(lang).await.expect("browser");
+        b.goto(&app.url("/login")).await;
+        b.type_into("#username", "zong.jian\u{E004}").await;
+        b.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
+        b.wait_until_left("/login").await;
+        for (width, height) in [(390, 844), (1440, 900)] {
+            b.resize(width, height).await;
+            b.goto(&app.url(&format!("/requests/{number}"))).await;
+            let labels = b.props(&format!("form[action='/requests/{number}/approvers'] button[type=submit]"), "textContent").await;
+            assert_eq!(labels.iter().map(|l| l.trim()).collect::<Vec<_>>(), [button], "{lang}");
+            let people = b.props("form[action$='/approvers'] select[name=approver_id] option", "value").await;
+            assert!(
+                people.contains(&appr_id.to_string()) && !people.contains(&mgr_id.to_string()),
+                "{lang}: never the requester: {people:?}"
+            );
+            crate::browser_names::shot(&b, &format!("daily-name-approver-{lang}-{width}")).await;
+        }
+        b.execute(&format!(
+            "document.querySelector(\"form[action$='/approvers'] select[name=approver_id]\").value = '{appr_id}'; return 0;"
+        ))
+        .await;
+        // Submitted as a person would, through the form's own button (scrolled into view first).
+        b.execute("const f = document.querySelector(\"form[action$='/approvers']\"); f.scrollIntoView(); f.requestSubmit(f.querySelector('button[type=submit]')); return 0;").await;
+        b.wait_for_text(named).await;
+        crate::browser_names::shot(&b, &format!("daily-approver-named-{lang}")).await;
+        b.quit().await;
+        let detail = director.get(&format!("/api/v1/service-requests/{number}")).await.json();
+        assert_eq!(first_step_approvers(&detail), vec![appr_id], "{lang}: {detail}");
+        let again =
+            director.post(&format!("/api/v1/service-requests/{number}/approvers"), &json!({ "step": 1, "approver_id": appr_id })).await;
+        assert_eq!((again.status, again.json()["errors"][0]["code"].clone()), (422, json!("approver_named")), "{}", again.text());
+    }
+    // The named approver is asked, and decides.
+    app.drain_outbox().await;
+    let asked = approver.get("/api/v1/notifications").await.json();
+    assert!(asked.to_string().contains("service_request.approval_requested"), "{asked}");
+    let decided = approver.post(&format!("/api/v1/service-requests/{number}/approvals"), &json!({ "decision": "approve" })).await;
+    assert_eq!(decided.status, 200, "{}", decided.text());
+    app.stop().await;
+}

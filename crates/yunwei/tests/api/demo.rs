@@ -52,3 +52,19 @@ async fn bulk_demo_load_writes_searchable_incidents_and_restores_indexes() {
     assert_eq!(id.as_i64(), Some(existing + 2501));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn demo_major_incidents_have_a_commander() {
+    let app = spawn_app().await;
+    yunwei_core::demo::load(&app.core).await.unwrap();
+    yunwei_core::demo::load_desk(&app.core).await.unwrap();
+    let (_, director) = app.user_with_roles("look.director", &["ops_director"]).await;
+    let majors = director.get("/api/v1/incidents?major=true&queue=all").await.json();
+    let items = majors["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "the demo's P1 incidents are major: {majors}");
+    for i in items {
+        let detail = director.get(&format!("/api/v1/incidents/{}", i["number"].as_str().unwrap())).await.json();
+        assert!(detail["major_incident"]["commander_id"].as_i64().is_some(), "a commander is named: {detail}");
+    }
+    app.stop().await;
+}

@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod browser_cmdb;
 mod browser_cmdb_wire;
+mod browser_daily;
 mod browser_desk;
 mod browser_forms;
 mod browser_home;

@@ -79,7 +79,10 @@ async fn events_become_mail_and_in_app_notices_in_the_users_language() {
     let count = wait_until(&sam, "/api/v1/notifications/unread-count", |v| v["unread"].as_i64() == Some(2)).await;
     assert_eq!(count["unread"], 2, "account created and token created");
     let list = sam.get("/api/v1/notifications").await.json();
-    assert_eq!(list["items"][0]["title"], "[Yunwei] New API token");
+    // Worded as the bell words it, in Sam's language, not the e-mail's subject.
+    assert_eq!(list["items"][0]["title"], "API token created", "{list}");
+    assert_eq!(list["items"][1]["title"], "Account created", "{list}");
+    assert!(!list.to_string().contains("[Yunwei]") && !list.to_string().contains("Hello Sam"), "no e-mail wording: {list}");
     let first = list["items"][1]["id"].as_i64().unwrap();
     assert_eq!(sam.post(&format!("/api/v1/notifications/{first}/read"), &serde_json::json!({})).await.status, 204);
     assert_eq!(sam.get("/api/v1/notifications/unread-count").await.json()["unread"], 1);

@@ -217,7 +217,7 @@ async fn watchers_are_listed_by_name_and_added_or_removed() {
     let r = post(&biz, &format!("{page}/watch"), &bcsrf, &[]).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let html = biz.get(r.header("location").unwrap_or_default()).await.text();
-    assert!(html.contains("You now watch this incident."), "{html}");
+    assert!(html.contains("You now watch this ticket."), "{html}");
     assert_eq!(d.incident(&number).await["watchers"].as_array().map(Vec::len), Some(2));
     app.stop().await;
 }

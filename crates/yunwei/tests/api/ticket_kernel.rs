@@ -144,3 +144,58 @@ async fn one_comment_use_case_keeps_each_kinds_rules() {
     assert_eq!(requester.get(&req_path).await.json()["version"], req["version"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn request_watchers_come_from_the_kernel_and_only_the_desk_names_others() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let home = created(admin.post("/api/v1/departments", &json!({ "name": "营业部" })).await)["id"].as_i64().unwrap();
+    let away = created(admin.post("/api/v1/departments", &json!({ "name": "信贷部" })).await)["id"].as_i64().unwrap();
+    let (req_id, requester) = in_department(&app, "watch.req", &["business_user"], home).await;
+    let (far_id, stranger) = in_department(&app, "watch.far", &["business_user"], away).await;
+    let (eng_id, engineer) = in_department(&app, "watch.eng", &["network_engineer"], away).await;
+    let (_, roleless) = app.user_with_roles("watch.none", &[]).await;
+    let (_, ops) = app.user_with_roles("watch.ops", &["ops_manager"]).await;
+    let team = created(admin.post("/api/v1/teams", &json!({ "name": "关注组", "members": [eng_id] })).await)["id"].clone();
+    let item = json!({ "code": "kernel_watch", "name": { "zh": "关注", "en": "Watch" }, "team_id": team, "fields": [],
+                       "tasks": [ { "title": { "zh": "处理", "en": "Handle" } } ] });
+    let item_id = created(ops.post("/api/v1/catalog-items", &item).await)["id"].clone();
+    let req = created(requester.post("/api/v1/service-requests", &json!({ "item_id": item_id, "answers": {} })).await);
+    let number = req["number"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/service-requests/{number}/watchers");
+
+    // The requester follows their own request; the detail says who watches.
+    let r = requester.post(&path, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["watchers"], json!([req_id]));
+    let detail = requester.get(&format!("/api/v1/service-requests/{number}")).await.json();
+    assert_eq!((detail["watchers"].clone(), detail["may_assign"].clone()), (json!([req_id]), json!(false)), "{detail}");
+
+    // …but may not name anyone else, nor take others off.
+    assert_problem(&requester.post(&path, &json!({ "user_id": far_id })).await, 403, "forbidden");
+    // A stranger and a roleless user cannot even look.
+    assert_problem(&stranger.get(&path).await, 403, "forbidden");
+    assert_problem(&stranger.post(&path, &json!({})).await, 403, "forbidden");
+    assert_problem(&roleless.post(&path, &json!({})).await, 403, "forbidden");
+    assert_problem(&roleless.get(&path).await, 403, "forbidden");
+
+    // The desk (assign on requests) names the ops manager; the engineer follows himself.
+    let named = ops.post(&path, &json!({ "user_id": eng_id })).await;
+    assert_eq!(named.status, 200, "{}", named.text());
+    assert!(ops.get(&format!("/api/v1/service-requests/{number}")).await.json()["may_assign"] == json!(true));
+    let mut watchers: Vec<i64> = ops.get(&path).await.json()["watchers"].as_array().unwrap().iter().filter_map(Value::as_i64).collect();
+    watchers.sort();
+    let mut expected = vec![req_id, eng_id];
+    expected.sort();
+    assert_eq!(watchers, expected);
+    assert_problem(
+        &requester.send("DELETE", &path, Some("application/json"), json!({ "user_id": eng_id }).to_string().into_bytes()).await,
+        403,
+        "forbidden",
+    );
+    let off = engineer.send("DELETE", &path, Some("application/json"), b"{}".to_vec()).await;
+    assert_eq!(off.status, 200, "{}", off.text());
+    assert_eq!(off.json()["watchers"], json!([req_id]));
+    assert_problem(&ops.post(&path, &json!({ "user_id": 999_999 })).await, 422, "validation_failed");
+    app.stop().await;
+}
