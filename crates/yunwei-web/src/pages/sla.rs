@@ -3,7 +3,7 @@
 //! matrix, labels and closing rules of the service desk.
 
 use super::desk::{Names, duration};
-use super::{Cell, Field, FormSection, Notice, Posted, Section, TableSection, failed, failed_posted, local_name, page, redirect};
+use super::{Cell, Field, FormSection, Notice, Posted, Section, TableSection, failed_posted, local_name, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm, page_request};

@@ -14,6 +14,12 @@ async fn welcome_template(app: &yunwei_testkit::TestApp, subject: &str, body: &s
     app.admin().put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": subject, "body": body })).await
 }
 
+/// The first page of `uid`'s in-app notices, read from the store.
+async fn notices_of(app: &yunwei_testkit::TestApp, uid: i64) -> yunwei_store::sql::Page<yunwei_store::notify::Notification> {
+    let first = yunwei_domain::page::PageRequest::parse(None, None, false).expect("first page");
+    yunwei_store::notify::list_notifications(app.core.database(), yunwei_domain::ids::UserId(uid), false, &first).await.expect("notices")
+}
+
 async fn wait_until<F: Fn(&serde_json::Value) -> bool>(client: &yunwei_testkit::Client, path: &str, ok: F) -> serde_json::Value {
     for _ in 0..100 {
         let v = client.get(path).await.json();
@@ -197,18 +203,9 @@ async fn templates_are_editable_and_checked() {
     assert_eq!(ok.status, 200, "{}", ok.text());
     let (uid, _) = app.user_with_roles("tpl.user", &[]).await;
     app.drain_outbox().await;
-    let ctx = yunwei_core::Ctx::system();
-    let notes = yunwei_store::notify::list_notifications(
-        app.core.database(),
-        yunwei_domain::ids::UserId(uid),
-        false,
-        &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
-    )
-    .await
-    .unwrap();
+    let notes = notices_of(&app, uid).await;
     assert_eq!(notes.items[0].title, "欢迎 tpl.user");
     assert_eq!(notes.items[0].body, "账号：tpl.user");
-    drop(ctx);
     app.stop().await;
 }
 
@@ -245,14 +242,7 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
     drop(conn);
     let (uid, _) = app.user_with_roles("fuel.user", &[]).await;
     app.drain_outbox().await;
-    let notes = yunwei_store::notify::list_notifications(
-        app.core.database(),
-        yunwei_domain::ids::UserId(uid),
-        false,
-        &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
-    )
-    .await
-    .unwrap();
+    let notes = notices_of(&app, uid).await;
     let created =
         notes.items.iter().find(|n| n.title == "【运维平台】您的账号已开通").expect("the account notice, from the built-in template");
     assert!(created.body.contains("fuel.user"), "{}", created.body);
