@@ -69,7 +69,7 @@ async fn categories_sections(state: &AppState, caller: &Caller) -> Result<Vec<Se
         .collect();
     let mut s = vec![
         Section::Text(tr.t("category.help")),
-        Section::Table(TableSection { columns: vec![tr.t("field.name"), tr.t("field.team"), tr.t("field.status")], rows, next: None }),
+        Section::Table(TableSection::new(tr, &["field.name", "field.team", "field.status"], rows)),
     ];
     if may_edit(caller) {
         s.push(Section::Heading(tr.t("category.new")));
@@ -170,9 +170,8 @@ async fn services_sections(state: &AppState, caller: &Caller) -> Result<Vec<Sect
             ]
         })
         .collect();
-    let columns =
-        vec![tr.t("field.name"), tr.t("field.code_short"), tr.t("field.team"), tr.t("field.downtime_budget"), tr.t("field.status")];
-    let mut s = vec![Section::Text(tr.t("service.help")), Section::Table(TableSection { columns, rows, next: None })];
+    let columns = ["field.name", "field.code_short", "field.team", "field.downtime_budget", "field.status"];
+    let mut s = vec![Section::Text(tr.t("service.help")), Section::Table(TableSection::new(tr, &columns, rows))];
     if may_edit(caller) {
         s.push(Section::Heading(tr.t("service.new")));
         s.push(Section::Form(FormSection::post("service", SERVICES, tr.t("action.create"), service_fields(tr, &names, None))));
