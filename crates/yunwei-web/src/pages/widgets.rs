@@ -123,7 +123,7 @@ impl Notice {
     }
 }
 
-/// The notice for `?ok=key` (`notice.key`); a key the locales lack shows nothing.
+/// The notice an `ok` query value names (under `notice.`); one the locales lack shows nothing.
 pub fn notice(tr: Tr, ok: &Option<String>) -> Option<String> {
     ok.as_ref().map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k))
 }
