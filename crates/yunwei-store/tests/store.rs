@@ -201,6 +201,11 @@ async fn leases_claim_each_row_once() {
     done(fresh, db).await;
 }
 
+/// Inserts a team called `name` at `at` ms within `tx`.
+async fn add_team(tx: &mut yunwei_store::Tx, name: &str, at: i64) {
+    admin::insert_team(tx, &TeamFields { name: name.into(), ..Default::default() }, at).await.unwrap();
+}
+
 async fn team_count(db: &Db) -> i64 {
     use yunwei_store::Row;
     let row = sqlx::query("SELECT COUNT(*) FROM teams").fetch_one(&db.read).await.unwrap();
@@ -211,7 +216,7 @@ async fn team_count(db: &Db) -> i64 {
 async fn staged_rows_reach_the_database_with_the_commit_and_only_then() {
     let (fresh, db) = fresh().await;
     let mut tx = db.begin().await.unwrap();
-    admin::insert_team(&mut tx, &TeamFields { name: "系统组".into(), ..Default::default() }, 5).await.unwrap();
+    add_team(&mut tx, "系统组", 5).await;
     audit::append(&mut tx, entry("create"));
     audit::append(&mut tx, entry("update"));
     assert_eq!(audit::count(&db.read).await.unwrap(), 0, "nothing is visible before the commit");
@@ -227,7 +232,7 @@ async fn staged_rows_reach_the_database_with_the_commit_and_only_then() {
 async fn a_failing_staged_row_undoes_the_whole_transaction() {
     let (fresh, db) = fresh().await;
     let mut tx = db.begin().await.unwrap();
-    admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 5).await.unwrap();
+    add_team(&mut tx, "网络组", 5).await;
     audit::append(&mut tx, entry("create"));
     // A staged row that the database refuses (the outbox needs an event type).
     let mut bad = tx.statement("INSERT INTO outbox (event_type, object_type, object_id, payload, created_at, next_attempt_at) VALUES (");
@@ -245,7 +250,7 @@ async fn a_failing_staged_row_undoes_the_whole_transaction() {
     assert_eq!(audit::count(&db.read).await.unwrap(), 0);
     // The writer is usable afterwards, and the chain continues from the real head.
     let mut tx = db.begin().await.unwrap();
-    admin::insert_team(&mut tx, &TeamFields { name: "网络组".into(), ..Default::default() }, 6).await.unwrap();
+    add_team(&mut tx, "网络组", 6).await;
     audit::append(&mut tx, entry("create"));
     tx.commit().await.unwrap();
     assert_eq!(team_count(&db).await, 1);
@@ -258,18 +263,18 @@ async fn a_transaction_dropped_without_commit_is_rolled_back() {
     let (fresh, db) = fresh().await;
     {
         let mut tx = db.begin().await.unwrap();
-        admin::insert_team(&mut tx, &TeamFields { name: "安全组".into(), ..Default::default() }, 5).await.unwrap();
+        add_team(&mut tx, "安全组", 5).await;
         audit::append(&mut tx, entry("create"));
         // Dropped here, as on an error path or a cancelled request.
     }
     let mut tx = db.begin().await.unwrap();
-    admin::insert_team(&mut tx, &TeamFields { name: "桌面组".into(), ..Default::default() }, 6).await.unwrap();
+    add_team(&mut tx, "桌面组", 6).await;
     tx.commit().await.unwrap();
     assert_eq!(team_count(&db).await, 1, "only the committed team is kept");
     assert_eq!(audit::count(&db.read).await.unwrap(), 0);
     // An explicit rollback leaves the writer usable too.
     let mut tx = db.begin().await.unwrap();
-    admin::insert_team(&mut tx, &TeamFields { name: "数据组".into(), ..Default::default() }, 7).await.unwrap();
+    add_team(&mut tx, "数据组", 7).await;
     tx.rollback().await.unwrap();
     let mut conn = db.writer().await.unwrap();
     sqlx::query("UPDATE teams SET description = 'x'").execute(&mut *conn).await.unwrap();

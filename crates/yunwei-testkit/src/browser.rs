@@ -129,6 +129,32 @@ impl Browser {
         v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
     }
 
+    /// Signs in on the sign-in form on screen as a person would (user name, Tab, password,
+    /// Enter) and waits to leave it.
+    pub async fn sign_in(&self, user: &str, password: &str) {
+        self.type_into("#username", &format!("{user}\u{E004}")).await;
+        self.type_into("#password", &format!("{password}\u{E007}")).await;
+        self.wait_until_left("/login").await;
+    }
+
+    /// Opens `url` (the sign-in page, or a page that asks to sign in first) and signs in there.
+    pub async fn sign_in_at(&self, url: &str, user: &str, password: &str) {
+        self.goto(url).await;
+        self.sign_in(user, password).await;
+    }
+
+    /// Saves the page as `{name}.png` in `$YUNWEI_SCREENSHOTS` (default `target/screenshots/`)
+    /// for people to look at, after checking it is a real rendered image.
+    pub async fn shot(&self, name: &str) {
+        let dir = std::env::var("YUNWEI_SCREENSHOTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+        let png = self.screenshot_png().await;
+        assert_eq!(png.get(..8), Some(&b"\x89PNG\r\n\x1a\n"[..]), "a real rendered page");
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
+    }
+
     /// Waits (up to 5 s) until the address no longer contains `part`, e.g. `/login` after signing in.
     pub async fn wait_until_left(&self, part: &str) {
         self.wait_for_url(&format!("an address without {part}"), |url| !url.contains(part)).await;

@@ -27,6 +27,30 @@ use yunwei_store::testing::FreshDatabase;
 
 pub use http::{Client, TestResponse};
 
+/// The `href`s of an HTML page, entities decoded, fragments dropped (the crawl test and the
+/// crawl bench read pages with it).
+pub fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("href=\"") {
+        rest = &rest[i + 6..];
+        let Some(end) = rest.find('"') else { break };
+        let raw = rest[..end].replace("&amp;", "&").replace("&#x2F;", "/").replace("&#47;", "/");
+        let raw = raw.split('#').next().unwrap_or_default().to_string();
+        if !raw.is_empty() {
+            out.push(raw);
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Whether a crawl follows a link: same-site paths, not the language switch (it only sets a
+/// cookie and redirects back) and not sign-out forms' targets.
+pub fn followed(href: &str) -> bool {
+    href.starts_with('/') && !href.starts_with("//") && !href.starts_with("/lang/") && !href.starts_with("/logout")
+}
+
 pub const ADMIN_PASSWORD: &str = "Ops#Secure2026";
 
 pub struct TestApp {
@@ -139,6 +163,17 @@ impl TestApp {
         let cookie = r.header("set-cookie").and_then(|c| c.split(';').next()).expect("session cookie").to_string();
         let csrf = r.json()["csrf_token"].as_str().expect("csrf token").to_string();
         self.anonymous().header("cookie", &cookie).header("x-csrf-token", &csrf)
+    }
+
+    /// A headless Chromium in `lang`, 1440 px wide, signed in as `user` at `path`; the account's
+    /// own language is set to `lang` first, as pages speak the account's language.
+    pub async fn browser_as(&self, user: &str, password: &str, lang: &str, path: &str) -> crate::browser::Browser {
+        let c = self.session(user, password).await;
+        assert_eq!(c.patch("/api/v1/me", &serde_json::json!({ "locale": lang })).await.status, 200, "{user}'s language");
+        let browser = crate::browser::Browser::start(lang).await.expect("headless Chromium");
+        browser.resize(1440, 900).await;
+        browser.sign_in_at(&self.url(path), user, password).await;
+        browser
     }
 
     /// The initial administrator, signed in with a session (tokens cannot create tokens).

@@ -67,6 +67,19 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
+    /// Settings that send to this sink: plain SMTP, no sign-in, 5 s timeout.
+    pub fn settings(&self) -> yunwei_core::mail::SmtpSettings {
+        yunwei_core::mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: self.addr.port(),
+            security: yunwei_core::mail::SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "运维平台 <yunwei@bank.example>".into(),
+            timeout_seconds: 5,
+        }
+    }
+
     pub async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
         let sink = SmtpSink {

@@ -122,6 +122,11 @@ impl<T> PageForm<T> {
         };
         (result, self.posted)
     }
+
+    /// The input read on into another type (a page's flat form into the API's input type).
+    pub fn and_then<U>(self, read: impl FnOnce(T) -> Result<U, ApiError>) -> PageForm<U> {
+        PageForm { input: self.input.and_then(read), posted: self.posted }
+    }
 }
 
 /// The pairs of a form whose CSRF token matches the session's (or the sign-in cookie's).

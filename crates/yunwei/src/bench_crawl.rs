@@ -20,21 +20,9 @@ const MAX_PAGES: usize = 600;
 
 const ROLES: [&str; 5] = ["bench.sysadmin", "net01", "biz01", "branch01", "auditadmin"];
 
-/// The `href`s of a page, entities decoded, fragments dropped (as tests/api/crawl.rs reads them).
+/// The links a crawl follows on a page (as tests/api/crawl.rs reads them).
 fn links(html: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find("href=\"") {
-        rest = &rest[i + 6..];
-        let Some(end) = rest.find('"') else { break };
-        let raw = rest[..end].replace("&amp;", "&").replace("&#x2F;", "/").replace("&#47;", "/");
-        let raw = raw.split('#').next().unwrap_or_default().to_string();
-        if raw.starts_with('/') && !raw.starts_with("//") && !raw.starts_with("/lang/") && !raw.starts_with("/logout") {
-            out.push(raw);
-        }
-        rest = &rest[end..];
-    }
-    out
+    yunwei_testkit::links(html).into_iter().filter(|h| yunwei_testkit::followed(h)).collect()
 }
 
 /// The page a path belongs to: the query dropped, numbers folded (`/incidents/INC-000012` →

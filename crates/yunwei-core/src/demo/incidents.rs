@@ -88,7 +88,7 @@ pub async fn load_desk(core: &Core) -> Result<usize> {
     }
     // The named CMDB under the services, and the CIs some samples are about.
     let mut service_cis = std::collections::HashMap::new();
-    for ((_, code, _), id) in SERVICES.iter().zip(&services) {
+    for ((_, _, code, _), id) in SERVICES.iter().zip(&services) {
         if let Some(ci) = yunwei_store::service::get(&core.db.read, *id).await?.and_then(|s| s.ci_id) {
             service_cis.insert((*code).to_string(), ci);
         }

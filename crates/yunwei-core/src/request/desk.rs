@@ -3,7 +3,7 @@
 //! the step waits. The desk hears of it (`service_request.approver_missing`) and names the
 //! step's approver here; the step then goes on as any other.
 
-use super::{Effects, RequestView, event_for, load, save, scope_allows, state_of, view};
+use super::{Effects, RequestView, event_for, load, save, scope_allows, view};
 use crate::notify::Event;
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ pub async fn name_approver(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: 
     if !scope_allows(ctx, Action::Assign, &before) || before.requester_id == Some(ctx.me()?.user_id) {
         return Err(CoreError::Forbidden("service_request:assign".into()));
     }
-    let state = state_of(&before)?;
+    let state = before.state;
     let current = before.approval_step.filter(|_| state == RequestState::PendingApproval);
     let Some(current) = current else {
         return Err(DomainError::IllegalTransition { object: "request", from: state.as_str(), action: "name_approver" }.into());

@@ -1,7 +1,7 @@
 //! Administration pages for users; teams and departments are in `admin_org`, roles in
 //! `admin_roles`. Forms bind to the API's input types (`NewUser`, `UserPatch`).
 
-use super::{Cell, Field, FormSection, Layout, ListView, Posted, Section, failed_form, page, redirect, time};
+use super::{Cell, Field, FormSection, Layout, ListView, Posted, Section, failed_form, notice, page, redirect, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm, page_request};
@@ -20,10 +20,6 @@ pub struct ListQuery {
     pub(super) q: Option<String>,
     pub(super) cursor: Option<String>,
     pub(super) ok: Option<String>,
-}
-
-pub(super) fn notice(tr: Tr, ok: &Option<String>) -> Option<String> {
-    ok.as_ref().map(|k| tr.t(&format!("notice.{k}")))
 }
 
 /// Where the user forms' refusals without a field belong.

@@ -1,9 +1,9 @@
 //! Administration pages for teams and departments; their forms bind to the API's
 //! `TeamInput` and `DepartmentInput`.
 
-use super::admin::{Empty, ListQuery, department_options, notice, user_options};
+use super::admin::{Empty, ListQuery, department_options, user_options};
 use super::{
-    Cell, Field, FormSection, Layout, ListView, Pairs, Posted, Section, TableSection, failed, failed_form, local_name, page, redirect,
+    Cell, Field, FormSection, ListView, Pairs, Posted, Section, TableSection, failed, failed_posted, local_name, notice, page, redirect,
 };
 use crate::AppState;
 use crate::error::ApiError;
@@ -56,8 +56,7 @@ async fn failed_team(state: &AppState, caller: &Caller, e: ApiError, posted: Pai
     let people = user_options(state, caller, None).await?;
     let fields = team_fields(tr, ["", ""], "", "", "", people);
     let sections = vec![Section::Form(FormSection::post("team", "/admin/teams", tr.t("action.create"), fields))];
-    let layout = Layout { title: tr.t("team.new"), sections, ..Layout::default() };
-    failed_form(state, caller, e, layout, "/admin/teams", Some(&Posted::new("team", posted))).await
+    failed_posted(state, caller, e, sections, tr.t("team.new"), "/admin/teams", Posted::new("team", posted)).await
 }
 
 pub async fn create_team(State(state): State<AppState>, caller: Caller, form: PageForm<TeamInput>) -> Result<Response, ApiError> {
@@ -120,8 +119,7 @@ pub async fn update_team(
         Ok(_) => Ok(redirect(&format!("/admin/teams/{id}?ok=saved"))),
         Err(e) => {
             let sections = team_sections(&state, &caller, TeamId(id)).await?;
-            let layout = Layout { title: caller.tr.t("team.title"), sections, ..Layout::default() };
-            failed_form(&state, &caller, e, layout, "/admin/teams", Some(&Posted::new("team", posted))).await
+            failed_posted(&state, &caller, e, sections, caller.tr.t("team.title"), "/admin/teams", Posted::new("team", posted)).await
         }
     }
 }
@@ -188,8 +186,7 @@ pub async fn create_department(
             let options = department_options(&state, &caller).await?;
             let fields = department_fields(tr, "", "", "", options);
             let sections = vec![Section::Form(FormSection::post("dept", "/admin/departments", tr.t("action.create"), fields))];
-            let layout = Layout { title: tr.t("department.new"), sections, ..Layout::default() };
-            failed_form(&state, &caller, e, layout, "/admin/departments", Some(&Posted::new("dept", posted))).await
+            failed_posted(&state, &caller, e, sections, tr.t("department.new"), "/admin/departments", Posted::new("dept", posted)).await
         }
     }
 }
@@ -237,8 +234,8 @@ pub async fn update_department(
         Ok(_) => Ok(redirect(&format!("/admin/departments/{id}?ok=saved"))),
         Err(e) => {
             let sections = department_sections(&state, &caller, DepartmentId(id)).await?;
-            let layout = Layout { title: caller.tr.t("department.title"), sections, ..Layout::default() };
-            failed_form(&state, &caller, e, layout, "/admin/departments", Some(&Posted::new("dept", posted))).await
+            failed_posted(&state, &caller, e, sections, caller.tr.t("department.title"), "/admin/departments", Posted::new("dept", posted))
+                .await
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The roles pages: the list and the permission matrix, bound to the API's `RoleInput`.
 
-use super::admin::{ListQuery, notice};
-use super::{Cell, Field, ListView, MatrixCell, MatrixRow, MatrixSection, Section, failed, page, redirect};
+use super::admin::ListQuery;
+use super::{Cell, Field, ListView, MatrixCell, MatrixRow, MatrixSection, Section, failed, notice, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, PageForm};

@@ -185,6 +185,19 @@ pub async fn failed(
     failed_layout(state, caller, e, Layout { title, sections, ..Layout::default() }, active).await
 }
 
+/// As [`failed`], with the form as it was `posted`: typed values back, messages by the field.
+pub async fn failed_posted(
+    state: &AppState,
+    caller: &Caller,
+    e: ApiError,
+    sections: Vec<Section>,
+    title: String,
+    active: &str,
+    posted: Posted,
+) -> Result<Response, ApiError> {
+    failed_form(state, caller, e, Layout { title, sections, ..Layout::default() }, active, Some(&posted)).await
+}
+
 /// As [`failed`], for a page with a side column.
 pub async fn failed_layout(state: &AppState, caller: &Caller, e: ApiError, layout: Layout, active: &str) -> Result<Response, ApiError> {
     failed_form(state, caller, e, layout, active, None).await

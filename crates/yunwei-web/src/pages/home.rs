@@ -152,22 +152,14 @@ impl Rows<'_> {
             }
             rows.push(row);
         }
-        let mut columns = vec![
-            tr.t("field.number"),
-            tr.t("field.priority"),
-            tr.t("field.title"),
-            tr.t("field.state"),
-            tr.t("field.team"),
-            tr.t("field.assignee"),
-            tr.t("field.sla_due"),
-        ];
-        if take {
-            columns.push(tr.t("home.action"));
-        }
         if rows.is_empty() {
             return Section::Text(tr.t(empty));
         }
-        Section::Table(TableSection { columns, rows, next: None })
+        let mut table = TableSection::new(tr, &super::TICKET_COLUMNS, rows);
+        if take {
+            table.columns.push(tr.t("home.action"));
+        }
+        Section::Table(table)
     }
 }
 

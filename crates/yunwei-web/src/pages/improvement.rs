@@ -4,7 +4,9 @@
 
 use super::desk::Names;
 use super::survey::tabs;
-use super::{Cell, Field, FormSection, Layout, NavItem, Posted, Section, TableSection, failed_form, redirect, render, time, url_encode};
+use super::{
+    Cell, Field, FormSection, Layout, NavItem, Notice, Posted, Section, TableSection, failed_form, redirect, render, time, url_encode,
+};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, PageForm, page_request};
@@ -221,11 +223,6 @@ async fn item_layout(state: &AppState, caller: &Caller, v: &ImprovementView) -> 
         ));
     }
     Layout { title: format!("{} {}", v.number, v.title), sections: main, aside: vec![Section::Facts(facts)], data: Vec::new() }
-}
-
-#[derive(Deserialize, Default)]
-pub struct Notice {
-    ok: Option<String>,
 }
 
 pub async fn item(

@@ -217,23 +217,8 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     }
     let (above, below) = super::incident_queue::sections(&state, &caller, &names, &f.query(&queue_key)).await;
     sections.extend(above);
-    sections.push(Section::Table(TableSection {
-        columns: [bulk.then(|| tr.t("incident.bulk.select")), Some(tr.t("field.number"))]
-            .into_iter()
-            .flatten()
-            .chain([
-                tr.t("field.priority"),
-                tr.t("field.title"),
-                tr.t("field.state"),
-                tr.t("field.team"),
-                tr.t("field.assignee"),
-                tr.t("field.sla_due"),
-                tr.t("field.updated"),
-            ])
-            .collect(),
-        rows,
-        next,
-    }));
+    let columns: Vec<&str> = bulk.then_some("incident.bulk.select").into_iter().chain(super::TICKET_COLUMNS.iter().copied()).chain(["field.updated"]).collect();
+    sections.push(Section::Table(TableSection { next, ..TableSection::new(tr, &columns, rows) }));
     sections.extend(below);
     let layout = Layout { title: tr.t("process.incident.title"), sections, ..Layout::default() };
     // Only known notices are shown: the query string is the visitor's to edit.
@@ -243,23 +228,18 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
 
 // ---- the ticket ----
 
-#[derive(Deserialize, Default)]
-pub struct TicketQuery {
-    ok: Option<String>,
-}
-
 pub async fn ticket(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    ApiQuery(q): ApiQuery<TicketQuery>,
+    ApiQuery(q): ApiQuery<super::Notice>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
     let detail = incident::get(&state.core, &caller.ctx, id).await?;
     let layout = ticket_layout(&state, &caller, &detail).await?;
     // Only known notices are shown: the query string is the visitor's to edit.
-    let notice = q.ok.map(|k| format!("notice.{k}")).filter(|k| caller.tr.has(k)).map(|k| caller.tr.t(&k));
+    let notice = q.text(caller.tr);
     Ok(render(&state, &caller, ACTIVE, layout, notice, Vec::new()).await)
 }
 

@@ -22,15 +22,6 @@ use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::ticket::INCIDENT;
 use yunwei_domain::{DomainError, FieldError};
 
-pub(super) fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
-}
-
-pub(super) fn opt(pairs: &Pairs, name: &str) -> Option<String> {
-    let v = get(pairs, name).trim();
-    (!v.is_empty()).then(|| v.to_string())
-}
-
 fn invalid(errors: Vec<FieldError>) -> ApiError {
     CoreError::from(DomainError::Validation(errors)).into()
 }
@@ -371,22 +362,34 @@ pub async fn comment(
     finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
 }
 
+/// The assign form: one select names the team and, if chosen, one of its members.
+#[derive(serde::Deserialize)]
+pub struct AssignForm {
+    /// "7" is the team alone, "7:12" the team and one of its members.
+    #[serde(default)]
+    target: String,
+    note: Option<String>,
+}
+
+impl AssignForm {
+    fn input(self) -> AssignInput {
+        let mut parts = self.target.split(':').map(|p| p.trim().parse::<i64>().ok());
+        let team_id = parts.next().flatten().map(TeamId);
+        let assignee_id = parts.next().flatten().map(UserId);
+        AssignInput { team_id, assignee_id, note: self.note }
+    }
+}
+
 pub async fn assign(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<AssignForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    // "7" is the team alone, "7:12" the team and one of its members.
-    let target = get(&pairs, "target");
-    let mut parts = target.split(':').map(|p| p.trim().parse::<i64>().ok());
-    let team_id = parts.next().flatten().map(TeamId);
-    let assignee_id = parts.next().flatten().map(UserId);
-    let input = AssignInput { team_id, assignee_id, note: opt(&pairs, "note") };
-    let result = ok(incident::assign(&state.core, &caller.ctx, id, input).await);
-    finish(&state, &caller, id, result, "assigned", Posted::new("assign", pairs)).await
+    let (result, posted) = form.run(|f| incident::assign(&state.core, &caller.ctx, id, f.input())).await;
+    finish(&state, &caller, id, result, "assigned", Posted::new("assign", posted)).await
 }
 
 /// "Assign to me": one click from a queue or the ticket; the incident keeps its team.
@@ -415,51 +418,68 @@ pub async fn escalate(
     finish(&state, &caller, id, result, "escalated", Posted::new("escalate", posted)).await
 }
 
+/// The state-change forms of the ticket page, each sending its own fields: `restored_at` is
+/// local time as typed; the summary comes only from the close form of a priority that needs one.
+#[derive(serde::Deserialize)]
+pub struct TransitionForm {
+    comment: Option<String>,
+    pending_reason: Option<PendingReason>,
+    resolution_code: Option<String>,
+    #[serde(default)]
+    resolution: String,
+    restored_at: Option<String>,
+    cause: Option<String>,
+    handling: Option<String>,
+    lessons: Option<String>,
+    prevention: Option<String>,
+}
+
+impl TransitionForm {
+    /// The API's input for transition `t` (fields of other transitions are left out).
+    fn input(self, t: Transition, caller: &Caller) -> Result<TransitionInput, ApiError> {
+        let mut input = TransitionInput { comment: self.comment, ..TransitionInput::default() };
+        match t {
+            Transition::Pend => input.pending_reason = self.pending_reason,
+            Transition::Resolve => {
+                input.resolution_code = self.resolution_code;
+                input.resolution = Some(self.resolution);
+                if let Some(text) = self.restored_at {
+                    let ms = parse_local(&text, caller).ok_or_else(|| invalid(vec![FieldError::new("restored_at", "invalid_time")]))?;
+                    input.restored_at = Some(Instant(ms));
+                }
+            }
+            Transition::Close => {
+                let parts = [self.cause, self.handling, self.lessons, self.prevention];
+                // All blank is no summary: core then names every part it needs (or closes without one).
+                if parts.iter().any(Option::is_some) {
+                    let [cause, handling, lessons, prevention] = parts.map(Option::unwrap_or_default);
+                    input.summary = Some(IncidentSummary { cause, handling, lessons, prevention });
+                }
+            }
+            Transition::Start | Transition::Resume | Transition::Reopen => {}
+        }
+        Ok(input)
+    }
+}
+
 pub async fn transition(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((number, t)): ApiPath<(String, String)>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<TransitionForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
     let t: Transition = t.parse().map_err(|_| ApiError::not_found())?;
-    let mut input = TransitionInput { comment: opt(&pairs, "comment"), ..TransitionInput::default() };
-    let mut errors = Vec::new();
-    match t {
-        Transition::Pend => input.pending_reason = get(&pairs, "pending_reason").parse().ok(),
-        Transition::Resolve => {
-            input.resolution_code = opt(&pairs, "resolution_code");
-            input.resolution = Some(get(&pairs, "resolution").to_string());
-            if let Some(text) = opt(&pairs, "restored_at") {
-                match parse_local(&text, &caller) {
-                    Some(ms) => input.restored_at = Some(Instant(ms)),
-                    None => errors.push(FieldError::new("restored_at", "invalid_time")),
-                }
-            }
-        }
-        Transition::Close => {
-            // The summary is sent only by the form that asks for it (priorities that require it).
-            if ["cause", "handling", "lessons", "prevention"].iter().any(|k| pairs.iter().any(|(n, _)| n == k)) {
-                input.summary = Some(IncidentSummary {
-                    cause: get(&pairs, "cause").to_string(),
-                    handling: get(&pairs, "handling").to_string(),
-                    lessons: get(&pairs, "lessons").to_string(),
-                    prevention: get(&pairs, "prevention").to_string(),
-                });
-            }
-        }
-        Transition::Start | Transition::Resume | Transition::Reopen => {}
-    }
-    let result =
-        if errors.is_empty() { ok(incident::transition(&state.core, &caller.ctx, id, t, input).await) } else { Err(invalid(errors)) };
+    let (result, posted) =
+        form.and_then(|f| f.input(t, &caller)).run(|input| incident::transition(&state.core, &caller.ctx, id, t, input)).await;
     let form = match t {
         Transition::Pend => "pend",
         Transition::Resolve => "resolve",
         Transition::Close => "close",
         _ => "transition",
     };
-    finish(&state, &caller, id, result, "state_changed", Posted::new(form, pairs)).await
+    finish(&state, &caller, id, result, "state_changed", Posted::new(form, posted)).await
 }
 
 pub async fn declare_major(

@@ -3,7 +3,7 @@
 //! incident policy lets use it (`incident::may`), so no button on the page answers 403.
 
 use super::desk::{Names, state_label};
-use super::incident_form::{Pairs, finish, get, ok};
+use super::incident_form::{Pairs, finish, ok};
 use super::ticket_parts::{self, invalid};
 use super::{Cell, Field, FormSection, Posted, Section, TableSection};
 use crate::AppState;
@@ -71,10 +71,10 @@ pub async fn watch(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<WhoQuery>,
 ) -> Result<Response, ApiError> {
-    let user = Some(get(&pairs, "user_id").to_string());
-    set_watching(state, caller, number, pairs, user, true).await
+    let PageForm { input, posted } = form;
+    set_watching(state, caller, number, posted, input?.user_id, true).await
 }
 
 /// Stop following: the reader, or the person named in the button's `?user_id=`.
@@ -161,8 +161,18 @@ pub async fn family(state: &AppState, caller: &Caller, d: &IncidentDetail, offer
     out
 }
 
-fn other_incident(pairs: &Pairs) -> Result<IncidentId, ApiError> {
-    let text = get(pairs, "number").trim().to_ascii_uppercase();
+/// The link form: another incident by number, as a child of this one or as its parent.
+#[derive(serde::Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    number: String,
+    /// `parent` or `child` (the default).
+    #[serde(rename = "as")]
+    link_as: Option<String>,
+}
+
+fn other_incident(number: &str) -> Result<IncidentId, ApiError> {
+    let text = number.trim().to_ascii_uppercase();
     if text.is_empty() {
         return Err(invalid("number", "required"));
     }
@@ -183,21 +193,23 @@ pub async fn link(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<LinkForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = crate::api::incident::incident_id(&number)?;
-    let result = match other_incident(&pairs) {
-        Ok(other) if other == id => Err(invalid("number", "self_reference")),
-        Ok(other) if get(&pairs, "as") == "parent" => set_parent(&state, &caller, id, Some(other)).await,
+    let PageForm { input, posted } = form;
+    let asked = input.and_then(|f| Ok((other_incident(&f.number)?, f.link_as.as_deref() == Some("parent"))));
+    let result = match asked {
+        Ok((other, _)) if other == id => Err(invalid("number", "self_reference")),
+        Ok((other, true)) => set_parent(&state, &caller, id, Some(other)).await,
         // The child's parent points here: a child the reader may not update (or see) is refused by core.
-        Ok(other) => set_parent(&state, &caller, other, Some(id)).await.map_err(|e| {
+        Ok((other, false)) => set_parent(&state, &caller, other, Some(id)).await.map_err(|e| {
             // The number typed names no incident the reader can find: say so by the field.
             if e.status == StatusCode::NOT_FOUND { invalid("number", "not_found") } else { e }
         }),
         Err(e) => Err(e),
     };
-    finish(&state, &caller, id, result.map_err(|e| renamed(e, "parent_id", "number")), "linked", Posted::new("link", pairs)).await
+    finish(&state, &caller, id, result.map_err(|e| renamed(e, "parent_id", "number")), "linked", Posted::new("link", posted)).await
 }
 
 /// Undoes a link with the parent or with one child.

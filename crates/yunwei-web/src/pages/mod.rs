@@ -53,7 +53,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use yunwei_domain::permission::{Action, ObjectType};
 
-pub use form::{Pairs, Posted, ReplyForm, failed, failed_form, failed_layout, messages};
+pub use form::{Pairs, Posted, ReplyForm, failed, failed_form, failed_layout, failed_posted, messages};
 pub use widgets::*;
 
 pub fn router() -> Router<AppState> {

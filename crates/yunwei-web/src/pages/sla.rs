@@ -3,17 +3,17 @@
 //! matrix, labels and closing rules of the service desk.
 
 use super::desk::{Names, duration};
-use super::{Cell, Field, FormSection, Section, TableSection, failed, local_name, page, redirect};
+use super::{Cell, Field, FormSection, Notice, Posted, Section, TableSection, failed_posted, local_name, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, page_request};
+use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm, page_request};
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::CoreError;
 use yunwei_core::sla::{self, CalendarView, DaysFormat, PolicyInput, PolicyView};
-use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId};
+use yunwei_domain::ids::{CalendarId, DepartmentId, ServiceId, SlaPolicyId, TeamId};
 use yunwei_domain::incident::{DeskSettings, Level, PendingReason, Priority};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::sla::{BreachActions, SlaRules, Targets};
@@ -24,26 +24,8 @@ const DESK: &str = "/admin/service-desk";
 
 type Pairs = Vec<(String, String)>;
 
-#[derive(Deserialize, Default)]
-pub struct Notice {
-    ok: Option<String>,
-}
-
-fn notice(tr: Tr, ok: &Option<String>) -> Option<String> {
-    ok.as_ref().map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k))
-}
-
 fn get<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
-}
-
-fn has(pairs: &Pairs, name: &str, value: &str) -> bool {
-    pairs.iter().any(|(k, v)| k == name && v == value)
-}
-
-/// The value typed in the form that failed, else the stored one.
-fn val(posted: Option<&Pairs>, name: &str, stored: String) -> String {
-    posted.map(|p| get(p, name).to_string()).unwrap_or(stored)
 }
 
 /// The check core's SLA functions make (`ctx.authorize`), so a page offers what they allow.
@@ -105,7 +87,7 @@ impl Directory {
 
 // ---- overview: calendars and policies ----
 
-async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pairs>) -> Result<Vec<Section>, ApiError> {
+async fn overview_sections(state: &AppState, caller: &Caller) -> Result<Vec<Section>, ApiError> {
     let tr = caller.tr;
     let dir = Directory::load(state, caller).await?;
     let policies = sla::list_policies(&state.core, &caller.ctx).await?;
@@ -188,47 +170,52 @@ async fn overview_sections(state: &AppState, caller: &Caller, posted: Option<&Pa
         let calendars = dir.calendars.iter().map(|c| (c.id.to_string(), local_name(tr, &c.name, &c.name_en))).collect();
         let default = dir.calendars.iter().find(|c| c.is_default).or(dir.calendars.first()).map(|c| c.id.to_string()).unwrap_or_default();
         let fields = vec![
-            Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default)).options(calendars),
-            Field::new("textarea", "body", tr.t("sla.file_content"), val(posted, "body", String::new()))
-                .rows(8)
-                .required()
-                .help(tr.t("sla.import_help")),
-            Field::new("checkbox", "replace", tr.t("sla.replace"), "true").checked(posted.is_some_and(|p| has(p, "replace", "true"))),
+            Field::new("select", "calendar_id", tr.t("field.calendar_id"), default).options(calendars),
+            Field::new("textarea", "body", tr.t("sla.file_content"), "").rows(8).required().help(tr.t("sla.import_help")),
+            Field::new("checkbox", "replace", tr.t("sla.replace"), "true"),
         ];
+        // Folded until a refused import opens it again (the form helper unfolds the form it refills).
         let f = FormSection::post("import", "/admin/sla/import", tr.t("sla.import"), fields).heading(tr.t("sla.import_heading"));
-        s.push(Section::Form(f.folded(posted.is_some())));
+        s.push(Section::Form(f.folded(false)));
     }
     Ok(s)
 }
 
 pub async fn overview(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<Notice>) -> Result<Response, ApiError> {
     caller.require()?;
-    let s = overview_sections(&state, &caller, None).await?;
-    Ok(page(&state, &caller, ACTIVE, caller.tr.t("nav.sla"), s, notice(caller.tr, &q.ok), Vec::new()).await)
+    let s = overview_sections(&state, &caller).await?;
+    Ok(page(&state, &caller, ACTIVE, caller.tr.t("nav.sla"), s, q.text(caller.tr), Vec::new()).await)
 }
 
-pub async fn import_days(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+/// Days to import into a calendar: the file's text pasted in (`.ics` unless `format=csv`).
+#[derive(Deserialize)]
+pub struct ImportForm {
+    calendar_id: CalendarId,
+    format: Option<DaysFormat>,
+    body: String,
+    #[serde(default)]
+    replace: bool,
+}
+
+pub async fn import_days(State(state): State<AppState>, caller: Caller, form: PageForm<ImportForm>) -> Result<Response, ApiError> {
     caller.require()?;
-    let format = if get(&pairs, "format") == "csv" { DaysFormat::Csv } else { DaysFormat::Ics };
-    let result = match get(&pairs, "calendar_id").parse::<i64>() {
-        Ok(id) => {
-            let replace = has(&pairs, "replace", "true");
-            sla::import_days(&state.core, &caller.ctx, CalendarId(id), format, get(&pairs, "body"), replace).await.map_err(ApiError::from)
-        }
-        Err(_) => Err(invalid(vec![FieldError::new("calendar_id", "required")])),
+    let (core, ctx) = (&state.core, &caller.ctx);
+    let import = |f: ImportForm| async move {
+        sla::import_days(core, ctx, f.calendar_id, f.format.unwrap_or(DaysFormat::Ics), &f.body, f.replace).await
     };
-    match result {
-        Ok(_) => Ok(redirect("/admin/sla?ok=imported")),
-        Err(e) => {
-            let s = overview_sections(&state, &caller, Some(&pairs)).await?;
-            failed(&state, &caller, e, s, caller.tr.t("nav.sla"), ACTIVE).await
+    match form.run(import).await {
+        (Ok(_), _) => Ok(redirect("/admin/sla?ok=imported")),
+        (Err(e), posted) => {
+            let s = overview_sections(&state, &caller).await?;
+            failed_posted(&state, &caller, e, s, caller.tr.t("nav.sla"), ACTIVE, Posted::new("import", posted)).await
         }
     }
 }
 
 // ---- policies ----
 
-async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>, posted: Option<&Pairs>) -> Result<Vec<Section>, ApiError> {
+/// The policy form with the stored policy's values (a refused form is refilled as posted).
+async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>) -> Result<Vec<Section>, ApiError> {
     let tr = caller.tr;
     let dir = Directory::load(state, caller).await?;
     let rules = p.map(|p| p.rules.clone()).unwrap_or_else(SlaRules::standard);
@@ -246,66 +233,37 @@ async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>, 
         .map(|p| id_of(p.calendar_id.map(|c| c.0)))
         .unwrap_or_else(|| dir.calendars.iter().find(|c| c.is_default).map(|c| c.id.to_string()).unwrap_or_default());
     let mut fields = vec![
-        Field::new("text", "name", tr.t("field.name"), val(posted, "name", p.map(|p| p.name.clone()).unwrap_or_default())).required(),
-        Field::new("text", "name_en", tr.t("field.name_en"), val(posted, "name_en", p.map(|p| p.name_en.clone()).unwrap_or_default()))
+        Field::new("text", "name", tr.t("field.name"), p.map(|p| p.name.clone()).unwrap_or_default()).required(),
+        Field::new("text", "name_en", tr.t("field.name_en"), p.map(|p| p.name_en.clone()).unwrap_or_default())
             .help(tr.t("common.name_en_help")),
-        Field::new("select", "calendar_id", tr.t("field.calendar_id"), val(posted, "calendar_id", default_calendar)).options(calendars),
-        Field::new(
-            "select",
-            "service_id",
-            tr.t("field.service"),
-            val(posted, "service_id", id_of(p.and_then(|p| p.service_id).map(|s| s.0))),
-        )
-        .options(services),
-        Field::new(
-            "select",
-            "department_id",
-            tr.t("field.department"),
-            val(posted, "department_id", id_of(p.and_then(|p| p.department_id).map(|d| d.0))),
-        )
-        .options(departments)
-        .help(tr.t("sla.scope_help")),
+        Field::new("select", "calendar_id", tr.t("field.calendar_id"), default_calendar).options(calendars),
+        Field::new("select", "service_id", tr.t("field.service"), id_of(p.and_then(|p| p.service_id).map(|s| s.0))).options(services),
+        Field::new("select", "department_id", tr.t("field.department"), id_of(p.and_then(|p| p.department_id).map(|d| d.0)))
+            .options(departments)
+            .help(tr.t("sla.scope_help")),
     ];
     for (i, prio) in Priority::ALL.iter().enumerate() {
         let t = rules.targets[i];
         let pr = [("p".to_string(), prio.to_string())];
         let name_r = format!("p{}_response", prio.get());
         let name_s = format!("p{}_resolution", prio.get());
-        fields.push(
-            Field::new("number", &name_r, tr.with("sla.response_minutes", &pr), val(posted, &name_r, t.response_minutes.to_string()))
-                .required(),
-        );
-        fields.push(
-            Field::new("number", &name_s, tr.with("sla.resolution_minutes", &pr), val(posted, &name_s, t.resolution_minutes.to_string()))
-                .required(),
-        );
+        fields.push(Field::new("number", &name_r, tr.with("sla.response_minutes", &pr), t.response_minutes.to_string()).required());
+        fields.push(Field::new("number", &name_s, tr.with("sla.resolution_minutes", &pr), t.resolution_minutes.to_string()).required());
     }
     let warn = rules.warn_at.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
-    fields.push(Field::new("text", "warn_at", tr.t("field.rules.warn_at"), val(posted, "warn_at", warn)).help(tr.t("sla.warn_help")));
+    fields.push(Field::new("text", "warn_at", tr.t("field.rules.warn_at"), warn).help(tr.t("sla.warn_help")));
     fields.push(
-        Field::new(
-            "select",
-            "escalate_to_team",
-            tr.t("sla.escalate_to_team"),
-            val(posted, "escalate_to_team", id_of(rules.on_breach.escalate_to_team)),
-        )
-        .options(teams),
+        Field::new("select", "escalate_to_team", tr.t("sla.escalate_to_team"), id_of(rules.on_breach.escalate_to_team)).options(teams),
     );
     for r in PendingReason::ALL {
-        let checked = posted.map(|p| has(p, "pause_on", r.as_str())).unwrap_or_else(|| rules.pause_on.contains(r));
+        let checked = rules.pause_on.contains(r);
         let label = tr.with("sla.pause_on", &[("reason".into(), tr.t(&format!("incident.pending_reason.{r}")))]);
         fields.push(Field::new("checkbox", "pause_on", label, r.as_str()).checked(checked));
     }
-    let flag = |name: &str, stored: bool| posted.map(|p| has(p, name, "true")).unwrap_or(stored);
-    fields.push(
-        Field::new("checkbox", "notify_manager", tr.t("sla.notify_manager"), "true")
-            .checked(flag("notify_manager", rules.on_breach.notify_manager)),
-    );
-    fields.push(
-        Field::new("checkbox", "raise_priority", tr.t("sla.raise_priority"), "true")
-            .checked(flag("raise_priority", rules.on_breach.raise_priority)),
-    );
-    fields.push(Field::new("checkbox", "active", tr.t("status.active"), "true").checked(flag("active", p.is_none_or(|p| p.active))));
+    let flag = |name: &str, label: &str, on: bool| Field::new("checkbox", name, tr.t(label), "true").checked(on);
+    fields.push(flag("notify_manager", "sla.notify_manager", rules.on_breach.notify_manager));
+    fields.push(flag("raise_priority", "sla.raise_priority", rules.on_breach.raise_priority));
+    fields.push(flag("active", "status.active", p.is_none_or(|p| p.active)));
     let (action, submit) = match p {
         Some(p) => (format!("/admin/sla/policies/{}", p.id), tr.t("action.save")),
         None => ("/admin/sla/policies".to_string(), tr.t("action.create")),
@@ -313,55 +271,92 @@ async fn policy_form(state: &AppState, caller: &Caller, p: Option<&PolicyView>, 
     Ok(vec![Section::Text(tr.t("sla.policy_help")), Section::Form(FormSection::post("policy", action, submit, fields).class("cols-2"))])
 }
 
-/// The policy typed in the form; numbers that do not parse become 0 and are refused by core with the field.
-fn policy_input(pairs: &Pairs) -> Result<PolicyInput, ApiError> {
-    let num = |name: String| get(pairs, &name).trim().parse::<u32>().unwrap_or(0);
-    let targets = Priority::ALL.map(|p| Targets {
-        response_minutes: num(format!("p{}_response", p.get())),
-        resolution_minutes: num(format!("p{}_resolution", p.get())),
-    });
-    let warn_at: Result<Vec<u8>, _> =
-        get(pairs, "warn_at").split([',', '，', ' ']).filter(|s| !s.is_empty()).map(|s| s.trim_end_matches('%').parse::<u8>()).collect();
-    let Ok(warn_at) = warn_at else { return Err(invalid(vec![FieldError::new("rules.warn_at", "invalid_thresholds")])) };
-    let id = |name: &str| get(pairs, name).trim().parse::<i64>().ok();
-    Ok(PolicyInput {
-        name: get(pairs, "name").to_string(),
-        name_en: get(pairs, "name_en").to_string(),
-        service_id: id("service_id").map(ServiceId),
-        department_id: id("department_id").map(DepartmentId),
-        calendar_id: id("calendar_id").map(CalendarId),
-        rules: SlaRules {
-            targets,
-            pause_on: PendingReason::ALL.iter().copied().filter(|r| has(pairs, "pause_on", r.as_str())).collect(),
-            warn_at,
-            on_breach: BreachActions {
-                notify_manager: has(pairs, "notify_manager", "true"),
-                raise_priority: has(pairs, "raise_priority", "true"),
-                escalate_to_team: id("escalate_to_team"),
+/// The policy form: the API's `PolicyInput` laid flat for HTML (targets per priority as
+/// `p1_response`…, thresholds as text, unticked boxes absent). A target left out is 0, which
+/// core refuses naming the field.
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    service_id: Option<ServiceId>,
+    department_id: Option<DepartmentId>,
+    calendar_id: Option<CalendarId>,
+    #[serde(default)]
+    p1_response: u32,
+    #[serde(default)]
+    p1_resolution: u32,
+    #[serde(default)]
+    p2_response: u32,
+    #[serde(default)]
+    p2_resolution: u32,
+    #[serde(default)]
+    p3_response: u32,
+    #[serde(default)]
+    p3_resolution: u32,
+    #[serde(default)]
+    p4_response: u32,
+    #[serde(default)]
+    p4_resolution: u32,
+    #[serde(default)]
+    warn_at: String,
+    escalate_to_team: Option<TeamId>,
+    #[serde(default)]
+    pause_on: Vec<PendingReason>,
+    #[serde(default)]
+    notify_manager: bool,
+    #[serde(default)]
+    raise_priority: bool,
+    #[serde(default)]
+    active: bool,
+}
+
+impl PolicyForm {
+    fn input(self) -> Result<PolicyInput, ApiError> {
+        let t = |response_minutes, resolution_minutes| Targets { response_minutes, resolution_minutes };
+        let warn_at: Result<Vec<u8>, _> =
+            self.warn_at.split([',', '，', ' ']).filter(|s| !s.is_empty()).map(|s| s.trim_end_matches('%').parse::<u8>()).collect();
+        let Ok(warn_at) = warn_at else { return Err(invalid(vec![FieldError::new("rules.warn_at", "invalid_thresholds")])) };
+        Ok(PolicyInput {
+            name: self.name,
+            name_en: self.name_en,
+            service_id: self.service_id,
+            department_id: self.department_id,
+            calendar_id: self.calendar_id,
+            rules: SlaRules {
+                targets: [
+                    t(self.p1_response, self.p1_resolution),
+                    t(self.p2_response, self.p2_resolution),
+                    t(self.p3_response, self.p3_resolution),
+                    t(self.p4_response, self.p4_resolution),
+                ],
+                pause_on: self.pause_on,
+                warn_at,
+                on_breach: BreachActions {
+                    notify_manager: self.notify_manager,
+                    raise_priority: self.raise_priority,
+                    escalate_to_team: self.escalate_to_team.map(|t| t.0),
+                },
             },
-        },
-        active: has(pairs, "active", "true"),
-    })
+            active: self.active,
+        })
+    }
 }
 
 pub async fn new_policy(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require()?;
     caller.ctx.authorize(ObjectType::Sla, Action::Create)?;
-    let s = policy_form(&state, &caller, None, None).await?;
+    let s = policy_form(&state, &caller, None).await?;
     Ok(page(&state, &caller, ACTIVE, caller.tr.t("sla.policy_new"), s, None, Vec::new()).await)
 }
 
-pub async fn create_policy(State(state): State<AppState>, caller: Caller, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+pub async fn create_policy(State(state): State<AppState>, caller: Caller, form: PageForm<PolicyForm>) -> Result<Response, ApiError> {
     caller.require()?;
-    let result = match policy_input(&pairs) {
-        Ok(input) => sla::create_policy(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(p) => Ok(redirect(&format!("/admin/sla/policies/{}?ok=saved", p.id))),
-        Err(e) => {
-            let s = policy_form(&state, &caller, None, Some(&pairs)).await?;
-            failed(&state, &caller, e, s, caller.tr.t("sla.policy_new"), ACTIVE).await
+    match form.and_then(PolicyForm::input).run(|input| sla::create_policy(&state.core, &caller.ctx, input)).await {
+        (Ok(p), _) => Ok(redirect(&format!("/admin/sla/policies/{}?ok=saved", p.id))),
+        (Err(e), posted) => {
+            let s = policy_form(&state, &caller, None).await?;
+            failed_posted(&state, &caller, e, s, caller.tr.t("sla.policy_new"), ACTIVE, Posted::new("policy", posted)).await
         }
     }
 }
@@ -374,36 +369,32 @@ pub async fn policy(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let p = sla::get_policy(&state.core, &caller.ctx, SlaPolicyId(id)).await?;
-    let s = policy_form(&state, &caller, Some(&p), None).await?;
-    Ok(page(&state, &caller, ACTIVE, local_name(caller.tr, &p.name, &p.name_en), s, notice(caller.tr, &q.ok), Vec::new()).await)
+    let s = policy_form(&state, &caller, Some(&p)).await?;
+    Ok(page(&state, &caller, ACTIVE, local_name(caller.tr, &p.name, &p.name_en), s, q.text(caller.tr), Vec::new()).await)
 }
 
 pub async fn update_policy(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
+    form: PageForm<PolicyForm>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let p = sla::get_policy(&state.core, &caller.ctx, SlaPolicyId(id)).await?;
-    let result = match policy_input(&pairs) {
-        Ok(input) => sla::update_policy(&state.core, &caller.ctx, SlaPolicyId(id), input).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => Ok(redirect(&format!("/admin/sla/policies/{id}?ok=saved"))),
-        Err(e) => {
-            let s = policy_form(&state, &caller, Some(&p), Some(&pairs)).await?;
-            failed(&state, &caller, e, s, local_name(caller.tr, &p.name, &p.name_en), ACTIVE).await
+    match form.and_then(PolicyForm::input).run(|input| sla::update_policy(&state.core, &caller.ctx, SlaPolicyId(id), input)).await {
+        (Ok(_), _) => Ok(redirect(&format!("/admin/sla/policies/{id}?ok=saved"))),
+        (Err(e), posted) => {
+            let s = policy_form(&state, &caller, Some(&p)).await?;
+            let title = local_name(caller.tr, &p.name, &p.name_en);
+            failed_posted(&state, &caller, e, s, title, ACTIVE, Posted::new("policy", posted)).await
         }
     }
 }
 
 // ---- the desk's settings ----
 
-fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Option<&Pairs>, roles: Pairs) -> Vec<Section> {
-    // Only the form that failed shows typed values; the others show what is stored.
-    let typed = |p: &str| posted.filter(|_| part == Some(p));
+/// The three forms of the desk's settings with the stored values (the one refused is refilled as posted).
+fn desk_sections(tr: Tr, settings: &DeskSettings, roles: Pairs) -> Vec<Section> {
     let priorities: Vec<(String, String)> =
         Priority::ALL.iter().map(|p| (p.get().to_string(), settings.label(*p, tr.is_zh()).to_string())).collect();
     let mut matrix = Vec::new();
@@ -418,66 +409,37 @@ fn desk_sections(tr: Tr, settings: &DeskSettings, part: Option<&str>, posted: Op
                 ],
             );
             let stored = settings.matrix.cells[i][j].to_string();
-            matrix.push(Field::new("select", &name, label, val(typed("matrix"), &name, stored)).options(priorities.clone()));
+            matrix.push(Field::new("select", &name, label, stored).options(priorities.clone()));
         }
     }
     let mut labels = Vec::new();
     for (i, l) in settings.labels.iter().enumerate() {
         let p = [("p".to_string(), format!("P{}", i + 1))];
-        labels.push(
-            Field::new(
-                "text",
-                &format!("name_zh{i}"),
-                tr.with("desk.name_zh", &p),
-                val(typed("labels"), &format!("name_zh{i}"), l.name_zh.clone()),
-            )
-            .required(),
-        );
-        labels.push(
-            Field::new(
-                "text",
-                &format!("name_en{i}"),
-                tr.with("desk.name_en", &p),
-                val(typed("labels"), &format!("name_en{i}"), l.name_en.clone()),
-            )
-            .required(),
-        );
-        labels.push(Field::new(
-            "color",
-            &format!("colour{i}"),
-            tr.with("desk.colour", &p),
-            val(typed("labels"), &format!("colour{i}"), l.colour.clone()),
-        ));
+        labels.push(Field::new("text", &format!("name_zh{i}"), tr.with("desk.name_zh", &p), l.name_zh.clone()).required());
+        labels.push(Field::new("text", &format!("name_en{i}"), tr.with("desk.name_en", &p), l.name_en.clone()).required());
+        labels.push(Field::new("color", &format!("colour{i}"), tr.with("desk.colour", &p), l.colour.clone()));
     }
-    let rules_posted = typed("rules");
     let mut rules = vec![
-        Field::new("number", "reopen_days", tr.t("field.reopen_days"), val(rules_posted, "reopen_days", settings.reopen_days.to_string()))
+        Field::new("number", "reopen_days", tr.t("field.reopen_days"), settings.reopen_days.to_string())
             .required()
             .help(tr.t("desk.reopen_help")),
-        Field::new(
-            "textarea",
-            "resolution_codes",
-            tr.t("field.resolution_codes"),
-            val(rules_posted, "resolution_codes", super::desk::codes_text(settings)),
-        )
-        .rows(7)
-        .help(tr.t("desk.codes_help")),
+        Field::new("textarea", "resolution_codes", tr.t("field.resolution_codes"), super::desk::codes_text(settings))
+            .rows(7)
+            .help(tr.t("desk.codes_help")),
     ];
     for p in Priority::ALL {
-        let checked =
-            rules_posted.map(|x| has(x, "summary_required", &p.get().to_string())).unwrap_or(settings.summary_required_for.contains(&p));
+        let checked = settings.summary_required_for.contains(&p);
         let label = tr.with("desk.summary_required", &[("priority".into(), settings.label(p, tr.is_zh()).to_string())]);
         rules.push(Field::new("checkbox", "summary_required", label, p.get().to_string()).checked(checked));
     }
-    let auto = rules_posted.map(|x| has(x, "auto_major_for_p1", "true")).unwrap_or(settings.auto_major_for_p1);
-    rules.push(Field::new("checkbox", "auto_major_for_p1", tr.t("desk.auto_major"), "true").checked(auto));
-    let fallback = val(rules_posted, "approval_fallback_role", settings.approval_fallback_role.clone());
+    rules.push(Field::new("checkbox", "auto_major_for_p1", tr.t("desk.auto_major"), "true").checked(settings.auto_major_for_p1));
+    let fallback = settings.approval_fallback_role.clone();
     rules.push(
         Field::new("select", "approval_fallback_role", tr.t("field.approval_fallback_role"), fallback)
             .options(roles)
             .help(tr.t("desk.fallback_help")),
     );
-    let interval = val(rules_posted, "major_update_interval_minutes", settings.major_update_interval_minutes.to_string());
+    let interval = settings.major_update_interval_minutes.to_string();
     rules.push(
         Field::new("number", "major_update_interval_minutes", tr.t("field.major_update_interval_minutes"), interval)
             .help(tr.t("desk.major_interval_help")),
@@ -497,17 +459,37 @@ pub async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
     caller.require()?;
     caller.ctx.authorize(ObjectType::Setting, Action::Read)?;
     let settings = yunwei_core::incident::desk_settings(&state.core).await?;
-    let s = desk_sections(caller.tr, &settings, None, None, super::desk::fallback_role_options(&state, &caller).await);
-    Ok(page(&state, &caller, DESK, caller.tr.t("nav.service_desk"), s, notice(caller.tr, &q.ok), Vec::new()).await)
+    let s = desk_sections(caller.tr, &settings, super::desk::fallback_role_options(&state, &caller).await);
+    Ok(page(&state, &caller, DESK, caller.tr.t("nav.service_desk"), s, q.text(caller.tr), Vec::new()).await)
 }
 
-/// The settings with one part replaced by the form's values.
+/// The rules form of the desk's settings. Left out: a target of 0 (refused by core) and the
+/// update interval kept as it is.
+#[derive(Deserialize)]
+struct RulesForm {
+    #[serde(default)]
+    reopen_days: u32,
+    #[serde(default)]
+    resolution_codes: String,
+    /// The priorities (1–4) whose incidents need a summary to close.
+    #[serde(default)]
+    summary_required: Vec<u8>,
+    #[serde(default)]
+    auto_major_for_p1: bool,
+    #[serde(default)]
+    approval_fallback_role: String,
+    major_update_interval_minutes: Option<u32>,
+}
+
+/// The settings with one part replaced by the form's values. The matrix and label forms name
+/// their fields by position (`m{impact}{urgency}`, `name_zh{priority}`), so they are read by
+/// that position here rather than through a struct spelling out 9 and 12 field names; a value
+/// that is not a number is 0, which core refuses naming the cell.
 fn with_part(mut s: DeskSettings, part: &str, pairs: &Pairs) -> Result<DeskSettings, ApiError> {
     match part {
         "matrix" => {
             for i in 0..3 {
                 for j in 0..3 {
-                    // 0 is out of range and refused by core, naming the cell.
                     s.matrix.cells[i][j] = get(pairs, &format!("m{i}{j}")).parse().unwrap_or(0);
                 }
             }
@@ -520,16 +502,13 @@ fn with_part(mut s: DeskSettings, part: &str, pairs: &Pairs) -> Result<DeskSetti
             }
         }
         "rules" => {
-            s.reopen_days = get(pairs, "reopen_days").trim().parse().unwrap_or(0);
-            (s.resolution_codes, s.resolution_labels) = super::desk::parse_codes(get(pairs, "resolution_codes"));
-            s.summary_required_for = Priority::ALL.into_iter().filter(|p| has(pairs, "summary_required", &p.get().to_string())).collect();
-            s.auto_major_for_p1 = has(pairs, "auto_major_for_p1", "true");
-            s.approval_fallback_role = get(pairs, "approval_fallback_role").trim().to_string();
-            // Left out of the post: keep it; anything that is not a number is refused by core as out of range.
-            let interval = get(pairs, "major_update_interval_minutes").trim();
-            if !interval.is_empty() {
-                s.major_update_interval_minutes = interval.parse().unwrap_or(0);
-            }
+            let f: RulesForm = crate::form::bind(pairs).map_err(crate::extract::form_error)?;
+            s.reopen_days = f.reopen_days;
+            (s.resolution_codes, s.resolution_labels) = super::desk::parse_codes(&f.resolution_codes);
+            s.summary_required_for = Priority::ALL.into_iter().filter(|p| f.summary_required.contains(&p.get())).collect();
+            s.auto_major_for_p1 = f.auto_major_for_p1;
+            s.approval_fallback_role = f.approval_fallback_role.trim().to_string();
+            s.major_update_interval_minutes = f.major_update_interval_minutes.unwrap_or(s.major_update_interval_minutes);
         }
         _ => return Err(ApiError::not_found()),
     }
@@ -543,14 +522,22 @@ pub async fn save_desk(
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, ApiError> {
     caller.require()?;
+    let form = match part.as_str() {
+        "matrix" => "matrix",
+        "labels" => "labels",
+        "rules" => "rules",
+        _ => return Err(ApiError::not_found()),
+    };
     let current = yunwei_core::incident::desk_settings(&state.core).await?;
-    let input = with_part(current.clone(), &part, &pairs)?;
-    match yunwei_core::incident::put_desk_settings(&state.core, &caller.ctx, input).await {
+    let result = match with_part(current.clone(), &part, &pairs) {
+        Ok(input) => yunwei_core::incident::put_desk_settings(&state.core, &caller.ctx, input).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(_) => Ok(redirect(&format!("{DESK}?ok=saved"))),
         Err(e) => {
-            let roles = super::desk::fallback_role_options(&state, &caller).await;
-            let s = desk_sections(caller.tr, &current, Some(&part), Some(&pairs), roles);
-            failed(&state, &caller, e.into(), s, caller.tr.t("nav.service_desk"), DESK).await
+            let s = desk_sections(caller.tr, &current, super::desk::fallback_role_options(&state, &caller).await);
+            failed_posted(&state, &caller, e, s, caller.tr.t("nav.service_desk"), DESK, Posted::new(form, pairs)).await
         }
     }
 }
@@ -561,6 +548,10 @@ mod tests {
 
     fn pairs(p: &[(&str, &str)]) -> Pairs {
         p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn policy_input(pairs: &Pairs) -> Result<PolicyInput, ApiError> {
+        crate::form::bind::<PolicyForm>(pairs).map_err(crate::extract::form_error).and_then(PolicyForm::input)
     }
 
     #[test]
@@ -574,7 +565,12 @@ mod tests {
         assert_eq!(input.rules.targets[1].resolution_minutes, 240);
         assert_eq!(input.rules.targets[3].resolution_minutes, 0, "missing numbers are left for core to refuse");
         assert_eq!(input.calendar_id, None);
-        assert!(policy_input(&pairs(&[("warn_at", "soon")])).is_err());
+        assert!(input.active && !input.rules.on_breach.notify_manager, "a ticked box is true, an unticked one false");
+        let soon = policy_input(&pairs(&[("name", "总行"), ("warn_at", "soon")])).err().map(|e| e.fields);
+        assert_eq!(soon, Some(vec![FieldError::new("rules.warn_at", "invalid_thresholds")]));
+        let typo = policy_input(&pairs(&[("name", "总行"), ("p1_response", "15分")])).err().map(|e| e.fields).unwrap_or_default();
+        let typo: Vec<(&str, &str)> = typo.iter().map(|f| (f.field.as_str(), f.code.as_str())).collect();
+        assert_eq!(typo, [("p1_response", "expected_number")], "a typed target that is not a number names its field");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! cookie (SameSite=Lax) echoed in the form, so another site cannot post it.
 
 use super::auth::login_csrf;
-use super::{Shell, html, redirect, url_encode};
+use super::{Notice, Shell, html, redirect, url_encode};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm};
@@ -104,11 +104,6 @@ fn field_messages(e: &ApiError, tr: Tr) -> Vec<String> {
             tr.labelled(&label, &tr.with(&format!("error.{}", f.code), &f.params))
         })
         .collect()
-}
-
-#[derive(Deserialize, Default)]
-pub struct Notice {
-    ok: Option<String>,
 }
 
 pub async fn page(

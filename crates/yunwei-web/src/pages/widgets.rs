@@ -102,6 +102,30 @@ impl Field {
         self.wide = true;
         self
     }
+
+    /// A checkbox for a flag that reads as `true` when left out (`active`): a hidden `false`
+    /// goes before it, so an unticked box posts `false` and a ticked one `false`, `true` (the
+    /// form binder takes the last value). Put both in the form: `fields.extend(Field::flag(…))`.
+    pub fn flag(name: &str, label: String, on: bool) -> [Field; 2] {
+        [Field::new("hidden", name, String::new(), "false"), Field::new("checkbox", name, label, "true").checked(on)]
+    }
+}
+
+/// The `?ok=` a command redirects to, shown as the notice above the page it lands on.
+#[derive(serde::Deserialize, Default)]
+pub struct Notice {
+    pub ok: Option<String>,
+}
+
+impl Notice {
+    pub fn text(&self, tr: Tr) -> Option<String> {
+        notice(tr, &self.ok)
+    }
+}
+
+/// The notice an `ok` query value names (under `notice.`); one the locales lack shows nothing.
+pub fn notice(tr: Tr, ok: &Option<String>) -> Option<String> {
+    ok.as_ref().map(|k| format!("notice.{k}")).filter(|k| tr.has(k)).map(|k| tr.t(&k))
 }
 
 pub struct FormSection {
@@ -262,6 +286,17 @@ pub struct DayCell {
     pub title: String,
 }
 
+impl TableSection {
+    /// A table whose `columns` are locale keys.
+    pub fn new(tr: Tr, columns: &[&str], rows: Vec<Vec<Cell>>) -> Self {
+        TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None }
+    }
+}
+
+/// The columns every list of tickets shows, in order (locale keys).
+pub const TICKET_COLUMNS: [&str; 7] =
+    ["field.number", "field.priority", "field.title", "field.state", "field.team", "field.assignee", "field.sla_due"];
+
 impl Section {
     /// Facts labelled by locale keys: `Section::facts(tr, [("field.username", name)])`.
     pub fn facts<'a>(tr: Tr, facts: impl IntoIterator<Item = (&'a str, String)>) -> Section {
@@ -292,11 +327,7 @@ pub struct ListView {
 impl ListView {
     /// The table; `columns` are locale keys.
     pub fn new(tr: Tr, columns: &[&str], rows: Vec<Vec<Cell>>) -> Self {
-        Self {
-            search: None,
-            table: TableSection { columns: columns.iter().map(|c| tr.t(c)).collect(), rows, next: None },
-            create: Vec::new(),
-        }
+        Self { search: None, table: TableSection::new(tr, columns, rows), create: Vec::new() }
     }
 
     pub fn next(mut self, next: Option<String>) -> Self {

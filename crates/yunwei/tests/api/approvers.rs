@@ -225,7 +225,7 @@ async fn the_desk_hears_of_a_waiting_step_and_names_its_approver() {
                 people.contains(&appr_id.to_string()) && !people.contains(&mgr_id.to_string()),
                 "{lang}: never the requester: {people:?}"
             );
-            crate::browser_names::shot(&b, &format!("daily-name-approver-{lang}-{width}")).await;
+            b.shot(&format!("daily-name-approver-{lang}-{width}")).await;
         }
         b.execute(&format!(
             "document.querySelector(\"form[action$='/approvers'] select[name=approver_id]\").value = '{appr_id}'; return 0;"
@@ -234,7 +234,7 @@ async fn the_desk_hears_of_a_waiting_step_and_names_its_approver() {
         // Submitted as a person would, through the form's own button (scrolled into view first).
         b.execute("const f = document.querySelector(\"form[action$='/approvers']\"); f.scrollIntoView(); f.requestSubmit(f.querySelector('button[type=submit]')); return 0;").await;
         b.wait_for_text(named).await;
-        crate::browser_names::shot(&b, &format!("daily-approver-named-{lang}")).await;
+        b.shot(&format!("daily-approver-named-{lang}")).await;
         b.quit().await;
         let detail = director.get(&format!("/api/v1/service-requests/{number}")).await.json();
         assert_eq!(first_step_approvers(&detail), vec![appr_id], "{lang}: {detail}");

@@ -8,7 +8,8 @@
 
 use serde_json::{Value, json};
 use yunwei_domain::ids::{DepartmentId, TeamId, UserId};
-use yunwei_domain::permission::{Action, ActorPlace, PermissionSet};
+use yunwei_domain::permission::Action::{self, Assign, Read, Transition, Update};
+use yunwei_domain::permission::{ActorPlace, PermissionSet};
 use yunwei_domain::policy::{self, Decision, Holders, Policy};
 use yunwei_testkit::{Client, TestApp, spawn_app};
 
@@ -37,240 +38,69 @@ fn none(_: &Ctx) -> Option<Value> {
     None
 }
 
+impl Op {
+    /// Without a body, answering 200 when allowed.
+    const fn new(method: &'static str, doc: &'static str, tail: &'static str, gate: Action, checks: &'static [Action]) -> Op {
+        Op { method, doc, tail, body: none, gate, checks, ok: 200, ok_code: None }
+    }
+    /// A read: the gate and the one check are `read`.
+    const fn read(doc: &'static str, tail: &'static str) -> Op {
+        Op::new("GET", doc, tail, Read, &[Read])
+    }
+    const fn body(self, body: fn(&Ctx) -> Option<Value>) -> Op {
+        Op { body, ..self }
+    }
+    /// Allowed, it answers this status (and, for an error status, this problem code).
+    const fn answers(self, ok: u16, ok_code: Option<&'static str>) -> Op {
+        Op { ok, ok_code, ..self }
+    }
+}
+
 const INCIDENT_OPS: &[Op] = &[
-    Op {
-        method: "GET",
-        doc: "/api/v1/incidents/{number}",
-        tail: "",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "GET",
-        doc: "/api/v1/incidents/{number}/attachments",
-        tail: "/attachments",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "GET",
-        doc: "/api/v1/incidents/{number}/attachments/{file}",
-        tail: "/attachments/999999",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 404,
-        ok_code: Some("not_found"),
-    },
-    Op {
-        method: "GET",
-        doc: "/api/v1/incidents/{number}/major/war-room",
-        tail: "/major/war-room",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 409,
-        ok_code: Some("incident_not_major"),
-    },
-    Op {
-        method: "GET",
-        doc: "/api/v1/incidents/{number}/emergency-report",
-        tail: "/emergency-report",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 409,
-        ok_code: Some("incident_not_major"),
-    },
-    Op {
-        method: "PATCH",
-        doc: "/api/v1/incidents/{number}",
-        tail: "",
-        body: |_| Some(json!({ "description": "矩阵测试" })),
-        gate: Action::Update,
-        checks: &[Action::Update],
-        ok: 200,
-        ok_code: None,
-    },
+    Op::read("/api/v1/incidents/{number}", ""),
+    Op::read("/api/v1/incidents/{number}/attachments", "/attachments"),
+    Op::read("/api/v1/incidents/{number}/attachments/{file}", "/attachments/999999").answers(404, Some("not_found")),
+    Op::read("/api/v1/incidents/{number}/major/war-room", "/major/war-room").answers(409, Some("incident_not_major")),
+    Op::read("/api/v1/incidents/{number}/emergency-report", "/emergency-report").answers(409, Some("incident_not_major")),
+    Op::new("PATCH", "/api/v1/incidents/{number}", "", Update, &[Update]).body(|_| Some(json!({ "description": "矩阵测试" }))),
     // A work note (not public): the requester's public-reply exception does not apply.
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/comments",
-        tail: "/comments",
-        body: |_| Some(json!({ "body": "矩阵测试", "public": false })),
-        gate: Action::Read,
-        checks: &[Action::Read, Action::Update],
-        ok: 201,
-        ok_code: None,
-    },
+    Op::new("POST", "/api/v1/incidents/{number}/comments", "/comments", Read, &[Read, Update])
+        .body(|_| Some(json!({ "body": "矩阵测试", "public": false })))
+        .answers(201, None),
     // Watching oneself needs reading; making someone else watch needs assigning.
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/watchers",
-        tail: "/watchers",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "DELETE",
-        doc: "/api/v1/incidents/{number}/watchers",
-        tail: "/watchers",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/watchers",
-        tail: "/watchers",
-        body: |c| Some(json!({ "user_id": c.director })),
-        gate: Action::Assign,
-        checks: &[Action::Assign],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/escalations",
-        tail: "/escalations",
-        body: |_| Some(json!({ "kind": "hierarchical", "reason": "矩阵测试" })),
-        gate: Action::Assign,
-        checks: &[Action::Assign],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/transitions/{transition}",
-        tail: "/transitions/start",
-        body: none,
-        gate: Action::Transition,
-        checks: &[Action::Transition],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/major",
-        tail: "/major",
-        body: |c| Some(json!({ "commander_id": c.director, "reason": "矩阵测试" })),
-        gate: Action::Assign,
-        checks: &[Action::Assign],
-        ok: 200,
-        ok_code: None,
-    },
+    Op::new("POST", "/api/v1/incidents/{number}/watchers", "/watchers", Read, &[Read]),
+    Op::new("DELETE", "/api/v1/incidents/{number}/watchers", "/watchers", Read, &[Read]),
+    Op::new("POST", "/api/v1/incidents/{number}/watchers", "/watchers", Assign, &[Assign]).body(|c| Some(json!({ "user_id": c.director }))),
+    Op::new("POST", "/api/v1/incidents/{number}/escalations", "/escalations", Assign, &[Assign])
+        .body(|_| Some(json!({ "kind": "hierarchical", "reason": "矩阵测试" }))),
+    Op::new("POST", "/api/v1/incidents/{number}/transitions/{transition}", "/transitions/start", Transition, &[Transition]),
+    Op::new("POST", "/api/v1/incidents/{number}/major", "/major", Assign, &[Assign])
+        .body(|c| Some(json!({ "commander_id": c.director, "reason": "矩阵测试" }))),
     // Last: it moves the record (to the other team, where the "far" records already are).
-    Op {
-        method: "POST",
-        doc: "/api/v1/incidents/{number}/assignment",
-        tail: "/assignment",
-        body: |c| Some(json!({ "team_id": c.far_team })),
-        gate: Action::Assign,
-        checks: &[Action::Assign],
-        ok: 200,
-        ok_code: None,
-    },
+    Op::new("POST", "/api/v1/incidents/{number}/assignment", "/assignment", Assign, &[Assign])
+        .body(|c| Some(json!({ "team_id": c.far_team }))),
 ];
 
 const REQUEST_OPS: &[Op] = &[
-    Op {
-        method: "GET",
-        doc: "/api/v1/service-requests/{number}",
-        tail: "",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "GET",
-        doc: "/api/v1/service-requests/{number}/attachments",
-        tail: "/attachments",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
+    Op::read("/api/v1/service-requests/{number}", ""),
+    Op::read("/api/v1/service-requests/{number}/attachments", "/attachments"),
     // Adding a file is like a public reply: whoever may read the request may.
-    Op {
-        method: "POST",
-        doc: "/api/v1/service-requests/{number}/attachments",
-        tail: "/attachments?filename=matrix.txt",
-        body: |_| Some(json!({ "note": "矩阵测试" })),
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 201,
-        ok_code: None,
-    },
-    Op {
-        method: "GET",
-        doc: "/api/v1/service-requests/{number}/attachments/{file}",
-        tail: "/attachments/999999",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 404,
-        ok_code: Some("not_found"),
-    },
+    Op::new("POST", "/api/v1/service-requests/{number}/attachments", "/attachments?filename=matrix.txt", Read, &[Read])
+        .body(|_| Some(json!({ "note": "矩阵测试" })))
+        .answers(201, None),
+    Op::read("/api/v1/service-requests/{number}/attachments/{file}", "/attachments/999999").answers(404, Some("not_found")),
     // A work note is the desk's: update rights on the request.
-    Op {
-        method: "POST",
-        doc: "/api/v1/service-requests/{number}/comments",
-        tail: "/comments",
-        body: |_| Some(json!({ "body": "矩阵测试", "public": false })),
-        gate: Action::Read,
-        checks: &[Action::Update],
-        ok: 201,
-        ok_code: None,
-    },
+    Op::new("POST", "/api/v1/service-requests/{number}/comments", "/comments", Read, &[Update])
+        .body(|_| Some(json!({ "body": "矩阵测试", "public": false })))
+        .answers(201, None),
 ];
 
 const IMPROVEMENT_OPS: &[Op] = &[
-    Op {
-        method: "GET",
-        doc: "/api/v1/improvements/{id}",
-        tail: "",
-        body: none,
-        gate: Action::Read,
-        checks: &[Action::Read],
-        ok: 200,
-        ok_code: None,
-    },
-    Op {
-        method: "PATCH",
-        doc: "/api/v1/improvements/{id}",
-        tail: "",
-        body: |_| Some(json!({ "measures": "矩阵测试" })),
-        gate: Action::Update,
-        checks: &[Action::Update],
-        ok: 200,
-        ok_code: None,
-    },
+    Op::read("/api/v1/improvements/{id}", ""),
+    Op::new("PATCH", "/api/v1/improvements/{id}", "", Update, &[Update]).body(|_| Some(json!({ "measures": "矩阵测试" }))),
 ];
 
-const SURVEY_OPS: &[Op] = &[Op {
-    method: "GET",
-    doc: "/api/v1/surveys/{id}",
-    tail: "",
-    body: none,
-    gate: Action::Read,
-    checks: &[Action::Read],
-    ok: 200,
-    ok_code: None,
-}];
+const SURVEY_OPS: &[Op] = &[Op::read("/api/v1/surveys/{id}", "")];
 
 /// Operations on such records whose rules add something to the policy, each tested where
 /// the rule lives (the reason says where).

@@ -3,7 +3,6 @@
 //! demo's have English names), the bulk tick boxes only for those who may use them, a search
 //! that never shows how it split the words, and a search box whose placeholder fits.
 
-use crate::browser_names::{shot, sign_in_with};
 use crate::crawl::demo_app;
 use serde_json::json;
 use yunwei_core::demo::DEMO_PASSWORD;
@@ -32,7 +31,7 @@ async fn names_bulk_and_search_in_chromium() {
             assert_eq!(c.patch("/api/v1/me", &json!({ "locale": lang })).await.status, 200);
         }
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "net01", DEMO_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "net01", DEMO_PASSWORD).await;
         for (width, height) in [(1440, 900), (390, 844)] {
             b.resize(width, height).await;
             // The form to report an incident offers categories and services by their name in the reader's language.
@@ -44,7 +43,7 @@ async fn names_bulk_and_search_in_chromium() {
             assert!(categories.iter().any(|c| c == category), "{lang}: {categories:?}");
             assert!(!categories.iter().any(|c| c == other_category), "{lang}: only the reader's language: {categories:?}");
             assert!(services.iter().any(|s| s == service), "{lang}: {services:?}");
-            shot(&b, &format!("daily-new-incident-{lang}-{width}")).await;
+            b.shot(&format!("daily-new-incident-{lang}-{width}")).await;
 
             // The engineer may assign and move incidents: the queue has tick boxes and the bulk form.
             b.goto(&app.url("/incidents?queue=all")).await;
@@ -56,20 +55,20 @@ async fn names_bulk_and_search_in_chromium() {
                 assert!(badges.iter().all(|s| s.trim().chars().next().is_some_and(char::is_uppercase)), "capitalised alike: {badges:?}");
             }
             assert_eq!(b.execute(PLACEHOLDER_FITS).await, json!("fits"), "{lang} at {width} px");
-            shot(&b, &format!("daily-queue-{lang}-{width}")).await;
+            b.shot(&format!("daily-queue-{lang}-{width}")).await;
 
             // Search by two words: results, never the word splitting.
             b.goto(&app.url("/search?q=%E6%A0%B8%E5%BF%83%E4%BA%A4%E6%8D%A2%E6%9C%BA%20core")).await;
             let text = b.page_text().await;
             assert!(!text.contains("按以下词") && !text.contains("Searching for"), "{lang}: {text}");
             assert_eq!(b.execute(PLACEHOLDER_FITS).await, json!("fits"), "{lang} at {width} px, search page");
-            shot(&b, &format!("daily-search-{lang}-{width}")).await;
+            b.shot(&format!("daily-search-{lang}-{width}")).await;
         }
         b.quit().await;
 
         // A requester may neither assign nor move incidents: no tick boxes, no bulk form.
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "biz01", DEMO_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "biz01", DEMO_PASSWORD).await;
         for (width, height) in [(1440, 900), (390, 844)] {
             b.resize(width, height).await;
             b.goto(&app.url("/incidents")).await;
@@ -77,7 +76,7 @@ async fn names_bulk_and_search_in_chromium() {
             assert!(b.props("form[action='/incidents/bulk']", "method").await.is_empty(), "{lang}: no bulk form for a requester");
             let headers = b.props("table th", "textContent").await;
             assert!(!headers.iter().any(|h| h.trim() == select), "{lang}: no tick column: {headers:?}");
-            shot(&b, &format!("daily-requester-queue-{lang}-{width}")).await;
+            b.shot(&format!("daily-requester-queue-{lang}-{width}")).await;
         }
         b.quit().await;
     }
@@ -111,7 +110,7 @@ async fn request_page_offers_watching_and_files_in_chromium() {
         let number = req.json()["number"].as_str().unwrap().to_string();
 
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "biz01", DEMO_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "biz01", DEMO_PASSWORD).await;
         for (width, height) in [(1440, 900), (390, 844)] {
             b.resize(width, height).await;
             b.goto(&app.url(&format!("/requests/{number}"))).await;
@@ -120,7 +119,7 @@ async fn request_page_offers_watching_and_files_in_chromium() {
             // The requester may follow and add a file, but not name others (that would answer 403).
             assert!(b.props("select[name=user_id]", "name").await.is_empty(), "{lang}: no one else to name");
             assert_eq!(b.props("form[action$='/attachments'] input[type=file]", "name").await.len(), 1, "{lang}: the upload form");
-            shot(&b, &format!("daily-request-{lang}-{width}")).await;
+            b.shot(&format!("daily-request-{lang}-{width}")).await;
         }
         b.resize(1440, 900).await;
         b.click(&format!("form[action='/requests/{number}/watch'] button[type=submit]")).await;
@@ -129,17 +128,17 @@ async fn request_page_offers_watching_and_files_in_chromium() {
         b.click("form[action$='/attachments'] button[type=submit]").await;
         let text = b.wait_for_text(uploaded).await;
         assert!(text.contains(file.file_name().unwrap().to_str().unwrap()), "{lang}: the file is listed: {text}");
-        shot(&b, &format!("daily-request-file-{lang}")).await;
+        b.shot(&format!("daily-request-file-{lang}")).await;
         b.quit().await;
         let detail = biz.get(&format!("/api/v1/service-requests/{number}")).await.json();
         assert_eq!(detail["watchers"].as_array().map(Vec::len), Some(1), "{detail}");
 
         // The desk may name others: the list of people is offered to them.
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "manager", DEMO_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "manager", DEMO_PASSWORD).await;
         b.goto(&app.url(&format!("/requests/{number}"))).await;
         assert_eq!(b.props("form[action$='/watch'] select[name=user_id]", "name").await.len(), 1, "{lang}: the desk names others");
-        shot(&b, &format!("daily-request-desk-{lang}")).await;
+        b.shot(&format!("daily-request-desk-{lang}")).await;
         b.quit().await;
     }
     let _ = std::fs::remove_file(&file);

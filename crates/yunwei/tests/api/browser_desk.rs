@@ -4,7 +4,6 @@
 //! a view says so; bulk with nothing ticked says what to do; a request's history names the new
 //! state and a completed task names who did it.
 
-use crate::browser_names::{shot, sign_in_with};
 use crate::crawl::demo_app;
 use serde_json::json;
 use yunwei_core::demo::DEMO_PASSWORD;
@@ -32,7 +31,7 @@ async fn desk_details_in_chromium() {
         let number = created.json()["number"].as_str().unwrap().to_string();
 
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "net01", DEMO_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "net01", DEMO_PASSWORD).await;
         b.goto(&app.url(&format!("/incidents/{number}"))).await;
         let commanders = b.props("form[action$='/major'] select[name=commander_id] option", "textContent").await;
         assert!(commanders.iter().any(|c| c == director), "{lang}: the director may command: {commanders:?}");
@@ -50,7 +49,7 @@ async fn desk_details_in_chromium() {
         .await;
         b.click("form[action$='/major'] button[type=submit]").await;
         assert_eq!(b.execute("return window.__asked;").await, json!(1), "{lang}: asked once the fields are right");
-        shot(&b, &format!("desk-major-form-{lang}")).await;
+        b.shot(&format!("desk-major-form-{lang}")).await;
 
         // Saving a view says so.
         b.goto(&app.url("/incidents?queue=all&state=open")).await;
@@ -66,7 +65,7 @@ async fn desk_details_in_chromium() {
         b.click("form[action='/incidents/bulk'] button[type=submit]").await;
         let text = b.wait_for_text(none_ticked).await;
         assert!(!text.contains("必填") && !text.contains("required"), "{lang}: {text}");
-        shot(&b, &format!("desk-bulk-none-{lang}")).await;
+        b.shot(&format!("desk-bulk-none-{lang}")).await;
         b.quit().await;
 
         // A request: the desk completes its task without taking it first; the history says who and what.
@@ -86,13 +85,13 @@ async fn desk_details_in_chromium() {
         let closed = biz01.post(&format!("/api/v1/service-requests/{number}/transitions/close"), &json!({})).await;
         assert_eq!(closed.status, 200, "{}", closed.text());
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "desk01", DEMO_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "desk01", DEMO_PASSWORD).await;
         b.goto(&app.url(&format!("/requests/{number}"))).await;
         let text = b.page_text().await;
         assert!(text.contains(state_to) && text.contains(task_done), "{lang}: the history in words: {text}");
         let task_row = b.texts("main table tr").await.into_iter().find(|r| r.contains("已重置")).unwrap_or_default();
         assert!(task_row.contains("杨桌面"), "{lang}: who completed the task: {task_row}");
-        shot(&b, &format!("desk-request-history-{lang}")).await;
+        b.shot(&format!("desk-request-history-{lang}")).await;
         b.quit().await;
     }
     app.stop().await;

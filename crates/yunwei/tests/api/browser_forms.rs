@@ -36,10 +36,7 @@ async fn a_refused_new_user_keeps_what_was_typed_in_chromium() {
     let app = spawn_app().await;
     app.user_with_roles("sys.browser", &["system_admin"]).await;
     let browser = Browser::start("zh-CN").await.expect("headless Chromium (apt-get install chromium chromium-driver)");
-    browser.goto(&app.url("/admin/users/new")).await;
-    browser.type_into("#username", "sys.browser\u{E004}").await;
-    browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
-    browser.wait_until_left("/login").await;
+    browser.sign_in_at(&app.url("/admin/users/new"), "sys.browser", ADMIN_PASSWORD).await;
     assert!(browser.url().await.ends_with("/admin/users/new"), "{}", browser.url().await);
 
     browser.type_into("#f-user-username", "李 雷").await;

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use yunwei_testkit::browser::Browser;
-use yunwei_testkit::{ADMIN_PASSWORD, TestApp, spawn_app};
+use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
 
 /// Layout facts of the page as numbers (CSS pixels).
 const FACTS: &str = "const r = s => { const e = document.querySelector(s); return e ? e.getBoundingClientRect() : null; };
@@ -25,24 +25,6 @@ async fn facts(b: &Browser) -> Value {
 
 fn f(v: &Value, k: &str) -> f64 {
     v[k].as_f64().unwrap_or_else(|| panic!("no {k} in {v}"))
-}
-
-async fn shot(b: &Browser, name: &str) {
-    let dir = std::env::var("YUNWEI_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
-    let png = b.screenshot_png().await;
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real rendered page");
-    if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
-    }
-}
-
-async fn sign_in(app: &TestApp, b: &Browser, user: &str) {
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", &format!("{user}\u{E004}")).await;
-    b.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
-    b.wait_until_left("/login").await;
 }
 
 #[tokio::test]
@@ -65,7 +47,7 @@ async fn the_home_and_the_phone_layout_in_chromium() {
         }
         let b = Browser::start(lang).await.expect("browser");
         b.resize(390, 844).await;
-        sign_in(&app, &b, "wang.wangluo").await;
+        b.sign_in_at(&app.url("/login"), "wang.wangluo", ADMIN_PASSWORD).await;
         b.goto(&app.url("/")).await;
         let text = b.wait_for_text(menu_text).await;
         assert!(text.contains(&number) && text.contains(take), "{text}");
@@ -77,29 +59,29 @@ async fn the_home_and_the_phone_layout_in_chromium() {
         assert!(f(&v, "number_lines") < 1.5, "incident numbers do not wrap: {v}");
         assert!(f(&v, "h1") < 120.0, "content starts right under the header, not below the menu: {v}");
         assert!(v["side"] == "none" && v["button"] != "none", "the menu is folded behind its button: {v}");
-        shot(&b, &format!("home-engineer-{lang}-390")).await;
+        b.shot(&format!("home-engineer-{lang}-390")).await;
         // The menu button opens the menu, without a script.
         b.click("label.nav-button").await;
         assert_ne!(facts(&b).await["side"], "none", "the menu opens");
-        shot(&b, &format!("home-menu-{lang}-390")).await;
+        b.shot(&format!("home-menu-{lang}-390")).await;
         // Assign to me with one tap, then the ticket page fits the phone too.
         b.click(&format!("form[action='/incidents/{number}/take'] button")).await;
         b.wait_for_url("the ticket after assign to me", |u| u.contains(&format!("/incidents/{number}?ok=assigned"))).await;
         let v = facts(&b).await;
         assert!(f(&v, "scroll") <= f(&v, "inner"), "the ticket does not scroll sideways: {v}");
-        shot(&b, &format!("ticket-engineer-{lang}-390")).await;
+        b.shot(&format!("ticket-engineer-{lang}-390")).await;
         // At desktop width the menu is simply there.
         b.resize(1440, 900).await;
         b.goto(&app.url("/")).await;
         let v = facts(&b).await;
         assert!(v["side"] != "none" && v["button"] == "none", "{v}");
-        shot(&b, &format!("home-engineer-{lang}-1440")).await;
+        b.shot(&format!("home-engineer-{lang}-1440")).await;
         b.click("form[action='/logout'] button").await;
         b.wait_for_url("signed out", |u| u.ends_with("/login")).await;
 
         // A requester on a phone: their tickets, reporting and the catalogue fit the screen.
         b.resize(390, 844).await;
-        sign_in(&app, &b, "he.guiyuan").await;
+        b.sign_in_at(&app.url("/login"), "he.guiyuan", ADMIN_PASSWORD).await;
         for path in ["/", "/incidents/new", "/catalog", "/requests?queue=mine"] {
             b.goto(&app.url(path)).await;
             let v = facts(&b).await;
@@ -108,9 +90,9 @@ async fn the_home_and_the_phone_layout_in_chromium() {
         }
         b.goto(&app.url("/")).await;
         b.wait_for_text(if lang == "en" { "My tickets" } else { "我提交的" }).await;
-        shot(&b, &format!("home-requester-{lang}-390")).await;
+        b.shot(&format!("home-requester-{lang}-390")).await;
         b.resize(1440, 900).await;
-        shot(&b, &format!("home-requester-{lang}-1440")).await;
+        b.shot(&format!("home-requester-{lang}-1440")).await;
         b.quit().await;
     }
     app.stop().await;

@@ -4,7 +4,7 @@
 //! user or team administration: the names come from the directory, not from wider rights.
 
 use crate::crawl::demo_app;
-use yunwei_testkit::TestApp;
+use yunwei_core::demo::DEMO_PASSWORD;
 use yunwei_testkit::browser::Browser;
 
 /// `#` followed by a digit anywhere in the text: an id shown where a name belongs.
@@ -17,28 +17,6 @@ fn raw_id(text: &str) -> Option<String> {
 }
 
 /// A screenshot to `$YUNWEI_SCREENSHOTS` (or `target/screenshots/`) for people to look at.
-pub async fn shot(b: &Browser, name: &str) {
-    let dir = std::env::var("YUNWEI_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
-    let png = b.screenshot_png().await;
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a real rendered page");
-    if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
-    }
-}
-
-async fn sign_in(app: &TestApp, b: &Browser, user: &str) {
-    sign_in_with(app, b, user, yunwei_core::demo::DEMO_PASSWORD).await;
-}
-
-pub async fn sign_in_with(app: &TestApp, b: &Browser, user: &str, password: &str) {
-    b.goto(&app.url("/login")).await;
-    b.type_into("#username", &format!("{user}\u{E004}")).await;
-    b.type_into("#password", &format!("{password}\u{E007}")).await;
-    b.wait_until_left("/login").await;
-}
-
 #[tokio::test]
 async fn requesters_and_approvers_see_names_not_ids_in_chromium() {
     let app = demo_app().await;
@@ -48,7 +26,7 @@ async fn requesters_and_approvers_see_names_not_ids_in_chromium() {
             assert_eq!(c.patch("/api/v1/me", &serde_json::json!({ "locale": lang })).await.status, 200);
         }
         let b = Browser::start(lang).await.expect("browser");
-        sign_in(&app, &b, "biz01").await;
+        b.sign_in_at(&app.url("/login"), "biz01", DEMO_PASSWORD).await;
         b.goto(&app.url("/incidents")).await;
         let text = b.page_text().await;
         assert!(text.contains("值班室") || text.contains("网络组") || text.contains("系统组"), "{lang}: team names on the queue: {text}");
@@ -56,7 +34,7 @@ async fn requesters_and_approvers_see_names_not_ids_in_chromium() {
         // The team filter lists the teams by name.
         let options = b.texts("select[name=team_id] option").await;
         assert!(options.len() > 3 && options.iter().any(|o| o == "网络组"), "{lang}: {options:?} (any = {filter_any})");
-        shot(&b, &format!("names-biz01-queue-{lang}")).await;
+        b.shot(&format!("names-biz01-queue-{lang}")).await;
         // A record of theirs names the people on it.
         let number = b.props("td a[href^='/incidents/INC-']", "textContent").await.into_iter().next().expect("an incident of biz01");
         b.goto(&app.url(&format!("/incidents/{number}"))).await;
@@ -71,12 +49,12 @@ async fn requesters_and_approvers_see_names_not_ids_in_chromium() {
         b.wait_for_url("signed out", |u| u.ends_with("/login")).await;
 
         // The approver on the request they decided: the requester and the team by name.
-        sign_in(&app, &b, "branch01").await;
+        b.sign_in_at(&app.url("/login"), "branch01", DEMO_PASSWORD).await;
         b.goto(&app.url("/requests/REQ-000003")).await;
         let text = b.page_text().await;
         assert!(text.contains("何柜员") && text.contains("马行长"), "{lang}: requester and approver by name: {text}");
         assert_eq!(raw_id(&text), None, "{lang}: REQ-000003 shows an id: {text}");
-        shot(&b, &format!("names-branch01-request-{lang}")).await;
+        b.shot(&format!("names-branch01-request-{lang}")).await;
         b.quit().await;
     }
     for path in ["/api/v1/users", "/api/v1/teams"] {

@@ -3,7 +3,6 @@
 //! name, the actor by name, no e-mail wording), each a link to its record; following one marks
 //! it read. And the administrator is told when `public_url` cannot be how people reach the server.
 
-use crate::browser_names::{shot, sign_in_with};
 use serde_json::json;
 use std::time::Duration;
 use yunwei_testkit::browser::Browser;
@@ -63,7 +62,7 @@ async fn the_bell_lists_clickable_notices_in_the_readers_language_in_chromium() 
         notices(&requester, before + 2).await;
 
         let b = Browser::start(lang).await.expect("browser");
-        sign_in_with(&app, &b, "he.guiyuan", ADMIN_PASSWORD).await;
+        b.sign_in_at(&app.url("/login"), "he.guiyuan", ADMIN_PASSWORD).await;
         b.goto(&app.url("/")).await;
         let count = b.texts("summary.bell [data-unread]").await;
         assert!(count.first().is_some_and(|c| c.parse::<i64>().unwrap_or(0) >= 2), "{lang}: unread count {count:?}");
@@ -75,7 +74,7 @@ async fn the_bell_lists_clickable_notices_in_the_readers_language_in_chromium() 
         for raw in unwanted {
             assert!(!panel.contains(raw), "{lang}: {raw:?} in the bell: {panel}");
         }
-        shot(&b, &format!("notices-bell-{lang}-1440")).await;
+        b.shot(&format!("notices-bell-{lang}-1440")).await;
         // Every item is a link to its record; following one marks it read.
         let unread_before = requester.get("/api/v1/notifications/unread-count").await.json()["unread"].as_i64().unwrap();
         b.click(".bell-panel li a").await;
@@ -94,7 +93,7 @@ async fn the_bell_lists_clickable_notices_in_the_readers_language_in_chromium() 
         b.click("summary.bell").await;
         let fits = b.execute("const r = document.querySelector('.bell-panel').getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth;").await;
         assert_eq!(fits, json!(true), "{lang}: the bell's list fits at 390 px");
-        shot(&b, &format!("notices-bell-{lang}-390")).await;
+        b.shot(&format!("notices-bell-{lang}-390")).await;
         // Mark all read from the bell.
         b.click(".bell-panel form[action='/notifications/read-all'] button").await;
         b.wait_for_url("back after marking read", |u| u.ends_with("/notifications")).await;

@@ -4,32 +4,7 @@
 //! `$YUNWEI_SCREENSHOTS` (default `target/screenshots/`) for people to look at.
 
 use serde_json::json;
-use yunwei_testkit::browser::Browser;
-use yunwei_testkit::{ADMIN_PASSWORD, TestApp, spawn_app};
-
-fn shots() -> std::path::PathBuf {
-    let dir = std::env::var("YUNWEI_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot directory");
-    dir
-}
-
-async fn shoot(browser: &Browser, name: &str) {
-    std::fs::write(shots().join(format!("{name}.png")), browser.screenshot_png().await).expect("screenshot");
-}
-
-async fn sign_in(app: &TestApp, user: &str, lang: &str, path: &str) -> Browser {
-    let c = app.session(user, ADMIN_PASSWORD).await;
-    assert_eq!(c.patch("/api/v1/me", &json!({ "locale": lang })).await.status, 200);
-    let browser = Browser::start(lang).await.expect("browser");
-    browser.resize(1440, 900).await;
-    browser.goto(&app.url(path)).await;
-    browser.type_into("#username", &format!("{user}\u{E004}")).await;
-    browser.type_into("#password", &format!("{ADMIN_PASSWORD}\u{E007}")).await;
-    browser.wait_until_left("/login").await;
-    browser
-}
+use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
 
 struct Words {
     lang: &'static str,
@@ -94,8 +69,8 @@ async fn work_an_incident_from_its_page_in_chromium() {
         let r = api.post(&format!("/api/v1/incidents/{number}/assignment"), &json!({ "assignee_id": eng })).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let page = format!("/incidents/{number}");
-        let browser = sign_in(&app, "rb.lead", w.lang, &page).await;
-        shoot(&browser, &format!("incident-{}-1440", w.lang)).await;
+        let browser = app.browser_as("rb.lead", ADMIN_PASSWORD, w.lang, &page).await;
+        browser.shot(&format!("incident-{}-1440", w.lang)).await;
 
         browser.click(&format!("form[action='{page}/take'] button")).await;
         browser.wait_for_text(w.taken).await;
@@ -131,12 +106,12 @@ async fn work_an_incident_from_its_page_in_chromium() {
         assert!(text.contains(w.resolved), "{text}");
         let now = api.get(&format!("/api/v1/incidents/{number}")).await.json();
         assert_eq!((now["state"].as_str(), now["resolution_code"].as_str()), (Some("resolved"), Some("fixed")), "{now}");
-        shoot(&browser, &format!("incident-{}-resolved-1440", w.lang)).await;
+        browser.shot(&format!("incident-{}-resolved-1440", w.lang)).await;
         browser.resize(390, 844).await;
         browser.goto(&app.url(&page)).await;
         let overflow = browser.execute("return document.documentElement.scrollWidth - window.innerWidth").await;
         assert!(overflow.as_i64().unwrap_or(99) <= 0, "{}: the page fits 390 px ({overflow})", w.lang);
-        shoot(&browser, &format!("incident-{}-390", w.lang)).await;
+        browser.shot(&format!("incident-{}-390", w.lang)).await;
         browser.quit().await;
     }
     let _ = std::fs::remove_file(&file);
@@ -148,11 +123,11 @@ async fn find_a_service_in_the_catalogue_on_a_phone_in_chromium() {
     let app = spawn_app().await;
     app.user_with_roles("rb.biz", &["business_user"]).await;
     for w in WORDS {
-        let browser = sign_in(&app, "rb.biz", w.lang, "/catalog").await;
+        let browser = app.browser_as("rb.biz", ADMIN_PASSWORD, w.lang, "/catalog").await;
         browser.resize(390, 844).await;
         browser.goto(&app.url("/catalog")).await;
         assert_eq!(browser.texts(".card").await.len(), 5, "five built-in services");
-        shoot(&browser, &format!("catalog-{}-390", w.lang)).await;
+        browser.shot(&format!("catalog-{}-390", w.lang)).await;
         browser.type_into("#f-catalog-search-q", &format!("{}\u{E007}", w.search)).await;
         browser.wait_for_url("the search's address", |u| u.contains("q=")).await;
         let cards = browser.texts(".card").await;
@@ -160,12 +135,12 @@ async fn find_a_service_in_the_catalogue_on_a_phone_in_chromium() {
         assert!(cards[0].contains(w.password), "{cards:?}");
         let overflow = browser.execute("return document.documentElement.scrollWidth - window.innerWidth").await;
         assert!(overflow.as_i64().unwrap_or(99) <= 0, "the catalogue fits 390 px ({overflow})");
-        shoot(&browser, &format!("catalog-{}-search-390", w.lang)).await;
+        browser.shot(&format!("catalog-{}-search-390", w.lang)).await;
         browser.click(".card").await;
         browser.wait_for_url("the service's form", |u| u.contains("/catalog/")).await;
         browser.resize(1440, 900).await;
         browser.goto(&app.url("/catalog")).await;
-        shoot(&browser, &format!("catalog-{}-1440", w.lang)).await;
+        browser.shot(&format!("catalog-{}-1440", w.lang)).await;
         browser.quit().await;
     }
     app.stop().await;

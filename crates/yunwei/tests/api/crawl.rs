@@ -6,34 +6,12 @@
 //! (`yunwei bench --scenario crawl`), not here.
 
 use std::collections::{BTreeSet, VecDeque};
-use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, spawn_app};
+pub use yunwei_testkit::links;
+use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, followed, spawn_app};
 
 /// Pages per role at most: the demo data has a few dozen records, so this bounds a runaway
 /// (e.g. an ever-growing cursor) without cutting the real site short.
 const MAX_PAGES: usize = 600;
-
-/// The `href`s of an HTML page, entities decoded, fragments dropped.
-pub fn links(html: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find("href=\"") {
-        rest = &rest[i + 6..];
-        let Some(end) = rest.find('"') else { break };
-        let raw = rest[..end].replace("&amp;", "&").replace("&#x2F;", "/").replace("&#47;", "/");
-        let raw = raw.split('#').next().unwrap_or_default().to_string();
-        if !raw.is_empty() {
-            out.push(raw);
-        }
-        rest = &rest[end..];
-    }
-    out
-}
-
-/// Whether a link is followed: same-site paths, not the language switch (it only sets a
-/// cookie and redirects back) and not sign-out forms' targets.
-fn followed(href: &str) -> bool {
-    href.starts_with('/') && !href.starts_with("//") && !href.starts_with("/lang/") && !href.starts_with("/logout")
-}
 
 /// Crawls as `client`; returns the pages visited and the failures found.
 pub async fn crawl(client: &Client, who: &str) -> (usize, Vec<String>) {

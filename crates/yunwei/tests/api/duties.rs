@@ -12,6 +12,11 @@ async fn person(app: &TestApp, username: &str, roles: &[&str]) -> (i64, Client) 
     (id, app.session(username, ADMIN_PASSWORD).await)
 }
 
+/// The two people a duty change needs: the security administrator who asks, the director who approves.
+async fn asker_and_approver(app: &TestApp) -> ((i64, Client), (i64, Client)) {
+    (person(app, "sec.admin", &["security_admin"]).await, person(app, "director", &["ops_director"]).await)
+}
+
 async fn role_id(app: &TestApp, key: &str) -> i64 {
     let roles = app.admin().get("/api/v1/roles").await.json();
     roles.as_array().unwrap().iter().find(|r| r["key"] == key).unwrap()["id"].as_i64().unwrap()
@@ -124,8 +129,7 @@ async fn the_attacks_of_the_trust_review_are_refused() {
 #[tokio::test]
 async fn a_duty_is_granted_only_when_a_second_person_approves() {
     let app = spawn_app().await;
-    let (sec_id, sec) = person(&app, "sec.admin", &["security_admin"]).await;
-    let (director_id, director) = person(&app, "director", &["ops_director"]).await;
+    let ((sec_id, sec), (director_id, director)) = asker_and_approver(&app).await;
     let (clerk_id, clerk) = person(&app, "new.auditor", &["auditor"]).await;
 
     let asked = sec.put(&format!("/api/v1/users/{clerk_id}/roles"), &json!({ "roles": ["audit_admin", "auditor"] })).await;
@@ -189,8 +193,7 @@ async fn a_duty_is_granted_only_when_a_second_person_approves() {
 #[tokio::test]
 async fn a_grant_made_stale_by_a_later_change_is_not_applied() {
     let app = spawn_app().await;
-    let (_, sec) = person(&app, "sec.admin", &["security_admin"]).await;
-    let (_, director) = person(&app, "director", &["ops_director"]).await;
+    let ((_, sec), (_, director)) = asker_and_approver(&app).await;
     let (uid, _) = app.user_with_roles("someone", &["auditor"]).await;
     let g = sec.put(&format!("/api/v1/users/{uid}/roles"), &json!({ "roles": ["audit_admin"] })).await.json();
     // An ordinary change by the system administrator meanwhile.
@@ -205,8 +208,7 @@ async fn a_grant_made_stale_by_a_later_change_is_not_applied() {
 #[tokio::test]
 async fn duty_roles_change_with_a_second_person_and_never_by_their_holders() {
     let app = spawn_app().await;
-    let (_, sec) = person(&app, "sec.admin", &["security_admin"]).await;
-    let (_, director) = person(&app, "director", &["ops_director"]).await;
+    let ((_, sec), (_, director)) = asker_and_approver(&app).await;
     let sec_role = role_id(&app, "security_admin").await;
     let current = sec.get(&format!("/api/v1/roles/{sec_role}")).await.json();
     // Renaming one's own role is fine; changing its rights is not.

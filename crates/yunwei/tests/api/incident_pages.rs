@@ -65,6 +65,15 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
     let cats = c.get("/admin/incident-categories?ok=saved").await.text();
     assert!(cats.contains("网络故障") && cats.contains("网络组") && cats.contains("已保存"));
     let cat_id = c.get("/api/v1/incident-categories").await.json()["items"][0]["id"].as_i64().unwrap_or_default().to_string();
+    // The form sends a hidden `false` before the box: unticked switches the category off, ticked on again.
+    let edit = format!("/admin/incident-categories/{cat_id}");
+    for (sent, active) in [(&[("active", "false")][..], false), (&[("active", "false"), ("active", "true")][..], true)] {
+        let mut fields = vec![("name", "网络故障"), ("parent_id", ""), ("team_id", team_id.as_str())];
+        fields.extend_from_slice(sent);
+        assert_eq!(location(&post(&c, &edit, &csrf, &fields).await), format!("{edit}?ok=saved"));
+        assert_eq!(c.get("/api/v1/incident-categories").await.json()["items"][0]["active"], active, "{sent:?}");
+    }
+    assert!(c.get(&edit).await.text().contains("type=\"hidden\" name=\"active\" value=\"false\""));
     let svc = post(
         &c,
         "/admin/business-services",
@@ -80,6 +89,12 @@ async fn report_work_and_close_an_incident_through_the_pages_in_chinese() {
     )
     .await;
     assert_eq!(location(&svc), "/admin/business-services?ok=saved");
+    // A refused service comes back as typed, the message by the field.
+    let nameless =
+        post(&c, "/admin/business-services", &csrf, &[("name", ""), ("code", "CORE-7"), ("downtime_budget_minutes", "90")]).await;
+    assert_eq!(nameless.status, 422);
+    let text = nameless.text();
+    assert!(text.contains("value=\"CORE-7\"") && text.contains("value=\"90\"") && text.contains("名称：必填。"), "{text}");
     assert!(c.get("/admin/business-services").await.text().contains("10 小时"), "the downtime budget reads as time");
 
     let form = c.get("/incidents/new").await;

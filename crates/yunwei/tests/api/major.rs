@@ -6,7 +6,6 @@
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use yunwei_core::mail::{SmtpSecurity, SmtpSettings};
 use yunwei_core::{CoreConfig, FixedClock};
 use yunwei_domain::ids::UserId;
 use yunwei_testkit::bad_input::{assert_problem, check_json_endpoint};
@@ -225,18 +224,7 @@ async fn war_room_entries_are_ordered_and_written_only_by_the_response() {
 async fn a_stakeholder_update_reaches_every_stakeholder_in_app_and_by_mail() {
     let sink = SmtpSink::start().await;
     let clock = Arc::new(FixedClock::new(ms(START)));
-    let config = CoreConfig {
-        smtp: Some(SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: sink.addr.port(),
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "运维平台 <yunwei@bank.example>".into(),
-            timeout_seconds: 5,
-        }),
-        ..Default::default()
-    };
+    let config = CoreConfig { smtp: Some(sink.settings()), ..Default::default() };
     let app = spawn_app_with(clocked(&clock, Some(config))).await;
     let c = cast(&app).await;
     // The branch user reads English.

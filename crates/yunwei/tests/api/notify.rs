@@ -1,25 +1,23 @@
 use std::sync::Arc;
 use std::time::Duration;
-use yunwei_core::mail::{SmtpSecurity, SmtpSettings};
 use yunwei_core::{CoreConfig, FixedClock};
 use yunwei_testkit::bad_input::assert_problem;
 use yunwei_testkit::smtp::{Mode, SmtpSink};
 use yunwei_testkit::{Options, spawn_app, spawn_app_with};
 
 fn mail_config(sink: &SmtpSink) -> CoreConfig {
-    CoreConfig {
-        smtp: Some(SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: sink.addr.port(),
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "运维平台 <yunwei@bank.example>".into(),
-            timeout_seconds: 5,
-        }),
-        max_delivery_attempts: 3,
-        ..Default::default()
-    }
+    CoreConfig { smtp: Some(sink.settings()), max_delivery_attempts: 3, ..Default::default() }
+}
+
+/// Saves the zh-CN template of the welcome notice (`user.created`) as the administrator.
+async fn welcome_template(app: &yunwei_testkit::TestApp, subject: &str, body: &str) -> yunwei_testkit::TestResponse {
+    app.admin().put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": subject, "body": body })).await
+}
+
+/// The first page of `uid`'s in-app notices, read from the store.
+async fn notices_of(app: &yunwei_testkit::TestApp, uid: i64) -> yunwei_store::sql::Page<yunwei_store::notify::Notification> {
+    let first = yunwei_domain::page::PageRequest::parse(None, None, false).expect("first page");
+    yunwei_store::notify::list_notifications(app.core.database(), yunwei_domain::ids::UserId(uid), false, &first).await.expect("notices")
 }
 
 async fn wait_until<F: Fn(&serde_json::Value) -> bool>(client: &yunwei_testkit::Client, path: &str, ok: F) -> serde_json::Value {
@@ -196,10 +194,7 @@ async fn templates_are_editable_and_checked() {
     let app = spawn_app().await;
     let list = app.admin().get("/api/v1/notification-templates").await.json();
     assert!(list.as_array().unwrap().len() >= 14);
-    let bad = app
-        .admin()
-        .put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "{{ user.display_name", "body": "x" }))
-        .await;
+    let bad = welcome_template(&app, "{{ user.display_name", "x").await;
     assert_problem(&bad, 422, "validation_failed");
     assert_eq!(bad.json()["errors"][0]["code"], "template_invalid");
     assert_problem(
@@ -207,28 +202,13 @@ async fn templates_are_editable_and_checked() {
         422,
         "validation_failed",
     );
-    let ok = app
-        .admin()
-        .put(
-            "/api/v1/notification-templates/user.created/zh-CN",
-            &serde_json::json!({ "subject": "欢迎 {{ user.display_name }}", "body": "账号：{{ user.username }}" }),
-        )
-        .await;
+    let ok = welcome_template(&app, "欢迎 {{ user.display_name }}", "账号：{{ user.username }}").await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     let (uid, _) = app.user_with_roles("tpl.user", &[]).await;
     app.drain_outbox().await;
-    let ctx = yunwei_core::Ctx::system();
-    let notes = yunwei_store::notify::list_notifications(
-        app.core.database(),
-        yunwei_domain::ids::UserId(uid),
-        false,
-        &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
-    )
-    .await
-    .unwrap();
+    let notes = notices_of(&app, uid).await;
     assert_eq!(notes.items[0].title, "欢迎 tpl.user");
     assert_eq!(notes.items[0].body, "账号：tpl.user");
-    drop(ctx);
     app.stop().await;
 }
 
@@ -241,23 +221,14 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
     let app = spawn_app().await;
     let heavy = "{% for a in range(6000) %}{% for b in range(6000) %}x{% endfor %}{% endfor %}";
     let started = std::time::Instant::now();
-    let r = app
-        .admin()
-        .put("/api/v1/notification-templates/user.created/zh-CN", &serde_json::json!({ "subject": "欢迎", "body": heavy }))
-        .await;
+    let r = welcome_template(&app, "欢迎", heavy).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
     assert_problem(&r, 422, "validation_failed");
     let errors = r.json()["errors"].clone();
     assert_eq!((errors[0]["field"].as_str(), errors[0]["code"].as_str()), (Some("body"), Some("template_too_expensive")), "{errors}");
     assert!(errors[0]["message"].as_str().unwrap().contains("50000"), "{errors}");
     // A modest loop is still fine.
-    let ok = app
-        .admin()
-        .put(
-            "/api/v1/notification-templates/user.created/zh-CN",
-            &serde_json::json!({ "subject": "欢迎", "body": "{% for i in range(20) %}{{ i }}{% endfor %} {{ user.username }}" }),
-        )
-        .await;
+    let ok = welcome_template(&app, "欢迎", "{% for i in range(20) %}{{ i }}{% endfor %} {{ user.username }}").await;
     assert_eq!(ok.status, 200, "{}", ok.text());
 
     // As if saved before the limit: straight into the store.
@@ -274,14 +245,7 @@ async fn expensive_templates_are_refused_and_fall_back_to_the_built_in_one() {
     drop(conn);
     let (uid, _) = app.user_with_roles("fuel.user", &[]).await;
     app.drain_outbox().await;
-    let notes = yunwei_store::notify::list_notifications(
-        app.core.database(),
-        yunwei_domain::ids::UserId(uid),
-        false,
-        &yunwei_domain::page::PageRequest::parse(None, None, false).unwrap(),
-    )
-    .await
-    .unwrap();
+    let notes = notices_of(&app, uid).await;
     let created =
         notes.items.iter().find(|n| n.title == "【运维平台】您的账号已开通").expect("the account notice, from the built-in template");
     assert!(created.body.contains("fuel.user"), "{}", created.body);

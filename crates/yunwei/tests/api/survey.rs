@@ -97,14 +97,15 @@ pub async fn wait_note(app: &TestApp, client: &Client, event_type: &str) -> Valu
     panic!("no {event_type} notification");
 }
 
-fn clock_at(t: &str) -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(ms(t)))
+/// An app whose clock stands at `t` until the test moves it.
+async fn app_at(t: &str) -> (Arc<FixedClock>, TestApp) {
+    let clock = Arc::new(FixedClock::new(ms(t)));
+    (clock.clone(), spawn_app_with(Options { clock: Some(clock), ..Default::default() }).await)
 }
 
 #[tokio::test]
 async fn resolving_sends_a_link_that_answers_once() {
-    let clock = clock_at("2026-03-10T10:00:00+08:00");
-    let app = spawn_app_with(Options { clock: Some(clock.clone()), ..Default::default() }).await;
+    let (_, app) = app_at("2026-03-10T10:00:00+08:00").await;
     let d = desk(&app, "a").await;
     let number = resolved(&d, &d.engineer, json!({}), "柜面交易超时").await;
     let token = survey_token(&app, &d.requester.1, &number).await;
@@ -163,8 +164,7 @@ async fn resolving_sends_a_link_that_answers_once() {
 
 #[tokio::test]
 async fn a_reopened_ticket_keeps_its_waiting_survey_and_self_resolved_work_is_not_surveyed() {
-    let clock = clock_at("2026-05-06T09:00:00+08:00");
-    let app = spawn_app_with(Options { clock: Some(clock.clone()), ..Default::default() }).await;
+    let (_, app) = app_at("2026-05-06T09:00:00+08:00").await;
     let d = desk(&app, "b").await;
     let number = resolved(&d, &d.engineer, json!({}), "打印机卡纸").await;
     let path = format!("/api/v1/incidents/{number}/transitions");
@@ -191,8 +191,7 @@ async fn a_reopened_ticket_keeps_its_waiting_survey_and_self_resolved_work_is_no
 
 #[tokio::test]
 async fn expired_links_are_gone_and_low_scores_open_improvement_items() {
-    let clock = clock_at("2026-06-01T10:00:00+08:00");
-    let app = spawn_app_with(Options { clock: Some(clock.clone()), ..Default::default() }).await;
+    let (clock, app) = app_at("2026-06-01T10:00:00+08:00").await;
     let d = desk(&app, "c").await;
     let first = resolved(&d, &d.engineer, json!({}), "网点网络中断").await;
     let old = survey_token(&app, &d.requester.1, &first).await;
@@ -256,15 +255,7 @@ async fn expired_links_are_gone_and_low_scores_open_improvement_items() {
 async fn a_caller_known_only_by_address_gets_the_link_by_mail() {
     let sink = yunwei_testkit::smtp::SmtpSink::start().await;
     let config = yunwei_core::CoreConfig {
-        smtp: Some(yunwei_core::mail::SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: sink.addr.port(),
-            security: yunwei_core::mail::SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "yunwei@bank.example".into(),
-            timeout_seconds: 5,
-        }),
+        smtp: Some(yunwei_core::mail::SmtpSettings { from: "yunwei@bank.example".into(), ..sink.settings() }),
         default_locale: "en".into(),
         ..Default::default()
     };
@@ -313,8 +304,7 @@ async fn a_caller_known_only_by_address_gets_the_link_by_mail() {
 
 #[tokio::test]
 async fn survey_endpoints_refuse_bad_input_cleanly() {
-    let clock = clock_at("2026-04-01T10:00:00+08:00");
-    let app = spawn_app_with(Options { clock: Some(clock), ..Default::default() }).await;
+    let (_, app) = app_at("2026-04-01T10:00:00+08:00").await;
     let d = desk(&app, "x").await;
     let number = resolved(&d, &d.engineer, json!({}), "探针").await;
     let token = survey_token(&app, &d.requester.1, &number).await;
