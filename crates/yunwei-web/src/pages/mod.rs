@@ -12,6 +12,7 @@ mod chart;
 mod cmdb;
 mod cmdb_ci;
 mod cmdb_classes;
+mod cmdb_import;
 mod desk;
 mod form;
 mod home;
@@ -126,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .route("/cmdb", get(cmdb::list).post(cmdb::create))
         .route("/cmdb/new", get(cmdb::new_form))
         .route("/cmdb/export.csv", get(cmdb::export_csv))
+        .route("/cmdb/import", get(cmdb_import::page).post(cmdb_import::submit))
         .route("/cmdb/cis/{id}", get(cmdb_ci::item).post(cmdb_ci::update))
         .route("/cmdb/cis/{id}/delete", post(cmdb_ci::delete))
         .route("/cmdb/cis/{id}/relations", post(cmdb_ci::add_relation))

@@ -213,7 +213,9 @@ pub async fn import_days(State(state): State<AppState>, caller: Caller, CsrfForm
     let result = match get(&pairs, "calendar_id").parse::<i64>() {
         Ok(id) => {
             let replace = has(&pairs, "replace", "true");
-            sla::import_days(&state.core, &caller.ctx, CalendarId(id), format, get(&pairs, "body"), replace).await.map_err(ApiError::from)
+            sla::import_days(&state.core, &caller.ctx, CalendarId(id), format, get(&pairs, "body").as_bytes(), replace)
+                .await
+                .map_err(ApiError::from)
         }
         Err(_) => Err(invalid(vec![FieldError::new("calendar_id", "required")])),
     };

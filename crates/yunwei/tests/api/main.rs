@@ -23,6 +23,7 @@ mod cli_database;
 mod cmdb;
 mod cmdb_graph;
 mod cmdb_impact;
+mod cmdb_import;
 mod crawl;
 mod demo;
 mod duties;
