@@ -95,8 +95,8 @@ pub struct ImportReport {
     pub rows: Vec<ImportRow>,
 }
 
-/// The fixed fields an import fills, with their headings in Chinese and English (the CI
-/// list's CSV export uses the same words, so an export imports back).
+/// The fixed fields an import fills, with their headings in Chinese and English (the words
+/// the CI list's CSV export uses for its headings).
 const FIXED: [(&str, &str, &str); 7] = [
     ("name", "名称", "Name"),
     ("name_en", "英文名称", "English name"),

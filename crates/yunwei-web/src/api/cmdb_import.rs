@@ -14,6 +14,8 @@ use yunwei_core::cmdb::import::{self, ImportMode, ImportOptions, ImportReport};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
+    /// Required, but checked after the caller's rights (a missing class is `class: not_found`).
+    #[serde(default)]
     pub class: String,
     #[serde(default)]
     pub mode: ImportMode,

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::api::incident::Items;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, body_error};
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};

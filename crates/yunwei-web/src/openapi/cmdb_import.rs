@@ -6,7 +6,7 @@ use crate::api::cmdb_import;
 use serde_json::{Value, json};
 
 const IMPORT_Q: [(&str, &str, &str); 4] = [
-    ("class", "string", "the class code or id of every row (required)"),
+    ("class", "string", "the class code or id of every row (required: without it, 422 on `class`)"),
     (
         "mode",
         "string",
