@@ -160,11 +160,13 @@ pub(crate) async fn establish_session(core: &Core, ctx: &Ctx, user: UserId, user
         second_factor_pending: second_factor,
         created_at: now,
         last_seen_at: now,
+        source_ip: ctx.meta.source_ip.clone(),
+        user_agent: ctx.meta.user_agent.chars().take(512).collect(),
     };
     let mut tx = core.db.begin().await?;
     users::reset_failed_logins(&mut tx, user).await?;
     throttle::clear(&mut tx, &SignInKeys::new(username, &ctx.meta.source_ip).cleared_by_success()).await?;
-    store::insert_session(&mut tx, &session, &ctx.meta.source_ip, &ctx.meta.user_agent.chars().take(512).collect::<String>()).await?;
+    store::insert_session(&mut tx, &session).await?;
     let action = if second_factor { "login_password_ok" } else { "login" };
     audit::write_as(core, &mut tx, ctx, Some(user.0), username.into(), Change::new("session", &session.id_hash[..12], action)).await?;
     core.commit(tx).await?;

@@ -8,7 +8,7 @@ use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
-use yunwei_domain::ids::{ImprovementId, SurveyId, TeamId, UserId};
+use yunwei_domain::ids::{ImprovementId, TeamId, UserId};
 use yunwei_domain::improvement::{self as rules, ImprovementSource, ImprovementState};
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType, Scope};
@@ -23,57 +23,24 @@ use yunwei_store::survey::Survey;
 pub const MAX_TITLE: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
 
+/// An item as the API and pages show it: the stored row and its number. Field access
+/// reaches the row (`v.title`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImprovementView {
-    pub id: ImprovementId,
+    #[serde(flatten)]
+    pub row: Improvement,
     pub number: String,
-    pub title: String,
-    pub description: String,
-    pub source: ImprovementSource,
-    pub survey_id: Option<SurveyId>,
-    pub subject_type: Option<String>,
-    pub subject_id: Option<i64>,
-    pub subject_ref: Option<String>,
-    pub team_id: Option<TeamId>,
-    pub owner_id: Option<UserId>,
-    pub state: ImprovementState,
-    pub due_on: Option<String>,
-    pub measures: String,
-    pub outcome: String,
-    pub created_by: Option<UserId>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub closed_at: Option<i64>,
-    pub version: i64,
 }
 
-fn corrupt(what: &str) -> CoreError {
-    CoreError::Internal(format!("stored improvement has an invalid {what}"))
+impl std::ops::Deref for ImprovementView {
+    type Target = Improvement;
+    fn deref(&self) -> &Improvement {
+        &self.row
+    }
 }
 
 pub fn view(i: &Improvement) -> Result<ImprovementView> {
-    Ok(ImprovementView {
-        id: i.id,
-        number: rules::number(i.id.0),
-        title: i.title.clone(),
-        description: i.description.clone(),
-        source: i.source.parse().map_err(|_| corrupt("source"))?,
-        survey_id: i.survey_id,
-        subject_type: i.subject_type.clone(),
-        subject_id: i.subject_id,
-        subject_ref: i.subject_ref.clone(),
-        team_id: i.team_id,
-        owner_id: i.owner_id,
-        state: i.state.parse().map_err(|_| corrupt("state"))?,
-        due_on: i.due_on.clone(),
-        measures: i.measures.clone(),
-        outcome: i.outcome.clone(),
-        created_by: i.created_by,
-        created_at: i.created_at,
-        updated_at: i.updated_at,
-        closed_at: i.closed_at,
-        version: i.version,
-    })
+    Ok(ImprovementView { number: rules::number(i.id.0), row: i.clone() })
 }
 
 /// Where an item sits for its policy ([`policy::IMPROVEMENT`]).
@@ -158,14 +125,14 @@ pub(crate) async fn open_from_survey(
     let mut i = Improvement {
         title: format!("{} {}", s.subject_ref, s.subject_title).chars().take(MAX_TITLE).collect(),
         description: s.comment.clone().unwrap_or_default(),
-        source: ImprovementSource::Survey.as_str().into(),
+        source: ImprovementSource::Survey,
         survey_id: Some(s.id),
         subject_type: Some(s.subject_type.clone()),
         subject_id: Some(s.subject_id),
         subject_ref: Some(s.subject_ref.clone()),
         team_id: s.team_id,
         owner_id: owner,
-        state: ImprovementState::Open.as_str().into(),
+        state: ImprovementState::Open,
         due_on: due_in(core, settings.improvement_due_days),
         created_at: now,
         updated_at: now,
@@ -262,11 +229,11 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewImprovement) -> Result<Imp
     let mut i = Improvement {
         title,
         description,
-        source: ImprovementSource::Manual.as_str().into(),
+        source: ImprovementSource::Manual,
         subject_ref,
         team_id: input.team_id,
         owner_id: input.owner_id,
-        state: ImprovementState::Open.as_str().into(),
+        state: ImprovementState::Open,
         due_on,
         measures,
         created_by: ctx.actor_id().map(UserId),
@@ -336,7 +303,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: ImprovementId, input: Improvemen
         after.owner_id = o;
     }
     check_people(&mut tx, &mut c, input.team_id.flatten(), input.owner_id.flatten()).await?;
-    let from: ImprovementState = before.state.parse().map_err(|_| corrupt("state"))?;
+    let from = before.state;
     let to = input.state.unwrap_or(from);
     if to != from {
         ctx.authorize(ObjectType::Improvement, Action::Transition)?;
@@ -349,7 +316,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: ImprovementId, input: Improvemen
     }
     c.finish()?;
     let now = core.now_ms();
-    after.state = to.as_str().into();
+    after.state = to;
     after.closed_at = if to.is_open() { None } else { before.closed_at.filter(|_| to == from).or(Some(now)) };
     after.updated_at = now;
     after.version = before.version + 1;

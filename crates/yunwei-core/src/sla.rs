@@ -523,15 +523,6 @@ fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-/// The SLA columns of a ticket, derived from its state and clocks.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SlaColumns {
-    pub sla: Option<String>,
-    pub response_due_at: Option<i64>,
-    pub resolve_due_at: Option<i64>,
-    pub sla_check_at: Option<i64>,
-}
-
 /// What the clocks must do given where the ticket is now. Pure apart from the calendar.
 pub fn settle(g: &Governing, state: &mut SlaState, s: TicketNow, now_ms: i64) {
     let now = ts(now_ms);
@@ -567,8 +558,9 @@ pub struct TicketNow {
     pub resolve_breached: bool,
 }
 
-/// Deadlines and the next instant the timer must look (the next warning or breach).
-pub fn columns(g: &Governing, state: &SlaState, s: TicketNow) -> SlaColumns {
+/// Writes the incident's SLA columns from its clocks: the policy, the clocks as JSON, the
+/// deadlines and the next instant the timer must look (the next warning or breach).
+pub fn set_columns(g: &Governing, state: &SlaState, s: TicketNow, i: &mut yunwei_store::incident::Incident) {
     let cal = &g.calendar;
     let next = |clock: Option<&SlaClock>, warned: u8, breached: bool| -> Option<i64> {
         let clock = clock?;
@@ -580,12 +572,11 @@ pub fn columns(g: &Governing, state: &SlaState, s: TicketNow) -> SlaColumns {
     };
     let response_next = if s.responded { None } else { next(state.response.as_ref(), state.response_warned, s.response_breached) };
     let resolution_next = next(state.resolution.as_ref(), state.resolution_warned, s.resolve_breached);
-    SlaColumns {
-        sla: serde_json::to_string(state).ok(),
-        response_due_at: if s.responded { None } else { state.response.as_ref().and_then(|c| c.deadline(cal)).map(ms) },
-        resolve_due_at: state.resolution.as_ref().and_then(|c| c.deadline(cal)).map(ms),
-        sla_check_at: [response_next, resolution_next].into_iter().flatten().min(),
-    }
+    i.sla_policy_id = Some(g.policy_id);
+    i.sla = serde_json::to_string(state).ok();
+    i.response_due_at = if s.responded { None } else { state.response.as_ref().and_then(|c| c.deadline(cal)).map(ms) };
+    i.resolve_due_at = state.resolution.as_ref().and_then(|c| c.deadline(cal)).map(ms);
+    i.sla_check_at = [response_next, resolution_next].into_iter().flatten().min();
 }
 
 /// Business seconds left on each clock (negative once breached), for the ticket page.

@@ -23,6 +23,9 @@ string_enum!(
     }
 );
 
+// What a new item starts as before the core sets its fields.
+crate::permission::defaults!(ImprovementState = ImprovementState::Open, ImprovementSource = ImprovementSource::Manual);
+
 impl ImprovementState {
     pub fn is_open(self) -> bool {
         matches!(self, Self::Open | Self::InProgress)

@@ -48,6 +48,9 @@ string_enum!(
     }
 );
 
+// What a new incident starts as before the core sets its fields.
+crate::permission::defaults!(IncidentState = IncidentState::New, Level = Level::Low, Channel = Channel::Api, Priority = Priority::P4);
+
 string_enum!(
     /// What a user asks the lifecycle to do; each is allowed from some states only.
     Transition {

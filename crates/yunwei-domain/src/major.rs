@@ -30,6 +30,9 @@ string_enum!(
     }
 );
 
+// A response starts declared.
+crate::permission::defaults!(MajorPhase = MajorPhase::Declared);
+
 /// Update intervals an administrator or commander may choose, in minutes.
 pub const INTERVAL_MINUTES: RangeInclusive<u32> = 5..=1440;
 

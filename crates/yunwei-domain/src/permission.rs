@@ -32,6 +32,19 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
+/// `Default` for types whose default is one named value (what a new row starts as, so a
+/// stored row of them can derive `Default`).
+macro_rules! defaults {
+    ($($t:ident = $v:expr),* $(,)?) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                $v
+            }
+        }
+    )*};
+}
+pub(crate) use defaults;
+
 string_enum!(
     /// Every kind of record a permission can name: one per process in SPEC, plus
     /// the administration objects (`ci_class`: the CMDB's classes, attributes and

@@ -21,6 +21,9 @@ string_enum!(
     }
 );
 
+// What a new request starts as before the core sets its fields.
+crate::permission::defaults!(RequestState = RequestState::PendingApproval);
+
 impl RequestState {
     pub fn is_open(self) -> bool {
         matches!(self, Self::PendingApproval | Self::InFulfilment | Self::Fulfilled)

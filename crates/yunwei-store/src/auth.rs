@@ -1,8 +1,8 @@
 //! Sessions, API tokens and recovery codes. Secrets are stored only as SHA-256
 //! hashes; the caller hashes before it asks.
 
+use crate::Result;
 use crate::table::Table;
-use crate::{Result, b};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{ApiTokenId, UserId};
@@ -10,47 +10,28 @@ use yunwei_domain::permission::TokenScope;
 
 type Any = sqlx::Any;
 
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub id_hash: String,
-    pub user_id: UserId,
-    pub csrf_token: String,
-    pub second_factor_pending: bool,
-    pub created_at: i64,
-    pub last_seen_at: i64,
+table! {
+    #[derive(Debug, Clone)]
+    pub struct Session in "sessions" {
+        pub id_hash: String,
+        pub user_id: UserId,
+        pub csrf_token: String,
+        pub second_factor_pending: bool,
+        pub created_at: i64,
+        pub last_seen_at: i64,
+        pub source_ip: String,
+        pub user_agent: String,
+    }
 }
 
-pub async fn insert_session(conn: &mut AnyConnection, s: &Session, ip: &str, ua: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, second_factor_pending, created_at, last_seen_at, source_ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&s.id_hash)
-    .bind(s.user_id.0)
-    .bind(&s.csrf_token)
-    .bind(b(s.second_factor_pending))
-    .bind(s.created_at)
-    .bind(s.last_seen_at)
-    .bind(ip)
-    .bind(ua)
-    .execute(conn)
-    .await?;
+pub async fn insert_session(conn: &mut AnyConnection, s: &Session) -> Result<()> {
+    crate::table::insert_into(crate::sql::Sql::new(""), s, Session::COLUMNS)?.execute(conn).await?;
     Ok(())
 }
 
 pub async fn get_session<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &str) -> Result<Option<Session>> {
-    let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1").bind(id_hash).fetch_optional(ex).await?;
-    row.map(|r| {
-        Ok(Session {
-            id_hash: r.try_get("id_hash")?,
-            user_id: UserId(r.try_get("user_id")?),
-            csrf_token: r.try_get("csrf_token")?,
-            second_factor_pending: crate::table::column(&r, "second_factor_pending")?,
-            created_at: r.try_get("created_at")?,
-            last_seen_at: r.try_get("last_seen_at")?,
-        })
-    })
-    .transpose()
+    let sql = format!("{} WHERE id_hash = $1", Session::select());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_hash).fetch_optional(ex).await?.as_ref().map(Session::from_row).transpose()
 }
 
 pub async fn touch_session<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &str, now: i64) -> Result<()> {

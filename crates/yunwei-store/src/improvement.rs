@@ -7,6 +7,7 @@ use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ImprovementId, SurveyId, TeamId, UserId};
+use yunwei_domain::improvement::{ImprovementSource, ImprovementState};
 use yunwei_domain::page::{Cursor, PageRequest};
 
 type Any = sqlx::Any;
@@ -17,14 +18,14 @@ table! {
         pub id: ImprovementId,
         pub title: String,
         pub description: String,
-        pub source: String,
+        pub source: ImprovementSource,
         pub survey_id: Option<SurveyId>,
         pub subject_type: Option<String>,
         pub subject_id: Option<i64>,
         pub subject_ref: Option<String>,
         pub team_id: Option<TeamId>,
         pub owner_id: Option<UserId>,
-        pub state: String,
+        pub state: ImprovementState,
         /// `YYYY-MM-DD`.
         pub due_on: Option<String>,
         pub measures: String,

@@ -47,6 +47,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 pub use sqlx::AnyConnection as Conn;
+/// One snapshot of the database for a read of several statements ([`Db::snapshot`]).
+pub type Snapshot = sqlx::Transaction<'static, sqlx::Any>;
 pub use sqlx::Error as SqlxError;
 pub use sqlx::Row;
 pub use sqlx::any::AnyRow;
@@ -257,6 +259,18 @@ impl Db {
     /// Group commit on SQLite: (batches waiting, size of the last group sent); `None` on PostgreSQL.
     pub fn group_commit_state(&self) -> Option<(usize, usize)> {
         batch::group_commit_state(&self.writer)
+    }
+
+    /// A read transaction, so that a record and its timeline or children, read in several
+    /// statements, come from one snapshot: `REPEATABLE READ READ ONLY` on PostgreSQL (where
+    /// each statement outside a transaction sees its own); a deferred transaction on
+    /// SQLite, whose first read fixes the WAL snapshot until it ends. Dereferences to a
+    /// connection; end it with [`Snapshot::commit`] (dropping it rolls back, also fine).
+    pub async fn snapshot(&self) -> Result<Snapshot> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.read.begin().await?,
+            Backend::Postgres => self.read.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        })
     }
 
     /// The write connection for a statement outside a transaction.

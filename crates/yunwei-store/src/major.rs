@@ -7,15 +7,16 @@ use crate::{Result, Stage};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{IncidentId, UserId};
+use yunwei_domain::major::MajorPhase;
 
 type Any = sqlx::Any;
 
 table! {
-    /// One major incident's response as stored; `phase` is the stable text of `MajorPhase`.
+    /// One major incident's response as stored.
     #[derive(Debug, Clone, Default, Serialize, PartialEq)]
     pub struct MajorIncident in "major_incidents" {
         pub incident_id: IncidentId,
-        pub phase: String,
+        pub phase: MajorPhase,
         pub commander_id: Option<UserId>,
         pub update_interval_minutes: i64,
         pub declared_at: i64,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Executor};
 use yunwei_domain::ids::{ApprovalId, CatalogItemId, DepartmentId, RequestTaskId, ServiceId, ServiceRequestId, TeamId, UserId};
 use yunwei_domain::page::{Cursor, PageRequest};
+use yunwei_domain::request::{Answers, RequestState};
 
 type Any = sqlx::Any;
 
@@ -96,15 +97,17 @@ table! {
         pub id: ServiceRequestId,
         pub item_id: CatalogItemId,
         pub title: String,
-        pub state: String,
+        pub state: RequestState,
         pub requester_id: Option<UserId>,
         pub reporter_id: Option<UserId>,
         pub department_id: Option<DepartmentId>,
         pub team_id: Option<TeamId>,
+        #[serde(skip_serializing)]
         pub assignee_id: Option<UserId>,
-        /// JSON object of the answers.
-        pub answers: String,
+        /// A JSON object.
+        pub answers: Answers,
         /// JSON of the item definition when the request was made.
+        #[serde(skip_serializing)]
         pub definition: String,
         pub approval_step: Option<i64>,
         pub created_at: i64,
@@ -130,15 +133,9 @@ pub async fn update(conn: &mut AnyConnection, r: &ServiceRequest, expected_versi
     update_row(conn, r, REQUEST_MUTABLE, Some(expected_version)).await
 }
 
-/// Sets the answers of a request just inserted (attachment ids are known only then).
-pub async fn update_answers(conn: &mut AnyConnection, id: ServiceRequestId, answers: &str) -> Result<bool> {
-    let n = sqlx::query("UPDATE service_requests SET answers = $1 WHERE id = $2")
-        .bind(answers)
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
+/// Writes the answers of a request just inserted (attachment ids are known only then).
+pub async fn update_answers(conn: &mut AnyConnection, r: &ServiceRequest) -> Result<bool> {
+    update_row(conn, r, &["answers"], None).await
 }
 
 pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[i64]) -> Result<Vec<ServiceRequest>> {

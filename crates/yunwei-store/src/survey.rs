@@ -29,7 +29,8 @@ table! {
         pub service_id: Option<ServiceId>,
         pub assignee_id: Option<UserId>,
         pub department_id: Option<DepartmentId>,
-        /// `sent` or `answered` as stored.
+        /// `sent` or `answered` as stored; views show the state of now (expired too) instead.
+        #[serde(skip_serializing)]
         pub state: String,
         pub sent_at: i64,
         pub expires_at: i64,

@@ -125,6 +125,7 @@ json_columns!(
     Vec<yunwei_domain::permission::TokenScope>,
     Vec<String>,
     Vec<yunwei_domain::cmdb::EnumValue>,
+    serde_json::Map<String, serde_json::Value>,
 );
 
 /// The duty as its stable text; text this binary does not know reads as no duty.
@@ -134,6 +135,101 @@ impl Column for Option<yunwei_domain::admin::AdminDuty> {
     }
     fn encode(&self) -> Value {
         self.map(|d| d.as_str().to_string()).into()
+    }
+}
+
+/// The domain's `string_enum!` types as their stable text, so a row holds the typed value
+/// and a view built from the row writes no field again. Text this binary does not know is
+/// corrupt data (a view could not show it either).
+macro_rules! text_enum_columns {
+    ($($t:ty),* $(,)?) => {$(
+        impl Column for $t {
+            fn decode(row: &AnyRow, col: &str) -> Result<Self> {
+                let text: String = row.try_get(col)?;
+                text.parse().map_err(|_| StoreError::Corrupt(format!("{col}: {text:?}")))
+            }
+            fn encode(&self) -> Value {
+                self.as_str().to_string().into()
+            }
+        }
+        impl Column for Option<$t> {
+            fn decode(row: &AnyRow, col: &str) -> Result<Self> {
+                match row.try_get::<Option<String>, _>(col)? {
+                    None => Ok(None),
+                    Some(text) => text.parse().map(Some).map_err(|_| StoreError::Corrupt(format!("{col}: {text:?}"))),
+                }
+            }
+            fn encode(&self) -> Value {
+                self.map(|v| v.as_str().to_string()).into()
+            }
+        }
+        impl Sample for $t {
+            fn sample(fill: Fill, n: i64) -> Self {
+                let all = <$t>::ALL;
+                match fill {
+                    Fill::Full => all[n.unsigned_abs() as usize % all.len()],
+                    Fill::Empty => all[0],
+                }
+            }
+        }
+    )*};
+}
+
+text_enum_columns!(
+    yunwei_domain::incident::IncidentState,
+    yunwei_domain::incident::PendingReason,
+    yunwei_domain::incident::Level,
+    yunwei_domain::incident::Channel,
+    yunwei_domain::improvement::ImprovementState,
+    yunwei_domain::improvement::ImprovementSource,
+    yunwei_domain::major::MajorPhase,
+    yunwei_domain::request::RequestState,
+    yunwei_domain::request::Decision,
+    yunwei_domain::request::TaskState,
+    yunwei_domain::survey::SubjectType,
+    yunwei_domain::survey::SurveyState,
+    yunwei_domain::cmdb::AttrKind,
+    yunwei_domain::cmdb::CiStatus,
+    yunwei_domain::cmdb::Criticality,
+    yunwei_domain::cmdb::Environment,
+);
+
+/// Priority 1–4 as `BIGINT`; another number is corrupt data.
+impl Column for yunwei_domain::incident::Priority {
+    fn decode(row: &AnyRow, col: &str) -> Result<Self> {
+        let n: i64 = row.try_get(col)?;
+        u8::try_from(n).ok().and_then(Self::new).ok_or_else(|| StoreError::Corrupt(format!("{col}: {n}")))
+    }
+    fn encode(&self) -> Value {
+        i64::from(self.get()).into()
+    }
+}
+
+impl Sample for yunwei_domain::incident::Priority {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match fill {
+            Fill::Full => Self::ALL[n.unsigned_abs() as usize % 4],
+            Fill::Empty => Self::P4,
+        }
+    }
+}
+
+/// Nullable JSON text read leniently: SQL NULL and text that does not parse are both `None`
+/// (an optional part of a record, such as an incident's summary, that must not fail the row).
+pub struct LenientOptionalJson;
+
+impl<T: serde::de::DeserializeOwned + serde::Serialize> Codec<Option<T>> for LenientOptionalJson {
+    fn decode(row: &AnyRow, col: &str) -> Result<Option<T>> {
+        Ok(row.try_get::<Option<String>, _>(col)?.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+    fn encode(value: &Option<T>) -> Value {
+        value.as_ref().and_then(|v| serde_json::to_string(v).ok()).into()
+    }
+}
+
+impl Sample for yunwei_domain::incident::IncidentSummary {
+    fn sample(fill: Fill, n: i64) -> Self {
+        Self { cause: String::sample(fill, n), handling: String::sample(fill, n + 1), lessons: String::new(), prevention: "预防".into() }
     }
 }
 
@@ -455,6 +551,15 @@ impl Sample for Vec<String> {
         match fill {
             Fill::Full => vec!["incident.created".into(), format!("事件 {n}")],
             Fill::Empty => Vec::new(),
+        }
+    }
+}
+
+impl Sample for serde_json::Map<String, serde_json::Value> {
+    fn sample(fill: Fill, n: i64) -> Self {
+        match serde_json::Value::sample(fill, n) {
+            serde_json::Value::Object(map) => map,
+            _ => Self::new(),
         }
     }
 }

@@ -362,11 +362,6 @@ fn incident(title: &str) -> yunwei_store::incident::Incident {
     yunwei_store::incident::Incident {
         title: title.into(),
         description: "核心交换机端口丢包".into(),
-        state: "new".into(),
-        impact: "low".into(),
-        urgency: "low".into(),
-        priority: 4,
-        channel: "api".into(),
         created_at: 1000,
         updated_at: 1000,
         version: 1,

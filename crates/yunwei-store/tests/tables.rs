@@ -68,6 +68,8 @@ round_trips! {
     team: yunwei_store::admin::Team;
     role: yunwei_store::admin::Role;
     api_token: yunwei_store::auth::ApiToken, "token_hash" = "h";
+    session: yunwei_store::auth::Session;
+    credentials: yunwei_store::admin::Credentials, "username" = "u", "display_name" = "d", "created_at" = 1, "updated_at" = 1;
     attachment: yunwei_store::attachment::AttachmentMeta, "content" = vec![0u8, 255, 1];
     business_service: yunwei_store::service::BusinessService;
     calendar: yunwei_store::sla::CalendarRow;

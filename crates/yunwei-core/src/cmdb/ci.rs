@@ -163,10 +163,12 @@ pub async fn list(core: &Core, ctx: &Ctx, q: &CiQuery) -> Result<Page<CiView>> {
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: CiId) -> Result<CiView> {
-    let mut rd = core.db.read.acquire().await?;
+    // One snapshot: the CI read against the schema and names of the same moment.
+    let mut rd = core.db.snapshot().await?;
     let schema = Schema::load(&mut rd).await?;
     let ci = load_ci(&mut rd, &schema, ctx, id, Action::Read).await?;
     let names = Names::load(&mut rd, &[&ci]).await?;
+    rd.commit().await?;
     Ok(view(&schema, &names, &ci))
 }
 

@@ -4,6 +4,7 @@
 //! racks in data centres; servers connect to network devices. Written with the bulk path
 //! (indexes suspended, big transactions), numbered after the CIs already there.
 
+use super::Rng;
 use crate::{Core, CoreError, Ctx, Result};
 use std::collections::HashMap;
 use yunwei_store::cmdb_graph::{self as store, BulkCi, BulkRelation};
@@ -85,22 +86,6 @@ impl Plan {
 
     fn vms(&self) -> usize {
         self.vm_start[self.clusters]
-    }
-}
-
-/// Small deterministic generator (demo data is the same on every run).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 }
 

@@ -3,6 +3,7 @@
 //! genuine), and a bulk loader for large volumes (`yunwei demo --incidents N`)
 //! that writes rows, timelines, SLA clocks and search terms in big batches.
 
+use super::Rng;
 use crate::incident::{self, AssignInput, CategoryInput, NewIncident, ServiceInput, TransitionInput};
 use crate::sla::{self, SlaState, TicketNow};
 use crate::{Core, Ctx, Result};
@@ -146,24 +147,6 @@ async fn work_sample(core: &Core, ctx: &Ctx, id: IncidentId, team: Option<TeamId
         };
     incident::transition(core, ctx, id, Transition::Resolve, resolve).await?;
     Ok(())
-}
-
-/// Deterministic pseudo-random numbers (xorshift), so every load is the same.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
 }
 
 const SYSTEMS: &[&str] = &[
@@ -341,13 +324,13 @@ fn fake_incident(rng: &mut Rng, id: i64, created: i64, now: i64, pools: &Pools) 
         id: IncidentId(id),
         title: format!("{system}{symptom}"),
         description: format!("{place}报告：{system}{symptom}，影响部分业务，请尽快处理。"),
-        state: state.as_str().into(),
-        impact: impact.as_str().into(),
-        urgency: urgency.as_str().into(),
-        priority: i64::from(priority.get()),
+        state,
+        impact,
+        urgency,
+        priority,
         category_id: category,
         service_id: service,
-        channel: rng.pick(&[Channel::Phone, Channel::Portal, Channel::Email, Channel::Monitoring]).as_str().into(),
+        channel: *rng.pick(&[Channel::Phone, Channel::Portal, Channel::Email, Channel::Monitoring]),
         location: Some((*place).into()),
         occurred_at: Some(created - 60_000 * rng.below(30) as i64),
         team_id: if state == IncidentState::New { None } else { team },
@@ -360,7 +343,7 @@ fn fake_incident(rng: &mut Rng, id: i64, created: i64, now: i64, pools: &Pools) 
     let mut notes: Vec<FakeNote> =
         vec![(created, ActivityKind::Created.as_str(), true, String::new(), serde_json::json!({ "priority": i.priority }))];
     if state == IncidentState::Pending {
-        i.pending_reason = Some(PendingReason::Requester.as_str().into());
+        i.pending_reason = Some(PendingReason::Requester);
     }
     let responded = created + 60_000 * (1 + rng.below(45) as i64);
     if !matches!(state, IncidentState::New | IncidentState::Assigned) {
@@ -380,12 +363,7 @@ fn fake_incident(rng: &mut Rng, id: i64, created: i64, now: i64, pools: &Pools) 
             resolve_breached: false,
         };
         sla::settle(g, &mut clocks, open, created);
-        let mut ticket = TicketNow {
-            state,
-            pending_reason: i.pending_reason.as_deref().and_then(|r| r.parse().ok()),
-            responded: i.responded_at.is_some(),
-            ..open
-        };
+        let mut ticket = TicketNow { state, pending_reason: i.pending_reason, responded: i.responded_at.is_some(), ..open };
         if !state.is_open() {
             let resolved = responded + 60_000 * (10 + rng.below(600) as i64);
             i.resolved_at = Some(resolved);
@@ -419,12 +397,7 @@ fn fake_incident(rng: &mut Rng, id: i64, created: i64, now: i64, pools: &Pools) 
             ticket.response_breached = i.response_breached;
             ticket.resolve_breached = i.resolve_breached;
         }
-        let cols = sla::columns(g, &clocks, ticket);
-        i.sla_policy_id = Some(g.policy_id);
-        i.sla = cols.sla;
-        i.response_due_at = cols.response_due_at;
-        i.resolve_due_at = cols.resolve_due_at;
-        i.sla_check_at = cols.sla_check_at;
+        sla::set_columns(g, &clocks, ticket, &mut i);
     }
     (i, notes)
 }

@@ -48,9 +48,9 @@ pub async fn assign(core: &Core, ctx: &Ctx, id: IncidentId, input: AssignInput) 
     // A new team starts without a person unless one is named.
     after.assignee_id = if team_changed { input.assignee_id } else { input.assignee_id.or(before.assignee_id) };
     let changed = after.assignee_id != before.assignee_id || team_changed;
-    let from: IncidentState = before.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
+    let from = before.state;
     let to = after_assignment(from, changed)?;
-    after.state = to.as_str().into();
+    after.state = to;
     if to != IncidentState::Pending {
         after.pending_reason = None;
     }
@@ -100,7 +100,7 @@ pub async fn escalate(core: &Core, ctx: &Ctx, id: IncidentId, input: EscalateInp
     let before = load(core, &mut tx, ctx, id, Action::Assign).await?;
     check_refs(&mut tx, &mut c, None, None, input.team_id, &[]).await?;
     c.finish()?;
-    let state: IncidentState = before.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
+    let state = before.state;
     if !state.is_open() {
         return Err(yunwei_domain::DomainError::IllegalTransition { object: "incident", from: state.as_str(), action: "escalate" }.into());
     }
@@ -110,7 +110,7 @@ pub async fn escalate(core: &Core, ctx: &Ctx, id: IncidentId, input: EscalateInp
         EscalationKind::Functional => {
             after.team_id = input.team_id;
             after.assignee_id = None;
-            after.state = IncidentState::Assigned.as_str().into();
+            after.state = IncidentState::Assigned;
             after.pending_reason = None;
             to_users = audience(core, &mut tx, &after, false).await?;
         }
@@ -155,7 +155,7 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
     let settings = super::desk_settings(core).await?;
     let mut tx = core.db.begin().await?;
     let before = load(core, &mut tx, ctx, id, Action::Transition).await?;
-    let from: IncidentState = before.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
+    let from = before.state;
     let to = next_state(from, t)?;
     let now = core.now_ms();
     let mut after = before.clone();
@@ -163,7 +163,7 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
     let comment = input.comment.as_deref().map(|x| c.text("comment", x, super::MAX_TEXT)).filter(|x| !x.trim().is_empty());
     match t {
         Transition::Pend => match input.pending_reason {
-            Some(r) => after.pending_reason = Some(r.as_str().into()),
+            Some(r) => after.pending_reason = Some(r),
             None => c.push(FieldError::new("pending_reason", "required")),
         },
         Transition::Resolve => {
@@ -192,11 +192,9 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
                 ] {
                     c.text(field, v, super::MAX_TEXT);
                 }
-                after.summary = serde_json::to_string(s).ok();
+                after.summary = Some(s.clone());
             }
-            let summary: Option<IncidentSummary> = after.summary.as_deref().and_then(|s| serde_json::from_str(s).ok());
-            let priority = u8::try_from(before.priority).ok().and_then(rules::Priority::new).unwrap_or(rules::Priority::P4);
-            rules::check_close(&settings, priority, summary.as_ref())?;
+            rules::check_close(&settings, before.priority, after.summary.as_ref())?;
             after.closed_at = Some(now);
         }
         Transition::Reopen => {
@@ -216,7 +214,7 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
     if to != IncidentState::Pending {
         after.pending_reason = None;
     }
-    after.state = to.as_str().into();
+    after.state = to;
     let g = governing_of(core, &mut tx, &after).await?;
     apply_sla(g.as_ref(), &mut after, now)?;
     let data = serde_json::json!({ "from": from, "to": to, "transition": t, "pending_reason": after.pending_reason, "resolution_code": after.resolution_code });
@@ -246,13 +244,13 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: IncidentId, t: Transition, i
 
 async fn resolve_child(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, child: IncidentId, parent: &store::Incident) -> Result<()> {
     let Some(before) = store::get_for_update(tx, &core.db, child).await? else { return Ok(()) };
-    let from: IncidentState = before.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
+    let from = before.state;
     if !from.is_open() {
         return Ok(());
     }
     let now = core.now_ms();
     let mut after = before.clone();
-    after.state = IncidentState::Resolved.as_str().into();
+    after.state = IncidentState::Resolved;
     after.pending_reason = None;
     after.resolution_code = parent.resolution_code.clone();
     after.resolution = parent.resolution.clone();
@@ -352,16 +350,14 @@ pub async fn update(core: &Core, ctx: &Ctx, id: IncidentId, input: IncidentPatch
         after.parent_id = p;
     }
     if let Some(s) = &input.summary {
-        after.summary = serde_json::to_string(s).ok();
+        after.summary = Some(s.clone());
     }
     let cat = input.category_id.flatten();
     let svc = input.service_id.flatten();
     check_refs(&mut tx, &mut c, cat, svc, None, &[]).await?;
-    let impact: Level = input.impact.unwrap_or(before.impact.parse().map_err(|_| CoreError::Internal("impact".into()))?);
-    let urgency: Level = input.urgency.unwrap_or(before.urgency.parse().map_err(|_| CoreError::Internal("urgency".into()))?);
-    after.impact = impact.as_str().into();
-    after.urgency = urgency.as_str().into();
-    after.priority = i64::from(settings.matrix.priority(impact, urgency).get());
+    after.impact = input.impact.unwrap_or(before.impact);
+    after.urgency = input.urgency.unwrap_or(before.urgency);
+    after.priority = settings.matrix.priority(after.impact, after.urgency);
     c.finish()?;
     let now = core.now_ms();
     let g = if after.service_id != before.service_id {
@@ -473,15 +469,14 @@ pub async fn fire_due_slas(core: &Core) -> Result<usize> {
                     sla::record_breach(&mut after, target);
                     let actions = &g.rules.on_breach;
                     if actions.raise_priority {
-                        let p = u8::try_from(after.priority).ok().and_then(rules::Priority::new).unwrap_or(rules::Priority::P4);
-                        after.priority = i64::from(p.raised().get());
+                        after.priority = after.priority.raised();
                     }
                     if let Some(team) = actions.escalate_to_team.map(TeamId)
                         && after.team_id != Some(team)
                     {
                         after.team_id = Some(team);
                         after.assignee_id = None;
-                        after.state = IncidentState::Assigned.as_str().into();
+                        after.state = IncidentState::Assigned;
                         after.pending_reason = None;
                         to_users.extend(yunwei_store::admin::team_members(&mut *tx, team).await?);
                     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{IncidentId, UserId};
-use yunwei_domain::incident::{ActivityKind, IncidentState};
+use yunwei_domain::incident::ActivityKind;
 use yunwei_domain::major::{INTERVAL_MINUTES, MajorPhase, WarRoomKind, next_phase, next_reminder, review_allowed};
 use yunwei_domain::permission::Action;
 use yunwei_domain::validate::Checker;
@@ -81,12 +81,8 @@ pub struct MajorView {
     pub update_overdue: bool,
 }
 
-fn phase_of(m: &MajorIncident) -> Result<MajorPhase> {
-    m.phase.parse().map_err(|_| CoreError::Internal("stored major incident has an invalid phase".into()))
-}
-
 pub fn major_view(m: &MajorIncident, now: i64) -> Result<MajorView> {
-    let phase = phase_of(m)?;
+    let phase = m.phase;
     Ok(MajorView {
         phase,
         next_phase: phase.next(),
@@ -136,7 +132,7 @@ pub(crate) async fn start_war_room(
     let due = now + interval * 60_000;
     let m = MajorIncident {
         incident_id: i.id,
-        phase: MajorPhase::Declared.as_str().into(),
+        phase: MajorPhase::Declared,
         commander_id: commander,
         update_interval_minutes: interval,
         declared_at: now,
@@ -224,7 +220,7 @@ pub struct WarRoomRights {
 }
 
 pub async fn my_rights(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<WarRoomRights> {
-    let mut rd = core.db.read.acquire().await?;
+    let mut rd = core.db.snapshot().await?;
     let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     let Some(m) = store::get(&mut *rd, id).await? else { return Ok(WarRoomRights::default()) };
     Ok(WarRoomRights { lead: may_lead(ctx, &i, &m).is_ok(), write: may_write(ctx, &i, &m).is_ok() })
@@ -237,7 +233,7 @@ pub(crate) fn works_the_response(ctx: &Ctx, i: &Incident, m: &MajorIncident) -> 
 }
 
 fn open_for_writing(m: &MajorIncident) -> Result<MajorPhase> {
-    let phase = phase_of(m)?;
+    let phase = m.phase;
     if phase == MajorPhase::Closed { Err(CoreError::Conflict("major_incident_closed")) } else { Ok(phase) }
 }
 
@@ -257,7 +253,7 @@ pub(crate) async fn stakeholders(conn: &mut Conn, i: &Incident, m: &MajorInciden
 }
 
 fn event(kind: EventType, i: &Incident, m: &MajorIncident, recipients: &[UserId], extra: serde_json::Value) -> Result<Event> {
-    let phase = phase_of(m)?;
+    let phase = m.phase;
     let mut extra = extra;
     if let Some(o) = extra.as_object_mut() {
         o.insert("phase".into(), serde_json::json!(phase));
@@ -299,15 +295,15 @@ pub async fn change_phase(core: &Core, ctx: &Ctx, id: IncidentId, input: PhaseIn
     let mut tx = core.db.begin().await?;
     let (i, before) = load(core, &mut tx, ctx, id).await?;
     may_lead(ctx, &i, &before)?;
-    let from = phase_of(&before)?;
+    let from = before.phase;
     let to = next_phase(from, input.phase)?;
-    let state: IncidentState = i.state.parse().map_err(|_| CoreError::Internal("state".into()))?;
+    let state = i.state;
     if to == MajorPhase::Review && !review_allowed(state) {
         return Err(CoreError::Conflict("major_review_needs_resolution"));
     }
     let now = core.now_ms();
     let mut after = before.clone();
-    after.phase = to.as_str().into();
+    after.phase = to;
     match to {
         MajorPhase::Containment => after.containment_at = Some(now),
         MajorPhase::Recovery => after.recovery_at = Some(now),
@@ -330,10 +326,12 @@ pub async fn change_phase(core: &Core, ctx: &Ctx, id: IncidentId, input: PhaseIn
 }
 
 pub async fn war_room(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<Vec<WarRoomEntry>> {
-    let mut rd = core.db.read.acquire().await?;
+    // One snapshot: who works the response is judged on the rows the entries belong to.
+    let mut rd = core.db.snapshot().await?;
     let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     let m = store::get(&mut *rd, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
     let entries = store::entries(&mut *rd, id).await?;
+    rd.commit().await?;
     // The log is the response's working record, like work notes: a requester or other
     // reader who does not work the response sees only what was sent to stakeholders.
     if works_the_response(ctx, &i, &m) {
@@ -458,7 +456,7 @@ pub async fn remind_late_updates(core: &Core) -> Result<usize> {
     let n = due.len();
     for before in due {
         let mut after = before.clone();
-        let phase = phase_of(&before)?;
+        let phase = before.phase;
         let (Some(update_due), true) = (before.next_update_due_at, phase.expects_updates()) else {
             after.remind_at = None;
             write(core, &mut tx, &ctx, &before, &mut after, "reminder_stopped").await?;

@@ -3,7 +3,6 @@
 //! the war-room log, the stakeholder updates and the incident summary.
 
 use super::major::{MajorView, major_view};
-use super::{IncidentView, view};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::Serialize;
 use yunwei_domain::ids::{IncidentId, ServiceId, UserId};
@@ -93,20 +92,21 @@ async fn person(core: &Core, id: Option<UserId>) -> Result<Option<Person>> {
 }
 
 pub async fn emergency_report(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<EmergencyReport> {
-    let mut rd = core.db.read.acquire().await?;
+    // One snapshot: the incident, the response and its log as of one moment.
+    let mut rd = core.db.snapshot().await?;
     let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     let m = store::get(&mut *rd, id).await?.ok_or(CoreError::Conflict("incident_not_major"))?;
     // An internal document (actions, decisions, lessons): for those who work the response.
     if !super::major::works_the_response(ctx, &i, &m) {
         return Err(CoreError::Forbidden("incident:update".into()));
     }
-    let v: IncidentView = view(&i)?;
     let timeline = store::entries(&mut *rd, id).await?;
     let stakeholder_updates = timeline.iter().filter(|e| e.kind == "stakeholder_update").cloned().collect();
     let service = match i.service_id {
         Some(s) => yunwei_store::service::get(&mut *rd, s).await?.map(|b| ServiceRef { id: s, name: b.name }),
         None => None,
     };
+    rd.commit().await?;
     let reported = Some(i.created_at);
     let declared = Some(m.declared_at);
     let durations = ReportDurations {
@@ -129,24 +129,24 @@ pub async fn emergency_report(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<
         closed: i.closed_at,
     };
     Ok(EmergencyReport {
-        number: v.number,
-        title: v.title,
-        priority: v.priority.get(),
-        state: v.state,
+        number: yunwei_domain::incident::number(i.id.0),
+        title: i.title,
+        priority: i.priority.get(),
+        state: i.state,
         service,
-        ci_ref: v.ci_ref,
+        ci_ref: i.ci_ref,
         reporter: person(core, i.reporter_id).await?,
         commander: person(core, m.commander_id).await?,
-        impact_scope: v.impact_scope,
-        description: v.description,
-        resolution_code: v.resolution_code,
-        resolution: v.resolution,
+        impact_scope: i.impact_scope,
+        description: i.description,
+        resolution_code: i.resolution_code,
+        resolution: i.resolution,
         major_incident: major_view(&m, core.now_ms())?,
         times,
         durations,
         timeline,
         stakeholder_updates,
-        summary: v.summary,
+        summary: i.summary,
         generated_at: core.now_ms(),
     })
 }

@@ -28,8 +28,8 @@ use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
-use yunwei_domain::ids::{CategoryId, DepartmentId, IncidentId, ServiceId, TeamId, UserId};
-use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, IncidentSummary, Level, PendingReason, Priority};
+use yunwei_domain::ids::{CategoryId, IncidentId, ServiceId, TeamId, UserId};
+use yunwei_domain::incident::{ActivityKind, Channel, IncidentState, Level, Priority};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::validate::Checker;
@@ -107,86 +107,29 @@ pub struct SlaView {
     pub paused: bool,
 }
 
-/// One incident as the API and pages show it.
+/// One incident as the API and pages show it: the stored row (whose SLA columns it skips),
+/// its number, and the SLA figures together. Field access reaches the row (`v.title`).
 #[derive(Debug, Clone, Serialize)]
 pub struct IncidentView {
-    pub id: IncidentId,
+    #[serde(flatten)]
+    pub row: Incident,
     pub number: String,
-    pub title: String,
-    pub description: String,
-    pub state: IncidentState,
-    pub pending_reason: Option<PendingReason>,
-    pub impact: Level,
-    pub urgency: Level,
-    pub priority: Priority,
-    pub category_id: Option<CategoryId>,
-    pub service_id: Option<ServiceId>,
-    pub ci_ref: Option<String>,
-    pub channel: Channel,
-    pub reporter_id: Option<UserId>,
-    pub requester_id: Option<UserId>,
-    pub requester_name: Option<String>,
-    pub requester_contact: Option<String>,
-    pub department_id: Option<DepartmentId>,
-    pub location: Option<String>,
-    pub impact_scope: Option<String>,
-    pub occurred_at: Option<i64>,
-    pub team_id: Option<TeamId>,
-    pub assignee_id: Option<UserId>,
-    pub parent_id: Option<IncidentId>,
-    pub major: bool,
-    pub commander_id: Option<UserId>,
-    pub resolution_code: Option<String>,
-    pub resolution: Option<String>,
-    pub summary: Option<IncidentSummary>,
-    pub restored_at: Option<i64>,
     pub sla: SlaView,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub resolved_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub version: i64,
 }
 
-fn corrupt(what: &str) -> CoreError {
-    CoreError::Internal(format!("stored incident has an invalid {what}"))
+impl std::ops::Deref for IncidentView {
+    type Target = Incident;
+    fn deref(&self) -> &Incident {
+        &self.row
+    }
 }
 
-/// The typed view of a stored row; remaining times need the calendar (see `query::get`).
+/// The view of a stored row; remaining times need the calendar (see `query::get`).
 pub fn view(i: &Incident) -> Result<IncidentView> {
     let state: SlaState = i.sla.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
     let paused = state.resolution.is_some_and(|c| c.running_since.is_none());
     Ok(IncidentView {
-        id: i.id,
         number: yunwei_domain::incident::number(i.id.0),
-        title: i.title.clone(),
-        description: i.description.clone(),
-        state: i.state.parse().map_err(|_| corrupt("state"))?,
-        pending_reason: i.pending_reason.as_deref().map(|r| r.parse().map_err(|_| corrupt("pending reason"))).transpose()?,
-        impact: i.impact.parse().map_err(|_| corrupt("impact"))?,
-        urgency: i.urgency.parse().map_err(|_| corrupt("urgency"))?,
-        priority: u8::try_from(i.priority).ok().and_then(Priority::new).ok_or_else(|| corrupt("priority"))?,
-        category_id: i.category_id,
-        service_id: i.service_id,
-        ci_ref: i.ci_ref.clone(),
-        channel: i.channel.parse().map_err(|_| corrupt("channel"))?,
-        reporter_id: i.reporter_id,
-        requester_id: i.requester_id,
-        requester_name: i.requester_name.clone(),
-        requester_contact: i.requester_contact.clone(),
-        department_id: i.department_id,
-        location: i.location.clone(),
-        impact_scope: i.impact_scope.clone(),
-        occurred_at: i.occurred_at,
-        team_id: i.team_id,
-        assignee_id: i.assignee_id,
-        parent_id: i.parent_id,
-        major: i.major,
-        commander_id: i.commander_id,
-        resolution_code: i.resolution_code.clone(),
-        resolution: i.resolution.clone(),
-        summary: i.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()),
-        restored_at: i.restored_at,
         sla: SlaView {
             policy_id: i.sla_policy_id.map(|p| p.0),
             responded_at: i.responded_at,
@@ -198,11 +141,7 @@ pub fn view(i: &Incident) -> Result<IncidentView> {
             resolution_remaining_secs: None,
             paused,
         },
-        created_at: i.created_at,
-        updated_at: i.updated_at,
-        resolved_at: i.resolved_at,
-        closed_at: i.closed_at,
-        version: i.version,
+        row: i.clone(),
     })
 }
 
@@ -237,9 +176,9 @@ pub(crate) fn authorize_on(ctx: &Ctx, action: Action, i: &Incident) -> Result<()
 
 fn ticket_now(i: &Incident) -> Result<TicketNow> {
     Ok(TicketNow {
-        state: i.state.parse().map_err(|_| corrupt("state"))?,
-        pending_reason: i.pending_reason.as_deref().and_then(|r| r.parse().ok()),
-        priority: u8::try_from(i.priority).ok().and_then(Priority::new).ok_or_else(|| corrupt("priority"))?,
+        state: i.state,
+        pending_reason: i.pending_reason,
+        priority: i.priority,
         responded: i.responded_at.is_some(),
         response_breached: i.response_breached,
         resolve_breached: i.resolve_breached,
@@ -258,12 +197,7 @@ pub(crate) fn apply_sla(g: Option<&Governing>, i: &mut Incident, now: i64) -> Re
     let mut state: SlaState = i.sla.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
     let t = ticket_now(i)?;
     sla::settle(g, &mut state, t, now);
-    let cols = sla::columns(g, &state, t);
-    i.sla_policy_id = Some(g.policy_id);
-    i.sla = cols.sla;
-    i.response_due_at = cols.response_due_at;
-    i.resolve_due_at = cols.resolve_due_at;
-    i.sla_check_at = cols.sla_check_at;
+    sla::set_columns(g, &state, t, i);
     Ok(())
 }
 
@@ -486,14 +420,14 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewIncident) -> Result<Incide
     let mut i = Incident {
         title,
         description,
-        state: state.as_str().into(),
-        impact: input.impact.as_str().into(),
-        urgency: input.urgency.as_str().into(),
-        priority: i64::from(priority.get()),
+        state,
+        impact: input.impact,
+        urgency: input.urgency,
+        priority,
         category_id: input.category_id,
         service_id: input.service_id,
         ci_ref,
-        channel: input.channel.unwrap_or(Channel::Api).as_str().into(),
+        channel: input.channel.unwrap_or(Channel::Api),
         reporter_id: reporter,
         requester_id,
         requester_name,

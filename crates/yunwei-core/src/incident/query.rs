@@ -29,7 +29,8 @@ pub struct IncidentDetail {
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetail> {
-    let mut rd = core.db.read.acquire().await?;
+    // One snapshot: the row, its timeline and links as of one moment (no timeline entry newer than the row).
+    let mut rd = core.db.snapshot().await?;
     let i = super::load_read(&mut rd, ctx, id, Action::Read).await?;
     // Work notes are for the desk: whoever may update the incident sees them.
     let internal = authorize_on(ctx, Action::Update, &i).is_ok();
@@ -44,7 +45,7 @@ pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetai
         Some(m) => Some(super::major::major_view(&m, core.now_ms())?),
         None => None,
     };
-    Ok(IncidentDetail {
+    let detail = IncidentDetail {
         major_incident,
         allowed_transitions: allowed_transitions(v.state),
         incident: v,
@@ -52,7 +53,9 @@ pub async fn get(core: &Core, ctx: &Ctx, id: IncidentId) -> Result<IncidentDetai
         watchers: yunwei_store::ticket::watchers(&mut *rd, &yunwei_domain::ticket::INCIDENT, id.0).await?,
         related: store::related(&mut *rd, id).await?,
         children: store::children(&mut *rd, id).await?,
-    })
+    };
+    rd.commit().await?;
+    Ok(detail)
 }
 
 /// The named queues of the service desk.

@@ -23,7 +23,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use yunwei_domain::FieldError;
 use yunwei_domain::event::EventType;
-use yunwei_domain::ids::{CatalogItemId, DepartmentId, ServiceRequestId, TeamId, UserId};
+use yunwei_domain::ids::{CatalogItemId, ServiceRequestId, TeamId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::policy::{self, Holders};
 use yunwei_domain::request::{Answers, Approver, FieldKind, ItemDefinition, RequestState, TaskState, check_answers};
@@ -46,26 +46,20 @@ pub struct NewRequest {
     pub title: Option<String>,
 }
 
-/// One request as the API and pages show it.
+/// One request as the API and pages show it: the stored row (without its definition and
+/// assignee) and its number. Field access reaches the row (`v.title`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestView {
-    pub id: ServiceRequestId,
+    #[serde(flatten)]
+    pub row: ServiceRequest,
     pub number: String,
-    pub item_id: CatalogItemId,
-    pub title: String,
-    pub state: RequestState,
-    pub requester_id: Option<UserId>,
-    pub reporter_id: Option<UserId>,
-    pub department_id: Option<DepartmentId>,
-    pub team_id: Option<TeamId>,
-    pub answers: Answers,
-    pub approval_step: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub approved_at: Option<i64>,
-    pub fulfilled_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub version: i64,
+}
+
+impl std::ops::Deref for RequestView {
+    type Target = ServiceRequest;
+    fn deref(&self) -> &ServiceRequest {
+        &self.row
+    }
 }
 
 pub(crate) fn corrupt(what: &str) -> CoreError {
@@ -73,33 +67,11 @@ pub(crate) fn corrupt(what: &str) -> CoreError {
 }
 
 pub fn view(r: &ServiceRequest) -> Result<RequestView> {
-    Ok(RequestView {
-        id: r.id,
-        number: yunwei_domain::request::number(r.id.0),
-        item_id: r.item_id,
-        title: r.title.clone(),
-        state: r.state.parse().map_err(|_| corrupt("state"))?,
-        requester_id: r.requester_id,
-        reporter_id: r.reporter_id,
-        department_id: r.department_id,
-        team_id: r.team_id,
-        answers: serde_json::from_str(&r.answers).map_err(|_| corrupt("answers"))?,
-        approval_step: r.approval_step,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-        approved_at: r.approved_at,
-        fulfilled_at: r.fulfilled_at,
-        closed_at: r.closed_at,
-        version: r.version,
-    })
+    Ok(RequestView { number: yunwei_domain::request::number(r.id.0), row: r.clone() })
 }
 
 pub(crate) fn definition_of(r: &ServiceRequest) -> Result<ItemDefinition> {
     serde_json::from_str(&r.definition).map_err(|_| corrupt("definition"))
-}
-
-pub(crate) fn state_of(r: &ServiceRequest) -> Result<RequestState> {
-    r.state.parse().map_err(|_| corrupt("state"))
 }
 
 /// Where a request sits for its policy ([`policy::SERVICE_REQUEST`]), without the approvers
@@ -346,12 +318,11 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
     let mut r = ServiceRequest {
         item_id: item.id,
         title: title.unwrap_or_else(|| name.clone()),
-        state: state.as_str().into(),
+        state,
         requester_id: Some(requester_id),
         reporter_id: Some(me),
         department_id,
         team_id: item.team_id,
-        answers: String::new(),
         definition: item.definition.clone(),
         approval_step: (!steps.is_empty()).then_some(0),
         created_at: now,
@@ -362,7 +333,6 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
         ..ServiceRequest::default()
     };
     let mut tx = core.db.begin().await?;
-    r.answers = "{}".into();
     r.id = store::insert(&mut tx, &r).await?;
     yunwei_store::search::enqueue(&mut tx, &yunwei_domain::ticket::SERVICE_REQUEST, r.id.0).await?;
     for (key, filename, content_type, bytes) in &files {
@@ -371,9 +341,9 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewRequest) -> Result<Request
                 .await?;
         answers.insert(key.clone(), serde_json::json!({ "attachment_id": meta.id, "filename": meta.filename, "size": meta.size }));
     }
-    r.answers = serde_json::Value::Object(answers).to_string();
+    r.answers = answers;
     // The answers carry attachment ids only known after the insert.
-    if !store::update_answers(&mut tx, r.id, &r.answers).await? {
+    if !store::update_answers(&mut tx, &r).await? {
         return Err(CoreError::Conflict("service_request_changed"));
     }
     for (n, who) in steps.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Reading requests: one request with its approvals, tasks and timeline, and
 //! the lists (mine, awaiting my approval, my teams' fulfilment work).
 
-use super::{RequestView, scope_allows, state_of, view};
+use super::{RequestView, scope_allows, view};
 use crate::incident::scope_filter;
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
@@ -32,11 +32,12 @@ pub struct RequestDetail {
 
 pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<RequestDetail> {
     let me = ctx.me()?.user_id;
-    let mut rd = core.db.read.acquire().await?;
+    // One snapshot: the row, approvals, tasks and timeline as of one moment.
+    let mut rd = core.db.snapshot().await?;
     let r = super::load_read(&mut rd, ctx, id).await?;
     let desk = scope_allows(ctx, Action::Update, &r);
     let approvals = store::approvals(&mut *rd, id).await?;
-    let state = state_of(&r)?;
+    let state = r.state;
     let can_decide = state == RequestState::PendingApproval
         && approvals.iter().any(|a| Some(a.step) == r.approval_step && a.approver_id == me && a.decision == Decision::Pending.as_str());
     let own = r.requester_id == Some(me) || r.reporter_id == Some(me);
@@ -44,7 +45,7 @@ pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<Request
     let allowed_actions =
         RequestAction::ALL.iter().copied().filter(|a| may_act && yunwei_domain::request::next_state(state, *a).is_ok()).collect();
     let item = store::get_item(&mut *rd, r.item_id).await?;
-    Ok(RequestDetail {
+    let detail = RequestDetail {
         item_name: item.map(|i| Label { zh: i.name_zh, en: i.name_en }).unwrap_or_default(),
         definition: super::definition_of(&r)?,
         approvals,
@@ -53,7 +54,9 @@ pub async fn get(core: &Core, ctx: &Ctx, id: ServiceRequestId) -> Result<Request
         can_decide,
         allowed_actions,
         request: view(&r)?,
-    })
+    };
+    rd.commit().await?;
+    Ok(detail)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

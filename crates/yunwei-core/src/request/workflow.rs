@@ -1,7 +1,7 @@
 //! Moving a request on: approval decisions, fulfilment tasks, cancel and close,
 //! and the conversation on the request.
 
-use super::{Effects, RequestView, authorize_read, authorize_task, event_for, load, open_tasks, save, scope_allows, state_of, view};
+use super::{Effects, RequestView, authorize_read, authorize_task, event_for, load, open_tasks, save, scope_allows, view};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::event::EventType;
@@ -47,7 +47,7 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
         Verdict::Approve => "approve",
         Verdict::Reject => "reject",
     };
-    let state = state_of(&before)?;
+    let state = before.state;
     let approvals = store::approvals(&mut *tx, id).await?;
     let Some(step) = before.approval_step.filter(|_| state == RequestState::PendingApproval) else {
         authorize_read(ctx, &mut tx, &before).await?;
@@ -75,7 +75,7 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
         StepOutcome::Waiting => {}
         StepOutcome::Rejected => {
             store::skip_pending(&mut tx, id, now).await?;
-            after.state = RequestState::Rejected.as_str().into();
+            after.state = RequestState::Rejected;
             after.approval_step = None;
             after.closed_at = Some(now);
             events.push(event_for(EventType::ServiceRequestRejected, &after, &requester, serde_json::json!({ "comment": comment })));
@@ -88,14 +88,14 @@ pub async fn decide(core: &Core, ctx: &Ctx, id: ServiceRequestId, input: Decisio
             let next = step + 1;
             let next_approvers: Vec<UserId> = approvals.iter().filter(|a| a.step == next).map(|a| a.approver_id).collect();
             if next_approvers.is_empty() && def.tasks.is_empty() {
-                after.state = RequestState::Fulfilled.as_str().into();
+                after.state = RequestState::Fulfilled;
                 after.approval_step = None;
                 after.approved_at = Some(now);
                 after.fulfilled_at = Some(now);
                 events.push(event_for(EventType::ServiceRequestFulfilled, &after, &requester, serde_json::json!({})));
                 crate::survey::on_resolved(core, &mut tx, ctx, &crate::survey::Subject::service_request(&after)).await?;
             } else if next_approvers.is_empty() {
-                after.state = RequestState::InFulfilment.as_str().into();
+                after.state = RequestState::InFulfilment;
                 after.approval_step = None;
                 after.approved_at = Some(now);
                 let item_team = store::get_item(&mut *tx, before.item_id).await?.and_then(|i| i.team_id);
@@ -145,7 +145,7 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
     let tasks = store::tasks(&mut *tx, id).await?;
     let mut task = tasks.iter().find(|t| t.id == task_id).cloned().ok_or(CoreError::NotFound("request_task"))?;
     authorize_task(ctx, &before, &task)?;
-    let state = state_of(&before)?;
+    let state = before.state;
     if state != RequestState::InFulfilment {
         let action = input.action.map_or("assign", TaskAction::as_str);
         return Err(DomainError::IllegalTransition { object: "request", from: state.as_str(), action }.into());
@@ -189,7 +189,7 @@ pub async fn work_task(core: &Core, ctx: &Ctx, id: ServiceRequestId, task_id: Re
     let mut events = Vec::new();
     let all_done = tasks.iter().map(|t| if t.id == task.id { &task } else { t }).all(|t| t.state.parse().is_ok_and(TaskState::is_finished));
     if all_done {
-        after.state = RequestState::Fulfilled.as_str().into();
+        after.state = RequestState::Fulfilled;
         after.fulfilled_at = Some(now);
         let requester: Vec<UserId> = before.requester_id.into_iter().collect();
         events.push(event_for(EventType::ServiceRequestFulfilled, &after, &requester, serde_json::json!({})));
@@ -230,10 +230,10 @@ pub async fn act(
     } else if !scope_allows(ctx, Action::Transition, &before) {
         return Err(CoreError::Forbidden("service_request:transition".into()));
     }
-    let to = next_state(state_of(&before)?, action)?;
+    let to = next_state(before.state, action)?;
     let now = core.now_ms();
     let mut after = before.clone();
-    after.state = to.as_str().into();
+    after.state = to;
     after.approval_step = None;
     after.closed_at = Some(now);
     if to == RequestState::Cancelled {

@@ -183,50 +183,24 @@ pub(crate) async fn on_resolved(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ct
     Ok(Some(s.id))
 }
 
-/// One survey as managers see it (never the link).
+/// One survey as managers see it (never the link): the stored row with its state as of
+/// now. Field access reaches the row (`v.subject_ref`); `v.state` is the view's.
 #[derive(Debug, Clone, Serialize)]
 pub struct SurveyView {
-    pub id: SurveyId,
-    pub subject_type: String,
-    pub subject_id: i64,
-    pub subject_ref: String,
-    pub subject_title: String,
-    pub requester_id: Option<UserId>,
-    pub requester_email: Option<String>,
-    pub requester_name: Option<String>,
-    pub team_id: Option<TeamId>,
-    pub service_id: Option<ServiceId>,
-    pub assignee_id: Option<UserId>,
-    pub department_id: Option<DepartmentId>,
+    #[serde(flatten)]
+    pub row: Survey,
     pub state: SurveyState,
-    pub sent_at: i64,
-    pub expires_at: i64,
-    pub answered_at: Option<i64>,
-    pub score: Option<i64>,
-    pub comment: Option<String>,
+}
+
+impl std::ops::Deref for SurveyView {
+    type Target = Survey;
+    fn deref(&self) -> &Survey {
+        &self.row
+    }
 }
 
 pub fn view(s: &Survey, now: i64) -> SurveyView {
-    SurveyView {
-        id: s.id,
-        subject_type: s.subject_type.clone(),
-        subject_id: s.subject_id,
-        subject_ref: s.subject_ref.clone(),
-        subject_title: s.subject_title.clone(),
-        requester_id: s.requester_id,
-        requester_email: s.requester_email.clone(),
-        requester_name: s.requester_name.clone(),
-        team_id: s.team_id,
-        service_id: s.service_id,
-        assignee_id: s.assignee_id,
-        department_id: s.department_id,
-        state: state_of(s.state == "answered", s.expires_at, now),
-        sent_at: s.sent_at,
-        expires_at: s.expires_at,
-        answered_at: s.answered_at,
-        score: s.score,
-        comment: s.comment.clone(),
-    }
+    SurveyView { state: state_of(s.state == "answered", s.expires_at, now), row: s.clone() }
 }
 
 /// The scope filter of a survey read: `own` is what I asked or handled, `team` adds my

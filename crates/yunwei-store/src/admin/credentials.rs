@@ -1,48 +1,32 @@
 //! What sign-in reads and writes: password hashes and their history, failed sign-ins and
 //! locks, TOTP secrets and steps. Never serialised.
 
+use crate::table::Table;
 use crate::{Result, b};
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::UserId;
 
 type Any = sqlx::Any;
 
-/// What sign-in needs to know about an account; never serialised.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub user_id: UserId,
-    pub password_hash: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until: Option<i64>,
-    pub disabled: bool,
-    pub totp_secret: Option<String>,
-    pub totp_enabled: bool,
-    pub totp_last_step: Option<i64>,
-    pub password_changed_at: Option<i64>,
+table! {
+    /// What sign-in needs to know about an account (a part of its `users` row); never serialised.
+    #[derive(Debug, Clone)]
+    pub struct Credentials in "users" {
+        pub user_id: UserId = "id",
+        pub password_hash: Option<String>,
+        pub failed_logins: i64,
+        pub locked_until: Option<i64>,
+        pub disabled: bool,
+        pub totp_secret: Option<String>,
+        pub totp_enabled: bool,
+        pub totp_last_step: Option<i64>,
+        pub password_changed_at: Option<i64>,
+    }
 }
 
 pub async fn credentials<'e, E: Executor<'e, Database = Any>>(ex: E, id: UserId) -> Result<Option<Credentials>> {
-    let row = sqlx::query(
-        "SELECT id, password_hash, failed_logins, locked_until, disabled, totp_secret, totp_enabled, totp_last_step, password_changed_at \
-         FROM users WHERE id = $1",
-    )
-    .bind(id.0)
-    .fetch_optional(ex)
-    .await?;
-    row.map(|r| {
-        Ok(Credentials {
-            user_id: UserId(r.try_get("id")?),
-            password_hash: r.try_get("password_hash")?,
-            failed_logins: r.try_get("failed_logins")?,
-            locked_until: r.try_get("locked_until")?,
-            disabled: crate::table::column(&r, "disabled")?,
-            totp_secret: r.try_get("totp_secret")?,
-            totp_enabled: crate::table::column(&r, "totp_enabled")?,
-            totp_last_step: r.try_get("totp_last_step")?,
-            password_changed_at: r.try_get("password_changed_at")?,
-        })
-    })
-    .transpose()
+    let sql = format!("{} WHERE id = $1", Credentials::select());
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(ex).await?.as_ref().map(Credentials::from_row).transpose()
 }
 
 /// Counts a failed sign-in and returns the new run of failures.

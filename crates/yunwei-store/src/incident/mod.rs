@@ -10,30 +10,33 @@ pub use queue::*;
 pub use stats::*;
 
 use crate::sql::Sql;
-use crate::table::Table;
+use crate::table::{LenientOptionalJson, Table};
 use crate::{Result, Stage};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor, Row};
 use yunwei_domain::ids::{CategoryId, DepartmentId, IncidentId, ServiceId, SlaPolicyId, TeamId, UserId};
+use yunwei_domain::incident::{Channel, IncidentState, IncidentSummary, Level, PendingReason, Priority};
 
 type Any = sqlx::Any;
 
 table! {
-    /// One incident as stored. Enum-valued columns are kept as their stable text.
+    /// One incident as stored, typed; enum columns are stored as their stable text. It
+    /// serialises as the API shows it, but for the SLA columns, which the view shows
+    /// together as `sla` (so those are skipped here).
     #[derive(Debug, Clone, Default, Serialize, PartialEq)]
     pub struct Incident in "incidents" {
         pub id: IncidentId,
         pub title: String,
         pub description: String,
-        pub state: String,
-        pub pending_reason: Option<String>,
-        pub impact: String,
-        pub urgency: String,
-        pub priority: i64,
+        pub state: IncidentState,
+        pub pending_reason: Option<PendingReason>,
+        pub impact: Level,
+        pub urgency: Level,
+        pub priority: Priority,
         pub category_id: Option<CategoryId>,
         pub service_id: Option<ServiceId>,
         pub ci_ref: Option<String>,
-        pub channel: String,
+        pub channel: Channel,
         pub reporter_id: Option<UserId>,
         pub requester_id: Option<UserId>,
         pub requester_name: Option<String>,
@@ -49,17 +52,25 @@ table! {
         pub commander_id: Option<UserId>,
         pub resolution_code: Option<String>,
         pub resolution: Option<String>,
-        /// JSON of the incident summary.
-        pub summary: Option<String>,
+        /// Text that does not parse reads as no summary.
+        pub summary: Option<IncidentSummary> as LenientOptionalJson,
         pub restored_at: Option<i64>,
+        #[serde(skip_serializing)]
         pub sla_policy_id: Option<SlaPolicyId>,
         /// JSON of the SLA clocks.
+        #[serde(skip_serializing)]
         pub sla: Option<String>,
+        #[serde(skip_serializing)]
         pub responded_at: Option<i64>,
+        #[serde(skip_serializing)]
         pub response_due_at: Option<i64>,
+        #[serde(skip_serializing)]
         pub resolve_due_at: Option<i64>,
+        #[serde(skip_serializing)]
         pub response_breached: bool,
+        #[serde(skip_serializing)]
         pub resolve_breached: bool,
+        #[serde(skip_serializing)]
         pub sla_check_at: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
