@@ -3,9 +3,9 @@
 
 use crate::{Core, Ctx, Result};
 use serde::Serialize;
-use yunwei_domain::export::csv_line;
 use yunwei_domain::page::PageRequest;
 use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_sheet::CsvOut;
 use yunwei_store::Stage;
 use yunwei_store::audit::{self as store, AuditFilter, AuditRecord, NewAuditEntry, Verification};
 use yunwei_store::sql::Page;
@@ -125,27 +125,32 @@ pub struct CsvText<'a> {
 pub async fn export_csv(core: &Core, ctx: &Ctx, filter: &AuditFilter, text: &CsvText<'_>) -> Result<String> {
     ctx.authorize(ObjectType::AuditLog, Action::Export)?;
     record(core, ctx, Change::new("audit_log", "*", "export").after(&describe(filter))).await?;
-    let mut out = csv_line(&text.header);
+    let mut out = CsvOut::new(false);
+    out.row(text.header.iter().map(String::as_str));
     store::for_each(&core.db, filter, |r| {
         let e = &r.entry;
-        out.push_str(&csv_line(&[
-            e.seq.to_string(),
-            (text.time)(e.at_ms),
-            e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
-            e.actor_name.clone(),
-            e.source_ip.clone(),
-            e.user_agent.clone(),
-            (text.object_type)(&e.object_type),
-            e.object_id.clone(),
-            (text.action)(&e.action),
-            e.before.clone().unwrap_or_default(),
-            e.after.clone().unwrap_or_default(),
-            r.hash.clone(),
-        ]));
+        out.row(
+            [
+                e.seq.to_string(),
+                (text.time)(e.at_ms),
+                e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
+                e.actor_name.clone(),
+                e.source_ip.clone(),
+                e.user_agent.clone(),
+                (text.object_type)(&e.object_type),
+                e.object_id.clone(),
+                (text.action)(&e.action),
+                e.before.clone().unwrap_or_default(),
+                e.after.clone().unwrap_or_default(),
+                r.hash.clone(),
+            ]
+            .iter()
+            .map(String::as_str),
+        );
         Ok(())
     })
     .await?;
-    Ok(out)
+    Ok(out.into_string())
 }
 
 /// Moves entries past the retention period to `data_dir/audit-archive/audit-YYYY.jsonl`.

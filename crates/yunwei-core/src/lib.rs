@@ -2,6 +2,8 @@
 //! layer), decide with domain rules, write record + audit entry + outbox event
 //! in one transaction. Work that follows a commit runs from the outbox.
 
+/// Spreadsheets in and out (ADR 0018), for the web's downloads.
+pub use yunwei_sheet as sheet;
 pub mod admin;
 pub mod audit;
 pub mod audit_checkpoint;

@@ -226,8 +226,11 @@ pub async fn export_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFor
 
 /// Imports holidays and make-up working days into a calendar. With `replace`, the
 /// calendar's listed days become exactly the file's; otherwise they are merged (the file wins).
-pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFormat, text: &str, replace: bool) -> Result<CalendarView> {
+/// The file may be UTF-8 or, as Excel on a Chinese Windows saves "CSV", GB18030/GBK.
+pub async fn import_days(core: &Core, ctx: &Ctx, id: CalendarId, format: DaysFormat, bytes: &[u8], replace: bool) -> Result<CalendarView> {
     ctx.authorize(ObjectType::Sla, Action::Update)?;
+    let (text, _) = yunwei_sheet::decode_text(bytes);
+    let text = text.as_str();
     let refuse = |e: FieldError| CoreError::from(yunwei_domain::DomainError::Validation(vec![e]));
     // The text says what it is: a file chosen with the wrong format (or pasted without
     // changing the default) is read as what it is instead of yielding nothing.

@@ -9,7 +9,6 @@ pub mod auth;
 pub mod cmdb;
 pub mod error;
 pub mod event;
-pub mod export;
 pub mod ids;
 pub mod improvement;
 pub mod incident;

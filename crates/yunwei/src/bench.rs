@@ -16,7 +16,8 @@ pub struct BenchArgs {
     /// same queue filtered by a Chinese word, common or rare) or `search` (GET
     /// /api/v1/search with Chinese terms); `calendar` measures business-time deadline
     /// computation in-process (no server; `--clients` is ignored); `crawl` walks every page
-    /// of the demo data as five people in two languages (p50/p95/max per page).
+    /// of the demo data as five people in two languages (p50/p95/max per page);
+    /// `cmdb-import` imports `--rows` generated servers from CSV in-process.
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -41,10 +42,25 @@ pub struct BenchArgs {
     /// relations each) first. With `--existing`, the CIs already there are used.
     #[arg(long, default_value_t = 10_000)]
     cis: u64,
+    /// `cmdb-import`: rows in the generated CSV of servers.
+    #[arg(long, default_value_t = 100_000)]
+    rows: u64,
 }
 
-const SCENARIOS: [&str; 11] =
-    ["me", "create-team", "create-incident", "queue", "queue-text", "search", "calendar", "home", "crawl", "impact", "impact-sql"];
+const SCENARIOS: [&str; 12] = [
+    "me",
+    "create-team",
+    "create-incident",
+    "queue",
+    "queue-text",
+    "search",
+    "calendar",
+    "home",
+    "crawl",
+    "impact",
+    "impact-sql",
+    "cmdb-import",
+];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
 
@@ -255,6 +271,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     if args.scenario == "crawl" {
         return crate::bench_crawl::run(args.rounds).await;
+    }
+    if args.scenario == "cmdb-import" {
+        return crate::bench_import::run(args.rows).await;
     }
     let target = Arc::new(prepare(&args).await?);
     if args.scenario == "impact-sql" {

@@ -3,6 +3,7 @@
 mod backup;
 mod bench;
 mod bench_crawl;
+mod bench_import;
 mod config;
 mod lock;
 mod open;

@@ -305,6 +305,25 @@ fn check_team_scope(ctx: &Ctx, action: Action, team: Option<TeamId>) -> Result<(
 
 pub async fn create(core: &Core, ctx: &Ctx, input: CiInput, channel: Channel) -> Result<CiView> {
     ctx.authorize(ObjectType::ConfigurationItem, Action::Create)?;
+    let mut tx = core.db.begin().await?;
+    let schema = Schema::load(&mut tx).await?;
+    let ci = create_in(core, &mut tx, ctx, &schema, input, channel).await?;
+    let names = Names::load(&mut tx, &[&ci]).await?;
+    core.commit(tx).await?;
+    super::graph::note_write(core);
+    Ok(view(&schema, &names, &ci))
+}
+
+/// Creates a CI in the caller's transaction (import runs many in one): checked, stored, with
+/// its history row, audit entry and event. Nothing is written when a field is refused.
+pub(crate) async fn create_in(
+    core: &Core,
+    tx: &mut yunwei_store::Tx,
+    ctx: &Ctx,
+    schema: &Schema,
+    input: CiInput,
+    channel: Channel,
+) -> Result<Ci> {
     check_team_scope(ctx, Action::Create, input.owner_team_id)?;
     let now = core.now_ms();
     let mut ci = Ci {
@@ -326,15 +345,10 @@ pub async fn create(core: &Core, ctx: &Ctx, input: CiInput, channel: Channel) ->
         updated_at: now,
         ..Ci::default()
     };
-    let mut tx = core.db.begin().await?;
-    let schema = Schema::load(&mut tx).await?;
-    vet(&mut tx, core, &schema, ctx, &mut ci).await?;
-    ci.id = store::insert(&mut tx, &ci).await?;
-    written(core, &mut tx, ctx, &schema, None, Some(&ci), channel).await?;
-    let names = Names::load(&mut tx, &[&ci]).await?;
-    core.commit(tx).await?;
-    super::graph::note_write(core);
-    Ok(view(&schema, &names, &ci))
+    vet(tx, core, schema, ctx, &mut ci).await?;
+    ci.id = store::insert(tx, &ci).await?;
+    written(core, tx, ctx, schema, None, Some(&ci), channel).await?;
+    Ok(ci)
 }
 
 /// History, audit, event and index for one CI write, in the caller's transaction.
@@ -397,6 +411,27 @@ pub async fn update(core: &Core, ctx: &Ctx, id: CiId, input: CiPatch, channel: C
     let mut tx = core.db.begin().await?;
     let schema = Schema::load(&mut tx).await?;
     let before = load_ci(&mut tx, &schema, ctx, id, Action::Update).await?;
+    let Some(ci) = update_in(core, &mut tx, ctx, &schema, before.clone(), input, channel).await? else {
+        let names = Names::load(&mut tx, &[&before]).await?;
+        return Ok(view(&schema, &names, &before));
+    };
+    let names = Names::load(&mut tx, &[&ci]).await?;
+    core.commit(tx).await?;
+    super::graph::note_write(core);
+    Ok(view(&schema, &names, &ci))
+}
+
+/// Applies a patch to a CI the caller loaded (with `load_ci`, for `Action::Update`) in the
+/// caller's transaction. `None` when nothing changes: no history row, no event.
+pub(crate) async fn update_in(
+    core: &Core,
+    tx: &mut yunwei_store::Tx,
+    ctx: &Ctx,
+    schema: &Schema,
+    before: Ci,
+    input: CiPatch,
+    channel: Channel,
+) -> Result<Option<Ci>> {
     if input.version != before.version {
         return Err(CoreError::Conflict("ci_changed"));
     }
@@ -444,21 +479,17 @@ pub async fn update(core: &Core, ctx: &Ctx, id: CiId, input: CiPatch, channel: C
         }
         ci.attributes = serde_json::Value::Object(merged);
     }
-    vet(&mut tx, core, &schema, ctx, &mut ci).await?;
+    vet(tx, core, schema, ctx, &mut ci).await?;
     if ci.state() == before.state() {
-        let names = Names::load(&mut tx, &[&before]).await?;
-        return Ok(view(&schema, &names, &before));
+        return Ok(None);
     }
     ci.version = before.version + 1;
     ci.updated_at = core.now_ms();
-    if !store::update(&mut tx, &ci, before.version).await? {
+    if !store::update(tx, &ci, before.version).await? {
         return Err(CoreError::Conflict("ci_changed"));
     }
-    written(core, &mut tx, ctx, &schema, Some(&before), Some(&ci), channel).await?;
-    let names = Names::load(&mut tx, &[&ci]).await?;
-    core.commit(tx).await?;
-    super::graph::note_write(core);
-    Ok(view(&schema, &names, &ci))
+    written(core, tx, ctx, schema, Some(&before), Some(&ci), channel).await?;
+    Ok(Some(ci))
 }
 
 /// Deletes a CI. While other CIs depend on it (a propagating relation points at it) the

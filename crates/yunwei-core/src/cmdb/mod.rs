@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod ci;
 pub mod graph;
 pub mod impact;
+pub mod import;
 pub mod model;
 pub mod neighbourhood;
 pub mod relation;
@@ -115,12 +116,15 @@ pub(crate) fn authorize_model_read(ctx: &Ctx) -> Result<()> {
     }
 }
 
-/// How the change came in: from a page, through the API, or by the system itself.
+/// How the change came in: from a page, through the API, a spreadsheet import, discovery
+/// reconciliation, or by the system itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Channel {
     #[default]
     Api,
     Ui,
+    Import,
+    Reconciliation,
 }
 
 pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
@@ -129,6 +133,8 @@ pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
         _ if system => HistorySource::System,
         Channel::Ui => HistorySource::Ui,
         Channel::Api => HistorySource::Api,
+        Channel::Import => HistorySource::Import,
+        Channel::Reconciliation => HistorySource::Reconciliation,
     };
     Origin { actor: ctx.actor_id().map(yunwei_domain::ids::UserId), source, source_ref: None, at }
 }

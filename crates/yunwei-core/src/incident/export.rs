@@ -3,12 +3,12 @@
 
 use super::query::{QueueQuery, list};
 use crate::audit::{self, Change};
-use crate::{Core, Ctx, Result};
+use crate::{Core, CoreError, Ctx, Result};
 use std::collections::HashMap;
-use yunwei_domain::export::{csv_line, xlsx};
 use yunwei_domain::ids::UserId;
 use yunwei_domain::incident::IncidentState;
 use yunwei_domain::permission::{Action, ObjectType};
+use yunwei_sheet::{Column, Kind, Sheet};
 
 /// The most rows one export holds; narrow the filters for more.
 pub const MAX_EXPORT_ROWS: usize = 50_000;
@@ -80,6 +80,25 @@ const HEADER_EN: [&str; 15] = [
     "Resolution code",
 ];
 
+/// Each column's cell type and width (characters) in XLSX, in the order of the headers.
+const COLUMNS: [(Kind, f64); 15] = [
+    (Kind::Text, 13.0),
+    (Kind::Text, 40.0),
+    (Kind::Text, 10.0),
+    (Kind::Text, 8.0),
+    (Kind::Text, 14.0),
+    (Kind::Text, 16.0),
+    (Kind::Text, 14.0),
+    (Kind::Text, 12.0),
+    (Kind::Text, 12.0),
+    (Kind::Text, 14.0),
+    (Kind::DateTime, 17.0),
+    (Kind::DateTime, 17.0),
+    (Kind::Text, 8.0),
+    (Kind::DateTime, 17.0),
+    (Kind::Text, 14.0),
+];
+
 pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat) -> Result<Exported> {
     let (actor, _) = ctx.authorize(ObjectType::Incident, Action::Export)?;
     let (zh, zone) = (actor.locale.starts_with("zh"), actor.time_zone.clone());
@@ -100,7 +119,7 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
     let departments: HashMap<i64, String> =
         yunwei_store::admin::list_departments(&mut *rd, None, &page).await?.items.into_iter().map(|d| (d.id.0, d.name)).collect();
     let mut users: HashMap<UserId, String> = HashMap::new();
-    let mut rows: Vec<Vec<String>> = vec![(if zh { HEADER_ZH } else { HEADER_EN }).iter().map(|h| h.to_string()).collect()];
+    let mut rows: Vec<Vec<String>> = Vec::new();
     let mut q = QueueQuery { limit: Some(200), cursor: None, ..q.clone() };
     let time = |ms: Option<i64>| ms.map(|t| crate::format_time(t, &zone)).unwrap_or_default();
     loop {
@@ -136,7 +155,7 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
             ]);
         }
         if rows.len() > MAX_EXPORT_ROWS {
-            rows.truncate(MAX_EXPORT_ROWS + 1);
+            rows.truncate(MAX_EXPORT_ROWS);
             break;
         }
         match batch.next_cursor {
@@ -145,30 +164,26 @@ pub async fn export(core: &Core, ctx: &Ctx, q: &QueueQuery, format: ExportFormat
         }
     }
     drop(rd);
-    let count = rows.len() - 1;
+    let count = rows.len();
     let mut tx = core.db.begin().await?;
     let described = serde_json::json!({ "queue": q.queue, "state": q.state, "team_id": q.team_id, "q": q.q, "rows": count, "format": format!("{format:?}").to_lowercase() });
     audit::write(core, &mut tx, ctx, Change::new("incident", "*", "export").after(&described)).await?;
     core.commit(tx).await?;
     let stamp = jiff::Timestamp::from_millisecond(core.now_ms()).map(|t| t.strftime("%Y%m%d-%H%M").to_string()).unwrap_or_default();
+    let header = if zh { HEADER_ZH } else { HEADER_EN };
+    let columns = header.iter().zip(COLUMNS).map(|(h, (kind, width))| Column::new(*h, kind, width)).collect();
+    let sheet = Sheet { name: (if zh { "事件" } else { "Incidents" }).into(), columns, rows };
     Ok(match format {
-        ExportFormat::Csv => {
-            // A byte-order mark so that spreadsheet programs read the Chinese text as UTF-8.
-            let mut text = String::from("\u{feff}");
-            for r in &rows {
-                text.push_str(&csv_line(r));
-            }
-            Exported {
-                filename: format!("incidents-{stamp}.csv"),
-                content_type: "text/csv; charset=utf-8",
-                bytes: text.into_bytes(),
-                rows: count,
-            }
-        }
+        ExportFormat::Csv => Exported {
+            filename: format!("incidents-{stamp}.csv"),
+            content_type: "text/csv; charset=utf-8",
+            bytes: sheet.to_csv(),
+            rows: count,
+        },
         ExportFormat::Xlsx => Exported {
             filename: format!("incidents-{stamp}.xlsx"),
             content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            bytes: xlsx(if zh { "事件" } else { "Incidents" }, &rows),
+            bytes: sheet.to_xlsx().map_err(|e| CoreError::Internal(e.to_string()))?,
             rows: count,
         },
     })

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod cmdb;
 pub mod cmdb_impact;
+pub mod cmdb_import;
 pub mod files;
 pub mod incident;
 pub mod live;

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::api::incident::Items;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, body_error};
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
@@ -110,7 +110,7 @@ pub async fn export_days(
     Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], text).into_response())
 }
 
-/// `PUT /calendars/{id}/days?format=ics|csv[&replace=true]` with the file as the body (UTF-8 text).
+/// `PUT /calendars/{id}/days?format=ics|csv[&replace=true]` with the file as the body (UTF-8, or GB18030/GBK from Chinese Excel).
 pub async fn import_days(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,6 +119,5 @@ pub async fn import_days(
     req: Request,
 ) -> ApiResult<Json<CalendarView>> {
     let bytes = axum::body::Bytes::from_request(req, &()).await.map_err(|e| body_error(&e.body_text()))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_utf8"))?;
-    Ok(Json(sla::import_days(&state.core, &caller.ctx, CalendarId(id), q.format, text, q.replace).await?))
+    Ok(Json(sla::import_days(&state.core, &caller.ctx, CalendarId(id), q.format, &bytes, q.replace).await?))
 }

@@ -12,6 +12,7 @@ mod admin;
 mod build;
 mod cmdb;
 mod cmdb_impact;
+mod cmdb_import;
 mod duty_grant;
 mod major;
 mod op;
@@ -58,6 +59,7 @@ pub fn table() -> Vec<Op> {
     all.extend(webhook::ops());
     all.extend(cmdb::ops());
     all.extend(cmdb_impact::ops());
+    all.extend(cmdb_import::ops());
     all
 }
 
@@ -72,6 +74,7 @@ fn schemas() -> Value {
         duty_grant::schemas(),
         cmdb::schemas(),
         cmdb_impact::schemas(),
+        cmdb_import::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -143,6 +143,9 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
     if allows(caller, Action::Create) {
         links.insert(0, ("/cmdb/new".into(), tr.t("cmdb.new")));
     }
+    if allows(caller, Action::Create) || allows(caller, Action::Update) {
+        links.push(("/cmdb/import".into(), tr.t("cmdb.import.title")));
+    }
     if caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::CiClass, Action::Read)) {
         links.push(("/cmdb/classes".into(), tr.t("cmdb.classes")));
     }
@@ -193,30 +196,37 @@ pub async fn export_csv(State(state): State<AppState>, caller: Caller, uri: Uri)
         "field.tags",
         "field.attributes",
     ];
-    let mut out = String::from("\u{feff}");
-    out.push_str(&yunwei_domain::export::csv_line(&columns.iter().map(|k| tr.t(k)).collect::<Vec<_>>()));
+    let mut out = yunwei_core::sheet::CsvOut::new(true);
+    out.row(columns.iter().map(|k| tr.t(k)).collect::<Vec<_>>().iter().map(String::as_str));
     q.limit = Some(200);
     for _ in 0..50 {
         let page = ci::list(&state.core, &caller.ctx, &q).await?;
         for v in &page.items {
-            out.push_str(&yunwei_domain::export::csv_line(&[
-                ci_name(tr, v),
-                pick(&v.class_name, &v.class_name_en, en(tr)).to_string(),
-                tr.t(&format!("cmdb.status.{}", v.ci.status)),
-                tr.t(&format!("cmdb.criticality.{}", v.ci.criticality)),
-                tr.t(&format!("cmdb.environment.{}", v.ci.environment)),
-                v.owner_team_name.clone().unwrap_or_default(),
-                v.location_name.clone().unwrap_or_default(),
-                v.ci.tags.join(", "),
-                v.ci.attributes.to_string(),
-            ]));
+            out.row(
+                [
+                    ci_name(tr, v),
+                    pick(&v.class_name, &v.class_name_en, en(tr)).to_string(),
+                    tr.t(&format!("cmdb.status.{}", v.ci.status)),
+                    tr.t(&format!("cmdb.criticality.{}", v.ci.criticality)),
+                    tr.t(&format!("cmdb.environment.{}", v.ci.environment)),
+                    v.owner_team_name.clone().unwrap_or_default(),
+                    v.location_name.clone().unwrap_or_default(),
+                    v.ci.tags.join(", "),
+                    v.ci.attributes.to_string(),
+                ]
+                .iter()
+                .map(String::as_str),
+            );
         }
         match page.next_cursor {
             Some(c) => q.cursor = Some(c),
             None => break,
         }
     }
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"cmdb.csv\"")], out)
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"cmdb.csv\"")],
+        out.into_bytes(),
+    )
         .into_response())
 }
 

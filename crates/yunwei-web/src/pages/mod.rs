@@ -15,6 +15,7 @@ mod cmdb_ci;
 mod cmdb_classes;
 mod cmdb_graph;
 mod cmdb_list_tools;
+mod cmdb_import;
 mod desk;
 mod form;
 mod home;
@@ -136,6 +137,7 @@ pub fn router() -> Router<AppState> {
         .route("/cmdb/bulk", post(cmdb_list_tools::bulk))
         .route("/cmdb/views", post(cmdb_list_tools::save_view))
         .route("/cmdb/views/{id}/delete", post(cmdb_list_tools::delete_view))
+        .route("/cmdb/import", get(cmdb_import::page).post(cmdb_import::submit))
         .route("/cmdb/cis/{id}", get(cmdb_ci::item).post(cmdb_ci::update))
         .route("/cmdb/cis/{id}/delete", post(cmdb_ci::delete))
         .route("/cmdb/cis/{id}/relations", post(cmdb_ci::add_relation))

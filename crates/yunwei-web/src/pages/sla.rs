@@ -201,7 +201,7 @@ pub async fn import_days(State(state): State<AppState>, caller: Caller, form: Pa
     caller.require()?;
     let (core, ctx) = (&state.core, &caller.ctx);
     let import = |f: ImportForm| async move {
-        sla::import_days(core, ctx, f.calendar_id, f.format.unwrap_or(DaysFormat::Ics), &f.body, f.replace).await
+        sla::import_days(core, ctx, f.calendar_id, f.format.unwrap_or(DaysFormat::Ics), f.body.as_bytes(), f.replace).await
     };
     match form.run(import).await {
         (Ok(_), _) => Ok(redirect("/admin/sla?ok=imported")),

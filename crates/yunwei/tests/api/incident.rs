@@ -366,6 +366,11 @@ async fn calendars_policies_and_settings_refuse_bad_input() {
     assert_problem(&csv, 422, "validation_failed");
     assert_eq!(csv.json()["errors"][0]["code"], "bad_date");
     assert!(csv.json()["errors"][0]["message"].as_str().unwrap().contains('2'), "names the line");
+    // Excel on a Chinese Windows saves "CSV" as GBK: the import reads it as such.
+    let gbk = include_bytes!("../../../yunwei-calendar/tests/fixtures/holidays-gbk.csv").to_vec();
+    let csv = desk.send("PUT", &format!("/api/v1/calendars/{copy_id}/days?format=csv&replace=true"), Some("text/csv"), gbk).await;
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    assert_eq!(csv.json()["spec"]["day_names"]["2026-10-10"], "国庆节调休上班", "{}", csv.text());
 
     let mut settings = desk.get("/api/v1/service-desk/settings").await.json();
     settings["matrix"]["cells"] = json!([[4, 2, 3], [2, 3, 4], [3, 4, 4]]);

@@ -27,6 +27,7 @@ mod cmdb_bulk;
 mod cmdb_graph;
 mod cmdb_graph_page;
 mod cmdb_impact;
+mod cmdb_import;
 mod cmdb_search;
 mod crawl;
 mod demo;

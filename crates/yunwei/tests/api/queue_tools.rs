@@ -16,15 +16,13 @@ async fn team(app: &TestApp, name: &str, members: &[i64]) -> i64 {
     app.admin().post("/api/v1/teams", &json!({ "name": name, "members": members })).await.json()["id"].as_i64().unwrap()
 }
 
-/// The text of one stored (uncompressed) zip entry, found by its local header.
+/// The text of one part of a workbook (a zip archive).
 fn zip_entry(book: &[u8], name: &str) -> String {
-    let needle = name.as_bytes();
-    let at = (30..book.len().saturating_sub(needle.len()))
-        .find(|&i| &book[i..i + needle.len()] == needle && &book[i - 30..i - 26] == b"PK\x03\x04")
-        .unwrap_or_else(|| panic!("no entry {name}"));
-    let header = at - 30;
-    let size = u32::from_le_bytes([book[header + 22], book[header + 23], book[header + 24], book[header + 25]]) as usize;
-    String::from_utf8(book[at + needle.len()..at + needle.len() + size].to_vec()).unwrap()
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(book)).expect("a zip archive");
+    let mut text = String::new();
+    zip.by_name(name).unwrap_or_else(|e| panic!("no entry {name}: {e}")).read_to_string(&mut text).unwrap();
+    text
 }
 
 #[tokio::test]
@@ -61,9 +59,15 @@ async fn export_csv_and_xlsx_with_scope_escaping_and_audit() {
     assert_eq!(xlsx.status, 200);
     assert_eq!(xlsx.header("content-type"), Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     assert_eq!(xlsx.header("x-row-count"), Some("1"));
+    // Read back as a spreadsheet program would (calamine): the formula is a text cell.
+    let rows = yunwei_core::sheet::read_table(&xlsx.body).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].cells[..4], ["编号", "标题", "状态", "优先级"]);
+    assert_eq!(rows[1].cells[1], formula, "kept as text, not run");
+    assert!(rows.iter().all(|r| !r.cells.iter().any(|c| c.contains("核心交换机"))), "filtered out");
     let sheet = zip_entry(&xlsx.body, "xl/worksheets/sheet1.xml");
-    assert!(sheet.contains("s=\"1\" t=\"inlineStr\"><is><t xml:space=\"preserve\">=HYPERLINK(&quot;http://evil.example&quot;"), "{sheet}");
-    assert!(!sheet.contains("核心交换机"), "filtered out");
+    assert!(!sheet.contains("<f>"), "no formula cells: {sheet}");
+    assert!(sheet.contains("<pane ySplit=\"1\"") && sheet.contains("<autoFilter ref=\"A1:O2\""), "frozen header, filters: {sheet}");
     assert!(zip_entry(&xlsx.body, "xl/styles.xml").contains("quotePrefix=\"1\""));
 
     // Auditors may export; every export is in the audit log with its filters and size.
