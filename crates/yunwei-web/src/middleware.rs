@@ -109,7 +109,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if let Some(token) = bearer {
         match yunwei_core::auth::authenticate_token(&state.core, token.trim()).await {
             Ok(actor) => {
-                caller.tr = Tr::new(&actor.locale);
+                // A program sends Accept-Language on purpose (browsers send it on every request,
+                // which is why sessions keep the profile's language): the header wins for tokens.
+                let asked = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(i18n::from_accept_language);
+                caller.tr = Tr::new(asked.unwrap_or(&actor.locale));
                 caller.ctx.actor = Some(actor);
             }
             Err(e) => return fail(e.into(), fallback_locale),

@@ -155,13 +155,21 @@ async fn errors_speak_the_users_language() {
     assert_eq!(zh.json()["title"], "请先登录。");
     let en = app.anonymous().header("accept-language", "en-US,en;q=0.8").get("/api/v1/me").await;
     assert_eq!(en.json()["title"], "Please sign in.");
-    // A signed-in user's preference wins over the header.
-    let admin = app.admin().header("accept-language", "en");
+    // A token caller without the header gets the account's language; with it, the header's.
+    let admin = app.admin();
     let r = admin.post("/api/v1/teams", &serde_json::json!({ "name": "" })).await;
     assert_eq!(r.json()["errors"][0]["message"], "必填。", "{}", r.text());
+    let r = admin.clone().header("accept-language", "en").post("/api/v1/teams", &serde_json::json!({ "name": "" })).await;
+    assert_eq!(r.json()["errors"][0]["message"], "Required.", "{}", r.text());
     assert_eq!(admin.patch("/api/v1/me", &serde_json::json!({ "locale": "en" })).await.status, 200);
     let r = admin.post("/api/v1/teams", &serde_json::json!({ "name": "x".repeat(101) })).await;
     assert_eq!(r.json()["errors"][0]["message"], "At most 100 characters.", "{}", r.text());
+    let r = admin.clone().header("accept-language", "zh-CN,zh;q=0.9").post("/api/v1/teams", &serde_json::json!({ "name": "" })).await;
+    assert_eq!(r.json()["errors"][0]["message"], "必填。", "{}", r.text());
+    // A browser session keeps the profile's language whatever the browser sends.
+    let session = app.admin_session().await.header("accept-language", "zh-CN");
+    let r = session.post("/api/v1/teams", &serde_json::json!({ "name": "" })).await;
+    assert_eq!(r.json()["errors"][0]["message"], "Required.", "{}", r.text());
     app.stop().await;
 }
 
