@@ -107,10 +107,8 @@ handlers! {
     put_settings(ApiJson(body: DeskSettings)) -> json: incident::put_desk_settings(body);
 }
 
-#[derive(Serialize)]
-pub struct Items<T> {
-    pub items: Vec<T>,
-}
+/// Moved to `api/mod.rs`; the old path stays for code written with it.
+pub use super::Items;
 
 handlers! {
     list_categories() -> items: incident::list_categories();
