@@ -8,11 +8,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use yunwei_core::admin::grants::{self, DutyGrant, Outcome};
-use yunwei_core::admin::{self, CreatedUser, DepartmentInput, NewUser, RoleInput, TeamInput, TeamView, UserPatch, UserView};
-use yunwei_core::auth::{CreatedToken, NewTokenInput};
-use yunwei_core::store::admin::{Department, Role, Team, User, UserFilter};
-use yunwei_core::store::auth::ApiToken;
+use yunwei_core::admin::grants::{self, Outcome};
+use yunwei_core::admin::{self, DepartmentInput, NewUser, RoleInput, TeamInput, UserPatch};
+use yunwei_core::auth::NewTokenInput;
+use yunwei_core::store::admin::{Department, Team, User, UserFilter};
 use yunwei_core::store::sql::Page;
 use yunwei_domain::ids::{DepartmentId, RoleId, TeamId, UserId};
 use yunwei_domain::permission::{Action, ObjectType, Scope};
@@ -42,25 +41,10 @@ pub async fn list_users(State(state): State<AppState>, caller: Caller, ApiQuery(
     Ok(Json(admin::list_users(&state.core, &caller.ctx, &filter, &page).await?))
 }
 
-pub async fn create_user(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewUser>,
-) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
-    Ok((StatusCode::CREATED, Json(admin::create_user(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserView>> {
-    Ok(Json(admin::get_user(&state.core, &caller.ctx, UserId(id)).await?))
-}
-
-pub async fn patch_user(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<UserPatch>,
-) -> ApiResult<Json<UserView>> {
-    Ok(Json(admin::update_user(&state.core, &caller.ctx, UserId(id), body).await?))
+handlers! {
+    create_user(ApiJson(body: NewUser)) -> created: admin::create_user(body);
+    get_user(ApiPath(id: i64)) -> json: admin::get_user(UserId(id));
+    patch_user(ApiPath(id: i64), ApiJson(body: UserPatch)) -> json: admin::update_user(UserId(id), body);
 }
 
 #[derive(Deserialize)]
@@ -93,21 +77,10 @@ pub struct TeamsBody {
     pub teams: Vec<TeamId>,
 }
 
-pub async fn put_user_teams(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<TeamsBody>,
-) -> ApiResult<Json<UserView>> {
-    Ok(Json(admin::set_user_teams(&state.core, &caller.ctx, UserId(id), &body.teams).await?))
-}
-
-pub async fn disable_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserView>> {
-    Ok(Json(admin::set_user_disabled(&state.core, &caller.ctx, UserId(id), true).await?))
-}
-
-pub async fn enable_user(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserView>> {
-    Ok(Json(admin::set_user_disabled(&state.core, &caller.ctx, UserId(id), false).await?))
+handlers! {
+    put_user_teams(ApiPath(id: i64), ApiJson(body: TeamsBody)) -> json: admin::set_user_teams(UserId(id), &body.teams);
+    disable_user(ApiPath(id: i64)) -> json: admin::set_user_disabled(UserId(id), true);
+    enable_user(ApiPath(id: i64)) -> json: admin::set_user_disabled(UserId(id), false);
 }
 
 #[derive(Serialize)]
@@ -123,23 +96,13 @@ pub async fn reset_password(
     Ok(Json(TemporaryPassword { temporary_password: yunwei_core::auth::reset_password(&state.core, &caller.ctx, UserId(id)).await? }))
 }
 
-pub async fn reset_totp(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    yunwei_core::auth::disable_totp(&state.core, &caller.ctx, UserId(id), None).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    reset_totp(ApiPath(id: i64)) -> no_content: yunwei_core::auth::disable_totp(UserId(id), None);
+    list_user_tokens(ApiPath(id: i64)) -> json: yunwei_core::auth::list_tokens(UserId(id));
 }
 
-pub async fn list_user_tokens(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<ApiToken>>> {
-    Ok(Json(yunwei_core::auth::list_tokens(&state.core, &caller.ctx, UserId(id)).await?))
-}
-
-pub async fn create_user_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<NewTokenInput>,
-) -> ApiResult<(StatusCode, axum::Extension<crate::middleware::SecretInside>, Json<CreatedToken>)> {
-    let token = yunwei_core::auth::create_token(&state.core, &caller.ctx, UserId(id), body).await?;
-    Ok((StatusCode::CREATED, axum::Extension(crate::middleware::SecretInside), Json(token)))
+handlers! {
+    create_user_token(ApiPath(id: i64), ApiJson(body: NewTokenInput)) -> created_secret: yunwei_core::auth::create_token(UserId(id), body);
 }
 
 #[derive(Deserialize)]
@@ -156,30 +119,11 @@ pub async fn list_teams(State(state): State<AppState>, caller: Caller, ApiQuery(
     Ok(Json(admin::list_teams(&state.core, &caller.ctx, q.q.as_deref().filter(|s| !s.is_empty()), &page).await?))
 }
 
-pub async fn create_team(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<TeamInput>,
-) -> ApiResult<(StatusCode, Json<TeamView>)> {
-    Ok((StatusCode::CREATED, Json(admin::create_team(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_team(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TeamView>> {
-    Ok(Json(admin::get_team(&state.core, &caller.ctx, TeamId(id)).await?))
-}
-
-pub async fn put_team(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<TeamInput>,
-) -> ApiResult<Json<TeamView>> {
-    Ok(Json(admin::update_team(&state.core, &caller.ctx, TeamId(id), body).await?))
-}
-
-pub async fn delete_team(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    admin::delete_team(&state.core, &caller.ctx, TeamId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    create_team(ApiJson(body: TeamInput)) -> created: admin::create_team(body);
+    get_team(ApiPath(id: i64)) -> json: admin::get_team(TeamId(id));
+    put_team(ApiPath(id: i64), ApiJson(body: TeamInput)) -> json: admin::update_team(TeamId(id), body);
+    delete_team(ApiPath(id: i64)) -> no_content: admin::delete_team(TeamId(id));
 }
 
 pub async fn list_departments(
@@ -191,46 +135,14 @@ pub async fn list_departments(
     Ok(Json(admin::list_departments(&state.core, &caller.ctx, q.q.as_deref().filter(|s| !s.is_empty()), &page).await?))
 }
 
-pub async fn create_department(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<DepartmentInput>,
-) -> ApiResult<(StatusCode, Json<Department>)> {
-    Ok((StatusCode::CREATED, Json(admin::create_department(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_department(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Department>> {
-    Ok(Json(admin::get_department(&state.core, &caller.ctx, DepartmentId(id)).await?))
-}
-
-pub async fn put_department(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<DepartmentInput>,
-) -> ApiResult<Json<Department>> {
-    Ok(Json(admin::update_department(&state.core, &caller.ctx, DepartmentId(id), body).await?))
-}
-
-pub async fn delete_department(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    admin::delete_department(&state.core, &caller.ctx, DepartmentId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn list_roles(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Role>>> {
-    Ok(Json(admin::list_roles(&state.core, &caller.ctx).await?))
-}
-
-pub async fn create_role(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<RoleInput>,
-) -> ApiResult<(StatusCode, Json<Role>)> {
-    Ok((StatusCode::CREATED, Json(admin::create_role(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_role(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Role>> {
-    Ok(Json(admin::get_role(&state.core, &caller.ctx, RoleId(id)).await?))
+handlers! {
+    create_department(ApiJson(body: DepartmentInput)) -> created: admin::create_department(body);
+    get_department(ApiPath(id: i64)) -> json: admin::get_department(DepartmentId(id));
+    put_department(ApiPath(id: i64), ApiJson(body: DepartmentInput)) -> json: admin::update_department(DepartmentId(id), body);
+    delete_department(ApiPath(id: i64)) -> no_content: admin::delete_department(DepartmentId(id));
+    list_roles() -> json: admin::list_roles();
+    create_role(ApiJson(body: RoleInput)) -> created: admin::create_role(body);
+    get_role(ApiPath(id: i64)) -> json: admin::get_role(RoleId(id));
 }
 
 pub async fn put_role(
@@ -242,9 +154,8 @@ pub async fn put_role(
     Ok(outcome(admin::update_role(&state.core, &caller.ctx, RoleId(id), body).await?))
 }
 
-pub async fn delete_role(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    admin::delete_role(&state.core, &caller.ctx, RoleId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    delete_role(ApiPath(id: i64)) -> no_content: admin::delete_role(RoleId(id));
 }
 
 #[derive(Serialize)]
@@ -272,20 +183,10 @@ pub struct GrantQuery {
     pub status: Option<String>,
 }
 
-pub async fn list_duty_grants(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<GrantQuery>,
-) -> ApiResult<Json<Vec<DutyGrant>>> {
-    Ok(Json(grants::list_grants(&state.core, &caller.ctx, q.status.as_deref().filter(|s| !s.is_empty())).await?))
-}
-
-pub async fn get_duty_grant(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DutyGrant>> {
-    Ok(Json(grants::get_grant(&state.core, &caller.ctx, id).await?))
-}
-
-pub async fn approve_duty_grant(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DutyGrant>> {
-    Ok(Json(grants::approve_grant(&state.core, &caller.ctx, id).await?))
+handlers! {
+    list_duty_grants(ApiQuery(q: GrantQuery)) -> json: grants::list_grants(q.status.as_deref().filter(|s| !s.is_empty()));
+    get_duty_grant(ApiPath(id: i64)) -> json: grants::get_grant(id);
+    approve_duty_grant(ApiPath(id: i64)) -> json: grants::approve_grant(id);
 }
 
 #[derive(Deserialize, Default)]
@@ -295,11 +196,6 @@ pub struct RejectBody {
     pub note: String,
 }
 
-pub async fn reject_duty_grant(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<RejectBody>,
-) -> ApiResult<Json<DutyGrant>> {
-    Ok(Json(grants::reject_grant(&state.core, &caller.ctx, id, &body.note).await?))
+handlers! {
+    reject_duty_grant(ApiPath(id: i64), ApiJson(body: RejectBody)) -> json: grants::reject_grant(id, &body.note);
 }

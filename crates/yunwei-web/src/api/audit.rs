@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yunwei_core::store::audit::{AuditFilter, AuditRecord, Verification};
+use yunwei_core::store::audit::{AuditFilter, AuditRecord};
 use yunwei_core::store::sql::Page;
 
 #[derive(Deserialize, Default)]
@@ -62,6 +62,6 @@ pub async fn export(State(state): State<AppState>, caller: Caller, ApiQuery(q): 
         .into_response())
 }
 
-pub async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Verification>> {
-    Ok(Json(yunwei_core::audit::verify(&state.core, &caller.ctx).await?))
+handlers! {
+    verify() -> json: yunwei_core::audit::verify();
 }

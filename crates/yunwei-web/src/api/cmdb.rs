@@ -1,7 +1,6 @@
 //! `/api/v1/cmdb`: classes and attributes, CIs, relations and history.
 
 use crate::AppState;
-use crate::api::incident::Items;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
@@ -9,43 +8,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::Uri;
 use serde::Deserialize;
+use yunwei_core::cmdb::Channel;
 use yunwei_core::cmdb::bulk::BulkCiInput;
 use yunwei_core::cmdb::ci::{self, CiInput, CiPatch, CiQuery, CiView};
-use yunwei_core::cmdb::model::{self, ClassDetail, ClassInput, ClassPatch, RelationTypeView, RuleInput};
-use yunwei_core::cmdb::relation::{self, AsOf, HistoryEntry, RelationInput, RelationView};
-use yunwei_core::cmdb::{Channel, ClassView};
-use yunwei_core::store::cmdb::CiRelationRule;
+use yunwei_core::cmdb::model::{self, ClassInput, ClassPatch, RuleInput};
+use yunwei_core::cmdb::relation::{self, RelationInput};
 use yunwei_core::store::sql::Page;
-use yunwei_domain::cmdb::AttrDef;
 use yunwei_domain::cmdb::attr::AttrInput;
-use yunwei_domain::cmdb::history::FieldChange;
 use yunwei_domain::ids::{CiAttributeId, CiClassId, CiId, CiRelationId};
 
 // ---- the model ----
 
-pub async fn classes(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Items<ClassView>>> {
-    Ok(Json(Items { items: model::classes(&state.core, &caller.ctx).await? }))
-}
-
-pub async fn class(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<ClassDetail>> {
-    Ok(Json(model::class(&state.core, &caller.ctx, CiClassId(id)).await?))
-}
-
-pub async fn create_class(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<ClassInput>,
-) -> ApiResult<(StatusCode, Json<ClassView>)> {
-    Ok((StatusCode::CREATED, Json(model::create_class(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn update_class(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<ClassPatch>,
-) -> ApiResult<Json<ClassView>> {
-    Ok(Json(model::update_class(&state.core, &caller.ctx, CiClassId(id), body).await?))
+handlers! {
+    classes() -> items: model::classes();
+    class(ApiPath(id: i64)) -> json: model::class(CiClassId(id));
+    create_class(ApiJson(body: ClassInput)) -> created: model::create_class(body);
+    update_class(ApiPath(id: i64), ApiJson(body: ClassPatch)) -> json: model::update_class(CiClassId(id), body);
 }
 
 /// `?confirm=true` goes ahead although the class or attribute holds data (or a CI has dependants).
@@ -56,59 +34,14 @@ pub struct Confirm {
     pub confirm: bool,
 }
 
-pub async fn delete_class(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<Confirm>,
-) -> ApiResult<StatusCode> {
-    model::delete_class(&state.core, &caller.ctx, CiClassId(id), q.confirm, Channel::Api).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn create_attribute(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<AttrInput>,
-) -> ApiResult<(StatusCode, Json<AttrDef>)> {
-    Ok((StatusCode::CREATED, Json(model::create_attribute(&state.core, &caller.ctx, CiClassId(id), body).await?)))
-}
-
-pub async fn update_attribute(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<AttrInput>,
-) -> ApiResult<Json<AttrDef>> {
-    Ok(Json(model::update_attribute(&state.core, &caller.ctx, CiAttributeId(id), body).await?))
-}
-
-pub async fn delete_attribute(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<Confirm>,
-) -> ApiResult<StatusCode> {
-    model::delete_attribute(&state.core, &caller.ctx, CiAttributeId(id), q.confirm, Channel::Api).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn relation_types(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Items<RelationTypeView>>> {
-    Ok(Json(Items { items: model::relation_types(&state.core, &caller.ctx).await? }))
-}
-
-pub async fn add_rule(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<RuleInput>,
-) -> ApiResult<(StatusCode, Json<CiRelationRule>)> {
-    Ok((StatusCode::CREATED, Json(model::add_rule(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn delete_rule(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    model::delete_rule(&state.core, &caller.ctx, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    delete_class(ApiPath(id: i64), ApiQuery(q: Confirm)) -> no_content: model::delete_class(CiClassId(id), q.confirm, Channel::Api);
+    create_attribute(ApiPath(id: i64), ApiJson(body: AttrInput)) -> created: model::create_attribute(CiClassId(id), body);
+    update_attribute(ApiPath(id: i64), ApiJson(body: AttrInput)) -> json: model::update_attribute(CiAttributeId(id), body);
+    delete_attribute(ApiPath(id: i64), ApiQuery(q: Confirm)) -> no_content: model::delete_attribute(CiAttributeId(id), q.confirm, Channel::Api);
+    relation_types() -> items: model::relation_types();
+    add_rule(ApiJson(body: RuleInput)) -> created: model::add_rule(body);
+    delete_rule(ApiPath(id: i64)) -> no_content: model::delete_rule(id);
 }
 
 // ---- CIs ----
@@ -151,54 +84,19 @@ pub async fn list_cis(State(state): State<AppState>, caller: Caller, uri: Uri) -
     Ok(Json(ci::list(&state.core, &caller.ctx, &q).await?))
 }
 
-pub async fn get_ci(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<CiView>> {
-    Ok(Json(ci::get(&state.core, &caller.ctx, CiId(id)).await?))
-}
-
-pub async fn create_ci(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<CiInput>,
-) -> ApiResult<(StatusCode, Json<CiView>)> {
-    Ok((StatusCode::CREATED, Json(ci::create(&state.core, &caller.ctx, body, Channel::Api).await?)))
-}
-
-pub async fn update_ci(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<CiPatch>,
-) -> ApiResult<Json<CiView>> {
-    Ok(Json(ci::update(&state.core, &caller.ctx, CiId(id), body, Channel::Api).await?))
-}
-
-pub async fn delete_ci(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<Confirm>,
-) -> ApiResult<StatusCode> {
-    ci::delete(&state.core, &caller.ctx, CiId(id), q.confirm, Channel::Api).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    get_ci(ApiPath(id: i64)) -> json: ci::get(CiId(id));
+    create_ci(ApiJson(body: CiInput)) -> created: ci::create(body, Channel::Api);
+    update_ci(ApiPath(id: i64), ApiJson(body: CiPatch)) -> json: ci::update(CiId(id), body, Channel::Api);
+    delete_ci(ApiPath(id: i64), ApiQuery(q: Confirm)) -> no_content: ci::delete(CiId(id), q.confirm, Channel::Api);
 }
 
 // ---- relations and history ----
 
-pub async fn relations(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Items<RelationView>>> {
-    Ok(Json(Items { items: relation::list(&state.core, &caller.ctx, CiId(id)).await? }))
-}
-
-pub async fn create_relation(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<RelationInput>,
-) -> ApiResult<(StatusCode, Json<RelationView>)> {
-    Ok((StatusCode::CREATED, Json(relation::create(&state.core, &caller.ctx, body, Channel::Api).await?)))
-}
-
-pub async fn delete_relation(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    relation::delete(&state.core, &caller.ctx, CiRelationId(id), Channel::Api).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    relations(ApiPath(id: i64)) -> items: relation::list(CiId(id));
+    create_relation(ApiJson(body: RelationInput)) -> created: relation::create(body, Channel::Api);
+    delete_relation(ApiPath(id: i64)) -> no_content: relation::delete(CiRelationId(id), Channel::Api);
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,13 +106,8 @@ pub struct HistoryQuery {
     pub limit: Option<i64>,
 }
 
-pub async fn history(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<HistoryQuery>,
-) -> ApiResult<Json<Items<HistoryEntry>>> {
-    Ok(Json(Items { items: relation::history(&state.core, &caller.ctx, CiId(id), q.before, q.limit).await? }))
+handlers! {
+    history(ApiPath(id: i64), ApiQuery(q: HistoryQuery)) -> items: relation::history(CiId(id), q.before, q.limit);
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,13 +118,8 @@ pub struct DiffQuery {
     pub to: Option<i64>,
 }
 
-pub async fn diff(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<DiffQuery>,
-) -> ApiResult<Json<Items<FieldChange>>> {
-    Ok(Json(Items { items: relation::diff(&state.core, &caller.ctx, CiId(id), q.from, q.to).await? }))
+handlers! {
+    diff(ApiPath(id: i64), ApiQuery(q: DiffQuery)) -> items: relation::diff(CiId(id), q.from, q.to);
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,13 +129,8 @@ pub struct AsOfQuery {
     pub at: Option<i64>,
 }
 
-pub async fn as_of(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<AsOfQuery>,
-) -> ApiResult<Json<AsOf>> {
-    Ok(Json(relation::as_of(&state.core, &caller.ctx, CiId(id), q.at).await?))
+handlers! {
+    as_of(ApiPath(id: i64), ApiQuery(q: AsOfQuery)) -> json: relation::as_of(CiId(id), q.at);
 }
 
 /// One CI's outcome in a bulk edit.

@@ -10,7 +10,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use yunwei_core::store::attachment::AttachmentMeta;
-use yunwei_core::store::mail_in::InboundMail;
 use yunwei_core::ticket;
 use yunwei_domain::ticket::TicketKind;
 
@@ -94,12 +93,8 @@ pub struct MailQuery {
     pub status: Option<String>,
 }
 
-pub async fn list_mails(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<MailQuery>,
-) -> ApiResult<Json<Items<InboundMail>>> {
-    Ok(Json(Items { items: yunwei_core::mail_in::list(&state.core, &caller.ctx, q.status.as_deref()).await? }))
+handlers! {
+    list_mails(ApiQuery(q: MailQuery)) -> items: yunwei_core::mail_in::list(q.status.as_deref());
 }
 
 pub async fn raw_mail(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
@@ -108,7 +103,7 @@ pub async fn raw_mail(State(state): State<AppState>, caller: Caller, ApiPath(id)
         .into_response())
 }
 
-/// Polls the mailbox now (besides the scheduled polls).
-pub async fn poll_now(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<yunwei_core::mail_in::PollReport>> {
-    Ok(Json(yunwei_core::mail_in::poll_now(&state.core, &caller.ctx).await?))
+handlers! {
+    /// Polls the mailbox now (besides the scheduled polls).
+    poll_now() -> json: yunwei_core::mail_in::poll_now();
 }

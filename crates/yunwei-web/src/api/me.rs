@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use yunwei_core::auth::{CreatedToken, NewTokenInput, TotpEnrolment};
+use yunwei_core::auth::NewTokenInput;
 use yunwei_core::store::auth::ApiToken;
 use yunwei_domain::ids::ApiTokenId;
 
@@ -65,15 +65,14 @@ pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewTokenInput>,
-) -> ApiResult<(StatusCode, axum::Extension<crate::middleware::SecretInside>, Json<CreatedToken>)> {
+) -> ApiResult<axum::response::Response> {
     let me = caller.require()?;
     let token = yunwei_core::auth::create_token(&state.core, &caller.ctx, me.user_id, body).await?;
-    Ok((StatusCode::CREATED, axum::Extension(crate::middleware::SecretInside), Json(token)))
+    Ok(super::with_secret(StatusCode::CREATED, token))
 }
 
-pub async fn revoke_token(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    yunwei_core::auth::revoke_token(&state.core, &caller.ctx, ApiTokenId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    revoke_token(ApiPath(id: i64)) -> no_content: yunwei_core::auth::revoke_token(ApiTokenId(id));
 }
 
 #[derive(Deserialize)]
@@ -82,12 +81,8 @@ pub struct ReauthBody {
     pub password: String,
 }
 
-pub async fn begin_totp(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<ReauthBody>,
-) -> ApiResult<Json<TotpEnrolment>> {
-    Ok(Json(yunwei_core::auth::begin_totp(&state.core, &caller.ctx, &body.password).await?))
+handlers! {
+    begin_totp(ApiJson(body: ReauthBody)) -> json: yunwei_core::auth::begin_totp(&body.password);
 }
 
 #[derive(Deserialize)]

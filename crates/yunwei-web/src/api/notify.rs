@@ -8,8 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use yunwei_core::notify::{self, DeadLetters, PreferenceInput, PreferenceView, TemplateInput};
-use yunwei_core::store::notify::Template;
+use yunwei_core::notify::{self, DeadLetters, PreferenceInput, TemplateInput};
 use yunwei_core::store::sql::Page;
 use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId};
 
@@ -72,34 +71,12 @@ pub async fn read_all(State(state): State<AppState>, caller: Caller) -> ApiResul
     Ok(Json(Marked { marked: notify::mark_read(&state.core, &caller.ctx, None).await? }))
 }
 
-pub async fn read_one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    notify::mark_read(&state.core, &caller.ctx, Some(NotificationId(id))).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn get_preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<PreferenceView>>> {
-    Ok(Json(notify::my_preferences(&state.core, &caller.ctx).await?))
-}
-
-pub async fn put_preferences(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<Vec<PreferenceInput>>,
-) -> ApiResult<Json<Vec<PreferenceView>>> {
-    Ok(Json(notify::set_my_preferences(&state.core, &caller.ctx, body).await?))
-}
-
-pub async fn list_templates(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Template>>> {
-    Ok(Json(notify::list_templates(&state.core, &caller.ctx).await?))
-}
-
-pub async fn put_template(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((event, locale)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<TemplateInput>,
-) -> ApiResult<Json<Template>> {
-    Ok(Json(notify::put_template(&state.core, &caller.ctx, &event, &locale, body).await?))
+handlers! {
+    read_one(ApiPath(id: i64)) -> no_content: notify::mark_read(Some(NotificationId(id)));
+    get_preferences() -> json: notify::my_preferences();
+    put_preferences(ApiJson(body: Vec<PreferenceInput>)) -> json: notify::set_my_preferences(body);
+    list_templates() -> json: notify::list_templates();
+    put_template(ApiPath((event, locale): (String, String)), ApiJson(body: TemplateInput)) -> json: notify::put_template(&event, &locale, body);
 }
 
 #[derive(Deserialize)]

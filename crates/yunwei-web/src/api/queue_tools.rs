@@ -2,17 +2,15 @@
 //! and saved views.
 
 use crate::AppState;
-use crate::api::incident::Items;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use yunwei_core::incident::{self, BulkInput, ExportFormat, QueueQuery};
 use yunwei_core::saved_view::{self, NewView};
-use yunwei_core::store::saved_view::SavedView;
 
 /// `GET /api/v1/incidents/export/{csv|xlsx}` with the queue's filters.
 pub async fn export(
@@ -94,23 +92,8 @@ pub struct ViewQuery {
     pub object_type: String,
 }
 
-pub async fn list_views(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ViewQuery>,
-) -> ApiResult<Json<Items<SavedView>>> {
-    Ok(Json(Items { items: saved_view::list(&state.core, &caller.ctx, &q.object_type).await? }))
-}
-
-pub async fn create_view(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewView>,
-) -> ApiResult<(StatusCode, Json<SavedView>)> {
-    Ok((StatusCode::CREATED, Json(saved_view::create(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn delete_view(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    saved_view::delete(&state.core, &caller.ctx, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+handlers! {
+    list_views(ApiQuery(q: ViewQuery)) -> items: saved_view::list(&q.object_type);
+    create_view(ApiJson(body: NewView)) -> created: saved_view::create(body);
+    delete_view(ApiPath(id: i64)) -> no_content: saved_view::delete(id);
 }

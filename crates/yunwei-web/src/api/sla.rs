@@ -1,88 +1,30 @@
 //! Business calendars and SLA policies.
 
 use crate::AppState;
-use crate::api::incident::Items;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, body_error};
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yunwei_core::sla::{self, CalendarInput, CalendarView, DaysFormat, PolicyInput, PolicyView};
+use yunwei_core::sla::{self, CalendarInput, CalendarView, DaysFormat, PolicyInput};
 use yunwei_domain::ids::{CalendarId, SlaPolicyId};
 
-pub async fn list_calendars(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Items<CalendarView>>> {
-    Ok(Json(Items { items: sla::list_calendars(&state.core, &caller.ctx).await? }))
-}
-
-pub async fn create_calendar(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<CalendarInput>,
-) -> ApiResult<(StatusCode, Json<CalendarView>)> {
-    Ok((StatusCode::CREATED, Json(sla::create_calendar(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_calendar(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<CalendarView>> {
-    Ok(Json(sla::get_calendar(&state.core, &caller.ctx, CalendarId(id)).await?))
-}
-
-pub async fn put_calendar(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<CalendarInput>,
-) -> ApiResult<Json<CalendarView>> {
-    Ok(Json(sla::update_calendar(&state.core, &caller.ctx, CalendarId(id), body).await?))
-}
-
-pub async fn delete_calendar(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    sla::delete_calendar(&state.core, &caller.ctx, CalendarId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `POST /calendars/{id}/years/{year}`: the year's whole notice is in the calendar.
-pub async fn confirm_year(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((id, year)): ApiPath<(i64, i16)>,
-) -> ApiResult<Json<CalendarView>> {
-    Ok(Json(sla::confirm_year(&state.core, &caller.ctx, CalendarId(id), year).await?))
-}
-
-/// `DELETE /calendars/{id}/years/{year}`: the confirmation is withdrawn.
-pub async fn withdraw_year(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((id, year)): ApiPath<(i64, i16)>,
-) -> ApiResult<Json<CalendarView>> {
-    Ok(Json(sla::withdraw_year(&state.core, &caller.ctx, CalendarId(id), year).await?))
-}
-
-pub async fn list_policies(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Items<PolicyView>>> {
-    Ok(Json(Items { items: sla::list_policies(&state.core, &caller.ctx).await? }))
-}
-
-pub async fn create_policy(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<PolicyInput>,
-) -> ApiResult<(StatusCode, Json<PolicyView>)> {
-    Ok((StatusCode::CREATED, Json(sla::create_policy(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_policy(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<PolicyView>> {
-    Ok(Json(sla::get_policy(&state.core, &caller.ctx, SlaPolicyId(id)).await?))
-}
-
-pub async fn put_policy(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<PolicyInput>,
-) -> ApiResult<Json<PolicyView>> {
-    Ok(Json(sla::update_policy(&state.core, &caller.ctx, SlaPolicyId(id), body).await?))
+handlers! {
+    list_calendars() -> items: sla::list_calendars();
+    create_calendar(ApiJson(body: CalendarInput)) -> created: sla::create_calendar(body);
+    get_calendar(ApiPath(id: i64)) -> json: sla::get_calendar(CalendarId(id));
+    put_calendar(ApiPath(id: i64), ApiJson(body: CalendarInput)) -> json: sla::update_calendar(CalendarId(id), body);
+    delete_calendar(ApiPath(id: i64)) -> no_content: sla::delete_calendar(CalendarId(id));
+    /// `POST /calendars/{id}/years/{year}`: the year's whole notice is in the calendar.
+    confirm_year(ApiPath((id, year): (i64, i16))) -> json: sla::confirm_year(CalendarId(id), year);
+    /// `DELETE /calendars/{id}/years/{year}`: the confirmation is withdrawn.
+    withdraw_year(ApiPath((id, year): (i64, i16))) -> json: sla::withdraw_year(CalendarId(id), year);
+    list_policies() -> items: sla::list_policies();
+    create_policy(ApiJson(body: PolicyInput)) -> created: sla::create_policy(body);
+    get_policy(ApiPath(id: i64)) -> json: sla::get_policy(SlaPolicyId(id));
+    put_policy(ApiPath(id: i64), ApiJson(body: PolicyInput)) -> json: sla::update_policy(SlaPolicyId(id), body);
 }
 
 #[derive(Deserialize)]

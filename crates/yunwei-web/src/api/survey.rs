@@ -9,9 +9,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use yunwei_core::CoreError;
-use yunwei_core::improvement::{self, ImprovementPatch, ImprovementQuery, ImprovementView, NewImprovement};
-use yunwei_core::store::sql::Page;
-use yunwei_core::survey::{self, AnswerInput, PublicSurvey, Stats, StatsQuery, SurveyQuery, SurveyView};
+use yunwei_core::improvement::{self, ImprovementPatch, ImprovementQuery, NewImprovement};
+use yunwei_core::survey::{self, AnswerInput, PublicSurvey, StatsQuery, SurveyQuery};
 use yunwei_domain::ids::{ImprovementId, SurveyId};
 use yunwei_domain::survey::SurveySettings;
 
@@ -38,28 +37,12 @@ pub async fn answer(
     Ok(Json(survey::answer(&state.core, &caller.ctx, &token, body).await.map_err(public_error)?))
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<SurveyQuery>) -> ApiResult<Json<Page<SurveyView>>> {
-    Ok(Json(survey::list(&state.core, &caller.ctx, &q).await?))
-}
-
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<SurveyView>> {
-    Ok(Json(survey::get(&state.core, &caller.ctx, SurveyId(id)).await?))
-}
-
-pub async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> ApiResult<Json<Stats>> {
-    Ok(Json(survey::stats(&state.core, &caller.ctx, &q).await?))
-}
-
-pub async fn get_settings(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<SurveySettings>> {
-    Ok(Json(survey::read_settings(&state.core, &caller.ctx).await?))
-}
-
-pub async fn put_settings(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<SurveySettings>,
-) -> ApiResult<Json<SurveySettings>> {
-    Ok(Json(survey::put_settings(&state.core, &caller.ctx, body).await?))
+handlers! {
+    list(ApiQuery(q: SurveyQuery)) -> json: survey::list(&q);
+    get(ApiPath(id: i64)) -> json: survey::get(SurveyId(id));
+    stats(ApiQuery(q: StatsQuery)) -> json: survey::stats(&q);
+    get_settings() -> json: survey::read_settings();
+    put_settings(ApiJson(body: SurveySettings)) -> json: survey::put_settings(body);
 }
 
 // ---- the improvement register ----
@@ -69,35 +52,9 @@ pub fn improvement_id(text: &str) -> Result<ImprovementId, ApiError> {
     yunwei_domain::improvement::parse_number(text).map(ImprovementId).ok_or_else(ApiError::not_found)
 }
 
-pub async fn list_improvements(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ImprovementQuery>,
-) -> ApiResult<Json<Page<ImprovementView>>> {
-    Ok(Json(improvement::list(&state.core, &caller.ctx, &q).await?))
-}
-
-pub async fn create_improvement(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewImprovement>,
-) -> ApiResult<(StatusCode, Json<ImprovementView>)> {
-    Ok((StatusCode::CREATED, Json(improvement::create(&state.core, &caller.ctx, body).await?)))
-}
-
-pub async fn get_improvement(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<ImprovementView>> {
-    Ok(Json(improvement::get(&state.core, &caller.ctx, improvement_id(&id)?).await?))
-}
-
-pub async fn patch_improvement(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<ImprovementPatch>,
-) -> ApiResult<Json<ImprovementView>> {
-    Ok(Json(improvement::update(&state.core, &caller.ctx, improvement_id(&id)?, body).await?))
+handlers! {
+    list_improvements(ApiQuery(q: ImprovementQuery)) -> json: improvement::list(&q);
+    create_improvement(ApiJson(body: NewImprovement)) -> created: improvement::create(body);
+    get_improvement(ApiPath(id: String)) -> json: improvement::get(improvement_id(&id)?);
+    patch_improvement(ApiPath(id: String), ApiJson(body: ImprovementPatch)) -> json: improvement::update(improvement_id(&id)?, body);
 }

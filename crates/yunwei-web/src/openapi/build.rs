@@ -51,6 +51,10 @@ pub fn build() -> Value {
         if o.method == Method::Post {
             errors.extend([409, 422]);
         }
+        // A path with a parameter names something that may not exist.
+        if o.path.contains('{') {
+            errors.push(404);
+        }
         errors.extend(o.errors.iter().copied());
         errors.retain(|e| !o.also.iter().any(|(s, _)| s == e));
         // A paged list refuses a bad `limit` or `cursor` with 422 validation_failed.

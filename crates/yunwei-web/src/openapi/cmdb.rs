@@ -1,307 +1,122 @@
 //! OpenAPI operations and schemas of the CMDB: classes and attributes (the model), CIs,
 //! relations and history.
 
-use super::Method::*;
-use super::{Op, e, obj, op, q, schema_ref, with_body};
+use super::frag::{CURSOR, LIMIT, Param, Tag, arr, items_of, ns, page_of, ref_or_null, s};
+use super::{Op, obj, schema_ref};
 use crate::api::cmdb as h;
 use serde_json::{Value, json};
 
-const CONFIRM_Q: &[(&str, &str, &str)] = &[("confirm", "boolean", "go ahead although data would go with it (else 409 with the count)")];
+const CONFIRM_Q: &[Param] = &[("confirm", "boolean", "go ahead although data would go with it (else 409 with the count)")];
 
-const LIST_Q: &[(&str, &str, &str)] = &[
+const LIST_Q: &[Param] = &[
     ("class", "string", "class code or id: that class and its subclasses"),
     ("status", "string", "comma-separated: planned, production, maintenance, retired"),
     ("team", "integer", "owner team id"),
     ("q", "string", "name contains"),
     ("attr.<code>", "string", "an attribute's value, any number of them (attr.os=RHEL&attr.cpu_cores=16)"),
-    ("limit", "integer", "1–200, default 50"),
-    ("cursor", "string", "`next_cursor` of the previous page"),
+    LIMIT,
+    CURSOR,
 ];
+
+const CMDB: Tag = Tag("cmdb");
 
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        op(
-            Get,
-            "/api/v1/cmdb/classes",
-            h::classes,
-            "cmdb",
-            "Every CI class in tree order, with its own attributes",
-            (200, Some("CiClassList")),
+        CMDB.get("/api/v1/cmdb/classes", h::classes, "Every CI class in tree order, with its own attributes", "CiClassList"),
+        CMDB.create("/api/v1/cmdb/classes", h::create_class, "Add a class (system duty)", "CiClass")
+            .body("NewCiClass", || json!({ "code": "san_switch", "parent_id": 4, "name": "SAN 交换机", "name_en": "SAN switch" })),
+        CMDB.get("/api/v1/cmdb/classes/{id}", h::class, "One class with every attribute it has, inherited first", "CiClassDetail"),
+        CMDB.patch("/api/v1/cmdb/classes/{id}", h::update_class, "Rename, move or restrict a class (system duty)", "CiClass")
+            .body("CiClassPatch", || json!({ "name_en": "SAN switch", "restricted_team_id": null })),
+        CMDB.delete(
+            "/api/v1/cmdb/classes/{id}",
+            h::delete_class,
+            "Remove a class without subclasses; its CIs go too only with confirm=true",
+        )
+        .query(CONFIRM_Q)
+        .errors(&[409]),
+        CMDB.create("/api/v1/cmdb/classes/{id}/attributes", h::create_attribute, "Add an attribute to a class", "CiAttribute").body(
+            "NewCiAttribute",
+            || json!({ "code": "firmware", "name": "固件版本", "name_en": "Firmware", "kind": "text", "pattern": "^[0-9.]+$" }),
         ),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op(Post, "/api/v1/cmdb/classes", h::create_class, "cmdb", "Add a class (system duty)", (201, Some("CiClass"))),
-                "NewCiClass",
-                || json!({ "code": "san_switch", "parent_id": 4, "name": "SAN 交换机", "name_en": "SAN switch" }),
-            )
-        },
-        e(
-            op(
-                Get,
-                "/api/v1/cmdb/classes/{id}",
-                h::class,
-                "cmdb",
-                "One class with every attribute it has, inherited first",
-                (200, Some("CiClassDetail")),
-            ),
-            &[404],
+        CMDB.put(
+            "/api/v1/cmdb/attributes/{id}",
+            h::update_attribute,
+            "Change an attribute's names, rules or choices (code and kind stay)",
+            "CiAttribute",
+        )
+        .body(
+            "NewCiAttribute",
+            || json!({ "code": "firmware", "name": "固件版本", "name_en": "Firmware version", "kind": "text", "required": true }),
         ),
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(
-                    Patch,
-                    "/api/v1/cmdb/classes/{id}",
-                    h::update_class,
-                    "cmdb",
-                    "Rename, move or restrict a class (system duty)",
-                    (200, Some("CiClass")),
-                ),
-                "CiClassPatch",
-                || json!({ "name_en": "SAN switch", "restricted_team_id": null }),
-            )
-        },
-        e(
-            q(
-                op(
-                    Delete,
-                    "/api/v1/cmdb/classes/{id}",
-                    h::delete_class,
-                    "cmdb",
-                    "Remove a class without subclasses; its CIs go too only with confirm=true",
-                    (204, None),
-                ),
-                CONFIRM_Q,
-            ),
-            &[404, 409],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/cmdb/classes/{id}/attributes",
-                    h::create_attribute,
-                    "cmdb",
-                    "Add an attribute to a class",
-                    (201, Some("CiAttribute")),
-                ),
-                "NewCiAttribute",
-                || json!({ "code": "firmware", "name": "固件版本", "name_en": "Firmware", "kind": "text", "pattern": "^[0-9.]+$" }),
-            )
-        },
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/cmdb/attributes/{id}",
-                    h::update_attribute,
-                    "cmdb",
-                    "Change an attribute's names, rules or choices (code and kind stay)",
-                    (200, Some("CiAttribute")),
-                ),
-                "NewCiAttribute",
-                || json!({ "code": "firmware", "name": "固件版本", "name_en": "Firmware version", "kind": "text", "required": true }),
-            )
-        },
-        e(
-            q(
-                op(
-                    Delete,
-                    "/api/v1/cmdb/attributes/{id}",
-                    h::delete_attribute,
-                    "cmdb",
-                    "Remove an attribute; CIs' values go too only with confirm=true",
-                    (204, None),
-                ),
-                CONFIRM_Q,
-            ),
-            &[404, 409],
-        ),
-        op(
-            Get,
+        CMDB.delete("/api/v1/cmdb/attributes/{id}", h::delete_attribute, "Remove an attribute; CIs' values go too only with confirm=true")
+            .query(CONFIRM_Q)
+            .errors(&[409]),
+        CMDB.get(
             "/api/v1/cmdb/relation-types",
             h::relation_types,
-            "cmdb",
             "Relation types with the class pairs each may join",
-            (200, Some("CiRelationTypeList")),
+            "CiRelationTypeList",
         ),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/cmdb/relation-rules",
-                    h::add_rule,
-                    "cmdb",
-                    "Allow a relation type between two classes and their subclasses",
-                    (201, Some("CiRelationRule")),
-                ),
-                "NewCiRelationRule",
-                || json!({ "relation_type_id": 2, "from_class_id": 13, "to_class_id": 3 }),
-            )
-        },
-        e(
-            op(Delete, "/api/v1/cmdb/relation-rules/{id}", h::delete_rule, "cmdb", "Remove a rule (relations made stay)", (204, None)),
-            &[404],
+        CMDB.create(
+            "/api/v1/cmdb/relation-rules",
+            h::add_rule,
+            "Allow a relation type between two classes and their subclasses",
+            "CiRelationRule",
+        )
+        .body("NewCiRelationRule", || json!({ "relation_type_id": 2, "from_class_id": 13, "to_class_id": 3 })),
+        CMDB.delete("/api/v1/cmdb/relation-rules/{id}", h::delete_rule, "Remove a rule (relations made stay)"),
+        CMDB.get("/api/v1/cmdb/cis", h::list_cis, "CIs by name, filtered on class, status, team, name and any attribute", "CiPage")
+            .query(LIST_Q)
+            .errors(&[422]),
+        CMDB.post(
+            "/api/v1/cmdb/cis/bulk",
+            h::bulk_cis,
+            "Change status, owner team, environment or tags of many CIs; one history entry per CI, refusals reported per CI",
+            "CiBulkResult",
+        )
+        .body("CiBulkInput", || json!({ "ids": [12, 13, 14], "status": "maintenance", "add_tags": ["年度巡检"] }))
+        .errors(&[422]),
+        CMDB.create("/api/v1/cmdb/cis", h::create_ci, "Create a CI; its attributes are checked against its class's", "Ci").body(
+            "NewCi",
+            || {
+                json!({
+                    "class_id": 3, "name": "核心账务数据库主机 01", "owner_team_id": 2, "criticality": "critical",
+                    "tags": ["核心系统"], "attributes": { "hostname": "acct-db-01", "management_ip": "10.10.1.21", "cpu_cores": 64 }
+                })
+            },
         ),
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/cmdb/cis",
-                    h::list_cis,
-                    "cmdb",
-                    "CIs by name, filtered on class, status, team, name and any attribute",
-                    (200, Some("CiPage")),
-                ),
-                LIST_Q,
-            ),
-            &[422],
-        ),
-        Op {
-            errors: &[422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/cmdb/cis",
-                    h::create_ci,
-                    "cmdb",
-                    "Create a CI; its attributes are checked against its class's",
-                    (201, Some("Ci")),
-                ),
-                "NewCi",
-                || {
-                    json!({
-                        "class_id": 3, "name": "核心账务数据库主机 01", "owner_team_id": 2, "criticality": "critical",
-                        "tags": ["核心系统"], "attributes": { "hostname": "acct-db-01", "management_ip": "10.10.1.21", "cpu_cores": 64 }
-                    })
-                },
-            )
-        },
-        Op {
-            errors: &[422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/cmdb/cis/bulk",
-                    h::bulk_cis,
-                    "cmdb",
-                    "Change status, owner team, environment or tags of many CIs; one history entry per CI, refusals reported per CI",
-                    (200, Some("CiBulkResult")),
-                ),
-                "CiBulkInput",
-                || json!({ "ids": [12, 13, 14], "status": "maintenance", "add_tags": ["年度巡检"] }),
-            )
-        },
-        e(op(Get, "/api/v1/cmdb/cis/{id}", h::get_ci, "cmdb", "One CI", (200, Some("Ci"))), &[404]),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Patch,
-                    "/api/v1/cmdb/cis/{id}",
-                    h::update_ci,
-                    "cmdb",
-                    "Change a CI; `version` must be the one you read",
-                    (200, Some("Ci")),
-                ),
-                "CiPatch",
-                || json!({ "version": 3, "status": "maintenance", "attributes": { "memory_gb": 512 } }),
-            )
-        },
-        e(
-            q(
-                op(
-                    Delete,
-                    "/api/v1/cmdb/cis/{id}",
-                    h::delete_ci,
-                    "cmdb",
-                    "Delete a CI and its relations; while others depend on it, 409 names them unless confirm=true",
-                    (204, None),
-                ),
-                CONFIRM_Q,
-            ),
-            &[404, 409],
-        ),
-        e(
-            op(
-                Get,
-                "/api/v1/cmdb/cis/{id}/relations",
-                h::relations,
-                "cmdb",
-                "A CI's relations, both directions",
-                (200, Some("CiRelationList")),
-            ),
-            &[404],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/cmdb/relations",
-                    h::create_relation,
-                    "cmdb",
-                    "Relate two CIs; the class rules must allow it",
-                    (201, Some("CiRelationView")),
-                ),
-                "NewCiRelation",
-                || json!({ "type_code": "runs_on", "from_ci_id": 12, "to_ci_id": 7 }),
-            )
-        },
-        e(op(Delete, "/api/v1/cmdb/relations/{id}", h::delete_relation, "cmdb", "Remove a relation", (204, None)), &[404]),
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/cmdb/cis/{id}/history",
-                    h::history,
-                    "cmdb",
-                    "Changes of a CI and its relations, newest first",
-                    (200, Some("CiHistoryList")),
-                ),
-                &[("before", "integer", "a version id: older entries only"), ("limit", "integer", "1–200, default 50")],
-            ),
-            &[404, 422],
-        ),
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/cmdb/cis/{id}/diff",
-                    h::diff,
-                    "cmdb",
-                    "Fields that differ between two versions",
-                    (200, Some("CiFieldChangeList")),
-                ),
-                &[("from", "integer", "a version (history id)"), ("to", "integer", "another version")],
-            ),
-            &[404, 422],
-        ),
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/cmdb/cis/{id}/as-of",
-                    h::as_of,
-                    "cmdb",
-                    "The CI and its relations as they were at a moment",
-                    (200, Some("CiAsOf")),
-                ),
-                &[("at", "integer", "unix milliseconds; now when left out")],
-            ),
-            &[404],
-        ),
+        CMDB.get("/api/v1/cmdb/cis/{id}", h::get_ci, "One CI", "Ci"),
+        CMDB.patch("/api/v1/cmdb/cis/{id}", h::update_ci, "Change a CI; `version` must be the one you read", "Ci")
+            .body("CiPatch", || json!({ "version": 3, "status": "maintenance", "attributes": { "memory_gb": 512 } }))
+            .errors(&[409]),
+        CMDB.delete(
+            "/api/v1/cmdb/cis/{id}",
+            h::delete_ci,
+            "Delete a CI and its relations; while others depend on it, 409 names them unless confirm=true",
+        )
+        .query(CONFIRM_Q)
+        .errors(&[409]),
+        CMDB.get("/api/v1/cmdb/cis/{id}/relations", h::relations, "A CI's relations, both directions", "CiRelationList"),
+        CMDB.create("/api/v1/cmdb/relations", h::create_relation, "Relate two CIs; the class rules must allow it", "CiRelationView")
+            .body("NewCiRelation", || json!({ "type_code": "runs_on", "from_ci_id": 12, "to_ci_id": 7 }))
+            .errors(&[404]),
+        CMDB.delete("/api/v1/cmdb/relations/{id}", h::delete_relation, "Remove a relation"),
+        CMDB.get("/api/v1/cmdb/cis/{id}/history", h::history, "Changes of a CI and its relations, newest first", "CiHistoryList")
+            .query(&[("before", "integer", "a version id: older entries only"), LIMIT])
+            .errors(&[422]),
+        CMDB.get("/api/v1/cmdb/cis/{id}/diff", h::diff, "Fields that differ between two versions", "CiFieldChangeList")
+            .query(&[("from", "integer", "a version (history id)"), ("to", "integer", "another version")])
+            .errors(&[422]),
+        CMDB.get("/api/v1/cmdb/cis/{id}/as-of", h::as_of, "The CI and its relations as they were at a moment", "CiAsOf").query(&[(
+            "at",
+            "integer",
+            "unix milliseconds; now when left out",
+        )]),
     ]
 }
 
 pub(super) fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let ns = |t: &str| json!({ "type": [t, "null"] });
-    let list = |item: &str| obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref(item) } }));
     let kinds = json!({ "enum": ["text", "integer", "decimal", "boolean", "date", "enum", "ip", "cidr", "ci_ref", "user_ref", "team_ref", "json"] });
     let choices = json!({ "type": "array", "items": obj(&["code", "name"], json!({ "code": s("string"), "name": s("string"), "name_en": s("string") })) });
     let attribute = obj(
@@ -318,10 +133,10 @@ pub(super) fn schemas() -> Value {
         "id": s("integer"), "code": s("string"), "parent_id": ns("integer"), "name": s("string"), "name_en": s("string"),
         "abstract": { "type": "boolean", "description": "groups subclasses; holds no CIs" }, "builtin": s("boolean"), "icon": s("string"),
         "restricted_team_id": { "type": ["integer", "null"], "description": "only this team's members see CIs of the class and below" },
-        "depth": s("integer"), "attributes": { "type": "array", "items": schema_ref("CiAttribute") }
+        "depth": s("integer"), "attributes": arr("CiAttribute")
     });
     let mut detail = obj(&["id", "code", "name", "all_attributes", "ci_count"], class_props.clone());
-    detail["properties"]["all_attributes"] = json!({ "type": "array", "items": schema_ref("CiAttribute") });
+    detail["properties"]["all_attributes"] = arr("CiAttribute");
     detail["properties"]["ci_count"] = s("integer");
     let status = json!({ "enum": ["planned", "production", "maintenance", "retired"] });
     let criticality = json!({ "enum": ["low", "medium", "high", "critical"] });
@@ -361,7 +176,7 @@ pub(super) fn schemas() -> Value {
         "CiAttribute": attribute,
         "CiClass": obj(&["id", "code", "name", "attributes"], class_props),
         "CiClassDetail": detail,
-        "CiClassList": list("CiClass"),
+        "CiClassList": items_of("CiClass"),
         "NewCiClass": obj(&["code", "name"], json!({
             "code": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" }, "parent_id": ns("integer"), "name": { "type": "string", "maxLength": 100 },
             "name_en": s("string"), "abstract": s("boolean"), "icon": s("string"), "restricted_team_id": ns("integer")
@@ -385,9 +200,9 @@ pub(super) fn schemas() -> Value {
             "reverse_name_en": s("string"),
             "propagation": { "enum": ["source", "none"], "description": "source: a failure of the target affects the source" },
             "pool": { "type": "boolean", "description": "the source is a member of the target pool or cluster" },
-            "builtin": s("boolean"), "created_at": s("integer"), "rules": { "type": "array", "items": schema_ref("CiRelationRule") }
+            "builtin": s("boolean"), "created_at": s("integer"), "rules": arr("CiRelationRule")
         })),
-        "CiRelationTypeList": list("CiRelationType"),
+        "CiRelationTypeList": items_of("CiRelationType"),
         "Ci": ci,
         "CiBulkInput": obj(&["ids"], json!({
             "ids": { "type": "array", "items": s("integer"), "minItems": 1, "maxItems": 200 },
@@ -402,7 +217,7 @@ pub(super) fn schemas() -> Value {
                 "id": s("integer"), "name": s("string"), "ok": s("boolean"), "version": s("integer"), "code": s("string"), "message": s("string")
             })) }
         })),
-        "CiPage": obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref("Ci") }, "next_cursor": ns("string") })),
+        "CiPage": page_of("Ci"),
         "NewCi": obj(&["class_id", "name"], json!({
             "class_id": s("integer"), "name": { "type": "string", "maxLength": 200 }, "name_en": s("string"), "description": s("string"),
             "status": status.clone(), "owner_team_id": ns("integer"), "criticality": criticality.clone(), "environment": environment.clone(),
@@ -416,24 +231,24 @@ pub(super) fn schemas() -> Value {
             "attributes": { "type": "object", "description": "the values to change; null removes one" }
         })),
         "CiRelationView": relation,
-        "CiRelationList": list("CiRelationView"),
+        "CiRelationList": items_of("CiRelationView"),
         "NewCiRelation": obj(&["from_ci_id", "to_ci_id"], json!({
             "type_id": s("integer"), "type_code": { "type": "string", "description": "instead of type_id" }, "from_ci_id": s("integer"),
             "to_ci_id": s("integer")
         })),
         "CiFieldChange": change,
-        "CiFieldChangeList": list("CiFieldChange"),
+        "CiFieldChangeList": items_of("CiFieldChange"),
         "CiHistoryEntry": obj(&["id", "at", "source", "op", "subject", "changes"], json!({
             "id": { "type": "integer", "description": "the version" }, "at": s("integer"), "actor_id": ns("integer"), "actor_name": ns("string"),
             "source": { "enum": ["ui", "api", "import", "reconciliation", "change", "system"] }, "source_ref": ns("string"),
             "op": { "enum": ["create", "update", "delete"] }, "subject": { "enum": ["ci", "relation"] },
-            "relation": { "oneOf": [schema_ref("CiRelationView"), { "type": "null" }] },
-            "changes": { "type": "array", "items": schema_ref("CiFieldChange") }
+            "relation": ref_or_null("CiRelationView"),
+            "changes": arr("CiFieldChange")
         })),
-        "CiHistoryList": list("CiHistoryEntry"),
+        "CiHistoryList": items_of("CiHistoryEntry"),
         "CiAsOf": obj(&["at", "ci", "relations"], json!({
             "at": s("integer"), "ci": { "oneOf": [schema_ref("Ci"), { "type": "null" }], "description": "null: it did not exist then" },
-            "relations": { "type": "array", "items": schema_ref("CiRelationView") }
+            "relations": arr("CiRelationView")
         })),
     })
 }

@@ -1,7 +1,7 @@
 //! OpenAPI operations and schemas of CMDB impact analysis (CMDB-3).
 
-use super::Method::*;
-use super::{Op, e, obj, op, q, schema_ref, with_body};
+use super::frag::{Tag, arr, arr_of, s};
+use super::{Op, obj};
 use crate::api::cmdb_impact;
 use serde_json::{Value, json};
 
@@ -12,45 +12,33 @@ const IMPACT_Q: [(&str, &str, &str); 4] = [
     ("limit", "integer", "1–1000 CIs listed, default 200 (totals count all)"),
 ];
 
+const CMDB: Tag = Tag("cmdb");
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/cmdb/cis/{id}/impact",
-                    cmdb_impact::of_ci,
-                    "cmdb",
-                    "Impact analysis of one CI (影响分析): with `direction=up`, every CI its failure takes down or degrades \
+        CMDB.get(
+            "/api/v1/cmdb/cis/{id}/impact",
+            cmdb_impact::of_ci,
+            "Impact analysis of one CI (影响分析): with `direction=up`, every CI its failure takes down or degrades \
                      (a pool is degraded, not down, while it keeps `min_healthy` members) and the business services among \
                      them; with `direction=down`, what it needs. Answered from the in-memory graph, which reflects a change \
                      made on any node within a second. CIs the caller may not read are counted in `hidden`, not named",
-                    (200, Some("CiImpact")),
-                ),
-                &IMPACT_Q,
-            ),
-            &[404, 422],
-        ),
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/cmdb/impact",
-                    cmdb_impact::of_failures,
-                    "cmdb",
-                    "What is down if these CIs fail together (1–100 CIs, each readable by the caller)",
-                    (200, Some("CiImpact")),
-                ),
-                "CiImpactInput",
-                || json!({ "failed": [1021, 1022], "depth": 10 }),
-            )
-        },
+            "CiImpact",
+        )
+        .query(&IMPACT_Q)
+        .errors(&[422]),
+        CMDB.post(
+            "/api/v1/cmdb/impact",
+            cmdb_impact::of_failures,
+            "What is down if these CIs fail together (1–100 CIs, each readable by the caller)",
+            "CiImpact",
+        )
+        .body("CiImpactInput", || json!({ "failed": [1021, 1022], "depth": 10 }))
+        .errors(&[404]),
     ]
 }
 
 pub(super) fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
     let state = json!({ "enum": ["ok", "degraded", "down"] });
     json!({
         "CiImpactItem": obj(&["id", "name", "class_code", "state", "depth"], json!({
@@ -60,14 +48,14 @@ pub(super) fn schemas() -> Value {
             "redundant": { "type": "boolean", "description": "down: one member of the pool `via`" }
         })),
         "CiImpact": obj(&["direction", "failed", "depth", "truncated", "total", "down", "degraded", "items", "hidden", "more", "business_services"], json!({
-            "direction": { "enum": ["up", "down"] }, "failed": { "type": "array", "items": s("integer") }, "depth": s("integer"),
+            "direction": { "enum": ["up", "down"] }, "failed": arr_of("integer"), "depth": s("integer"),
             "truncated": { "type": "boolean", "description": "the depth limit cut the walk short" },
             "total": { "type": "integer", "description": "CIs reached, readable or not" },
             "down": s("integer"), "degraded": s("integer"),
-            "items": { "type": "array", "items": schema_ref("CiImpactItem") },
+            "items": arr("CiImpactItem"),
             "hidden": { "type": "integer", "description": "CIs examined that the caller may not read" },
             "more": { "type": "boolean", "description": "more CIs than `limit` were reached" },
-            "business_services": { "type": "array", "items": schema_ref("CiImpactItem") }
+            "business_services": arr("CiImpactItem")
         })),
         "CiImpactInput": obj(&["failed"], json!({
             "failed": { "type": "array", "items": s("integer"), "minItems": 1, "maxItems": 100 },

@@ -1,59 +1,37 @@
 //! OpenAPI operations and schemas of duty grants waiting for a second person (四眼原则).
 
-use super::Method::*;
-use super::{Op, e, obj, op, q, with_body};
+use super::frag::{Tag, arr, ns, s};
+use super::{Op, obj};
 use crate::api::admin;
 use serde_json::{Value, json};
 
+const ROLES: Tag = Tag("roles");
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/duty-grants",
-                    admin::list_duty_grants,
-                    "roles",
-                    "Duty grants, newest first (the last 200)",
-                    (200, Some("DutyGrantList")),
-                ),
-                &[("status", "string", "pending, approved, rejected or cancelled")],
-            ),
-            &[422],
+        ROLES
+            .get("/api/v1/duty-grants", admin::list_duty_grants, "Duty grants, newest first (the last 200)", "DutyGrantList")
+            .query(&[("status", "string", "pending, approved, rejected or cancelled")])
+            .errors(&[422]),
+        ROLES.get("/api/v1/duty-grants/{id}", admin::get_duty_grant, "One duty grant", "DutyGrant"),
+        ROLES.post(
+            "/api/v1/duty-grants/{id}/approve",
+            admin::approve_duty_grant,
+            "Approve and apply a duty grant: not by the requester, nor by anyone whose rights it changes",
+            "DutyGrant",
         ),
-        e(op(Get, "/api/v1/duty-grants/{id}", admin::get_duty_grant, "roles", "One duty grant", (200, Some("DutyGrant"))), &[404]),
-        e(
-            op(
-                Post,
-                "/api/v1/duty-grants/{id}/approve",
-                admin::approve_duty_grant,
-                "roles",
-                "Approve and apply a duty grant: not by the requester, nor by anyone whose rights it changes",
-                (200, Some("DutyGrant")),
-            ),
-            &[404, 409],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/duty-grants/{id}/reject",
-                    admin::reject_duty_grant,
-                    "roles",
-                    "Reject a duty grant (an approver), or withdraw it (the requester)",
-                    (200, Some("DutyGrant")),
-                ),
-                "DutyGrantReject",
-                || json!({ "note": "审计管理员岗位调整尚未经总监签批" }),
+        ROLES
+            .post(
+                "/api/v1/duty-grants/{id}/reject",
+                admin::reject_duty_grant,
+                "Reject a duty grant (an approver), or withdraw it (the requester)",
+                "DutyGrant",
             )
-        },
+            .body("DutyGrantReject", || json!({ "note": "审计管理员岗位调整尚未经总监签批" })),
     ]
 }
 
 pub(super) fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let ns = |t: &str| json!({ "type": [t, "null"] });
     let grant = obj(
         &["id", "kind", "target_id", "target_name", "requested_change", "state_before", "requested_by", "requested_at", "status"],
         json!({
@@ -71,7 +49,7 @@ pub(super) fn schemas() -> Value {
     );
     json!({
         "DutyGrant": grant,
-        "DutyGrantList": { "type": "array", "items": { "$ref": "#/components/schemas/DutyGrant" } },
+        "DutyGrantList": arr("DutyGrant"),
         "DutyGrantReject": obj(&[], json!({ "note": { "type": "string", "maxLength": 1000 } })),
     })
 }

@@ -1,103 +1,70 @@
 //! OpenAPI operations and schemas of major incidents (INC-7): phases, the
 //! war-room log, stakeholder updates, the update interval and the emergency report.
 
-use super::Method::*;
-use super::{Op, e, obj, op, schema_ref, with_body};
+use super::frag::{Tag, arr, items_of, ns, ref_or_null, s};
+use super::{Op, obj, schema_ref};
 use crate::api::major;
 use serde_json::{Value, json};
 
+const MAJOR_INCIDENTS: Tag = Tag("major incidents");
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/major/phase",
-                    major::change_phase,
-                    "major incidents",
-                    "Move the response to its next phase (declared → containment → recovery → review → closed); \
+        MAJOR_INCIDENTS
+            .post(
+                "/api/v1/incidents/{number}/major/phase",
+                major::change_phase,
+                "Move the response to its next phase (declared → containment → recovery → review → closed); \
                      review needs the incident resolved (409 `major_review_needs_resolution`)",
-                    (200, Some("MajorIncident")),
-                ),
-                "MajorPhaseInput",
-                || json!({ "phase": "containment", "note": "已切换至同城灾备中心，交易逐步恢复" }),
+                "MajorIncident",
             )
-        },
-        e(
-            op(
-                Get,
+            .body("MajorPhaseInput", || json!({ "phase": "containment", "note": "已切换至同城灾备中心，交易逐步恢复" })),
+        MAJOR_INCIDENTS
+            .get(
                 "/api/v1/incidents/{number}/major/war-room",
                 major::war_room,
-                "major incidents",
                 "The war-room log (作战室/指挥记录), oldest first; open to whoever may read the incident",
-                (200, Some("WarRoomEntryList")),
-            ),
-            &[404, 409],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/major/war-room",
-                    major::post_entry,
-                    "major incidents",
-                    "Record an action or decision (commander, the incident's team, or holders of incident assign rights)",
-                    (201, Some("WarRoomEntry")),
-                ),
-                "WarRoomEntryInput",
-                || json!({ "kind": "decision", "body": "决定暂停批量代发业务，优先保障柜面交易" }),
+                "WarRoomEntryList",
             )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/incidents/{number}/major/stakeholder-updates",
-                    major::post_stakeholder_update,
-                    "major incidents",
-                    "Post a stakeholder update: notifies watchers, the commander, the team's manager and the operations directors, \
+            .errors(&[409]),
+        MAJOR_INCIDENTS
+            .create(
+                "/api/v1/incidents/{number}/major/war-room",
+                major::post_entry,
+                "Record an action or decision (commander, the incident's team, or holders of incident assign rights)",
+                "WarRoomEntry",
+            )
+            .body("WarRoomEntryInput", || json!({ "kind": "decision", "body": "决定暂停批量代发业务，优先保障柜面交易" })),
+        MAJOR_INCIDENTS
+            .create(
+                "/api/v1/incidents/{number}/major/stakeholder-updates",
+                major::post_stakeholder_update,
+                "Post a stakeholder update: notifies watchers, the commander, the team's manager and the operations directors, \
                      and restarts the update interval",
-                    (201, Some("WarRoomEntry")),
-                ),
-                "StakeholderUpdateInput",
-                || json!({ "body": "14:20 核心系统已恢复 80% 交易，预计 15:00 前全部恢复。下次通报 14:50。" }),
+                "WarRoomEntry",
             )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/incidents/{number}/major/interval",
-                    major::put_interval,
-                    "major incidents",
-                    "Change this incident's stakeholder-update interval (5–1440 minutes)",
-                    (200, Some("MajorIncident")),
-                ),
-                "MajorIntervalInput",
-                || json!({ "update_interval_minutes": 15 }),
+            .body("StakeholderUpdateInput", || json!({ "body": "14:20 核心系统已恢复 80% 交易，预计 15:00 前全部恢复。下次通报 14:50。" })),
+        MAJOR_INCIDENTS
+            .put(
+                "/api/v1/incidents/{number}/major/interval",
+                major::put_interval,
+                "Change this incident's stakeholder-update interval (5–1440 minutes)",
+                "MajorIncident",
             )
-        },
-        e(
-            op(
-                Get,
+            .body("MajorIntervalInput", || json!({ "update_interval_minutes": 15 }))
+            .errors(&[409]),
+        MAJOR_INCIDENTS
+            .get(
                 "/api/v1/incidents/{number}/emergency-report",
                 major::emergency_report,
-                "major incidents",
                 "The emergency report (紧急事件处理结果报告): times and durations, war-room log, stakeholder updates, summary",
-                (200, Some("EmergencyReport")),
-            ),
-            &[404, 409],
-        ),
+                "EmergencyReport",
+            )
+            .errors(&[409]),
     ]
 }
 
 pub(super) fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let ns = |t: &str| json!({ "type": [t, "null"] });
     let phase = json!({ "enum": ["declared", "containment", "recovery", "review", "closed"] });
     let person = obj(&["id", "name"], json!({ "id": s("integer"), "name": s("string") }));
     let times = ["occurred", "reported", "declared", "containment", "recovery", "restored", "resolved", "review", "closed"]
@@ -121,7 +88,7 @@ pub(super) fn schemas() -> Value {
             "id": s("integer"), "incident_id": s("integer"), "at": s("integer"), "author_id": ns("integer"), "author_name": ns("string"),
             "kind": { "enum": ["action", "decision", "stakeholder_update", "phase_change"] }, "body": s("string"), "data": s("object")
         })),
-        "WarRoomEntryList": obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref("WarRoomEntry") } })),
+        "WarRoomEntryList": items_of("WarRoomEntry"),
         "WarRoomEntryInput": obj(&["kind", "body"], json!({ "kind": { "enum": ["action", "decision"] }, "body": { "type": "string", "minLength": 1, "maxLength": 4000 } })),
         "StakeholderUpdateInput": obj(&["body"], json!({ "body": { "type": "string", "minLength": 1, "maxLength": 4000 } })),
         "EmergencyReport": obj(&["number", "title", "priority", "major_incident", "times", "durations", "timeline"], json!({
@@ -131,9 +98,9 @@ pub(super) fn schemas() -> Value {
             "commander": { "oneOf": [person, { "type": "null" }] }, "impact_scope": ns("string"), "description": s("string"),
             "resolution_code": ns("string"), "resolution": ns("string"), "major_incident": schema_ref("MajorIncident"),
             "times": { "type": "object", "properties": times }, "durations": { "type": "object", "properties": durations },
-            "timeline": { "type": "array", "items": schema_ref("WarRoomEntry") },
-            "stakeholder_updates": { "type": "array", "items": schema_ref("WarRoomEntry") },
-            "summary": { "oneOf": [schema_ref("IncidentSummary"), { "type": "null" }] }, "generated_at": s("integer")
+            "timeline": arr("WarRoomEntry"),
+            "stakeholder_updates": arr("WarRoomEntry"),
+            "summary": ref_or_null("IncidentSummary"), "generated_at": s("integer")
         })),
     })
 }

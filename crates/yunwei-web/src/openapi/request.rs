@@ -1,20 +1,20 @@
 //! OpenAPI operations and schemas of service requests and the service catalogue.
 
-use super::Method::*;
-use super::{Op, e, obj, op, q, schema_ref, with_body};
+use super::frag::{CURSOR, LIMIT, Param, Tag, arr, items_of, ns, page_of, s};
+use super::{Op, obj};
 use crate::api::request;
 use serde_json::{Value, json};
 
-const LIST_Q: &[(&str, &str, &str)] = &[
+const LIST_Q: &[Param] = &[
     ("queue", "string", "all (default), mine, approvals (awaiting my approval), my_teams (open fulfilment tasks)"),
     ("state", "string", "comma-separated: pending_approval, in_fulfilment, fulfilled, closed, rejected, cancelled"),
     ("item_id", "integer", "catalogue item"),
     ("team_id", "integer", "fulfilment team"),
-    ("limit", "integer", "1–200, default 50"),
-    ("cursor", "string", "`next_cursor` of the previous page"),
+    LIMIT,
+    CURSOR,
 ];
 
-const CATALOG_Q: &[(&str, &str, &str)] = &[("all", "boolean", "administrators: include retired items")];
+const CATALOG_Q: &[Param] = &[("all", "boolean", "administrators: include retired items")];
 
 fn item_example() -> Value {
     json!({
@@ -40,82 +40,28 @@ fn item_example() -> Value {
     })
 }
 
+const SERVICE_REQUESTS: Tag = Tag("service-requests");
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        q(
-            op(
-                Get,
-                "/api/v1/catalog-items",
-                request::list_items,
-                "service-requests",
-                "The service catalogue",
-                (200, Some("CatalogItemList")),
-            ),
-            CATALOG_Q,
-        ),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/catalog-items",
-                    request::create_item,
-                    "service-requests",
-                    "Add a catalogue item",
-                    (201, Some("CatalogItem")),
-                ),
-                "CatalogItemInput",
-                item_example,
-            )
-        },
-        e(
-            op(
-                Get,
-                "/api/v1/catalog-items/{id}",
-                request::get_item,
-                "service-requests",
-                "One catalogue item with its form",
-                (200, Some("CatalogItem")),
-            ),
-            &[404],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/catalog-items/{id}",
-                    request::put_item,
-                    "service-requests",
-                    "Replace a catalogue item (its code cannot change)",
-                    (200, Some("CatalogItem")),
-                ),
-                "CatalogItemInput",
-                item_example,
-            )
-        },
-        q(
-            op(
-                Get,
-                "/api/v1/service-requests",
-                request::list,
-                "service-requests",
-                "Service requests, newest first",
-                (200, Some("RequestPage")),
-            ),
-            LIST_Q,
-        ),
-        with_body(
-            op(
-                Post,
+        SERVICE_REQUESTS.get("/api/v1/catalog-items", request::list_items, "The service catalogue", "CatalogItemList").query(CATALOG_Q),
+        SERVICE_REQUESTS
+            .create("/api/v1/catalog-items", request::create_item, "Add a catalogue item", "CatalogItem")
+            .body("CatalogItemInput", item_example),
+        SERVICE_REQUESTS.get("/api/v1/catalog-items/{id}", request::get_item, "One catalogue item with its form", "CatalogItem"),
+        SERVICE_REQUESTS
+            .put("/api/v1/catalog-items/{id}", request::put_item, "Replace a catalogue item (its code cannot change)", "CatalogItem")
+            .body("CatalogItemInput", item_example)
+            .errors(&[409]),
+        SERVICE_REQUESTS.get("/api/v1/service-requests", request::list, "Service requests, newest first", "RequestPage").query(LIST_Q),
+        SERVICE_REQUESTS
+            .create(
                 "/api/v1/service-requests",
                 request::create,
-                "service-requests",
                 "Request a catalogue item; answers are checked against its form and approvers are fixed now",
-                (201, Some("ServiceRequest")),
-            ),
-            "NewRequest",
-            || {
+                "ServiceRequest",
+            )
+            .body("NewRequest", || {
                 json!({
                     "item_id": 5,
                     "answers": {
@@ -126,101 +72,53 @@ pub(super) fn ops() -> Vec<Op> {
                         "form": { "filename": "VPN申请表.pdf", "content_type": "application/pdf", "content_base64": "JVBERi0xLjQK" }
                     }
                 })
-            },
+            }),
+        SERVICE_REQUESTS.get(
+            "/api/v1/service-requests/{number}",
+            request::get,
+            "One request with approvals, tasks and timeline",
+            "RequestDetail",
         ),
-        e(
-            op(
-                Get,
-                "/api/v1/service-requests/{number}",
-                request::get,
-                "service-requests",
-                "One request with approvals, tasks and timeline",
-                (200, Some("RequestDetail")),
-            ),
-            &[404],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/service-requests/{number}/approvers",
-                    request::name_approver,
-                    "service-requests",
-                    "Name the approver of a step that waits for the desk (nobody was found for it); the desk only (service_request:assign)",
-                    (200, Some("ServiceRequest")),
-                ),
-                "NameApproverInput",
-                || json!({ "step": 1, "approver_id": 7 }),
+        SERVICE_REQUESTS
+            .post(
+                "/api/v1/service-requests/{number}/approvers",
+                request::name_approver,
+                "Name the approver of a step that waits for the desk (nobody was found for it); the desk only (service_request:assign)",
+                "ServiceRequest",
             )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/service-requests/{number}/approvals",
-                    request::decide,
-                    "service-requests",
-                    "Approve or reject the step waiting on you",
-                    (200, Some("ServiceRequest")),
-                ),
-                "DecisionInput",
-                || json!({ "decision": "reject", "comment": "权限期限过长，请改为三个月后重新提交。" }),
+            .body("NameApproverInput", || json!({ "step": 1, "approver_id": 7 }))
+            .errors(&[409, 422]),
+        SERVICE_REQUESTS
+            .post(
+                "/api/v1/service-requests/{number}/approvals",
+                request::decide,
+                "Approve or reject the step waiting on you",
+                "ServiceRequest",
             )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/service-requests/{number}/tasks/{task}",
-                    request::work_task,
-                    "service-requests",
-                    "Take, finish or skip a fulfilment task, or give it to a team member",
-                    (200, Some("RequestTask")),
-                ),
-                "TaskInput",
-                || json!({ "action": "complete", "note": "账号已开通，初始密码已短信发送给使用人。" }),
+            .body("DecisionInput", || json!({ "decision": "reject", "comment": "权限期限过长，请改为三个月后重新提交。" })),
+        SERVICE_REQUESTS
+            .post(
+                "/api/v1/service-requests/{number}/tasks/{task}",
+                request::work_task,
+                "Take, finish or skip a fulfilment task, or give it to a team member",
+                "RequestTask",
             )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/service-requests/{number}/transitions/{action}",
-                    request::transition,
-                    "service-requests",
-                    "cancel (before fulfilment) or close (once fulfilled)",
-                    (200, Some("ServiceRequest")),
-                ),
-                "RequestTransitionInput",
-                || json!({ "comment": "已确认可以登录，关闭请求。" }),
+            .body("TaskInput", || json!({ "action": "complete", "note": "账号已开通，初始密码已短信发送给使用人。" })),
+        SERVICE_REQUESTS
+            .post(
+                "/api/v1/service-requests/{number}/transitions/{action}",
+                request::transition,
+                "cancel (before fulfilment) or close (once fulfilled)",
+                "ServiceRequest",
             )
-        },
-        Op {
-            errors: &[404],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/service-requests/{number}/comments",
-                    request::comment,
-                    "service-requests",
-                    "A public reply or a work note",
-                    (201, Some("RequestActivity")),
-                ),
-                "RequestCommentInput",
-                || json!({ "body": "请补充使用人的工号。", "public": true }),
-            )
-        },
+            .body("RequestTransitionInput", || json!({ "comment": "已确认可以登录，关闭请求。" })),
+        SERVICE_REQUESTS
+            .create("/api/v1/service-requests/{number}/comments", request::comment, "A public reply or a work note", "RequestActivity")
+            .body("RequestCommentInput", || json!({ "body": "请补充使用人的工号。", "public": true })),
     ]
 }
 
 pub(super) fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let ns = |t: &str| json!({ "type": [t, "null"] });
-    let arr = |r: &str| json!({ "type": "array", "items": schema_ref(r) });
     let label = obj(&["zh", "en"], json!({ "zh": s("string"), "en": s("string") }));
     let state = json!({ "enum": ["pending_approval", "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled"] });
     let field = obj(
@@ -290,10 +188,10 @@ pub(super) fn schemas() -> Value {
     detail["properties"]["allowed_actions"] = json!({ "type": "array", "items": { "enum": ["cancel", "close"] } });
     json!({
         "CatalogItem": item,
-        "CatalogItemList": obj(&["items"], json!({ "items": arr("CatalogItem") })),
+        "CatalogItemList": items_of("CatalogItem"),
         "CatalogItemInput": obj(&["code", "name"], item_props),
         "ServiceRequest": request,
-        "RequestPage": obj(&["items"], json!({ "items": arr("ServiceRequest"), "next_cursor": ns("string") })),
+        "RequestPage": page_of("ServiceRequest"),
         "RequestDetail": detail,
         "RequestApproval": approval,
         "RequestTask": task,

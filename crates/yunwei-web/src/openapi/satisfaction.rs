@@ -1,121 +1,41 @@
 //! OpenAPI operations and schemas of satisfaction surveys and the improvement register.
 
-use super::Method::*;
-use super::{Op, e, obj, op, q, schema_ref, with_body};
+use super::frag::{CURSOR, LIMIT, Tag, arr, ns, page_of, s};
+use super::{Op, obj, schema_ref};
 use crate::api::survey;
 use serde_json::{Value, json};
 
+const SURVEYS: Tag = Tag("surveys");
+const IMPROVEMENTS: Tag = Tag("improvements");
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        Op {
-            public: true,
-            errors: &[404, 409, 410],
-            ..op(
-                Get,
-                "/api/v1/surveys/answer/{token}",
-                survey::open,
-                "surveys",
-                "The survey behind a link, if it can still be answered (no sign-in: the token is the capability)",
-                (200, Some("PublicSurvey")),
-            )
-        },
-        Op {
-            public: true,
-            errors: &[404, 409, 410, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/surveys/answer/{token}",
-                    survey::answer,
-                    "surveys",
-                    "Answer a survey once: score 1–5 and an optional comment",
-                    (200, Some("PublicSurvey")),
-                ),
-                "AnswerInput",
-                || json!({ "score": 4, "comment": "处理及时，工程师电话沟通很耐心。" }),
-            )
-        },
-        q(
-            op(
-                Get,
-                "/api/v1/surveys",
-                survey::list,
-                "surveys",
-                "Surveys within the caller's scope, newest first",
-                (200, Some("SurveyPage")),
-            ),
-            &[
+        SURVEYS.get("/api/v1/surveys/answer/{token}", survey::open, "The survey behind a link, if it can still be answered (no sign-in: the token is the capability)", "PublicSurvey").public().errors(&[409, 410]),
+        SURVEYS.post("/api/v1/surveys/answer/{token}", survey::answer, "Answer a survey once: score 1–5 and an optional comment", "PublicSurvey").body("AnswerInput", || json!({ "score": 4, "comment": "处理及时，工程师电话沟通很耐心。" })).public().errors(&[410]),
+        SURVEYS.get("/api/v1/surveys", survey::list, "Surveys within the caller's scope, newest first", "SurveyPage").query(&[
                 ("state", "string", "sent, answered or expired"),
                 ("team_id", "integer", "team at resolution"),
                 ("subject_type", "string", "incident or service_request"),
                 ("subject_id", "integer", "the ticket's id"),
-                ("limit", "integer", "1–200, default 50"),
-                ("cursor", "string", "`next_cursor` of the previous page"),
-            ],
-        ),
-        e(op(Get, "/api/v1/surveys/{id}", survey::get, "surveys", "One survey", (200, Some("Survey"))), &[404]),
-        Op {
-            errors: &[422],
-            ..q(
-                op(
-                    Get,
-                    "/api/v1/surveys/stats",
-                    survey::stats,
-                    "surveys",
-                    "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)",
-                    (200, Some("SurveyStats")),
-                ),
-                &[
+                LIMIT,
+                CURSOR,
+            ]),
+        SURVEYS.get("/api/v1/surveys/{id}", survey::get, "One survey", "Survey"),
+        SURVEYS.get("/api/v1/surveys/stats", survey::stats, "Statistics per month, quarter, half-year or year, per team, service or engineer (needs survey:read for all)", "SurveyStats").query(&[
                     ("period", "string", "month (default), quarter, half or year"),
                     ("year", "integer", "default: this year in the configured zone"),
                     ("by", "string", "team, service or engineer; absent: totals only"),
-                ],
-            )
-        },
-        op(Get, "/api/v1/surveys/settings", survey::get_settings, "surveys", "Survey settings", (200, Some("SurveySettings"))),
-        e(
-            with_body(
-                op(
-                    Put,
-                    "/api/v1/surveys/settings",
-                    survey::put_settings,
-                    "surveys",
-                    "Replace the survey settings",
-                    (200, Some("SurveySettings")),
-                ),
-                "SurveySettings",
-                || json!({ "enabled": true, "expiry_days": 14, "low_score_threshold": 2, "improvement_due_days": 30 }),
-            ),
-            &[422],
-        ),
-        q(
-            op(
-                Get,
-                "/api/v1/improvements",
-                survey::list_improvements,
-                "improvements",
-                "The improvement register, newest first",
-                (200, Some("ImprovementPage")),
-            ),
-            &[
+                ]).errors(&[422]),
+        SURVEYS.get("/api/v1/surveys/settings", survey::get_settings, "Survey settings", "SurveySettings"),
+        SURVEYS.put("/api/v1/surveys/settings", survey::put_settings, "Replace the survey settings", "SurveySettings").body("SurveySettings", || json!({ "enabled": true, "expiry_days": 14, "low_score_threshold": 2, "improvement_due_days": 30 })),
+        IMPROVEMENTS.get("/api/v1/improvements", survey::list_improvements, "The improvement register, newest first", "ImprovementPage").query(&[
                 ("state", "string", "comma-separated: open, in_progress, done, rejected"),
                 ("team_id", "integer", ""),
                 ("source", "string", "survey or manual"),
-                ("limit", "integer", "1–200, default 50"),
-                ("cursor", "string", "`next_cursor` of the previous page"),
-            ],
-        ),
-        with_body(
-            op(
-                Post,
-                "/api/v1/improvements",
-                survey::create_improvement,
-                "improvements",
-                "Open an improvement item by hand",
-                (201, Some("Improvement")),
-            ),
-            "NewImprovement",
-            || {
+                LIMIT,
+                CURSOR,
+            ]),
+        IMPROVEMENTS.create("/api/v1/improvements", survey::create_improvement, "Open an improvement item by hand", "Improvement").body("NewImprovement", || {
                 json!({
                     "title": "柜面终端故障响应慢",
                     "description": "第三季度满意度评价中多次反映桌面支持到场时间过长。",
@@ -125,40 +45,13 @@ pub(super) fn ops() -> Vec<Op> {
                     "measures": "增设营业部驻点工程师；备机前置到支行。",
                     "subject_ref": "INC-000123"
                 })
-            },
-        ),
-        e(
-            op(
-                Get,
-                "/api/v1/improvements/{id}",
-                survey::get_improvement,
-                "improvements",
-                "One improvement item (IMP-000012 or the id)",
-                (200, Some("Improvement")),
-            ),
-            &[404],
-        ),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Patch,
-                    "/api/v1/improvements/{id}",
-                    survey::patch_improvement,
-                    "improvements",
-                    "Edit an item or move it: open → in_progress → done / rejected (reopen to open)",
-                    (200, Some("Improvement")),
-                ),
-                "ImprovementPatch",
-                || json!({ "state": "done", "measures": "已在 3 家支行设置备机并完成培训。", "outcome": "第四季度同类投诉为 0。", "version": 2 }),
-            )
-        },
+            }),
+        IMPROVEMENTS.get("/api/v1/improvements/{id}", survey::get_improvement, "One improvement item (IMP-000012 or the id)", "Improvement"),
+        IMPROVEMENTS.patch("/api/v1/improvements/{id}", survey::patch_improvement, "Edit an item or move it: open → in_progress → done / rejected (reopen to open)", "Improvement").body("ImprovementPatch", || json!({ "state": "done", "measures": "已在 3 家支行设置备机并完成培训。", "outcome": "第四季度同类投诉为 0。", "version": 2 })).errors(&[409]),
     ]
 }
 
 pub(super) fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let ns = |t: &str| json!({ "type": [t, "null"] });
     let state = json!({ "enum": ["sent", "answered", "expired"] });
     let imp_state = json!({ "enum": ["open", "in_progress", "done", "rejected"] });
     let group = obj(
@@ -192,16 +85,16 @@ pub(super) fn schemas() -> Value {
             "service_id": ns("integer"), "assignee_id": ns("integer"), "department_id": ns("integer"), "state": state,
             "sent_at": s("integer"), "expires_at": s("integer"), "answered_at": ns("integer"), "score": ns("integer"), "comment": ns("string")
         })),
-        "SurveyPage": obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref("Survey") }, "next_cursor": ns("string") })),
+        "SurveyPage": page_of("Survey"),
         "SurveyGroupStats": group,
         "SurveyBucket": obj(&["label", "start", "end", "total", "groups"], json!({
             "label": { "type": "string", "description": "2026-03, 2026-Q1, 2026-H1 or 2026" }, "start": { "type": "string", "format": "date" },
             "end": { "type": "string", "format": "date" }, "total": schema_ref("SurveyGroupStats"),
-            "groups": { "type": "array", "items": schema_ref("SurveyGroupStats") }
+            "groups": arr("SurveyGroupStats")
         })),
         "SurveyStats": obj(&["period", "year", "buckets"], json!({
             "period": { "enum": ["month", "quarter", "half", "year"] }, "year": s("integer"), "by": { "enum": ["team", "service", "engineer", null] },
-            "time_zone": s("string"), "low_score_threshold": s("integer"), "buckets": { "type": "array", "items": schema_ref("SurveyBucket") }
+            "time_zone": s("string"), "low_score_threshold": s("integer"), "buckets": arr("SurveyBucket")
         })),
         "SurveySettings": obj(&[], json!({
             "enabled": s("boolean"), "expiry_days": { "type": "integer", "minimum": 1, "maximum": 90 },
@@ -209,7 +102,7 @@ pub(super) fn schemas() -> Value {
             "improvement_due_days": { "type": "integer", "minimum": 1, "maximum": 365 }
         })),
         "Improvement": improvement,
-        "ImprovementPage": obj(&["items"], json!({ "items": { "type": "array", "items": schema_ref("Improvement") }, "next_cursor": ns("string") })),
+        "ImprovementPage": page_of("Improvement"),
         "NewImprovement": obj(&["title"], json!({
             "title": { "type": "string", "maxLength": 200 }, "description": s("string"), "team_id": ns("integer"), "owner_id": ns("integer"),
             "due_on": { "type": ["string", "null"], "format": "date" }, "measures": s("string"), "subject_ref": ns("string")

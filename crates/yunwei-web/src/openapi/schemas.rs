@@ -1,13 +1,10 @@
 //! Schemas shared by every operation (the problem) and those of accounts and administration.
 
-use super::{obj, schema_ref};
+use super::frag::{arr, arr_of, ns, page_of, s};
+use super::obj;
 use serde_json::{Value, json};
 
 pub(super) fn foundation() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let ns = |t: &str| json!({ "type": [t, "null"] });
-    let arr = |r: &str| json!({ "type": "array", "items": schema_ref(r) });
-    let page = |r: &str| obj(&["items"], json!({ "items": arr(r), "next_cursor": ns("string") }));
     let user = obj(
         &["id", "username", "display_name"],
         json!({
@@ -18,8 +15,8 @@ pub(super) fn foundation() -> Value {
         }),
     );
     let mut user_view = user.clone();
-    user_view["properties"]["roles"] = json!({ "type": "array", "items": s("string") });
-    user_view["properties"]["teams"] = json!({ "type": "array", "items": s("integer") });
+    user_view["properties"]["roles"] = arr_of("string");
+    user_view["properties"]["teams"] = arr_of("integer");
     let mut created_user = user_view.clone();
     created_user["properties"]["initial_password"] = s("string");
     let team = obj(
@@ -27,10 +24,10 @@ pub(super) fn foundation() -> Value {
         json!({ "id": s("integer"), "name": s("string"), "name_en": { "type": "string", "description": "English name; empty: English readers see name" }, "description": s("string"), "email": ns("string"), "manager_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") }),
     );
     let mut team_view = team.clone();
-    team_view["properties"]["members"] = json!({ "type": "array", "items": s("integer") });
+    team_view["properties"]["members"] = arr_of("integer");
     let token = obj(
         &["id", "name", "prefix", "scopes"],
-        json!({ "id": s("integer"), "user_id": s("integer"), "name": s("string"), "prefix": s("string"), "scopes": { "type": "array", "items": s("string") }, "expires_at": ns("integer"), "created_at": s("integer"), "last_used_at": ns("integer"), "revoked_at": ns("integer") }),
+        json!({ "id": s("integer"), "user_id": s("integer"), "name": s("string"), "prefix": s("string"), "scopes": arr_of("string"), "expires_at": ns("integer"), "created_at": s("integer"), "last_used_at": ns("integer"), "revoked_at": ns("integer") }),
     );
     let mut created_token = token.clone();
     created_token["properties"]["secret"] = s("string");
@@ -82,39 +79,39 @@ pub(super) fn foundation() -> Value {
         "SessionCreated": obj(&["user_id", "csrf_token", "second_factor_required"], json!({ "user_id": s("integer"), "csrf_token": s("string"), "second_factor_required": s("boolean") })),
         "Code": obj(&["code"], json!({ "code": s("string") })),
         "Reauth": obj(&["password"], json!({ "password": { "type": "string", "description": "the current password, again" } })),
-        "Me": obj(&["user_id", "username", "permissions"], json!({ "user_id": s("integer"), "username": s("string"), "display_name": s("string"), "locale": s("string"), "time_zone": s("string"), "via": s("object"), "must_change_password": s("boolean"), "must_enrol_totp": s("boolean"), "duty": { "enum": ["system", "security", "audit", null], "description": "the administrator duty the user holds (separation of duties)" }, "permissions": { "type": "array", "items": s("string") } })),
+        "Me": obj(&["user_id", "username", "permissions"], json!({ "user_id": s("integer"), "username": s("string"), "display_name": s("string"), "locale": s("string"), "time_zone": s("string"), "via": s("object"), "must_change_password": s("boolean"), "must_enrol_totp": s("boolean"), "duty": { "enum": ["system", "security", "audit", null], "description": "the administrator duty the user holds (separation of duties)" }, "permissions": arr_of("string") })),
         "MePatch": obj(&[], json!({ "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string") })),
         "PasswordChange": obj(&["current_password", "new_password"], json!({ "current_password": s("string"), "new_password": s("string") })),
         "NewToken": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "scopes": { "type": "array", "items": { "type": "string", "description": "*, read, object:*, or object:action" } }, "expires_in_days": { "type": ["integer", "null"], "minimum": 1, "maximum": 3650 } })),
         "ApiToken": token, "ApiTokenList": arr("ApiToken"), "CreatedToken": created_token,
         "TotpEnrolment": obj(&["secret", "otpauth_uri", "qr_svg"], json!({ "secret": s("string"), "otpauth_uri": s("string"), "qr_svg": s("string") })),
-        "RecoveryCodes": obj(&["recovery_codes"], json!({ "recovery_codes": { "type": "array", "items": s("string") } })),
+        "RecoveryCodes": obj(&["recovery_codes"], json!({ "recovery_codes": arr_of("string") })),
         "Preference": obj(&["event_type", "channel", "enabled"], json!({ "event_type": s("string"), "channel": { "enum": ["in_app", "email"] }, "enabled": s("boolean"), "locked": s("boolean") })),
         "PreferenceList": arr("Preference"),
         "PreferenceInputList": { "type": "array", "items": obj(&["event_type", "channel", "enabled"], json!({ "event_type": s("string"), "channel": { "enum": ["in_app", "email"] }, "enabled": s("boolean") })) },
         "Notification": obj(&["id", "title", "body"], json!({ "id": s("integer"), "event_type": s("string"), "title": { "type": "string", "description": "what happened and to which record, in the reader's language (as the bell shows it)" }, "body": { "type": "string", "description": "who did what, states by name, in the reader's language; empty when the event says no more; the e-mail's wording stays in the e-mail" }, "link": { "type": ["string", "null"], "description": "the record's path on this server; prefix the configured public_url for a full address" }, "created_at": s("integer"), "read_at": ns("integer") })),
-        "NotificationPage": page("Notification"),
+        "NotificationPage": page_of("Notification"),
         "UnreadCount": obj(&["unread"], json!({ "unread": s("integer") })),
         "Marked": obj(&["marked"], json!({ "marked": s("integer") })),
         "Template": template, "TemplateList": arr("Template"),
         "TemplateInput": obj(&["subject", "body"], json!({ "subject": { "type": "string", "maxLength": 300 }, "body": { "type": "string", "maxLength": 20000 } })),
         "Delivery": delivery, "OutboxEvent": event,
-        "DeadLetters": obj(&["deliveries", "events"], json!({ "deliveries": page("Delivery"), "events": arr("OutboxEvent") })),
-        "User": user, "UserView": user_view, "CreatedUser": created_user, "UserPage": page("User"),
-        "NewUser": obj(&["username", "display_name"], json!({ "username": { "type": "string", "pattern": "^[A-Za-z0-9._@-]{2,64}$" }, "display_name": { "type": "string", "maxLength": 100 }, "email": ns("string"), "phone": ns("string"), "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en", null] }, "time_zone": ns("string"), "password": ns("string"), "roles": { "type": "array", "items": s("string") }, "teams": { "type": "array", "items": s("integer") } })),
+        "DeadLetters": obj(&["deliveries", "events"], json!({ "deliveries": page_of("Delivery"), "events": arr("OutboxEvent") })),
+        "User": user, "UserView": user_view, "CreatedUser": created_user, "UserPage": page_of("User"),
+        "NewUser": obj(&["username", "display_name"], json!({ "username": { "type": "string", "pattern": "^[A-Za-z0-9._@-]{2,64}$" }, "display_name": { "type": "string", "maxLength": 100 }, "email": ns("string"), "phone": ns("string"), "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en", null] }, "time_zone": ns("string"), "password": ns("string"), "roles": arr_of("string"), "teams": arr_of("integer") })),
         "UserPatch": obj(&[], json!({ "display_name": s("string"), "email": ns("string"), "phone": ns("string"), "department_id": ns("integer"), "manager_id": ns("integer"), "locale": { "enum": ["zh-CN", "en"] }, "time_zone": s("string") })),
-        "Roles": obj(&["roles"], json!({ "roles": { "type": "array", "items": s("string") } })),
-        "Teams": obj(&["teams"], json!({ "teams": { "type": "array", "items": s("integer") } })),
+        "Roles": obj(&["roles"], json!({ "roles": arr_of("string") })),
+        "Teams": obj(&["teams"], json!({ "teams": arr_of("integer") })),
         "TemporaryPassword": obj(&["temporary_password"], json!({ "temporary_password": s("string") })),
-        "Team": team, "TeamView": team_view, "TeamPage": page("Team"),
+        "Team": team, "TeamView": team_view, "TeamPage": page_of("Team"),
         "TeamInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "name_en": { "type": "string", "maxLength": 100 }, "description": { "type": "string", "maxLength": 2000 }, "email": ns("string"), "manager_id": ns("integer"), "members": { "type": ["array", "null"], "items": s("integer") } })),
         "Department": obj(&["id", "name"], json!({ "id": s("integer"), "name": s("string"), "code": ns("string"), "parent_id": ns("integer"), "created_at": s("integer"), "updated_at": s("integer") })),
-        "DepartmentPage": page("Department"),
+        "DepartmentPage": page_of("Department"),
         "DepartmentInput": obj(&["name"], json!({ "name": { "type": "string", "maxLength": 100 }, "code": ns("string"), "parent_id": ns("integer") })),
         "Role": role, "RoleList": arr("Role"),
-        "RoleInput": obj(&["name_en", "name_zh", "permissions"], json!({ "key": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" }, "name_en": s("string"), "name_zh": s("string"), "description": s("string"), "require_totp": s("boolean"), "permissions": { "type": "array", "items": s("string") } })),
-        "PermissionCatalogue": obj(&["object_types", "actions", "scopes"], json!({ "object_types": { "type": "array", "items": s("string") }, "actions": { "type": "array", "items": s("string") }, "scopes": { "type": "array", "items": s("string") } })),
-        "AuditRecord": audit, "AuditPage": page("AuditRecord"),
+        "RoleInput": obj(&["name_en", "name_zh", "permissions"], json!({ "key": { "type": "string", "pattern": "^[a-z0-9_]{1,40}$" }, "name_en": s("string"), "name_zh": s("string"), "description": s("string"), "require_totp": s("boolean"), "permissions": arr_of("string") })),
+        "PermissionCatalogue": obj(&["object_types", "actions", "scopes"], json!({ "object_types": arr_of("string"), "actions": arr_of("string"), "scopes": arr_of("string") })),
+        "AuditRecord": audit, "AuditPage": page_of("AuditRecord"),
         "Verification": obj(&["checked", "checkpoints", "warnings"], json!({ "checked": s("integer"), "first_seq": ns("integer"), "last_seq": ns("integer"), "checkpoints": s("integer"), "latest_checkpoint_seq": ns("integer"), "warnings": { "type": "array", "items": { "enum": ["no_checkpoint_file", "anchor_without_content_hash"] } }, "broken": { "type": ["object", "null"], "properties": { "expected_seq": s("integer"), "found_seq": ns("integer"), "reason": { "enum": ["hash_mismatch", "prev_hash_mismatch", "missing_row", "head_mismatch", "checkpoint_mismatch", "checkpoint_beyond_chain", "checkpoint_forged", "archive_missing", "archive_mismatch"] }, "detail": s("string") } } })),
         "Job": job, "JobList": arr("Job"),
         "ProbeInput": obj(&["count"], json!({ "count": { "type": "integer", "minimum": 1, "maximum": 1000 }, "hold_ms": { "type": "integer", "minimum": 0, "maximum": 1000 } })),

@@ -2,7 +2,8 @@
 //! settings, business calendars and SLA policies (their schemas are in `service_desk.rs`).
 
 use super::Method::*;
-use super::{Op, e, op, q, with_body};
+use super::Op;
+use super::frag::Tag;
 use crate::api::{incident, sla};
 use serde_json::{Value, json};
 
@@ -43,96 +44,19 @@ fn policy_example() -> Value {
     })
 }
 
+const INCIDENTS: Tag = Tag("incidents");
+const SLA: Tag = Tag("sla");
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
-        op(
-            Get,
-            "/api/v1/incident-categories",
-            incident::list_categories,
-            "incidents",
-            "The category tree (flat, with parent ids)",
-            (200, Some("CategoryList")),
-        ),
-        with_body(
-            op(
-                Post,
-                "/api/v1/incident-categories",
-                incident::create_category,
-                "incidents",
-                "Add a category; `team_id` assigns new incidents automatically",
-                (201, Some("Category")),
-            ),
-            "CategoryInput",
-            || json!({ "name": "网络故障", "parent_id": null, "team_id": 2, "active": true }),
-        ),
-        Op {
-            errors: &[404, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/incident-categories/{id}",
-                    incident::put_category,
-                    "incidents",
-                    "Edit a category",
-                    (200, Some("Category")),
-                ),
-                "CategoryInput",
-                || json!({ "name": "核心网络故障", "parent_id": 1, "team_id": 2, "active": true }),
-            )
-        },
-        q(
-            op(Get, "/api/v1/business-services", incident::list_services, "incidents", "Business services", (200, Some("ServiceList"))),
-            &[("q", "string", "name contains")],
-        ),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op(
-                    Post,
-                    "/api/v1/business-services",
-                    incident::create_service,
-                    "incidents",
-                    "Add a business service",
-                    (201, Some("BusinessService")),
-                ),
-                "ServiceInput",
-                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面与渠道交易", "team_id": 5, "downtime_budget_minutes": 1200, "active": true }),
-            )
-        },
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/business-services/{id}",
-                    incident::put_service,
-                    "incidents",
-                    "Edit a business service",
-                    (200, Some("BusinessService")),
-                ),
-                "ServiceInput",
-                || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面、网银与手机银行交易", "team_id": 5, "downtime_budget_minutes": 600, "active": true }),
-            )
-        },
-        op(
-            Get,
-            "/api/v1/service-desk/settings",
-            incident::get_settings,
-            "incidents",
-            "Priority matrix, labels and closing rules",
-            (200, Some("DeskSettings")),
-        ),
-        with_body(
-            op(
-                Put,
-                "/api/v1/service-desk/settings",
-                incident::put_settings,
-                "incidents",
-                "Replace the desk settings (validated as a whole)",
-                (200, Some("DeskSettings")),
-            ),
-            "DeskSettings",
-            || {
+        INCIDENTS.get("/api/v1/incident-categories", incident::list_categories, "The category tree (flat, with parent ids)", "CategoryList"),
+        INCIDENTS.create("/api/v1/incident-categories", incident::create_category, "Add a category; `team_id` assigns new incidents automatically", "Category").body("CategoryInput", || json!({ "name": "网络故障", "parent_id": null, "team_id": 2, "active": true })),
+        INCIDENTS.put("/api/v1/incident-categories/{id}", incident::put_category, "Edit a category", "Category").body("CategoryInput", || json!({ "name": "核心网络故障", "parent_id": 1, "team_id": 2, "active": true })),
+        INCIDENTS.get("/api/v1/business-services", incident::list_services, "Business services", "ServiceList").query(&[("q", "string", "name contains")]),
+        INCIDENTS.create("/api/v1/business-services", incident::create_service, "Add a business service", "BusinessService").body("ServiceInput", || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面与渠道交易", "team_id": 5, "downtime_budget_minutes": 1200, "active": true })),
+        INCIDENTS.put("/api/v1/business-services/{id}", incident::put_service, "Edit a business service", "BusinessService").body("ServiceInput", || json!({ "name": "核心业务系统", "code": "CBS", "description": "柜面、网银与手机银行交易", "team_id": 5, "downtime_budget_minutes": 600, "active": true })).errors(&[409]),
+        INCIDENTS.get("/api/v1/service-desk/settings", incident::get_settings, "Priority matrix, labels and closing rules", "DeskSettings"),
+        INCIDENTS.put("/api/v1/service-desk/settings", incident::put_settings, "Replace the desk settings (validated as a whole)", "DeskSettings").body("DeskSettings", || {
                 json!({
                     "matrix": { "cells": [[1, 2, 3], [2, 3, 4], [3, 4, 4]] },
                     "labels": [
@@ -148,108 +72,19 @@ pub(super) fn ops() -> Vec<Op> {
                     "resolution_labels": { "vendor_patch": { "name_zh": "厂商补丁", "name_en": "Vendor patch" } },
                     "major_update_interval_minutes": 30
                 })
-            },
-        ),
-        op(Get, "/api/v1/calendars", sla::list_calendars, "sla", "Business calendars", (200, Some("CalendarList"))),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op(Post, "/api/v1/calendars", sla::create_calendar, "sla", "Add a business calendar", (201, Some("Calendar"))),
-                "CalendarInput",
-                calendar_example,
-            )
-        },
-        e(op(Get, "/api/v1/calendars/{id}", sla::get_calendar, "sla", "One calendar", (200, Some("Calendar"))), &[404]),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/calendars/{id}",
-                    sla::put_calendar,
-                    "sla",
-                    "Replace a calendar; open incidents' deadlines are rebuilt",
-                    (200, Some("Calendar")),
-                ),
-                "CalendarInput",
-                calendar_example,
-            )
-        },
-        e(op(Delete, "/api/v1/calendars/{id}", sla::delete_calendar, "sla", "Delete a calendar no policy uses", (204, None)), &[404, 409]),
-        e(
-            q(
-                op(
-                    Get,
-                    "/api/v1/calendars/{id}/days",
-                    sla::export_days,
-                    "sla",
-                    "Export holidays and make-up working days as iCalendar or CSV",
-                    (200, Some("Text")),
-                ),
-                &[("format", "string", "ics or csv")],
-            ),
-            &[404],
-        ),
-        e(
-            q(
-                op(
-                    Put,
-                    "/api/v1/calendars/{id}/days",
-                    sla::import_days,
-                    "sla",
-                    "Import holidays and make-up working days (body: the .ics or .csv file; its content decides the format, and a file with no days is refused)",
-                    (200, Some("Calendar")),
-                ),
-                &[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")],
-            ),
-            &[404, 413, 422],
-        ),
-        e(
-            op(
-                Post,
-                "/api/v1/calendars/{id}/years/{year}",
-                sla::confirm_year,
-                "sla",
-                "Confirm that the calendar holds the year's whole holiday notice (audited); the year is then no longer reported missing",
-                (200, Some("Calendar")),
-            ),
-            &[404, 422],
-        ),
-        e(
-            op(
-                Delete,
-                "/api/v1/calendars/{id}/years/{year}",
-                sla::withdraw_year,
-                "sla",
-                "Withdraw the confirmation that a year is complete (audited)",
-                (200, Some("Calendar")),
-            ),
-            &[404, 422],
-        ),
-        op(Get, "/api/v1/sla-policies", sla::list_policies, "sla", "SLA policies", (200, Some("PolicyList"))),
-        Op {
-            errors: &[409, 422],
-            ..with_body(
-                op(Post, "/api/v1/sla-policies", sla::create_policy, "sla", "Add an SLA policy", (201, Some("Policy"))),
-                "PolicyInput",
-                policy_example,
-            )
-        },
-        e(op(Get, "/api/v1/sla-policies/{id}", sla::get_policy, "sla", "One SLA policy", (200, Some("Policy"))), &[404]),
-        Op {
-            errors: &[404, 409, 422],
-            ..with_body(
-                op(
-                    Put,
-                    "/api/v1/sla-policies/{id}",
-                    sla::put_policy,
-                    "sla",
-                    "Replace an SLA policy; open incidents' deadlines are rebuilt",
-                    (200, Some("Policy")),
-                ),
-                "PolicyInput",
-                policy_example,
-            )
-        },
+            }),
+        SLA.get("/api/v1/calendars", sla::list_calendars, "Business calendars", "CalendarList"),
+        SLA.create("/api/v1/calendars", sla::create_calendar, "Add a business calendar", "Calendar").body("CalendarInput", calendar_example),
+        SLA.get("/api/v1/calendars/{id}", sla::get_calendar, "One calendar", "Calendar"),
+        SLA.put("/api/v1/calendars/{id}", sla::put_calendar, "Replace a calendar; open incidents' deadlines are rebuilt", "Calendar").body("CalendarInput", calendar_example).errors(&[409]),
+        SLA.delete("/api/v1/calendars/{id}", sla::delete_calendar, "Delete a calendar no policy uses").errors(&[409]),
+        SLA.get("/api/v1/calendars/{id}/days", sla::export_days, "Export holidays and make-up working days as iCalendar or CSV", "Text").query(&[("format", "string", "ics or csv")]),
+        SLA.put("/api/v1/calendars/{id}/days", sla::import_days, "Import holidays and make-up working days (body: the .ics or .csv file; its content decides the format, and a file with no days is refused)", "Calendar").query(&[("format", "string", "ics or csv"), ("replace", "boolean", "replace the listed days instead of merging")]).errors(&[413, 422]),
+        SLA.post("/api/v1/calendars/{id}/years/{year}", sla::confirm_year, "Confirm that the calendar holds the year's whole holiday notice (audited); the year is then no longer reported missing", "Calendar"),
+        SLA.op(Delete, "/api/v1/calendars/{id}/years/{year}", sla::withdraw_year, "Withdraw the confirmation that a year is complete (audited)", (200, Some("Calendar"))).errors(&[422]),
+        SLA.get("/api/v1/sla-policies", sla::list_policies, "SLA policies", "PolicyList"),
+        SLA.create("/api/v1/sla-policies", sla::create_policy, "Add an SLA policy", "Policy").body("PolicyInput", policy_example),
+        SLA.get("/api/v1/sla-policies/{id}", sla::get_policy, "One SLA policy", "Policy"),
+        SLA.put("/api/v1/sla-policies/{id}", sla::put_policy, "Replace an SLA policy; open incidents' deadlines are rebuilt", "Policy").body("PolicyInput", policy_example).errors(&[409]),
     ]
 }

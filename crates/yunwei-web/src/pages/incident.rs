@@ -217,7 +217,8 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, ApiQuery(f): A
     }
     let (above, below) = super::incident_queue::sections(&state, &caller, &names, &f.query(&queue_key)).await;
     sections.extend(above);
-    let columns: Vec<&str> = bulk.then_some("incident.bulk.select").into_iter().chain(super::TICKET_COLUMNS.iter().copied()).chain(["field.updated"]).collect();
+    let columns: Vec<&str> =
+        bulk.then_some("incident.bulk.select").into_iter().chain(super::TICKET_COLUMNS.iter().copied()).chain(["field.updated"]).collect();
     sections.push(Section::Table(TableSection { next, ..TableSection::new(tr, &columns, rows) }));
     sections.extend(below);
     let layout = Layout { title: tr.t("process.incident.title"), sections, ..Layout::default() };

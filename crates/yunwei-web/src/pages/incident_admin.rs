@@ -43,7 +43,8 @@ fn category_fields(tr: Tr, all: &[Category], names: &Names, c: Option<&Category>
         category_options(all, tr, false).into_iter().filter(|(id, _)| c.is_none_or(|c| *id != c.id.to_string())).collect();
     let mut fields = vec![
         Field::new("text", "name", tr.t("field.name"), c.map(|c| c.name.clone()).unwrap_or_default()).required(),
-        Field::new("text", "name_en", tr.t("field.name_en"), c.map(|c| c.name_en.clone()).unwrap_or_default()).help(tr.t("common.name_en_help")),
+        Field::new("text", "name_en", tr.t("field.name_en"), c.map(|c| c.name_en.clone()).unwrap_or_default())
+            .help(tr.t("common.name_en_help")),
         Field::new("select", "parent_id", tr.t("field.parent_category"), id_text(c.and_then(|c| c.parent_id).map(|p| p.0)))
             .options(parents),
         Field::new("select", "team_id", tr.t("field.team"), id_text(c.and_then(|c| c.team_id).map(|t| t.0)))
@@ -149,7 +150,8 @@ fn service_fields(tr: Tr, names: &Names, s: Option<&BusinessService>) -> Vec<Fie
     let budget = s.map(|s| s.downtime_budget_minutes).unwrap_or(1200).to_string();
     let mut fields = vec![
         Field::new("text", "name", tr.t("field.name"), s.map(|s| s.name.clone()).unwrap_or_default()).required(),
-        Field::new("text", "name_en", tr.t("field.name_en"), s.map(|s| s.name_en.clone()).unwrap_or_default()).help(tr.t("common.name_en_help")),
+        Field::new("text", "name_en", tr.t("field.name_en"), s.map(|s| s.name_en.clone()).unwrap_or_default())
+            .help(tr.t("common.name_en_help")),
         Field::new("text", "code", tr.t("field.code_short"), s.and_then(|s| s.code.clone()).unwrap_or_default()),
         Field::new("textarea", "description", tr.t("field.description"), s.map(|s| s.description.clone()).unwrap_or_default()).rows(3),
         Field::new("select", "team_id", tr.t("field.team"), team).options(team_options(tr, names)).help(tr.t("service.team_help")),
