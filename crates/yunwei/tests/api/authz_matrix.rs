@@ -67,10 +67,13 @@ const INCIDENT_OPS: &[Op] = &[
     Op::new("POST", "/api/v1/incidents/{number}/comments", "/comments", Read, &[Read, Update])
         .body(|_| Some(json!({ "body": "矩阵测试", "public": false })))
         .answers(201, None),
-    // Watching oneself needs reading; making someone else watch needs assigning.
+    Op::read("/api/v1/incidents/{number}/watchers", "/watchers"),
+    // Watching oneself needs reading; making someone else watch needs assigning as well
+    // (the kernel loads the record for reading first, so a stranger hears of the read right).
     Op::new("POST", "/api/v1/incidents/{number}/watchers", "/watchers", Read, &[Read]),
     Op::new("DELETE", "/api/v1/incidents/{number}/watchers", "/watchers", Read, &[Read]),
-    Op::new("POST", "/api/v1/incidents/{number}/watchers", "/watchers", Assign, &[Assign]).body(|c| Some(json!({ "user_id": c.director }))),
+    Op::new("POST", "/api/v1/incidents/{number}/watchers", "/watchers", Read, &[Read, Assign])
+        .body(|c| Some(json!({ "user_id": c.director }))),
     Op::new("POST", "/api/v1/incidents/{number}/escalations", "/escalations", Assign, &[Assign])
         .body(|_| Some(json!({ "kind": "hierarchical", "reason": "矩阵测试" }))),
     Op::new("POST", "/api/v1/incidents/{number}/transitions/{transition}", "/transitions/start", Transition, &[Transition]),
@@ -89,6 +92,12 @@ const REQUEST_OPS: &[Op] = &[
         .body(|_| Some(json!({ "note": "矩阵测试" })))
         .answers(201, None),
     Op::read("/api/v1/service-requests/{number}/attachments/{file}", "/attachments/999999").answers(404, Some("not_found")),
+    // The kernel's watchers, as for incidents.
+    Op::read("/api/v1/service-requests/{number}/watchers", "/watchers"),
+    Op::new("POST", "/api/v1/service-requests/{number}/watchers", "/watchers", Read, &[Read]),
+    Op::new("DELETE", "/api/v1/service-requests/{number}/watchers", "/watchers", Read, &[Read]),
+    Op::new("POST", "/api/v1/service-requests/{number}/watchers", "/watchers", Read, &[Read, Assign])
+        .body(|c| Some(json!({ "user_id": c.director }))),
     // A work note is the desk's: update rights on the request.
     Op::new("POST", "/api/v1/service-requests/{number}/comments", "/comments", Read, &[Update])
         .body(|_| Some(json!({ "body": "矩阵测试", "public": false })))
@@ -113,6 +122,10 @@ const OWN_RULES: &[(&str, &str)] = &[
     ("post /api/v1/incidents/{number}/major/stakeholder-updates", "the commander leads (major.rs)"),
     ("put /api/v1/incidents/{number}/major/interval", "the commander leads (major.rs)"),
     ("post /api/v1/service-requests/{number}/approvals", "only the approvers of the waiting step (request.rs)"),
+    (
+        "post /api/v1/service-requests/{number}/approvers",
+        "the desk names a waiting step's approver, never for its own request (approvers.rs)",
+    ),
     ("post /api/v1/service-requests/{number}/tasks/{task}", "the task's assignee and team (request.rs)"),
     ("post /api/v1/service-requests/{number}/transitions/{action}", "the requester acts on their own request (request.rs)"),
 ];
