@@ -31,7 +31,7 @@ fn svg_of(html: &str) -> &str {
 }
 
 /// A node's `<a>` element in the SVG, by CI id.
-fn node<'a>(svg: &'a str, id: i64) -> &'a str {
+fn node(svg: &str, id: i64) -> &str {
     let start = svg.find(&format!("<a href=\"/cmdb/cis/{id}\"")).unwrap_or_else(|| panic!("no node {id} in {svg}"));
     let end = svg[start..].find("</a>").unwrap() + start;
     &svg[start..end]

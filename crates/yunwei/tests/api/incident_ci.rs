@@ -79,9 +79,9 @@ async fn incidents_link_cis_and_the_queue_filters_by_ci_and_affected_service() {
 
     let by_ci = director.get(&format!("/api/v1/incidents?ci_id={vm_a}")).await;
     assert_eq!(by_ci.status, 200, "{}", by_ci.text());
-    assert_eq!(numbers(&by_ci.json()), [on_vm.clone()]);
+    assert_eq!(numbers(&by_ci.json()), std::slice::from_ref(&on_vm));
     let affected = director.get(&format!("/api/v1/incidents?affected_service_id={service}")).await.json();
-    assert_eq!(numbers(&affected), [on_vm.clone()], "the VM is needed by the service; the OA VM and the unlinked one are not");
+    assert_eq!(numbers(&affected), std::slice::from_ref(&on_vm), "the VM is needed by the service; the OA VM and the unlinked one are not");
     // An incident on the service's own CI affects it too; the CI filter narrows the service's.
     let r = report(&director, "网银整体不可用", Some(service_ci)).await;
     let on_service = r.json()["number"].as_str().unwrap().to_string();
@@ -100,7 +100,7 @@ async fn incidents_link_cis_and_the_queue_filters_by_ci_and_affected_service() {
     assert_eq!((r.status, r.json()["ci_id"].clone()), (200, Value::Null), "{}", r.text());
     let mut on_other_list = numbers(&director.get(&format!("/api/v1/incidents?ci_id={other}")).await.json());
     on_other_list.sort();
-    assert_eq!(on_other_list, [on_other.clone()]);
+    assert_eq!(on_other_list, std::slice::from_ref(&on_other));
 
     // The incident page names the CI and the services its failure affects, with their state.
     let c = app.session("ci.director", ADMIN_PASSWORD).await;
