@@ -34,7 +34,7 @@ const WORDS: [Words; 2] = [
         lang: "en",
         taken: "Assigned.",
         started: "State changed.",
-        follower: "The follower was added.",
+        follower: "The watcher was added.",
         uploaded: "The file was uploaded.",
         linked: "The incidents are linked.",
         resolved: "Resolved",
