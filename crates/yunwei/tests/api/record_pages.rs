@@ -121,10 +121,7 @@ async fn the_incident_page_offers_each_reader_only_what_they_may_do() {
     {
         assert!(html.contains(offered), "the lead is offered {offered}");
     }
-    assert!(
-        html.contains(">Assign to me<") && html.contains(">Start work<") && html.contains("Nobody follows this incident yet."),
-        "{html}"
-    );
+    assert!(html.contains(">Assign to me<") && html.contains(">Start work<") && html.contains("Nobody follows this yet."), "{html}");
     // Another business user is refused the page and offered nothing on it.
     app.user_with_roles("rec.other", &["business_user"]).await;
     let (other, _) = page_session(&app, "rec.other", "zh-CN").await;
