@@ -385,8 +385,8 @@ pub async fn update(core: &Core, ctx: &Ctx, id: IncidentId, input: IncidentPatch
     view(&after)
 }
 
-/// Adds or removes the caller (or, with assign rights, anyone) as a watcher. Not authorised
-/// here: the kernel's `ticket::set_watching` checks, as for every kind.
+/// Adds or removes the caller (or, with assign rights, anyone) as a watcher.
+/// Not authorised here: the kernel's `ticket::set_watching` checks, as for every kind.
 pub async fn set_watching(core: &Core, ctx: &Ctx, id: IncidentId, user: Option<UserId>, watch: bool) -> Result<Vec<UserId>> {
     crate::ticket::set_watching(core, ctx, &yunwei_domain::ticket::INCIDENT, id.0, user, watch).await
 }
