@@ -40,6 +40,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "delete",
     "escalate",
     "export",
+    "import",
     "link",
     "login",
     "login_failed",
