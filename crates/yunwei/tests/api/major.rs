@@ -142,7 +142,7 @@ async fn a_p1_is_declared_automatically_and_the_commander_moves_it_forward_only(
     assert!(early.json()["title"].as_str().unwrap_or_default().contains("解决"), "{}", early.text());
     resolve(&c, &path).await;
     let review = c.commander.post(&format!("{path}/major/phase"), &phase("review")).await.json();
-    assert_eq!(review["phase"], "review");
+    assert_eq!(review["phase"], "review", "the move to review after resolving answered {review}");
     assert_eq!(review["next_update_due_at"], Value::Null, "no updates are expected from the review on");
     let closed = c.desk.post(&format!("{path}/major/phase"), &json!({ "phase": "closed" })).await;
     assert_eq!(closed.status, 200, "whoever may assign the incident may also lead: {}", closed.text());
