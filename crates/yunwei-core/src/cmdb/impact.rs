@@ -13,7 +13,6 @@ use crate::{Core, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use yunwei_domain::FieldError;
-use yunwei_domain::cmdb::BUSINESS_SERVICE_CLASS;
 use yunwei_domain::cmdb::impact::{self as engine, Direction, MAX_DEPTH, State};
 use yunwei_domain::ids::CiId;
 use yunwei_domain::permission::Action;
@@ -205,13 +204,7 @@ async fn answer(core: &Core, ctx: &Ctx, schema: &Schema, direction: Direction, f
         (out, a.truncated)
     })
     .await?;
-    let services: HashSet<i64> = schema
-        .class_by_code(BUSINESS_SERVICE_CLASS)
-        .map(|k| schema.tree.subtree(k.id))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.0)
-        .collect();
+    let services = schema.service_classes();
     let listed: Vec<&Raw> = reached.iter().filter(|r| r.2 == 0 || p.classes.as_ref().is_none_or(|c| c.contains(&r.5))).collect();
     let more = listed.len() > p.limit;
     let mut wanted: Vec<&Raw> = listed.iter().take(p.limit).copied().collect();

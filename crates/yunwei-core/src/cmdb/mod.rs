@@ -53,6 +53,12 @@ impl Schema {
         self.model.classes.iter().find(|c| c.code == code)
     }
 
+    /// The business-service class and its subclasses: where impact walks end.
+    pub fn service_classes(&self) -> std::collections::HashSet<i64> {
+        let subtree = self.class_by_code(yunwei_domain::cmdb::BUSINESS_SERVICE_CLASS).map(|k| self.tree.subtree(k.id));
+        subtree.unwrap_or_default().into_iter().map(|c| c.0).collect()
+    }
+
     pub fn relation_type(&self, id: CiRelationTypeId) -> Option<&CiRelationType> {
         self.model.relation_types.iter().find(|t| t.id == id)
     }

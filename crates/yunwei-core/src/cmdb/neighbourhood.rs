@@ -11,7 +11,6 @@ use super::{Schema, load_ci};
 use crate::{Core, Ctx, Result};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use yunwei_domain::cmdb::BUSINESS_SERVICE_CLASS;
 use yunwei_domain::cmdb::impact::{self as engine, State};
 use yunwei_domain::ids::{CiId, CiRelationTypeId};
 use yunwei_domain::permission::Action;
@@ -74,13 +73,7 @@ pub async fn around(core: &Core, ctx: &Ctx, id: CiId) -> Result<Neighbourhood> {
     let schema = Schema::load(&mut rd).await?;
     load_ci(&mut rd, &schema, ctx, id, Action::Read).await?;
     drop(rd);
-    let services: HashSet<i64> = schema
-        .class_by_code(BUSINESS_SERVICE_CLASS)
-        .map(|k| schema.tree.subtree(k.id))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.0)
-        .collect();
+    let services = schema.service_classes();
     let centre = id.0;
     let svc = services.clone();
     let (placed, more, edges) = super::graph::with_graph(core, move |g| {
