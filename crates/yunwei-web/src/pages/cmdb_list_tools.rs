@@ -100,11 +100,8 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(pairs)
         .results
         .iter()
         .map(|r| {
-            vec![
-                Cell::link(r.name.clone().unwrap_or_else(|| format!("#{}", r.id)), format!("/cmdb/cis/{}", r.id)),
-                if r.ok { Cell::badge(tr.t("incident.bulk.done"), "ok") } else { Cell::badge(tr.t("incident.bulk.refused"), "bad") },
-                Cell::text(r.message.clone().unwrap_or_default()),
-            ]
+            let ci = Cell::link(r.name.clone().unwrap_or_else(|| format!("#{}", r.id)), format!("/cmdb/cis/{}", r.id));
+            super::incident_queue::outcome_row(tr, ci, r.ok, r.message.as_deref())
         })
         .collect();
     let sections = vec![

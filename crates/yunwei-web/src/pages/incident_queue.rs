@@ -127,13 +127,7 @@ pub async fn bulk(State(state): State<AppState>, caller: Caller, CsrfForm(f): Cs
     let rows = result
         .results
         .iter()
-        .map(|r| {
-            vec![
-                Cell::link(r.number.clone(), format!("/incidents/{}", r.number)),
-                if r.ok { Cell::badge(tr.t("incident.bulk.done"), "ok") } else { Cell::badge(tr.t("incident.bulk.refused"), "bad") },
-                Cell::text(r.message.clone().unwrap_or_default()),
-            ]
-        })
+        .map(|r| outcome_row(tr, Cell::link(r.number.clone(), format!("/incidents/{}", r.number)), r.ok, r.message.as_deref()))
         .collect();
     let sections = vec![
         Section::Text(summary),
@@ -174,4 +168,10 @@ pub async fn delete_view(
 /// whoever may neither assign nor move incidents, so requesters are offered neither.
 pub fn may_bulk(permissions: &yunwei_domain::permission::PermissionSet) -> bool {
     permissions.allows(ObjectType::Incident, Action::Assign) || permissions.allows(ObjectType::Incident, Action::Transition)
+}
+
+/// One row of a bulk action's result: the record, done or refused, and why.
+pub(super) fn outcome_row(tr: crate::i18n::Tr, record: Cell, ok: bool, message: Option<&str>) -> Vec<Cell> {
+    let state = if ok { Cell::badge(tr.t("incident.bulk.done"), "ok") } else { Cell::badge(tr.t("incident.bulk.refused"), "bad") };
+    vec![record, state, Cell::text(message.unwrap_or_default().to_string())]
 }
