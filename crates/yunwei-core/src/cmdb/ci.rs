@@ -325,6 +325,18 @@ pub(crate) async fn create_in(
     channel: Channel,
 ) -> Result<Ci> {
     check_team_scope(ctx, Action::Create, input.owner_team_id)?;
+    insert_in(core, tx, ctx, schema, input, channel).await
+}
+
+/// As [`create_in`] for a caller authorised otherwise (discovery's own permission).
+pub(crate) async fn insert_in(
+    core: &Core,
+    tx: &mut yunwei_store::Tx,
+    ctx: &Ctx,
+    schema: &Schema,
+    input: CiInput,
+    channel: Channel,
+) -> Result<Ci> {
     let now = core.now_ms();
     let mut ci = Ci {
         class_id: input.class_id,

@@ -24,6 +24,7 @@ mod cli;
 mod cli_database;
 mod cmdb;
 mod cmdb_bulk;
+mod cmdb_discovery;
 mod cmdb_graph;
 mod cmdb_graph_page;
 mod cmdb_impact;
