@@ -276,3 +276,22 @@ async fn the_discovery_page_and_the_ci_page_show_drift_in_the_readers_words() {
     assert!(list.contains("page-01") && list.contains("netscan 扫描"), "the drift list");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn reports_and_imports_have_their_own_size_limit() {
+    let web = yunwei_web::WebConfig { bulk_body_limit: 2 * 1024 * 1024, ..Default::default() };
+    let app = spawn_app_with(Options { web: Some(web), ..Default::default() }).await;
+    source(&app, "netscan", 40, json!({})).await;
+    let (_, scanner) = app.user_with_roles("scanner.svc", &["discovery_scanner"]).await;
+    let item = |n: usize| json!({ "class": "no_such_class", "description": format!("{n}{}", "x".repeat(4000)) });
+    // About 1.2 MiB: above the ordinary 1 MiB limit, within the bulk one.
+    let big = json!({ "items": (0..300).map(item).collect::<Vec<_>>() });
+    let run = scanner.post("/api/v1/cmdb/discovery/netscan", &big).await;
+    assert_eq!(run.status, 200, "{}", run.text().chars().take(300).collect::<String>());
+    assert_eq!(run.json()["failed"], 300);
+    // The same size elsewhere is refused; above the bulk limit too.
+    assert_problem(&app.admin().post("/api/v1/cmdb/discovery-sources", &big).await, 413, "body_too_large");
+    let huge = json!({ "items": (0..600).map(item).collect::<Vec<_>>() });
+    assert_problem(&scanner.post("/api/v1/cmdb/discovery/netscan", &huge).await, 413, "body_too_large");
+    app.stop().await;
+}
