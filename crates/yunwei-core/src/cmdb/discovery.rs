@@ -6,7 +6,7 @@
 //! history row, no event. Bad items are reported one by one; the others are kept.
 //! CIs a source stops reporting are flagged stale by the `cmdb.discovery_stale` job.
 
-use super::ci::{CiInput, CiPatch, insert_in, update_in};
+use super::ci::{CiInput, CiPatch, create_in, update_in};
 use super::keys::{self, Found};
 use super::{Channel, Schema};
 use crate::{Core, CoreError, Ctx, Result};
@@ -174,7 +174,7 @@ async fn item(
                 attributes: reported,
                 ..CiInput::default()
             };
-            let ci = insert_in(core, tx, ctx, schema, input, Channel::Reconciliation(source.id)).await?;
+            let ci = create_in(core, tx, ctx, schema, input, Channel::Reconciliation(source.id)).await?;
             store::sighted(tx, source.id, ci.id, core.now_ms()).await?;
             return Ok((ItemOutcome::Create, ci.id, Vec::new()));
         }

@@ -335,6 +335,7 @@ async fn import_row(
                 attributes,
                 ..CiInput::default()
             };
+            super::ci::check_team_scope(ctx, Action::Create, input.owner_team_id)?;
             let ci = create_in(core, tx, ctx, schema, input, Channel::Import).await?;
             Ok((RowOutcome::Create, ci.id))
         }

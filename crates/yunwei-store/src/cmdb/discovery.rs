@@ -74,18 +74,20 @@ pub async fn flag_stale(conn: &mut AnyConnection, now: i64) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
-/// A field a source reports differently from the kept value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Drift {
-    pub source_id: i64,
-    pub ci_id: CiId,
-    /// `name`, `description` or `attributes.<code>`.
-    pub field: String,
-    pub reported: serde_json::Value,
-    pub kept: serde_json::Value,
-    /// The source whose value is kept; `None`: a person set it.
-    pub holder_source_id: Option<i64>,
-    pub detected_at: i64,
+table! {
+    /// A field a source reports differently from the kept value.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    pub struct Drift in "ci_drift" {
+        pub source_id: i64,
+        pub ci_id: CiId,
+        /// `name`, `description` or `attributes.<code>`.
+        pub field: String,
+        pub reported: serde_json::Value,
+        pub kept: serde_json::Value,
+        /// The source whose value is kept; `None`: a person set it.
+        pub holder_source_id: Option<i64>,
+        pub detected_at: i64,
+    }
 }
 
 /// Records drift; an unchanged report keeps its first detection time. True when it is new or changed.
@@ -120,80 +122,47 @@ pub async fn clear_drift(conn: &mut AnyConnection, source: i64, ci: CiId, field:
     Ok(done.rows_affected() > 0)
 }
 
-/// Drift, newest first: of one CI, or of one source, or all; at most `limit` rows.
+/// Drift of live CIs, newest first: of one CI, or of one source, or all; at most `limit` rows.
 pub async fn drift<'e, E: Executor<'e, Database = Any>>(ex: E, ci: Option<CiId>, source: Option<i64>, limit: i64) -> Result<Vec<Drift>> {
-    let mut sql = Sql::new(
-        "SELECT d.source_id, d.ci_id, d.field, d.reported, d.kept, d.holder_source_id, d.detected_at FROM ci_drift d
-         JOIN cis c ON c.id = d.ci_id WHERE c.deleted = 0",
-    );
+    let mut sql = Sql::new(&format!("{} WHERE ci_id IN (SELECT id FROM cis WHERE deleted = 0)", Drift::select()));
     if let Some(ci) = ci {
-        sql.push(" AND d.ci_id = ").bind(ci.0);
+        sql.push(" AND ci_id = ").bind(ci.0);
     }
     if let Some(s) = source {
-        sql.push(" AND d.source_id = ").bind(s);
+        sql.push(" AND source_id = ").bind(s);
     }
-    sql.push(" ORDER BY d.detected_at DESC, d.ci_id, d.field LIMIT ").bind(limit);
-    let json = |row: &sqlx::any::AnyRow, c: &str| -> Result<serde_json::Value> {
-        Ok(serde_json::from_str(&column::<String>(row, c)?).unwrap_or(serde_json::Value::Null))
-    };
-    sql.fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Drift {
-                source_id: column(r, "source_id")?,
-                ci_id: column(r, "ci_id")?,
-                field: column(r, "field")?,
-                reported: json(r, "reported")?,
-                kept: json(r, "kept")?,
-                holder_source_id: column(r, "holder_source_id")?,
-                detected_at: column(r, "detected_at")?,
-            })
-        })
-        .collect()
+    sql.push(" ORDER BY detected_at DESC, ci_id, field LIMIT ").bind(limit);
+    sql.fetch_all(ex).await?.iter().map(Drift::from_row).collect()
 }
 
-/// When a source last reported a CI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sighting {
-    pub source_id: i64,
-    pub ci_id: CiId,
-    pub first_seen: i64,
-    pub last_seen: i64,
-    pub stale: bool,
+table! {
+    /// When a source last reported a CI.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    pub struct Sighting in "ci_discovery_sightings" {
+        pub source_id: i64,
+        pub ci_id: CiId,
+        pub first_seen: i64,
+        pub last_seen: i64,
+        pub stale: bool,
+    }
 }
 
-/// Sightings of one CI, or (with `stale_only`) the stale ones of every live CI, newest first.
+/// Sightings of live CIs, newest first: of one CI, or (with `stale_only`) the stale ones.
 pub async fn sightings<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     ci: Option<CiId>,
     stale_only: bool,
     limit: i64,
 ) -> Result<Vec<Sighting>> {
-    let mut sql = Sql::new(
-        "SELECT s.source_id, s.ci_id, s.first_seen, s.last_seen, s.stale FROM ci_discovery_sightings s
-         JOIN cis c ON c.id = s.ci_id WHERE c.deleted = 0",
-    );
+    let mut sql = Sql::new(&format!("{} WHERE ci_id IN (SELECT id FROM cis WHERE deleted = 0)", Sighting::select()));
     if let Some(ci) = ci {
-        sql.push(" AND s.ci_id = ").bind(ci.0);
+        sql.push(" AND ci_id = ").bind(ci.0);
     }
     if stale_only {
-        sql.push(" AND s.stale = 1");
+        sql.push(" AND stale = 1");
     }
-    sql.push(" ORDER BY s.last_seen DESC, s.ci_id LIMIT ").bind(limit);
-    sql.fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Sighting {
-                source_id: column(r, "source_id")?,
-                ci_id: column(r, "ci_id")?,
-                first_seen: column(r, "first_seen")?,
-                last_seen: column(r, "last_seen")?,
-                stale: column(r, "stale")?,
-            })
-        })
-        .collect()
+    sql.push(" ORDER BY last_seen DESC, ci_id LIMIT ").bind(limit);
+    sql.fetch_all(ex).await?.iter().map(Sighting::from_row).collect()
 }
 
 /// Who wrote a CI's fields, oldest first: (source, source_ref, after) of each of its own rows.
