@@ -14,6 +14,7 @@ mod browser_cmdb;
 mod browser_cmdb_wire;
 mod browser_daily;
 mod browser_desk;
+mod browser_discovery;
 mod browser_forms;
 mod browser_home;
 mod browser_names;
