@@ -92,6 +92,7 @@ round_trips! {
     ci_relation: yunwei_store::cmdb::CiRelation;
     ci: yunwei_store::cmdb::ci::Ci;
     ci_history: yunwei_store::cmdb::history::HistoryRow;
+    ci_discovery_source: yunwei_store::cmdb::discovery::DiscoverySource;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

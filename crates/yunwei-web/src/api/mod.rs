@@ -47,6 +47,7 @@ macro_rules! handlers {
 pub mod admin;
 pub mod audit;
 pub mod cmdb;
+pub mod cmdb_discovery;
 pub mod cmdb_impact;
 pub mod cmdb_import;
 pub mod files;

@@ -11,6 +11,7 @@ mod account;
 mod admin;
 mod build;
 mod cmdb;
+mod cmdb_discovery;
 mod cmdb_impact;
 mod cmdb_import;
 mod duty_grant;
@@ -65,6 +66,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb::ops());
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
+    all.extend(cmdb_discovery::ops());
     all
 }
 
@@ -80,6 +82,7 @@ fn schemas() -> Value {
         cmdb::schemas(),
         cmdb_impact::schemas(),
         cmdb_import::schemas(),
+        cmdb_discovery::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
