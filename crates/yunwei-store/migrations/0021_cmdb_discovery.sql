@@ -1,4 +1,4 @@
--- Discovery reconciliation (issue 11, CMDB-5; ADR 0019). Scanners report CIs in bulk for a
+-- Discovery reconciliation (issue 11, CMDB-5; ADR 0020). Scanners report CIs in bulk for a
 -- discovery source; reconciliation matches them on their class's identifying attributes,
 -- creates or updates CIs where the source has precedence, and records drift where it has
 -- not. Times are epoch milliseconds.

@@ -1,4 +1,4 @@
-//! Discovery reconciliation (CMDB-5; ADR 0019): a scanner reports CIs in bulk for a
+//! Discovery reconciliation (CMDB-5; ADR 0020): a scanner reports CIs in bulk for a
 //! discovery source; each item is matched to a CI by its class's identifying attributes
 //! ([`super::keys`]), created when none matches, and updated only in the fields this source
 //! has precedence for. A field a person set, or a source of higher precedence, is kept and

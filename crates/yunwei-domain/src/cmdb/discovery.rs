@@ -1,4 +1,4 @@
-//! Discovery reconciliation (CMDB-5; ADR 0019): which writer holds each field of a CI, and
+//! Discovery reconciliation (CMDB-5; ADR 0020): which writer holds each field of a CI, and
 //! whether a discovery source may overwrite it.
 //!
 //! A field (`name`, `description` or `attributes.<code>`) is held by whoever wrote it last:

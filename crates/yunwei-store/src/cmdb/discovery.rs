@@ -1,4 +1,4 @@
-//! Discovery reconciliation's tables (migration 0021; ADR 0019): sources, when each source
+//! Discovery reconciliation's tables (migration 0021; ADR 0020): sources, when each source
 //! last reported each CI (stale after its period), and drift.
 
 use crate::Result;
