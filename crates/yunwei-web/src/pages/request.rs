@@ -18,7 +18,6 @@ use serde_json::{Map, Value};
 use yunwei_core::request::{
     self, CatalogItemView, DecisionInput, NewRequest, RequestDetail, RequestQuery, RequestQueue, RequestTransitionInput, TaskInput,
 };
-use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
@@ -184,6 +183,10 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let item = request::get_item(&state.core, &caller.ctx, CatalogItemId(id)).await?;
+    // Not `PageForm`: a catalogue item's fields are data its owner defines at run time, so no
+    // serde type can name them. The pairs are read by the item's own definition into the API's
+    // `NewRequest`, and core checks them by that definition (`check_answers`) exactly as it
+    // checks a JSON request: one input type and one validation, only the reading differs.
     let mut answers = Map::new();
     for f in &item.definition.fields {
         let v = if f.kind == FieldKind::Attachment {
@@ -467,10 +470,8 @@ pub async fn comment(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let id = request_id(&number)?;
-    let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let form = PageForm { input: form.input.map(|f| Comment { public: f.public(), body: f.body }), posted: form.posted };
-    let (result, posted) = form.run(|i| ticket::comment(&state.core, &caller.ctx, &SERVICE_REQUEST, id.0, i)).await;
-    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", posted)).await
+    let (result, posted, notice) = super::ticket_parts::comment(&state, &caller, &SERVICE_REQUEST, id.0, form).await;
+    finish(&state, &caller, id, result, notice, Posted::new("request-comment", posted)).await
 }
 
 pub async fn transition(
