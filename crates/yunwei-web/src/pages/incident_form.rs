@@ -346,18 +346,6 @@ pub(super) fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
     r.map(|_| ()).map_err(ApiError::from)
 }
 
-pub async fn comment(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<ReplyForm>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted, notice) = super::ticket_parts::comment(&state, &caller, &INCIDENT, id.0, form).await;
-    finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
-}
-
 /// The assign form: one select names the team and, if chosen, one of its members.
 #[derive(serde::Deserialize)]
 pub struct AssignForm {

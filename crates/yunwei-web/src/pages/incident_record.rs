@@ -45,7 +45,7 @@ pub async fn watchers(state: &AppState, caller: &Caller, d: &IncidentDetail, off
     ticket_parts::watchers(state, caller, &page, &d.watchers, offer.assign, names).await
 }
 
-ticket_parts::watch_handlers!(crate::api::incident::incident_id, &yunwei_domain::ticket::INCIDENT);
+ticket_parts::ticket_handlers!(crate::api::incident::incident_id, &yunwei_domain::ticket::INCIDENT, "reply");
 
 // ---- files ----
 

@@ -462,18 +462,6 @@ pub async fn task(
     finish(&state, &caller, id, result, "saved", posted).await
 }
 
-pub async fn comment(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<ReplyForm>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = request_id(&number)?;
-    let (result, posted, notice) = super::ticket_parts::comment(&state, &caller, &SERVICE_REQUEST, id.0, form).await;
-    finish(&state, &caller, id, result, notice, Posted::new("request-comment", posted)).await
-}
-
 pub async fn transition(
     State(state): State<AppState>,
     caller: Caller,

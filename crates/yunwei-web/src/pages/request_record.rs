@@ -27,7 +27,7 @@ pub async fn parts(state: &AppState, caller: &Caller, d: &RequestDetail, names: 
     (watchers, files)
 }
 
-ticket_parts::watch_handlers!(request_id, &SERVICE_REQUEST);
+ticket_parts::ticket_handlers!(request_id, &SERVICE_REQUEST, "request-comment");
 
 /// The upload form.
 pub async fn upload(

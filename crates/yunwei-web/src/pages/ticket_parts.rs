@@ -222,12 +222,13 @@ pub async fn upload(
     Ok(result)
 }
 
-/// A ticket page's follow and stop-following handlers (`watch`, `unwatch`), declared once for
-/// every kind: `$id` reads the page's number into the kind's id, and the `finish` in scope at
-/// the call shows the outcome as that page does (a macro, because each page's `finish` and id
-/// type are its own and axum handlers cannot be generic over an async trait).
-macro_rules! watch_handlers {
-    ($id:path, $kind:expr) => {
+/// A ticket page's follow and stop-following handlers (`watch`, `unwatch`) and its reply form
+/// (`comment`, shown again as form `$reply` when it fails), declared once for every kind:
+/// `$id` reads the page's number into the kind's id, and the `finish` in scope at the call
+/// shows the outcome as that page does (a macro, because each page's `finish` and id type are
+/// its own and axum handlers cannot be generic over an async trait).
+macro_rules! ticket_handlers {
+    ($id:path, $kind:expr, $reply:literal) => {
         async fn set_watching(
             state: $crate::AppState,
             caller: $crate::extract::Caller,
@@ -263,9 +264,22 @@ macro_rules! watch_handlers {
         ) -> Result<axum::response::Response, $crate::error::ApiError> {
             set_watching(state, caller, number, pairs, q.user_id, false).await
         }
+
+        /// A reply or a work note.
+        pub async fn comment(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            caller: $crate::extract::Caller,
+            $crate::extract::ApiPath(number): $crate::extract::ApiPath<String>,
+            form: $crate::extract::PageForm<$crate::pages::ReplyForm>,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            caller.require()?;
+            let id = $id(&number)?;
+            let (result, posted, notice) = super::ticket_parts::comment(&state, &caller, $kind, id.0, form).await;
+            finish(&state, &caller, id, result, notice, $crate::pages::Posted::new($reply, posted)).await
+        }
     };
 }
-pub(super) use watch_handlers;
+pub(super) use ticket_handlers;
 
 /// A ticket page's form handlers, one line each: the handler, the input type its form binds
 /// to (the API's own), the core use case (given the core, the caller's context, the ticket's
