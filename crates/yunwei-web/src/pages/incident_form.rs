@@ -4,7 +4,7 @@
 pub(super) use super::Pairs;
 use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_options, service_options};
 use super::incident::{ACTIVE, ticket_layout};
-use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
+use super::{Button, Field, FormSection, Layout, Posted, Section, failed_form, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Caller, CsrfForm, PageForm};
@@ -18,7 +18,6 @@ use yunwei_core::incident::{
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
-use yunwei_domain::ticket::INCIDENT;
 use yunwei_domain::{DomainError, FieldError};
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {

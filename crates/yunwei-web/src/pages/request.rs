@@ -4,8 +4,8 @@
 
 use super::desk::{Names, file_size};
 use super::{
-    Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, ReplyForm, Section, TableSection, TimelineEntry, failed_form,
-    local_name, redirect, render, time, url_encode,
+    Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, Section, TableSection, TimelineEntry, failed_form, local_name,
+    redirect, render, time, url_encode,
 };
 use crate::AppState;
 use crate::error::ApiError;
@@ -21,7 +21,6 @@ use yunwei_core::request::{
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
-use yunwei_domain::ticket::SERVICE_REQUEST;
 
 pub const ACTIVE: &str = "/requests";
 
