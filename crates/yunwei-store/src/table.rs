@@ -193,6 +193,7 @@ text_enum_columns!(
     yunwei_domain::cmdb::CiStatus,
     yunwei_domain::cmdb::Criticality,
     yunwei_domain::cmdb::Environment,
+    yunwei_domain::webhook::WebhookFormat,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -14,6 +14,7 @@ pub mod cmdb;
 pub mod contract;
 pub mod harness;
 pub mod http;
+pub mod robot;
 pub mod smtp;
 pub mod webhook;
 
