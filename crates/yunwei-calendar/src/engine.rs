@@ -196,6 +196,22 @@ pub(crate) fn date_of(n: i64) -> Option<Date> {
     Date::new(i16::try_from(y).ok()?, m as i8, day as i8).ok()
 }
 
+/// Spends `left` seconds of working time on `spans` (instants, in order), counting from
+/// `start`: the instant it runs out, or `None` with `left` reduced by what the spans held.
+fn spend(spans: impl IntoIterator<Item = (i64, i64)>, start: i64, left: &mut i64) -> Option<i64> {
+    for (a, b) in spans {
+        let from = a.max(start);
+        if from >= b {
+            continue;
+        }
+        if b - from >= *left {
+            return Some(from + *left);
+        }
+        *left -= b - from;
+    }
+    None
+}
+
 impl Calendar {
     /// The local day to start walking from: exact for a fast instant, otherwise
     /// the day before its local date (a period of the previous day may run past
@@ -222,15 +238,8 @@ impl Calendar {
         while d <= end_day {
             ri = f.range_at_day(d, ri);
             let Some(r) = ri.map(|i| f.ranges[i]) else {
-                for (a, b) in self.slow_periods(d)? {
-                    let from = a.max(start);
-                    if from >= b {
-                        continue;
-                    }
-                    if b - from >= left {
-                        return Timestamp::from_second(from + left).ok();
-                    }
-                    left -= b - from;
+                if let Some(at) = spend(self.slow_periods(d)?, start, &mut left) {
+                    return Timestamp::from_second(at).ok();
                 }
                 d += 1;
                 continue;
@@ -252,16 +261,8 @@ impl Calendar {
                 d += 1;
                 continue;
             }
-            for &(a, b) in &plan.spans {
-                let (a, b) = (day0 + a, day0 + b);
-                let from = a.max(start);
-                if from >= b {
-                    continue;
-                }
-                if b - from >= left {
-                    return Timestamp::from_second(from + left).ok();
-                }
-                left -= b - from;
+            if let Some(at) = spend(plan.spans.iter().map(|&(a, b)| (day0 + a, day0 + b)), start, &mut left) {
+                return Timestamp::from_second(at).ok();
             }
             d += 1;
         }

@@ -7,17 +7,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurity {
-    /// No TLS: only for a relay on the same host or a trusted segment.
-    None,
-    /// STARTTLS, required.
-    #[default]
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-}
+/// How the SMTP connection is protected (TLS: port 465).
+pub type SmtpSecurity = crate::TransportSecurity;
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

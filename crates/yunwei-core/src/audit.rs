@@ -50,6 +50,7 @@ pub(crate) async fn write_as(
     change: Change<'_>,
 ) -> Result<()> {
     let entry = NewAuditEntry {
+        seq: 0,
         at_ms: core.now_ms(),
         actor_id,
         actor_name,

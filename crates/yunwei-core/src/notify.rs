@@ -218,23 +218,27 @@ pub async fn set_my_preferences(core: &Core, ctx: &Ctx, input: Vec<PreferenceInp
 
 // ---- in-app ----
 
-/// A notification as the reader's pages show it: the event it came from (what happened, to
-/// which record, by whom) so that the page writes it in the reader's language, and the stored
-/// e-mail subject for events the page has no words for.
+/// A notification as the reader's pages show it: the stored row (field access reaches it,
+/// `n.title`) with the event it came from (what happened, to which record, by whom) so that
+/// the page writes it in the reader's language, and the stored e-mail subject for events the
+/// page has no words for.
 #[derive(Debug, Clone, Serialize)]
 pub struct Notice {
-    pub id: NotificationId,
-    pub event_type: String,
-    pub title: String,
-    pub link: Option<String>,
-    pub created_at: i64,
-    pub read_at: Option<i64>,
+    #[serde(flatten)]
+    pub notification: store::Notification,
     pub object_type: Option<String>,
     pub object_id: Option<String>,
     /// Who did it, by name; `None` for the system.
     pub actor: Option<String>,
     /// The event's data without its addressing (recipients, e-mail addresses).
     pub payload: serde_json::Value,
+}
+
+impl std::ops::Deref for Notice {
+    type Target = store::Notification;
+    fn deref(&self) -> &store::Notification {
+        &self.notification
+    }
 }
 
 /// Words for people, in a given language: the web layer writes notices this way (the bell),
@@ -283,16 +287,11 @@ pub async fn my_notices(core: &Core, ctx: &Ctx, unread_only: bool, page: &PageRe
             o.remove("email_to");
         }
         Notice {
-            id: n.id,
-            event_type: n.event_type,
-            title: n.title,
-            link: n.link,
-            created_at: n.created_at,
-            read_at: n.read_at,
             object_type: event.map(|e| e.object_type.clone()),
             object_id: event.map(|e| e.object_id.clone()),
             actor: event.and_then(|e| e.actor_id).and_then(|a| actors.get(&a).cloned().flatten()),
             payload,
+            notification: n,
         }
     }))
 }

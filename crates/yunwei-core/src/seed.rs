@@ -363,7 +363,7 @@ async fn seed_service_levels(tx: &mut yunwei_store::Conn, now: i64) -> Result<()
     let calendar =
         sla_store::insert_calendar(tx, sla_store::Names { name: CHINA_CALENDAR_NAME, name_en: CHINA_CALENDAR_NAME_EN }, &spec, true, now)
             .await?;
-    let rules = serde_json::to_string(&yunwei_domain::sla::SlaRules::standard()).map_err(|e| crate::CoreError::Internal(e.to_string()))?;
+    let rules = yunwei_domain::sla::SlaRules::standard();
     let policy = sla_store::PolicyFields {
         name: STANDARD_POLICY_NAME,
         name_en: STANDARD_POLICY_NAME_EN,

@@ -323,50 +323,24 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct PolicyView {
-    pub id: SlaPolicyId,
-    pub name: String,
-    pub name_en: String,
-    pub service_id: Option<ServiceId>,
-    pub department_id: Option<DepartmentId>,
-    pub calendar_id: Option<CalendarId>,
-    pub rules: SlaRules,
-    pub active: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+/// A policy as clients see it: the stored row, its rules typed (the store reads and writes
+/// them as JSON text).
+pub type PolicyView = PolicyRow;
 
-fn policy_view(row: PolicyRow) -> Result<PolicyView> {
-    let rules = serde_json::from_str(&row.rules).map_err(|e| CoreError::Internal(format!("sla policy {}: {e}", row.id)))?;
-    Ok(PolicyView {
-        id: row.id,
-        name: row.name,
-        name_en: row.name_en,
-        service_id: row.service_id,
-        department_id: row.department_id,
-        calendar_id: row.calendar_id,
-        rules,
-        active: row.active,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
-}
-
-/// The row to write from an input and its checked name, English name and rules.
-fn policy_fields<'a>(input: &PolicyInput, (name, name_en, rules): &'a (String, String, String)) -> PolicyFields<'a> {
+/// The row to write from an input and its checked name and English name.
+fn policy_fields<'a>(input: &'a PolicyInput, (name, name_en): &'a (String, String)) -> PolicyFields<'a> {
     PolicyFields {
         name,
         name_en,
         service_id: input.service_id,
         department_id: input.department_id,
         calendar_id: input.calendar_id,
-        rules,
+        rules: &input.rules,
         active: input.active,
     }
 }
 
-async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String, String)> {
+async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String)> {
     let mut c = Checker::new();
     let name = c.name("name", &input.name, 100);
     let name_en = c.optional_name("name_en", &input.name_en, 100);
@@ -391,17 +365,17 @@ async fn vet_policy(core: &Core, input: &PolicyInput) -> Result<(String, String,
         c.push(FieldError::new("calendar_id", "not_found"));
     }
     c.finish()?;
-    Ok((name, name_en, serde_json::to_string(&input.rules).map_err(|e| CoreError::Internal(e.to_string()))?))
+    Ok((name, name_en))
 }
 
 pub async fn list_policies(core: &Core, ctx: &Ctx) -> Result<Vec<PolicyView>> {
     ctx.authorize(ObjectType::Sla, Action::Read)?;
-    store::policies(&core.db.read).await?.into_iter().map(policy_view).collect()
+    Ok(store::policies(&core.db.read).await?)
 }
 
 pub async fn get_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId) -> Result<PolicyView> {
     ctx.authorize(ObjectType::Sla, Action::Read)?;
-    policy_view(store::get_policy(&core.db.read, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)
+    store::get_policy(&core.db.read, id).await?.ok_or(CoreError::NotFound("sla_policy"))
 }
 
 pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result<PolicyView> {
@@ -410,7 +384,7 @@ pub async fn create_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> Result
     let fields = policy_fields(&input, &vetted);
     let mut tx = core.db.begin().await?;
     let id = store::insert_policy(&mut tx, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
-    let view = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
+    let view = store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?;
     audit::write(core, &mut tx, ctx, Change::new("sla_policy", id, "create").after(&view)).await?;
     core.commit(tx).await?;
     core.config_cache.clear();
@@ -422,9 +396,9 @@ pub async fn update_policy(core: &Core, ctx: &Ctx, id: SlaPolicyId, input: Polic
     let vetted = vet_policy(core, &input).await?;
     let fields = policy_fields(&input, &vetted);
     let mut tx = core.db.begin().await?;
-    let before = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
+    let before = store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?;
     store::update_policy(&mut tx, id, &fields, core.now_ms()).await.map_err(CoreError::unique_as("sla_policy_name_taken"))?;
-    let after = policy_view(store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?)?;
+    let after = store::get_policy(&mut *tx, id).await?.ok_or(CoreError::NotFound("sla_policy"))?;
     audit::write(core, &mut tx, ctx, Change::new("sla_policy", id, "update").before(&before).after(&after)).await?;
     schedule_rebuild(&mut tx, core, Some(id), before.calendar_id.or(after.calendar_id)).await?;
     core.commit(tx).await?;
@@ -497,8 +471,7 @@ async fn policies_cached(core: &Core, conn: &mut Conn) -> Result<Arc<Vec<PolicyR
     Ok(all)
 }
 
-async fn governing_from(core: &Core, conn: &mut Conn, row: PolicyRow) -> Result<Governing> {
-    let view = policy_view(row)?;
+async fn governing_from(core: &Core, conn: &mut Conn, view: PolicyRow) -> Result<Governing> {
     let calendar = match view.calendar_id {
         Some(id) => match core.config_cache.calendar(id) {
             Some(c) => c,

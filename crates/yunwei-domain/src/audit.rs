@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One entry as written. `seq` is gapless from the chain's anchor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at_ms: i64,

@@ -10,20 +10,8 @@ use sqlx::{Executor, Row};
 use yunwei_domain::audit::{AuditEntry, ChainBreak, ChainBreakReason, Checkpoint, CheckpointExpectations, GENESIS_HASH};
 use yunwei_domain::page::{Cursor, PageRequest};
 
-/// What the caller knows; the chain position is assigned here.
-#[derive(Debug, Clone, Default)]
-pub struct NewAuditEntry {
-    pub at_ms: i64,
-    pub actor_id: Option<i64>,
-    pub actor_name: String,
-    pub source_ip: String,
-    pub user_agent: String,
-    pub object_type: String,
-    pub object_id: String,
-    pub action: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
+/// What the caller knows: an entry whose `seq` is assigned at commit (whatever it says here).
+pub type NewAuditEntry = AuditEntry;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AuditRecord {
@@ -45,19 +33,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// commit, with the chain's head held (see [`crate::tx`]): nothing in a transaction
 /// reads back the audit log it writes.
 pub fn append(tx: &mut impl crate::Stage, e: NewAuditEntry) {
-    tx.push_audit(AuditEntry {
-        seq: 0,
-        at_ms: e.at_ms,
-        actor_id: e.actor_id,
-        actor_name: e.actor_name,
-        source_ip: e.source_ip,
-        user_agent: e.user_agent,
-        object_type: e.object_type,
-        object_id: e.object_id,
-        action: e.action,
-        before: e.before,
-        after: e.after,
-    });
+    tx.push_audit(AuditEntry { seq: 0, ..e });
 }
 
 /// The insert of one chained entry. The stored head moves with it (trigger

@@ -84,14 +84,7 @@ pub struct ImprovementFilter {
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &ImprovementFilter, page: &PageRequest) -> Result<Page<Improvement>> {
     let mut sql = Sql::new("SELECT * FROM improvements WHERE 1=1");
     if !f.states.is_empty() {
-        sql.push(" AND state IN (");
-        for (n, s) in f.states.iter().enumerate() {
-            if n > 0 {
-                sql.push(", ");
-            }
-            sql.bind(s.as_str());
-        }
-        sql.push(")");
+        sql.push(" AND state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
     }
     if let Some(t) = f.team_id {
         sql.push(" AND team_id = ").bind(t.0);

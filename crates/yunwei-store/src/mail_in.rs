@@ -26,8 +26,6 @@ table! {
     }
 }
 
-const COLS: &str = "id, mailbox, uid_validity, uid, message_id, from_address, subject, size, status, reason, incident_id, received_at";
-
 pub struct NewInboundMail<'a> {
     pub mailbox: &'a str,
     pub uid_validity: i64,
@@ -85,16 +83,17 @@ pub async fn insert(conn: &mut AnyConnection, m: &NewInboundMail<'_>, now: i64) 
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, status: Option<&str>, limit: i64) -> Result<Vec<InboundMail>> {
+    let cols = InboundMail::COLUMNS.join(", ");
     let rows = match status {
         Some(s) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM inbound_mails WHERE status = $1 ORDER BY id DESC LIMIT $2")))
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {cols} FROM inbound_mails WHERE status = $1 ORDER BY id DESC LIMIT $2")))
                 .bind(s)
                 .bind(limit)
                 .fetch_all(ex)
                 .await?
         }
         None => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM inbound_mails ORDER BY id DESC LIMIT $1")))
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {cols} FROM inbound_mails ORDER BY id DESC LIMIT $1")))
                 .bind(limit)
                 .fetch_all(ex)
                 .await?

@@ -98,11 +98,7 @@ pub async fn finish_events(s: &mut impl crate::Stage, ids: &[OutboxEventId], own
     }
     let mut sql =
         s.statement("UPDATE outbox SET status = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE lease_owner = ");
-    sql.bind(owner).push(" AND id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).bind(id.0);
-    }
-    sql.push(")");
+    sql.bind(owner).push(" AND id IN (").bind_list(ids.iter().map(|id| id.0));
     s.stage(sql).await
 }
 
@@ -317,11 +313,7 @@ pub async fn events_of_notifications<'e, E: Executor<'e, Database = Any>>(
         "SELECT n.id AS notification_id, {} FROM notifications n JOIN outbox o ON o.id = n.event_id WHERE n.user_id = ",
         cols.join(", ")
     ));
-    sql.bind(user.0).push(" AND n.id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).bind(id.0);
-    }
-    sql.push(")");
+    sql.bind(user.0).push(" AND n.id IN (").bind_list(ids.iter().map(|id| id.0));
     sql.fetch_all(ex).await?.iter().map(|r| Ok((NotificationId(r.try_get("notification_id")?), OutboxEvent::from_row(r)?))).collect()
 }
 

@@ -58,10 +58,7 @@ async fn put_docs_of(s: &mut impl Stage, kind: DocKind, docs: &[(i64, String)]) 
         let sql = match s.backend() {
             Backend::Sqlite => {
                 let mut old = s.statement("DELETE FROM search_fts WHERE rowid IN (");
-                for (n, (id, _)) in chunk.iter().enumerate() {
-                    old.push(if n == 0 { "" } else { ", " }).bind(doc_key(kind, *id));
-                }
-                old.push(")");
+                old.bind_list(chunk.iter().map(|(id, _)| doc_key(kind, *id)));
                 s.stage(old).await?;
                 docs_insert(Backend::Sqlite, kind, chunk)
             }
@@ -257,10 +254,7 @@ pub async fn drop_entries(s: &mut impl Stage, ids: &[i64]) -> Result<()> {
         return Ok(());
     }
     let mut sql = s.statement("DELETE FROM index_queue WHERE id IN (");
-    for (n, id) in ids.iter().enumerate() {
-        sql.push(if n == 0 { "" } else { ", " }).bind(*id);
-    }
-    sql.push(")");
+    sql.bind_list(ids.iter().copied());
     s.stage(sql).await
 }
 

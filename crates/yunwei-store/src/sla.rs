@@ -130,8 +130,8 @@ table! {
         pub service_id: Option<ServiceId>,
         pub department_id: Option<DepartmentId>,
         pub calendar_id: Option<CalendarId>,
-        /// JSON of `yunwei_domain::sla::SlaRules`.
-        pub rules: String,
+        /// Stored as JSON text.
+        pub rules: yunwei_domain::sla::SlaRules,
         pub active: bool,
         pub created_at: i64,
         pub updated_at: i64,
@@ -144,7 +144,7 @@ pub struct PolicyFields<'a> {
     pub service_id: Option<ServiceId>,
     pub department_id: Option<DepartmentId>,
     pub calendar_id: Option<CalendarId>,
-    pub rules: &'a str,
+    pub rules: &'a yunwei_domain::sla::SlaRules,
     pub active: bool,
 }
 
@@ -157,7 +157,7 @@ impl PolicyFields<'_> {
             service_id: self.service_id,
             department_id: self.department_id,
             calendar_id: self.calendar_id,
-            rules: self.rules.to_string(),
+            rules: self.rules.clone(),
             active: self.active,
             created_at: now,
             updated_at: now,

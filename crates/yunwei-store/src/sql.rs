@@ -126,6 +126,18 @@ impl Sql {
         self
     }
 
+    /// `v1, v2, …` bound one by one, then `)`: the list of an `IN (` the text has opened. The
+    /// caller makes sure it is not empty (`IN ()` is not SQL).
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        for (n, v) in values.into_iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")")
+    }
+
     /// `AND (key, id) > (cursor)` and the matching `ORDER BY … LIMIT`, fetching one
     /// row more than the page so the caller knows whether another page follows.
     /// `key_column` is a trusted column name, never user input.

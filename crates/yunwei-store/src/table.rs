@@ -126,6 +126,7 @@ json_columns!(
     Vec<String>,
     Vec<yunwei_domain::cmdb::EnumValue>,
     serde_json::Map<String, serde_json::Value>,
+    yunwei_domain::sla::SlaRules,
 );
 
 /// The duty as its stable text; text this binary does not know reads as no duty.
@@ -610,6 +611,12 @@ impl Sample for Vec<yunwei_domain::cmdb::EnumValue> {
             }
             Fill::Empty => Vec::new(),
         }
+    }
+}
+
+impl Sample for yunwei_domain::sla::SlaRules {
+    fn sample(_: Fill, _: i64) -> Self {
+        Self::standard()
     }
 }
 

@@ -12,11 +12,7 @@ pub async fn blocked_until<'e, E: Executor<'e, Database = Any>>(ex: E, keys: &[S
         return Ok(None);
     }
     let mut sql = crate::sql::Sql::new("SELECT MAX(blocked_until) FROM sign_in_throttle WHERE blocked_until > ");
-    sql.bind(now).push(" AND throttle_key IN (");
-    for (i, k) in keys.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).bind(k.as_str());
-    }
-    sql.push(")");
+    sql.bind(now).push(" AND throttle_key IN (").bind_list(keys.iter().map(String::as_str));
     Ok(sql.fetch_one(ex).await?.try_get::<Option<i64>, _>(0)?)
 }
 

@@ -155,6 +155,18 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
     }
 
+    /// Saves the page at 1440 and at 390 px wide as `{dir}/{name}-{width}.png` (best effort:
+    /// these are for people to look at), then goes back to 1440 px.
+    pub async fn shots_in(&self, dir: &str, name: &str) {
+        let _ = std::fs::create_dir_all(dir);
+        for (w, h) in [(1440, 1000), (390, 844)] {
+            self.resize(w, h).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let _ = std::fs::write(format!("{dir}/{name}-{w}.png"), self.screenshot_png().await);
+        }
+        self.resize(1440, 1000).await;
+    }
+
     /// Waits (up to 5 s) until the address no longer contains `part`, e.g. `/login` after signing in.
     pub async fn wait_until_left(&self, part: &str) {
         self.wait_for_url(&format!("an address without {part}"), |url| !url.contains(part)).await;

@@ -10,6 +10,7 @@
 
 pub mod bad_input;
 pub mod browser;
+pub mod cmdb;
 pub mod contract;
 pub mod harness;
 pub mod http;
@@ -44,6 +45,19 @@ pub fn links(html: &str) -> Vec<String> {
         rest = &rest[end..];
     }
     out
+}
+
+/// The value of the first field named `name` on an HTML page (`name="…" value="…"`, as the
+/// page's hidden inputs write it), or a panic showing the page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+/// The CSRF token a page's forms carry.
+pub fn csrf(html: &str) -> String {
+    hidden(html, "csrf_token")
 }
 
 /// Whether a crawl follows a link: same-site paths, not the language switch (it only sets a

@@ -113,19 +113,7 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
     let user = match yunwei_store::admin::get_user_by_username(&core.database().read, username).await? {
         Some(u) => u.id,
         None => {
-            let input = yunwei_core::admin::NewUser {
-                username: username.into(),
-                display_name: "基准测试".into(),
-                email: None,
-                phone: None,
-                department_id: None,
-                manager_id: None,
-                locale: Some("zh-CN".into()),
-                time_zone: None,
-                password: Some("Bench#Secure2026".into()),
-                roles: vec![role.into()],
-                teams: Vec::new(),
-            };
+            let input = bench_user(username, "基准测试", role, "Bench#Secure2026");
             yunwei_core::admin::create_user(&core, &ctx, input).await?.user.user.id
         }
     };
@@ -442,4 +430,21 @@ async fn impact_sql(target: &Target, clients: usize, seconds: u64) -> Result<ser
         "requests": lat.len(), "failed": failed, "throughput_per_s": (lat.len() as f64 / seconds.max(1) as f64).round(),
         "latency_ms": { "p50": percentile(&lat, 0.50), "p95": percentile(&lat, 0.95), "p99": percentile(&lat, 0.99), "max": lat.last().map(|m| f64::from(*m) / 1000.0).unwrap_or(0.0) },
     }))
+}
+
+/// A Chinese-speaking account with one role and its password, for a benchmark to sign in as.
+pub(crate) fn bench_user(username: &str, display_name: &str, role: &str, password: &str) -> yunwei_core::admin::NewUser {
+    yunwei_core::admin::NewUser {
+        username: username.into(),
+        display_name: display_name.into(),
+        email: None,
+        phone: None,
+        department_id: None,
+        manager_id: None,
+        locale: Some("zh-CN".into()),
+        time_zone: None,
+        password: Some(password.into()),
+        roles: vec![role.into()],
+        teams: Vec::new(),
+    }
 }

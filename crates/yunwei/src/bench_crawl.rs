@@ -63,19 +63,7 @@ async fn prepare() -> Result<yunwei_store::testing::FreshDatabase, AppError> {
     yunwei_core::demo::load(&core).await?;
     yunwei_core::demo::load_desk(&core).await?;
     yunwei_core::demo::load_requests(&core).await?;
-    let input = yunwei_core::admin::NewUser {
-        username: ROLES[0].into(),
-        display_name: "基准系统管理员".into(),
-        email: None,
-        phone: None,
-        department_id: None,
-        manager_id: None,
-        locale: Some("zh-CN".into()),
-        time_zone: None,
-        password: Some(yunwei_core::demo::DEMO_PASSWORD.into()),
-        roles: vec!["system_admin".into()],
-        teams: Vec::new(),
-    };
+    let input = crate::bench::bench_user(ROLES[0], "基准系统管理员", "system_admin", yunwei_core::demo::DEMO_PASSWORD);
     let user = yunwei_core::admin::create_user(&core, &Ctx::system(), input).await?.user.user.id;
     let hash = yunwei_core::crypto::hash_password(yunwei_core::demo::DEMO_PASSWORD.into()).await?;
     let mut conn = core.database().writer().await?;

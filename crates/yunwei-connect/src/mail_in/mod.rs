@@ -42,17 +42,8 @@ pub use ticket::{strip_reply_prefixes, tag_subject, ticket_reference, ticket_ref
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ImapSecurity {
-    /// No TLS: only for a server on the same host or a trusted segment.
-    None,
-    /// STARTTLS on port 143, required.
-    #[default]
-    Starttls,
-    /// TLS from the first byte (port 993).
-    Tls,
-}
+/// How the IMAP connection is protected (STARTTLS: port 143; TLS: port 993).
+pub type ImapSecurity = crate::TransportSecurity;
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

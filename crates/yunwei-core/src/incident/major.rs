@@ -62,41 +62,28 @@ pub const MAX_ENTRY: usize = 4000;
 /// The role whose holders hear every stakeholder update (运维总监).
 const DIRECTOR_ROLE: &str = "ops_director";
 
-/// A major incident's response as clients see it (`major_incident` in the incident JSON).
+/// A major incident's response as clients see it (`major_incident` in the incident JSON): the
+/// stored row (field access reaches it, `m.phase`) with what is derived from it.
 #[derive(Debug, Clone, Serialize)]
 pub struct MajorView {
-    pub phase: MajorPhase,
+    #[serde(flatten)]
+    pub row: MajorIncident,
     /// The phase the commander may move to next, if any.
     pub next_phase: Option<MajorPhase>,
-    pub commander_id: Option<UserId>,
-    pub update_interval_minutes: i64,
-    pub declared_at: i64,
-    pub containment_at: Option<i64>,
-    pub recovery_at: Option<i64>,
-    pub review_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub last_update_at: Option<i64>,
-    /// When the stakeholders expect the next update; absent from the review on.
-    pub next_update_due_at: Option<i64>,
+    /// Whether the stakeholders' next update (`next_update_due_at`, absent from the review
+    /// on) is late.
     pub update_overdue: bool,
 }
 
+impl std::ops::Deref for MajorView {
+    type Target = MajorIncident;
+    fn deref(&self) -> &MajorIncident {
+        &self.row
+    }
+}
+
 pub fn major_view(m: &MajorIncident, now: i64) -> Result<MajorView> {
-    let phase = m.phase;
-    Ok(MajorView {
-        phase,
-        next_phase: phase.next(),
-        commander_id: m.commander_id,
-        update_interval_minutes: m.update_interval_minutes,
-        declared_at: m.declared_at,
-        containment_at: m.containment_at,
-        recovery_at: m.recovery_at,
-        review_at: m.review_at,
-        closed_at: m.closed_at,
-        last_update_at: m.last_update_at,
-        next_update_due_at: m.next_update_due_at,
-        update_overdue: m.next_update_due_at.is_some_and(|d| d < now),
-    })
+    Ok(MajorView { row: m.clone(), next_phase: m.phase.next(), update_overdue: m.next_update_due_at.is_some_and(|d| d < now) })
 }
 
 /// Opens the war room of a newly declared major incident, or names a new commander of an existing one.

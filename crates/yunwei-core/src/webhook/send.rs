@@ -217,12 +217,15 @@ async fn message_for(core: &Core, hook: &Webhook, d: &Delivery) -> std::result::
     };
     let path = crate::notify::event_link(&event);
     let notice = Notice {
-        id: NotificationId(0),
-        event_type: event.event_type.clone(),
-        title: event.event_type.clone(),
-        link: Some(path.clone()),
-        created_at: event.created_at,
-        read_at: None,
+        notification: notify_store::Notification {
+            id: NotificationId(0),
+            event_type: event.event_type.clone(),
+            title: event.event_type.clone(),
+            body: String::new(),
+            link: Some(path.clone()),
+            created_at: event.created_at,
+            read_at: None,
+        },
         object_type: Some(event.object_type.clone()),
         object_id: Some(event.object_id.clone()),
         actor,

@@ -140,10 +140,7 @@ pub async fn get_many<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[CiId]) 
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(&format!("{} WHERE id IN (", Ci::select()));
-    for (n, id) in ids.iter().take(1000).enumerate() {
-        sql.push(if n == 0 { "" } else { ", " }).bind(id.0);
-    }
-    sql.push(")");
+    sql.bind_list(ids.iter().take(1000).map(|id| id.0));
     sql.fetch_all(ex).await?.iter().map(Ci::from_row).collect()
 }
 
@@ -204,11 +201,7 @@ pub fn push_attr_match(sql: &mut Sql, backend: Backend, f: &AttrFilter) {
 }
 
 fn push_ids(sql: &mut Sql, col: &str, not: bool, ids: &[i64]) {
-    sql.push(&format!(" AND {col} {}IN (", if not { "NOT " } else { "" }));
-    for (n, id) in ids.iter().enumerate() {
-        sql.push(if n == 0 { "" } else { ", " }).bind(*id);
-    }
-    sql.push(")");
+    sql.push(&format!(" AND {col} {}IN (", if not { "NOT " } else { "" })).bind_list(ids.iter().copied());
 }
 
 /// CIs by name (then id), a page at a time.
@@ -224,21 +217,13 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, backend: Backend, 
         push_ids(&mut sql, "class_id", true, &f.hidden_classes.iter().map(|c| c.0).collect::<Vec<_>>());
     }
     if !f.statuses.is_empty() {
-        sql.push(" AND status IN (");
-        for (n, s) in f.statuses.iter().enumerate() {
-            sql.push(if n == 0 { "" } else { ", " }).bind(s.as_str());
-        }
-        sql.push(")");
+        sql.push(" AND status IN (").bind_list(f.statuses.iter().map(|s| s.as_str()));
     }
     if let Some(t) = f.team_id {
         sql.push(" AND owner_team_id = ").bind(t.0);
     }
     if let Some((user, teams)) = &f.scope {
-        sql.push(" AND (owner_team_id IN (");
-        for (n, t) in teams.iter().map(|t| t.0).chain([-1]).enumerate() {
-            sql.push(if n == 0 { "" } else { ", " }).bind(t);
-        }
-        sql.push(")");
+        sql.push(" AND (owner_team_id IN (").bind_list(teams.iter().map(|t| t.0).chain([-1]));
         if let Some(u) = user {
             sql.push(" OR created_by = ").bind(u.0);
         }

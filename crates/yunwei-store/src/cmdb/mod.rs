@@ -104,7 +104,10 @@ table! {
 }
 
 impl CiAttribute {
-    /// The definition as the domain's rules read it (an unknown kind reads as text).
+    /// The definition as the domain's rules read it (an unknown kind reads as text). The one
+    /// place the row becomes the domain's type: the domain cannot hold the store's row (it
+    /// depends on nothing), and the rules need the kind typed while the row keeps it as text
+    /// so that an attribute of a kind this binary does not know still lists.
     pub fn def(&self) -> yunwei_domain::cmdb::AttrDef {
         yunwei_domain::cmdb::AttrDef {
             id: self.id,

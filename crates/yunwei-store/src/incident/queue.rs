@@ -67,14 +67,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Page<Incident>> {
     let mut sql = Sql::new("SELECT * FROM incidents WHERE 1=1");
     if !f.states.is_empty() {
-        sql.push(" AND state IN (");
-        for (n, s) in f.states.iter().enumerate() {
-            if n > 0 {
-                sql.push(", ");
-            }
-            sql.bind(s.as_str());
-        }
-        sql.push(")");
+        sql.push(" AND state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
     }
     let int = |sql: &mut Sql, col: &str, v: Option<i64>| {
         if let Some(v) = v {
@@ -156,14 +149,7 @@ pub(crate) fn push_in(sql: &mut Sql, joiner: &str, col: &str, values: &[i64]) {
         sql.push(&format!("{joiner} 1=0"));
         return;
     }
-    sql.push(&format!("{joiner} {col} IN ("));
-    for (n, v) in values.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*v);
-    }
-    sql.push(")");
+    sql.push(&format!("{joiner} {col} IN (")).bind_list(values.iter().copied());
 }
 
 /// Keyset paging on an integer sort key (a trusted expression).

@@ -41,14 +41,7 @@ pub async fn open_count<'e, E: Executor<'e, Database = Any>>(ex: E, open_states:
 }
 
 fn push_states(sql: &mut Sql, states: &[&str]) {
-    sql.push(" AND state IN (");
-    for (n, s) in states.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*s);
-    }
-    sql.push(")");
+    sql.push(" AND state IN (").bind_list(states.iter().copied());
 }
 
 /// Per day since `from` (unix ms; days of `day_ms`), `days` entries each.

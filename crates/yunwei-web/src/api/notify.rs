@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use yunwei_core::notify::{self, DeadLetters, PreferenceInput, TemplateInput};
+use yunwei_core::store::notify::Notification;
 use yunwei_core::store::sql::Page;
 use yunwei_domain::ids::{DeliveryId, NotificationId, OutboxEventId};
 
@@ -20,36 +21,15 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// A notification as the bell shows it: title and body written from the event in the reader's
-/// language (the e-mail's wording stays in the e-mail).
-#[derive(Serialize)]
-pub struct NotificationOut {
-    pub id: NotificationId,
-    pub event_type: String,
-    pub title: String,
-    pub body: String,
-    /// The record's path on this server (`/incidents/INC-000012`); prefix `public_url` for a full address.
-    pub link: Option<String>,
-    pub created_at: i64,
-    pub read_at: Option<i64>,
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Page<NotificationOut>>> {
+/// The caller's notifications as the bell shows them: the stored rows, with title and body
+/// written from the event in the reader's language (the e-mail's wording stays in the e-mail).
+pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Page<Notification>>> {
     let page = page_request(q.limit, q.cursor.as_deref(), Some("-id"), "id")?;
     let tr = caller.tr;
     let list = notify::my_notices(&state.core, &caller.ctx, q.unread.unwrap_or(false), &page).await?;
-    Ok(Json(list.map(|n| NotificationOut {
-        title: headline(tr, &n),
-        body: detail(tr, &n),
-        id: n.id,
-        event_type: n.event_type,
-        link: n.link,
-        created_at: n.created_at,
-        read_at: n.read_at,
+    Ok(Json(list.map(|n| {
+        let (title, body) = (headline(tr, &n), detail(tr, &n));
+        Notification { title, body, ..n.notification }
     })))
 }
 

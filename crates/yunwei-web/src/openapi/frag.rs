@@ -36,65 +36,44 @@ impl Tag {
         op(method, path, handler, self.0, summary, ok)
     }
 
-    /// `GET` answering 200 with `schema`.
-    pub(super) fn get<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        h: H,
-        summary: &'static str,
-        schema: &'static str,
-    ) -> Op {
-        self.op(Method::Get, path, h, summary, (200, Some(schema)))
-    }
-
-    /// `POST` answering 200 with `schema` (an action on something that exists).
-    pub(super) fn post<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        h: H,
-        summary: &'static str,
-        schema: &'static str,
-    ) -> Op {
-        self.op(Method::Post, path, h, summary, (200, Some(schema)))
-    }
-
-    /// `POST` answering 201 with what it made.
-    pub(super) fn create<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        h: H,
-        summary: &'static str,
-        schema: &'static str,
-    ) -> Op {
-        self.op(Method::Post, path, h, summary, (201, Some(schema)))
-    }
-
-    /// `PUT` answering 200 with `schema`.
-    pub(super) fn put<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        h: H,
-        summary: &'static str,
-        schema: &'static str,
-    ) -> Op {
-        self.op(Method::Put, path, h, summary, (200, Some(schema)))
-    }
-
-    /// `PATCH` answering 200 with `schema`.
-    pub(super) fn patch<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        h: H,
-        summary: &'static str,
-        schema: &'static str,
-    ) -> Op {
-        self.op(Method::Patch, path, h, summary, (200, Some(schema)))
-    }
-
     /// `DELETE` answering 204.
     pub(super) fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H, summary: &'static str) -> Op {
         self.op(Method::Delete, path, h, summary, (204, None))
     }
+}
+
+/// The verbs that answer with a schema: one declaration each of method and success status,
+/// so the five builders cannot drift apart.
+macro_rules! verbs {
+    ($($(#[$doc:meta])* $name:ident => $method:ident, $status:literal;)*) => {
+        impl Tag {
+            $(
+                $(#[$doc])*
+                pub(super) fn $name<H: Handler<T, AppState>, T: 'static>(
+                    self,
+                    path: &'static str,
+                    h: H,
+                    summary: &'static str,
+                    schema: &'static str,
+                ) -> Op {
+                    self.op(Method::$method, path, h, summary, ($status, Some(schema)))
+                }
+            )*
+        }
+    };
+}
+
+verbs! {
+    /// `GET` answering 200 with `schema`.
+    get => Get, 200;
+    /// `POST` answering 200 with `schema` (an action on something that exists).
+    post => Post, 200;
+    /// `POST` answering 201 with what it made.
+    create => Post, 201;
+    /// `PUT` answering 200 with `schema`.
+    put => Put, 200;
+    /// `PATCH` answering 200 with `schema`.
+    patch => Patch, 200;
 }
 
 /// The parts of a row besides its method, path, handler and answer.

@@ -80,7 +80,8 @@ pub(super) fn schemas() -> Value {
             "phase": phase, "next_phase": { "enum": ["containment", "recovery", "review", "closed", null] },
             "commander_id": ns("integer"), "update_interval_minutes": s("integer"), "declared_at": s("integer"),
             "containment_at": ns("integer"), "recovery_at": ns("integer"), "review_at": ns("integer"), "closed_at": ns("integer"),
-            "last_update_at": ns("integer"), "next_update_due_at": ns("integer"), "update_overdue": s("boolean")
+            "last_update_at": ns("integer"), "next_update_due_at": ns("integer"), "update_overdue": s("boolean"),
+            "incident_id": s("integer"), "remind_at": ns("integer"), "version": s("integer")
         })),
         "MajorPhaseInput": obj(&["phase"], json!({ "phase": phase, "note": { "type": ["string", "null"], "maxLength": 4000 } })),
         "MajorIntervalInput": obj(&["update_interval_minutes"], json!({ "update_interval_minutes": { "type": "integer", "minimum": 5, "maximum": 1440 } })),

@@ -307,11 +307,17 @@ pub async fn update(
         Ok(patch) => ci::update(&state.core, &caller.ctx, CiId(id), patch, Channel::Ui).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
+    saved(&state, &caller, CiId(id), result, Posted::new("cmdb-ci", form.posted)).await
+}
+
+/// After a form on a CI's page: back to the page saying it is saved, or the page again with
+/// the form as it was posted and the error's messages by the field.
+async fn saved<T>(state: &AppState, caller: &Caller, id: CiId, result: Result<T, ApiError>, posted: Posted) -> Result<Response, ApiError> {
     match result {
-        Ok(_) => Ok(redirect(&format!("/cmdb/cis/{id}?ok=saved"))),
+        Ok(_) => Ok(redirect(&format!("/cmdb/cis/{}?ok=saved", id.0))),
         Err(e) => {
-            let layout = item_layout(&state, &caller, CiId(id), None).await?;
-            failed_form(&state, &caller, e, layout, ACTIVE, Some(&Posted::new("cmdb-ci", form.posted))).await
+            let layout = item_layout(state, caller, id, None).await?;
+            failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
         }
     }
 }
@@ -362,13 +368,8 @@ pub async fn add_relation(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let input = relation_input(&form.posted, CiId(id));
-    match relation::create(&state.core, &caller.ctx, input, Channel::Ui).await {
-        Ok(_) => Ok(redirect(&format!("/cmdb/cis/{id}?ok=saved"))),
-        Err(e) => {
-            let layout = item_layout(&state, &caller, CiId(id), None).await?;
-            failed_form(&state, &caller, e.into(), layout, ACTIVE, Some(&Posted::new("cmdb-relate", form.posted))).await
-        }
-    }
+    let result = relation::create(&state.core, &caller.ctx, input, Channel::Ui).await.map_err(ApiError::from);
+    saved(&state, &caller, CiId(id), result, Posted::new("cmdb-relate", form.posted)).await
 }
 
 pub async fn remove_relation(

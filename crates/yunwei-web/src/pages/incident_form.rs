@@ -4,7 +4,7 @@
 pub(super) use super::Pairs;
 use super::desk::{DeskData, Names, category_options, parse_local, priority_badge, resolution_options, service_options};
 use super::incident::{ACTIVE, ticket_layout};
-use super::{Button, Field, FormSection, Layout, Posted, ReplyForm, Section, failed_form, page, redirect};
+use super::{Button, Field, FormSection, Layout, Posted, Section, failed_form, page, redirect};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Caller, CsrfForm, PageForm};
@@ -15,11 +15,9 @@ use yunwei_core::CoreError;
 use yunwei_core::incident::{
     self, AssignInput, EscalateInput, IncidentDetail, IncidentPatch, Instant, MajorInput, NewIncident, TransitionInput,
 };
-use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{IncidentId, TeamId, UserId};
 use yunwei_domain::incident::{Channel, DeskSettings, IncidentSummary, Level, PendingReason, Transition};
 use yunwei_domain::permission::{Action, ObjectType};
-use yunwei_domain::ticket::INCIDENT;
 use yunwei_domain::{DomainError, FieldError};
 
 fn invalid(errors: Vec<FieldError>) -> ApiError {
@@ -347,21 +345,6 @@ pub(super) fn ok<T>(r: yunwei_core::Result<T>) -> Result<(), ApiError> {
     r.map(|_| ()).map_err(ApiError::from)
 }
 
-pub async fn comment(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<ReplyForm>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let (result, posted) =
-        form.run(|f| ticket::comment(&state.core, &caller.ctx, &INCIDENT, id.0, Comment { public: f.public(), body: f.body })).await;
-    let notice = if public { "replied" } else { "noted" };
-    finish(&state, &caller, id, result, notice, Posted::new("reply", posted)).await
-}
-
 /// The assign form: one select names the team and, if chosen, one of its members.
 #[derive(serde::Deserialize)]
 pub struct AssignForm {
@@ -406,16 +389,8 @@ pub async fn take(
     finish(&state, &caller, id, result, "assigned", Posted::new("assign", pairs)).await
 }
 
-pub async fn escalate(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<EscalateInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted) = form.run(|input| incident::escalate(&state.core, &caller.ctx, id, input)).await;
-    finish(&state, &caller, id, result, "escalated", Posted::new("escalate", posted)).await
+super::ticket_parts::form_handlers! { crate::api::incident::incident_id;
+    escalate(EscalateInput) -> incident::escalate => "escalated", "escalate";
 }
 
 /// The state-change forms of the ticket page, each sending its own fields: `restored_at` is
@@ -482,16 +457,8 @@ pub async fn transition(
     finish(&state, &caller, id, result, "state_changed", Posted::new(form, posted)).await
 }
 
-pub async fn declare_major(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<MajorInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted) = form.run(|input| incident::declare_major(&state.core, &caller.ctx, id, input)).await;
-    finish(&state, &caller, id, result, "major_declared", Posted::new("major", posted)).await
+super::ticket_parts::form_handlers! { crate::api::incident::incident_id;
+    declare_major(MajorInput) -> incident::declare_major => "major_declared", "major";
 }
 
 /// Saves the edit form, bound to the API's `IncidentPatch`. The form sends every field: a

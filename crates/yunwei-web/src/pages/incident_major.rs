@@ -4,13 +4,10 @@
 
 use super::desk::{Names, duration};
 use super::incident_form::finish;
-use super::{Field, FormSection, Posted, Section, TimelineEntry, time};
+use super::{Field, FormSection, Section, TimelineEntry, time};
 use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::{ApiPath, Caller, PageForm};
+use crate::extract::Caller;
 use crate::i18n::Tr;
-use axum::extract::State;
-use axum::response::Response;
 use yunwei_core::incident::IncidentDetail;
 use yunwei_core::incident::major::{self, EntryInput, IntervalInput, MajorView, PhaseInput, StakeholderUpdateInput};
 use yunwei_core::store::major::WarRoomEntry;
@@ -140,52 +137,11 @@ pub async fn sections(state: &AppState, caller: &Caller, d: &IncidentDetail, nam
     out
 }
 
-pub async fn change_phase(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<PhaseInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted) = form.run(|input| major::change_phase(&state.core, &caller.ctx, id, input)).await;
-    finish(&state, &caller, id, result, "major_phase_changed", Posted::new("major_phase", posted)).await
-}
-
-pub async fn post_entry(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<EntryInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted) = form.run(|input| major::post_entry(&state.core, &caller.ctx, id, input)).await;
-    finish(&state, &caller, id, result, "major_entry_added", Posted::new("major_entry", posted)).await
-}
-
-pub async fn post_update(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<StakeholderUpdateInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted) = form.run(|input| major::post_stakeholder_update(&state.core, &caller.ctx, id, input)).await;
-    finish(&state, &caller, id, result, "major_update_sent", Posted::new("major_update", posted)).await
-}
-
-pub async fn set_interval(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<IntervalInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let (result, posted) = form.run(|input| major::set_interval(&state.core, &caller.ctx, id, input)).await;
-    finish(&state, &caller, id, result, "major_interval_saved", Posted::new("major_interval", posted)).await
+super::ticket_parts::form_handlers! { crate::api::incident::incident_id;
+    change_phase(PhaseInput) -> major::change_phase => "major_phase_changed", "major_phase";
+    post_entry(EntryInput) -> major::post_entry => "major_entry_added", "major_entry";
+    post_update(StakeholderUpdateInput) -> major::post_stakeholder_update => "major_update_sent", "major_update";
+    set_interval(IntervalInput) -> major::set_interval => "major_interval_saved", "major_interval";
 }
 
 /// Whose name goes under "commander" on the report.

@@ -45,48 +45,7 @@ pub async fn watchers(state: &AppState, caller: &Caller, d: &IncidentDetail, off
     ticket_parts::watchers(state, caller, &page, &d.watchers, offer.assign, names).await
 }
 
-async fn set_watching(
-    state: AppState,
-    caller: Caller,
-    number: String,
-    pairs: Pairs,
-    user: Option<String>,
-    watch: bool,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = crate::api::incident::incident_id(&number)?;
-    let user = ticket_parts::watcher_of(user.as_deref())?;
-    let result = ok(incident::set_watching(&state.core, &caller.ctx, id, user, watch).await);
-    let notice = ticket_parts::watch_notice(&caller, user, watch);
-    finish(&state, &caller, id, result, notice, Posted::new("watcher", pairs)).await
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct WhoQuery {
-    user_id: Option<String>,
-}
-
-/// Follow: the reader, or the person chosen in the form (`user_id`).
-pub async fn watch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<WhoQuery>,
-) -> Result<Response, ApiError> {
-    let PageForm { input, posted } = form;
-    set_watching(state, caller, number, posted, input?.user_id, true).await
-}
-
-/// Stop following: the reader, or the person named in the button's `?user_id=`.
-pub async fn unwatch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    crate::extract::ApiQuery(q): crate::extract::ApiQuery<WhoQuery>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
-) -> Result<Response, ApiError> {
-    set_watching(state, caller, number, pairs, q.user_id, false).await
-}
+ticket_parts::ticket_handlers!(crate::api::incident::incident_id, &yunwei_domain::ticket::INCIDENT, "reply");
 
 // ---- files ----
 

@@ -4,8 +4,8 @@
 
 use super::desk::{Names, file_size};
 use super::{
-    Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, ReplyForm, Section, TableSection, TimelineEntry, failed_form,
-    local_name, redirect, render, time, url_encode,
+    Button, Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, Section, TableSection, TimelineEntry, failed_form, local_name,
+    redirect, render, time, url_encode,
 };
 use crate::AppState;
 use crate::error::ApiError;
@@ -18,11 +18,9 @@ use serde_json::{Map, Value};
 use yunwei_core::request::{
     self, CatalogItemView, DecisionInput, NewRequest, RequestDetail, RequestQuery, RequestQueue, RequestTransitionInput, TaskInput,
 };
-use yunwei_core::ticket::{self, Comment};
 use yunwei_domain::ids::{CatalogItemId, RequestTaskId, ServiceRequestId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::request::{FieldKind, FormField, RequestAction, RequestState, TaskAction, TaskState};
-use yunwei_domain::ticket::SERVICE_REQUEST;
 
 pub const ACTIVE: &str = "/requests";
 
@@ -184,6 +182,10 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let item = request::get_item(&state.core, &caller.ctx, CatalogItemId(id)).await?;
+    // Not `PageForm`: a catalogue item's fields are data its owner defines at run time, so no
+    // serde type can name them. The pairs are read by the item's own definition into the API's
+    // `NewRequest`, and core checks them by that definition (`check_answers`) exactly as it
+    // checks a JSON request: one input type and one validation, only the reading differs.
     let mut answers = Map::new();
     for f in &item.definition.fields {
         let v = if f.kind == FieldKind::Attachment {
@@ -457,20 +459,6 @@ pub async fn task(
     let (result, posted) = form.run(|i| request::work_task(&state.core, &caller.ctx, id, RequestTaskId(task), i)).await;
     let posted = Posted::new("request-task", posted).at(format!("/requests/{number}/tasks/{task}"));
     finish(&state, &caller, id, result, "saved", posted).await
-}
-
-pub async fn comment(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<ReplyForm>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = request_id(&number)?;
-    let public = form.input.as_ref().map_or(true, ReplyForm::public);
-    let form = PageForm { input: form.input.map(|f| Comment { public: f.public(), body: f.body }), posted: form.posted };
-    let (result, posted) = form.run(|i| ticket::comment(&state.core, &caller.ctx, &SERVICE_REQUEST, id.0, i)).await;
-    finish(&state, &caller, id, result, if public { "replied" } else { "noted" }, Posted::new("request-comment", posted)).await
 }
 
 pub async fn transition(

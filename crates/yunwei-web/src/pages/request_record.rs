@@ -5,10 +5,10 @@
 use super::desk::Names;
 use super::request::{finish, request_id};
 use super::ticket_parts;
-use super::{Field, FormSection, Pairs, Posted, Section};
+use super::{Field, FormSection, Posted, Section};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, CsrfForm, PageForm};
+use crate::extract::{ApiPath, Caller};
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::response::Response;
@@ -27,49 +27,7 @@ pub async fn parts(state: &AppState, caller: &Caller, d: &RequestDetail, names: 
     (watchers, files)
 }
 
-async fn set_watching(
-    state: AppState,
-    caller: Caller,
-    number: String,
-    pairs: Pairs,
-    user: Option<String>,
-    watch: bool,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = request_id(&number)?;
-    let user = ticket_parts::watcher_of(user.as_deref())?;
-    let result =
-        yunwei_core::ticket::set_watching(&state.core, &caller.ctx, &SERVICE_REQUEST, id.0, user, watch).await.map_err(ApiError::from);
-    let notice = ticket_parts::watch_notice(&caller, user, watch);
-    finish(&state, &caller, id, result, notice, Posted::new("watcher", pairs)).await
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct WhoQuery {
-    user_id: Option<String>,
-}
-
-/// Follow: the reader, or the person chosen in the form (`user_id`).
-pub async fn watch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
-) -> Result<Response, ApiError> {
-    let user = pairs.iter().find(|(k, _)| k == "user_id").map(|(_, v)| v.clone());
-    set_watching(state, caller, number, pairs, user, true).await
-}
-
-/// Stop following: the reader, or the person named in the button's `?user_id=`.
-pub async fn unwatch(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    ApiQuery(q): ApiQuery<WhoQuery>,
-    CsrfForm(pairs): CsrfForm<Pairs>,
-) -> Result<Response, ApiError> {
-    set_watching(state, caller, number, pairs, q.user_id, false).await
-}
+ticket_parts::ticket_handlers!(request_id, &SERVICE_REQUEST, "request-comment");
 
 /// The upload form.
 pub async fn upload(
@@ -121,15 +79,7 @@ pub async fn approver_forms(state: &AppState, caller: &Caller, d: &RequestDetail
     vec![Section::Form(form.heading(tr.t("request.name_approver")).folded(false).class("cols-2"))]
 }
 
-/// The desk names a step's approver.
-pub async fn name_approver(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    form: PageForm<NameApproverInput>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let id = request_id(&number)?;
-    let (result, posted) = form.run(|i| request::name_approver(&state.core, &caller.ctx, id, i)).await;
-    finish(&state, &caller, id, result, "approver_named", Posted::new("request-approver", posted)).await
+super::ticket_parts::form_handlers! { request_id;
+    /// The desk names a step's approver.
+    name_approver(NameApproverInput) -> request::name_approver => "approver_named", "request-approver";
 }

@@ -77,6 +77,28 @@ pub async fn watchers(
     out
 }
 
+/// Whom a watch form or an unwatch button names (`user_id`); absent or empty: the reader.
+#[derive(serde::Deserialize, Default)]
+pub struct WhoQuery {
+    pub user_id: Option<String>,
+}
+
+/// Follows or stops following a ticket from its page, through the kernel (which checks the
+/// kind's policy): the outcome for the page's `finish`, and the notice to show when it worked.
+pub async fn set_watching(
+    state: &AppState,
+    caller: &Caller,
+    kind: &'static TicketKind,
+    id: i64,
+    user: Option<String>,
+    watch: bool,
+) -> Result<(Result<(), ApiError>, &'static str), ApiError> {
+    let user = watcher_of(user.as_deref())?;
+    let result =
+        yunwei_core::ticket::set_watching(&state.core, &caller.ctx, kind, id, user, watch).await.map(|_| ()).map_err(ApiError::from);
+    Ok((result, watch_notice(caller, user, watch)))
+}
+
 /// The user a watch form or button names (`user_id`), or the reader when empty.
 pub fn watcher_of(user: Option<&str>) -> Result<Option<UserId>, ApiError> {
     match user.map(str::trim).filter(|u| !u.is_empty()) {
@@ -93,6 +115,21 @@ pub fn watch_notice(caller: &Caller, user: Option<UserId>, watch: bool) -> &'sta
         (true, false) => "watching",
         (false, false) => "unwatched",
     }
+}
+
+/// Posts a reply or a work note from a ticket page's reply form through the kernel: the
+/// outcome, the form as posted (to show it again) and the notice (`replied` or `noted`).
+pub async fn comment(
+    state: &AppState,
+    caller: &Caller,
+    kind: &'static TicketKind,
+    id: i64,
+    form: crate::extract::PageForm<super::ReplyForm>,
+) -> (Result<(), ApiError>, super::Pairs, &'static str) {
+    let public = form.input.as_ref().map_or(true, super::ReplyForm::public);
+    let comment = |f: super::ReplyForm| yunwei_core::ticket::Comment { public: f.public(), body: f.body };
+    let (result, posted) = form.run(|f| yunwei_core::ticket::comment(&state.core, &caller.ctx, kind, id, comment(f))).await;
+    (result.map(|_| ()), posted, if public { "replied" } else { "noted" })
 }
 
 /// The ticket's files (downloaded from the API, never shown inline) and, when `attach`, the upload form.
@@ -184,3 +221,85 @@ pub async fn upload(
     }
     Ok(result)
 }
+
+/// A ticket page's follow and stop-following handlers (`watch`, `unwatch`) and its reply form
+/// (`comment`, shown again as form `$reply` when it fails), declared once for every kind:
+/// `$id` reads the page's number into the kind's id, and the `finish` in scope at the call
+/// shows the outcome as that page does (a macro, because each page's `finish` and id type are
+/// its own and axum handlers cannot be generic over an async trait).
+macro_rules! ticket_handlers {
+    ($id:path, $kind:expr, $reply:literal) => {
+        async fn set_watching(
+            state: $crate::AppState,
+            caller: $crate::extract::Caller,
+            number: String,
+            pairs: $crate::pages::Pairs,
+            user: Option<String>,
+            watch: bool,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            caller.require()?;
+            let id = $id(&number)?;
+            let (result, notice) = super::ticket_parts::set_watching(&state, &caller, $kind, id.0, user, watch).await?;
+            finish(&state, &caller, id, result, notice, $crate::pages::Posted::new("watcher", pairs)).await
+        }
+
+        /// Follow: the reader, or the person chosen in the form (`user_id`).
+        pub async fn watch(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            caller: $crate::extract::Caller,
+            $crate::extract::ApiPath(number): $crate::extract::ApiPath<String>,
+            form: $crate::extract::PageForm<super::ticket_parts::WhoQuery>,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            let $crate::extract::PageForm { input, posted } = form;
+            set_watching(state, caller, number, posted, input?.user_id, true).await
+        }
+
+        /// Stop following: the reader, or the person named in the button's `?user_id=`.
+        pub async fn unwatch(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            caller: $crate::extract::Caller,
+            $crate::extract::ApiPath(number): $crate::extract::ApiPath<String>,
+            $crate::extract::ApiQuery(q): $crate::extract::ApiQuery<super::ticket_parts::WhoQuery>,
+            $crate::extract::CsrfForm(pairs): $crate::extract::CsrfForm<$crate::pages::Pairs>,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            set_watching(state, caller, number, pairs, q.user_id, false).await
+        }
+
+        /// A reply or a work note.
+        pub async fn comment(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            caller: $crate::extract::Caller,
+            $crate::extract::ApiPath(number): $crate::extract::ApiPath<String>,
+            form: $crate::extract::PageForm<$crate::pages::ReplyForm>,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            caller.require()?;
+            let id = $id(&number)?;
+            let (result, posted, notice) = super::ticket_parts::comment(&state, &caller, $kind, id.0, form).await;
+            finish(&state, &caller, id, result, notice, $crate::pages::Posted::new($reply, posted)).await
+        }
+    };
+}
+pub(super) use ticket_handlers;
+
+/// A ticket page's form handlers, one line each: the handler, the input type its form binds
+/// to (the API's own), the core use case (given the core, the caller's context, the ticket's
+/// id and the input), the notice on success and the form's id (to show it again, with the
+/// input kept, when it fails). `$id` reads the page's number into the kind's id; the `finish`
+/// in scope at the call shows the outcome as that page does.
+macro_rules! form_handlers {
+    ($id:path; $($(#[$doc:meta])* $name:ident($ty:ty) -> $($call:ident)::+ => $notice:literal, $form:literal;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            caller: $crate::extract::Caller,
+            $crate::extract::ApiPath(number): $crate::extract::ApiPath<String>,
+            form: $crate::extract::PageForm<$ty>,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            caller.require()?;
+            let id = $id(&number)?;
+            let (result, posted) = form.run(|input| $($call)::+(&state.core, &caller.ctx, id, input)).await;
+            finish(&state, &caller, id, result, $notice, $crate::pages::Posted::new($form, posted)).await
+        }
+    )*};
+}
+pub(super) use form_handlers;

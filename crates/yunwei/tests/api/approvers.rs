@@ -4,12 +4,8 @@
 
 use serde_json::{Value, json};
 use yunwei_testkit::browser::Browser;
+use yunwei_testkit::csrf;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, spawn_app};
-
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html[html.find(marker).expect("csrf") + marker.len()..].split('"').next().unwrap_or_default().to_string()
-}
 
 async fn file_account_request(requester: &Client, requester_id: i64) -> Value {
     let items = requester.get("/api/v1/catalog-items").await.json();

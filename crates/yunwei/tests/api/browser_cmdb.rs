@@ -21,16 +21,6 @@ async fn value(browser: &Browser, css: &str) -> String {
     browser.props(css, "value").await.into_iter().next().unwrap_or_default()
 }
 
-async fn shoot(browser: &Browser, name: &str) {
-    let _ = std::fs::create_dir_all("/tmp/shots-cmdb");
-    for (w, h) in [(1440, 1000), (390, 844)] {
-        browser.resize(w, h).await;
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let _ = std::fs::write(format!("/tmp/shots-cmdb/{name}-{w}.png"), browser.screenshot_png().await);
-    }
-    browser.resize(1440, 1000).await;
-}
-
 async fn walk(lang: &str, texts: [&str; 4]) {
     let [required, saved_name, history_line, status_word] = texts;
     let app = spawn_app().await;
@@ -60,7 +50,7 @@ async fn walk(lang: &str, texts: [&str; 4]) {
     assert_eq!(value(&browser, "#f-cmdb-ci-attributes\\.hostname").await, "acct 01!");
     assert_eq!(value(&browser, "#f-cmdb-ci-attributes\\.management_ip").await, "10.0.0.300");
     assert!(!browser.texts("#e-cmdb-ci-attributes\\.management_ip").await.is_empty(), "the bad address has its message too");
-    shoot(&browser, &format!("new-error-{lang}")).await;
+    browser.shots_in("/tmp/shots-cmdb", &format!("new-error-{lang}")).await;
 
     browser.type_into("#f-cmdb-ci-attributes\\.hostname", "\u{E009}a\u{E009}acct-01").await;
     browser.type_into("#f-cmdb-ci-attributes\\.management_ip", "\u{E009}a\u{E009}10.0.0.31").await;
@@ -75,16 +65,16 @@ async fn walk(lang: &str, texts: [&str; 4]) {
     let line = wait_for_text(&browser, ".timeline li, .timeline div, li", history_line).await;
     assert!(line.contains("RHEL 8") && line.contains("RHEL 9"), "{line}");
     assert!(browser.page_text().await.contains(status_word), "the status in the reader's language");
-    shoot(&browser, &format!("ci-{lang}")).await;
+    browser.shots_in("/tmp/shots-cmdb", &format!("ci-{lang}")).await;
 
     // The list, filtered on the attribute.
     browser.goto(&app.url("/cmdb?attr=os&value=RHEL%209")).await;
     wait_for_text(&browser, "table", "核心账务主机 01").await;
-    shoot(&browser, &format!("list-{lang}")).await;
+    browser.shots_in("/tmp/shots-cmdb", &format!("list-{lang}")).await;
     browser.goto(&app.url("/cmdb?attr=os&value=RHEL%207")).await;
     assert!(!browser.page_text().await.contains("核心账务主机 01"), "filtered out");
     browser.goto(&app.url("/cmdb/classes")).await;
-    shoot(&browser, &format!("classes-{lang}")).await;
+    browser.shots_in("/tmp/shots-cmdb", &format!("classes-{lang}")).await;
     let _ = url;
     browser.quit().await;
     app.stop().await;

@@ -6,33 +6,8 @@
 use serde_json::json;
 use std::time::Duration;
 use yunwei_testkit::browser::Browser;
-use yunwei_testkit::{ADMIN_PASSWORD, Client, spawn_app};
-
-async fn shoot(browser: &Browser, name: &str) {
-    let _ = std::fs::create_dir_all("/tmp/shots-cmdb");
-    for (w, h) in [(1440, 1000), (390, 844)] {
-        browser.resize(w, h).await;
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let _ = std::fs::write(format!("/tmp/shots-cmdb/{name}-{w}.png"), browser.screenshot_png().await);
-    }
-    browser.resize(1440, 1000).await;
-}
-
-async fn class_id(c: &Client, code: &str) -> i64 {
-    let r = c.get("/api/v1/cmdb/classes").await;
-    r.json()["items"].as_array().unwrap().iter().find(|k| k["code"] == code).unwrap()["id"].as_i64().unwrap()
-}
-
-async fn ci(c: &Client, body: serde_json::Value) -> i64 {
-    let r = c.post("/api/v1/cmdb/cis", &body).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_i64().unwrap()
-}
-
-async fn relate(c: &Client, ty: &str, from: i64, to: i64) {
-    let r = c.post("/api/v1/cmdb/relations", &json!({ "type_code": ty, "from_ci_id": from, "to_ci_id": to })).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-}
+use yunwei_testkit::cmdb::{ci, class_id, relate};
+use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
 
 async fn walk(lang: &str, texts: [&str; 3]) {
     let [graph_title, degraded, services_help] = texts;
@@ -66,7 +41,7 @@ async fn walk(lang: &str, texts: [&str; 3]) {
     browser.wait_for_text(graph_title).await;
     let boxes = browser.execute("return document.querySelectorAll('svg.cmdb-graph a').length").await;
     assert_eq!(boxes, json!(9), "the pool, the front end, the service and six of eight members");
-    shoot(&browser, &format!("graph-{lang}")).await;
+    browser.shots_in("/tmp/shots-cmdb", &format!("graph-{lang}")).await;
     // At 390 px the graph scrolls inside its box; the page does not scroll sideways.
     browser.resize(390, 844).await;
     let mut fits = json!(null);
@@ -97,7 +72,7 @@ async fn walk(lang: &str, texts: [&str; 3]) {
     browser.wait_for_url("the new incident", |u| u.contains("/incidents/INC-")).await;
     let text = browser.wait_for_text(services_help).await;
     assert!(text.contains("网上银行") && text.contains(degraded), "{text}");
-    shoot(&browser, &format!("incident-ci-{lang}")).await;
+    browser.shots_in("/tmp/shots-cmdb", &format!("incident-ci-{lang}")).await;
     browser.quit().await;
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 use serde_json::json;
 use std::sync::Arc;
 use yunwei_testkit::browser::Browser;
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, Options, TestApp, spawn_app_with};
 
 fn ms(s: &str) -> i64 {
@@ -15,12 +16,6 @@ fn ms(s: &str) -> i64 {
 async fn december_2026() -> TestApp {
     let clock = Arc::new(yunwei_core::FixedClock::new(ms("2026-12-05T10:00:00+08:00")));
     spawn_app_with(Options { clock: Some(clock), ..Default::default() }).await
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 async fn import_new_year_only(c: &Client) {

@@ -5,15 +5,8 @@
 
 use serde_json::{Value, json};
 use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::cmdb::class_id;
 use yunwei_testkit::{Client, TestApp, spawn_app};
-
-async fn class_id(c: &Client, code: &str) -> i64 {
-    let r = c.get("/api/v1/cmdb/classes").await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["items"].as_array().unwrap().iter().find(|k| k["code"] == code).unwrap_or_else(|| panic!("class {code}"))["id"]
-        .as_i64()
-        .unwrap()
-}
 
 async fn create_ci(c: &Client, body: Value) -> Value {
     let r = c.post("/api/v1/cmdb/cis", &body).await;

@@ -2,20 +2,11 @@
 //! reported per CI (another team's CI, one hidden by its class), nothing done for whoever may
 //! change no CI; through the API and the list page.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::cmdb::{class_id, create_ci as ci};
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, spawn_app};
-
-async fn class_id(c: &Client, code: &str) -> i64 {
-    let r = c.get("/api/v1/cmdb/classes").await;
-    r.json()["items"].as_array().unwrap().iter().find(|k| k["code"] == code).unwrap()["id"].as_i64().unwrap()
-}
-
-async fn ci(c: &Client, body: Value) -> Value {
-    let r = c.post("/api/v1/cmdb/cis", &body).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()
-}
 
 /// A user whose CI grants reach their own team's CIs only (a role made for the test).
 async fn editor(app: &TestApp, name: &str) -> (i64, Client) {
@@ -29,12 +20,6 @@ async fn editor(app: &TestApp, name: &str) -> (i64, Client) {
         .await
         .unwrap();
     (id, c)
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 #[tokio::test]

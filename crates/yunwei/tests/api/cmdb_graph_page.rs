@@ -2,26 +2,9 @@
 //! their state if it fails, relation types on the edges, pools marked, names escaped, and
 //! CIs the reader may not see counted, never named — in Chinese and in English.
 
-use serde_json::{Value, json};
+use serde_json::json;
+use yunwei_testkit::cmdb::{ci, class_id, relate};
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, spawn_app};
-
-async fn class_id(c: &Client, code: &str) -> i64 {
-    let r = c.get("/api/v1/cmdb/classes").await;
-    r.json()["items"].as_array().unwrap().iter().find(|k| k["code"] == code).unwrap_or_else(|| panic!("class {code}"))["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn ci(c: &Client, body: Value) -> i64 {
-    let r = c.post("/api/v1/cmdb/cis", &body).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_i64().unwrap()
-}
-
-async fn relate(c: &Client, ty: &str, from: i64, to: i64) {
-    let r = c.post("/api/v1/cmdb/relations", &json!({ "type_code": ty, "from_ci_id": from, "to_ci_id": to })).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-}
 
 /// The SVG on a page, or a panic showing the page.
 fn svg_of(html: &str) -> &str {

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use yunwei_testkit::cmdb::class_id;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, spawn_app};
 
 fn enc(q: &str) -> String {
@@ -27,11 +28,6 @@ async fn search_until(c: &Client, q: &str, want: usize) -> Value {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{q}: wanted {want} CIs, got {found}");
-}
-
-async fn class_id(c: &Client, code: &str) -> i64 {
-    let r = c.get("/api/v1/cmdb/classes").await;
-    r.json()["items"].as_array().unwrap().iter().find(|k| k["code"] == code).unwrap()["id"].as_i64().unwrap()
 }
 
 #[tokio::test]

@@ -3,13 +3,8 @@
 
 use serde_json::json;
 use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, TestResponse, spawn_app};
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
-}
 
 async fn desk_session(app: &TestApp, username: &str) -> (Client, String) {
     app.user_with_roles(username, &["ops_director"]).await;

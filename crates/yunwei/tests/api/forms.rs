@@ -3,13 +3,8 @@
 //! forms with empty fields mean "any", never a 400.
 
 use serde_json::json;
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, TestResponse, spawn_app};
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
-}
 
 /// A page session (cookie) for `username`, whose pages speak `locale`, and its CSRF token.
 async fn page_session(app: &TestApp, username: &str, roles: &[&str], locale: &str) -> (Client, String) {

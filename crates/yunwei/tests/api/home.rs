@@ -3,6 +3,7 @@
 //! catalogue; readers of reports see 30-day charts; processes not built are not offered.
 
 use serde_json::json;
+use yunwei_testkit::csrf;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, spawn_app};
 
 async fn incident(reporter: &Client, title: &str, team: Option<i64>) -> String {
@@ -14,12 +15,6 @@ async fn incident(reporter: &Client, title: &str, team: Option<i64>) -> String {
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     r.json()["number"].as_str().unwrap_or_default().to_string()
-}
-
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).map(|s| s + marker.len()).unwrap_or_else(|| panic!("no csrf token in {html}"));
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 #[tokio::test]

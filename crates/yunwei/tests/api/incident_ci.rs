@@ -4,25 +4,9 @@
 
 use serde_json::{Value, json};
 use yunwei_testkit::bad_input::assert_problem;
+use yunwei_testkit::cmdb::{ci, class_id, relate};
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, TestResponse, spawn_app};
-
-async fn class_id(c: &Client, code: &str) -> i64 {
-    let r = c.get("/api/v1/cmdb/classes").await;
-    r.json()["items"].as_array().unwrap().iter().find(|k| k["code"] == code).unwrap_or_else(|| panic!("class {code}"))["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn ci(c: &Client, body: Value) -> i64 {
-    let r = c.post("/api/v1/cmdb/cis", &body).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_i64().unwrap()
-}
-
-async fn relate(c: &Client, ty: &str, from: i64, to: i64) {
-    let r = c.post("/api/v1/cmdb/relations", &json!({ "type_code": ty, "from_ci_id": from, "to_ci_id": to })).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-}
 
 async fn report(c: &Client, title: &str, ci_id: Option<i64>) -> TestResponse {
     c.post(
@@ -34,12 +18,6 @@ async fn report(c: &Client, title: &str, ci_id: Option<i64>) -> TestResponse {
 
 fn numbers(page: &Value) -> Vec<String> {
     page["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_string()).collect()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 /// (business service id, its CI, VM a, an unrelated CI): 网上银行 → app → pool ← VM a, VM b.

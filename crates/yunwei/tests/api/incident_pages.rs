@@ -3,13 +3,8 @@
 //! in zh-CN and en, with every text escaped; and the SLA and desk settings pages.
 
 use serde_json::json;
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, TestResponse, spawn_app};
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
-}
 
 /// A signed-in session and the CSRF token its pages carry.
 async fn desk_session(app: &TestApp, username: &str) -> (i64, Client, String) {

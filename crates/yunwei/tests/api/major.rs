@@ -9,6 +9,7 @@ use std::time::Duration;
 use yunwei_core::{CoreConfig, FixedClock};
 use yunwei_domain::ids::UserId;
 use yunwei_testkit::bad_input::{assert_problem, check_json_endpoint};
+use yunwei_testkit::hidden;
 use yunwei_testkit::smtp::SmtpSink;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, Options, TestApp, spawn_app_with};
 
@@ -509,12 +510,6 @@ async fn every_major_endpoint_refuses_bad_input() {
     let log = c.desk.get(&format!("{path}/major/war-room")).await.json();
     assert_eq!(log["items"][0]["kind"], "phase_change");
     assert!(log["items"].as_array().unwrap().iter().any(|e| e["body"].as_str().is_some_and(|b| b.starts_with("'; DROP TABLE users; --"))));
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 #[tokio::test]

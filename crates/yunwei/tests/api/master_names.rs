@@ -3,12 +3,8 @@
 //! empty English name falls back to it.
 
 use serde_json::json;
+use yunwei_testkit::csrf;
 use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
-
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html[html.find(marker).expect("csrf") + marker.len()..].split('"').next().unwrap_or_default().to_string()
-}
 
 #[tokio::test]
 async fn team_names_follow_the_readers_language_with_the_chinese_name_as_fallback() {

@@ -1,10 +1,5 @@
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, spawn_app};
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
 
 fn cookie_of(r: &yunwei_testkit::TestResponse, name: &str) -> String {
     r.headers_named("set-cookie")

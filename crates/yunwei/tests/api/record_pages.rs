@@ -4,13 +4,8 @@
 //! catalogue's searchable cards.
 
 use serde_json::json;
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, TestResponse, spawn_app};
-
-pub fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
-}
 
 /// A page session with its CSRF token, in `lang`.
 pub async fn page_session(app: &TestApp, username: &str, lang: &str) -> (Client, String) {

@@ -1,6 +1,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 use yunwei_testkit::bad_input::{assert_problem, check_json_endpoint};
+use yunwei_testkit::hidden;
 use yunwei_testkit::{Client, TestApp, spawn_app};
 
 fn page() -> yunwei_domain::page::PageRequest {
@@ -357,12 +358,6 @@ async fn request_endpoints_refuse_bad_input_cleanly() {
     assert_eq!(requester.get("/api/v1/service-requests/REQ-abc").await.status, 404);
     assert_problem(&requester.get("/api/v1/service-requests?state=flying").await, 422, "validation_failed");
     app.stop().await;
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 async fn post_form(c: &Client, path: &str, csrf: &str, fields: &[(&str, &str)]) -> yunwei_testkit::TestResponse {

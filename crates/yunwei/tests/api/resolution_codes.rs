@@ -4,12 +4,8 @@
 
 use serde_json::{Value, json};
 use yunwei_testkit::browser::Browser;
+use yunwei_testkit::csrf;
 use yunwei_testkit::{ADMIN_PASSWORD, Client, TestApp, spawn_app};
-
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html[html.find(marker).expect("csrf") + marker.len()..].split('"').next().unwrap_or_default().to_string()
-}
 
 /// Adds `vendor_patch` (厂商补丁 / Vendor patch) through the settings page's text.
 async fn add_vendor_patch(c: &Client) {

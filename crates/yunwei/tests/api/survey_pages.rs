@@ -4,13 +4,8 @@
 
 use crate::survey::{desk, resolved, survey_token};
 use serde_json::json;
+use yunwei_testkit::hidden;
 use yunwei_testkit::{ADMIN_PASSWORD, spawn_app};
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
-}
 
 #[tokio::test]
 async fn a_requester_answers_on_the_page_without_signing_in() {

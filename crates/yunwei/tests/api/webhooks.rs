@@ -10,6 +10,7 @@ use std::time::Duration;
 use yunwei_core::config::WebhookSettings;
 use yunwei_core::{CoreConfig, FixedClock};
 use yunwei_testkit::bad_input::{assert_problem, check_json_endpoint};
+use yunwei_testkit::hidden;
 use yunwei_testkit::webhook::{Received, WebhookSink};
 use yunwei_testkit::{Client, Options, TestApp, spawn_app_with};
 
@@ -276,12 +277,6 @@ async fn webhooks_need_the_webhook_permission_and_refuse_bad_input() {
     assert_eq!(admin.send("DELETE", &format!("/api/v1/webhooks/{id}"), None, Vec::new()).await.status, 204);
     assert_problem(&admin.get(&format!("/api/v1/webhooks/{id}")).await, 404, "not_found");
     app.stop().await;
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
 #[tokio::test]
