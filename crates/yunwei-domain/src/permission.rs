@@ -80,6 +80,8 @@ string_enum!(
         Job = "job",
         Setting = "setting",
         CiClass = "ci_class",
+        AlertIntegration = "alert_integration",
+        AlertSilence = "alert_silence",
     }
 );
 
