@@ -23,7 +23,9 @@ impl crate::table::Sample for BTreeMap<String, String> {
 impl crate::table::Sample for SeverityMap {
     fn sample(fill: crate::table::Fill, n: i64) -> Self {
         match fill {
-            crate::table::Fill::Full => SeverityMap { map: [(String::sample(fill, n), Severity::Critical)].into(), default: Some(Severity::Info) },
+            crate::table::Fill::Full => {
+                SeverityMap { map: [(String::sample(fill, n), Severity::Critical)].into(), default: Some(Severity::Info) }
+            }
             crate::table::Fill::Empty => SeverityMap::default(),
         }
     }
@@ -32,7 +34,9 @@ impl crate::table::Sample for SeverityMap {
 impl crate::table::Sample for Vec<yunwei_domain::alert::Matcher> {
     fn sample(fill: crate::table::Fill, n: i64) -> Self {
         match fill {
-            crate::table::Fill::Full => vec![yunwei_domain::alert::Matcher { name: "job".into(), op: "=~".into(), value: String::sample(fill, n) }],
+            crate::table::Fill::Full => {
+                vec![yunwei_domain::alert::Matcher { name: "job".into(), op: "=~".into(), value: String::sample(fill, n) }]
+            }
             crate::table::Fill::Empty => Vec::new(),
         }
     }
@@ -128,7 +132,18 @@ pub async fn insert_integration(conn: &mut AnyConnection, i: &AlertIntegration) 
 
 /// Writes every field but the creation audit; bumps the version.
 pub async fn update_integration(conn: &mut AnyConnection, i: &AlertIntegration) -> Result<()> {
-    let cols = ["name", "token_hash", "token_hint", "severity_map", "team_id", "incident_severity", "auto_resolve", "active", "updated_by", "updated_at"];
+    let cols = [
+        "name",
+        "token_hash",
+        "token_hint",
+        "severity_map",
+        "team_id",
+        "incident_severity",
+        "auto_resolve",
+        "active",
+        "updated_by",
+        "updated_at",
+    ];
     let mut sql = update_set(i, &cols)?;
     sql.push(", version = version + 1 WHERE id = ").bind(i.id);
     sql.execute(conn).await?;
@@ -140,7 +155,11 @@ pub async fn delete_integration(conn: &mut AnyConnection, id: i64) -> Result<boo
 }
 
 /// What is stored of these keys of one integration: id and the state repeats are judged by.
-pub async fn known<'e, E: Executor<'e, Database = Any>>(ex: E, integration: i64, keys: &[&str]) -> Result<BTreeMap<String, (i64, Known, bool)>> {
+pub async fn known<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    integration: i64,
+    keys: &[&str],
+) -> Result<BTreeMap<String, (i64, Known, bool)>> {
     if keys.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -156,11 +175,7 @@ pub async fn known<'e, E: Executor<'e, Database = Any>>(ex: E, integration: i64,
     let mut out = BTreeMap::new();
     for r in sql.fetch_all(ex).await? {
         use crate::table::column;
-        let state = Known {
-            status: column(&r, "status")?,
-            severity: column(&r, "severity")?,
-            starts_at: column(&r, "starts_at")?,
-        };
+        let state = Known { status: column(&r, "status")?, severity: column(&r, "severity")?, starts_at: column(&r, "starts_at")? };
         let acknowledged = column::<Option<i64>>(&r, "acknowledged_at")?.is_some();
         out.insert(column(&r, "dedup_key")?, (column(&r, "id")?, state, acknowledged));
     }
@@ -265,28 +280,35 @@ pub async fn get_silence<'e, E: Executor<'e, Database = Any>>(ex: E, id: i64) ->
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(ex).await?.as_ref().map(AlertSilence::from_row).transpose()
 }
 
-/// Ends a silence now (kept as history).
+/// Ends a silence now (kept as history); the firing alerts without an incident are looked at
+/// again, as the silence may have held them.
 pub async fn end_silence(conn: &mut AnyConnection, id: i64, at: i64) -> Result<bool> {
     let q = sqlx::query("UPDATE alert_silences SET ends_at = $1 WHERE id = $2 AND ends_at > $1").bind(at).bind(id);
-    Ok(q.execute(conn).await?.rows_affected() == 1)
+    if q.execute(&mut *conn).await?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE alerts SET pending = 1 WHERE status = 'firing' AND incident_id IS NULL").execute(conn).await?;
+    Ok(true)
 }
 
 /// Alerts changed since processing last looked, whose lease (if any) is over.
 pub async fn pending<'e, E: Executor<'e, Database = Any>>(ex: E, now: i64, limit: i64) -> Result<Vec<i64>> {
-    let rows = sqlx::query("SELECT id FROM alerts WHERE pending = 1 AND (pending_until IS NULL OR pending_until < $1) ORDER BY id LIMIT $2")
-        .bind(now)
-        .bind(limit)
-        .fetch_all(ex)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id FROM alerts WHERE pending = 1 AND (pending_until IS NULL OR pending_until < $1) ORDER BY id LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(ex)
+            .await?;
     rows.iter().map(|r| crate::table::column(r, "id")).collect()
 }
 
 /// Takes the alert for processing until `until`; false if another node has it.
 pub async fn lease(conn: &mut AnyConnection, id: i64, now: i64, until: i64) -> Result<bool> {
-    let q = sqlx::query("UPDATE alerts SET pending_until = $1 WHERE id = $2 AND pending = 1 AND (pending_until IS NULL OR pending_until < $3)")
-        .bind(until)
-        .bind(id)
-        .bind(now);
+    let q =
+        sqlx::query("UPDATE alerts SET pending_until = $1 WHERE id = $2 AND pending = 1 AND (pending_until IS NULL OR pending_until < $3)")
+            .bind(until)
+            .bind(id)
+            .bind(now);
     Ok(q.execute(conn).await?.rows_affected() == 1)
 }
 
@@ -301,7 +323,12 @@ pub async fn processed(conn: &mut AnyConnection, id: i64, changes: i64) -> Resul
 }
 
 pub async fn link_incident(conn: &mut AnyConnection, id: i64, incident: Option<i64>, ci: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE alerts SET incident_id = $1, ci_id = COALESCE($2, ci_id) WHERE id = $3").bind(incident).bind(ci).bind(id).execute(conn).await?;
+    sqlx::query("UPDATE alerts SET incident_id = $1, ci_id = COALESCE($2, ci_id) WHERE id = $3")
+        .bind(incident)
+        .bind(ci)
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 pub mod table;
 
 pub mod admin;
+pub mod alert;
 pub mod attachment;
 pub mod audit;
 mod audit_archive;
@@ -38,7 +39,6 @@ pub mod throttle;
 pub mod ticket;
 pub mod tx;
 pub mod webhook;
-pub mod alert;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};

@@ -83,8 +83,7 @@ async fn generic_at(State(s): State<AppState>, Path(token): Path<String>, body: 
 /// PagerDuty Events API v2: 202 `{"status":"success","message":"Event processed","dedup_key":…}`.
 async fn pagerduty_v2(State(s): State<AppState>, h: HeaderMap, body: Body) -> ApiResult<Response> {
     let o = run(&s, AlertSource::PagerdutyV2, header_token(&h), body).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "success", "message": "Event processed", "dedup_key": o.dedup_key })))
-        .into_response())
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "success", "message": "Event processed", "dedup_key": o.dedup_key }))).into_response())
 }
 
 /// PagerDuty's v1 generic events: 200 `{"status":"success","message":"Event processed","incident_key":…}`.

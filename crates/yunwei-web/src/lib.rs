@@ -1,6 +1,7 @@
 #![recursion_limit = "512"]
 //! The HTTP edge: parse, authenticate, render. Decisions are made in core.
 
+pub mod alert_intake;
 pub mod api;
 pub mod audit_text;
 pub mod conn;
@@ -16,7 +17,6 @@ pub mod openapi;
 pub mod pages;
 pub mod session;
 pub mod startup;
-pub mod alert_intake;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

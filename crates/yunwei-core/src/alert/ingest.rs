@@ -213,7 +213,13 @@ async fn record(
     Ok((new, changed, repeats))
 }
 
-async fn event(batch: &mut yunwei_store::Batch, alert: i64, at: i64, kind: &str, severity: yunwei_domain::alert::Severity) -> crate::Result<()> {
+async fn event(
+    batch: &mut yunwei_store::Batch,
+    alert: i64,
+    at: i64,
+    kind: &str,
+    severity: yunwei_domain::alert::Severity,
+) -> crate::Result<()> {
     let e = AlertEvent { id: 0, alert_id: alert, at, kind: kind.into(), severity, actor_id: None };
     Ok(store::add_event(batch, &e).await?)
 }

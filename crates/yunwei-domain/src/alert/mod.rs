@@ -219,7 +219,8 @@ mod tests {
 
     #[test]
     fn severities_map_with_a_flagged_default() {
-        let m = SeverityMap { map: labels(&[("P1", "critical")]).into_iter().map(|(k, _)| (k, Severity::Critical)).collect(), default: None };
+        let m =
+            SeverityMap { map: labels(&[("P1", "critical")]).into_iter().map(|(k, _)| (k, Severity::Critical)).collect(), default: None };
         assert_eq!(m.apply(Some("p1")), (Severity::Critical, false));
         assert_eq!(m.apply(Some("major")), (Severity::Major, false));
         assert_eq!(m.apply(Some("error")), (Severity::Major, false));

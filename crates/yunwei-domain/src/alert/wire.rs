@@ -155,6 +155,7 @@ pub fn alertmanager_api(body: &[u8], now: i64) -> Parsed<Vec<Incoming>> {
 }
 
 /// A PagerDuty event: its routing key, its alert, and the key to answer with.
+#[derive(Debug)]
 pub struct PagerDutyEvent {
     pub routing_key: Option<String>,
     pub acknowledge: bool,
@@ -410,7 +411,10 @@ mod tests {
         let a = alertmanager_webhook(am_payload().to_string().as_bytes(), NOW).unwrap();
         assert_eq!(a.len(), 1);
         let a = &a[0];
-        assert_eq!((a.dedup_key.as_str(), a.status, a.source_severity.as_deref()), ("1a2b3c4d5e6f7a8b", AlertStatus::Firing, Some("critical")));
+        assert_eq!(
+            (a.dedup_key.as_str(), a.status, a.source_severity.as_deref()),
+            ("1a2b3c4d5e6f7a8b", AlertStatus::Firing, Some("critical"))
+        );
         assert_eq!((a.title.as_str(), a.description.as_str()), ("主机宕机", "10.1.2.3 无响应"));
         assert_eq!(a.starts_at, Some(1_796_630_400_123));
         assert_eq!(a.ends_at, None, "Go's zero time is no end");

@@ -95,9 +95,12 @@ pub(super) fn schemas() -> Value {
             "last_change_at": s("integer"), "changes": s("integer")
         }),
     );
-    let matcher = obj(&["name", "op", "value"], json!({
-        "name": s("string"), "op": { "enum": ["=", "!=", "=~", "!~"] }, "value": { "type": "string", "description": "=~ and !~: a regular expression, anchored" }
-    }));
+    let matcher = obj(
+        &["name", "op", "value"],
+        json!({
+            "name": s("string"), "op": { "enum": ["=", "!=", "=~", "!~"] }, "value": { "type": "string", "description": "=~ and !~: a regular expression, anchored" }
+        }),
+    );
     let mut detail = alert.clone();
     detail["properties"]["incident_number"] = ns("string");
     detail["properties"]["history"] = json!({ "type": "array", "items": obj(&["at", "kind"], json!({

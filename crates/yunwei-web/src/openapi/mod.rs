@@ -9,6 +9,7 @@
 
 mod account;
 mod admin;
+mod alert;
 mod build;
 mod cmdb;
 mod cmdb_impact;
@@ -23,7 +24,6 @@ mod schemas;
 mod service_desk;
 mod sla;
 mod webhook;
-mod alert;
 
 pub use build::build;
 pub use op::{Method, Op};

@@ -88,7 +88,10 @@ async fn integrations_are_system_plumbing_with_tokens_shown_once() {
     assert_problem(&post_raw(&sender(&app, &token), "/integrations/alertmanager", &body).await, 401, "alert_token_invalid");
     assert_eq!(post_raw(&sender(&app, &fresh), "/integrations/alertmanager", &body).await.status, 200);
     // Inactive: refused too.
-    let off = app.admin().send("PATCH", &format!("/api/v1/alert-integrations/{id}"), Some("application/json"), b"{\"active\":false}".to_vec()).await;
+    let off = app
+        .admin()
+        .send("PATCH", &format!("/api/v1/alert-integrations/{id}"), Some("application/json"), b"{\"active\":false}".to_vec())
+        .await;
     assert_eq!(off.status, 200, "{}", off.text());
     assert_problem(&post_raw(&sender(&app, &fresh), "/integrations/alertmanager", &body).await, 401, "alert_token_invalid");
     app.stop().await;
@@ -230,7 +233,8 @@ async fn alertmanager_api_and_generic_json_share_the_door() {
 async fn duty_officers_read_and_acknowledge_alerts_and_others_may_not() {
     let app = spawn_app().await;
     let (_, token) = integration(&app, "am", json!({})).await;
-    let r = post_raw(&sender(&app, &token), "/integrations/alertmanager", &am_webhook(vec![am_alert("10.0.0.5:9100", "firing", "major")])).await;
+    let r = post_raw(&sender(&app, &token), "/integrations/alertmanager", &am_webhook(vec![am_alert("10.0.0.5:9100", "firing", "major")]))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let (officer_id, officer) = app.user_with_roles("alert.duty", &["duty_officer"]).await;
     let (_, teller) = app.user_with_roles("alert.teller", &["business_user"]).await;

@@ -28,7 +28,11 @@ fn alert(instance: &str, status: &str, severity: &str) -> Value {
 async fn post(app: &TestApp, token: &str, alerts: Vec<Value>) {
     let body = json!({ "version": "4", "groupKey": "g", "status": "firing", "receiver": "yunwei", "groupLabels": {},
                        "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0, "alerts": alerts });
-    let r = app.anonymous().bearer(token).send("POST", "/integrations/alertmanager", Some("application/json"), body.to_string().into_bytes()).await;
+    let r = app
+        .anonymous()
+        .bearer(token)
+        .send("POST", "/integrations/alertmanager", Some("application/json"), body.to_string().into_bytes())
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -62,13 +66,25 @@ async fn a_severe_alert_opens_an_incident_that_resolves_with_its_alerts() {
     let team = app.admin().post("/api/v1/teams", &json!({ "name": "主机组" })).await.json();
     let token = integration(&app, json!({ "name": "am", "incident_severity": "major", "team_id": team["id"] })).await;
     let (_, officer) = app.user_with_roles("flow.officer", &["duty_officer"]).await;
-    post(&app, &token, vec![alert("10.0.0.1:9100", "firing", "critical"), alert("10.0.0.2:9100", "firing", "critical"), alert("10.0.0.3:9100", "firing", "warning")]).await;
+    post(
+        &app,
+        &token,
+        vec![
+            alert("10.0.0.1:9100", "firing", "critical"),
+            alert("10.0.0.2:9100", "firing", "critical"),
+            alert("10.0.0.3:9100", "firing", "warning"),
+        ],
+    )
+    .await;
     let first = until(&officer, "fp-10.0.0.1:9100", |a| a["incident_number"].is_string()).await;
     let number = first["incident_number"].as_str().expect("number").to_string();
     let incident = officer.get(&format!("/api/v1/incidents/{number}")).await.json();
     assert_eq!((incident["channel"].as_str(), incident["priority"].as_i64()), (Some("monitoring"), Some(1)), "{incident}");
     assert_eq!(incident["title"], "10.0.0.1:9100 宕机");
-    assert!(incident["description"].as_str().is_some_and(|d| d.contains("instance = 10.0.0.1:9100") && d.contains("http://prometheus")), "{incident}");
+    assert!(
+        incident["description"].as_str().is_some_and(|d| d.contains("instance = 10.0.0.1:9100") && d.contains("http://prometheus")),
+        "{incident}"
+    );
     assert_eq!(incident["team_id"], team["id"]);
     // Below the threshold: recorded, no incident.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -124,5 +140,7 @@ async fn silenced_alerts_open_no_incident_and_silences_are_the_duty_officers() {
     let ended = officer.post(&format!("/api/v1/alert-silences/{id}/expire"), &json!({})).await;
     assert_eq!(ended.status, 200, "{}", ended.text());
     assert_problem(&officer.post(&format!("/api/v1/alert-silences/{id}/expire"), &json!({})).await, 409, "alert_silence_over");
+    // Once the silence is over, the alert it held is paged.
+    until(&officer, "fp-10.9.0.1:9100", |a| a["incident_number"].is_string()).await;
     app.stop().await;
 }

@@ -3,6 +3,9 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
+mod alert;
+mod alert_flow;
+mod alertmanager_real;
 mod approvers;
 mod audit;
 mod audit_checkpoints;
@@ -62,5 +65,3 @@ mod survey_stats;
 mod ticket_kernel;
 mod use_cases;
 mod webhooks;
-mod alert;
-mod alert_flow;
