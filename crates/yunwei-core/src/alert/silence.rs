@@ -35,7 +35,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewSilence) -> Result<AlertSi
     }
     for (n, m) in input.matchers.iter().enumerate() {
         if let Err(code) = m.check() {
-            errors.push(FieldError::new(&format!("matchers[{n}]"), code));
+            errors.push(FieldError::new(format!("matchers[{n}]"), code));
         }
     }
     if input.ends_at <= starts_at.max(now) {

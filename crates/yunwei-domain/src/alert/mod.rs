@@ -219,8 +219,7 @@ mod tests {
 
     #[test]
     fn severities_map_with_a_flagged_default() {
-        let m =
-            SeverityMap { map: labels(&[("P1", "critical")]).into_iter().map(|(k, _)| (k, Severity::Critical)).collect(), default: None };
+        let m = SeverityMap { map: [("P1".to_string(), Severity::Critical)].into(), default: None };
         assert_eq!(m.apply(Some("p1")), (Severity::Critical, false));
         assert_eq!(m.apply(Some("major")), (Severity::Major, false));
         assert_eq!(m.apply(Some("error")), (Severity::Major, false));
