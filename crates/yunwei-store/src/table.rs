@@ -197,6 +197,7 @@ text_enum_columns!(
     yunwei_domain::cmdb::Environment,
     yunwei_domain::alert::Severity,
     yunwei_domain::alert::AlertStatus,
+    yunwei_domain::webhook::WebhookFormat,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.
