@@ -5,6 +5,7 @@
 /// Spreadsheets in and out (ADR 0018), for the web's downloads.
 pub use yunwei_sheet as sheet;
 pub mod admin;
+pub mod alert;
 pub mod audit;
 pub mod audit_checkpoint;
 pub mod auth;

@@ -4,6 +4,7 @@
 //! Modules carry the process name used in every crate (`admin`, `audit`, …).
 
 pub mod admin;
+pub mod alert;
 pub mod audit;
 pub mod auth;
 pub mod cmdb;

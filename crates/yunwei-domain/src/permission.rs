@@ -81,6 +81,8 @@ string_enum!(
         Setting = "setting",
         CiClass = "ci_class",
         CiDiscovery = "ci_discovery",
+        AlertIntegration = "alert_integration",
+        AlertSilence = "alert_silence",
     }
 );
 

@@ -7,6 +7,7 @@
 pub mod table;
 
 pub mod admin;
+pub mod alert;
 pub mod attachment;
 pub mod audit;
 mod audit_archive;

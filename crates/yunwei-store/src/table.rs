@@ -127,6 +127,9 @@ json_columns!(
     Vec<yunwei_domain::cmdb::EnumValue>,
     serde_json::Map<String, serde_json::Value>,
     yunwei_domain::sla::SlaRules,
+    std::collections::BTreeMap<String, String>,
+    yunwei_domain::alert::SeverityMap,
+    Vec<yunwei_domain::alert::Matcher>,
 );
 
 /// The duty as its stable text; text this binary does not know reads as no duty.
@@ -193,6 +196,8 @@ text_enum_columns!(
     yunwei_domain::cmdb::CiStatus,
     yunwei_domain::cmdb::Criticality,
     yunwei_domain::cmdb::Environment,
+    yunwei_domain::alert::Severity,
+    yunwei_domain::alert::AlertStatus,
     yunwei_domain::webhook::WebhookFormat,
 );
 

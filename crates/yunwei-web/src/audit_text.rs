@@ -84,6 +84,9 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "watch",
     "withdraw_year",
     "work_note",
+    "acknowledge",
+    "rotate_token",
+    "expire",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

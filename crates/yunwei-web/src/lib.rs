@@ -1,6 +1,7 @@
 #![recursion_limit = "512"]
 //! The HTTP edge: parse, authenticate, render. Decisions are made in core.
 
+pub mod alert_intake;
 pub mod api;
 pub mod audit_text;
 pub mod conn;
@@ -113,6 +114,7 @@ pub fn router_at(core: Core, web: WebConfig, listen: Option<std::net::SocketAddr
     Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .merge(alert_intake::router())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::idempotency))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::body_limit))
@@ -149,6 +151,7 @@ pub async fn serve(
     let checkpoints =
         tokio::spawn(yunwei_core::audit_checkpoint::run_checkpointer(core.clone(), audit_checkpoints.clone(), stop_rx.clone()));
     let cmdb_graph = tokio::spawn(yunwei_core::cmdb::graph::run_poller(core.clone(), stop_rx.clone()));
+    let alerts = tokio::spawn(yunwei_core::alert::process::run_processor(core.clone(), stop_rx.clone()));
     let live = tokio::spawn(yunwei_core::live::run_poller(core.clone(), stop_rx));
     let hub = core.live.clone();
     let timeouts = web.timeouts();
@@ -164,7 +167,7 @@ pub async fn serve(
     };
     conn::serve_connections(listener, app, timeouts, shutdown).await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, checkpoints, live, cmdb_graph);
+    let _ = tokio::join!(dispatcher, scheduler, sla_timer, indexer, webhooks, checkpointer, checkpoints, live, cmdb_graph, alerts);
     // Every writer here has stopped: seal the chain as it is now, so that entries removed
     // while the server is down are found (ADR 0008).
     if let Err(e) = audit_checkpoints.write_if_moved(&core).await {

@@ -17,7 +17,9 @@ pub struct BenchArgs {
     /// /api/v1/search with Chinese terms); `calendar` measures business-time deadline
     /// computation in-process (no server; `--clients` is ignored); `crawl` walks every page
     /// of the demo data as five people in two languages (p50/p95/max per page);
-    /// `cmdb-import` imports `--rows` generated servers from CSV in-process.
+    /// `cmdb-import` imports `--rows` generated servers from CSV in-process;
+    /// `alert-ingest` posts Alertmanager webhook batches of 100 alerts, 90 of them repeats,
+    /// and `alert-ingest-new` batches of 100 new alerts (alerts/s = throughput × 100).
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -47,7 +49,7 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 14] = [
     "me",
     "create-team",
     "create-incident",
@@ -60,6 +62,8 @@ const SCENARIOS: [&str; 12] = [
     "impact",
     "impact-sql",
     "cmdb-import",
+    "alert-ingest",
+    "alert-ingest-new",
 ];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
@@ -87,6 +91,8 @@ struct Target {
     /// `impact`: the servers whose failure is asked about, and the business-service class.
     servers: Vec<i64>,
     service_class: i64,
+    /// `alert-ingest*`: the integration's token.
+    alert_token: String,
     fresh: Option<yunwei_store::testing::FreshDatabase>,
 }
 
@@ -152,8 +158,15 @@ async fn prepare(args: &BenchArgs) -> Result<Target, AppError> {
             return Err(AppError::Other("no servers in the CMDB to fail".into()));
         }
     }
+    let alert_token = if args.scenario.starts_with("alert-ingest") {
+        let input = serde_json::from_value(serde_json::json!({ "name": format!("基准测试-{}", std::process::id()) }))
+            .map_err(|e| AppError::Other(e.to_string()))?;
+        yunwei_core::alert::create_integration(&core, &ctx, input).await?.token
+    } else {
+        String::new()
+    };
     core.database().close().await;
-    Ok(Target { url, dir, token, teams, servers, service_class, fresh })
+    Ok(Target { url, dir, token, teams, servers, service_class, alert_token, fresh })
 }
 
 /// One request of the scenario; `n` varies the content.
@@ -184,6 +197,10 @@ async fn request(client: &Client, scenario: &str, target: &Target, c: usize, n: 
             });
             client.try_send("POST", "/api/v1/incidents", json, body.to_string().into_bytes()).await
         }
+        "alert-ingest" | "alert-ingest-new" => {
+            let body = alert_batch(c, n, scenario == "alert-ingest");
+            client.try_send("POST", &format!("/integrations/alertmanager/{}", target.alert_token), json, body.into_bytes()).await
+        }
         "queue" => {
             let team = target.teams[(n as usize + c) % target.teams.len()];
             let path = format!("/api/v1/incidents?team_id={team}&state={QUEUE_STATES}&sort=sla_due&limit=50");
@@ -200,6 +217,30 @@ async fn request(client: &Client, scenario: &str, target: &Target, c: usize, n: 
             client.try_send("GET", &format!("/api/v1/search?q={}&limit=20", url_encode(term)), None, Vec::new()).await
         }
     }
+}
+
+/// An Alertmanager webhook body (payload version 4) of 100 alerts. With `repeats`, 90 are the
+/// client's standing alerts, sent again every time (as Alertmanager re-sends a group) and 10
+/// are new; without, all 100 are new.
+fn alert_batch(c: usize, n: u64, repeats: bool) -> String {
+    let alerts: Vec<serde_json::Value> = (0..100)
+        .map(|i| {
+            let key = if repeats && i < 90 { format!("standing-{c}-{i}") } else { format!("new-{c}-{n}-{i}") };
+            serde_json::json!({
+                "status": "firing",
+                "labels": { "alertname": "HostDown", "instance": format!("10.{c}.{}.{i}:9100", n % 250), "severity": "critical", "key": key },
+                "annotations": { "summary": "主机宕机", "description": "node_exporter 无响应" },
+                "startsAt": "2026-12-07T08:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus:9090/graph", "fingerprint": key
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "version": "4", "groupKey": format!("{{}}:{{bench=\"{c}\"}}"), "truncatedAlerts": 0, "status": "firing", "receiver": "yunwei",
+        "groupLabels": {}, "commonLabels": { "alertname": "HostDown" }, "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+        "alerts": alerts
+    })
+    .to_string()
 }
 
 fn url_encode(s: &str) -> String {

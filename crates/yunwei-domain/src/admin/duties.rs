@@ -30,6 +30,8 @@ pub fn duty_of(p: &Permission) -> Option<AdminDuty> {
         NotificationTemplate | Delivery | Job | Webhook if writes => Some(AdminDuty::System),
         // The CMDB's model (classes, attributes, relation rules) is the platform's plumbing.
         CiClass if writes => Some(AdminDuty::System),
+        // Monitoring integrations hold the tokens senders use: plumbing too.
+        AlertIntegration if writes => Some(AdminDuty::System),
         _ => None,
     }
 }

@@ -45,6 +45,7 @@ const PROCESS_OBJECTS: &[ObjectType] = &[
     ObjectType::Knowledge,
     ObjectType::People,
     ObjectType::Report,
+    ObjectType::AlertSilence,
 ];
 
 fn grants(objects: &[ObjectType], actions: &[Action], scope: Scope) -> Vec<Permission> {
@@ -86,6 +87,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
                 grants(&[Webhook], &[Read, Create, Update, Delete], Scope::All),
                 grants(&[Setting], &[Read, Create, Update, Delete], Scope::All),
                 grants(&[CiClass], &[Read, Create, Update, Delete], Scope::All),
+                grants(&[AlertIntegration], &[Read, Create, Update, Delete], Scope::All),
             ]
             .concat(),
         },
@@ -148,6 +150,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             permissions: [
                 grants(PROCESS_OBJECTS, &[Read], Scope::All),
                 grants(&[Incident, Alert, Duty], &[Create, Update, Transition, Assign], Scope::All),
+                grants(&[AlertSilence], &[Create, Update, Delete], Scope::All),
                 grants(&[User, Team, Setting], &[Read], Scope::All),
             ]
             .concat(),

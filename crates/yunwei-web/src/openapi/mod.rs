@@ -9,6 +9,7 @@
 
 mod account;
 mod admin;
+mod alert;
 mod build;
 mod cmdb;
 mod cmdb_discovery;
@@ -67,6 +68,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
     all.extend(cmdb_discovery::ops());
+    all.extend(alert::ops());
     all
 }
 
@@ -83,6 +85,7 @@ fn schemas() -> Value {
         cmdb_impact::schemas(),
         cmdb_import::schemas(),
         cmdb_discovery::schemas(),
+        alert::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -3,6 +3,9 @@
 //! once keeps the suite fast on two cores.
 
 mod admin;
+mod alert;
+mod alert_flow;
+mod alertmanager_real;
 mod approvers;
 mod audit;
 mod audit_checkpoints;
