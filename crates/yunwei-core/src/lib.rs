@@ -35,6 +35,7 @@ pub mod survey;
 pub mod ticket;
 pub mod totp;
 pub mod webhook;
+pub mod asset;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;
@@ -93,6 +94,9 @@ pub mod store {
     }
     pub mod sql {
         pub use yunwei_store::sql::Page;
+    }
+    pub mod asset {
+        pub use yunwei_store::asset::{Asset, AssetStep};
     }
     pub mod webhook {
         pub use yunwei_store::webhook::Webhook;

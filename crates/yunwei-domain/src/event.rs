@@ -52,6 +52,9 @@ crate::permission::string_enum!(
         CiDeleted = "ci.deleted",
         CiRelationCreated = "ci.relation_created",
         CiRelationDeleted = "ci.relation_deleted",
+        AssetCreated = "asset.created",
+        AssetUpdated = "asset.updated",
+        AssetTransitioned = "asset.transitioned",
     }
 );
 

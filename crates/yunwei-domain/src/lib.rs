@@ -23,5 +23,6 @@ pub mod survey;
 pub mod ticket;
 pub mod validate;
 pub mod webhook;
+pub mod asset;
 
 pub use error::{DomainError, FieldError};

@@ -131,6 +131,8 @@ pub enum Channel {
     Ui,
     Import,
     Reconciliation,
+    /// Asset management deploying an asset onto its CI.
+    Asset,
 }
 
 pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
@@ -141,6 +143,7 @@ pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
         Channel::Api => HistorySource::Api,
         Channel::Import => HistorySource::Import,
         Channel::Reconciliation => HistorySource::Reconciliation,
+        Channel::Asset => HistorySource::Asset,
     };
     Origin { actor: ctx.actor_id().map(yunwei_domain::ids::UserId), source, source_ref: None, at }
 }

@@ -62,6 +62,7 @@ string_enum!(
         Reconciliation = "reconciliation",
         Change = "change",
         System = "system",
+        Asset = "asset",
     }
 );
 

@@ -23,6 +23,7 @@ mod schemas;
 mod service_desk;
 mod sla;
 mod webhook;
+mod asset;
 
 pub use build::build;
 pub use op::{Method, Op};
@@ -65,6 +66,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb::ops());
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
+    all.extend(asset::ops());
     all
 }
 
@@ -80,6 +82,7 @@ fn schemas() -> Value {
         cmdb::schemas(),
         cmdb_impact::schemas(),
         cmdb_import::schemas(),
+        asset::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);
