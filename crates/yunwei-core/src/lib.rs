@@ -5,6 +5,7 @@
 /// Spreadsheets in and out (ADR 0018), for the web's downloads.
 pub use yunwei_sheet as sheet;
 pub mod admin;
+pub mod asset;
 pub mod audit;
 pub mod audit_checkpoint;
 pub mod auth;
@@ -35,7 +36,6 @@ pub mod survey;
 pub mod ticket;
 pub mod totp;
 pub mod webhook;
-pub mod asset;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;

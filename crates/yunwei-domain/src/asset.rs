@@ -107,7 +107,7 @@ pub struct ApprovalRule {
 
 /// The rule that decides a request: the highest threshold the cost reaches, a rule for the
 /// category preferred over a `*` rule at the same threshold. `None`: anyone with `asset:approve`.
-pub fn rule_for<'a>(rules: &'a [ApprovalRule], category: AssetCategory, cost_fen: i64) -> Option<&'a ApprovalRule> {
+pub fn rule_for(rules: &[ApprovalRule], category: AssetCategory, cost_fen: i64) -> Option<&ApprovalRule> {
     let applies = |r: &&ApprovalRule| (r.category == category.as_str() || r.category == "*") && r.min_cost_fen <= cost_fen;
     rules.iter().filter(applies).max_by_key(|r| (r.min_cost_fen, r.category != "*"))
 }
@@ -132,7 +132,7 @@ pub fn format_money(fen: i64) -> String {
     let whole = (abs / 100).to_string();
     let mut grouped = String::new();
     for (n, c) in whole.chars().enumerate() {
-        if n > 0 && (whole.len() - n) % 3 == 0 {
+        if n > 0 && (whole.len() - n).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

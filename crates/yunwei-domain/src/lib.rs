@@ -4,6 +4,7 @@
 //! Modules carry the process name used in every crate (`admin`, `audit`, …).
 
 pub mod admin;
+pub mod asset;
 pub mod audit;
 pub mod auth;
 pub mod cmdb;
@@ -23,6 +24,5 @@ pub mod survey;
 pub mod ticket;
 pub mod validate;
 pub mod webhook;
-pub mod asset;
 
 pub use error::{DomainError, FieldError};

@@ -7,6 +7,7 @@
 pub mod table;
 
 pub mod admin;
+pub mod asset;
 pub mod attachment;
 pub mod audit;
 mod audit_archive;
@@ -38,7 +39,6 @@ pub mod throttle;
 pub mod ticket;
 pub mod tx;
 pub mod webhook;
-pub mod asset;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};

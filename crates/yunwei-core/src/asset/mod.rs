@@ -454,6 +454,11 @@ pub async fn approval_rules(core: &Core, ctx: &Ctx) -> Result<Vec<ApprovalRuleVi
     Ok(store::approval_rules(&core.db.read)
         .await?
         .into_iter()
-        .map(|r| ApprovalRuleView { min_cost: rules::format_money(r.min_cost_fen), category: r.category, min_cost_fen: r.min_cost_fen, role_key: r.role_key })
+        .map(|r| ApprovalRuleView {
+            min_cost: rules::format_money(r.min_cost_fen),
+            category: r.category,
+            min_cost_fen: r.min_cost_fen,
+            role_key: r.role_key,
+        })
         .collect())
 }

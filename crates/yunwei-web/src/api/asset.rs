@@ -1,8 +1,8 @@
 //! `/api/v1/assets`: the asset register, lifecycle steps, history and approval rules.
 
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use yunwei_core::asset::lifecycle::{self, StepInput};
 use yunwei_core::asset::{self, AssetPatch, AssetQuery, NewAsset};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use yunwei_domain::ids::AssetId;
 
 handlers! {

@@ -45,6 +45,7 @@ macro_rules! handlers {
 }
 
 pub mod admin;
+pub mod asset;
 pub mod audit;
 pub mod cmdb;
 pub mod cmdb_impact;
@@ -63,7 +64,6 @@ pub mod sla;
 pub mod survey;
 pub mod watchers;
 pub mod webhook;
-pub mod asset;
 
 use crate::AppState;
 use axum::Json;

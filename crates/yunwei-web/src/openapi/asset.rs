@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 const ASSETS: Tag = Tag("assets");
 
-const STATES: &str = "requested, approved, rejected, ordered, accepted, in_stock, deployed, maintenance, retired, scrap_requested, scrapped";
+const STATES: &str =
+    "requested, approved, rejected, ordered, accepted, in_stock, deployed, maintenance, retired, scrap_requested, scrapped";
 
 const LIST_Q: &[Param] = &[
     ("state", "string", "comma-separated states"),

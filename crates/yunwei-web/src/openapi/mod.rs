@@ -9,6 +9,7 @@
 
 mod account;
 mod admin;
+mod asset;
 mod build;
 mod cmdb;
 mod cmdb_impact;
@@ -23,7 +24,6 @@ mod schemas;
 mod service_desk;
 mod sla;
 mod webhook;
-mod asset;
 
 pub use build::build;
 pub use op::{Method, Op};

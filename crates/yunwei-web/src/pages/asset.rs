@@ -41,16 +41,16 @@ async fn people(state: &AppState, caller: &Caller, blank_key: &str) -> (Vec<(Str
     let tr = caller.tr;
     let mut departments = Vec::new();
     let mut users = Vec::new();
-    if let Ok(req) = page_request(Some(200), None, None, "name") {
-        if let Ok(list) = yunwei_core::admin::list_departments(&state.core, &caller.ctx, None, &req).await {
-            departments.extend(list.items.into_iter().map(|d| (d.id.to_string(), d.name)));
-        }
+    if let Ok(req) = page_request(Some(200), None, None, "name")
+        && let Ok(list) = yunwei_core::admin::list_departments(&state.core, &caller.ctx, None, &req).await
+    {
+        departments.extend(list.items.into_iter().map(|d| (d.id.to_string(), d.name)));
     }
-    if let Ok(req) = page_request(Some(200), None, None, "username") {
-        let filter = UserFilter { disabled: Some(false), ..Default::default() };
-        if let Ok(list) = yunwei_core::admin::list_users(&state.core, &caller.ctx, &filter, &req).await {
-            users.extend(list.items.into_iter().map(|u| (u.id.to_string(), u.display_name)));
-        }
+    let filter = UserFilter { disabled: Some(false), ..Default::default() };
+    if let Ok(req) = page_request(Some(200), None, None, "username")
+        && let Ok(list) = yunwei_core::admin::list_users(&state.core, &caller.ctx, &filter, &req).await
+    {
+        users.extend(list.items.into_iter().map(|u| (u.id.to_string(), u.display_name)));
     }
     (with_blank(tr, blank_key, departments), with_blank(tr, blank_key, users))
 }
@@ -116,7 +116,8 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
         })
         .collect();
     let next = list.next_cursor.map(|c| format!("{ACTIVE}?{}&cursor={}", f.query(&current), url_encode(&c)));
-    let mut state_tabs = vec![NavItem { href: format!("{ACTIVE}?{}", f.query("")), label: tr.t("incident.filter.any"), active: current.is_empty() }];
+    let mut state_tabs =
+        vec![NavItem { href: format!("{ACTIVE}?{}", f.query("")), label: tr.t("incident.filter.any"), active: current.is_empty() }];
     state_tabs.extend(AssetState::ALL.iter().map(|s| NavItem {
         href: format!("{ACTIVE}?{}", f.query(s.as_str())),
         label: state_label(tr, *s),
@@ -173,11 +174,15 @@ async fn fields(state: &AppState, caller: &Caller, v: Option<&AssetView>) -> Vec
         text("contract_number", "asset.contract_number", v.map(|a| a.contract_number.clone()).unwrap_or_default()),
         text("cost", "asset.cost", v.map(|a| a.cost.replace(',', "")).unwrap_or_default()).help(tr.t("asset.money_help")),
         text("salvage", "asset.salvage", v.map(|a| a.salvage.replace(',', "")).unwrap_or_default()),
-        Field::new("number", "useful_life_months", tr.t("asset.useful_life_months"), v.map(|a| a.useful_life_months.to_string()).unwrap_or_default()),
+        Field::new(
+            "number",
+            "useful_life_months",
+            tr.t("asset.useful_life_months"),
+            v.map(|a| a.useful_life_months.to_string()).unwrap_or_default(),
+        ),
         Field::new("date", "purchase_date", tr.t("asset.purchase_date"), v.and_then(|a| a.purchase_date.clone()).unwrap_or_default()),
         Field::new("date", "warranty_end", tr.t("asset.warranty_end"), v.and_then(|a| a.warranty_end.clone()).unwrap_or_default()),
-        Field::new("select", "responsible_id", tr.t("asset.responsible"), id(v.and_then(|a| a.responsible_id).map(|u| u.0)))
-            .options(users),
+        Field::new("select", "responsible_id", tr.t("asset.responsible"), id(v.and_then(|a| a.responsible_id).map(|u| u.0))).options(users),
         Field::new("select", "department_id", tr.t("field.department"), id(v.and_then(|a| a.department_id).map(|d| d.0)))
             .options(departments),
         Field::new("textarea", "notes", tr.t("asset.notes"), v.map(|a| a.notes.clone()).unwrap_or_default()).rows(3).wide(),
@@ -235,12 +240,26 @@ pub async fn edit_page(State(state): State<AppState>, caller: Caller, ApiPath(id
 
 /// Saves the edit form, bound to the API's `AssetPatch` (every field is sent: blank dates,
 /// person and department clear).
-pub async fn update(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<AssetPatch>) -> Result<Response, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<AssetPatch>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = AssetId(id);
     let (result, posted) = form
         .run(|mut patch| {
-            for text in [&mut patch.model, &mut patch.serial_number, &mut patch.location, &mut patch.supplier, &mut patch.contract_number, &mut patch.notes, &mut patch.cost, &mut patch.salvage] {
+            for text in [
+                &mut patch.model,
+                &mut patch.serial_number,
+                &mut patch.location,
+                &mut patch.supplier,
+                &mut patch.contract_number,
+                &mut patch.notes,
+                &mut patch.cost,
+                &mut patch.salvage,
+            ] {
                 text.get_or_insert_with(String::new);
             }
             for date in [&mut patch.purchase_date, &mut patch.warranty_end] {

@@ -1,12 +1,12 @@
 //! One asset's page: its facts (money in yuan, today's book value, names not ids), the
 //! lifecycle steps the reader may take now (and only those), and its history.
 
+use super::Pairs;
 use super::asset::{ACTIVE, allows, category_label, state_label};
 use super::{Field, FormSection, Layout, Notice, Posted, Section, TimelineEntry, failed_form, redirect, render, time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller, PageForm};
-use super::Pairs;
 use crate::i18n::Tr;
 use axum::extract::State;
 use axum::response::Response;
@@ -65,10 +65,16 @@ async fn step_form(state: &AppState, caller: &Caller, v: &AssetView) -> Option<F
         fields.push(Field::new("text", "ci_id", tr.t("asset.ci"), "").options(cis).help(tr.t("asset.ci_help")));
         let classes = model::classes(&state.core, &caller.ctx).await.unwrap_or_default();
         let mut choices = vec![(String::new(), tr.t("field.none"))];
-        choices.extend(classes.iter().filter(|c| !c.is_abstract).map(|c| (c.id.to_string(), pick(&c.name, &c.name_en, !tr.is_zh()).to_string())));
+        choices.extend(
+            classes.iter().filter(|c| !c.is_abstract).map(|c| (c.id.to_string(), pick(&c.name, &c.name_en, !tr.is_zh()).to_string())),
+        );
         fields.push(Field::new("select", "ci_class_id", tr.t("asset.ci_class"), "").options(choices).help(tr.t("asset.ci_class_help")));
     }
-    Some(FormSection::post("asset-step", format!("{ACTIVE}/{}/steps", v.id), tr.t("asset.take_step"), fields).heading(tr.t("asset.lifecycle")).class("cols-2"))
+    Some(
+        FormSection::post("asset-step", format!("{ACTIVE}/{}/steps", v.id), tr.t("asset.take_step"), fields)
+            .heading(tr.t("asset.lifecycle"))
+            .class("cols-2"),
+    )
 }
 
 async fn layout(state: &AppState, caller: &Caller, v: &AssetView) -> Result<Layout, ApiError> {
@@ -95,19 +101,30 @@ async fn layout(state: &AppState, caller: &Caller, v: &AssetView) -> Result<Layo
         .iter()
         .rev()
         .map(|s| {
-            let to = state_label(tr, s.to_state);
-            let what = match s.action.parse::<AssetAction>() {
-                Ok(a) => format!("{} → {to}", action_label(tr, a)),
-                Err(_) => format!("{} → {to}", tr.t(&format!("asset.action.{}", s.action))),
+            let done = match s.action.parse::<AssetAction>() {
+                Ok(a) => action_label(tr, a),
+                Err(_) => tr.t(&format!("asset.action.{}", s.action)),
             };
+            // The registration has no state before it: its name says where the asset starts.
+            let what = if s.from_state.is_some() { format!("{done} → {}", state_label(tr, s.to_state)) } else { done };
             TimelineEntry { time: time(s.at, caller), actor: or_dash(s.actor_name.as_deref()), what, body: s.note.clone(), internal: false }
         })
         .collect();
     main.push(Section::Timeline(entries));
-    Ok(Layout { title: format!("{} {}", v.tag, v.name), sections: main, aside: vec![Section::Facts(facts(tr, caller, v))], data: Vec::new() })
+    Ok(Layout {
+        title: format!("{} {}", v.tag, v.name),
+        sections: main,
+        aside: vec![Section::Facts(facts(tr, caller, v))],
+        data: Vec::new(),
+    })
 }
 
-pub async fn item(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<Notice>) -> Result<Response, ApiError> {
+pub async fn item(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<Notice>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let v = asset::get(&state.core, &caller.ctx, AssetId(id)).await?;
     let layout = layout(&state, &caller, &v).await?;
@@ -115,7 +132,12 @@ pub async fn item(State(state): State<AppState>, caller: Caller, ApiPath(id): Ap
 }
 
 /// Takes the step from the form bound to the API's step input (the CI typed by name).
-pub async fn step(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<Pairs>) -> Result<Response, ApiError> {
+pub async fn step(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<Pairs>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = AssetId(id);
     let mut pairs = form.input?;

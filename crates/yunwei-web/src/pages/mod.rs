@@ -6,6 +6,8 @@ mod admin;
 mod admin_grants;
 mod admin_org;
 mod admin_roles;
+mod asset;
+mod asset_record;
 mod auth;
 mod catalog;
 mod chart;
@@ -42,8 +44,6 @@ mod system;
 mod ticket_parts;
 mod webhook;
 mod widgets;
-mod asset;
-mod asset_record;
 
 use crate::AppState;
 use crate::error::ApiError;

@@ -38,7 +38,12 @@ async fn ok_step(c: &Client, asset: &Value, action: &str, extra: Value) -> Value
 }
 
 fn field_codes(r: &Value) -> Vec<(String, String)> {
-    r["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string())).collect()
+    r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 async fn rack_class(c: &Client) -> i64 {
@@ -142,26 +147,52 @@ async fn bad_input_is_named_by_field_in_both_languages() {
     let r = eng.clone().header("accept-language", "zh-CN").post("/api/v1/assets", &bad).await;
     assert_problem(&r, 422, "validation_failed");
     let codes = field_codes(&r.json());
-    for want in [("cost", "invalid_amount"), ("purchase_date", "invalid_date"), ("tag", "invalid_asset_tag"), ("name", "required"), ("useful_life_months", "out_of_range")] {
+    for want in [
+        ("cost", "invalid_amount"),
+        ("purchase_date", "invalid_date"),
+        ("tag", "invalid_asset_tag"),
+        ("name", "required"),
+        ("useful_life_months", "out_of_range"),
+    ] {
         assert!(codes.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} in {codes:?}");
     }
     assert!(r.text().contains("请输入以元为单位的金额"), "{}", r.text());
     assert_eq!(eng.patch("/api/v1/me", &json!({ "locale": "en" })).await.status, 200);
-    let r = eng.post("/api/v1/assets", &json!({ "tag": "T-1", "name": "x", "category": "laptop", "cost": "10", "salvage": "20",
-                                               "purchase_date": "2026-03-01", "warranty_end": "2026-01-01" })).await;
-    assert_eq!(field_codes(&r.json()), [("salvage".to_string(), "above_cost".to_string()), ("warranty_end".to_string(), "before_purchase".to_string())]);
+    let r = eng
+        .post(
+            "/api/v1/assets",
+            &json!({ "tag": "T-1", "name": "x", "category": "laptop", "cost": "10", "salvage": "20",
+                                               "purchase_date": "2026-03-01", "warranty_end": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(
+        field_codes(&r.json()),
+        [("salvage".to_string(), "above_cost".to_string()), ("warranty_end".to_string(), "before_purchase".to_string())]
+    );
     assert!(r.text().contains("salvage value cannot exceed"), "{}", r.text());
     let r = eng.post("/api/v1/assets", &json!({ "tag": "T-1", "name": "x", "category": "gadget" })).await;
     assert_eq!(r.status, 422, "{}", r.text());
     // Registered on hand: in stock at once, depreciated to its salvage value after its life.
-    let old = create(&eng, json!({ "tag": "t-1", "name": "旧台式机", "category": "desktop", "cost": "6000", "salvage": "300",
-                                   "useful_life_months": 36, "purchase_date": "2010-01-01", "register": true })).await;
-    assert_eq!((old["state"].as_str(), old["book_value_fen"].as_i64(), old["book_value"].as_str()), (Some("in_stock"), Some(30_000), Some("300.00")));
+    let old = create(
+        &eng,
+        json!({ "tag": "t-1", "name": "旧台式机", "category": "desktop", "cost": "6000", "salvage": "300",
+                                   "useful_life_months": 36, "purchase_date": "2010-01-01", "register": true }),
+    )
+    .await;
+    assert_eq!(
+        (old["state"].as_str(), old["book_value_fen"].as_i64(), old["book_value"].as_str()),
+        (Some("in_stock"), Some(30_000), Some("300.00"))
+    );
     let r = eng.post("/api/v1/assets", &json!({ "tag": "T-1", "name": "again", "category": "desktop" })).await;
     assert_eq!(field_codes(&r.json()), [("tag".to_string(), "taken".to_string())]);
     let r = eng.patch(&format!("/api/v1/assets/{}", old["id"]), &json!({ "version": 99, "name": "y" })).await;
     assert_problem(&r, 409, "asset_changed");
-    let patched = eng.patch(&format!("/api/v1/assets/{}", old["id"]), &json!({ "version": old["version"], "location": "二楼库房", "warranty_end": null })).await;
+    let patched = eng
+        .patch(
+            &format!("/api/v1/assets/{}", old["id"]),
+            &json!({ "version": old["version"], "location": "二楼库房", "warranty_end": null }),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text());
     // The list filters by state, category and text; the scanner's lookup by tag.
     let list = eng.get("/api/v1/assets?state=in_stock&category=desktop&q=%E6%97%A7").await.json();

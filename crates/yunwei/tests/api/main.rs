@@ -4,12 +4,14 @@
 
 mod admin;
 mod approvers;
+mod asset;
 mod audit;
 mod audit_checkpoints;
 mod auth;
 mod authz_matrix;
 mod bad_input;
 mod browser;
+mod browser_asset;
 mod browser_cmdb;
 mod browser_cmdb_wire;
 mod browser_daily;
@@ -62,4 +64,3 @@ mod survey_stats;
 mod ticket_kernel;
 mod use_cases;
 mod webhooks;
-mod asset;
