@@ -131,16 +131,7 @@ pub struct AssetFilter {
 /// Newest first.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &AssetFilter, page: &PageRequest) -> Result<Page<Asset>> {
     let mut sql = Sql::new("SELECT * FROM assets WHERE 1=1");
-    if !f.states.is_empty() {
-        sql.push(" AND state IN (");
-        for (n, s) in f.states.iter().enumerate() {
-            if n > 0 {
-                sql.push(", ");
-            }
-            sql.bind(s.as_str());
-        }
-        sql.push(")");
-    }
+    sql.and_in("state", &f.states);
     if let Some(c) = &f.category {
         sql.push(" AND category = ").bind(c.as_str());
     }

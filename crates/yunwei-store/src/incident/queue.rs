@@ -66,16 +66,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     page: &PageRequest,
 ) -> Result<Page<Incident>> {
     let mut sql = Sql::new("SELECT * FROM incidents WHERE 1=1");
-    if !f.states.is_empty() {
-        sql.push(" AND state IN (");
-        for (n, s) in f.states.iter().enumerate() {
-            if n > 0 {
-                sql.push(", ");
-            }
-            sql.bind(s.as_str());
-        }
-        sql.push(")");
-    }
+    sql.and_in("state", &f.states);
     let int = |sql: &mut Sql, col: &str, v: Option<i64>| {
         if let Some(v) = v {
             sql.push(&format!(" AND {col} = ")).bind(v);
