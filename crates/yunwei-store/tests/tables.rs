@@ -92,6 +92,9 @@ round_trips! {
     ci_relation: yunwei_store::cmdb::CiRelation;
     ci: yunwei_store::cmdb::ci::Ci;
     ci_history: yunwei_store::cmdb::history::HistoryRow;
+    asset: yunwei_store::asset::Asset;
+    asset_step: yunwei_store::asset::AssetStep;
+    asset_approval_rule: yunwei_store::asset::ApprovalRuleRow;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in
