@@ -73,6 +73,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(19, "cmdb", "0019_cmdb", per_engine),
     migration!(20, "incident_ci", "0020_incident_ci"),
     migration!(22, "asset", "0022_asset"),
+    migration!(26, "chat_robots", "0026_chat_robots"),
 ];
 
 /// The newest schema version this binary knows.

@@ -194,6 +194,7 @@ text_enum_columns!(
     yunwei_domain::cmdb::Environment,
     yunwei_domain::asset::AssetState,
     yunwei_domain::asset::AssetCategory,
+    yunwei_domain::webhook::WebhookFormat,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -95,6 +95,7 @@ pub fn router(core: Core, web: WebConfig) -> Router {
 /// The router of a server listening on `listen`: `public_url` is checked against it.
 pub fn router_at(core: Core, web: WebConfig, listen: Option<std::net::SocketAddr>) -> Router {
     let public_url_issue = listen.and_then(|at| yunwei_core::config::check_public_url(&core.config.public_url, at));
+    core.install_wording(Arc::new(notice_text::NoticeWording));
     let state = AppState { core, web: Arc::new(web), metrics: Arc::default(), public_url_issue };
     let limit = state.web.body_limit;
     Router::new()

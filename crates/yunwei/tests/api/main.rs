@@ -22,6 +22,7 @@ mod browser_names;
 mod browser_notices;
 mod browser_record;
 mod calendar_years;
+mod chat_robots;
 mod cli;
 mod cli_database;
 mod cmdb;
