@@ -6,6 +6,7 @@
 pub use yunwei_sheet as sheet;
 pub mod admin;
 pub mod alert;
+pub mod asset;
 pub mod audit;
 pub mod audit_checkpoint;
 pub mod auth;
@@ -94,6 +95,9 @@ pub mod store {
     }
     pub mod sql {
         pub use yunwei_store::sql::Page;
+    }
+    pub mod asset {
+        pub use yunwei_store::asset::{Asset, AssetStep};
     }
     pub mod webhook {
         pub use yunwei_store::webhook::Webhook;

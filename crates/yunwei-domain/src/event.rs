@@ -55,6 +55,9 @@ crate::permission::string_enum!(
         AlertFiring = "alert.firing",
         AlertResolved = "alert.resolved",
         AlertAcknowledged = "alert.acknowledged",
+        AssetCreated = "asset.created",
+        AssetUpdated = "asset.updated",
+        AssetTransitioned = "asset.transitioned",
     }
 );
 

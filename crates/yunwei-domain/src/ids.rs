@@ -47,7 +47,9 @@ macro_rules! for_each_id {
             CiAttributeId,
             CiId,
             CiRelationTypeId,
-            CiRelationId
+            CiRelationId,
+            AssetId,
+            AssetApprovalRuleId
         );
     };
 }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod alert;
+pub mod asset;
 pub mod audit;
 pub mod auth;
 pub mod cmdb;

@@ -114,8 +114,11 @@ pub const SURVEY: Policy = Policy { object: ObjectType::Survey, owned_by: &["req
 /// team hides its CIs from everyone else (core checks that before the policy).
 pub const CONFIGURATION_ITEM: Policy = Policy { object: ObjectType::ConfigurationItem, owned_by: &["created_by"] };
 
+/// Assets belong to their responsible person and whoever registered them, and to their department.
+pub const ASSET: Policy = Policy { object: ObjectType::Asset, owned_by: &["responsible", "created_by"] };
+
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM];
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET];
 
 #[cfg(test)]
 mod tests {

@@ -86,6 +86,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &ImprovementFil
     if !f.states.is_empty() {
         sql.push(" AND state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
     }
+    sql.and_in("state", &f.states);
     if let Some(t) = f.team_id {
         sql.push(" AND team_id = ").bind(t.0);
     }

@@ -8,6 +8,7 @@ pub mod table;
 
 pub mod admin;
 pub mod alert;
+pub mod asset;
 pub mod attachment;
 pub mod audit;
 mod audit_archive;

@@ -74,6 +74,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(20, "incident_ci", "0020_incident_ci"),
     migration!(21, "cmdb_discovery", "0021_cmdb_discovery"),
     migration!(23, "alert", "0023_alert"),
+    migration!(22, "asset", "0022_asset"),
     migration!(26, "chat_robots", "0026_chat_robots"),
 ];
 

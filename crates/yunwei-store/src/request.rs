@@ -184,6 +184,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &RequestFilter,
     if !f.states.is_empty() {
         sql.push(" AND r.state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
     }
+    sql.and_in("r.state", &f.states);
     if let Some(u) = f.requester_id {
         sql.push(" AND r.requester_id = ").bind(u.0);
     }

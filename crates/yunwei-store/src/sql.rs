@@ -134,6 +134,18 @@ impl Sql {
                 self.push(", ");
             }
             self.bind(v);
+    /// ` AND column IN (…)` over `values`; nothing at all when there are none (no filter).
+    /// `column` is a trusted column name, never user input.
+    pub fn and_in<V: Clone + Into<Value>>(&mut self, column: &str, values: &[V]) -> &mut Self {
+        if values.is_empty() {
+            return self;
+        }
+        self.push(&format!(" AND {column} IN ("));
+        for (n, v) in values.iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.bind(v.clone());
         }
         self.push(")")
     }

@@ -198,6 +198,8 @@ text_enum_columns!(
     yunwei_domain::cmdb::Environment,
     yunwei_domain::alert::Severity,
     yunwei_domain::alert::AlertStatus,
+    yunwei_domain::asset::AssetState,
+    yunwei_domain::asset::AssetCategory,
     yunwei_domain::webhook::WebhookFormat,
 );
 

@@ -87,6 +87,13 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "acknowledge",
     "rotate_token",
     "expire",
+    "order",
+    "accept",
+    "stock",
+    "deploy",
+    "maintain",
+    "retire",
+    "request_scrap",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.
@@ -219,6 +226,7 @@ mod tests {
                 .chain(request::RequestAction::ALL.iter().map(|a| a.as_str()))
                 .chain(request::TaskAction::ALL.iter().map(|a| a.as_str()))
                 .chain(major::MajorPhase::ALL.iter().map(|p| p.as_str()))
+                .chain(yunwei_domain::asset::AssetAction::ALL.iter().map(|a| a.as_str()))
                 .chain([incident::ActivityKind::Reply.as_str(), incident::ActivityKind::WorkNote.as_str()]);
             for a in built {
                 assert!(AUDIT_ACTIONS.contains(&a), "{a} is recorded but not in AUDIT_ACTIONS");

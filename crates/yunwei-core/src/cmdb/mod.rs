@@ -135,6 +135,9 @@ pub enum Channel {
     Import,
     /// Discovery reconciliation for the source with this id (history's `source_ref`).
     Reconciliation(i64),
+    Reconciliation,
+    /// Asset management deploying an asset onto its CI.
+    Asset,
 }
 
 pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
@@ -145,6 +148,8 @@ pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
         Channel::Api => HistorySource::Api,
         Channel::Import => HistorySource::Import,
         Channel::Reconciliation(_) => HistorySource::Reconciliation,
+        Channel::Reconciliation => HistorySource::Reconciliation,
+        Channel::Asset => HistorySource::Asset,
     };
     let source_ref = match channel {
         Channel::Reconciliation(source) => Some(source.to_string()),

@@ -63,6 +63,7 @@ string_enum!(
         Reconciliation = "reconciliation",
         Change = "change",
         System = "system",
+        Asset = "asset",
     }
 );
 

@@ -69,6 +69,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     if !f.states.is_empty() {
         sql.push(" AND state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
     }
+    sql.and_in("state", &f.states);
     let int = |sql: &mut Sql, col: &str, v: Option<i64>| {
         if let Some(v) = v {
             sql.push(&format!(" AND {col} = ")).bind(v);

@@ -46,6 +46,7 @@ macro_rules! handlers {
 
 pub mod admin;
 pub mod alert;
+pub mod asset;
 pub mod audit;
 pub mod cmdb;
 pub mod cmdb_discovery;

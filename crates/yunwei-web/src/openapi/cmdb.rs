@@ -241,7 +241,7 @@ pub(super) fn schemas() -> Value {
         "CiFieldChangeList": items_of("CiFieldChange"),
         "CiHistoryEntry": obj(&["id", "at", "source", "op", "subject", "changes"], json!({
             "id": { "type": "integer", "description": "the version" }, "at": s("integer"), "actor_id": ns("integer"), "actor_name": ns("string"),
-            "source": { "enum": ["ui", "api", "import", "reconciliation", "change", "system"] }, "source_ref": ns("string"),
+            "source": { "enum": ["ui", "api", "import", "reconciliation", "change", "system", "asset"] }, "source_ref": ns("string"),
             "op": { "enum": ["create", "update", "delete"] }, "subject": { "enum": ["ci", "relation"] },
             "relation": ref_or_null("CiRelationView"),
             "changes": arr("CiFieldChange")

@@ -10,6 +10,7 @@
 mod account;
 mod admin;
 mod alert;
+mod asset;
 mod build;
 mod cmdb;
 mod cmdb_discovery;
@@ -69,6 +70,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb_import::ops());
     all.extend(cmdb_discovery::ops());
     all.extend(alert::ops());
+    all.extend(asset::ops());
     all
 }
 
@@ -86,6 +88,7 @@ fn schemas() -> Value {
         cmdb_import::schemas(),
         cmdb_discovery::schemas(),
         alert::schemas(),
+        asset::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

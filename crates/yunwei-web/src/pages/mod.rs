@@ -6,6 +6,8 @@ mod admin;
 mod admin_grants;
 mod admin_org;
 mod admin_roles;
+mod asset;
+mod asset_record;
 mod auth;
 mod catalog;
 mod chart;
@@ -179,6 +181,11 @@ pub fn router() -> Router<AppState> {
         .route("/surveys/{token}", get(survey_answer::page).post(survey_answer::submit))
         .route("/improvements", get(improvement::list).post(improvement::create))
         .route("/improvements/{number}", get(improvement::item).post(improvement::update))
+        .route("/assets", get(asset::list).post(asset::create))
+        .route("/assets/new", get(asset::new_page))
+        .route("/assets/{id}", get(asset_record::item))
+        .route("/assets/{id}/edit", get(asset::edit_page).post(asset::update))
+        .route("/assets/{id}/steps", post(asset_record::step))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
@@ -236,6 +243,7 @@ pub fn process_href(process: &str) -> String {
         "sla" => "/admin/sla".into(),
         "survey" => "/surveys".into(),
         "cmdb" => "/cmdb".into(),
+        "asset" => "/assets".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -258,6 +266,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         // The survey list shows whatever surveys reach the reader; statistics need scope all.
         "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
         "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
+        "asset" => ctx.may_any(&policy::ASSET, Action::Read).is_ok(),
         _ => true,
     }
 }
