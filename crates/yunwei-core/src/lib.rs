@@ -35,6 +35,7 @@ pub mod survey;
 pub mod ticket;
 pub mod totp;
 pub mod webhook;
+pub mod change;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;

@@ -52,6 +52,12 @@ crate::permission::string_enum!(
         CiDeleted = "ci.deleted",
         CiRelationCreated = "ci.relation_created",
         CiRelationDeleted = "ci.relation_deleted",
+        ChangeCreated = "change.created",
+        ChangeCommented = "change.commented",
+        ChangeApprovalRequested = "change.approval_requested",
+        ChangeApproved = "change.approved",
+        ChangeRejected = "change.rejected",
+        ChangeStateChanged = "change.state_changed",
     }
 );
 
@@ -74,7 +80,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change."].iter().any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

@@ -47,7 +47,8 @@ macro_rules! for_each_id {
             CiAttributeId,
             CiId,
             CiRelationTypeId,
-            CiRelationId
+            CiRelationId,
+            ChangeId
         );
     };
 }

@@ -114,8 +114,11 @@ pub const SURVEY: Policy = Policy { object: ObjectType::Survey, owned_by: &["req
 /// team hides its CIs from everyone else (core checks that before the policy).
 pub const CONFIGURATION_ITEM: Policy = Policy { object: ObjectType::ConfigurationItem, owned_by: &["created_by"] };
 
+/// Changes belong to their requester and implementer, their team and the requester's department.
+pub const CHANGE: Policy = Policy { object: ObjectType::Change, owned_by: &["requester", "implementer"] };
+
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM];
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, CHANGE];
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,7 @@ pub mod throttle;
 pub mod ticket;
 pub mod tx;
 pub mod webhook;
+pub mod change;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};

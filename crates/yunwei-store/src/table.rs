@@ -192,6 +192,10 @@ text_enum_columns!(
     yunwei_domain::cmdb::CiStatus,
     yunwei_domain::cmdb::Criticality,
     yunwei_domain::cmdb::Environment,
+    yunwei_domain::change::ChangeType,
+    yunwei_domain::change::ChangeState,
+    yunwei_domain::change::Vote,
+    yunwei_domain::change::risk::RiskLevel,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -92,6 +92,8 @@ round_trips! {
     ci_relation: yunwei_store::cmdb::CiRelation;
     ci: yunwei_store::cmdb::ci::Ci;
     ci_history: yunwei_store::cmdb::history::HistoryRow;
+    change: yunwei_store::change::Change;
+    change_approval: yunwei_store::change::ChangeApproval;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

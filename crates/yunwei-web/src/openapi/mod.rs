@@ -23,6 +23,7 @@ mod schemas;
 mod service_desk;
 mod sla;
 mod webhook;
+mod change;
 
 pub use build::build;
 pub use op::{Method, Op};
@@ -35,7 +36,7 @@ use op::{e, op, q, with_body};
 
 use axum::Json;
 use serde_json::Value;
-use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST};
+use yunwei_domain::ticket::{CHANGE, INCIDENT, SERVICE_REQUEST};
 
 /// Every operation of the API, in the document's order.
 pub fn table() -> Vec<Op> {
@@ -65,6 +66,9 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb::ops());
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
+    all.extend(change::ops());
+    all.extend(op::attachment_ops(&CHANGE, "/api/v1/changes/{number}/attachments", "/api/v1/changes/{number}/attachments/{file}", "changes"));
+    all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
     all
 }
 
@@ -80,6 +84,7 @@ fn schemas() -> Value {
         cmdb::schemas(),
         cmdb_impact::schemas(),
         cmdb_import::schemas(),
+        change::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

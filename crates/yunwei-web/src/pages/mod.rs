@@ -42,6 +42,8 @@ mod system;
 mod ticket_parts;
 mod webhook;
 mod widgets;
+mod change;
+mod change_record;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -176,6 +178,16 @@ pub fn router() -> Router<AppState> {
         .route("/surveys/{token}", get(survey_answer::page).post(survey_answer::submit))
         .route("/improvements", get(improvement::list).post(improvement::create))
         .route("/improvements/{number}", get(improvement::item).post(improvement::update))
+        .route("/changes", get(change::list).post(change::create))
+        .route("/changes/new", get(change::new_form))
+        .route("/changes/{number}", get(change_record::record).post(change_record::edit))
+        .route("/changes/{number}/transition/{transition}", post(change_record::transition))
+        .route("/changes/{number}/vote", post(change_record::vote))
+        .route("/changes/{number}/steps/{step}", post(change_record::step))
+        .route("/changes/{number}/comment", post(change_record::comment))
+        .route("/changes/{number}/watch", post(change_record::watch))
+        .route("/changes/{number}/unwatch", post(change_record::unwatch))
+        .route("/changes/{number}/attachments", post(change_record::upload))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
@@ -233,6 +245,7 @@ pub fn process_href(process: &str) -> String {
         "sla" => "/admin/sla".into(),
         "survey" => "/surveys".into(),
         "cmdb" => "/cmdb".into(),
+        "change" => "/changes".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -255,6 +268,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         // The survey list shows whatever surveys reach the reader; statistics need scope all.
         "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
         "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
+        "change" => ctx.may_any(&policy::CHANGE, Action::Read).is_ok(),
         _ => true,
     }
 }
