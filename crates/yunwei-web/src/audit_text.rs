@@ -84,6 +84,12 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "watch",
     "withdraw_year",
     "work_note",
+    "submit",
+    "revise",
+    "roll_back",
+    "step",
+    "link_incident",
+    "unlink_incident",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

@@ -57,7 +57,7 @@ string_enum!(
     }
 );
 
-crate::permission::defaults!(ChangeType = ChangeType::Normal, ChangeState = ChangeState::Draft);
+crate::permission::defaults!(ChangeType = ChangeType::Normal, ChangeState = ChangeState::Draft, Vote = Vote::Approve);
 
 impl ChangeState {
     /// Still to be worked on (the calendar and the queue's default).

@@ -62,3 +62,5 @@ mod survey_stats;
 mod ticket_kernel;
 mod use_cases;
 mod webhooks;
+mod change;
+mod browser_change;
