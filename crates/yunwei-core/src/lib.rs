@@ -9,6 +9,7 @@ pub mod audit;
 pub mod audit_checkpoint;
 pub mod auth;
 pub mod cache;
+pub mod change;
 pub mod clock;
 pub mod cmdb;
 pub mod config;
@@ -35,7 +36,6 @@ pub mod survey;
 pub mod ticket;
 pub mod totp;
 pub mod webhook;
-pub mod change;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod change;
 pub mod cmdb;
 pub mod error;
 pub mod event;
@@ -23,6 +24,5 @@ pub mod survey;
 pub mod ticket;
 pub mod validate;
 pub mod webhook;
-pub mod change;
 
 pub use error::{DomainError, FieldError};

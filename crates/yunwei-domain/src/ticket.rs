@@ -96,7 +96,7 @@ pub const CHANGE: TicketKind = TicketKind {
     search_kind: 3,
     timeline_table: "change_activities",
     owner_column: "change_id",
-    timeline_shows_owner: true,
+    timeline_shows_owner: false,
     watchers_table: "change_watchers",
 };
 

@@ -13,6 +13,7 @@ mod audit_archive;
 pub mod auth;
 pub mod batch;
 pub mod bulk_load;
+pub mod change;
 pub mod cmdb;
 pub mod cmdb_graph;
 pub mod duty_grant;
@@ -38,7 +39,6 @@ pub mod throttle;
 pub mod ticket;
 pub mod tx;
 pub mod webhook;
-pub mod change;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};

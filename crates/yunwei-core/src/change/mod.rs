@@ -62,7 +62,14 @@ impl std::ops::Deref for ChangeView {
 
 /// The row and its number only (what the kernel audits and lists show).
 pub fn view(c: &Change) -> Result<ChangeView> {
-    Ok(ChangeView { number: rules::number(c.id.0), row: c.clone(), ci_ids: Vec::new(), incidents: Vec::new(), approvals: Vec::new(), timeline: Vec::new() })
+    Ok(ChangeView {
+        number: rules::number(c.id.0),
+        row: c.clone(),
+        ci_ids: Vec::new(),
+        incidents: Vec::new(),
+        approvals: Vec::new(),
+        timeline: Vec::new(),
+    })
 }
 
 /// The whole view, with CIs, incidents and votes.

@@ -90,9 +90,15 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: ChangeId, t: ChangeTransitio
         ChangeTransition::Revise => {}
     }
     if to != ChangeState::PendingApproval {
-        events.push(event_for(EventType::ChangeStateChanged, &after, &to_requester(&before, ctx), serde_json::json!({ "from": before.state })));
+        events.push(event_for(
+            EventType::ChangeStateChanged,
+            &after,
+            &to_requester(&before, ctx),
+            serde_json::json!({ "from": before.state }),
+        ));
     }
-    let data = serde_json::json!({ "from": before.state, "to": to, "override": !after.start_override.is_empty() && t == ChangeTransition::Start });
+    let data =
+        serde_json::json!({ "from": before.state, "to": to, "override": !after.start_override.is_empty() && t == ChangeTransition::Start });
     let notes = vec![Note { kind: t.as_str(), public: true, body: &reason, data }];
     crate::ticket::save(core, &mut tx, ctx, &before, &mut after, Effects { action: t.as_str(), notes, events }).await?;
     let v = full_view(&mut tx, &after).await?;
@@ -181,7 +187,9 @@ pub async fn set_step(core: &Core, ctx: &Ctx, id: ChangeId, n: usize, input: Ste
     }
     if !matches!(input.status.as_str(), "in_progress" | "done" | "failed" | "skipped") {
         let allowed = "in_progress, done, failed, skipped";
-        return Err(DomainError::Validation(vec![yunwei_domain::FieldError::new("status", "not_allowed_value").with("allowed", allowed)]).into());
+        return Err(
+            DomainError::Validation(vec![yunwei_domain::FieldError::new("status", "not_allowed_value").with("allowed", allowed)]).into()
+        );
     }
     let now = core.now_ms();
     let mut after = before.clone();

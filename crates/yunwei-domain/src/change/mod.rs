@@ -151,7 +151,12 @@ pub fn requirements(t: ChangeTransition, r: &Request<'_>) -> Vec<FieldError> {
 
 /// May implementation start at `now`? Inside the approved window, or with an override reason.
 /// An emergency change without a window may start at once.
-pub fn start_allowed(now: i64, window: (Option<i64>, Option<i64>), change_type: ChangeType, override_reason: &str) -> Result<(), &'static str> {
+pub fn start_allowed(
+    now: i64,
+    window: (Option<i64>, Option<i64>),
+    change_type: ChangeType,
+    override_reason: &str,
+) -> Result<(), &'static str> {
     let inside = match window {
         (Some(s), Some(e)) => (s..e).contains(&now),
         _ => change_type == ChangeType::Emergency,

@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use yunwei_core::change::{self, ChangeInput, ChangeQuery, ChangeTransitionInput, ChangeView, StepInput, VoteInput};
-use yunwei_core::incident::Instant;
 use yunwei_core::ticket;
 use yunwei_domain::change::{ChangeSettings, ChangeTransition, parse_number};
 use yunwei_domain::ids::{ChangeId, CiId};
@@ -45,7 +44,17 @@ fn incident_of(text: &str) -> Result<yunwei_domain::ids::IncidentId, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// Unix milliseconds or RFC 3339; default now.
-    pub at: Option<Instant>,
+    pub at: Option<String>,
+}
+
+/// `at` as unix milliseconds or RFC 3339 text; anything else is a 400 naming it.
+fn instant(text: &str) -> Result<i64, ApiError> {
+    let t = text.trim();
+    t.parse::<i64>().ok().or_else(|| t.parse::<jiff::Timestamp>().ok().map(|ts| ts.as_millisecond())).ok_or_else(|| {
+        let mut e = ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_query");
+        e.fields.push(yunwei_domain::FieldError::new("at", "invalid_time"));
+        e
+    })
 }
 
 handlers! {
@@ -81,6 +90,9 @@ pub async fn windows(
     ApiPath(ci): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WindowQuery>,
 ) -> ApiResult<Json<crate::api::Items<change::ActiveWindow>>> {
-    let at = q.at.map_or_else(|| state.core.now_ms(), |t| t.0);
+    let at = match q.at.as_deref() {
+        Some(t) => instant(t)?,
+        None => state.core.now_ms(),
+    };
     Ok(Json(crate::api::Items { items: change::active_windows(&state.core, &caller.ctx, CiId(ci), at).await? }))
 }

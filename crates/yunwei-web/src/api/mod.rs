@@ -46,6 +46,7 @@ macro_rules! handlers {
 
 pub mod admin;
 pub mod audit;
+pub mod change;
 pub mod cmdb;
 pub mod cmdb_impact;
 pub mod cmdb_import;
@@ -63,7 +64,6 @@ pub mod sla;
 pub mod survey;
 pub mod watchers;
 pub mod webhook;
-pub mod change;
 
 use crate::AppState;
 use axum::Json;

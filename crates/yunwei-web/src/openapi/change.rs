@@ -1,12 +1,16 @@
 //! OpenAPI operations and schemas of change management (变更管理, CHG-1 … CHG-5).
 
 use super::frag::{CURSOR, LIMIT, Param, Tag, arr, arr_of, items_of, ns, page_of, s};
-use super::{Op, obj};
+use super::{Op, obj, schema_ref};
 use crate::api::change as h;
 use serde_json::{Value, json};
 
 const LIST_Q: &[Param] = &[
-    ("state", "string", "comma-separated: draft, pending_approval, approved, rejected, implementing, completed, rolled_back, closed, cancelled"),
+    (
+        "state",
+        "string",
+        "comma-separated: draft, pending_approval, approved, rejected, implementing, completed, rolled_back, closed, cancelled",
+    ),
     ("change_type", "string", "standard, normal or emergency"),
     ("ci_id", "integer", "changes touching this CI"),
     LIMIT,
@@ -73,9 +77,19 @@ pub(super) fn ops() -> Vec<Op> {
             .post("/api/v1/changes/{number}/steps/{step}", h::step, "Mark implementation step `step` (from 1) while implementing", "Change")
             .body("StepInput", || json!({ "status": "done" }))
             .errors(&[409]),
-        CHANGES.get("/api/v1/changes/{number}/impact", h::impact, "Impact analysis of the change's CIs failing together (null: no CIs)", "CiImpact"),
+        CHANGES.get(
+            "/api/v1/changes/{number}/impact",
+            h::impact,
+            "Impact analysis of the change's CIs failing together (null: no CIs)",
+            "ChangeImpact",
+        ),
         CHANGES
-            .post("/api/v1/changes/{number}/incidents", h::link_incident, "Link an incident as the cause, or as caused by the change", "Change")
+            .post(
+                "/api/v1/changes/{number}/incidents",
+                h::link_incident,
+                "Link an incident as the cause, or as caused by the change",
+                "Change",
+            )
             .body("IncidentLink", || json!({ "incident": "INC-000118", "relation": "caused_by" })),
         CHANGES
             .create("/api/v1/changes/{number}/comments", h::comment, "Reply or work note on the change's timeline", "Activity")
@@ -119,7 +133,7 @@ pub(super) fn schemas() -> Value {
             "requester_id": ns("integer"), "implementer_id": ns("integer"), "team_id": ns("integer"), "department_id": ns("integer"),
             "started_at": ns("integer"), "start_override": text, "finished_at": ns("integer"), "closed_at": ns("integer"),
             "ci_ids": arr_of("integer"), "incidents": { "type": "array", "items": s("object") },
-            "approvals": { "type": "array", "items": obj(&["approver_id", "vote"], json!({ "approver_id": s("integer"), "vote": { "enum": ["approve", "reject"] }, "comment": text, "at_ms": s("integer") })) },
+            "approvals": { "type": "array", "items": obj(&["approver_id", "vote"], json!({ "id": s("integer"), "change_id": s("integer"), "approver_id": s("integer"), "vote": { "enum": ["approve", "reject"] }, "comment": text, "at_ms": s("integer") })) },
             "timeline": arr("Activity"),
             "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer")
         })),
@@ -146,5 +160,6 @@ pub(super) fn schemas() -> Value {
             "change_id": s("integer"), "number": text, "title": text, "state": text, "window_start": ns("integer"), "window_end": ns("integer")
         })),
         "ChangeWindowList": items_of("ChangeWindow"),
+        "ChangeImpact": { "anyOf": [schema_ref("CiImpact"), { "type": "null" }] },
     })
 }

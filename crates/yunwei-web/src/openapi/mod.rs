@@ -10,6 +10,7 @@
 mod account;
 mod admin;
 mod build;
+mod change;
 mod cmdb;
 mod cmdb_impact;
 mod cmdb_import;
@@ -23,7 +24,6 @@ mod schemas;
 mod service_desk;
 mod sla;
 mod webhook;
-mod change;
 
 pub use build::build;
 pub use op::{Method, Op};
@@ -67,7 +67,12 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
     all.extend(change::ops());
-    all.extend(op::attachment_ops(&CHANGE, "/api/v1/changes/{number}/attachments", "/api/v1/changes/{number}/attachments/{file}", "changes"));
+    all.extend(op::attachment_ops(
+        &CHANGE,
+        "/api/v1/changes/{number}/attachments",
+        "/api/v1/changes/{number}/attachments/{file}",
+        "changes",
+    ));
     all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
     all
 }

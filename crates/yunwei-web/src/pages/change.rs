@@ -4,7 +4,9 @@
 //! backup, rollback and test plans. The form binds to the API's `ChangeInput`.
 
 use super::desk::{Names, parse_local};
-use super::{Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, Section, TableSection, failed_form, redirect, render, time, url_encode};
+use super::{
+    Cell, Field, FormSection, Layout, NavItem, Pairs, Posted, Section, TableSection, failed_form, redirect, render, time, url_encode,
+};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, PageForm};
@@ -45,7 +47,12 @@ pub struct ListForm {
 async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm) -> Result<Layout, ApiError> {
     let tr = caller.tr;
     let current = f.state.as_deref().map(str::trim).unwrap_or_default().to_string();
-    let q = ChangeQuery { state: Some(current.clone()).filter(|s| !s.is_empty()), limit: Some(50), cursor: f.cursor.clone(), ..Default::default() };
+    let q = ChangeQuery {
+        state: Some(current.clone()).filter(|s| !s.is_empty()),
+        limit: Some(50),
+        cursor: f.cursor.clone(),
+        ..Default::default()
+    };
     let list = change::list(&state.core, &caller.ctx, &q).await?;
     let mut names = Names::load(state, caller).await;
     let mut rows = Vec::new();
@@ -71,7 +78,15 @@ async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm) -> Result<
     if allows(caller, Action::Create) {
         sections.push(Section::Links(vec![(format!("{ACTIVE}/new"), tr.t("change.new"))]));
     }
-    let columns = ["field.number", "field.title", "change.field.change_type", "change.field.risk_level", "field.state", "change.field.window", "field.requester"];
+    let columns = [
+        "field.number",
+        "field.title",
+        "change.field.change_type",
+        "change.field.risk_level",
+        "field.state",
+        "change.field.window",
+        "change.field.requester",
+    ];
     sections.push(Section::Table(TableSection { columns: columns.iter().map(|k| tr.t(k)).collect(), rows, next }));
     Ok(Layout { title: tr.t("change.title"), sections, ..Layout::default() })
 }
@@ -222,7 +237,8 @@ pub async fn to_input(state: &AppState, caller: &Caller, mut pairs: Pairs) -> Re
     if !incidents.is_empty() {
         obj.insert("incident_ids".into(), incidents.into());
     }
-    serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_form").detail(e.to_string()))
+    serde_json::from_value(serde_json::Value::Object(obj))
+        .map_err(|e| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_form").detail(e.to_string()))
 }
 
 async fn new_layout(state: &AppState, caller: &Caller) -> Layout {

@@ -5,7 +5,9 @@
 
 use super::change::{ACTIVE, allows, form_fields, state_label, to_input, window};
 use super::desk::Names;
-use super::{Button, Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, TimelineEntry, failed_form, redirect, render, time};
+use super::{
+    Button, Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, TimelineEntry, failed_form, redirect, render, time,
+};
 use super::{Notice, ticket_parts};
 use crate::AppState;
 use crate::api::change::change_id;
@@ -42,7 +44,8 @@ fn offered(caller: &Caller, v: &ChangeView) -> Vec<ChangeTransition> {
 /// May the reader vote now (approve right, not their own change, not voted yet, open for votes)?
 fn may_vote(caller: &Caller, v: &ChangeView) -> bool {
     let me = caller.ctx.actor_id().map(UserId);
-    let retro = v.change_type == ChangeType::Emergency && matches!(v.state, ChangeState::Implementing | ChangeState::Completed | ChangeState::RolledBack);
+    let retro = v.change_type == ChangeType::Emergency
+        && matches!(v.state, ChangeState::Implementing | ChangeState::Completed | ChangeState::RolledBack);
     let open = v.approved_at.is_none() && (v.state == ChangeState::PendingApproval || retro);
     let cast: Vec<rules::Cast> = v.approvals.iter().map(|a| rules::Cast { voter: a.approver_id, vote: a.vote }).collect();
     open && allows(caller, Action::Approve) && me.is_some_and(|me| rules::may_vote(me, v.requester_id, v.implementer_id, &cast).is_ok())
@@ -147,7 +150,9 @@ async fn approvals(state: &AppState, caller: &Caller, v: &ChangeView, names: &mu
             Field::new("select", "vote", tr.t("change.field.vote"), "approve").options(votes).required(),
             Field::new("textarea", "comment", tr.t("field.comment"), "").rows(2).wide().help(tr.t("change.vote_help")),
         ];
-        out.push(Section::Form(FormSection::post("change-vote", format!("{}/vote", page_of(v)), tr.t("change.cast_vote"), fields).class("cols-2")));
+        out.push(Section::Form(
+            FormSection::post("change-vote", format!("{}/vote", page_of(v)), tr.t("change.cast_vote"), fields).class("cols-2"),
+        ));
     }
     out
 }
@@ -162,7 +167,9 @@ fn moves(caller: &Caller, v: &ChangeView, now: i64) -> Vec<Section> {
             let inside = rules::start_allowed(now, (v.window_start, v.window_end), v.change_type, "").is_ok();
             let mut fields = Vec::new();
             if !inside {
-                fields.push(Field::new("textarea", "reason", tr.t("change.override_reason"), "").rows(2).wide().help(tr.t("change.override_help")));
+                fields.push(
+                    Field::new("textarea", "reason", tr.t("change.override_reason"), "").rows(2).wide().help(tr.t("change.override_help")),
+                );
             }
             out.push(Section::Form(FormSection::post("change-start", action, tr.t("change.action.start"), fields).class("cols-2")));
         } else {
@@ -185,7 +192,7 @@ async fn record_layout(state: &AppState, caller: &Caller, v: &ChangeView) -> Lay
         (tr.t("field.state"), state_label(caller, v.state)),
         (tr.t("change.field.risk_level"), tr.t(&format!("change.risk.{}", v.risk_level))),
         (tr.t("change.field.window"), window(caller, v)),
-        (tr.t("field.requester"), names.user_or_dash(state, caller, v.requester_id).await),
+        (tr.t("change.field.requester"), names.user_or_dash(state, caller, v.requester_id).await),
         (tr.t("change.field.implementer_id"), names.user_or_dash(state, caller, v.implementer_id).await),
         (tr.t("field.team"), names.team_or_dash(v.team_id)),
         (tr.t("field.created"), time(v.created_at, caller)),
@@ -242,7 +249,9 @@ async fn record_layout(state: &AppState, caller: &Caller, v: &ChangeView) -> Lay
         Field::new("textarea", "body", tr.t("field.comment"), "").rows(3).wide().required(),
         Field::new("select", "public", tr.t("change.comment_kind"), "true").options(kinds),
     ];
-    main.push(Section::Form(FormSection::post("change-comment", format!("{}/comment", page_of(v)), tr.t("action.add"), comment).class("cols-2")));
+    main.push(Section::Form(
+        FormSection::post("change-comment", format!("{}/comment", page_of(v)), tr.t("action.add"), comment).class("cols-2"),
+    ));
     let page = page_of(v);
     let files_api = format!("/api/v1/changes/{}/attachments", v.number);
     let at = ticket_parts::Place { kind: &CHANGE, id: v.id.0, page: &page, files_api: &files_api };
@@ -267,7 +276,14 @@ pub async fn record(
 }
 
 /// After a command: back to the page with a notice, or the page again with the form as typed.
-async fn finish<T>(state: &AppState, caller: &Caller, id: ChangeId, result: Result<T, ApiError>, notice: &str, posted: Posted) -> Result<Response, ApiError> {
+async fn finish<T>(
+    state: &AppState,
+    caller: &Caller,
+    id: ChangeId,
+    result: Result<T, ApiError>,
+    notice: &str,
+    posted: Posted,
+) -> Result<Response, ApiError> {
     let e = match result {
         Ok(_) => return Ok(redirect(&format!("{ACTIVE}/{}?ok={notice}", rules::number(id.0)))),
         Err(e) => e,
@@ -281,7 +297,12 @@ async fn finish<T>(state: &AppState, caller: &Caller, id: ChangeId, result: Resu
 }
 
 /// Saves the draft's edit form.
-pub async fn edit(State(state): State<AppState>, caller: Caller, ApiPath(number): ApiPath<String>, form: PageForm<Pairs>) -> Result<Response, ApiError> {
+pub async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    form: PageForm<Pairs>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = change_id(&number)?;
     let pairs = form.input?;
@@ -305,7 +326,12 @@ pub async fn transition(
     finish(&state, &caller, id, result, "change_moved", Posted::new("change-start", posted)).await
 }
 
-pub async fn vote(State(state): State<AppState>, caller: Caller, ApiPath(number): ApiPath<String>, form: PageForm<VoteInput>) -> Result<Response, ApiError> {
+pub async fn vote(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    form: PageForm<VoteInput>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = change_id(&number)?;
     let (result, posted) = form.run(|input| change::vote(&state.core, &caller.ctx, id, input)).await;
@@ -325,14 +351,26 @@ pub async fn step(
     finish(&state, &caller, id, result, "saved", Posted::new("change-step", pairs)).await
 }
 
-pub async fn comment(State(state): State<AppState>, caller: Caller, ApiPath(number): ApiPath<String>, form: PageForm<Comment>) -> Result<Response, ApiError> {
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    form: PageForm<Comment>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = change_id(&number)?;
     let (result, posted) = form.run(|input| yunwei_core::ticket::comment(&state.core, &caller.ctx, &CHANGE, id.0, input)).await;
     finish(&state, &caller, id, result, "comment_added", Posted::new("change-comment", posted)).await
 }
 
-async fn set_watching(state: AppState, caller: Caller, number: String, pairs: Pairs, user: Option<String>, watch: bool) -> Result<Response, ApiError> {
+async fn set_watching(
+    state: AppState,
+    caller: Caller,
+    number: String,
+    pairs: Pairs,
+    user: Option<String>,
+    watch: bool,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = change_id(&number)?;
     let user = ticket_parts::watcher_of(user.as_deref())?;
@@ -346,7 +384,12 @@ pub struct WhoQuery {
     user_id: Option<String>,
 }
 
-pub async fn watch(State(state): State<AppState>, caller: Caller, ApiPath(number): ApiPath<String>, CsrfForm(pairs): CsrfForm<Pairs>) -> Result<Response, ApiError> {
+pub async fn watch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, ApiError> {
     let user = pairs.iter().find(|(k, _)| k == "user_id").map(|(_, v)| v.clone());
     set_watching(state, caller, number, pairs, user, true).await
 }

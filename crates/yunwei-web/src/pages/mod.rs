@@ -8,6 +8,8 @@ mod admin_org;
 mod admin_roles;
 mod auth;
 mod catalog;
+mod change;
+mod change_record;
 mod chart;
 mod ci_pick;
 mod cmdb;
@@ -42,8 +44,6 @@ mod system;
 mod ticket_parts;
 mod webhook;
 mod widgets;
-mod change;
-mod change_record;
 
 use crate::AppState;
 use crate::error::ApiError;

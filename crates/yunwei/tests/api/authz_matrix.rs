@@ -308,7 +308,8 @@ async fn every_record_operation_by_every_role_on_every_placement() {
     }
     let mut unlisted = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        let record = ["/api/v1/incidents/{", "/api/v1/service-requests/{", "/api/v1/improvements/{", "/api/v1/surveys/{", "/api/v1/changes/{"];
+        let record =
+            ["/api/v1/incidents/{", "/api/v1/service-requests/{", "/api/v1/improvements/{", "/api/v1/surveys/{", "/api/v1/changes/{"];
         if !record.iter().any(|p| path.starts_with(p)) {
             continue;
         }
@@ -409,7 +410,8 @@ async fn every_record_operation_by_every_role_on_every_placement() {
             walk(&mut tally, who, p, &policy::CHANGE, CHANGE_OPS, &base, &chg, &ctx).await;
         }
     }
-    let per_role = (INCIDENT_OPS.len() + REQUEST_OPS.len() + IMPROVEMENT_OPS.len() + SURVEY_OPS.len() + CHANGE_OPS.len()) * PLACEMENTS.len();
+    let per_role =
+        (INCIDENT_OPS.len() + REQUEST_OPS.len() + IMPROVEMENT_OPS.len() + SURVEY_OPS.len() + CHANGE_OPS.len()) * PLACEMENTS.len();
     assert_eq!(tally.cells, per_role * builtin.len());
     // The matrix must mean something: both answers occur, for scoped roles too.
     assert!(tally.allowed > 50 && tally.cells - tally.allowed > 50, "{} of {} cells allowed", tally.allowed, tally.cells);
