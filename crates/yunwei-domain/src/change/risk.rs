@@ -110,7 +110,7 @@ pub fn assess(questions: &[Question], answers: &[(String, u8)], facts: CmdbFacts
     let answer = |k: &str| answers.iter().find(|(a, _)| a == k).map_or(0, |(_, v)| u32::from((*v).min(MAX_ANSWER)));
     let most: u32 = questions.iter().map(|q| q.weight * u32::from(MAX_ANSWER)).sum();
     let got: u32 = questions.iter().map(|q| q.weight * answer(&q.key)).sum();
-    let score = if most == 0 { 0 } else { got * 100 / most };
+    let score = (got * 100).checked_div(most).unwrap_or(0);
     let mut level = match score {
         0..25 => RiskLevel::Low,
         25..50 => RiskLevel::Medium,
