@@ -291,7 +291,32 @@ pub struct Outgoing<'a> {
 
 /// Sends one delivery. Ok with the status for a 2xx answer; anything else is an error to retry.
 pub async fn send(out: &Outgoing<'_>, guard: &Guard) -> Result<u16, WebhookError> {
-    match tokio::time::timeout(TOTAL_TIMEOUT, send_inner(out, guard)).await {
+    let headers = [
+        ("content-type", "application/json".to_string()),
+        ("user-agent", out.user_agent.to_string()),
+        ("x-yunwei-event", out.event_type.to_string()),
+        ("x-yunwei-delivery", out.delivery_id.to_string()),
+        ("x-yunwei-signature", signature(out.secret, out.timestamp, out.body)),
+    ];
+    let answer = post(out.url, &headers, out.body, guard).await?;
+    if (200..300).contains(&answer.status) {
+        return Ok(answer.status);
+    }
+    Err(WebhookError::Status { status: answer.status, body: answer.body.chars().take(500).collect() })
+}
+
+/// What a receiver answered: its status and the start of its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// At most [`MAX_RESPONSE_BYTES`], lossily decoded.
+    pub body: String,
+}
+
+/// One POST of `body` with `headers` to `url`, behind the guard and within [`TOTAL_TIMEOUT`].
+/// Any status is an answer; the caller judges it (chat robots answer 200 with an error inside).
+pub async fn post(url: &str, headers: &[(&str, String)], body: &str, guard: &Guard) -> Result<Answer, WebhookError> {
+    match tokio::time::timeout(TOTAL_TIMEOUT, post_inner(url, headers, body, guard)).await {
         Ok(r) => r,
         Err(_) => Err(WebhookError::Timeout(TOTAL_TIMEOUT.as_secs())),
     }
@@ -300,8 +325,8 @@ pub async fn send(out: &Outgoing<'_>, guard: &Guard) -> Result<u16, WebhookError
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
-async fn send_inner(out: &Outgoing<'_>, guard: &Guard) -> Result<u16, WebhookError> {
-    let target = Target::parse(out.url).map_err(WebhookError::Url)?;
+async fn post_inner(url: &str, headers: &[(&str, String)], body: &str, guard: &Guard) -> Result<Answer, WebhookError> {
+    let target = Target::parse(url).map_err(WebhookError::Url)?;
     let addrs = guard.resolve(&target.host, target.port).await?;
     // Every answer must pass: a name with one public and one internal address is refused.
     for a in &addrs {
@@ -328,20 +353,13 @@ async fn send_inner(out: &Outgoing<'_>, guard: &Guard) -> Result<u16, WebhookErr
     } else {
         format!("{}:{}", target.host, target.port)
     };
-    let request = Request::post(target.path.as_str())
-        .header("host", host_header)
-        .header("content-type", "application/json")
-        .header("user-agent", out.user_agent)
-        .header("x-yunwei-event", out.event_type)
-        .header("x-yunwei-delivery", out.delivery_id)
-        .header("x-yunwei-signature", signature(out.secret, out.timestamp, out.body))
-        .body(Full::new(Bytes::copy_from_slice(out.body.as_bytes())))
-        .map_err(|e| WebhookError::Http(e.to_string()))?;
+    let mut request = Request::post(target.path.as_str()).header("host", host_header);
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let request = request.body(Full::new(Bytes::copy_from_slice(body.as_bytes()))).map_err(|e| WebhookError::Http(e.to_string()))?;
     let response = sender.send_request(request).await.map_err(|e| WebhookError::Http(e.to_string()))?;
     let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(status);
-    }
     let mut body = response.into_body();
     let mut read = Vec::new();
     while read.len() < MAX_RESPONSE_BYTES {
@@ -354,8 +372,7 @@ async fn send_inner(out: &Outgoing<'_>, guard: &Guard) -> Result<u16, WebhookErr
             _ => break,
         }
     }
-    let text: String = String::from_utf8_lossy(&read).chars().take(500).collect();
-    Err(WebhookError::Status { status, body: text })
+    Ok(Answer { status, body: String::from_utf8_lossy(&read).into_owned() })
 }
 
 async fn tls(host: &str, tcp: tokio::net::TcpStream) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, WebhookError> {

@@ -119,6 +119,8 @@ pub struct Core {
     pub live: Arc<live::Hub>,
     /// The CMDB graph in memory, kept true from `ci_history` (ADR 0016).
     pub(crate) cmdb_graph: Arc<cmdb::graph::GraphCache>,
+    /// Words for people (the web layer's), for messages written outside a request.
+    wording: Arc<std::sync::OnceLock<Arc<dyn notify::Wording>>>,
 }
 
 impl Core {
@@ -134,6 +136,19 @@ impl Core {
             config_cache: Arc::default(),
             live: Arc::default(),
             cmdb_graph: Arc::default(),
+            wording: Arc::default(),
+        }
+    }
+
+    /// Installs the words chat robots are written in; the first installation stays.
+    pub fn install_wording(&self, wording: Arc<dyn notify::Wording>) {
+        let _ = self.wording.set(wording);
+    }
+
+    pub(crate) fn wording(&self) -> &dyn notify::Wording {
+        match self.wording.get() {
+            Some(w) => w.as_ref(),
+            None => &notify::PlainWording,
         }
     }
 

@@ -237,6 +237,28 @@ pub struct Notice {
     pub payload: serde_json::Value,
 }
 
+/// Words for people, in a given language: the web layer writes notices this way (the bell),
+/// and installs itself here ([`Core::install_wording`]) so that chat robots say the same.
+pub trait Wording: Send + Sync {
+    /// A notice's headline ("事件已指派：INC-000012 核心交换机丢包") and detail.
+    fn notice(&self, locale: &str, notice: &Notice) -> (String, String);
+    /// A fixed phrase with `{name}` parameters.
+    fn phrase(&self, locale: &str, key: &str, params: &[(&str, String)]) -> String;
+}
+
+/// What core says when no wording was installed (tools and core's own tests): the event type.
+pub(crate) struct PlainWording;
+
+impl Wording for PlainWording {
+    fn notice(&self, _locale: &str, notice: &Notice) -> (String, String) {
+        let number = notice.payload.get("number").and_then(serde_json::Value::as_str).unwrap_or_default();
+        (format!("{} {number}", notice.event_type).trim().to_string(), String::new())
+    }
+    fn phrase(&self, _locale: &str, key: &str, params: &[(&str, String)]) -> String {
+        params.iter().fold(key.to_string(), |text, (k, v)| format!("{text} {k}={v}"))
+    }
+}
+
 /// The caller's own notifications with the events behind them (newest first).
 pub async fn my_notices(core: &Core, ctx: &Ctx, unread_only: bool, page: &PageRequest) -> Result<Page<Notice>> {
     let me = ctx.me()?;
@@ -469,7 +491,7 @@ async fn notify_address(core: &Core, rd: &mut Conn, out: &mut Batch, event: &Out
 }
 
 /// The page an event is about: its own `payload.path` (a same-site path), else the record's page.
-fn event_link(event: &OutboxEvent) -> String {
+pub(crate) fn event_link(event: &OutboxEvent) -> String {
     if let Some(path) = event.payload.get("path").and_then(serde_json::Value::as_str)
         && path.starts_with('/')
         && !path.starts_with("//")

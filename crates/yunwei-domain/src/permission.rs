@@ -80,6 +80,7 @@ string_enum!(
         Job = "job",
         Setting = "setting",
         CiClass = "ci_class",
+        CiDiscovery = "ci_discovery",
     }
 );
 

@@ -169,6 +169,23 @@ pub async fn claim_deliveries(db: &Db, channel: &str, owner: &str, now: i64, lea
     claim(db, "deliveries", Some(channel), owner, now, lease_until, limit).await?.iter().map(Delivery::from_row).collect()
 }
 
+/// Gives a claimed delivery back untried, to be sent at `until` (a budget is spent): the claim's
+/// attempt is not counted.
+pub async fn postpone_delivery(db: &Db, id: DeliveryId, owner: &str, until: i64) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET next_attempt_at = $3, attempts = attempts - 1, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
+        .bind(id.0)
+        .bind(owner)
+        .bind(until)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    Ok(())
+}
+
+/// One outbox event by id.
+pub async fn get_event<'e, E: Executor<'e, Database = Any>>(ex: E, id: OutboxEventId) -> Result<Option<OutboxEvent>> {
+    sqlx::query("SELECT * FROM outbox WHERE id = $1").bind(id.0).fetch_optional(ex).await?.as_ref().map(OutboxEvent::from_row).transpose()
+}
+
 pub async fn finish_delivery(db: &Db, id: DeliveryId, owner: &str, now: i64) -> Result<bool> {
     let n = sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $3, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2")
         .bind(id.0)

@@ -192,6 +192,7 @@ text_enum_columns!(
     yunwei_domain::cmdb::CiStatus,
     yunwei_domain::cmdb::Criticality,
     yunwei_domain::cmdb::Environment,
+    yunwei_domain::webhook::WebhookFormat,
     yunwei_domain::change::ChangeType,
     yunwei_domain::change::ChangeState,
     yunwei_domain::change::Vote,

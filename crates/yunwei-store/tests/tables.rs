@@ -92,6 +92,7 @@ round_trips! {
     ci_relation: yunwei_store::cmdb::CiRelation;
     ci: yunwei_store::cmdb::ci::Ci;
     ci_history: yunwei_store::cmdb::history::HistoryRow;
+    ci_discovery_source: yunwei_store::cmdb::discovery::DiscoverySource;
     change: yunwei_store::change::Change;
     change_approval: yunwei_store::change::ChangeApproval;
 }

@@ -13,6 +13,7 @@ pub mod browser;
 pub mod contract;
 pub mod harness;
 pub mod http;
+pub mod robot;
 pub mod smtp;
 pub mod webhook;
 

@@ -17,6 +17,8 @@ pub struct Received {
     pub body: String,
     /// The status the sink answered.
     pub answered: u16,
+    /// The body the sink answered.
+    pub answer: String,
 }
 
 impl Received {
@@ -29,10 +31,14 @@ impl Received {
     }
 }
 
+/// Answers a request (status, body) given those that came before it.
+pub type Responder = Box<dyn Fn(&Received, &[Received]) -> (u16, String) + Send>;
+
 #[derive(Default)]
 struct State {
     received: Vec<Received>,
     plan: VecDeque<u16>,
+    responder: Option<Responder>,
 }
 
 pub struct WebhookSink {
@@ -43,9 +49,19 @@ pub struct WebhookSink {
 
 impl WebhookSink {
     pub async fn start() -> Self {
+        Self::start_with(State::default()).await
+    }
+
+    /// A sink that answers as `responder` says (after any planned statuses): a stand-in
+    /// for a service that checks what it is sent.
+    pub async fn answering(responder: Responder) -> Self {
+        Self::start_with(State { responder: Some(responder), ..State::default() }).await
+    }
+
+    async fn start_with(state: State) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind webhook sink");
         let addr = listener.local_addr().expect("sink address");
-        let state: Arc<Mutex<State>> = Arc::default();
+        let state = Arc::new(Mutex::new(state));
         let shared = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -118,13 +134,20 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
         let mut body = vec![0u8; length];
         reader.read_exact(&mut body).await?;
-        let answered = {
+        let (answered, text) = {
             let mut s = state.lock().expect("sink lock");
-            let answered = s.plan.pop_front().unwrap_or(200);
-            s.received.push(Received { method, path, headers, body: String::from_utf8_lossy(&body).into_owned(), answered });
-            answered
+            let mut r =
+                Received { method, path, headers, body: String::from_utf8_lossy(&body).into_owned(), answered: 0, answer: String::new() };
+            let (answered, text) = match (s.plan.pop_front(), &s.responder) {
+                (Some(planned), _) => (planned, if planned < 300 { "ok" } else { "sink says no" }.to_string()),
+                (None, Some(respond)) => respond(&r, &s.received),
+                (None, None) => (200, "ok".to_string()),
+            };
+            r.answered = answered;
+            r.answer = text.clone();
+            s.received.push(r);
+            (answered, text)
         };
-        let text = if answered < 300 { "ok" } else { "sink says no" };
         let response = format!("HTTP/1.1 {answered} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{text}", text.len());
         reader.get_mut().write_all(response.as_bytes()).await?;
     }

@@ -6,7 +6,7 @@
 use super::keys;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use yunwei_domain::{cmdb, event, improvement, incident, permission, request, survey};
+use yunwei_domain::{cmdb, event, improvement, incident, permission, request, survey, webhook};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
@@ -112,6 +112,9 @@ fn used_keys() -> BTreeSet<String> {
     built("cmdb.kind", cmdb::AttrKind::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("cmdb.source", cmdb::HistorySource::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("cmdb.history", cmdb::HistoryOp::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("webhooks.format", webhook::WebhookFormat::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    // Chat robots' words, asked for by core through the installed wording.
+    built("chat", all(&["ping_title", "ping_text", "open", "digest_title", "digest_why"]), "");
     // Deciding a duty grant redirects to `ok=grant_<its new status>`.
     built("notice", all(&["grant_approved", "grant_rejected", "grant_cancelled"]), "");
     // A request's cancel and close say which of the two happened.

@@ -33,6 +33,9 @@ pub struct WebConfig {
     pub trust_proxy_headers: bool,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Largest request body of the routes that take bulk data (CI imports, discovery
+    /// reports): [`BULK_ROUTES`].
+    pub bulk_body_limit: usize,
     /// Seconds a client has to send a request's line and headers (and the longest a
     /// kept-alive connection may sit idle) before the connection is closed.
     pub header_read_timeout_secs: u64,
@@ -49,6 +52,7 @@ impl std::fmt::Debug for WebConfig {
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("body_limit", &self.body_limit)
+            .field("bulk_body_limit", &self.bulk_body_limit)
             .field("header_read_timeout_secs", &self.header_read_timeout_secs)
             .field("body_read_timeout_secs", &self.body_read_timeout_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
@@ -62,6 +66,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             trust_proxy_headers: false,
             body_limit: 1024 * 1024,
+            bulk_body_limit: 64 * 1024 * 1024,
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 60,
             metrics_token: None,
@@ -69,7 +74,15 @@ impl Default for WebConfig {
     }
 }
 
+/// Path prefixes whose bodies are bulk data, limited by `bulk_body_limit` instead of `body_limit`.
+pub const BULK_ROUTES: &[&str] = &["/api/v1/cmdb/imports", "/api/v1/cmdb/discovery/", "/cmdb/import"];
+
 impl WebConfig {
+    /// The largest body a request to `path` may carry.
+    pub fn limit_for(&self, path: &str) -> usize {
+        if BULK_ROUTES.iter().any(|p| path.starts_with(p)) { self.bulk_body_limit } else { self.body_limit }
+    }
+
     /// The read timeouts (a zero in the configuration is taken as one second).
     pub fn timeouts(&self) -> conn::Timeouts {
         conn::Timeouts {
@@ -95,19 +108,21 @@ pub fn router(core: Core, web: WebConfig) -> Router {
 /// The router of a server listening on `listen`: `public_url` is checked against it.
 pub fn router_at(core: Core, web: WebConfig, listen: Option<std::net::SocketAddr>) -> Router {
     let public_url_issue = listen.and_then(|at| yunwei_core::config::check_public_url(&core.config.public_url, at));
+    core.install_wording(Arc::new(notice_text::NoticeWording));
     let state = AppState { core, web: Arc::new(web), metrics: Arc::default(), public_url_issue };
-    let limit = state.web.body_limit;
     Router::new()
         .merge(api::router())
         .merge(pages::router())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::idempotency))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::audit_refusals))
         .layer(axum::middleware::from_fn(middleware::require_sign_in))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::localize_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
-        .layer(DefaultBodyLimit::max(limit))
+        // `middleware::body_limit` limits each route's body instead (bulk routes take more).
+        .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
 

@@ -342,6 +342,19 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
     res
 }
 
+/// The request size limit: `[web] body_limit`, or `bulk_body_limit` on the bulk routes (CI
+/// imports, discovery reports). A declared length above it is answered 413 at once; a body
+/// that grows past it fails where it is read, also as 413 `body_too_large`.
+pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.web.limit_for(req.uri().path());
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response();
+    }
+    let (parts, body) = req.into_parts();
+    next.run(Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)))).await
+}
+
 /// `Idempotency-Key` on POST: the first answer is kept for 24 h and replayed for
 /// the same key and body; the same key with another body is refused.
 /// Marks a response that carries a secret shown once (an API token, a webhook secret): it is
@@ -390,7 +403,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         return ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key").into_response();
     }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.web.body_limit).await {
+    let bytes = match axum::body::to_bytes(body, state.web.limit_for(parts.uri.path())).await {
         Ok(b) => b,
         Err(_) => {
             return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response();

@@ -74,3 +74,19 @@ pub fn detail(tr: Tr, n: &Notice) -> String {
         _ => String::new(),
     }
 }
+
+/// The bell's words, for what core writes outside a request (chat robots): installed into
+/// core when the router is built.
+pub struct NoticeWording;
+
+impl yunwei_core::notify::Wording for NoticeWording {
+    fn notice(&self, locale: &str, notice: &Notice) -> (String, String) {
+        let tr = Tr::new(locale);
+        (headline(tr, notice), detail(tr, notice))
+    }
+
+    fn phrase(&self, locale: &str, key: &str, params: &[(&str, String)]) -> String {
+        let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        Tr::new(locale).with(key, &params)
+    }
+}

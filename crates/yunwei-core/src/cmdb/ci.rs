@@ -295,7 +295,7 @@ async fn check_reference(
 }
 
 /// A team-scoped grant creates and moves CIs within the holder's own teams only.
-fn check_team_scope(ctx: &Ctx, action: Action, team: Option<TeamId>) -> Result<()> {
+pub(crate) fn check_team_scope(ctx: &Ctx, action: Action, team: Option<TeamId>) -> Result<()> {
     let (actor, scope) = ctx.authorize(ObjectType::ConfigurationItem, action)?;
     if scope != Scope::All && team.is_none_or(|t| !actor.place.teams.contains(&t)) {
         return Err(CoreError::Forbidden(format!("configuration_item:{action}:{scope}")));
@@ -307,6 +307,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: CiInput, channel: Channel) ->
     ctx.authorize(ObjectType::ConfigurationItem, Action::Create)?;
     let mut tx = core.db.begin().await?;
     let schema = Schema::load(&mut tx).await?;
+    check_team_scope(ctx, Action::Create, input.owner_team_id)?;
     let ci = create_in(core, &mut tx, ctx, &schema, input, channel).await?;
     let names = Names::load(&mut tx, &[&ci]).await?;
     core.commit(tx).await?;
@@ -315,7 +316,8 @@ pub async fn create(core: &Core, ctx: &Ctx, input: CiInput, channel: Channel) ->
 }
 
 /// Creates a CI in the caller's transaction (import runs many in one): checked, stored, with
-/// its history row, audit entry and event. Nothing is written when a field is refused.
+/// its history row, audit entry and event. Nothing is written when a field is refused. The
+/// caller authorised it: [`check_team_scope`] for a person, discovery's own permission for a scanner.
 pub(crate) async fn create_in(
     core: &Core,
     tx: &mut yunwei_store::Tx,
@@ -324,7 +326,6 @@ pub(crate) async fn create_in(
     input: CiInput,
     channel: Channel,
 ) -> Result<Ci> {
-    check_team_scope(ctx, Action::Create, input.owner_team_id)?;
     let now = core.now_ms();
     let mut ci = Ci {
         class_id: input.class_id,

@@ -13,11 +13,10 @@ use crate::audit::{self, Change};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use yunwei_domain::cmdb::{AttrDef, CiStatus, Criticality, Environment, attr};
+use yunwei_domain::cmdb::{AttrDef, CiStatus, Criticality, Environment};
 use yunwei_domain::ids::{CiClassId, CiId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::{DomainError, FieldError};
-use yunwei_store::cmdb::ci::{self as store, AttrFilter};
 
 /// Rows written per transaction in `per_row` mode, so that a large file does not hold the
 /// writer for its whole length.
@@ -195,8 +194,6 @@ pub async fn import(core: &Core, ctx: &Ctx, bytes: &[u8], opts: &ImportOptions) 
     if !bad.is_empty() {
         return Err(DomainError::Validation(bad).into());
     }
-    let keys: Vec<&AttrDef> = defs.iter().copied().filter(|d| d.identifying).collect();
-    let classes = schema.tree.subtree(class_id);
     let mut report = ImportReport {
         class_id,
         class_code: class_code.clone(),
@@ -222,7 +219,7 @@ pub async fn import(core: &Core, ctx: &Ctx, bytes: &[u8], opts: &ImportOptions) 
             }
         }
         let name = fields.get("name").copied().unwrap_or_default().to_string();
-        let done = import_row(core, &mut tx, ctx, &schema, class_id, &classes, &defs, &keys, &fields).await;
+        let done = import_row(core, &mut tx, ctx, &schema, class_id, &defs, &fields).await;
         let (outcome, ci_id, errors) = match done {
             Ok((outcome, id)) => (outcome, Some(id), Vec::new()),
             Err(e) => (RowOutcome::Error, None, row_errors(e)?),
@@ -258,7 +255,7 @@ pub async fn import(core: &Core, ctx: &Ctx, bytes: &[u8], opts: &ImportOptions) 
 }
 
 /// A row's refusal as field errors; failures that are not about the row end the import.
-fn row_errors(e: CoreError) -> Result<Vec<FieldError>> {
+pub(crate) fn row_errors(e: CoreError) -> Result<Vec<FieldError>> {
     Ok(match e {
         CoreError::Domain(DomainError::Validation(errs)) => errs,
         CoreError::Forbidden(_) => vec![FieldError::new("row", "forbidden")],
@@ -268,16 +265,13 @@ fn row_errors(e: CoreError) -> Result<Vec<FieldError>> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn import_row(
     core: &Core,
     tx: &mut yunwei_store::Tx,
     ctx: &Ctx,
     schema: &Schema,
     class_id: CiClassId,
-    classes: &[CiClassId],
     defs: &[&AttrDef],
-    keys: &[&AttrDef],
     fields: &BTreeMap<&str, &str>,
 ) -> Result<(RowOutcome, CiId)> {
     let mut errs = Vec::new();
@@ -300,21 +294,14 @@ async fn import_row(
     let tags = text("tags").map(|t| t.split([',', '，', ';', '；']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect());
     let attributes: serde_json::Map<String, serde_json::Value> =
         defs.iter().filter_map(|d| text(&d.code).map(|v| (d.code.clone(), serde_json::Value::String(v)))).collect();
-    // The first identifying attribute the row fills (in the class's order) finds the CI.
-    let mut found = None;
-    for d in keys {
-        let Some(raw) = attributes.get(&d.code) else { continue };
-        let loose = AttrDef { required: false, pattern: None, min_value: None, max_value: None, ..(*d).clone() };
-        let one = serde_json::Map::from_iter([(d.code.clone(), raw.clone())]);
-        // A key value that does not parse is reported by the full check below.
-        let Ok(v) = attr::validate(&[&loose], &one) else { continue };
-        let Some(value) = v.get(&d.code) else { continue };
-        let f = AttrFilter { code: d.code.clone(), value: value.clone() };
-        if let Some(id) = store::holders_of_value(&mut **tx, core.db.backend, classes, &f, None).await?.first() {
-            found = Some(*id);
-            break;
+    // The first identifying key the row fills (in the class's order) finds the CI.
+    let found = match super::keys::find(tx, core.db.backend, schema, class_id, &attributes).await? {
+        super::keys::Found::Nothing => None,
+        super::keys::Found::One(id) => Some(id),
+        super::keys::Found::Several(code) => {
+            return Err(DomainError::Validation(vec![FieldError::new(format!("attributes.{code}"), "ambiguous_match")]).into());
         }
-    }
+    };
     match found {
         Some(id) => {
             let before = load_ci(tx, schema, ctx, id, Action::Update).await?;
@@ -348,6 +335,7 @@ async fn import_row(
                 attributes,
                 ..CiInput::default()
             };
+            super::ci::check_team_scope(ctx, Action::Create, input.owner_team_id)?;
             let ci = create_in(core, tx, ctx, schema, input, Channel::Import).await?;
             Ok((RowOutcome::Create, ci.id))
         }

@@ -10,9 +10,12 @@
 
 pub mod bulk;
 pub mod ci;
+pub mod discovery;
+pub mod discovery_sources;
 pub mod graph;
 pub mod impact;
 pub mod import;
+pub mod keys;
 pub mod model;
 pub mod neighbourhood;
 pub mod relation;
@@ -130,7 +133,8 @@ pub enum Channel {
     Api,
     Ui,
     Import,
-    Reconciliation,
+    /// Discovery reconciliation for the source with this id (history's `source_ref`).
+    Reconciliation(i64),
 }
 
 pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
@@ -140,9 +144,13 @@ pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
         Channel::Ui => HistorySource::Ui,
         Channel::Api => HistorySource::Api,
         Channel::Import => HistorySource::Import,
-        Channel::Reconciliation => HistorySource::Reconciliation,
+        Channel::Reconciliation(_) => HistorySource::Reconciliation,
     };
-    Origin { actor: ctx.actor_id().map(yunwei_domain::ids::UserId), source, source_ref: None, at }
+    let source_ref = match channel {
+        Channel::Reconciliation(source) => Some(source.to_string()),
+        _ => None,
+    };
+    Origin { actor: ctx.actor_id().map(yunwei_domain::ids::UserId), source, source_ref, at }
 }
 
 /// A name in the reader's language: English falls back to the Chinese name.

@@ -226,6 +226,7 @@ fn attribute_row(input: &AttrInput, kind: yunwei_domain::cmdb::AttrKind, class: 
         position: input.position,
         created_at: now,
         updated_at: now,
+        key_group: input.key_group.clone(),
     }
 }
 

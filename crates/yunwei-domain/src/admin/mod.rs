@@ -175,6 +175,14 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             ]
             .concat(),
         },
+        // A scanner's service account: its API token reports what discovery found (CMDB-5).
+        BuiltinRole {
+            key: "discovery_scanner",
+            name_en: "Discovery scanner",
+            name_zh: "自动发现扫描器",
+            duty: None,
+            permissions: [grants(&[CiDiscovery], &[Create], Scope::All), grants(&[ConfigurationItem], &[Read], Scope::All)].concat(),
+        },
         BuiltinRole {
             key: "auditor",
             name_en: "Auditor",

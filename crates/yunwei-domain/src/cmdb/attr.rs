@@ -63,6 +63,9 @@ pub struct AttrDef {
     pub enum_values: Vec<EnumValue>,
     pub ref_class_id: Option<CiClassId>,
     pub position: i64,
+    /// Identifying attributes that share a group match a CI only together (host name +
+    /// domain); empty: this one matches by itself.
+    pub key_group: String,
 }
 
 impl AttrDef {
@@ -84,6 +87,7 @@ impl AttrDef {
             enum_values: Vec::new(),
             ref_class_id: None,
             position: 0,
+            key_group: String::new(),
         }
     }
 
@@ -284,6 +288,9 @@ pub struct AttrInput {
     pub ref_class_id: Option<CiClassId>,
     #[serde(default)]
     pub position: i64,
+    /// Identifying attributes of one group match only together (`host`: host name + domain).
+    #[serde(default)]
+    pub key_group: String,
 }
 
 /// Checks a definition: a key for a code, a kind we know, a pattern that compiles, bounds
@@ -295,6 +302,10 @@ pub fn check_def(input: &AttrInput) -> Result<(AttrKind, AttrInput), DomainError
         c.push(FieldError::new("code", "invalid_key"));
     }
     out.name = c.name("name", &input.name, 100);
+    out.key_group = input.key_group.trim().to_string();
+    if !out.key_group.is_empty() && !is_key(&out.key_group) {
+        c.push(FieldError::new("key_group", "invalid_key"));
+    }
     out.name_en = c.optional_name("name_en", &input.name_en, 100);
     let kind = input.kind.parse::<AttrKind>().ok();
     if kind.is_none() {

@@ -3,6 +3,7 @@
 //! relation type may join; and the field-by-field changes that history records.
 
 pub mod attr;
+pub mod discovery;
 pub mod history;
 pub mod impact;
 

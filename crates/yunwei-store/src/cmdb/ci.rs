@@ -268,13 +268,27 @@ pub async fn holders_of_value<'e, E: Executor<'e, Database = Any>>(
     f: &AttrFilter,
     except: Option<CiId>,
 ) -> Result<Vec<CiId>> {
+    holders_of_values(ex, backend, classes, std::slice::from_ref(f), except).await
+}
+
+/// Live CIs of these classes holding every one of these values (an identifying key of
+/// several attributes: host name + domain), other than `except`; at most five.
+pub async fn holders_of_values<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    backend: Backend,
+    classes: &[CiClassId],
+    filters: &[AttrFilter],
+    except: Option<CiId>,
+) -> Result<Vec<CiId>> {
     let mut sql = Sql::new("SELECT id FROM cis WHERE deleted = 0");
     push_ids(&mut sql, "class_id", false, &classes.iter().map(|c| c.0).chain([-1]).collect::<Vec<_>>());
     if let Some(e) = except {
         sql.push(" AND id <> ").bind(e.0);
     }
-    sql.push(" AND ");
-    push_attr_match(&mut sql, backend, f);
+    for f in filters {
+        sql.push(" AND ");
+        push_attr_match(&mut sql, backend, f);
+    }
     sql.push(" LIMIT 5");
     sql.fetch_all(ex).await?.iter().map(|r| crate::table::column::<CiId>(r, "id")).collect()
 }

@@ -3,6 +3,7 @@
 //! [`history`].
 
 pub mod ci;
+pub mod discovery;
 pub mod history;
 
 use crate::Result;
@@ -57,6 +58,8 @@ table! {
         pub position: i64,
         pub created_at: i64,
         pub updated_at: i64,
+        /// Identifying attributes of one group match only together (migration 0021).
+        pub key_group: String,
     }
 }
 
@@ -119,6 +122,7 @@ impl CiAttribute {
             enum_values: self.enum_values.clone(),
             ref_class_id: self.ref_class_id,
             position: self.position,
+            key_group: self.key_group.clone(),
         }
     }
 }
@@ -206,6 +210,7 @@ pub async fn update_attribute(conn: &mut AnyConnection, a: &CiAttribute) -> Resu
         "ref_class_id",
         "position",
         "updated_at",
+        "key_group",
     ];
     update_row(conn, a, &cols, None).await
 }

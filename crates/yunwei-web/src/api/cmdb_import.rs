@@ -47,15 +47,17 @@ pub async fn import(
 
 /// The report with a message in the reader's language beside each row error's code.
 pub fn localized(report: &ImportReport, tr: Tr) -> Value {
-    let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
-    if let Some(rows) = v.get_mut("rows").and_then(Value::as_array_mut) {
-        for (row, r) in rows.iter_mut().zip(&report.rows) {
-            let messages = r.errors.iter().map(|e| Value::String(tr.with(&format!("error.{}", e.code), &e.params)));
-            if let Some(errors) = row.get_mut("errors").and_then(Value::as_array_mut) {
-                for (e, m) in errors.iter_mut().zip(messages) {
-                    e["message"] = m;
-                }
-            }
+    worded(serde_json::to_value(report).unwrap_or(Value::Null), "rows", tr)
+}
+
+/// A report (import, discovery) with a message in the reader's language beside the code of
+/// each error of each entry of `list`.
+pub fn worded(mut v: Value, list: &str, tr: Tr) -> Value {
+    for row in v.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
+        for e in row.get_mut("errors").and_then(Value::as_array_mut).into_iter().flatten() {
+            let code = e["code"].as_str().unwrap_or_default().to_string();
+            let params: Vec<(String, String)> = serde_json::from_value(e["params"].clone()).unwrap_or_default();
+            e["message"] = Value::String(tr.with(&format!("error.{code}"), &params));
         }
     }
     v

@@ -48,6 +48,7 @@ pub mod admin;
 pub mod audit;
 pub mod change;
 pub mod cmdb;
+pub mod cmdb_discovery;
 pub mod cmdb_impact;
 pub mod cmdb_import;
 pub mod files;

@@ -126,7 +126,8 @@ pub(super) fn schemas() -> Value {
             "kind": kinds.clone(), "required": s("boolean"), "unique_in_class": s("boolean"),
             "identifying": { "type": "boolean", "description": "a key import will match on" }, "pattern": ns("string"),
             "min_value": ns("number"), "max_value": ns("number"), "enum_values": choices.clone(), "ref_class_id": ns("integer"),
-            "position": s("integer")
+            "position": s("integer"),
+            "key_group": { "type": "string", "description": "identifying attributes of one group match only together (host name + domain)" }
         }),
     );
     let class_props = json!({

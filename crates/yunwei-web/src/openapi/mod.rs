@@ -12,6 +12,7 @@ mod admin;
 mod build;
 mod change;
 mod cmdb;
+mod cmdb_discovery;
 mod cmdb_impact;
 mod cmdb_import;
 mod duty_grant;
@@ -66,6 +67,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb::ops());
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
+    all.extend(cmdb_discovery::ops());
     all.extend(change::ops());
     all.extend(op::attachment_ops(
         &CHANGE,
@@ -89,6 +91,7 @@ fn schemas() -> Value {
         cmdb::schemas(),
         cmdb_impact::schemas(),
         cmdb_import::schemas(),
+        cmdb_discovery::schemas(),
         change::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {

@@ -21,8 +21,11 @@ pub(super) fn ops() -> Vec<Op> {
             )
             .body("NewWebhook", || {
                 json!({
-                    "name": "工单同步到 ITSM 总线",
-                    "url": "https://hooks.bank.example/yunwei",
+                    "name": "值班群钉钉机器人",
+                    "url": "https://oapi.dingtalk.com/robot/send?access_token=…",
+                    "format": "dingtalk",
+                    "secret": "SEC…",
+                    "locale": "zh-CN",
                     "event_types": ["incident.created", "incident.state_changed", "incident.major_declared"],
                     "active": true
                 })
@@ -33,12 +36,15 @@ pub(super) fn ops() -> Vec<Op> {
             .body("WebhookPatch", || json!({ "active": false, "event_types": [] }))
             .errors(&[409]),
         WEBHOOKS.delete("/api/v1/webhooks/{id}", webhook::delete, "Delete a webhook; its queued deliveries are dropped as dead"),
-        WEBHOOKS.post(
-            "/api/v1/webhooks/{id}/rotate-secret",
-            webhook::rotate_secret,
-            "Replace the signing secret (shown in this answer only); the old one stops at once",
-            "WebhookWithSecret",
-        ),
+        WEBHOOKS
+            .post(
+                "/api/v1/webhooks/{id}/rotate-secret",
+                webhook::rotate_secret,
+                "Replace the signing secret (shown in this answer only); the old one stops at once. \
+             Robots' secrets come from their chat service: 422 `secret_issued_by_robot`, change them with PATCH `secret`",
+                "WebhookWithSecret",
+            )
+            .errors(&[422]),
         WEBHOOKS.op(
             Post,
             "/api/v1/webhooks/{id}/test",
@@ -67,19 +73,47 @@ pub(super) fn ops() -> Vec<Op> {
     ]
 }
 
+/// Adds `extra`'s properties to the object schema `schema`.
+fn merge(schema: &mut Value, extra: &Value) {
+    if let (Some(props), Some(more)) = (schema["properties"].as_object_mut(), extra.as_object()) {
+        props.extend(more.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+}
+
 pub(super) fn schemas() -> Value {
     let types = json!({ "type": "array", "items": s("string"), "description": "event types, e.g. incident.created; empty: every event" });
-    let webhook = obj(
-        &["id", "name", "url", "event_types", "active"],
+    let format = json!({ "enum": ["yunwei", "dingtalk", "wecom", "feishu", "slack", "sms"],
+        "description": "yunwei: signed JSON (X-Yunwei-Signature); dingtalk, wecom, feishu, slack: a chat group's robot, sent a message in words; sms: an SMS gateway" });
+    let speech = json!({
+        "locale": { "enum": ["zh-CN", "en"], "description": "language of the words robots and SMS get" },
+        "per_minute": { "type": "integer", "minimum": 0, "maximum": 600, "description": "messages a minute the receiver takes; more are merged into digests; 0: no limit" },
+        "phones": { "type": "array", "items": s("string"), "description": "sms only: numbers to text" },
+        "body_template": { "type": "string", "description": "sms only: the gateway's JSON body, a template with {{ phones | tojson }} and {{ text | tojson }}; empty: {\"phones\": […], \"text\": …}" },
+    });
+    let mut webhook = obj(
+        &["id", "name", "url", "event_types", "active", "format", "locale", "per_minute", "phones", "body_template"],
         json!({
             "id": s("integer"), "name": s("string"), "url": { "type": "string", "format": "uri" }, "event_types": types.clone(),
-            "active": s("boolean"), "created_by": ns("integer"), "created_at": s("integer"), "updated_by": ns("integer"),
+            "active": s("boolean"), "format": format.clone(), "created_by": ns("integer"), "created_at": s("integer"), "updated_by": ns("integer"),
             "updated_at": s("integer"), "version": s("integer")
         }),
     );
+    merge(&mut webhook, &speech);
     let mut with_secret = webhook.clone();
-    with_secret["properties"]["secret"] = json!({ "type": "string", "description": "HMAC-SHA256 key; shown once" });
-    with_secret["required"] = json!(["id", "name", "url", "event_types", "active", "secret"]);
+    with_secret["properties"]["secret"] = json!({ "type": "string", "description": "HMAC-SHA256 key, shown once (formats yunwei and sms); empty for robots, whose secret the chat service issued" });
+    with_secret["required"] = json!(["id", "name", "url", "event_types", "active", "format", "secret"]);
+    let robot_secret = json!({ "type": "string", "maxLength": 200, "description": "dingtalk and feishu only: the robot's signing secret as the chat service issued it (SEC…); never shown back" });
+    let mut new_webhook = obj(
+        &["name", "url"],
+        json!({
+            "name": { "type": "string", "maxLength": 100 }, "url": { "type": "string", "maxLength": 2000, "description": "http or https; no user:password; internal addresses only if allow-listed" },
+            "event_types": types.clone(), "active": { "type": "boolean", "default": true }, "format": format, "secret": robot_secret.clone()
+        }),
+    );
+    merge(&mut new_webhook, &speech);
+    let mut patch =
+        obj(&[], json!({ "name": s("string"), "url": s("string"), "event_types": types, "active": s("boolean"), "secret": robot_secret }));
+    merge(&mut patch, &speech);
     let delivery = obj(
         &["id", "event_type", "status", "attempts"],
         json!({
@@ -92,11 +126,8 @@ pub(super) fn schemas() -> Value {
         "Webhook": webhook,
         "WebhookWithSecret": with_secret,
         "WebhookList": items_of("Webhook"),
-        "NewWebhook": obj(&["name", "url"], json!({
-            "name": { "type": "string", "maxLength": 100 }, "url": { "type": "string", "maxLength": 2000, "description": "http or https; no user:password; internal addresses only if allow-listed" },
-            "event_types": types.clone(), "active": { "type": "boolean", "default": true }
-        })),
-        "WebhookPatch": obj(&[], json!({ "name": s("string"), "url": s("string"), "event_types": types, "active": s("boolean") })),
+        "NewWebhook": new_webhook,
+        "WebhookPatch": patch,
         "WebhookDelivery": delivery,
         "WebhookDeliveryList": items_of("WebhookDelivery"),
         "LiveEvent": obj(&["id", "type"], json!({

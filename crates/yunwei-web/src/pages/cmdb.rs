@@ -149,6 +149,7 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
     if caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::CiClass, Action::Read)) {
         links.push(("/cmdb/classes".into(), tr.t("cmdb.classes")));
     }
+    links.push((super::cmdb_discovery::PATH.into(), tr.t("cmdb.discovery.title")));
     let columns =
         ["field.name", "field.class", "field.status", "field.criticality", "field.owner_team_id", "field.location_id", "field.updated"];
     let mut columns: Vec<String> = columns.iter().map(|k| tr.t(k)).collect();

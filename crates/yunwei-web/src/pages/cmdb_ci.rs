@@ -83,7 +83,15 @@ fn show(v: &serde_json::Value) -> String {
     }
 }
 
-fn history_section(tr: Tr, caller: &Caller, entries: &[HistoryEntry], labels: &dyn Fn(&str) -> String) -> Section {
+/// How history names a change: the field's label, each value in the reader's words.
+pub(super) struct Wording<'a> {
+    pub label: &'a (dyn Fn(&str) -> String + Sync),
+    pub value: &'a (dyn Fn(&str, &serde_json::Value) -> String + Sync),
+    /// The discovery source a reconciliation's `source_ref` names.
+    pub source: &'a (dyn Fn(&str) -> Option<String> + Sync),
+}
+
+fn history_section(tr: Tr, caller: &Caller, entries: &[HistoryEntry], words: &Wording) -> Section {
     Section::Timeline(
         entries
             .iter()
@@ -98,11 +106,22 @@ fn history_section(tr: Tr, caller: &Caller, entries: &[HistoryEntry], labels: &d
                 let body = h
                     .changes
                     .iter()
-                    .map(|c| format!("{}：{} → {}", labels(&c.field), show(&c.before), show(&c.after)))
+                    .map(|c| {
+                        format!(
+                            "{}：{} → {}",
+                            (words.label)(&c.field),
+                            (words.value)(&c.field, &c.before),
+                            (words.value)(&c.field, &c.after)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n");
+                let mut source = tr.t(&format!("cmdb.source.{}", h.source));
+                if let Some(name) = h.source_ref.as_deref().filter(|_| h.source == "reconciliation").and_then(words.source) {
+                    source = tr.with("cmdb.source.reconciliation_by", &[("source".into(), name)]);
+                }
                 TimelineEntry {
-                    time: format!("{} · v{} · {}", time(h.at, caller), h.id, tr.t(&format!("cmdb.source.{}", h.source))),
+                    time: format!("{} · v{} · {}", time(h.at, caller), h.id, source),
                     actor: h.actor_name.clone().unwrap_or_else(|| tr.t("cmdb.source.system")),
                     what,
                     body,
@@ -137,6 +156,17 @@ async fn item_layout(state: &AppState, caller: &Caller, id: CiId, at: Option<&st
             .map(|d| (d.label(en(tr)).to_string(), show_value(tr, d, values.get(&d.code).unwrap_or(&serde_json::Value::Null))))
             .collect()
     };
+    // Status, criticality, environment and enum values in the reader's words, not their codes.
+    let value_of = |field: &str, v: &serde_json::Value| -> String {
+        match (field.strip_prefix("attributes."), v) {
+            (_, serde_json::Value::Null) => "—".into(),
+            (Some(code), _) => defs.iter().find(|d| d.code == code).map_or_else(|| show(v), |d| show_value(tr, d, v)),
+            (None, serde_json::Value::String(s)) if !s.is_empty() && matches!(field, "status" | "criticality" | "environment") => {
+                tr.t(&format!("cmdb.{field}.{s}"))
+            }
+            _ => show(v),
+        }
+    };
     let mut facts = vec![
         (tr.t("field.class"), pick(&v.class_name, &v.class_name_en, en(tr)).to_string()),
         (tr.t("field.status"), tr.t(&format!("cmdb.status.{}", v.ci.status))),
@@ -161,6 +191,7 @@ async fn item_layout(state: &AppState, caller: &Caller, id: CiId, at: Option<&st
     }
     main.push(Section::Heading(tr.t("field.attributes")));
     main.push(Section::Facts(attr_rows(&v.ci.attributes)));
+    main.extend(super::cmdb_discovery::ci_sections(state, caller, id, &label_of, &value_of).await?);
     main.extend(impact_section(state, caller, &v).await?);
     let rels = relation::list(&state.core, &caller.ctx, id).await?;
     let can_update = caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::ConfigurationItem, Action::Update));
@@ -227,7 +258,10 @@ async fn item_layout(state: &AppState, caller: &Caller, id: CiId, at: Option<&st
     }
     main.push(Section::Heading(tr.t("cmdb.history")));
     let history = relation::history(&state.core, &caller.ctx, id, None, Some(50)).await?;
-    main.push(history_section(tr, caller, &history, &label_of));
+    let sources = yunwei_core::cmdb::discovery_sources::sources(&state.core, &caller.ctx).await.unwrap_or_default();
+    let source_of = |r: &str| sources.iter().find(|s| s.id.to_string() == r).map(|s| pick(&s.name, &s.name_en, en(tr)).to_string());
+    let words = Wording { label: &label_of, value: &value_of, source: &source_of };
+    main.push(history_section(tr, caller, &history, &words));
     if let Some(form) = edit_form(state, caller, &v).await? {
         main.push(Section::Form(form));
     }

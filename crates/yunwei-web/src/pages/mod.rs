@@ -15,6 +15,7 @@ mod ci_pick;
 mod cmdb;
 mod cmdb_ci;
 mod cmdb_classes;
+mod cmdb_discovery;
 mod cmdb_graph;
 mod cmdb_import;
 mod cmdb_list_tools;
@@ -147,6 +148,8 @@ pub fn router() -> Router<AppState> {
         .route("/cmdb/classes", get(cmdb_classes::classes).post(cmdb_classes::create_class))
         .route("/cmdb/classes/{id}", get(cmdb_classes::class))
         .route("/cmdb/classes/{id}/attributes", post(cmdb_classes::create_attribute))
+        .route("/cmdb/discovery", get(cmdb_discovery::page))
+        .route("/cmdb/discovery/sources", post(cmdb_discovery::create_source))
         .route("/requests", get(request::list))
         .route("/requests/{number}", get(request::show))
         .route("/requests/{number}/decide", post(request::decide))

@@ -1,22 +1,24 @@
 //! Outbound webhooks: administrators subscribe a URL to events; each event the
 //! dispatcher expands becomes one `webhook` delivery per matching active
 //! subscription, sent signed (HMAC-SHA256) with the leases, backoff and dead
-//! letters of every other delivery.
+//! letters of every other delivery. Chat robots and SMS gateways are subscriptions too, of
+//! another format; `send` turns their deliveries into messages in words.
+
+mod send;
+pub use send::{deliver_due, run_sender};
 
 use crate::audit::{self, Change};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use std::time::Duration;
-use yunwei_connect::webhook::{self as wire, Guard, Outgoing, Target, WebhookError};
-use yunwei_domain::event::retry_delay_seconds;
+use yunwei_connect::webhook::Target;
 use yunwei_domain::ids::OutboxEventId;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
 use yunwei_domain::webhook as rules;
+use yunwei_domain::webhook::WebhookFormat;
 use yunwei_domain::{DomainError, FieldError};
 use yunwei_store::Conn;
-use yunwei_store::notify::{self as notify_store, Delivery, NewDelivery, NewEvent, OutboxEvent};
+use yunwei_store::notify::{self as notify_store, NewDelivery, NewEvent, OutboxEvent};
 use yunwei_store::webhook::{self as store, CHANNEL, Webhook};
 
 const LEASE_MS: i64 = 60_000;
@@ -32,6 +34,20 @@ pub struct NewWebhook {
     pub event_types: Vec<String>,
     #[serde(default = "yes")]
     pub active: bool,
+    /// What the receiver speaks; absent: Yunwei's signed JSON.
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// Language of the words robots and SMS get; absent: the server's default.
+    pub locale: Option<String>,
+    /// The robot's own signing secret (DingTalk, Feishu), as the chat service issued it.
+    pub secret: Option<String>,
+    /// Messages a minute the receiver takes (0: no limit); absent: the format's default.
+    pub per_minute: Option<i64>,
+    /// SMS: the numbers to text.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// SMS: the gateway's JSON body (minijinja: `{{ phones | tojson }}`, `{{ text | tojson }}`).
+    pub body_template: Option<String>,
 }
 
 fn yes() -> bool {
@@ -45,6 +61,93 @@ pub struct WebhookPatch {
     pub url: Option<String>,
     pub event_types: Option<Vec<String>>,
     pub active: Option<bool>,
+    pub locale: Option<String>,
+    /// A robot's new signing secret; empty removes it.
+    pub secret: Option<String>,
+    pub per_minute: Option<i64>,
+    pub phones: Option<Vec<String>>,
+    pub body_template: Option<String>,
+}
+
+/// What a subscription's format decides beyond name, URL and filter, checked.
+struct Speech {
+    locale: String,
+    per_minute: i64,
+    phones: Vec<String>,
+    body_template: String,
+    robot_secret: Option<String>,
+}
+
+/// The most messages a minute a budget may allow.
+const MAX_PER_MINUTE: i64 = 600;
+
+fn check_speech(
+    c: &mut Checker,
+    format: WebhookFormat,
+    locale: &str,
+    per_minute: i64,
+    phones: &[String],
+    body_template: &str,
+    robot_secret: Option<&str>,
+) -> Speech {
+    c.one_of("locale", locale, &crate::notify::LOCALES);
+    if !(0..=MAX_PER_MINUTE).contains(&per_minute) {
+        c.push(FieldError::new("per_minute", "out_of_range").with("min", 0).with("max", MAX_PER_MINUTE));
+    }
+    let phones = if format == WebhookFormat::Sms {
+        match rules::parse_phones("phones", phones) {
+            Ok(p) if p.is_empty() => {
+                c.push(FieldError::new("phones", "required"));
+                p
+            }
+            Ok(p) => p,
+            Err(errors) => {
+                errors.into_iter().for_each(|e| c.push(e));
+                Vec::new()
+            }
+        }
+    } else {
+        if !phones.is_empty() {
+            c.push(FieldError::new("phones", "not_for_format").with("format", format.as_str()));
+        }
+        Vec::new()
+    };
+    let body_template = body_template.trim().to_string();
+    if !body_template.is_empty() {
+        if format != WebhookFormat::Sms {
+            c.push(FieldError::new("body_template", "not_for_format").with("format", format.as_str()));
+        } else if body_template.chars().count() > 4000 {
+            c.push(FieldError::new("body_template", "too_long").with("max", 4000));
+        } else if sms_body(&body_template, &["13800138000".to_string()], "测试 \"test\"").is_err() {
+            c.push(FieldError::new("body_template", "template_not_json"));
+        }
+    }
+    let robot_secret = robot_secret.map(str::trim).map(str::to_string);
+    if let Some(secret) = &robot_secret {
+        if !format.takes_robot_secret() && !secret.is_empty() {
+            c.push(FieldError::new("secret", "not_for_format").with("format", format.as_str()));
+        } else if secret.chars().count() > 200 {
+            c.push(FieldError::new("secret", "too_long").with("max", 200));
+        }
+    }
+    Speech { locale: locale.to_string(), per_minute, phones, body_template, robot_secret }
+}
+
+/// The JSON an SMS gateway gets: Yunwei's own `{"phones": […], "text": …}`, or the
+/// administrator's template (minijinja, with a `tojson` filter), which must make JSON.
+pub(crate) fn sms_body(template: &str, phones: &[String], text: &str) -> std::result::Result<String, String> {
+    if template.trim().is_empty() {
+        return Ok(serde_json::json!({ "phones": phones, "text": text }).to_string());
+    }
+    let mut env = minijinja::Environment::new();
+    env.set_fuel(Some(crate::notify::TEMPLATE_FUEL));
+    env.add_filter("tojson", |v: minijinja::Value| {
+        serde_json::to_string(&v).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
+    });
+    let context = serde_json::json!({ "phones": phones, "phone": phones.first(), "text": text });
+    let body = env.render_str(template, context).map_err(|e| e.to_string())?;
+    serde_json::from_str::<serde_json::Value>(&body).map_err(|_| "the body template does not make JSON".to_string())?;
+    Ok(body)
 }
 
 /// A webhook with its secret: the answer to create and rotate, the only times it is shown.
@@ -116,15 +219,31 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewWebhook) -> Result<WithSec
     let actor_id = actor.user_id.0;
     let mut c = Checker::new();
     let (name, url, event_types) = check(core, &mut c, &input.name, &input.url, &input.event_types);
+    let format = input.format;
+    let speech = check_speech(
+        &mut c,
+        format,
+        input.locale.as_deref().unwrap_or(&core.config.default_locale),
+        input.per_minute.unwrap_or(format.default_per_minute()),
+        &input.phones,
+        input.body_template.as_deref().unwrap_or_default(),
+        input.secret.as_deref(),
+    );
     c.finish()?;
     let now = core.now_ms();
+    let secret = if format.has_generated_secret() { new_secret()? } else { speech.robot_secret.unwrap_or_default() };
     let mut w = Webhook {
         id: 0,
         name,
         url,
         event_types,
         active: input.active,
-        secret: new_secret()?,
+        format,
+        locale: speech.locale,
+        per_minute: speech.per_minute,
+        phones: speech.phones,
+        body_template: speech.body_template,
+        secret,
         created_by: Some(actor_id).filter(|a| *a > 0),
         created_at: now,
         updated_by: Some(actor_id).filter(|a| *a > 0),
@@ -135,8 +254,13 @@ pub async fn create(core: &Core, ctx: &Ctx, input: NewWebhook) -> Result<WithSec
     w.id = store::insert(&mut tx, &w).await.map_err(CoreError::unique_as("webhook_name_taken"))?;
     audit::write(core, &mut tx, ctx, Change::new("webhook", w.id, "create").after(&w)).await?;
     core.commit(tx).await?;
-    let secret = w.secret.clone();
-    Ok(WithSecret { webhook: w, secret })
+    Ok(with_secret(w))
+}
+
+/// A robot's secret came from its chat service: it is not shown back.
+fn with_secret(webhook: Webhook) -> WithSecret {
+    let secret = if webhook.format.has_generated_secret() { webhook.secret.clone() } else { String::new() };
+    WithSecret { webhook, secret }
 }
 
 pub async fn patch(core: &Core, ctx: &Ctx, id: i64, input: WebhookPatch) -> Result<Webhook> {
@@ -152,12 +276,30 @@ pub async fn patch(core: &Core, ctx: &Ctx, id: i64, input: WebhookPatch) -> Resu
         input.url.as_deref().unwrap_or(&before.url),
         input.event_types.as_deref().unwrap_or(&before.event_types),
     );
+    let speech = check_speech(
+        &mut c,
+        before.format,
+        input.locale.as_deref().unwrap_or(&before.locale),
+        input.per_minute.unwrap_or(before.per_minute),
+        input.phones.as_deref().unwrap_or(&before.phones),
+        input.body_template.as_deref().unwrap_or(&before.body_template),
+        input.secret.as_deref(),
+    );
+    if input.secret.is_some() && !before.format.takes_robot_secret() {
+        // Yunwei's own secrets are replaced by rotation only, never typed in.
+        c.push(FieldError::new("secret", "not_for_format").with("format", before.format.as_str()));
+    }
     c.finish()?;
     let mut after = Webhook {
         name,
         url,
         event_types,
         active: input.active.unwrap_or(before.active),
+        locale: speech.locale,
+        per_minute: speech.per_minute,
+        phones: speech.phones,
+        body_template: speech.body_template,
+        secret: speech.robot_secret.unwrap_or_else(|| before.secret.clone()),
         updated_by: Some(actor_id).filter(|a| *a > 0),
         updated_at: core.now_ms(),
         ..before.clone()
@@ -184,6 +326,13 @@ pub async fn rotate_secret(core: &Core, ctx: &Ctx, id: i64) -> Result<WithSecret
     let actor_id = actor.user_id.0;
     let mut tx = core.db.begin().await?;
     let before = store::get(&mut *tx, id).await?.ok_or(CoreError::NotFound("webhook"))?;
+    if !before.format.has_generated_secret() {
+        // A robot signs with what its chat service issued: change it with PATCH `secret`.
+        return Err(DomainError::Validation(vec![
+            FieldError::new("format", "secret_issued_by_robot").with("format", before.format.as_str()),
+        ])
+        .into());
+    }
     let mut after =
         Webhook { secret: new_secret()?, updated_by: Some(actor_id).filter(|a| *a > 0), updated_at: core.now_ms(), ..before.clone() };
     store::update(&mut tx, &after).await?;
@@ -191,8 +340,7 @@ pub async fn rotate_secret(core: &Core, ctx: &Ctx, id: i64) -> Result<WithSecret
     // The audit entry records that it changed, never the value (`secret` is not serialised).
     audit::write(core, &mut tx, ctx, Change::new("webhook", id, "rotate_secret").before(&before).after(&after)).await?;
     core.commit(tx).await?;
-    let secret = after.secret.clone();
-    Ok(WithSecret { webhook: after, secret })
+    Ok(with_secret(after))
 }
 
 /// Queues a `ping` to this webhook only (active or not), through the normal delivery queue.
@@ -284,98 +432,4 @@ pub(crate) async fn expand(core: &Core, out: &mut impl yunwei_store::Stage, hook
         queue(out, event.id, &event.event_type, w.id, &body, now).await?;
     }
     Ok(())
-}
-
-/// Sends due webhook deliveries until `shutdown` turns true. A loop of its own, beside the
-/// dispatcher, so that a slow receiver never holds up notices and e-mail.
-pub async fn run_sender(core: Core, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        let busy = match deliver_due(&core).await {
-            Ok(n) => n > 0,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook delivery round failed");
-                false
-            }
-        };
-        if !busy {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-    }
-}
-
-/// What became of one attempt: Ok, or the error and whether waiting may help.
-type Outcome = std::result::Result<(), (bool, String)>;
-
-async fn attempt(core: Core, guard: Arc<Guard>, d: Delivery) -> (Delivery, Outcome) {
-    let hook = match d.address.parse::<i64>() {
-        Ok(id) => store::get(&core.db.read, id).await,
-        Err(_) => Ok(None),
-    };
-    let outcome = match &hook {
-        Err(e) => Err((true, e.to_string())),
-        Ok(None) => Err((false, "the webhook was deleted".to_string())),
-        Ok(Some(w)) if !w.active && d.subject != rules::PING => Err((false, "the webhook is inactive".to_string())),
-        Ok(Some(w)) => {
-            let out = Outgoing {
-                url: &w.url,
-                event_type: &d.subject,
-                delivery_id: &d.id.0.to_string(),
-                body: &d.body,
-                secret: &w.secret,
-                user_agent: USER_AGENT,
-                timestamp: core.now_ms().div_euclid(1000),
-            };
-            // Refused addresses and bad URLs will not heal by waiting: straight to the dead letters.
-            wire::send(&out, &guard)
-                .await
-                .map(|_| ())
-                .map_err(|e| (!matches!(e, WebhookError::Forbidden { .. } | WebhookError::Url(_)), e.to_string()))
-        }
-    };
-    (d, outcome)
-}
-
-/// Sends due webhook deliveries, side by side (each at most 10 s). Returns how many it tried.
-pub async fn deliver_due(core: &Core) -> Result<usize> {
-    let guard = Arc::new(core.config.webhooks.guard().map_err(CoreError::Internal)?);
-    let now = core.now_ms();
-    let due = notify_store::claim_deliveries(&core.db, CHANNEL, &core.node_id, now, now + LEASE_MS, 20).await?;
-    let tried = due.len();
-    let mut sending = tokio::task::JoinSet::new();
-    for d in due {
-        sending.spawn(attempt(core.clone(), guard.clone(), d));
-    }
-    // One failure must not abort the sends still in flight (they would be sent again).
-    while let Some(done) = sending.join_next().await {
-        let (d, outcome) = match done {
-            Ok(done) => done,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook send task failed; its delivery is retried when its lease ends");
-                continue;
-            }
-        };
-        match outcome {
-            Ok(()) => {
-                if let Err(e) = notify_store::finish_delivery(&core.db, d.id, &core.node_id, core.now_ms()).await {
-                    tracing::warn!(delivery = d.id.0, error = %e, "webhook delivered but not marked done; it may be sent again");
-                }
-            }
-            Err((retryable, error)) => {
-                let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
-                let retry_at = (retryable && attempts < core.config.max_delivery_attempts)
-                    .then(|| core.now_ms() + retry_delay_seconds(attempts) * 1000);
-                tracing::warn!(delivery = d.id.0, attempts, %error, dead = retry_at.is_none(), "webhook delivery failed");
-                if let Err(e) = notify_store::fail_delivery(&core.db, d.id, &core.node_id, &error, retry_at).await {
-                    tracing::warn!(delivery = d.id.0, error = %e, "webhook failure not recorded; retried when its lease ends");
-                }
-            }
-        }
-    }
-    Ok(tried)
 }
