@@ -73,8 +73,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(19, "cmdb", "0019_cmdb", per_engine),
     migration!(20, "incident_ci", "0020_incident_ci"),
     migration!(21, "cmdb_discovery", "0021_cmdb_discovery"),
-    migration!(26, "chat_robots", "0026_chat_robots"),
     migration!(25, "change", "0025_change"),
+    migration!(26, "chat_robots", "0026_chat_robots"),
 ];
 
 /// The newest schema version this binary knows.
