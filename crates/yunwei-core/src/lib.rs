@@ -11,6 +11,7 @@ pub mod audit;
 pub mod audit_checkpoint;
 pub mod auth;
 pub mod cache;
+pub mod change;
 pub mod clock;
 pub mod cmdb;
 pub mod config;

@@ -226,6 +226,78 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "[{{ payload.number }}] New improvement item: {{ payload.title }}",
         "Hello {{ user.display_name }},\n\n{% if payload.source == 'survey' %}{{ payload.subject_ref }} was rated {{ payload.score }} out of 5, so improvement item {{ payload.number }} was opened.{% else %}{{ actor }} opened improvement item {{ payload.number }} at {{ time }}.{% endif %}\n{% if payload.due_on %}Due: {{ payload.due_on }}\n{% endif %}Please plan and carry out the measures: {{ public_url }}{{ payload.path }}\n",
     ),
+    (
+        "change.created",
+        "zh-CN",
+        "【{{ payload.number }}】新的变更申请：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 提交了变更申请 {{ payload.number }}「{{ payload.title }}」，您是实施人。\n查看：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.created",
+        "en",
+        "[{{ payload.number }}] New change request: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} raised change request {{ payload.number }} \"{{ payload.title }}\" at {{ time }}; you are its implementer.\nOpen: {{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.commented",
+        "zh-CN",
+        "【{{ payload.number }}】变更有新的备注：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 在变更 {{ payload.number }}「{{ payload.title }}」上留言。\n查看：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.commented",
+        "en",
+        "[{{ payload.number }}] New comment on change: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} commented on change {{ payload.number }} \"{{ payload.title }}\" at {{ time }}.\nOpen: {{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.approval_requested",
+        "zh-CN",
+        "【{{ payload.number }}】待您审批的变更：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 提交变更 {{ payload.number }}「{{ payload.title }}」审批。\n请审阅变更方案、风险评估与回滚方案后审批：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.approval_requested",
+        "en",
+        "[{{ payload.number }}] Change awaiting your approval: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} submitted change {{ payload.number }} \"{{ payload.title }}\" for approval at {{ time }}.\nPlease review the plan, the risk assessment and the rollback plan, then decide: {{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.approved",
+        "zh-CN",
+        "【{{ payload.number }}】变更已批准：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n变更 {{ payload.number }}「{{ payload.title }}」已于 {{ time }} 获批准，请在批准的时间窗口内实施。\n查看：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.approved",
+        "en",
+        "[{{ payload.number }}] Change approved: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\nChange {{ payload.number }} \"{{ payload.title }}\" was approved at {{ time }}. Implement it within the approved window.\nOpen: {{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.rejected",
+        "zh-CN",
+        "【{{ payload.number }}】变更被驳回：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 驳回了变更 {{ payload.number }}「{{ payload.title }}」。\n{% if payload.comment %}意见：{{ payload.comment }}\n{% endif %}查看：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.rejected",
+        "en",
+        "[{{ payload.number }}] Change rejected: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} rejected change {{ payload.number }} \"{{ payload.title }}\" at {{ time }}.\n{% if payload.comment %}Comment: {{ payload.comment }}\n{% endif %}Open: {{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.state_changed",
+        "zh-CN",
+        "【{{ payload.number }}】变更状态更新：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n{{ actor }} 于 {{ time }} 更新了变更 {{ payload.number }}「{{ payload.title }}」的状态。\n查看：{{ public_url }}{{ payload.path }}\n",
+    ),
+    (
+        "change.state_changed",
+        "en",
+        "[{{ payload.number }}] Change updated: {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\n{{ actor }} moved change {{ payload.number }} \"{{ payload.title }}\" on at {{ time }}.\nOpen: {{ public_url }}{{ payload.path }}\n",
+    ),
 ];
 
 /// The built-in templates of every process.

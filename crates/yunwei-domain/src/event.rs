@@ -58,6 +58,12 @@ crate::permission::string_enum!(
         AssetCreated = "asset.created",
         AssetUpdated = "asset.updated",
         AssetTransitioned = "asset.transitioned",
+        ChangeCreated = "change.created",
+        ChangeCommented = "change.commented",
+        ChangeApprovalRequested = "change.approval_requested",
+        ChangeApproved = "change.approved",
+        ChangeRejected = "change.rejected",
+        ChangeStateChanged = "change.state_changed",
     }
 );
 
@@ -80,7 +86,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change."].iter().any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

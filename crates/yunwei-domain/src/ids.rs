@@ -50,6 +50,7 @@ macro_rules! for_each_id {
             CiRelationId,
             AssetId,
             AssetApprovalRuleId
+            ChangeId
         );
     };
 }

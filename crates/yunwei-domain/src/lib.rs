@@ -8,6 +8,7 @@ pub mod alert;
 pub mod asset;
 pub mod audit;
 pub mod auth;
+pub mod change;
 pub mod cmdb;
 pub mod error;
 pub mod event;

@@ -119,6 +119,11 @@ pub const ASSET: Policy = Policy { object: ObjectType::Asset, owned_by: &["respo
 
 /// Every declared record policy, for documentation and the matrix test.
 pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET];
+/// Changes belong to their requester and implementer, their team and the requester's department.
+pub const CHANGE: Policy = Policy { object: ObjectType::Change, owned_by: &["requester", "implementer"] };
+
+/// Every declared record policy, for documentation and the matrix test.
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, CHANGE];
 
 #[cfg(test)]
 mod tests {

@@ -87,8 +87,21 @@ pub const SERVICE_REQUEST: TicketKind = TicketKind {
     watchers_table: "request_watchers",
 };
 
+pub const CHANGE: TicketKind = TicketKind {
+    object_type: "change",
+    object: ObjectType::Change,
+    policy: policy::CHANGE,
+    number_prefix: "CHG",
+    table: "changes",
+    search_kind: 3,
+    timeline_table: "change_activities",
+    owner_column: "change_id",
+    timeline_shows_owner: false,
+    watchers_table: "change_watchers",
+};
+
 /// Every declared kind: tests walk them so each gets the same checks.
-pub const ALL: &[&TicketKind] = &[&INCIDENT, &SERVICE_REQUEST];
+pub const ALL: &[&TicketKind] = &[&INCIDENT, &SERVICE_REQUEST, &CHANGE];
 
 /// The declared kind of that object type (`incident`, `service_request`), if it is a ticket.
 pub fn by_object_type(object_type: &str) -> Option<&'static TicketKind> {

@@ -15,6 +15,7 @@ mod audit_archive;
 pub mod auth;
 pub mod batch;
 pub mod bulk_load;
+pub mod change;
 pub mod cmdb;
 pub mod cmdb_graph;
 pub mod duty_grant;

@@ -75,6 +75,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(21, "cmdb_discovery", "0021_cmdb_discovery"),
     migration!(23, "alert", "0023_alert"),
     migration!(22, "asset", "0022_asset"),
+    migration!(25, "change", "0025_change"),
     migration!(26, "chat_robots", "0026_chat_robots"),
 ];
 

@@ -201,6 +201,10 @@ text_enum_columns!(
     yunwei_domain::asset::AssetState,
     yunwei_domain::asset::AssetCategory,
     yunwei_domain::webhook::WebhookFormat,
+    yunwei_domain::change::ChangeType,
+    yunwei_domain::change::ChangeState,
+    yunwei_domain::change::Vote,
+    yunwei_domain::change::risk::RiskLevel,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

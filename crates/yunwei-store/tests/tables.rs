@@ -100,6 +100,8 @@ round_trips! {
     asset: yunwei_store::asset::Asset;
     asset_step: yunwei_store::asset::AssetStep;
     asset_approval_rule: yunwei_store::asset::ApprovalRuleRow;
+    change: yunwei_store::change::Change;
+    change_approval: yunwei_store::change::ChangeApproval;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

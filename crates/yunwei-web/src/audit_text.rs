@@ -94,6 +94,12 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "maintain",
     "retire",
     "request_scrap",
+    "submit",
+    "revise",
+    "roll_back",
+    "step",
+    "link_incident",
+    "unlink_incident",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

@@ -75,6 +75,10 @@ macro_rules! for_kind {
                 type $t = yunwei_store::request::ServiceRequest;
                 $body
             }
+            yunwei_domain::permission::ObjectType::Change => {
+                type $t = yunwei_store::change::Change;
+                $body
+            }
             _ => Err($crate::CoreError::NotFound("ticket_kind")),
         }
     };

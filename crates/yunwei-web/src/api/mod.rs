@@ -48,6 +48,7 @@ pub mod admin;
 pub mod alert;
 pub mod asset;
 pub mod audit;
+pub mod change;
 pub mod cmdb;
 pub mod cmdb_discovery;
 pub mod cmdb_impact;

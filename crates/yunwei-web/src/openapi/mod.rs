@@ -12,6 +12,7 @@ mod admin;
 mod alert;
 mod asset;
 mod build;
+mod change;
 mod cmdb;
 mod cmdb_discovery;
 mod cmdb_impact;
@@ -38,7 +39,7 @@ use op::{e, op, q, with_body};
 
 use axum::Json;
 use serde_json::Value;
-use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST};
+use yunwei_domain::ticket::{CHANGE, INCIDENT, SERVICE_REQUEST};
 
 /// Every operation of the API, in the document's order.
 pub fn table() -> Vec<Op> {
@@ -71,6 +72,14 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb_discovery::ops());
     all.extend(alert::ops());
     all.extend(asset::ops());
+    all.extend(change::ops());
+    all.extend(op::attachment_ops(
+        &CHANGE,
+        "/api/v1/changes/{number}/attachments",
+        "/api/v1/changes/{number}/attachments/{file}",
+        "changes",
+    ));
+    all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
     all
 }
 
@@ -89,6 +98,7 @@ fn schemas() -> Value {
         cmdb_discovery::schemas(),
         alert::schemas(),
         asset::schemas(),
+        change::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -10,6 +10,8 @@ mod asset;
 mod asset_record;
 mod auth;
 mod catalog;
+mod change;
+mod change_record;
 mod chart;
 mod ci_pick;
 mod cmdb;
@@ -186,6 +188,16 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{id}", get(asset_record::item))
         .route("/assets/{id}/edit", get(asset::edit_page).post(asset::update))
         .route("/assets/{id}/steps", post(asset_record::step))
+        .route("/changes", get(change::list).post(change::create))
+        .route("/changes/new", get(change::new_form))
+        .route("/changes/{number}", get(change_record::record).post(change_record::edit))
+        .route("/changes/{number}/transition/{transition}", post(change_record::transition))
+        .route("/changes/{number}/vote", post(change_record::vote))
+        .route("/changes/{number}/steps/{step}", post(change_record::step))
+        .route("/changes/{number}/comment", post(change_record::comment))
+        .route("/changes/{number}/watch", post(change_record::watch))
+        .route("/changes/{number}/unwatch", post(change_record::unwatch))
+        .route("/changes/{number}/attachments", post(change_record::upload))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
@@ -244,6 +256,7 @@ pub fn process_href(process: &str) -> String {
         "survey" => "/surveys".into(),
         "cmdb" => "/cmdb".into(),
         "asset" => "/assets".into(),
+        "change" => "/changes".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -267,6 +280,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
         "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
         "asset" => ctx.may_any(&policy::ASSET, Action::Read).is_ok(),
+        "change" => ctx.may_any(&policy::CHANGE, Action::Read).is_ok(),
         _ => true,
     }
 }

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 use yunwei_domain::ids::{DepartmentId, TeamId, UserId};
-use yunwei_domain::permission::Action::{self, Assign, Read, Transition, Update};
+use yunwei_domain::permission::Action::{self, Approve, Assign, Read, Transition, Update};
 use yunwei_domain::permission::{ActorPlace, PermissionSet};
 use yunwei_domain::policy::{self, Decision, Holders, Policy};
 use yunwei_testkit::{Client, TestApp, spawn_app};
@@ -111,6 +111,34 @@ const IMPROVEMENT_OPS: &[Op] = &[
 
 const SURVEY_OPS: &[Op] = &[Op::read("/api/v1/surveys/{id}", "")];
 
+/// A draft change request (issue 13). Submitting is last: it moves the draft on.
+const CHANGE_OPS: &[Op] = &[
+    Op::read("/api/v1/changes/{number}", ""),
+    Op::read("/api/v1/changes/{number}/impact", "/impact"),
+    Op::read("/api/v1/changes/{number}/attachments", "/attachments"),
+    Op::new("POST", "/api/v1/changes/{number}/attachments", "/attachments?filename=matrix.txt", Read, &[Read])
+        .body(|_| Some(json!({ "note": "矩阵测试" })))
+        .answers(201, None),
+    Op::read("/api/v1/changes/{number}/attachments/{file}", "/attachments/999999").answers(404, Some("not_found")),
+    Op::read("/api/v1/changes/{number}/watchers", "/watchers"),
+    Op::new("POST", "/api/v1/changes/{number}/watchers", "/watchers", Read, &[Read]),
+    Op::new("DELETE", "/api/v1/changes/{number}/watchers", "/watchers", Read, &[Read]),
+    Op::new("POST", "/api/v1/changes/{number}/watchers", "/watchers", Read, &[Read, Assign])
+        .body(|c| Some(json!({ "user_id": c.director }))),
+    Op::new("POST", "/api/v1/changes/{number}/comments", "/comments", Read, &[Read, Update])
+        .body(|_| Some(json!({ "body": "矩阵测试", "public": false })))
+        .answers(201, None),
+    Op::new("PATCH", "/api/v1/changes/{number}", "", Update, &[Update]).body(|_| Some(json!({ "test_plan": "矩阵测试" }))),
+    // A draft is not voted on, and steps are marked only while implementing.
+    Op::new("POST", "/api/v1/changes/{number}/approvals", "/approvals", Approve, &[Approve])
+        .body(|_| Some(json!({ "vote": "approve" })))
+        .answers(409, Some("illegal_transition")),
+    Op::new("POST", "/api/v1/changes/{number}/steps/{step}", "/steps/1", Transition, &[Transition])
+        .body(|_| Some(json!({ "status": "done" })))
+        .answers(409, Some("change_not_implementing")),
+    Op::new("POST", "/api/v1/changes/{number}/transitions/{transition}", "/transitions/submit", Update, &[Update]),
+];
+
 /// Operations on such records whose rules add something to the policy, each tested where
 /// the rule lives (the reason says where).
 const OWN_RULES: &[(&str, &str)] = &[
@@ -128,6 +156,7 @@ const OWN_RULES: &[(&str, &str)] = &[
     ),
     ("post /api/v1/service-requests/{number}/tasks/{task}", "the task's assignee and team (request.rs)"),
     ("post /api/v1/service-requests/{number}/transitions/{action}", "the requester acts on their own request (request.rs)"),
+    ("post /api/v1/changes/{number}/incidents", "assign on the change and read on the incident (change.rs)"),
 ];
 
 /// Where the record sits relative to the caller.
@@ -274,12 +303,13 @@ async fn every_record_operation_by_every_role_on_every_placement() {
     let doc = app.anonymous().get("/api/openapi.json").await.json();
     // Every operation on one record of these types is in the matrix or has its own rules.
     let mut listed: Vec<String> = OWN_RULES.iter().map(|(k, _)| k.to_string()).collect();
-    for op in INCIDENT_OPS.iter().chain(REQUEST_OPS).chain(IMPROVEMENT_OPS).chain(SURVEY_OPS) {
+    for op in INCIDENT_OPS.iter().chain(REQUEST_OPS).chain(IMPROVEMENT_OPS).chain(SURVEY_OPS).chain(CHANGE_OPS) {
         listed.push(format!("{} {}", op.method.to_lowercase(), op.doc));
     }
     let mut unlisted = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        let record = ["/api/v1/incidents/{", "/api/v1/service-requests/{", "/api/v1/improvements/{", "/api/v1/surveys/{"];
+        let record =
+            ["/api/v1/incidents/{", "/api/v1/service-requests/{", "/api/v1/improvements/{", "/api/v1/surveys/{", "/api/v1/changes/{"];
         if !record.iter().any(|p| path.starts_with(p)) {
             continue;
         }
@@ -372,9 +402,16 @@ async fn every_record_operation_by_every_role_on_every_placement() {
             assert!(survey["id"].is_i64(), "a survey for {number}: {sent}");
             let base = format!("/api/v1/surveys/{}", survey["id"]);
             walk(&mut tally, who, p, &policy::SURVEY, SURVEY_OPS, &base, survey, &ctx).await;
+
+            let body = json!({ "title": "矩阵测试", "content": "x", "reason": "x", "rollback_plan": "x", "steps": ["x"],
+                               "window_start": 4_000_000_000_000i64, "window_end": 4_000_003_600_000i64, "team_id": team, "implementer_id": holder });
+            let chg = created(director.post("/api/v1/changes", &body).await).await;
+            let base = format!("/api/v1/changes/{}", chg["number"].as_str().expect("number"));
+            walk(&mut tally, who, p, &policy::CHANGE, CHANGE_OPS, &base, &chg, &ctx).await;
         }
     }
-    let per_role = (INCIDENT_OPS.len() + REQUEST_OPS.len() + IMPROVEMENT_OPS.len() + SURVEY_OPS.len()) * PLACEMENTS.len();
+    let per_role =
+        (INCIDENT_OPS.len() + REQUEST_OPS.len() + IMPROVEMENT_OPS.len() + SURVEY_OPS.len() + CHANGE_OPS.len()) * PLACEMENTS.len();
     assert_eq!(tally.cells, per_role * builtin.len());
     // The matrix must mean something: both answers occur, for scoped roles too.
     assert!(tally.allowed > 50 && tally.cells - tally.allowed > 50, "{} of {} cells allowed", tally.allowed, tally.cells);
