@@ -47,7 +47,10 @@ macro_rules! for_each_id {
             CiAttributeId,
             CiId,
             CiRelationTypeId,
-            CiRelationId
+            CiRelationId,
+            DutyScheduleId,
+            DutyLayerId,
+            DutyOverrideId
         );
     };
 }

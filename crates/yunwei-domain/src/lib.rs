@@ -23,5 +23,6 @@ pub mod survey;
 pub mod ticket;
 pub mod validate;
 pub mod webhook;
+pub mod duty;
 
 pub use error::{DomainError, FieldError};
