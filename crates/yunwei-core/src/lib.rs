@@ -35,6 +35,7 @@ pub mod survey;
 pub mod ticket;
 pub mod totp;
 pub mod webhook;
+pub mod duty;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;
@@ -96,6 +97,9 @@ pub mod store {
     }
     pub mod webhook {
         pub use yunwei_store::webhook::Webhook;
+    }
+    pub mod duty {
+        pub use yunwei_store::duty::{Layer, Member, Override, Schedule};
     }
 }
 

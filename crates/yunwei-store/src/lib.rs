@@ -15,6 +15,7 @@ pub mod batch;
 pub mod bulk_load;
 pub mod cmdb;
 pub mod cmdb_graph;
+pub mod duty;
 pub mod duty_grant;
 pub mod idempotency;
 pub mod improvement;

@@ -72,6 +72,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(18, "daily_use", "0018_daily_use"),
     migration!(19, "cmdb", "0019_cmdb", per_engine),
     migration!(20, "incident_ci", "0020_incident_ci"),
+    migration!(24, "duty", "0024_duty"),
 ];
 
 /// The newest schema version this binary knows.

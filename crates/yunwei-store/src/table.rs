@@ -192,6 +192,8 @@ text_enum_columns!(
     yunwei_domain::cmdb::CiStatus,
     yunwei_domain::cmdb::Criticality,
     yunwei_domain::cmdb::Environment,
+    yunwei_domain::duty::RotationKind,
+    yunwei_domain::duty::DayRestriction,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -92,6 +92,10 @@ round_trips! {
     ci_relation: yunwei_store::cmdb::CiRelation;
     ci: yunwei_store::cmdb::ci::Ci;
     ci_history: yunwei_store::cmdb::history::HistoryRow;
+    duty_schedule: yunwei_store::duty::Schedule;
+    duty_layer: yunwei_store::duty::Layer;
+    duty_member: yunwei_store::duty::Member;
+    duty_override: yunwei_store::duty::Override;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

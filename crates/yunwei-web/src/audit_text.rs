@@ -84,6 +84,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "watch",
     "withdraw_year",
     "work_note",
+    "member_add",
+    "member_remove",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

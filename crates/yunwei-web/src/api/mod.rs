@@ -63,6 +63,7 @@ pub mod sla;
 pub mod survey;
 pub mod watchers;
 pub mod webhook;
+pub mod duty;
 
 use crate::AppState;
 use axum::Json;

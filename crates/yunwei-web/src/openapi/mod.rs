@@ -13,6 +13,7 @@ mod build;
 mod cmdb;
 mod cmdb_impact;
 mod cmdb_import;
+mod duty;
 mod duty_grant;
 mod frag;
 mod major;
@@ -65,6 +66,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb::ops());
     all.extend(cmdb_impact::ops());
     all.extend(cmdb_import::ops());
+    all.extend(duty::ops());
     all
 }
 
@@ -80,6 +82,7 @@ fn schemas() -> Value {
         cmdb::schemas(),
         cmdb_impact::schemas(),
         cmdb_import::schemas(),
+        duty::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -17,6 +17,7 @@ mod cmdb_graph;
 mod cmdb_import;
 mod cmdb_list_tools;
 mod desk;
+mod duty;
 mod form;
 mod home;
 mod improvement;
@@ -176,6 +177,13 @@ pub fn router() -> Router<AppState> {
         .route("/surveys/{token}", get(survey_answer::page).post(survey_answer::submit))
         .route("/improvements", get(improvement::list).post(improvement::create))
         .route("/improvements/{number}", get(improvement::item).post(improvement::update))
+        .route("/duty", get(duty::list).post(duty::create))
+        .route("/duty/{id}", get(duty::item))
+        .route("/duty/{id}/layers", post(duty::add_layer))
+        .route("/duty/{id}/members", post(duty::add_member))
+        .route("/duty/{id}/overrides", post(duty::add_override))
+        .route("/duty/layers/{layer}/members/{user}/remove", post(duty::remove_member))
+        .route("/duty/overrides/{id}/delete", post(duty::delete_override))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
@@ -233,6 +241,7 @@ pub fn process_href(process: &str) -> String {
         "sla" => "/admin/sla".into(),
         "survey" => "/surveys".into(),
         "cmdb" => "/cmdb".into(),
+        "duty" => "/duty".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -255,6 +264,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         // The survey list shows whatever surveys reach the reader; statistics need scope all.
         "survey" => ctx.may_any(&policy::SURVEY, Action::Read).is_ok(),
         "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
+        "duty" => ctx.authorize(ObjectType::Duty, Action::Read).is_ok(),
         _ => true,
     }
 }

@@ -62,3 +62,4 @@ mod survey_stats;
 mod ticket_kernel;
 mod use_cases;
 mod webhooks;
+mod duty;
