@@ -16,6 +16,7 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod directory;
+pub mod duty;
 pub mod error;
 pub mod home;
 pub mod idempotency;
@@ -35,7 +36,6 @@ pub mod survey;
 pub mod ticket;
 pub mod totp;
 pub mod webhook;
-pub mod duty;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::CoreConfig;

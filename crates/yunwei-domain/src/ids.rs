@@ -50,7 +50,8 @@ macro_rules! for_each_id {
             CiRelationId,
             DutyScheduleId,
             DutyLayerId,
-            DutyOverrideId
+            DutyOverrideId,
+            DutySwapId
         );
     };
 }

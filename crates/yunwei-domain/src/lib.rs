@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cmdb;
+pub mod duty;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -23,6 +24,5 @@ pub mod survey;
 pub mod ticket;
 pub mod validate;
 pub mod webhook;
-pub mod duty;
 
 pub use error::{DomainError, FieldError};

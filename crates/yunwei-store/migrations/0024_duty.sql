@@ -28,7 +28,7 @@ CREATE TABLE duty_layers (
     rotation TEXT NOT NULL,
     -- Days (daily) or weeks (weekly) per turn.
     rotation_length BIGINT NOT NULL DEFAULT 1,
-    -- custom: the RRULE subset of ADR 0031.
+    -- custom: the RRULE subset of ADR 0019.
     rrule TEXT NOT NULL DEFAULT '',
     -- First handoff, local YYYY-MM-DDTHH:MM; the end, if any, likewise.
     starts_local TEXT NOT NULL,
@@ -70,3 +70,27 @@ CREATE TABLE duty_overrides (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX ix_duty_overrides_schedule ON duty_overrides (schedule_id, ends_at);
+
+-- Shift swaps (调班): the counterpart covers the requester's period (and, given a return
+-- period, the requester covers the counterpart's). proposed → accepted → approved, or
+-- declined / rejected / cancelled; approval makes the overrides.
+ALTER TABLE duty_schedules ADD COLUMN swap_needs_approval BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE duty_schedules ADD COLUMN min_rest_hours BIGINT NOT NULL DEFAULT 8;
+CREATE TABLE duty_swaps (
+    id {{pk}},
+    schedule_id BIGINT NOT NULL REFERENCES duty_schedules(id),
+    requester_id BIGINT NOT NULL REFERENCES users(id),
+    counterpart_id BIGINT NOT NULL REFERENCES users(id),
+    starts_at BIGINT NOT NULL,
+    ends_at BIGINT NOT NULL,
+    return_starts_at BIGINT,
+    return_ends_at BIGINT,
+    reason TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    needs_approval BIGINT NOT NULL,
+    decided_by BIGINT REFERENCES users(id),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 1
+);
+CREATE INDEX ix_duty_swaps_schedule ON duty_swaps (schedule_id, state, id);

@@ -5,8 +5,9 @@ use crate::Result;
 use crate::table::{Table, insert_returning_key, update_row};
 use serde::Serialize;
 use sqlx::{AnyConnection, Executor};
+use yunwei_domain::duty::swap::SwapState;
 use yunwei_domain::duty::{DayRestriction, RotationKind};
-use yunwei_domain::ids::{CalendarId, DutyLayerId, DutyOverrideId, DutyScheduleId, TeamId, UserId};
+use yunwei_domain::ids::{CalendarId, DutyLayerId, DutyOverrideId, DutyScheduleId, DutySwapId, TeamId, UserId};
 
 type Any = sqlx::Any;
 
@@ -19,6 +20,10 @@ table! {
         pub team_id: Option<TeamId>,
         pub time_zone: String,
         pub calendar_id: Option<CalendarId>,
+        /// Swaps wait for a supervisor's approval.
+        pub swap_needs_approval: bool,
+        /// Least rest between two shifts of one person that a swap may leave.
+        pub min_rest_hours: i64,
         pub created_by: Option<UserId>,
         pub created_at: i64,
         pub updated_at: i64,
@@ -90,7 +95,8 @@ pub async fn insert_schedule(conn: &mut AnyConnection, s: &Schedule) -> Result<D
 }
 
 pub async fn update_schedule(conn: &mut AnyConnection, s: &Schedule, expected_version: i64) -> Result<bool> {
-    let cols = ["name", "description", "team_id", "time_zone", "calendar_id", "updated_at", "version"];
+    let cols =
+        ["name", "description", "team_id", "time_zone", "calendar_id", "swap_needs_approval", "min_rest_hours", "updated_at", "version"];
     update_row(conn, s, &cols, Some(expected_version)).await
 }
 
@@ -216,7 +222,47 @@ pub async fn user_names(conn: &mut AnyConnection, ids: &[UserId]) -> Result<Vec<
     }
     sql.push(")");
     let rows = sql.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| Ok((UserId(crate::table::column::<i64>(r, "id")?), crate::table::column::<String>(r, "display_name")?)))
-        .collect()
+    rows.iter().map(|r| Ok((UserId(crate::table::column::<i64>(r, "id")?), crate::table::column::<String>(r, "display_name")?))).collect()
+}
+
+table! {
+    #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+    pub struct Swap in "duty_swaps" {
+        pub id: DutySwapId,
+        pub schedule_id: DutyScheduleId,
+        pub requester_id: UserId,
+        pub counterpart_id: UserId,
+        pub starts_at: i64,
+        pub ends_at: i64,
+        pub return_starts_at: Option<i64>,
+        pub return_ends_at: Option<i64>,
+        pub reason: String,
+        pub state: SwapState,
+        pub needs_approval: bool,
+        pub decided_by: Option<UserId>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub version: i64,
+    }
+}
+
+pub async fn insert_swap(conn: &mut AnyConnection, s: &Swap) -> Result<DutySwapId> {
+    Ok(DutySwapId(insert_returning_key(conn, s).await?))
+}
+
+/// Writes the state and who decided if nobody changed the row since `expected_version`.
+pub async fn update_swap(conn: &mut AnyConnection, s: &Swap, expected_version: i64) -> Result<bool> {
+    update_row(conn, s, &["state", "decided_by", "updated_at", "version"], Some(expected_version)).await
+}
+
+pub async fn get_swap<'e, E: Executor<'e, Database = Any>>(ex: E, id: DutySwapId) -> Result<Option<Swap>> {
+    let row = sqlx::query("SELECT * FROM duty_swaps WHERE id = $1").bind(id.0).fetch_optional(ex).await?;
+    row.as_ref().map(Swap::from_row).transpose()
+}
+
+/// The schedule's swaps, newest first (at most 100).
+pub async fn swaps<'e, E: Executor<'e, Database = Any>>(ex: E, schedule: DutyScheduleId) -> Result<Vec<Swap>> {
+    let rows =
+        sqlx::query("SELECT * FROM duty_swaps WHERE schedule_id = $1 ORDER BY id DESC LIMIT 100").bind(schedule.0).fetch_all(ex).await?;
+    rows.iter().map(Swap::from_row).collect()
 }

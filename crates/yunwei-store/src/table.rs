@@ -194,6 +194,7 @@ text_enum_columns!(
     yunwei_domain::cmdb::Environment,
     yunwei_domain::duty::RotationKind,
     yunwei_domain::duty::DayRestriction,
+    yunwei_domain::duty::swap::SwapState,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -96,6 +96,7 @@ round_trips! {
     duty_layer: yunwei_store::duty::Layer;
     duty_member: yunwei_store::duty::Member;
     duty_override: yunwei_store::duty::Override;
+    duty_swap: yunwei_store::duty::Swap;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

@@ -86,6 +86,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "work_note",
     "member_add",
     "member_remove",
+    "accept",
+    "decline",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

@@ -17,7 +17,8 @@ pub struct BenchArgs {
     /// /api/v1/search with Chinese terms); `calendar` measures business-time deadline
     /// computation in-process (no server; `--clients` is ignored); `crawl` walks every page
     /// of the demo data as five people in two languages (p50/p95/max per page);
-    /// `cmdb-import` imports `--rows` generated servers from CSV in-process.
+    /// `cmdb-import` imports `--rows` generated servers from CSV in-process; `oncall` asks
+    /// who is on call on a 3-layer, 50-member schedule in-process.
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -47,7 +48,7 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-const SCENARIOS: [&str; 12] = [
+const SCENARIOS: [&str; 13] = [
     "me",
     "create-team",
     "create-incident",
@@ -60,6 +61,7 @@ const SCENARIOS: [&str; 12] = [
     "impact",
     "impact-sql",
     "cmdb-import",
+    "oncall",
 ];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
@@ -274,6 +276,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     if args.scenario == "cmdb-import" {
         return crate::bench_import::run(args.rows).await;
+    }
+    if args.scenario == "oncall" {
+        return crate::bench_oncall::run(args.seconds).await;
     }
     let target = Arc::new(prepare(&args).await?);
     if args.scenario == "impact-sql" {

@@ -6,6 +6,7 @@
 
 pub mod oncall;
 pub mod schedule;
+pub mod swap;
 
 pub use oncall::{OnCallView, ShiftView, who_is_on_call};
 pub use schedule::{LayerInput, OverrideInput, ScheduleInput, ScheduleView};

@@ -83,7 +83,13 @@ pub fn compile(loaded: &Loaded, calendar: Option<Calendar>) -> Compiled {
     let overrides = loaded
         .overrides
         .iter()
-        .map(|o| Override { id: o.id.0, user: o.user_id.0, replaces: o.replaces_user_id.map(|u| u.0), starts: ms(o.starts_at), ends: ms(o.ends_at) })
+        .map(|o| Override {
+            id: o.id.0,
+            user: o.user_id.0,
+            replaces: o.replaces_user_id.map(|u| u.0),
+            starts: ms(o.starts_at),
+            ends: ms(o.ends_at),
+        })
         .collect();
     // Every spec was checked above; an empty roster if building ever failed all the same.
     let roster = Roster::new(tz.clone(), &specs, overrides).unwrap_or_else(|_| Roster::empty(tz));
@@ -115,6 +121,13 @@ pub async fn who_is_on_call(core: &Core, schedule: DutyScheduleId, at: i64) -> R
     let mut conn = core.db.read.acquire().await?;
     let (_, c) = compiled(&mut conn, schedule, at).await?;
     Ok(c.on_call(at).users.into_iter().map(UserId).collect())
+}
+
+/// A schedule's compiled roster with overrides ending after `since`, for engines that ask
+/// many times (and the bench). Not authorised here: it takes no caller.
+pub async fn roster(core: &Core, schedule: DutyScheduleId, since: i64) -> Result<Compiled> {
+    let mut conn = core.db.read.acquire().await?;
+    Ok(compiled(&mut conn, schedule, since).await?.1)
 }
 
 #[derive(Debug, Clone, Serialize)]

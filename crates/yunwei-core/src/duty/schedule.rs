@@ -29,6 +29,10 @@ pub struct ScheduleInput {
     pub time_zone: String,
     /// The business calendar whose working days working-day layers follow; default: the default calendar.
     pub calendar_id: Option<CalendarId>,
+    /// Swaps wait for a supervisor's approval; default true.
+    pub swap_needs_approval: Option<bool>,
+    /// Least rest (hours, 0–24) a swap may leave between two shifts of one person; default 8.
+    pub min_rest_hours: Option<i64>,
     /// On update: the version last seen (409 if it moved).
     pub version: Option<i64>,
 }
@@ -42,7 +46,7 @@ pub struct LayerInput {
     pub rotation: RotationKind,
     /// Days (daily) or weeks (weekly) per turn; default 1.
     pub rotation_length: Option<i64>,
-    /// Custom rotations: `FREQ=DAILY;BYHOUR=8,20` and the like (ADR 0031).
+    /// Custom rotations: `FREQ=DAILY;BYHOUR=8,20` and the like (ADR 0019).
     #[serde(default)]
     pub rrule: String,
     /// First handoff, local `YYYY-MM-DDTHH:MM` in the schedule's zone.
@@ -132,7 +136,13 @@ pub(crate) async fn view(conn: &mut Conn, loaded: Loaded) -> Result<ScheduleView
             let members = members
                 .iter()
                 .filter(|m| m.layer_id == l.id && m.left_at.is_none())
-                .map(|m| MemberView { user_id: m.user_id, name: name(m.user_id), turn_order: m.turn_order, joined_at: m.joined_at, left_at: m.left_at })
+                .map(|m| MemberView {
+                    user_id: m.user_id,
+                    name: name(m.user_id),
+                    turn_order: m.turn_order,
+                    joined_at: m.joined_at,
+                    left_at: m.left_at,
+                })
                 .collect();
             LayerView { layer: l, members }
         })
@@ -172,6 +182,9 @@ async fn check_schedule(core: &Core, conn: &mut Conn, input: &ScheduleInput) -> 
     {
         c.push(FieldError::new("team_id", "not_found"));
     }
+    if input.min_rest_hours.is_some_and(|h| !(0..=24).contains(&h)) {
+        c.push(FieldError::new("min_rest_hours", "out_of_range").with("min", 0).with("max", 24));
+    }
     if let Some(cal) = input.calendar_id
         && yunwei_store::sla::get_calendar(&mut *conn, cal).await?.is_none()
     {
@@ -192,6 +205,8 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ScheduleInput) -> Result<Sche
         team_id: input.team_id,
         time_zone,
         calendar_id: input.calendar_id,
+        swap_needs_approval: input.swap_needs_approval.unwrap_or(true),
+        min_rest_hours: input.min_rest_hours.unwrap_or(8),
         created_by: ctx.actor_id().map(UserId),
         created_at: now,
         updated_at: now,
@@ -207,15 +222,20 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ScheduleInput) -> Result<Sche
 
 /// The schedule locked for a change, if the caller may manage it (and, moving it to another
 /// team, that one too).
-async fn load_for_change(conn: &mut Conn, ctx: &Ctx, id: DutyScheduleId) -> Result<Schedule> {
+pub(crate) async fn load_for_change(conn: &mut Conn, ctx: &Ctx, id: DutyScheduleId) -> Result<Schedule> {
     ctx.authorize(ObjectType::Duty, Action::Update)?;
     let s = store::get_schedule(&mut *conn, id).await?.ok_or(CoreError::NotFound("duty_schedule"))?;
     authorize_manage(ctx, s.team_id)?;
     Ok(s)
 }
 
+/// The schedule locked for a change made by a use case that authorised its caller otherwise (a swap).
+pub(crate) async fn load_for_change_unchecked(conn: &mut Conn, id: DutyScheduleId) -> Result<Schedule> {
+    store::get_schedule(&mut *conn, id).await?.ok_or(CoreError::NotFound("duty_schedule"))
+}
+
 /// Bumps the schedule's version and time: every change to a part of it is a change of it.
-async fn touch(core: &Core, conn: &mut Conn, s: &Schedule) -> Result<()> {
+pub(crate) async fn touch(core: &Core, conn: &mut Conn, s: &Schedule) -> Result<()> {
     let mut after = s.clone();
     after.updated_at = core.now_ms();
     after.version = s.version + 1;
@@ -239,11 +259,14 @@ pub async fn update(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: ScheduleI
         team_id: input.team_id,
         time_zone,
         calendar_id: input.calendar_id,
+        swap_needs_approval: input.swap_needs_approval.unwrap_or(before.swap_needs_approval),
+        min_rest_hours: input.min_rest_hours.unwrap_or(before.min_rest_hours),
         updated_at: core.now_ms(),
         version: before.version + 1,
         ..before.clone()
     };
-    let written = store::update_schedule(&mut tx, &after, before.version).await.map_err(CoreError::unique_as("duty_schedule_name_taken"))?;
+    let written =
+        store::update_schedule(&mut tx, &after, before.version).await.map_err(CoreError::unique_as("duty_schedule_name_taken"))?;
     if !written {
         return Err(CoreError::Conflict("duty_schedule_changed"));
     }
@@ -361,7 +384,13 @@ pub async fn add_layer(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: LayerI
         store::insert_member(&mut tx, &m).await?;
     }
     touch(core, &mut tx, &s).await?;
-    audit::write(core, &mut tx, ctx, Change::new("duty_layer", layer.id, "create").after(&serde_json::json!({ "layer": layer, "members": input.members }))).await?;
+    audit::write(
+        core,
+        &mut tx,
+        ctx,
+        Change::new("duty_layer", layer.id, "create").after(&serde_json::json!({ "layer": layer, "members": input.members })),
+    )
+    .await?;
     let v = load_view(core, &mut tx, id).await?;
     core.commit(tx).await?;
     Ok(v)
@@ -404,7 +433,9 @@ pub async fn add_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: UserId
         return Err(CoreError::Conflict("duty_member_already"));
     }
     if current.len() >= MAX_MEMBERS {
-        return Err(yunwei_domain::DomainError::Validation(vec![FieldError::new("user_id", "too_many").with("max", MAX_MEMBERS as i64)]).into());
+        return Err(
+            yunwei_domain::DomainError::Validation(vec![FieldError::new("user_id", "too_many").with("max", MAX_MEMBERS as i64)]).into()
+        );
     }
     let last = loaded.members.iter().filter(|m| m.layer_id == layer).map(|m| m.turn_order).max().unwrap_or(0);
     let m = Member { layer_id: l.id, user_id: user, turn_order: last + 1, joined_at: core.now_ms(), ..Member::default() };
@@ -424,7 +455,8 @@ pub async fn remove_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: Use
         return Err(CoreError::NotFound("duty_member"));
     }
     touch(core, &mut tx, &s).await?;
-    audit::write(core, &mut tx, ctx, Change::new("duty_layer", layer, "member_remove").before(&serde_json::json!({ "user_id": user }))).await?;
+    audit::write(core, &mut tx, ctx, Change::new("duty_layer", layer, "member_remove").before(&serde_json::json!({ "user_id": user })))
+        .await?;
     let v = load_view(core, &mut tx, s.id).await?;
     core.commit(tx).await?;
     Ok(v)

@@ -73,8 +73,5 @@ fn continue_from(prev: &Epoch, from: i64, responders: i64, users: &[i64]) -> usi
         return 0;
     }
     let due = (prev.offset as i64 + (from - prev.from) * responders).rem_euclid(n);
-    (0..n)
-        .map(|step| prev.users[((due + step) % n) as usize])
-        .find_map(|u| users.iter().position(|x| *x == u))
-        .unwrap_or(0)
+    (0..n).map(|step| prev.users[((due + step) % n) as usize]).find_map(|u| users.iter().position(|x| *x == u)).unwrap_or(0)
 }

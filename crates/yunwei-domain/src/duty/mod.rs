@@ -13,6 +13,7 @@
 
 pub mod members;
 pub mod rotation;
+pub mod swap;
 #[cfg(test)]
 mod tests;
 
@@ -181,6 +182,13 @@ impl Roster {
         // Highest rank first; equal ranks: the later layer (higher id) wins.
         layers.sort_by_key(|l| std::cmp::Reverse((l.rank, l.id)));
         Ok(Roster { tz, layers, overrides })
+    }
+
+    /// The same roster with one more override (a swap being checked before it is made).
+    pub fn with_override(&self, o: Override) -> Roster {
+        let mut r = self.clone();
+        r.overrides.push(o);
+        r
     }
 
     /// A roster with no layer and no override: nobody is ever on call.

@@ -167,7 +167,9 @@ fn working_day_layers_follow_the_business_calendar_with_make_up_days() {
     assert_eq!(r.on_call(at(&tz, 2026, 10, 9, 17, 0), &working).users, vec![99], "the window closes at 17:00");
     let mut holidays = layer(3, RotationKind::Daily, 1, datetime(2026, 9, 28, 0, 0, 0, 0), &[6], &tz);
     holidays.restriction.days = DayRestriction::NonWorkingDays;
-    let r = Roster::new(tz.clone(), &[holidays, layer(1, RotationKind::Weekly, 1, datetime(2026, 9, 28, 0, 0, 0, 0), &[99], &tz)], Vec::new()).unwrap();
+    let r =
+        Roster::new(tz.clone(), &[holidays, layer(1, RotationKind::Weekly, 1, datetime(2026, 9, 28, 0, 0, 0, 0), &[99], &tz)], Vec::new())
+            .unwrap();
     assert_eq!(r.on_call(at(&tz, 2026, 10, 3, 3, 0), &working).users, vec![6]);
     assert_eq!(r.on_call(at(&tz, 2026, 10, 10, 3, 0), &working).users, vec![99]);
 }
@@ -201,10 +203,20 @@ fn overrides_replace_one_person_or_everyone() {
     let tz = sh();
     let mut l = layer(1, RotationKind::Daily, 1, datetime(2026, 12, 7, 9, 0, 0, 0), &[1, 2, 3], &tz);
     l.responders = 2;
-    let o = |id, user, replaces, h1, h2| Override { id, user, replaces, starts: at(&tz, 2026, 12, 7, h1, 0), ends: at(&tz, 2026, 12, 7, h2, 0) };
+    let o = |id, user, replaces, h1, h2| Override {
+        id,
+        user,
+        replaces,
+        starts: at(&tz, 2026, 12, 7, h1, 0),
+        ends: at(&tz, 2026, 12, 7, h2, 0),
+    };
     let r = Roster::new(tz.clone(), &[l], vec![o(1, 9, Some(2), 10, 12), o(2, 8, None, 14, 16), o(3, 7, Some(3), 10, 12)]).unwrap();
     assert_eq!(who(&r, at(&tz, 2026, 12, 7, 9, 30)), vec![1, 2]);
-    assert_eq!(r.on_call(at(&tz, 2026, 12, 7, 11, 0), &weekdays), OnCall { users: vec![1, 9], layer: Some(1), overrides: vec![1] }, "3 is not on: override 3 does nothing");
+    assert_eq!(
+        r.on_call(at(&tz, 2026, 12, 7, 11, 0), &weekdays),
+        OnCall { users: vec![1, 9], layer: Some(1), overrides: vec![1] },
+        "3 is not on: override 3 does nothing"
+    );
     assert_eq!(who(&r, at(&tz, 2026, 12, 7, 12, 0)), vec![1, 2], "the end is exclusive");
     assert_eq!(who(&r, at(&tz, 2026, 12, 7, 15, 0)), vec![8]);
     // An override covers a gap no layer covers.

@@ -4,7 +4,9 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use serde::Deserialize;
 use yunwei_core::duty::oncall::{self, AtQuery, RangeQuery};
 use yunwei_core::duty::schedule::{self, LayerInput, OverrideInput, ScheduleInput};
-use yunwei_domain::ids::{DutyLayerId, DutyOverrideId, DutyScheduleId, UserId};
+use yunwei_core::duty::swap::{self, SwapInput};
+use yunwei_domain::duty::swap::SwapStep;
+use yunwei_domain::ids::{DutyLayerId, DutyOverrideId, DutyScheduleId, DutySwapId, UserId};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,4 +28,8 @@ handlers! {
     delete_override(ApiPath(id: i64)) -> json: schedule::delete_override(DutyOverrideId(id));
     on_call(ApiPath(id: i64), ApiQuery(q: AtQuery)) -> json: oncall::on_call(DutyScheduleId(id), q);
     shifts(ApiPath(id: i64), ApiQuery(q: RangeQuery)) -> items: oncall::shifts(DutyScheduleId(id), q);
+    list_swaps(ApiPath(id: i64)) -> items: swap::list(DutyScheduleId(id));
+    propose_swap(ApiPath(id: i64), ApiJson(body: SwapInput)) -> created: swap::propose(DutyScheduleId(id), body);
+    /// `POST /duty/swaps/{id}/{action}`: accept, decline, approve, reject or cancel.
+    swap_step(ApiPath((id, step): (i64, SwapStep))) -> json: swap::act(DutySwapId(id), step);
 }

@@ -49,6 +49,7 @@ pub mod audit;
 pub mod cmdb;
 pub mod cmdb_impact;
 pub mod cmdb_import;
+pub mod duty;
 pub mod files;
 pub mod incident;
 pub mod live;
@@ -63,7 +64,6 @@ pub mod sla;
 pub mod survey;
 pub mod watchers;
 pub mod webhook;
-pub mod duty;
 
 use crate::AppState;
 use axum::Json;

@@ -42,6 +42,9 @@ pub(super) fn ops() -> Vec<Op> {
         DUTY.create("/api/v1/duty/schedules/{id}/overrides", duty::add_override, "Put someone on call for a period, instead of one person or of everyone", "DutySchedule").body("DutyOverrideInput", || json!({ "user_id": 7, "replaces_user_id": 4, "starts_at": 1_765_130_400_000_i64, "ends_at": 1_765_173_600_000_i64, "reason": "张伟体检" })),
         DUTY.op(Delete, "/api/v1/duty/overrides/{id}", duty::delete_override, "Remove an override", (200, Some("DutySchedule"))),
         DUTY.get("/api/v1/duty/schedules/{id}/on-call", duty::on_call, "Who is on call at a time (default now), from which layer, with overrides", "DutyOnCall").query(&[("at", "integer", "unix ms; default now")]),
+        DUTY.get("/api/v1/duty/schedules/{id}/swaps", duty::list_swaps, "Shift swaps of the schedule, newest first", "DutySwapList"),
+        DUTY.create("/api/v1/duty/schedules/{id}/swaps", duty::propose_swap, "Ask that a colleague covers a period of one's own shifts (in advance; least rest checked)", "DutySwap").body("DutySwapInput", || json!({ "counterpart_id": 5, "starts_at": 1_767_600_000_000_i64, "ends_at": 1_767_686_400_000_i64, "reason": "家中有事" })),
+        DUTY.post("/api/v1/duty/swaps/{id}/{action}", duty::swap_step, "accept or decline (the counterpart), approve or reject (a supervisor who is neither party, duty:approve), cancel (the requester)", "DutySwap").errors(&[409]),
         DUTY.get("/api/v1/duty/schedules/{id}/shifts", duty::shifts, "The shifts of a period, merged where the same people stay on; uncovered periods have no users", "DutyShiftList").query(range).errors(&[422]),
     ]
 }
@@ -73,7 +76,7 @@ pub(super) fn schemas() -> Value {
         &["id", "name", "time_zone", "layers", "overrides", "version"],
         json!({
             "id": s("integer"), "name": s("string"), "description": s("string"), "team_id": ns("integer"), "time_zone": s("string"),
-            "calendar_id": ns("integer"), "created_by": ns("integer"), "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer"),
+            "calendar_id": ns("integer"), "swap_needs_approval": s("boolean"), "min_rest_hours": s("integer"), "created_by": ns("integer"), "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer"),
             "layers": arr("DutyLayer"), "overrides": arr("DutyOverride")
         }),
     );
@@ -91,6 +94,8 @@ pub(super) fn schemas() -> Value {
         "DutyScheduleInput": obj(&["name"], json!({
             "name": { "type": "string", "maxLength": 100 }, "description": s("string"), "team_id": ns("integer"),
             "time_zone": { "type": "string", "description": "IANA zone; default the server's" }, "calendar_id": ns("integer"),
+            "swap_needs_approval": { "type": ["boolean", "null"], "description": "swaps wait for a supervisor; default true" },
+            "min_rest_hours": { "type": ["integer", "null"], "description": "0–24, default 8" },
             "version": { "type": ["integer", "null"], "description": "on update: the version last seen" }
         })),
         "DutyLayerInput": obj(&["name", "rotation", "starts_local"], json!({
@@ -106,6 +111,16 @@ pub(super) fn schemas() -> Value {
         "DutyOnCall": obj(&["schedule_id", "at", "users"], json!({
             "schedule_id": s("integer"), "schedule_name": s("string"), "at": s("integer"), "users": arr("DutyPerson"),
             "layer_id": ns("integer"), "layer_name": ns("string"), "overrides": arr_of("integer")
+        })),
+        "DutySwap": obj(&["id", "schedule_id", "requester_id", "counterpart_id", "starts_at", "ends_at", "state"], json!({
+            "id": s("integer"), "schedule_id": s("integer"), "requester_id": s("integer"), "requester_name": s("string"), "counterpart_id": s("integer"),
+            "counterpart_name": s("string"), "starts_at": s("integer"), "ends_at": s("integer"), "return_starts_at": ns("integer"), "return_ends_at": ns("integer"),
+            "reason": s("string"), "state": { "enum": ["proposed", "accepted", "approved", "declined", "rejected", "cancelled"] },
+            "needs_approval": s("boolean"), "decided_by": ns("integer"), "decided_by_name": ns("string"), "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer")
+        })),
+        "DutySwapList": items_of("DutySwap"),
+        "DutySwapInput": obj(&["counterpart_id", "starts_at", "ends_at"], json!({
+            "counterpart_id": s("integer"), "starts_at": s("integer"), "ends_at": s("integer"), "return_starts_at": ns("integer"), "return_ends_at": ns("integer"), "reason": s("string")
         })),
         "DutyShift": shift,
         "DutyShiftList": items_of("DutyShift"),

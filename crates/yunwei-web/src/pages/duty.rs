@@ -13,6 +13,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::duty::oncall::{self, AtQuery, RangeQuery};
 use yunwei_core::duty::schedule::{self, LayerInput, OverrideInput, ScheduleInput, ScheduleView};
+use yunwei_core::duty::swap;
 use yunwei_core::store::admin::UserFilter;
 use yunwei_domain::duty::{DayRestriction, RotationKind};
 use yunwei_domain::ids::{DutyLayerId, DutyOverrideId, DutyScheduleId, UserId};
@@ -34,7 +35,11 @@ fn notice(caller: &Caller, q: &Ok) -> Option<String> {
 }
 
 fn names_of(people: &[oncall::Person], tr: Tr) -> String {
-    if people.is_empty() { tr.t("duty.nobody") } else { people.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(if tr.is_zh() { "、" } else { ", " }) }
+    if people.is_empty() {
+        tr.t("duty.nobody")
+    } else {
+        people.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(if tr.is_zh() { "、" } else { ", " })
+    }
 }
 
 /// Active users to choose from (an empty first option when `none` is given).
@@ -50,7 +55,7 @@ async fn people(state: &AppState, caller: &Caller, none: Option<String>) -> Vec<
 }
 
 fn may_update(caller: &Caller) -> bool {
-    caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Duty, Action::Update))
+    allows(caller, Action::Update)
 }
 
 async fn list_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiError> {
@@ -78,7 +83,8 @@ async fn list_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiErr
             Field::new("text", "time_zone", tr.t("duty.time_zone"), state.core.config.default_time_zone.clone()),
             Field::new("textarea", "description", tr.t("field.description"), "").rows(2).wide(),
         ];
-        let form = FormSection::post("duty-new", ACTIVE, tr.t("duty.new_schedule"), fields).heading(tr.t("duty.new_schedule")).class("cols-2");
+        let form =
+            FormSection::post("duty-new", ACTIVE, tr.t("duty.new_schedule"), fields).heading(tr.t("duty.new_schedule")).class("cols-2");
         sections.push(Section::Form(form));
     }
     Ok(Layout { title: tr.t("duty.title"), sections, ..Layout::default() })
@@ -158,7 +164,12 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
         .map(|s| {
             let who = Cell::text(names_of(&s.users, tr));
             let who = if s.overridden { who.tag(tr.t("duty.overridden"), "warn") } else { who };
-            vec![Cell::text(time(s.starts_at, caller)), Cell::text(time(s.ends_at, caller)), who, Cell::text(s.layer_name.clone().unwrap_or_else(|| "—".into()))]
+            vec![
+                Cell::text(time(s.starts_at, caller)),
+                Cell::text(time(s.ends_at, caller)),
+                who,
+                Cell::text(s.layer_name.clone().unwrap_or_else(|| "—".into())),
+            ]
         })
         .collect();
     main.push(Section::Heading(tr.t("duty.coming_weeks")));
@@ -186,11 +197,15 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
                 .iter()
                 .map(|m| {
                     let action = format!("{ACTIVE}/layers/{}/members/{}/remove", l.layer.id, m.user_id);
-                    vec![Cell::text(l.layer.name.clone()), Cell::text(m.name.clone()), Cell::button(action, tr.t("duty.remove_member"), tr.t("duty.remove_confirm"))]
+                    vec![
+                        Cell::text(l.layer.name.clone()),
+                        Cell::text(m.name.clone()),
+                        Cell::button(action, tr.t("duty.remove_member"), tr.t("duty.remove_confirm")),
+                    ]
                 })
                 .collect::<Vec<_>>();
             if !rows.is_empty() {
-                main.push(Section::Table(TableSection::new(tr, &["duty.layer", "duty.member", ""], rows)));
+                main.push(Section::Table(table(tr, &["duty.layer", "duty.member", ""], rows)));
             }
         }
         if !v.layers.is_empty() {
@@ -199,7 +214,10 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
                 Field::new("select", "layer_id", tr.t("duty.layer"), "").options(layers),
                 Field::new("select", "user_id", tr.t("duty.member"), "").options(users.clone()).help(tr.t("duty.add_member_help")),
             ];
-            main.push(Section::Form(FormSection::post("duty-member", format!("{ACTIVE}/{}/members", v.id), tr.t("duty.add_member"), fields).heading(tr.t("duty.add_member"))));
+            main.push(Section::Form(
+                FormSection::post("duty-member", format!("{ACTIVE}/{}/members", v.id), tr.t("duty.add_member"), fields)
+                    .heading(tr.t("duty.add_member")),
+            ));
         }
         let form = FormSection::post("duty-layer", format!("{ACTIVE}/{}/layers", v.id), tr.t("duty.add_layer"), layer_fields(tr, &users))
             .heading(tr.t("duty.add_layer"))
@@ -220,7 +238,11 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
                 Cell::text(o.row.reason.clone()),
             ];
             if manage {
-                row.push(Cell::button(format!("{ACTIVE}/overrides/{}/delete", o.row.id), tr.t("action.delete"), tr.t("action.delete_confirm")));
+                row.push(Cell::button(
+                    format!("{ACTIVE}/overrides/{}/delete", o.row.id),
+                    tr.t("action.delete"),
+                    tr.t("action.delete_confirm"),
+                ));
             }
             row
         })
@@ -229,7 +251,7 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
     if manage {
         cols.push("");
     }
-    main.push(Section::Table(TableSection::new(tr, &cols, rows)));
+    main.push(Section::Table(table(tr, &cols, rows)));
     if manage {
         let mut replaces = vec![(String::new(), tr.t("duty.everyone"))];
         replaces.extend(users.iter().cloned());
@@ -245,10 +267,13 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
             .class("cols-2");
         main.push(Section::Form(form));
     }
+    swap_sections(state, caller, v, &users, &mut main).await?;
     let facts = vec![
         (tr.t("field.team"), names.team_or_dash(v.team_id)),
         (tr.t("duty.time_zone"), v.time_zone.clone()),
         (tr.t("field.description"), if v.description.is_empty() { "—".into() } else { v.description.clone() }),
+        (tr.t("duty.swap_policy"), tr.t(if v.swap_needs_approval { "duty.swap_policy.approval" } else { "duty.swap_policy.accept" })),
+        (tr.t("duty.min_rest"), tr.with("duty.hours", &[("n".into(), v.min_rest_hours.to_string())])),
         (tr.t("field.updated"), time(v.updated_at, caller)),
     ];
     Ok(Layout { title: v.name.clone(), sections: main, aside: vec![Section::Facts(facts)], data: Vec::new() })
@@ -260,19 +285,33 @@ async fn show(state: &AppState, caller: &Caller, id: DutyScheduleId, note: Optio
     Ok(render(state, caller, ACTIVE, layout, note, Vec::new()).await)
 }
 
-pub async fn item(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<Ok>) -> Result<Response, ApiError> {
+pub async fn item(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<Ok>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     show(&state, &caller, DutyScheduleId(id), notice(&caller, &q)).await
 }
 
 /// A failed form on a schedule's page comes back as typed, with the messages by its fields.
 async fn failed_here(state: &AppState, caller: &Caller, id: DutyScheduleId, e: ApiError, posted: Posted) -> Result<Response, ApiError> {
+    // A refusal is the error page: the form was never the reader's to fill in.
+    if e.status == axum::http::StatusCode::FORBIDDEN || e.status == axum::http::StatusCode::NOT_FOUND {
+        return Err(e);
+    }
     let v = schedule::get(&state.core, &caller.ctx, id).await?;
     let layout = schedule_layout(state, caller, &v).await?;
     failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
 }
 
-pub async fn add_layer(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<LayerInput>) -> Result<Response, ApiError> {
+pub async fn add_layer(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<LayerInput>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let (result, posted) = form.run(|input| schedule::add_layer(&state.core, &caller.ctx, DutyScheduleId(id), input)).await;
     match result {
@@ -288,7 +327,12 @@ pub struct MemberForm {
     user_id: UserId,
 }
 
-pub async fn add_member(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<MemberForm>) -> Result<Response, ApiError> {
+pub async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<MemberForm>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let (result, posted) = form.run(|f| schedule::add_member(&state.core, &caller.ctx, f.layer_id, f.user_id)).await;
     match result {
@@ -326,10 +370,20 @@ fn instant(field: &str, text: &str, zone: &str) -> Result<i64, ApiError> {
         .ok()
         .and_then(|dt| tz.to_ambiguous_timestamp(dt).compatible().ok())
         .map(|t| t.as_millisecond())
-        .ok_or_else(|| ApiError::from(yunwei_core::CoreError::from(yunwei_domain::DomainError::Validation(vec![yunwei_domain::FieldError::new(field, "invalid_datetime")]))))
+        .ok_or_else(|| {
+            ApiError::from(yunwei_core::CoreError::from(yunwei_domain::DomainError::Validation(vec![yunwei_domain::FieldError::new(
+                field,
+                "invalid_datetime",
+            )])))
+        })
 }
 
-pub async fn add_override(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<OverrideForm>) -> Result<Response, ApiError> {
+pub async fn add_override(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<OverrideForm>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let sid = DutyScheduleId(id);
     let zone = schedule::get(&state.core, &caller.ctx, sid).await?.time_zone.clone();
@@ -349,8 +403,141 @@ pub async fn add_override(State(state): State<AppState>, caller: Caller, ApiPath
     }
 }
 
-pub async fn delete_override(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn delete_override(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let v = schedule::delete_override(&state.core, &caller.ctx, DutyOverrideId(id)).await?;
     Ok(redirect(&format!("{ACTIVE}/{}?ok=saved", v.id)))
+}
+
+/// A table whose columns are locale keys; an empty key is a column of buttons without a heading.
+fn table(tr: Tr, keys: &[&str], rows: Vec<Vec<Cell>>) -> TableSection {
+    TableSection { columns: keys.iter().map(|k| if k.is_empty() { String::new() } else { tr.t(k) }).collect(), rows, next: None }
+}
+
+fn allows(caller: &Caller, action: Action) -> bool {
+    caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Duty, action))
+}
+
+/// The swaps with the steps the reader may take, and the form to ask for one.
+async fn swap_sections(
+    state: &AppState,
+    caller: &Caller,
+    v: &ScheduleView,
+    users: &[(String, String)],
+    main: &mut Vec<Section>,
+) -> Result<(), ApiError> {
+    use yunwei_domain::duty::swap::{SwapState, SwapStep};
+    let tr = caller.tr;
+    let me = caller.ctx.actor_id().map(UserId);
+    let approver = allows(caller, Action::Approve);
+    let swaps = swap::list(&state.core, &caller.ctx, v.id).await?;
+    main.push(Section::Heading(tr.t("duty.swaps")));
+    let rows = swaps
+        .iter()
+        .map(|s| {
+            let mine = me == Some(s.row.requester_id);
+            let theirs = me == Some(s.row.counterpart_id);
+            let steps: Vec<SwapStep> = match s.row.state {
+                SwapState::Proposed if theirs => vec![SwapStep::Accept, SwapStep::Decline],
+                SwapState::Accepted if approver && !mine && !theirs => vec![SwapStep::Approve, SwapStep::Reject],
+                _ => Vec::new(),
+            }
+            .into_iter()
+            .chain((mine && matches!(s.row.state, SwapState::Proposed | SwapState::Accepted)).then_some(SwapStep::Cancel))
+            .collect();
+            let mut row = vec![
+                Cell::text(s.requester_name.clone()),
+                Cell::text(s.counterpart_name.clone()),
+                Cell::text(time(s.row.starts_at, caller)),
+                Cell::text(time(s.row.ends_at, caller)),
+                Cell::badge(tr.t(&format!("duty.swap.{}", s.row.state)), if s.row.state == SwapState::Approved { "ok" } else { "muted" }),
+            ];
+            row.extend(
+                steps
+                    .iter()
+                    .map(|st| Cell::button(format!("{ACTIVE}/swaps/{}/{st}", s.row.id), tr.t(&format!("duty.step.{st}")), String::new())),
+            );
+            row
+        })
+        .collect();
+    main.push(Section::Table(table(tr, &["duty.requester", "duty.counterpart", "duty.from", "duty.to", "field.state", "", ""], rows)));
+    if allows(caller, Action::Transition) {
+        let others: Vec<(String, String)> =
+            users.iter().filter(|(id, _)| Some(id.as_str()) != me.map(|m| m.to_string()).as_deref()).cloned().collect();
+        let fields = vec![
+            Field::new("select", "counterpart_id", tr.t("duty.counterpart"), "").options(others),
+            Field::new("datetime-local", "starts_local", tr.t("duty.from"), "").required(),
+            Field::new("datetime-local", "ends_local", tr.t("duty.to"), "").required(),
+            Field::new("text", "reason", tr.t("duty.reason"), "").wide().help(tr.t("duty.swap_help")),
+        ];
+        let form = FormSection::post("duty-swap", format!("{ACTIVE}/{}/swaps", v.id), tr.t("duty.ask_swap"), fields)
+            .heading(tr.t("duty.ask_swap"))
+            .class("cols-2");
+        main.push(Section::Form(form));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwapForm {
+    counterpart_id: UserId,
+    starts_local: String,
+    ends_local: String,
+    reason: Option<String>,
+}
+
+pub async fn propose_swap(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<SwapForm>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let sid = DutyScheduleId(id);
+    let zone = schedule::get(&state.core, &caller.ctx, sid).await?.time_zone.clone();
+    let form = form.and_then(|f| {
+        Ok(swap::SwapInput {
+            counterpart_id: f.counterpart_id,
+            starts_at: instant("starts_local", &f.starts_local, &zone)?,
+            ends_at: instant("ends_local", &f.ends_local, &zone)?,
+            return_starts_at: None,
+            return_ends_at: None,
+            reason: f.reason.unwrap_or_default(),
+        })
+    });
+    let (result, posted) = form.run(|input| swap::propose(&state.core, &caller.ctx, sid, input)).await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("{ACTIVE}/{id}?ok=saved"))),
+        Err(e) => {
+            failed_here(
+                &state,
+                &caller,
+                sid,
+                e,
+                Posted::new("duty-swap", posted).refers(&[
+                    ("rest_too_short", "starts_local"),
+                    ("not_on_call", "starts_local"),
+                    ("in_the_past", "starts_local"),
+                ]),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn swap_step(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, step)): ApiPath<(i64, yunwei_domain::duty::swap::SwapStep)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
+    caller.require()?;
+    let v = swap::act(&state.core, &caller.ctx, yunwei_domain::ids::DutySwapId(id), step).await?;
+    Ok(redirect(&format!("{ACTIVE}/{}?ok=saved", v.row.schedule_id)))
 }

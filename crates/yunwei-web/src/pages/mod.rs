@@ -184,6 +184,8 @@ pub fn router() -> Router<AppState> {
         .route("/duty/{id}/overrides", post(duty::add_override))
         .route("/duty/layers/{layer}/members/{user}/remove", post(duty::remove_member))
         .route("/duty/overrides/{id}/delete", post(duty::delete_override))
+        .route("/duty/{id}/swaps", post(duty::propose_swap))
+        .route("/duty/swaps/{id}/{step}", post(duty::swap_step))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",

@@ -27,7 +27,10 @@ fn names(v: &[&str]) -> Vec<String> {
 /// A user with a Chinese display name (user names themselves are ASCII).
 async fn person(app: &yunwei_testkit::TestApp, username: &str, name: &str, roles: &[&str]) -> (i64, Client) {
     let (id, client) = app.user_with_roles(username, roles).await;
-    let r = app.admin().send("PATCH", &format!("/api/v1/users/{id}"), Some("application/json"), json!({ "display_name": name }).to_string().into_bytes()).await;
+    let r = app
+        .admin()
+        .send("PATCH", &format!("/api/v1/users/{id}"), Some("application/json"), json!({ "display_name": name }).to_string().into_bytes())
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     (id, client)
 }
@@ -75,7 +78,8 @@ async fn a_supervisor_builds_a_layered_schedule_and_anyone_on_duty_asks_who_is_o
     assert_eq!(who(&engineer, id, "2026-01-07T12:00").await, names(&["张伟"]), "the end is exclusive");
 
     // The shifts of three days: contiguous, merged, the gap before the start included.
-    let r = engineer.get(&format!("/api/v1/duty/schedules/{id}/shifts?from={}&to={}", bj("2026-01-05T00:00"), bj("2026-01-08T00:00"))).await;
+    let r =
+        engineer.get(&format!("/api/v1/duty/schedules/{id}/shifts?from={}&to={}", bj("2026-01-05T00:00"), bj("2026-01-08T00:00"))).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let shifts = r.json()["items"].as_array().cloned().expect("items");
     assert_eq!(shifts[0]["users"], json!([]));
@@ -121,10 +125,22 @@ async fn bad_layers_and_schedules_are_refused_by_field() {
     assert_eq!(s["time_zone"], "Asia/Shanghai", "the server's zone by default: {s}");
     let layers = format!("/api/v1/duty/schedules/{id}/layers");
     for (body, field, code) in [
-        (json!({ "name": "x", "rotation": "custom", "rrule": "FREQ=MONTHLY", "starts_local": "2026-01-05T09:00" }), "rrule", "unsupported_rrule"),
-        (json!({ "name": "x", "rotation": "daily", "rotation_length": 0, "starts_local": "2026-01-05T09:00" }), "rotation_length", "out_of_range"),
+        (
+            json!({ "name": "x", "rotation": "custom", "rrule": "FREQ=MONTHLY", "starts_local": "2026-01-05T09:00" }),
+            "rrule",
+            "unsupported_rrule",
+        ),
+        (
+            json!({ "name": "x", "rotation": "daily", "rotation_length": 0, "starts_local": "2026-01-05T09:00" }),
+            "rotation_length",
+            "out_of_range",
+        ),
         (json!({ "name": "x", "rotation": "daily", "starts_local": "明天" }), "starts_local", "invalid_datetime"),
-        (json!({ "name": "x", "rotation": "daily", "starts_local": "2026-01-05T09:00", "window_from": "18:00" }), "window_to", "invalid_window"),
+        (
+            json!({ "name": "x", "rotation": "daily", "starts_local": "2026-01-05T09:00", "window_from": "18:00" }),
+            "window_to",
+            "invalid_window",
+        ),
         (json!({ "name": "x", "rotation": "daily", "starts_local": "2026-01-05T09:00", "responders": 11 }), "responders", "out_of_range"),
         (json!({ "name": "x", "rotation": "daily", "starts_local": "2026-01-05T09:00", "members": [999_999] }), "members", "not_found"),
     ] {
@@ -137,5 +153,149 @@ async fn bad_layers_and_schedules_are_refused_by_field() {
     assert_problem(&zone, 422, "validation_failed");
     let taken = manager.post("/api/v1/duty/schedules", &json!({ "name": "网络值班" })).await;
     assert_problem(&taken, 409, "duty_schedule_name_taken");
+    app.stop().await;
+}
+
+/// A signed-in page session in `locale`.
+async fn pages_as(app: &yunwei_testkit::TestApp, username: &str, locale: &str) -> Client {
+    let c = app.session(username, yunwei_testkit::ADMIN_PASSWORD).await;
+    let r = c.send("PATCH", "/api/v1/me", Some("application/json"), json!({ "locale": locale }).to_string().into_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    c
+}
+
+#[tokio::test]
+async fn the_schedule_page_names_the_coming_shifts_and_offers_forms_only_to_managers() {
+    let app = spawn_app().await;
+    let (_, manager) = person(&app, "duty.lead", "周主管", &["ops_manager"]).await;
+    let (a, _) = person(&app, "duty.eng", "张伟", &["network_engineer"]).await;
+    let (b, _) = person(&app, "duty.eng2", "李娜", &["network_engineer"]).await;
+    let s = created(manager.post("/api/v1/duty/schedules", &json!({ "name": "数据中心值班" })).await).await;
+    let id = s["id"].as_i64().expect("id");
+    let day = json!({ "name": "日常轮值", "rotation": "daily", "starts_local": "2026-01-05T09:00", "members": [a, b] });
+    created(manager.post(&format!("/api/v1/duty/schedules/{id}/layers"), &day).await).await;
+
+    let lead = pages_as(&app, "duty.lead", "zh-CN").await;
+    let list = lead.get("/duty").await;
+    assert_eq!(list.status, 200, "{}", list.text());
+    let text = list.text();
+    assert!(text.contains("数据中心值班") && (text.contains("张伟") || text.contains("李娜")), "on call now, by name");
+    let page = lead.get(&format!("/duty/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    for words in ["未来两周排班", "日常轮值", "每 1 天轮换", "添加排班层", "安排替班", "张伟", "李娜"] {
+        assert!(text.contains(words), "{words} on the manager's page");
+    }
+    // A failed override keeps what was typed and says why by the field.
+    let csrf = crate::record_pages::hidden(&text, "csrf_token");
+    let bad = lead
+        .post_form(
+            &format!("/duty/{id}/overrides"),
+            &[
+                ("csrf_token", &csrf),
+                ("user_id", &b.to_string()),
+                ("replaces_user_id", ""),
+                ("starts_local", "2026-02-01T10:00"),
+                ("ends_local", "2026-02-01T09:00"),
+                ("reason", "培训"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(bad.text().contains("结束时间须晚于开始时间") && bad.text().contains("培训"), "{}", bad.text());
+
+    let eng = pages_as(&app, "duty.eng", "en").await;
+    let page = eng.get(&format!("/duty/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(text.contains("The coming two weeks") && text.contains("Every 1 days"), "the engineer reads it in English");
+    for absent in ["Add a layer", "Add an override", "Add a member", "/remove"] {
+        assert!(!text.contains(absent), "{absent} is not offered to an engineer");
+    }
+    let refused = eng
+        .post_form(
+            &format!("/duty/{id}/layers"),
+            &[
+                ("csrf_token", &crate::record_pages::hidden(&text, "csrf_token")),
+                ("name", "x"),
+                ("rotation", "daily"),
+                ("starts_local", "2026-01-05T09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    app.stop().await;
+}
+
+async fn step(c: &Client, swap: i64, action: &str) -> yunwei_testkit::TestResponse {
+    c.post(&format!("/api/v1/duty/swaps/{swap}/{action}"), &json!({})).await
+}
+
+/// 12-hour shifts (08:00 and 20:00) handed round 张伟, 李娜, 王强 from 2026-01-05: on
+/// 2027-03-01 张伟 has the day, 李娜 the night, 王强 the next day (and the night before).
+#[tokio::test]
+async fn a_swap_is_accepted_by_the_counterpart_only_and_approved_by_a_third_supervisor_only() {
+    let app = spawn_app().await;
+    let (_, manager) = person(&app, "swap.lead", "周主管", &["ops_manager"]).await;
+    let (a, zhang) = person(&app, "swap.zhang", "张伟", &["network_engineer"]).await;
+    let (b, li) = person(&app, "swap.li", "李娜", &["network_engineer"]).await;
+    let (c, wang) = person(&app, "swap.wang", "王强", &["network_engineer"]).await;
+    let (_, third) = person(&app, "swap.third", "赵敏", &["network_engineer"]).await;
+    let (_, auditor) = app.user_with_roles("swap.audit", &["audit_admin"]).await;
+    let s = created(manager.post("/api/v1/duty/schedules", &json!({ "name": "两班倒", "min_rest_hours": 8 })).await).await;
+    let id = s["id"].as_i64().expect("id");
+    let layer = json!({ "name": "十二小时班", "rotation": "custom", "rrule": "FREQ=DAILY;BYHOUR=8,20", "starts_local": "2026-01-05T08:00", "members": [a, b, c] });
+    created(manager.post(&format!("/api/v1/duty/schedules/{id}/layers"), &layer).await).await;
+    assert_eq!(who(&zhang, id, "2027-03-01T10:00").await, names(&["张伟"]));
+    assert_eq!(who(&zhang, id, "2027-03-01T21:00").await, names(&["李娜"]));
+    assert_eq!(who(&zhang, id, "2027-03-02T10:00").await, names(&["王强"]));
+    let swaps = format!("/api/v1/duty/schedules/{id}/swaps");
+
+    // 李娜 asks 王强 to take her night.
+    let night =
+        json!({ "counterpart_id": c, "starts_at": bj("2027-03-01T20:00"), "ends_at": bj("2027-03-02T08:00"), "reason": "家中有事" });
+    let swap = created(li.post(&swaps, &night).await).await;
+    let sid = swap["id"].as_i64().expect("swap id");
+    assert_eq!((swap["state"].as_str(), swap["needs_approval"].as_bool()), (Some("proposed"), Some(true)), "{swap}");
+    // A third person cannot accept it, nor the requester; nobody approves before acceptance.
+    let r = step(&third, sid, "accept").await;
+    assert_problem(&r, 403, "forbidden");
+    assert_eq!(r.json()["permission"], "duty_swap_not_counterpart", "{}", r.text());
+    assert_problem(&step(&li, sid, "accept").await, 403, "forbidden");
+    assert_problem(&step(&manager, sid, "approve").await, 409, "duty_swap_illegal_step");
+    let accepted = step(&wang, sid, "accept").await;
+    assert_eq!((accepted.status, accepted.json()["state"].clone()), (200, json!("accepted")), "{}", accepted.text());
+    assert_eq!(who(&zhang, id, "2027-03-01T21:00").await, names(&["李娜"]), "nothing changes before approval");
+    // The requester cannot approve their own swap, nor the counterpart, nor the system administrator.
+    assert_problem(&step(&li, sid, "approve").await, 403, "forbidden");
+    assert_problem(&step(&wang, sid, "approve").await, 403, "forbidden");
+    assert_problem(&app.admin().post(&format!("/api/v1/duty/swaps/{sid}/approve"), &json!({})).await, 403, "forbidden");
+    let approved = step(&manager, sid, "approve").await;
+    assert_eq!((approved.status, approved.json()["state"].clone()), (200, json!("approved")), "{}", approved.text());
+    assert_eq!(who(&zhang, id, "2027-03-01T21:00").await, names(&["王强"]), "the approved swap is on the roster");
+    assert_problem(&step(&manager, sid, "approve").await, 409, "duty_swap_illegal_step");
+
+    // Into a gap of rest: with 16 hours asked, 张伟 asks 李娜 to take his day shift, which
+    // would leave her 12 hours after her own day shift before it.
+    let put = manager.put(&format!("/api/v1/duty/schedules/{id}"), &json!({ "name": "两班倒", "min_rest_hours": 16 })).await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let day = json!({ "counterpart_id": b, "starts_at": bj("2027-03-01T08:00"), "ends_at": bj("2027-03-01T20:00") });
+    let r = zhang.post(&swaps, &day).await;
+    assert_problem(&r, 422, "validation_failed");
+    assert!(r.text().contains("rest_too_short"), "{}", r.text());
+    // Not one's own shift, or already begun: refused by field.
+    let r =
+        zhang.post(&swaps, &json!({ "counterpart_id": b, "starts_at": bj("2027-03-02T08:00"), "ends_at": bj("2027-03-02T20:00") })).await;
+    assert!(r.status == 422 && r.text().contains("not_on_call"), "{}", r.text());
+    let r =
+        zhang.post(&swaps, &json!({ "counterpart_id": b, "starts_at": bj("2026-01-05T08:00"), "ends_at": bj("2026-01-05T20:00") })).await;
+    assert!(r.status == 422 && r.text().contains("in_the_past"), "{}", r.text());
+
+    // Every step is in the audit log.
+    let log = auditor.get("/api/v1/audit-events?object_type=duty_swap").await.json();
+    let actions: Vec<&str> = log["items"].as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
+    for a in ["request", "accept", "approve"] {
+        assert!(actions.contains(&a), "{a} audited: {actions:?}");
+    }
     app.stop().await;
 }
