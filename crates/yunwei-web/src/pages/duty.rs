@@ -154,7 +154,7 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
     let manage = yunwei_core::duty::may_manage(&caller.ctx, v.team_id);
     let now = oncall::on_call(&state.core, &caller.ctx, v.id, AtQuery::default()).await?;
     let mut main = vec![Section::Heading(tr.t("duty.on_call_now"))];
-    let layer = now.layer_name.clone().map(|l| format!("（{l}）")).unwrap_or_default();
+    let layer = now.layer_name.clone().map(|l| if tr.is_zh() { format!("（{l}）") } else { format!(" ({l})") }).unwrap_or_default();
     main.push(Section::Text(format!("{}{layer}", names_of(&now.users, tr))));
     // The coming two weeks from the start of today.
     let from = state.core.now_ms() / DAY_MS * DAY_MS;
