@@ -222,7 +222,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ScheduleInput) -> Result<Sche
 
 /// The schedule locked for a change, if the caller may manage it (and, moving it to another
 /// team, that one too).
-pub(crate) async fn load_for_change(conn: &mut Conn, ctx: &Ctx, id: DutyScheduleId) -> Result<Schedule> {
+pub(crate) async fn authorize_schedule_change(conn: &mut Conn, ctx: &Ctx, id: DutyScheduleId) -> Result<Schedule> {
     ctx.authorize(ObjectType::Duty, Action::Update)?;
     let s = store::get_schedule(&mut *conn, id).await?.ok_or(CoreError::NotFound("duty_schedule"))?;
     authorize_manage(ctx, s.team_id)?;
@@ -230,7 +230,7 @@ pub(crate) async fn load_for_change(conn: &mut Conn, ctx: &Ctx, id: DutySchedule
 }
 
 /// The schedule locked for a change made by a use case that authorised its caller otherwise (a swap).
-pub(crate) async fn load_for_change_unchecked(conn: &mut Conn, id: DutyScheduleId) -> Result<Schedule> {
+pub(crate) async fn schedule_for_swap(conn: &mut Conn, id: DutyScheduleId) -> Result<Schedule> {
     store::get_schedule(&mut *conn, id).await?.ok_or(CoreError::NotFound("duty_schedule"))
 }
 
@@ -247,7 +247,7 @@ pub(crate) async fn touch(core: &Core, conn: &mut Conn, s: &Schedule) -> Result<
 
 pub async fn update(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: ScheduleInput) -> Result<ScheduleView> {
     let mut tx = core.db.begin().await?;
-    let before = load_for_change(&mut tx, ctx, id).await?;
+    let before = authorize_schedule_change(&mut tx, ctx, id).await?;
     authorize_manage(ctx, input.team_id)?;
     if input.version.is_some_and(|v| v != before.version) {
         return Err(CoreError::Conflict("duty_schedule_changed"));
@@ -368,7 +368,7 @@ async fn check_users(conn: &mut Conn, field: &str, users: &[UserId]) -> Result<(
 /// Adds a layer (and its first members, on from the layer's start).
 pub async fn add_layer(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: LayerInput) -> Result<ScheduleView> {
     let mut tx = core.db.begin().await?;
-    let s = load_for_change(&mut tx, ctx, id).await?;
+    let s = authorize_schedule_change(&mut tx, ctx, id).await?;
     let existing = store::load(&mut tx, id, core.now_ms()).await?.map(|l| l.layers).unwrap_or_default();
     if existing.len() >= MAX_LAYERS {
         return Err(yunwei_domain::DomainError::Validation(vec![FieldError::new("name", "too_many").with("max", MAX_LAYERS as i64)]).into());
@@ -400,17 +400,17 @@ fn oncall_start(dt: jiff::civil::DateTime, tz: &jiff::tz::TimeZone) -> i64 {
     tz.to_ambiguous_timestamp(dt).compatible().map(|t| t.as_millisecond()).unwrap_or(0)
 }
 
-async fn layer_for_change(conn: &mut Conn, ctx: &Ctx, layer: DutyLayerId) -> Result<(Schedule, Layer)> {
+async fn authorize_layer_change(conn: &mut Conn, ctx: &Ctx, layer: DutyLayerId) -> Result<(Schedule, Layer)> {
     ctx.authorize(ObjectType::Duty, Action::Update)?;
     let l = store::get_layer(&mut *conn, layer).await?.ok_or(CoreError::NotFound("duty_layer"))?;
-    let s = load_for_change(conn, ctx, l.schedule_id).await?;
+    let s = authorize_schedule_change(conn, ctx, l.schedule_id).await?;
     Ok((s, l))
 }
 
 /// Changes a layer's rotation, times or restriction (members are changed one by one).
 pub async fn update_layer(core: &Core, ctx: &Ctx, layer: DutyLayerId, input: LayerInput) -> Result<ScheduleView> {
     let mut tx = core.db.begin().await?;
-    let (s, before) = layer_for_change(&mut tx, ctx, layer).await?;
+    let (s, before) = authorize_layer_change(&mut tx, ctx, layer).await?;
     let mut after = check_layer(&input, s.id, input.precedence.unwrap_or(before.precedence), before.created_at)?;
     after.id = before.id;
     after.updated_at = core.now_ms();
@@ -425,7 +425,7 @@ pub async fn update_layer(core: &Core, ctx: &Ctx, layer: DutyLayerId, input: Lay
 /// Adds a member at the end of the turn order, on from the next handoff.
 pub async fn add_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: UserId) -> Result<ScheduleView> {
     let mut tx = core.db.begin().await?;
-    let (s, l) = layer_for_change(&mut tx, ctx, layer).await?;
+    let (s, l) = authorize_layer_change(&mut tx, ctx, layer).await?;
     check_users(&mut tx, "user_id", &[user]).await?;
     let loaded = store::load(&mut tx, s.id, core.now_ms()).await?.unwrap_or_default();
     let current: Vec<&Member> = loaded.members.iter().filter(|m| m.layer_id == layer && m.left_at.is_none()).collect();
@@ -450,7 +450,7 @@ pub async fn add_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: UserId
 /// Ends a membership now; the member finishes the shift in progress.
 pub async fn remove_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: UserId) -> Result<ScheduleView> {
     let mut tx = core.db.begin().await?;
-    let (s, _) = layer_for_change(&mut tx, ctx, layer).await?;
+    let (s, _) = authorize_layer_change(&mut tx, ctx, layer).await?;
     if store::end_member(&mut tx, layer, user, core.now_ms()).await? == 0 {
         return Err(CoreError::NotFound("duty_member"));
     }
@@ -464,7 +464,7 @@ pub async fn remove_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: Use
 
 pub async fn add_override(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: OverrideInput) -> Result<ScheduleView> {
     let mut tx = core.db.begin().await?;
-    let s = load_for_change(&mut tx, ctx, id).await?;
+    let s = authorize_schedule_change(&mut tx, ctx, id).await?;
     let mut c = Checker::new();
     let reason = c.text("reason", &input.reason, 500);
     if input.ends_at <= input.starts_at {
@@ -501,7 +501,7 @@ pub async fn delete_override(core: &Core, ctx: &Ctx, id: DutyOverrideId) -> Resu
     let mut tx = core.db.begin().await?;
     ctx.authorize(ObjectType::Duty, Action::Update)?;
     let o = store::get_override(&mut *tx, id).await?.ok_or(CoreError::NotFound("duty_override"))?;
-    let s = load_for_change(&mut tx, ctx, o.schedule_id).await?;
+    let s = authorize_schedule_change(&mut tx, ctx, o.schedule_id).await?;
     store::delete_override(&mut tx, id).await?;
     touch(core, &mut tx, &s).await?;
     audit::write(core, &mut tx, ctx, Change::new("duty_override", id, "delete").before(&o)).await?;

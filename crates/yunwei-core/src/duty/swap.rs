@@ -5,7 +5,7 @@
 //! rest the schedule asks for between two shifts of one person, and each is audited.
 
 use super::oncall::{Compiled, compiled};
-use super::schedule::{load_for_change_unchecked, names, touch};
+use super::schedule::{names, schedule_for_swap, touch};
 use crate::audit::{self, Change};
 use crate::{Core, CoreError, Ctx, Result};
 use jiff::Timestamp;
@@ -131,7 +131,7 @@ pub async fn propose(core: &Core, ctx: &Ctx, schedule: DutyScheduleId, input: Sw
     }
     c.finish()?;
     let mut tx = core.db.begin().await?;
-    let sched = load_for_change_unchecked(&mut tx, schedule).await?;
+    let sched = schedule_for_swap(&mut tx, schedule).await?;
     if yunwei_store::admin::get_user(&mut *tx, input.counterpart_id).await?.is_none_or(|u| u.disabled) {
         return Err(invalid("counterpart_id", "not_found"));
     }
@@ -182,7 +182,7 @@ pub async fn act(core: &Core, ctx: &Ctx, id: DutySwapId, step: SwapStep) -> Resu
         Refusal::Forbidden(why) => CoreError::Forbidden(why.into()),
         Refusal::Conflict(why) => CoreError::Conflict(why),
     })?;
-    let sched = load_for_change_unchecked(&mut tx, before.schedule_id).await?;
+    let sched = schedule_for_swap(&mut tx, before.schedule_id).await?;
     let now = core.now_ms();
     if to == SwapState::Approved {
         if before.starts_at < now {
