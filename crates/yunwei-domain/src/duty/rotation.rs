@@ -120,7 +120,7 @@ impl Rotation {
 }
 
 pub(crate) fn local_instant(dt: DateTime, tz: &TimeZone) -> Timestamp {
-    tz.to_ambiguous_timestamp(dt).compatible().unwrap_or_else(|_| Timestamp::UNIX_EPOCH)
+    tz.to_ambiguous_timestamp(dt).compatible().unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn weekday(code: &str) -> Option<Weekday> {
