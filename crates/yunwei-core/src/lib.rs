@@ -19,6 +19,7 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod directory;
+pub mod duty;
 pub mod error;
 pub mod home;
 pub mod idempotency;
@@ -102,6 +103,9 @@ pub mod store {
     }
     pub mod webhook {
         pub use yunwei_store::webhook::Webhook;
+    }
+    pub mod duty {
+        pub use yunwei_store::duty::{Layer, Member, Override, Schedule};
     }
 }
 

@@ -51,6 +51,10 @@ macro_rules! for_each_id {
             AssetId,
             AssetApprovalRuleId
             ChangeId
+            DutyScheduleId,
+            DutyLayerId,
+            DutyOverrideId,
+            DutySwapId
         );
     };
 }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod change;
 pub mod cmdb;
+pub mod duty;
 pub mod error;
 pub mod event;
 pub mod ids;

@@ -18,6 +18,7 @@ pub mod bulk_load;
 pub mod change;
 pub mod cmdb;
 pub mod cmdb_graph;
+pub mod duty;
 pub mod duty_grant;
 pub mod idempotency;
 pub mod improvement;

@@ -77,6 +77,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(22, "asset", "0022_asset"),
     migration!(25, "change", "0025_change"),
     migration!(26, "chat_robots", "0026_chat_robots"),
+    migration!(24, "duty", "0024_duty"),
 ];
 
 /// The newest schema version this binary knows.

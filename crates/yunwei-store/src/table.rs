@@ -205,6 +205,9 @@ text_enum_columns!(
     yunwei_domain::change::ChangeState,
     yunwei_domain::change::Vote,
     yunwei_domain::change::risk::RiskLevel,
+    yunwei_domain::duty::RotationKind,
+    yunwei_domain::duty::DayRestriction,
+    yunwei_domain::duty::swap::SwapState,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -102,6 +102,11 @@ round_trips! {
     asset_approval_rule: yunwei_store::asset::ApprovalRuleRow;
     change: yunwei_store::change::Change;
     change_approval: yunwei_store::change::ChangeApproval;
+    duty_schedule: yunwei_store::duty::Schedule;
+    duty_layer: yunwei_store::duty::Layer;
+    duty_member: yunwei_store::duty::Member;
+    duty_override: yunwei_store::duty::Override;
+    duty_swap: yunwei_store::duty::Swap;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

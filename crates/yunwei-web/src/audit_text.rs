@@ -100,6 +100,10 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "step",
     "link_incident",
     "unlink_incident",
+    "member_add",
+    "member_remove",
+    "accept",
+    "decline",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

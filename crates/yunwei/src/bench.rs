@@ -20,6 +20,8 @@ pub struct BenchArgs {
     /// `cmdb-import` imports `--rows` generated servers from CSV in-process;
     /// `alert-ingest` posts Alertmanager webhook batches of 100 alerts, 90 of them repeats,
     /// and `alert-ingest-new` batches of 100 new alerts (alerts/s = throughput × 100).
+    /// `cmdb-import` imports `--rows` generated servers from CSV in-process; `oncall` asks
+    /// who is on call on a 3-layer, 50-member schedule in-process.
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -50,6 +52,7 @@ pub struct BenchArgs {
 }
 
 const SCENARIOS: [&str; 14] = [
+const SCENARIOS: [&str; 13] = [
     "me",
     "create-team",
     "create-incident",
@@ -64,6 +67,7 @@ const SCENARIOS: [&str; 14] = [
     "cmdb-import",
     "alert-ingest",
     "alert-ingest-new",
+    "oncall",
 ];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
@@ -303,6 +307,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     if args.scenario == "cmdb-import" {
         return crate::bench_import::run(args.rows).await;
+    }
+    if args.scenario == "oncall" {
+        return crate::bench_oncall::run(args.seconds).await;
     }
     let target = Arc::new(prepare(&args).await?);
     if args.scenario == "impact-sql" {

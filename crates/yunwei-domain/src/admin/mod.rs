@@ -57,10 +57,13 @@ fn engineer(key: &'static str, name_en: &'static str, name_zh: &'static str, ext
     use ObjectType::*;
     let mut permissions = grants(PROCESS_OBJECTS, &[Read], Scope::All);
     permissions.extend(grants(
-        &[Incident, ServiceRequest, Problem, Change, Inspection, Duty],
+        &[Incident, ServiceRequest, Problem, Change, Inspection],
         &[Create, Update, Transition, Assign],
         Scope::Team,
     ));
+    // On duty an engineer writes the duty log and asks for swaps; the roster itself is the
+    // supervisor's (`duty:update`), so nobody rewrites their own shifts.
+    permissions.extend(grants(&[Duty], &[Create, Transition], Scope::Team));
     permissions.extend(grants(&[Knowledge], &[Create, Update], Scope::All));
     permissions.extend(grants(extra, &[Create, Update, Transition], Scope::All));
     permissions.extend(grants(&[User, Team, Department, Setting], &[Read], Scope::All));

@@ -53,6 +53,7 @@ pub mod cmdb;
 pub mod cmdb_discovery;
 pub mod cmdb_impact;
 pub mod cmdb_import;
+pub mod duty;
 pub mod files;
 pub mod incident;
 pub mod live;

@@ -17,6 +17,7 @@ mod cmdb;
 mod cmdb_discovery;
 mod cmdb_impact;
 mod cmdb_import;
+mod duty;
 mod duty_grant;
 mod frag;
 mod major;
@@ -80,6 +81,7 @@ pub fn table() -> Vec<Op> {
         "changes",
     ));
     all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
+    all.extend(duty::ops());
     all
 }
 
@@ -99,6 +101,7 @@ fn schemas() -> Value {
         alert::schemas(),
         asset::schemas(),
         change::schemas(),
+        duty::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -22,6 +22,7 @@ mod cmdb_graph;
 mod cmdb_import;
 mod cmdb_list_tools;
 mod desk;
+mod duty;
 mod form;
 mod home;
 mod improvement;
@@ -198,6 +199,15 @@ pub fn router() -> Router<AppState> {
         .route("/changes/{number}/watch", post(change_record::watch))
         .route("/changes/{number}/unwatch", post(change_record::unwatch))
         .route("/changes/{number}/attachments", post(change_record::upload))
+        .route("/duty", get(duty::list).post(duty::create))
+        .route("/duty/{id}", get(duty::item))
+        .route("/duty/{id}/layers", post(duty::add_layer))
+        .route("/duty/{id}/members", post(duty::add_member))
+        .route("/duty/{id}/overrides", post(duty::add_override))
+        .route("/duty/layers/{layer}/members/{user}/remove", post(duty::remove_member))
+        .route("/duty/overrides/{id}/delete", post(duty::delete_override))
+        .route("/duty/{id}/swaps", post(duty::propose_swap))
+        .route("/duty/swaps/{id}/{step}", post(duty::swap_step))
         .route("/static/desk.css", get(desk::desk_css))
         .route(
             "/static/app.css",
@@ -257,6 +267,7 @@ pub fn process_href(process: &str) -> String {
         "cmdb" => "/cmdb".into(),
         "asset" => "/assets".into(),
         "change" => "/changes".into(),
+        "duty" => "/duty".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -281,6 +292,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
         "asset" => ctx.may_any(&policy::ASSET, Action::Read).is_ok(),
         "change" => ctx.may_any(&policy::CHANGE, Action::Read).is_ok(),
+        "duty" => ctx.authorize(ObjectType::Duty, Action::Read).is_ok(),
         _ => true,
     }
 }
