@@ -49,8 +49,8 @@ macro_rules! for_each_id {
             CiRelationTypeId,
             CiRelationId,
             AssetId,
-            AssetApprovalRuleId
-            ChangeId
+            AssetApprovalRuleId,
+            ChangeId,
             DutyScheduleId,
             DutyLayerId,
             DutyOverrideId,

@@ -117,13 +117,11 @@ pub const CONFIGURATION_ITEM: Policy = Policy { object: ObjectType::Configuratio
 /// Assets belong to their responsible person and whoever registered them, and to their department.
 pub const ASSET: Policy = Policy { object: ObjectType::Asset, owned_by: &["responsible", "created_by"] };
 
-/// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET];
 /// Changes belong to their requester and implementer, their team and the requester's department.
 pub const CHANGE: Policy = Policy { object: ObjectType::Change, owned_by: &["requester", "implementer"] };
 
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, CHANGE];
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE];
 
 #[cfg(test)]
 mod tests {

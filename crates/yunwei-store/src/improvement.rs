@@ -83,9 +83,6 @@ pub struct ImprovementFilter {
 /// Newest first by default.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &ImprovementFilter, page: &PageRequest) -> Result<Page<Improvement>> {
     let mut sql = Sql::new("SELECT * FROM improvements WHERE 1=1");
-    if !f.states.is_empty() {
-        sql.push(" AND state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
-    }
     sql.and_in("state", &f.states);
     if let Some(t) = f.team_id {
         sql.push(" AND team_id = ").bind(t.0);

@@ -73,11 +73,11 @@ const MIGRATIONS: &[Migration] = &[
     migration!(19, "cmdb", "0019_cmdb", per_engine),
     migration!(20, "incident_ci", "0020_incident_ci"),
     migration!(21, "cmdb_discovery", "0021_cmdb_discovery"),
-    migration!(23, "alert", "0023_alert"),
     migration!(22, "asset", "0022_asset"),
+    migration!(23, "alert", "0023_alert"),
+    migration!(24, "duty", "0024_duty"),
     migration!(25, "change", "0025_change"),
     migration!(26, "chat_robots", "0026_chat_robots"),
-    migration!(24, "duty", "0024_duty"),
 ];
 
 /// The newest schema version this binary knows.

@@ -181,9 +181,6 @@ pub struct RequestFilter {
 /// Newest first, keyset-paged on the id.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, f: &RequestFilter, page: &PageRequest) -> Result<Page<ServiceRequest>> {
     let mut sql = Sql::new("SELECT r.* FROM service_requests r WHERE 1=1");
-    if !f.states.is_empty() {
-        sql.push(" AND r.state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
-    }
     sql.and_in("r.state", &f.states);
     if let Some(u) = f.requester_id {
         sql.push(" AND r.requester_id = ").bind(u.0);

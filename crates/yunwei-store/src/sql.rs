@@ -134,6 +134,10 @@ impl Sql {
                 self.push(", ");
             }
             self.bind(v);
+        }
+        self.push(")")
+    }
+
     /// ` AND column IN (…)` over `values`; nothing at all when there are none (no filter).
     /// `column` is a trusted column name, never user input.
     pub fn and_in<V: Clone + Into<Value>>(&mut self, column: &str, values: &[V]) -> &mut Self {
@@ -141,13 +145,7 @@ impl Sql {
             return self;
         }
         self.push(&format!(" AND {column} IN ("));
-        for (n, v) in values.iter().enumerate() {
-            if n > 0 {
-                self.push(", ");
-            }
-            self.bind(v.clone());
-        }
-        self.push(")")
+        self.bind_list(values.iter().cloned())
     }
 
     /// `AND (key, id) > (cursor)` and the matching `ORDER BY … LIMIT`, fetching one

@@ -51,8 +51,7 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-const SCENARIOS: [&str; 14] = [
-const SCENARIOS: [&str; 13] = [
+const SCENARIOS: [&str; 15] = [
     "me",
     "create-team",
     "create-incident",

@@ -135,7 +135,6 @@ pub enum Channel {
     Import,
     /// Discovery reconciliation for the source with this id (history's `source_ref`).
     Reconciliation(i64),
-    Reconciliation,
     /// Asset management deploying an asset onto its CI.
     Asset,
 }
@@ -148,7 +147,6 @@ pub(crate) fn origin(ctx: &Ctx, channel: Channel, at: i64) -> Origin {
         Channel::Api => HistorySource::Api,
         Channel::Import => HistorySource::Import,
         Channel::Reconciliation(_) => HistorySource::Reconciliation,
-        Channel::Reconciliation => HistorySource::Reconciliation,
         Channel::Asset => HistorySource::Asset,
     };
     let source_ref = match channel {

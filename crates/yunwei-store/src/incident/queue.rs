@@ -66,9 +66,6 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     page: &PageRequest,
 ) -> Result<Page<Incident>> {
     let mut sql = Sql::new("SELECT * FROM incidents WHERE 1=1");
-    if !f.states.is_empty() {
-        sql.push(" AND state IN (").bind_list(f.states.iter().map(|s| s.as_str()));
-    }
     sql.and_in("state", &f.states);
     let int = |sql: &mut Sql, col: &str, v: Option<i64>| {
         if let Some(v) = v {

@@ -187,7 +187,7 @@ async fn the_schedule_page_names_the_coming_shifts_and_offers_forms_only_to_mana
         assert!(text.contains(words), "{words} on the manager's page");
     }
     // A failed override keeps what was typed and says why by the field.
-    let csrf = crate::record_pages::hidden(&text, "csrf_token");
+    let csrf = yunwei_testkit::hidden(&text, "csrf_token");
     let bad = lead
         .post_form(
             &format!("/duty/{id}/overrides"),
@@ -216,7 +216,7 @@ async fn the_schedule_page_names_the_coming_shifts_and_offers_forms_only_to_mana
         .post_form(
             &format!("/duty/{id}/layers"),
             &[
-                ("csrf_token", &crate::record_pages::hidden(&text, "csrf_token")),
+                ("csrf_token", &yunwei_testkit::hidden(&text, "csrf_token")),
                 ("name", "x"),
                 ("rotation", "daily"),
                 ("starts_local", "2026-01-05T09:00"),
