@@ -28,7 +28,7 @@ CREATE TABLE duty_layers (
     rotation TEXT NOT NULL,
     -- Days (daily) or weeks (weekly) per turn.
     rotation_length BIGINT NOT NULL DEFAULT 1,
-    -- custom: the RRULE subset of ADR 0019.
+    -- custom: the RRULE subset of ADR 0024.
     rrule TEXT NOT NULL DEFAULT '',
     -- First handoff, local YYYY-MM-DDTHH:MM; the end, if any, likewise.
     starts_local TEXT NOT NULL,

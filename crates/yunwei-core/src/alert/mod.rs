@@ -1,6 +1,6 @@
 //! Monitoring alerts (issue 12): integrations (senders with their own token and severity
 //! mapping), the front door (`ingest`), and the alerts as people read and acknowledge them.
-//! Alerts are light records, not tickets of the kernel (ADR 0019): an incident is opened
+//! Alerts are light records, not tickets of the kernel (ADR 0023): an incident is opened
 //! for the ones that need a person.
 
 pub mod ingest;

@@ -46,7 +46,7 @@ pub struct LayerInput {
     pub rotation: RotationKind,
     /// Days (daily) or weeks (weekly) per turn; default 1.
     pub rotation_length: Option<i64>,
-    /// Custom rotations: `FREQ=DAILY;BYHOUR=8,20` and the like (ADR 0019).
+    /// Custom rotations: `FREQ=DAILY;BYHOUR=8,20` and the like (ADR 0024).
     #[serde(default)]
     pub rrule: String,
     /// First handoff, local `YYYY-MM-DDTHH:MM` in the schedule's zone.

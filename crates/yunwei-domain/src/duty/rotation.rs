@@ -1,6 +1,6 @@
 //! When handoffs happen: a rotation repeats a fixed pattern of handoff times every
 //! `period_days` local days. Daily and weekly rotations have one handoff per period; a
-//! custom rule (the RRULE subset of ADR 0019) may have several, e.g. 08:00 and 20:00.
+//! custom rule (the RRULE subset of ADR 0024) may have several, e.g. 08:00 and 20:00.
 //!
 //! Handoffs are wall-clock times in the schedule's zone, so a 09:00 handoff stays at 09:00
 //! across a daylight-saving change. Slots are numbered from the pattern's base: slot `k`
@@ -141,7 +141,7 @@ fn numbers(v: &str, max: i64) -> Option<Vec<i64>> {
     out.filter(|o| !o.is_empty() && o.len() <= 24)
 }
 
-/// The RRULE subset rosters need (ADR 0019): `FREQ=DAILY|WEEKLY`, `INTERVAL`, `BYDAY` (weekly,
+/// The RRULE subset rosters need (ADR 0024): `FREQ=DAILY|WEEKLY`, `INTERVAL`, `BYDAY` (weekly,
 /// plain two-letter days), `BYHOUR`, `BYMINUTE`; a leading `RRULE:` is allowed. Missing parts
 /// take the anchor's day and time, as RFC 5545 takes them from DTSTART. Anything else
 /// (`COUNT`, `UNTIL`, `BYMONTH`, `BYSETPOS`, …) is refused rather than half-understood.
