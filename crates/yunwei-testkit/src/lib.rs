@@ -20,6 +20,8 @@ pub mod webhook;
 
 /// Dovecot on loopback (Debian package dovecot-imapd): `imap::Dovecot::start()`.
 pub use yunwei_connect::mail_in::testing as imap;
+/// Installs what a test needs when it is missing (Debian packages).
+pub use yunwei_connect::test_setup;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! A real Prometheus Alertmanager (Debian's `prometheus-alertmanager`, issue 12) on loopback,
 //! its webhook receiver pointed at the test server: an alert posted to Alertmanager's own API
-//! fires → an incident is opened; posted again as ended → the incident is resolved. Skipped,
-//! saying so, when the binary is not installed (`.ci/run` installs it).
+//! fires → an incident is opened; posted again as ended → the incident is resolved. The binary is
+//! installed when missing (`test_setup`, as for Dovecot and Chromium; `.ci/run` installs it first).
 
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -62,10 +62,9 @@ async fn poll<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
 
 #[tokio::test]
 async fn alertmanager_fires_and_resolves_an_incident() {
-    if Command::new(BINARY).arg("--version").output().is_err() {
-        eprintln!("SKIPPED: {BINARY} is not installed");
-        return;
-    }
+    // Installed when missing, as Dovecot and Chromium are: the test never passes by not running.
+    let need = yunwei_testkit::test_setup::Need { package: BINARY, present: || Command::new(BINARY).arg("--version").output().is_ok() };
+    yunwei_testkit::test_setup::ensure("the alert tests (a real Prometheus Alertmanager)", &[need]).unwrap_or_else(|e| panic!("{e}"));
     let app = spawn_app().await;
     let r = app.admin().post("/api/v1/alert-integrations", &json!({ "name": "真实 Alertmanager", "incident_severity": "critical" })).await;
     assert_eq!(r.status, 201, "{}", r.text());
