@@ -8,7 +8,7 @@ ALTER TABLE webhooks ADD COLUMN locale TEXT NOT NULL DEFAULT 'zh-CN';
 ALTER TABLE webhooks ADD COLUMN per_minute BIGINT NOT NULL DEFAULT 0;
 -- SMS: JSON array of phone numbers to text.
 ALTER TABLE webhooks ADD COLUMN phones TEXT NOT NULL DEFAULT '[]';
--- SMS: the gateway's JSON body as a template ({{ phones }}, {{ text }}); empty: Yunwei's own.
+-- SMS: the gateway's JSON body as a minijinja template; empty: Yunwei's own.
 ALTER TABLE webhooks ADD COLUMN body_template TEXT NOT NULL DEFAULT '';
 
 -- One row per message a budgeted receiver was sent (a digest counts once): the budget counts

@@ -349,7 +349,9 @@ pub fn problem_response(e: &ApiError, tr: Tr, request_id: &str) -> Response {
 pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit = state.web.limit_for(req.uri().path());
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    // Bulk routes refuse an oversized body before reading it; elsewhere the extractor meets the
+    // limit, so that a page form answers with its page and the error by the field.
+    if limit != state.web.body_limit && declared.is_some_and(|n| n > limit) {
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response();
     }
     let (parts, body) = req.into_parts();

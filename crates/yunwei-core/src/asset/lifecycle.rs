@@ -187,6 +187,8 @@ async fn sync_ci(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, a: &mut Asse
                 }
             }
             let new = CiInput { class_id, name: a.name.clone(), status: Some(status), attributes, ..CiInput::default() };
+            // Creating the CI needs the CMDB's own right, as from the CMDB's pages.
+            crate::cmdb::ci::check_team_scope(ctx, Action::Create, new.owner_team_id).map_err(|e| field_of_ci(e, "ci_class_id"))?;
             let ci =
                 crate::cmdb::ci::create_in(core, tx, ctx, &schema, new, Channel::Asset).await.map_err(|e| field_of_ci(e, "ci_class_id"))?;
             a.ci_id = Some(ci.id);
