@@ -93,7 +93,7 @@ round_trips! {
     ci: yunwei_store::cmdb::ci::Ci;
     ci_history: yunwei_store::cmdb::history::HistoryRow;
     ci_discovery_source: yunwei_store::cmdb::discovery::DiscoverySource;
-    alert_integration: yunwei_store::alert::AlertIntegration, "token_hash" = "h";
+    alert_integration: yunwei_store::alert::AlertIntegration;
     alert: yunwei_store::alert::Alert;
     alert_event: yunwei_store::alert::AlertEvent;
     alert_silence: yunwei_store::alert::AlertSilence;
