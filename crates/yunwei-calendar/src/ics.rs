@@ -59,6 +59,47 @@ pub fn export_days(days: &ImportedDays, calendar_name: &str, dtstamp: Timestamp)
     out
 }
 
+/// A timed event of a feed (a duty shift): instants, written in UTC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedEvent {
+    /// Stable across exports, so subscribers update their copy instead of adding one.
+    pub uid: String,
+    pub starts: Timestamp,
+    pub ends: Timestamp,
+    pub summary: String,
+    pub description: String,
+}
+
+fn utc_stamp(t: Timestamp) -> String {
+    let d = t.to_zoned(TimeZone::UTC).datetime();
+    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", d.year(), d.month(), d.day(), d.hour(), d.minute(), d.second())
+}
+
+/// Timed events as an iCalendar file, written like [`export_days`] (CRLF, folded, escaped).
+pub fn export_events(calendar_name: &str, dtstamp: Timestamp, events: &[TimedEvent]) -> String {
+    let stamp = utc_stamp(dtstamp);
+    let mut out = String::with_capacity(300 * (events.len() + 1));
+    for line in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Yunwei//yunwei-calendar//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"] {
+        push_line(&mut out, line);
+    }
+    push_line(&mut out, &format!("X-WR-CALNAME:{}", escape_text(calendar_name)));
+    for e in events {
+        push_line(&mut out, "BEGIN:VEVENT");
+        push_line(&mut out, &format!("UID:{}", escape_text(&e.uid)));
+        push_line(&mut out, &format!("DTSTAMP:{stamp}"));
+        push_line(&mut out, &format!("DTSTART:{}", utc_stamp(e.starts)));
+        push_line(&mut out, &format!("DTEND:{}", utc_stamp(e.ends)));
+        push_line(&mut out, &format!("SUMMARY:{}", escape_text(&e.summary)));
+        if !e.description.is_empty() {
+            push_line(&mut out, &format!("DESCRIPTION:{}", escape_text(&e.description)));
+        }
+        push_line(&mut out, "TRANSP:OPAQUE");
+        push_line(&mut out, "END:VEVENT");
+    }
+    push_line(&mut out, "END:VCALENDAR");
+    out
+}
+
 fn compact(d: Date) -> String {
     format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
 }
@@ -335,6 +376,23 @@ mod tests {
 
     fn stamp() -> Timestamp {
         "2026-11-04T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn timed_events_are_utc_escaped_and_folded() {
+        let e = TimedEvent {
+            uid: "duty-3-1767574800000@yunwei".into(),
+            starts: "2026-01-05T01:00:00Z".parse().unwrap(),
+            ends: "2026-01-06T01:00:00Z".parse().unwrap(),
+            summary: "值班：张伟, 李娜; 夜班".into(),
+            description: "第一行\n第二行".repeat(8),
+        };
+        let text = export_events("核心系统值班", stamp(), std::slice::from_ref(&e));
+        assert!(text.contains("\r\nDTSTART:20260105T010000Z\r\nDTEND:20260106T010000Z\r\n"), "{text}");
+        assert!(text.contains("SUMMARY:值班：张伟\\, 李娜\\; 夜班\r\n"), "{text}");
+        assert!(text.contains("UID:duty-3-1767574800000@yunwei\r\n"));
+        assert!(text.split("\r\n").all(|l| l.len() <= 75), "folded at 75 octets");
+        assert_eq!(text, export_events("核心系统值班", stamp(), &[e]), "the same input, the same bytes");
     }
 
     #[test]

@@ -181,6 +181,11 @@ impl Calendar {
         !self.spans_on(date).is_empty()
     }
 
+    /// A public holiday (not merely a weekend): duty reports count these apart.
+    pub fn is_holiday(&self, date: Date) -> bool {
+        !self.always && self.holidays.contains(&date) && !self.makeup_days.contains(&date)
+    }
+
     /// The instants a span covers on a date; DST gaps and folds resolve as jiff's
     /// "compatible" rule does, so a period is never counted twice.
     fn instants(&self, date: Date, span: Span) -> Option<(i64, i64)> {

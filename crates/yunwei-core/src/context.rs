@@ -18,6 +18,8 @@ pub enum Via {
     System,
     /// A mail the sender wrote to the service-desk mailbox.
     MailIn,
+    /// A calendar application fetching a person's duty feed by its secret URL (read only).
+    Feed,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -128,6 +128,8 @@ pub struct Core {
     pub live: Arc<live::Hub>,
     /// The CMDB graph in memory, kept true from `ci_history` (ADR 0016).
     pub(crate) cmdb_graph: Arc<cmdb::graph::GraphCache>,
+    /// Compiled on-call rosters, checked against the schedule's version (ADR 0029).
+    pub(crate) duty_cache: Arc<duty::cache::RosterCache>,
     /// Words for people (the web layer's), for messages written outside a request.
     wording: Arc<std::sync::OnceLock<Arc<dyn notify::Wording>>>,
 }
@@ -145,6 +147,7 @@ impl Core {
             config_cache: Arc::default(),
             live: Arc::default(),
             cmdb_graph: Arc::default(),
+            duty_cache: Arc::default(),
             wording: Arc::default(),
         }
     }

@@ -266,3 +266,17 @@ pub async fn swaps<'e, E: Executor<'e, Database = Any>>(ex: E, schedule: DutySch
         sqlx::query("SELECT * FROM duty_swaps WHERE schedule_id = $1 ORDER BY id DESC LIMIT 100").bind(schedule.0).fetch_all(ex).await?;
     rows.iter().map(Swap::from_row).collect()
 }
+
+/// What a cached roster depends on, read in one query: the schedule's version (every write
+/// to the schedule, its layers, members, overrides or swaps bumps it) and a stamp of the
+/// business calendars (working-day layers follow them). `None`: the schedule is gone.
+pub async fn stamp<'e, E: Executor<'e, Database = Any>>(ex: E, id: DutyScheduleId) -> Result<Option<(i64, i64, i64)>> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT s.version, (SELECT COALESCE(MAX(updated_at), 0) FROM calendars), (SELECT COUNT(*) FROM calendars) \
+         FROM duty_schedules s WHERE s.id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?;
+    Ok(row)
+}

@@ -4,7 +4,11 @@
 //! Permissions (data, ordinary work — no administrator duty): `duty:read` sees schedules;
 //! `duty:update` manages them (at `team` scope: the schedules of one's own teams).
 
+pub mod cache;
+pub mod console;
+pub mod feed;
 pub mod oncall;
+pub mod report;
 pub mod schedule;
 pub mod swap;
 

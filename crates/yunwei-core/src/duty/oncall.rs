@@ -29,6 +29,19 @@ impl Compiled {
         }
     }
 
+    /// Working, weekend or public holiday, by the schedule's calendar (Saturday and Sunday
+    /// are the weekend without one).
+    pub fn day_type(&self, d: Date) -> rules::report::DayType {
+        use rules::report::DayType;
+        match &self.calendar {
+            Some(c) if c.is_holiday(d) => DayType::Holiday,
+            Some(c) if !c.is_working_day(d) => DayType::Weekend,
+            Some(_) => DayType::Working,
+            None if d.weekday().to_monday_one_offset() >= 6 => DayType::Weekend,
+            None => DayType::Working,
+        }
+    }
+
     pub fn on_call(&self, at: i64) -> rules::OnCall {
         let t = Timestamp::from_millisecond(at).unwrap_or_default();
         self.roster.on_call(t, &|d| self.working_day(d))
@@ -117,17 +130,16 @@ pub async fn compiled(conn: &mut Conn, id: DutyScheduleId, since: i64) -> Result
 
 /// Who is on call on `schedule` at `at` (unix ms): the entry for engines (escalation, alert
 /// routing), which act for the system. Not authorised here: it takes no caller.
+/// Answered from this node's roster cache (ADR 0029).
 pub async fn who_is_on_call(core: &Core, schedule: DutyScheduleId, at: i64) -> Result<Vec<UserId>> {
-    let mut conn = core.db.read.acquire().await?;
-    let (_, c) = compiled(&mut conn, schedule, at).await?;
+    let c = super::cache::roster_at(core, schedule, at).await?;
     Ok(c.on_call(at).users.into_iter().map(UserId).collect())
 }
 
 /// A schedule's compiled roster with overrides ending after `since`, for engines that ask
 /// many times (and the bench). Not authorised here: it takes no caller.
-pub async fn roster(core: &Core, schedule: DutyScheduleId, since: i64) -> Result<Compiled> {
-    let mut conn = core.db.read.acquire().await?;
-    Ok(compiled(&mut conn, schedule, since).await?.1)
+pub async fn roster(core: &Core, schedule: DutyScheduleId, since: i64) -> Result<std::sync::Arc<Compiled>> {
+    super::cache::roster_at(core, schedule, since).await
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -273,6 +273,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: ScheduleI
     audit::write(core, &mut tx, ctx, Change::new("duty_schedule", id, "update").before(&before).after(&after)).await?;
     let v = load_view(core, &mut tx, id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }
 
@@ -393,6 +394,7 @@ pub async fn add_layer(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: LayerI
     .await?;
     let v = load_view(core, &mut tx, id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }
 
@@ -419,6 +421,7 @@ pub async fn update_layer(core: &Core, ctx: &Ctx, layer: DutyLayerId, input: Lay
     audit::write(core, &mut tx, ctx, Change::new("duty_layer", layer, "update").before(&before).after(&after)).await?;
     let v = load_view(core, &mut tx, s.id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }
 
@@ -444,6 +447,7 @@ pub async fn add_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: UserId
     audit::write(core, &mut tx, ctx, Change::new("duty_layer", layer, "member_add").after(&m)).await?;
     let v = load_view(core, &mut tx, s.id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }
 
@@ -459,6 +463,7 @@ pub async fn remove_member(core: &Core, ctx: &Ctx, layer: DutyLayerId, user: Use
         .await?;
     let v = load_view(core, &mut tx, s.id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }
 
@@ -494,6 +499,7 @@ pub async fn add_override(core: &Core, ctx: &Ctx, id: DutyScheduleId, input: Ove
     audit::write(core, &mut tx, ctx, Change::new("duty_override", oid, "create").after(&o)).await?;
     let v = load_view(core, &mut tx, id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }
 
@@ -507,5 +513,6 @@ pub async fn delete_override(core: &Core, ctx: &Ctx, id: DutyOverrideId) -> Resu
     audit::write(core, &mut tx, ctx, Change::new("duty_override", id, "delete").before(&o)).await?;
     let v = load_view(core, &mut tx, s.id).await?;
     core.commit(tx).await?;
+    super::cache::written(core, v.schedule.id);
     Ok(v)
 }

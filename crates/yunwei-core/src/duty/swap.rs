@@ -218,7 +218,9 @@ pub async fn act(core: &Core, ctx: &Ctx, id: DutySwapId, step: SwapStep) -> Resu
         return Err(CoreError::Conflict("duty_swap_changed"));
     }
     audit::write(core, &mut tx, ctx, Change::new("duty_swap", id, step.as_str()).before(&before).after(&after)).await?;
+    let schedule = after.schedule_id;
     let v = views(&mut tx, vec![after]).await?;
     core.commit(tx).await?;
+    super::cache::written(core, schedule);
     v.into_iter().next().ok_or(CoreError::NotFound("duty_swap"))
 }

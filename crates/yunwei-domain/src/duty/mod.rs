@@ -11,7 +11,9 @@
 //! - An **override** puts one person on call for a period, instead of one named person or
 //!   instead of everyone.
 
+pub mod log;
 pub mod members;
+pub mod report;
 pub mod rotation;
 pub mod swap;
 #[cfg(test)]

@@ -45,6 +45,15 @@ pub(super) fn ops() -> Vec<Op> {
         DUTY.get("/api/v1/duty/schedules/{id}/swaps", duty::list_swaps, "Shift swaps of the schedule, newest first", "DutySwapList"),
         DUTY.create("/api/v1/duty/schedules/{id}/swaps", duty::propose_swap, "Ask that a colleague covers a period of one's own shifts (in advance; least rest checked)", "DutySwap").body("DutySwapInput", || json!({ "counterpart_id": 5, "starts_at": 1_767_600_000_000_i64, "ends_at": 1_767_686_400_000_i64, "reason": "家中有事" })),
         DUTY.post("/api/v1/duty/swaps/{id}/{action}", duty::swap_step, "accept or decline (the counterpart), approve or reject (a supervisor who is neither party, duty:approve), cancel (the requester)", "DutySwap").errors(&[409]),
+        DUTY.get("/api/v1/duty/schedules/{id}/report", duty::roster_report, "Coverage gaps in the coming days (nobody on call, 15 minutes or more) and fairness: shifts and hours per person around now, weekend and public-holiday work by the business calendar", "DutyReport").query(&[("days", "integer", "1–92, default 28: days ahead for gaps, each side of now for fairness")]).errors(&[422]),
+        DUTY.get("/api/v1/duty/console", duty::get_console, "The duty officer's console: per schedule the reader is on (or the one asked), who is on call now and next, the duty log and handovers; the reader's open incidents; firing unacknowledged alerts", "DutyConsole").query(&[("schedule", "integer", "one schedule instead of the reader's")]),
+        DUTY.create("/api/v1/duty/schedules/{id}/log", duty::write_log, "Write to the duty log (the officer on duty, or within two hours of their shift's end, or a manager); a fault report needs occurred_at and impact", "DutyLogEntry").body("DutyLogInput", || json!({ "kind": "fault_report", "body": "核心交换机 SW-01 端口 Gi0/1 频繁 up/down", "occurred_at": 1_765_130_400_000_i64, "impact": "网银交易延迟" })).errors(&[422]),
+        DUTY.create("/api/v1/duty/schedules/{id}/handovers", duty::hand_over, "Hand the shift over: open incidents and alerts as they stand, and notes, to whoever is on call when the writer's shift ends", "DutyHandover").body("DutyHandoverInput", || json!({ "notes": "SW-01 已联系厂商，明早 9 点到场更换模块。" })).errors(&[422]),
+        DUTY.post("/api/v1/duty/handovers/{id}/acknowledge", duty::acknowledge_handover, "The incoming officer acknowledges a handover (接班确认); not the outgoing one, not anyone else", "DutyHandover").errors(&[409]),
+        DUTY.get("/api/v1/duty/feed", duty::feed_state, "Whether the caller has a calendar-feed secret, and since when", "DutyFeedState"),
+        DUTY.create("/api/v1/duty/feed", duty::new_feed_secret, "Make a new secret for the caller's iCalendar feed URLs (shown once; the old URLs stop working)", "DutyFeedSecret"),
+        DUTY.get("/api/v1/duty/feeds/{secret}/schedules/{id}", duty::schedule_feed, "A schedule's shifts as iCalendar (RFC 5545), for calendar applications (no sign-in: the secret is the capability; what its owner may read now)", "Text").public(),
+        DUTY.get("/api/v1/duty/feeds/{secret}/mine", duty::my_feed, "The secret's owner's own shifts on every schedule, as iCalendar", "Text").public(),
         DUTY.get("/api/v1/duty/schedules/{id}/shifts", duty::shifts, "The shifts of a period, merged where the same people stay on; uncovered periods have no users", "DutyShiftList").query(range).errors(&[422]),
     ]
 }
@@ -86,6 +95,42 @@ pub(super) fn schemas() -> Value {
     );
     json!({
         "DutyPerson": person,
+        "DutyReport": obj(&["schedule_id", "days", "gaps", "fairness"], json!({
+            "schedule_id": s("integer"), "days": s("integer"),
+            "gaps": { "type": "array", "items": obj(&["starts_at", "ends_at"], json!({ "starts_at": s("integer"), "ends_at": s("integer") })) },
+            "fairness": { "type": "array", "items": obj(&["person", "user", "shifts", "hours"], json!({
+                "person": { "$ref": "#/components/schemas/DutyPerson" }, "user": s("integer"), "shifts": s("integer"), "hours": s("number"),
+                "weekend_shifts": s("integer"), "weekend_hours": s("number"), "holiday_shifts": s("integer"), "holiday_hours": s("number")
+            })) }
+        })),
+        "DutyLogInput": obj(&["body"], json!({
+            "kind": { "enum": ["alarm", "fault_report", "action", "note"] }, "body": { "type": "string", "maxLength": 4000 },
+            "occurred_at": ns("integer"), "impact": { "type": "string", "maxLength": 500 }, "incident_id": ns("integer")
+        })),
+        "DutyLogEntry": obj(&["id", "schedule_id", "author_id", "kind", "body", "created_at"], json!({
+            "id": s("integer"), "schedule_id": s("integer"), "author_id": s("integer"), "author_name": s("string"),
+            "kind": { "enum": ["alarm", "fault_report", "action", "note"] }, "body": s("string"), "occurred_at": ns("integer"),
+            "impact": s("string"), "incident_id": ns("integer"), "created_at": s("integer")
+        })),
+        "DutyHandoverInput": obj(&[], json!({ "notes": { "type": "string", "maxLength": 4000 } })),
+        "DutyHandover": obj(&["id", "schedule_id", "from_user_id", "shift_ends_at", "state", "open"], json!({
+            "id": s("integer"), "schedule_id": s("integer"), "from_user_id": s("integer"), "from_name": s("string"),
+            "to_user_id": ns("integer"), "to_name": ns("string"), "shift_ends_at": s("integer"), "notes": s("string"),
+            "state": { "enum": ["pending", "acknowledged"] }, "acknowledged_by": ns("integer"), "acknowledged_by_name": ns("string"),
+            "acknowledged_at": ns("integer"), "created_at": s("integer"), "version": s("integer"), "may_acknowledge": s("boolean"),
+            "open": { "type": "object", "description": "incidents and alerts open at the handover: {id, label, title}", "properties": { "incidents": { "type": "array" }, "alerts": { "type": "array" } } }
+        })),
+        "DutyConsoleSchedule": obj(&["id", "name", "now", "next", "may_write", "log", "handovers"], json!({
+            "id": s("integer"), "name": s("string"), "now": arr("DutyPerson"), "next": arr("DutyPerson"), "next_at": ns("integer"),
+            "may_write": s("boolean"), "log": arr("DutyLogEntry"), "handovers": arr("DutyHandover")
+        })),
+        "DutyConsole": obj(&["schedules", "my_incidents", "alerts"], json!({
+            "schedules": arr("DutyConsoleSchedule"), "my_incidents": { "type": "array", "items": { "type": "object" } }, "alerts": { "type": "array", "items": { "type": "object" } }
+        })),
+        "DutyFeedState": obj(&[], json!({ "created_at": { "type": ["integer", "null"], "description": "when the current secret was made; null: none yet" } })),
+        "DutyFeedSecret": obj(&["secret", "created_at"], json!({
+            "secret": { "type": "string", "description": "shown once; goes in /api/v1/duty/feeds/{secret}/mine and …/schedules/{id}" }, "created_at": s("integer")
+        })),
         "DutyMember": member,
         "DutyLayer": obj(&["id", "name", "rotation", "starts_local", "members"], layer_props),
         "DutyOverride": over,

@@ -174,6 +174,7 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
         .collect();
     main.push(Section::Heading(tr.t("duty.coming_weeks")));
     main.push(Section::Table(TableSection::new(tr, &["duty.from", "duty.to", "duty.on_call", "duty.layer"], rows)));
+    main.extend(super::duty_report::report_sections(state, caller, v.id).await?);
     main.push(Section::Heading(tr.t("duty.layers")));
     let mut rows = Vec::new();
     for l in v.layers.iter().rev() {
@@ -268,6 +269,7 @@ async fn schedule_layout(state: &AppState, caller: &Caller, v: &ScheduleView) ->
         main.push(Section::Form(form));
     }
     swap_sections(state, caller, v, &users, &mut main).await?;
+    main.extend(super::duty_report::feed_sections(state, caller, v.id).await?);
     let facts = vec![
         (tr.t("field.team"), names.team_or_dash(v.team_id)),
         (tr.t("duty.time_zone"), v.time_zone.clone()),
@@ -363,7 +365,7 @@ pub struct OverrideForm {
 }
 
 /// A local `YYYY-MM-DDTHH:MM` in the schedule's zone as unix ms, or the field's error.
-fn instant(field: &str, text: &str, zone: &str) -> Result<i64, ApiError> {
+pub(super) fn instant(field: &str, text: &str, zone: &str) -> Result<i64, ApiError> {
     let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
     text.trim()
         .parse::<jiff::civil::DateTime>()

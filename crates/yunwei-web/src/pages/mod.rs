@@ -23,6 +23,8 @@ mod cmdb_import;
 mod cmdb_list_tools;
 mod desk;
 mod duty;
+mod duty_console;
+mod duty_report;
 mod form;
 mod home;
 mod improvement;
@@ -200,6 +202,11 @@ pub fn router() -> Router<AppState> {
         .route("/changes/{number}/unwatch", post(change_record::unwatch))
         .route("/changes/{number}/attachments", post(change_record::upload))
         .route("/duty", get(duty::list).post(duty::create))
+        .route("/duty/console", get(duty_console::show))
+        .route("/duty/feed", post(duty_report::new_feed))
+        .route("/duty/console/{id}/log", post(duty_console::write_log))
+        .route("/duty/console/{id}/handovers", post(duty_console::hand_over))
+        .route("/duty/console/handovers/{id}/acknowledge", post(duty_console::acknowledge))
         .route("/duty/{id}", get(duty::item))
         .route("/duty/{id}/layers", post(duty::add_layer))
         .route("/duty/{id}/members", post(duty::add_member))

@@ -44,6 +44,8 @@ mod crawl;
 mod demo;
 mod duties;
 mod duty;
+mod duty_cache;
+mod duty_console;
 mod exposure;
 mod first_steps;
 mod first_steps_browser;
