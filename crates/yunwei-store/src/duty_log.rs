@@ -55,7 +55,8 @@ table! {
         pub from_user_id: UserId,
         pub to_user_id: Option<UserId>,
         pub shift_ends_at: i64,
-        /// JSON: the open incidents and alerts as they stood.
+        /// JSON: the open incidents and alerts as they stood (views give it parsed, as `open`).
+        #[serde(skip)]
         pub snapshot: String,
         pub notes: String,
         pub state: HandoverState,

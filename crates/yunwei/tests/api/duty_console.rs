@@ -57,15 +57,17 @@ async fn the_officer_on_duty_logs_hands_over_and_the_next_one_acknowledges() {
     let log = format!("/api/v1/duty/schedules/{id}/log");
     let bad = officer.post(&log, &json!({ "kind": "fault_report", "body": "核心交换机端口频繁 up/down" })).await;
     assert_problem(&bad, 422, "validation_failed");
-    let fields: Vec<&str> = bad.json()["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let problem = bad.json();
+    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["occurred_at", "impact"], "{}", bad.text());
     let now = app.core.now_ms();
     let entry = json!({ "kind": "fault_report", "body": "核心交换机端口频繁 up/down", "occurred_at": now - 600_000, "impact": "网银交易延迟" });
     let e = created(officer.post(&log, &entry).await);
     assert_eq!((e["kind"].as_str(), e["author_name"].as_str(), e["impact"].as_str()), (Some("fault_report"), Some("张伟"), Some("网银交易延迟")));
 
-    // Off duty, without duty rights, or signed out: no log.
-    let refused = next.post(&log, &json!({ "body": "我也写一笔" })).await;
+    // Off duty (王强 is on no shift here; 李娜's ended within the grace and may finish her
+    // record), without duty rights, or signed out: no log.
+    let refused = colleague.post(&log, &json!({ "body": "我也写一笔" })).await;
     assert_problem(&refused, 403, "forbidden");
     assert_eq!(refused.json()["permission"], "duty_not_on_duty", "{}", refused.text());
     assert_problem(&teller.post(&log, &json!({ "body": "x" })).await, 403, "forbidden");

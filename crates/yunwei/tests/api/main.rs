@@ -42,6 +42,7 @@ mod cmdb_import;
 mod cmdb_search;
 mod crawl;
 mod demo;
+mod deploy_prometheus;
 mod duties;
 mod duty;
 mod duty_cache;
