@@ -13,7 +13,8 @@ type Any = sqlx::Any;
 /// Makes `hash` the user's only feed secret (the old one stops working).
 pub async fn replace_feed_token(conn: &mut AnyConnection, user: UserId, hash: &str, now: i64) -> Result<()> {
     conn.execute(sqlx::query("DELETE FROM duty_feed_tokens WHERE user_id = $1").bind(user.0)).await?;
-    let q = sqlx::query("INSERT INTO duty_feed_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)").bind(user.0).bind(hash).bind(now);
+    let q =
+        sqlx::query("INSERT INTO duty_feed_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)").bind(user.0).bind(hash).bind(now);
     conn.execute(q).await?;
     Ok(())
 }
@@ -73,11 +74,13 @@ pub async fn insert_entry(conn: &mut AnyConnection, e: &LogEntry) -> Result<i64>
 
 /// The schedule's log entries written from `since` on, newest first (at most 200).
 pub async fn entries<'e, E: Executor<'e, Database = Any>>(ex: E, schedule: DutyScheduleId, since: i64) -> Result<Vec<LogEntry>> {
-    let rows = sqlx::query("SELECT * FROM duty_log_entries WHERE schedule_id = $1 AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT 200")
-        .bind(schedule.0)
-        .bind(since)
-        .fetch_all(ex)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT * FROM duty_log_entries WHERE schedule_id = $1 AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT 200",
+    )
+    .bind(schedule.0)
+    .bind(since)
+    .fetch_all(ex)
+    .await?;
     rows.iter().map(LogEntry::from_row).collect()
 }
 
@@ -97,6 +100,7 @@ pub async fn update_handover(conn: &mut AnyConnection, h: &Handover, expected_ve
 
 /// The schedule's handovers, newest first (at most 20).
 pub async fn handovers<'e, E: Executor<'e, Database = Any>>(ex: E, schedule: DutyScheduleId) -> Result<Vec<Handover>> {
-    let rows = sqlx::query("SELECT * FROM duty_handovers WHERE schedule_id = $1 ORDER BY id DESC LIMIT 20").bind(schedule.0).fetch_all(ex).await?;
+    let rows =
+        sqlx::query("SELECT * FROM duty_handovers WHERE schedule_id = $1 ORDER BY id DESC LIMIT 20").bind(schedule.0).fetch_all(ex).await?;
     rows.iter().map(Handover::from_row).collect()
 }

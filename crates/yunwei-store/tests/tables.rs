@@ -107,6 +107,8 @@ round_trips! {
     duty_member: yunwei_store::duty::Member;
     duty_override: yunwei_store::duty::Override;
     duty_swap: yunwei_store::duty::Swap;
+    duty_log_entry: yunwei_store::duty_log::LogEntry;
+    duty_handover: yunwei_store::duty_log::Handover;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

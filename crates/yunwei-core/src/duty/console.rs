@@ -295,7 +295,13 @@ pub async fn acknowledge(core: &Core, ctx: &Ctx, handover: i64) -> Result<Handov
             _ => CoreError::Forbidden(r.code().into()),
         });
     }
-    let after = Handover { state: HandoverState::Acknowledged, acknowledged_by: Some(me), acknowledged_at: Some(now), version: before.version + 1, ..before.clone() };
+    let after = Handover {
+        state: HandoverState::Acknowledged,
+        acknowledged_by: Some(me),
+        acknowledged_at: Some(now),
+        version: before.version + 1,
+        ..before.clone()
+    };
     let mut tx = core.db.begin().await?;
     if !log_store::update_handover(&mut tx, &after, before.version).await? {
         return Err(CoreError::Conflict("duty_handover_acknowledged"));

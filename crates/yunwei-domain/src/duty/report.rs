@@ -128,10 +128,13 @@ mod tests {
             shift("2026-01-05T10:00:00Z", "2026-01-05T12:00:00Z", &[2]),
         ];
         let g = gaps(&s, 30 * 60_000);
-        assert_eq!(g, vec![Gap { starts: t("2026-01-05T00:00:00Z"), ends: t("2026-01-05T01:00:00Z") }, Gap {
-            starts: t("2026-01-05T09:00:00Z"),
-            ends: t("2026-01-05T10:00:00Z")
-        }]);
+        assert_eq!(
+            g,
+            vec![
+                Gap { starts: t("2026-01-05T00:00:00Z"), ends: t("2026-01-05T01:00:00Z") },
+                Gap { starts: t("2026-01-05T09:00:00Z"), ends: t("2026-01-05T10:00:00Z") }
+            ]
+        );
         assert_eq!(gaps(&s, 90 * 60_000), Vec::new());
     }
 

@@ -72,7 +72,7 @@ async fn list_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiErr
             Cell::text(s.time_zone.clone()),
         ]);
     }
-    let mut sections = vec![Section::Text(tr.t("duty.help"))];
+    let mut sections = vec![Section::Text(tr.t("duty.help")), Section::Links(vec![("/duty/console".into(), tr.t("duty.console.link"))])];
     sections.push(Section::Table(TableSection::new(tr, &["field.name", "field.team", "duty.on_call_now", "duty.time_zone"], rows)));
     if may_update(caller) {
         let mut teams = vec![(String::new(), tr.t("field.none"))];

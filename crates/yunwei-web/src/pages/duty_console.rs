@@ -63,7 +63,11 @@ fn schedule_sections(caller: &Caller, s: &ConsoleSchedule, out: &mut Vec<Section
             ]
         })
         .collect();
-    out.push(Section::Table(table(tr, &["field.created", "duty.console.kind", "duty.console.author", "duty.console.occurred", "field.description"], rows)));
+    out.push(Section::Table(table(
+        tr,
+        &["field.created", "duty.console.kind", "duty.console.author", "duty.console.occurred", "field.description"],
+        rows,
+    )));
     if s.may_write {
         let kinds = LogKind::ALL.iter().map(|k| (k.as_str().to_string(), tr.t(&format!("duty.log_kind.{k}")))).collect();
         let fields = vec![
@@ -82,7 +86,10 @@ fn schedule_sections(caller: &Caller, s: &ConsoleSchedule, out: &mut Vec<Section
         .handovers
         .iter()
         .map(|h| {
-            let open = join(tr, h.open.incidents.iter().map(|i| format!("{} {}", i.label, i.title)).chain(h.open.alerts.iter().map(|a| a.title.clone())));
+            let open = join(
+                tr,
+                h.open.incidents.iter().map(|i| format!("{} {}", i.label, i.title)).chain(h.open.alerts.iter().map(|a| a.title.clone())),
+            );
             let state = match h.row.state {
                 HandoverState::Pending => Cell::badge(tr.t("duty.handover_state.pending"), "warn"),
                 HandoverState::Acknowledged => Cell::text(format!(
@@ -110,7 +117,8 @@ fn schedule_sections(caller: &Caller, s: &ConsoleSchedule, out: &mut Vec<Section
     let cols = ["field.created", "duty.console.from", "duty.console.to", "duty.console.open", "duty.console.notes", "field.state", ""];
     out.push(Section::Table(table(tr, &cols, rows)));
     if s.may_write {
-        let fields = vec![Field::new("textarea", "notes", tr.t("duty.console.notes"), "").rows(3).wide().help(tr.t("duty.console.hand_over_help"))];
+        let fields =
+            vec![Field::new("textarea", "notes", tr.t("duty.console.notes"), "").rows(3).wide().help(tr.t("duty.console.hand_over_help"))];
         let form = FormSection::post("duty-handover", format!("{HERE}/{}/handovers", s.id), tr.t("duty.console.hand_over"), fields)
             .heading(tr.t("duty.console.hand_over"))
             .folded(true);
@@ -139,12 +147,7 @@ async fn layout(state: &AppState, caller: &Caller, schedule: Option<i64>) -> Res
     let rows = c
         .alerts
         .iter()
-        .map(|a| {
-            vec![
-                Cell::badge(tr.t(&format!("duty.alert_severity.{}", a.severity.as_str())), "warn"),
-                Cell::text(a.title.clone()),
-            ]
-        })
+        .map(|a| vec![Cell::badge(tr.t(&format!("duty.alert_severity.{}", a.severity.as_str())), "warn"), Cell::text(a.title.clone())])
         .collect();
     aside.push(Section::Table(table(tr, &["field.severity", "field.title"], rows)));
     Ok(Layout { title: tr.t("duty.console.title"), sections: main, aside, data: Vec::new() })
@@ -175,7 +178,12 @@ pub struct LogForm {
     impact: Option<String>,
 }
 
-pub async fn write_log(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<LogForm>) -> Result<Response, ApiError> {
+pub async fn write_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<LogForm>,
+) -> Result<Response, ApiError> {
     let actor = caller.require()?;
     let zone = actor.time_zone.clone();
     let form = form.and_then(|f| {
@@ -192,7 +200,12 @@ pub async fn write_log(State(state): State<AppState>, caller: Caller, ApiPath(id
     }
 }
 
-pub async fn hand_over(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<HandoverInput>) -> Result<Response, ApiError> {
+pub async fn hand_over(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<HandoverInput>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let (result, posted) = form.run(|input| console::hand_over(&state.core, &caller.ctx, DutyScheduleId(id), input)).await;
     match result {
@@ -204,7 +217,12 @@ pub async fn hand_over(State(state): State<AppState>, caller: Caller, ApiPath(id
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn acknowledge(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, _f: CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    _f: CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     console::acknowledge(&state.core, &caller.ctx, id).await?;
     Ok(redirect(&format!("{HERE}?ok=saved")))

@@ -28,11 +28,8 @@ pub(super) async fn report_sections(state: &AppState, caller: &Caller, id: DutyS
     if r.gaps.is_empty() {
         out.push(Section::Text(tr.with("duty.report.no_gaps", &[("n".into(), r.days.to_string())])));
     } else {
-        let rows = r
-            .gaps
-            .iter()
-            .map(|g| vec![Cell::badge(time(g.starts_at, caller), "warn"), Cell::text(time(g.ends_at, caller))])
-            .collect();
+        let rows =
+            r.gaps.iter().map(|g| vec![Cell::badge(time(g.starts_at, caller), "warn"), Cell::text(time(g.ends_at, caller))]).collect();
         out.push(Section::Text(tr.with("duty.report.gaps_help", &[("n".into(), r.days.to_string())])));
         out.push(Section::Table(table(caller, &["duty.from", "duty.to"], rows)));
     }

@@ -16,7 +16,8 @@ fn run(dir: &PathBuf, args: &[&str]) -> String {
 
 #[test]
 fn the_shipped_alerting_rules_pass_promtool_check_and_their_unit_tests() {
-    let need = yunwei_testkit::test_setup::Need { package: "prometheus", present: || Command::new(BINARY).arg("--version").output().is_ok() };
+    let need =
+        yunwei_testkit::test_setup::Need { package: "prometheus", present: || Command::new(BINARY).arg("--version").output().is_ok() };
     yunwei_testkit::test_setup::ensure("the Prometheus rules test (promtool)", &[need]).unwrap_or_else(|e| panic!("{e}"));
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus");
     let checked = run(&dir, &["check", "rules", "yunwei-rules.yml"]);
@@ -25,9 +26,31 @@ fn the_shipped_alerting_rules_pass_promtool_check_and_their_unit_tests() {
     assert!(tested.contains("SUCCESS"), "{tested}");
     // Every SPEC MON indicator has a rule, and every rule says its severity and indicator.
     let rules = std::fs::read_to_string(dir.join("yunwei-rules.yml")).expect("rules file");
-    for indicator in ["cpu", "memory", "disk_io", "bandwidth", "transaction_volume", "response_time", "success_rate", "packet_loss", "backup_status"] {
+    for indicator in
+        ["cpu", "memory", "disk_io", "bandwidth", "transaction_volume", "response_time", "success_rate", "packet_loss", "backup_status"]
+    {
         assert!(rules.contains(&format!("indicator: {indicator}\n")), "no rule for {indicator}");
     }
     assert_eq!(rules.matches("- alert:").count(), rules.matches("indicator:").count());
     assert_eq!(rules.matches("- alert:").count(), rules.matches("severity: ").count());
+}
+
+/// The Zabbix media type posts to the generic intake with the event's id as the dedup key,
+/// its value as the status, its numeric severity mapped and its tags as labels.
+#[test]
+fn the_zabbix_media_type_carries_the_event_macros_to_the_generic_intake() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/zabbix/yunwei-media-type.yaml");
+    let text = std::fs::read_to_string(path).expect("media type file");
+    for needed in ["'{EVENT.ID}'", "'{EVENT.VALUE}'", "'{EVENT.NSEVERITY}'", "'{EVENT.TAGS}'", "'{EVENT.ACK.STATUS}'", "type: WEBHOOK"] {
+        assert!(text.contains(needed), "{needed} missing");
+    }
+    for script in [
+        "'/integrations/generic'",
+        "'X-Yunwei-Token: '",
+        "dedup_key: 'zabbix-' + p.event_id",
+        "p.event_value === '0' ? 'resolved' : 'firing'",
+    ] {
+        assert!(text.contains(script), "{script} missing from the script");
+    }
+    assert!(!text.contains('\t'), "YAML takes no tabs");
 }

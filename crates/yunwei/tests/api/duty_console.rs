@@ -49,7 +49,11 @@ async fn the_officer_on_duty_logs_hands_over_and_the_next_one_acknowledges() {
     assert_eq!(c.status, 200, "{}", c.text());
     let c = c.json();
     let s = &c["schedules"][0];
-    assert_eq!((s["name"].as_str(), s["now"][0]["name"].as_str(), s["next"][0]["name"].as_str()), (Some("网络值班台"), Some("张伟"), Some("李娜")), "{c}");
+    assert_eq!(
+        (s["name"].as_str(), s["now"][0]["name"].as_str(), s["next"][0]["name"].as_str()),
+        (Some("网络值班台"), Some("张伟"), Some("李娜")),
+        "{c}"
+    );
     assert_eq!(s["may_write"], true);
     assert!(c["my_incidents"].is_array() && c["alerts"].is_array(), "{c}");
 
@@ -61,9 +65,13 @@ async fn the_officer_on_duty_logs_hands_over_and_the_next_one_acknowledges() {
     let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["occurred_at", "impact"], "{}", bad.text());
     let now = app.core.now_ms();
-    let entry = json!({ "kind": "fault_report", "body": "核心交换机端口频繁 up/down", "occurred_at": now - 600_000, "impact": "网银交易延迟" });
+    let entry =
+        json!({ "kind": "fault_report", "body": "核心交换机端口频繁 up/down", "occurred_at": now - 600_000, "impact": "网银交易延迟" });
     let e = created(officer.post(&log, &entry).await);
-    assert_eq!((e["kind"].as_str(), e["author_name"].as_str(), e["impact"].as_str()), (Some("fault_report"), Some("张伟"), Some("网银交易延迟")));
+    assert_eq!(
+        (e["kind"].as_str(), e["author_name"].as_str(), e["impact"].as_str()),
+        (Some("fault_report"), Some("张伟"), Some("网银交易延迟"))
+    );
 
     // Off duty (王强 is on no shift here; 李娜's ended within the grace and may finish her
     // record), without duty rights, or signed out: no log.
