@@ -17,14 +17,13 @@ const WINDOW_DAYS: i64 = 365;
 /// Who hears of a record nobody is responsible for.
 const FALLBACK_ROLE: &str = "ops_manager";
 
-async fn recipients(tx: &mut yunwei_store::Tx, people: [Option<UserId>; 2]) -> Result<Vec<UserId>> {
-    let mut to: Vec<UserId> = people.into_iter().flatten().collect();
-    if to.is_empty() {
-        to = yunwei_store::admin::role_holders(&mut **tx, FALLBACK_ROLE).await?;
-    }
-    to.sort();
-    to.dedup();
-    Ok(to)
+/// The responsible person; for a record without one, the operations managers (whoever
+/// registered it may have moved on).
+async fn recipients(tx: &mut yunwei_store::Tx, responsible: Option<UserId>) -> Result<Vec<UserId>> {
+    Ok(match responsible {
+        Some(u) => vec![u],
+        None => yunwei_store::admin::role_holders(&mut **tx, FALLBACK_ROLE).await?,
+    })
 }
 
 /// Sends what is due today; returns how many reminders went out.
@@ -42,7 +41,7 @@ pub async fn send_due(core: &Core) -> Result<usize> {
         {
             continue;
         }
-        let to = recipients(&mut tx, [l.responsible_id, l.created_by]).await?;
+        let to = recipients(&mut tx, l.responsible_id).await?;
         let data = serde_json::json!({
             "id": l.id, "number": l.product, "title": l.vendor, "product": l.product, "vendor": l.vendor, "kind": l.kind,
             "end_date": end.to_string(), "days_left": rules::days_left(end, today), "recipients": to,
@@ -57,7 +56,7 @@ pub async fn send_due(core: &Core) -> Result<usize> {
         if !store::mark_reminded(&mut tx, "warranty_expiry", a.id.0, &end.to_string(), now).await? {
             continue;
         }
-        let to = recipients(&mut tx, [a.responsible_id, a.created_by]).await?;
+        let to = recipients(&mut tx, a.responsible_id).await?;
         let data = serde_json::json!({
             "id": a.id, "number": a.tag, "title": a.name, "tag": a.tag, "name": a.name, "warranty_end": end.to_string(),
             "days_left": rules::days_left(end, today), "recipients": to, "path": format!("/assets/{}", a.id),

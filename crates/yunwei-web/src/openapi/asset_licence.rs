@@ -106,7 +106,7 @@ pub(super) fn schemas() -> Value {
             "department_id": ns("integer"), "category": { "type": ["string", "null"] }
         })),
         "StocktakeItem": obj(&["tag", "expected", "result"], json!({
-            "id": s("integer"), "tag": s("string"), "asset_id": ns("integer"), "asset_name": ns("string"), "expected": s("boolean"),
+            "id": s("integer"), "stocktake_id": s("integer"), "tag": s("string"), "asset_id": ns("integer"), "asset_name": ns("string"), "expected": s("boolean"),
             "result": result.clone(), "location": s("string"), "seen_by": ns("integer"), "seen_by_name": ns("string"), "seen_at": ns("integer")
         })),
         "Stocktake": obj(&["id", "name", "state", "counts", "version"], json!({

@@ -62,7 +62,8 @@ async fn licences_count_use_against_owned_and_flag_over_use() {
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_problem(&eng.post(&path, &json!({ "user_id": users[0] })).await, 409, "licence_already_assigned");
     let r = eng.post(&path, &json!({ "user_id": users[0], "ci_id": 1 })).await;
-    assert_eq!(fields(&r.json()), [("user_id".to_string(), "one_of_ci_or_user".to_string())]);
+    let want = [("user_id", "one_of_ci_or_user"), ("ci_id", "not_found")].map(|(f, c)| (f.to_string(), c.to_string()));
+    assert_eq!(fields(&r.json()), want);
     let r = eng.post(&path, &json!({})).await;
     assert_eq!(fields(&r.json()), [("ci_id".to_string(), "required".to_string())]);
     let r = eng.post(&path, &json!({ "ci_id": 999_999 })).await;
@@ -101,6 +102,7 @@ async fn expiry_reminders_go_once_to_the_responsible_person_in_their_language() 
     let app = spawn_app().await;
     let (eng_id, eng) = app.user_with_roles("rem.eng", &["system_engineer"]).await;
     let (_, manager) = app.user_with_roles("rem.manager", &["ops_manager"]).await;
+    let (_, director) = app.user_with_roles("rem.director", &["ops_director"]).await;
     assert_eq!(eng.patch("/api/v1/me", &json!({ "locale": "zh-CN" })).await.status, 200);
     let soon = created(
         eng.post("/api/v1/licences", &json!({ "product": "Oracle 数据库", "vendor": "Oracle", "kind": "per_core", "quantity": 64, "end_date": day(10), "responsible_id": eng_id })).await,
@@ -108,7 +110,7 @@ async fn expiry_reminders_go_once_to_the_responsible_person_in_their_language() 
     .await;
     // Too far ahead for its reminder; and one nobody is responsible for (the managers hear of it).
     created(eng.post("/api/v1/licences", &json!({ "product": "远期", "kind": "per_seat", "end_date": day(90) })).await).await;
-    let orphan = created(app.admin().post("/api/v1/licences", &json!({ "product": "无人负责", "kind": "site", "end_date": day(3), "remind_days": 7 })).await).await;
+    let orphan = created(director.post("/api/v1/licences", &json!({ "product": "无人负责", "kind": "site", "end_date": day(3), "remind_days": 7 })).await).await;
     created(
         eng.post("/api/v1/assets", &json!({ "tag": "WAR-1", "name": "存储阵列", "category": "storage", "register": true, "warranty_end": day(5), "responsible_id": eng_id })).await,
     )
@@ -167,7 +169,8 @@ async fn who_may_see_and_change_licences_and_labels() {
     let (far_id, far) = app.user_with_roles("who.lic.far", &[]).await;
     assert_eq!(app.admin().patch(&format!("/api/v1/users/{far_id}"), &json!({ "department_id": theirs })).await.status, 200);
     yunwei_core::admin::set_user_roles(&app.core, &yunwei_core::Ctx::system(), yunwei_domain::ids::UserId(far_id), &["asset_dept".into()]).await.unwrap();
-    let ours = created(app.admin().post("/api/v1/licences", &json!({ "product": "本部门许可", "kind": "site", "department_id": mine })).await).await;
+    let director = app.user_with_roles("who.lic.director", &["ops_director"]).await.1;
+    let ours = created(director.post("/api/v1/licences", &json!({ "product": "本部门许可", "kind": "site", "department_id": mine })).await).await;
     let ours_path = format!("/api/v1/licences/{}", ours["id"]);
     assert_problem(&far.get(&ours_path).await, 403, "forbidden");
     assert_problem(&far.post(&format!("{ours_path}/assignments"), &json!({ "user_id": far_id })).await, 403, "forbidden");
