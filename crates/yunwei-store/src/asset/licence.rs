@@ -119,7 +119,7 @@ pub async fn used<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[LicenceId])
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("SELECT licence_id, SUM(quantity) AS used FROM licence_assignments WHERE 1=1");
+    let mut sql = Sql::new("SELECT licence_id, CAST(SUM(quantity) AS BIGINT) AS used FROM licence_assignments WHERE 1=1");
     sql.and_in("licence_id", &ids.iter().map(|i| i.0).collect::<Vec<_>>());
     sql.push(" GROUP BY licence_id");
     let rows = sql.fetch_all(ex).await?;
