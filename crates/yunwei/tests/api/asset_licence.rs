@@ -20,7 +20,12 @@ async fn created(r: yunwei_testkit::TestResponse) -> Value {
 }
 
 fn fields(r: &Value) -> Vec<(String, String)> {
-    r["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string())).collect()
+    r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// Today in the server's zone, moved by `days`, as `YYYY-MM-DD`.
@@ -46,7 +51,10 @@ async fn licences_count_use_against_owned_and_flag_over_use() {
         .await,
     )
     .await;
-    assert_eq!((l["cost_fen"].as_i64(), l["remind_days"].as_i64(), l["responsible_name"].as_str()), (Some(360_000), Some(30), Some("lic.eng")));
+    assert_eq!(
+        (l["cost_fen"].as_i64(), l["remind_days"].as_i64(), l["responsible_name"].as_str()),
+        (Some(360_000), Some(30), Some("lic.eng"))
+    );
     assert_eq!(l["compliance"], json!({ "used": 0, "owned": 2, "over_by": 0, "over_used": false }));
     let id = l["id"].as_i64().unwrap();
     let path = format!("/api/v1/licences/{id}/assignments");
@@ -84,12 +92,20 @@ async fn licences_count_use_against_owned_and_flag_over_use() {
         .await;
     let mut got = fields(&r.json());
     got.sort();
-    let want = [("cost", "invalid_amount"), ("end_date", "required"), ("product", "required"), ("quantity", "out_of_range"), ("remind_days", "out_of_range")];
+    let want = [
+        ("cost", "invalid_amount"),
+        ("end_date", "required"),
+        ("product", "required"),
+        ("quantity", "out_of_range"),
+        ("remind_days", "out_of_range"),
+    ];
     assert_eq!(got, want.map(|(f, c)| (f.to_string(), c.to_string())), "{}", r.text());
     // Editing checks the version.
     let r = eng.put(&format!("/api/v1/licences/{id}"), &json!({ "version": 9, "product": "WPS", "kind": "per_seat" })).await;
     assert_problem(&r, 409, "licence_changed");
-    let r = eng.put(&format!("/api/v1/licences/{id}"), &json!({ "version": 1, "product": "WPS 专业版", "kind": "per_seat", "quantity": 5 })).await;
+    let r = eng
+        .put(&format!("/api/v1/licences/{id}"), &json!({ "version": 1, "product": "WPS 专业版", "kind": "per_seat", "quantity": 5 }))
+        .await;
     assert_eq!((r.status, r.json()["version"].as_i64()), (200, Some(2)), "{}", r.text());
     let audited = count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'licence' AND object_id = '{id}'")).await;
     assert_eq!(audited, 6, "create, three assignments, one ended, one edit");
@@ -110,27 +126,40 @@ async fn expiry_reminders_go_once_to_the_responsible_person_in_their_language() 
     .await;
     // Too far ahead for its reminder; and one nobody is responsible for (the managers hear of it).
     created(eng.post("/api/v1/licences", &json!({ "product": "远期", "kind": "per_seat", "end_date": day(90) })).await).await;
-    let orphan = created(director.post("/api/v1/licences", &json!({ "product": "无人负责", "kind": "site", "end_date": day(3), "remind_days": 7 })).await).await;
+    let orphan = created(
+        director.post("/api/v1/licences", &json!({ "product": "无人负责", "kind": "site", "end_date": day(3), "remind_days": 7 })).await,
+    )
+    .await;
     created(
         eng.post("/api/v1/assets", &json!({ "tag": "WAR-1", "name": "存储阵列", "category": "storage", "register": true, "warranty_end": day(5), "responsible_id": eng_id })).await,
     )
     .await;
-    created(eng.post("/api/v1/assets", &json!({ "tag": "WAR-2", "name": "远期维保", "category": "storage", "register": true, "warranty_end": day(60) })).await).await;
+    created(
+        eng.post(
+            "/api/v1/assets",
+            &json!({ "tag": "WAR-2", "name": "远期维保", "category": "storage", "register": true, "warranty_end": day(60) }),
+        )
+        .await,
+    )
+    .await;
     let sent = yunwei_core::asset::reminders::send_due(&app.core).await.expect("reminders");
     assert_eq!(sent, 3, "the Oracle licence, the orphan licence and WAR-1");
     assert_eq!(yunwei_core::asset::reminders::send_due(&app.core).await.expect("again"), 0, "never twice for one date");
-    let n = count(&app, &format!("SELECT COUNT(*) FROM outbox WHERE event_type = 'licence.expiring' AND object_id = '{}'", soon["id"])).await;
+    let n =
+        count(&app, &format!("SELECT COUNT(*) FROM outbox WHERE event_type = 'licence.expiring' AND object_id = '{}'", soon["id"])).await;
     assert_eq!(n, 1);
     app.drain_outbox().await;
     let mine = eng.get("/api/v1/notifications").await.json();
-    let titles: Vec<String> = mine["items"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap_or_default().to_string()).collect();
+    let titles: Vec<String> =
+        mine["items"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap_or_default().to_string()).collect();
     assert!(titles.iter().any(|t| t.contains("软件许可即将到期") && t.contains("Oracle 数据库")), "{titles:?}");
     assert!(titles.iter().any(|t| t.contains("维保即将到期") && t.contains("WAR-1")), "{titles:?}");
     assert!(!titles.iter().any(|t| t.contains("无人负责")), "{titles:?}");
     let theirs = manager.get("/api/v1/notifications").await.json();
     let first = &theirs["items"][0];
     assert!(first["title"].as_str().unwrap_or_default().contains("无人负责"), "the managers hear of the orphan: {theirs}");
-    let n = count(&app, &format!("SELECT COUNT(*) FROM asset_reminders WHERE kind = 'licence_expiry' AND object_id = {}", orphan["id"])).await;
+    let n =
+        count(&app, &format!("SELECT COUNT(*) FROM asset_reminders WHERE kind = 'licence_expiry' AND object_id = {}", orphan["id"])).await;
     assert_eq!(n, 1);
 }
 
@@ -143,7 +172,9 @@ async fn who_may_see_and_change_licences_and_labels() {
     let (_, auditor) = app.user_with_roles("who.lic.auditor", &["auditor"]).await;
     let l = created(eng.post("/api/v1/licences", &json!({ "product": "Visio", "kind": "per_seat", "quantity": 1 })).await).await;
     let path = format!("/api/v1/licences/{}", l["id"]);
-    let a = created(eng.post("/api/v1/assets", &json!({ "tag": "LBL-1", "name": "笔记本 <b>", "category": "laptop", "register": true })).await).await;
+    let a =
+        created(eng.post("/api/v1/assets", &json!({ "tag": "LBL-1", "name": "笔记本 <b>", "category": "laptop", "register": true })).await)
+            .await;
     for c in [&nobody, &business] {
         assert_problem(&c.get("/api/v1/licences").await, 403, "forbidden");
         assert_problem(&c.get(&path).await, 403, "forbidden");
@@ -168,19 +199,29 @@ async fn who_may_see_and_change_licences_and_labels() {
     let (mine, theirs) = (dept("信息科技部").await, dept("运营管理部").await);
     let (far_id, far) = app.user_with_roles("who.lic.far", &[]).await;
     assert_eq!(app.admin().patch(&format!("/api/v1/users/{far_id}"), &json!({ "department_id": theirs })).await.status, 200);
-    yunwei_core::admin::set_user_roles(&app.core, &yunwei_core::Ctx::system(), yunwei_domain::ids::UserId(far_id), &["asset_dept".into()]).await.unwrap();
+    yunwei_core::admin::set_user_roles(&app.core, &yunwei_core::Ctx::system(), yunwei_domain::ids::UserId(far_id), &["asset_dept".into()])
+        .await
+        .unwrap();
     let director = app.user_with_roles("who.lic.director", &["ops_director"]).await.1;
-    let ours = created(director.post("/api/v1/licences", &json!({ "product": "本部门许可", "kind": "site", "department_id": mine })).await).await;
+    let ours =
+        created(director.post("/api/v1/licences", &json!({ "product": "本部门许可", "kind": "site", "department_id": mine })).await).await;
     let ours_path = format!("/api/v1/licences/{}", ours["id"]);
     assert_problem(&far.get(&ours_path).await, 403, "forbidden");
     assert_problem(&far.post(&format!("{ours_path}/assignments"), &json!({ "user_id": far_id })).await, 403, "forbidden");
-    assert_problem(&far.post("/api/v1/licences", &json!({ "product": "x", "kind": "site", "department_id": mine })).await, 403, "forbidden");
+    assert_problem(
+        &far.post("/api/v1/licences", &json!({ "product": "x", "kind": "site", "department_id": mine })).await,
+        403,
+        "forbidden",
+    );
     assert!(far.get("/api/v1/licences").await.json()["items"].as_array().unwrap().iter().all(|l| l["product"] != "本部门许可"));
     // Labels: the QR code holds the asset's address, which opens the asset; text is escaped.
     let labels = eng.get(&format!("/api/v1/assets/labels?ids={}", a["id"])).await.json();
     let label = &labels["items"][0];
     assert_eq!((label["tag"].as_str(), label["name"].as_str()), (Some("LBL-1"), Some("笔记本 <b>")));
-    assert!(label["url"].as_str().unwrap().ends_with("/assets/tag/LBL-1") && label["svg"].as_str().unwrap().starts_with("<?xml"), "{label}");
+    assert!(
+        label["url"].as_str().unwrap().ends_with("/assets/tag/LBL-1") && label["svg"].as_str().unwrap().starts_with("<?xml"),
+        "{label}"
+    );
     assert_eq!(far.get(&format!("/api/v1/assets/labels?ids={}", a["id"])).await.json()["items"], json!([]), "not theirs to label");
     let page = eng.get("/assets/labels?q=LBL").await;
     let html = page.text();

@@ -21,8 +21,10 @@ async fn created(r: yunwei_testkit::TestResponse) -> Value {
 }
 
 async fn asset(c: &Client, tag: &str, name: &str, location: &str) -> Value {
-    created(c.post("/api/v1/assets", &json!({ "tag": tag, "name": name, "category": "server", "location": location, "register": true })).await)
-        .await
+    created(
+        c.post("/api/v1/assets", &json!({ "tag": tag, "name": name, "category": "server", "location": location, "register": true })).await,
+    )
+    .await
 }
 
 async fn scan(c: &Client, id: i64, code: &str) -> Value {
@@ -83,7 +85,11 @@ async fn a_stocktake_finds_reports_and_applies_the_differences() {
     assert_eq!(eng.get(&format!("/api/v1/assets/{}", a1["id"])).await.json()["state"], "in_stock", "found in place: untouched");
     let audited = count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'stocktake' AND object_id = '{id}'")).await;
     assert_eq!(audited, 6, "start, four new scans, close");
-    let asset_audit = count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'asset' AND action IN ('stocktake_missing', 'stocktake_relocated')")).await;
+    let asset_audit = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'asset' AND action IN ('stocktake_missing', 'stocktake_relocated')"),
+    )
+    .await;
     assert_eq!(asset_audit, 2);
     // The report: differences first, formula-escaped in CSV, a real workbook in XLSX; the
     // engineer (no asset:export) may not take it, the auditor may.
@@ -128,9 +134,14 @@ async fn who_may_run_a_stocktake() {
     }
     let (far_id, far) = app.user_with_roles("who.st.far", &[]).await;
     assert_eq!(app.admin().patch(&format!("/api/v1/users/{far_id}"), &json!({ "department_id": depts[1] })).await.status, 200);
-    yunwei_core::admin::set_user_roles(&app.core, &yunwei_core::Ctx::system(), yunwei_domain::ids::UserId(far_id), &["stocktake_dept".into()])
-        .await
-        .unwrap();
+    yunwei_core::admin::set_user_roles(
+        &app.core,
+        &yunwei_core::Ctx::system(),
+        yunwei_domain::ids::UserId(far_id),
+        &["stocktake_dept".into()],
+    )
+    .await
+    .unwrap();
     let director = app.user_with_roles("who.st.director", &["ops_director"]).await.1;
     let ours = created(director.post("/api/v1/stocktakes", &json!({ "name": "科技部盘点", "department_id": depts[0] })).await).await;
     let ours_path = format!("/api/v1/stocktakes/{}", ours["id"]);

@@ -35,7 +35,8 @@ async fn walk(lang: &str, texts: [&str; 4]) {
     let app = spawn_app().await;
     let user = format!("st.{}", lang.to_lowercase().replace('-', ""));
     let (_, eng) = app.user_with_roles(&user, &["ops_manager"]).await;
-    for (tag, name) in [("BR-0001", "柜面终端 Dell OptiPlex 7010 一号窗口"), ("BR-0002", "票据打印机 Epson LQ-690K"), ("BR-0003", "叫号机")] {
+    for (tag, name) in [("BR-0001", "柜面终端 Dell OptiPlex 7010 一号窗口"), ("BR-0002", "票据打印机 Epson LQ-690K"), ("BR-0003", "叫号机")]
+    {
         let body = json!({ "tag": tag, "name": name, "category": "desktop", "location": "营业部二楼", "register": true,
             "supplier": "戴尔（中国）有限公司", "contract_number": "HT-2026-000123", "cost": "6800" });
         assert_eq!(eng.post("/api/v1/assets", &body).await.status, 201);
