@@ -87,7 +87,7 @@ async fn a_stocktake_finds_reports_and_applies_the_differences() {
     assert_eq!(audited, 6, "start, four new scans, close");
     let asset_audit = count(
         &app,
-        &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'asset' AND action IN ('stocktake_missing', 'stocktake_relocated')"),
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'asset' AND action IN ('stocktake_missing', 'stocktake_relocated')",
     )
     .await;
     assert_eq!(asset_audit, 2);

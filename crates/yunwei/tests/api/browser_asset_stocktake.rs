@@ -71,7 +71,7 @@ async fn walk(lang: &str, texts: [&str; 4]) {
     b.resize(390, 844).await;
     for code in ["br-0001", &app.url("/assets/tag/BR-0002"), "ZZ-404"] {
         b.type_into("#f-stocktake-scan-code", &format!("{code}\u{E007}")).await;
-        b.wait_for_text(&code.to_uppercase().rsplit('/').next().unwrap_or_default().to_string()).await;
+        b.wait_for_text(code.to_uppercase().rsplit('/').next().unwrap_or_default()).await;
     }
     let text = b.page_text().await;
     assert!(text.contains(found) && text.contains(unexpected), "{lang}: {text}");
