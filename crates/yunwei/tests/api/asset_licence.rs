@@ -229,3 +229,22 @@ async fn who_may_see_and_change_licences_and_labels() {
     let opened = eng.get("/assets/tag/LBL-1").await;
     assert_eq!((opened.status, opened.header("location")), (303, Some(format!("/assets/{}", a["id"]).as_str())));
 }
+
+/// The CI list exports as XLSX beside CSV: a real workbook, names in the reader's language,
+/// a formula-like name kept as text.
+#[tokio::test]
+async fn the_ci_list_exports_as_xlsx() {
+    let app = spawn_app().await;
+    let (_, director) = app.user_with_roles("xlsx.director", &["ops_director"]).await;
+    let classes = director.get("/api/v1/cmdb/classes").await.json();
+    let rack = classes["items"].as_array().unwrap().iter().find(|k| k["code"] == "rack").unwrap()["id"].clone();
+    let r = director.post("/api/v1/cmdb/cis", &json!({ "class_id": rack, "name": "=1+2 机柜" })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let x = director.get("/cmdb/export.xlsx").await;
+    assert_eq!((x.status, x.header("content-type")), (200, Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")));
+    let rows = yunwei_core::sheet::read_table(&x.body).expect("a workbook");
+    assert_eq!(rows[0].cells[0], "名称", "the heading in the reader's language");
+    assert!(rows.iter().any(|r| r.cells[0] == "=1+2 机柜"), "the name is text, not a formula");
+    let csv = director.get("/cmdb/export.csv").await.text();
+    assert!(csv.contains("'=1+2 机柜"), "CSV escapes it: {csv}");
+}
