@@ -15,13 +15,15 @@ const LEASE_MS: i64 = 5 * 60_000;
 /// Recurring housekeeping every node declares at start (kept once by unique key).
 /// `incident.major_updates` looks for late stakeholder updates every half minute; what is due is stored
 /// on the major incident, so the job itself carries no state. `cmdb.discovery_stale` flags the CIs
-/// a discovery source stopped reporting.
+/// a discovery source stopped reporting. `asset.reminders` sends licence and warranty expiry
+/// reminders (each once per record and date).
 const RECURRING: &[(&str, i64)] = &[
     ("audit.archive", 86_400),
     ("sessions.purge", 600),
     ("idempotency.purge", 3_600),
     ("incident.major_updates", 30),
     ("cmdb.discovery_stale", 300),
+    ("asset.reminders", 3_600),
 ];
 
 pub async fn declare_recurring(core: &Core) -> Result<()> {
@@ -119,6 +121,7 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         }
         "incident.major_updates" => crate::incident::major::remind_late_updates(core).await.map(drop),
         "cmdb.discovery_stale" => crate::cmdb::discovery::flag_stale(core).await.map(drop),
+        "asset.reminders" => crate::asset::reminders::send_due(core).await.map(drop),
         "sla.rebuild" => {
             let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
             crate::incident::rebuild_slas(core, id("policy_id"), id("calendar_id")).await.map(drop)

@@ -1,6 +1,9 @@
 //! Asset management (资产管理, SPEC AST): the lifecycle of an asset from the purchase
 //! request to scrapping, who approves what, money in fen, and straight-line depreciation.
-//! Pure rules; the core applies them.
+//! Pure rules; the core applies them. Licences and stocktakes are in the submodules.
+
+pub mod licence;
+pub mod stocktake;
 
 use crate::FieldError;
 use crate::permission::{Action, string_enum};

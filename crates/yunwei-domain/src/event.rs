@@ -58,6 +58,14 @@ crate::permission::string_enum!(
         AssetCreated = "asset.created",
         AssetUpdated = "asset.updated",
         AssetTransitioned = "asset.transitioned",
+        AssetWarrantyExpiring = "asset.warranty_expiring",
+        LicenceCreated = "licence.created",
+        LicenceUpdated = "licence.updated",
+        LicenceAssigned = "licence.assigned",
+        LicenceUnassigned = "licence.unassigned",
+        LicenceExpiring = "licence.expiring",
+        StocktakeOpened = "stocktake.opened",
+        StocktakeClosed = "stocktake.closed",
         ChangeCreated = "change.created",
         ChangeCommented = "change.commented",
         ChangeApprovalRequested = "change.approval_requested",
@@ -87,6 +95,7 @@ impl EventType {
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
         ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change."].iter().any(|p| self.as_str().starts_with(p))
+            || matches!(self, Self::LicenceExpiring | Self::AssetWarrantyExpiring)
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

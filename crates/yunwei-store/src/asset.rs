@@ -1,5 +1,9 @@
 //! The asset register (资产台账): one row per asset with its lifecycle state, one row of
 //! `asset_history` per step, and the purchase approval rules (amount × category → role).
+//! Licences and stocktakes are in the submodules.
+
+pub mod licence;
+pub mod stocktake;
 
 use crate::Result;
 use crate::sql::{Page, Sql};
@@ -180,4 +184,54 @@ pub async fn history<'e, E: Executor<'e, Database = Any>>(ex: E, id: AssetId) ->
 pub async fn approval_rules<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<ApprovalRuleRow>> {
     let rows = sqlx::query("SELECT * FROM asset_approval_rules ORDER BY category, min_cost_fen").fetch_all(ex).await?;
     rows.iter().map(ApprovalRuleRow::from_row).collect()
+}
+
+/// Assets whose warranty ends between the two dates (inclusive) and that are still in use.
+pub async fn warranty_ending_between<'e, E: Executor<'e, Database = Any>>(ex: E, from: &str, to: &str, limit: i64) -> Result<Vec<Asset>> {
+    let rows = sqlx::query(
+        "SELECT * FROM assets WHERE warranty_end >= $1 AND warranty_end <= $2 \
+         AND state IN ('accepted', 'in_stock', 'deployed', 'maintenance') ORDER BY warranty_end, id LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(Asset::from_row).collect()
+}
+
+/// Assets in a stocktake's scope (`location` exact, '' for any; department; category) in
+/// the given states, by tag, at most `limit`.
+pub async fn in_scope<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    location: &str,
+    department: Option<DepartmentId>,
+    category: Option<AssetCategory>,
+    states: &[String],
+    limit: i64,
+) -> Result<Vec<Asset>> {
+    let mut sql = Sql::new("SELECT * FROM assets WHERE 1=1");
+    sql.and_in("state", states);
+    if !location.is_empty() {
+        sql.push(" AND location = ").bind(location);
+    }
+    if let Some(d) = department {
+        sql.push(" AND department_id = ").bind(d.0);
+    }
+    if let Some(c) = category {
+        sql.push(" AND category = ").bind(c.as_str());
+    }
+    sql.push(" ORDER BY tag LIMIT ").bind(limit);
+    sql.fetch_all(ex).await?.iter().map(Asset::from_row).collect()
+}
+
+/// Assets by id, for a label sheet (the caller checks each).
+pub async fn by_ids<'e, E: Executor<'e, Database = Any>>(ex: E, ids: &[AssetId]) -> Result<Vec<Asset>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT * FROM assets WHERE 1=1");
+    sql.and_in("id", &ids.iter().map(|i| i.0).collect::<Vec<_>>());
+    sql.push(" ORDER BY tag");
+    sql.fetch_all(ex).await?.iter().map(Asset::from_row).collect()
 }

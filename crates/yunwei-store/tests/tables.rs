@@ -100,6 +100,10 @@ round_trips! {
     asset: yunwei_store::asset::Asset;
     asset_step: yunwei_store::asset::AssetStep;
     asset_approval_rule: yunwei_store::asset::ApprovalRuleRow;
+    licence: yunwei_store::asset::licence::Licence;
+    licence_assignment: yunwei_store::asset::licence::Assignment;
+    stocktake: yunwei_store::asset::stocktake::Stocktake;
+    stocktake_item: yunwei_store::asset::stocktake::Item;
     change: yunwei_store::change::Change;
     change_approval: yunwei_store::change::ChangeApproval;
     duty_schedule: yunwei_store::duty::Schedule;

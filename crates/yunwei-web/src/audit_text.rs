@@ -104,6 +104,10 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "member_remove",
     "accept",
     "decline",
+    "scan",
+    "unassign",
+    "stocktake_missing",
+    "stocktake_relocated",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

@@ -66,6 +66,10 @@ pub fn detail(tr: Tr, n: &Notice) -> String {
             "notice_text.account_locked",
             &[("ip", s(p, "source_ip").to_string()), ("failures", num(p, "failures")), ("minutes", num(p, "minutes"))],
         ),
+        "licence.expiring" => with("notice_text.expiring", &[("date", s(p, "end_date").to_string()), ("days", num(p, "days_left"))]),
+        "asset.warranty_expiring" => {
+            with("notice_text.expiring", &[("date", s(p, "warranty_end").to_string()), ("days", num(p, "days_left"))])
+        }
         "survey.requested" => with("notice_text.survey_requested", &[("expires_on", s(p, "expires_on").to_string())]),
         "improvement.opened" if s(p, "source") == "survey" => {
             with("notice_text.improvement_from_survey", &[("subject", s(p, "subject_ref").to_string()), ("score", num(p, "score"))])

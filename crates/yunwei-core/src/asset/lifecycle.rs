@@ -170,7 +170,7 @@ fn ci_status(state: AssetState) -> Option<CiStatus> {
 /// Deploying creates or links the asset's CI; later steps move a linked CI's status. The
 /// CMDB's own checks run as the caller (creating a CI needs `configuration_item:create`),
 /// with history source `asset`.
-async fn sync_ci(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, a: &mut Asset, input: &StepInput) -> Result<()> {
+pub(crate) async fn sync_ci(core: &Core, tx: &mut yunwei_store::Tx, ctx: &Ctx, a: &mut Asset, input: &StepInput) -> Result<()> {
     let Some(status) = ci_status(a.state) else { return Ok(()) };
     let schema = crate::cmdb::Schema::load(tx).await?;
     if input.action == AssetAction::Deploy {

@@ -2,7 +2,11 @@
 //! steps, approvals and the CMDB link live in [`lifecycle`]; the rules in
 //! `yunwei_domain::asset`.
 
+pub mod labels;
+pub mod licence;
 pub mod lifecycle;
+pub mod reminders;
+pub mod stocktake;
 
 use crate::audit::{self, Change};
 use crate::notify::{Event, emit};
@@ -230,7 +234,7 @@ pub struct NewAsset {
 }
 
 /// `YYYY-MM-DD`, a real date; blank is none.
-fn check_date(c: &mut Checker, field: &str, v: Option<&str>) -> Option<String> {
+pub(crate) fn check_date(c: &mut Checker, field: &str, v: Option<&str>) -> Option<String> {
     let v = v.map(str::trim).filter(|v| !v.is_empty())?;
     if v.len() != 10 || v.parse::<jiff::civil::Date>().is_err() {
         c.push(FieldError::new(field, "invalid_date"));
@@ -239,7 +243,7 @@ fn check_date(c: &mut Checker, field: &str, v: Option<&str>) -> Option<String> {
 }
 
 /// Yuan text to fen; blank is zero.
-fn check_money(c: &mut Checker, field: &str, v: &str) -> i64 {
+pub(crate) fn check_money(c: &mut Checker, field: &str, v: &str) -> i64 {
     if v.trim().is_empty() {
         return 0;
     }

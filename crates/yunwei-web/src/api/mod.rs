@@ -47,6 +47,7 @@ macro_rules! handlers {
 pub mod admin;
 pub mod alert;
 pub mod asset;
+pub mod asset_licence;
 pub mod audit;
 pub mod change;
 pub mod cmdb;

@@ -11,6 +11,7 @@ mod account;
 mod admin;
 mod alert;
 mod asset;
+mod asset_licence;
 mod build;
 mod change;
 mod cmdb;
@@ -73,6 +74,7 @@ pub fn table() -> Vec<Op> {
     all.extend(cmdb_discovery::ops());
     all.extend(alert::ops());
     all.extend(asset::ops());
+    all.extend(asset_licence::ops());
     all.extend(change::ops());
     all.extend(op::attachment_ops(
         &CHANGE,
@@ -100,6 +102,7 @@ fn schemas() -> Value {
         cmdb_discovery::schemas(),
         alert::schemas(),
         asset::schemas(),
+        asset_licence::schemas(),
         change::schemas(),
         duty::schemas(),
     ] {

@@ -17,6 +17,8 @@ use yunwei_domain::ids::{AssetId, DepartmentId};
 use yunwei_domain::permission::{Action, ObjectType};
 
 pub const ACTIVE: &str = "/assets";
+/// The list's ticks belong to the label form (`form-` + its id).
+const LABELS_FORM: &str = "form-asset-labels";
 
 pub(super) fn allows(caller: &Caller, action: Action) -> bool {
     caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::Asset, action))
@@ -37,7 +39,7 @@ fn with_blank(tr: Tr, blank_key: &str, rest: impl IntoIterator<Item = (String, S
 }
 
 /// Departments and people to choose from (what the reader may list; an empty first option).
-async fn people(state: &AppState, caller: &Caller, blank_key: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub(super) async fn people(state: &AppState, caller: &Caller, blank_key: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
     let tr = caller.tr;
     let mut departments = Vec::new();
     let mut users = Vec::new();
@@ -104,6 +106,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
         .iter()
         .map(|a| {
             vec![
+                Cell::check(LABELS_FORM, "ids", a.id.to_string(), format!("{} {}", a.tag, a.name)),
                 Cell::link(a.tag.clone(), format!("{ACTIVE}/{}", a.id)),
                 Cell::text(a.name.clone()),
                 Cell::text(category_label(tr, a.category)),
@@ -138,10 +141,20 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
         ],
     );
     let mut sections = vec![Section::Tabs(tr.t("field.state"), state_tabs), Section::Form(filter)];
+    let mut links = Vec::new();
     if allows(&caller, Action::Create) {
-        sections.push(Section::Links(vec![(format!("{ACTIVE}/new"), tr.t("asset.new"))]));
+        links.push((format!("{ACTIVE}/new"), tr.t("asset.new")));
     }
+    links.push((super::asset_licence::PATH.to_string(), tr.t("licence.title")));
+    links.push((super::asset_stocktake::PATH.to_string(), tr.t("stocktake.title")));
+    links.push((format!("{ACTIVE}/labels?{}", f.query(&current)), tr.t("asset.labels_filtered")));
+    sections.push(Section::Links(links));
+    // The ticks below belong to this form: it opens the label sheet of the ticked assets.
+    sections.push(Section::Form(
+        FormSection::get("asset-labels", format!("{ACTIVE}/labels"), tr.t("asset.labels_ticked"), Vec::new()).class("inline"),
+    ));
     let columns = [
+        "asset.label_tick",
         "asset.tag",
         "field.name",
         "field.category",

@@ -9,8 +9,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, PageForm};
 use crate::i18n::Tr;
 use axum::extract::State;
-use axum::http::{Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Uri;
+use axum::response::Response;
 use serde::Deserialize;
 use yunwei_core::cmdb::ci::{self, CiInput, CiPatch, CiQuery, CiView};
 use yunwei_core::cmdb::relation::RelationInput;
@@ -139,7 +139,10 @@ async fn list_layout(state: &AppState, caller: &Caller, query: &str) -> Result<L
     .class("cols-3");
     let plain: String = pairs.iter().filter(|(k, _)| k != "cursor").map(|(k, v)| format!("{}={}&", url_encode(k), url_encode(v))).collect();
     let next = list.next_cursor.map(|c| format!("{ACTIVE}?{plain}cursor={}", url_encode(&c)));
-    let mut links = vec![(format!("/cmdb/export.csv?{plain}"), tr.t("cmdb.export_csv"))];
+    let mut links = vec![
+        (format!("/cmdb/export.csv?{plain}"), tr.t("cmdb.export_csv")),
+        (format!("/cmdb/export.xlsx?{plain}"), tr.t("cmdb.export_xlsx")),
+    ];
     if allows(caller, Action::Create) {
         links.insert(0, ("/cmdb/new".into(), tr.t("cmdb.new")));
     }
@@ -183,52 +186,64 @@ pub async fn list(State(state): State<AppState>, caller: Caller, uri: Uri) -> Re
 
 /// The filtered list as CSV (every page of it, up to 10,000 rows), cells formula-escaped.
 pub async fn export_csv(State(state): State<AppState>, caller: Caller, uri: Uri) -> Result<Response, ApiError> {
+    export(&state, &caller, &uri, false).await
+}
+
+/// The same as XLSX: typed columns, frozen header with filters (`yunwei-sheet`).
+pub async fn export_xlsx(State(state): State<AppState>, caller: Caller, uri: Uri) -> Result<Response, ApiError> {
+    export(&state, &caller, &uri, true).await
+}
+
+async fn export(state: &AppState, caller: &Caller, uri: &Uri, xlsx: bool) -> Result<Response, ApiError> {
+    use yunwei_core::sheet::{Column, Kind, Sheet};
     caller.require()?;
     let tr = caller.tr;
     let (mut q, _, _) = page_query(uri.query().unwrap_or(""))?;
-    let columns = [
-        "field.name",
-        "field.class",
-        "field.status",
-        "field.criticality",
-        "field.environment",
-        "field.owner_team_id",
-        "field.location_id",
-        "field.tags",
-        "field.attributes",
+    let headers = [
+        ("field.name", 30.0),
+        ("field.class", 16.0),
+        ("field.status", 12.0),
+        ("field.criticality", 12.0),
+        ("field.environment", 12.0),
+        ("field.owner_team_id", 18.0),
+        ("field.location_id", 18.0),
+        ("field.tags", 20.0),
+        ("field.attributes", 60.0),
     ];
-    let mut out = yunwei_core::sheet::CsvOut::new(true);
-    out.row(columns.iter().map(|k| tr.t(k)).collect::<Vec<_>>().iter().map(String::as_str));
+    let columns = headers.iter().map(|(k, w)| Column::new(tr.t(k), Kind::Text, *w)).collect();
+    let mut sheet = Sheet::new(tr.t("process.cmdb.title"), columns);
     q.limit = Some(200);
     for _ in 0..50 {
         let page = ci::list(&state.core, &caller.ctx, &q).await?;
         for v in &page.items {
-            out.row(
-                [
-                    ci_name(tr, v),
-                    pick(&v.class_name, &v.class_name_en, en(tr)).to_string(),
-                    tr.t(&format!("cmdb.status.{}", v.ci.status)),
-                    tr.t(&format!("cmdb.criticality.{}", v.ci.criticality)),
-                    tr.t(&format!("cmdb.environment.{}", v.ci.environment)),
-                    v.owner_team_name.clone().unwrap_or_default(),
-                    v.location_name.clone().unwrap_or_default(),
-                    v.ci.tags.join(", "),
-                    v.ci.attributes.to_string(),
-                ]
-                .iter()
-                .map(String::as_str),
-            );
+            sheet.rows.push(vec![
+                ci_name(tr, v),
+                pick(&v.class_name, &v.class_name_en, en(tr)).to_string(),
+                tr.t(&format!("cmdb.status.{}", v.ci.status)),
+                tr.t(&format!("cmdb.criticality.{}", v.ci.criticality)),
+                tr.t(&format!("cmdb.environment.{}", v.ci.environment)),
+                v.owner_team_name.clone().unwrap_or_default(),
+                v.location_name.clone().unwrap_or_default(),
+                v.ci.tags.join(", "),
+                v.ci.attributes.to_string(),
+            ]);
         }
         match page.next_cursor {
             Some(c) => q.cursor = Some(c),
             None => break,
         }
     }
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"cmdb.csv\"")],
-        out.into_bytes(),
-    )
-        .into_response())
+    let rows = sheet.rows.len();
+    if xlsx {
+        let bytes = sheet.to_xlsx().map_err(|e| ApiError::from(yunwei_core::CoreError::Internal(e.to_string())))?;
+        return Ok(crate::api::queue_tools::download(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "cmdb.xlsx",
+            bytes,
+            rows,
+        ));
+    }
+    Ok(crate::api::queue_tools::download("text/csv; charset=utf-8", "cmdb.csv", sheet.to_csv(), rows))
 }
 
 // ---- the create and edit forms ----

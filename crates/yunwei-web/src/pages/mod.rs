@@ -7,7 +7,9 @@ mod admin_grants;
 mod admin_org;
 mod admin_roles;
 mod asset;
+mod asset_licence;
 mod asset_record;
+mod asset_stocktake;
 mod auth;
 mod catalog;
 mod change;
@@ -142,6 +144,7 @@ pub fn router() -> Router<AppState> {
         .route("/cmdb", get(cmdb::list).post(cmdb::create))
         .route("/cmdb/new", get(cmdb::new_form))
         .route("/cmdb/export.csv", get(cmdb::export_csv))
+        .route("/cmdb/export.xlsx", get(cmdb::export_xlsx))
         .route("/cmdb/bulk", post(cmdb_list_tools::bulk))
         .route("/cmdb/views", post(cmdb_list_tools::save_view))
         .route("/cmdb/views/{id}/delete", post(cmdb_list_tools::delete_view))
@@ -191,6 +194,19 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{id}", get(asset_record::item))
         .route("/assets/{id}/edit", get(asset::edit_page).post(asset::update))
         .route("/assets/{id}/steps", post(asset_record::step))
+        .route("/assets/labels", get(asset_stocktake::labels))
+        .route("/assets/tag/{tag}", get(asset_stocktake::by_tag))
+        .route("/assets/licences", get(asset_licence::list).post(asset_licence::create))
+        .route("/assets/licences/new", get(asset_licence::new_page))
+        .route("/assets/licences/{id}", get(asset_licence::item))
+        .route("/assets/licences/{id}/edit", get(asset_licence::edit_page).post(asset_licence::update))
+        .route("/assets/licences/{id}/assignments", post(asset_licence::assign))
+        .route("/assets/licences/{id}/assignments/{a}/delete", post(asset_licence::unassign))
+        .route("/assets/stocktakes", get(asset_stocktake::list).post(asset_stocktake::start))
+        .route("/assets/stocktakes/{id}", get(asset_stocktake::item))
+        .route("/assets/stocktakes/{id}/scans", post(asset_stocktake::scan))
+        .route("/assets/stocktakes/{id}/close", post(asset_stocktake::close))
+        .route("/assets/stocktakes/{id}/{file}", get(asset_stocktake::export))
         .route("/changes", get(change::list).post(change::create))
         .route("/changes/new", get(change::new_form))
         .route("/changes/{number}", get(change_record::record).post(change_record::edit))
