@@ -208,6 +208,8 @@ text_enum_columns!(
     yunwei_domain::duty::RotationKind,
     yunwei_domain::duty::DayRestriction,
     yunwei_domain::duty::swap::SwapState,
+    yunwei_domain::problem::ProblemState,
+    yunwei_domain::problem::suggest::Basis,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -107,6 +107,9 @@ round_trips! {
     duty_member: yunwei_store::duty::Member;
     duty_override: yunwei_store::duty::Override;
     duty_swap: yunwei_store::duty::Swap;
+    problem: yunwei_store::problem::Problem;
+    problem_measure: yunwei_store::problem::Measure;
+    problem_suggestion: yunwei_store::problem::Suggestion;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

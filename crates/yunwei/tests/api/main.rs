@@ -62,6 +62,7 @@ mod master_names;
 mod notify;
 mod ops;
 mod pages;
+mod problem;
 mod queue_tools;
 mod record_pages;
 mod request;
