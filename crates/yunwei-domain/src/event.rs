@@ -68,7 +68,7 @@ crate::permission::string_enum!(
         ProblemCommented = "problem.commented",
         ProblemStateChanged = "problem.state_changed",
         ProblemUpdated = "problem.updated",
-        ProblemSuggested = "problem.suggested",
+        ProblemSuggested = "problem_suggestion.raised",
     }
 );
 

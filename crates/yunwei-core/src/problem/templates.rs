@@ -49,16 +49,4 @@ pub const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "[{{ payload.number }}] Problem for you: {{ payload.title }}",
         "Hello {{ user.display_name }},\n\n{{ actor }} made you responsible for {% if payload.measure %}the measure \"{{ payload.measure }}\" of {% endif %}problem {{ payload.number }} \"{{ payload.title }}\" at {{ time }}.\nOpen: {{ public_url }}{{ payload.path }}\n",
     ),
-    (
-        "problem.suggested",
-        "zh-CN",
-        "新的问题建议",
-        "{{ user.display_name }}，您好：\n\n系统于 {{ time }} 发现重复发生的事件，提出了新的问题建议。\n查看：{{ public_url }}/problems/suggestions\n",
-    ),
-    (
-        "problem.suggested",
-        "en",
-        "New problem suggestion",
-        "Hello {{ user.display_name }},\n\nRecurring incidents raised a new problem suggestion at {{ time }}.\nOpen: {{ public_url }}/problems/suggestions\n",
-    ),
 ];

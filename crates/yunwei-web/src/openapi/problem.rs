@@ -45,11 +45,11 @@ pub(super) fn ops() -> Vec<Op> {
     vec![
         PROBLEMS.get("/api/v1/problems", h::list, "Problems the caller may read, newest first", "ProblemPage").query(LIST_Q),
         PROBLEMS
-            .create("/api/v1/problems", h::create, "Open a problem (问题), from one or more incidents; the priority follows impact × severity", "Problem")
+            .create("/api/v1/problems", h::create, "Open a problem (问题), from one or more incidents; the priority follows impact × severity", "ProblemRecord")
             .body("ProblemInput", example),
-        PROBLEMS.get("/api/v1/problems/{number}", h::get, "One problem with its incidents, measures and timeline", "Problem"),
+        PROBLEMS.get("/api/v1/problems/{number}", h::get, "One problem with its incidents, measures and timeline", "ProblemRecord"),
         PROBLEMS
-            .patch("/api/v1/problems/{number}", h::patch, "Edit the problem and its known error (absent fields are kept)", "Problem")
+            .patch("/api/v1/problems/{number}", h::patch, "Edit the problem and its known error (absent fields are kept)", "ProblemRecord")
             .body("ProblemInput", || json!({ "symptom": "办公网间歇中断，交换机日志出现 %SYS-2-WATCHDOG", "workaround": "将下联切换至 CS-02 备用端口", "version": 2 }))
             .errors(&[409]),
         PROBLEMS
@@ -59,23 +59,23 @@ pub(super) fn ops() -> Vec<Op> {
                 "start, known_error, resolve, close, reopen. Illegal moves answer 409; missing fields 422 naming them \
                  (a known error needs symptom, root cause and workaround; resolving needs the root cause and every measure done; \
                  closing needs the review)",
-                "Problem",
+                "ProblemRecord",
             )
             .body("ProblemTransitionInput", || json!({ "note": "" }))
             .errors(&[409]),
         PROBLEMS
-            .post("/api/v1/problems/{number}/incidents", h::link_incident, "Link an incident to the problem (or unlink: `link` false)", "Problem")
+            .post("/api/v1/problems/{number}/incidents", h::link_incident, "Link an incident to the problem (or unlink: `link` false)", "ProblemRecord")
             .body("ProblemIncidentLink", || json!({ "incident": "INC-000118" })),
         PROBLEMS
-            .put("/api/v1/problems/{number}/rca", h::put_rca, "Replace the root-cause analysis record: timeline, five whys, fishbone causes, hypotheses", "Problem")
+            .put("/api/v1/problems/{number}/rca", h::put_rca, "Replace the root-cause analysis record: timeline, five whys, fishbone causes, hypotheses", "ProblemRecord")
             .body("Rca", rca_example)
             .errors(&[409]),
         PROBLEMS
-            .create("/api/v1/problems/{number}/measures", h::add_measure, "Add a solution measure with its owner and due date", "Problem")
+            .create("/api/v1/problems/{number}/measures", h::add_measure, "Add a solution measure with its owner and due date", "ProblemRecord")
             .body("MeasureInput", || json!({ "title": "升级 CS-01 固件至 9.3(12)", "due_at": "2026-12-20T18:00:00+08:00" }))
             .errors(&[409]),
         PROBLEMS
-            .patch("/api/v1/problems/{number}/measures/{id}", h::patch_measure, "Change a measure or mark it done", "Problem")
+            .patch("/api/v1/problems/{number}/measures/{id}", h::patch_measure, "Change a measure or mark it done", "ProblemRecord")
             .body("MeasureInput", || json!({ "done": true }))
             .errors(&[409]),
         PROBLEMS
@@ -84,7 +84,7 @@ pub(super) fn ops() -> Vec<Op> {
                 h::review,
                 "The closure review of a resolved problem: what was learned and whether the improvement register needs an entry \
                  (yes without an id opens one, when the caller may)",
-                "Problem",
+                "ProblemRecord",
             )
             .body("ReviewInput", || json!({ "lessons": "厂商公告须纳入每周巡检。", "improvement": false }))
             .errors(&[409]),
@@ -104,7 +104,7 @@ pub(super) fn ops() -> Vec<Op> {
             .query(SUGGESTION_Q),
         PROBLEMS.post("/api/v1/problem-suggestions/scan", h::scan, "Evaluate the suggestion rules now (the scheduler does every 10 minutes)", "SuggestionScan"),
         PROBLEMS
-            .create("/api/v1/problem-suggestions/{id}/accept", h::accept, "Open the problem with the suggestion's incidents linked", "Problem")
+            .create("/api/v1/problem-suggestions/{id}/accept", h::accept, "Open the problem with the suggestion's incidents linked", "ProblemRecord")
             .body("AcceptInput", || json!({ "severity": "medium" }))
             .errors(&[409]),
         PROBLEMS
@@ -136,7 +136,7 @@ pub(super) fn schemas() -> Value {
         }),
     );
     json!({
-        "Problem": obj(&["id", "number", "title", "state", "priority", "version"], json!({
+        "ProblemRecord": obj(&["id", "number", "title", "state", "priority", "version"], json!({
             "id": s("integer"), "number": text, "title": text, "description": text,
             "state": { "enum": ["new", "investigating", "known_error", "resolved", "closed"] },
             "impact": level, "severity": level, "priority": s("integer"),
@@ -147,7 +147,7 @@ pub(super) fn schemas() -> Value {
             "timeline": arr("Activity"),
             "resolved_at": ns("integer"), "closed_at": ns("integer"), "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer")
         })),
-        "ProblemPage": page_of("Problem"),
+        "ProblemPage": page_of("ProblemRecord"),
         "ProblemInput": obj(&[], json!({
             "title": text, "description": text, "impact": level, "severity": level, "owner_id": ns("integer"), "team_id": ns("integer"),
             "ci_id": ns("integer"), "ci_ref": text, "symptom": text, "root_cause": text, "workaround": text,

@@ -16,6 +16,7 @@ mod bad_input;
 mod browser;
 mod browser_asset;
 mod browser_change;
+mod browser_problem;
 mod browser_cmdb;
 mod browser_cmdb_wire;
 mod browser_daily;
