@@ -132,7 +132,14 @@ pub(super) fn schemas() -> Value {
         &["id", "title", "overdue"],
         json!({
             "id": s("integer"), "problem_id": s("integer"), "title": text, "owner_id": ns("integer"), "due_at": ns("integer"),
-            "done_at": ns("integer"), "created_at": s("integer"), "overdue": s("boolean"), "number": text, "problem_title": text
+            "done_at": ns("integer"), "created_at": s("integer"), "overdue": s("boolean")
+        }),
+    );
+    let overdue = obj(
+        &["id", "title", "number", "problem_title"],
+        json!({
+            "id": s("integer"), "problem_id": s("integer"), "title": text, "owner_id": ns("integer"), "due_at": ns("integer"),
+            "done_at": s("null"), "created_at": s("integer"), "number": text, "problem_title": text
         }),
     );
     json!({
@@ -162,7 +169,7 @@ pub(super) fn schemas() -> Value {
             "hypotheses": { "type": "array", "items": obj(&["text"], json!({ "text": text, "status": { "enum": ["open", "confirmed", "refuted"] }, "evidence": text })) }
         })),
         "MeasureInput": obj(&[], json!({ "title": text, "owner_id": ns("integer"), "due_at": instant, "done": s("boolean") })),
-        "OverdueMeasureList": { "type": "object", "required": ["items"], "properties": { "items": { "type": "array", "items": measure } } },
+        "OverdueMeasureList": { "type": "object", "required": ["items"], "properties": { "items": { "type": "array", "items": overdue } } },
         "ReviewInput": obj(&["lessons", "improvement"], json!({ "lessons": text, "improvement": s("boolean"), "improvement_id": ns("integer") })),
         "KnownErrorList": { "type": "object", "required": ["items"], "properties": { "items": { "type": "array", "items": known } } },
         "Suggestion": obj(&["id", "basis", "subject_id", "state", "incident_ids"], json!({
