@@ -25,7 +25,7 @@ pub async fn run() -> Result<ExitCode, AppError> {
     let mut categories = Vec::new();
     for n in 0..40 {
         let f = CategoryFields { name: format!("分类{n:02}"), name_en: String::new(), parent_id: None, team_id: None, active: true };
-        categories.push(yunwei_store::incident::insert_category(&mut *conn, &f, now).await?);
+        categories.push(yunwei_store::incident::insert_category(&mut conn, &f, now).await?);
     }
     let rows: Vec<Incident> = (1..=INCIDENTS)
         .map(|n| Incident {
@@ -39,7 +39,7 @@ pub async fn run() -> Result<ExitCode, AppError> {
         })
         .collect();
     for chunk in rows.chunks(5_000) {
-        yunwei_store::incident::insert_many(&mut *conn, backend, chunk).await?;
+        yunwei_store::incident::insert_many(&mut conn, backend, chunk).await?;
     }
     drop(conn);
     let t = Instant::now();
