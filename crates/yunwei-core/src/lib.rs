@@ -29,6 +29,7 @@ pub mod live;
 pub mod mail_in;
 pub mod notify;
 pub mod ops;
+pub mod problem;
 pub mod request;
 pub mod saved_view;
 pub mod scheduler;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::time::Duration;
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::search::{index_text, query_terms};
-use yunwei_domain::ticket::{INCIDENT, SERVICE_REQUEST};
+use yunwei_domain::ticket::{INCIDENT, PROBLEM, SERVICE_REQUEST};
 use yunwei_store::Backend;
 use yunwei_store::search as store;
 
@@ -48,6 +48,16 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             (id, index_text(&all.iter().map(String::as_str).collect::<Vec<_>>()))
         })
         .collect();
+    let problems: Vec<(i64, String)> = yunwei_store::problem::texts(&mut rd, &of_kind(PROBLEM.search_kind))
+        .await?
+        .into_iter()
+        .map(|(id, parts)| {
+            let number = yunwei_domain::problem::number(id);
+            let mut all: Vec<&str> = vec![number.as_str()];
+            all.extend(parts.iter().map(String::as_str));
+            (id, index_text(&all))
+        })
+        .collect();
     let ci_kind = store::search_kind_of(store::CI_OBJECT_TYPE).unwrap_or_default();
     let cis: Vec<(i64, String)> = store::ci_texts(&mut rd, &of_kind(ci_kind)).await?.into_iter().map(ci_document).collect();
     drop(rd);
@@ -60,6 +70,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             store::drop_entries(&mut batch, &entry_ids).await?;
             store::put_docs(&mut batch, &INCIDENT, &incidents).await?;
             store::put_docs(&mut batch, &SERVICE_REQUEST, &requests).await?;
+            store::put_docs(&mut batch, &PROBLEM, &problems).await?;
             store::put_ci_docs(&mut batch, &cis).await?;
             batch.commit().await?;
         }
@@ -72,6 +83,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             };
             store::put_docs(&mut tx, &INCIDENT, &mine(INCIDENT.search_kind, incidents)).await?;
             store::put_docs(&mut tx, &SERVICE_REQUEST, &mine(SERVICE_REQUEST.search_kind, requests)).await?;
+            store::put_docs(&mut tx, &PROBLEM, &mine(PROBLEM.search_kind, problems)).await?;
             store::put_ci_docs(&mut tx, &mine(ci_kind, cis)).await?;
             tx.commit().await?;
         }

@@ -72,6 +72,11 @@ crate::permission::string_enum!(
         ChangeApproved = "change.approved",
         ChangeRejected = "change.rejected",
         ChangeStateChanged = "change.state_changed",
+        ProblemCreated = "problem.created",
+        ProblemCommented = "problem.commented",
+        ProblemStateChanged = "problem.state_changed",
+        ProblemUpdated = "problem.updated",
+        ProblemSuggested = "problem_suggestion.raised",
     }
 );
 
@@ -94,7 +99,9 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change.", "problem."]
+            .iter()
+            .any(|p| self.as_str().starts_with(p))
             || matches!(self, Self::LicenceExpiring | Self::AssetWarrantyExpiring)
     }
 

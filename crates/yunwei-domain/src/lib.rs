@@ -20,6 +20,7 @@ pub mod major;
 pub mod page;
 pub mod permission;
 pub mod policy;
+pub mod problem;
 pub mod request;
 pub mod search;
 pub mod sla;

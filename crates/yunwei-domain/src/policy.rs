@@ -120,8 +120,11 @@ pub const ASSET: Policy = Policy { object: ObjectType::Asset, owned_by: &["respo
 /// Changes belong to their requester and implementer, their team and the requester's department.
 pub const CHANGE: Policy = Policy { object: ObjectType::Change, owned_by: &["requester", "implementer"] };
 
+/// Problems belong to their owner and whoever opened them, and to their team.
+pub const PROBLEM: Policy = Policy { object: ObjectType::Problem, owned_by: &["owner", "created_by"] };
+
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE];
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE, PROBLEM];
 
 #[cfg(test)]
 mod tests {

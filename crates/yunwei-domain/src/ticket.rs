@@ -100,8 +100,21 @@ pub const CHANGE: TicketKind = TicketKind {
     watchers_table: "change_watchers",
 };
 
+pub const PROBLEM: TicketKind = TicketKind {
+    object_type: "problem",
+    object: ObjectType::Problem,
+    policy: policy::PROBLEM,
+    number_prefix: "PRB",
+    table: "problems",
+    search_kind: 4,
+    timeline_table: "problem_activities",
+    owner_column: "problem_id",
+    timeline_shows_owner: false,
+    watchers_table: "problem_watchers",
+};
+
 /// Every declared kind: tests walk them so each gets the same checks.
-pub const ALL: &[&TicketKind] = &[&INCIDENT, &SERVICE_REQUEST, &CHANGE];
+pub const ALL: &[&TicketKind] = &[&INCIDENT, &SERVICE_REQUEST, &CHANGE, &PROBLEM];
 
 /// The declared kind of that object type (`incident`, `service_request`), if it is a ticket.
 pub fn by_object_type(object_type: &str) -> Option<&'static TicketKind> {

@@ -29,6 +29,7 @@ pub mod mail_in;
 pub mod major;
 pub mod migrate;
 pub mod notify;
+pub mod problem;
 pub mod request;
 pub mod saved_view;
 pub mod search;

@@ -312,7 +312,7 @@ pub async fn incident_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec
         .collect()
 }
 
-/// Queues every incident and service request for indexing (after the index was cleared).
+/// Queues every incident, service request, problem and CI for indexing (after the index was cleared).
 pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
     let incidents = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'incident', id FROM incidents ORDER BY id")
         .execute(&mut *conn)
@@ -323,11 +323,15 @@ pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
             .execute(&mut *conn)
             .await?
             .rows_affected();
+    let problems = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'problem', id FROM problems ORDER BY id")
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     let cis = sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'ci', id FROM cis ORDER BY id")
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    Ok(incidents + requests + cis)
+    Ok(incidents + requests + problems + cis)
 }
 
 /// Notes that a configuration item must be (re)indexed; call in the transaction that changed it.

@@ -213,6 +213,8 @@ text_enum_columns!(
     yunwei_domain::duty::swap::SwapState,
     yunwei_domain::duty::log::LogKind,
     yunwei_domain::duty::log::HandoverState,
+    yunwei_domain::problem::ProblemState,
+    yunwei_domain::problem::suggest::Basis,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

@@ -113,6 +113,9 @@ round_trips! {
     duty_swap: yunwei_store::duty::Swap;
     duty_log_entry: yunwei_store::duty_log::LogEntry;
     duty_handover: yunwei_store::duty_log::Handover;
+    problem: yunwei_store::problem::Problem;
+    problem_measure: yunwei_store::problem::Measure;
+    problem_suggestion: yunwei_store::problem::Suggestion;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

@@ -16,6 +16,7 @@ pub const AUDIT_OBJECTS: &[&str] = &[
     "saved_view",
     "session",
     "sla_policy",
+    "problem_suggestion",
 ];
 
 /// Every action the audit log records (`audit.act.<action>`), incident transitions included.
@@ -108,6 +109,12 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "unassign",
     "stocktake_missing",
     "stocktake_relocated",
+    "known_error",
+    "rca",
+    "measure_add",
+    "measure_update",
+    "measure_done",
+    "dismiss",
 ];
 
 /// The kind of record, in words; an unknown type (a newer version's entry) as recorded.

@@ -5,6 +5,7 @@ mod bench;
 mod bench_crawl;
 mod bench_import;
 mod bench_oncall;
+mod bench_problem;
 mod config;
 mod lock;
 mod open;

@@ -79,6 +79,10 @@ macro_rules! for_kind {
                 type $t = yunwei_store::change::Change;
                 $body
             }
+            yunwei_domain::permission::ObjectType::Problem => {
+                type $t = yunwei_store::problem::Problem;
+                $body
+            }
             _ => Err($crate::CoreError::NotFound("ticket_kind")),
         }
     };

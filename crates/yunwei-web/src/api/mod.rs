@@ -62,6 +62,7 @@ pub mod major;
 pub mod me;
 pub mod notify;
 pub mod ops;
+pub mod problem;
 pub mod queue_tools;
 pub mod request;
 pub mod session;

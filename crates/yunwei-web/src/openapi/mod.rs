@@ -23,6 +23,7 @@ mod duty_grant;
 mod frag;
 mod major;
 mod op;
+mod problem;
 mod request;
 mod satisfaction;
 mod schemas;
@@ -41,7 +42,7 @@ use op::{e, op, q, with_body};
 
 use axum::Json;
 use serde_json::Value;
-use yunwei_domain::ticket::{CHANGE, INCIDENT, SERVICE_REQUEST};
+use yunwei_domain::ticket::{CHANGE, INCIDENT, PROBLEM, SERVICE_REQUEST};
 
 /// Every operation of the API, in the document's order.
 pub fn table() -> Vec<Op> {
@@ -84,6 +85,14 @@ pub fn table() -> Vec<Op> {
     ));
     all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
     all.extend(duty::ops());
+    all.extend(problem::ops());
+    all.extend(op::attachment_ops(
+        &PROBLEM,
+        "/api/v1/problems/{number}/attachments",
+        "/api/v1/problems/{number}/attachments/{file}",
+        "problems",
+    ));
+    all.extend(op::watcher_ops(&PROBLEM, "/api/v1/problems/{number}/watchers", "problems"));
     all
 }
 
@@ -105,6 +114,7 @@ fn schemas() -> Value {
         asset_licence::schemas(),
         change::schemas(),
         duty::schemas(),
+        problem::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

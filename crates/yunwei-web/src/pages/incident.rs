@@ -265,6 +265,7 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
     let mut main = vec![Section::Badges(badges), Section::Heading(tr.t("field.description")), Section::Prose(v.description.clone())];
     main.extend(super::incident_major::sections(state, caller, d, &mut names).await);
     main.extend(super::incident_ci::sections(state, caller, v).await);
+    main.extend(super::problem::incident_sections(state, caller, v).await);
     if let Some(resolution) = &v.resolution {
         main.push(Section::Heading(tr.t("incident.resolution")));
         main.push(Section::Facts(vec![

@@ -39,6 +39,8 @@ mod incident_queue;
 mod incident_record;
 mod incident_report;
 mod notice;
+mod problem;
+mod problem_record;
 mod profile;
 mod request;
 mod request_record;
@@ -217,6 +219,22 @@ pub fn router() -> Router<AppState> {
         .route("/changes/{number}/watch", post(change_record::watch))
         .route("/changes/{number}/unwatch", post(change_record::unwatch))
         .route("/changes/{number}/attachments", post(change_record::upload))
+        .route("/problems", get(problem::list).post(problem::create))
+        .route("/problems/new", get(problem::new_form))
+        .route("/problems/suggestions", get(problem::suggestions))
+        .route("/problems/suggestions/{id}/accept", post(problem::accept))
+        .route("/problems/suggestions/{id}/dismiss", post(problem::dismiss))
+        .route("/problems/{number}", get(problem_record::record).post(problem_record::edit))
+        .route("/problems/{number}/transition/{transition}", post(problem_record::transition))
+        .route("/problems/{number}/incidents", post(problem_record::link))
+        .route("/problems/{number}/rca", post(problem_record::rca))
+        .route("/problems/{number}/measures", post(problem_record::add_measure))
+        .route("/problems/{number}/measures/{id}/done", post(problem_record::measure_done))
+        .route("/problems/{number}/review", post(problem_record::review))
+        .route("/problems/{number}/comment", post(problem_record::comment))
+        .route("/problems/{number}/watch", post(problem_record::watch))
+        .route("/problems/{number}/unwatch", post(problem_record::unwatch))
+        .route("/problems/{number}/attachments", post(problem_record::upload))
         .route("/duty", get(duty::list).post(duty::create))
         .route("/duty/console", get(duty_console::show))
         .route("/duty/feed", post(duty_report::new_feed))
@@ -290,6 +308,7 @@ pub fn process_href(process: &str) -> String {
         "cmdb" => "/cmdb".into(),
         "asset" => "/assets".into(),
         "change" => "/changes".into(),
+        "problem" => "/problems".into(),
         "duty" => "/duty".into(),
         _ => format!("/p/{process}"),
     }
@@ -315,6 +334,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "cmdb" => ctx.may_any(&policy::CONFIGURATION_ITEM, Action::Read).is_ok(),
         "asset" => ctx.may_any(&policy::ASSET, Action::Read).is_ok(),
         "change" => ctx.may_any(&policy::CHANGE, Action::Read).is_ok(),
+        "problem" => ctx.may_any(&policy::PROBLEM, Action::Read).is_ok(),
         "duty" => ctx.authorize(ObjectType::Duty, Action::Read).is_ok(),
         _ => true,
     }

@@ -68,6 +68,8 @@ const INCIDENT_OPS: &[Op] = &[
         .body(|_| Some(json!({ "body": "矩阵测试", "public": false })))
         .answers(201, None),
     Op::read("/api/v1/incidents/{number}/watchers", "/watchers"),
+    // Empty for callers who may not read problems: the incident's read right decides.
+    Op::read("/api/v1/incidents/{number}/known-errors", "/known-errors"),
     // Watching oneself needs reading; making someone else watch needs assigning as well
     // (the kernel loads the record for reading first, so a stranger hears of the read right).
     Op::new("POST", "/api/v1/incidents/{number}/watchers", "/watchers", Read, &[Read]),
