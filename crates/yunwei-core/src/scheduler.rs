@@ -22,6 +22,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("idempotency.purge", 3_600),
     ("incident.major_updates", 30),
     ("cmdb.discovery_stale", 300),
+    ("knowledge.review_due", 3_600),
 ];
 
 pub async fn declare_recurring(core: &Core) -> Result<()> {
@@ -119,6 +120,7 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         }
         "incident.major_updates" => crate::incident::major::remind_late_updates(core).await.map(drop),
         "cmdb.discovery_stale" => crate::cmdb::discovery::flag_stale(core).await.map(drop),
+        "knowledge.review_due" => crate::knowledge::edit::remind_due(core).await.map(drop),
         "sla.rebuild" => {
             let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
             crate::incident::rebuild_slas(core, id("policy_id"), id("calendar_id")).await.map(drop)

@@ -64,6 +64,13 @@ crate::permission::string_enum!(
         ChangeApproved = "change.approved",
         ChangeRejected = "change.rejected",
         ChangeStateChanged = "change.state_changed",
+        KnowledgeCreated = "knowledge.created",
+        KnowledgeUpdated = "knowledge.updated",
+        KnowledgeReviewRequested = "knowledge.review_requested",
+        KnowledgePublished = "knowledge.published",
+        KnowledgeRejected = "knowledge.rejected",
+        KnowledgeRetired = "knowledge.retired",
+        KnowledgeReviewDue = "knowledge.review_due",
     }
 );
 
@@ -86,7 +93,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change.", "knowledge."].iter().any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

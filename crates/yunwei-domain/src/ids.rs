@@ -54,7 +54,8 @@ macro_rules! for_each_id {
             DutyScheduleId,
             DutyLayerId,
             DutyOverrideId,
-            DutySwapId
+            DutySwapId,
+            ArticleId
         );
     };
 }

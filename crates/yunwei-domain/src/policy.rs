@@ -121,7 +121,11 @@ pub const ASSET: Policy = Policy { object: ObjectType::Asset, owned_by: &["respo
 pub const CHANGE: Policy = Policy { object: ObjectType::Change, owned_by: &["requester", "implementer"] };
 
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE];
+/// Knowledge articles belong to their author, and to the team they are restricted to; who
+/// reads which is further narrowed by the article's visibility (`knowledge::may_read`).
+pub const KNOWLEDGE: Policy = Policy { object: ObjectType::Knowledge, owned_by: &["author"] };
+
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE, KNOWLEDGE];
 
 #[cfg(test)]
 mod tests {

@@ -208,6 +208,9 @@ text_enum_columns!(
     yunwei_domain::duty::RotationKind,
     yunwei_domain::duty::DayRestriction,
     yunwei_domain::duty::swap::SwapState,
+    yunwei_domain::knowledge::VersionState,
+    yunwei_domain::knowledge::Visibility,
+    yunwei_domain::knowledge::ArticleType,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

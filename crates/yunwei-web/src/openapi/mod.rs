@@ -20,6 +20,7 @@ mod cmdb_import;
 mod duty;
 mod duty_grant;
 mod frag;
+mod knowledge;
 mod major;
 mod op;
 mod request;
@@ -82,6 +83,7 @@ pub fn table() -> Vec<Op> {
     ));
     all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
     all.extend(duty::ops());
+    all.extend(knowledge::ops());
     all
 }
 
@@ -102,6 +104,7 @@ fn schemas() -> Value {
         asset::schemas(),
         change::schemas(),
         duty::schemas(),
+        knowledge::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -34,6 +34,8 @@ mod incident_major;
 mod incident_queue;
 mod incident_record;
 mod incident_report;
+mod knowledge;
+mod knowledge_record;
 mod notice;
 mod profile;
 mod request;
@@ -199,6 +201,14 @@ pub fn router() -> Router<AppState> {
         .route("/changes/{number}/watch", post(change_record::watch))
         .route("/changes/{number}/unwatch", post(change_record::unwatch))
         .route("/changes/{number}/attachments", post(change_record::upload))
+        .route("/knowledge", get(knowledge::list).post(knowledge::create))
+        .route("/knowledge/new", get(knowledge::new_page))
+        .route("/knowledge/{id}", get(knowledge_record::item))
+        .route("/knowledge/{id}/edit", get(knowledge::edit_page).post(knowledge::update))
+        .route("/knowledge/{id}/steps", post(knowledge_record::step))
+        .route("/knowledge/{id}/vote/{answer}", post(knowledge_record::vote))
+        .route("/knowledge/{id}/versions", get(knowledge_record::versions))
+        .route("/knowledge/{id}/diff", get(knowledge_record::diff))
         .route("/duty", get(duty::list).post(duty::create))
         .route("/duty/{id}", get(duty::item))
         .route("/duty/{id}/layers", post(duty::add_layer))
@@ -268,6 +278,7 @@ pub fn process_href(process: &str) -> String {
         "asset" => "/assets".into(),
         "change" => "/changes".into(),
         "duty" => "/duty".into(),
+        "knowledge" => "/knowledge".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -293,6 +304,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "asset" => ctx.may_any(&policy::ASSET, Action::Read).is_ok(),
         "change" => ctx.may_any(&policy::CHANGE, Action::Read).is_ok(),
         "duty" => ctx.authorize(ObjectType::Duty, Action::Read).is_ok(),
+        "knowledge" => ctx.may_any(&policy::KNOWLEDGE, Action::Read).is_ok(),
         _ => true,
     }
 }
