@@ -265,7 +265,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: ArticleId, input: ArticlePatch) 
             a.title = new_text.title.clone();
         }
     }
-    if a == before && links == old_links {
+    if a == before && links == old_links && !text_changed {
         return view(&mut tx, ctx, &before).await;
     }
     a.version = before.version + 1;

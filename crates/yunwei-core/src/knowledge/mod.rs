@@ -54,7 +54,11 @@ pub(crate) async fn load(core: &Core, conn: &mut Conn, ctx: &Ctx, id: ArticleId,
     ctx.may_any(&policy::KNOWLEDGE, action)?;
     let found = if lock { store::get_for_update(conn, &core.db, id).await? } else { store::get(&mut *conn, id).await? };
     let a = found.filter(|a| visible(ctx, a)).ok_or(CoreError::NotFound("article"))?;
-    ctx.decide(&policy::KNOWLEDGE, action, &holders(&a))?;
+    // Reading is decided by the visibility above (scope `own` reads public articles, not
+    // only one's own); every other action by the policy's scopes.
+    if action != Action::Read {
+        ctx.decide(&policy::KNOWLEDGE, action, &holders(&a))?;
+    }
     Ok(a)
 }
 
