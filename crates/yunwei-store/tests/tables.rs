@@ -107,6 +107,10 @@ round_trips! {
     duty_member: yunwei_store::duty::Member;
     duty_override: yunwei_store::duty::Override;
     duty_swap: yunwei_store::duty::Swap;
+    knowledge_article: yunwei_store::knowledge::Article;
+    knowledge_version: yunwei_store::knowledge::ArticleVersion;
+    knowledge_link: yunwei_store::knowledge::Link;
+    knowledge_vote: yunwei_store::knowledge::Vote;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

@@ -120,7 +120,7 @@ fn link_targets(services: &[ServiceId], cis: &[CiId]) -> Vec<(String, i64)> {
 /// The event payload (webhooks, notices): who to tell goes in `recipients`.
 fn event_for(kind: EventType, a: &Article, number: i64, recipients: &[UserId], note: &str) -> Event {
     Event::new(kind, "knowledge", a.id).with(serde_json::json!({
-        "id": a.id, "title": a.title, "article_type": a.article_type, "state": a.state, "version_number": number,
+        "id": a.id, "number": format!("KB-{:06}", a.id.0), "title": a.title, "article_type": a.article_type, "state": a.state, "version_number": number,
         "visibility": a.visibility, "expires_on": a.expires_on, "comment": note,
         "path": format!("/knowledge/{}", a.id), "recipients": recipients,
     }))
