@@ -302,7 +302,12 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
 
 /// The built-in templates of every process.
 fn all_templates() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, &'static str)> {
-    TEMPLATES.iter().chain(crate::request::TEMPLATES).chain(crate::incident::major::TEMPLATES).chain(crate::admin::grants::TEMPLATES).chain(crate::knowledge::TEMPLATES)
+    TEMPLATES
+        .iter()
+        .chain(crate::request::TEMPLATES)
+        .chain(crate::incident::major::TEMPLATES)
+        .chain(crate::admin::grants::TEMPLATES)
+        .chain(crate::knowledge::TEMPLATES)
 }
 
 pub fn default_template(event: &str, locale: &str) -> Option<(&'static str, &'static str)> {

@@ -93,7 +93,9 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change.", "knowledge."].iter().any(|p| self.as_str().starts_with(p))
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change.", "knowledge."]
+            .iter()
+            .any(|p| self.as_str().starts_with(p))
     }
 
     /// A user may not opt out of these: they warn of a possible account takeover.

@@ -102,18 +102,32 @@ pub fn template(t: ArticleType, zh: bool) -> &'static str {
     match (t, zh) {
         (OpsManual, true) => "## 适用范围\n\n## 前提条件\n\n## 操作步骤\n\n1. \n2. \n\n## 验证方法\n\n## 回退方法\n",
         (OpsManual, false) => "## Scope\n\n## Prerequisites\n\n## Steps\n\n1. \n2. \n\n## How to verify\n\n## How to roll back\n",
-        (SystemDoc, true) => "## 系统概述\n\n## 架构与部署\n\n| 组件 | 主机 | 说明 |\n| --- | --- | --- |\n|  |  |  |\n\n## 依赖与接口\n\n## 联系人\n",
-        (SystemDoc, false) => "## Overview\n\n## Architecture and deployment\n\n| Component | Host | Notes |\n| --- | --- | --- |\n|  |  |  |\n\n## Dependencies and interfaces\n\n## Contacts\n",
+        (SystemDoc, true) => {
+            "## 系统概述\n\n## 架构与部署\n\n| 组件 | 主机 | 说明 |\n| --- | --- | --- |\n|  |  |  |\n\n## 依赖与接口\n\n## 联系人\n"
+        }
+        (SystemDoc, false) => {
+            "## Overview\n\n## Architecture and deployment\n\n| Component | Host | Notes |\n| --- | --- | --- |\n|  |  |  |\n\n## Dependencies and interfaces\n\n## Contacts\n"
+        }
         (FaultReport, true) => "## 故障现象\n\n## 影响范围\n\n## 诊断过程\n\n## 根本原因\n\n## 处理措施\n\n## 预防建议\n",
         (FaultReport, false) => "## Symptoms\n\n## Impact\n\n## Diagnosis\n\n## Root cause\n\n## Fix\n\n## Prevention\n",
-        (MaintenancePlan, true) => "## 维护对象\n\n## 维护内容与周期\n\n| 项目 | 周期 | 责任人 |\n| --- | --- | --- |\n|  |  |  |\n\n## 风险与应急措施\n",
-        (MaintenancePlan, false) => "## What is maintained\n\n## Tasks and intervals\n\n| Task | Interval | Owner |\n| --- | --- | --- |\n|  |  |  |\n\n## Risks and contingency\n",
+        (MaintenancePlan, true) => {
+            "## 维护对象\n\n## 维护内容与周期\n\n| 项目 | 周期 | 责任人 |\n| --- | --- | --- |\n|  |  |  |\n\n## 风险与应急措施\n"
+        }
+        (MaintenancePlan, false) => {
+            "## What is maintained\n\n## Tasks and intervals\n\n| Task | Interval | Owner |\n| --- | --- | --- |\n|  |  |  |\n\n## Risks and contingency\n"
+        }
         (StageReport, true) => "## 报告期间\n\n## 完成的工作\n\n## 发现的问题\n\n## 下一阶段计划\n",
         (StageReport, false) => "## Period\n\n## Work done\n\n## Problems found\n\n## Plan for the next stage\n",
-        (AcceptanceReport, true) => "## 验收对象\n\n## 验收标准\n\n## 验收结果\n\n| 检查项 | 结果 | 备注 |\n| --- | --- | --- |\n|  |  |  |\n\n## 结论与签字\n",
-        (AcceptanceReport, false) => "## What is accepted\n\n## Criteria\n\n## Results\n\n| Check | Result | Notes |\n| --- | --- | --- |\n|  |  |  |\n\n## Conclusion and sign-off\n",
+        (AcceptanceReport, true) => {
+            "## 验收对象\n\n## 验收标准\n\n## 验收结果\n\n| 检查项 | 结果 | 备注 |\n| --- | --- | --- |\n|  |  |  |\n\n## 结论与签字\n"
+        }
+        (AcceptanceReport, false) => {
+            "## What is accepted\n\n## Criteria\n\n## Results\n\n| Check | Result | Notes |\n| --- | --- | --- |\n|  |  |  |\n\n## Conclusion and sign-off\n"
+        }
         (ChangeRelease, true) => "## 变更/发布内容\n\n## 实施步骤\n\n## 验证方法\n\n## 回滚方案\n\n## 影响的服务与配置项\n",
-        (ChangeRelease, false) => "## What changes or is released\n\n## Steps\n\n## How to verify\n\n## Rollback plan\n\n## Services and CIs affected\n",
+        (ChangeRelease, false) => {
+            "## What changes or is released\n\n## Steps\n\n## How to verify\n\n## Rollback plan\n\n## Services and CIs affected\n"
+        }
         (SecurityDoc, true) => "## 适用范围\n\n## 安全要求\n\n## 检查方法\n\n## 违规处理\n",
         (SecurityDoc, false) => "## Scope\n\n## Security requirements\n\n## How to check\n\n## When it is breached\n",
     }

@@ -324,7 +324,8 @@ pub async fn act(core: &Core, ctx: &Ctx, id: ArticleId, input: StepInput) -> Res
     let note: String = input.note.trim().chars().take(2000).collect();
     let mut latest = store::version(&mut *tx, id, before.latest_number).await?.ok_or(CoreError::NotFound("article_version"))?;
     let from = if input.action == KbAction::Retire { before.state } else { latest.state };
-    let illegal = || yunwei_domain::DomainError::IllegalTransition { object: "article", from: from.as_str(), action: input.action.as_str() };
+    let illegal =
+        || yunwei_domain::DomainError::IllegalTransition { object: "article", from: from.as_str(), action: input.action.as_str() };
     let to = rules::next(from, input.action).ok_or_else(illegal)?;
     if rules::needs_second_person(input.action) && (latest.author_id == Some(me) || before.author_id == Some(me)) {
         return Err(yunwei_domain::DomainError::OwnRequest.into());
@@ -338,7 +339,8 @@ pub async fn act(core: &Core, ctx: &Ctx, id: ArticleId, input: StepInput) -> Res
         KbAction::Submit => {
             latest.state = to;
             let reviewers = yunwei_store::admin::holders_of_permission(&core.db.read, "knowledge:approve").await?;
-            let reviewers: Vec<UserId> = reviewers.into_iter().filter(|u| Some(*u) != latest.author_id && Some(*u) != before.author_id).collect();
+            let reviewers: Vec<UserId> =
+                reviewers.into_iter().filter(|u| Some(*u) != latest.author_id && Some(*u) != before.author_id).collect();
             EventType::KnowledgeReviewRequested.then_to(reviewers)
         }
         KbAction::Publish => {
@@ -425,9 +427,19 @@ pub async fn draft_from_incident(core: &Core, ctx: &Ctx, incident: IncidentId) -
     let number = yunwei_domain::incident::number(i.id.0);
     let resolution = i.resolution.clone().unwrap_or_default();
     let body = if zh {
-        format!("## 故障现象\n\n{}\n\n## 影响范围\n\n{}\n\n## 处理措施\n\n{}\n\n## 来源\n\n事件 {number}\n", i.description, i.impact_scope.as_deref().unwrap_or(""), resolution)
+        format!(
+            "## 故障现象\n\n{}\n\n## 影响范围\n\n{}\n\n## 处理措施\n\n{}\n\n## 来源\n\n事件 {number}\n",
+            i.description,
+            i.impact_scope.as_deref().unwrap_or(""),
+            resolution
+        )
     } else {
-        format!("## Symptoms\n\n{}\n\n## Impact\n\n{}\n\n## Fix\n\n{}\n\n## Source\n\nIncident {number}\n", i.description, i.impact_scope.as_deref().unwrap_or(""), resolution)
+        format!(
+            "## Symptoms\n\n{}\n\n## Impact\n\n{}\n\n## Fix\n\n{}\n\n## Source\n\nIncident {number}\n",
+            i.description,
+            i.impact_scope.as_deref().unwrap_or(""),
+            resolution
+        )
     };
     Ok(NewArticle {
         article_type: ArticleType::FaultReport,

@@ -60,8 +60,12 @@ pub fn diff_rows(old: &str, new: &str) -> Vec<DiffRow> {
                     right_no: c.new_index().map(|i| i + 1),
                     right: Some(line),
                 },
-                ChangeTag::Delete => DiffRow { tag: "delete", left_no: c.old_index().map(|i| i + 1), left: Some(line), right_no: None, right: None },
-                ChangeTag::Insert => DiffRow { tag: "insert", left_no: None, left: None, right_no: c.new_index().map(|i| i + 1), right: Some(line) },
+                ChangeTag::Delete => {
+                    DiffRow { tag: "delete", left_no: c.old_index().map(|i| i + 1), left: Some(line), right_no: None, right: None }
+                }
+                ChangeTag::Insert => {
+                    DiffRow { tag: "insert", left_no: None, left: None, right_no: c.new_index().map(|i| i + 1), right: Some(line) }
+                }
             }
         })
         .collect()
@@ -90,7 +94,9 @@ mod tests {
 
     #[test]
     fn markdown_renders_tables_code_and_images() {
-        let h = to_html("# 标题\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```sh\nsystemctl restart nginx\n```\n\n![拓扑](/api/v1/knowledge/1/attachments/2)\n");
+        let h = to_html(
+            "# 标题\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```sh\nsystemctl restart nginx\n```\n\n![拓扑](/api/v1/knowledge/1/attachments/2)\n",
+        );
         assert!(h.contains("<table>") && h.contains("<td>1</td>"), "{h}");
         assert!(h.contains("<pre><code class=\"language-sh\">systemctl restart nginx"), "{h}");
         assert!(h.contains("<img src=\"/api/v1/knowledge/1/attachments/2\" alt=\"拓扑\">"), "{h}");

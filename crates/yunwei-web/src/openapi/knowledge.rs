@@ -13,7 +13,11 @@ const TYPES: [&str; 8] =
 
 const LIST_Q: &[Param] = &[
     ("state", "string", "comma-separated: draft, review, published, retired (readers who do not write articles see published ones only)"),
-    ("article_type", "string", "ops_manual, system_doc, fault_report, maintenance_plan, stage_report, acceptance_report, change_release or security_doc"),
+    (
+        "article_type",
+        "string",
+        "ops_manual, system_doc, fault_report, maintenance_plan, stage_report, acceptance_report, change_release or security_doc",
+    ),
     ("visibility", "string", "public, internal or restricted"),
     ("category", "string", ""),
     ("tag", "string", "one tag"),
@@ -72,15 +76,18 @@ pub(super) fn schemas() -> Value {
         "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer")
     });
     let mut full = article.clone();
-    if let (Some(f), Value::Object(more)) = (full.as_object_mut(), json!({
-        "author_name": ns("string"), "team_name": ns("string"),
-        "published": { "oneOf": [{ "$ref": "#/components/schemas/ArticleVersion" }, { "type": "null" }] },
-        "working": { "oneOf": [{ "$ref": "#/components/schemas/ArticleVersion" }, { "type": "null" }] },
-        "links": { "type": "array", "items": obj(&["target_type", "target_id", "name"], json!({
-            "target_type": { "enum": ["service", "ci"] }, "target_id": s("integer"), "name": s("string") })) },
-        "actions": { "type": "array", "items": { "enum": ["submit", "publish", "reject", "retire"] } },
-        "may_edit": s("boolean"), "my_vote": ns("boolean")
-    })) {
+    if let (Some(f), Value::Object(more)) = (
+        full.as_object_mut(),
+        json!({
+            "author_name": ns("string"), "team_name": ns("string"),
+            "published": { "oneOf": [{ "$ref": "#/components/schemas/ArticleVersion" }, { "type": "null" }] },
+            "working": { "oneOf": [{ "$ref": "#/components/schemas/ArticleVersion" }, { "type": "null" }] },
+            "links": { "type": "array", "items": obj(&["target_type", "target_id", "name"], json!({
+                "target_type": { "enum": ["service", "ci"] }, "target_id": s("integer"), "name": s("string") })) },
+            "actions": { "type": "array", "items": { "enum": ["submit", "publish", "reject", "retire"] } },
+            "may_edit": s("boolean"), "my_vote": ns("boolean")
+        }),
+    ) {
         f.extend(more);
     }
     json!({

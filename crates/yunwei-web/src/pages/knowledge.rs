@@ -112,7 +112,8 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     let mut sections = Vec::new();
     let editor = [Action::Create, Action::Update, Action::Approve].iter().any(|a| allows(&caller, *a));
     if editor {
-        let mut tabs = vec![NavItem { href: format!("{ACTIVE}?{}", f.query("")), label: tr.t("incident.filter.any"), active: current.is_empty() }];
+        let mut tabs =
+            vec![NavItem { href: format!("{ACTIVE}?{}", f.query("")), label: tr.t("incident.filter.any"), active: current.is_empty() }];
         tabs.extend([VersionState::Draft, VersionState::Review, VersionState::Published, VersionState::Retired].iter().map(|s| NavItem {
             href: format!("{ACTIVE}?{}", f.query(s.as_str())),
             label: state_label(tr, *s),
@@ -138,8 +139,16 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(f): Ap
     if allows(&caller, Action::Create) {
         sections.push(Section::Links(vec![(format!("{ACTIVE}/new"), tr.t("knowledge.new"))]));
     }
-    let columns =
-        ["field.title", "knowledge.article_type", "field.state", "knowledge.visibility", "knowledge.tags", "knowledge.helpful", "knowledge.views", "field.updated"];
+    let columns = [
+        "field.title",
+        "knowledge.article_type",
+        "field.state",
+        "knowledge.visibility",
+        "knowledge.tags",
+        "knowledge.helpful",
+        "knowledge.views",
+        "field.updated",
+    ];
     sections.push(Section::Table(TableSection { columns: columns.iter().map(|k| tr.t(k)).collect(), rows, next }));
     let layout = Layout { title: tr.t("knowledge.title"), sections, ..Layout::default() };
     Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)
@@ -168,7 +177,8 @@ async fn fields(state: &AppState, caller: &Caller, v: &NewArticle, version: Opti
         Field::new("select", "team_id", tr.t("field.team"), v.team_id.map(|t| t.to_string()).unwrap_or_default())
             .options(teams)
             .help(tr.t("knowledge.team_help")),
-        Field::new("date", "expires_on", tr.t("knowledge.expires_on"), v.expires_on.clone().unwrap_or_default()).help(tr.t("knowledge.expires_help")),
+        Field::new("date", "expires_on", tr.t("knowledge.expires_on"), v.expires_on.clone().unwrap_or_default())
+            .help(tr.t("knowledge.expires_help")),
         Field::new("select", "service_ids", tr.t("field.service"), v.service_ids.first().map(|s| s.to_string()).unwrap_or_default())
             .options(services),
     ];

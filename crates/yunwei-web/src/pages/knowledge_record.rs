@@ -16,7 +16,6 @@ use yunwei_core::knowledge::edit::{self, StepInput};
 use yunwei_core::knowledge::{self, ArticleView, VersionView, VoteInput};
 use yunwei_domain::ids::ArticleId;
 
-
 fn or_dash(v: Option<&str>) -> String {
     v.filter(|s| !s.is_empty()).map_or_else(|| "—".to_string(), str::to_string)
 }
@@ -50,7 +49,10 @@ fn step_form(tr: Tr, v: &ArticleView) -> Option<FormSection> {
         Field::new("select", "action", tr.t("knowledge.step"), first.to_string()).options(options),
         Field::new("textarea", "note", tr.t("knowledge.note"), "").rows(2).wide().help(tr.t("knowledge.note_help")),
     ];
-    Some(FormSection::post("knowledge-step", format!("{ACTIVE}/{}/steps", v.id), tr.t("knowledge.take_step"), fields).heading(tr.t("knowledge.review")))
+    Some(
+        FormSection::post("knowledge-step", format!("{ACTIVE}/{}/steps", v.id), tr.t("knowledge.take_step"), fields)
+            .heading(tr.t("knowledge.review")),
+    )
 }
 
 fn version_heading(tr: Tr, v: &VersionView) -> String {
@@ -110,7 +112,12 @@ pub async fn item(
 }
 
 /// Takes a review step from the form bound to the API's step input.
-pub async fn step(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, form: PageForm<StepInput>) -> Result<Response, ApiError> {
+pub async fn step(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    form: PageForm<StepInput>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let id = ArticleId(id);
     let (result, posted) = form.run(|input| edit::act(&state.core, &caller.ctx, id, input)).await;
@@ -160,7 +167,8 @@ pub async fn versions(State(state): State<AppState>, caller: Caller, ApiPath(id)
             ]
         })
         .collect();
-    let columns = ["knowledge.number", "field.title", "field.state", "knowledge.author", "knowledge.reviewer", "field.created", "knowledge.compare"];
+    let columns =
+        ["knowledge.number", "field.title", "field.state", "knowledge.author", "knowledge.reviewer", "field.created", "knowledge.compare"];
     let sections = vec![
         Section::Links(vec![(format!("{ACTIVE}/{}", v.id), tr.t("knowledge.back"))]),
         Section::Table(TableSection { columns: columns.iter().map(|k| tr.t(k)).collect(), rows, next: None }),
@@ -176,7 +184,12 @@ pub struct DiffForm {
 }
 
 /// Two versions side by side: removed lines on the left, added ones on the right.
-pub async fn diff(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<DiffForm>) -> Result<Response, ApiError> {
+pub async fn diff(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<DiffForm>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     let tr = caller.tr;
     let d = knowledge::diff(&state.core, &caller.ctx, ArticleId(id), q.from, q.to).await?;
@@ -197,4 +210,3 @@ pub async fn diff(State(state): State<AppState>, caller: Caller, ApiPath(id): Ap
     let layout = Layout { title: tr.t("knowledge.compare"), sections, ..Layout::default() };
     Ok(render(&state, &caller, ACTIVE, layout, None, Vec::new()).await)
 }
-

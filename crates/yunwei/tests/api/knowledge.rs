@@ -73,7 +73,11 @@ async fn a_second_person_reviews_and_edits_of_a_published_article_wait_as_drafts
     let (_, director) = app.user_with_roles("kb.director", &["ops_director"]).await;
     let (_, requester) = app.user_with_roles("kb.user", &["business_user"]).await;
     // A blank body starts from the type's template.
-    let a = create(&eng, json!({ "article_type": "ops_manual", "title": "VPN 客户端无法连接", "visibility": "public", "tags": ["VPN, 远程办公"] })).await;
+    let a = create(
+        &eng,
+        json!({ "article_type": "ops_manual", "title": "VPN 客户端无法连接", "visibility": "public", "tags": ["VPN, 远程办公"] }),
+    )
+    .await;
     let id = a["id"].as_i64().unwrap();
     assert_eq!((a["state"].as_str(), a["latest_number"].as_i64()), (Some("draft"), Some(1)));
     assert!(a["working"]["body"].as_str().unwrap().starts_with("## "), "{a}");
@@ -113,7 +117,11 @@ async fn a_second_person_reviews_and_edits_of_a_published_article_wait_as_drafts
     // Under review the text waits for the reviewer.
     ok_step(&eng, id, "submit").await;
     let v = eng.get(&format!("/api/v1/knowledge/{id}")).await.json();
-    assert_problem(&eng.patch(&format!("/api/v1/knowledge/{id}"), &json!({ "version": v["version"], "body": "x" })).await, 409, "article_in_review");
+    assert_problem(
+        &eng.patch(&format!("/api/v1/knowledge/{id}"), &json!({ "version": v["version"], "body": "x" })).await,
+        409,
+        "article_in_review",
+    );
     ok_step(&director, id, "publish").await;
     let seen = requester.get(&format!("/api/v1/knowledge/{id}")).await.json();
     assert_eq!((seen["title"].as_str(), seen["published_number"].as_i64()), (Some("VPN 客户端无法连接（新版）"), Some(2)));
@@ -173,8 +181,18 @@ async fn readers_see_only_what_their_visibility_allows() {
     let team = app.admin().post("/api/v1/teams", &json!({ "name": "数据库组", "members": [eng_a_id] })).await;
     assert_eq!(team.status, 201, "{}", team.text());
     let team = team.json()["id"].as_i64().unwrap();
-    let public = published(&eng_a, &manager, json!({ "article_type": "ops_manual", "title": "打印机卡纸处理", "body": "打开后盖取出纸张", "visibility": "public" })).await;
-    let internal = published(&eng_a, &manager, json!({ "article_type": "ops_manual", "title": "打印服务器重启步骤", "body": "登录打印服务器", "visibility": "internal" })).await;
+    let public = published(
+        &eng_a,
+        &manager,
+        json!({ "article_type": "ops_manual", "title": "打印机卡纸处理", "body": "打开后盖取出纸张", "visibility": "public" }),
+    )
+    .await;
+    let internal = published(
+        &eng_a,
+        &manager,
+        json!({ "article_type": "ops_manual", "title": "打印服务器重启步骤", "body": "登录打印服务器", "visibility": "internal" }),
+    )
+    .await;
     let restricted = published(&eng_a, &manager, json!({ "article_type": "system_doc", "title": "打印数据库口令轮换", "body": "口令保管在密码柜", "visibility": "restricted", "team_id": team })).await;
     // A restricted article names its team.
     let r = eng_a.post("/api/v1/knowledge", &json!({ "article_type": "system_doc", "title": "x", "visibility": "restricted" })).await;
@@ -234,7 +252,12 @@ async fn stored_xss_attempts_come_out_inert() {
     let attack = "# 攻击\n\n<script>alert('x')</script>\n\n<img src=x onerror=alert(1)>\n\n[点我](javascript:alert(1))\n\n\
                   <a href=\"javascript:alert(2)\">链接</a>\n\n![图](javascript:alert(3))\n\n<iframe src=\"https://evil.example\"></iframe>\n\n\
                   | a | b |\n| - | - |\n| <svg onload=alert(4)> | ok |\n";
-    let id = published(&eng, &manager, json!({ "article_type": "ops_manual", "title": "<script>alert('t')</script>", "body": attack, "visibility": "public" })).await;
+    let id = published(
+        &eng,
+        &manager,
+        json!({ "article_type": "ops_manual", "title": "<script>alert('t')</script>", "body": attack, "visibility": "public" }),
+    )
+    .await;
     let a = eng.get(&format!("/api/v1/knowledge/{id}")).await.json();
     let html = a["published"]["html"].as_str().unwrap().to_lowercase();
     assert_inert(&html);
@@ -257,8 +280,18 @@ async fn suggestions_votes_and_views() {
     let (_, manager) = app.user_with_roles("sg.manager", &["ops_manager"]).await;
     let (_, user1) = app.user_with_roles("sg.user1", &["business_user"]).await;
     let (_, user2) = app.user_with_roles("sg.user2", &["business_user"]).await;
-    let vpn = published(&eng, &manager, json!({ "article_type": "ops_manual", "title": "VPN 无法连接的处理", "body": "检查客户端证书", "visibility": "public" })).await;
-    let mail = published(&eng, &manager, json!({ "article_type": "ops_manual", "title": "邮箱无法登录", "body": "重置口令后连接", "visibility": "public" })).await;
+    let vpn = published(
+        &eng,
+        &manager,
+        json!({ "article_type": "ops_manual", "title": "VPN 无法连接的处理", "body": "检查客户端证书", "visibility": "public" }),
+    )
+    .await;
+    let mail = published(
+        &eng,
+        &manager,
+        json!({ "article_type": "ops_manual", "title": "邮箱无法登录", "body": "重置口令后连接", "visibility": "public" }),
+    )
+    .await;
     // Chinese typed without spaces finds both; "VPN" only one; a draft is never offered.
     create(&eng, json!({ "article_type": "ops_manual", "title": "VPN 草稿", "visibility": "public" })).await;
     let both = suggest_until(&user1, "无法", 2).await;
@@ -294,7 +327,10 @@ async fn an_article_starts_from_a_resolved_incident_and_reminds_before_review() 
     assert_problem(&director.get(&format!("/api/v1/knowledge/from-incident/{id}")).await, 409, "incident_not_resolved");
     director.post(&format!("/api/v1/incidents/{number}/transitions/start"), &json!({})).await;
     let r = director
-        .post(&format!("/api/v1/incidents/{number}/transitions/resolve"), &json!({ "resolution_code": "config_change", "resolution": "扩容连接池后恢复" }))
+        .post(
+            &format!("/api/v1/incidents/{number}/transitions/resolve"),
+            &json!({ "resolution_code": "config_change", "resolution": "扩容连接池后恢复" }),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let draft = director.get(&format!("/api/v1/knowledge/from-incident/{id}")).await.json();
@@ -313,7 +349,12 @@ async fn an_article_starts_from_a_resolved_incident_and_reminds_before_review() 
     assert_eq!(yunwei_core::knowledge::edit::remind_due(&app.core).await.expect("remind"), 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox WHERE event_type = 'knowledge.review_due'").await, 1);
     // Bad input is refused by field.
-    let r = director.post("/api/v1/knowledge", &json!({ "article_type": "ops_manual", "title": "x", "expires_on": "2026-13-01", "service_ids": [99999] })).await;
+    let r = director
+        .post(
+            "/api/v1/knowledge",
+            &json!({ "article_type": "ops_manual", "title": "x", "expires_on": "2026-13-01", "service_ids": [99999] }),
+        )
+        .await;
     let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
     assert_eq!(fields, ["expires_on", "service_ids"], "{}", r.text());
     assert_problem(&director.post("/api/v1/knowledge", &json!({ "article_type": "poem", "title": "x" })).await, 422, "invalid_body");
