@@ -322,9 +322,13 @@ pub struct DiffView {
     pub rows: Vec<DiffRow>,
 }
 
-pub async fn diff(core: &Core, ctx: &Ctx, id: ArticleId, from: i64, to: i64) -> Result<DiffView> {
+/// `to` defaults to the newest version the caller may see, `from` to the one before `to`.
+pub async fn diff(core: &Core, ctx: &Ctx, id: ArticleId, from: Option<i64>, to: Option<i64>) -> Result<DiffView> {
     let mut conn = core.db.read.acquire().await?;
     let a = load(core, &mut conn, ctx, id, Action::Read, false).await?;
+    let newest = if is_editor(ctx) { a.latest_number } else { a.published_number.unwrap_or(0) };
+    let to = to.unwrap_or(newest);
+    let from = from.unwrap_or(to - 1);
     let old = version_for(core, &mut conn, ctx, &a, from).await?;
     let new = version_for(core, &mut conn, ctx, &a, to).await?;
     Ok(DiffView { article_id: id, from, to, rows: render::diff_rows(&old.body, &new.body), from_title: old.title, to_title: new.title })

@@ -16,12 +16,12 @@ pub struct SuggestQuery {
     pub limit: Option<i64>,
 }
 
-/// `?from=&to=` of a comparison.
+/// `?from=&to=` of a comparison (by default the newest version and the one before it).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
-    pub from: i64,
-    pub to: i64,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
 }
 
 handlers! {

@@ -48,7 +48,7 @@ pub(super) fn ops() -> Vec<Op> {
         KB.get("/api/v1/knowledge/{id}/versions", h::versions, "The versions the caller may see, newest first", "ArticleVersionList"),
         KB.get("/api/v1/knowledge/{id}/versions/{n}", h::version, "One version with its text rendered to safe HTML", "ArticleVersion"),
         KB.get("/api/v1/knowledge/{id}/diff", h::diff, "Two versions side by side, line by line", "ArticleDiff")
-            .query(&[("from", "integer", "the older version number"), ("to", "integer", "the newer version number")]),
+            .query(&[("from", "integer", "the older version number (default: the one before to)"), ("to", "integer", "the newer version number (default: the newest the caller may see)")]),
         KB.post("/api/v1/knowledge/{id}/votes", h::vote, "Did this help? One answer per reader (a second replaces the first)", "Article")
             .body("ArticleVote", || json!({ "helpful": true })).errors(&[409]),
     ]

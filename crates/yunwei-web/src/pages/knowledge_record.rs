@@ -179,8 +179,8 @@ pub async fn versions(State(state): State<AppState>, caller: Caller, ApiPath(id)
 
 #[derive(Deserialize)]
 pub struct DiffForm {
-    from: i64,
-    to: i64,
+    from: Option<i64>,
+    to: Option<i64>,
 }
 
 /// Two versions side by side: removed lines on the left, added ones on the right.
