@@ -25,6 +25,7 @@ pub mod home;
 pub mod idempotency;
 pub mod improvement;
 pub mod incident;
+pub mod knowledge;
 pub mod live;
 pub mod mail_in;
 pub mod notify;
@@ -101,6 +102,9 @@ pub mod store {
     }
     pub mod asset {
         pub use yunwei_store::asset::{Asset, AssetStep};
+    }
+    pub mod knowledge {
+        pub use yunwei_store::knowledge::{Article, ArticleVersion};
     }
     pub mod webhook {
         pub use yunwei_store::webhook::Webhook;

@@ -25,6 +25,7 @@ const RECURRING: &[(&str, i64)] = &[
     ("cmdb.discovery_stale", 300),
     ("asset.reminders", 3_600),
     ("problem.suggest", 600),
+    ("knowledge.review_due", 3_600),
 ];
 
 pub async fn declare_recurring(core: &Core) -> Result<()> {
@@ -124,6 +125,7 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         "cmdb.discovery_stale" => crate::cmdb::discovery::flag_stale(core).await.map(drop),
         "asset.reminders" => crate::asset::reminders::send_due(core).await.map(drop),
         "problem.suggest" => crate::problem::scan(core).await.map(drop),
+        "knowledge.review_due" => crate::knowledge::edit::remind_due(core).await.map(drop),
         "sla.rebuild" => {
             let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
             crate::incident::rebuild_slas(core, id("policy_id"), id("calendar_id")).await.map(drop)

@@ -60,6 +60,12 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
         .collect();
     let ci_kind = store::search_kind_of(store::CI_OBJECT_TYPE).unwrap_or_default();
     let cis: Vec<(i64, String)> = store::ci_texts(&mut rd, &of_kind(ci_kind)).await?.into_iter().map(ci_document).collect();
+    let kb_kind = store::search_kind_of(store::KB_OBJECT_TYPE).unwrap_or_default();
+    let articles: Vec<(i64, String)> = yunwei_store::knowledge::texts(&mut rd, &of_kind(kb_kind))
+        .await?
+        .into_iter()
+        .map(|(id, parts)| (id, index_text(&parts.iter().map(String::as_str).collect::<Vec<_>>())))
+        .collect();
     drop(rd);
     let entry_ids: Vec<i64> = queued.iter().map(|(entry, _, _)| *entry).collect();
     match core.db.backend {
@@ -72,6 +78,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             store::put_docs(&mut batch, &SERVICE_REQUEST, &requests).await?;
             store::put_docs(&mut batch, &PROBLEM, &problems).await?;
             store::put_ci_docs(&mut batch, &cis).await?;
+            store::put_article_docs(&mut batch, &articles).await?;
             batch.commit().await?;
         }
         // Several nodes: write only the documents whose entries this node took.
@@ -85,6 +92,7 @@ pub async fn index_pending(core: &Core) -> Result<usize> {
             store::put_docs(&mut tx, &SERVICE_REQUEST, &mine(SERVICE_REQUEST.search_kind, requests)).await?;
             store::put_docs(&mut tx, &PROBLEM, &mine(PROBLEM.search_kind, problems)).await?;
             store::put_ci_docs(&mut tx, &mine(ci_kind, cis)).await?;
+            store::put_article_docs(&mut tx, &mine(kb_kind, articles)).await?;
             tx.commit().await?;
         }
     }

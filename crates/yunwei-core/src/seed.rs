@@ -309,6 +309,7 @@ fn all_templates() -> impl Iterator<Item = &'static (&'static str, &'static str,
         .chain(crate::admin::grants::TEMPLATES)
         .chain(crate::asset::reminders::TEMPLATES)
         .chain(crate::problem::TEMPLATES)
+        .chain(crate::knowledge::TEMPLATES)
 }
 
 pub fn default_template(event: &str, locale: &str) -> Option<(&'static str, &'static str)> {

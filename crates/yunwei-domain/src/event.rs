@@ -77,6 +77,13 @@ crate::permission::string_enum!(
         ProblemStateChanged = "problem.state_changed",
         ProblemUpdated = "problem.updated",
         ProblemSuggested = "problem_suggestion.raised",
+        KnowledgeCreated = "knowledge.created",
+        KnowledgeUpdated = "knowledge.updated",
+        KnowledgeReviewRequested = "knowledge.review_requested",
+        KnowledgePublished = "knowledge.published",
+        KnowledgeRejected = "knowledge.rejected",
+        KnowledgeRetired = "knowledge.retired",
+        KnowledgeReviewDue = "knowledge.review_due",
     }
 );
 
@@ -99,7 +106,7 @@ impl EventType {
     /// Events about a record that go to the users named in the event's
     /// `recipients` (assignee, team, requester, watchers), not to one subject.
     pub fn notifies_recipients(self) -> bool {
-        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change.", "problem."]
+        ["incident.", "service_request.", "survey.", "improvement.", "duty_grant.", "change.", "problem.", "knowledge."]
             .iter()
             .any(|p| self.as_str().starts_with(p))
             || matches!(self, Self::LicenceExpiring | Self::AssetWarrantyExpiring)

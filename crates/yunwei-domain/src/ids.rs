@@ -60,7 +60,8 @@ macro_rules! for_each_id {
             DutyScheduleId,
             DutyLayerId,
             DutyOverrideId,
-            DutySwapId
+            DutySwapId,
+            ArticleId
         );
     };
 }

@@ -16,6 +16,7 @@ pub mod event;
 pub mod ids;
 pub mod improvement;
 pub mod incident;
+pub mod knowledge;
 pub mod major;
 pub mod page;
 pub mod permission;

@@ -124,7 +124,11 @@ pub const CHANGE: Policy = Policy { object: ObjectType::Change, owned_by: &["req
 pub const PROBLEM: Policy = Policy { object: ObjectType::Problem, owned_by: &["owner", "created_by"] };
 
 /// Every declared record policy, for documentation and the matrix test.
-pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE, PROBLEM];
+/// Knowledge articles belong to their author, and to the team they are restricted to; who
+/// reads which is further narrowed by the article's visibility (`knowledge::may_read`).
+pub const KNOWLEDGE: Policy = Policy { object: ObjectType::Knowledge, owned_by: &["author"] };
+
+pub const ALL: &[Policy] = &[INCIDENT, SERVICE_REQUEST, IMPROVEMENT, SURVEY, CONFIGURATION_ITEM, ASSET, CHANGE, PROBLEM, KNOWLEDGE];
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub mod idempotency;
 pub mod improvement;
 pub mod incident;
 pub mod jobs;
+pub mod knowledge;
 pub mod mail_in;
 pub mod major;
 pub mod migrate;

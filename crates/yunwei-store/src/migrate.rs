@@ -79,6 +79,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(25, "change", "0025_change"),
     migration!(26, "chat_robots", "0026_chat_robots"),
     migration!(27, "problem", "0027_problem"),
+    migration!(28, "knowledge", "0028_knowledge"),
     migration!(31, "duty_log", "0031_duty_log"),
     migration!(32, "asset_licence", "0032_asset_licence"),
 ];

@@ -29,10 +29,15 @@ const CI_DOCS: DocKind = DocKind { object_type: CI_OBJECT_TYPE, search_kind: 15 
 /// As migration 0019 named it in the PostgreSQL partial index of CI documents.
 pub const CI_OBJECT_TYPE: &str = "ci";
 
+/// Knowledge articles (their published text), numbered down from the CIs.
+const KB_DOCS: DocKind = DocKind { object_type: KB_OBJECT_TYPE, search_kind: 14 };
+pub const KB_OBJECT_TYPE: &str = "knowledge";
+
 /// The search-kind number of a queued object type (tickets and CIs), if this version indexes it.
 pub fn search_kind_of(object_type: &str) -> Option<i64> {
     match object_type {
         CI_OBJECT_TYPE => Some(CI_DOCS.search_kind),
+        KB_OBJECT_TYPE => Some(KB_DOCS.search_kind),
         other => ticket::by_object_type(other).map(|k| k.search_kind),
     }
 }
@@ -51,6 +56,11 @@ pub async fn put_docs(s: &mut impl Stage, kind: &TicketKind, docs: &[(i64, Strin
 /// Writes the documents of configuration items (a deleted CI's document is empty).
 pub async fn put_ci_docs(s: &mut impl Stage, docs: &[(i64, String)]) -> Result<()> {
     put_docs_of(s, CI_DOCS, docs).await
+}
+
+/// Writes the documents of knowledge articles (one without a published version is empty).
+pub async fn put_article_docs(s: &mut impl Stage, docs: &[(i64, String)]) -> Result<()> {
+    put_docs_of(s, KB_DOCS, docs).await
 }
 
 async fn put_docs_of(s: &mut impl Stage, kind: DocKind, docs: &[(i64, String)]) -> Result<()> {
@@ -331,7 +341,18 @@ pub async fn enqueue_all(conn: &mut AnyConnection) -> Result<u64> {
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    Ok(incidents + requests + problems + cis)
+    let articles =
+        sqlx::query("INSERT INTO index_queue (object_type, object_id) SELECT 'knowledge', id FROM knowledge_articles ORDER BY id")
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(incidents + requests + problems + cis + articles)
+}
+
+/// Notes that a knowledge article must be (re)indexed, in the transaction that changed it.
+pub async fn enqueue_article(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("INSERT INTO index_queue (object_type, object_id) VALUES ($1, $2)").bind(KB_OBJECT_TYPE).bind(id).execute(conn).await?;
+    Ok(())
 }
 
 /// Notes that a configuration item must be (re)indexed; call in the transaction that changed it.
@@ -362,6 +383,15 @@ pub async fn ci_texts(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<CiTex
 /// Ids of configuration items matching every term, newest first (who may read them is
 /// decided by the caller, after).
 pub async fn matching_cis(db: &Db, terms: &[Term], limit: i64) -> Result<Vec<i64>> {
+    matching_of(db, CI_DOCS, terms, limit).await
+}
+
+/// Ids of knowledge articles whose published text matches every term, newest first.
+pub async fn matching_articles(db: &Db, terms: &[Term], limit: i64) -> Result<Vec<i64>> {
+    matching_of(db, KB_DOCS, terms, limit).await
+}
+
+async fn matching_of(db: &Db, kind: DocKind, terms: &[Term], limit: i64) -> Result<Vec<i64>> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
@@ -370,7 +400,7 @@ pub async fn matching_cis(db: &Db, terms: &[Term], limit: i64) -> Result<Vec<i64
         Backend::Postgres => ("search_docs", "doc_key"),
     };
     let mut sql = Sql::new(&format!("SELECT object_id FROM {table} WHERE "));
-    push_match(&mut sql, db.backend, CI_DOCS, terms, "");
+    push_match(&mut sql, db.backend, kind, terms, "");
     sql.push(&format!(" ORDER BY {order} DESC LIMIT ")).bind(limit);
     let rows = sql.fetch_all(&db.read).await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()

@@ -215,6 +215,9 @@ text_enum_columns!(
     yunwei_domain::duty::log::HandoverState,
     yunwei_domain::problem::ProblemState,
     yunwei_domain::problem::suggest::Basis,
+    yunwei_domain::knowledge::VersionState,
+    yunwei_domain::knowledge::Visibility,
+    yunwei_domain::knowledge::ArticleType,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

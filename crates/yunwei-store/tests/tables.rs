@@ -116,6 +116,10 @@ round_trips! {
     problem: yunwei_store::problem::Problem;
     problem_measure: yunwei_store::problem::Measure;
     problem_suggestion: yunwei_store::problem::Suggestion;
+    knowledge_article: yunwei_store::knowledge::Article;
+    knowledge_version: yunwei_store::knowledge::ArticleVersion;
+    knowledge_link: yunwei_store::knowledge::Link;
+    knowledge_vote: yunwei_store::knowledge::Vote;
 }
 
 /// The ticket kernel's timeline and watchers, for every declared kind: entries come back in

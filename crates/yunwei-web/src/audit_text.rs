@@ -99,6 +99,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "revise",
     "roll_back",
     "step",
+    "publish",
+    "vote",
     "link_incident",
     "unlink_incident",
     "member_add",
@@ -248,6 +250,7 @@ mod tests {
                 .chain(request::TaskAction::ALL.iter().map(|a| a.as_str()))
                 .chain(major::MajorPhase::ALL.iter().map(|p| p.as_str()))
                 .chain(yunwei_domain::asset::AssetAction::ALL.iter().map(|a| a.as_str()))
+                .chain(yunwei_domain::knowledge::KbAction::ALL.iter().map(|a| a.as_str()))
                 .chain([incident::ActivityKind::Reply.as_str(), incident::ActivityKind::WorkNote.as_str()]);
             for a in built {
                 assert!(AUDIT_ACTIONS.contains(&a), "{a} is recorded but not in AUDIT_ACTIONS");

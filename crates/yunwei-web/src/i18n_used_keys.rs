@@ -6,7 +6,7 @@
 use super::keys;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use yunwei_domain::{cmdb, event, improvement, incident, permission, request, survey, webhook};
+use yunwei_domain::{cmdb, event, improvement, incident, knowledge, permission, request, survey, webhook};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
@@ -112,6 +112,10 @@ fn used_keys() -> BTreeSet<String> {
     built("cmdb.kind", cmdb::AttrKind::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("cmdb.source", cmdb::HistorySource::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("cmdb.history", cmdb::HistoryOp::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("knowledge.state", knowledge::VersionState::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("knowledge.action", knowledge::KbAction::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("knowledge.visibility", knowledge::Visibility::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
+    built("knowledge.type", knowledge::ArticleType::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     built("webhooks.format", webhook::WebhookFormat::ALL.iter().map(|e| e.as_str().to_string()).collect(), "");
     // Chat robots' words, asked for by core through the installed wording.
     built("chat", all(&["ping_title", "ping_text", "open", "digest_title", "digest_why"]), "");

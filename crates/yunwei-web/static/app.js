@@ -73,4 +73,52 @@
         .catch(function () {});
     }, 30000);
   }
+
+  // Knowledge articles that match what is being typed on the incident report and the portal's
+  // request form (GET /api/v1/knowledge/suggest: published ones the reader may see). Links
+  // open beside the form, so nothing typed is lost.
+  var kbForm = document.querySelector("#form-report, #form-request-new");
+  var kbInputs = kbForm ? kbForm.querySelectorAll("input[name=title], textarea[name=description], input[type=text][name^='answers.'], textarea[name^='answers.']") : [];
+  if (kbInputs.length) {
+    var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+    var kbBox = document.createElement("aside");
+    kbBox.className = "kb-suggest";
+    kbBox.setAttribute("aria-live", "polite");
+    kbBox.hidden = true;
+    kbForm.insertBefore(kbBox, kbForm.querySelector(".field") || kbForm.firstChild);
+    var kbTimer = null, kbLast = "";
+    var kbAsk = function () {
+      var q = Array.prototype.map.call(kbInputs, function (i) { return i.value; }).join(" ").trim().slice(0, 200);
+      if (q === kbLast) { return; }
+      kbLast = q;
+      if (q.length < 2) { kbBox.hidden = true; return; }
+      fetch("/api/v1/knowledge/suggest?limit=5&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) {
+          if (!j || q !== kbLast) { return; }
+          kbBox.textContent = "";
+          kbBox.hidden = j.items.length === 0;
+          var h = document.createElement("strong");
+          h.textContent = zh ? "可能有帮助的知识文章：" : "Knowledge articles that may help:";
+          kbBox.appendChild(h);
+          var ul = document.createElement("ul");
+          j.items.forEach(function (a) {
+            var li = document.createElement("li");
+            var link = document.createElement("a");
+            link.href = a.path;
+            link.target = "_blank";
+            link.rel = "noopener";
+            link.textContent = a.title;
+            li.appendChild(link);
+            if (a.snippet) { var s = document.createElement("span"); s.textContent = " — " + a.snippet; li.appendChild(s); }
+            ul.appendChild(li);
+          });
+          kbBox.appendChild(ul);
+        })
+        .catch(function () {});
+    };
+    Array.prototype.forEach.call(kbInputs, function (i) {
+      i.addEventListener("input", function () { clearTimeout(kbTimer); kbTimer = setTimeout(kbAsk, 250); });
+    });
+  }
 })();

@@ -22,7 +22,8 @@ pub struct BenchArgs {
     /// and `alert-ingest-new` batches of 100 new alerts (alerts/s = throughput × 100).
     /// `cmdb-import` imports `--rows` generated servers from CSV in-process; `oncall` asks
     /// who is on call on a 3-layer, 50-member schedule in-process; `problem-scan` times the
-    /// recurrence scan of problem suggestions over 50,000 incidents in-process.
+    /// recurrence scan of problem suggestions over 50,000 incidents in-process; `kb-suggest`
+    /// asks for knowledge suggestions over `--rows` published articles in-process.
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -52,7 +53,7 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-const SCENARIOS: [&str; 16] = [
+const SCENARIOS: [&str; 17] = [
     "me",
     "create-team",
     "create-incident",
@@ -69,6 +70,7 @@ const SCENARIOS: [&str; 16] = [
     "alert-ingest-new",
     "oncall",
     "problem-scan",
+    "kb-suggest",
 ];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
@@ -314,6 +316,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     if args.scenario == "problem-scan" {
         return crate::bench_problem::run().await;
+    }
+    if args.scenario == "kb-suggest" {
+        return crate::bench_knowledge::run(args.rows, args.seconds).await;
     }
     let target = Arc::new(prepare(&args).await?);
     if args.scenario == "impact-sql" {

@@ -4,6 +4,7 @@ mod backup;
 mod bench;
 mod bench_crawl;
 mod bench_import;
+mod bench_knowledge;
 mod bench_oncall;
 mod bench_problem;
 mod config;

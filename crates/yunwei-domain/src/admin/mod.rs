@@ -55,7 +55,7 @@ fn grants(objects: &[ObjectType], actions: &[Action], scope: Scope) -> Vec<Permi
 fn engineer(key: &'static str, name_en: &'static str, name_zh: &'static str, extra: &[ObjectType]) -> BuiltinRole {
     use Action::*;
     use ObjectType::*;
-    let mut permissions = grants(PROCESS_OBJECTS, &[Read], Scope::All);
+    let mut permissions = read_all_but_restricted_knowledge();
     permissions.extend(grants(
         &[Incident, ServiceRequest, Problem, Change, Inspection],
         &[Create, Update, Transition, Assign],
@@ -68,6 +68,15 @@ fn engineer(key: &'static str, name_en: &'static str, name_zh: &'static str, ext
     permissions.extend(grants(extra, &[Create, Update, Transition], Scope::All));
     permissions.extend(grants(&[User, Team, Department, Setting], &[Read], Scope::All));
     BuiltinRole { key, name_en, name_zh, duty: None, permissions }
+}
+
+/// Every process record read at `all`, but knowledge at `team`: internal articles and those
+/// restricted to the reader's own teams (`knowledge::may_read`).
+fn read_all_but_restricted_knowledge() -> Vec<Permission> {
+    let mut permissions = grants(PROCESS_OBJECTS, &[Action::Read], Scope::All);
+    permissions.retain(|p| p.object != ObjectType::Knowledge);
+    permissions.push(Permission::new(ObjectType::Knowledge, Action::Read, Scope::Team));
+    permissions
 }
 
 /// The roles of SPEC ORG. Keys are stable; names and permissions may be edited.
@@ -151,7 +160,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             name_zh: "值班人员",
             duty: None,
             permissions: [
-                grants(PROCESS_OBJECTS, &[Read], Scope::All),
+                read_all_but_restricted_knowledge(),
                 grants(&[Incident, Alert, Duty], &[Create, Update, Transition, Assign], Scope::All),
                 grants(&[AlertSilence], &[Create, Update, Delete], Scope::All),
                 grants(&[User, Team, Setting], &[Read], Scope::All),
@@ -177,7 +186,8 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             permissions: [
                 grants(&[Incident, ServiceRequest], &[Create, Read], Scope::Own),
                 grants(&[Survey], &[Create, Read], Scope::Own),
-                grants(&[Knowledge], &[Read], Scope::All),
+                // `own`: public articles only (internal ones are for engineers).
+                grants(&[Knowledge], &[Read], Scope::Own),
             ]
             .concat(),
         },

@@ -57,6 +57,7 @@ pub mod cmdb_import;
 pub mod duty;
 pub mod files;
 pub mod incident;
+pub mod knowledge;
 pub mod live;
 pub mod major;
 pub mod me;

@@ -21,6 +21,7 @@ mod cmdb_import;
 mod duty;
 mod duty_grant;
 mod frag;
+mod knowledge;
 mod major;
 mod op;
 mod problem;
@@ -93,6 +94,7 @@ pub fn table() -> Vec<Op> {
         "problems",
     ));
     all.extend(op::watcher_ops(&PROBLEM, "/api/v1/problems/{number}/watchers", "problems"));
+    all.extend(knowledge::ops());
     all
 }
 
@@ -115,6 +117,7 @@ fn schemas() -> Value {
         change::schemas(),
         duty::schemas(),
         problem::schemas(),
+        knowledge::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

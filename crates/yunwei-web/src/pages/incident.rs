@@ -273,6 +273,10 @@ pub async fn ticket_layout(state: &AppState, caller: &Caller, d: &IncidentDetail
             (tr.t("field.restored_at"), v.restored_at.map(|t| time(t, caller)).unwrap_or_else(|| "—".into())),
         ]));
         main.push(Section::Prose(resolution.clone()));
+        // What worked, written up once for the next person (a prefilled fault diagnosis report).
+        if !v.state.is_open() && super::knowledge::allows(caller, Action::Create) {
+            main.push(Section::Links(vec![(format!("/knowledge/new?incident={}", v.id), tr.t("knowledge.write_from_incident"))]));
+        }
     }
     if let Some(s) = &v.summary {
         main.push(Section::Heading(tr.t("incident.summary")));

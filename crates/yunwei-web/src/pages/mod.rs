@@ -38,6 +38,8 @@ mod incident_major;
 mod incident_queue;
 mod incident_record;
 mod incident_report;
+mod knowledge;
+mod knowledge_record;
 mod notice;
 mod problem;
 mod problem_record;
@@ -235,6 +237,14 @@ pub fn router() -> Router<AppState> {
         .route("/problems/{number}/watch", post(problem_record::watch))
         .route("/problems/{number}/unwatch", post(problem_record::unwatch))
         .route("/problems/{number}/attachments", post(problem_record::upload))
+        .route("/knowledge", get(knowledge::list).post(knowledge::create))
+        .route("/knowledge/new", get(knowledge::new_page))
+        .route("/knowledge/{id}", get(knowledge_record::item))
+        .route("/knowledge/{id}/edit", get(knowledge::edit_page).post(knowledge::update))
+        .route("/knowledge/{id}/steps", post(knowledge_record::step))
+        .route("/knowledge/{id}/vote/{answer}", post(knowledge_record::vote))
+        .route("/knowledge/{id}/versions", get(knowledge_record::versions))
+        .route("/knowledge/{id}/diff", get(knowledge_record::diff))
         .route("/duty", get(duty::list).post(duty::create))
         .route("/duty/console", get(duty_console::show))
         .route("/duty/feed", post(duty_report::new_feed))
@@ -310,6 +320,7 @@ pub fn process_href(process: &str) -> String {
         "change" => "/changes".into(),
         "problem" => "/problems".into(),
         "duty" => "/duty".into(),
+        "knowledge" => "/knowledge".into(),
         _ => format!("/p/{process}"),
     }
 }
@@ -336,6 +347,7 @@ pub fn offered(ctx: &yunwei_core::Ctx, process: &str) -> bool {
         "change" => ctx.may_any(&policy::CHANGE, Action::Read).is_ok(),
         "problem" => ctx.may_any(&policy::PROBLEM, Action::Read).is_ok(),
         "duty" => ctx.authorize(ObjectType::Duty, Action::Read).is_ok(),
+        "knowledge" => ctx.may_any(&policy::KNOWLEDGE, Action::Read).is_ok(),
         _ => true,
     }
 }

@@ -246,6 +246,8 @@ pub enum Section {
     Prose(String),
     Pre(String),
     Svg(String),
+    /// A knowledge article's text: HTML rendered and sanitised by `yunwei_core::knowledge::render`.
+    Article(String),
     /// (text, CSS class) badges in a row.
     Badges(Vec<(String, String)>),
     /// Links between views of one list, with the navigation's label.

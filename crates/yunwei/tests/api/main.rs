@@ -60,6 +60,7 @@ mod idempotency;
 mod incident;
 mod incident_ci;
 mod incident_pages;
+mod knowledge;
 mod language;
 mod language_crawl;
 mod live;
