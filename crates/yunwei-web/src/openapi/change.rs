@@ -19,6 +19,11 @@ const LIST_Q: &[Param] = &[
 
 const AT_Q: &[Param] = &[("at", "string", "unix milliseconds or RFC 3339; default now")];
 
+const RANGE_Q: &[Param] = &[
+    ("from", "string", "unix milliseconds or RFC 3339; default today 00:00 UTC"),
+    ("to", "string", "unix milliseconds or RFC 3339; default 62 days after `from`"),
+];
+
 const CHANGES: Tag = Tag("changes");
 
 fn example() -> Value {
@@ -112,6 +117,36 @@ pub(super) fn ops() -> Vec<Op> {
                 "ChangeWindowList",
             )
             .query(AT_Q),
+        CHANGES.get(
+            "/api/v1/changes/{number}/schedule",
+            h::schedule,
+            "Warnings of the change's window: freezes it meets, other changes at the same time on the same CI or the same \
+             impact path (their number and the shared CIs by name), and the business peak",
+            "ChangeScheduleCheck",
+        ),
+        CHANGES
+            .get(
+                "/api/v1/change-calendar",
+                h::calendar,
+                "The change calendar: scheduled changes the caller may read and the freezes in `[from, to)` (at most 366 days)",
+                "ChangeCalendar",
+            )
+            .query(RANGE_Q),
+        CHANGES.get("/api/v1/change-calendar.ics", h::calendar_ics, "The caller's change calendar as iCalendar (RFC 5545)", "Text"),
+        CHANGES.create(
+            "/api/v1/change-calendar/feed-token",
+            h::feed_token,
+            "A secret feed URL for calendar programs (shown once; the previous one stops working)",
+            "ChangeFeedToken",
+        ),
+        CHANGES
+            .get(
+                "/api/v1/change-calendar/feed/{token}",
+                h::feed,
+                "The change calendar of the token's holder as iCalendar, read-only (no sign-in: the token is the capability)",
+                "Text",
+            )
+            .public(),
     ]
 }
 
@@ -154,12 +189,40 @@ pub(super) fn schemas() -> Value {
         "IncidentLink": obj(&["incident", "relation"], json!({ "incident": text, "relation": { "enum": ["cause", "caused_by"] }, "link": s("boolean") })),
         "ChangeSettings": obj(&["questions", "retrospective_hours"], json!({
             "questions": { "type": "array", "items": obj(&["key", "text", "text_en", "weight"], json!({ "key": text, "text": text, "text_en": text, "weight": s("integer") })) },
-            "retrospective_hours": s("integer")
+            "retrospective_hours": s("integer"),
+            "schedule": obj(&[], json!({
+                "freezes": { "type": "array", "items": obj(&["name", "start", "end"], json!({ "name": text, "name_en": text, "start": s("integer"), "end": s("integer") })) },
+                "month_end_days": s("integer"), "quarter_end_days": s("integer"), "holiday_freeze": s("boolean"),
+                "calendar_id": ns("integer"),
+                "peak": { "type": "array", "items": obj(&["weekdays", "start", "end"], json!({ "weekdays": arr_of("integer"), "start": text, "end": text })) }
+            }))
         })),
         "ChangeWindow": obj(&["change_id", "number", "title", "state"], json!({
             "change_id": s("integer"), "number": text, "title": text, "state": text, "window_start": ns("integer"), "window_end": ns("integer")
         })),
         "ChangeWindowList": items_of("ChangeWindow"),
         "ChangeImpact": { "anyOf": [schema_ref("CiImpact"), { "type": "null" }] },
+        "ChangeFreeze": obj(&["kind", "name", "name_en", "start", "end"], json!({
+            "kind": { "enum": ["named", "month_end", "quarter_end", "holiday"] }, "name": text, "name_en": text,
+            "start": s("integer"), "end": s("integer")
+        })),
+        "ChangeScheduleCheck": obj(&["freezes", "conflicts", "in_peak"], json!({
+            "freezes": arr("ChangeFreeze"),
+            "conflicts": { "type": "array", "items": obj(&["change_id", "number", "shared"], json!({
+                "change_id": s("integer"), "number": text, "title": text, "state": text,
+                "window_start": ns("integer"), "window_end": ns("integer"), "hidden": s("integer"),
+                "shared": { "type": "array", "items": obj(&["id", "name"], json!({ "id": s("integer"), "name": text, "name_en": text, "same_ci": s("boolean") })) }
+            })) },
+            "in_peak": s("boolean")
+        })),
+        "ChangeCalendar": obj(&["from", "to", "changes", "freezes"], json!({
+            "from": s("integer"), "to": s("integer"), "time_zone": text, "more": s("boolean"),
+            "changes": { "type": "array", "items": obj(&["change_id", "number", "window_start", "window_end"], json!({
+                "change_id": s("integer"), "number": text, "title": text, "change_type": text, "state": text, "risk_level": text,
+                "window_start": s("integer"), "window_end": s("integer"), "updated_at": s("integer")
+            })) },
+            "freezes": arr("ChangeFreeze")
+        })),
+        "ChangeFeedToken": obj(&["token", "path"], json!({ "token": text, "path": text })),
     })
 }

@@ -29,6 +29,7 @@ mod browser_notices;
 mod browser_record;
 mod calendar_years;
 mod change;
+mod change_schedule;
 mod chat_robots;
 mod cli;
 mod cli_database;
