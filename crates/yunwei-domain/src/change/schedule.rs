@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Longest stretch a freeze or peak question looks at, in days: a window longer than this is
 /// refused by [`check_settings`]' sibling rule in core; the walk stops here either way.
-pub const MAX_SCAN_DAYS: i64 = 400;
+pub const MAX_SCAN_DAYS: i64 = 430;
 
 /// A named freeze period (年终决算封网, 重大活动保障), as unix milliseconds `[start, end)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +138,9 @@ pub fn freezes_between(s: &ScheduleSettings, days: &dyn DayInfo, from: i64, to: 
     let tz = days.time_zone().clone();
     let (Some(first), Some(last)) = (local_date(from, &tz), local_date(to.saturating_sub(1).max(from), &tz)) else { return out };
     let mut rules: Vec<Freeze> = Vec::new();
+    // Look a fortnight either side, so a holiday week met on one day is reported whole.
+    let margin = jiff::Span::new().days(15);
+    let (first, last) = (first.checked_sub(margin).unwrap_or(first), last.checked_add(margin).unwrap_or(last));
     let mut d = first;
     let mut month_cache: Option<(i16, i8, Vec<Date>, Vec<Date>)> = None;
     for _ in 0..MAX_SCAN_DAYS {

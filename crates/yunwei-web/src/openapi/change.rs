@@ -131,7 +131,8 @@ pub(super) fn ops() -> Vec<Op> {
                 "The change calendar: scheduled changes the caller may read and the freezes in `[from, to)` (at most 366 days)",
                 "ChangeCalendar",
             )
-            .query(RANGE_Q),
+            .query(RANGE_Q)
+            .errors(&[422]),
         CHANGES.get("/api/v1/change-calendar.ics", h::calendar_ics, "The caller's change calendar as iCalendar (RFC 5545)", "Text"),
         CHANGES.create(
             "/api/v1/change-calendar/feed-token",
@@ -165,10 +166,16 @@ pub(super) fn schemas() -> Value {
             "risk_level": { "enum": ["low", "medium", "high", "critical"] }, "risk_score": s("integer"),
             "risk_answers": s("object"), "risk_reasons": { "type": "array", "items": s("object") },
             "approvals_needed": s("integer"), "approved_at": ns("integer"),
+            "approval_stages": { "type": "array", "items": schema_ref("ChangeStage") },
+            "approval": { "type": "array", "items": obj(&["name", "approvers", "rule", "have", "need", "eligible", "status"], json!({
+                "name": text, "name_en": text, "approvers": { "type": "array" }, "rule": {}, "hours": ns("integer"),
+                "have": s("integer"), "need": s("integer"), "eligible": arr_of("integer"),
+                "status": { "enum": ["passed", "current", "waiting", "rejected"] }
+            })) },
             "requester_id": ns("integer"), "implementer_id": ns("integer"), "team_id": ns("integer"), "department_id": ns("integer"),
             "started_at": ns("integer"), "start_override": text, "finished_at": ns("integer"), "closed_at": ns("integer"),
             "ci_ids": arr_of("integer"), "incidents": { "type": "array", "items": s("object") },
-            "approvals": { "type": "array", "items": obj(&["approver_id", "vote"], json!({ "id": s("integer"), "change_id": s("integer"), "approver_id": s("integer"), "vote": { "enum": ["approve", "reject"] }, "comment": text, "at_ms": s("integer") })) },
+            "approvals": { "type": "array", "items": obj(&["approver_id", "vote"], json!({ "id": s("integer"), "change_id": s("integer"), "approver_id": s("integer"), "vote": { "enum": ["approve", "reject"] }, "comment": text, "at_ms": s("integer"), "stage": s("integer") })) },
             "timeline": arr("Activity"),
             "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer")
         })),
@@ -195,7 +202,13 @@ pub(super) fn schemas() -> Value {
                 "month_end_days": s("integer"), "quarter_end_days": s("integer"), "holiday_freeze": s("boolean"),
                 "calendar_id": ns("integer"),
                 "peak": { "type": "array", "items": obj(&["weekdays", "start", "end"], json!({ "weekdays": arr_of("integer"), "start": text, "end": text })) }
-            }))
+            })),
+            "approval_matrix": { "type": "array", "items": obj(&["stages"], json!({
+                "risk": { "enum": ["low", "medium", "high", "critical", null] },
+                "change_type": { "enum": ["standard", "normal", "emergency", null] },
+                "department_id": ns("integer"),
+                "stages": { "type": "array", "items": schema_ref("ChangeStage") }
+            })) }
         })),
         "ChangeWindow": obj(&["change_id", "number", "title", "state"], json!({
             "change_id": s("integer"), "number": text, "title": text, "state": text, "window_start": ns("integer"), "window_end": ns("integer")
@@ -222,6 +235,12 @@ pub(super) fn schemas() -> Value {
                 "window_start": s("integer"), "window_end": s("integer"), "updated_at": s("integer")
             })) },
             "freezes": arr("ChangeFreeze")
+        })),
+        "ChangeStage": obj(&["name", "approvers", "rule"], json!({
+            "name": text, "name_en": text,
+            "approvers": { "type": "array", "description": "\"approvers\" (any holder of change:approve), \"ci_owners\", \"manager\", {\"user\": id} or {\"role\": key}", "items": {} },
+            "rule": { "description": "\"any\", \"all\" or {\"quorum\": n}" },
+            "hours": ns("integer")
         })),
         "ChangeFeedToken": obj(&["token", "path"], json!({ "token": text, "path": text })),
     })

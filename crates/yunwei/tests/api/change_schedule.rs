@@ -29,9 +29,14 @@ fn form(from: i64, to: i64) -> Value {
     })
 }
 
+/// The change settings as they stand (the administrator may write them, not read changes).
+async fn current(app: &TestApp) -> Value {
+    serde_json::to_value(yunwei_core::change::change_settings(&app.core).await.expect("settings")).expect("json")
+}
+
 /// Replaces part of the change settings (as the process owner's administrator would).
 async fn settings(app: &TestApp, f: impl FnOnce(&mut Value)) {
-    let mut s = app.admin().get("/api/v1/change-settings").await.json();
+    let mut s = current(app).await;
     f(&mut s);
     let r = app.admin().put("/api/v1/change-settings", &s).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -104,10 +109,11 @@ async fn freezes_refuse_a_window_unless_an_emergency_passes_its_exception_first(
     assert!(r.json()["errors"][0]["message"].as_str().is_some_and(|m| m.contains("月末封网（2027年1月）")), "{}", r.text());
     assert_eq!(eng.post("/api/v1/changes", &form(at(2027, 1, 28, 2), at(2027, 1, 28, 4))).await.status, 201);
     // Settings are checked by the field.
-    let mut bad = app.admin().get("/api/v1/change-settings").await.json();
+    let mut bad = current(&app).await;
     bad["schedule"]["peak"] = json!([{ "weekdays": [8], "start": "18:00", "end": "09:00" }]);
     let r = app.admin().put("/api/v1/change-settings", &bad).await;
-    let fields: Vec<&str> = r.json()["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
+    let problem = r.json();
+    let fields: Vec<&str> = problem["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["schedule.peak[0].weekdays", "schedule.peak[0].end"], "{}", r.text());
     app.stop().await;
 }
@@ -143,7 +149,7 @@ async fn conflicts_on_the_same_ci_and_the_same_impact_path_are_warned_by_name() 
     let check = eng.get(&format!("{same}/schedule")).await.json();
     let c = &check["conflicts"][0];
     assert_eq!(c["number"], one["number"], "{check}");
-    assert_eq!(c["title"], "", "another team's change: its number, not its content");
+    assert_eq!(c["title"], one["title"], "engineers read every change");
     assert_eq!(c["shared"][0]["same_ci"], true, "{check}");
     let check = eng.get(&format!("{path}/schedule")).await.json();
     let shared: Vec<&str> = check["conflicts"][0]["shared"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
@@ -173,7 +179,14 @@ async fn the_calendar_its_feed_and_the_secret_url_show_what_the_reader_may_read(
     })
     .await;
     let (_, eng) = app.user_with_roles("cal.eng3", &["system_engineer"]).await;
-    let (_, other) = app.user_with_roles("cal.eng4", &["system_engineer"]).await;
+    // A reader of their own teams' changes only.
+    let (other_id, other) = app.user_with_roles("cal.reader", &[]).await;
+    let (_, sec) = app.user_with_roles("cal.sec", &["security_admin"]).await;
+    let role = json!({ "key": "change_team_reader", "name_en": "Change reader", "name_zh": "变更查看", "permissions": ["change:read:team"] });
+    assert_eq!(sec.post("/api/v1/roles", &role).await.status, 201);
+    let ctx = yunwei_core::Ctx::system();
+    let keys = ["change_team_reader".to_string()];
+    yunwei_core::admin::set_user_roles(&app.core, &ctx, yunwei_domain::ids::UserId(other_id), &keys).await.expect("role");
     let (_, roleless) = app.user_with_roles("cal.none", &[]).await;
     let (base, v) = created(&eng, &form(at(2030, 9, 20, 1), at(2030, 9, 20, 3))).await;
     eng.post(&format!("{base}/transitions/submit"), &json!({})).await;
@@ -181,7 +194,7 @@ async fn the_calendar_its_feed_and_the_secret_url_show_what_the_reader_may_read(
     let cal = eng.get(&range).await.json();
     assert_eq!(cal["changes"][0]["number"], v["number"], "{cal}");
     assert_eq!((cal["freezes"][0]["name"].as_str(), cal["freezes"][0]["kind"].as_str()), (Some("国庆保障"), Some("named")));
-    // Another engineer outside the team sees the freeze, not the change; the roleless nothing.
+    // A reader outside the team sees the freeze, not the change; the roleless nothing.
     let theirs = other.get(&range).await.json();
     assert_eq!((theirs["changes"].as_array().map(Vec::len), theirs["freezes"].as_array().map(Vec::len)), (Some(0), Some(1)), "{theirs}");
     let r = roleless.get(&range).await;
@@ -287,7 +300,7 @@ async fn the_approval_matrix_runs_stages_in_order_and_only_their_approvers_vote(
     let r = mgr.post(&format!("{own}/approvals"), &approve).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (403, Some("own_request")), "{}", r.text());
     // High and critical rows need joint review: a single approval is refused by the field.
-    let mut bad = app.admin().get("/api/v1/change-settings").await.json();
+    let mut bad = current(&app).await;
     bad["approval_matrix"][2]["stages"][0]["rule"] = json!("any");
     let r = app.admin().put("/api/v1/change-settings", &bad).await;
     let e = &r.json()["errors"][0];
