@@ -98,11 +98,12 @@ pub async fn new_feed_token(core: &Core, ctx: &Ctx) -> Result<FeedToken> {
 
 /// The feed of the user holding `token`, read with their rights and nothing but reading.
 pub async fn feed_by_token(core: &Core, meta: crate::context::RequestMeta, token: &str, english: bool) -> Result<String> {
+    // An unknown URL is simply not found: nothing to sign in to.
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
-        return Err(CoreError::Unauthenticated);
+        return Err(CoreError::NotFound("change_feed"));
     }
     let hash = crate::crypto::sha256_hex(token);
-    let user = yunwei_store::change::feed_user(&core.db.read, &hash).await?.ok_or(CoreError::Unauthenticated)?;
+    let user = yunwei_store::change::feed_user(&core.db.read, &hash).await?.ok_or(CoreError::NotFound("change_feed"))?;
     let read_only: Vec<TokenScope> = vec!["read".parse().map_err(|e: String| CoreError::Internal(e))?];
     // Not an API token (id 0 names none): the scope keeps the feed to reading.
     let actor = crate::auth::build_actor(core, user, Via::ApiToken { token_id: 0 }, Some(&read_only)).await?;

@@ -231,9 +231,9 @@ async fn the_calendar_its_feed_and_the_secret_url_show_what_the_reader_may_read(
     assert!(text.contains(&format!("UID:change-{}@yunwei", s["id"])), "{text}");
     assert!(!text.contains(&format!("UID:change-{id}@yunwei")), "September 2030 is beyond the feed");
     assert_eq!(app.anonymous().get(&path).await.text(), text, "the same bytes while nothing changes");
-    assert_eq!(app.anonymous().get("/api/v1/change-calendar/feed/ywcal_nope").await.status, 401);
+    assert_eq!(app.anonymous().get("/api/v1/change-calendar/feed/ywcal_nope").await.status, 404);
     eng.post("/api/v1/change-calendar/feed-token", &json!({})).await;
-    assert_eq!(app.anonymous().get(&path).await.status, 401, "a new URL retires the old one");
+    assert_eq!(app.anonymous().get(&path).await.status, 404, "a new URL retires the old one");
     app.stop().await;
 }
 
