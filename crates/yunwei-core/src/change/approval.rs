@@ -7,15 +7,21 @@ use crate::Result;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use yunwei_domain::change::matrix::{self, Approver, Progress, Rule, Stage};
-use yunwei_domain::change::{Cast, ChangeSettings, ChangeType};
 use yunwei_domain::change::schedule::Freeze;
+use yunwei_domain::change::{Cast, ChangeSettings, ChangeType};
 use yunwei_domain::ids::UserId;
 use yunwei_store::Conn;
 use yunwei_store::change::{self as store, Change, ChangeApproval};
 
 /// The stage an emergency inside a freeze passes first: its freeze exception (封网例外审批).
 fn freeze_exception() -> Stage {
-    Stage { name: "封网例外审批".into(), name_en: "Freeze exception".into(), approvers: vec![Approver::Approvers], rule: Rule::Any, hours: None }
+    Stage {
+        name: "封网例外审批".into(),
+        name_en: "Freeze exception".into(),
+        approvers: vec![Approver::Approvers],
+        rule: Rule::Any,
+        hours: None,
+    }
 }
 
 /// The stages `c` goes through as the settings stand: the matrix's row for its risk, type
@@ -37,7 +43,13 @@ pub fn stages_of(c: &Change) -> Vec<Stage> {
         _ => {
             let n = u32::try_from(c.approvals_needed).unwrap_or(1).max(1);
             let rule = if n == 1 { Rule::Any } else { Rule::Quorum(n) };
-            vec![Stage { name: "变更审批".into(), name_en: "Change approval".into(), approvers: vec![Approver::Approvers], rule, hours: None }]
+            vec![Stage {
+                name: "变更审批".into(),
+                name_en: "Change approval".into(),
+                approvers: vec![Approver::Approvers],
+                rule,
+                hours: None,
+            }]
         }
     }
 }

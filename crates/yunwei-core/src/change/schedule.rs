@@ -262,7 +262,9 @@ pub async fn calendar(core: &Core, ctx: &Ctx, from: i64, to: i64) -> Result<Chan
         return Err(yunwei_domain::DomainError::field("to", "ends_before_start").into());
     }
     if to - from > MAX_RANGE_DAYS * DAY_MS {
-        return Err(yunwei_domain::DomainError::Validation(vec![FieldError::new("to", "out_of_range").with("max_days", MAX_RANGE_DAYS)]).into());
+        return Err(
+            yunwei_domain::DomainError::Validation(vec![FieldError::new("to", "out_of_range").with("max_days", MAX_RANGE_DAYS)]).into()
+        );
     }
     let place = &actor.place;
     let scope = match scope {

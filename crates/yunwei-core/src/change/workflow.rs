@@ -166,8 +166,15 @@ pub async fn vote(core: &Core, ctx: &Ctx, id: ChangeId, input: VoteInput) -> Res
         return Err(CoreError::Forbidden(format!("change:approve:stage:{}", stage + 1)));
     }
     let now = core.now_ms();
-    let row =
-        ChangeApproval { id: 0, change_id: id, approver_id: me, vote: input.vote, comment: comment.clone(), at_ms: now, stage: stage as i64 };
+    let row = ChangeApproval {
+        id: 0,
+        change_id: id,
+        approver_id: me,
+        vote: input.vote,
+        comment: comment.clone(),
+        at_ms: now,
+        stage: stage as i64,
+    };
     store::insert_approval(&mut tx, &row).await.map_err(CoreError::unique_as("change_already_voted"))?;
     let mut all = approvals.clone();
     all.push(row);

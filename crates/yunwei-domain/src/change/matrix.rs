@@ -120,7 +120,11 @@ pub fn least_approvals(stages: &[Stage]) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     /// Waiting in stage `stage` (from 0) with `have` of `need` approvals.
-    Stage { stage: usize, have: usize, need: usize },
+    Stage {
+        stage: usize,
+        have: usize,
+        need: usize,
+    },
     Approved,
     Rejected,
 }
@@ -199,10 +203,16 @@ mod tests {
 
     #[test]
     fn the_most_specific_row_wins() {
-        let stage = |name: &str, rule| Stage { name: name.into(), name_en: String::new(), approvers: vec![Approver::Manager], rule, hours: None };
+        let stage =
+            |name: &str, rule| Stage { name: name.into(), name_en: String::new(), approvers: vec![Approver::Manager], rule, hours: None };
         let mut m = default_matrix();
         m.push(Row { risk: None, change_type: Some(ChangeType::Emergency), department_id: None, stages: vec![stage("紧急", Rule::Any)] });
-        m.push(Row { risk: Some(RiskLevel::High), change_type: None, department_id: Some(7), stages: vec![stage("部门", Rule::All), stage("CAB", Rule::Quorum(2))] });
+        m.push(Row {
+            risk: Some(RiskLevel::High),
+            change_type: None,
+            department_id: Some(7),
+            stages: vec![stage("部门", Rule::All), stage("CAB", Rule::Quorum(2))],
+        });
         assert_eq!(stages_for(&m, RiskLevel::Low, ChangeType::Emergency, None)[0].name, "变更审批", "risk and type tie: first written");
         assert_eq!(stages_for(&m, RiskLevel::High, ChangeType::Normal, Some(7))[0].name, "部门");
         assert_eq!(stages_for(&m, RiskLevel::High, ChangeType::Normal, Some(8))[0].name, "联合评审");

@@ -238,7 +238,10 @@ pub struct ChangeSettings {
 
 impl Default for ChangeSettings {
     fn default() -> Self {
-        Self { questions: risk::default_questions(), retrospective_hours: 24, schedule: schedule::ScheduleSettings::default(),
+        Self {
+            questions: risk::default_questions(),
+            retrospective_hours: 24,
+            schedule: schedule::ScheduleSettings::default(),
             approval_matrix: matrix::default_matrix(),
         }
     }

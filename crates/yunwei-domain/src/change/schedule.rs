@@ -122,7 +122,8 @@ fn last_working_days(days: &dyn DayInfo, d: Date, n: u8) -> Vec<Date> {
 }
 
 fn month_name(d: Date) -> (String, String) {
-    const EN: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const EN: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
     (format!("{}年{}月", d.year(), d.month()), format!("{} {}", EN[(d.month() - 1) as usize], d.year()))
 }
 
@@ -152,11 +153,9 @@ pub fn freezes_between(s: &ScheduleSettings, days: &dyn DayInfo, from: i64, to: 
             let quarter = if d.month() % 3 == 0 { last_working_days(days, d, s.quarter_end_days) } else { Vec::new() };
             month_cache = Some((d.year(), d.month(), last_working_days(days, d, s.month_end_days), quarter));
         }
-        let mut hit = |kind, name: String, name_en: String| {
-            match rules.last_mut() {
-                Some(p) if p.kind == kind && p.name == name && p.end == start => p.end = end,
-                _ => rules.push(Freeze { kind, name, name_en, start, end }),
-            }
+        let mut hit = |kind, name: String, name_en: String| match rules.last_mut() {
+            Some(p) if p.kind == kind && p.name == name && p.end == start => p.end = end,
+            _ => rules.push(Freeze { kind, name, name_en, start, end }),
         };
         if let Some((_, _, month, quarter)) = &month_cache {
             let (m, m_en) = month_name(d);
@@ -294,7 +293,12 @@ mod tests {
 
     #[test]
     fn holidays_and_named_periods_freeze() {
-        let named = FreezePeriod { name: "双十一保障".into(), name_en: "Singles' Day".into(), start: ms(date(2026, 11, 10), 0), end: ms(date(2026, 11, 12), 0) };
+        let named = FreezePeriod {
+            name: "双十一保障".into(),
+            name_en: "Singles' Day".into(),
+            start: ms(date(2026, 11, 10), 0),
+            end: ms(date(2026, 11, 12), 0),
+        };
         let s = ScheduleSettings { month_end_days: 0, quarter_end_days: 0, freezes: vec![named], ..Default::default() };
         let f = freezes_between(&s, &shanghai(), ms(date(2026, 10, 3), 1), ms(date(2026, 10, 3), 3));
         assert_eq!((f.len(), f[0].kind, f[0].name.as_str()), (1, FreezeKind::Holiday, "节假日封网（国庆节）"));

@@ -90,7 +90,14 @@ fn entry_row(caller: &Caller, c: &CalendarEntry) -> Vec<Cell> {
     ]
 }
 
-fn month_grid(caller: &Caller, cal: &ChangeCalendar, first: Date, end: Date, tz: &TimeZone, href: &dyn Fn(View, Date) -> String) -> Section {
+fn month_grid(
+    caller: &Caller,
+    cal: &ChangeCalendar,
+    first: Date,
+    end: Date,
+    tz: &TimeZone,
+    href: &dyn Fn(View, Date) -> String,
+) -> Section {
     let tr = caller.tr;
     let columns: Vec<String> = (1..=7).map(|d| tr.t(&format!("change.cal.weekday.{d}"))).collect();
     let mut rows = Vec::new();
@@ -165,7 +172,9 @@ async fn layout(state: &AppState, caller: &Caller, f: &CalendarForm, feed: Optio
         ]),
     ];
     let heading = match view {
-        View::Month => tr.with("change.cal.month_of", &[("year".into(), first.year().to_string()), ("month".into(), first.month().to_string())]),
+        View::Month => {
+            tr.with("change.cal.month_of", &[("year".into(), first.year().to_string()), ("month".into(), first.month().to_string())])
+        }
         _ => format!("{first} – {}", end.yesterday().unwrap_or(end)),
     };
     sections.push(Section::Heading(heading));
@@ -202,7 +211,10 @@ async fn layout(state: &AppState, caller: &Caller, f: &CalendarForm, feed: Optio
         .map(|f| {
             vec![
                 Cell::text(freeze_name(caller, f)),
-                Cell::text(tr.t(&format!("change.freeze_kind.{}", serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))),
+                Cell::text(tr.t(&format!(
+                    "change.freeze_kind.{}",
+                    serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+                ))),
                 Cell::text(format!("{} – {}", time(f.start, caller), time(f.end, caller))),
             ]
         })

@@ -63,7 +63,8 @@ async fn freezes_refuse_a_window_unless_an_emergency_passes_its_exception_first(
     let now = app.core.now_ms();
     settings(&app, |s| {
         no_rules(s);
-        s["schedule"]["freezes"] = json!([{ "name": "年终决算封网", "name_en": "Year-end closing", "start": now + 48 * HOUR, "end": now + 96 * HOUR }]);
+        s["schedule"]["freezes"] =
+            json!([{ "name": "年终决算封网", "name_en": "Year-end closing", "start": now + 48 * HOUR, "end": now + 96 * HOUR }]);
     })
     .await;
 
@@ -131,8 +132,13 @@ async fn conflicts_on_the_same_ci_and_the_same_impact_path_are_warned_by_name() 
                WHERE t.code = 'member_of' GROUP BY r.to_ci_id HAVING COUNT(*) = 2 ORDER BY r.to_ci_id LIMIT 1";
     let row = sqlx::query(sql).fetch_one(&app.core.database().read).await.expect("pool");
     let (pool, a, b): (i64, i64, i64) = (row.try_get(0).expect("pool"), row.try_get(1).expect("a"), row.try_get(2).expect("b"));
-    let pool_name: String =
-        sqlx::query("SELECT name FROM cis WHERE id = $1").bind(pool).fetch_one(&app.core.database().read).await.expect("name").try_get(0).expect("name");
+    let pool_name: String = sqlx::query("SELECT name FROM cis WHERE id = $1")
+        .bind(pool)
+        .fetch_one(&app.core.database().read)
+        .await
+        .expect("name")
+        .try_get(0)
+        .expect("name");
     let from = at(2030, 6, 1, 1);
     let with = |cis: &[i64], from: i64, to: i64| {
         let mut f = form(from, to);
@@ -175,14 +181,16 @@ async fn the_calendar_its_feed_and_the_secret_url_show_what_the_reader_may_read(
     let app = spawn_app().await;
     settings(&app, |s| {
         no_rules(s);
-        s["schedule"]["freezes"] = json!([{ "name": "国庆保障", "name_en": "National Day", "start": at(2030, 10, 1, 0), "end": at(2030, 10, 8, 0) }]);
+        s["schedule"]["freezes"] =
+            json!([{ "name": "国庆保障", "name_en": "National Day", "start": at(2030, 10, 1, 0), "end": at(2030, 10, 8, 0) }]);
     })
     .await;
     let (_, eng) = app.user_with_roles("cal.eng3", &["system_engineer"]).await;
     // A reader of their own teams' changes only.
     let (other_id, other) = app.user_with_roles("cal.reader", &[]).await;
     let (_, sec) = app.user_with_roles("cal.sec", &["security_admin"]).await;
-    let role = json!({ "key": "change_team_reader", "name_en": "Change reader", "name_zh": "变更查看", "permissions": ["change:read:team"] });
+    let role =
+        json!({ "key": "change_team_reader", "name_en": "Change reader", "name_zh": "变更查看", "permissions": ["change:read:team"] });
     assert_eq!(sec.post("/api/v1/roles", &role).await.status, 201);
     let ctx = yunwei_core::Ctx::system();
     let keys = ["change_team_reader".to_string()];
@@ -304,6 +312,9 @@ async fn the_approval_matrix_runs_stages_in_order_and_only_their_approvers_vote(
     bad["approval_matrix"][2]["stages"][0]["rule"] = json!("any");
     let r = app.admin().put("/api/v1/change-settings", &bad).await;
     let e = &r.json()["errors"][0];
-    assert_eq!((r.status, e["field"].as_str(), e["code"].as_str()), (422, Some("approval_matrix[2].stages"), Some("joint_review_required")));
+    assert_eq!(
+        (r.status, e["field"].as_str(), e["code"].as_str()),
+        (422, Some("approval_matrix[2].stages"), Some("joint_review_required"))
+    );
     app.stop().await;
 }
