@@ -21,7 +21,8 @@ pub struct BenchArgs {
     /// `alert-ingest` posts Alertmanager webhook batches of 100 alerts, 90 of them repeats,
     /// and `alert-ingest-new` batches of 100 new alerts (alerts/s = throughput × 100).
     /// `cmdb-import` imports `--rows` generated servers from CSV in-process; `oncall` asks
-    /// who is on call on a 3-layer, 50-member schedule in-process.
+    /// who is on call on a 3-layer, 50-member schedule in-process; `change-calendar` times the
+    /// change calendar's month and a 50-CI conflict check over 10,000 changes and `--rows` CIs.
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -67,6 +68,7 @@ const SCENARIOS: [&str; 15] = [
     "alert-ingest",
     "alert-ingest-new",
     "oncall",
+    "change-calendar",
 ];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
@@ -309,6 +311,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     if args.scenario == "oncall" {
         return crate::bench_oncall::run(args.seconds).await;
+    }
+    if args.scenario == "change-calendar" {
+        return crate::bench_change_calendar::run(args.rows, args.seconds).await;
     }
     let target = Arc::new(prepare(&args).await?);
     if args.scenario == "impact-sql" {
