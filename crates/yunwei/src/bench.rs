@@ -52,7 +52,7 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-const SCENARIOS: [&str; 15] = [
+const SCENARIOS: [&str; 16] = [
     "me",
     "create-team",
     "create-incident",

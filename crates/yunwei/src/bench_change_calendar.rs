@@ -65,8 +65,9 @@ pub async fn run(rows: u64, seconds: u64) -> Result<ExitCode, AppError> {
     core.prepare().await?;
     let cis = rows.max(1000);
     yunwei_core::demo::cmdb::load_cis(&core, cis, cis * 3, |_, _| {}).await?;
-    let rows = sqlx::query("SELECT id FROM cis ORDER BY id").fetch_all(&core.database().read).await.map_err(|e| AppError::Other(e.to_string()))?;
-    let ids: Vec<i64> = rows.iter().filter_map(|r| sqlx::Row::try_get(r, 0).ok()).collect();
+    // A fresh database numbers the demo CIs from 1; the changes use the first few thousand.
+    let candidates: Vec<CiId> = (1..=cis.min(5000) as i64).map(CiId).collect();
+    let ids: Vec<i64> = yunwei_store::cmdb::ci::get_many(&core.database().read, &candidates).await?.iter().map(|c| c.id.0).collect();
     let wide = build(&core, &ids).await?;
     let ctx = Ctx::system();
     let now = core.now_ms();

@@ -2,9 +2,9 @@
 
 mod backup;
 mod bench;
+mod bench_change_calendar;
 mod bench_crawl;
 mod bench_import;
-mod bench_change_calendar;
 mod bench_oncall;
 mod config;
 mod lock;

@@ -320,8 +320,7 @@ mod tests {
 
     #[test]
     fn settings_are_checked_by_the_field() {
-        let mut s = ScheduleSettings::default();
-        s.month_end_days = 11;
+        let mut s = ScheduleSettings { month_end_days: 11, ..Default::default() };
         s.peak[0].start = "25:00".into();
         s.freezes.push(FreezePeriod { name: "x".into(), name_en: String::new(), start: 5, end: 5 });
         let mut c = crate::validate::Checker::new();
