@@ -59,26 +59,33 @@ pub fn export_days(days: &ImportedDays, calendar_name: &str, dtstamp: Timestamp)
     out
 }
 
-/// A timed event of a feed (a duty shift): instants, written in UTC.
-#[derive(Debug, Clone, PartialEq)]
+/// One timed event of a published calendar (the change calendar's windows and freezes).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimedEvent {
-    /// Stable across exports, so subscribers update their copy instead of adding one.
+    /// Stable across exports, so subscribers' copies update instead of duplicating.
     pub uid: String,
-    pub starts: Timestamp,
-    pub ends: Timestamp,
+    pub start: Timestamp,
+    pub end: Timestamp,
     pub summary: String,
     pub description: String,
+    /// Upper-case category words (`CHANGE`, `FREEZE`).
+    pub category: String,
+    /// `CONFIRMED`, `TENTATIVE` or `CANCELLED` (RFC 5545 §3.8.1.11).
+    pub status: &'static str,
+    /// Freezes block nothing in a reader's free/busy; change windows do.
+    pub transparent: bool,
 }
 
-fn utc_stamp(t: Timestamp) -> String {
-    let d = t.to_zoned(TimeZone::UTC).datetime();
-    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", d.year(), d.month(), d.day(), d.hour(), d.minute(), d.second())
+fn utc(t: Timestamp) -> String {
+    let t = t.to_zoned(TimeZone::UTC).datetime();
+    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
 }
 
-/// Timed events as an iCalendar file, written like [`export_days`] (CRLF, folded, escaped).
-pub fn export_events(calendar_name: &str, dtstamp: Timestamp, events: &[TimedEvent]) -> String {
-    let stamp = utc_stamp(dtstamp);
-    let mut out = String::with_capacity(300 * (events.len() + 1));
+/// Timed events as an iCalendar file, written as [`export_days`] writes days (same header,
+/// folding and escaping); times in UTC. `dtstamp` as there: the time of the last change.
+pub fn export_events(events: &[TimedEvent], calendar_name: &str, dtstamp: Timestamp) -> String {
+    let stamp = utc(dtstamp);
+    let mut out = String::with_capacity(400 * (events.len() + 1));
     for line in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Yunwei//yunwei-calendar//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"] {
         push_line(&mut out, line);
     }
@@ -87,13 +94,15 @@ pub fn export_events(calendar_name: &str, dtstamp: Timestamp, events: &[TimedEve
         push_line(&mut out, "BEGIN:VEVENT");
         push_line(&mut out, &format!("UID:{}", escape_text(&e.uid)));
         push_line(&mut out, &format!("DTSTAMP:{stamp}"));
-        push_line(&mut out, &format!("DTSTART:{}", utc_stamp(e.starts)));
-        push_line(&mut out, &format!("DTEND:{}", utc_stamp(e.ends)));
+        push_line(&mut out, &format!("DTSTART:{}", utc(e.start)));
+        push_line(&mut out, &format!("DTEND:{}", utc(e.end)));
         push_line(&mut out, &format!("SUMMARY:{}", escape_text(&e.summary)));
         if !e.description.is_empty() {
             push_line(&mut out, &format!("DESCRIPTION:{}", escape_text(&e.description)));
         }
-        push_line(&mut out, "TRANSP:OPAQUE");
+        push_line(&mut out, &format!("CATEGORIES:{}", escape_text(&e.category)));
+        push_line(&mut out, &format!("STATUS:{}", e.status));
+        push_line(&mut out, if e.transparent { "TRANSP:TRANSPARENT" } else { "TRANSP:OPAQUE" });
         push_line(&mut out, "END:VEVENT");
     }
     push_line(&mut out, "END:VCALENDAR");
@@ -379,23 +388,6 @@ mod tests {
     }
 
     #[test]
-    fn timed_events_are_utc_escaped_and_folded() {
-        let e = TimedEvent {
-            uid: "duty-3-1767574800000@yunwei".into(),
-            starts: "2026-01-05T01:00:00Z".parse().unwrap(),
-            ends: "2026-01-06T01:00:00Z".parse().unwrap(),
-            summary: "值班：张伟, 李娜; 夜班".into(),
-            description: "第一行\n第二行".repeat(8),
-        };
-        let text = export_events("核心系统值班", stamp(), std::slice::from_ref(&e));
-        assert!(text.contains("\r\nDTSTART:20260105T010000Z\r\nDTEND:20260106T010000Z\r\n"), "{text}");
-        assert!(text.contains("SUMMARY:值班：张伟\\, 李娜\\; 夜班\r\n"), "{text}");
-        assert!(text.contains("UID:duty-3-1767574800000@yunwei\r\n"));
-        assert!(text.split("\r\n").all(|l| l.len() <= 75), "folded at 75 octets");
-        assert_eq!(text, export_events("核心系统值班", stamp(), &[e]), "the same input, the same bytes");
-    }
-
-    #[test]
     fn exports_one_stable_all_day_event_per_day() {
         let mut spec = CalendarSpec::office("Asia/Shanghai");
         spec.holidays.insert(date(2026, 10, 1));
@@ -533,6 +525,55 @@ mod tests {
                        BEGIN:VEVENT\nDTSTART:20261003\nDTEND:20261005\nSUMMARY:中秋\nEND:VEVENT\n";
         let days = import_ics(overlap).unwrap();
         assert_eq!((days.holidays.len(), days.holidays[&date(2026, 10, 3)].as_str()), (4, "国庆"));
+    }
+
+    #[test]
+    fn timed_events_are_utc_with_stable_uids() {
+        let ev = TimedEvent {
+            uid: "chg-12@yunwei".into(),
+            start: "2026-12-12T01:00:00+08:00[Asia/Shanghai]".parse::<jiff::Zoned>().unwrap().timestamp(),
+            end: "2026-12-11T19:00:00Z".parse().unwrap(),
+            summary: "CHG-000012 核心交换机升级, 第一批".into(),
+            description: "已批准".into(),
+            category: "CHANGE".into(),
+            status: "CONFIRMED",
+            transparent: false,
+        };
+        let ics = export_events(std::slice::from_ref(&ev), "变更日历", stamp());
+        let lines: Vec<&str> = ics.split("\r\n").collect();
+        for want in [
+            "UID:chg-12@yunwei",
+            "DTSTAMP:20261104T120000Z",
+            "DTSTART:20261211T170000Z",
+            "DTEND:20261211T190000Z",
+            "SUMMARY:CHG-000012 核心交换机升级\\, 第一批",
+            "STATUS:CONFIRMED",
+            "TRANSP:OPAQUE",
+        ] {
+            assert!(lines.contains(&want), "{want} in {lines:?}");
+        }
+        assert_eq!(export_events(&[ev], "变更日历", stamp()), ics, "deterministic");
+    }
+
+    #[test]
+    fn duty_shifts_are_utc_escaped_and_folded() {
+        let e = TimedEvent {
+            uid: "duty-3-1767574800000@yunwei".into(),
+            start: "2026-01-05T01:00:00Z".parse().unwrap(),
+            end: "2026-01-06T01:00:00Z".parse().unwrap(),
+            summary: "值班：张伟, 李娜; 夜班".into(),
+            description: "第一行\n第二行".repeat(8),
+            category: "DUTY".into(),
+            status: "CONFIRMED",
+            transparent: false,
+        };
+        let text = export_events(std::slice::from_ref(&e), "核心系统值班", stamp());
+        assert!(text.contains("\r\nDTSTART:20260105T010000Z\r\nDTEND:20260106T010000Z\r\n"), "{text}");
+        assert!(text.contains("SUMMARY:值班：张伟\\, 李娜\\; 夜班\r\n"), "{text}");
+        assert!(text.contains("UID:duty-3-1767574800000@yunwei\r\n"));
+        assert!(text.contains("TRANSP:OPAQUE\r\n"), "a shift blocks the officer's free/busy");
+        assert!(text.split("\r\n").all(|l| l.len() <= 75), "folded at 75 octets");
+        assert_eq!(text, export_events(&[e], "核心系统值班", stamp()), "the same input, the same bytes");
     }
 
     proptest! {

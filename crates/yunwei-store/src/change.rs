@@ -39,6 +39,8 @@ table! {
         /// `[{code, params}]`: why the level is what it is.
         pub risk_reasons: serde_json::Value,
         pub approvals_needed: i64,
+        /// The approval matrix's stages the change was submitted into (`[]`: not submitted).
+        pub approval_stages: serde_json::Value,
         pub approved_at: Option<i64>,
         pub requester_id: Option<UserId>,
         pub implementer_id: Option<UserId>,
@@ -64,6 +66,8 @@ table! {
         pub vote: Vote,
         pub comment: String,
         pub at_ms: i64,
+        /// The stage of the approval matrix the vote was cast in (from 0).
+        pub stage: i64,
     }
 }
 
@@ -207,4 +211,61 @@ pub async fn unapproved_emergencies<'e, E: Executor<'e, Database = Any>>(ex: E) 
     .fetch_all(ex)
     .await?;
     rows.iter().map(|r| column(r, "id")).collect()
+}
+
+/// States whose window is on the calendar: asked for, approved, under way or done.
+const SCHEDULED: &str = "'pending_approval', 'approved', 'implementing', 'completed', 'rolled_back', 'closed'";
+
+/// Changes waiting, approved or under way whose window overlaps `[from, to)`, but `exclude`:
+/// the candidates a new window may conflict with (CHG-5).
+pub async fn overlapping<'e, E: Executor<'e, Database = Any>>(ex: E, from: i64, to: i64, exclude: ChangeId) -> Result<Vec<Change>> {
+    let sql = format!(
+        "{} WHERE state IN ('pending_approval', 'approved', 'implementing') AND window_start < $1 AND window_end > $2 AND id <> $3 \
+         ORDER BY window_start, id LIMIT 500",
+        Change::select()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(from).bind(exclude.0).fetch_all(ex).await?.iter().map(Change::from_row).collect()
+}
+
+/// Scheduled changes whose window overlaps `[from, to)`, in time order, at most `limit`,
+/// within the record scope as [`list`] takes it.
+pub async fn on_calendar<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    from: i64,
+    to: i64,
+    scope: &Option<(UserId, Vec<TeamId>, Option<DepartmentId>)>,
+    limit: i64,
+) -> Result<Vec<Change>> {
+    let mut sql = Sql::new(&format!("{} WHERE state IN ({SCHEDULED}) AND window_start < ", Change::select()));
+    sql.bind(to).push(" AND window_end > ").bind(from);
+    if let Some((user, teams, dept)) = scope {
+        sql.push(" AND (requester_id = ").bind(user.0).push(" OR implementer_id = ").bind(user.0);
+        for t in teams {
+            sql.push(" OR team_id = ").bind(t.0);
+        }
+        if let Some(d) = dept {
+            sql.push(" OR department_id = ").bind(d.0);
+        }
+        sql.push(")");
+    }
+    sql.push(" ORDER BY window_start, id LIMIT ").bind(limit);
+    sql.fetch_all(ex).await?.iter().map(Change::from_row).collect()
+}
+
+/// The user whose calendar-feed token hashes to `hash`.
+pub async fn feed_user<'e, E: Executor<'e, Database = Any>>(ex: E, hash: &str) -> Result<Option<UserId>> {
+    let row = sqlx::query("SELECT user_id FROM change_feed_tokens WHERE token_hash = $1").bind(hash).fetch_optional(ex).await?;
+    row.as_ref().map(|r| column(r, "user_id")).transpose()
+}
+
+/// Replaces the user's calendar-feed token (the old URL stops working).
+pub async fn set_feed_token(conn: &mut AnyConnection, user: UserId, hash: &str, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM change_feed_tokens WHERE user_id = $1").bind(user.0).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO change_feed_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
+        .bind(user.0)
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

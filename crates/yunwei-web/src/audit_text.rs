@@ -10,6 +10,7 @@ pub const AUDIT_OBJECTS: &[&str] = &[
     "api_token",
     "business_service",
     "calendar",
+    "change_feed_token",
     "incident_category",
     "notification_preference",
     "outbox_event",

@@ -23,7 +23,9 @@ pub struct BenchArgs {
     /// `cmdb-import` imports `--rows` generated servers from CSV in-process; `oncall` asks
     /// who is on call on a 3-layer, 50-member schedule in-process; `problem-scan` times the
     /// recurrence scan of problem suggestions over 50,000 incidents in-process; `kb-suggest`
-    /// asks for knowledge suggestions over `--rows` published articles in-process.
+    /// asks for knowledge suggestions over `--rows` published articles in-process;
+    /// `change-calendar` times the change calendar's month and a 50-CI conflict check over
+    /// 10,000 changes and `--rows` CIs.
     #[arg(long, default_value = "me")]
     scenario: String,
     #[arg(long, default_value_t = 32)]
@@ -53,7 +55,7 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-const SCENARIOS: [&str; 17] = [
+const SCENARIOS: [&str; 18] = [
     "me",
     "create-team",
     "create-incident",
@@ -71,6 +73,7 @@ const SCENARIOS: [&str; 17] = [
     "oncall",
     "problem-scan",
     "kb-suggest",
+    "change-calendar",
 ];
 const SEARCH_TERMS: [&str; 8] = ["网络", "数据库", "交换机", "丢包", "核心业务系统", "连接池", "超时", "北京分行"];
 const QUEUE_STATES: &str = "assigned,in_progress,pending";
@@ -319,6 +322,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, AppError> {
     }
     if args.scenario == "kb-suggest" {
         return crate::bench_knowledge::run(args.rows, args.seconds).await;
+    }
+    if args.scenario == "change-calendar" {
+        return crate::bench_change_calendar::run(args.rows, args.seconds).await;
     }
     let target = Arc::new(prepare(&args).await?);
     if args.scenario == "impact-sql" {

@@ -2,6 +2,7 @@
 
 mod backup;
 mod bench;
+mod bench_change_calendar;
 mod bench_crawl;
 mod bench_import;
 mod bench_knowledge;

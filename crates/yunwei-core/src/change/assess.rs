@@ -83,7 +83,8 @@ pub(crate) async fn assess_into(
     c.risk_score = i64::from(a.score);
     c.risk_answers = serde_json::Value::Object(answers.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect());
     c.risk_reasons = serde_json::to_value(&a.reasons).unwrap_or_default();
-    c.approvals_needed = a.level.approvals_needed() as i64;
+    let stages = yunwei_domain::change::matrix::stages_for(&settings.approval_matrix, a.level, c.change_type, c.department_id.map(|d| d.0));
+    c.approvals_needed = yunwei_domain::change::matrix::least_approvals(&stages).max(1) as i64;
     Ok(a)
 }
 

@@ -7,11 +7,17 @@
 //! `change:update`; approve — `change:approve`; implement — `change:transition`; manage
 //! (link incidents, name watchers) — `change:assign`.
 
+mod approval;
 mod assess;
+mod feed;
+mod schedule;
 mod ticket;
 mod workflow;
 
+pub use approval::StageView;
 pub use assess::*;
+pub use feed::*;
+pub use schedule::*;
 pub use workflow::*;
 
 use crate::incident::Instant;
@@ -48,6 +54,8 @@ pub struct ChangeView {
     /// `[{incident_id, number, relation}]`, relation `cause` or `caused_by`.
     pub incidents: Vec<serde_json::Value>,
     pub approvals: Vec<ChangeApproval>,
+    /// The approval matrix's stages with their counts (`get` and after commands).
+    pub approval: Vec<StageView>,
     /// Oldest first; work notes only for those who may work on the change (`get` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<yunwei_store::ticket::Activity>,
@@ -68,6 +76,7 @@ pub fn view(c: &Change) -> Result<ChangeView> {
         ci_ids: Vec::new(),
         incidents: Vec::new(),
         approvals: Vec::new(),
+        approval: Vec::new(),
         timeline: Vec::new(),
     })
 }
@@ -82,6 +91,8 @@ pub(crate) async fn full_view(conn: &mut Conn, c: &Change) -> Result<ChangeView>
         .map(|(i, rel)| serde_json::json!({ "incident_id": i, "number": yunwei_domain::incident::number(i.0), "relation": rel }))
         .collect();
     v.approvals = store::approvals(&mut *conn, c.id).await?;
+    let (stages, who, p) = approval::standing(conn, c, &v.approvals).await?;
+    v.approval = approval::stage_views(&stages, &who, &v.approvals, p);
     Ok(v)
 }
 
@@ -308,6 +319,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ChangeInput) -> Result<Change
         steps: serde_json::json!([]),
         risk_answers: serde_json::json!({}),
         risk_reasons: serde_json::json!([]),
+        approval_stages: serde_json::json!([]),
         approvals_needed: 1,
         created_at: now,
         updated_at: now,
@@ -320,6 +332,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ChangeInput) -> Result<Change
     let answers = input.risk_answers.clone().unwrap_or_default();
     let assessed = assess_into(core, ctx, &mut rd, &mut c, &cis, &answers, &mut chk).await?;
     drop(rd);
+    schedule::vet_window(core, &mut c, &mut chk).await?;
     chk.finish()?;
     // A grant narrower than `all` requests changes for the holder's own teams only.
     if scope != Scope::All && c.team_id.is_some_and(|t| !actor.place.teams.contains(&t)) {
@@ -364,6 +377,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: ChangeId, input: ChangeInput) ->
         None => serde_json::from_value(before.risk_answers.clone()).unwrap_or_default(),
     };
     assess_into(core, ctx, &mut tx, &mut after, &cis, &answers, &mut chk).await?;
+    schedule::vet_window(core, &mut after, &mut chk).await?;
     chk.finish()?;
     if input.ci_ids.is_some() {
         store::set_cis(&mut tx, id, &cis).await?;

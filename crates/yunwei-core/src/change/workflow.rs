@@ -7,7 +7,8 @@ use crate::ticket::{Effects, Note};
 use crate::{Core, CoreError, Ctx, Result};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::DomainError;
-use yunwei_domain::change::{self as rules, Cast, ChangeState, ChangeTransition, ChangeType, Outcome, Position, Vote};
+use yunwei_domain::change::matrix::{self, Progress};
+use yunwei_domain::change::{self as rules, Cast, ChangeState, ChangeTransition, ChangeType, Position, Vote};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{ChangeId, CiId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
@@ -47,12 +48,6 @@ fn action_of(t: ChangeTransition) -> Action {
     }
 }
 
-/// Everyone who may vote on `c`: holders of `change:approve`, less its requester and implementer.
-async fn approvers(core: &Core, c: &Change) -> Result<Vec<UserId>> {
-    let all = yunwei_store::admin::holders_of_permission(&core.db.read, "change:approve").await?;
-    Ok(all.into_iter().filter(|u| Some(*u) != c.requester_id && Some(*u) != c.implementer_id).collect())
-}
-
 fn to_requester(c: &Change, ctx: &Ctx) -> Vec<UserId> {
     [c.requester_id, c.implementer_id].into_iter().flatten().filter(|u| Some(u.0) != ctx.actor_id()).collect()
 }
@@ -63,7 +58,15 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: ChangeId, t: ChangeTransitio
     let before = load(core, &mut tx, ctx, id, action).await?;
     let illegal = || DomainError::IllegalTransition { object: "change", from: before.state.as_str(), action: t.as_str() };
     let to = rules::next(position(&before), t).ok_or_else(illegal)?;
-    let missing = rules::requirements(t, &request_of(&before));
+    let mut missing = rules::requirements(t, &request_of(&before));
+    // The freezes may have grown since the window was saved: submitting checks again.
+    let freezes = match t {
+        ChangeTransition::Submit | ChangeTransition::Start => super::schedule::freezes_of(core, &before).await?,
+        _ => Vec::new(),
+    };
+    if t == ChangeTransition::Submit {
+        missing.extend(super::schedule::freeze_errors(&before, &freezes));
+    }
     if !missing.is_empty() {
         return Err(DomainError::Validation(missing).into());
     }
@@ -75,10 +78,25 @@ pub async fn transition(core: &Core, ctx: &Ctx, id: ChangeId, t: ChangeTransitio
     match t {
         ChangeTransition::Submit if to == ChangeState::Approved => after.approved_at = Some(now),
         ChangeTransition::Submit => {
-            let to = approvers(core, &before).await?;
-            events.push(event_for(EventType::ChangeApprovalRequested, &after, &to, serde_json::json!({})));
+            // The matrix's stages as they stand now stay with the change until it is decided.
+            let settings = super::change_settings(core).await?;
+            let stages = super::approval::plan(&settings, &before, &freezes);
+            if stages.is_empty() {
+                return Err(CoreError::Conflict("change_no_approval_route"));
+            }
+            after.approvals_needed = yunwei_domain::change::matrix::least_approvals(&stages) as i64;
+            after.approval_stages = serde_json::to_value(&stages).map_err(|e| CoreError::Internal(e.to_string()))?;
+            let to = super::approval::eligible(&mut tx, &after, &stages[0]).await?;
+            events.push(event_for(EventType::ChangeApprovalRequested, &after, &to, serde_json::json!({ "stage": stages[0].name })));
         }
         ChangeTransition::Start => {
+            // An emergency inside a freeze starts only once its freeze exception is approved.
+            if !freezes.is_empty() && before.approved_at.is_none() {
+                let approvals = store::approvals(&mut *tx, id).await?;
+                if !approvals.iter().any(|a| a.vote == Vote::Approve) {
+                    return Err(CoreError::Conflict("change_freeze_needs_approval"));
+                }
+            }
             let window = (before.window_start, before.window_end);
             rules::start_allowed(now, window, before.change_type, &reason).map_err(CoreError::Conflict)?;
             let inside = rules::start_allowed(now, window, before.change_type, "").is_ok();
@@ -132,38 +150,63 @@ pub async fn vote(core: &Core, ctx: &Ctx, id: ChangeId, input: VoteInput) -> Res
     if !open {
         return Err(DomainError::IllegalTransition { object: "change", from: before.state.as_str(), action: input.vote.as_str() }.into());
     }
-    let cast: Vec<Cast> = store::approvals(&mut *tx, id).await?.iter().map(|a| Cast { voter: a.approver_id, vote: a.vote }).collect();
+    let approvals = store::approvals(&mut *tx, id).await?;
+    let cast: Vec<Cast> = approvals.iter().map(|a| Cast { voter: a.approver_id, vote: a.vote }).collect();
     match rules::may_vote(me, before.requester_id, before.implementer_id, &cast) {
         Err("change_own_approval") => return Err(DomainError::OwnRequest.into()),
         Err(code) => return Err(CoreError::Conflict(code)),
         Ok(()) => {}
     }
+    // The approval matrix: the vote counts in the current stage, by one of its approvers.
+    let (stages, who, progress) = super::approval::standing(&mut tx, &before, &approvals).await?;
+    let Progress::Stage { stage, .. } = progress else {
+        return Err(DomainError::IllegalTransition { object: "change", from: before.state.as_str(), action: input.vote.as_str() }.into());
+    };
+    if !who.get(stage).is_some_and(|w| matrix::in_stage(me, w)) {
+        return Err(CoreError::Forbidden(format!("change:approve:stage:{}", stage + 1)));
+    }
     let now = core.now_ms();
-    let row = ChangeApproval { id: 0, change_id: id, approver_id: me, vote: input.vote, comment: comment.clone(), at_ms: now };
+    let row = ChangeApproval {
+        id: 0,
+        change_id: id,
+        approver_id: me,
+        vote: input.vote,
+        comment: comment.clone(),
+        at_ms: now,
+        stage: stage as i64,
+    };
     store::insert_approval(&mut tx, &row).await.map_err(CoreError::unique_as("change_already_voted"))?;
-    let mut all = cast.clone();
-    all.push(Cast { voter: me, vote: input.vote });
-    let need = usize::try_from(before.approvals_needed).unwrap_or(1).max(1);
+    let mut all = approvals.clone();
+    all.push(row);
+    let counts: Vec<usize> = who.iter().map(Vec::len).collect();
     let mut after = before.clone();
     let mut events = Vec::new();
     let tell = to_requester(&before, ctx);
-    match rules::outcome(&all, need) {
-        Outcome::Approved => {
+    let now_standing = matrix::progress(&stages, &super::approval::casts(&all), &counts);
+    match now_standing {
+        Progress::Approved => {
             after.approved_at = Some(now);
             if before.state == ChangeState::PendingApproval {
                 after.state = ChangeState::Approved;
             }
             events.push(event_for(EventType::ChangeApproved, &after, &tell, serde_json::json!({})));
         }
-        Outcome::Rejected => {
+        Progress::Rejected => {
             if before.state == ChangeState::PendingApproval {
                 after.state = ChangeState::Rejected;
             }
             events.push(event_for(EventType::ChangeRejected, &after, &tell, serde_json::json!({ "comment": comment })));
         }
-        Outcome::Pending { .. } => {}
+        // The next stage's approvers are asked in their turn.
+        Progress::Stage { stage: next, .. } if next > stage => {
+            let to = who.get(next).cloned().unwrap_or_default();
+            events.push(event_for(EventType::ChangeApprovalRequested, &after, &to, serde_json::json!({ "stage": stages[next].name })));
+        }
+        Progress::Stage { .. } => {}
     }
-    let data = serde_json::json!({ "vote": input.vote, "have": all.iter().filter(|c| c.vote == Vote::Approve).count(), "need": need });
+    let need = after.approvals_needed;
+    let have = all.iter().filter(|c| c.vote == Vote::Approve).count();
+    let data = serde_json::json!({ "vote": input.vote, "have": have, "need": need, "stage": stage + 1 });
     let notes = vec![Note { kind: "vote", public: true, body: &comment, data }];
     crate::ticket::save(core, &mut tx, ctx, &before, &mut after, Effects { action: input.vote.as_str(), notes, events }).await?;
     let v = full_view(&mut tx, &after).await?;

@@ -105,14 +105,17 @@ pub async fn schedule_feed(core: &Core, secret: &str, id: DutyScheduleId) -> Res
                 s.on_call.users.iter().map(|u| named.get(&UserId(*u)).cloned().unwrap_or_else(|| format!("#{u}"))).collect();
             TimedEvent {
                 uid: format!("duty-s{}-{}@yunwei", id.0, s.starts.as_millisecond()),
-                starts: s.starts,
-                ends: s.ends,
+                start: s.starts,
+                end: s.ends,
                 summary: format!("{label}{}", who.join(sep)),
                 description: schedule.name.clone(),
+                category: "DUTY".into(),
+                status: "CONFIRMED",
+                transparent: false,
             }
         })
         .collect();
-    Ok(export_events(&schedule.name, ts(schedule.updated_at), &events))
+    Ok(export_events(&events, &schedule.name, ts(schedule.updated_at)))
 }
 
 /// The feed owner's own shifts on every schedule they are on, merged where one shift runs
@@ -140,13 +143,16 @@ pub async fn my_feed(core: &Core, secret: &str) -> Result<String> {
         let summary = if zh { format!("{} 值班", schedule.name) } else { format!("On call: {}", schedule.name) };
         events.extend(mine.into_iter().map(|(starts, ends)| TimedEvent {
             uid: format!("duty-s{}-u{}-{}@yunwei", id.0, user.0, starts.as_millisecond()),
-            starts,
-            ends,
+            start: starts,
+            end: ends,
             summary: summary.clone(),
             description: String::new(),
+            category: "DUTY".into(),
+            status: "CONFIRMED",
+            transparent: false,
         }));
     }
-    events.sort_by_key(|e| e.starts);
+    events.sort_by_key(|e| e.start);
     let title = if zh { format!("{} 的值班", me.display_name) } else { format!("{}'s shifts", me.display_name) };
-    Ok(export_events(&title, ts(stamp), &events))
+    Ok(export_events(&events, &title, ts(stamp)))
 }

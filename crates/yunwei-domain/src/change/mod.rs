@@ -3,7 +3,9 @@
 //! transition needs on the record, who may vote on its approval and when the votes decide.
 //! Core asks these rules and nothing else; every rule here is unit-tested.
 
+pub mod matrix;
 pub mod risk;
+pub mod schedule;
 
 use crate::FieldError;
 use crate::ids::UserId;
@@ -226,11 +228,22 @@ pub struct ChangeSettings {
     pub questions: Vec<risk::Question>,
     /// Hours after the start of an emergency change within which it must be approved.
     pub retrospective_hours: i64,
+    /// Freeze windows and the business peak (CHG-5); absent in settings stored before them.
+    #[serde(default)]
+    pub schedule: schedule::ScheduleSettings,
+    /// Who approves what, in which stages (CHG-4); absent in settings stored before it.
+    #[serde(default = "matrix::default_matrix")]
+    pub approval_matrix: Vec<matrix::Row>,
 }
 
 impl Default for ChangeSettings {
     fn default() -> Self {
-        Self { questions: risk::default_questions(), retrospective_hours: 24 }
+        Self {
+            questions: risk::default_questions(),
+            retrospective_hours: 24,
+            schedule: schedule::ScheduleSettings::default(),
+            approval_matrix: matrix::default_matrix(),
+        }
     }
 }
 
@@ -256,6 +269,8 @@ impl ChangeSettings {
                 c.push(FieldError::new(format!("questions[{n}].weight"), "out_of_range").with("min", 1).with("max", 10));
             }
         }
+        schedule::check_settings(&self.schedule, &mut c);
+        matrix::check(&self.approval_matrix, &mut c);
         c.finish()
     }
 }

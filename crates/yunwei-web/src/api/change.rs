@@ -70,6 +70,8 @@ handlers! {
     overdue() -> items: change::overdue_approvals();
     get_settings() -> json: change::read_settings();
     put_settings(ApiJson(body: ChangeSettings)) -> json: change::put_settings(body);
+    schedule(ApiPath(id: String)) -> json: change::schedule_check(change_id(&id)?);
+    feed_token() -> created_secret: change::new_feed_token();
 }
 
 /// `POST /changes/{number}/transitions/{transition}`: submit, revise, start, complete, roll_back, close, cancel.
@@ -95,4 +97,63 @@ pub async fn windows(
         None => state.core.now_ms(),
     };
     Ok(Json(crate::api::Items { items: change::active_windows(&state.core, &caller.ctx, CiId(ci), at).await? }))
+}
+
+/// `GET /change-calendar?from=&to=` (unix ms or RFC 3339; default: this month and the next).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The range asked for, named by the field when unreadable.
+pub fn range(state: &AppState, q: &CalendarQuery) -> Result<(i64, i64), ApiError> {
+    let field = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
+        match v.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => instant(t).map(Some).map_err(|mut e| {
+                e.fields = vec![yunwei_domain::FieldError::new(name, "invalid_time")];
+                e
+            }),
+        }
+    };
+    let now = state.core.now_ms();
+    let from = field("from", &q.from)?.unwrap_or(now - now.rem_euclid(DAY_MS));
+    let to = field("to", &q.to)?.unwrap_or(from + 62 * DAY_MS);
+    Ok((from, to))
+}
+
+/// `GET /change-calendar`: scheduled changes and freezes in the range.
+pub async fn calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CalendarQuery>,
+) -> ApiResult<Json<change::ChangeCalendar>> {
+    let (from, to) = range(&state, &q)?;
+    Ok(Json(change::calendar(&state.core, &caller.ctx, from, to).await?))
+}
+
+fn ics(text: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+        (axum::http::header::CONTENT_DISPOSITION, "inline; filename=\"changes.ics\""),
+    ];
+    (headers, text).into_response()
+}
+
+/// `GET /change-calendar.ics`: the caller's feed (a session or an API token).
+pub async fn calendar_ics(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::response::Response> {
+    caller.require()?;
+    Ok(ics(change::feed(&state.core, &caller.ctx, !caller.tr.is_zh()).await?))
+}
+
+/// `GET /change-calendar/feed/{token}`: no sign-in, the token is the capability (read-only).
+pub async fn feed(State(state): State<AppState>, caller: Caller, ApiPath(token): ApiPath<String>) -> ApiResult<axum::response::Response> {
+    let token = token.trim_end_matches(".ics");
+    let text = change::feed_by_token(&state.core, caller.ctx.meta.clone(), token, !caller.tr.is_zh()).await?;
+    Ok(ics(text))
 }

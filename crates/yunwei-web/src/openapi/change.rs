@@ -19,6 +19,11 @@ const LIST_Q: &[Param] = &[
 
 const AT_Q: &[Param] = &[("at", "string", "unix milliseconds or RFC 3339; default now")];
 
+const RANGE_Q: &[Param] = &[
+    ("from", "string", "unix milliseconds or RFC 3339; default today 00:00 UTC"),
+    ("to", "string", "unix milliseconds or RFC 3339; default 62 days after `from`"),
+];
+
 const CHANGES: Tag = Tag("changes");
 
 fn example() -> Value {
@@ -112,6 +117,37 @@ pub(super) fn ops() -> Vec<Op> {
                 "ChangeWindowList",
             )
             .query(AT_Q),
+        CHANGES.get(
+            "/api/v1/changes/{number}/schedule",
+            h::schedule,
+            "Warnings of the change's window: freezes it meets, other changes at the same time on the same CI or the same \
+             impact path (their number and the shared CIs by name), and the business peak",
+            "ChangeScheduleCheck",
+        ),
+        CHANGES
+            .get(
+                "/api/v1/change-calendar",
+                h::calendar,
+                "The change calendar: scheduled changes the caller may read and the freezes in `[from, to)` (at most 366 days)",
+                "ChangeCalendar",
+            )
+            .query(RANGE_Q)
+            .errors(&[422]),
+        CHANGES.get("/api/v1/change-calendar.ics", h::calendar_ics, "The caller's change calendar as iCalendar (RFC 5545)", "Text"),
+        CHANGES.create(
+            "/api/v1/change-calendar/feed-token",
+            h::feed_token,
+            "A secret feed URL for calendar programs (shown once; the previous one stops working)",
+            "ChangeFeedToken",
+        ),
+        CHANGES
+            .get(
+                "/api/v1/change-calendar/feed/{token}",
+                h::feed,
+                "The change calendar of the token's holder as iCalendar, read-only (no sign-in: the token is the capability)",
+                "Text",
+            )
+            .public(),
     ]
 }
 
@@ -130,10 +166,16 @@ pub(super) fn schemas() -> Value {
             "risk_level": { "enum": ["low", "medium", "high", "critical"] }, "risk_score": s("integer"),
             "risk_answers": s("object"), "risk_reasons": { "type": "array", "items": s("object") },
             "approvals_needed": s("integer"), "approved_at": ns("integer"),
+            "approval_stages": { "type": "array", "items": schema_ref("ChangeStage") },
+            "approval": { "type": "array", "items": obj(&["name", "approvers", "rule", "have", "need", "eligible", "status"], json!({
+                "name": text, "name_en": text, "approvers": { "type": "array" }, "rule": {}, "hours": ns("integer"),
+                "have": s("integer"), "need": s("integer"), "eligible": arr_of("integer"),
+                "status": { "enum": ["passed", "current", "waiting", "rejected"] }
+            })) },
             "requester_id": ns("integer"), "implementer_id": ns("integer"), "team_id": ns("integer"), "department_id": ns("integer"),
             "started_at": ns("integer"), "start_override": text, "finished_at": ns("integer"), "closed_at": ns("integer"),
             "ci_ids": arr_of("integer"), "incidents": { "type": "array", "items": s("object") },
-            "approvals": { "type": "array", "items": obj(&["approver_id", "vote"], json!({ "id": s("integer"), "change_id": s("integer"), "approver_id": s("integer"), "vote": { "enum": ["approve", "reject"] }, "comment": text, "at_ms": s("integer") })) },
+            "approvals": { "type": "array", "items": obj(&["approver_id", "vote"], json!({ "id": s("integer"), "change_id": s("integer"), "approver_id": s("integer"), "vote": { "enum": ["approve", "reject"] }, "comment": text, "at_ms": s("integer"), "stage": s("integer") })) },
             "timeline": arr("Activity"),
             "created_at": s("integer"), "updated_at": s("integer"), "version": s("integer")
         })),
@@ -154,12 +196,52 @@ pub(super) fn schemas() -> Value {
         "IncidentLink": obj(&["incident", "relation"], json!({ "incident": text, "relation": { "enum": ["cause", "caused_by"] }, "link": s("boolean") })),
         "ChangeSettings": obj(&["questions", "retrospective_hours"], json!({
             "questions": { "type": "array", "items": obj(&["key", "text", "text_en", "weight"], json!({ "key": text, "text": text, "text_en": text, "weight": s("integer") })) },
-            "retrospective_hours": s("integer")
+            "retrospective_hours": s("integer"),
+            "schedule": obj(&[], json!({
+                "freezes": { "type": "array", "items": obj(&["name", "start", "end"], json!({ "name": text, "name_en": text, "start": s("integer"), "end": s("integer") })) },
+                "month_end_days": s("integer"), "quarter_end_days": s("integer"), "holiday_freeze": s("boolean"),
+                "calendar_id": ns("integer"),
+                "peak": { "type": "array", "items": obj(&["weekdays", "start", "end"], json!({ "weekdays": arr_of("integer"), "start": text, "end": text })) }
+            })),
+            "approval_matrix": { "type": "array", "items": obj(&["stages"], json!({
+                "risk": { "enum": ["low", "medium", "high", "critical", null] },
+                "change_type": { "enum": ["standard", "normal", "emergency", null] },
+                "department_id": ns("integer"),
+                "stages": { "type": "array", "items": schema_ref("ChangeStage") }
+            })) }
         })),
         "ChangeWindow": obj(&["change_id", "number", "title", "state"], json!({
             "change_id": s("integer"), "number": text, "title": text, "state": text, "window_start": ns("integer"), "window_end": ns("integer")
         })),
         "ChangeWindowList": items_of("ChangeWindow"),
         "ChangeImpact": { "anyOf": [schema_ref("CiImpact"), { "type": "null" }] },
+        "ChangeFreeze": obj(&["kind", "name", "name_en", "start", "end"], json!({
+            "kind": { "enum": ["named", "month_end", "quarter_end", "holiday"] }, "name": text, "name_en": text,
+            "start": s("integer"), "end": s("integer")
+        })),
+        "ChangeScheduleCheck": obj(&["freezes", "conflicts", "in_peak"], json!({
+            "freezes": arr("ChangeFreeze"),
+            "conflicts": { "type": "array", "items": obj(&["change_id", "number", "shared"], json!({
+                "change_id": s("integer"), "number": text, "title": text, "state": text,
+                "window_start": ns("integer"), "window_end": ns("integer"), "hidden": s("integer"),
+                "shared": { "type": "array", "items": obj(&["id", "name"], json!({ "id": s("integer"), "name": text, "name_en": text, "same_ci": s("boolean") })) }
+            })) },
+            "in_peak": s("boolean")
+        })),
+        "ChangeCalendar": obj(&["from", "to", "changes", "freezes"], json!({
+            "from": s("integer"), "to": s("integer"), "time_zone": text, "more": s("boolean"),
+            "changes": { "type": "array", "items": obj(&["change_id", "number", "window_start", "window_end"], json!({
+                "change_id": s("integer"), "number": text, "title": text, "change_type": text, "state": text, "risk_level": text,
+                "window_start": s("integer"), "window_end": s("integer"), "updated_at": s("integer")
+            })) },
+            "freezes": arr("ChangeFreeze")
+        })),
+        "ChangeStage": obj(&["name", "approvers", "rule"], json!({
+            "name": text, "name_en": text,
+            "approvers": { "type": "array", "description": "\"approvers\" (any holder of change:approve), \"ci_owners\", \"manager\", {\"user\": id} or {\"role\": key}", "items": {} },
+            "rule": { "description": "\"any\", \"all\" or {\"quorum\": n}" },
+            "hours": ns("integer")
+        })),
+        "ChangeFeedToken": obj(&["token", "path"], json!({ "token": text, "path": text })),
     })
 }

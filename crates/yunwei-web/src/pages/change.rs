@@ -75,9 +75,11 @@ async fn list_layout(state: &AppState, caller: &Caller, f: &ListForm) -> Result<
         active: current == s.as_str(),
     }));
     let mut sections = vec![Section::Tabs(tr.t("field.state"), tabs)];
+    let mut links = vec![(super::change_calendar::PATH.to_string(), tr.t("change.cal.title"))];
     if allows(caller, Action::Create) {
-        sections.push(Section::Links(vec![(format!("{ACTIVE}/new"), tr.t("change.new"))]));
+        links.push((format!("{ACTIVE}/new"), tr.t("change.new")));
     }
+    sections.push(Section::Links(links));
     let columns = [
         "field.number",
         "field.title",

@@ -48,7 +48,10 @@ fn may_vote(caller: &Caller, v: &ChangeView) -> bool {
         && matches!(v.state, ChangeState::Implementing | ChangeState::Completed | ChangeState::RolledBack);
     let open = v.approved_at.is_none() && (v.state == ChangeState::PendingApproval || retro);
     let cast: Vec<rules::Cast> = v.approvals.iter().map(|a| rules::Cast { voter: a.approver_id, vote: a.vote }).collect();
-    open && allows(caller, Action::Approve) && me.is_some_and(|me| rules::may_vote(me, v.requester_id, v.implementer_id, &cast).is_ok())
+    // The approval matrix: only an approver of the current stage.
+    let in_stage = |me: UserId| v.approval.iter().find(|s| s.status == "current").is_some_and(|s| s.eligible.contains(&me));
+    open && allows(caller, Action::Approve)
+        && me.is_some_and(|me| rules::may_vote(me, v.requester_id, v.implementer_id, &cast).is_ok() && in_stage(me))
 }
 
 fn reason_text(caller: &Caller, r: &serde_json::Value) -> String {
@@ -131,6 +134,28 @@ async fn approvals(state: &AppState, caller: &Caller, v: &ChangeView, names: &mu
     let have = v.approvals.iter().filter(|a| a.vote == rules::Vote::Approve).count();
     let need = tr.with("change.approvals_needed", &[("have".into(), have.to_string()), ("need".into(), v.approvals_needed.to_string())]);
     let mut out = vec![Section::Heading(tr.t("change.approvals")), Section::Text(need)];
+    if v.state != ChangeState::Draft && !v.approval.is_empty() {
+        let rows = v
+            .approval
+            .iter()
+            .enumerate()
+            .map(|(n, s)| {
+                let rule = match s.stage.rule {
+                    yunwei_domain::change::matrix::Rule::Any => tr.t("change.rule.any"),
+                    yunwei_domain::change::matrix::Rule::All => tr.t("change.rule.all"),
+                    yunwei_domain::change::matrix::Rule::Quorum(q) => tr.with("change.rule.quorum", &[("count".into(), q.to_string())]),
+                };
+                vec![
+                    Cell::text(format!("{}. {}", n + 1, super::local_name(tr, &s.stage.name, &s.stage.name_en))),
+                    Cell::text(rule),
+                    Cell::text(format!("{}/{}", s.have, s.need)),
+                    Cell::badge(tr.t(&format!("change.stage.{}", s.status)), &format!("step step-{}", s.status)),
+                ]
+            })
+            .collect();
+        let columns = ["change.stage_name", "change.stage_rule", "change.stage_count", "field.state"].iter().map(|k| tr.t(k)).collect();
+        out.push(Section::Table(TableSection { columns, rows, next: None }));
+    }
     let mut rows = Vec::new();
     for a in &v.approvals {
         rows.push(vec![
@@ -225,6 +250,7 @@ async fn record_layout(state: &AppState, caller: &Caller, v: &ChangeView) -> Lay
     }
     main.extend(steps(caller, v));
     main.extend(assessment(state, caller, v).await);
+    main.extend(super::change_calendar::warnings(state, caller, v).await);
     main.extend(approvals(state, caller, v, &mut names).await);
     if v.state == ChangeState::Draft && allows(caller, Action::Update) {
         let fields = form_fields(state, caller, Some(v)).await;

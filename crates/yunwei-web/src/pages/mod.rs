@@ -13,6 +13,7 @@ mod asset_stocktake;
 mod auth;
 mod catalog;
 mod change;
+mod change_calendar;
 mod change_record;
 mod chart;
 mod ci_pick;
@@ -213,6 +214,8 @@ pub fn router() -> Router<AppState> {
         .route("/assets/stocktakes/{id}/{file}", get(asset_stocktake::export))
         .route("/changes", get(change::list).post(change::create))
         .route("/changes/new", get(change::new_form))
+        .route("/changes/calendar", get(change_calendar::page))
+        .route("/changes/calendar/feed", post(change_calendar::new_feed))
         .route("/changes/{number}", get(change_record::record).post(change_record::edit))
         .route("/changes/{number}/transition/{transition}", post(change_record::transition))
         .route("/changes/{number}/vote", post(change_record::vote))

@@ -117,6 +117,7 @@ const SURVEY_OPS: &[Op] = &[Op::read("/api/v1/surveys/{id}", "")];
 const CHANGE_OPS: &[Op] = &[
     Op::read("/api/v1/changes/{number}", ""),
     Op::read("/api/v1/changes/{number}/impact", "/impact"),
+    Op::read("/api/v1/changes/{number}/schedule", "/schedule"),
     Op::read("/api/v1/changes/{number}/attachments", "/attachments"),
     Op::new("POST", "/api/v1/changes/{number}/attachments", "/attachments?filename=matrix.txt", Read, &[Read])
         .body(|_| Some(json!({ "note": "矩阵测试" })))

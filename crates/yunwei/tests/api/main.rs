@@ -33,6 +33,7 @@ mod browser_problem;
 mod browser_record;
 mod calendar_years;
 mod change;
+mod change_schedule;
 mod chat_robots;
 mod cli;
 mod cli_database;
