@@ -112,6 +112,19 @@ async fn relax_first_start(core: &Core, admin: yunwei_domain::ids::UserId) {
     }
 }
 
+/// Tests schedule change windows around the real now; the shipped month-end, quarter-end and
+/// holiday freezes would refuse them on those days only. Tests of freezes set them explicitly.
+async fn lift_calendar_freezes(core: &Core) {
+    // Written as the seed writes, without an audit entry, so audit tests count only their own.
+    let mut settings = yunwei_core::change::change_settings(core).await.expect("change settings");
+    settings.schedule.month_end_days = 0;
+    settings.schedule.quarter_end_days = 0;
+    settings.schedule.holiday_freeze = false;
+    let text = serde_json::to_string(&settings).expect("settings as JSON");
+    let mut conn = core.database().writer().await.expect("connection");
+    yunwei_store::settings::put(&mut conn, "change", &text, core.now_ms()).await.expect("freezes lifted");
+}
+
 /// A core on a fresh database, migrated and seeded, with the initial administrator "admin".
 async fn prepared_core(
     config: Option<CoreConfig>,
@@ -128,6 +141,7 @@ async fn prepared_core(
     let admin = yunwei_store::admin::get_user_by_username(&core.database().read, "admin").await.expect("query").expect("admin exists");
     if !first_start_as_shipped {
         relax_first_start(&core, admin.id).await;
+        lift_calendar_freezes(&core).await;
     }
     (core, fresh, admin.id)
 }
