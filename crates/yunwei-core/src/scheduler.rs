@@ -119,6 +119,14 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         }
         "incident.major_updates" => crate::incident::major::remind_late_updates(core).await.map(drop),
         "cmdb.discovery_stale" => crate::cmdb::discovery::flag_stale(core).await.map(drop),
+        crate::escalation::engine::JOB_KIND | "alert.recheck" => {
+            let Some(id) = job.payload.get("id").and_then(serde_json::Value::as_i64) else { return Ok(()) };
+            if job.kind == "alert.recheck" {
+                crate::alert::process::recheck(core, id).await
+            } else {
+                crate::escalation::engine::run(core, id).await
+            }
+        }
         "sla.rebuild" => {
             let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
             crate::incident::rebuild_slas(core, id("policy_id"), id("calendar_id")).await.map(drop)

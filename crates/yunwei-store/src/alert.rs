@@ -95,6 +95,8 @@ table! {
         pub pending: bool,
         #[serde(skip)]
         pub pending_until: Option<i64>,
+        /// Why processing holds it (a silence, a change window), or nothing.
+        pub silenced_by: Option<serde_json::Value>,
     }
 }
 

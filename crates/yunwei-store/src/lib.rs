@@ -20,6 +20,7 @@ pub mod cmdb;
 pub mod cmdb_graph;
 pub mod duty;
 pub mod duty_grant;
+pub mod escalation;
 pub mod idempotency;
 pub mod improvement;
 pub mod incident;

@@ -92,7 +92,8 @@ pub(super) fn schemas() -> Value {
             "raw": { "description": "this alert's part of the payload, as sent" },
             "acknowledged_by": ns("integer"), "acknowledged_at": ns("integer"), "ci_id": ns("integer"), "incident_id": ns("integer"),
             "first_seen_at": s("integer"),
-            "last_change_at": s("integer"), "changes": s("integer")
+            "last_change_at": s("integer"), "changes": s("integer"),
+            "silenced_by": { "type": ["object", "null"], "description": "what held it: {kind: silence, id, until} or {kind: change, change_id, number, until}" }
         }),
     );
     let matcher = obj(

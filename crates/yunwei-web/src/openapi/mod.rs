@@ -19,6 +19,7 @@ mod cmdb_impact;
 mod cmdb_import;
 mod duty;
 mod duty_grant;
+mod escalation;
 mod frag;
 mod major;
 mod op;
@@ -82,6 +83,7 @@ pub fn table() -> Vec<Op> {
     ));
     all.extend(op::watcher_ops(&CHANGE, "/api/v1/changes/{number}/watchers", "changes"));
     all.extend(duty::ops());
+    all.extend(escalation::ops());
     all
 }
 
@@ -102,6 +104,7 @@ fn schemas() -> Value {
         asset::schemas(),
         change::schemas(),
         duty::schemas(),
+        escalation::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

@@ -23,6 +23,7 @@ mod cmdb_import;
 mod cmdb_list_tools;
 mod desk;
 mod duty;
+mod escalation;
 mod form;
 mod home;
 mod improvement;
@@ -200,6 +201,9 @@ pub fn router() -> Router<AppState> {
         .route("/changes/{number}/unwatch", post(change_record::unwatch))
         .route("/changes/{number}/attachments", post(change_record::upload))
         .route("/duty", get(duty::list).post(duty::create))
+        .route("/duty/escalation", get(escalation::policies).post(escalation::create_policy))
+        .route("/duty/routes", get(escalation::routes_page).post(escalation::create_route))
+        .route("/duty/routes/{id}/delete", post(escalation::delete_route))
         .route("/duty/{id}", get(duty::item))
         .route("/duty/{id}/layers", post(duty::add_layer))
         .route("/duty/{id}/members", post(duty::add_member))
