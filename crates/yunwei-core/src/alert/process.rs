@@ -234,9 +234,9 @@ pub async fn silenced_by_change(core: &Core, ci: Option<i64>, at: i64) -> Result
 
 /// The approved change windows holding the CI at `at`. The alert process acts for the
 /// system: no caller's rights apply, so it asks with the system context.
-async fn change_windows(core: &Core, ci: Option<i64>, at: i64) -> Result<Vec<crate::change::workflow::ActiveWindow>> {
+async fn change_windows(core: &Core, ci: Option<i64>, at: i64) -> Result<Vec<crate::change::ActiveWindow>> {
     let Some(ci) = ci else { return Ok(Vec::new()) };
-    match crate::change::workflow::active_windows(core, &Ctx::system(), CiId(ci), at).await {
+    match crate::change::active_windows(core, &Ctx::system(), CiId(ci), at).await {
         Ok(w) => Ok(w),
         // The CI was deleted since the alert was mapped: nothing holds it.
         Err(crate::CoreError::NotFound(_)) => Ok(Vec::new()),

@@ -5,6 +5,7 @@
 mod admin;
 mod alert;
 mod alert_flow;
+mod alert_routing;
 mod alertmanager_real;
 mod approvers;
 mod asset;
@@ -44,6 +45,7 @@ mod crawl;
 mod demo;
 mod duties;
 mod duty;
+mod escalation;
 mod exposure;
 mod first_steps;
 mod first_steps_browser;
