@@ -57,3 +57,8 @@ CREATE INDEX ix_alert_routes_position ON alert_routes (position, id);
 -- Why processing held the alert: JSON {"kind": "change", "change_id": 3, "number": "CHG-000003",
 -- "until": 1765000000000} or {"kind": "silence", "id": 2, "until": …}; NULL when not silenced.
 ALTER TABLE alerts ADD COLUMN silenced_by TEXT;
+
+-- Flapping: an alert with flap_changes state changes (firing/resolved) in flap_minutes is
+-- flapping, and its notifications are held. 0 changes: never.
+ALTER TABLE alert_integrations ADD COLUMN flap_changes BIGINT NOT NULL DEFAULT 6;
+ALTER TABLE alert_integrations ADD COLUMN flap_minutes BIGINT NOT NULL DEFAULT 30;

@@ -163,9 +163,18 @@ pub async fn set_silenced_by(conn: &mut AnyConnection, alert: i64, why: Option<&
     Ok(())
 }
 
-/// A silence that held the alert has ended: processing looks at it again if it still fires
-/// without an incident.
+/// What held the alert has ended: processing looks at it again if it still fires and was held.
 pub async fn recheck(conn: &mut AnyConnection, alert: i64) -> Result<()> {
-    sqlx::query("UPDATE alerts SET pending = 1 WHERE id = $1 AND status = 'firing' AND incident_id IS NULL").bind(alert).execute(conn).await?;
+    sqlx::query("UPDATE alerts SET pending = 1 WHERE id = $1 AND status = 'firing' AND silenced_by IS NOT NULL").bind(alert).execute(conn).await?;
     Ok(())
+}
+
+/// When the alert last changed state (firing, resolved) since `since`: what flapping counts.
+pub async fn changes_since<'e, E: Executor<'e, Database = Any>>(ex: E, alert: i64, since: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query("SELECT at FROM alert_events WHERE alert_id = $1 AND at >= $2 AND kind IN ('firing', 'resolved') ORDER BY at")
+        .bind(alert)
+        .bind(since)
+        .fetch_all(ex)
+        .await?;
+    rows.iter().map(|r| crate::table::column(r, "at")).collect()
 }

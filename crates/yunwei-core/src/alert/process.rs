@@ -14,7 +14,7 @@
 use crate::incident::{self, NewIncident, TransitionInput};
 use crate::{Core, Ctx, Result};
 use std::time::Duration;
-use yunwei_domain::alert::{AlertStatus, Severity, incident_levels, silences};
+use yunwei_domain::alert::{AlertStatus, Severity, incident_levels, is_flapping, silences};
 use yunwei_domain::ids::{CiId, IncidentId, TeamId};
 use yunwei_domain::incident::{Channel, IncidentState, Transition};
 use yunwei_store::alert::{self as store, Alert, AlertIntegration};
@@ -76,7 +76,10 @@ async fn process(core: &Core, a: &Alert) -> Result<()> {
 async fn fired(core: &Core, a: &Alert, integration: &AlertIntegration) -> Result<()> {
     let a = &with_ci(core, a).await?;
     let now = core.now_ms();
-    let held = silenced_why(core, a, now).await?;
+    let held = match silenced_why(core, a, now).await? {
+        Some(why) => Some(why),
+        None => flapping(core, a, integration, now).await?,
+    };
     if held != a.silenced_by {
         store_esc::set_silenced_by(&mut *core.db.writer().await?, a.id, held.as_ref()).await?;
     }
@@ -212,6 +215,21 @@ async fn with_ci(core: &Core, a: &Alert) -> Result<Alert> {
 /// Whether a silence holds the alert at `at`: one set by hand, or an approved change window.
 pub async fn silenced(core: &Core, a: &Alert, at: i64) -> Result<bool> {
     Ok(silenced_why(core, a, at).await?.is_some())
+}
+
+/// Whether the alert flaps: its integration's number of state changes within its minutes.
+/// Held until the window has passed its latest change.
+async fn flapping(core: &Core, a: &Alert, integration: &AlertIntegration, at: i64) -> Result<Option<serde_json::Value>> {
+    let (n, minutes) = (u32::try_from(integration.flap_changes).unwrap_or(0), u32::try_from(integration.flap_minutes).unwrap_or(0));
+    if n == 0 {
+        return Ok(None);
+    }
+    let times = store_esc::changes_since(&core.db.read, a.id, at - i64::from(minutes) * 60_000).await?;
+    if !is_flapping(&times, at, n, minutes) {
+        return Ok(None);
+    }
+    let last = times.last().copied().unwrap_or(at);
+    Ok(Some(serde_json::json!({ "kind": "flapping", "changes": times.len(), "minutes": minutes, "until": last + i64::from(minutes) * 60_000 })))
 }
 
 /// What holds the alert at `at`, as recorded on it (`silenced_by`): a silence set by hand or

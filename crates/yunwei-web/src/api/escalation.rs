@@ -9,9 +9,9 @@ handlers! {
     create_policy(ApiJson(body: PolicyInput)) -> created: escalation::create_policy(body);
     get_policy(ApiPath(id: i64)) -> json: escalation::get_policy(id);
     put_policy(ApiPath(id: i64), ApiJson(body: PolicyInput)) -> json: escalation::update_policy(id, body);
-    /// `GET /incidents/{id}/escalation`: the incident's escalation, if it has one.
+    /// `GET /incidents/{number}/escalation`: the incident's escalation, if it has one.
     of_incident(ApiPath(id: String)) -> json: escalation::escalation_of(incident_id(&id)?);
-    /// `POST /incidents/{id}/acknowledge`: stops the incident's escalation.
+    /// `POST /incidents/{number}/acknowledge`: stops the incident's escalation.
     acknowledge(ApiPath(id: String)) -> json: escalation::acknowledge(incident_id(&id)?);
     list_routes() -> items: escalation::routes::list();
     create_route(ApiJson(body: RouteInput)) -> created: escalation::routes::create(body);

@@ -45,9 +45,9 @@ pub(super) fn ops() -> Vec<super::Op> {
             .put("/api/v1/escalation-policies/{id}", esc::put_policy, "Change a policy (with the version read); running escalations follow it from their next page", "EscalationPolicy")
             .body("EscalationPolicyInput", policy_example)
             .errors(&[409]),
-        ESCALATION.get("/api/v1/incidents/{id}/escalation", esc::of_incident, "The incident's escalation: policy, pages sent, the next page, who acknowledged", "Escalation"),
+        ESCALATION.get("/api/v1/incidents/{number}/escalation", esc::of_incident, "The incident's escalation: policy, pages sent, the next page, who acknowledged", "Escalation"),
         ESCALATION
-            .post("/api/v1/incidents/{id}/acknowledge", esc::acknowledge, "Acknowledge the page: the incident's escalation stops (whoever may work the incident)", "Escalation")
+            .post("/api/v1/incidents/{number}/acknowledge", esc::acknowledge, "Acknowledge the page: the incident's escalation stops (whoever may work the incident)", "Escalation")
             .errors(&[409]),
         ESCALATION.get("/api/v1/alert-routes", esc::list_routes, "Alert routing rules in the order they are tried", "AlertRouteList"),
         ESCALATION

@@ -84,8 +84,12 @@ async fn the_first_matching_route_decides_team_policy_and_severity() {
     let made = created(admin.post("/api/v1/alert-routes", &route).await).await;
     // A catch-all after it that sends everything else to the hosts team without a severity change.
     created(admin.post("/api/v1/alert-routes", &json!({ "name": "其余", "position": 99, "team_id": hosts })).await).await;
-    let listed = officer.get("/api/v1/alert-routes").await.json();
+    let listed = admin.get("/api/v1/alert-routes").await.json();
     assert_eq!(listed["items"][0]["name"], "核心账务", "{listed}");
+    // Configuration like the integrations: the duty officer does not even read it.
+    assert_problem(&officer.get("/api/v1/alert-routes").await, 403, "forbidden");
+    let page = app.admin_session().await.get("/duty/routes").await;
+    assert!(page.status == 200 && page.text().contains("service = 核心账务") && page.text().contains("route-new"), "{}", page.status);
 
     // A warning on core accounting is raised to critical: it opens an incident for that team,
     // with that policy's escalation; a UAT one and another service's warning open none.
@@ -110,7 +114,7 @@ async fn the_first_matching_route_decides_team_policy_and_severity() {
     assert_problem(&admin.put(&format!("/api/v1/alert-routes/{id}"), &changed).await, 409, "alert_route_changed");
     assert_problem(&officer.delete(&format!("/api/v1/alert-routes/{id}")).await, 403, "forbidden");
     assert_eq!(admin.delete(&format!("/api/v1/alert-routes/{id}")).await.status, 204);
-    assert_eq!(officer.get("/api/v1/alert-routes").await.json()["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(admin.get("/api/v1/alert-routes").await.json()["items"].as_array().map(Vec::len), Some(1));
     app.stop().await;
 }
 
@@ -153,4 +157,52 @@ async fn an_approved_change_window_silences_its_cis_alerts_until_it_ends() {
     let a = until(&officer, "fp-db-01:9100", |a| a["incident_number"].is_string()).await;
     assert!(a["silenced_by"].is_null(), "{a}");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_flapping_alert_is_held_and_shown_until_it_settles() {
+    let (app, clock) = clocked_app().await;
+    let (_, officer) = app.user_with_roles("flap.officer", &["duty_officer"]).await;
+    let admin = app.admin();
+    let bad = json!({ "name": "bad", "flap_changes": 101, "flap_minutes": 0 });
+    let r = admin.post("/api/v1/alert-integrations", &bad).await;
+    assert_problem(&r, 422, "validation_failed");
+    assert!(r.text().contains("flap_changes") && r.text().contains("flap_minutes"), "{}", r.text());
+    let i = created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "warning", "flap_changes": 3, "flap_minutes": 10 })).await).await;
+    assert_eq!((i["flap_changes"].as_i64(), i["flap_minutes"].as_i64()), (Some(3), Some(10)), "{i}");
+    let token = i["token"].as_str().expect("token").to_string();
+    let resolve = |instance: &str| {
+        let alert = json!({ "status": "resolved", "labels": { "alertname": "HostDown", "instance": instance, "severity": "warning" },
+                            "annotations": {}, "startsAt": "2026-12-07T02:00:00Z", "endsAt": "2026-12-07T02:05:00Z", "fingerprint": format!("fp-{instance}") });
+        json!({ "version": "4", "groupKey": "g", "status": "resolved", "receiver": "yunwei", "groupLabels": {}, "commonLabels": {},
+                "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0, "alerts": [alert] })
+    };
+    fire(&app, &token, "flappy:9100", json!({})).await;
+    let a = until(&officer, "fp-flappy:9100", |a| a["incident_number"].is_string()).await;
+    let number = a["incident_number"].as_str().expect("number").to_string();
+    let body = resolve("flappy:9100").to_string().into_bytes();
+    assert_eq!(app.anonymous().bearer(&token).send("POST", "/integrations/alertmanager", Some("application/json"), body).await.status, 200);
+    for _ in 0..100 {
+        if officer.get(&format!("/api/v1/incidents/{number}")).await.json()["state"] == "resolved" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The third change in ten minutes: flapping — shown on the alert, the incident not reopened.
+    fire(&app, &token, "flappy:9100", json!({})).await;
+    let a = until(&officer, "fp-flappy:9100", |a| a["silenced_by"]["kind"] == "flapping").await;
+    assert_eq!(a["silenced_by"]["changes"].as_i64(), Some(3), "{a}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(officer.get(&format!("/api/v1/incidents/{number}")).await.json()["state"], "resolved");
+    // Settled (no change for the window) and still firing: the incident is reopened.
+    clock.advance_ms(10 * 60_000 + 1000);
+    until(&officer, "fp-flappy:9100", |a| a["silenced_by"].is_null()).await;
+    for _ in 0..100 {
+        if officer.get(&format!("/api/v1/incidents/{number}")).await.json()["state"] == "in_progress" {
+            app.stop().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{number} was not reopened after the alert settled");
 }

@@ -133,7 +133,8 @@ async fn nobody_answering_pages_the_roster_then_the_next_level_in_time() {
     let notices = boss_c.get("/api/v1/notifications").await.json();
     assert!(notices["items"].as_array().expect("items").iter().any(|n| n["event_type"] == "incident.paged"), "{notices}");
     // The page reads in words on the incident page, in both languages.
-    let page = boss_c.get(&format!("/incidents/{number}")).await.text();
+    let boss_s = app.session("esc.boss", yunwei_testkit::ADMIN_PASSWORD).await;
+    let page = boss_s.get(&format!("/incidents/{number}")).await.text();
     assert!(page.contains("张伟") && page.contains("主机组升级"), "the timeline names who was paged");
     app.stop().await;
 }
@@ -246,9 +247,10 @@ async fn a_team_supervisor_manages_only_their_own_teams_policies() {
     let list = engineer.get("/api/v1/escalation-policies").await.json();
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
     // The page offers the form to the supervisor, not to the engineer.
-    let page = sup_c.get("/duty/escalation").await;
+    let page = app.session("pol.sup", yunwei_testkit::ADMIN_PASSWORD).await.get("/duty/escalation").await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("甲组升级") && page.text().contains("escalation-new"));
-    assert!(!engineer.get("/duty/escalation").await.text().contains("escalation-new"));
+    let seen = app.session("pol.eng", yunwei_testkit::ADMIN_PASSWORD).await.get("/duty/escalation").await;
+    assert!(seen.status == 200 && seen.text().contains("甲组升级") && !seen.text().contains("escalation-new"));
     app.stop().await;
 }
