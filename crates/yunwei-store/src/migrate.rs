@@ -78,6 +78,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(24, "duty", "0024_duty"),
     migration!(25, "change", "0025_change"),
     migration!(26, "chat_robots", "0026_chat_robots"),
+    migration!(29, "escalation", "0029_escalation"),
 ];
 
 /// The newest schema version this binary knows.

@@ -64,7 +64,8 @@ async fn the_first_matching_route_decides_team_policy_and_severity() {
     let hosts = created(admin.post("/api/v1/teams", &json!({ "name": "主机组" })).await).await["id"].as_i64().expect("team");
     let core = created(admin.post("/api/v1/teams", &json!({ "name": "核心账务组" })).await).await["id"].as_i64().expect("team");
     let policy = json!({ "name": "核心账务升级", "team_id": core, "levels": [{ "delay_minutes": 0, "targets": [{ "kind": "team", "id": core }] }] });
-    let p = created(admin.post("/api/v1/escalation-policies", &policy).await).await["id"].as_i64().expect("policy");
+    let (_, manager) = app.user_with_roles("route.mgr", &["ops_manager"]).await;
+    let p = created(manager.post("/api/v1/escalation-policies", &policy).await).await["id"].as_i64().expect("policy");
     let token = created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "major", "team_id": hosts })).await)
         .await["token"]
         .as_str()

@@ -83,17 +83,19 @@ async fn pages(reader: &Client, number: &str) -> Vec<Value> {
     detail["timeline"].as_array().expect("timeline").iter().filter(|a| a["kind"] == "paged").cloned().collect()
 }
 
-/// A team of `members`, a roster with `on_call` on duty around the clock, an integration
-/// sending the team's alerts: the pieces every scenario needs.
-async fn setup(app: &TestApp, members: &[i64], on_call: i64) -> (i64, i64, String) {
+/// A team of `members`, a roster with `on_call` on duty around the clock (made by an
+/// operations manager: the system administrator holds no duty rights), an integration
+/// sending the team's alerts: the pieces every scenario needs. Answers the manager too.
+async fn setup(app: &TestApp, members: &[i64], on_call: i64) -> (i64, i64, String, Client) {
     let admin = app.admin();
+    let (_, lead) = app.user_with_roles("esc.lead", &["ops_manager"]).await;
     let team = created(admin.post("/api/v1/teams", &json!({ "name": "主机组", "members": members })).await).await["id"].as_i64().expect("team");
-    let s = created(admin.post("/api/v1/duty/schedules", &json!({ "name": "主机组值班", "team_id": team, "time_zone": "Asia/Shanghai" })).await).await;
+    let s = created(lead.post("/api/v1/duty/schedules", &json!({ "name": "主机组值班", "team_id": team, "time_zone": "Asia/Shanghai" })).await).await;
     let schedule = s["id"].as_i64().expect("schedule");
     let layer = json!({ "name": "全天", "rotation": "weekly", "starts_local": "2026-01-05T09:00", "members": [on_call] });
-    created(admin.post(&format!("/api/v1/duty/schedules/{schedule}/layers"), &layer).await).await;
+    created(lead.post(&format!("/api/v1/duty/schedules/{schedule}/layers"), &layer).await).await;
     let i = created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "major", "team_id": team })).await).await;
-    (team, schedule, i["token"].as_str().expect("token").to_string())
+    (team, schedule, i["token"].as_str().expect("token").to_string(), lead)
 }
 
 #[tokio::test]
@@ -103,11 +105,11 @@ async fn nobody_answering_pages_the_roster_then_the_next_level_in_time() {
     let (boss, boss_c) = app.user_with_roles("esc.boss", &["ops_manager"]).await;
     rename(&app, zhang, "张伟").await;
     rename(&app, boss, "王经理").await;
-    let (team, schedule, token) = setup(&app, &[zhang], zhang).await;
+    let (team, schedule, token, lead) = setup(&app, &[zhang], zhang).await;
     let policy = json!({ "name": "主机组升级", "team_id": team, "levels": [
         { "delay_minutes": 10, "targets": [{ "kind": "schedule", "id": schedule }] },
         { "delay_minutes": 0, "targets": [{ "kind": "user", "id": boss }] } ] });
-    let p = created(app.admin().post("/api/v1/escalation-policies", &policy).await).await;
+    let p = created(lead.post("/api/v1/escalation-policies", &policy).await).await;
     assert_eq!((p["repeat_count"].as_i64(), p["levels"][0]["targets"][0]["kind"].as_str()), (Some(0), Some("schedule")), "{p}");
 
     fire(&app, &token, "10.0.0.1:9100", json!({})).await;
@@ -146,11 +148,11 @@ async fn acknowledging_stops_the_pages_and_only_those_who_may_work_the_incident_
     let (_, officer) = app.user_with_roles("ack.officer", &["duty_officer"]).await;
     let (_, roleless) = app.user_with_roles("ack.none", &[]).await;
     let (other, other_c) = app.user_with_roles("ack.other", &["network_engineer"]).await;
-    let (team, schedule, token) = setup(&app, &[zhang], zhang).await;
+    let (team, schedule, token, lead) = setup(&app, &[zhang], zhang).await;
     created(app.admin().post("/api/v1/teams", &json!({ "name": "网络组", "members": [other] })).await).await;
     let policy = json!({ "name": "反复提醒", "team_id": team, "repeat": 2,
                          "levels": [{ "delay_minutes": 5, "targets": [{ "kind": "schedule", "id": schedule }] }] });
-    created(app.admin().post("/api/v1/escalation-policies", &policy).await).await;
+    created(lead.post("/api/v1/escalation-policies", &policy).await).await;
 
     fire(&app, &token, "10.0.0.2:9100", json!({})).await;
     let number = incident_of(&officer, "fp-10.0.0.2:9100").await;
@@ -196,6 +198,9 @@ async fn a_team_supervisor_manages_only_their_own_teams_policies() {
     let (sup, sup_c) = app.user_with_roles("pol.sup", &[]).await;
     let (_, engineer) = app.user_with_roles("pol.eng", &["system_engineer"]).await;
     let (_, roleless) = app.user_with_roles("pol.none", &[]).await;
+    let (_, manager) = app.user_with_roles("pol.mgr", &["ops_manager"]).await;
+    // The system administrator holds no duty rights (separation of duties).
+    assert_problem(&admin.post("/api/v1/escalation-policies", &json!({ "name": "x", "levels": [] })).await, 403, "forbidden");
     let role = json!({ "key": "team_duty_lead", "name_en": "Team duty lead", "name_zh": "组值班负责人",
                        "permissions": ["duty:read:all", "duty:update:team", "team:read:all", "user:read:all"] });
     yunwei_core::admin::create_role(&app.core, &yunwei_core::Ctx::system(), serde_json::from_value(role).expect("role")).await.expect("role");
@@ -210,7 +215,7 @@ async fn a_team_supervisor_manages_only_their_own_teams_policies() {
     assert_problem(&engineer.post("/api/v1/escalation-policies", &body("工程师的", mine)).await, 403, "forbidden");
     assert_problem(&sup_c.post("/api/v1/escalation-policies", &body("别组的", theirs)).await, 403, "forbidden");
     let own = created(sup_c.post("/api/v1/escalation-policies", &body("甲组升级", mine)).await).await;
-    let other = created(admin.post("/api/v1/escalation-policies", &body("乙组升级", theirs)).await).await;
+    let other = created(manager.post("/api/v1/escalation-policies", &body("乙组升级", theirs)).await).await;
     let put = |p: &Value, team: i64| {
         let mut b = body(p["name"].as_str().unwrap_or_default(), team);
         b["version"] = p["version"].clone();
