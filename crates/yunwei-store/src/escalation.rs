@@ -165,7 +165,10 @@ pub async fn set_silenced_by(conn: &mut AnyConnection, alert: i64, why: Option<&
 
 /// What held the alert has ended: processing looks at it again if it still fires and was held.
 pub async fn recheck(conn: &mut AnyConnection, alert: i64) -> Result<()> {
-    sqlx::query("UPDATE alerts SET pending = 1 WHERE id = $1 AND status = 'firing' AND silenced_by IS NOT NULL").bind(alert).execute(conn).await?;
+    sqlx::query("UPDATE alerts SET pending = 1 WHERE id = $1 AND status = 'firing' AND silenced_by IS NOT NULL")
+        .bind(alert)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

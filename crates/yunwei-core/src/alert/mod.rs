@@ -163,7 +163,8 @@ pub async fn patch_integration(core: &Core, ctx: &Ctx, id: i64, input: Integrati
     let team_id = input.team_id.unwrap_or(before.team_id);
     let mut c = Checker::new();
     let name = check(core, &mut c, input.name.as_deref().unwrap_or(&before.name), team_id).await?;
-    let (flap_changes, flap_minutes) = (input.flap_changes.unwrap_or(before.flap_changes), input.flap_minutes.unwrap_or(before.flap_minutes));
+    let (flap_changes, flap_minutes) =
+        (input.flap_changes.unwrap_or(before.flap_changes), input.flap_minutes.unwrap_or(before.flap_minutes));
     check_flapping(&mut c, flap_changes, flap_minutes);
     c.finish()?;
     let after = AlertIntegration {

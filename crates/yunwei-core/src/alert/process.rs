@@ -229,7 +229,9 @@ async fn flapping(core: &Core, a: &Alert, integration: &AlertIntegration, at: i6
         return Ok(None);
     }
     let last = times.last().copied().unwrap_or(at);
-    Ok(Some(serde_json::json!({ "kind": "flapping", "changes": times.len(), "minutes": minutes, "until": last + i64::from(minutes) * 60_000 })))
+    Ok(Some(
+        serde_json::json!({ "kind": "flapping", "changes": times.len(), "minutes": minutes, "until": last + i64::from(minutes) * 60_000 }),
+    ))
 }
 
 /// What holds the alert at `at`, as recorded on it (`silenced_by`): a silence set by hand or
@@ -240,9 +242,9 @@ async fn silenced_why(core: &Core, a: &Alert, at: i64) -> Result<Option<serde_js
         return Ok(Some(serde_json::json!({ "kind": "silence", "id": s.id, "until": s.ends_at, "comment": s.comment })));
     }
     let windows = change_windows(core, a.ci_id, at).await?;
-    Ok(windows.first().map(|w| {
-        serde_json::json!({ "kind": "change", "change_id": w.change_id, "number": w.number, "title": w.title, "until": w.window_end })
-    }))
+    Ok(windows.first().map(
+        |w| serde_json::json!({ "kind": "change", "change_id": w.change_id, "number": w.number, "title": w.title, "until": w.window_end }),
+    ))
 }
 
 /// Whether an approved change window is in progress for the CI at `at` (change process).

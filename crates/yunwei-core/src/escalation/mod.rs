@@ -14,13 +14,13 @@ pub use engine::{EscalationView, acknowledge, escalation_of};
 use crate::audit::{self, Change};
 use crate::duty::authorize_manage;
 use crate::{Core, CoreError, Ctx, Result};
-use yunwei_store::Conn;
 use serde::{Deserialize, Serialize};
 use yunwei_domain::escalation::{Level, TargetKind, check};
 use yunwei_domain::ids::{DutyScheduleId, TeamId, UserId};
 use yunwei_domain::permission::{Action, ObjectType};
 use yunwei_domain::validate::Checker;
 use yunwei_domain::{DomainError, FieldError};
+use yunwei_store::Conn;
 use yunwei_store::escalation::{self as store, EscalationPolicy};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

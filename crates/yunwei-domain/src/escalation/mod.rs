@@ -117,7 +117,8 @@ pub fn check(levels: &[Level], repeat: u32) -> Vec<FieldError> {
             errors.push(FieldError::new(format!("levels[{i}].targets"), "too_many").with("max", MAX_TARGETS));
         }
         if l.delay_minutes > MAX_DELAY_MINUTES {
-            errors.push(FieldError::new(format!("levels[{i}].delay_minutes"), "out_of_range").with("min", 0).with("max", MAX_DELAY_MINUTES));
+            errors
+                .push(FieldError::new(format!("levels[{i}].delay_minutes"), "out_of_range").with("min", 0).with("max", MAX_DELAY_MINUTES));
         }
     }
     // A policy that would repeat at once for ever is a mistake: one round must take time.

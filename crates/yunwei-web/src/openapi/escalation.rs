@@ -37,17 +37,37 @@ pub(super) fn ops() -> Vec<super::Op> {
     vec![
         ESCALATION.get("/api/v1/escalation-policies", esc::list_policies, "Escalation policies (duty:read)", "EscalationPolicyList"),
         ESCALATION
-            .create("/api/v1/escalation-policies", esc::create_policy, "Add a policy (duty:update; at team scope for one's own team)", "EscalationPolicy")
+            .create(
+                "/api/v1/escalation-policies",
+                esc::create_policy,
+                "Add a policy (duty:update; at team scope for one's own team)",
+                "EscalationPolicy",
+            )
             .body("EscalationPolicyInput", policy_example)
             .errors(&[409]),
         ESCALATION.get("/api/v1/escalation-policies/{id}", esc::get_policy, "One policy", "EscalationPolicy"),
         ESCALATION
-            .put("/api/v1/escalation-policies/{id}", esc::put_policy, "Change a policy (with the version read); running escalations follow it from their next page", "EscalationPolicy")
+            .put(
+                "/api/v1/escalation-policies/{id}",
+                esc::put_policy,
+                "Change a policy (with the version read); running escalations follow it from their next page",
+                "EscalationPolicy",
+            )
             .body("EscalationPolicyInput", policy_example)
             .errors(&[409]),
-        ESCALATION.get("/api/v1/incidents/{number}/escalation", esc::of_incident, "The incident's escalation: policy, pages sent, the next page, who acknowledged", "Escalation"),
+        ESCALATION.get(
+            "/api/v1/incidents/{number}/escalation",
+            esc::of_incident,
+            "The incident's escalation: policy, pages sent, the next page, who acknowledged",
+            "Escalation",
+        ),
         ESCALATION
-            .post("/api/v1/incidents/{number}/acknowledge", esc::acknowledge, "Acknowledge the page: the incident's escalation stops (whoever may work the incident)", "Escalation")
+            .post(
+                "/api/v1/incidents/{number}/acknowledge",
+                esc::acknowledge,
+                "Acknowledge the page: the incident's escalation stops (whoever may work the incident)",
+                "Escalation",
+            )
             .errors(&[409]),
         ESCALATION.get("/api/v1/alert-routes", esc::list_routes, "Alert routing rules in the order they are tried", "AlertRouteList"),
         ESCALATION
@@ -62,7 +82,10 @@ pub(super) fn ops() -> Vec<super::Op> {
 }
 
 pub(super) fn schemas() -> Value {
-    let target = obj(&["kind", "id"], json!({ "kind": { "enum": ["schedule", "user", "team"], "description": "schedule: whoever is on call then" }, "id": s("integer") }));
+    let target = obj(
+        &["kind", "id"],
+        json!({ "kind": { "enum": ["schedule", "user", "team"], "description": "schedule: whoever is on call then" }, "id": s("integer") }),
+    );
     let level = obj(
         &["delay_minutes", "targets"],
         json!({
@@ -71,7 +94,8 @@ pub(super) fn schemas() -> Value {
         }),
     );
     let levels = json!({ "type": "array", "items": level, "minItems": 1, "maxItems": 10 });
-    let matcher = obj(&["name", "op", "value"], json!({ "name": s("string"), "op": { "enum": ["=", "!=", "=~", "!~"] }, "value": s("string") }));
+    let matcher =
+        obj(&["name", "op", "value"], json!({ "name": s("string"), "op": { "enum": ["=", "!=", "=~", "!~"] }, "value": s("string") }));
     let severity = json!({ "oneOf": [{ "enum": ["critical", "major", "minor", "warning", "info"] }, { "type": "null" }], "description": "replaces the alert's severity; null keeps it" });
     json!({
         "EscalationPolicy": obj(&["id", "name", "levels", "repeat_count", "version"], json!({

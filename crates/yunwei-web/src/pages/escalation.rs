@@ -47,7 +47,12 @@ async fn targets(state: &AppState, caller: &Caller, names: &Names) -> Vec<(Strin
     if let Ok(req) = crate::extract::page_request(Some(200), None, None, "username") {
         let filter = yunwei_core::store::admin::UserFilter { disabled: Some(false), ..Default::default() };
         if let Ok(users) = yunwei_core::admin::list_users(&state.core, &caller.ctx, &filter, &req).await {
-            out.extend(users.items.into_iter().map(|u| (format!("user:{}", u.id), format!("{}：{}", tr.t("escalation.target.user"), u.display_name))));
+            out.extend(
+                users
+                    .items
+                    .into_iter()
+                    .map(|u| (format!("user:{}", u.id), format!("{}：{}", tr.t("escalation.target.user"), u.display_name))),
+            );
         }
     }
     out
@@ -63,7 +68,10 @@ fn levels_text(tr: Tr, levels: &[Level], choices: &[(String, String)]) -> String
         .enumerate()
         .map(|(i, l)| {
             let who = l.targets.iter().map(name).collect::<Vec<_>>().join(if tr.is_zh() { "、" } else { ", " });
-            tr.with("escalation.level_text", &[("n".into(), (i + 1).to_string()), ("who".into(), who), ("minutes".into(), l.delay_minutes.to_string())])
+            tr.with(
+                "escalation.level_text",
+                &[("n".into(), (i + 1).to_string()), ("who".into(), who), ("minutes".into(), l.delay_minutes.to_string())],
+            )
         })
         .collect::<Vec<_>>()
         .join(if tr.is_zh() { "；" } else { "; " })
@@ -173,7 +181,10 @@ pub async fn create_policy(State(state): State<AppState>, caller: Caller, form: 
 
 /// `name=value`, `name!=value`, `name=~regex`, `name!~regex`: the operator found first.
 fn matcher(line: &str) -> Option<Matcher> {
-    let (at, op) = ["=~", "!~", "!=", "="].iter().filter_map(|op| line.find(op).map(|i| (i, *op))).min_by_key(|(i, op)| (*i, usize::MAX - op.len()))?;
+    let (at, op) = ["=~", "!~", "!=", "="]
+        .iter()
+        .filter_map(|op| line.find(op).map(|i| (i, *op)))
+        .min_by_key(|(i, op)| (*i, usize::MAX - op.len()))?;
     Some(Matcher { name: line[..at].trim().to_string(), op: op.to_string(), value: line[at + op.len()..].trim().to_string() })
 }
 
@@ -208,7 +219,8 @@ async fn routes_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiE
             row
         })
         .collect();
-    let mut columns = vec!["escalation.position", "field.name", "escalation.matchers", "field.team", "escalation.policy", "escalation.severity"];
+    let mut columns =
+        vec!["escalation.position", "field.name", "escalation.matchers", "field.team", "escalation.policy", "escalation.severity"];
     if may {
         columns.push("");
     }
@@ -229,7 +241,9 @@ async fn routes_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiE
             Field::new("select", "policy_id", tr.t("escalation.policy"), "").options(pols),
             Field::new("select", "severity", tr.t("escalation.severity"), "").options(sev),
         ];
-        let form = FormSection::post("route-new", ROUTES, tr.t("escalation.new_route"), fields).heading(tr.t("escalation.new_route")).class("cols-2");
+        let form = FormSection::post("route-new", ROUTES, tr.t("escalation.new_route"), fields)
+            .heading(tr.t("escalation.new_route"))
+            .class("cols-2");
         sections.push(Section::Form(form));
     }
     Ok(Layout { title: tr.t("escalation.routes_title"), sections, ..Layout::default() })
@@ -255,8 +269,21 @@ pub struct RouteForm {
 pub async fn create_route(State(state): State<AppState>, caller: Caller, form: PageForm<RouteForm>) -> Result<Response, ApiError> {
     caller.require()?;
     let form = form.and_then(|f| {
-        let matchers = f.matchers.lines().filter(|l| !l.trim().is_empty()).map(|l| matcher(l).unwrap_or(Matcher { name: l.trim().into(), op: String::new(), value: String::new() })).collect();
-        Ok(RouteInput { name: f.name, position: f.position.unwrap_or(10), matchers, team_id: f.team_id, policy_id: f.policy_id, severity: f.severity, version: None })
+        let matchers = f
+            .matchers
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| matcher(l).unwrap_or(Matcher { name: l.trim().into(), op: String::new(), value: String::new() }))
+            .collect();
+        Ok(RouteInput {
+            name: f.name,
+            position: f.position.unwrap_or(10),
+            matchers,
+            team_id: f.team_id,
+            policy_id: f.policy_id,
+            severity: f.severity,
+            version: None,
+        })
     });
     let (result, posted) = form.run(|input| routes::create(&state.core, &caller.ctx, input)).await;
     match result {
@@ -268,7 +295,12 @@ pub async fn create_route(State(state): State<AppState>, caller: Caller, form: P
     }
 }
 
-pub async fn delete_route(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, ApiError> {
+pub async fn delete_route(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, ApiError> {
     caller.require()?;
     routes::delete(&state.core, &caller.ctx, id).await?;
     Ok(redirect(&format!("{ROUTES}?ok=saved")))

@@ -34,7 +34,11 @@ async fn fire(app: &TestApp, token: &str, instance: &str, labels: Value) {
                         "startsAt": "2026-12-07T02:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": format!("fp-{instance}") });
     let body = json!({ "version": "4", "groupKey": "g", "status": "firing", "receiver": "yunwei", "groupLabels": {}, "commonLabels": {},
                        "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0, "alerts": [alert] });
-    let r = app.anonymous().bearer(token).send("POST", "/integrations/alertmanager", Some("application/json"), body.to_string().into_bytes()).await;
+    let r = app
+        .anonymous()
+        .bearer(token)
+        .send("POST", "/integrations/alertmanager", Some("application/json"), body.to_string().into_bytes())
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -63,14 +67,16 @@ async fn the_first_matching_route_decides_team_policy_and_severity() {
     let (_, roleless) = app.user_with_roles("route.none", &[]).await;
     let hosts = created(admin.post("/api/v1/teams", &json!({ "name": "主机组" })).await).await["id"].as_i64().expect("team");
     let core = created(admin.post("/api/v1/teams", &json!({ "name": "核心账务组" })).await).await["id"].as_i64().expect("team");
-    let policy = json!({ "name": "核心账务升级", "team_id": core, "levels": [{ "delay_minutes": 0, "targets": [{ "kind": "team", "id": core }] }] });
+    let policy =
+        json!({ "name": "核心账务升级", "team_id": core, "levels": [{ "delay_minutes": 0, "targets": [{ "kind": "team", "id": core }] }] });
     let (_, manager) = app.user_with_roles("route.mgr", &["ops_manager"]).await;
     let p = created(manager.post("/api/v1/escalation-policies", &policy).await).await["id"].as_i64().expect("policy");
-    let token = created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "major", "team_id": hosts })).await)
-        .await["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token =
+        created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "major", "team_id": hosts })).await)
+            .await["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
 
     let route = json!({ "name": "核心账务", "position": 10, "team_id": core, "policy_id": p, "severity": "critical",
                         "matchers": [{ "name": "service", "op": "=", "value": "核心账务" }, { "name": "env", "op": "!~", "value": "test|uat" }] });
@@ -126,7 +132,11 @@ async fn an_approved_change_window_silences_its_cis_alerts_until_it_ends() {
     let (_, cab) = app.user_with_roles("win.cab", &["cab_member"]).await;
     let (_, officer) = app.user_with_roles("win.officer", &["duty_officer"]).await;
     let server = class_id(&eng, "server").await;
-    let db = ci(&eng, json!({ "class_id": server, "name": "db-01", "attributes": { "hostname": "db-01", "management_ip": "10.0.5.1", "cpu_cores": 32 } })).await;
+    let db = ci(
+        &eng,
+        json!({ "class_id": server, "name": "db-01", "attributes": { "hostname": "db-01", "management_ip": "10.0.5.1", "cpu_cores": 32 } }),
+    )
+    .await;
     let now = app.core.now_ms();
     let answers: serde_json::Map<String, Value> =
         ["complexity", "untested", "rollback_difficulty", "business_hours", "novelty"].iter().map(|k| (k.to_string(), json!(0))).collect();
@@ -139,7 +149,8 @@ async fn an_approved_change_window_silences_its_cis_alerts_until_it_ends() {
     assert_eq!(eng.post(&format!("{base}/transitions/submit"), &json!({})).await.status, 200);
     let r = cab.post(&format!("{base}/approvals"), &json!({ "vote": "approve" })).await;
     assert_eq!(r.json()["state"], "approved", "{}", r.text());
-    let token = created(app.admin().post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "warning" })).await).await["token"]
+    let token = created(app.admin().post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "warning" })).await)
+        .await["token"]
         .as_str()
         .expect("token")
         .to_string();
@@ -169,7 +180,15 @@ async fn a_flapping_alert_is_held_and_shown_until_it_settles() {
     let r = admin.post("/api/v1/alert-integrations", &bad).await;
     assert_problem(&r, 422, "validation_failed");
     assert!(r.text().contains("flap_changes") && r.text().contains("flap_minutes"), "{}", r.text());
-    let i = created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "warning", "flap_changes": 3, "flap_minutes": 10 })).await).await;
+    let i = created(
+        admin
+            .post(
+                "/api/v1/alert-integrations",
+                &json!({ "name": "am", "incident_severity": "warning", "flap_changes": 3, "flap_minutes": 10 }),
+            )
+            .await,
+    )
+    .await;
     assert_eq!((i["flap_changes"].as_i64(), i["flap_minutes"].as_i64()), (Some(3), Some(10)), "{i}");
     let token = i["token"].as_str().expect("token").to_string();
     let resolve = |instance: &str| {

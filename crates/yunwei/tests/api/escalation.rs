@@ -46,7 +46,11 @@ async fn fire(app: &TestApp, token: &str, instance: &str, labels: Value) {
                         "startsAt": "2026-12-07T02:00:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": format!("fp-{instance}") });
     let body = json!({ "version": "4", "groupKey": "g", "status": "firing", "receiver": "yunwei", "groupLabels": {}, "commonLabels": {},
                        "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0, "alerts": [alert] });
-    let r = app.anonymous().bearer(token).send("POST", "/integrations/alertmanager", Some("application/json"), body.to_string().into_bytes()).await;
+    let r = app
+        .anonymous()
+        .bearer(token)
+        .send("POST", "/integrations/alertmanager", Some("application/json"), body.to_string().into_bytes())
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -89,12 +93,17 @@ async fn pages(reader: &Client, number: &str) -> Vec<Value> {
 async fn setup(app: &TestApp, members: &[i64], on_call: i64) -> (i64, i64, String, Client) {
     let admin = app.admin();
     let (_, lead) = app.user_with_roles("esc.lead", &["ops_manager"]).await;
-    let team = created(admin.post("/api/v1/teams", &json!({ "name": "主机组", "members": members })).await).await["id"].as_i64().expect("team");
-    let s = created(lead.post("/api/v1/duty/schedules", &json!({ "name": "主机组值班", "team_id": team, "time_zone": "Asia/Shanghai" })).await).await;
+    let team =
+        created(admin.post("/api/v1/teams", &json!({ "name": "主机组", "members": members })).await).await["id"].as_i64().expect("team");
+    let s =
+        created(lead.post("/api/v1/duty/schedules", &json!({ "name": "主机组值班", "team_id": team, "time_zone": "Asia/Shanghai" })).await)
+            .await;
     let schedule = s["id"].as_i64().expect("schedule");
     let layer = json!({ "name": "全天", "rotation": "weekly", "starts_local": "2026-01-05T09:00", "members": [on_call] });
     created(lead.post(&format!("/api/v1/duty/schedules/{schedule}/layers"), &layer).await).await;
-    let i = created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "major", "team_id": team })).await).await;
+    let i =
+        created(admin.post("/api/v1/alert-integrations", &json!({ "name": "am", "incident_severity": "major", "team_id": team })).await)
+            .await;
     (team, schedule, i["token"].as_str().expect("token").to_string(), lead)
 }
 
@@ -115,7 +124,11 @@ async fn nobody_answering_pages_the_roster_then_the_next_level_in_time() {
     fire(&app, &token, "10.0.0.1:9100", json!({})).await;
     let number = incident_of(&boss_c, "fp-10.0.0.1:9100").await;
     let e = escalation_until(&boss_c, &number, |e| e["pages_sent"] == 1).await;
-    assert_eq!((e["state"].as_str(), e["pages_total"].as_i64(), e["policy_name"].as_str()), (Some("active"), Some(2), Some("主机组升级")), "{e}");
+    assert_eq!(
+        (e["state"].as_str(), e["pages_total"].as_i64(), e["policy_name"].as_str()),
+        (Some("active"), Some(2), Some("主机组升级")),
+        "{e}"
+    );
     assert_eq!(e["next_at"].as_i64(), Some(bj("2026-12-07T10:10")), "{e}");
     let paged = pages(&boss_c, &number).await;
     assert_eq!((paged.len(), paged[0]["data"]["names"].clone()), (1, json!(["张伟"])), "{paged:?}");
@@ -203,10 +216,17 @@ async fn a_team_supervisor_manages_only_their_own_teams_policies() {
     assert_problem(&admin.post("/api/v1/escalation-policies", &json!({ "name": "x", "levels": [] })).await, 403, "forbidden");
     let role = json!({ "key": "team_duty_lead", "name_en": "Team duty lead", "name_zh": "组值班负责人",
                        "permissions": ["duty:read:all", "duty:update:team", "team:read:all", "user:read:all"] });
-    yunwei_core::admin::create_role(&app.core, &yunwei_core::Ctx::system(), serde_json::from_value(role).expect("role")).await.expect("role");
-    yunwei_core::admin::set_user_roles(&app.core, &yunwei_core::Ctx::system(), yunwei_domain::ids::UserId(sup), &["team_duty_lead".to_string()])
+    yunwei_core::admin::create_role(&app.core, &yunwei_core::Ctx::system(), serde_json::from_value(role).expect("role"))
         .await
-        .expect("roles");
+        .expect("role");
+    yunwei_core::admin::set_user_roles(
+        &app.core,
+        &yunwei_core::Ctx::system(),
+        yunwei_domain::ids::UserId(sup),
+        &["team_duty_lead".to_string()],
+    )
+    .await
+    .expect("roles");
     let mine = created(admin.post("/api/v1/teams", &json!({ "name": "甲组", "members": [sup] })).await).await["id"].as_i64().expect("team");
     let theirs = created(admin.post("/api/v1/teams", &json!({ "name": "乙组" })).await).await["id"].as_i64().expect("team");
     let body = |name: &str, team: i64| json!({ "name": name, "team_id": team, "levels": [{ "delay_minutes": 0, "targets": [{ "kind": "team", "id": team }] }] });
