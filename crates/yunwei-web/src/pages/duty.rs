@@ -420,7 +420,7 @@ pub async fn delete_override(
 }
 
 /// A table whose columns are locale keys; an empty key is a column of buttons without a heading.
-fn table(tr: Tr, keys: &[&str], rows: Vec<Vec<Cell>>) -> TableSection {
+pub(super) fn table(tr: Tr, keys: &[&str], rows: Vec<Vec<Cell>>) -> TableSection {
     TableSection { columns: keys.iter().map(|k| if k.is_empty() { String::new() } else { tr.t(k) }).collect(), rows, next: None }
 }
 

@@ -225,7 +225,7 @@ async fn routes_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiE
         columns.push("");
     }
     let mut sections = vec![Section::Text(tr.t("escalation.routes_help"))];
-    sections.push(Section::Table(TableSection::new(tr, &columns, rows)));
+    sections.push(Section::Table(super::duty::table(tr, &columns, rows)));
     if may {
         let mut teams = vec![(String::new(), tr.t("field.none"))];
         teams.extend(names.teams.iter().map(|(id, n)| (id.to_string(), n.clone())));

@@ -194,7 +194,7 @@ async fn acknowledging_stops_the_pages_and_only_those_who_may_work_the_incident_
     fire(&app, &token, "10.0.0.3:9100", json!({})).await;
     let second = incident_of(&officer, "fp-10.0.0.3:9100").await;
     escalation_until(&officer, &second, |e| e["pages_sent"] == 1).await;
-    let r = officer.post(&format!("/api/v1/incidents/{second}/assign"), &json!({ "team_id": team, "assignee_id": zhang })).await;
+    let r = officer.post(&format!("/api/v1/incidents/{second}/assignment"), &json!({ "team_id": team, "assignee_id": zhang })).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let r = zhang_c.post(&format!("/api/v1/incidents/{second}/transitions/start"), &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text());
