@@ -106,7 +106,15 @@ async fn the_first_matching_route_decides_team_policy_and_severity() {
     let number = a["incident_number"].as_str().expect("number");
     let incident = officer.get(&format!("/api/v1/incidents/{number}")).await.json();
     assert_eq!((incident["team_id"].as_i64(), incident["priority"].as_i64()), (Some(core), Some(1)), "{incident}");
-    let e = officer.get(&format!("/api/v1/incidents/{number}/escalation")).await;
+    // The escalation starts just after the incident is linked to the alert.
+    let mut e = officer.get(&format!("/api/v1/incidents/{number}/escalation")).await;
+    for _ in 0..50 {
+        if e.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        e = officer.get(&format!("/api/v1/incidents/{number}/escalation")).await;
+    }
     assert_eq!((e.status, e.json()["policy_id"].as_i64()), (200, Some(p)), "{}", e.text());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(find(&officer, "fp-acct-uat:9100").await["incident_id"].is_null(), "a warning below the threshold");
