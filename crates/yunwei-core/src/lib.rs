@@ -21,6 +21,7 @@ pub mod demo;
 pub mod directory;
 pub mod duty;
 pub mod error;
+pub mod escalation;
 pub mod home;
 pub mod idempotency;
 pub mod improvement;

@@ -126,6 +126,14 @@ async fn run_job(core: &Core, job: &Job) -> Result<()> {
         "asset.reminders" => crate::asset::reminders::send_due(core).await.map(drop),
         "problem.suggest" => crate::problem::scan(core).await.map(drop),
         "knowledge.review_due" => crate::knowledge::edit::remind_due(core).await.map(drop),
+        crate::escalation::engine::JOB_KIND | "alert.recheck" => {
+            let Some(id) = job.payload.get("id").and_then(serde_json::Value::as_i64) else { return Ok(()) };
+            if job.kind == "alert.recheck" {
+                crate::alert::process::recheck(core, id).await
+            } else {
+                crate::escalation::engine::run(core, id).await
+            }
+        }
         "sla.rebuild" => {
             let id = |k: &str| job.payload.get(k).and_then(serde_json::Value::as_i64);
             crate::incident::rebuild_slas(core, id("policy_id"), id("calendar_id")).await.map(drop)

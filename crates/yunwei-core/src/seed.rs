@@ -191,6 +191,18 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "Hello {{ user.display_name }},\n\n{{ actor }} escalated incident {{ payload.number }} (P{{ payload.priority }}) at {{ time }}. Reason: {{ payload.reason }}\nOpen: {{ public_url }}/incidents/{{ payload.number }}\n",
     ),
     (
+        "incident.paged",
+        "zh-CN",
+        "【{{ payload.number }}】告警待响应（第 {{ payload.level }} 级）：{{ payload.title }}",
+        "{{ user.display_name }}，您好：\n\n事件 {{ payload.number }}（P{{ payload.priority }}）尚无人响应，按升级策略「{{ payload.policy }}」第 {{ payload.level }} 级（第 {{ payload.round }} 轮）通知您。\n请尽快确认：{{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
+        "incident.paged",
+        "en",
+        "[{{ payload.number }}] Page (level {{ payload.level }}): {{ payload.title }}",
+        "Hello {{ user.display_name }},\n\nNobody has taken on incident {{ payload.number }} (P{{ payload.priority }}) yet; escalation policy \"{{ payload.policy }}\" pages you at level {{ payload.level }} (round {{ payload.round }}).\nPlease acknowledge: {{ public_url }}/incidents/{{ payload.number }}\n",
+    ),
+    (
         "survey.requested",
         "zh-CN",
         "【{{ payload.number }}】请评价本次服务：{{ payload.title }}",

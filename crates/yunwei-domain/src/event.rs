@@ -32,6 +32,7 @@ crate::permission::string_enum!(
         IncidentSlaBreached = "incident.sla_breached",
         IncidentMajorDeclared = "incident.major_declared",
         IncidentEscalated = "incident.escalated",
+        IncidentPaged = "incident.paged",
         IncidentMajorPhaseChanged = "incident.major_phase_changed",
         IncidentMajorUpdatePosted = "incident.major_update_posted",
         IncidentMajorUpdateDue = "incident.major_update_due",

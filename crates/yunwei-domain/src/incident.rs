@@ -78,6 +78,8 @@ string_enum!(
         SlaBreached = "sla_breached",
         MajorDeclared = "major_declared",
         SurveyAnswered = "survey_answered",
+        Paged = "paged",
+        Acknowledged = "acknowledged",
     }
 );
 

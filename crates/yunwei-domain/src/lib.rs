@@ -12,6 +12,7 @@ pub mod change;
 pub mod cmdb;
 pub mod duty;
 pub mod error;
+pub mod escalation;
 pub mod event;
 pub mod ids;
 pub mod improvement;

@@ -56,6 +56,8 @@ table! {
         pub incident_severity: Option<Severity>,
         pub auto_resolve: bool,
         pub active: bool,
+        pub flap_changes: i64,
+        pub flap_minutes: i64,
         pub created_by: Option<i64>,
         pub created_at: i64,
         pub updated_by: Option<i64>,
@@ -95,6 +97,8 @@ table! {
         pub pending: bool,
         #[serde(skip)]
         pub pending_until: Option<i64>,
+        /// Why processing holds it (a silence, a change window), or nothing.
+        pub silenced_by: Option<serde_json::Value>,
     }
 }
 
@@ -140,6 +144,8 @@ pub async fn update_integration(conn: &mut AnyConnection, i: &AlertIntegration) 
         "team_id",
         "incident_severity",
         "auto_resolve",
+        "flap_changes",
+        "flap_minutes",
         "active",
         "updated_by",
         "updated_at",

@@ -21,6 +21,7 @@ pub mod cmdb_graph;
 pub mod duty;
 pub mod duty_grant;
 pub mod duty_log;
+pub mod escalation;
 pub mod idempotency;
 pub mod improvement;
 pub mod incident;

@@ -80,6 +80,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(26, "chat_robots", "0026_chat_robots"),
     migration!(27, "problem", "0027_problem"),
     migration!(28, "knowledge", "0028_knowledge"),
+    migration!(29, "escalation", "0029_escalation"),
     migration!(30, "change_schedule", "0030_change_schedule"),
     migration!(31, "duty_log", "0031_duty_log"),
     migration!(32, "asset_licence", "0032_asset_licence"),

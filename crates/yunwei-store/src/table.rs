@@ -130,6 +130,7 @@ json_columns!(
     std::collections::BTreeMap<String, String>,
     yunwei_domain::alert::SeverityMap,
     Vec<yunwei_domain::alert::Matcher>,
+    Vec<yunwei_domain::escalation::Level>,
 );
 
 /// The duty as its stable text; text this binary does not know reads as no duty.
@@ -218,6 +219,7 @@ text_enum_columns!(
     yunwei_domain::knowledge::VersionState,
     yunwei_domain::knowledge::Visibility,
     yunwei_domain::knowledge::ArticleType,
+    yunwei_domain::escalation::EscalationState,
 );
 
 /// Priority 1–4 as `BIGINT`; another number is corrupt data.

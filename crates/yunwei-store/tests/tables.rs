@@ -97,6 +97,9 @@ round_trips! {
     alert: yunwei_store::alert::Alert;
     alert_event: yunwei_store::alert::AlertEvent;
     alert_silence: yunwei_store::alert::AlertSilence;
+    escalation_policy: yunwei_store::escalation::EscalationPolicy;
+    escalation: yunwei_store::escalation::Escalation;
+    alert_route: yunwei_store::escalation::AlertRoute;
     asset: yunwei_store::asset::Asset;
     asset_step: yunwei_store::asset::AssetStep;
     asset_approval_rule: yunwei_store::asset::ApprovalRuleRow;

@@ -57,6 +57,7 @@ pub fn detail(tr: Tr, n: &Notice) -> String {
         "incident.sla_warning" => with("notice_text.sla_warning", &[("percent", num(p, "percent"))]),
         "incident.sla_breached" => with("notice_text.sla_breached", &[]),
         "incident.escalated" => with("notice_text.escalated", &[("reason", s(p, "reason").to_string())]),
+        "incident.paged" => with("notice_text.paged", &[("level", num(p, "level")), ("policy", s(p, "policy").to_string())]),
         "survey.answered" => with("notice_text.survey_answered", &[("score", num(p, "score"))]),
         "service_request.rejected" => with("notice_text.rejected", &[("comment", s(p, "comment").to_string())]),
         "service_request.approver_missing" => {

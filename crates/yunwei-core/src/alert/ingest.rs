@@ -191,6 +191,7 @@ async fn record(
             changes: 1,
             pending: true,
             pending_until: None,
+            silenced_by: None,
         };
         if what == Effect::New {
             row.id = batch.reserve_id("alerts").await?;

@@ -31,10 +31,33 @@ pub struct NewIntegration {
     pub auto_resolve: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Flapping: this many state changes (0: off) …
+    #[serde(default = "flap_changes")]
+    pub flap_changes: i64,
+    /// … within this many minutes.
+    #[serde(default = "flap_minutes")]
+    pub flap_minutes: i64,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn flap_changes() -> i64 {
+    6
+}
+
+fn flap_minutes() -> i64 {
+    30
+}
+
+fn check_flapping(c: &mut Checker, changes: i64, minutes: i64) {
+    if !(0..=100).contains(&changes) {
+        c.push(FieldError::new("flap_changes", "out_of_range").with("min", 0).with("max", 100));
+    }
+    if !(1..=1440).contains(&minutes) {
+        c.push(FieldError::new("flap_minutes", "out_of_range").with("min", 1).with("max", 1440));
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -50,6 +73,8 @@ pub struct IntegrationPatch {
     pub incident_severity: Option<Option<Severity>>,
     pub auto_resolve: Option<bool>,
     pub active: Option<bool>,
+    pub flap_changes: Option<i64>,
+    pub flap_minutes: Option<i64>,
 }
 
 /// A field that may be absent (keep), `null` (clear) or a value.
@@ -102,6 +127,7 @@ pub async fn create_integration(core: &Core, ctx: &Ctx, input: NewIntegration) -
     let actor_id = Some(actor.user_id.0).filter(|a| *a > 0);
     let mut c = Checker::new();
     let name = check(core, &mut c, &input.name, input.team_id).await?;
+    check_flapping(&mut c, input.flap_changes, input.flap_minutes);
     c.finish()?;
     let (token_hash, token_hint, token) = new_token()?;
     let now = core.now_ms();
@@ -115,6 +141,8 @@ pub async fn create_integration(core: &Core, ctx: &Ctx, input: NewIntegration) -
         incident_severity: input.incident_severity,
         auto_resolve: input.auto_resolve,
         active: input.active,
+        flap_changes: input.flap_changes,
+        flap_minutes: input.flap_minutes,
         created_by: actor_id,
         created_at: now,
         updated_by: actor_id,
@@ -135,6 +163,9 @@ pub async fn patch_integration(core: &Core, ctx: &Ctx, id: i64, input: Integrati
     let team_id = input.team_id.unwrap_or(before.team_id);
     let mut c = Checker::new();
     let name = check(core, &mut c, input.name.as_deref().unwrap_or(&before.name), team_id).await?;
+    let (flap_changes, flap_minutes) =
+        (input.flap_changes.unwrap_or(before.flap_changes), input.flap_minutes.unwrap_or(before.flap_minutes));
+    check_flapping(&mut c, flap_changes, flap_minutes);
     c.finish()?;
     let after = AlertIntegration {
         name,
@@ -143,6 +174,8 @@ pub async fn patch_integration(core: &Core, ctx: &Ctx, id: i64, input: Integrati
         incident_severity: input.incident_severity.unwrap_or(before.incident_severity),
         auto_resolve: input.auto_resolve.unwrap_or(before.auto_resolve),
         active: input.active.unwrap_or(before.active),
+        flap_changes,
+        flap_minutes,
         updated_by: actor_id,
         updated_at: core.now_ms(),
         version: before.version + 1,

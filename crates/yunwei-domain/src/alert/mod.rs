@@ -187,6 +187,13 @@ pub fn silences(matchers: &[Matcher], starts_at: i64, ends_at: i64, labels: &BTr
     !matchers.is_empty() && (starts_at..ends_at).contains(&at) && matchers.iter().all(|m| m.matches(labels))
 }
 
+/// Flapping (告警抖动): at least `changes` state changes (firing ⇄ resolved) in the `minutes`
+/// up to `now`. `changes` 0: never. While an alert flaps, its notifications are held.
+pub fn is_flapping(change_times: &[i64], now: i64, changes: u32, minutes: u32) -> bool {
+    let since = now - i64::from(minutes) * 60_000;
+    changes > 0 && change_times.iter().filter(|t| (since..=now).contains(*t)).count() >= changes as usize
+}
+
 /// Impact and urgency of the incident an alert of this severity opens.
 pub fn incident_levels(s: Severity) -> (&'static str, &'static str) {
     match s {
@@ -201,6 +208,16 @@ pub fn incident_levels(s: Severity) -> (&'static str, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flapping_counts_the_changes_inside_the_window_only() {
+        let min = 60_000;
+        let times = [0, 2 * min, 4 * min, 6 * min, 8 * min];
+        assert!(is_flapping(&times, 10 * min, 5, 10));
+        assert!(!is_flapping(&times, 10 * min + 1, 5, 10), "the first change left the window");
+        assert!(!is_flapping(&times, 10 * min, 6, 10));
+        assert!(!is_flapping(&times, 10 * min, 0, 10), "0: off");
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

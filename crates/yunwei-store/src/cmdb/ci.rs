@@ -369,3 +369,10 @@ pub async fn dependants<'e, E: Executor<'e, Database = Any>>(ex: E, ci: CiId) ->
     .map(CiRelation::from_row)
     .collect()
 }
+
+/// The CI of that name (not deleted), the lowest id if several: how an alert's host label
+/// finds its CI.
+pub async fn id_by_name<'e, E: Executor<'e, Database = Any>>(ex: E, name: &str) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT id FROM cis WHERE name = $1 AND deleted = 0 ORDER BY id LIMIT 1").bind(name).fetch_optional(ex).await?;
+    row.map(|r| crate::table::column(&r, "id")).transpose()
+}

@@ -55,6 +55,7 @@ pub mod cmdb_discovery;
 pub mod cmdb_impact;
 pub mod cmdb_import;
 pub mod duty;
+pub mod escalation;
 pub mod files;
 pub mod incident;
 pub mod knowledge;

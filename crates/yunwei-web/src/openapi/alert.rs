@@ -73,6 +73,8 @@ pub(super) fn schemas() -> Value {
             "severity_map": map.clone(), "team_id": ns("integer"),
             "incident_severity": { "oneOf": [severity.clone(), { "type": "null" }], "description": "the least severe severity that opens an incident" },
             "auto_resolve": s("boolean"), "active": s("boolean"), "created_by": ns("integer"),
+            "flap_changes": { "type": "integer", "description": "state changes within flap_minutes that make an alert flapping (notifications held); 0: off" },
+            "flap_minutes": s("integer"),
             "created_at": s("integer"), "updated_by": ns("integer"), "updated_at": s("integer"), "version": s("integer")
         }),
     );
@@ -92,7 +94,8 @@ pub(super) fn schemas() -> Value {
             "raw": { "description": "this alert's part of the payload, as sent" },
             "acknowledged_by": ns("integer"), "acknowledged_at": ns("integer"), "ci_id": ns("integer"), "incident_id": ns("integer"),
             "first_seen_at": s("integer"),
-            "last_change_at": s("integer"), "changes": s("integer")
+            "last_change_at": s("integer"), "changes": s("integer"),
+            "silenced_by": { "type": ["object", "null"], "description": "what held it: {kind: silence, id, until} or {kind: change, change_id, number, until}" }
         }),
     );
     let matcher = obj(
@@ -114,11 +117,13 @@ pub(super) fn schemas() -> Value {
         "NewAlertIntegration": obj(&["name"], json!({
             "name": { "type": "string", "maxLength": 100 }, "severity_map": map.clone(), "team_id": ns("integer"),
             "incident_severity": { "oneOf": [severity.clone(), { "type": "null" }] },
-            "auto_resolve": { "type": "boolean", "default": true }, "active": { "type": "boolean", "default": true }
+            "auto_resolve": { "type": "boolean", "default": true }, "active": { "type": "boolean", "default": true },
+            "flap_changes": { "type": "integer", "minimum": 0, "maximum": 100, "default": 6 }, "flap_minutes": { "type": "integer", "minimum": 1, "maximum": 1440, "default": 30 }
         })),
         "AlertIntegrationPatch": obj(&[], json!({
             "name": s("string"), "severity_map": map, "team_id": ns("integer"),
-            "incident_severity": { "oneOf": [severity.clone(), { "type": "null" }] }, "auto_resolve": s("boolean"), "active": s("boolean")
+            "incident_severity": { "oneOf": [severity.clone(), { "type": "null" }] }, "auto_resolve": s("boolean"), "active": s("boolean"),
+            "flap_changes": s("integer"), "flap_minutes": s("integer")
         })),
         "Alert": alert,
         "AlertList": items_of("Alert"),

@@ -20,6 +20,7 @@ mod cmdb_impact;
 mod cmdb_import;
 mod duty;
 mod duty_grant;
+mod escalation;
 mod frag;
 mod knowledge;
 mod major;
@@ -95,6 +96,7 @@ pub fn table() -> Vec<Op> {
     ));
     all.extend(op::watcher_ops(&PROBLEM, "/api/v1/problems/{number}/watchers", "problems"));
     all.extend(knowledge::ops());
+    all.extend(escalation::ops());
     all
 }
 
@@ -118,6 +120,7 @@ fn schemas() -> Value {
         duty::schemas(),
         problem::schemas(),
         knowledge::schemas(),
+        escalation::schemas(),
     ] {
         if let (Some(a), Value::Object(b)) = (all.as_object_mut(), more) {
             a.extend(b);

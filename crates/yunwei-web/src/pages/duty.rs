@@ -72,7 +72,12 @@ async fn list_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiErr
             Cell::text(s.time_zone.clone()),
         ]);
     }
-    let mut sections = vec![Section::Text(tr.t("duty.help")), Section::Links(vec![("/duty/console".into(), tr.t("duty.console.link"))])];
+    let mut sections = vec![Section::Text(tr.t("duty.help"))];
+    let mut links = vec![("/duty/console".to_string(), tr.t("duty.console.link")), ("/duty/escalation".to_string(), tr.t("escalation.title"))];
+    if allows_alert_routes(caller) {
+        links.push(("/duty/routes".to_string(), tr.t("escalation.routes_title")));
+    }
+    sections.push(Section::Links(links));
     sections.push(Section::Table(TableSection::new(tr, &["field.name", "field.team", "duty.on_call_now", "duty.time_zone"], rows)));
     if may_update(caller) {
         let mut teams = vec![(String::new(), tr.t("field.none"))];
@@ -417,8 +422,13 @@ pub async fn delete_override(
 }
 
 /// A table whose columns are locale keys; an empty key is a column of buttons without a heading.
-fn table(tr: Tr, keys: &[&str], rows: Vec<Vec<Cell>>) -> TableSection {
+pub(super) fn table(tr: Tr, keys: &[&str], rows: Vec<Vec<Cell>>) -> TableSection {
     TableSection { columns: keys.iter().map(|k| if k.is_empty() { String::new() } else { tr.t(k) }).collect(), rows, next: None }
+}
+
+/// The routing rules are alert configuration (`alert_integration:read`).
+fn allows_alert_routes(caller: &Caller) -> bool {
+    caller.ctx.actor.as_ref().is_some_and(|a| a.permissions.allows(ObjectType::AlertIntegration, Action::Read))
 }
 
 fn allows(caller: &Caller, action: Action) -> bool {

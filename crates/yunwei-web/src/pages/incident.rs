@@ -464,6 +464,17 @@ async fn activity_text(state: &AppState, caller: &Caller, settings: &DeskSetting
             "incident.activity.survey_answered",
             &p(&[("score", d.get("score").and_then(|v| v.as_u64()).unwrap_or_default().to_string())]),
         ),
+        "paged" => {
+            let who: Vec<String> =
+                d.get("names").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+            let num = |k: &str| d.get(k).and_then(|v| v.as_u64()).unwrap_or_default().to_string();
+            let who = if who.is_empty() { tr.t("incident.activity.paged_nobody") } else { who.join(if tr.is_zh() { "、" } else { ", " }) };
+            tr.with(
+                "incident.activity.paged",
+                &p(&[("level", num("level")), ("round", num("round")), ("policy", s("policy")), ("who", who)]),
+            )
+        }
+        "acknowledged" => tr.t("incident.activity.acknowledged"),
         other => other.to_string(),
     }
 }

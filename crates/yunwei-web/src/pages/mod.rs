@@ -28,6 +28,7 @@ mod desk;
 mod duty;
 mod duty_console;
 mod duty_report;
+mod escalation;
 mod form;
 mod home;
 mod improvement;
@@ -254,6 +255,9 @@ pub fn router() -> Router<AppState> {
         .route("/duty/console/{id}/log", post(duty_console::write_log))
         .route("/duty/console/{id}/handovers", post(duty_console::hand_over))
         .route("/duty/console/handovers/{id}/acknowledge", post(duty_console::acknowledge))
+        .route("/duty/escalation", get(escalation::policies).post(escalation::create_policy))
+        .route("/duty/routes", get(escalation::routes_page).post(escalation::create_route))
+        .route("/duty/routes/{id}/delete", post(escalation::delete_route))
         .route("/duty/{id}", get(duty::item))
         .route("/duty/{id}/layers", post(duty::add_layer))
         .route("/duty/{id}/members", post(duty::add_member))

@@ -78,6 +78,9 @@ const INCIDENT_OPS: &[Op] = &[
         .body(|c| Some(json!({ "user_id": c.director }))),
     Op::new("POST", "/api/v1/incidents/{number}/escalations", "/escalations", Assign, &[Assign])
         .body(|_| Some(json!({ "kind": "hierarchical", "reason": "矩阵测试" }))),
+    // An incident opened by hand has no escalation: allowed, the answer is 404.
+    Op::read("/api/v1/incidents/{number}/escalation", "/escalation").answers(404, Some("not_found")),
+    Op::new("POST", "/api/v1/incidents/{number}/acknowledge", "/acknowledge", Transition, &[Transition]).answers(404, Some("not_found")),
     Op::new("POST", "/api/v1/incidents/{number}/transitions/{transition}", "/transitions/start", Transition, &[Transition]),
     Op::new("POST", "/api/v1/incidents/{number}/major", "/major", Assign, &[Assign])
         .body(|c| Some(json!({ "commander_id": c.director, "reason": "矩阵测试" }))),

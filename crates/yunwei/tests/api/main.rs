@@ -5,6 +5,7 @@
 mod admin;
 mod alert;
 mod alert_flow;
+mod alert_routing;
 mod alertmanager_real;
 mod approvers;
 mod asset;
@@ -52,6 +53,7 @@ mod duties;
 mod duty;
 mod duty_cache;
 mod duty_console;
+mod escalation;
 mod exposure;
 mod first_steps;
 mod first_steps_browser;
