@@ -73,7 +73,8 @@ async fn list_layout(state: &AppState, caller: &Caller) -> Result<Layout, ApiErr
         ]);
     }
     let mut sections = vec![Section::Text(tr.t("duty.help"))];
-    let mut links = vec![("/duty/console".to_string(), tr.t("duty.console.link")), ("/duty/escalation".to_string(), tr.t("escalation.title"))];
+    let mut links =
+        vec![("/duty/console".to_string(), tr.t("duty.console.link")), ("/duty/escalation".to_string(), tr.t("escalation.title"))];
     if allows_alert_routes(caller) {
         links.push(("/duty/routes".to_string(), tr.t("escalation.routes_title")));
     }
