@@ -205,7 +205,7 @@ async fn vet(conn: &mut Conn, input: LicenceInput, into: &mut Licence) -> Result
 }
 
 /// A grant narrower than `all` keeps a licence in the holder's own department.
-fn check_department(ctx: &Ctx, action: Action, department: Option<DepartmentId>) -> Result<()> {
+fn authorize_department(ctx: &Ctx, action: Action, department: Option<DepartmentId>) -> Result<()> {
     let (actor, scope) = ctx.authorize(ObjectType::Asset, action)?;
     if scope != Scope::All && department.is_some_and(|d| Some(d) != actor.place.department) {
         return Err(CoreError::Forbidden(format!("asset:{action}:{scope}")));
@@ -221,7 +221,7 @@ fn payload(l: &Licence, action: &str) -> serde_json::Value {
 }
 
 pub async fn create(core: &Core, ctx: &Ctx, input: LicenceInput) -> Result<LicenceView> {
-    check_department(ctx, Action::Create, input.department_id)?;
+    authorize_department(ctx, Action::Create, input.department_id)?;
     let now = core.now_ms();
     let mut l = Licence { created_by: ctx.actor_id().map(UserId), created_at: now, updated_at: now, version: 1, ..Licence::default() };
     let mut tx = core.db.begin().await?;
@@ -240,7 +240,7 @@ pub async fn update(core: &Core, ctx: &Ctx, id: LicenceId, input: LicenceInput) 
     if input.version != Some(before.version) {
         return Err(CoreError::Conflict("licence_changed"));
     }
-    check_department(ctx, Action::Update, input.department_id)?;
+    authorize_department(ctx, Action::Update, input.department_id)?;
     let mut l = before.clone();
     vet(&mut tx, input, &mut l).await?;
     let used = used_of(&mut tx, id).await?;

@@ -47,7 +47,8 @@ pub async fn new_secret(core: &Core, ctx: &Ctx) -> Result<FeedSecret> {
     let mut tx = core.db.begin().await?;
     log_store::replace_feed_token(&mut tx, user, &sha256_hex(&secret), now).await?;
     // The secret itself is never audited, only that a new one exists.
-    audit::write(core, &mut tx, ctx, Change::new("duty_feed", user, "renew").after(&serde_json::json!({ "created_at": now }))).await?;
+    audit::write(core, &mut tx, ctx, Change::new("duty_feed", user, "rotate_token").after(&serde_json::json!({ "created_at": now })))
+        .await?;
     core.commit(tx).await?;
     Ok(FeedSecret { secret, created_at: now })
 }

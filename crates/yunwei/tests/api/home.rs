@@ -45,7 +45,7 @@ async fn the_home_is_a_workbench_for_engineers_and_a_portal_for_requesters() {
     assert!(html.contains(&take), "assign to me is offered on the unassigned incident");
     assert!(!html.contains(&format!("action=\"/incidents/{mine}/take\"")), "not on one already held");
     assert!(!html.contains("class=\"chart trend\""), "no charts without report:read:all");
-    for unbuilt in ["问题管理", "知识库", "href=\"/p/"] {
+    for unbuilt in ["发布管理", "巡检管理", "href=\"/p/"] {
         assert!(!html.contains(unbuilt), "{unbuilt}: processes not built are not in the menu");
     }
     // One click: assigned to me, the team kept, and the home counts it.

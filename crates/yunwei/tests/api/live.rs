@@ -69,7 +69,7 @@ async fn a_watcher_sees_another_users_comment_and_can_catch_up() {
     assert_eq!(refused.status, 403);
     let body = refused.body_text().await;
     assert!(body.contains("\"code\":\"forbidden\""), "{body}");
-    assert_problem(&watcher.get("/api/v1/events/stream?topic=problem:1").await, 422, "validation_failed");
+    assert_problem(&watcher.get("/api/v1/events/stream?topic=release:1").await, 422, "validation_failed");
     assert_problem(&watcher.get("/api/v1/events/stream").await, 400, "invalid_query");
     assert_problem(&watcher.get("/api/v1/events/stream?topic=incident:999999").await, 404, "not_found");
     assert_problem(&app.anonymous().get(&format!("/api/v1/events/stream?topic={topic}")).await, 401, "unauthenticated");

@@ -58,7 +58,7 @@ async fn sign_in_browse_and_administer_through_pages() {
     assert!(!home.contains("事件管理") && !home.contains(r#"href="/incidents""#), "the system administrator is offered the desk");
     assert!(!home.contains("审计日志"), "the system administrator has no audit page");
     assert_eq!(c.get("/p/incident").await.header("location"), Some("/incidents"), "built processes have their own pages");
-    assert!(c.get("/p/problem").await.text().contains("本模块正在建设中"));
+    assert!(c.get("/p/release").await.text().contains("本模块正在建设中"));
     assert_eq!(c.get("/p/nonsense").await.status, 404);
 
     let created =
