@@ -69,6 +69,7 @@ pub fn to_ics(cal: &ChangeCalendar, english: bool) -> String {
 }
 
 /// The caller's feed: a month back to half a year ahead of now.
+/// Not authorised here: [`calendar`] asks the change policy for reading.
 pub async fn feed(core: &Core, ctx: &Ctx, english: bool) -> Result<String> {
     let now = core.now_ms();
     let from = now - now.rem_euclid(DAY_MS) - BACK_DAYS * DAY_MS;

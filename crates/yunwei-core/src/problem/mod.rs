@@ -316,6 +316,7 @@ fn dedup<T: Ord + Copy>(v: &[T]) -> Vec<T> {
 }
 
 /// A new problem, in the `new` state, with the incidents it is opened from linked.
+/// Not authorised here: [`create_linked`] asks the problem policy first.
 pub async fn create(core: &Core, ctx: &Ctx, input: ProblemInput) -> Result<ProblemView> {
     create_linked(core, ctx, input, None).await
 }

@@ -170,7 +170,7 @@ pub async fn suggestions(core: &Core, ctx: &Ctx, q: &SuggestionQuery) -> Result<
     Ok(out)
 }
 
-async fn pending(core: &Core, ctx: &Ctx, id: ProblemSuggestionId) -> Result<Suggestion> {
+async fn authorize_pending(core: &Core, ctx: &Ctx, id: ProblemSuggestionId) -> Result<Suggestion> {
     ctx.authorize(ObjectType::Problem, Action::Create)?;
     let s = store::get_suggestion(&core.db.read, id).await?.ok_or(CoreError::NotFound("suggestion"))?;
     if s.state != "pending" {
@@ -191,7 +191,7 @@ pub struct AcceptInput {
 }
 
 pub async fn accept(core: &Core, ctx: &Ctx, id: ProblemSuggestionId, input: AcceptInput) -> Result<ProblemView> {
-    let s = pending(core, ctx, id).await?;
+    let s = authorize_pending(core, ctx, id).await?;
     let title = match input.title {
         Some(t) => t,
         None => {
@@ -225,7 +225,7 @@ pub struct DismissInput {
 /// Dismissing is recorded (who, when, why) and covers the subject up to the newest incident
 /// the suggestion held: that window is not suggested again.
 pub async fn dismiss(core: &Core, ctx: &Ctx, id: ProblemSuggestionId, input: DismissInput) -> Result<SuggestionView> {
-    let mut s = pending(core, ctx, id).await?;
+    let mut s = authorize_pending(core, ctx, id).await?;
     let mut chk = yunwei_domain::validate::Checker::new();
     let reason = chk.text("reason", &input.reason, 2000);
     chk.finish()?;
