@@ -37,6 +37,7 @@ pub mod saved_view;
 pub mod scheduler;
 pub mod search;
 pub mod seed;
+mod settings;
 pub mod sla;
 pub mod survey;
 pub mod ticket;

@@ -3,7 +3,7 @@
 //! criticality) into a level with its reasons; and the process's settings.
 
 use crate::cmdb::impact::{self, FailuresInput, ImpactView};
-use crate::{Core, CoreError, Ctx, Result};
+use crate::{Core, Ctx, Result};
 use std::collections::BTreeMap;
 use yunwei_domain::change::ChangeSettings;
 use yunwei_domain::change::risk::{self, Assessment, CmdbFacts};
@@ -18,10 +18,7 @@ const SETTINGS_KEY: &str = "change";
 
 /// The settings, or the shipped defaults.
 pub async fn change_settings(core: &Core) -> Result<ChangeSettings> {
-    match yunwei_store::settings::get(&core.db.read, SETTINGS_KEY).await? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("change settings: {e}"))),
-        None => Ok(ChangeSettings::default()),
-    }
+    crate::settings::stored(core, SETTINGS_KEY).await
 }
 
 /// Whoever may read changes reads the questionnaire (the form shows it).
@@ -34,12 +31,7 @@ pub async fn put_settings(core: &Core, ctx: &Ctx, input: ChangeSettings) -> Resu
     ctx.authorize(ObjectType::Setting, Action::Update)?;
     input.validate()?;
     let before = change_settings(core).await?;
-    let text = serde_json::to_string(&input).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let mut tx = core.db.begin().await?;
-    yunwei_store::settings::put(&mut tx, SETTINGS_KEY, &text, core.now_ms()).await?;
-    let change = crate::audit::Change::new("setting", SETTINGS_KEY, "update").before(&before).after(&input);
-    crate::audit::write(core, &mut tx, ctx, change).await?;
-    core.commit(tx).await?;
+    crate::settings::save(core, ctx, SETTINGS_KEY, &before, &input).await?;
     Ok(input)
 }
 

@@ -20,10 +20,7 @@ pub async fn desk_settings(core: &Core) -> Result<DeskSettings> {
     if let Some(s) = core.config_cache.desk() {
         return Ok(s);
     }
-    let settings = match yunwei_store::settings::get(&core.db.read, DESK_SETTINGS_KEY).await? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("service desk settings: {e}")))?,
-        None => DeskSettings::default(),
-    };
+    let settings: DeskSettings = crate::settings::stored(core, DESK_SETTINGS_KEY).await?;
     core.config_cache.put_desk(settings.clone());
     Ok(settings)
 }
@@ -38,11 +35,7 @@ pub async fn put_desk_settings(core: &Core, ctx: &Ctx, input: DeskSettings) -> R
     ctx.authorize(ObjectType::Setting, Action::Update)?;
     input.validate()?;
     let before = desk_settings(core).await?;
-    let text = serde_json::to_string(&input).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let mut tx = core.db.begin().await?;
-    yunwei_store::settings::put(&mut tx, DESK_SETTINGS_KEY, &text, core.now_ms()).await?;
-    audit::write(core, &mut tx, ctx, Change::new("setting", DESK_SETTINGS_KEY, "update").before(&before).after(&input)).await?;
-    core.commit(tx).await?;
+    crate::settings::save(core, ctx, DESK_SETTINGS_KEY, &before, &input).await?;
     core.config_cache.clear();
     Ok(input)
 }

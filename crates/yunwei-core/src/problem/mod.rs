@@ -142,10 +142,7 @@ pub(crate) fn event_for(kind: EventType, p: &Problem, recipients: &[UserId], ext
 
 /// The problem settings as stored (the defaults until an administrator saves them).
 pub async fn problem_settings(core: &Core) -> Result<ProblemSettings> {
-    match yunwei_store::settings::get(&core.db.read, SETTINGS_KEY).await? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("problem settings: {e}"))),
-        None => Ok(ProblemSettings::default()),
-    }
+    crate::settings::stored(core, SETTINGS_KEY).await
 }
 
 pub async fn read_settings(core: &Core, ctx: &Ctx) -> Result<ProblemSettings> {
@@ -157,12 +154,7 @@ pub async fn put_settings(core: &Core, ctx: &Ctx, input: ProblemSettings) -> Res
     ctx.authorize(ObjectType::Setting, Action::Update)?;
     input.validate()?;
     let before = problem_settings(core).await?;
-    let text = serde_json::to_string(&input).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let mut tx = core.db.begin().await?;
-    yunwei_store::settings::put(&mut tx, SETTINGS_KEY, &text, core.now_ms()).await?;
-    let change = crate::audit::Change::new("setting", SETTINGS_KEY, "update").before(&before).after(&input);
-    crate::audit::write(core, &mut tx, ctx, change).await?;
-    core.commit(tx).await?;
+    crate::settings::save(core, ctx, SETTINGS_KEY, &before, &input).await?;
     Ok(input)
 }
 

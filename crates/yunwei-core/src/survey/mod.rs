@@ -27,10 +27,7 @@ const SETTINGS_KEY: &str = "survey";
 
 /// The survey settings in force (defaults until an administrator saves some).
 pub(crate) async fn settings(core: &Core) -> Result<SurveySettings> {
-    match yunwei_store::settings::get(&core.db.read, SETTINGS_KEY).await? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| CoreError::Internal(format!("survey settings: {e}"))),
-        None => Ok(SurveySettings::default()),
-    }
+    crate::settings::stored(core, SETTINGS_KEY).await
 }
 
 /// The score at or below which an answer counts as low, for whoever reads surveys (the list
@@ -49,11 +46,7 @@ pub async fn put_settings(core: &Core, ctx: &Ctx, input: SurveySettings) -> Resu
     ctx.authorize(ObjectType::Setting, Action::Update)?;
     input.validate()?;
     let before = settings(core).await?;
-    let text = serde_json::to_string(&input).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let mut tx = core.db.begin().await?;
-    yunwei_store::settings::put(&mut tx, SETTINGS_KEY, &text, core.now_ms()).await?;
-    audit::write(core, &mut tx, ctx, Change::new("setting", SETTINGS_KEY, "update").before(&before).after(&input)).await?;
-    core.commit(tx).await?;
+    crate::settings::save(core, ctx, SETTINGS_KEY, &before, &input).await?;
     Ok(input)
 }
 

@@ -5,10 +5,8 @@
 
 use super::change::{ACTIVE, allows, form_fields, state_label, to_input, window};
 use super::desk::Names;
-use super::{
-    Button, Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, TimelineEntry, failed_form, redirect, render, time,
-};
-use super::{Notice, ticket_parts};
+use super::ticket_parts;
+use super::{Button, Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, TimelineEntry, time};
 use crate::AppState;
 use crate::api::change::change_id;
 use crate::error::ApiError;
@@ -289,38 +287,7 @@ async fn record_layout(state: &AppState, caller: &Caller, v: &ChangeView) -> Lay
     Layout { title: format!("{} {}", v.number, v.title), sections: main, aside, data: Vec::new() }
 }
 
-pub async fn record(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    ApiQuery(q): ApiQuery<Notice>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let v = change::get(&state.core, &caller.ctx, change_id(&number)?).await?;
-    let layout = record_layout(&state, &caller, &v).await;
-    Ok(render(&state, &caller, ACTIVE, layout, q.text(caller.tr), Vec::new()).await)
-}
-
-/// After a command: back to the page with a notice, or the page again with the form as typed.
-async fn finish<T>(
-    state: &AppState,
-    caller: &Caller,
-    id: ChangeId,
-    result: Result<T, ApiError>,
-    notice: &str,
-    posted: Posted,
-) -> Result<Response, ApiError> {
-    let e = match result {
-        Ok(_) => return Ok(redirect(&format!("{ACTIVE}/{}?ok={notice}", rules::number(id.0)))),
-        Err(e) => e,
-    };
-    if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let v = change::get(&state.core, &caller.ctx, id).await?;
-    let layout = record_layout(state, caller, &v).await;
-    failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
-}
+ticket_parts::record_page!(change_id, ChangeId, change::get);
 
 /// Saves the draft's edit form.
 pub async fn edit(

@@ -5,14 +5,11 @@
 
 use super::desk::{Names, parse_local};
 use super::problem::{ACTIVE, allows, level_options, state_label, to_input};
-use super::{
-    Button, Cell, Field, FormSection, Layout, Notice, Pairs, Posted, Section, TableSection, TimelineEntry, failed_form, redirect, render,
-    ticket_parts, time,
-};
+use super::{Button, Cell, Field, FormSection, Layout, Pairs, Posted, Section, TableSection, TimelineEntry, ticket_parts, time};
 use crate::AppState;
 use crate::api::problem::problem_id;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Caller, PageForm};
+use crate::extract::{ApiPath, Caller, PageForm};
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::response::Response;
@@ -297,38 +294,7 @@ async fn record_layout(state: &AppState, caller: &Caller, v: &ProblemView) -> La
     Layout { title: format!("{} {}", v.number, v.title), sections: main, aside, data: Vec::new() }
 }
 
-pub async fn record(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(number): ApiPath<String>,
-    ApiQuery(q): ApiQuery<Notice>,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let v = problem::get(&state.core, &caller.ctx, problem_id(&number)?).await?;
-    let layout = record_layout(&state, &caller, &v).await;
-    Ok(render(&state, &caller, ACTIVE, layout, q.text(caller.tr), Vec::new()).await)
-}
-
-/// After a command: back to the page with a notice, or the page again with the form as typed.
-async fn finish<T>(
-    state: &AppState,
-    caller: &Caller,
-    id: ProblemId,
-    result: Result<T, ApiError>,
-    notice: &str,
-    posted: Posted,
-) -> Result<Response, ApiError> {
-    let e = match result {
-        Ok(_) => return Ok(redirect(&format!("{ACTIVE}/{}?ok={notice}", rules::number(id.0)))),
-        Err(e) => e,
-    };
-    if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let v = problem::get(&state.core, &caller.ctx, id).await?;
-    let layout = record_layout(state, caller, &v).await;
-    failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
-}
+ticket_parts::record_page!(problem_id, ProblemId, problem::get);
 
 ticket_parts::ticket_handlers!(problem_id, &PROBLEM, "problem-comment");
 

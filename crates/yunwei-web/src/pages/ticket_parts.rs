@@ -303,3 +303,44 @@ macro_rules! form_handlers {
     )*};
 }
 pub(super) use form_handlers;
+
+/// A ticket page's `record` (the page, with the notice of the last command) and `finish` (after
+/// a command: back to the page with a notice, or the page again with the form as typed), for a
+/// kind whose page is drawn by `record_layout(state, caller, &view)` in scope, from the view its
+/// core `get` returns, under `ACTIVE` in scope.
+macro_rules! record_page {
+    ($id:path, $id_type:ty, $get:path) => {
+        pub async fn record(
+            axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            caller: $crate::extract::Caller,
+            $crate::extract::ApiPath(number): $crate::extract::ApiPath<String>,
+            $crate::extract::ApiQuery(q): $crate::extract::ApiQuery<super::Notice>,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            caller.require()?;
+            let v = $get(&state.core, &caller.ctx, $id(&number)?).await?;
+            let layout = record_layout(&state, &caller, &v).await;
+            Ok(super::render(&state, &caller, ACTIVE, layout, q.text(caller.tr), Vec::new()).await)
+        }
+
+        async fn finish<T>(
+            state: &$crate::AppState,
+            caller: &$crate::extract::Caller,
+            id: $id_type,
+            result: Result<T, $crate::error::ApiError>,
+            notice: &str,
+            posted: super::Posted,
+        ) -> Result<axum::response::Response, $crate::error::ApiError> {
+            let e = match result {
+                Ok(_) => return Ok(super::redirect(&format!("{ACTIVE}/{}?ok={notice}", rules::number(id.0)))),
+                Err(e) => e,
+            };
+            if e.status.is_server_error() || e.status == axum::http::StatusCode::UNAUTHORIZED {
+                return Err(e);
+            }
+            let v = $get(&state.core, &caller.ctx, id).await?;
+            let layout = record_layout(state, caller, &v).await;
+            super::failed_form(state, caller, e, layout, ACTIVE, Some(&posted)).await
+        }
+    };
+}
+pub(super) use record_page;
