@@ -4,7 +4,7 @@
 use super::{ChangeView, event_for, load, load_read, scope_allows, view};
 use crate::notify::Event;
 use crate::ticket::Ticket;
-use crate::{Core, CoreError, Ctx, Result};
+use crate::{Core, Ctx, Result};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{ChangeId, UserId};
 use yunwei_domain::permission::Action;
@@ -37,15 +37,7 @@ impl Ticket for Change {
     /// Whoever may update the change writes work notes and replies; whoever may read it
     /// (approvers, the CAB) replies.
     async fn commenter(&self, ctx: &Ctx, _conn: &mut Conn, public: bool) -> Result<bool> {
-        ctx.me()?;
-        let desk = scope_allows(ctx, Action::Update, self);
-        if !(desk || public) {
-            return Err(CoreError::Forbidden("change:update".into()));
-        }
-        if !desk && !scope_allows(ctx, Action::Read, self) {
-            return Err(CoreError::Forbidden("change:read".into()));
-        }
-        Ok(desk)
+        crate::ticket::desk_or_reader(ctx, "change", public, |action| scope_allows(ctx, action, self))
     }
 
     /// The requester, implementer and watchers, and the change's team.

@@ -4,7 +4,7 @@
 use super::{ProblemView, event_for, load, load_read, scope_allows, view};
 use crate::notify::Event;
 use crate::ticket::Ticket;
-use crate::{Core, CoreError, Ctx, Result};
+use crate::{Core, Ctx, Result};
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::{ProblemId, UserId};
 use yunwei_domain::permission::Action;
@@ -38,15 +38,7 @@ impl Ticket for Problem {
 
     /// Whoever may update the problem writes work notes and replies; readers reply.
     async fn commenter(&self, ctx: &Ctx, _conn: &mut Conn, public: bool) -> Result<bool> {
-        ctx.me()?;
-        let desk = scope_allows(ctx, Action::Update, self);
-        if !(desk || public) {
-            return Err(CoreError::Forbidden("problem:update".into()));
-        }
-        if !desk && !scope_allows(ctx, Action::Read, self) {
-            return Err(CoreError::Forbidden("problem:read".into()));
-        }
-        Ok(desk)
+        crate::ticket::desk_or_reader(ctx, "problem", public, |action| scope_allows(ctx, action, self))
     }
 
     /// The owner and watchers, and the problem's team.

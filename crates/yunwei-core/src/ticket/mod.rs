@@ -19,6 +19,7 @@ use crate::{Core, CoreError, Ctx, Result};
 use serde::Serialize;
 use yunwei_domain::event::EventType;
 use yunwei_domain::ids::UserId;
+use yunwei_domain::permission::Action;
 use yunwei_domain::ticket::TicketKind;
 use yunwei_store::Conn;
 use yunwei_store::ticket::NewActivity;
@@ -177,4 +178,18 @@ pub(crate) async fn add_notes<T: Ticket>(tx: &mut yunwei_store::Tx, ctx: &Ctx, i
         yunwei_store::ticket::add_activity(tx, T::KIND, &a).await?;
     }
     Ok(())
+}
+
+/// The comment rule of kinds a team works (changes, problems): whoever may update the record
+/// writes work notes and replies as the desk (`Ok(true)`); whoever may only read it replies.
+pub(crate) fn desk_or_reader(ctx: &Ctx, object: &str, public: bool, may: impl Fn(Action) -> bool) -> Result<bool> {
+    ctx.me()?;
+    let desk = may(Action::Update);
+    if !(desk || public) {
+        return Err(CoreError::Forbidden(format!("{object}:update")));
+    }
+    if !desk && !may(Action::Read) {
+        return Err(CoreError::Forbidden(format!("{object}:read")));
+    }
+    Ok(desk)
 }
